@@ -411,6 +411,23 @@ def _():
         assert [len(s) for s in seqs] == list(mk.SEQ_LENS)
 
 
+@check("bench_forward_runs_and_reports_json")
+def _():
+    import subprocess
+    bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "bench_forward.py")
+    for name in ("llama_gqa_tied_bf16_sharded", "opt_postnorm_proj_bf16_sharded", "gpt2_prefixed_bf16_sharded"):
+        c, cfg, tensors, seqs, outs = cases_built()[name]
+        with tempfile.TemporaryDirectory() as d:
+            json.dump(cfg, open(os.path.join(d, "config.json"), "w"))
+            st.save_checkpoint(tensors, d, c["shards"])
+            r = subprocess.run([sys.executable, bench, "--model", d, "--batch", "2", "--seq", "5", "--threads", "1",
+                                "--iters", "2", "--json"], capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0, r.stderr[-500:]
+            res = json.loads(r.stdout.strip().splitlines()[-1])
+            assert res["tokens_per_s"] > 0 and res["peak_rss_mib"] > 0, res
+            assert (res["batch"], res["seq"], res["threads"], res["impl"]) == (2, 5, 1, "python3-torch"), res
+
+
 # ---------------------------------------------------------------- on-disk fixtures
 
 def check_outdir(outdir):
