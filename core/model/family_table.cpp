@@ -1,0 +1,111 @@
+#include "model/family_table.h"
+
+#include "common/error.h"
+
+namespace frugal::model {
+namespace {
+
+const FamilySpec kLlama{
+    Family::Llama, "model.", {}, NormKind::Rms, PositionKind::Rotary, 0,
+    /*gatedMlp=*/true, /*fusedQkv=*/false, /*conv1dLayout=*/false,
+    /*attentionBiasFromConfig=*/true,
+    {
+        {Role::Embed, "embed_tokens.weight", false},
+        {Role::FinalNorm, "norm.weight", false},
+        {Role::LmHead, "lm_head.weight", false},
+        {Role::AttnNorm, "layers.{i}.input_layernorm.weight", true},
+        {Role::Q, "layers.{i}.self_attn.q_proj.weight", true},
+        {Role::QBias, "layers.{i}.self_attn.q_proj.bias", true},
+        {Role::K, "layers.{i}.self_attn.k_proj.weight", true},
+        {Role::KBias, "layers.{i}.self_attn.k_proj.bias", true},
+        {Role::V, "layers.{i}.self_attn.v_proj.weight", true},
+        {Role::VBias, "layers.{i}.self_attn.v_proj.bias", true},
+        {Role::O, "layers.{i}.self_attn.o_proj.weight", true},
+        {Role::OBias, "layers.{i}.self_attn.o_proj.bias", true},
+        {Role::MlpNorm, "layers.{i}.post_attention_layernorm.weight", true},
+        {Role::Gate, "layers.{i}.mlp.gate_proj.weight", true},
+        {Role::Up, "layers.{i}.mlp.up_proj.weight", true},
+        {Role::Down, "layers.{i}.mlp.down_proj.weight", true},
+    },
+    {"rotary_emb.inv_freq"},
+};
+
+const FamilySpec kOpt{
+    Family::Opt, "model.decoder.", {"decoder."}, NormKind::Layer, PositionKind::Learned, 2,
+    /*gatedMlp=*/false, /*fusedQkv=*/false, /*conv1dLayout=*/false,
+    /*attentionBiasFromConfig=*/false,
+    {
+        {Role::Embed, "embed_tokens.weight", false},
+        {Role::PosEmbed, "embed_positions.weight", false},
+        {Role::ProjectIn, "project_in.weight", false},
+        {Role::ProjectOut, "project_out.weight", false},
+        {Role::FinalNorm, "final_layer_norm.weight", false},
+        {Role::FinalNormBias, "final_layer_norm.bias", false},
+        {Role::LmHead, "lm_head.weight", false},
+        {Role::AttnNorm, "layers.{i}.self_attn_layer_norm.weight", true},
+        {Role::AttnNormBias, "layers.{i}.self_attn_layer_norm.bias", true},
+        {Role::Q, "layers.{i}.self_attn.q_proj.weight", true},
+        {Role::QBias, "layers.{i}.self_attn.q_proj.bias", true},
+        {Role::K, "layers.{i}.self_attn.k_proj.weight", true},
+        {Role::KBias, "layers.{i}.self_attn.k_proj.bias", true},
+        {Role::V, "layers.{i}.self_attn.v_proj.weight", true},
+        {Role::VBias, "layers.{i}.self_attn.v_proj.bias", true},
+        {Role::O, "layers.{i}.self_attn.out_proj.weight", true},
+        {Role::OBias, "layers.{i}.self_attn.out_proj.bias", true},
+        {Role::MlpNorm, "layers.{i}.final_layer_norm.weight", true},
+        {Role::MlpNormBias, "layers.{i}.final_layer_norm.bias", true},
+        {Role::Up, "layers.{i}.fc1.weight", true},
+        {Role::UpBias, "layers.{i}.fc1.bias", true},
+        {Role::Down, "layers.{i}.fc2.weight", true},
+        {Role::DownBias, "layers.{i}.fc2.bias", true},
+    },
+    {},
+};
+
+const FamilySpec kGpt2{
+    Family::Gpt2, "transformer.", {""}, NormKind::Layer, PositionKind::Learned, 0,
+    /*gatedMlp=*/false, /*fusedQkv=*/true, /*conv1dLayout=*/true,
+    /*attentionBiasFromConfig=*/false,
+    {
+        {Role::Embed, "wte.weight", false},
+        {Role::PosEmbed, "wpe.weight", false},
+        {Role::FinalNorm, "ln_f.weight", false},
+        {Role::FinalNormBias, "ln_f.bias", false},
+        {Role::LmHead, "lm_head.weight", false},
+        {Role::AttnNorm, "h.{i}.ln_1.weight", true},
+        {Role::AttnNormBias, "h.{i}.ln_1.bias", true},
+        {Role::QKV, "h.{i}.attn.c_attn.weight", true},
+        {Role::QKVBias, "h.{i}.attn.c_attn.bias", true},
+        {Role::O, "h.{i}.attn.c_proj.weight", true},
+        {Role::OBias, "h.{i}.attn.c_proj.bias", true},
+        {Role::MlpNorm, "h.{i}.ln_2.weight", true},
+        {Role::MlpNormBias, "h.{i}.ln_2.bias", true},
+        {Role::Up, "h.{i}.mlp.c_fc.weight", true},
+        {Role::UpBias, "h.{i}.mlp.c_fc.bias", true},
+        {Role::Down, "h.{i}.mlp.c_proj.weight", true},
+        {Role::DownBias, "h.{i}.mlp.c_proj.bias", true},
+    },
+    {".attn.bias", ".attn.masked_bias"},
+};
+
+}  // namespace
+
+const FamilySpec& familySpec(Family family) {
+    switch (family) {
+        case Family::Llama: return kLlama;
+        case Family::Opt: return kOpt;
+        case Family::Gpt2: return kGpt2;
+    }
+    fail("unknown model family");
+}
+
+std::string expandName(const FamilySpec& spec, const char* rowName, int64_t layer) {
+    std::string name = rowName;
+    const auto at = name.find("{i}");
+    if (at != std::string::npos) name.replace(at, 3, std::to_string(layer));
+    // lm_head sits outside the decoder in every family
+    if (name.rfind("lm_head.", 0) == 0) return name;
+    return spec.prefix + name;
+}
+
+}  // namespace frugal::model

@@ -1,0 +1,43 @@
+#include "model/forward_bench.h"
+
+#include <chrono>
+
+#include "common/error.h"
+#include "common/runtime_info.h"
+#include "model/transformer.h"
+
+namespace frugal::model {
+
+ForwardBenchResult benchForward(const ForwardBenchOptions& options) {
+    if (options.batch <= 0 || options.seq <= 0 || options.iters <= 0)
+        fail("bench forward: --batch, --seq and --iters must be positive");
+    configureThreads(options.threads);
+    ForwardBenchResult r;
+    r.batch = options.batch;
+    r.seq = options.seq;
+    r.iters = options.iters;
+    r.threads = queryRuntime().intraOpThreads;
+    r.blas = queryRuntime().blasKind;
+
+    const int64_t before = currentRssBytes();
+    resetPeakRss();
+    const Transformer model = Transformer::load(options.modelDir);
+    r.loadPeakMiB = static_cast<double>(peakRssBytes() - before) / (1 << 20);
+    int64_t weightBytes = 0;
+    for (const auto& [name, t] : model.parameters()) weightBytes += t.numel() * t.element_size();
+    r.weightMiB = static_cast<double>(weightBytes) / (1 << 20);
+
+    auto gen = at::detail::createCPUGenerator(options.seed);
+    torch::Tensor ids = torch::randint(model.config().vocabSize, {options.batch, options.seq}, gen,
+                                       torch::TensorOptions().dtype(torch::kLong));
+    c10::InferenceMode guard;
+    model.forward(ids);  // warm-up: allocator and thread pools
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < options.iters; ++i) model.forward(ids);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    r.tokensPerSecond = static_cast<double>(options.batch * options.seq * options.iters) / r.seconds;
+    r.peakRssMiB = static_cast<double>(peakRssBytes()) / (1 << 20);
+    return r;
+}
+
+}  // namespace frugal::model

@@ -1,0 +1,47 @@
+#include "model/model_info.h"
+
+#include "common/error.h"
+#include "model/model_config.h"
+#include "model/safetensors.h"
+#include "model/transformer.h"
+
+namespace frugal::model {
+
+ModelSummary inspectModel(const std::filesystem::path& dir) {
+    const ModelConfig config = ModelConfig::fromFile(dir / "config.json");
+    const SafetensorsArchive archive = SafetensorsArchive::open(dir);
+    ModelSummary s;
+    s.modelType = config.modelType;
+    s.family = familyName(config.family);
+    s.layers = config.numLayers;
+    s.hidden = config.hiddenSize;
+    s.heads = config.numHeads;
+    s.kvHeads = config.numKvHeads;
+    s.vocab = config.vocabSize;
+    s.intermediate = config.intermediateSize;
+    s.tiedEmbeddings = config.tieWordEmbeddings;
+    for (const auto& file : archive.files()) s.files.push_back(file->path().filename().string());
+    for (const std::string& name : archive.names()) {
+        const TensorInfo& info = archive.info(name);
+        TensorSummary t{name, dtypeName(info.dtype), info.shape,
+                        std::filesystem::path(archive.fileOf(name)).filename().string()};
+        s.parameterCount += info.numel();
+        s.parametersByDtype[t.dtype] += info.numel();
+        s.weightBytes += info.end - info.begin;
+        s.tensors.push_back(std::move(t));
+    }
+    return s;
+}
+
+std::vector<float> lastPositionLogits(const std::filesystem::path& dir,
+                                      const std::vector<int64_t>& ids) {
+    if (ids.empty()) fail("--logits needs at least one token id");
+    const Transformer model = Transformer::load(dir);
+    c10::InferenceMode guard;
+    torch::Tensor input = torch::tensor(ids, torch::kLong).view({1, -1});
+    torch::Tensor logits = model.forward(input).select(/*dim=*/1, -1).squeeze(0).contiguous();  // [V]
+    const float* p = logits.data_ptr<float>();
+    return std::vector<float>(p, p + logits.numel());
+}
+
+}  // namespace frugal::model

@@ -1,0 +1,447 @@
+#include "model/transformer.h"
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <set>
+
+#include "common/error.h"
+
+namespace frugal::model {
+namespace {
+
+std::string shapeText(const std::vector<int64_t>& shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+bool isConv1dWeight(Role role) {
+    return role == Role::QKV || role == Role::O || role == Role::Up || role == Role::Down;
+}
+
+bool isNormWeight(Role role) {
+    return role == Role::AttnNorm || role == Role::MlpNorm || role == Role::FinalNorm;
+}
+
+// [.., d] -> [.., d] with the halves swapped and the new first half negated (HF rotate_half).
+torch::Tensor rotateHalf(const torch::Tensor& x) {
+    const int64_t half = x.size(-1) / 2;
+    return torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, /*dim=*/-1);
+}
+
+}  // namespace
+
+std::vector<Linear*> Block::linears() {
+    std::vector<Linear*> out;
+    for (Linear* l : {&q, &k, &v, &qkv, &o, &gate, &up, &down})
+        if (l->defined()) out.push_back(l);
+    return out;
+}
+
+bool Transformer::hasRole(Role role) const {
+    const ModelConfig& c = m_config;
+    switch (role) {
+        case Role::LmHead: return !c.tieWordEmbeddings;
+        case Role::ProjectIn:
+        case Role::ProjectOut: return c.wordEmbedProjDim != 0 && c.wordEmbedProjDim != c.hiddenSize;
+        case Role::FinalNorm:
+        case Role::FinalNormBias: return c.doLayerNormBefore;
+        case Role::QBias:
+        case Role::KBias:
+        case Role::VBias:
+        case Role::OBias: return !m_spec->attentionBiasFromConfig || c.attentionBias;
+        default: return true;
+    }
+}
+
+std::vector<int64_t> Transformer::expectedShape(Role role) const {
+    const ModelConfig& c = m_config;
+    const int64_t h = c.hiddenSize, v = c.vocabSize, i = c.intermediateSize;
+    const int64_t e = c.wordEmbedProjDim ? c.wordEmbedProjDim : h;
+    const int64_t qd = c.numHeads * c.headDim, kvd = c.numKvHeads * c.headDim;
+    switch (role) {
+        case Role::Embed: return {v, e};
+        case Role::PosEmbed: return {c.maxPositions + m_spec->positionOffset, h};
+        case Role::ProjectIn: return {h, e};
+        case Role::ProjectOut: return {e, h};
+        case Role::LmHead: return {v, e};
+        case Role::FinalNorm: case Role::FinalNormBias:
+        case Role::AttnNorm: case Role::AttnNormBias:
+        case Role::MlpNorm: case Role::MlpNormBias: return {h};
+        case Role::Q: return {qd, h};
+        case Role::QBias: return {qd};
+        case Role::K: case Role::V: return {kvd, h};
+        case Role::KBias: case Role::VBias: return {kvd};
+        case Role::QKV: return {qd + 2 * kvd, h};
+        case Role::QKVBias: return {qd + 2 * kvd};
+        case Role::O: return {h, qd};
+        case Role::OBias: return {h};
+        case Role::Gate: case Role::Up: return {i, h};
+        case Role::UpBias: return {i};
+        case Role::Down: return {h, i};
+        case Role::DownBias: return {h};
+    }
+    return {};
+}
+
+void Transformer::forEachSlot(const std::function<void(Role, int64_t, torch::Tensor&)>& visit) {
+    auto slot = [&](Role role, int64_t layer) -> torch::Tensor& {
+        if (layer < 0) {
+            switch (role) {
+                case Role::Embed: return m_embed;
+                case Role::PosEmbed: return m_posEmbed;
+                case Role::ProjectIn: return m_projectIn.weight;
+                case Role::ProjectOut: return m_projectOut.weight;
+                case Role::FinalNorm: return m_finalNorm.weight;
+                case Role::FinalNormBias: return m_finalNorm.bias;
+                case Role::LmHead: return m_lmHead;
+                default: break;
+            }
+        } else {
+            Block& b = m_blocks[static_cast<size_t>(layer)];
+            switch (role) {
+                case Role::AttnNorm: return b.attnNorm.weight;
+                case Role::AttnNormBias: return b.attnNorm.bias;
+                case Role::MlpNorm: return b.mlpNorm.weight;
+                case Role::MlpNormBias: return b.mlpNorm.bias;
+                case Role::Q: return b.q.weight;
+                case Role::QBias: return b.q.bias;
+                case Role::K: return b.k.weight;
+                case Role::KBias: return b.k.bias;
+                case Role::V: return b.v.weight;
+                case Role::VBias: return b.v.bias;
+                case Role::QKV: return b.qkv.weight;
+                case Role::QKVBias: return b.qkv.bias;
+                case Role::O: return b.o.weight;
+                case Role::OBias: return b.o.bias;
+                case Role::Gate: return b.gate.weight;
+                case Role::Up: return b.up.weight;
+                case Role::UpBias: return b.up.bias;
+                case Role::Down: return b.down.weight;
+                case Role::DownBias: return b.down.bias;
+                default: break;
+            }
+        }
+        fail("family table row has no slot in the transformer");
+    };
+    for (const TensorRow& row : m_spec->rows)
+        if (!row.perLayer && hasRole(row.role)) visit(row.role, -1, slot(row.role, -1));
+    for (int64_t layer = 0; layer < static_cast<int64_t>(m_blocks.size()); ++layer)
+        for (const TensorRow& row : m_spec->rows)
+            if (row.perLayer && hasRole(row.role)) visit(row.role, layer, slot(row.role, layer));
+}
+
+// Gives each linear its HF weight name; called once the blocks exist.
+static void nameLinears(const FamilySpec& spec, std::vector<Block>& blocks, Linear& projectIn,
+                        Linear& projectOut) {
+    auto rowName = [&](Role role) -> const char* {
+        for (const TensorRow& row : spec.rows)
+            if (row.role == role) return row.name;
+        return nullptr;
+    };
+    auto setName = [&](Linear& l, Role role, int64_t layer) {
+        if (const char* n = rowName(role)) l.name = expandName(spec, n, layer);
+    };
+    setName(projectIn, Role::ProjectIn, -1);
+    setName(projectOut, Role::ProjectOut, -1);
+    for (int64_t i = 0; i < static_cast<int64_t>(blocks.size()); ++i) {
+        Block& b = blocks[static_cast<size_t>(i)];
+        setName(b.q, Role::Q, i);
+        setName(b.k, Role::K, i);
+        setName(b.v, Role::V, i);
+        setName(b.qkv, Role::QKV, i);
+        setName(b.o, Role::O, i);
+        setName(b.gate, Role::Gate, i);
+        setName(b.up, Role::Up, i);
+        setName(b.down, Role::Down, i);
+    }
+}
+
+Transformer Transformer::load(const std::filesystem::path& dir, const LoadOptions& options) {
+    const ModelConfig config = ModelConfig::fromFile(dir / "config.json");
+    const SafetensorsArchive archive = SafetensorsArchive::open(dir);
+    return fromArchive(config, archive, options);
+}
+
+Transformer Transformer::fromArchive(const ModelConfig& config, const SafetensorsArchive& archive,
+                                     const LoadOptions& options) {
+    Transformer t;
+    t.m_config = config;
+    t.m_spec = &familySpec(config.family);
+    t.m_device = options.device;
+    t.m_blocks.resize(static_cast<size_t>(config.numLayers));
+    const FamilySpec& spec = *t.m_spec;
+
+    // Published checkpoints differ in the prefix before the decoder's names: find the one used.
+    const std::string embedName = expandName(spec, "embed_tokens.weight", -1);
+    std::string embedRow;
+    for (const TensorRow& row : spec.rows)
+        if (row.role == Role::Embed) embedRow = row.name;
+    std::string filePrefix;
+    bool found = false;
+    std::vector<std::string> tried;
+    std::vector<std::string> prefixes{spec.prefix};
+    for (const char* p : spec.otherPrefixes) prefixes.emplace_back(p);
+    for (const std::string& p : prefixes) {
+        tried.push_back(p + embedRow);
+        if (!found && archive.contains(p + embedRow)) {
+            filePrefix = p;
+            found = true;
+        }
+    }
+    if (!found) {
+        std::string list;
+        for (const auto& n : tried) list += (list.empty() ? "'" : ", '") + n + "'";
+        fail("checkpoint has no token embedding (looked for ", list, ") for model_type '",
+             config.modelType, "'; does config.json describe these weights?");
+    }
+    (void)embedName;
+    auto fileName = [&](const std::string& canonical) {
+        const std::string prefix = spec.prefix;
+        if (canonical.rfind(prefix, 0) == 0) return filePrefix + canonical.substr(prefix.size());
+        return canonical;
+    };
+
+    std::set<std::string> used;
+    t.forEachSlot([&](Role role, int64_t layer, torch::Tensor& slot) {
+        const char* rowName = nullptr;
+        for (const TensorRow& row : spec.rows)
+            if (row.role == role) rowName = row.name;
+        const std::string name = fileName(expandName(spec, rowName, layer));
+        if (!archive.contains(name))
+            fail("checkpoint is missing tensor '", name, "' (model_type '", config.modelType, "', ",
+                 config.numLayers, " layers in config.json)");
+        const TensorInfo& info = archive.info(name);
+        std::vector<int64_t> want = t.expectedShape(role);
+        const bool transposed = spec.conv1dLayout && isConv1dWeight(role);
+        if (transposed) std::swap(want[0], want[1]);
+        if (info.shape != want)
+            fail(archive.fileOf(name), ": tensor '", name, "' has shape ", shapeText(info.shape),
+                 ", expected ", shapeText(want), " from config.json; wrong model_type or sizes?");
+        torch::Tensor value = archive.read(name, options.computeType);
+        if (transposed) value = value.t().contiguous();
+        if (options.device != torch::kCPU) value = value.to(options.device);
+        slot = value;
+        used.insert(name);
+    });
+    for (const std::string& name : archive.names()) {
+        if (used.count(name)) continue;
+        bool ignorable = config.tieWordEmbeddings && name == "lm_head.weight";
+        for (const char* suffix : spec.ignoredSuffixes) {
+            const std::string s = suffix;
+            if (name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0)
+                ignorable = true;
+        }
+        if (!ignorable)
+            fail(archive.fileOf(name), ": unexpected tensor '", name, "' for a ", config.modelType,
+                 " model with ", config.numLayers, " layers; wrong model_type or num_hidden_layers?");
+    }
+    nameLinears(spec, t.m_blocks, t.m_projectIn, t.m_projectOut);
+    if (spec.positions == PositionKind::Rotary) {
+        const int64_t d = config.headDim;
+        t.m_invFreq = 1.0 / torch::pow(config.ropeTheta,
+                                       torch::arange(0, d, 2, torch::kFloat32) / static_cast<double>(d));
+        t.m_invFreq = t.m_invFreq.to(torch::kFloat32).to(options.device);
+    }
+    return t;
+}
+
+Transformer Transformer::random(const ModelConfig& config, uint64_t seed, double stddev,
+                                const LoadOptions& options) {
+    Transformer t;
+    t.m_config = config;
+    t.m_spec = &familySpec(config.family);
+    t.m_device = options.device;
+    t.m_blocks.resize(static_cast<size_t>(config.numLayers));
+    auto gen = at::detail::createCPUGenerator(seed);
+    const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+    t.forEachSlot([&](Role role, int64_t, torch::Tensor& slot) {
+        torch::Tensor value = torch::randn(t.expectedShape(role), gen, opts) * stddev;
+        if (isNormWeight(role)) value = value + 1.0;
+        slot = value.to(options.device, options.computeType);
+    });
+    nameLinears(*t.m_spec, t.m_blocks, t.m_projectIn, t.m_projectOut);
+    if (t.m_spec->positions == PositionKind::Rotary) {
+        const int64_t d = config.headDim;
+        t.m_invFreq = (1.0 / torch::pow(config.ropeTheta,
+                                        torch::arange(0, d, 2, torch::kFloat32) / static_cast<double>(d)))
+                          .to(torch::kFloat32)
+                          .to(options.device);
+    }
+    return t;
+}
+
+NamedTensors Transformer::parameters() const {
+    NamedTensors out;
+    auto* self = const_cast<Transformer*>(this);
+    self->forEachSlot([&](Role role, int64_t layer, torch::Tensor& slot) {
+        const char* rowName = nullptr;
+        for (const TensorRow& row : m_spec->rows)
+            if (row.role == role) rowName = row.name;
+        out.emplace_back(expandName(*m_spec, rowName, layer), slot);
+    });
+    return out;
+}
+
+int64_t Transformer::parameterCount() const {
+    int64_t n = 0;
+    for (const auto& [name, tensor] : parameters()) n += tensor.numel();
+    return n;
+}
+
+void Transformer::save(const std::filesystem::path& dir, DType dtype, uint64_t maxShardBytes) const {
+    NamedTensors tensors;
+    auto* self = const_cast<Transformer*>(this);
+    self->forEachSlot([&](Role role, int64_t layer, torch::Tensor& slot) {
+        const char* rowName = nullptr;
+        for (const TensorRow& row : m_spec->rows)
+            if (row.role == role) rowName = row.name;
+        const bool transposed = m_spec->conv1dLayout && isConv1dWeight(role);
+        tensors.emplace_back(expandName(*m_spec, rowName, layer), transposed ? slot.t() : slot);
+    });
+    std::filesystem::create_directories(dir);
+    ModelConfig c = m_config;
+    c.torchDtype = dtype == DType::F32 ? "float32" : dtype == DType::F16 ? "float16" : "bfloat16";
+    {
+        std::ofstream out(dir / "config.json");
+        out << c.toJson();
+        if (!out) fail((dir / "config.json").string(), ": write failed");
+    }
+    writeSafetensorsSharded(dir, tensors, dtype, maxShardBytes);
+}
+
+AttentionContext Transformer::context(const torch::Tensor& ids, const torch::Tensor& mask) const {
+    TORCH_CHECK(ids.dim() == 2, "input ids must be [B,T], got ", ids.sizes());
+    const int64_t batch = ids.size(0), steps = ids.size(1);
+    const auto longOpts = torch::TensorOptions().dtype(torch::kLong).device(m_device);
+    torch::Tensor valid = mask.defined() ? mask.to(m_device, torch::kLong)
+                                         : torch::ones({batch, steps}, longOpts);
+    TORCH_CHECK(valid.sizes() == ids.sizes(), "attention mask ", valid.sizes(),
+                " does not match ids ", ids.sizes());
+    AttentionContext ctx;
+    ctx.positions = (valid.cumsum(/*dim=*/1) - 1).clamp_min(0);  // [B,T]
+    if (m_spec->positions == PositionKind::Learned && steps > m_config.maxPositions)
+        fail("sequence of ", steps, " tokens exceeds max_position_embeddings ",
+             m_config.maxPositions);
+
+    if (m_config.slidingWindow && steps > *m_config.slidingWindow)
+        fail("sequence of ", steps, " tokens exceeds sliding_window ", *m_config.slidingWindow,
+             "; sliding-window attention is not implemented");
+
+    // query i may see key j when j <= i and j is a real token; always itself, so no row is empty
+    const auto boolOpts = torch::TensorOptions().dtype(torch::kBool).device(m_device);
+    torch::Tensor causal = torch::ones({steps, steps}, boolOpts).tril();             // [T,T]
+    torch::Tensor keyValid = valid.to(torch::kBool).view({batch, 1, 1, steps});       // [B,1,1,T]
+    torch::Tensor self = torch::eye(steps, boolOpts);                                 // [T,T]
+    torch::Tensor allowed = (causal & keyValid) | self;                               // [B,1,T,T]
+    const auto floatOpts = torch::TensorOptions().dtype(m_embed.scalar_type()).device(m_device);
+    ctx.maskBias = torch::zeros(allowed.sizes(), floatOpts)
+                       .masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+
+    if (m_spec->positions == PositionKind::Rotary) {
+        torch::Tensor freqs = ctx.positions.to(torch::kFloat32).unsqueeze(-1) * m_invFreq;  // [B,T,d/2]
+        torch::Tensor emb = torch::cat({freqs, freqs}, /*dim=*/-1);                        // [B,T,d]
+        ctx.cos = emb.cos().unsqueeze(1).to(m_embed.scalar_type());                         // [B,1,T,d]
+        ctx.sin = emb.sin().unsqueeze(1).to(m_embed.scalar_type());
+    }
+    return ctx;
+}
+
+torch::Tensor Transformer::linear(const Linear& layer, const torch::Tensor& x) const {
+    if (m_observer) m_observer(layer, x);
+    return torch::linear(x, layer.weight, layer.bias);
+}
+
+torch::Tensor Transformer::norm(const Norm& n, const torch::Tensor& x) const {
+    if (m_spec->norm == NormKind::Rms) {
+        torch::Tensor x32 = x.to(torch::kFloat32);
+        torch::Tensor scaled = x32 * torch::rsqrt(x32.pow(2).mean(/*dim=*/-1, /*keepdim=*/true) +
+                                                  m_config.rmsNormEps);
+        return scaled.to(x.scalar_type()) * n.weight;
+    }
+    return torch::layer_norm(x, {x.size(-1)}, n.weight, n.bias, m_config.layerNormEps);
+}
+
+torch::Tensor Transformer::embed(const torch::Tensor& ids, const AttentionContext& ctx) const {
+    torch::Tensor idsDev = ids.to(m_device, torch::kLong);
+    const int64_t vocab = m_config.vocabSize;
+    if (idsDev.numel() > 0) {
+        const int64_t lo = idsDev.min().item<int64_t>(), hi = idsDev.max().item<int64_t>();
+        if (lo < 0 || hi >= vocab)
+            fail("token id ", lo < 0 ? lo : hi, " is outside the vocabulary [0, ", vocab, ")");
+    }
+    torch::Tensor x = torch::embedding(m_embed, idsDev);  // [B,T,E]
+    if (m_projectIn.defined()) x = linear(m_projectIn, x);  // [B,T,H]
+    if (m_spec->positions == PositionKind::Learned)
+        x = x + torch::embedding(m_posEmbed, ctx.positions + m_spec->positionOffset);
+    return x;
+}
+
+torch::Tensor Transformer::attention(const Block& b, const torch::Tensor& x,
+                                     const AttentionContext& ctx) const {
+    const int64_t batch = x.size(0), steps = x.size(1);
+    const int64_t nh = m_config.numHeads, nkv = m_config.numKvHeads, d = m_config.headDim;
+    torch::Tensor q, k, v;
+    if (b.qkv.defined()) {
+        auto parts = linear(b.qkv, x).split_with_sizes({nh * d, nkv * d, nkv * d}, /*dim=*/-1);
+        q = parts[0], k = parts[1], v = parts[2];
+    } else {
+        q = linear(b.q, x), k = linear(b.k, x), v = linear(b.v, x);
+    }
+    q = q.view({batch, steps, nh, d}).transpose(1, 2);   // [B,nh,T,d]
+    k = k.view({batch, steps, nkv, d}).transpose(1, 2);  // [B,nkv,T,d]
+    v = v.view({batch, steps, nkv, d}).transpose(1, 2);
+    if (ctx.cos.defined()) {
+        q = q * ctx.cos + rotateHalf(q) * ctx.sin;
+        k = k * ctx.cos + rotateHalf(k) * ctx.sin;
+    }
+    if (nkv != nh) {  // GQA: query head j reads key/value head j / (nh / nkv)
+        const int64_t rep = nh / nkv;
+        k = k.unsqueeze(2).expand({batch, nkv, rep, steps, d}).reshape({batch, nh, steps, d});
+        v = v.unsqueeze(2).expand({batch, nkv, rep, steps, d}).reshape({batch, nh, steps, d});
+    }
+    const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+    torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) * scale + ctx.maskBias;  // [B,nh,T,T]
+    torch::Tensor probs = torch::softmax(scores, /*dim=*/-1);
+    torch::Tensor out = torch::matmul(probs, v);                                    // [B,nh,T,d]
+    out = out.transpose(1, 2).reshape({batch, steps, nh * d});
+    return linear(b.o, out);
+}
+
+torch::Tensor Transformer::mlp(const Block& b, const torch::Tensor& x) const {
+    if (b.gate.defined()) return linear(b.down, torch::silu(linear(b.gate, x)) * linear(b.up, x));
+    torch::Tensor h = linear(b.up, x);
+    const std::string& act = m_config.activation;
+    if (act == "relu") h = torch::relu(h);
+    else if (act == "gelu_new") h = torch::gelu(h, "tanh");
+    else h = torch::gelu(h);
+    return linear(b.down, h);
+}
+
+torch::Tensor Transformer::forwardBlock(int64_t layer, const torch::Tensor& hidden,
+                                        const AttentionContext& ctx) const {
+    const Block& b = block(layer);
+    if (m_config.doLayerNormBefore) {
+        torch::Tensor h = hidden + attention(b, norm(b.attnNorm, hidden), ctx);
+        return h + mlp(b, norm(b.mlpNorm, h));
+    }
+    torch::Tensor h = norm(b.attnNorm, hidden + attention(b, hidden, ctx));
+    return norm(b.mlpNorm, h + mlp(b, h));
+}
+
+torch::Tensor Transformer::head(const torch::Tensor& hidden) const {
+    torch::Tensor x = hidden;
+    if (m_finalNorm.weight.defined()) x = norm(m_finalNorm, x);
+    if (m_projectOut.defined()) x = linear(m_projectOut, x);
+    return torch::linear(x, m_lmHead.defined() ? m_lmHead : m_embed);
+}
+
+torch::Tensor Transformer::forward(const torch::Tensor& ids, const torch::Tensor& mask) const {
+    const AttentionContext ctx = context(ids, mask);
+    torch::Tensor h = embed(ids, ctx);
+    for (int64_t layer = 0; layer < numLayers(); ++layer) h = forwardBlock(layer, h, ctx);
+    return head(h);
+}
+
+}  // namespace frugal::model

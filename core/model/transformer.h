@@ -1,0 +1,122 @@
+#pragma once
+// Transformer: the decoder-only language model of every supported family (LLaMA/Mistral, OPT,
+// GPT-2), driven by the family table. It owns its weights (fp32 on CPU by default); forward is
+// const and may run on one thread at a time per instance. Weight names are the Hugging Face names
+// of the canonical layout, so saving writes a checkpoint that Hugging Face loads.
+//
+// Dimensions: B batch, T tokens, H hidden, V vocabulary, nh query heads, nkv key/value heads,
+// d head size, I MLP width.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "model/family_table.h"
+#include "model/model_config.h"
+#include "model/safetensors.h"
+
+namespace frugal::model {
+
+// y = x W^T + b with W [out, in] (GPT-2's Conv1D weights are transposed to this on load).
+struct Linear {
+    std::string name;  // HF name of the weight, e.g. "model.layers.0.mlp.up_proj.weight"
+    torch::Tensor weight;
+    torch::Tensor bias;  // undefined when the layer has none
+    bool defined() const { return weight.defined(); }
+};
+
+struct Norm {
+    torch::Tensor weight;
+    torch::Tensor bias;  // LayerNorm only
+};
+
+struct Block {
+    Norm attnNorm, mlpNorm;
+    Linear q, k, v, qkv, o;  // qkv is used instead of q, k, v when the family fuses them
+    Linear gate, up, down;   // gate only in gated (SwiGLU) MLPs
+    std::vector<Linear*> linears();  // in forward order
+};
+
+struct LoadOptions {
+    torch::Device device = torch::kCPU;
+    torch::ScalarType computeType = torch::kFloat32;
+};
+
+// Per-batch attention inputs shared by all blocks: positions and the additive mask.
+struct AttentionContext {
+    torch::Tensor positions;  // [B,T] int64
+    torch::Tensor maskBias;   // [B,1,T,T] 0 where allowed, -inf elsewhere
+    torch::Tensor cos, sin;   // [B,1,T,d] rotary tables (rotary families only)
+};
+
+// Called with each linear layer's input during forward, e.g. to collect pruning statistics.
+using LinearInputObserver = std::function<void(const Linear&, const torch::Tensor& input)>;
+
+class Transformer {
+public:
+    // Reads config.json and the safetensors weights of a Hugging Face folder, validating names,
+    // shapes and completeness against the config.
+    static Transformer load(const std::filesystem::path& dir, const LoadOptions& options = {});
+    // Builds from an open archive (weights read, converted and released one tensor at a time).
+    static Transformer fromArchive(const ModelConfig& config, const SafetensorsArchive& archive,
+                                   const LoadOptions& options = {});
+    // A randomly initialised model (normal(0, std), norms at one), seeded.
+    static Transformer random(const ModelConfig& config, uint64_t seed, double stddev = 0.02,
+                              const LoadOptions& options = {});
+
+    const ModelConfig& config() const { return m_config; }
+    const FamilySpec& spec() const { return *m_spec; }
+    torch::Device device() const { return m_device; }
+
+    // ids [B,T] int64, mask [B,T] (1 = token, 0 = padding; undefined = all ones) -> logits [B,T,V]
+    torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask = {}) const;
+
+    // The same forward in pieces, for block-by-block algorithms (pruning).
+    AttentionContext context(const torch::Tensor& ids, const torch::Tensor& mask) const;
+    torch::Tensor embed(const torch::Tensor& ids, const AttentionContext& ctx) const;  // [B,T,H]
+    torch::Tensor forwardBlock(int64_t layer, const torch::Tensor& hidden,
+                               const AttentionContext& ctx) const;
+    torch::Tensor head(const torch::Tensor& hidden) const;  // [B,T,H] -> [B,T,V]
+
+    int64_t numLayers() const { return static_cast<int64_t>(m_blocks.size()); }
+    Block& block(int64_t layer) { return m_blocks.at(static_cast<size_t>(layer)); }
+    const Block& block(int64_t layer) const { return m_blocks.at(static_cast<size_t>(layer)); }
+
+    void setLinearInputObserver(LinearInputObserver observer) { m_observer = std::move(observer); }
+
+    // Every weight under its canonical HF name, in a fixed order; tensors are shared, not copied
+    // (a tied head appears once, as the embedding). GPT-2 weights are given in [out, in] form.
+    NamedTensors parameters() const;
+    int64_t parameterCount() const;
+    // Writes config.json and safetensors (sharded above maxShardBytes) in HF layout.
+    void save(const std::filesystem::path& dir, DType dtype,
+              uint64_t maxShardBytes = 4ull << 30) const;
+
+private:
+    Transformer() = default;
+    torch::Tensor linear(const Linear& layer, const torch::Tensor& x) const;
+    torch::Tensor norm(const Norm& n, const torch::Tensor& x) const;
+    torch::Tensor attention(const Block& b, const torch::Tensor& x,
+                            const AttentionContext& ctx) const;
+    torch::Tensor mlp(const Block& b, const torch::Tensor& x) const;
+    // Visits every weight slot with its role and layer (-1 for model-level slots).
+    void forEachSlot(const std::function<void(Role, int64_t, torch::Tensor&)>& visit);
+    bool hasRole(Role role) const;
+    std::vector<int64_t> expectedShape(Role role) const;
+
+    ModelConfig m_config;
+    const FamilySpec* m_spec = nullptr;
+    torch::Device m_device = torch::kCPU;
+    torch::Tensor m_embed, m_posEmbed, m_lmHead;
+    Linear m_projectIn, m_projectOut;
+    Norm m_finalNorm;
+    std::vector<Block> m_blocks;
+    torch::Tensor m_invFreq;  // [d/2] rotary frequencies
+    LinearInputObserver m_observer;
+};
+
+}  // namespace frugal::model

@@ -1,0 +1,138 @@
+// The headless `frugal` commands end to end, run as a user runs them: output format, exit codes,
+// one clear message for bad input.
+
+#include <QtTest/QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace {
+
+struct Result {
+    int exitCode;
+    QString out;
+    QString err;
+};
+
+Result runFrugal(const QStringList& args) {
+    QProcess p;
+    p.start(QString::fromStdString(frugal::test::envPath("FRUGAL_BIN").string()),
+            QStringList{"--threads", "1"} + args);
+    if (!p.waitForFinished(120000)) return {-1, {}, "timed out"};
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+}
+
+QString refCase(const char* name) {
+    return QString::fromStdString((frugal::test::envPath("FRUGAL_REFERENCE_DIR") / name).string());
+}
+
+}  // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+private slots:
+    void inspectSummary();
+    void inspectLogitsMatchReference();
+    void tokenize();
+    void benchForwardJson();
+    void initModelThenInspect();
+    void badInput_data();
+    void badInput();
+};
+
+void TestCli::inspectSummary() {
+    const Result r = runFrugal({"inspect", refCase("llama_gqa_tied_bf16_sharded"), "--json"});
+    QCOMPARE(r.exitCode, 0);
+    const auto j = nlohmann::json::parse(r.out.toStdString());
+    QCOMPARE(j["family"].get<std::string>(), std::string("llama"));
+    QCOMPARE(j["kv_heads"].get<int>(), 2);
+    QCOMPARE(j["files"].size(), size_t{3});
+    QVERIFY(j["parameters_by_dtype"].contains("BF16"));
+    int64_t sum = 0;
+    for (const auto& t : j["tensors"]) {
+        int64_t n = 1;
+        for (const auto& d : t["shape"]) n *= d.get<int64_t>();
+        sum += n;
+    }
+    QCOMPARE(j["parameters"].get<int64_t>(), sum);
+    // the log names the BLAS in use
+    QVERIFY2(r.err.contains("BLAS: OpenBLAS"), qPrintable(r.err));
+}
+
+void TestCli::inspectLogitsMatchReference() {
+    const QString dir = refCase("gpt2_f32");
+    const auto ref = nlohmann::json::parse(
+        frugal::test::readText(frugal::test::envPath("FRUGAL_REFERENCE_DIR") / "gpt2_f32" / "reference.json"));
+    const auto seq = ref["sequences"][0].get<std::vector<int64_t>>();
+    QStringList ids;
+    for (int64_t id : seq) ids << QString::number(id);
+    const Result r = runFrugal({"inspect", dir, "--logits", ids.join(',')});
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out.count('\n'), 1);  // one JSON array on one line
+    const auto logits = nlohmann::json::parse(r.out.toStdString()).get<std::vector<double>>();
+    const auto expected = ref["logits"][0].back().get<std::vector<double>>();
+    QCOMPARE(logits.size(), expected.size());
+    for (size_t i = 0; i < logits.size(); ++i) QVERIFY(std::abs(logits[i] - expected[i]) <= 1e-4);
+}
+
+void TestCli::tokenize() {
+    const auto dir = frugal::test::envPath("FRUGAL_TOKENIZER_DIR") / "gpt2";
+    if (!std::filesystem::exists(dir / "vocab.json"))
+        QFAIL("GPT-2 tokenizer missing under FRUGAL_TOKENIZER_DIR: run scripts/fetch-data");
+    const Result r = runFrugal({"tokenize", "--tokenizer", QString::fromStdString(dir.string()), "Hello world"});
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out.trimmed(), QString("[15496,995]"));
+}
+
+void TestCli::benchForwardJson() {
+    const Result r = runFrugal({"bench", "forward", "--model", refCase("llama_gqa_untied_f32"),
+                                "--batch", "2", "--seq", "16", "--iters", "2", "--json"});
+    QCOMPARE(r.exitCode, 0);
+    const auto j = nlohmann::json::parse(r.out.toStdString());
+    QVERIFY(j["tokens_per_s"].get<double>() > 0);
+    QVERIFY(j["peak_rss_mib"].get<double>() > 0);
+    QCOMPARE(j["threads"].get<int>(), 1);
+    QCOMPARE(j["batch"].get<int>(), 2);
+}
+
+void TestCli::initModelThenInspect() {
+    frugal::test::TempDir dir("cli");
+    const QString out = QString::fromStdString((dir / "m").string());
+    Result r = runFrugal({"init-model", out, "--type", "opt", "--layers", "2", "--hidden", "32",
+                          "--heads", "4", "--vocab", "50", "--dtype", "BF16", "--seed", "3"});
+    QCOMPARE(r.exitCode, 0);
+    r = runFrugal({"inspect", out, "--logits", "1,2,3"});
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(nlohmann::json::parse(r.out.toStdString()).size(), size_t{50});
+}
+
+void TestCli::badInput_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("no such model") << QStringList{"inspect", "/nonexistent/model"}
+                                   << "/nonexistent/model/config.json: cannot open";
+    QTest::newRow("bad logits list") << QStringList{"inspect", "MODEL", "--logits", "1,x"}
+                                     << "--logits expects comma-separated token ids";
+    QTest::newRow("id out of range") << QStringList{"inspect", "MODEL", "--logits", "1,999999"}
+                                     << "token id 999999 is outside the vocabulary";
+    QTest::newRow("unknown option") << QStringList{"inspect", "MODEL", "--frobnicate"}
+                                    << "unknown option '--frobnicate'";
+    QTest::newRow("unknown command") << QStringList{"frobnicate"} << "unknown command 'frobnicate'";
+    QTest::newRow("bench without model") << QStringList{"bench", "forward"}
+                                         << "bench forward needs --model DIR";
+}
+
+void TestCli::badInput() {
+    QFETCH(QStringList, args);
+    QFETCH(QString, message);
+    args.replaceInStrings("MODEL", refCase("gpt2_f32"));
+    const Result r = runFrugal(args);
+    QVERIFY(r.exitCode != 0);
+    QVERIFY2(r.err.contains(message), qPrintable(r.err));
+    QVERIFY(r.out.isEmpty());
+}
+
+QTEST_APPLESS_MAIN(TestCli)
+#include "test_cli.moc"
