@@ -24,7 +24,8 @@ BpeModel::BpeModel(std::unordered_map<std::string, int32_t> vocab, const std::ve
     }
     m_merges.reserve(merges.size());
     for (std::size_t rank = 0; rank < merges.size(); ++rank) {
-        const auto& [left, right] = merges[rank];
+        const std::string& left = merges[rank].first;
+        const std::string& right = merges[rank].second;
         const auto leftId = tokenToId(left);
         const auto rightId = tokenToId(right);
         const auto mergedId = tokenToId(left + right);

@@ -42,6 +42,9 @@ Json parseJson(std::string_view text, const std::string& source) {
         return Json::parse(text.begin(), text.end());
     } catch (const Json::parse_error& e) {
         fail(source, ": invalid JSON at byte ", e.byte, ": ", e.what());
+    } catch (const Json::exception& e) {
+        // For instance a number too large for a double (out_of_range 406).
+        fail(source, ": invalid JSON: ", e.what());
     }
 }
 
