@@ -7,12 +7,14 @@
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/common/error.h"
@@ -216,6 +218,40 @@ private slots:
         QCOMPARE(llama.eosId(), std::optional<int32_t>(2));
         QCOMPARE(llama.encode("Hello world!", false), (std::vector<int32_t>{15043, 3186, 29991}));
         QCOMPARE(llama.encode(""), std::vector<int32_t>{1});
+    }
+
+    // encode/decode are const and share no mutable state: four threads agree with the vectors.
+    void concurrentEncodeIsConsistent() {
+        Tokenizer tokenizer = Tokenizer::fromTokenizerJson(tinyTokenizerJson().dump(), "tiny");
+        std::vector<Vector> vectors;
+        if (!loadCached("gpt2", tokenizer) || !loadVectors("gpt2", vectors)) return;
+        std::atomic<int> mismatches{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t) {
+            threads.emplace_back([&, t] {
+                for (std::size_t i = static_cast<std::size_t>(t); i < vectors.size(); i += 2) {
+                    const auto ids = tokenizer.encode(vectors[i].text);
+                    if (ids != vectors[i].ids || tokenizer.decode(ids) != vectors[i].text) {
+                        ++mismatches;
+                    }
+                }
+            });
+        }
+        for (auto& thread : threads) thread.join();
+        QCOMPARE(mismatches.load(), 0);
+    }
+
+    // The pre-tokenizer's \s is Unicode White_Space, as in Python's `regex` (openai/gpt-2) and
+    // Oniguruma (Hugging Face): splits checked with python3-regex on the GPT-2 pattern.
+    // gpt-3-encoder (JavaScript \s) differs on U+0085 and U+FEFF, so these are not in the vectors.
+    void gpt2WhitespaceIsUnicodeWhiteSpace() {
+        Tokenizer gpt2 = Tokenizer::fromTokenizerJson(tinyTokenizerJson().dump(), "tiny");
+        if (!loadCached("gpt2", gpt2)) return;
+        // NEL is whitespace: 'a', ' ', '\x85', 'b'.
+        QCOMPARE(gpt2.encode("a \u0085b"), (std::vector<int32_t>{64, 220, 126, 227, 65}));
+        // BOM and the Mongolian vowel separator are not: 'a', ' \ufeff', 'b'.
+        QCOMPARE(gpt2.encode("a \ufeffb"), (std::vector<int32_t>{64, 27332, 119, 123, 65}));
+        QCOMPARE(gpt2.encode("a \u180eb"), (std::vector<int32_t>{64, 28053, 254, 236, 65}));
     }
 
     // 100 kB of real-looking text must encode well under a second (no quadratic merge loops).

@@ -17,9 +17,17 @@ namespace {
 
 using Json = nlohmann::json;
 
-// GPT-2's pre-tokenizer (openai/gpt-2 encoder.py, Hugging Face ByteLevel with use_regex).
-constexpr char kGpt2Pattern[] =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+// GPT-2's pre-tokenizer (openai/gpt-2 encoder.py, Hugging Face ByteLevel with use_regex):
+//   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+// with \s spelled out as the Unicode White_Space property, which is what Python's `regex` (used
+// by the original encoder.py) and Oniguruma (Hugging Face) match. PCRE2's UCP \s also matches
+// U+180E; JavaScript's \s (gpt-3-encoder) adds U+FEFF and lacks U+0085.
+std::string gpt2Pattern() {
+    const std::string ws =
+        R"(\t-\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
+    return R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^)" + ws + R"(\p{L}\p{N}]+|[)" + ws +
+           "]+(?![^" + ws + "])|[" + ws + "]+";
+}
 constexpr int kMaxNesting = 16;  // Sequence normalizers/decoders inside each other
 
 std::string readFile(const std::filesystem::path& path) {
@@ -452,8 +460,9 @@ void Tokenizer::Impl::finish() {
     if (preTokenizer == PreTokenizer::ByteLevel && byteLevelUseRegex) {
         int errorCode = 0;
         PCRE2_SIZE errorOffset = 0;
+        const std::string pattern = gpt2Pattern();
         pcre2_code* code =
-            pcre2_compile(reinterpret_cast<PCRE2_SPTR>(kGpt2Pattern), PCRE2_ZERO_TERMINATED,
+            pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.c_str()), PCRE2_ZERO_TERMINATED,
                           PCRE2_UTF | PCRE2_UCP, &errorCode, &errorOffset, nullptr);
         if (!code) {
             PCRE2_UCHAR message[256];
