@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/common/error.h"
-#include "core/model/tokenizer.h"
+#include "common/error.h"
+#include "model/tokenizer.h"
 
 using frugal::model::Tokenizer;
 using Json = nlohmann::json;

@@ -1,11 +1,11 @@
-#include "core/model/bpe_model.h"
+#include "model/bpe_model.h"
 
 #include <cstdio>
 #include <functional>
 #include <queue>
 
-#include "core/common/error.h"
-#include "core/model/utf8.h"
+#include "common/error.h"
+#include "model/utf8.h"
 
 namespace frugal::model {
 

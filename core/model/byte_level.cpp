@@ -1,9 +1,9 @@
-#include "core/model/byte_level.h"
+#include "model/byte_level.h"
 
 #include <array>
 #include <cstdint>
 
-#include "core/model/utf8.h"
+#include "model/utf8.h"
 
 namespace frugal::model {
 namespace {

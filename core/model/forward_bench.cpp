@@ -11,7 +11,7 @@ namespace frugal::model {
 ForwardBenchResult benchForward(const ForwardBenchOptions& options) {
     if (options.batch <= 0 || options.seq <= 0 || options.iters <= 0)
         fail("bench forward: --batch, --seq and --iters must be positive");
-    configureThreads(options.threads);
+    if (options.threads > 0) configureThreads(options.threads);
     ForwardBenchResult r;
     r.batch = options.batch;
     r.seq = options.seq;

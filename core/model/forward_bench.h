@@ -14,7 +14,7 @@ struct ForwardBenchOptions {
     int64_t batch = 1;
     int64_t seq = 128;
     int iters = 5;
-    int threads = 0;  // <= 0: one per core
+    int threads = 0;  // > 0: set LibTorch/OpenBLAS threads; otherwise keep the current setting
     uint64_t seed = 0;
 };
 

@@ -1,11 +1,11 @@
-#include "core/model/tokenizer.h"
+#include "model/tokenizer.h"
 
 #include <algorithm>
 
-#include "core/common/error.h"
-#include "core/model/byte_level.h"
-#include "core/model/tokenizer_impl.h"
-#include "core/model/utf8.h"
+#include "common/error.h"
+#include "model/byte_level.h"
+#include "model/tokenizer_impl.h"
+#include "model/utf8.h"
 
 namespace frugal::model {
 namespace {

@@ -14,8 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/model/bpe_model.h"
-#include "core/model/tokenizer.h"
+#include "model/bpe_model.h"
+#include "model/tokenizer.h"
 
 namespace frugal::model {
 

@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "core/common/error.h"
-#include "core/model/bpe_model.h"
-#include "core/model/tokenizer.h"
-#include "core/model/tokenizer_impl.h"
-#include "core/model/utf8.h"
+#include "common/error.h"
+#include "model/bpe_model.h"
+#include "model/tokenizer.h"
+#include "model/tokenizer_impl.h"
+#include "model/utf8.h"
 
 namespace frugal::model {
 namespace {

@@ -1,4 +1,4 @@
-#include "core/model/utf8.h"
+#include "model/utf8.h"
 
 namespace frugal::model {
 namespace {

@@ -10,8 +10,8 @@
 #include <optional>
 #include <string_view>
 
-#include "core/common/error.h"
-#include "core/model/tokenizer.h"
+#include "common/error.h"
+#include "model/tokenizer.h"
 
 namespace {
 

@@ -1,0 +1,232 @@
+#include "commands.h"
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "model/forward_bench.h"
+#include "model/model_info.h"
+#include "model/model_init.h"
+#include "model/tokenizer.h"
+
+namespace frugal::app {
+namespace {
+
+using json = nlohmann::json;
+
+// Flags of the form --name value; positional arguments in order.
+struct Parsed {
+    std::vector<std::string> positional;
+    std::map<std::string, std::string> flags;
+    std::vector<std::string> switches;
+
+    bool has(const std::string& name) const {
+        return flags.count(name) != 0 ||
+               std::find(switches.begin(), switches.end(), name) != switches.end();
+    }
+    std::string get(const std::string& name, const std::string& fallback) const {
+        auto it = flags.find(name);
+        return it == flags.end() ? fallback : it->second;
+    }
+    int64_t getInt(const std::string& name, int64_t fallback) const {
+        auto it = flags.find(name);
+        if (it == flags.end()) return fallback;
+        try {
+            size_t used = 0;
+            const long long v = std::stoll(it->second, &used);
+            if (used != it->second.size()) throw std::invalid_argument("trailing characters");
+            return v;
+        } catch (const std::exception&) {
+            fail("--", name, " expects an integer, got '", it->second, "'");
+        }
+    }
+};
+
+Parsed parse(const Args& args, const std::vector<std::string>& valueFlags,
+             const std::vector<std::string>& switchFlags) {
+    Parsed p;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a.rfind("--", 0) == 0 && a.size() > 2) {
+            const std::string name = a.substr(2);
+            if (std::find(valueFlags.begin(), valueFlags.end(), name) != valueFlags.end()) {
+                if (i + 1 >= args.size()) fail("--", name, " needs a value");
+                p.flags[name] = args[++i];
+            } else if (std::find(switchFlags.begin(), switchFlags.end(), name) !=
+                       switchFlags.end()) {
+                p.switches.push_back(name);
+            } else {
+                fail("unknown option '", a, "'");
+            }
+        } else {
+            p.positional.push_back(a);
+        }
+    }
+    return p;
+}
+
+std::string shapeText(const std::vector<int64_t>& shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+std::vector<int64_t> parseIdList(const std::string& text) {
+    std::vector<int64_t> ids;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        try {
+            size_t used = 0;
+            ids.push_back(std::stoll(item, &used));
+            if (used != item.size()) throw std::invalid_argument("trailing");
+        } catch (const std::exception&) {
+            fail("--logits expects comma-separated token ids such as 1,5,7,9; got '", item, "'");
+        }
+    }
+    return ids;
+}
+
+// Shortest decimal form that reads back as the same float.
+std::string floatText(float v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
+    return buf;
+}
+
+}  // namespace
+
+void printUsage() {
+    std::cerr <<
+        "usage: frugal [--threads N] [--quiet] COMMAND ...\n"
+        "\n"
+        "  inspect MODEL_DIR [--json]           family, parameter count, dtypes, tensors\n"
+        "  inspect MODEL_DIR --logits 1,5,7,9   logits at the last position, as one JSON array\n"
+        "  tokenize --tokenizer PATH \"text\"     token ids as one JSON array (--no-special: no BOS)\n"
+        "  bench forward --model DIR [--batch B] [--seq T] [--iters K] [--json]\n"
+        "                                       forward throughput (tokens/s) and peak RSS\n"
+        "  init-model DIR [--type llama|mistral|opt|gpt2] [--layers L] [--hidden H] [--heads N]\n"
+        "             [--kv-heads N] [--vocab V] [--intermediate I] [--max-positions P] [--tied]\n"
+        "             [--seed S] [--dtype F32|F16|BF16] [--shard-mib M]\n"
+        "                                       writes a random checkpoint in Hugging Face layout\n";
+}
+
+int inspectCommand(const Args& args) {
+    const Parsed p = parse(args, {"logits"}, {"json"});
+    if (p.positional.size() != 1) fail("inspect needs exactly one MODEL_DIR");
+    const std::filesystem::path dir = p.positional[0];
+    if (p.has("logits")) {
+        const std::vector<float> logits =
+            model::lastPositionLogits(dir, parseIdList(p.get("logits", "")));
+        std::string out = "[";
+        for (size_t i = 0; i < logits.size(); ++i) out += (i ? ", " : "") + floatText(logits[i]);
+        std::cout << out << "]\n";
+        return 0;
+    }
+    const model::ModelSummary s = model::inspectModel(dir);
+    if (p.has("json")) {
+        json j = {{"model_type", s.modelType}, {"family", s.family}, {"layers", s.layers},
+                  {"hidden_size", s.hidden}, {"heads", s.heads}, {"kv_heads", s.kvHeads},
+                  {"vocab_size", s.vocab}, {"intermediate_size", s.intermediate},
+                  {"tied_embeddings", s.tiedEmbeddings}, {"parameters", s.parameterCount},
+                  {"weight_bytes", s.weightBytes}, {"parameters_by_dtype", s.parametersByDtype},
+                  {"files", s.files}};
+        json tensors = json::array();
+        for (const auto& t : s.tensors)
+            tensors.push_back({{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape},
+                               {"file", t.file}});
+        j["tensors"] = tensors;
+        std::cout << j.dump(2) << "\n";
+        return 0;
+    }
+    std::cout << "model_type    " << s.modelType << " (family " << s.family << ")\n"
+              << "layers        " << s.layers << "\n"
+              << "hidden        " << s.hidden << ", MLP " << s.intermediate << "\n"
+              << "heads         " << s.heads << " query, " << s.kvHeads << " key/value\n"
+              << "vocabulary    " << s.vocab << (s.tiedEmbeddings ? ", tied head" : ", own head")
+              << "\n"
+              << "parameters    " << s.parameterCount << " (";
+    bool first = true;
+    for (const auto& [dtype, count] : s.parametersByDtype) {
+        std::cout << (first ? "" : ", ") << dtype << " " << count;
+        first = false;
+    }
+    std::cout << ")\n"
+              << "weights       " << s.weightBytes << " bytes in " << s.files.size()
+              << " file(s)\n\n";
+    for (const auto& t : s.tensors)
+        std::cout << "  " << t.name << "  " << t.dtype << " " << shapeText(t.shape) << "  "
+                  << t.file << "\n";
+    return 0;
+}
+
+int tokenizeCommand(const Args& args) {
+    const Parsed p = parse(args, {"tokenizer"}, {"no-special"});
+    if (!p.has("tokenizer")) fail("tokenize needs --tokenizer PATH");
+    if (p.positional.size() != 1) fail("tokenize needs exactly one text argument");
+    const model::Tokenizer tokenizer = model::Tokenizer::load(p.get("tokenizer", ""));
+    const std::vector<int32_t> ids = tokenizer.encode(p.positional[0], !p.has("no-special"));
+    std::cout << json(ids).dump() << "\n";
+    return 0;
+}
+
+int benchCommand(const Args& args) {
+    if (args.empty() || args[0] != "forward") fail("bench needs a target: bench forward ...");
+    const Parsed p = parse(Args(args.begin() + 1, args.end()),
+                           {"model", "batch", "seq", "iters", "seed"}, {"json"});
+    if (!p.has("model")) fail("bench forward needs --model DIR");
+    model::ForwardBenchOptions o;
+    o.modelDir = p.get("model", "");
+    o.batch = p.getInt("batch", 1);
+    o.seq = p.getInt("seq", 128);
+    o.iters = static_cast<int>(p.getInt("iters", 5));
+    o.seed = static_cast<uint64_t>(p.getInt("seed", 0));
+    const model::ForwardBenchResult r = model::benchForward(o);
+    if (p.has("json")) {
+        json j = {{"tokens_per_s", r.tokensPerSecond}, {"peak_rss_mib", r.peakRssMiB},
+                  {"load_peak_mib", r.loadPeakMiB}, {"weight_mib", r.weightMiB},
+                  {"batch", r.batch}, {"seq", r.seq}, {"iters", r.iters},
+                  {"threads", r.threads}, {"seconds", r.seconds}, {"blas", r.blas},
+                  {"impl", "frugal"}};
+        std::cout << j.dump() << "\n";
+    } else {
+        std::printf("forward  batch %lld x seq %lld, %d iterations, %d threads, %s\n",
+                    static_cast<long long>(r.batch), static_cast<long long>(r.seq), r.iters,
+                    r.threads, r.blas.c_str());
+        std::printf("  throughput   %.1f tokens/s (%.3f s)\n", r.tokensPerSecond, r.seconds);
+        std::printf("  weights      %.1f MiB fp32; load peak +%.1f MiB; process peak %.1f MiB\n",
+                    r.weightMiB, r.loadPeakMiB, r.peakRssMiB);
+    }
+    return 0;
+}
+
+int initModelCommand(const Args& args) {
+    const Parsed p = parse(args,
+                           {"type", "layers", "hidden", "heads", "kv-heads", "vocab",
+                            "intermediate", "max-positions", "seed", "dtype", "shard-mib", "std"},
+                           {"tied"});
+    if (p.positional.size() != 1) fail("init-model needs exactly one output DIR");
+    model::RandomModelOptions o;
+    o.modelType = p.get("type", "llama");
+    o.layers = p.getInt("layers", o.layers);
+    o.hidden = p.getInt("hidden", o.hidden);
+    o.heads = p.getInt("heads", o.heads);
+    o.kvHeads = p.getInt("kv-heads", 0);
+    o.vocab = p.getInt("vocab", o.vocab);
+    o.intermediate = p.getInt("intermediate", 0);
+    o.maxPositions = p.getInt("max-positions", o.maxPositions);
+    o.tied = p.has("tied");
+    o.seed = static_cast<uint64_t>(p.getInt("seed", 0));
+    o.dtype = p.get("dtype", "F32");
+    if (p.has("std")) o.stddev = std::stod(p.get("std", "0.02"));
+    if (p.has("shard-mib")) o.maxShardBytes = static_cast<uint64_t>(p.getInt("shard-mib", 0)) << 20;
+    const int64_t params = model::writeRandomModel(o, p.positional[0]);
+    std::cout << "wrote " << o.modelType << " model with " << params << " parameters to "
+              << p.positional[0] << "\n";
+    return 0;
+}
+
+}  // namespace frugal::app

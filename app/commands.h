@@ -1,0 +1,18 @@
+#pragma once
+// The headless commands of the `frugal` binary. Each takes its already-split arguments, prints
+// its result to stdout and returns the process exit code; errors propagate as frugal::Error.
+
+#include <string>
+#include <vector>
+
+namespace frugal::app {
+
+using Args = std::vector<std::string>;
+
+int inspectCommand(const Args& args);
+int tokenizeCommand(const Args& args);
+int benchCommand(const Args& args);
+int initModelCommand(const Args& args);
+void printUsage();
+
+}  // namespace frugal::app
