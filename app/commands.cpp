@@ -101,7 +101,9 @@ std::string floatText(float v) {
 
 void printUsage() {
     std::cerr <<
-        "usage: frugal [--threads N] [--quiet] COMMAND ...\n"
+        "usage: frugal [--threads N] [--intra-op-threads M] [--quiet] COMMAND ...\n"
+        "  --threads N             OpenBLAS threads for matrix products (default: one per core)\n"
+        "  --intra-op-threads M    LibTorch OpenMP threads for other ops (default 1)\n"
         "\n"
         "  inspect MODEL_DIR [--json]           family, parameter count, dtypes, tensors\n"
         "  inspect MODEL_DIR --logits 1,5,7,9   logits at the last position, as one JSON array\n"
@@ -189,13 +191,14 @@ int benchCommand(const Args& args) {
         json j = {{"tokens_per_s", r.tokensPerSecond}, {"peak_rss_mib", r.peakRssMiB},
                   {"load_peak_mib", r.loadPeakMiB}, {"weight_mib", r.weightMiB},
                   {"batch", r.batch}, {"seq", r.seq}, {"iters", r.iters},
-                  {"threads", r.threads}, {"seconds", r.seconds}, {"blas", r.blas},
+                  {"threads", r.threads}, {"intra_op_threads", r.intraOpThreads},
+                  {"seconds", r.seconds}, {"blas", r.blas},
                   {"impl", "frugal"}};
         std::cout << j.dump() << "\n";
     } else {
-        std::printf("forward  batch %lld x seq %lld, %d iterations, %d threads, %s\n",
+        std::printf("forward  batch %lld x seq %lld, %d iterations, %s with %d threads, %d intra-op\n",
                     static_cast<long long>(r.batch), static_cast<long long>(r.seq), r.iters,
-                    r.threads, r.blas.c_str());
+                    r.blas.c_str(), r.threads, r.intraOpThreads);
         std::printf("  throughput   %.1f tokens/s (%.3f s)\n", r.tokensPerSecond, r.seconds);
         std::printf("  weights      %.1f MiB fp32; load peak +%.1f MiB; process peak %.1f MiB\n",
                     r.weightMiB, r.loadPeakMiB, r.peakRssMiB);

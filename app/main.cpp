@@ -36,12 +36,14 @@ int main(int argc, char** argv) {
     spdlog::set_pattern("[%H:%M:%S] [%^%l%$] %v");
 
     std::vector<std::string> args(argv + 1, argv + argc);
-    int threads = 0;
+    int threads = 0, intraOpThreads = 1;
     bool quiet = false;
     std::vector<std::string> rest;
     for (size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--threads" && i + 1 < args.size()) {
             threads = std::atoi(args[++i].c_str());
+        } else if (args[i] == "--intra-op-threads" && i + 1 < args.size()) {
+            intraOpThreads = std::atoi(args[++i].c_str());
         } else if (args[i] == "--quiet" || args[i] == "-q") {
             quiet = true;
         } else {
@@ -56,7 +58,7 @@ int main(int argc, char** argv) {
     const std::string command = rest[0];
     const frugal::app::Args commandArgs(rest.begin() + 1, rest.end());
     try {
-        frugal::configureThreads(threads);
+        frugal::configureThreads(threads, intraOpThreads);
         logRuntime();
         if (command == "inspect") return frugal::app::inspectCommand(commandArgs);
         if (command == "tokenize") return frugal::app::tokenizeCommand(commandArgs);

@@ -11,6 +11,7 @@ K full forwards (logits for all B*T positions) on fixed random ids without
 padding. Prints tokens/s = B*T*K / seconds and peak RSS (MiB).
 """
 import argparse
+import ctypes
 import json
 import os
 import resource
@@ -35,7 +36,10 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--batch", type=int, required=True)
     ap.add_argument("--seq", type=int, required=True)
-    ap.add_argument("--threads", type=int, required=True)
+    ap.add_argument("--threads", type=int, required=True,
+                    help="OpenBLAS threads (matrix products), as frugal's --threads")
+    ap.add_argument("--intra-op-threads", type=int, default=1,
+                    help="torch intra-op (OpenMP) threads, as frugal's --intra-op-threads")
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true")
@@ -43,8 +47,11 @@ def main():
     if a.batch < 1 or a.seq < 1 or a.threads < 1 or a.iters < 1:
         ap.error("batch, seq, threads, iters must be >= 1")
 
-    torch.set_num_threads(a.threads)
+    # The same explicit policy as frugal: torch.set_num_threads leaves OpenBLAS's own pool alone,
+    # so set both, or the two busy-waiting pools oversubscribe the cores.
+    torch.set_num_threads(a.intra_op_threads)
     torch.set_num_interop_threads(1)
+    ctypes.CDLL("libopenblas.so.0").openblas_set_num_threads(a.threads)
 
     with open(os.path.join(a.model, "config.json")) as f:
         config = json.load(f)
@@ -74,6 +81,7 @@ def main():
         "batch": a.batch,
         "seq": a.seq,
         "threads": a.threads,
+        "intra_op_threads": a.intra_op_threads,
         "impl": "python3-torch",
     }
     if a.json:

@@ -15,8 +15,9 @@ struct Result {
     QString err;
 };
 
-Result runFrugal(const QStringList& args) {
+Result runFrugal(const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
     QProcess p;
+    p.setProcessEnvironment(env);
     p.start(QString::fromStdString(frugal::test::envPath("FRUGAL_BIN").string()),
             QStringList{"--threads", "1"} + args);
     if (!p.waitForFinished(120000)) return {-1, {}, "timed out"};
@@ -35,6 +36,7 @@ class TestCli : public QObject {
 private slots:
     void inspectSummary();
     void inspectLogitsMatchReference();
+    void warnsOnReferenceBlas();
     void tokenize();
     void benchForwardJson();
     void initModelThenInspect();
@@ -75,6 +77,19 @@ void TestCli::inspectLogitsMatchReference() {
     const auto expected = ref["logits"][0].back().get<std::vector<double>>();
     QCOMPARE(logits.size(), expected.size());
     for (size_t i = 0; i < logits.size(); ++i) QVERIFY(std::abs(logits[i] - expected[i]) <= 1e-4);
+}
+
+// Debian's reference BLAS (libblas3) put first on the library path must be named and warned about.
+void TestCli::warnsOnReferenceBlas() {
+    const QString referenceDir = "/usr/lib/x86_64-linux-gnu/blas";
+    if (!QFile::exists(referenceDir + "/libblas.so.3"))
+        QFAIL("reference BLAS (libblas3) not installed: run scripts/install-deps");
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("LD_LIBRARY_PATH", referenceDir);
+    const Result r = runFrugal({"inspect", refCase("gpt2_f32"), "--logits", "1,2"}, env);
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.err.contains("BLAS: reference BLAS"), qPrintable(r.err));
+    QVERIFY2(r.err.contains("LibTorch is running on the reference BLAS"), qPrintable(r.err));
 }
 
 void TestCli::tokenize() {

@@ -65,7 +65,7 @@ private slots:
 };
 
 void TestTransformer::initTestCase() {
-    frugal::configureThreads(2);
+    frugal::configureThreads(2, 1);
 }
 
 static void addCases() {

@@ -1,7 +1,6 @@
 #include "common/runtime_info.h"
 
 #include <dlfcn.h>
-#include <link.h>
 
 #include <climits>
 #include <cstdlib>
@@ -12,16 +11,14 @@
 namespace frugal {
 namespace {
 
-int dlCallback(struct dl_phdr_info* info, size_t, void* data) {
-    auto* found = static_cast<std::string*>(data);
-    const std::string name = info->dlpi_name ? info->dlpi_name : "";
-    if (found->empty() && (name.find("libblas.so") != std::string::npos ||
-                           name.find("libopenblas") != std::string::npos ||
-                           name.find("libmkl_rt") != std::string::npos)) {
-        char resolved[PATH_MAX];
-        *found = realpath(name.c_str(), resolved) ? std::string(resolved) : name;
-    }
-    return 0;
+// The library that actually serves single-precision matrix products: the one the dynamic linker
+// resolves sgemm_ to (Debian's libblas.so.3 is an alternative: OpenBLAS or the reference BLAS).
+std::string sgemmProvider() {
+    void* symbol = dlsym(RTLD_DEFAULT, "sgemm_");
+    Dl_info where{};
+    if (!symbol || !dladdr(symbol, &where) || !where.dli_fname) return {};
+    char resolved[PATH_MAX];
+    return realpath(where.dli_fname, resolved) ? std::string(resolved) : std::string(where.dli_fname);
 }
 
 int64_t statusField(const char* key) {
@@ -40,9 +37,9 @@ using OpenblasGetConfig = char* (*)();
 
 }  // namespace
 
-void configureThreads(int threads) {
-    const int n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
-    at::set_num_threads(n);
+void configureThreads(int blasThreads, int intraOpThreads) {
+    const int n = blasThreads > 0 ? blasThreads : static_cast<int>(std::thread::hardware_concurrency());
+    at::set_num_threads(intraOpThreads > 0 ? intraOpThreads : 1);
     static bool interopSet = false;
     if (!interopSet) {
         at::set_num_interop_threads(1);
@@ -55,12 +52,12 @@ void configureThreads(int threads) {
 RuntimeInfo queryRuntime() {
     RuntimeInfo info;
     info.torchVersion = TORCH_VERSION;
-    dl_iterate_phdr(dlCallback, &info.blasPath);
+    info.blasPath = sgemmProvider();
     if (auto get = reinterpret_cast<OpenblasGetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config")))
         info.openblasConfig = get();
     if (auto get = reinterpret_cast<OpenblasGetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads")))
         info.openblasThreads = get();
-    if (info.blasPath.find("openblas") != std::string::npos || !info.openblasConfig.empty()) {
+    if (info.blasPath.find("openblas") != std::string::npos) {
         info.blasKind = "OpenBLAS";
     } else if (info.blasPath.find("mkl") != std::string::npos) {
         info.blasKind = "MKL";

@@ -21,9 +21,12 @@ struct RuntimeInfo {
     bool cudaAvailable = false;
 };
 
-// Sets LibTorch's intra-op threads and OpenBLAS's threads to `threads` (<= 0: one per core), and
-// inter-op threads to 1 (only once per process; LibTorch refuses later changes).
-void configureThreads(int threads);
+// Sets the thread counts explicitly: OpenBLAS (matrix products) to `blasThreads` (<= 0: one per
+// core) and LibTorch's OpenMP intra-op pool to `intraOpThreads` (<= 0: 1); inter-op to 1 (once
+// per process; LibTorch refuses later changes). Both pools busy-wait, so on a small machine they
+// oversubscribe the cores: one intra-op thread with all cores for BLAS measured fastest
+// (docs/BENCHMARKS.md).
+void configureThreads(int blasThreads, int intraOpThreads = 1);
 
 RuntimeInfo queryRuntime();
 

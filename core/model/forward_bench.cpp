@@ -16,8 +16,10 @@ ForwardBenchResult benchForward(const ForwardBenchOptions& options) {
     r.batch = options.batch;
     r.seq = options.seq;
     r.iters = options.iters;
-    r.threads = queryRuntime().intraOpThreads;
-    r.blas = queryRuntime().blasKind;
+    const RuntimeInfo runtime = queryRuntime();
+    r.threads = runtime.openblasThreads > 0 ? runtime.openblasThreads : runtime.intraOpThreads;
+    r.intraOpThreads = runtime.intraOpThreads;
+    r.blas = runtime.blasKind;
 
     const int64_t before = currentRssBytes();
     resetPeakRss();

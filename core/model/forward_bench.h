@@ -14,13 +14,13 @@ struct ForwardBenchOptions {
     int64_t batch = 1;
     int64_t seq = 128;
     int iters = 5;
-    int threads = 0;  // > 0: set LibTorch/OpenBLAS threads; otherwise keep the current setting
+    int threads = 0;  // > 0: set OpenBLAS threads (and one intra-op thread); else keep current
     uint64_t seed = 0;
 };
 
 struct ForwardBenchResult {
     int64_t batch = 0, seq = 0;
-    int iters = 0, threads = 0;
+    int iters = 0, threads = 0, intraOpThreads = 0;
     double seconds = 0;         // wall time of the timed iterations
     double tokensPerSecond = 0;
     double weightMiB = 0;       // weights in the compute dtype
