@@ -40,7 +40,7 @@ test: build data
 test-asan: deps data
 	@cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
-	ASAN_OPTIONS=detect_leaks=0 ctest --test-dir build/asan -L unit --output-on-failure -j $(JOBS) --timeout 1800
+	ctest --test-dir build/asan -L unit --output-on-failure -j $(JOBS) --timeout 1800
 
 # libFuzzer targets (clang): each runs FUZZ_SECONDS on its seed corpus.
 fuzz: deps
@@ -48,8 +48,10 @@ fuzz: deps
 	cmake --build --preset fuzz -j $(JOBS)
 	mkdir -p build/fuzz/corpus/safetensors build/fuzz/corpus/tokenizer_json
 	build/fuzz/bin/fuzz_safetensors -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    -artifact_prefix=build/fuzz/ \
 	    build/fuzz/corpus/safetensors tests/fuzz/corpus/safetensors
 	build/fuzz/bin/fuzz_tokenizer_json -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	    -artifact_prefix=build/fuzz/ -dict=tests/fuzz/tokenizer_json.dict \
 	    build/fuzz/corpus/tokenizer_json tests/fuzz/corpus/tokenizer_json
 
 clean:

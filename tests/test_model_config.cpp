@@ -113,6 +113,8 @@ void TestModelConfig::rejects_data() {
     QTest::addColumn<QString>("json");
     QTest::addColumn<QString>("message");
     QTest::newRow("not json") << "{\"model_type\": \"llama\"," << "config.json: not valid JSON";
+    QTest::newRow("huge number") << R"({"model_type": "llama", "hidden_size": 1e99999})"
+                                 << "config.json: not valid JSON";
     QTest::newRow("not an object") << "[1, 2]" << "expected a JSON object";
     QTest::newRow("no model_type") << R"({"hidden_size": 8})" << "missing key 'model_type'";
     QTest::newRow("unknown model_type") << R"({"model_type": "bert"})"

@@ -121,6 +121,9 @@ void TestSafetensors::corruptFile_data() {
     QTest::newRow("header past end") << QByteArray("\xff\x00\x00\x00\x00\x00\x00\x00{}", 10)
                                      << "header length 255 exceeds the file size 10";
     QTest::newRow("header not json") << file("{\"a\": [", d16) << "header is not valid JSON";
+    // found by fuzz_safetensors: a number too large for a double is a JSON error, not a crash
+    QTest::newRow("huge number") << file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,1e99999]}})", d16)
+                                 << "header is not valid JSON";
     QTest::newRow("header not object") << file("[1,2]", d16) << "header must be a JSON object";
     QTest::newRow("unsupported dtype")
         << file(R"({"a":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}})", d16)

@@ -173,7 +173,7 @@ ModelConfig ModelConfig::fromJson(std::string_view jsonText, const std::string& 
     json root;
     try {
         root = json::parse(jsonText.begin(), jsonText.end());
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
         fail(source, ": not valid JSON (", e.what(), ")");
     }
     if (!root.is_object()) fail(source, ": expected a JSON object at the top level");

@@ -138,7 +138,7 @@ std::vector<TensorInfo> SafetensorsFile::parseHeader(const uint8_t* bytes, uint6
     json header;
     try {
         header = json::parse(text, text + headerLen, onEvent);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
         fail(source, ": header is not valid JSON (", e.what(), ")");
     }
     if (!duplicate.empty()) fail(source, ": tensor '", duplicate, "' appears twice in the header");
@@ -276,7 +276,7 @@ SafetensorsArchive SafetensorsArchive::open(const std::filesystem::path& path) {
         json index;
         try {
             index = json::parse(in);
-        } catch (const json::parse_error& e) {
+        } catch (const json::exception& e) {
             fail(indexPath.string(), ": not valid JSON (", e.what(), ")");
         }
         if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
