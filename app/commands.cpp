@@ -106,9 +106,10 @@ void printUsage() {
         "  --intra-op-threads M    LibTorch OpenMP threads for other ops (default 1)\n"
         "\n"
         "  inspect MODEL_DIR [--json]           family, parameter count, dtypes, tensors\n"
-        "  inspect MODEL_DIR --logits 1,5,7,9   logits at the last position, as one JSON array\n"
+        "  inspect MODEL_DIR --logits 1,5,7,9 [--device cpu|cuda]\n"
+        "                                       logits at the last position, as one JSON array\n"
         "  tokenize --tokenizer PATH \"text\"     token ids as one JSON array (--no-special: no BOS)\n"
-        "  bench forward --model DIR [--batch B] [--seq T] [--iters K] [--json]\n"
+        "  bench forward --model DIR [--batch B] [--seq T] [--iters K] [--device D] [--json]\n"
         "                                       forward throughput (tokens/s) and peak RSS\n"
         "  init-model DIR [--type llama|mistral|opt|gpt2] [--layers L] [--hidden H] [--heads N]\n"
         "             [--kv-heads N] [--vocab V] [--intermediate I] [--max-positions P] [--tied]\n"
@@ -117,12 +118,12 @@ void printUsage() {
 }
 
 int inspectCommand(const Args& args) {
-    const Parsed p = parse(args, {"logits"}, {"json"});
+    const Parsed p = parse(args, {"logits", "device"}, {"json"});
     if (p.positional.size() != 1) fail("inspect needs exactly one MODEL_DIR");
     const std::filesystem::path dir = p.positional[0];
     if (p.has("logits")) {
         const std::vector<float> logits =
-            model::lastPositionLogits(dir, parseIdList(p.get("logits", "")));
+            model::lastPositionLogits(dir, parseIdList(p.get("logits", "")), p.get("device", "cpu"));
         std::string out = "[";
         for (size_t i = 0; i < logits.size(); ++i) out += (i ? ", " : "") + floatText(logits[i]);
         std::cout << out << "]\n";
@@ -178,7 +179,7 @@ int tokenizeCommand(const Args& args) {
 int benchCommand(const Args& args) {
     if (args.empty() || args[0] != "forward") fail("bench needs a target: bench forward ...");
     const Parsed p = parse(Args(args.begin() + 1, args.end()),
-                           {"model", "batch", "seq", "iters", "seed"}, {"json"});
+                           {"model", "batch", "seq", "iters", "seed", "device"}, {"json"});
     if (!p.has("model")) fail("bench forward needs --model DIR");
     model::ForwardBenchOptions o;
     o.modelDir = p.get("model", "");
@@ -186,13 +187,14 @@ int benchCommand(const Args& args) {
     o.seq = p.getInt("seq", 128);
     o.iters = static_cast<int>(p.getInt("iters", 5));
     o.seed = static_cast<uint64_t>(p.getInt("seed", 0));
+    o.device = p.get("device", "cpu");
     const model::ForwardBenchResult r = model::benchForward(o);
     if (p.has("json")) {
         json j = {{"tokens_per_s", r.tokensPerSecond}, {"peak_rss_mib", r.peakRssMiB},
                   {"load_peak_mib", r.loadPeakMiB}, {"weight_mib", r.weightMiB},
                   {"batch", r.batch}, {"seq", r.seq}, {"iters", r.iters},
                   {"threads", r.threads}, {"intra_op_threads", r.intraOpThreads},
-                  {"seconds", r.seconds}, {"blas", r.blas},
+                  {"seconds", r.seconds}, {"blas", r.blas}, {"device", r.device},
                   {"impl", "frugal"}};
         std::cout << j.dump() << "\n";
     } else {

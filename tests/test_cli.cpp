@@ -135,6 +135,8 @@ void TestCli::badInput_data() {
     QTest::newRow("unknown option") << QStringList{"inspect", "MODEL", "--frobnicate"}
                                     << "unknown option '--frobnicate'";
     QTest::newRow("unknown command") << QStringList{"frobnicate"} << "unknown command 'frobnicate'";
+    QTest::newRow("bad device") << QStringList{"inspect", "MODEL", "--logits", "1", "--device", "tpu"}
+                                << "device 'tpu' is not supported (expected cpu, cuda or cuda:N)";
     QTest::newRow("bench without model") << QStringList{"bench", "forward"}
                                          << "bench forward needs --model DIR";
 }

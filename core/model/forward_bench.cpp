@@ -23,7 +23,9 @@ ForwardBenchResult benchForward(const ForwardBenchOptions& options) {
 
     const int64_t before = currentRssBytes();
     resetPeakRss();
-    const Transformer model = Transformer::load(options.modelDir);
+    const LoadOptions load = LoadOptions::forDevice(options.device);
+    r.device = options.device;
+    const Transformer model = Transformer::load(options.modelDir, load);
     r.loadPeakMiB = static_cast<double>(peakRssBytes() - before) / (1 << 20);
     int64_t weightBytes = 0;
     for (const auto& [name, t] : model.parameters()) weightBytes += t.numel() * t.element_size();
@@ -33,9 +35,15 @@ ForwardBenchResult benchForward(const ForwardBenchOptions& options) {
     torch::Tensor ids = torch::randint(model.config().vocabSize, {options.batch, options.seq}, gen,
                                        torch::TensorOptions().dtype(torch::kLong));
     c10::InferenceMode guard;
+    ids = ids.to(load.device);
+    auto sync = [&] {
+        if (load.device.is_cuda()) torch::cuda::synchronize();
+    };
     model.forward(ids);  // warm-up: allocator and thread pools
+    sync();
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < options.iters; ++i) model.forward(ids);
+    sync();
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     r.tokensPerSecond = static_cast<double>(options.batch * options.seq * options.iters) / r.seconds;
     r.peakRssMiB = static_cast<double>(peakRssBytes()) / (1 << 20);

@@ -16,6 +16,7 @@ struct ForwardBenchOptions {
     int iters = 5;
     int threads = 0;  // > 0: set OpenBLAS threads (and one intra-op thread); else keep current
     uint64_t seed = 0;
+    std::string device = "cpu";  // cpu, cuda or cuda:N
 };
 
 struct ForwardBenchResult {
@@ -27,6 +28,7 @@ struct ForwardBenchResult {
     double loadPeakMiB = 0;     // peak RSS growth while loading
     double peakRssMiB = 0;      // process peak RSS at the end
     std::string blas;
+    std::string device;
 };
 
 ForwardBenchResult benchForward(const ForwardBenchOptions& options);

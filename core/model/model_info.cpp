@@ -34,12 +34,13 @@ ModelSummary inspectModel(const std::filesystem::path& dir) {
 }
 
 std::vector<float> lastPositionLogits(const std::filesystem::path& dir,
-                                      const std::vector<int64_t>& ids) {
+                                      const std::vector<int64_t>& ids, const std::string& device) {
     if (ids.empty()) fail("--logits needs at least one token id");
-    const Transformer model = Transformer::load(dir);
+    const Transformer model = Transformer::load(dir, LoadOptions::forDevice(device));
     c10::InferenceMode guard;
     torch::Tensor input = torch::tensor(ids, torch::kLong).view({1, -1});
-    torch::Tensor logits = model.forward(input).select(/*dim=*/1, -1).squeeze(0).contiguous();  // [V]
+    torch::Tensor logits =
+        model.forward(input).select(/*dim=*/1, -1).squeeze(0).to(torch::kCPU).contiguous();  // [V]
     const float* p = logits.data_ptr<float>();
     return std::vector<float>(p, p + logits.numel());
 }

@@ -32,9 +32,10 @@ struct ModelSummary {
 
 ModelSummary inspectModel(const std::filesystem::path& dir);
 
-// Runs one unpadded sequence through the model (fp32, CPU) and returns the logits at its last
-// position, [V].
+// Runs one unpadded sequence through the model (fp32, on `device`: cpu, cuda, cuda:N) and
+// returns the logits at its last position, [V].
 std::vector<float> lastPositionLogits(const std::filesystem::path& dir,
-                                      const std::vector<int64_t>& ids);
+                                      const std::vector<int64_t>& ids,
+                                      const std::string& device = "cpu");
 
 }  // namespace frugal::model

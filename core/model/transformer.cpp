@@ -30,7 +30,35 @@ torch::Tensor rotateHalf(const torch::Tensor& x) {
     return torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, /*dim=*/-1);
 }
 
+const char* rowNameOf(const FamilySpec& spec, Role role) {
+    for (const TensorRow& row : spec.rows)
+        if (row.role == role) return row.name;
+    fail("family table of ", familyName(spec.family), " has no row for a requested role");
+}
+
+torch::Tensor rotaryFrequencies(const ModelConfig& config, torch::Device device) {
+    const int64_t d = config.headDim;
+    torch::Tensor exponents = torch::arange(0, d, 2, torch::kFloat32) / static_cast<double>(d);
+    return (1.0 / torch::pow(config.ropeTheta, exponents)).to(torch::kFloat32).to(device);  // [d/2]
+}
+
 }  // namespace
+
+LoadOptions LoadOptions::forDevice(const std::string& device) {
+    LoadOptions options;
+    if (device == "cpu") return options;
+    if (device.rfind("cuda", 0) != 0)
+        fail("device '", device, "' is not supported (expected cpu, cuda or cuda:N)");
+    if (!torch::cuda::is_available())
+        fail("device '", device, "' requested, but this LibTorch build has no CUDA or sees no GPU "
+             "(Debian's libtorch is CPU-only; configure with CMAKE_PREFIX_PATH at a CUDA LibTorch)");
+    try {
+        options.device = torch::Device(device);
+    } catch (const c10::Error&) {
+        fail("device '", device, "' is not a valid device name (expected cuda or cuda:N)");
+    }
+    return options;
+}
 
 std::vector<Linear*> Block::linears() {
     std::vector<Linear*> out;
@@ -135,13 +163,9 @@ void Transformer::forEachSlot(const std::function<void(Role, int64_t, torch::Ten
 // Gives each linear its HF weight name; called once the blocks exist.
 static void nameLinears(const FamilySpec& spec, std::vector<Block>& blocks, Linear& projectIn,
                         Linear& projectOut) {
-    auto rowName = [&](Role role) -> const char* {
-        for (const TensorRow& row : spec.rows)
-            if (row.role == role) return row.name;
-        return nullptr;
-    };
     auto setName = [&](Linear& l, Role role, int64_t layer) {
-        if (const char* n = rowName(role)) l.name = expandName(spec, n, layer);
+        for (const TensorRow& row : spec.rows)
+            if (row.role == role) l.name = expandName(spec, row.name, layer);
     };
     setName(projectIn, Role::ProjectIn, -1);
     setName(projectOut, Role::ProjectOut, -1);
@@ -174,10 +198,7 @@ Transformer Transformer::fromArchive(const ModelConfig& config, const Safetensor
     const FamilySpec& spec = *t.m_spec;
 
     // Published checkpoints differ in the prefix before the decoder's names: find the one used.
-    const std::string embedName = expandName(spec, "embed_tokens.weight", -1);
-    std::string embedRow;
-    for (const TensorRow& row : spec.rows)
-        if (row.role == Role::Embed) embedRow = row.name;
+    const std::string embedRow = rowNameOf(spec, Role::Embed);
     std::string filePrefix;
     bool found = false;
     std::vector<std::string> tried;
@@ -196,7 +217,6 @@ Transformer Transformer::fromArchive(const ModelConfig& config, const Safetensor
         fail("checkpoint has no token embedding (looked for ", list, ") for model_type '",
              config.modelType, "'; does config.json describe these weights?");
     }
-    (void)embedName;
     auto fileName = [&](const std::string& canonical) {
         const std::string prefix = spec.prefix;
         if (canonical.rfind(prefix, 0) == 0) return filePrefix + canonical.substr(prefix.size());
@@ -205,10 +225,7 @@ Transformer Transformer::fromArchive(const ModelConfig& config, const Safetensor
 
     std::set<std::string> used;
     t.forEachSlot([&](Role role, int64_t layer, torch::Tensor& slot) {
-        const char* rowName = nullptr;
-        for (const TensorRow& row : spec.rows)
-            if (row.role == role) rowName = row.name;
-        const std::string name = fileName(expandName(spec, rowName, layer));
+        const std::string name = fileName(expandName(spec, rowNameOf(spec, role), layer));
         if (!archive.contains(name))
             fail("checkpoint is missing tensor '", name, "' (model_type '", config.modelType, "', ",
                  config.numLayers, " layers in config.json)");
@@ -238,12 +255,7 @@ Transformer Transformer::fromArchive(const ModelConfig& config, const Safetensor
                  " model with ", config.numLayers, " layers; wrong model_type or num_hidden_layers?");
     }
     nameLinears(spec, t.m_blocks, t.m_projectIn, t.m_projectOut);
-    if (spec.positions == PositionKind::Rotary) {
-        const int64_t d = config.headDim;
-        t.m_invFreq = 1.0 / torch::pow(config.ropeTheta,
-                                       torch::arange(0, d, 2, torch::kFloat32) / static_cast<double>(d));
-        t.m_invFreq = t.m_invFreq.to(torch::kFloat32).to(options.device);
-    }
+    if (spec.positions == PositionKind::Rotary) t.m_invFreq = rotaryFrequencies(config, options.device);
     return t;
 }
 
@@ -262,13 +274,8 @@ Transformer Transformer::random(const ModelConfig& config, uint64_t seed, double
         slot = value.to(options.device, options.computeType);
     });
     nameLinears(*t.m_spec, t.m_blocks, t.m_projectIn, t.m_projectOut);
-    if (t.m_spec->positions == PositionKind::Rotary) {
-        const int64_t d = config.headDim;
-        t.m_invFreq = (1.0 / torch::pow(config.ropeTheta,
-                                        torch::arange(0, d, 2, torch::kFloat32) / static_cast<double>(d)))
-                          .to(torch::kFloat32)
-                          .to(options.device);
-    }
+    if (t.m_spec->positions == PositionKind::Rotary)
+        t.m_invFreq = rotaryFrequencies(config, options.device);
     return t;
 }
 
@@ -276,10 +283,7 @@ NamedTensors Transformer::parameters() const {
     NamedTensors out;
     auto* self = const_cast<Transformer*>(this);
     self->forEachSlot([&](Role role, int64_t layer, torch::Tensor& slot) {
-        const char* rowName = nullptr;
-        for (const TensorRow& row : m_spec->rows)
-            if (row.role == role) rowName = row.name;
-        out.emplace_back(expandName(*m_spec, rowName, layer), slot);
+        out.emplace_back(expandName(*m_spec, rowNameOf(*m_spec, role), layer), slot);
     });
     return out;
 }
@@ -294,11 +298,9 @@ void Transformer::save(const std::filesystem::path& dir, DType dtype, uint64_t m
     NamedTensors tensors;
     auto* self = const_cast<Transformer*>(this);
     self->forEachSlot([&](Role role, int64_t layer, torch::Tensor& slot) {
-        const char* rowName = nullptr;
-        for (const TensorRow& row : m_spec->rows)
-            if (row.role == role) rowName = row.name;
         const bool transposed = m_spec->conv1dLayout && isConv1dWeight(role);
-        tensors.emplace_back(expandName(*m_spec, rowName, layer), transposed ? slot.t() : slot);
+        tensors.emplace_back(expandName(*m_spec, rowNameOf(*m_spec, role), layer),
+                             transposed ? slot.t() : slot);
     });
     std::filesystem::create_directories(dir);
     ModelConfig c = m_config;

@@ -44,6 +44,9 @@ struct Block {
 struct LoadOptions {
     torch::Device device = torch::kCPU;
     torch::ScalarType computeType = torch::kFloat32;
+
+    // "cpu", "cuda" or "cuda:N"; refuses CUDA when this LibTorch build has none.
+    static LoadOptions forDevice(const std::string& device);
 };
 
 // Per-batch attention inputs shared by all blocks: positions and the additive mask.
