@@ -45,7 +45,7 @@ test-asan: deps data
 # libFuzzer targets (clang): each runs FUZZ_SECONDS on its seed corpus.
 fuzz: deps
 	@cmake --preset fuzz >/dev/null
-	cmake --build --preset fuzz -j $(JOBS)
+	cmake --build --preset fuzz -j $(JOBS) --target fuzz_safetensors fuzz_tokenizer_json
 	mkdir -p build/fuzz/corpus/safetensors build/fuzz/corpus/tokenizer_json
 	build/fuzz/bin/fuzz_safetensors -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	    -artifact_prefix=build/fuzz/ \

@@ -1,5 +1,6 @@
 #include "commands.h"
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -125,7 +126,11 @@ int inspectCommand(const Args& args) {
         const std::vector<float> logits =
             model::lastPositionLogits(dir, parseIdList(p.get("logits", "")), p.get("device", "cpu"));
         std::string out = "[";
-        for (size_t i = 0; i < logits.size(); ++i) out += (i ? ", " : "") + floatText(logits[i]);
+        for (size_t i = 0; i < logits.size(); ++i) {
+            if (!std::isfinite(logits[i]))
+                fail("logit ", i, " is ", logits[i], "; the model's weights or inputs give non-finite values");
+            out += (i ? ", " : "") + floatText(logits[i]);
+        }
         std::cout << out << "]\n";
         return 0;
     }
@@ -226,8 +231,18 @@ int initModelCommand(const Args& args) {
     o.tied = p.has("tied");
     o.seed = static_cast<uint64_t>(p.getInt("seed", 0));
     o.dtype = p.get("dtype", "F32");
-    if (p.has("std")) o.stddev = std::stod(p.get("std", "0.02"));
-    if (p.has("shard-mib")) o.maxShardBytes = static_cast<uint64_t>(p.getInt("shard-mib", 0)) << 20;
+    if (p.has("std")) {
+        const std::string text = p.get("std", "");
+        char* end = nullptr;
+        o.stddev = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end != '\0' || !(o.stddev > 0))
+            fail("--std expects a positive number, got '", text, "'");
+    }
+    if (p.has("shard-mib")) {
+        const int64_t mib = p.getInt("shard-mib", 0);
+        if (mib <= 0) fail("--shard-mib expects a positive size in MiB, got ", mib);
+        o.maxShardBytes = static_cast<uint64_t>(mib) << 20;
+    }
     const int64_t params = model::writeRandomModel(o, p.positional[0]);
     std::cout << "wrote " << o.modelType << " model with " << params << " parameters to "
               << p.positional[0] << "\n";

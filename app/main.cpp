@@ -35,23 +35,41 @@ int main(int argc, char** argv) {
     spdlog::set_default_logger(logger);
     spdlog::set_pattern("[%H:%M:%S] [%^%l%$] %v");
 
+    // Global flags come before the command word, so they never swallow a command's text.
     std::vector<std::string> args(argv + 1, argv + argc);
     int threads = 0, intraOpThreads = 1;
     bool quiet = false;
-    std::vector<std::string> rest;
-    for (size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--threads" && i + 1 < args.size()) {
-            threads = std::atoi(args[++i].c_str());
-        } else if (args[i] == "--intra-op-threads" && i + 1 < args.size()) {
-            intraOpThreads = std::atoi(args[++i].c_str());
-        } else if (args[i] == "--quiet" || args[i] == "-q") {
+    size_t at = 0;
+    auto count = [&](const std::string& flag) {
+        if (at + 1 >= args.size()) return -1;
+        const std::string& text = args[++at];
+        char* end = nullptr;
+        const long value = std::strtol(text.c_str(), &end, 10);
+        if (text.empty() || *end != '\0' || value < 1 || value > 1024) {
+            spdlog::error("{} expects a thread count from 1 to 1024, got '{}'", flag, text);
+            return -1;
+        }
+        return static_cast<int>(value);
+    };
+    for (; at < args.size() && args[at].rfind("-", 0) == 0; ++at) {
+        const std::string& flag = args[at];
+        if (flag == "--threads") {
+            if ((threads = count(flag)) < 0) return 2;
+        } else if (flag == "--intra-op-threads") {
+            if ((intraOpThreads = count(flag)) < 0) return 2;
+        } else if (flag == "--quiet" || flag == "-q") {
             quiet = true;
+        } else if (flag == "--help" || flag == "-h") {
+            frugal::app::printUsage();
+            return 0;
         } else {
-            rest.push_back(args[i]);
+            spdlog::error("unknown option '{}' (global options come before the command)", flag);
+            return 2;
         }
     }
+    const std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(at), args.end());
     if (quiet) spdlog::set_level(spdlog::level::warn);
-    if (rest.empty() || rest[0] == "help" || rest[0] == "--help" || rest[0] == "-h") {
+    if (rest.empty() || rest[0] == "help") {
         frugal::app::printUsage();
         return rest.empty() ? 1 : 0;
     }

@@ -40,6 +40,7 @@ private slots:
     void tokenize();
     void benchForwardJson();
     void initModelThenInspect();
+    void loadMemoryBounded();
     void badInput_data();
     void badInput();
 };
@@ -123,6 +124,23 @@ void TestCli::initModelThenInspect() {
     QCOMPARE(nlohmann::json::parse(r.out.toStdString()).size(), size_t{50});
 }
 
+// Loading BF16 weights into fp32 costs about the fp32 bytes: no transient second copy. Measured
+// in a fresh process (bench forward's load peak), so earlier allocations cannot hide a copy.
+void TestCli::loadMemoryBounded() {
+    frugal::test::TempDir dir("mem");
+    const QString out = QString::fromStdString((dir / "m").string());
+    Result r = runFrugal({"init-model", out, "--layers", "4", "--hidden", "512", "--heads", "8",
+                          "--vocab", "2048", "--dtype", "BF16"});
+    QCOMPARE(r.exitCode, 0);
+    r = runFrugal({"bench", "forward", "--model", out, "--batch", "1", "--seq", "8", "--iters", "1", "--json"});
+    QCOMPARE(r.exitCode, 0);
+    const auto j = nlohmann::json::parse(r.out.toStdString());
+    const double weights = j["weight_mib"].get<double>(), load = j["load_peak_mib"].get<double>();
+    QVERIFY(weights > 50);
+    QVERIFY2(load <= 1.1 * weights,
+             qPrintable(QString("load grew peak RSS by %1 MiB for %2 MiB of fp32 weights").arg(load).arg(weights)));
+}
+
 void TestCli::badInput_data() {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("message");
@@ -137,6 +155,12 @@ void TestCli::badInput_data() {
     QTest::newRow("unknown command") << QStringList{"frobnicate"} << "unknown command 'frobnicate'";
     QTest::newRow("bad device") << QStringList{"inspect", "MODEL", "--logits", "1", "--device", "tpu"}
                                 << "device 'tpu' is not supported (expected cpu, cuda or cuda:N)";
+    QTest::newRow("global flag after command") << QStringList{"inspect", "MODEL", "--threads", "2"}
+                                               << "unknown option '--threads'";
+    QTest::newRow("bad thread count") << QStringList{"--intra-op-threads", "x", "inspect", "MODEL"}
+                                      << "--intra-op-threads expects a thread count from 1 to 1024, got 'x'";
+    QTest::newRow("bad shard size") << QStringList{"init-model", "/tmp/frugal-never", "--shard-mib", "-3"}
+                                    << "--shard-mib expects a positive size in MiB, got -3";
     QTest::newRow("bench without model") << QStringList{"bench", "forward"}
                                          << "bench forward needs --model DIR";
 }

@@ -52,6 +52,12 @@ void TestModelConfig::mistralGqa() {
     QCOMPARE(c.numKvHeads, int64_t{8});
     QCOMPARE(c.ropeTheta, 1e6);
     QCOMPARE(*c.slidingWindow, int64_t{4096});
+    // absent: MistralConfig's default window; null: no window
+    const std::string base = R"({"model_type": "mistral", "hidden_size": 64, "intermediate_size": 96,
+      "num_hidden_layers": 1, "num_attention_heads": 4, "vocab_size": 10, "eos_token_id": [2, 7])";
+    QCOMPARE(*ModelConfig::fromJson(base + "}", "m").slidingWindow, int64_t{4096});
+    QVERIFY(!ModelConfig::fromJson(base + R"(, "sliding_window": null})", "m").slidingWindow);
+    QCOMPARE(*ModelConfig::fromJson(base + "}", "m").eosTokenId, int64_t{2});
 }
 
 void TestModelConfig::opt350mPostNormProjection() {
@@ -128,6 +134,13 @@ void TestModelConfig::rejects_data() {
     QTest::newRow("kv heads do not divide") << R"({"model_type":"llama","hidden_size":64,
         "intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":4,
         "num_key_value_heads":3,"vocab_size":5})" << "not a multiple of num_key_value_heads 3";
+    QTest::newRow("implausible size") << R"({"model_type":"llama","vocab_size":10,
+        "hidden_size":4611686018427387904})" << "key 'hidden_size' = 4611686018427387904 is implausibly large";
+    QTest::newRow("odd head_dim") << R"({"model_type":"llama","hidden_size":60,
+        "intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":4,"vocab_size":5})"
+                                  << "head_dim 15 must be even";
+    QTest::newRow("too many layers") << R"({"model_type":"gpt2","n_embd":8,"n_layer":100000,
+        "n_head":2,"vocab_size":5,"n_positions":8})" << "100000 layers is implausibly many";
     QTest::newRow("rope scaling") << R"({"model_type":"llama","hidden_size":64,
         "intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":4,"vocab_size":5,
         "rope_scaling":{"type":"linear","factor":2.0}})" << "rope_scaling is set";

@@ -38,6 +38,9 @@ private slots:
     void roundTrip_data();
     void roundTrip();
     void shardedArchive();
+    void unalignedData();
+    void overflowingShape();
+    void resaveReplacesCheckpoint();
     void corruptFile_data();
     void corruptFile();
     void corruptIndex_data();
@@ -109,6 +112,49 @@ void TestSafetensors::shardedArchive() {
     QCOMPARE(archive.totalBytes(), uint64_t{6 * 256 * 4});
 }
 
+// Data offsets that are not a multiple of the element size still read correctly (staged copy).
+void TestSafetensors::unalignedData() {
+    TempDir dir("st");
+    const torch::Tensor values = torch::tensor({1.5f, -2.25f, 3.0f}).to(torch::kBFloat16);
+    std::string data(1, '\x7f');  // one pad byte puts the BF16 tensor at an odd address
+    data.append(static_cast<const char*>(values.data_ptr()), 6);
+    std::string header = R"({"pad":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},)"
+                         R"("w":{"dtype":"BF16","shape":[3],"data_offsets":[1,7]}})";
+    while ((8 + header.size()) % 8 != 0) header.push_back(' ');
+    frugal::test::writeBytes(dir / "u.safetensors", frugal::test::safetensorsBytes(header, data));
+    const auto archive = SafetensorsArchive::open(dir / "u.safetensors");
+    QVERIFY(torch::equal(archive.read("w", torch::kFloat32), torch::tensor({1.5f, -2.25f, 3.0f})));
+}
+
+// A shape whose byte count overflows 64 bits must not wrap around to match a small range (the
+// data section is made 16 MiB, sparse, so that no early size check catches it first).
+void TestSafetensors::overflowingShape() {
+    TempDir dir("st");
+    const std::string header =
+        R"({"a":{"dtype":"F32","shape":[4194304,1099511627776],"data_offsets":[0,0]}})";
+    const auto path = dir / "huge.safetensors";
+    frugal::test::writeBytes(path, frugal::test::safetensorsBytes(header, ""));
+    std::filesystem::resize_file(path, std::filesystem::file_size(path) + (16u << 20));
+    const QString what = QString::fromStdString(expectError([&] { SafetensorsArchive::open(path); }));
+    QVERIFY2(what.contains("tensor 'a': shape [4194304, 1099511627776] is too large to address"),
+             qPrintable(what));
+}
+
+// Saving into a folder that holds an earlier checkpoint leaves only the new one.
+void TestSafetensors::resaveReplacesCheckpoint() {
+    TempDir dir("st");
+    NamedTensors first;
+    for (int i = 0; i < 4; ++i) first.emplace_back("t" + std::to_string(i), torch::full({256}, 1.0f));
+    writeSafetensorsSharded(dir.path(), first, DType::F32, /*maxShardBytes=*/1024);
+    QVERIFY(std::filesystem::exists(dir / "model.safetensors.index.json"));
+    writeSafetensorsSharded(dir.path(), {{"t0", torch::full({256}, 2.0f)}}, DType::F32, 1ull << 30);
+    QVERIFY(!std::filesystem::exists(dir / "model.safetensors.index.json"));
+    QVERIFY(!std::filesystem::exists(dir / "model-00001-of-00004.safetensors"));
+    const auto archive = SafetensorsArchive::open(dir.path());
+    QCOMPARE(archive.names(), std::vector<std::string>{"t0"});
+    QVERIFY(torch::equal(archive.read("t0", torch::kFloat32), torch::full({256}, 2.0f)));
+}
+
 void TestSafetensors::corruptFile_data() {
     QTest::addColumn<QByteArray>("bytes");
     QTest::addColumn<QString>("message");
@@ -141,6 +187,11 @@ void TestSafetensors::corruptFile_data() {
         << file(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},)"
                 R"("b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", d16)
         << "tensors 'a' and 'b' overlap";
+    QTest::newRow("overlap past an empty tensor")
+        << file(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
+                R"("b":{"dtype":"F32","shape":[0],"data_offsets":[4,4]},)"
+                R"("c":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})", d16)
+        << "tensors 'a' and 'c' overlap";
     QTest::newRow("duplicate name")
         << file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                 R"("a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", d16)
@@ -182,7 +233,9 @@ void TestSafetensors::corruptIndex_data() {
         << R"({"weight_map":{"a":"model-00002-of-00002.safetensors","b":"model-00001-of-00002.safetensors"}})"
         << "lists tensor 'a' in 'model-00002-of-00002.safetensors' but it is in 'model-00001-of-00002.safetensors'";
     QTest::newRow("path escape") << R"({"weight_map":{"a":"../x.safetensors"}})"
-                                 << "must be a file name in the same folder";
+                                 << "must be a .safetensors file name in the same folder";
+    QTest::newRow("folder as shard") << R"({"weight_map":{"a":"."}})"
+                                     << "must be a .safetensors file name in the same folder";
 }
 
 void TestSafetensors::corruptIndex() {

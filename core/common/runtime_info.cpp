@@ -1,7 +1,9 @@
 #include "common/runtime_info.h"
 
 #include <dlfcn.h>
+#include <sched.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <fstream>
@@ -37,14 +39,19 @@ using OpenblasGetConfig = char* (*)();
 
 }  // namespace
 
+// Cores this process may run on (affinity masks and cpusets of cluster jobs included).
+int usableCores() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 void configureThreads(int blasThreads, int intraOpThreads) {
-    const int n = blasThreads > 0 ? blasThreads : static_cast<int>(std::thread::hardware_concurrency());
+    const int n = blasThreads > 0 ? blasThreads : usableCores();
     at::set_num_threads(intraOpThreads > 0 ? intraOpThreads : 1);
-    static bool interopSet = false;
-    if (!interopSet) {
-        at::set_num_interop_threads(1);
-        interopSet = true;
-    }
+    // LibTorch accepts one setting of the inter-op pool per process; it is 1 after the first call.
+    if (at::get_num_interop_threads() != 1) at::set_num_interop_threads(1);
     if (auto set = reinterpret_cast<OpenblasSetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
         set(n);
 }
@@ -69,7 +76,7 @@ RuntimeInfo queryRuntime() {
     }
     info.intraOpThreads = at::get_num_threads();
     info.interOpThreads = at::get_num_interop_threads();
-    info.hardwareThreads = static_cast<int>(std::thread::hardware_concurrency());
+    info.hardwareThreads = usableCores();
     info.cudaAvailable = torch::cuda::is_available();
     return info;
 }

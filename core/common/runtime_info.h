@@ -17,7 +17,7 @@ struct RuntimeInfo {
     int intraOpThreads = 0;
     int interOpThreads = 0;
     int openblasThreads = 0;  // 0 when OpenBLAS is not loaded
-    int hardwareThreads = 0;
+    int hardwareThreads = 0;  // cores this process may use (affinity mask)
     bool cudaAvailable = false;
 };
 
@@ -27,6 +27,7 @@ struct RuntimeInfo {
 // oversubscribe the cores: one intra-op thread with all cores for BLAS measured fastest
 // (docs/BENCHMARKS.md).
 void configureThreads(int blasThreads, int intraOpThreads = 1);
+int usableCores();
 
 RuntimeInfo queryRuntime();
 

@@ -22,7 +22,9 @@ ForwardBenchResult benchForward(const ForwardBenchOptions& options) {
     r.blas = runtime.blasKind;
 
     const int64_t before = currentRssBytes();
-    resetPeakRss();
+    if (!resetPeakRss())
+        fail("bench forward: cannot reset the peak RSS counter (/proc/self/clear_refs), so the load "
+             "peak cannot be measured");
     const LoadOptions load = LoadOptions::forDevice(options.device);
     r.device = options.device;
     const Transformer model = Transformer::load(options.modelDir, load);

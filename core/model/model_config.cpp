@@ -12,18 +12,25 @@ namespace {
 
 using json = nlohmann::json;
 
+// Far above any published model, and low enough that products of two sizes cannot overflow.
+constexpr int64_t kMaxDimension = int64_t{1} << 24;
+
 // Reads the config keys with one clear message per wrong or missing key.
 class Reader {
 public:
     Reader(const json& root, std::string source) : m_root(root), m_source(std::move(source)) {}
 
     bool has(const char* key) const { return m_root.contains(key) && !m_root[key].is_null(); }
+    bool present(const char* key) const { return m_root.contains(key); }
 
     int64_t positiveInt(const char* key) const {
         if (!has(key)) fail(m_source, ": missing key '", key, "' (a positive integer)");
         const json& v = m_root[key];
         if (!v.is_number_integer() || v.get<int64_t>() <= 0)
             fail(m_source, ": key '", key, "' must be a positive integer, got ", v.dump());
+        if (v.get<int64_t>() > kMaxDimension)
+            fail(m_source, ": key '", key, "' = ", v.get<int64_t>(), " is implausibly large (at most ",
+                 kMaxDimension, ")");
         return v.get<int64_t>();
     }
     int64_t positiveInt(const char* key, int64_t fallback) const {
@@ -89,12 +96,18 @@ void readLlama(const Reader& r, ModelConfig& c) {
         fail(r.source(), ": hidden_size ", c.hiddenSize, " is not divisible by num_attention_heads ",
              c.numHeads);
     c.headDim = r.positiveInt("head_dim", c.hiddenSize / c.numHeads);
+    if (c.headDim % 2 != 0)
+        fail(r.source(), ": head_dim ", c.headDim, " must be even for rotary position embeddings");
     c.maxPositions = r.positiveInt("max_position_embeddings", 2048);
     c.ropeTheta = r.positiveNumber("rope_theta", 10000.0);
     c.rmsNormEps = r.positiveNumber("rms_norm_eps", 1e-6);
     c.tieWordEmbeddings = r.boolean("tie_word_embeddings", false);
     c.attentionBias = r.boolean("attention_bias", false);
-    if (r.has("sliding_window")) c.slidingWindow = r.positiveInt("sliding_window");
+    if (r.has("sliding_window")) {
+        c.slidingWindow = r.positiveInt("sliding_window");
+    } else if (c.modelType == "mistral" && !r.present("sliding_window")) {
+        c.slidingWindow = 4096;  // MistralConfig's default when the key is absent (null: none)
+    }
     c.activation = r.string("hidden_act", "silu");
     if (c.activation != "silu")
         fail(r.source(), ": hidden_act '", c.activation, "' is not supported for ", c.modelType,
@@ -196,6 +209,8 @@ ModelConfig ModelConfig::fromJson(std::string_view jsonText, const std::string& 
         case Family::Opt: readOpt(r, c); break;
         case Family::Gpt2: readGpt2(r, c); break;
     }
+    if (c.numLayers > 4096)
+        fail(source, ": ", c.numLayers, " layers is implausibly many (at most 4096)");
     if (c.numHeads % c.numKvHeads != 0)
         fail(source, ": num_attention_heads ", c.numHeads,
              " is not a multiple of num_key_value_heads ", c.numKvHeads);

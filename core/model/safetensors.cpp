@@ -183,12 +183,10 @@ std::vector<TensorInfo> SafetensorsFile::parseHeader(const uint8_t* bytes, uint6
         if (info.end > dataSize)
             fail(where, ": data_offsets [", info.begin, ", ", info.end,
                  "] reach past the end of the data (", dataSize, " bytes); truncated file?");
-        // shape entries are bounded above, so this product cannot overflow before it exceeds
-        // the data size
         uint64_t bytesNeeded = static_cast<uint64_t>(dtypeSize(info.dtype));
         for (int64_t d : info.shape) {
-            bytesNeeded *= static_cast<uint64_t>(d);
-            if (bytesNeeded > dataSize + 1) break;
+            if (__builtin_mul_overflow(bytesNeeded, static_cast<uint64_t>(d), &bytesNeeded))
+                fail(where, ": shape ", shapeText(info.shape), " is too large to address");
         }
         if (bytesNeeded != info.end - info.begin)
             fail(where, ": ", dtypeName(info.dtype), " ", shapeText(info.shape), " needs ",
@@ -196,17 +194,19 @@ std::vector<TensorInfo> SafetensorsFile::parseHeader(const uint8_t* bytes, uint6
         tensors.push_back(std::move(info));
     }
 
+    // Non-empty tensors must not share bytes: sweep them in offset order, keeping the furthest end.
     std::vector<const TensorInfo*> byOffset;
-    for (const auto& t : tensors) byOffset.push_back(&t);
+    for (const auto& t : tensors)
+        if (t.end > t.begin) byOffset.push_back(&t);
     std::sort(byOffset.begin(), byOffset.end(), [](const TensorInfo* a, const TensorInfo* b) {
         return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
     });
-    for (size_t i = 1; i < byOffset.size(); ++i) {
-        const TensorInfo* prev = byOffset[i - 1];
-        const TensorInfo* cur = byOffset[i];
-        if (cur->begin < prev->end && cur->end > cur->begin)
-            fail(source, ": tensors '", prev->name, "' and '", cur->name,
+    const TensorInfo* furthest = nullptr;
+    for (const TensorInfo* cur : byOffset) {
+        if (furthest && cur->begin < furthest->end)
+            fail(source, ": tensors '", furthest->name, "' and '", cur->name,
                  "' overlap in the data section");
+        if (!furthest || cur->end > furthest->end) furthest = cur;
     }
     return tensors;
 }
@@ -251,10 +251,11 @@ SafetensorsArchive SafetensorsArchive::open(const std::filesystem::path& path) {
     SafetensorsArchive archive;
     fs::path indexPath;
     std::vector<fs::path> shardPaths;
-    if (fs::is_directory(path)) {
-        if (fs::exists(path / "model.safetensors.index.json")) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+        if (fs::exists(path / "model.safetensors.index.json", ec)) {
             indexPath = path / "model.safetensors.index.json";
-        } else if (fs::exists(path / "model.safetensors")) {
+        } else if (fs::exists(path / "model.safetensors", ec)) {
             shardPaths.push_back(path / "model.safetensors");
         } else {
             fail(path.string(), ": no model.safetensors or model.safetensors.index.json "
@@ -263,7 +264,7 @@ SafetensorsArchive SafetensorsArchive::open(const std::filesystem::path& path) {
     } else if (path.string().size() > 11 &&
                path.string().compare(path.string().size() - 11, 11, ".index.json") == 0) {
         indexPath = path;
-    } else if (fs::exists(path)) {
+    } else if (fs::exists(path, ec)) {
         shardPaths.push_back(path);
     } else {
         fail(path.string(), ": no such file or folder");
@@ -286,15 +287,17 @@ SafetensorsArchive SafetensorsArchive::open(const std::filesystem::path& path) {
             if (!it.value().is_string())
                 fail(indexPath.string(), ": weight_map['", it.key(), "'] must be a file name");
             const std::string file = it.value().get<std::string>();
-            if (file.find('/') != std::string::npos || file == "..")
+            const std::string suffix = ".safetensors";
+            if (file.find('/') != std::string::npos || file.size() <= suffix.size() ||
+                file.compare(file.size() - suffix.size(), suffix.size(), suffix) != 0)
                 fail(indexPath.string(), ": weight_map['", it.key(), "'] = '", file,
-                     "' must be a file name in the same folder");
+                     "' must be a .safetensors file name in the same folder");
             expectedFile[it.key()] = file;
             shardNames.insert(file);
         }
         for (const auto& name : shardNames) {
             const fs::path shard = indexPath.parent_path() / name;
-            if (!fs::exists(shard))
+            if (!fs::exists(shard, ec))
                 fail(indexPath.string(), ": names shard '", name, "', which does not exist");
             shardPaths.push_back(shard);
         }
@@ -359,6 +362,25 @@ uint64_t SafetensorsArchive::totalBytes() const {
     return total;
 }
 
+void writeTextAtomically(const std::filesystem::path& path, const std::string& text) {
+    std::filesystem::path tmp = path;
+    tmp += ".partial";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) fail(tmp.string(), ": cannot create");
+        out << text;
+        out.close();
+        if (!out) {
+            std::error_code ignored;
+            std::filesystem::remove(tmp, ignored);
+            fail(tmp.string(), ": write failed (disk full?)");
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) fail(path.string(), ": cannot replace (", ec.message(), ")");
+}
+
 void writeSafetensors(const std::filesystem::path& path, const NamedTensors& tensors, DType dtype,
                       const std::map<std::string, std::string>& metadata) {
     json header = json::object();
@@ -392,9 +414,16 @@ void writeSafetensors(const std::filesystem::path& path, const NamedTensors& ten
             out.write(static_cast<const char*>(t.data_ptr()),
                       static_cast<std::streamsize>(t.numel() * dtypeSize(dtype)));
         }
-        if (!out) fail(tmp.string(), ": write failed (disk full?)");
+        out.close();
+        if (!out) {
+            std::error_code ignored;
+            std::filesystem::remove(tmp, ignored);
+            fail(tmp.string(), ": write failed (disk full?)");
+        }
     }
-    std::filesystem::rename(tmp, path);
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) fail(path.string(), ": cannot replace (", ec.message(), ")");
 }
 
 void writeSafetensorsSharded(const std::filesystem::path& dir, const NamedTensors& tensors,
@@ -411,22 +440,41 @@ void writeSafetensorsSharded(const std::filesystem::path& dir, const NamedTensor
         current += bytes;
         total += bytes;
     }
-    std::filesystem::create_directories(dir);
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) fail(dir.string(), ": cannot create folder (", ec.message(), ")");
+
+    std::set<std::string> written;
     if (shards.size() == 1) {
         writeSafetensors(dir / "model.safetensors", tensors, dtype, {{"format", "pt"}});
-        return;
+        written.insert("model.safetensors");
+    } else {
+        json weightMap = json::object();
+        for (size_t i = 0; i < shards.size(); ++i) {
+            char name[64];
+            std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", i + 1,
+                          shards.size());
+            writeSafetensors(dir / name, shards[i], dtype, {{"format", "pt"}});
+            for (const auto& entry : shards[i]) weightMap[entry.first] = name;
+            written.insert(name);
+        }
+        json index = {{"metadata", {{"total_size", total}}}, {"weight_map", weightMap}};
+        writeTextAtomically(dir / "model.safetensors.index.json", index.dump(2) + "\n");
+        written.insert("model.safetensors.index.json");
     }
-    json weightMap = json::object();
-    for (size_t i = 0; i < shards.size(); ++i) {
-        char name[64];
-        std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", i + 1, shards.size());
-        writeSafetensors(dir / name, shards[i], dtype, {{"format", "pt"}});
-        for (const auto& entry : shards[i]) weightMap[entry.first] = name;
+    // Only once the new checkpoint is complete: drop files of an earlier one in the same folder,
+    // whose index (or single file) would otherwise shadow or mix with the new weights.
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        const bool checkpointFile =
+            name == "model.safetensors" || name == "model.safetensors.index.json" ||
+            (name.rfind("model-", 0) == 0 && name.find("-of-") != std::string::npos &&
+             name.size() > 12 && name.compare(name.size() - 12, 12, ".safetensors") == 0);
+        if (checkpointFile && !written.count(name)) {
+            std::error_code ignored;
+            std::filesystem::remove(entry.path(), ignored);
+        }
     }
-    json index = {{"metadata", {{"total_size", total}}}, {"weight_map", weightMap}};
-    std::ofstream out(dir / "model.safetensors.index.json");
-    out << index.dump(2) << "\n";
-    if (!out) fail((dir / "model.safetensors.index.json").string(), ": write failed");
 }
 
 }  // namespace frugal::model

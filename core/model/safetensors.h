@@ -84,9 +84,13 @@ using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 void writeSafetensors(const std::filesystem::path& path, const NamedTensors& tensors, DType dtype,
                       const std::map<std::string, std::string>& metadata = {});
 
+// Writes `text` to `path` through a temporary file renamed into place when complete.
+void writeTextAtomically(const std::filesystem::path& path, const std::string& text);
+
 // Writes model-0000i-of-0000n.safetensors shards of at most `maxShardBytes` each (a tensor is
 // never split) plus model.safetensors.index.json into `dir`. One shard is written as
-// model.safetensors with no index.
+// model.safetensors with no index. Checkpoint files of an earlier save in `dir` are removed
+// once the new ones are complete.
 void writeSafetensorsSharded(const std::filesystem::path& dir, const NamedTensors& tensors,
                              DType dtype, uint64_t maxShardBytes);
 

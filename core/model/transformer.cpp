@@ -57,6 +57,9 @@ LoadOptions LoadOptions::forDevice(const std::string& device) {
     } catch (const c10::Error&) {
         fail("device '", device, "' is not a valid device name (expected cuda or cuda:N)");
     }
+    const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+    if (options.device.has_index() && options.device.index() >= count)
+        fail("device '", device, "' does not exist: ", count, " CUDA device(s) visible");
     return options;
 }
 
@@ -314,13 +317,16 @@ void Transformer::save(const std::filesystem::path& dir, DType dtype, uint64_t m
 }
 
 AttentionContext Transformer::context(const torch::Tensor& ids, const torch::Tensor& mask) const {
-    TORCH_CHECK(ids.dim() == 2, "input ids must be [B,T], got ", ids.sizes());
+    if (ids.dim() != 2) fail("input ids must be [B,T], got shape ", ids.sizes());
     const int64_t batch = ids.size(0), steps = ids.size(1);
     const auto longOpts = torch::TensorOptions().dtype(torch::kLong).device(m_device);
     torch::Tensor valid = mask.defined() ? mask.to(m_device, torch::kLong)
                                          : torch::ones({batch, steps}, longOpts);
-    TORCH_CHECK(valid.sizes() == ids.sizes(), "attention mask ", valid.sizes(),
-                " does not match ids ", ids.sizes());
+    if (valid.sizes() != ids.sizes())
+        fail("attention mask has shape ", valid.sizes(), " but ids have ", ids.sizes());
+    if (mask.defined() && valid.numel() > 0 &&
+        (valid.min().item<int64_t>() < 0 || valid.max().item<int64_t>() > 1))
+        fail("attention mask must hold only 0 (padding) and 1 (token)");
     AttentionContext ctx;
     ctx.positions = (valid.cumsum(/*dim=*/1) - 1).clamp_min(0);  // [B,T]
     if (m_spec->positions == PositionKind::Learned && steps > m_config.maxPositions)
@@ -334,7 +340,7 @@ AttentionContext Transformer::context(const torch::Tensor& ids, const torch::Ten
     // query i may see key j when j <= i and j is a real token; always itself, so no row is empty
     const auto boolOpts = torch::TensorOptions().dtype(torch::kBool).device(m_device);
     torch::Tensor causal = torch::ones({steps, steps}, boolOpts).tril();             // [T,T]
-    torch::Tensor keyValid = valid.to(torch::kBool).view({batch, 1, 1, steps});       // [B,1,1,T]
+    torch::Tensor keyValid = valid.to(torch::kBool).reshape({batch, 1, 1, steps});    // [B,1,1,T]
     torch::Tensor self = torch::eye(steps, boolOpts);                                 // [T,T]
     torch::Tensor allowed = (causal & keyValid) | self;                               // [B,1,T,T]
     const auto floatOpts = torch::TensorOptions().dtype(m_embed.scalar_type()).device(m_device);
@@ -405,7 +411,8 @@ torch::Tensor Transformer::attention(const Block& b, const torch::Tensor& x,
     }
     const double scale = 1.0 / std::sqrt(static_cast<double>(d));
     torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) * scale + ctx.maskBias;  // [B,nh,T,T]
-    torch::Tensor probs = torch::softmax(scores, /*dim=*/-1);
+    // softmax in fp32 whatever the compute dtype, as Hugging Face's eager attention does
+    torch::Tensor probs = torch::softmax(scores, /*dim=*/-1, torch::kFloat32).to(q.scalar_type());
     torch::Tensor out = torch::matmul(probs, v);                                    // [B,nh,T,d]
     out = out.transpose(1, 2).reshape({batch, steps, nh * d});
     return linear(b.o, out);

@@ -75,7 +75,10 @@ public:
     const FamilySpec& spec() const { return *m_spec; }
     torch::Device device() const { return m_device; }
 
-    // ids [B,T] int64, mask [B,T] (1 = token, 0 = padding; undefined = all ones) -> logits [B,T,V]
+    // ids [B,T] int64, mask [B,T] (1 = token, 0 = padding; undefined = all ones) -> logits [B,T,V].
+    // Positions count real tokens only (cumsum of the mask, as Hugging Face's generate() and OPT
+    // do), so left- and right-padded rows give each sequence's own logits; padded positions
+    // attend only to themselves and their outputs are meaningless.
     torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask = {}) const;
 
     // The same forward in pieces, for block-by-block algorithms (pruning).
