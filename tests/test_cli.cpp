@@ -137,7 +137,12 @@ void TestCli::loadMemoryBounded() {
     const auto j = nlohmann::json::parse(r.out.toStdString());
     const double weights = j["weight_mib"].get<double>(), load = j["load_peak_mib"].get<double>();
     QVERIFY(weights > 50);
-    QVERIFY2(load <= 1.1 * weights,
+#ifdef __SANITIZE_ADDRESS__
+    const double bound = 1.1 * 9.0 / 8.0 * weights;  // ASan maps 1 shadow byte per 8 allocated
+#else
+    const double bound = 1.1 * weights;
+#endif
+    QVERIFY2(load <= bound,
              qPrintable(QString("load grew peak RSS by %1 MiB for %2 MiB of fp32 weights").arg(load).arg(weights)));
 }
 

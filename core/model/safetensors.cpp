@@ -362,13 +362,14 @@ uint64_t SafetensorsArchive::totalBytes() const {
     return total;
 }
 
-void writeTextAtomically(const std::filesystem::path& path, const std::string& text) {
+void writeFileAtomically(const std::filesystem::path& path,
+                         const std::function<void(std::ostream&)>& write) {
     std::filesystem::path tmp = path;
     tmp += ".partial";
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         if (!out) fail(tmp.string(), ": cannot create");
-        out << text;
+        write(out);
         out.close();
         if (!out) {
             std::error_code ignored;
@@ -379,6 +380,10 @@ void writeTextAtomically(const std::filesystem::path& path, const std::string& t
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);
     if (ec) fail(path.string(), ": cannot replace (", ec.message(), ")");
+}
+
+void writeTextAtomically(const std::filesystem::path& path, const std::string& text) {
+    writeFileAtomically(path, [&](std::ostream& out) { out << text; });
 }
 
 void writeSafetensors(const std::filesystem::path& path, const NamedTensors& tensors, DType dtype,
@@ -397,13 +402,9 @@ void writeSafetensors(const std::filesystem::path& path, const NamedTensors& ten
     std::string text = header.dump();
     while ((8 + text.size()) % 8 != 0) text.push_back(' ');
 
-    std::filesystem::path tmp = path;
-    tmp += ".partial";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) fail(tmp.string(), ": cannot create");
+    writeFileAtomically(path, [&](std::ostream& out) {
         uint8_t len[8];
-        uint64_t n = text.size();
+        const uint64_t n = text.size();
         for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(n >> (8 * i));
         out.write(reinterpret_cast<const char*>(len), 8);
         out.write(text.data(), static_cast<std::streamsize>(text.size()));
@@ -414,16 +415,7 @@ void writeSafetensors(const std::filesystem::path& path, const NamedTensors& ten
             out.write(static_cast<const char*>(t.data_ptr()),
                       static_cast<std::streamsize>(t.numel() * dtypeSize(dtype)));
         }
-        out.close();
-        if (!out) {
-            std::error_code ignored;
-            std::filesystem::remove(tmp, ignored);
-            fail(tmp.string(), ": write failed (disk full?)");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) fail(path.string(), ": cannot replace (", ec.message(), ")");
+    });
 }
 
 void writeSafetensorsSharded(const std::filesystem::path& dir, const NamedTensors& tensors,

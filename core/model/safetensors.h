@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <string>
@@ -84,7 +86,10 @@ using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 void writeSafetensors(const std::filesystem::path& path, const NamedTensors& tensors, DType dtype,
                       const std::map<std::string, std::string>& metadata = {});
 
-// Writes `text` to `path` through a temporary file renamed into place when complete.
+// Writes `path` through a temporary file that is renamed into place only when `write` finished
+// and the stream closed cleanly; on failure the old file stays and the temporary is removed.
+void writeFileAtomically(const std::filesystem::path& path,
+                         const std::function<void(std::ostream&)>& write);
 void writeTextAtomically(const std::filesystem::path& path, const std::string& text);
 
 // Writes model-0000i-of-0000n.safetensors shards of at most `maxShardBytes` each (a tensor is

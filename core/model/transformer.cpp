@@ -305,14 +305,12 @@ void Transformer::save(const std::filesystem::path& dir, DType dtype, uint64_t m
         tensors.emplace_back(expandName(*m_spec, rowNameOf(*m_spec, role), layer),
                              transposed ? slot.t() : slot);
     });
-    std::filesystem::create_directories(dir);
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) fail(dir.string(), ": cannot create folder (", ec.message(), ")");
     ModelConfig c = m_config;
     c.torchDtype = dtype == DType::F32 ? "float32" : dtype == DType::F16 ? "float16" : "bfloat16";
-    {
-        std::ofstream out(dir / "config.json");
-        out << c.toJson();
-        if (!out) fail((dir / "config.json").string(), ": write failed");
-    }
+    writeTextAtomically(dir / "config.json", c.toJson());
     writeSafetensorsSharded(dir, tensors, dtype, maxShardBytes);
 }
 
