@@ -3,9 +3,8 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "common/error.h"
 #include "model/forward_bench.h"
@@ -101,21 +100,26 @@ std::string floatText(float v) {
 }  // namespace
 
 void printUsage() {
-    std::cerr <<
-        "usage: frugal [--threads N] [--intra-op-threads M] [--quiet] COMMAND ...\n"
-        "  --threads N             OpenBLAS threads for matrix products (default: one per core)\n"
-        "  --intra-op-threads M    LibTorch OpenMP threads for other ops (default 1)\n"
-        "\n"
-        "  inspect MODEL_DIR [--json]           family, parameter count, dtypes, tensors\n"
-        "  inspect MODEL_DIR --logits 1,5,7,9 [--device cpu|cuda]\n"
-        "                                       logits at the last position, as one JSON array\n"
-        "  tokenize --tokenizer PATH \"text\"     token ids as one JSON array (--no-special: no BOS)\n"
-        "  bench forward --model DIR [--batch B] [--seq T] [--iters K] [--device D] [--json]\n"
-        "                                       forward throughput (tokens/s) and peak RSS\n"
-        "  init-model DIR [--type llama|mistral|opt|gpt2] [--layers L] [--hidden H] [--heads N]\n"
-        "             [--kv-heads N] [--vocab V] [--intermediate I] [--max-positions P] [--tied]\n"
-        "             [--seed S] [--dtype F32|F16|BF16] [--shard-mib M]\n"
-        "                                       writes a random checkpoint in Hugging Face layout\n";
+    std::cerr
+        << "usage: frugal [--threads N] [--intra-op-threads M] [--quiet] COMMAND ...\n"
+           "  --threads N             OpenBLAS threads for matrix products (default: one per "
+           "core)\n"
+           "  --intra-op-threads M    LibTorch OpenMP threads for other ops (default 1)\n"
+           "\n"
+           "  inspect MODEL_DIR [--json]           family, parameter count, dtypes, tensors\n"
+           "  inspect MODEL_DIR --logits 1,5,7,9 [--device cpu|cuda]\n"
+           "                                       logits at the last position, as one JSON array\n"
+           "  tokenize --tokenizer PATH \"text\"     token ids as one JSON array (--no-special: no "
+           "BOS)\n"
+           "  bench forward --model DIR [--batch B] [--seq T] [--iters K] [--device D] [--json]\n"
+           "                                       forward throughput (tokens/s) and peak RSS\n"
+           "  init-model DIR [--type llama|mistral|opt|gpt2] [--layers L] [--hidden H] [--heads "
+           "N]\n"
+           "             [--kv-heads N] [--vocab V] [--intermediate I] [--max-positions P] "
+           "[--tied]\n"
+           "             [--seed S] [--dtype F32|F16|BF16] [--shard-mib M]\n"
+           "                                       writes a random checkpoint in Hugging Face "
+           "layout\n";
 }
 
 int inspectCommand(const Args& args) {
@@ -123,12 +127,13 @@ int inspectCommand(const Args& args) {
     if (p.positional.size() != 1) fail("inspect needs exactly one MODEL_DIR");
     const std::filesystem::path dir = p.positional[0];
     if (p.has("logits")) {
-        const std::vector<float> logits =
-            model::lastPositionLogits(dir, parseIdList(p.get("logits", "")), p.get("device", "cpu"));
+        const std::vector<float> logits = model::lastPositionLogits(
+            dir, parseIdList(p.get("logits", "")), p.get("device", "cpu"));
         std::string out = "[";
         for (size_t i = 0; i < logits.size(); ++i) {
             if (!std::isfinite(logits[i]))
-                fail("logit ", i, " is ", logits[i], "; the model's weights or inputs give non-finite values");
+                fail("logit ", i, " is ", logits[i],
+                     "; the model's weights or inputs give non-finite values");
             out += (i ? ", " : "") + floatText(logits[i]);
         }
         std::cout << out << "]\n";
@@ -136,16 +141,23 @@ int inspectCommand(const Args& args) {
     }
     const model::ModelSummary s = model::inspectModel(dir);
     if (p.has("json")) {
-        json j = {{"model_type", s.modelType}, {"family", s.family}, {"layers", s.layers},
-                  {"hidden_size", s.hidden}, {"heads", s.heads}, {"kv_heads", s.kvHeads},
-                  {"vocab_size", s.vocab}, {"intermediate_size", s.intermediate},
-                  {"tied_embeddings", s.tiedEmbeddings}, {"parameters", s.parameterCount},
-                  {"weight_bytes", s.weightBytes}, {"parameters_by_dtype", s.parametersByDtype},
+        json j = {{"model_type", s.modelType},
+                  {"family", s.family},
+                  {"layers", s.layers},
+                  {"hidden_size", s.hidden},
+                  {"heads", s.heads},
+                  {"kv_heads", s.kvHeads},
+                  {"vocab_size", s.vocab},
+                  {"intermediate_size", s.intermediate},
+                  {"tied_embeddings", s.tiedEmbeddings},
+                  {"parameters", s.parameterCount},
+                  {"weight_bytes", s.weightBytes},
+                  {"parameters_by_dtype", s.parametersByDtype},
                   {"files", s.files}};
         json tensors = json::array();
         for (const auto& t : s.tensors)
-            tensors.push_back({{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape},
-                               {"file", t.file}});
+            tensors.push_back(
+                {{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}, {"file", t.file}});
         j["tensors"] = tensors;
         std::cout << j.dump(2) << "\n";
         return 0;
@@ -195,17 +207,25 @@ int benchCommand(const Args& args) {
     o.device = p.get("device", "cpu");
     const model::ForwardBenchResult r = model::benchForward(o);
     if (p.has("json")) {
-        json j = {{"tokens_per_s", r.tokensPerSecond}, {"peak_rss_mib", r.peakRssMiB},
-                  {"load_peak_mib", r.loadPeakMiB}, {"weight_mib", r.weightMiB},
-                  {"batch", r.batch}, {"seq", r.seq}, {"iters", r.iters},
-                  {"threads", r.threads}, {"intra_op_threads", r.intraOpThreads},
-                  {"seconds", r.seconds}, {"blas", r.blas}, {"device", r.device},
+        json j = {{"tokens_per_s", r.tokensPerSecond},
+                  {"peak_rss_mib", r.peakRssMiB},
+                  {"load_peak_mib", r.loadPeakMiB},
+                  {"weight_mib", r.weightMiB},
+                  {"batch", r.batch},
+                  {"seq", r.seq},
+                  {"iters", r.iters},
+                  {"threads", r.threads},
+                  {"intra_op_threads", r.intraOpThreads},
+                  {"seconds", r.seconds},
+                  {"blas", r.blas},
+                  {"device", r.device},
                   {"impl", "frugal"}};
         std::cout << j.dump() << "\n";
     } else {
-        std::printf("forward  batch %lld x seq %lld, %d iterations, %s with %d threads, %d intra-op\n",
-                    static_cast<long long>(r.batch), static_cast<long long>(r.seq), r.iters,
-                    r.blas.c_str(), r.threads, r.intraOpThreads);
+        std::printf(
+            "forward  batch %lld x seq %lld, %d iterations, %s with %d threads, %d intra-op\n",
+            static_cast<long long>(r.batch), static_cast<long long>(r.seq), r.iters, r.blas.c_str(),
+            r.threads, r.intraOpThreads);
         std::printf("  throughput   %.1f tokens/s (%.3f s)\n", r.tokensPerSecond, r.seconds);
         std::printf("  weights      %.1f MiB fp32; load peak +%.1f MiB; process peak %.1f MiB\n",
                     r.weightMiB, r.loadPeakMiB, r.peakRssMiB);

@@ -1,13 +1,13 @@
 // frugal: command-line entry. Parses the command word and global flags, logs the numeric runtime,
 // and hands over to the command; errors end here as one message and a non-zero exit.
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 #include <exception>
 #include <string>
 #include <vector>
-
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "commands.h"
 #include "common/error.h"
@@ -17,14 +17,15 @@ namespace {
 
 void logRuntime() {
     const frugal::RuntimeInfo info = frugal::queryRuntime();
-    spdlog::info("LibTorch {}, BLAS: {} ({}), threads: {} intra-op, {} inter-op, {} OpenBLAS, {} cores",
-                 info.torchVersion, info.blasKind,
-                 info.blasPath.empty() ? "not found" : info.blasPath, info.intraOpThreads,
-                 info.interOpThreads, info.openblasThreads, info.hardwareThreads);
+    spdlog::info(
+        "LibTorch {}, BLAS: {} ({}), threads: {} intra-op, {} inter-op, {} OpenBLAS, {} cores",
+        info.torchVersion, info.blasKind, info.blasPath.empty() ? "not found" : info.blasPath,
+        info.intraOpThreads, info.interOpThreads, info.openblasThreads, info.hardwareThreads);
     if (info.referenceBlas)
-        spdlog::warn("LibTorch is running on the reference BLAS ({}), about 9x slower on matrix "
-                     "products; install libopenblas0-pthread (scripts/install-deps)",
-                     info.blasPath);
+        spdlog::warn(
+            "LibTorch is running on the reference BLAS ({}), about 9x slower on matrix "
+            "products; install libopenblas0-pthread (scripts/install-deps)",
+            info.blasPath);
     if (info.cudaAvailable) spdlog::info("CUDA is available");
 }
 

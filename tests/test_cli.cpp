@@ -2,7 +2,6 @@
 // one clear message for bad input.
 
 #include <QtTest/QtTest>
-
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -15,14 +14,16 @@ struct Result {
     QString err;
 };
 
-Result runFrugal(const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
+Result runFrugal(const QStringList& args,
+                 const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
     QProcess p;
     p.setProcessEnvironment(env);
     p.start(QString::fromStdString(frugal::test::envPath("FRUGAL_BIN").string()),
             QStringList{"--threads", "1"} + args);
     if (!p.waitForFinished(120000)) return {-1, {}, "timed out"};
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+            QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
 }
 
 QString refCase(const char* name) {
@@ -66,8 +67,8 @@ void TestCli::inspectSummary() {
 
 void TestCli::inspectLogitsMatchReference() {
     const QString dir = refCase("gpt2_f32");
-    const auto ref = nlohmann::json::parse(
-        frugal::test::readText(frugal::test::envPath("FRUGAL_REFERENCE_DIR") / "gpt2_f32" / "reference.json"));
+    const auto ref = nlohmann::json::parse(frugal::test::readText(
+        frugal::test::envPath("FRUGAL_REFERENCE_DIR") / "gpt2_f32" / "reference.json"));
     const auto seq = ref["sequences"][0].get<std::vector<int64_t>>();
     QStringList ids;
     for (int64_t id : seq) ids << QString::number(id);
@@ -82,7 +83,9 @@ void TestCli::inspectLogitsMatchReference() {
 
 // Debian's reference BLAS (libblas3) put first on the library path must be named and warned about.
 void TestCli::warnsOnReferenceBlas() {
-    const QString referenceDir = "/usr/lib/x86_64-linux-gnu/blas";
+    const QString referenceDir =
+        QString("/usr/lib/%1/blas")
+            .arg(QString::fromStdString(frugal::test::envPath("FRUGAL_LIB_ARCH").string()));
     if (!QFile::exists(referenceDir + "/libblas.so.3"))
         QFAIL("reference BLAS (libblas3) not installed: run scripts/install-deps");
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -97,7 +100,8 @@ void TestCli::tokenize() {
     const auto dir = frugal::test::envPath("FRUGAL_TOKENIZER_DIR") / "gpt2";
     if (!std::filesystem::exists(dir / "vocab.json"))
         QFAIL("GPT-2 tokenizer missing under FRUGAL_TOKENIZER_DIR: run scripts/fetch-data");
-    const Result r = runFrugal({"tokenize", "--tokenizer", QString::fromStdString(dir.string()), "Hello world"});
+    const Result r =
+        runFrugal({"tokenize", "--tokenizer", QString::fromStdString(dir.string()), "Hello world"});
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.out.trimmed(), QString("[15496,995]"));
 }
@@ -132,7 +136,8 @@ void TestCli::loadMemoryBounded() {
     Result r = runFrugal({"init-model", out, "--layers", "4", "--hidden", "512", "--heads", "8",
                           "--vocab", "2048", "--dtype", "BF16"});
     QCOMPARE(r.exitCode, 0);
-    r = runFrugal({"bench", "forward", "--model", out, "--batch", "1", "--seq", "8", "--iters", "1", "--json"});
+    r = runFrugal({"bench", "forward", "--model", out, "--batch", "1", "--seq", "8", "--iters", "1",
+                   "--json"});
     QCOMPARE(r.exitCode, 0);
     const auto j = nlohmann::json::parse(r.out.toStdString());
     const double weights = j["weight_mib"].get<double>(), load = j["load_peak_mib"].get<double>();
@@ -143,7 +148,9 @@ void TestCli::loadMemoryBounded() {
     const double bound = 1.1 * weights;
 #endif
     QVERIFY2(load <= bound,
-             qPrintable(QString("load grew peak RSS by %1 MiB for %2 MiB of fp32 weights").arg(load).arg(weights)));
+             qPrintable(QString("load grew peak RSS by %1 MiB for %2 MiB of fp32 weights")
+                            .arg(load)
+                            .arg(weights)));
 }
 
 void TestCli::badInput_data() {
@@ -155,19 +162,22 @@ void TestCli::badInput_data() {
                                      << "--logits expects comma-separated token ids";
     QTest::newRow("id out of range") << QStringList{"inspect", "MODEL", "--logits", "1,999999"}
                                      << "token id 999999 is outside the vocabulary";
-    QTest::newRow("unknown option") << QStringList{"inspect", "MODEL", "--frobnicate"}
-                                    << "unknown option '--frobnicate'";
+    QTest::newRow("unknown option")
+        << QStringList{"inspect", "MODEL", "--frobnicate"} << "unknown option '--frobnicate'";
     QTest::newRow("unknown command") << QStringList{"frobnicate"} << "unknown command 'frobnicate'";
-    QTest::newRow("bad device") << QStringList{"inspect", "MODEL", "--logits", "1", "--device", "tpu"}
+    QTest::newRow("bad device") << QStringList{"inspect", "MODEL",    "--logits",
+                                               "1",       "--device", "tpu"}
                                 << "device 'tpu' is not supported (expected cpu, cuda or cuda:N)";
-    QTest::newRow("global flag after command") << QStringList{"inspect", "MODEL", "--threads", "2"}
-                                               << "unknown option '--threads'";
-    QTest::newRow("bad thread count") << QStringList{"--intra-op-threads", "x", "inspect", "MODEL"}
-                                      << "--intra-op-threads expects a thread count from 1 to 1024, got 'x'";
-    QTest::newRow("bad shard size") << QStringList{"init-model", "/tmp/frugal-never", "--shard-mib", "-3"}
-                                    << "--shard-mib expects a positive size in MiB, got -3";
-    QTest::newRow("bench without model") << QStringList{"bench", "forward"}
-                                         << "bench forward needs --model DIR";
+    QTest::newRow("global flag after command")
+        << QStringList{"inspect", "MODEL", "--threads", "2"} << "unknown option '--threads'";
+    QTest::newRow("bad thread count")
+        << QStringList{"--intra-op-threads", "x", "inspect", "MODEL"}
+        << "--intra-op-threads expects a thread count from 1 to 1024, got 'x'";
+    QTest::newRow("bad shard size")
+        << QStringList{"init-model", "/tmp/frugal-never", "--shard-mib", "-3"}
+        << "--shard-mib expects a positive size in MiB, got -3";
+    QTest::newRow("bench without model")
+        << QStringList{"bench", "forward"} << "bench forward needs --model DIR";
 }
 
 void TestCli::badInput() {

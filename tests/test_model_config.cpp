@@ -30,7 +30,8 @@ void TestModelConfig::llama2_7b() {
       "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 32,
       "pretraining_tp": 1, "rms_norm_eps": 1e-05, "rope_scaling": null,
       "tie_word_embeddings": false, "torch_dtype": "float16", "transformers_version": "4.31.0",
-      "use_cache": true, "vocab_size": 32000})", "llama-2-7b/config.json");
+      "use_cache": true, "vocab_size": 32000})",
+                                         "llama-2-7b/config.json");
     QCOMPARE(c.family, Family::Llama);
     QCOMPARE(c.hiddenSize, int64_t{4096});
     QCOMPARE(c.intermediateSize, int64_t{11008});
@@ -47,13 +48,15 @@ void TestModelConfig::mistralGqa() {
     const auto c = ModelConfig::fromJson(R"({"model_type": "mistral", "hidden_size": 4096,
       "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32,
       "num_key_value_heads": 8, "rope_theta": 1000000.0, "sliding_window": 4096,
-      "vocab_size": 32000, "max_position_embeddings": 32768})", "mistral/config.json");
+      "vocab_size": 32000, "max_position_embeddings": 32768})",
+                                         "mistral/config.json");
     QCOMPARE(c.family, Family::Llama);
     QCOMPARE(c.numKvHeads, int64_t{8});
     QCOMPARE(c.ropeTheta, 1e6);
     QCOMPARE(*c.slidingWindow, int64_t{4096});
     // absent: MistralConfig's default window; null: no window
-    const std::string base = R"({"model_type": "mistral", "hidden_size": 64, "intermediate_size": 96,
+    const std::string base =
+        R"({"model_type": "mistral", "hidden_size": 64, "intermediate_size": 96,
       "num_hidden_layers": 1, "num_attention_heads": 4, "vocab_size": 10, "eos_token_id": [2, 7])";
     QCOMPARE(*ModelConfig::fromJson(base + "}", "m").slidingWindow, int64_t{4096});
     QVERIFY(!ModelConfig::fromJson(base + R"(, "sliding_window": null})", "m").slidingWindow);
@@ -66,7 +69,8 @@ void TestModelConfig::opt350mPostNormProjection() {
       "do_layer_norm_before": false, "dropout": 0.1, "eos_token_id": 2, "ffn_dim": 4096,
       "hidden_size": 1024, "max_position_embeddings": 2048, "model_type": "opt",
       "num_attention_heads": 16, "num_hidden_layers": 24, "pad_token_id": 1,
-      "vocab_size": 50272, "word_embed_proj_dim": 512})", "opt-350m/config.json");
+      "vocab_size": 50272, "word_embed_proj_dim": 512})",
+                                         "opt-350m/config.json");
     QCOMPARE(c.family, Family::Opt);
     QVERIFY(!c.doLayerNormBefore);
     QCOMPARE(c.wordEmbedProjDim, int64_t{512});
@@ -80,7 +84,8 @@ void TestModelConfig::gpt2Small() {
       "architectures": ["GPT2LMHeadModel"], "bos_token_id": 50256, "eos_token_id": 50256,
       "layer_norm_epsilon": 1e-05, "model_type": "gpt2", "n_ctx": 1024, "n_embd": 768,
       "n_head": 12, "n_inner": null, "n_layer": 12, "n_positions": 1024,
-      "vocab_size": 50257})", "gpt2/config.json");
+      "vocab_size": 50257})",
+                                         "gpt2/config.json");
     QCOMPARE(c.family, Family::Gpt2);
     QCOMPARE(c.intermediateSize, int64_t{3072});
     QCOMPARE(c.headDim, int64_t{64});
@@ -118,35 +123,46 @@ void TestModelConfig::roundTrip() {
 void TestModelConfig::rejects_data() {
     QTest::addColumn<QString>("json");
     QTest::addColumn<QString>("message");
-    QTest::newRow("not json") << "{\"model_type\": \"llama\"," << "config.json: not valid JSON";
+    QTest::newRow("not json") << "{\"model_type\": \"llama\","
+                              << "config.json: not valid JSON";
     QTest::newRow("huge number") << R"({"model_type": "llama", "hidden_size": 1e99999})"
                                  << "config.json: not valid JSON";
-    QTest::newRow("not an object") << "[1, 2]" << "expected a JSON object";
-    QTest::newRow("no model_type") << R"({"hidden_size": 8})" << "missing key 'model_type'";
-    QTest::newRow("unknown model_type") << R"({"model_type": "bert"})"
-                                        << "model_type 'bert' is not supported; supported: llama, mistral, opt, gpt2";
+    QTest::newRow("not an object") << "[1, 2]"
+                                   << "expected a JSON object";
+    QTest::newRow("no model_type") << R"({"hidden_size": 8})"
+                                   << "missing key 'model_type'";
+    QTest::newRow("unknown model_type")
+        << R"({"model_type": "bert"})"
+        << "model_type 'bert' is not supported; supported: llama, mistral, opt, gpt2";
     QTest::newRow("missing size") << R"({"model_type": "llama", "vocab_size": 10})"
                                   << "missing key 'hidden_size'";
     QTest::newRow("wrong type") << R"({"model_type":"llama","vocab_size":10,"hidden_size":"64"})"
                                 << "key 'hidden_size' must be a positive integer, got \"64\"";
     QTest::newRow("heads do not divide") << R"({"model_type":"gpt2","n_embd":10,"n_layer":1,
-        "n_head":3,"vocab_size":5,"n_positions":8})" << "n_embd 10 is not divisible by n_head 3";
+        "n_head":3,"vocab_size":5,"n_positions":8})"
+                                         << "n_embd 10 is not divisible by n_head 3";
     QTest::newRow("kv heads do not divide") << R"({"model_type":"llama","hidden_size":64,
         "intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":4,
-        "num_key_value_heads":3,"vocab_size":5})" << "not a multiple of num_key_value_heads 3";
-    QTest::newRow("implausible size") << R"({"model_type":"llama","vocab_size":10,
-        "hidden_size":4611686018427387904})" << "key 'hidden_size' = 4611686018427387904 is implausibly large";
+        "num_key_value_heads":3,"vocab_size":5})"
+                                            << "not a multiple of num_key_value_heads 3";
+    QTest::newRow("implausible size")
+        << R"({"model_type":"llama","vocab_size":10,
+        "hidden_size":4611686018427387904})"
+        << "key 'hidden_size' = 4611686018427387904 is implausibly large";
     QTest::newRow("odd head_dim") << R"({"model_type":"llama","hidden_size":60,
         "intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":4,"vocab_size":5})"
                                   << "head_dim 15 must be even";
     QTest::newRow("too many layers") << R"({"model_type":"gpt2","n_embd":8,"n_layer":100000,
-        "n_head":2,"vocab_size":5,"n_positions":8})" << "100000 layers is implausibly many";
+        "n_head":2,"vocab_size":5,"n_positions":8})"
+                                     << "100000 layers is implausibly many";
     QTest::newRow("rope scaling") << R"({"model_type":"llama","hidden_size":64,
         "intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":4,"vocab_size":5,
-        "rope_scaling":{"type":"linear","factor":2.0}})" << "rope_scaling is set";
+        "rope_scaling":{"type":"linear","factor":2.0}})"
+                                  << "rope_scaling is set";
     QTest::newRow("bad activation") << R"({"model_type":"opt","hidden_size":8,"ffn_dim":8,
         "num_hidden_layers":1,"num_attention_heads":2,"vocab_size":5,"max_position_embeddings":8,
-        "activation_function":"swish"})" << "activation_function 'swish' is not supported for opt";
+        "activation_function":"swish"})"
+                                    << "activation_function 'swish' is not supported for opt";
 }
 
 void TestModelConfig::rejects() {

@@ -100,7 +100,8 @@ void TestSafetensors::roundTrip() {
 void TestSafetensors::shardedArchive() {
     TempDir dir("st");
     NamedTensors tensors;
-    for (int i = 0; i < 6; ++i) tensors.emplace_back("t" + std::to_string(i), torch::full({256}, float(i)));
+    for (int i = 0; i < 6; ++i)
+        tensors.emplace_back("t" + std::to_string(i), torch::full({256}, float(i)));
     writeSafetensorsSharded(dir.path(), tensors, DType::F32, /*maxShardBytes=*/2048);
     QVERIFY(std::filesystem::exists(dir / "model.safetensors.index.json"));
     QVERIFY(std::filesystem::exists(dir / "model-00003-of-00003.safetensors"));
@@ -135,7 +136,8 @@ void TestSafetensors::overflowingShape() {
     const auto path = dir / "huge.safetensors";
     frugal::test::writeBytes(path, frugal::test::safetensorsBytes(header, ""));
     std::filesystem::resize_file(path, std::filesystem::file_size(path) + (16u << 20));
-    const QString what = QString::fromStdString(expectError([&] { SafetensorsArchive::open(path); }));
+    const QString what =
+        QString::fromStdString(expectError([&] { SafetensorsArchive::open(path); }));
     QVERIFY2(what.contains("tensor 'a': shape [4194304, 1099511627776] is too large to address"),
              qPrintable(what));
 }
@@ -144,7 +146,8 @@ void TestSafetensors::overflowingShape() {
 void TestSafetensors::resaveReplacesCheckpoint() {
     TempDir dir("st");
     NamedTensors first;
-    for (int i = 0; i < 4; ++i) first.emplace_back("t" + std::to_string(i), torch::full({256}, 1.0f));
+    for (int i = 0; i < 4; ++i)
+        first.emplace_back("t" + std::to_string(i), torch::full({256}, 1.0f));
     writeSafetensorsSharded(dir.path(), first, DType::F32, /*maxShardBytes=*/1024);
     QVERIFY(std::filesystem::exists(dir / "model.safetensors.index.json"));
     writeSafetensorsSharded(dir.path(), {{"t0", torch::full({256}, 2.0f)}}, DType::F32, 1ull << 30);
@@ -163,13 +166,15 @@ void TestSafetensors::corruptFile_data() {
         return QByteArray(b.data(), static_cast<int>(b.size()));
     };
     const std::string d16 = floats({1, 2, 3, 4});
-    QTest::newRow("too short") << QByteArray("\x05\x00\x00", 3) << "too short for a safetensors header";
+    QTest::newRow("too short") << QByteArray("\x05\x00\x00", 3)
+                               << "too short for a safetensors header";
     QTest::newRow("header past end") << QByteArray("\xff\x00\x00\x00\x00\x00\x00\x00{}", 10)
                                      << "header length 255 exceeds the file size 10";
     QTest::newRow("header not json") << file("{\"a\": [", d16) << "header is not valid JSON";
     // found by fuzz_safetensors: a number too large for a double is a JSON error, not a crash
-    QTest::newRow("huge number") << file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,1e99999]}})", d16)
-                                 << "header is not valid JSON";
+    QTest::newRow("huge number")
+        << file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,1e99999]}})", d16)
+        << "header is not valid JSON";
     QTest::newRow("header not object") << file("[1,2]", d16) << "header must be a JSON object";
     QTest::newRow("unsupported dtype")
         << file(R"({"a":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}})", d16)
@@ -183,22 +188,23 @@ void TestSafetensors::corruptFile_data() {
     QTest::newRow("reversed offsets")
         << file(R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[8,4]}})", d16)
         << "end before they begin";
-    QTest::newRow("overlap")
-        << file(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},)"
-                R"("b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", d16)
-        << "tensors 'a' and 'b' overlap";
+    QTest::newRow("overlap") << file(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},)"
+                                     R"("b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+                                     d16)
+                             << "tensors 'a' and 'b' overlap";
     QTest::newRow("overlap past an empty tensor")
         << file(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
                 R"("b":{"dtype":"F32","shape":[0],"data_offsets":[4,4]},)"
-                R"("c":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})", d16)
+                R"("c":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
+                d16)
         << "tensors 'a' and 'c' overlap";
     QTest::newRow("duplicate name")
         << file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                R"("a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", d16)
+                R"("a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+                d16)
         << "tensor 'a' appears twice";
-    QTest::newRow("missing field")
-        << file(R"({"a":{"dtype":"F32","data_offsets":[0,16]}})", d16)
-        << "tensor 'a' must have dtype, shape and data_offsets";
+    QTest::newRow("missing field") << file(R"({"a":{"dtype":"F32","data_offsets":[0,16]}})", d16)
+                                   << "tensor 'a' must have dtype, shape and data_offsets";
     QTest::newRow("negative dim")
         << file(R"({"a":{"dtype":"F32","shape":[-4],"data_offsets":[0,16]}})", d16)
         << "must hold non-negative integers";
@@ -209,8 +215,10 @@ void TestSafetensors::corruptFile() {
     QFETCH(QString, message);
     TempDir dir("st");
     const auto path = dir / "bad.safetensors";
-    frugal::test::writeBytes(path, std::string(bytes.constData(), static_cast<size_t>(bytes.size())));
-    const QString what = QString::fromStdString(expectError([&] { SafetensorsArchive::open(path); }));
+    frugal::test::writeBytes(path,
+                             std::string(bytes.constData(), static_cast<size_t>(bytes.size())));
+    const QString what =
+        QString::fromStdString(expectError([&] { SafetensorsArchive::open(path); }));
     QVERIFY2(what.contains(message), qPrintable(what));
     QVERIFY2(what.contains("bad.safetensors"), qPrintable(what));  // names the file
 }
@@ -218,7 +226,8 @@ void TestSafetensors::corruptFile() {
 void TestSafetensors::corruptIndex_data() {
     QTest::addColumn<QString>("index");
     QTest::addColumn<QString>("message");
-    QTest::newRow("no weight_map") << R"({"metadata":{}})" << "missing object 'weight_map'";
+    QTest::newRow("no weight_map") << R"({"metadata":{}})"
+                                   << "missing object 'weight_map'";
     QTest::newRow("missing shard")
         << R"({"weight_map":{"a":"model-00001-of-00002.safetensors","b":"gone.safetensors"}})"
         << "names shard 'gone.safetensors', which does not exist";
@@ -228,10 +237,12 @@ void TestSafetensors::corruptIndex_data() {
     QTest::newRow("listed but absent")
         << R"({"weight_map":{"a":"model-00001-of-00002.safetensors","b":"model-00002-of-00002.safetensors",)"
            R"("c":"model-00002-of-00002.safetensors"}})"
-        << "tensor 'c' is listed for 'model-00002-of-00002.safetensors' but that shard does not hold it";
+        << "tensor 'c' is listed for 'model-00002-of-00002.safetensors' but that shard does not "
+           "hold it";
     QTest::newRow("wrong shard")
         << R"({"weight_map":{"a":"model-00002-of-00002.safetensors","b":"model-00001-of-00002.safetensors"}})"
-        << "lists tensor 'a' in 'model-00002-of-00002.safetensors' but it is in 'model-00001-of-00002.safetensors'";
+        << "lists tensor 'a' in 'model-00002-of-00002.safetensors' but it is in "
+           "'model-00001-of-00002.safetensors'";
     QTest::newRow("path escape") << R"({"weight_map":{"a":"../x.safetensors"}})"
                                  << "must be a .safetensors file name in the same folder";
     QTest::newRow("folder as shard") << R"({"weight_map":{"a":"."}})"
@@ -242,10 +253,13 @@ void TestSafetensors::corruptIndex() {
     QFETCH(QString, index);
     QFETCH(QString, message);
     TempDir dir("st");
-    writeSafetensors(dir / "model-00001-of-00002.safetensors", {{"a", torch::ones({2})}}, DType::F32);
-    writeSafetensors(dir / "model-00002-of-00002.safetensors", {{"b", torch::ones({2})}}, DType::F32);
+    writeSafetensors(dir / "model-00001-of-00002.safetensors", {{"a", torch::ones({2})}},
+                     DType::F32);
+    writeSafetensors(dir / "model-00002-of-00002.safetensors", {{"b", torch::ones({2})}},
+                     DType::F32);
     frugal::test::writeText(dir / "model.safetensors.index.json", index.toStdString());
-    const QString what = QString::fromStdString(expectError([&] { SafetensorsArchive::open(dir.path()); }));
+    const QString what =
+        QString::fromStdString(expectError([&] { SafetensorsArchive::open(dir.path()); }));
     QVERIFY2(what.contains(message), qPrintable(what));
 }
 
@@ -253,15 +267,19 @@ void TestSafetensors::corruptIndex() {
 void TestSafetensors::modelValidation_data() {
     QTest::addColumn<QString>("change");
     QTest::addColumn<QString>("message");
-    QTest::newRow("missing tensor") << "drop model.layers.1.mlp.up_proj.weight"
-                                    << "checkpoint is missing tensor 'model.layers.1.mlp.up_proj.weight'";
+    QTest::newRow("missing tensor")
+        << "drop model.layers.1.mlp.up_proj.weight"
+        << "checkpoint is missing tensor 'model.layers.1.mlp.up_proj.weight'";
     QTest::newRow("unexpected tensor") << "add model.layers.2.mlp.up_proj.weight"
                                        << "unexpected tensor 'model.layers.2.mlp.up_proj.weight'";
-    QTest::newRow("wrong shape") << "transpose model.layers.0.mlp.up_proj.weight"
-                                 << "tensor 'model.layers.0.mlp.up_proj.weight' has shape [64, 96], expected [96, 64]";
-    QTest::newRow("wrong family") << "rename model.embed_tokens.weight"
-                                  << "checkpoint has no token embedding (looked for 'model.embed_tokens.weight')";
-    QTest::newRow("no weights") << "delete model.safetensors" << "no model.safetensors or model.safetensors.index.json";
+    QTest::newRow("wrong shape")
+        << "transpose model.layers.0.mlp.up_proj.weight"
+        << "tensor 'model.layers.0.mlp.up_proj.weight' has shape [64, 96], expected [96, 64]";
+    QTest::newRow("wrong family")
+        << "rename model.embed_tokens.weight"
+        << "checkpoint has no token embedding (looked for 'model.embed_tokens.weight')";
+    QTest::newRow("no weights") << "delete model.safetensors"
+                                << "no model.safetensors or model.safetensors.index.json";
 }
 
 void TestSafetensors::modelValidation() {
@@ -269,12 +287,14 @@ void TestSafetensors::modelValidation() {
     QFETCH(QString, message);
     const auto config = ModelConfig::fromJson(R"({"model_type":"llama","hidden_size":64,
         "intermediate_size":96,"num_hidden_layers":2,"num_attention_heads":4,
-        "num_key_value_heads":2,"vocab_size":32})", "config.json");
+        "num_key_value_heads":2,"vocab_size":32})",
+                                              "config.json");
     TempDir dir("st");
     Transformer::random(config, 1).save(dir.path(), DType::F32);
     const auto archive = SafetensorsArchive::open(dir.path());
     NamedTensors tensors;
-    for (const auto& name : archive.names()) tensors.emplace_back(name, archive.read(name, torch::kFloat32));
+    for (const auto& name : archive.names())
+        tensors.emplace_back(name, archive.read(name, torch::kFloat32));
     const QStringList words = change.split(' ');
     const std::string target = words[1].toStdString();
     if (words[0] == "drop") {
@@ -286,13 +306,18 @@ void TestSafetensors::modelValidation() {
     } else if (words[0] == "transpose" || words[0] == "rename") {
         for (auto& t : tensors)
             if (t.first == target) {
-                if (words[0] == "transpose") t.second = t.second.t().contiguous();
-                else t.first = "model.tok_embeddings.weight";
+                if (words[0] == "transpose")
+                    t.second = t.second.t().contiguous();
+                else
+                    t.first = "model.tok_embeddings.weight";
             }
     }
-    if (words[0] == "delete") std::filesystem::remove(dir / "model.safetensors");
-    else writeSafetensors(dir / "model.safetensors", tensors, DType::F32);
-    const QString what = QString::fromStdString(expectError([&] { Transformer::load(dir.path()); }));
+    if (words[0] == "delete")
+        std::filesystem::remove(dir / "model.safetensors");
+    else
+        writeSafetensors(dir / "model.safetensors", tensors, DType::F32);
+    const QString what =
+        QString::fromStdString(expectError([&] { Transformer::load(dir.path()); }));
     QVERIFY2(what.contains(message), qPrintable(what));
 }
 

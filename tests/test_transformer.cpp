@@ -3,7 +3,6 @@
 // and sharded, F32/F16/BF16; padded batches; save/load; load memory.
 
 #include <QtTest/QtTest>
-
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -28,10 +27,12 @@ Reference readReference(const std::filesystem::path& caseDir) {
     const auto j = nlohmann::json::parse(frugal::test::readText(caseDir / "reference.json"));
     Reference r;
     r.dtype = j.at("dtype").get<std::string>();
-    for (const auto& seq : j.at("sequences")) r.sequences.push_back(seq.get<std::vector<int64_t>>());
+    for (const auto& seq : j.at("sequences"))
+        r.sequences.push_back(seq.get<std::vector<int64_t>>());
     for (const auto& rows : j.at("logits")) {
         std::vector<torch::Tensor> positions;
-        for (const auto& row : rows) positions.push_back(torch::tensor(row.get<std::vector<float>>()));
+        for (const auto& row : rows)
+            positions.push_back(torch::tensor(row.get<std::vector<float>>()));
         r.logits.push_back(torch::stack(positions));
     }
     return r;
@@ -62,15 +63,14 @@ private slots:
     void rejectsBadIds();
 };
 
-void TestTransformer::initTestCase() {
-    frugal::configureThreads(2, 1);
-}
+void TestTransformer::initTestCase() { frugal::configureThreads(2, 1); }
 
 static void addCases() {
     QTest::addColumn<QString>("name");
-    for (const char* name : {"llama_gqa_untied_f32", "llama_gqa_tied_bf16_sharded", "llama_mha_f16",
-                             "mistral_gqa_f32", "opt_prenorm_f32", "opt_postnorm_proj_bf16_sharded",
-                             "gpt2_f32", "gpt2_prefixed_bf16_sharded"})
+    for (const char* name :
+         {"llama_gqa_untied_f32", "llama_gqa_tied_bf16_sharded", "llama_mha_f16", "mistral_gqa_f32",
+          "llama_headdim24_f32", "opt_prenorm_f32", "opt_postnorm_proj_bf16_sharded", "gpt2_f32",
+          "gpt2_prefixed_bf16_sharded"})
         QTest::newRow(name) << QString(name);
 }
 
@@ -86,15 +86,14 @@ void TestTransformer::matchesReference() {
         torch::Tensor logits = model.forward(ids).squeeze(0);
         QCOMPARE(logits.sizes().vec(), ref.logits[i].sizes().vec());
         const double diff = maxDiff(logits, ref.logits[i]);
-        QVERIFY2(diff <= kTolerance, qPrintable(QString("sequence %1: max |diff| %2").arg(i).arg(diff)));
+        QVERIFY2(diff <= kTolerance,
+                 qPrintable(QString("sequence %1: max |diff| %2").arg(i).arg(diff)));
         // the reference is not trivially small: the comparison means something
         QVERIFY(ref.logits[i].abs().max().item<double>() > 0.05);
     }
 }
 
-void TestTransformer::paddedBatch_data() {
-    addCases();
-}
+void TestTransformer::paddedBatch_data() { addCases(); }
 
 // Right- and left-padded batches of uneven length give each sequence's own logits.
 void TestTransformer::paddedBatch() {
@@ -103,7 +102,8 @@ void TestTransformer::paddedBatch() {
     const Transformer model = Transformer::load(caseDir(name));
     torch::NoGradGuard noGrad;
     int64_t longest = 0;
-    for (const auto& s : ref.sequences) longest = std::max<int64_t>(longest, static_cast<int64_t>(s.size()));
+    for (const auto& s : ref.sequences)
+        longest = std::max<int64_t>(longest, static_cast<int64_t>(s.size()));
     const int64_t batch = static_cast<int64_t>(ref.sequences.size());
     for (bool left : {false, true}) {
         torch::Tensor ids = torch::zeros({batch, longest}, torch::kLong);
@@ -118,9 +118,12 @@ void TestTransformer::paddedBatch() {
         for (int64_t b = 0; b < batch; ++b) {
             const int64_t n = static_cast<int64_t>(ref.sequences[static_cast<size_t>(b)].size());
             const int64_t start = left ? longest - n : 0;
-            const double diff = maxDiff(logits[b].narrow(0, start, n), ref.logits[static_cast<size_t>(b)]);
-            QVERIFY2(diff <= kTolerance,
-                     qPrintable(QString("%1 padding, row %2: max |diff| %3").arg(left ? "left" : "right").arg(b).arg(diff)));
+            const double diff =
+                maxDiff(logits[b].narrow(0, start, n), ref.logits[static_cast<size_t>(b)]);
+            QVERIFY2(diff <= kTolerance, qPrintable(QString("%1 padding, row %2: max |diff| %3")
+                                                        .arg(left ? "left" : "right")
+                                                        .arg(b)
+                                                        .arg(diff)));
         }
     }
 }
@@ -168,7 +171,8 @@ void TestTransformer::observerSeesEveryLinear() {
     QVERIFY(seen.count("model.decoder.layers.0.fc1.weight"));
     QVERIFY(seen.count("model.decoder.project_in.weight"));
     int64_t linears = 0;
-    for (int64_t i = 0; i < model.numLayers(); ++i) linears += static_cast<int64_t>(model.block(i).linears().size());
+    for (int64_t i = 0; i < model.numLayers(); ++i)
+        linears += static_cast<int64_t>(model.block(i).linears().size());
     QCOMPARE(linears, 6 * model.numLayers());
 }
 

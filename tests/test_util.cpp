@@ -35,7 +35,9 @@ void writeBytes(const std::filesystem::path& path, const std::string& bytes) {
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-void writeText(const std::filesystem::path& path, const std::string& text) { writeBytes(path, text); }
+void writeText(const std::filesystem::path& path, const std::string& text) {
+    writeBytes(path, text);
+}
 
 std::string readText(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -47,7 +49,8 @@ std::string readText(const std::filesystem::path& path) {
 std::string safetensorsBytes(const std::string& headerJson, const std::string& data) {
     std::string out(8, '\0');
     const uint64_t n = headerJson.size();
-    for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; ++i)
+        out[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
     return out + headerJson + data;
 }
 

@@ -20,7 +20,8 @@ std::string sgemmProvider() {
     Dl_info where{};
     if (!symbol || !dladdr(symbol, &where) || !where.dli_fname) return {};
     char resolved[PATH_MAX];
-    return realpath(where.dli_fname, resolved) ? std::string(resolved) : std::string(where.dli_fname);
+    return realpath(where.dli_fname, resolved) ? std::string(resolved)
+                                               : std::string(where.dli_fname);
 }
 
 int64_t statusField(const char* key) {
@@ -52,7 +53,8 @@ void configureThreads(int blasThreads, int intraOpThreads) {
     at::set_num_threads(intraOpThreads > 0 ? intraOpThreads : 1);
     // LibTorch accepts one setting of the inter-op pool per process; it is 1 after the first call.
     if (at::get_num_interop_threads() != 1) at::set_num_interop_threads(1);
-    if (auto set = reinterpret_cast<OpenblasSetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    if (auto set =
+            reinterpret_cast<OpenblasSetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
         set(n);
 }
 
@@ -62,7 +64,8 @@ RuntimeInfo queryRuntime() {
     info.blasPath = sgemmProvider();
     if (auto get = reinterpret_cast<OpenblasGetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config")))
         info.openblasConfig = get();
-    if (auto get = reinterpret_cast<OpenblasGetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads")))
+    if (auto get =
+            reinterpret_cast<OpenblasGetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads")))
         info.openblasThreads = get();
     if (info.blasPath.find("openblas") != std::string::npos) {
         info.blasKind = "OpenBLAS";

@@ -10,8 +10,8 @@ namespace frugal {
 
 struct RuntimeInfo {
     std::string torchVersion;
-    std::string blasPath;   // resolved path of the loaded libblas, empty if none found
-    std::string blasKind;   // "OpenBLAS", "reference BLAS", "MKL" or "unknown"
+    std::string blasPath;  // resolved path of the loaded libblas, empty if none found
+    std::string blasKind;  // "OpenBLAS", "reference BLAS", "MKL" or "unknown"
     std::string openblasConfig;
     bool referenceBlas = false;
     int intraOpThreads = 0;

@@ -6,8 +6,15 @@ namespace frugal::model {
 namespace {
 
 const FamilySpec kLlama{
-    Family::Llama, "model.", {}, NormKind::Rms, PositionKind::Rotary, 0,
-    /*gatedMlp=*/true, /*fusedQkv=*/false, /*conv1dLayout=*/false,
+    Family::Llama,
+    "model.",
+    {},
+    NormKind::Rms,
+    PositionKind::Rotary,
+    0,
+    /*gatedMlp=*/true,
+    /*fusedQkv=*/false,
+    /*conv1dLayout=*/false,
     /*attentionBiasFromConfig=*/true,
     {
         {Role::Embed, "embed_tokens.weight", false},
@@ -31,8 +38,15 @@ const FamilySpec kLlama{
 };
 
 const FamilySpec kOpt{
-    Family::Opt, "model.decoder.", {"decoder."}, NormKind::Layer, PositionKind::Learned, 2,
-    /*gatedMlp=*/false, /*fusedQkv=*/false, /*conv1dLayout=*/false,
+    Family::Opt,
+    "model.decoder.",
+    {"decoder."},
+    NormKind::Layer,
+    PositionKind::Learned,
+    2,
+    /*gatedMlp=*/false,
+    /*fusedQkv=*/false,
+    /*conv1dLayout=*/false,
     /*attentionBiasFromConfig=*/false,
     {
         {Role::Embed, "embed_tokens.weight", false},
@@ -63,8 +77,15 @@ const FamilySpec kOpt{
 };
 
 const FamilySpec kGpt2{
-    Family::Gpt2, "transformer.", {""}, NormKind::Layer, PositionKind::Learned, 0,
-    /*gatedMlp=*/false, /*fusedQkv=*/true, /*conv1dLayout=*/true,
+    Family::Gpt2,
+    "transformer.",
+    {""},
+    NormKind::Layer,
+    PositionKind::Learned,
+    0,
+    /*gatedMlp=*/false,
+    /*fusedQkv=*/true,
+    /*conv1dLayout=*/true,
     /*attentionBiasFromConfig=*/false,
     {
         {Role::Embed, "wte.weight", false},

@@ -11,9 +11,32 @@
 namespace frugal::model {
 
 enum class Role {
-    Embed, PosEmbed, ProjectIn, ProjectOut, FinalNorm, FinalNormBias, LmHead,
-    AttnNorm, AttnNormBias, Q, QBias, K, KBias, V, VBias, QKV, QKVBias, O, OBias,
-    MlpNorm, MlpNormBias, Gate, Up, UpBias, Down, DownBias,
+    Embed,
+    PosEmbed,
+    ProjectIn,
+    ProjectOut,
+    FinalNorm,
+    FinalNormBias,
+    LmHead,
+    AttnNorm,
+    AttnNormBias,
+    Q,
+    QBias,
+    K,
+    KBias,
+    V,
+    VBias,
+    QKV,
+    QKVBias,
+    O,
+    OBias,
+    MlpNorm,
+    MlpNormBias,
+    Gate,
+    Up,
+    UpBias,
+    Down,
+    DownBias,
 };
 
 enum class NormKind { Rms, Layer };
@@ -27,16 +50,16 @@ struct TensorRow {
 
 struct FamilySpec {
     Family family;
-    const char* prefix;                        // canonical prefix of every tensor name
-    std::vector<const char*> otherPrefixes;    // other prefixes seen in published checkpoints
+    const char* prefix;                      // canonical prefix of every tensor name
+    std::vector<const char*> otherPrefixes;  // other prefixes seen in published checkpoints
     NormKind norm;
     PositionKind positions;
-    int64_t positionOffset;                    // OPT's learned positions start at index 2
-    bool gatedMlp;                             // down(act(gate(x)) * up(x)) instead of down(act(up(x)))
-    bool fusedQkv;                             // one [3H, H] projection (GPT-2 c_attn)
-    bool conv1dLayout;                         // weights stored [in, out] (GPT-2 Conv1D)
-    bool attentionBiasFromConfig;              // LLaMA: attention biases only if attention_bias
-    std::vector<TensorRow> rows;               // names without the prefix
+    int64_t positionOffset;        // OPT's learned positions start at index 2
+    bool gatedMlp;                 // down(act(gate(x)) * up(x)) instead of down(act(up(x)))
+    bool fusedQkv;                 // one [3H, H] projection (GPT-2 c_attn)
+    bool conv1dLayout;             // weights stored [in, out] (GPT-2 Conv1D)
+    bool attentionBiasFromConfig;  // LLaMA: attention biases only if attention_bias
+    std::vector<TensorRow> rows;   // names without the prefix
     std::vector<const char*> ignoredSuffixes;  // buffers some checkpoints carry (not weights)
 };
 

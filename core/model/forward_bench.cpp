@@ -23,8 +23,9 @@ ForwardBenchResult benchForward(const ForwardBenchOptions& options) {
 
     const int64_t before = currentRssBytes();
     if (!resetPeakRss())
-        fail("bench forward: cannot reset the peak RSS counter (/proc/self/clear_refs), so the load "
-             "peak cannot be measured");
+        fail(
+            "bench forward: cannot reset the peak RSS counter (/proc/self/clear_refs), so the load "
+            "peak cannot be measured");
     const LoadOptions load = LoadOptions::forDevice(options.device);
     r.device = options.device;
     const Transformer model = Transformer::load(options.modelDir, load);
@@ -47,7 +48,8 @@ ForwardBenchResult benchForward(const ForwardBenchOptions& options) {
     for (int i = 0; i < options.iters; ++i) model.forward(ids);
     sync();
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    r.tokensPerSecond = static_cast<double>(options.batch * options.seq * options.iters) / r.seconds;
+    r.tokensPerSecond =
+        static_cast<double>(options.batch * options.seq * options.iters) / r.seconds;
     r.peakRssMiB = static_cast<double>(peakRssBytes()) / (1 << 20);
     return r;
 }

@@ -22,11 +22,11 @@ struct ForwardBenchOptions {
 struct ForwardBenchResult {
     int64_t batch = 0, seq = 0;
     int iters = 0, threads = 0, intraOpThreads = 0;
-    double seconds = 0;         // wall time of the timed iterations
+    double seconds = 0;  // wall time of the timed iterations
     double tokensPerSecond = 0;
-    double weightMiB = 0;       // weights in the compute dtype
-    double loadPeakMiB = 0;     // peak RSS growth while loading
-    double peakRssMiB = 0;      // process peak RSS at the end
+    double weightMiB = 0;    // weights in the compute dtype
+    double loadPeakMiB = 0;  // peak RSS growth while loading
+    double peakRssMiB = 0;   // process peak RSS at the end
     std::string blas;
     std::string device;
 };

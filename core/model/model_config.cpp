@@ -1,9 +1,8 @@
 #include "model/model_config.h"
 
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "common/error.h"
 
@@ -29,8 +28,8 @@ public:
         if (!v.is_number_integer() || v.get<int64_t>() <= 0)
             fail(m_source, ": key '", key, "' must be a positive integer, got ", v.dump());
         if (v.get<int64_t>() > kMaxDimension)
-            fail(m_source, ": key '", key, "' = ", v.get<int64_t>(), " is implausibly large (at most ",
-                 kMaxDimension, ")");
+            fail(m_source, ": key '", key, "' = ", v.get<int64_t>(),
+                 " is implausibly large (at most ", kMaxDimension, ")");
         return v.get<int64_t>();
     }
     int64_t positiveInt(const char* key, int64_t fallback) const {
@@ -58,7 +57,8 @@ public:
     bool boolean(const char* key, bool fallback) const {
         if (!has(key)) return fallback;
         const json& v = m_root[key];
-        if (!v.is_boolean()) fail(m_source, ": key '", key, "' must be true or false, got ", v.dump());
+        if (!v.is_boolean())
+            fail(m_source, ": key '", key, "' must be true or false, got ", v.dump());
         return v.get<bool>();
     }
     std::string string(const char* key, const std::string& fallback) const {
@@ -93,8 +93,8 @@ void readLlama(const Reader& r, ModelConfig& c) {
     c.numHeads = r.positiveInt("num_attention_heads");
     c.numKvHeads = r.positiveInt("num_key_value_heads", c.numHeads);
     if (c.hiddenSize % c.numHeads != 0 && !r.has("head_dim"))
-        fail(r.source(), ": hidden_size ", c.hiddenSize, " is not divisible by num_attention_heads ",
-             c.numHeads);
+        fail(r.source(), ": hidden_size ", c.hiddenSize,
+             " is not divisible by num_attention_heads ", c.numHeads);
     c.headDim = r.positiveInt("head_dim", c.hiddenSize / c.numHeads);
     if (c.headDim % 2 != 0)
         fail(r.source(), ": head_dim ", c.headDim, " must be even for rotary position embeddings");
@@ -113,8 +113,9 @@ void readLlama(const Reader& r, ModelConfig& c) {
         fail(r.source(), ": hidden_act '", c.activation, "' is not supported for ", c.modelType,
              " (expected \"silu\")");
     if (r.has("rope_scaling"))
-        fail(r.source(), ": rope_scaling is set; scaled rotary embeddings are not supported yet "
-                         "(remove the key to use plain RoPE)");
+        fail(r.source(),
+             ": rope_scaling is set; scaled rotary embeddings are not supported yet "
+             "(remove the key to use plain RoPE)");
 }
 
 void readOpt(const Reader& r, ModelConfig& c) {
@@ -125,8 +126,8 @@ void readOpt(const Reader& r, ModelConfig& c) {
     c.numHeads = r.positiveInt("num_attention_heads");
     c.numKvHeads = c.numHeads;
     if (c.hiddenSize % c.numHeads != 0)
-        fail(r.source(), ": hidden_size ", c.hiddenSize, " is not divisible by num_attention_heads ",
-             c.numHeads);
+        fail(r.source(), ": hidden_size ", c.hiddenSize,
+             " is not divisible by num_attention_heads ", c.numHeads);
     c.headDim = c.hiddenSize / c.numHeads;
     c.maxPositions = r.positiveInt("max_position_embeddings");
     c.doLayerNormBefore = r.boolean("do_layer_norm_before", true);
@@ -240,7 +241,8 @@ std::string ModelConfig::toJson() const {
     if (padTokenId) j["pad_token_id"] = *padTokenId;
     switch (family) {
         case Family::Llama:
-            j["architectures"] = {modelType == "mistral" ? "MistralForCausalLM" : "LlamaForCausalLM"};
+            j["architectures"] = {modelType == "mistral" ? "MistralForCausalLM"
+                                                         : "LlamaForCausalLM"};
             j["hidden_size"] = hiddenSize;
             j["intermediate_size"] = intermediateSize;
             j["num_hidden_layers"] = numLayers;

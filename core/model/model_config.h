@@ -3,8 +3,8 @@
 // config.json. A plain value type; safe to copy between threads.
 
 #include <cstdint>
-#include <optional>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,7 +16,8 @@ enum class Family { Llama, Opt, Gpt2 };
 std::string familyName(Family family);
 
 struct ModelConfig {
-    std::string modelType;  // config.json "model_type" as written ("llama", "mistral", "opt", "gpt2")
+    std::string
+        modelType;  // config.json "model_type" as written ("llama", "mistral", "opt", "gpt2")
     Family family = Family::Llama;
 
     int64_t vocabSize = 0;

@@ -33,7 +33,8 @@ int64_t writeRandomModel(const RandomModelOptions& o, const std::filesystem::pat
         j["num_key_value_heads"] = kv;
         j["max_position_embeddings"] = o.maxPositions;
         // LLaMA's SwiGLU width: 2/3 of 4H, rounded up to a multiple of 32
-        j["intermediate_size"] = o.intermediate > 0 ? o.intermediate : (8 * o.hidden / 3 + 31) / 32 * 32;
+        j["intermediate_size"] =
+            o.intermediate > 0 ? o.intermediate : (8 * o.hidden / 3 + 31) / 32 * 32;
     }
     const ModelConfig config = ModelConfig::fromJson(j.dump(), "init-model options");
     const Transformer model = Transformer::random(config, o.seed, o.stddev);

@@ -20,7 +20,7 @@ struct RandomModelOptions {
     bool tied = false;
     uint64_t seed = 0;
     double stddev = 0.02;
-    std::string dtype = "F32";           // F32, F16 or BF16
+    std::string dtype = "F32";            // F32, F16 or BF16
     uint64_t maxShardBytes = 4ull << 30;  // shards above this size
 };
 

@@ -9,10 +9,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 
@@ -115,8 +114,9 @@ std::vector<TensorInfo> SafetensorsFile::parseHeader(const uint8_t* bytes, uint6
                                                      const std::string& source,
                                                      std::map<std::string, std::string>* metadata) {
     if (size < 8)
-        fail(source, ": file is ", size, " bytes, too short for a safetensors header (8-byte length "
-                     "+ JSON); truncated download?");
+        fail(source, ": file is ", size,
+             " bytes, too short for a safetensors header (8-byte length "
+             "+ JSON); truncated download?");
     uint64_t headerLen = 0;
     for (int i = 7; i >= 0; --i) headerLen = (headerLen << 8) | bytes[i];
     if (headerLen > kMaxHeaderBytes || headerLen > size - 8)
@@ -215,8 +215,8 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::filesystem::pa
     auto file = std::make_shared<SafetensorsFile>();
     file->m_path = path;
     file->m_map = std::make_shared<MappedFile>(path);
-    file->m_tensors = parseHeader(file->m_map->data(), file->m_map->size(), path.string(),
-                                  &file->m_metadata);
+    file->m_tensors =
+        parseHeader(file->m_map->data(), file->m_map->size(), path.string(), &file->m_metadata);
     uint64_t headerLen = 0;
     for (int i = 7; i >= 0; --i) headerLen = (headerLen << 8) | file->m_map->data()[i];
     file->m_dataOffset = 8 + headerLen;
@@ -231,7 +231,8 @@ torch::Tensor SafetensorsFile::read(const TensorInfo& info, torch::ScalarType ty
     if (stored == type) {
         out = torch::empty(info.shape, torch::TensorOptions().dtype(type));
         if (bytes) std::memcpy(out.data_ptr(), src, bytes);
-    } else if (reinterpret_cast<uintptr_t>(src) % static_cast<uintptr_t>(dtypeSize(info.dtype)) == 0) {
+    } else if (reinterpret_cast<uintptr_t>(src) % static_cast<uintptr_t>(dtypeSize(info.dtype)) ==
+               0) {
         // Convert straight from the mapped bytes: no staging copy, so loading costs the
         // converted tensor plus the (released) source pages of one tensor.
         const torch::Tensor mapped = torch::from_blob(const_cast<uint8_t*>(src), info.shape,
@@ -258,8 +259,9 @@ SafetensorsArchive SafetensorsArchive::open(const std::filesystem::path& path) {
         } else if (fs::exists(path / "model.safetensors", ec)) {
             shardPaths.push_back(path / "model.safetensors");
         } else {
-            fail(path.string(), ": no model.safetensors or model.safetensors.index.json "
-                                "(only safetensors checkpoints are read; convert .bin files first)");
+            fail(path.string(),
+                 ": no model.safetensors or model.safetensors.index.json "
+                 "(only safetensors checkpoints are read; convert .bin files first)");
         }
     } else if (path.string().size() > 11 &&
                path.string().compare(path.string().size() - 11, 11, ".index.json") == 0) {

@@ -4,6 +4,8 @@
 // a tensor of the compute dtype and its source pages are released, so loading never holds a
 // second copy of the weights. A SafetensorsArchive is not thread-safe.
 
+#include <torch/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -13,8 +15,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <torch/types.h>
 
 namespace frugal::model {
 

@@ -124,9 +124,7 @@ void Tokenizer::Impl::encodeSegment(const Segment& segment, pcre2_match_data* ma
     if (text.empty()) return;
 
     switch (preTokenizer) {
-        case PreTokenizer::None:
-            encodeWord(text, cache, out);
-            return;
+        case PreTokenizer::None: encodeWord(text, cache, out); return;
         case PreTokenizer::Metaspace: {
             replaceAll(text, " ", metaspaceReplacement);
             const bool prepend = prependScheme == PrependScheme::Always ||
@@ -268,9 +266,7 @@ std::vector<std::string> Tokenizer::Impl::runDecoders(std::vector<std::string> t
             case DecoderStep::Kind::Replace:
                 for (auto& t : tokens) replaceAll(t, step.from, step.to);
                 break;
-            case DecoderStep::Kind::Fuse:
-                tokens = {join(tokens)};
-                break;
+            case DecoderStep::Kind::Fuse: tokens = {join(tokens)}; break;
             case DecoderStep::Kind::Metaspace:
                 for (std::size_t i = 0; i < tokens.size(); ++i) {
                     replaceAll(tokens[i], step.from, step.to);

@@ -50,8 +50,10 @@ LoadOptions LoadOptions::forDevice(const std::string& device) {
     if (device.rfind("cuda", 0) != 0)
         fail("device '", device, "' is not supported (expected cpu, cuda or cuda:N)");
     if (!torch::cuda::is_available())
-        fail("device '", device, "' requested, but this LibTorch build has no CUDA or sees no GPU "
-             "(Debian's libtorch is CPU-only; configure with CMAKE_PREFIX_PATH at a CUDA LibTorch)");
+        fail(
+            "device '", device,
+            "' requested, but this LibTorch build has no CUDA or sees no GPU "
+            "(Debian's libtorch is CPU-only; configure with CMAKE_PREFIX_PATH at a CUDA LibTorch)");
     try {
         options.device = torch::Device(device);
     } catch (const c10::Error&) {
@@ -97,18 +99,24 @@ std::vector<int64_t> Transformer::expectedShape(Role role) const {
         case Role::ProjectIn: return {h, e};
         case Role::ProjectOut: return {e, h};
         case Role::LmHead: return {v, e};
-        case Role::FinalNorm: case Role::FinalNormBias:
-        case Role::AttnNorm: case Role::AttnNormBias:
-        case Role::MlpNorm: case Role::MlpNormBias: return {h};
+        case Role::FinalNorm:
+        case Role::FinalNormBias:
+        case Role::AttnNorm:
+        case Role::AttnNormBias:
+        case Role::MlpNorm:
+        case Role::MlpNormBias: return {h};
         case Role::Q: return {qd, h};
         case Role::QBias: return {qd};
-        case Role::K: case Role::V: return {kvd, h};
-        case Role::KBias: case Role::VBias: return {kvd};
+        case Role::K:
+        case Role::V: return {kvd, h};
+        case Role::KBias:
+        case Role::VBias: return {kvd};
         case Role::QKV: return {qd + 2 * kvd, h};
         case Role::QKVBias: return {qd + 2 * kvd};
         case Role::O: return {h, qd};
         case Role::OBias: return {h};
-        case Role::Gate: case Role::Up: return {i, h};
+        case Role::Gate:
+        case Role::Up: return {i, h};
         case Role::UpBias: return {i};
         case Role::Down: return {h, i};
         case Role::DownBias: return {h};
@@ -255,10 +263,12 @@ Transformer Transformer::fromArchive(const ModelConfig& config, const Safetensor
         }
         if (!ignorable)
             fail(archive.fileOf(name), ": unexpected tensor '", name, "' for a ", config.modelType,
-                 " model with ", config.numLayers, " layers; wrong model_type or num_hidden_layers?");
+                 " model with ", config.numLayers,
+                 " layers; wrong model_type or num_hidden_layers?");
     }
     nameLinears(spec, t.m_blocks, t.m_projectIn, t.m_projectOut);
-    if (spec.positions == PositionKind::Rotary) t.m_invFreq = rotaryFrequencies(config, options.device);
+    if (spec.positions == PositionKind::Rotary)
+        t.m_invFreq = rotaryFrequencies(config, options.device);
     return t;
 }
 
@@ -297,7 +307,8 @@ int64_t Transformer::parameterCount() const {
     return n;
 }
 
-void Transformer::save(const std::filesystem::path& dir, DType dtype, uint64_t maxShardBytes) const {
+void Transformer::save(const std::filesystem::path& dir, DType dtype,
+                       uint64_t maxShardBytes) const {
     NamedTensors tensors;
     auto* self = const_cast<Transformer*>(this);
     self->forEachSlot([&](Role role, int64_t layer, torch::Tensor& slot) {
@@ -318,8 +329,8 @@ AttentionContext Transformer::context(const torch::Tensor& ids, const torch::Ten
     if (ids.dim() != 2) fail("input ids must be [B,T], got shape ", ids.sizes());
     const int64_t batch = ids.size(0), steps = ids.size(1);
     const auto longOpts = torch::TensorOptions().dtype(torch::kLong).device(m_device);
-    torch::Tensor valid = mask.defined() ? mask.to(m_device, torch::kLong)
-                                         : torch::ones({batch, steps}, longOpts);
+    torch::Tensor valid =
+        mask.defined() ? mask.to(m_device, torch::kLong) : torch::ones({batch, steps}, longOpts);
     if (valid.sizes() != ids.sizes())
         fail("attention mask has shape ", valid.sizes(), " but ids have ", ids.sizes());
     if (mask.defined() && valid.numel() > 0 &&
@@ -337,18 +348,19 @@ AttentionContext Transformer::context(const torch::Tensor& ids, const torch::Ten
 
     // query i may see key j when j <= i and j is a real token; always itself, so no row is empty
     const auto boolOpts = torch::TensorOptions().dtype(torch::kBool).device(m_device);
-    torch::Tensor causal = torch::ones({steps, steps}, boolOpts).tril();             // [T,T]
-    torch::Tensor keyValid = valid.to(torch::kBool).reshape({batch, 1, 1, steps});    // [B,1,1,T]
-    torch::Tensor self = torch::eye(steps, boolOpts);                                 // [T,T]
-    torch::Tensor allowed = (causal & keyValid) | self;                               // [B,1,T,T]
+    torch::Tensor causal = torch::ones({steps, steps}, boolOpts).tril();            // [T,T]
+    torch::Tensor keyValid = valid.to(torch::kBool).reshape({batch, 1, 1, steps});  // [B,1,1,T]
+    torch::Tensor self = torch::eye(steps, boolOpts);                               // [T,T]
+    torch::Tensor allowed = (causal & keyValid) | self;                             // [B,1,T,T]
     const auto floatOpts = torch::TensorOptions().dtype(m_embed.scalar_type()).device(m_device);
     ctx.maskBias = torch::zeros(allowed.sizes(), floatOpts)
                        .masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
 
     if (m_spec->positions == PositionKind::Rotary) {
-        torch::Tensor freqs = ctx.positions.to(torch::kFloat32).unsqueeze(-1) * m_invFreq;  // [B,T,d/2]
-        torch::Tensor emb = torch::cat({freqs, freqs}, /*dim=*/-1);                        // [B,T,d]
-        ctx.cos = emb.cos().unsqueeze(1).to(m_embed.scalar_type());                         // [B,1,T,d]
+        torch::Tensor freqs =
+            ctx.positions.to(torch::kFloat32).unsqueeze(-1) * m_invFreq;  // [B,T,d/2]
+        torch::Tensor emb = torch::cat({freqs, freqs}, /*dim=*/-1);       // [B,T,d]
+        ctx.cos = emb.cos().unsqueeze(1).to(m_embed.scalar_type());       // [B,1,T,d]
         ctx.sin = emb.sin().unsqueeze(1).to(m_embed.scalar_type());
     }
     return ctx;
@@ -362,8 +374,8 @@ torch::Tensor Transformer::linear(const Linear& layer, const torch::Tensor& x) c
 torch::Tensor Transformer::norm(const Norm& n, const torch::Tensor& x) const {
     if (m_spec->norm == NormKind::Rms) {
         torch::Tensor x32 = x.to(torch::kFloat32);
-        torch::Tensor scaled = x32 * torch::rsqrt(x32.pow(2).mean(/*dim=*/-1, /*keepdim=*/true) +
-                                                  m_config.rmsNormEps);
+        torch::Tensor scaled =
+            x32 * torch::rsqrt(x32.pow(2).mean(/*dim=*/-1, /*keepdim=*/true) + m_config.rmsNormEps);
         return scaled.to(x.scalar_type()) * n.weight;
     }
     return torch::layer_norm(x, {x.size(-1)}, n.weight, n.bias, m_config.layerNormEps);
@@ -377,7 +389,7 @@ torch::Tensor Transformer::embed(const torch::Tensor& ids, const AttentionContex
         if (lo < 0 || hi >= vocab)
             fail("token id ", lo < 0 ? lo : hi, " is outside the vocabulary [0, ", vocab, ")");
     }
-    torch::Tensor x = torch::embedding(m_embed, idsDev);  // [B,T,E]
+    torch::Tensor x = torch::embedding(m_embed, idsDev);    // [B,T,E]
     if (m_projectIn.defined()) x = linear(m_projectIn, x);  // [B,T,H]
     if (m_spec->positions == PositionKind::Learned)
         x = x + torch::embedding(m_posEmbed, ctx.positions + m_spec->positionOffset);
@@ -408,10 +420,11 @@ torch::Tensor Transformer::attention(const Block& b, const torch::Tensor& x,
         v = v.unsqueeze(2).expand({batch, nkv, rep, steps, d}).reshape({batch, nh, steps, d});
     }
     const double scale = 1.0 / std::sqrt(static_cast<double>(d));
-    torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) * scale + ctx.maskBias;  // [B,nh,T,T]
+    torch::Tensor scores =
+        torch::matmul(q, k.transpose(-2, -1)) * scale + ctx.maskBias;  // [B,nh,T,T]
     // softmax in fp32 whatever the compute dtype, as Hugging Face's eager attention does
     torch::Tensor probs = torch::softmax(scores, /*dim=*/-1, torch::kFloat32).to(q.scalar_type());
-    torch::Tensor out = torch::matmul(probs, v);                                    // [B,nh,T,d]
+    torch::Tensor out = torch::matmul(probs, v);  // [B,nh,T,d]
     out = out.transpose(1, 2).reshape({batch, steps, nh * d});
     return linear(b.o, out);
 }
@@ -420,9 +433,12 @@ torch::Tensor Transformer::mlp(const Block& b, const torch::Tensor& x) const {
     if (b.gate.defined()) return linear(b.down, torch::silu(linear(b.gate, x)) * linear(b.up, x));
     torch::Tensor h = linear(b.up, x);
     const std::string& act = m_config.activation;
-    if (act == "relu") h = torch::relu(h);
-    else if (act == "gelu_new") h = torch::gelu(h, "tanh");
-    else h = torch::gelu(h);
+    if (act == "relu")
+        h = torch::relu(h);
+    else if (act == "gelu_new")
+        h = torch::gelu(h, "tanh");
+    else
+        h = torch::gelu(h);
     return linear(b.down, h);
 }
 

@@ -7,13 +7,13 @@
 // Dimensions: B batch, T tokens, H hidden, V vocabulary, nh query heads, nkv key/value heads,
 // d head size, I MLP width.
 
+#include <torch/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <torch/types.h>
 
 #include "model/family_table.h"
 #include "model/model_config.h"
@@ -36,8 +36,8 @@ struct Norm {
 
 struct Block {
     Norm attnNorm, mlpNorm;
-    Linear q, k, v, qkv, o;  // qkv is used instead of q, k, v when the family fuses them
-    Linear gate, up, down;   // gate only in gated (SwiGLU) MLPs
+    Linear q, k, v, qkv, o;          // qkv is used instead of q, k, v when the family fuses them
+    Linear gate, up, down;           // gate only in gated (SwiGLU) MLPs
     std::vector<Linear*> linears();  // in forward order
 };
 

@@ -39,7 +39,8 @@ def bias(n, std=0.05):
 
 # ---------------------------------------------------------------- configs + weights
 
-def llama_config(model_type, vocab, hidden, layers, heads, kv_heads, inter, tie, theta, eps, dtype):
+def llama_config(model_type, vocab, hidden, layers, heads, kv_heads, inter, tie, theta, eps, dtype,
+                 head_dim=None):
     arch = "MistralForCausalLM" if model_type == "mistral" else "LlamaForCausalLM"
     cfg = {
         "architectures": [arch],
@@ -50,7 +51,7 @@ def llama_config(model_type, vocab, hidden, layers, heads, kv_heads, inter, tie,
         "num_hidden_layers": layers,
         "num_attention_heads": heads,
         "num_key_value_heads": kv_heads,
-        "head_dim": hidden // heads,
+        "head_dim": head_dim or hidden // heads,
         "hidden_act": "silu",
         "max_position_embeddings": 128,
         "initializer_range": 0.02,
@@ -228,6 +229,10 @@ CASES = [
           lambda: llama_config("llama", 96, 64, 2, 4, 4, 128, False, 10000.0, 1e-6, "F16"), llama_weights),
     _case("mistral_gqa_f32", "llama", "F32", 1, 1004,
           lambda: llama_config("mistral", 104, 64, 2, 4, 1, 192, False, 1000000.0, 1e-5, "F32"), llama_weights),
+    # head_dim set apart from hidden_size / heads (as in Mistral-Nemo): q/o are [nh*d, H]/[H, nh*d]
+    _case("llama_headdim24_f32", "llama", "F32", 1, 1009,
+          lambda: llama_config("llama", 100, 64, 2, 4, 2, 160, False, 10000.0, 1e-6, "F32",
+                               head_dim=24), llama_weights),
     _case("opt_prenorm_f32", "opt", "F32", 1, 1005,
           lambda: opt_config(120, 64, 2, 4, 256, True, 64, "F32"), opt_weights),
     _case("opt_postnorm_proj_bf16_sharded", "opt", "BF16", 2, 1006,
