@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "eval/perplexity.h"
 #include "model/forward_bench.h"
 #include "model/model_info.h"
 #include "model/model_init.h"
@@ -111,6 +112,10 @@ void printUsage() {
            "                                       logits at the last position, as one JSON array\n"
            "  tokenize --tokenizer PATH \"text\"     token ids as one JSON array (--no-special: no "
            "BOS)\n"
+           "  eval ppl --model DIR --text FILE --seq-len N [--tokenizer PATH] [--batch B] "
+           "[--json]\n"
+           "                                       perplexity over non-overlapping windows of N "
+           "tokens\n"
            "  bench forward --model DIR [--batch B] [--seq T] [--iters K] [--device D] [--json]\n"
            "                                       forward throughput (tokens/s) and peak RSS\n"
            "  init-model DIR [--type llama|mistral|opt|gpt2] [--layers L] [--hidden H] [--heads "
@@ -229,6 +234,32 @@ int benchCommand(const Args& args) {
         std::printf("  throughput   %.1f tokens/s (%.3f s)\n", r.tokensPerSecond, r.seconds);
         std::printf("  weights      %.1f MiB fp32; load peak +%.1f MiB; process peak %.1f MiB\n",
                     r.weightMiB, r.loadPeakMiB, r.peakRssMiB);
+    }
+    return 0;
+}
+
+int evalCommand(const Args& args) {
+    if (args.empty() || args[0] != "ppl") fail("eval needs a target: eval ppl ...");
+    const Parsed p = parse(Args(args.begin() + 1, args.end()),
+                           {"model", "text", "seq-len", "tokenizer", "batch"}, {"json"});
+    if (!p.has("model") || !p.has("text") || !p.has("seq-len"))
+        fail("eval ppl needs --model DIR --text FILE --seq-len N");
+    const eval::PerplexityResult r =
+        eval::perplexityOfFile(p.get("model", ""), p.get("text", ""), p.get("tokenizer", ""),
+                               p.getInt("seq-len", 0), p.getInt("batch", 1));
+    if (p.has("json")) {
+        json j = {{"perplexity", r.perplexity},
+                  {"mean_loss_nats", r.meanLoss},
+                  {"seq_len", r.seqLen},
+                  {"windows", r.windows},
+                  {"tokens_total", r.tokensTotal},
+                  {"tokens_scored", r.tokensScored},
+                  {"tokens_dropped", r.tokensDropped},
+                  {"protocol", r.protocol()}};
+        std::cout << j.dump() << "\n";
+    } else {
+        std::printf("perplexity %.4f  (mean loss %.5f nats/token; %s)\n", r.perplexity, r.meanLoss,
+                    r.protocol().c_str());
     }
     return 0;
 }

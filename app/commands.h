@@ -12,6 +12,7 @@ using Args = std::vector<std::string>;
 int inspectCommand(const Args& args);
 int tokenizeCommand(const Args& args);
 int benchCommand(const Args& args);
+int evalCommand(const Args& args);
 int initModelCommand(const Args& args);
 void printUsage();
 

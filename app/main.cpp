@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
         if (command == "inspect") return frugal::app::inspectCommand(commandArgs);
         if (command == "tokenize") return frugal::app::tokenizeCommand(commandArgs);
         if (command == "bench") return frugal::app::benchCommand(commandArgs);
+        if (command == "eval") return frugal::app::evalCommand(commandArgs);
         if (command == "init-model") return frugal::app::initModelCommand(commandArgs);
         spdlog::error("unknown command '{}'", command);
         frugal::app::printUsage();

@@ -42,6 +42,7 @@ private slots:
     void benchForwardJson();
     void initModelThenInspect();
     void loadMemoryBounded();
+    void evalPerplexity();
     void badInput_data();
     void badInput();
 };
@@ -153,6 +154,34 @@ void TestCli::loadMemoryBounded() {
                             .arg(weights)));
 }
 
+// A random LLaMA-vocabulary model reads real text through the real LLaMA tokenizer; small
+// weights give near-uniform logits, so the perplexity is close to the vocabulary size.
+void TestCli::evalPerplexity() {
+    const auto tokenizer = frugal::test::envPath("FRUGAL_TOKENIZER_DIR") / "llama";
+    if (!std::filesystem::exists(tokenizer / "tokenizer.json"))
+        QFAIL("LLaMA tokenizer missing under FRUGAL_TOKENIZER_DIR: run scripts/fetch-data");
+    frugal::test::TempDir dir("ppl");
+    const QString model = QString::fromStdString((dir / "m").string());
+    Result r = runFrugal({"init-model", model, "--layers", "1", "--hidden", "32", "--heads", "4",
+                          "--vocab", "32000", "--std", "0.001"});
+    QCOMPARE(r.exitCode, 0);
+    std::string text;
+    for (int i = 0; i < 20; ++i)
+        text += "Call me Ishmael. Some years ago, never mind how long precisely. ";
+    frugal::test::writeText(dir / "text.txt", text);
+    r = runFrugal({"eval", "ppl", "--model", model, "--text",
+                   QString::fromStdString((dir / "text.txt").string()), "--seq-len", "64",
+                   "--tokenizer", QString::fromStdString(tokenizer.string()), "--json"});
+    QCOMPARE(r.exitCode, 0);
+    const auto j = nlohmann::json::parse(r.out.toStdString());
+    const double ppl = j["perplexity"].get<double>();
+    QVERIFY2(ppl > 0.99 * 32000 && ppl < 1.01 * 32000, qPrintable(QString::number(ppl)));
+    QCOMPARE(j["seq_len"].get<int>(), 64);
+    QCOMPARE(j["tokens_scored"].get<int64_t>(), j["windows"].get<int64_t>() * 63);
+    QVERIFY(j["protocol"].get<std::string>().find("non-overlapping windows of 64 tokens") !=
+            std::string::npos);
+}
+
 void TestCli::badInput_data() {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("message");
@@ -176,6 +205,13 @@ void TestCli::badInput_data() {
     QTest::newRow("bad shard size")
         << QStringList{"init-model", "/tmp/frugal-never", "--shard-mib", "-3"}
         << "--shard-mib expects a positive size in MiB, got -3";
+    QTest::newRow("ppl without text")
+        << QStringList{"eval", "ppl", "--model", "MODEL", "--seq-len", "8"}
+        << "eval ppl needs --model DIR --text FILE --seq-len N";
+    QTest::newRow("ppl tokenizer too big")
+        << QStringList{"eval",      "ppl", "--model",     "MODEL",  "--text", "/etc/os-release",
+                       "--seq-len", "8",   "--tokenizer", "GPT2TOK"}
+        << "tokenizer has 50257 tokens but the model's vocab_size is 110";
     QTest::newRow("bench without model")
         << QStringList{"bench", "forward"} << "bench forward needs --model DIR";
 }
@@ -184,6 +220,9 @@ void TestCli::badInput() {
     QFETCH(QStringList, args);
     QFETCH(QString, message);
     args.replaceInStrings("MODEL", refCase("gpt2_f32"));
+    args.replaceInStrings(
+        "GPT2TOK",
+        QString::fromStdString((frugal::test::envPath("FRUGAL_TOKENIZER_DIR") / "gpt2").string()));
     const Result r = runFrugal(args);
     QVERIFY(r.exitCode != 0);
     QVERIFY2(r.err.contains(message), qPrintable(r.err));

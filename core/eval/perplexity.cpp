@@ -1,0 +1,88 @@
+#include "eval/perplexity.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "common/error.h"
+#include "model/tokenizer.h"
+#include "model/transformer.h"
+
+namespace frugal::eval {
+
+std::string PerplexityResult::protocol() const {
+    return cat("non-overlapping windows of ", seqLen, " tokens (", windows, " windows, ",
+               tokensScored, " tokens scored, first token of each window unscored, ", tokensDropped,
+               "-token tail dropped)");
+}
+
+PerplexityResult perplexity(const model::Transformer& model, const std::vector<int32_t>& stream,
+                            int64_t seqLen, int64_t batch) {
+    if (seqLen < 2) fail("perplexity: window length must be at least 2 tokens, got ", seqLen);
+    if (batch < 1) fail("perplexity: batch must be at least 1, got ", batch);
+    PerplexityResult r;
+    r.seqLen = seqLen;
+    r.tokensTotal = static_cast<int64_t>(stream.size());
+    r.windows = r.tokensTotal / seqLen;
+    r.tokensDropped = r.tokensTotal - r.windows * seqLen;
+    r.tokensScored = r.windows * (seqLen - 1);
+    if (r.windows == 0)
+        fail("perplexity: the text has ", r.tokensTotal, " tokens, fewer than one window of ",
+             seqLen, "; use a longer text or a shorter --seq-len");
+
+    c10::InferenceMode guard;
+    // [N*L] -> [N,L]: window w holds tokens w*L .. w*L+L-1
+    const torch::Tensor all =
+        torch::tensor(std::vector<int64_t>(stream.begin(), stream.begin() + r.windows * seqLen),
+                      torch::kLong)
+            .view({r.windows, seqLen});
+    double lossSum = 0;  // summed in double over windows: no drift on long texts
+    for (int64_t first = 0; first < r.windows; first += batch) {
+        const int64_t n = std::min(batch, r.windows - first);
+        const torch::Tensor ids = all.narrow(0, first, n).to(model.device());  // [n,L]
+        const torch::Tensor logits = model.forward(ids);                       // [n,L,V]
+        const torch::Tensor predicted =
+            logits.narrow(1, 0, seqLen - 1).reshape({-1, logits.size(2)});
+        const torch::Tensor targets = ids.narrow(1, 1, seqLen - 1).reshape({-1});
+        const torch::Tensor losses =
+            torch::nn::functional::cross_entropy(
+                predicted.to(torch::kFloat32), targets,
+                torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))
+                .view({n, seqLen - 1})
+                .sum(/*dim=*/1)
+                .to(torch::kCPU, torch::kFloat64);  // [n] summed loss per window
+        for (int64_t i = 0; i < n; ++i) {
+            const double windowLoss = losses[i].item<double>();
+            if (!std::isfinite(windowLoss))
+                fail("perplexity: loss is ", std::isnan(windowLoss) ? "NaN" : "infinite",
+                     " in window ", first + i, " (tokens ", (first + i) * seqLen, "..",
+                     (first + i + 1) * seqLen - 1, ")");
+            lossSum += windowLoss;
+        }
+    }
+    r.meanLoss = lossSum / static_cast<double>(r.tokensScored);
+    r.perplexity = std::exp(r.meanLoss);
+    return r;
+}
+
+PerplexityResult perplexityOfFile(const std::filesystem::path& modelDir,
+                                  const std::filesystem::path& textFile,
+                                  const std::filesystem::path& tokenizerPath, int64_t seqLen,
+                                  int64_t batch) {
+    std::ifstream in(textFile, std::ios::binary);
+    if (!in) fail(textFile.string(), ": cannot open (expected a UTF-8 text file)");
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    const std::string text = buffer.str();
+    if (text.empty()) fail(textFile.string(), ": file is empty");
+    const model::Tokenizer tokenizer =
+        model::Tokenizer::load(tokenizerPath.empty() ? modelDir : tokenizerPath);
+    const std::vector<int32_t> stream = tokenizer.encode(text, /*addSpecialTokens=*/true);
+    const model::Transformer model = model::Transformer::load(modelDir);
+    if (tokenizer.vocabSize() > model.config().vocabSize)
+        fail("tokenizer has ", tokenizer.vocabSize(), " tokens but the model's vocab_size is ",
+             model.config().vocabSize, "; wrong --tokenizer for this model?");
+    return perplexity(model, stream, seqLen, batch);
+}
+
+}  // namespace frugal::eval
