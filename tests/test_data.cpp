@@ -1,0 +1,155 @@
+// Tasks: prompt templates with verbalisers, jsonl/tsv/csv loading, one clear error (file and
+// line) per kind of bad data, and the committed data sets' documented split sizes and balance.
+
+#include <QtTest/QtTest>
+
+#include "common/error.h"
+#include "data/task.h"
+#include "test_util.h"
+
+using frugal::data::PromptTemplate;
+using frugal::data::Task;
+using frugal::test::TempDir;
+
+namespace {
+
+const std::vector<std::string> kSentiment{"negative", "positive"};
+
+QString errorOf(const std::function<void()>& action) {
+    try {
+        action();
+    } catch (const frugal::Error& e) {
+        return e.what();
+    }
+    return "<no error>";
+}
+
+}  // namespace
+
+class TestData : public QObject {
+    Q_OBJECT
+private slots:
+    void rendersTemplate();
+    void loadsEachFormat_data();
+    void loadsEachFormat();
+    void badData_data();
+    void badData();
+    void committedSplits_data();
+    void committedSplits();
+};
+
+void TestData::rendersTemplate() {
+    const auto t = PromptTemplate::parse("{text} It was {terrible|great}.", kSentiment);
+    const auto r = t.render("Loved it!");
+    QCOMPARE(r.context, std::string("Loved it! It was"));
+    QCOMPARE(r.continuations, (std::vector<std::string>{" terrible", " great"}));
+    const auto tight = PromptTemplate::parse("Review: {text}\nSentiment:{neg|pos}", kSentiment);
+    QCOMPARE(tight.render("ok").context, std::string("Review: ok\nSentiment:"));
+    QCOMPARE(tight.render("ok").continuations[1], std::string("pos"));
+}
+
+void TestData::loadsEachFormat_data() {
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QString>("content");
+    QTest::newRow("jsonl") << "t.jsonl"
+                           << "{\"text\": \"good, really\", \"label\": \"positive\"}\n\n"
+                              "{\"text\": \"bad \\\"film\\\"\", \"label\": \"negative\"}\n";
+    QTest::newRow("tsv")
+        << "t.tsv"
+        << "id\ttext\tlabel\n1\tgood, really\tpositive\n2\tbad \"film\"\tnegative\n";
+    QTest::newRow("csv")
+        << "t.csv"
+        << "label,text\r\npositive,\"good, really\"\r\nnegative,\"bad \"\"film\"\"\"\r\n";
+}
+
+void TestData::loadsEachFormat() {
+    QFETCH(QString, name);
+    QFETCH(QString, content);
+    TempDir dir("data");
+    frugal::test::writeText(dir / name.toStdString(), content.toStdString());
+    const Task task = Task::load(dir / name.toStdString(), kSentiment);
+    QCOMPARE(task.examples().size(), size_t{2});
+    QCOMPARE(task.examples()[0].text, std::string("good, really"));
+    QCOMPARE(task.examples()[0].label, std::string("positive"));
+    QCOMPARE(task.examples()[1].text, std::string("bad \"film\""));
+    QCOMPARE(task.labelCounts().at("negative"), int64_t{1});
+    QCOMPARE(task.labelIndex("positive"), 1);
+}
+
+void TestData::badData_data() {
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QByteArray>("content");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("missing column (tsv)")
+        << "b.tsv" << QByteArray("text\tscore\nfine\t1\n")
+        << "b.tsv:1: the header row must name the columns 'text' and 'label'";
+    QTest::newRow("missing key (jsonl)")
+        << "b.jsonl"
+        << QByteArray("{\"text\": \"a\", \"label\": \"positive\"}\n{\"text\": \"b\"}\n")
+        << "b.jsonl:2: missing key 'label'";
+    QTest::newRow("unknown label")
+        << "b.jsonl" << QByteArray("{\"text\": \"a\", \"label\": \"neutral\"}\n")
+        << "b.jsonl:1: unknown label 'neutral' (expected one of 'negative', 'positive')";
+    QTest::newRow("empty file") << "b.jsonl" << QByteArray("\n\n")
+                                << "b.jsonl: no examples in the file";
+    QTest::newRow("bad encoding") << "b.tsv" << QByteArray("text\tlabel\ncaf\xe9\tpositive\n")
+                                  << "b.tsv:2: text is not valid UTF-8";
+    QTest::newRow("bad json") << "b.jsonl" << QByteArray("{\"text\": \"a\",\n")
+                              << "b.jsonl:1: not valid JSON";
+    QTest::newRow("ragged row") << "b.csv" << QByteArray("text,label\n\"a\",positive,extra\n")
+                                << "b.csv:2: has 3 columns, the header has 2";
+    QTest::newRow("unclosed quote") << "b.csv" << QByteArray("text,label\n\"a,positive\n")
+                                    << "b.csv:2: a quoted field is not closed";
+    QTest::newRow("unknown type") << "b.txt" << QByteArray("x")
+                                  << "b.txt: unknown file type '.txt'";
+}
+
+void TestData::badData() {
+    QFETCH(QString, name);
+    QFETCH(QByteArray, content);
+    QFETCH(QString, message);
+    TempDir dir("data");
+    frugal::test::writeBytes(dir / name.toStdString(), content.toStdString());
+    const QString what = errorOf([&] { Task::load(dir / name.toStdString(), kSentiment); });
+    QVERIFY2(what.contains(message), qPrintable(what));
+}
+
+void TestData::committedSplits_data() {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QStringList>("labels");
+    QTest::addColumn<QList<int>>("counts");  // per label, in label order (resources/data/README.md)
+    const QStringList sentiment{"negative", "positive"}, spam{"ham", "spam"};
+    QTest::newRow("sentiment train")
+        << "sentiment/train.jsonl" << sentiment << QList<int>{996, 994};
+    QTest::newRow("sentiment dev") << "sentiment/dev.jsonl" << sentiment << QList<int>{248, 248};
+    QTest::newRow("sentiment test") << "sentiment/test.jsonl" << sentiment << QList<int>{248, 248};
+    QTest::newRow("spam train") << "spam/train.jsonl" << spam << QList<int>{450, 450};
+    QTest::newRow("spam dev") << "spam/dev.jsonl" << spam << QList<int>{100, 100};
+    QTest::newRow("spam test") << "spam/test.jsonl" << spam << QList<int>{100, 100};
+}
+
+void TestData::committedSplits() {
+    QFETCH(QString, file);
+    QFETCH(QStringList, labels);
+    QFETCH(QList<int>, counts);
+    std::vector<std::string> names;
+    for (const auto& l : labels) names.push_back(l.toStdString());
+    const auto path =
+        frugal::test::envPath("FRUGAL_SOURCE_DIR") / "resources" / "data" / file.toStdString();
+    const Task task = Task::load(path, names);
+    const auto byLabel = task.labelCounts();
+    for (int i = 0; i < labels.size(); ++i)
+        QCOMPARE(byLabel.at(names[static_cast<size_t>(i)]), int64_t{counts[i]});
+    // the README documents the same numbers, as a row "| split | total | a | b |"
+    const QString readme = QString::fromStdString(frugal::test::readText(
+        frugal::test::envPath("FRUGAL_SOURCE_DIR") / "resources" / "data" / "README.md"));
+    QLocale english(QLocale::English);
+    const QString split = file.section('/', 1).section('.', 0, 0);
+    const QString row = QString("| %1 | %2 | %3 | %4 |")
+                            .arg(split, english.toString(counts[0] + counts[1]),
+                                 english.toString(counts[0]), english.toString(counts[1]));
+    QVERIFY2(readme.contains(row), qPrintable(row));
+}
+
+QTEST_APPLESS_MAIN(TestData)
+#include "test_data.moc"
