@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "data/task.h"
+#include "eval/candidate_scoring.h"
 #include "eval/perplexity.h"
 #include "model/forward_bench.h"
 #include "model/model_info.h"
@@ -238,8 +240,37 @@ int benchCommand(const Args& args) {
     return 0;
 }
 
+int evalTask(const Args& args) {
+    const Parsed p =
+        parse(args, {"model", "task", "template", "labels", "tokenizer", "limit"}, {"json"});
+    if (!p.has("model") || !p.has("task") || !p.has("template") || !p.has("labels"))
+        fail(
+            "eval task needs --model DIR --task FILE --template \"{text} ... {a|b}\" --labels A,B");
+    std::vector<std::string> labels;
+    std::stringstream list(p.get("labels", ""));
+    for (std::string label; std::getline(list, label, ',');) labels.push_back(label);
+    const data::Task task = data::Task::load(p.get("task", ""), labels);
+    const data::PromptTemplate prompt = data::PromptTemplate::parse(p.get("template", ""), labels);
+    const eval::TaskResult r = eval::evaluateTaskInFolder(
+        p.get("model", ""), p.get("tokenizer", ""), task, prompt, p.getInt("limit", 0));
+    if (p.has("json")) {
+        json j = {{"accuracy", r.accuracy},    {"accuracy_length_normalised", r.accuracyMean},
+                  {"examples", r.examples},    {"task", p.get("task", "")},
+                  {"template", prompt.text()}, {"labels", labels}};
+        std::cout << j.dump() << "\n";
+    } else {
+        std::printf(
+            "accuracy %.4f (%lld examples; length-normalised %.4f; log-likelihood of each "
+            "label's verbaliser)\n",
+            r.accuracy, static_cast<long long>(r.examples), r.accuracyMean);
+    }
+    return 0;
+}
+
 int evalCommand(const Args& args) {
-    if (args.empty() || args[0] != "ppl") fail("eval needs a target: eval ppl ...");
+    if (!args.empty() && args[0] == "task") return evalTask(Args(args.begin() + 1, args.end()));
+    if (args.empty() || args[0] != "ppl")
+        fail("eval needs a target: eval ppl ... or eval task ...");
     const Parsed p = parse(Args(args.begin() + 1, args.end()),
                            {"model", "text", "seq-len", "tokenizer", "batch"}, {"json"});
     if (!p.has("model") || !p.has("text") || !p.has("seq-len"))

@@ -43,6 +43,7 @@ private slots:
     void initModelThenInspect();
     void loadMemoryBounded();
     void evalPerplexity();
+    void evalTask();
     void badInput_data();
     void badInput();
 };
@@ -182,6 +183,27 @@ void TestCli::evalPerplexity() {
             std::string::npos);
 }
 
+void TestCli::evalTask() {
+    frugal::test::TempDir dir("task");
+    const QString model = QString::fromStdString((dir / "m").string());
+    Result r = runFrugal({"init-model", model, "--type", "gpt2", "--layers", "1", "--hidden", "16",
+                          "--heads", "2", "--vocab", "50257"});
+    QCOMPARE(r.exitCode, 0);
+    const auto task =
+        frugal::test::envPath("FRUGAL_SOURCE_DIR") / "resources/data/sentiment/dev.jsonl";
+    const auto tokenizer = frugal::test::envPath("FRUGAL_TOKENIZER_DIR") / "gpt2";
+    r = runFrugal(
+        {"eval", "task", "--model", model, "--task", QString::fromStdString(task.string()),
+         "--template", "{text} It was {terrible|great}.", "--labels", "negative,positive",
+         "--tokenizer", QString::fromStdString(tokenizer.string()), "--limit", "6", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto j = nlohmann::json::parse(r.out.toStdString());
+    QCOMPARE(j["examples"].get<int>(), 6);
+    const double accuracy = j["accuracy"].get<double>();
+    QVERIFY(accuracy >= 0 && accuracy <= 1);
+    QCOMPARE(std::round(accuracy * 6), accuracy * 6);  // a count of correct examples out of 6
+}
+
 void TestCli::badInput_data() {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("message");
@@ -212,6 +234,12 @@ void TestCli::badInput_data() {
         << QStringList{"eval",      "ppl", "--model",     "MODEL",  "--text", "/etc/os-release",
                        "--seq-len", "8",   "--tokenizer", "GPT2TOK"}
         << "tokenizer has 50257 tokens but the model's vocab_size is 110";
+    QTest::newRow("template without text") << QStringList{"eval",       "task",
+                                                          "--model",    "MODEL",
+                                                          "--task",     "TASKFILE",
+                                                          "--template", "It was {bad|good}.",
+                                                          "--labels",   "negative,positive"}
+                                           << "has no {text} placeholder";
     QTest::newRow("bench without model")
         << QStringList{"bench", "forward"} << "bench forward needs --model DIR";
 }
@@ -220,6 +248,10 @@ void TestCli::badInput() {
     QFETCH(QStringList, args);
     QFETCH(QString, message);
     args.replaceInStrings("MODEL", refCase("gpt2_f32"));
+    args.replaceInStrings("TASKFILE",
+                          QString::fromStdString((frugal::test::envPath("FRUGAL_SOURCE_DIR") /
+                                                  "resources/data/sentiment/dev.jsonl")
+                                                     .string()));
     args.replaceInStrings(
         "GPT2TOK",
         QString::fromStdString((frugal::test::envPath("FRUGAL_TOKENIZER_DIR") / "gpt2").string()));

@@ -4,8 +4,12 @@
 #include <QtTest/QtTest>
 
 #include "common/error.h"
+#include "data/task.h"
+#include "eval/candidate_scoring.h"
 #include "eval/perplexity.h"
+#include "model/tokenizer.h"
 #include "model/transformer.h"
+#include "test_util.h"
 
 using frugal::eval::perplexity;
 using namespace frugal::model;
@@ -29,6 +33,21 @@ std::vector<int32_t> stream(int64_t n, int64_t vocab, uint64_t seed) {
     return out;
 }
 
+// A GPT-2-shaped model over the real GPT-2 vocabulary (small width), for scoring real prompts.
+Transformer gpt2Model(uint64_t seed) {
+    const auto config = ModelConfig::fromJson(R"({"model_type":"gpt2","n_embd":16,"n_layer":2,
+        "n_head":2,"vocab_size":50257,"n_positions":128})",
+                                              "config.json");
+    return Transformer::random(config, seed, /*stddev=*/0.2);
+}
+
+Tokenizer gpt2Tokenizer() {
+    const auto dir = frugal::test::envPath("FRUGAL_TOKENIZER_DIR") / "gpt2";
+    if (!std::filesystem::exists(dir / "vocab.json"))
+        throw std::runtime_error("GPT-2 tokenizer missing: run scripts/fetch-data");
+    return Tokenizer::load(dir);
+}
+
 }  // namespace
 
 class TestEval : public QObject {
@@ -38,6 +57,8 @@ private slots:
     void windowAccounting();
     void matchesDirectComputation();
     void rejects();
+    void scoresMatchDirectComputation();
+    void handBuiltModelPicksItsLabel();
 };
 
 void TestEval::uniformLogitsGiveVocabularySize() {
@@ -112,6 +133,70 @@ void TestEval::rejects() {
     }
     const QString nan = message([&] { perplexity(model, stream(40, 30, 1), 16); });
     QVERIFY2(nan.contains("loss is NaN in window 0"), qPrintable(nan));
+}
+
+// Sum of log-probabilities of the continuation tokens, recomputed here one candidate at a time.
+void TestEval::scoresMatchDirectComputation() {
+    const Transformer model = gpt2Model(11);
+    const Tokenizer tokenizer = gpt2Tokenizer();
+    const std::string context = "The film was long. It was";
+    const std::vector<std::string> continuations{" great", " terribly boring"};
+    const auto scores = frugal::eval::scoreContinuations(model, tokenizer, context, continuations);
+    QCOMPARE(scores.size(), size_t{2});
+    torch::NoGradGuard noGrad;
+    const auto contextIds = tokenizer.encode(context);
+    for (size_t c = 0; c < continuations.size(); ++c) {
+        const auto all = tokenizer.encode(context + continuations[c]);
+        std::vector<int64_t> ids(all.begin(), all.end());
+        const torch::Tensor logp =
+            torch::log_softmax(model.forward(torch::tensor(ids).view({1, -1})).squeeze(0), -1);
+        double sum = 0;
+        for (size_t t = contextIds.size(); t < ids.size(); ++t)
+            sum += logp[static_cast<int64_t>(t) - 1][ids[t]].item<double>();
+        QVERIFY2(std::abs(scores[c].sumLogProb - sum) < 1e-4,
+                 qPrintable(QString("%1 vs %2").arg(scores[c].sumLogProb).arg(sum)));
+        QCOMPARE(scores[c].tokens, static_cast<int64_t>(ids.size() - contextIds.size()));
+        QVERIFY(std::abs(scores[c].meanLogProb - sum / static_cast<double>(scores[c].tokens)) <
+                1e-4);
+    }
+    QCOMPARE(scores[1].tokens, int64_t{2});  // " terribly boring" is two GPT-2 tokens
+}
+
+// GPT-2's final LayerNorm with zero gain outputs its bias at every position; a bias pointing along
+// one token's embedding (the tied head) makes the model predict that token everywhere. Scoring
+// must then choose that token's label for every example, whatever its gold label.
+void TestEval::handBuiltModelPicksItsLabel() {
+    Transformer model = gpt2Model(12);
+    const Tokenizer tokenizer = gpt2Tokenizer();
+    frugal::test::TempDir dir("task");
+    frugal::test::writeText(dir / "t.jsonl",
+                            "{\"text\": \"A fine film.\", \"label\": \"positive\"}\n"
+                            "{\"text\": \"A dull film.\", \"label\": \"negative\"}\n"
+                            "{\"text\": \"Loved it.\", \"label\": \"positive\"}\n");
+    const std::vector<std::string> labels{"negative", "positive"};
+    const auto task = frugal::data::Task::load(dir / "t.jsonl", labels);
+    const auto prompt =
+        frugal::data::PromptTemplate::parse("{text} It was {terrible|great}.", labels);
+    for (const auto& [word, label] :
+         std::vector<std::pair<std::string, int>>{{" great", 1}, {" terrible", 0}}) {
+        const auto wordIds = tokenizer.encode(word);
+        QCOMPARE(wordIds.size(), size_t{1});
+        {
+            torch::NoGradGuard noGrad;
+            NamedTensors params = model.parameters();
+            torch::Tensor embed;
+            for (auto& [name, t] : params)
+                if (name == "transformer.wte.weight") embed = t;
+            for (auto& [name, t] : params) {
+                if (name == "transformer.ln_f.weight") t.zero_();
+                if (name == "transformer.ln_f.bias") t.copy_(embed[wordIds[0]] * 50.0);
+            }
+        }
+        const auto r = frugal::eval::evaluateTask(model, tokenizer, task, prompt);
+        QCOMPARE(r.examples, int64_t{3});
+        QCOMPARE(r.predictions, (std::vector<int>{label, label, label}));
+        QCOMPARE(r.accuracy, label == 1 ? 2.0 / 3.0 : 1.0 / 3.0);
+    }
 }
 
 QTEST_APPLESS_MAIN(TestEval)

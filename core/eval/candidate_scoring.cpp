@@ -1,0 +1,100 @@
+#include "eval/candidate_scoring.h"
+
+#include <cmath>
+
+#include "common/error.h"
+#include "data/task.h"
+#include "model/tokenizer.h"
+#include "model/transformer.h"
+
+namespace frugal::eval {
+
+// Dimensions: C candidates, T longest context + continuation, V vocabulary.
+std::vector<CandidateScore> scoreContinuations(const model::Transformer& model,
+                                               const model::Tokenizer& tokenizer,
+                                               const std::string& context,
+                                               const std::vector<std::string>& continuations) {
+    if (continuations.empty()) fail("scoring needs at least one continuation");
+    const std::vector<int32_t> contextIds = tokenizer.encode(context, /*addSpecialTokens=*/true);
+    std::vector<std::vector<int32_t>> sequences;
+    int64_t longest = 0;
+    for (const auto& continuation : continuations) {
+        std::vector<int32_t> ids = tokenizer.encode(context + continuation, true);
+        if (ids.size() <= contextIds.size())
+            fail("continuation '", continuation, "' adds no tokens to the context");
+        longest = std::max<int64_t>(longest, static_cast<int64_t>(ids.size()));
+        sequences.push_back(std::move(ids));
+    }
+    const int64_t count = static_cast<int64_t>(sequences.size());
+    torch::Tensor ids = torch::zeros({count, longest}, torch::kLong);   // [C,T]
+    torch::Tensor mask = torch::zeros({count, longest}, torch::kLong);  // [C,T]
+    for (int64_t c = 0; c < count; ++c) {
+        const auto& s = sequences[static_cast<size_t>(c)];
+        const int64_t n = static_cast<int64_t>(s.size());
+        ids[c].narrow(0, 0, n).copy_(torch::tensor(std::vector<int64_t>(s.begin(), s.end())));
+        mask[c].narrow(0, 0, n).fill_(1);
+    }
+    c10::InferenceMode guard;
+    const torch::Tensor logp = torch::log_softmax(
+        model.forward(ids, mask).to(torch::kCPU, torch::kFloat32), -1);  // [C,T,V]
+    std::vector<CandidateScore> scores;
+    const int64_t start = static_cast<int64_t>(contextIds.size());
+    for (int64_t c = 0; c < count; ++c) {
+        const auto& s = sequences[static_cast<size_t>(c)];
+        CandidateScore score;
+        for (int64_t t = start; t < static_cast<int64_t>(s.size()); ++t) {
+            // the token at t is predicted at position t-1
+            score.sumLogProb += logp[c][t - 1][s[static_cast<size_t>(t)]].item<double>();
+            score.tokens += 1;
+        }
+        if (!std::isfinite(score.sumLogProb))
+            fail("log-likelihood of continuation '", continuations[static_cast<size_t>(c)],
+                 "' is not finite (", score.sumLogProb, ")");
+        score.meanLogProb = score.sumLogProb / static_cast<double>(score.tokens);
+        scores.push_back(score);
+    }
+    return scores;
+}
+
+TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer& tokenizer,
+                        const data::Task& task, const data::PromptTemplate& prompt, int64_t limit) {
+    if (prompt.labels() != task.labels())
+        fail("the template's labels do not match the task's labels");
+    TaskResult r;
+    int64_t correctSum = 0, correctMean = 0;
+    for (const auto& example : task.examples()) {
+        if (limit > 0 && r.examples >= limit) break;
+        const auto rendered = prompt.render(example.text);
+        const auto scores =
+            scoreContinuations(model, tokenizer, rendered.context, rendered.continuations);
+        int bestSum = 0, bestMean = 0;
+        for (size_t i = 1; i < scores.size(); ++i) {
+            if (scores[i].sumLogProb > scores[static_cast<size_t>(bestSum)].sumLogProb)
+                bestSum = static_cast<int>(i);
+            if (scores[i].meanLogProb > scores[static_cast<size_t>(bestMean)].meanLogProb)
+                bestMean = static_cast<int>(i);
+        }
+        const int gold = task.labelIndex(example.label);
+        correctSum += bestSum == gold;
+        correctMean += bestMean == gold;
+        r.predictions.push_back(bestSum);
+        r.examples += 1;
+    }
+    r.accuracy = static_cast<double>(correctSum) / static_cast<double>(r.examples);
+    r.accuracyMean = static_cast<double>(correctMean) / static_cast<double>(r.examples);
+    return r;
+}
+
+TaskResult evaluateTaskInFolder(const std::string& modelDir, const std::string& tokenizerPath,
+                                const data::Task& task, const data::PromptTemplate& prompt,
+                                int64_t limit) {
+    const model::Tokenizer tokenizer =
+        model::Tokenizer::load(tokenizerPath.empty() ? modelDir : tokenizerPath);
+    const model::Transformer model = model::Transformer::load(modelDir);
+    if (tokenizer.vocabSize() > model.config().vocabSize)
+        fail("tokenizer has ", tokenizer.vocabSize(), " tokens but the model's vocab_size is ",
+             model.config().vocabSize, "; wrong --tokenizer for this model?");
+    return evaluateTask(model, tokenizer, task, prompt, limit);
+}
+
+}  // namespace frugal::eval

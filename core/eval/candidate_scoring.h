@@ -1,0 +1,54 @@
+#pragma once
+// Log-likelihood classification, as MeZO and lm-eval-harness score a prompt: each label's
+// continuation is scored by the sum (and the per-token mean) of its tokens' log-probabilities
+// given the context; the prediction is the argmax. Runs on the calling thread; no torch here.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace frugal::model {
+class Transformer;
+class Tokenizer;
+}  // namespace frugal::model
+
+namespace frugal::data {
+class Task;
+class PromptTemplate;
+}  // namespace frugal::data
+
+namespace frugal::eval {
+
+struct CandidateScore {
+    double sumLogProb = 0;   // nats
+    double meanLogProb = 0;  // nats per continuation token
+    int64_t tokens = 0;
+};
+
+// Continuation tokens are those of encode(context + continuation) past the length of
+// encode(context), as lm-eval-harness splits them. All candidates go through the model as one
+// right-padded batch.
+std::vector<CandidateScore> scoreContinuations(const model::Transformer& model,
+                                               const model::Tokenizer& tokenizer,
+                                               const std::string& context,
+                                               const std::vector<std::string>& continuations);
+
+struct TaskResult {
+    int64_t examples = 0;
+    double accuracy = 0;           // argmax of the summed log-probability
+    double accuracyMean = 0;       // argmax of the per-token mean (length-normalised)
+    std::vector<int> predictions;  // label index per example (summed score)
+};
+
+// Scores the first `limit` examples (all when limit <= 0).
+TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer& tokenizer,
+                        const data::Task& task, const data::PromptTemplate& prompt,
+                        int64_t limit = 0);
+
+// Loads the model in `modelDir` and its tokenizer (`tokenizerPath`, or the model folder when
+// empty), then evaluates the task.
+TaskResult evaluateTaskInFolder(const std::string& modelDir, const std::string& tokenizerPath,
+                                const data::Task& task, const data::PromptTemplate& prompt,
+                                int64_t limit = 0);
+
+}  // namespace frugal::eval
