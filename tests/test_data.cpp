@@ -15,15 +15,6 @@ namespace {
 
 const std::vector<std::string> kSentiment{"negative", "positive"};
 
-QString errorOf(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const frugal::Error& e) {
-        return e.what();
-    }
-    return "<no error>";
-}
-
 }  // namespace
 
 class TestData : public QObject {
@@ -110,7 +101,8 @@ void TestData::badData() {
     QFETCH(QString, message);
     TempDir dir("data");
     frugal::test::writeBytes(dir / name.toStdString(), content.toStdString());
-    const QString what = errorOf([&] { Task::load(dir / name.toStdString(), kSentiment); });
+    const QString what = QString::fromStdString(
+        frugal::test::errorOf([&] { Task::load(dir / name.toStdString(), kSentiment); }));
     QVERIFY2(what.contains(message), qPrintable(what));
 }
 

@@ -20,15 +20,6 @@ std::string floats(std::initializer_list<float> values) {
     return out;
 }
 
-std::string expectError(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const frugal::Error& e) {
-        return e.what();
-    }
-    return "<no error>";
-}
-
 }  // namespace
 
 class TestSafetensors : public QObject {
@@ -137,7 +128,7 @@ void TestSafetensors::overflowingShape() {
     frugal::test::writeBytes(path, frugal::test::safetensorsBytes(header, ""));
     std::filesystem::resize_file(path, std::filesystem::file_size(path) + (16u << 20));
     const QString what =
-        QString::fromStdString(expectError([&] { SafetensorsArchive::open(path); }));
+        QString::fromStdString(frugal::test::errorOf([&] { SafetensorsArchive::open(path); }));
     QVERIFY2(what.contains("tensor 'a': shape [4194304, 1099511627776] is too large to address"),
              qPrintable(what));
 }
@@ -218,7 +209,7 @@ void TestSafetensors::corruptFile() {
     frugal::test::writeBytes(path,
                              std::string(bytes.constData(), static_cast<size_t>(bytes.size())));
     const QString what =
-        QString::fromStdString(expectError([&] { SafetensorsArchive::open(path); }));
+        QString::fromStdString(frugal::test::errorOf([&] { SafetensorsArchive::open(path); }));
     QVERIFY2(what.contains(message), qPrintable(what));
     QVERIFY2(what.contains("bad.safetensors"), qPrintable(what));  // names the file
 }
@@ -258,8 +249,8 @@ void TestSafetensors::corruptIndex() {
     writeSafetensors(dir / "model-00002-of-00002.safetensors", {{"b", torch::ones({2})}},
                      DType::F32);
     frugal::test::writeText(dir / "model.safetensors.index.json", index.toStdString());
-    const QString what =
-        QString::fromStdString(expectError([&] { SafetensorsArchive::open(dir.path()); }));
+    const QString what = QString::fromStdString(
+        frugal::test::errorOf([&] { SafetensorsArchive::open(dir.path()); }));
     QVERIFY2(what.contains(message), qPrintable(what));
 }
 
@@ -317,7 +308,7 @@ void TestSafetensors::modelValidation() {
     else
         writeSafetensors(dir / "model.safetensors", tensors, DType::F32);
     const QString what =
-        QString::fromStdString(expectError([&] { Transformer::load(dir.path()); }));
+        QString::fromStdString(frugal::test::errorOf([&] { Transformer::load(dir.path()); }));
     QVERIFY2(what.contains(message), qPrintable(what));
 }
 

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/error.h"
+
 namespace frugal::test {
 
 std::filesystem::path envPath(const char* name) {
@@ -44,6 +46,15 @@ std::string readText(const std::filesystem::path& path) {
     std::stringstream s;
     s << in.rdbuf();
     return s.str();
+}
+
+std::string errorOf(const std::function<void()>& action) {
+    try {
+        action();
+    } catch (const frugal::Error& e) {
+        return e.what();
+    }
+    return "<no error>";
 }
 
 std::string safetensorsBytes(const std::string& headerJson, const std::string& data) {

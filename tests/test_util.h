@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ private:
 void writeBytes(const std::filesystem::path& path, const std::string& bytes);
 void writeText(const std::filesystem::path& path, const std::string& text);
 std::string readText(const std::filesystem::path& path);
+
+// The message of the frugal::Error that `action` throws, or "<no error>".
+std::string errorOf(const std::function<void()>& action);
 
 // A safetensors file from a header JSON string and a data section, byte for byte as given.
 std::string safetensorsBytes(const std::string& headerJson, const std::string& data);

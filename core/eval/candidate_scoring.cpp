@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "data/task.h"
+#include "eval/model_loading.h"
 #include "model/tokenizer.h"
 #include "model/transformer.h"
 
@@ -88,13 +89,8 @@ TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer&
 TaskResult evaluateTaskInFolder(const std::string& modelDir, const std::string& tokenizerPath,
                                 const data::Task& task, const data::PromptTemplate& prompt,
                                 int64_t limit) {
-    const model::Tokenizer tokenizer =
-        model::Tokenizer::load(tokenizerPath.empty() ? modelDir : tokenizerPath);
-    const model::Transformer model = model::Transformer::load(modelDir);
-    if (tokenizer.vocabSize() > model.config().vocabSize)
-        fail("tokenizer has ", tokenizer.vocabSize(), " tokens but the model's vocab_size is ",
-             model.config().vocabSize, "; wrong --tokenizer for this model?");
-    return evaluateTask(model, tokenizer, task, prompt, limit);
+    const ModelAndTokenizer loaded = loadModelAndTokenizer(modelDir, tokenizerPath);
+    return evaluateTask(loaded.model, loaded.tokenizer, task, prompt, limit);
 }
 
 }  // namespace frugal::eval

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "eval/model_loading.h"
 #include "model/tokenizer.h"
 #include "model/transformer.h"
 
@@ -75,14 +76,9 @@ PerplexityResult perplexityOfFile(const std::filesystem::path& modelDir,
     buffer << in.rdbuf();
     const std::string text = buffer.str();
     if (text.empty()) fail(textFile.string(), ": file is empty");
-    const model::Tokenizer tokenizer =
-        model::Tokenizer::load(tokenizerPath.empty() ? modelDir : tokenizerPath);
-    const std::vector<int32_t> stream = tokenizer.encode(text, /*addSpecialTokens=*/true);
-    const model::Transformer model = model::Transformer::load(modelDir);
-    if (tokenizer.vocabSize() > model.config().vocabSize)
-        fail("tokenizer has ", tokenizer.vocabSize(), " tokens but the model's vocab_size is ",
-             model.config().vocabSize, "; wrong --tokenizer for this model?");
-    return perplexity(model, stream, seqLen, batch);
+    const ModelAndTokenizer loaded = loadModelAndTokenizer(modelDir, tokenizerPath);
+    const std::vector<int32_t> stream = loaded.tokenizer.encode(text, /*addSpecialTokens=*/true);
+    return perplexity(loaded.model, stream, seqLen, batch);
 }
 
 }  // namespace frugal::eval
