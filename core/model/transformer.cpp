@@ -199,13 +199,20 @@ Transformer Transformer::load(const std::filesystem::path& dir, const LoadOption
     return fromArchive(config, archive, options);
 }
 
+Transformer::Transformer(const ModelConfig& config, torch::Device device)
+    : m_config(config), m_spec(&familySpec(config.family)), m_device(device) {
+    m_blocks.resize(static_cast<size_t>(config.numLayers));
+}
+
+void Transformer::finishSetup() {
+    nameLinears(*m_spec, m_blocks, m_projectIn, m_projectOut);
+    if (m_spec->positions == PositionKind::Rotary)
+        m_invFreq = rotaryFrequencies(m_config, m_device);
+}
+
 Transformer Transformer::fromArchive(const ModelConfig& config, const SafetensorsArchive& archive,
                                      const LoadOptions& options) {
-    Transformer t;
-    t.m_config = config;
-    t.m_spec = &familySpec(config.family);
-    t.m_device = options.device;
-    t.m_blocks.resize(static_cast<size_t>(config.numLayers));
+    Transformer t(config, options.device);
     const FamilySpec& spec = *t.m_spec;
 
     // Published checkpoints differ in the prefix before the decoder's names: find the one used.
@@ -266,19 +273,13 @@ Transformer Transformer::fromArchive(const ModelConfig& config, const Safetensor
                  " model with ", config.numLayers,
                  " layers; wrong model_type or num_hidden_layers?");
     }
-    nameLinears(spec, t.m_blocks, t.m_projectIn, t.m_projectOut);
-    if (spec.positions == PositionKind::Rotary)
-        t.m_invFreq = rotaryFrequencies(config, options.device);
+    t.finishSetup();
     return t;
 }
 
 Transformer Transformer::random(const ModelConfig& config, uint64_t seed, double stddev,
                                 const LoadOptions& options) {
-    Transformer t;
-    t.m_config = config;
-    t.m_spec = &familySpec(config.family);
-    t.m_device = options.device;
-    t.m_blocks.resize(static_cast<size_t>(config.numLayers));
+    Transformer t(config, options.device);
     auto gen = at::detail::createCPUGenerator(seed);
     const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
     t.forEachSlot([&](Role role, int64_t, torch::Tensor& slot) {
@@ -286,9 +287,7 @@ Transformer Transformer::random(const ModelConfig& config, uint64_t seed, double
         if (isNormWeight(role)) value = value + 1.0;
         slot = value.to(options.device, options.computeType);
     });
-    nameLinears(*t.m_spec, t.m_blocks, t.m_projectIn, t.m_projectOut);
-    if (t.m_spec->positions == PositionKind::Rotary)
-        t.m_invFreq = rotaryFrequencies(config, options.device);
+    t.finishSetup();
     return t;
 }
 

@@ -103,7 +103,10 @@ public:
               uint64_t maxShardBytes = 4ull << 30) const;
 
 private:
-    Transformer() = default;
+    // An empty model of `config`'s shape on `device`; the factories fill its weights, then call
+    // finishSetup().
+    Transformer(const ModelConfig& config, torch::Device device);
+    void finishSetup();
     torch::Tensor linear(const Linear& layer, const torch::Tensor& x) const;
     torch::Tensor norm(const Norm& n, const torch::Tensor& x) const;
     torch::Tensor attention(const Block& b, const torch::Tensor& x,
