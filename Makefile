@@ -23,7 +23,8 @@ build: configure
 	cmake --build --preset release -j $(JOBS)
 
 # Until the desktop workbench lands: a random LLaMA-style checkpoint written in Hugging Face
-# layout, inspected, run on real tokenizer output, and benchmarked.
+# layout, inspected, run on real tokenizer output, benchmarked, and evaluated (perplexity on held-out
+# Moby Dick, accuracy on the sentiment test split) until the built-in model exists.
 run: build data
 	$(BIN) init-model $(DEMO) --type llama --layers 4 --hidden 256 --heads 8 --kv-heads 4 \
 	    --vocab 32000 --intermediate 688 --dtype BF16 --seed 1
@@ -33,6 +34,12 @@ run: build data
 	  echo "token ids: $$ids"; \
 	  $(BIN) --quiet inspect $(DEMO) --logits $$ids | cut -c1-120
 	$(BIN) bench forward --model $(DEMO) --batch 4 --seq 128 --iters 3
+	@echo "random weights: the next two figures show the pipeline, not a trained model"
+	$(BIN) --quiet eval ppl --model $(DEMO) --tokenizer .cache/tokenizers/llama \
+	    --text resources/data/text/moby-dick.txt --seq-len 256 --limit-windows 16 --batch 4
+	$(BIN) --quiet eval task --model $(DEMO) --tokenizer .cache/tokenizers/llama \
+	    --task resources/data/sentiment/test.jsonl --template "{text} It was {terrible|great}." \
+	    --labels negative,positive --limit 40
 
 test: build data
 	ctest --test-dir build/release -L unit --output-on-failure -j $(JOBS) --timeout 900

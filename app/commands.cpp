@@ -271,13 +271,14 @@ int evalCommand(const Args& args) {
     if (!args.empty() && args[0] == "task") return evalTask(Args(args.begin() + 1, args.end()));
     if (args.empty() || args[0] != "ppl")
         fail("eval needs a target: eval ppl ... or eval task ...");
-    const Parsed p = parse(Args(args.begin() + 1, args.end()),
-                           {"model", "text", "seq-len", "tokenizer", "batch"}, {"json"});
+    const Parsed p =
+        parse(Args(args.begin() + 1, args.end()),
+              {"model", "text", "seq-len", "tokenizer", "batch", "limit-windows"}, {"json"});
     if (!p.has("model") || !p.has("text") || !p.has("seq-len"))
         fail("eval ppl needs --model DIR --text FILE --seq-len N");
-    const eval::PerplexityResult r =
-        eval::perplexityOfFile(p.get("model", ""), p.get("text", ""), p.get("tokenizer", ""),
-                               p.getInt("seq-len", 0), p.getInt("batch", 1));
+    const eval::PerplexityResult r = eval::perplexityOfFile(
+        p.get("model", ""), p.get("text", ""), p.get("tokenizer", ""), p.getInt("seq-len", 0),
+        p.getInt("batch", 1), p.getInt("limit-windows", 0));
     if (p.has("json")) {
         json j = {{"perplexity", r.perplexity},
                   {"mean_loss_nats", r.meanLoss},
@@ -286,6 +287,7 @@ int evalCommand(const Args& args) {
                   {"tokens_total", r.tokensTotal},
                   {"tokens_scored", r.tokensScored},
                   {"tokens_dropped", r.tokensDropped},
+                  {"windows_available", r.windowsAvailable},
                   {"protocol", r.protocol()}};
         std::cout << j.dump() << "\n";
     } else {

@@ -83,6 +83,11 @@ void TestEval::windowAccounting() {
     QCOMPARE(r.tokensDropped, int64_t{4});
     QCOMPARE(r.tokensScored, int64_t{3 * 31});
     QVERIFY(QString::fromStdString(r.protocol()).contains("non-overlapping windows of 32 tokens"));
+    const auto limited = perplexity(model, stream(100, 40, 4), 32, /*batch=*/1, /*maxWindows=*/2);
+    QCOMPARE(limited.windows, int64_t{2});
+    QCOMPARE(limited.windowsAvailable, int64_t{3});
+    QCOMPARE(limited.tokensDropped, int64_t{36});
+    QVERIFY(QString::fromStdString(limited.protocol()).contains("(the first 2 of 3)"));
 }
 
 // exp(mean CE) computed here window by window, with the model's own forward only.

@@ -12,19 +12,23 @@
 namespace frugal::eval {
 
 std::string PerplexityResult::protocol() const {
-    return cat("non-overlapping windows of ", seqLen, " tokens (", windows, " windows, ",
-               tokensScored, " tokens scored, first token of each window unscored, ", tokensDropped,
-               "-token tail dropped)");
+    const std::string limited = windows < windowsAvailable
+                                    ? cat(" (the first ", windows, " of ", windowsAvailable, ")")
+                                    : "";
+    return cat("non-overlapping windows of ", seqLen, " tokens (", windows, " windows", limited,
+               ", ", tokensScored, " tokens scored, first token of each window unscored, ",
+               tokensDropped, " tokens unscored at the end)");
 }
 
 PerplexityResult perplexity(const model::Transformer& model, const std::vector<int32_t>& stream,
-                            int64_t seqLen, int64_t batch) {
+                            int64_t seqLen, int64_t batch, int64_t maxWindows) {
     if (seqLen < 2) fail("perplexity: window length must be at least 2 tokens, got ", seqLen);
     if (batch < 1) fail("perplexity: batch must be at least 1, got ", batch);
     PerplexityResult r;
     r.seqLen = seqLen;
     r.tokensTotal = static_cast<int64_t>(stream.size());
-    r.windows = r.tokensTotal / seqLen;
+    r.windowsAvailable = r.tokensTotal / seqLen;
+    r.windows = maxWindows > 0 ? std::min(maxWindows, r.windowsAvailable) : r.windowsAvailable;
     r.tokensDropped = r.tokensTotal - r.windows * seqLen;
     r.tokensScored = r.windows * (seqLen - 1);
     if (r.windows == 0)
@@ -69,7 +73,7 @@ PerplexityResult perplexity(const model::Transformer& model, const std::vector<i
 PerplexityResult perplexityOfFile(const std::filesystem::path& modelDir,
                                   const std::filesystem::path& textFile,
                                   const std::filesystem::path& tokenizerPath, int64_t seqLen,
-                                  int64_t batch) {
+                                  int64_t batch, int64_t maxWindows) {
     std::ifstream in(textFile, std::ios::binary);
     if (!in) fail(textFile.string(), ": cannot open (expected a UTF-8 text file)");
     std::stringstream buffer;
@@ -78,7 +82,7 @@ PerplexityResult perplexityOfFile(const std::filesystem::path& modelDir,
     if (text.empty()) fail(textFile.string(), ": file is empty");
     const ModelAndTokenizer loaded = loadModelAndTokenizer(modelDir, tokenizerPath);
     const std::vector<int32_t> stream = loaded.tokenizer.encode(text, /*addSpecialTokens=*/true);
-    return perplexity(loaded.model, stream, seqLen, batch);
+    return perplexity(loaded.model, stream, seqLen, batch, maxWindows);
 }
 
 }  // namespace frugal::eval

@@ -20,17 +20,19 @@ struct PerplexityResult {
     double perplexity = 0;
     double meanLoss = 0;  // nats per scored token
     int64_t seqLen = 0;
-    int64_t windows = 0;
+    int64_t windows = 0;           // windows scored
+    int64_t windowsAvailable = 0;  // whole windows in the stream (more than scored when limited)
     int64_t tokensTotal = 0;       // tokens in the stream
     int64_t tokensScored = 0;      // windows * (seqLen - 1)
     int64_t tokensDropped = 0;     // the tail shorter than one window
     std::string protocol() const;  // one line to print beside the figure
 };
 
-// `batch` windows go through the model at a time (same result for any batch size). A NaN or
+// `batch` windows go through the model at a time (same result for any batch size);
+// `maxWindows` > 0 scores only the first that many windows (the protocol line says so). A NaN or
 // infinite loss is an error naming the window, never averaged away.
 PerplexityResult perplexity(const model::Transformer& model, const std::vector<int32_t>& stream,
-                            int64_t seqLen, int64_t batch = 1);
+                            int64_t seqLen, int64_t batch = 1, int64_t maxWindows = 0);
 
 // Reads a UTF-8 text file, tokenizes it once as one stream (with the tokenizer's special tokens,
 // e.g. LLaMA's leading <s>) and scores it with the model in `modelDir`. `tokenizerPath` empty:
@@ -38,6 +40,6 @@ PerplexityResult perplexity(const model::Transformer& model, const std::vector<i
 PerplexityResult perplexityOfFile(const std::filesystem::path& modelDir,
                                   const std::filesystem::path& textFile,
                                   const std::filesystem::path& tokenizerPath, int64_t seqLen,
-                                  int64_t batch = 1);
+                                  int64_t batch = 1, int64_t maxWindows = 0);
 
 }  // namespace frugal::eval
