@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/format.h"
 #include "data/task.h"
 #include "eval/candidate_scoring.h"
 #include "eval/perplexity.h"
@@ -69,12 +70,6 @@ Parsed parse(const Args& args, const std::vector<std::string>& valueFlags,
         }
     }
     return p;
-}
-
-std::string shapeText(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
 }
 
 std::vector<int64_t> parseIdList(const std::string& text) {

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/format.h"
 
 namespace frugal::model {
 namespace {
@@ -22,12 +23,6 @@ using json = nlohmann::json;
 
 // A header larger than this is corrupt rather than merely large (real ones are < 1 MiB).
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
-
-std::string shapeText(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
 
 }  // namespace
 

@@ -6,15 +6,10 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/format.h"
 
 namespace frugal::model {
 namespace {
-
-std::string shapeText(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
 
 bool isConv1dWeight(Role role) {
     return role == Role::QKV || role == Role::O || role == Role::Up || role == Role::Down;
