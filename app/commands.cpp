@@ -14,7 +14,9 @@
 #include "model/forward_bench.h"
 #include "model/model_info.h"
 #include "model/model_init.h"
+#include "model/bpe_trainer.h"
 #include "model/tokenizer.h"
+#include "train/pretrain.h"
 
 namespace frugal::app {
 namespace {
@@ -121,7 +123,14 @@ void printUsage() {
            "[--tied]\n"
            "             [--seed S] [--dtype F32|F16|BF16] [--shard-mib M]\n"
            "                                       writes a random checkpoint in Hugging Face "
-           "layout\n";
+           "layout\n"
+           "  pretrain CONFIG.toml [--out DIR] [--steps N]\n"
+           "                                       trains a LLaMA-architecture model from scratch "
+           "(AdamW)\n"
+           "                                       and its byte-level BPE; see "
+           "experiments/pretrain-tiny.toml\n"
+           "  train-tokenizer --out tokenizer.json [--vocab V] [--min-frequency F] FILE...\n"
+           "                                       trains a byte-level BPE on text files\n";
 }
 
 int inspectCommand(const Args& args) {
@@ -325,6 +334,44 @@ int initModelCommand(const Args& args) {
     const int64_t params = model::writeRandomModel(o, p.positional[0]);
     std::cout << "wrote " << o.modelType << " model with " << params << " parameters to "
               << p.positional[0] << "\n";
+    return 0;
+}
+
+int pretrainCommand(const Args& args) {
+    const Parsed p = parse(args, {"out", "steps"}, {});
+    if (p.positional.size() != 1) fail("pretrain needs exactly one CONFIG.toml");
+    train::PretrainConfig config = train::PretrainConfig::fromToml(p.positional[0]);
+    if (p.has("out")) config.outDir = p.get("out", "");
+    if (p.has("steps")) {
+        config.steps = p.getInt("steps", config.steps);
+        if (config.steps < 1) fail("--steps expects a positive count, got ", config.steps);
+    }
+    const train::PretrainResult r = train::pretrain(config, [](const std::string& line) {
+        std::printf("%s\n", line.c_str());
+        std::fflush(stdout);
+    });
+    std::printf("pre-trained %lld parameters on %lld tokens (%lld steps) in %.0f s of training, "
+                "%.0f s in all; held-out loss %.4f; perplexity %.3f on %s\n",
+                static_cast<long long>(r.parameters), static_cast<long long>(r.tokensSeen),
+                static_cast<long long>(r.steps), r.trainSeconds, r.totalSeconds, r.heldOutLoss,
+                r.evalPerplexity, config.evalText.string().c_str());
+    return 0;
+}
+
+int trainTokenizerCommand(const Args& args) {
+    const Parsed p = parse(args, {"out", "vocab", "min-frequency"}, {});
+    if (!p.has("out") || p.positional.empty())
+        fail("train-tokenizer needs --out tokenizer.json and at least one text FILE");
+    model::BpeTrainerOptions options;
+    options.vocabSize = p.getInt("vocab", options.vocabSize);
+    options.minFrequency = p.getInt("min-frequency", options.minFrequency);
+    const model::BpeTrainingResult r =
+        model::trainByteLevelBpeOnFiles(p.positional, options, p.get("out", ""));
+    std::printf("wrote %s: byte-level BPE, %lld tokens (%lld merges) from %lld words (%lld "
+                "distinct)\n",
+                p.get("out", "").c_str(), static_cast<long long>(r.vocabSize),
+                static_cast<long long>(r.merges), static_cast<long long>(r.words),
+                static_cast<long long>(r.uniqueWords));
     return 0;
 }
 

@@ -14,6 +14,8 @@ int tokenizeCommand(const Args& args);
 int benchCommand(const Args& args);
 int evalCommand(const Args& args);
 int initModelCommand(const Args& args);
+int pretrainCommand(const Args& args);
+int trainTokenizerCommand(const Args& args);
 void printUsage();
 
 }  // namespace frugal::app

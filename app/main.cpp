@@ -84,6 +84,8 @@ int main(int argc, char** argv) {
         if (command == "bench") return frugal::app::benchCommand(commandArgs);
         if (command == "eval") return frugal::app::evalCommand(commandArgs);
         if (command == "init-model") return frugal::app::initModelCommand(commandArgs);
+        if (command == "pretrain") return frugal::app::pretrainCommand(commandArgs);
+        if (command == "train-tokenizer") return frugal::app::trainTokenizerCommand(commandArgs);
         spdlog::error("unknown command '{}'", command);
         frugal::app::printUsage();
         return 2;

@@ -110,9 +110,8 @@ void Tokenizer::Impl::encodeWord(std::string_view word,
     out.insert(out.end(), it->second.begin(), it->second.end());
 }
 
-void Tokenizer::Impl::encodeSegment(const Segment& segment, pcre2_match_data* matchData,
-                                    std::unordered_map<std::string, std::vector<int32_t>>& cache,
-                                    std::vector<int32_t>& out) const {
+void Tokenizer::Impl::splitSegment(const Segment& segment, pcre2_match_data* matchData,
+                                   const std::function<void(std::string_view)>& word) const {
     std::string text(segment.text);
     for (const auto& step : normalizers) {
         if (step.kind == NormalizerStep::Kind::Prepend) {
@@ -124,7 +123,7 @@ void Tokenizer::Impl::encodeSegment(const Segment& segment, pcre2_match_data* ma
     if (text.empty()) return;
 
     switch (preTokenizer) {
-        case PreTokenizer::None: encodeWord(text, cache, out); return;
+        case PreTokenizer::None: word(text); return;
         case PreTokenizer::Metaspace: {
             replaceAll(text, " ", metaspaceReplacement);
             const bool prepend = prependScheme == PrependScheme::Always ||
@@ -134,7 +133,7 @@ void Tokenizer::Impl::encodeSegment(const Segment& segment, pcre2_match_data* ma
                 text.insert(0, metaspaceReplacement);
             }
             if (!metaspaceSplit) {
-                encodeWord(text, cache, out);
+                word(text);
                 return;
             }
             // Each word starts at a replacement character (Hugging Face MergedWithNext).
@@ -142,17 +141,15 @@ void Tokenizer::Impl::encodeSegment(const Segment& segment, pcre2_match_data* ma
             for (;;) {
                 const std::size_t hit = text.find(metaspaceReplacement, start + 1);
                 if (hit == std::string::npos) break;
-                encodeWord(std::string_view(text).substr(start, hit - start), cache, out);
+                word(std::string_view(text).substr(start, hit - start));
                 start = hit;
             }
-            encodeWord(std::string_view(text).substr(start), cache, out);
+            word(std::string_view(text).substr(start));
             return;
         }
         case PreTokenizer::ByteLevel: {
             if (byteLevelAddPrefixSpace && text[0] != ' ') text.insert(0, " ");
-            const auto emit = [&](std::string_view word) {
-                encodeWord(bytesToByteLevel(word), cache, out);
-            };
+            const auto emit = [&](std::string_view piece) { word(bytesToByteLevel(piece)); };
             if (!regex) {
                 emit(text);
                 return;
@@ -207,11 +204,12 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool addSpecialTok
     std::unordered_map<std::string, std::vector<int32_t>> cache;
     std::vector<int32_t> body;
     body.reserve(text.size() / 3 + 4);
+    const auto encodeWord = [&](std::string_view word) { d.encodeWord(word, cache, body); };
     for (const auto& segment : d.splitOnAddedTokens(text)) {
         if (segment.addedId >= 0) {
             body.push_back(segment.addedId);
         } else {
-            d.encodeSegment(segment, matchData.get(), cache, body);
+            d.splitSegment(segment, matchData.get(), encodeWord);
         }
     }
     if (!addSpecialTokens || !d.hasTemplate) return body;
@@ -225,6 +223,19 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool addSpecialTok
         }
     }
     return out;
+}
+
+void Tokenizer::preTokenize(std::string_view text,
+                            const std::function<void(std::string_view)>& word) const {
+    const Impl& d = *m_impl;
+    std::unique_ptr<pcre2_match_data, Pcre2MatchDataDeleter> matchData;
+    if (d.regex) {
+        matchData.reset(pcre2_match_data_create_from_pattern(d.regex.get(), nullptr));
+        if (!matchData) fail(d.source, ": out of memory for regex match data");
+    }
+    for (const auto& segment : d.splitOnAddedTokens(text)) {
+        if (segment.addedId < 0) d.splitSegment(segment, matchData.get(), word);
+    }
 }
 
 // ---- decoding -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,11 @@ public:
     // Splits on added tokens, normalizes, pre-tokenizes, runs BPE; ADDSPECIALTOKENS applies the
     // post-processor's template (e.g. LLaMA's leading <s>).
     std::vector<int32_t> encode(std::string_view text, bool addSpecialTokens = true) const;
+    // The words BPE would see: TEXT split on added tokens (which are skipped), normalized and
+    // pre-tokenized; WORD receives each in the model's alphabet (byte-level characters for
+    // byte-level tokenizers). Used to train a BPE on a corpus.
+    void preTokenize(std::string_view text,
+                     const std::function<void(std::string_view)>& word) const;
     // Runs the decoder chain; the result is valid UTF-8 (U+FFFD where ids split a character).
     // Throws frugal::Error for an id that is neither in the vocab nor an added token.
     std::string decode(const std::vector<int32_t>& ids, bool skipSpecialTokens = false) const;

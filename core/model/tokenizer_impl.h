@@ -6,6 +6,7 @@
 #include <pcre2.h>
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -103,9 +104,10 @@ struct Tokenizer::Impl {
     void finish();
 
     std::vector<Segment> splitOnAddedTokens(std::string_view text) const;
-    void encodeSegment(const Segment& segment, pcre2_match_data* matchData,
-                       std::unordered_map<std::string, std::vector<int32_t>>& cache,
-                       std::vector<int32_t>& out) const;
+    // Normalizes and pre-tokenizes SEGMENT, calling WORD with each word in the BPE model's
+    // alphabet (byte-level characters for ByteLevel).
+    void splitSegment(const Segment& segment, pcre2_match_data* matchData,
+                      const std::function<void(std::string_view)>& word) const;
     void encodeWord(std::string_view word,
                     std::unordered_map<std::string, std::vector<int32_t>>& cache,
                     std::vector<int32_t>& out) const;
