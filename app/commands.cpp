@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/format.h"
+#include "data/builtin.h"
 #include "data/task.h"
 #include "eval/candidate_scoring.h"
 #include "eval/perplexity.h"
@@ -90,6 +91,12 @@ std::vector<int64_t> parseIdList(const std::string& text) {
     return ids;
 }
 
+std::string builtinTaskNames() {
+    std::string names;
+    for (const auto& t : data::builtinTasks()) names += (names.empty() ? "" : ", ") + t.name;
+    return names;
+}
+
 // Shortest decimal form that reads back as the same float.
 std::string floatText(float v) {
     char buf[32];
@@ -111,10 +118,16 @@ void printUsage() {
            "                                       logits at the last position, as one JSON array\n"
            "  tokenize --tokenizer PATH \"text\"     token ids as one JSON array (--no-special: no "
            "BOS)\n"
-           "  eval ppl --model DIR --text FILE --seq-len N [--tokenizer PATH] [--batch B] "
+           "  eval ppl [--model DIR] --text FILE --seq-len N [--tokenizer PATH] [--batch B] "
            "[--json]\n"
            "                                       perplexity over non-overlapping windows of N "
            "tokens\n"
+           "  eval task [--model DIR] --task NAME[:SPLIT]|FILE [--template T --labels A,B] "
+           "[--limit K] [--json]\n"
+           "                                       zero-shot accuracy; built-in tasks sentiment, "
+           "spam\n"
+           "                                       (test split unless :train or :dev); model "
+           "default frugal-tiny\n"
            "  bench forward --model DIR [--batch B] [--seq T] [--iters K] [--device D] [--json]\n"
            "                                       forward throughput (tokens/s) and peak RSS\n"
            "  init-model DIR [--type llama|mistral|opt|gpt2] [--layers L] [--hidden H] [--heads "
@@ -136,7 +149,7 @@ void printUsage() {
 int inspectCommand(const Args& args) {
     const Parsed p = parse(args, {"logits", "device"}, {"json"});
     if (p.positional.size() != 1) fail("inspect needs exactly one MODEL_DIR");
-    const std::filesystem::path dir = p.positional[0];
+    const std::filesystem::path dir = data::resolveModel(p.positional[0]);
     if (p.has("logits")) {
         const std::vector<float> logits = model::lastPositionLogits(
             dir, parseIdList(p.get("logits", "")), p.get("device", "cpu"));
@@ -210,7 +223,7 @@ int benchCommand(const Args& args) {
                            {"model", "batch", "seq", "iters", "seed", "device"}, {"json"});
     if (!p.has("model")) fail("bench forward needs --model DIR");
     model::ForwardBenchOptions o;
-    o.modelDir = p.get("model", "");
+    o.modelDir = data::resolveModel(p.get("model", data::kBuiltinModel));
     o.batch = p.getInt("batch", 1);
     o.seq = p.getInt("seq", 128);
     o.iters = static_cast<int>(p.getInt("iters", 5));
@@ -247,26 +260,38 @@ int benchCommand(const Args& args) {
 int evalTask(const Args& args) {
     const Parsed p =
         parse(args, {"model", "task", "template", "labels", "tokenizer", "limit"}, {"json"});
-    if (!p.has("model") || !p.has("task") || !p.has("template") || !p.has("labels"))
-        fail(
-            "eval task needs --model DIR --task FILE --template \"{text} ... {a|b}\" --labels A,B");
+    if (!p.has("task"))
+        fail("eval task needs --task NAME|FILE (built-in: sentiment, spam; NAME:dev for a split)"
+             " and, for a file, --template \"{text} ... {a|b}\" --labels A,B");
+    std::string file = p.get("task", "");
+    std::string templateText = p.get("template", "");
     std::vector<std::string> labels;
     std::stringstream list(p.get("labels", ""));
     for (std::string label; std::getline(list, label, ',');) labels.push_back(label);
-    const data::Task task = data::Task::load(p.get("task", ""), labels);
-    const data::PromptTemplate prompt = data::PromptTemplate::parse(p.get("template", ""), labels);
-    const eval::TaskResult r = eval::evaluateTaskInFolder(
-        p.get("model", ""), p.get("tokenizer", ""), task, prompt, p.getInt("limit", 0));
+    if (const auto builtin = data::findBuiltinTask(file)) {
+        file = builtin->file.string();
+        if (templateText.empty()) templateText = builtin->task.promptTemplate;
+        if (labels.empty()) labels = builtin->task.labels;
+    } else if (templateText.empty() || labels.empty()) {
+        fail("task '", file, "' is not a built-in task name (", builtinTaskNames(),
+             "); for a task file give --template \"{text} ... {a|b}\" and --labels A,B");
+    }
+    const data::Task task = data::Task::load(file, labels);
+    const data::PromptTemplate prompt = data::PromptTemplate::parse(templateText, labels);
+    const std::string modelDir = data::resolveModel(p.get("model", data::kBuiltinModel)).string();
+    const eval::TaskResult r = eval::evaluateTaskInFolder(modelDir, p.get("tokenizer", ""), task,
+                                                          prompt, p.getInt("limit", 0));
     if (p.has("json")) {
         json j = {{"accuracy", r.accuracy},    {"accuracy_length_normalised", r.accuracyMean},
-                  {"examples", r.examples},    {"task", p.get("task", "")},
+                  {"examples", r.examples},    {"task", p.get("task", "")}, {"file", file}, {"model", modelDir},
                   {"template", prompt.text()}, {"labels", labels}};
         std::cout << j.dump() << "\n";
     } else {
         std::printf(
-            "accuracy %.4f (%lld examples; length-normalised %.4f; log-likelihood of each "
-            "label's verbaliser)\n",
-            r.accuracy, static_cast<long long>(r.examples), r.accuracyMean);
+            "accuracy %.4f (%lld examples of %s; length-normalised %.4f; zero-shot, "
+            "log-likelihood of each label's verbaliser in \"%s\")\n",
+            r.accuracy, static_cast<long long>(r.examples), file.c_str(), r.accuracyMean,
+            prompt.text().c_str());
     }
     return 0;
 }
@@ -278,10 +303,11 @@ int evalCommand(const Args& args) {
     const Parsed p =
         parse(Args(args.begin() + 1, args.end()),
               {"model", "text", "seq-len", "tokenizer", "batch", "limit-windows"}, {"json"});
-    if (!p.has("model") || !p.has("text") || !p.has("seq-len"))
-        fail("eval ppl needs --model DIR --text FILE --seq-len N");
+    if (!p.has("text") || !p.has("seq-len"))
+        fail("eval ppl needs --text FILE --seq-len N (and --model DIR, default the built-in ",
+             data::kBuiltinModel, ")");
     const eval::PerplexityResult r = eval::perplexityOfFile(
-        p.get("model", ""), p.get("text", ""), p.get("tokenizer", ""), p.getInt("seq-len", 0),
+        data::resolveModel(p.get("model", data::kBuiltinModel)), p.get("text", ""), p.get("tokenizer", ""), p.getInt("seq-len", 0),
         p.getInt("batch", 1), p.getInt("limit-windows", 0));
     if (p.has("json")) {
         json j = {{"perplexity", r.perplexity},

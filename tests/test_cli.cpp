@@ -229,7 +229,7 @@ void TestCli::badInput_data() {
         << "--shard-mib expects a positive size in MiB, got -3";
     QTest::newRow("ppl without text")
         << QStringList{"eval", "ppl", "--model", "MODEL", "--seq-len", "8"}
-        << "eval ppl needs --model DIR --text FILE --seq-len N";
+        << "eval ppl needs --text FILE --seq-len N";
     QTest::newRow("ppl tokenizer too big")
         << QStringList{"eval",      "ppl", "--model",     "MODEL",  "--text", "/etc/os-release",
                        "--seq-len", "8",   "--tokenizer", "GPT2TOK"}

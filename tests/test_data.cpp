@@ -4,7 +4,10 @@
 #include <QtTest/QtTest>
 
 #include "common/error.h"
+#include "data/builtin.h"
+#include "data/corpus.h"
 #include "data/task.h"
+#include "model/tokenizer.h"
 #include "test_util.h"
 
 using frugal::data::PromptTemplate;
@@ -27,6 +30,9 @@ private slots:
     void badData();
     void committedSplits_data();
     void committedSplits();
+    void corpusDocumentsAndWindows();
+    void corpusRejects();
+    void builtinTasks();
 };
 
 void TestData::rendersTemplate() {
@@ -141,6 +147,112 @@ void TestData::committedSplits() {
                             .arg(split, english.toString(counts[0] + counts[1]),
                                  english.toString(counts[0]), english.toString(counts[1]));
     QVERIFY2(readme.contains(row), qPrintable(row));
+}
+
+namespace {
+
+// A byte-level tokenizer with no merges and <s> = 0: one token per byte, id = byte + 1.
+frugal::model::Tokenizer byteTokenizer() {
+    std::string vocab = R"({"<s>": 0)";
+    int next = 256;
+    for (int b = 0; b < 256; ++b) {
+        // GPT-2's byte-level alphabet: printable Latin-1 as itself, the rest from U+0100 on
+        const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
+        const int cp = printable ? b : next++;
+        std::string utf8;
+        if (cp < 0x80) {
+            utf8 = std::string(1, static_cast<char>(cp));
+        } else {
+            utf8 += static_cast<char>(0xC0 | (cp >> 6));
+            utf8 += static_cast<char>(0x80 | (cp & 0x3F));
+        }
+        if (utf8 == "\"" || utf8 == "\\") utf8 = "\\" + utf8;
+        vocab += ", \"" + utf8 + "\": " + std::to_string(b + 1);
+    }
+    vocab += "}";
+    const std::string json = R"({"added_tokens": [{"id": 0, "content": "<s>", "special": true}],
+        "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false},
+        "post_processor": {"type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}},
+                       {"Sequence": {"id": "A", "type_id": 0}}],
+            "special_tokens": {"<s>": {"id": "<s>", "ids": [0], "tokens": ["<s>"]}}},
+        "decoder": {"type": "ByteLevel"},
+        "model": {"type": "BPE", "merges": [], "vocab": )" + vocab + "}}";
+    return frugal::model::Tokenizer::fromTokenizerJson(json, "byte tokenizer");
+}
+
+}  // namespace
+
+void TestData::corpusDocumentsAndWindows() {
+    using frugal::data::Corpus;
+    const auto tok = byteTokenizer();
+    // two documents (a blank line between them), each opened by <s>
+    const Corpus c = Corpus::fromText("ab\n\n\ncd\ne\n", tok, "mem");
+    QCOMPARE(c.documents(), int64_t{2});
+    const std::vector<int32_t> expected{0, 'a' + 1, 'b' + 1, 0, 'c' + 1, 'd' + 1, '\n' + 1,
+                                        'e' + 1};
+    QCOMPARE(c.ids(), expected);
+
+    std::string text;
+    for (int i = 0; i < 200; ++i) text += "line " + std::to_string(i) + "\n";
+    const Corpus big = Corpus::fromText(text, tok, "mem");
+    const auto a = big.sampleWindows(8, 16, 42);
+    QCOMPARE(a.size(), size_t{8 * 16});
+    QCOMPARE(big.sampleWindows(8, 16, 42), a);  // same seed, same windows
+    QVERIFY(big.sampleWindows(8, 16, 43) != a);
+    for (int w = 0; w < 8; ++w) {  // each window is a run of the stream
+        const auto first = a.begin() + w * 16;
+        QVERIFY(std::search(big.ids().begin(), big.ids().end(), first, first + 16) !=
+                big.ids().end());
+    }
+    const auto tiles = big.contiguousWindows(100, 3);
+    QCOMPARE(tiles, std::vector<int32_t>(big.ids().begin(), big.ids().begin() + 300));
+    QCOMPARE(big.slice(10, 20).size(), int64_t{10});
+}
+
+void TestData::corpusRejects() {
+    using frugal::data::Corpus;
+    const auto tok = byteTokenizer();
+    const auto message = [](const std::function<void()>& f) {
+        return QString::fromStdString(frugal::test::errorOf(f));
+    };
+    QVERIFY(message([&] { Corpus::fromText("ok\nbad \xff byte", tok, "c.txt"); })
+                .contains("c.txt:2: not valid UTF-8"));
+    QVERIFY(message([&] { Corpus::fromText("\n\n\n", tok, "c.txt"); })
+                .contains("c.txt: the corpus is empty"));
+    QVERIFY(message([&] { Corpus::fromFile("/nonexistent/c.txt", tok); })
+                .contains("/nonexistent/c.txt: cannot open the corpus file"));
+    const Corpus small = Corpus::fromText("abc", tok, "c.txt");
+    QVERIFY(message([&] { small.sampleWindows(1, 10, 1); })
+                .contains("windows of 10 tokens do not fit in its 4 tokens"));
+}
+
+void TestData::builtinTasks() {
+    qputenv("FRUGAL_RESOURCES",
+            QByteArray::fromStdString(
+                (frugal::test::envPath("FRUGAL_SOURCE_DIR") / "resources").string()));
+    const auto sentiment = frugal::data::findBuiltinTask("sentiment");
+    QVERIFY(sentiment);
+    QCOMPARE(sentiment->split, std::string("test"));
+    QCOMPARE(sentiment->file.filename().string(), std::string("test.jsonl"));
+    const auto spamDev = frugal::data::findBuiltinTask("spam:dev");
+    QVERIFY(spamDev);
+    QCOMPARE(spamDev->file.parent_path().filename().string(), std::string("spam"));
+    QVERIFY(!frugal::data::findBuiltinTask("my-task.jsonl"));
+    QVERIFY(QString::fromStdString(
+                frugal::test::errorOf([] { frugal::data::findBuiltinTask("spam:validation"); }))
+                .contains("unknown split 'validation' (splits: train, dev, test)"));
+    // every built-in task loads with its own template and labels
+    for (const auto& t : frugal::data::builtinTasks()) {
+        for (const char* split : {"train", "dev", "test"}) {
+            const Task task = Task::load(t.split(split), t.labels);
+            QVERIFY(!task.examples().empty());
+            const auto prompt = PromptTemplate::parse(t.promptTemplate, t.labels);
+            QCOMPARE(prompt.render(task.examples()[0].text).continuations.size(),
+                     t.labels.size());
+        }
+    }
+    qunsetenv("FRUGAL_RESOURCES");
 }
 
 QTEST_APPLESS_MAIN(TestData)

@@ -26,6 +26,22 @@ std::vector<CandidateScore> scoreContinuations(const model::Transformer& model,
         longest = std::max<int64_t>(longest, static_cast<int64_t>(ids.size()));
         sequences.push_back(std::move(ids));
     }
+    // Longer than the model's context: drop the oldest context tokens (after a leading BOS,
+    // which every prompt keeps), the same number from every candidate, as lm-eval-harness does.
+    int64_t dropped = 0;
+    const int64_t limit = model.config().maxPositions;
+    if (limit > 0 && longest > limit) {
+        const bool keepFirst = tokenizer.bosId() && !contextIds.empty() &&
+                               contextIds.front() == *tokenizer.bosId();
+        dropped = longest - limit;
+        const int64_t room = static_cast<int64_t>(contextIds.size()) - (keepFirst ? 1 : 0);
+        if (dropped > room - 1)
+            fail("a continuation is too long for the model's context of ", limit,
+                 " tokens even with the context cut to one token");
+        for (auto& s : sequences)
+            s.erase(s.begin() + (keepFirst ? 1 : 0), s.begin() + (keepFirst ? 1 : 0) + dropped);
+        longest = limit;
+    }
     const int64_t count = static_cast<int64_t>(sequences.size());
     torch::Tensor ids = torch::zeros({count, longest}, torch::kLong);   // [C,T]
     torch::Tensor mask = torch::zeros({count, longest}, torch::kLong);  // [C,T]
@@ -39,7 +55,7 @@ std::vector<CandidateScore> scoreContinuations(const model::Transformer& model,
     const torch::Tensor logp = torch::log_softmax(
         model.forward(ids, mask).to(torch::kCPU, torch::kFloat32), -1);  // [C,T,V]
     std::vector<CandidateScore> scores;
-    const int64_t start = static_cast<int64_t>(contextIds.size());
+    const int64_t start = static_cast<int64_t>(contextIds.size()) - dropped;
     for (int64_t c = 0; c < count; ++c) {
         const auto& s = sequences[static_cast<size_t>(c)];
         CandidateScore score;

@@ -27,7 +27,8 @@ struct CandidateScore {
 
 // Continuation tokens are those of encode(context + continuation) past the length of
 // encode(context), as lm-eval-harness splits them. All candidates go through the model as one
-// right-padded batch.
+// right-padded batch. A prompt longer than the model's context (max_position_embeddings) loses
+// its oldest context tokens (a leading BOS is kept).
 std::vector<CandidateScore> scoreContinuations(const model::Transformer& model,
                                                const model::Tokenizer& tokenizer,
                                                const std::string& context,

@@ -1,0 +1,90 @@
+#include "data/builtin.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "common/error.h"
+
+namespace frugal::data {
+
+namespace {
+
+std::filesystem::path executableDir() {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::filesystem::path() : exe.parent_path();
+}
+
+}  // namespace
+
+std::filesystem::path resourcesDir() {
+    if (const char* env = std::getenv("FRUGAL_RESOURCES"); env && *env) {
+        if (!std::filesystem::is_directory(env))
+            fail("FRUGAL_RESOURCES is '", env, "', which is not a folder");
+        return env;
+    }
+    std::vector<std::filesystem::path> tried;
+    const auto exeDir = executableDir();
+    if (!exeDir.empty()) {
+        tried.push_back(exeDir / ".." / ".." / ".." / "resources");
+        tried.push_back(exeDir / ".." / "share" / "frugal" / "resources");
+    }
+    tried.push_back(std::filesystem::current_path() / "resources");
+    for (const auto& dir : tried) {
+        if (std::filesystem::is_directory(dir / "data"))
+            return std::filesystem::weakly_canonical(dir);
+    }
+    std::string list;
+    for (const auto& dir : tried) list += "\n  " + dir.lexically_normal().string();
+    fail("cannot find Frugal's resources folder (set FRUGAL_RESOURCES); tried:", list);
+}
+
+std::filesystem::path BuiltinTask::split(const std::string& which) const {
+    return resourcesDir() / "data" / folder / (which + ".jsonl");
+}
+
+const std::vector<BuiltinTask>& builtinTasks() {
+    static const std::vector<BuiltinTask> tasks = {
+        {"sentiment",
+         "binary sentiment of one-sentence Amazon/IMDB/Yelp reviews (UCI Sentiment Labelled "
+         "Sentences; SST-2 stand-in)",
+         "sentiment",
+         {"negative", "positive"},
+         "{text} It was {terrible|great}."},
+        {"spam",
+         "spam or ham e-mail, headers stripped but the Subject (SpamAssassin public corpus)",
+         "spam",
+         {"ham", "spam"},
+         "{text}\nThis message is {personal|spam}."},
+    };
+    return tasks;
+}
+
+std::optional<TaskReference> findBuiltinTask(const std::string& name) {
+    const auto colon = name.find(':');
+    const std::string base = name.substr(0, colon);
+    for (const auto& task : builtinTasks()) {
+        if (task.name != base) continue;
+        TaskReference ref{task, colon == std::string::npos ? "test" : name.substr(colon + 1), {}};
+        if (ref.split != "train" && ref.split != "dev" && ref.split != "test")
+            fail("task '", name, "': unknown split '", ref.split, "' (splits: train, dev, test)");
+        ref.file = task.split(ref.split);
+        return ref;
+    }
+    return std::nullopt;
+}
+
+std::filesystem::path resolveModel(const std::string& nameOrDir) {
+    if (std::filesystem::exists(nameOrDir)) return nameOrDir;
+    if (nameOrDir == kBuiltinModel) {
+        const auto dir = resourcesDir() / "models" / kBuiltinModel;
+        if (!std::filesystem::is_directory(dir))
+            fail("the built-in model is missing: ", dir.string(),
+                 " does not exist (it is committed with the repository)");
+        return dir;
+    }
+    return nameOrDir;  // the loader names the missing config.json
+}
+
+}  // namespace frugal::data

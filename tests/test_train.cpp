@@ -1,0 +1,223 @@
+// Training: the byte-level BPE trainer (hand-checked first merge, determinism, round trip, the
+// same loader as real tokenizers), the pre-training config (unknown keys with a suggestion, type
+// and range errors naming the key path) and a tiny pre-training run end to end (loss falls, the
+// same seed gives the same bytes, the folder loads as a Hugging Face model).
+
+#include <QtTest/QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "data/corpus.h"
+#include "model/bpe_trainer.h"
+#include "model/tokenizer.h"
+#include "model/transformer.h"
+#include "test_util.h"
+#include "train/pretrain.h"
+
+using frugal::model::BpeTrainerOptions;
+using frugal::model::Tokenizer;
+using frugal::model::trainByteLevelBpe;
+using frugal::test::errorOf;
+using frugal::test::TempDir;
+using frugal::train::PretrainConfig;
+
+namespace {
+
+const char* kProse =
+    "It is a truth universally acknowledged, that a single man in possession of a good fortune, "
+    "must be in want of a wife. However little known the feelings or views of such a man may be "
+    "on his first entering a neighbourhood, this truth is so well fixed in the minds of the "
+    "surrounding families, that he is considered the rightful property of some one or other of "
+    "their daughters. The food was great and the service was friendly; I would come again. The "
+    "soup was cold and the bread was stale; I would not come again.";
+
+std::string tinyRecipe(const std::filesystem::path& dir, int64_t steps) {
+    return frugal::cat(R"([output]
+dir = ")", (dir / "model").string(), R"("
+[tokenizer]
+vocab_size = 320
+[model]
+hidden_size = 32
+num_layers = 2
+num_heads = 4
+num_kv_heads = 2
+max_position_embeddings = 32
+[data]
+holdout_fraction = 0.1
+eval_text = ")", (dir / "heldout.txt").string(), R"("
+[[data.sources]]
+name = "prose"
+path = ")", (dir / "corpus.txt").string(), R"("
+[train]
+seed = 7
+steps = )", steps, R"(
+batch_size = 4
+seq_len = 16
+lr = 1e-2
+min_lr = 1e-3
+warmup_steps = 5
+log_every = 5
+eval_every = 20
+eval_windows = 2
+)");
+}
+
+}  // namespace
+
+class TestTrain : public QObject {
+    Q_OBJECT
+private slots:
+    void bpeFirstMergeIsTheMostFrequentPair();
+    void bpeIsDeterministicAndRoundTrips();
+    void bpeRejectsBadOptions();
+    void configRejects_data();
+    void configRejects();
+    void committedRecipeParses();
+    void tinyPretrainingRun();
+};
+
+void TestTrain::bpeFirstMergeIsTheMostFrequentPair() {
+    // words: "aaa", " aaa" x2, " ab" -> pairs a+a: 2 + 2*2 = 6, " "+a: 3, a+b: 1
+    BpeTrainerOptions options;
+    options.vocabSize = 2 + 256 + 2;
+    const auto r = trainByteLevelBpe({"aaa aaa aaa ab"}, options);
+    QCOMPARE(r.merges, int64_t{2});
+    QCOMPARE(r.words, int64_t{4});
+    QCOMPARE(r.uniqueWords, int64_t{3});
+    const auto j = nlohmann::json::parse(r.tokenizerJson);
+    QCOMPARE(j["model"]["merges"][0].get<std::string>(), std::string("a a"));
+    // after it: "Ġ aa" occurs 2x (in " aaa"), "aa a" 3x -> the second merge is "aa a"
+    QCOMPARE(j["model"]["merges"][1].get<std::string>(), std::string("aa a"));
+    QCOMPARE(j["model"]["vocab"]["aa"].get<int>(), 258);
+    QCOMPARE(j["model"]["vocab"]["aaa"].get<int>(), 259);
+    QCOMPARE(j["model"]["vocab"]["<s>"].get<int>(), 0);
+    QCOMPARE(j["model"]["vocab"]["a"].get<int>(), 2 + 'a');
+}
+
+void TestTrain::bpeIsDeterministicAndRoundTrips() {
+    BpeTrainerOptions options;
+    options.vocabSize = 400;
+    const auto first = trainByteLevelBpe({kProse, kProse}, options);
+    const auto second = trainByteLevelBpe({kProse, kProse}, options);
+    QCOMPARE(first.tokenizerJson, second.tokenizerJson);
+    QVERIFY(first.merges > 50);
+
+    // It loads through the same code as real tokenizers.
+    const Tokenizer t = Tokenizer::fromTokenizerJson(first.tokenizerJson, "trained");
+    QCOMPARE(t.vocabSize(), first.vocabSize);
+    QCOMPARE(t.bosId().value_or(-1), 0);
+    const std::string text = "The soup was great, but the bread — stale. Ünïcödé ✓ 123\n\tend";
+    const auto ids = t.encode(text);
+    QCOMPARE(ids.front(), 0);  // <s> first
+    QCOMPARE(t.decode(ids, /*skipSpecialTokens=*/true), text);
+    QCOMPARE(t.decode(t.encode(text, false)), text);
+    // merges compress the text they were learnt on
+    QVERIFY(t.encode(kProse, false).size() < std::string(kProse).size() / 2);
+}
+
+void TestTrain::bpeRejectsBadOptions() {
+    BpeTrainerOptions small;
+    small.vocabSize = 100;
+    QVERIFY(QString::fromStdString(errorOf([&] { trainByteLevelBpe({"x"}, small); }))
+                .contains("vocab_size is 100, expected 258"));
+    BpeTrainerOptions rare;
+    rare.vocabSize = 1000;
+    rare.minFrequency = 1000;
+    QCOMPARE(trainByteLevelBpe({kProse}, rare).merges, int64_t{0});
+}
+
+void TestTrain::configRejects_data() {
+    QTest::addColumn<QString>("toml");
+    QTest::addColumn<QString>("message");
+    const QString base = "[output]\ndir = \"out\"\n[[data.sources]]\npath = \"c.txt\"\n";
+    QTest::newRow("unknown key") << base + "[train]\nlrr = 1e-3\n"
+                                 << "recipe.toml:6: unknown key 'train.lrr' (did you mean 'train.lr'?)";
+    QTest::newRow("unknown section") << base + "[trian]\nsteps = 3\n"
+                                     << "unknown key 'trian' (did you mean 'train'?)";
+    QTest::newRow("wrong type") << base + "[train]\nlr = \"fast\"\n"
+                                << "recipe.toml:6: train.lr is the string \"fast\", expected a number";
+    QTest::newRow("out of range") << base + "[train]\nsteps = 0\n"
+                                  << "train.steps is 0, expected an integer in [1,";
+    QTest::newRow("seq_len too long")
+        << base + "[model]\nmax_position_embeddings = 64\n[train]\nseq_len = 128\n"
+        << "train.seq_len (128) exceeds model.max_position_embeddings (64)";
+    QTest::newRow("heads") << base + "[model]\nhidden_size = 30\nnum_heads = 4\n"
+                           << "model.hidden_size (30) is not a multiple of model.num_heads (4)";
+    QTest::newRow("no sources") << "[output]\ndir = \"out\"\n"
+                                << "data.sources is empty";
+    QTest::newRow("no output") << "[[data.sources]]\npath = \"c.txt\"\n"
+                               << "output.dir is missing";
+    QTest::newRow("syntax") << base + "[train\n" << "recipe.toml:5:";
+    QTest::newRow("source key") << "[output]\ndir = \"o\"\n[[data.sources]]\npaht = \"c.txt\"\n"
+                                << "unknown key 'data.sources[0].paht' (did you mean "
+                                   "'data.sources[0].path'?)";
+}
+
+void TestTrain::configRejects() {
+    QFETCH(QString, toml);
+    QFETCH(QString, message);
+    const QString what = QString::fromStdString(
+        errorOf([&] { PretrainConfig::fromTomlText(toml.toStdString(), "recipe.toml"); }));
+    QVERIFY2(what.contains(message), qPrintable(what));
+}
+
+void TestTrain::committedRecipeParses() {
+    const auto c = PretrainConfig::fromToml(frugal::test::envPath("FRUGAL_SOURCE_DIR") /
+                                            "experiments" / "pretrain-tiny.toml");
+    QCOMPARE(c.outDir, std::filesystem::path("resources/models/frugal-tiny"));
+    QCOMPARE(c.sources.size(), size_t{3});
+    QVERIFY(c.steps > 0 && c.seqLen <= c.maxPositions);
+}
+
+void TestTrain::tinyPretrainingRun() {
+    TempDir dir("pretrain");
+    std::string corpus;
+    for (int i = 0; i < 30; ++i) corpus += std::string(kProse) + "\n\n";
+    frugal::test::writeText(dir / "corpus.txt", corpus);
+    frugal::test::writeText(dir / "heldout.txt", std::string(kProse) + " " + kProse);
+    frugal::test::writeText(dir / "recipe.toml", tinyRecipe(dir.path(), 60));
+
+    std::vector<std::string> lines;
+    const auto log = [&](const std::string& line) { lines.push_back(line); };
+    PretrainConfig config = PretrainConfig::fromToml(dir / "recipe.toml");
+    const auto r = frugal::train::pretrain(config, log);
+    QCOMPARE(r.steps, int64_t{60});
+    QCOMPARE(r.tokensSeen, int64_t{60 * 4 * 16});
+    QVERIFY(std::isfinite(r.evalPerplexity) && r.evalPerplexity > 1);
+
+    // The log has one row per logged step; the loss falls well below its start (ln 320 = 5.8).
+    const std::string csv = frugal::test::readText(dir / "model" / "training_log.csv");
+    QVERIFY(csv.rfind("step,tokens,lr,train_loss", 0) == 0);
+    QCOMPARE(std::count(csv.begin(), csv.end(), '\n'), 1 + 60 / 5);
+    const QStringList rows = QString::fromStdString(csv).split('\n', Qt::SkipEmptyParts);
+    const double firstLoss = rows[1].split(',')[3].toDouble();  // mean of steps 1-5
+    QVERIFY2(firstLoss > 5.0 && r.finalTrainLoss < firstLoss - 1.5 && r.finalTrainLoss < 4.0,
+             qPrintable(QString("%1 -> %2").arg(firstLoss).arg(r.finalTrainLoss)));
+    QVERIFY(!lines.empty());
+
+    // A Hugging Face folder that loads like any other model, with its trained tokenizer.
+    const auto model = frugal::model::Transformer::load(dir / "model");
+    const auto tokenizer = Tokenizer::load(dir / "model");
+    QCOMPARE(model.config().vocabSize, tokenizer.vocabSize());
+    QCOMPARE(model.config().numKvHeads, int64_t{2});
+    const auto summary =
+        nlohmann::json::parse(frugal::test::readText(dir / "model" / "training.json"));
+    QCOMPARE(summary["tokens_seen"].get<int64_t>(), r.tokensSeen);
+    QCOMPARE(summary["parameters"].get<int64_t>(), model.parameterCount());
+
+    // Same config and seed: the same weights, byte for byte.
+    config.outDir = dir / "again";
+    frugal::train::pretrain(config, [](const std::string&) {});
+    QCOMPARE(frugal::test::readText(dir / "again" / "model.safetensors"),
+             frugal::test::readText(dir / "model" / "model.safetensors"));
+    // Another seed: other weights.
+    config.outDir = dir / "other";
+    config.seed = 8;
+    frugal::train::pretrain(config, [](const std::string&) {});
+    QVERIFY(frugal::test::readText(dir / "other" / "model.safetensors") !=
+            frugal::test::readText(dir / "model" / "model.safetensors"));
+}
+
+QTEST_APPLESS_MAIN(TestTrain)
+#include "test_train.moc"
