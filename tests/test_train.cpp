@@ -93,6 +93,12 @@ void TestTrain::bpeFirstMergeIsTheMostFrequentPair() {
     QCOMPARE(j["model"]["vocab"]["aaa"].get<int>(), 259);
     QCOMPARE(j["model"]["vocab"]["<s>"].get<int>(), 0);
     QCOMPARE(j["model"]["vocab"]["a"].get<int>(), 2 + 'a');
+
+    // A tie (a+b, " "+c, c+d once each) goes to the pair of smaller ids: " " is byte 32.
+    options.vocabSize = 2 + 256 + 1;
+    options.minFrequency = 1;
+    const auto tie = nlohmann::json::parse(trainByteLevelBpe({"ab cd"}, options).tokenizerJson);
+    QCOMPARE(tie["model"]["merges"][0].get<std::string>(), std::string("\u0120 c"));
 }
 
 void TestTrain::bpeIsDeterministicAndRoundTrips() {
