@@ -6,7 +6,7 @@ BIN := build/release/bin/frugal
 DEMO := build/demo-model
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps data configure build run test test-all test-asan fuzz bench clean
+.PHONY: all deps data configure build run pretrain test test-all test-asan fuzz bench clean
 
 all: build
 
@@ -22,24 +22,21 @@ configure: deps
 build: configure
 	cmake --build --preset release -j $(JOBS)
 
-# Until the desktop workbench lands: a random LLaMA-style checkpoint written in Hugging Face
-# layout, inspected, run on real tokenizer output, benchmarked, and evaluated (perplexity on held-out
-# Moby Dick, accuracy on the sentiment test split) until the built-in model exists.
+# Until the desktop workbench lands: the built-in model (resources/models/frugal-tiny, pre-trained
+# by experiments/pretrain-tiny.toml) inspected, benchmarked and evaluated on the held-out text and
+# the built-in tasks; the README's table lists the same figures.
 run: build data
-	$(BIN) init-model $(DEMO) --type llama --layers 4 --hidden 256 --heads 8 --kv-heads 4 \
-	    --vocab 32000 --intermediate 688 --dtype BF16 --seed 1
-	$(BIN) inspect $(DEMO)
-	@ids=$$($(BIN) --quiet tokenize --tokenizer .cache/tokenizers/llama \
-	    "Frugal fine-tunes language models with forward passes only." | tr -d '[] '); \
-	  echo "token ids: $$ids"; \
-	  $(BIN) --quiet inspect $(DEMO) --logits $$ids | cut -c1-120
-	$(BIN) bench forward --model $(DEMO) --batch 4 --seq 128 --iters 3
-	@echo "random weights: the next two figures show the pipeline, not a trained model"
-	$(BIN) --quiet eval ppl --model $(DEMO) --tokenizer .cache/tokenizers/llama \
-	    --text resources/data/text/moby-dick.txt --seq-len 256 --limit-windows 16 --batch 4
-	$(BIN) --quiet eval task --model $(DEMO) --tokenizer .cache/tokenizers/llama \
-	    --task resources/data/sentiment/test.jsonl --template "{text} It was {terrible|great}." \
-	    --labels negative,positive --limit 40
+	$(BIN) inspect frugal-tiny | head -8
+	$(BIN) bench forward --model frugal-tiny --batch 4 --seq 256 --iters 3
+	$(BIN) --quiet eval ppl --text resources/data/text/moby-dick.txt --seq-len 256 --batch 8
+	$(BIN) --quiet eval task --task sentiment
+	$(BIN) --quiet eval task --task spam
+
+# The built-in model's recipe, from scratch (about 40 minutes on 2 cores); rewrites
+# resources/models/frugal-tiny/.
+pretrain: build
+	@scripts/fetch-data --corpus
+	$(BIN) pretrain experiments/pretrain-tiny.toml
 
 test: build data
 	ctest --test-dir build/release -L unit --output-on-failure -j $(JOBS) --timeout 900

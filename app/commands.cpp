@@ -234,6 +234,7 @@ int benchCommand(const Args& args) {
         json j = {{"tokens_per_s", r.tokensPerSecond},
                   {"peak_rss_mib", r.peakRssMiB},
                   {"load_peak_mib", r.loadPeakMiB},
+                  {"load_seconds", r.loadSeconds},
                   {"weight_mib", r.weightMiB},
                   {"batch", r.batch},
                   {"seq", r.seq},
@@ -251,8 +252,9 @@ int benchCommand(const Args& args) {
             static_cast<long long>(r.batch), static_cast<long long>(r.seq), r.iters, r.blas.c_str(),
             r.threads, r.intraOpThreads);
         std::printf("  throughput   %.1f tokens/s (%.3f s)\n", r.tokensPerSecond, r.seconds);
-        std::printf("  weights      %.1f MiB fp32; load peak +%.1f MiB; process peak %.1f MiB\n",
-                    r.weightMiB, r.loadPeakMiB, r.peakRssMiB);
+        std::printf("  weights      %.1f MiB fp32; loaded in %.3f s; load peak +%.1f MiB; "
+                    "process peak %.1f MiB\n",
+                    r.weightMiB, r.loadSeconds, r.loadPeakMiB, r.peakRssMiB);
     }
     return 0;
 }

@@ -59,6 +59,7 @@ private slots:
     void rejects();
     void scoresMatchDirectComputation();
     void handBuiltModelPicksItsLabel();
+    void longPromptsAreCutFromTheLeft();
 };
 
 void TestEval::uniformLogitsGiveVocabularySize() {
@@ -201,6 +202,33 @@ void TestEval::handBuiltModelPicksItsLabel() {
         QCOMPARE(r.examples, int64_t{3});
         QCOMPARE(r.predictions, (std::vector<int>{label, label, label}));
         QCOMPARE(r.accuracy, label == 1 ? 2.0 / 3.0 : 1.0 / 3.0);
+    }
+}
+
+// A prompt longer than the model's context keeps only its newest tokens: the scores equal those
+// of the same sequences cut by hand to n_positions tokens (GPT-2's tokenizer adds no BOS).
+void TestEval::longPromptsAreCutFromTheLeft() {
+    const Transformer model = gpt2Model(5);
+    const Tokenizer tokenizer = gpt2Tokenizer();
+    std::string context;
+    for (int i = 0; i < 60; ++i) context += " the film went on and on";
+    const std::vector<std::string> continuations{" great", " terribly boring"};
+    const auto contextIds = tokenizer.encode(context);
+    QVERIFY(contextIds.size() > 128);
+    const auto scores = frugal::eval::scoreContinuations(model, tokenizer, context, continuations);
+    torch::NoGradGuard noGrad;
+    const size_t longest = tokenizer.encode(context + continuations[1]).size();
+    const size_t dropped = longest - 128;
+    for (size_t c = 0; c < continuations.size(); ++c) {
+        const auto all = tokenizer.encode(context + continuations[c]);
+        std::vector<int64_t> ids(all.begin() + static_cast<std::ptrdiff_t>(dropped), all.end());
+        const torch::Tensor logp =
+            torch::log_softmax(model.forward(torch::tensor(ids).view({1, -1})).squeeze(0), -1);
+        double sum = 0;
+        for (size_t t = contextIds.size() - dropped; t < ids.size(); ++t)
+            sum += logp[static_cast<int64_t>(t) - 1][ids[t]].item<double>();
+        QVERIFY2(std::abs(scores[c].sumLogProb - sum) < 1e-4,
+                 qPrintable(QString("%1 vs %2").arg(scores[c].sumLogProb).arg(sum)));
     }
 }
 

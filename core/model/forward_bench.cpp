@@ -28,7 +28,10 @@ ForwardBenchResult benchForward(const ForwardBenchOptions& options) {
             "peak cannot be measured");
     const LoadOptions load = LoadOptions::forDevice(options.device);
     r.device = options.device;
+    const auto loadStart = std::chrono::steady_clock::now();
     const Transformer model = Transformer::load(options.modelDir, load);
+    r.loadSeconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - loadStart).count();
     r.loadPeakMiB = static_cast<double>(peakRssBytes() - before) / (1 << 20);
     int64_t weightBytes = 0;
     for (const auto& [name, t] : model.parameters()) weightBytes += t.numel() * t.element_size();

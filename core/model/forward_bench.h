@@ -26,6 +26,7 @@ struct ForwardBenchResult {
     double tokensPerSecond = 0;
     double weightMiB = 0;    // weights in the compute dtype
     double loadPeakMiB = 0;  // peak RSS growth while loading
+    double loadSeconds = 0;  // wall time of Transformer::load (config, weights, checks)
     double peakRssMiB = 0;   // process peak RSS at the end
     std::string blas;
     std::string device;
