@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -124,8 +125,9 @@ void printUsage() {
            "tokens\n"
            "  eval task [--model DIR] --task NAME[:SPLIT]|FILE [--template T --labels A,B] "
            "[--limit K] [--json]\n"
-           "                                       zero-shot accuracy; built-in tasks sentiment, "
-           "spam\n"
+           "            [--shots K [--shots-from FILE|NAME:train] [--seed S]]\n"
+           "                                       accuracy (zero-shot, or K demonstrations); "
+           "built-in tasks sentiment, spam\n"
            "                                       (test split unless :train or :dev); model "
            "default frugal-tiny\n"
            "  bench forward --model DIR [--batch B] [--seq T] [--iters K] [--device D] [--json]\n"
@@ -261,11 +263,14 @@ int benchCommand(const Args& args) {
 
 int evalTask(const Args& args) {
     const Parsed p =
-        parse(args, {"model", "task", "template", "labels", "tokenizer", "limit"}, {"json"});
+        parse(args, {"model", "task", "template", "labels", "tokenizer", "limit", "shots",
+                     "shots-from", "seed"},
+              {"json"});
     if (!p.has("task"))
         fail("eval task needs --task NAME|FILE (built-in: sentiment, spam; NAME:dev for a split)"
              " and, for a file, --template \"{text} ... {a|b}\" --labels A,B");
     std::string file = p.get("task", "");
+    std::string poolFile = p.get("shots-from", "");
     std::string templateText = p.get("template", "");
     std::vector<std::string> labels;
     std::stringstream list(p.get("labels", ""));
@@ -274,6 +279,7 @@ int evalTask(const Args& args) {
         file = builtin->file.string();
         if (templateText.empty()) templateText = builtin->task.promptTemplate;
         if (labels.empty()) labels = builtin->task.labels;
+        if (poolFile.empty()) poolFile = builtin->task.split("train").string();
     } else if (templateText.empty() || labels.empty()) {
         fail("task '", file, "' is not a built-in task name (", builtinTaskNames(),
              "); for a task file give --template \"{text} ... {a|b}\" and --labels A,B");
@@ -281,19 +287,34 @@ int evalTask(const Args& args) {
     const data::Task task = data::Task::load(file, labels);
     const data::PromptTemplate prompt = data::PromptTemplate::parse(templateText, labels);
     const std::string modelDir = data::resolveModel(p.get("model", data::kBuiltinModel)).string();
+    eval::FewShot fewShot;
+    fewShot.shots = p.getInt("shots", 0);
+    fewShot.seed = static_cast<uint64_t>(p.getInt("seed", 0));
+    std::optional<data::Task> pool;
+    if (fewShot.shots > 0) {
+        if (const auto builtinPool = data::findBuiltinTask(poolFile)) poolFile = builtinPool->file.string();
+        if (poolFile.empty())
+            fail("--shots ", fewShot.shots, " needs --shots-from FILE|NAME:train (the examples to ",
+                 "draw demonstrations from)");
+        pool = data::Task::load(poolFile, labels);
+        fewShot.pool = &*pool;
+    }
     const eval::TaskResult r = eval::evaluateTaskInFolder(modelDir, p.get("tokenizer", ""), task,
-                                                          prompt, p.getInt("limit", 0));
+                                                          prompt, p.getInt("limit", 0), fewShot);
+    const std::string shotsText =
+        fewShot.shots > 0 ? cat(fewShot.shots, "-shot from ", poolFile, " (seed ", fewShot.seed, ")")
+                          : std::string("zero-shot");
     if (p.has("json")) {
         json j = {{"accuracy", r.accuracy},    {"accuracy_length_normalised", r.accuracyMean},
-                  {"examples", r.examples},    {"task", p.get("task", "")}, {"file", file}, {"model", modelDir},
+                  {"examples", r.examples},    {"task", p.get("task", "")}, {"file", file}, {"model", modelDir}, {"shots", fewShot.shots}, {"shots_from", fewShot.shots > 0 ? poolFile : ""}, {"seed", fewShot.seed},
                   {"template", prompt.text()}, {"labels", labels}};
         std::cout << j.dump() << "\n";
     } else {
         std::printf(
-            "accuracy %.4f (%lld examples of %s; length-normalised %.4f; zero-shot, "
+            "accuracy %.4f (%lld examples of %s; length-normalised %.4f; %s, "
             "log-likelihood of each label's verbaliser in \"%s\")\n",
             r.accuracy, static_cast<long long>(r.examples), file.c_str(), r.accuracyMean,
-            prompt.text().c_str());
+            shotsText.c_str(), prompt.text().c_str());
     }
     return 0;
 }

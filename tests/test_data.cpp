@@ -43,6 +43,8 @@ void TestData::rendersTemplate() {
     const auto tight = PromptTemplate::parse("Review: {text}\nSentiment:{neg|pos}", kSentiment);
     QCOMPARE(tight.render("ok").context, std::string("Review: ok\nSentiment:"));
     QCOMPARE(tight.render("ok").continuations[1], std::string("pos"));
+    QCOMPARE(t.demonstration("Loved it!", 1), std::string("Loved it! It was great."));
+    QCOMPARE(tight.demonstration("ok", 0), std::string("Review: ok\nSentiment:neg"));
 }
 
 void TestData::loadsEachFormat_data() {

@@ -4,6 +4,7 @@
 #include <QtTest/QtTest>
 
 #include "common/error.h"
+#include "data/corpus.h"
 #include "data/task.h"
 #include "eval/candidate_scoring.h"
 #include "eval/perplexity.h"
@@ -60,6 +61,7 @@ private slots:
     void scoresMatchDirectComputation();
     void handBuiltModelPicksItsLabel();
     void longPromptsAreCutFromTheLeft();
+    void fewShotPrefixesDemonstrations();
 };
 
 void TestEval::uniformLogitsGiveVocabularySize() {
@@ -230,6 +232,57 @@ void TestEval::longPromptsAreCutFromTheLeft() {
         QVERIFY2(std::abs(scores[c].sumLogProb - sum) < 1e-4,
                  qPrintable(QString("%1 vs %2").arg(scores[c].sumLogProb).arg(sum)));
     }
+}
+
+// Few-shot: each example's context is the seeded draw of demonstrations (whole filled templates,
+// joined by the separator) before its own prompt; the same seed gives the same draw.
+void TestEval::fewShotPrefixesDemonstrations() {
+    const Transformer model = gpt2Model(3);
+    const Tokenizer tokenizer = gpt2Tokenizer();
+    frugal::test::TempDir dir("fewshot");
+    frugal::test::writeText(dir / "pool.jsonl",
+                            "{\"text\": \"Superb.\", \"label\": \"positive\"}\n"
+                            "{\"text\": \"Awful.\", \"label\": \"negative\"}\n"
+                            "{\"text\": \"Lovely.\", \"label\": \"positive\"}\n");
+    frugal::test::writeText(dir / "t.jsonl",
+                            "{\"text\": \"A fine film.\", \"label\": \"positive\"}\n"
+                            "{\"text\": \"Lovely.\", \"label\": \"negative\"}\n");
+    const std::vector<std::string> labels{"negative", "positive"};
+    const auto pool = frugal::data::Task::load(dir / "pool.jsonl", labels);
+    const auto task = frugal::data::Task::load(dir / "t.jsonl", labels);
+    const auto prompt =
+        frugal::data::PromptTemplate::parse("{text} It was {terrible|great}.", labels);
+    frugal::eval::FewShot shots{&pool, 2, 99, "\n"};
+    const auto r = frugal::eval::evaluateTask(model, tokenizer, task, prompt, 0, shots);
+    QCOMPARE(r.scores.size(), size_t{2});
+
+    std::mt19937_64 rng(99);
+    for (size_t e = 0; e < 2; ++e) {
+        const auto& example = task.examples()[e];
+        std::string prefix;
+        std::vector<uint64_t> chosen;
+        while (chosen.size() < 2) {
+            const uint64_t i = frugal::data::uniformBelow(rng, 3);
+            const auto& demo = pool.examples()[i];
+            if (demo.text == example.text ||
+                std::find(chosen.begin(), chosen.end(), i) != chosen.end())
+                continue;
+            chosen.push_back(i);
+            prefix += prompt.demonstration(demo.text, pool.labelIndex(demo.label)) + "\n";
+        }
+        if (e == 1) QVERIFY(prefix.find("Lovely.") == std::string::npos);  // never itself
+        const auto rendered = prompt.render(example.text);
+        const auto expected = frugal::eval::scoreContinuations(
+            model, tokenizer, prefix + rendered.context, rendered.continuations);
+        for (size_t c = 0; c < 2; ++c)
+            QCOMPARE(r.scores[e][c].sumLogProb, expected[c].sumLogProb);
+    }
+    const auto zeroShot = frugal::eval::evaluateTask(model, tokenizer, task, prompt);
+    QVERIFY(zeroShot.scores[0][0].sumLogProb != r.scores[0][0].sumLogProb);
+    shots.shots = 3;  // a pool of 3 cannot give 3 demonstrations that skip the example itself
+    QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
+                frugal::eval::evaluateTask(model, tokenizer, task, prompt, 0, shots);
+            })).contains("3 demonstrations need a pool of more examples than 3"));
 }
 
 QTEST_APPLESS_MAIN(TestEval)

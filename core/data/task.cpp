@@ -103,6 +103,13 @@ PromptTemplate::Rendered PromptTemplate::render(const std::string& exampleText) 
     return r;
 }
 
+std::string PromptTemplate::demonstration(const std::string& exampleText, int labelIndex) const {
+    if (labelIndex < 0 || labelIndex >= static_cast<int>(m_words.size()))
+        fail("template \"", m_text, "\": no verbaliser word for label index ", labelIndex);
+    const Rendered r = render(exampleText);
+    return r.context + r.continuations[static_cast<size_t>(labelIndex)] + m_after;
+}
+
 Task Task::load(const std::filesystem::path& file, const std::vector<std::string>& labels) {
     const std::string name = file.string();
     if (labels.size() < 2) fail(name, ": a task needs at least two labels, got ", labels.size());

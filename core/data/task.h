@@ -30,6 +30,8 @@ public:
         std::vector<std::string> continuations;  // one per label, in label order
     };
     Rendered render(const std::string& exampleText) const;
+    // The whole template filled in with the label's word: a few-shot demonstration.
+    std::string demonstration(const std::string& exampleText, int labelIndex) const;
     const std::vector<std::string>& labels() const { return m_labels; }
     const std::string& text() const { return m_text; }
 

@@ -1,8 +1,11 @@
 #include "eval/candidate_scoring.h"
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "common/error.h"
+#include "data/corpus.h"
 #include "data/task.h"
 #include "eval/model_loading.h"
 #include "model/tokenizer.h"
@@ -74,16 +77,41 @@ std::vector<CandidateScore> scoreContinuations(const model::Transformer& model,
 }
 
 TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer& tokenizer,
-                        const data::Task& task, const data::PromptTemplate& prompt, int64_t limit) {
+                        const data::Task& task, const data::PromptTemplate& prompt, int64_t limit,
+                        const FewShot& fewShot) {
     if (prompt.labels() != task.labels())
         fail("the template's labels do not match the task's labels");
+    if (fewShot.shots < 0) fail("few-shot: the number of demonstrations is negative");
+    if (fewShot.shots > 0) {
+        if (!fewShot.pool) fail("few-shot: ", fewShot.shots, " demonstrations but no pool");
+        if (fewShot.pool->labels() != task.labels())
+            fail("few-shot: the demonstration pool's labels do not match the task's labels");
+        if (static_cast<int64_t>(fewShot.pool->examples().size()) <= fewShot.shots)
+            fail("few-shot: ", fewShot.shots, " demonstrations need a pool of more examples than ",
+                 fewShot.pool->examples().size());
+    }
+    std::mt19937_64 rng(fewShot.seed);
     TaskResult r;
     int64_t correctSum = 0, correctMean = 0;
     for (const auto& example : task.examples()) {
         if (limit > 0 && r.examples >= limit) break;
         const auto rendered = prompt.render(example.text);
-        const auto scores =
-            scoreContinuations(model, tokenizer, rendered.context, rendered.continuations);
+        std::string prefix;
+        if (fewShot.shots > 0) {
+            const auto& pool = fewShot.pool->examples();
+            std::vector<size_t> chosen;
+            while (static_cast<int64_t>(chosen.size()) < fewShot.shots) {
+                const auto i = static_cast<size_t>(data::uniformBelow(rng, pool.size()));
+                if (pool[i].text == example.text ||
+                    std::find(chosen.begin(), chosen.end(), i) != chosen.end())
+                    continue;
+                chosen.push_back(i);
+                prefix += prompt.demonstration(pool[i].text, fewShot.pool->labelIndex(pool[i].label)) +
+                          fewShot.separator;
+            }
+        }
+        const auto scores = scoreContinuations(model, tokenizer, prefix + rendered.context,
+                                               rendered.continuations);
         int bestSum = 0, bestMean = 0;
         for (size_t i = 1; i < scores.size(); ++i) {
             if (scores[i].sumLogProb > scores[static_cast<size_t>(bestSum)].sumLogProb)
@@ -95,6 +123,7 @@ TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer&
         correctSum += bestSum == gold;
         correctMean += bestMean == gold;
         r.predictions.push_back(bestSum);
+        r.scores.push_back(scores);
         r.examples += 1;
     }
     r.accuracy = static_cast<double>(correctSum) / static_cast<double>(r.examples);
@@ -104,9 +133,9 @@ TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer&
 
 TaskResult evaluateTaskInFolder(const std::string& modelDir, const std::string& tokenizerPath,
                                 const data::Task& task, const data::PromptTemplate& prompt,
-                                int64_t limit) {
+                                int64_t limit, const FewShot& fewShot) {
     const ModelAndTokenizer loaded = loadModelAndTokenizer(modelDir, tokenizerPath);
-    return evaluateTask(loaded.model, loaded.tokenizer, task, prompt, limit);
+    return evaluateTask(loaded.model, loaded.tokenizer, task, prompt, limit, fewShot);
 }
 
 }  // namespace frugal::eval

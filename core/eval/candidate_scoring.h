@@ -39,17 +39,29 @@ struct TaskResult {
     double accuracy = 0;           // argmax of the summed log-probability
     double accuracyMean = 0;       // argmax of the per-token mean (length-normalised)
     std::vector<int> predictions;  // label index per example (summed score)
+    std::vector<std::vector<CandidateScore>> scores;  // per example, per label
 };
 
-// Scores the first `limit` examples (all when limit <= 0).
+// In-context demonstrations: before each scored example, `shots` examples drawn without
+// replacement from `pool` (mt19937_64 seeded with `seed`, drawn afresh per example in order, an
+// identical text skipped), each the whole template filled with its gold label's word, joined and
+// followed by `separator`.
+struct FewShot {
+    const data::Task* pool = nullptr;
+    int64_t shots = 0;
+    uint64_t seed = 0;
+    std::string separator = "\n\n";
+};
+
+// Scores the first `limit` examples (all when limit <= 0), zero-shot unless `fewShot.shots` > 0.
 TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer& tokenizer,
                         const data::Task& task, const data::PromptTemplate& prompt,
-                        int64_t limit = 0);
+                        int64_t limit = 0, const FewShot& fewShot = {});
 
 // Loads the model in `modelDir` and its tokenizer (`tokenizerPath`, or the model folder when
 // empty), then evaluates the task.
 TaskResult evaluateTaskInFolder(const std::string& modelDir, const std::string& tokenizerPath,
                                 const data::Task& task, const data::PromptTemplate& prompt,
-                                int64_t limit = 0);
+                                int64_t limit = 0, const FewShot& fewShot = {});
 
 }  // namespace frugal::eval
