@@ -1,5 +1,7 @@
 #include "commands.h"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -18,6 +20,7 @@
 #include "model/model_init.h"
 #include "model/bpe_trainer.h"
 #include "model/tokenizer.h"
+#include "store/store_bench.h"
 #include "train/pretrain.h"
 
 namespace frugal::app {
@@ -132,6 +135,9 @@ void printUsage() {
            "default frugal-tiny\n"
            "  bench forward --model DIR [--batch B] [--seq T] [--iters K] [--device D] [--json]\n"
            "                                       forward throughput (tokens/s) and peak RSS\n"
+           "  bench store [--points N] [--runs R] [--db FILE] [--json]\n"
+           "                                       experiment-database insert, read and list "
+           "speed\n"
            "  init-model DIR [--type llama|mistral|opt|gpt2] [--layers L] [--hidden H] [--heads "
            "N]\n"
            "             [--kv-heads N] [--vocab V] [--intermediate I] [--max-positions P] "
@@ -219,8 +225,49 @@ int tokenizeCommand(const Args& args) {
     return 0;
 }
 
+int benchStoreCommand(const Args& args) {
+    const Parsed p = parse(args, {"db", "points", "runs"}, {"json"});
+    store::StoreBenchOptions o;
+    const std::filesystem::path temp =
+        std::filesystem::temp_directory_path() / cat("frugal-bench-store-", ::getpid(), ".db");
+    o.file = p.get("db", temp.string());
+    o.points = p.getInt("points", o.points);
+    o.runs = p.getInt("runs", o.runs);
+    if (o.points < 1 || o.runs < 1) fail("--points and --runs expect positive counts");
+    const store::StoreBenchResult r = store::benchStore(o);
+    if (!p.has("db")) {
+        for (const char* suffix : {"", "-wal", "-shm"})
+            std::filesystem::remove(o.file.string() + suffix);
+    }
+    if (p.has("json")) {
+        json j = {{"points", r.points},
+                  {"insert_seconds", r.insertSeconds},
+                  {"points_per_second", r.pointsPerSecond},
+                  {"read_seconds", r.readSeconds},
+                  {"runs", r.runs},
+                  {"create_runs_seconds", r.createRunsSeconds},
+                  {"list_seconds", r.listSeconds},
+                  {"latest_seconds", r.latestSeconds},
+                  {"file_bytes", r.fileBytes}};
+        std::cout << j.dump() << "\n";
+    } else {
+        std::printf("insert   %lld points in %.3f s: %.0f points/s (batched writer, committed)\n",
+                    static_cast<long long>(r.points), r.insertSeconds, r.pointsPerSecond);
+        std::printf("read     %lld-point series in %.1f ms\n", static_cast<long long>(r.points),
+                    r.readSeconds * 1e3);
+        std::printf("list     %lld runs in %.1f ms (latest metrics of all: %.1f ms; created in "
+                    "%.2f s)\n",
+                    static_cast<long long>(r.runs), r.listSeconds * 1e3, r.latestSeconds * 1e3,
+                    r.createRunsSeconds);
+        std::printf("file     %.1f MiB\n", static_cast<double>(r.fileBytes) / (1 << 20));
+    }
+    return 0;
+}
+
 int benchCommand(const Args& args) {
-    if (args.empty() || args[0] != "forward") fail("bench needs a target: bench forward ...");
+    if (!args.empty() && args[0] == "store")
+        return benchStoreCommand(Args(args.begin() + 1, args.end()));
+    if (args.empty() || args[0] != "forward") fail("bench needs a target: bench forward ... or bench store ...");
     const Parsed p = parse(Args(args.begin() + 1, args.end()),
                            {"model", "batch", "seq", "iters", "seed", "device"}, {"json"});
     if (!p.has("model")) fail("bench forward needs --model DIR");

@@ -783,12 +783,19 @@ std::vector<std::string> Store::metricKeys(int64_t run) const {
 
 std::vector<MetricPoint> Store::metric(int64_t run, const std::string& key) const {
     std::lock_guard<std::mutex> lock(m_impl->dbMutex);
-    Stmt s(m_impl->db.get(),
-           "SELECT m.step, m.wall_ms, m.value FROM metrics m JOIN metric_keys k ON k.id=m.key_id "
-           "WHERE k.run_id=? AND k.key=? ORDER BY m.step",
-           m_impl->name);
-    s.bind(1, run).bind(2, key);
+    Stmt id(m_impl->db.get(),
+            "SELECT k.id, coalesce(l.step, 0) FROM metric_keys k "
+            "LEFT JOIN latest_metrics l ON l.key_id=k.id WHERE k.run_id=? AND k.key=?",
+            m_impl->name);
+    id.bind(1, run).bind(2, key);
+    if (!id.step()) return {};
+    const int64_t keyId = id.integer(0);
     std::vector<MetricPoint> out;
+    out.reserve(static_cast<size_t>(std::clamp<int64_t>(id.integer(1) + 1, 0, 1 << 26)));
+    // the primary key (key_id, step) gives the order without a sort
+    Stmt s(m_impl->db.get(), "SELECT step, wall_ms, value FROM metrics WHERE key_id=?",
+           m_impl->name);
+    s.bind(1, keyId);
     while (s.step()) out.push_back({s.integer(0), s.integer(1), s.real(2)});
     return out;
 }
