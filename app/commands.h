@@ -16,6 +16,14 @@ int evalCommand(const Args& args);
 int initModelCommand(const Args& args);
 int pretrainCommand(const Args& args);
 int trainTokenizerCommand(const Args& args);
+// ARGV: the whole command line, recorded with the run.
+int runCommand(const Args& args, const std::vector<std::string>& argv);
+int listCommand(const Args& args);
+int showCommand(const Args& args);
+int compareCommand(const Args& args);
+int exportCommand(const Args& args);
+int rmCommand(const Args& args);
+int mergeCommand(const Args& args);
 void printUsage();
 
 }  // namespace frugal::app

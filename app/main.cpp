@@ -86,11 +86,19 @@ int main(int argc, char** argv) {
         if (command == "init-model") return frugal::app::initModelCommand(commandArgs);
         if (command == "pretrain") return frugal::app::pretrainCommand(commandArgs);
         if (command == "train-tokenizer") return frugal::app::trainTokenizerCommand(commandArgs);
+        if (command == "run")
+            return frugal::app::runCommand(commandArgs, std::vector<std::string>(argv, argv + argc));
+        if (command == "list") return frugal::app::listCommand(commandArgs);
+        if (command == "show") return frugal::app::showCommand(commandArgs);
+        if (command == "compare") return frugal::app::compareCommand(commandArgs);
+        if (command == "export") return frugal::app::exportCommand(commandArgs);
+        if (command == "rm") return frugal::app::rmCommand(commandArgs);
+        if (command == "merge") return frugal::app::mergeCommand(commandArgs);
         spdlog::error("unknown command '{}'", command);
         frugal::app::printUsage();
         return 2;
     } catch (const std::exception& e) {
         spdlog::error("{}", e.what());
-        return 1;
+        return 2;  // bad input: nothing ran (a run that fails returns 1 itself)
     }
 }

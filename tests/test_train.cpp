@@ -73,6 +73,8 @@ private slots:
     void bpeRejectsBadOptions();
     void configRejects_data();
     void configRejects();
+    void overridesApply();
+    void missingCorpusFileNamesTheKey();
     void committedRecipeParses();
     void tinyPretrainingRun();
 };
@@ -136,36 +138,112 @@ void TestTrain::bpeRejectsBadOptions() {
 void TestTrain::configRejects_data() {
     QTest::addColumn<QString>("toml");
     QTest::addColumn<QString>("message");
+    QTest::addColumn<QStringList>("overrides");
     const QString base = "[output]\ndir = \"out\"\n[[data.sources]]\npath = \"c.txt\"\n";
+    const QString withTrain = base + "[train]\nsteps = 10\nlr = 1e-3\n[model]\nnum_heads = 8\n";
+    QTest::newRow("override syntax") << withTrain << "override 'steps': expected KEY=VALUE"
+                                     << QStringList{"steps"};
+    QTest::newRow("override unknown") << withTrain
+                                      << "has no key 'stepz' (did you mean 'train.steps'?)"
+                                      << QStringList{"stepz=3"};
+    QTest::newRow("override type") << withTrain
+                                   << "train.steps is the string \"many\", expected an integer"
+                                   << QStringList{"steps=many"};
+    QTest::newRow("override range") << withTrain << "train.lr is -1, expected a number in [0, 10]"
+                                    << QStringList{"train.lr=-1"};
+    QTest::newRow("override full path to unknown key")
+        << withTrain << "unknown key 'train.lrate' (did you mean 'train.lr'?)"
+        << QStringList{"train.lrate=1"};
+    QTest::newRow("override into a value") << withTrain << "'train.lr' is not a table"
+                                           << QStringList{"train.lr.x=1"};
+    QTest::newRow("override empty value") << withTrain << "the value is empty"
+                                          << QStringList{"lr="};
+    QTest::newRow("wrong method") << "method = \"mezo\"\n" + base
+                                  << "method is the string \"mezo\", expected \"pretrain\""
+                                  << QStringList{};
+    QTest::newRow("dtype") << "[output]\ndir = \"o\"\ndtype = \"F8\"\n"
+                           << "output.dtype is 'F8', expected F32, BF16 or F16" << QStringList{};
+    QTest::newRow("kv heads") << base + "[model]\nnum_heads = 8\nnum_kv_heads = 3\n"
+                              << "model.num_heads (8) is not a multiple of model.num_kv_heads (3)"
+                              << QStringList{};
+    QTest::newRow("min_lr above lr") << base + "[train]\nlr = 1e-4\nmin_lr = 1e-3\n"
+                                     << "train.min_lr (0.001) exceeds train.lr (0.0001)"
+                                     << QStringList{};
+    QTest::newRow("sources not tables") << "[output]\ndir = \"o\"\n[data]\nsources = [1, 2]\n"
+                                        << "data.sources is an array, expected an array of tables"
+                                        << QStringList{};
+    QTest::newRow("section not a table") << "model = 3\n" + base
+                                         << "[model] must be a table, found 3" << QStringList{};
+    QTest::newRow("negative weight") << "[output]\ndir = \"o\"\n[[data.sources]]\npath = \"c\"\n"
+                                        "weight = -1\n"
+                                     << "data.sources[0].weight is -1, expected a number in [0,"
+                                     << QStringList{};
     QTest::newRow("unknown key") << base + "[train]\nlrr = 1e-3\n"
-                                 << "recipe.toml:6: unknown key 'train.lrr' (did you mean 'train.lr'?)";
+                                 << "recipe.toml:6: unknown key 'train.lrr' (did you mean 'train.lr'?)"
+                                << QStringList{};
     QTest::newRow("unknown section") << base + "[trian]\nsteps = 3\n"
-                                     << "unknown key 'trian' (did you mean 'train'?)";
+                                     << "unknown key 'trian' (did you mean 'train'?)"
+                                << QStringList{};
     QTest::newRow("wrong type") << base + "[train]\nlr = \"fast\"\n"
-                                << "recipe.toml:6: train.lr is the string \"fast\", expected a number";
+                                << "recipe.toml:6: train.lr is the string \"fast\", expected a number"
+                                << QStringList{};
     QTest::newRow("out of range") << base + "[train]\nsteps = 0\n"
-                                  << "train.steps is 0, expected an integer in [1,";
+                                  << "train.steps is 0, expected an integer in [1,"
+                                << QStringList{};
     QTest::newRow("seq_len too long")
         << base + "[model]\nmax_position_embeddings = 64\n[train]\nseq_len = 128\n"
-        << "train.seq_len (128) exceeds model.max_position_embeddings (64)";
+        << "train.seq_len (128) exceeds model.max_position_embeddings (64)"
+                                << QStringList{};
     QTest::newRow("heads") << base + "[model]\nhidden_size = 30\nnum_heads = 4\n"
-                           << "model.hidden_size (30) is not a multiple of model.num_heads (4)";
+                           << "model.hidden_size (30) is not a multiple of model.num_heads (4)"
+                                << QStringList{};
     QTest::newRow("no sources") << "[output]\ndir = \"out\"\n"
-                                << "data.sources is empty";
+                                << "data.sources is empty"
+                                << QStringList{};
     QTest::newRow("no output") << "[[data.sources]]\npath = \"c.txt\"\n"
-                               << "output.dir is missing";
-    QTest::newRow("syntax") << base + "[train\n" << "recipe.toml:5:";
+                               << "output.dir is missing"
+                                << QStringList{};
+    QTest::newRow("syntax") << base + "[train\n" << "recipe.toml:5:"
+                                << QStringList{};
     QTest::newRow("source key") << "[output]\ndir = \"o\"\n[[data.sources]]\npaht = \"c.txt\"\n"
                                 << "unknown key 'data.sources[0].paht' (did you mean "
-                                   "'data.sources[0].path'?)";
+                                   "'data.sources[0].path'?)"
+                                << QStringList{};
 }
 
 void TestTrain::configRejects() {
     QFETCH(QString, toml);
     QFETCH(QString, message);
+    QFETCH(QStringList, overrides);
+    std::vector<std::string> list;
+    for (const auto& o : overrides) list.push_back(o.toStdString());
     const QString what = QString::fromStdString(
-        errorOf([&] { PretrainConfig::fromTomlText(toml.toStdString(), "recipe.toml"); }));
+        errorOf([&] { PretrainConfig::fromTomlText(toml.toStdString(), "recipe.toml", list); }));
     QVERIFY2(what.contains(message), qPrintable(what));
+}
+
+void TestTrain::overridesApply() {
+    const std::string toml = "[output]\ndir = \"out\"\n[[data.sources]]\npath = \"c.txt\"\n"
+                             "[train]\nsteps = 10\nlr = 1e-3\n";
+    const auto c = PretrainConfig::fromTomlText(
+        toml, "r.toml", {"steps=50", "train.lr=2e-3", "train.eval_windows=3", "output.dtype=BF16"});
+    QCOMPARE(c.steps, int64_t{50});
+    QCOMPARE(c.lr, 2e-3);
+    QCOMPARE(c.evalWindows, int64_t{3});
+    QCOMPARE(c.dtype, std::string("BF16"));
+    QVERIFY(c.resolvedText.find("steps = 50") != std::string::npos);
+    QVERIFY(c.text.find("steps = 10") != std::string::npos);  // the file's own text is kept too
+}
+
+void TestTrain::missingCorpusFileNamesTheKey() {
+    TempDir dir("pretrain");
+    frugal::test::writeText(dir / "recipe.toml", tinyRecipe(dir.path(), 5));
+    const auto config = PretrainConfig::fromToml(dir / "recipe.toml");
+    const QString what = QString::fromStdString(
+        errorOf([&] { frugal::train::pretrain(config, [](const std::string&) {}); }));
+    QVERIFY2(what.contains("data.sources[0].path: " + QString::fromStdString((dir / "corpus.txt").string()) +
+                           " does not exist"),
+             qPrintable(what));
 }
 
 void TestTrain::committedRecipeParses() {

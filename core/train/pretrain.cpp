@@ -21,6 +21,7 @@
 #include "model/safetensors.h"
 #include "model/tokenizer.h"
 #include "model/transformer.h"
+#include "run/runner.h"
 
 namespace frugal::train {
 
@@ -157,19 +158,84 @@ const toml::table& tableOr(const toml::table& root, const std::string& key,
     return *n->as_table();
 }
 
-struct Batch {
-    std::vector<int32_t> ids;  // [B, L+1] row-major
-};
+// Every key path of the scalar values in TABLE ("train.lr"), for override lookup.
+void keyPaths(const toml::table& table, const std::string& prefix, std::vector<std::string>& out) {
+    for (const auto& [key, value] : table) {
+        const std::string path = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+        if (value.is_table()) keyPaths(*value.as_table(), path, out);
+        else out.push_back(path);
+    }
+}
+
+// "a.b=value": sets a.b (tables created as needed); "b=value": the one existing key named b.
+void applyOverride(toml::table& root, const std::string& text, const std::string& source) {
+    const size_t eq = text.find('=');
+    if (eq == std::string::npos || eq == 0)
+        fail("override '", text, "': expected KEY=VALUE, for example train.lr=1e-3");
+    std::string key = text.substr(0, eq);
+    const std::string valueText = text.substr(eq + 1);
+    if (key.find('.') == std::string::npos) {
+        std::vector<std::string> all, matches;
+        keyPaths(root, "", all);
+        for (const auto& path : all) {
+            const size_t dot = path.rfind('.');
+            if ((dot == std::string::npos ? path : path.substr(dot + 1)) == key) matches.push_back(path);
+        }
+        if (matches.size() > 1) {
+            std::string list;
+            for (const auto& m : matches) list += (list.empty() ? "" : ", ") + m;
+            fail("override '", text, "': '", key, "' is ambiguous in ", source, " (", list,
+                 "); give the full key");
+        }
+        if (matches.empty()) {
+            std::string nearest;
+            size_t best = 1000;
+            for (const auto& path : all) {
+                const size_t dot = path.rfind('.');
+                const size_t d = editDistance(key, dot == std::string::npos ? path : path.substr(dot + 1));
+                if (d < best) best = d, nearest = path;
+            }
+            fail("override '", text, "': ", source, " has no key '", key, "'",
+                 best <= 2 ? cat(" (did you mean '", nearest, "'?)") : std::string(),
+                 "; a key the file does not set needs its full path (e.g. train.eval_windows=8)");
+        }
+        key = matches[0];
+    }
+    toml::table parsed;
+    try {
+        parsed = toml::parse("v = " + valueText);
+    } catch (const toml::parse_error&) {
+        parsed.insert_or_assign("v", valueText);  // a bare word: a string
+    }
+    if (valueText.empty()) fail("override '", text, "': the value is empty");
+    toml::table* table = &root;
+    size_t start = 0;
+    for (size_t dot = key.find('.'); dot != std::string::npos; dot = key.find('.', start)) {
+        const std::string part = key.substr(start, dot - start);
+        toml::node* next = table->get(part);
+        if (!next) {
+            table->insert_or_assign(part, toml::table{});
+            next = table->get(part);
+        }
+        if (!next->is_table())
+            fail("override '", text, "': '", key.substr(0, dot), "' is not a table");
+        table = next->as_table();
+        start = dot + 1;
+    }
+    table->insert_or_assign(key.substr(start), *parsed.get("v"));
+}
 
 }  // namespace
 
-PretrainConfig PretrainConfig::fromToml(const std::filesystem::path& file) {
-    PretrainConfig c = fromTomlText(readFile(file, "pre-training config"), file.string());
+PretrainConfig PretrainConfig::fromToml(const std::filesystem::path& file,
+                                        const std::vector<std::string>& overrides) {
+    PretrainConfig c = fromTomlText(readFile(file, "pre-training config"), file.string(), overrides);
     c.file = file;
     return c;
 }
 
-PretrainConfig PretrainConfig::fromTomlText(const std::string& text, const std::string& source) {
+PretrainConfig PretrainConfig::fromTomlText(const std::string& text, const std::string& source,
+                                            const std::vector<std::string>& overrides) {
     toml::table root;
     try {
         root = toml::parse(text, source);
@@ -177,10 +243,20 @@ PretrainConfig PretrainConfig::fromTomlText(const std::string& text, const std::
         fail(source, ":", e.source().begin.line, ":", e.source().begin.column, ": ",
              std::string(e.description()));
     }
+    for (const auto& o : overrides) applyOverride(root, o, source);
     PretrainConfig c;
     c.text = text;
+    {
+        std::ostringstream resolved;
+        resolved << root;
+        c.resolvedText = resolved.str() + "\n";
+    }
     const toml::table empty;
-    const Section top(root, "", source, {"output", "tokenizer", "model", "data", "train"});
+    const Section top(root, "", source, {"method", "output", "tokenizer", "model", "data", "train"});
+    if (const toml::node* m = top.find("method")) {
+        if (!m->is_string() || *m->value<std::string>() != "pretrain")
+            top.wrong("method", *m, "\"pretrain\" in a pre-training config");
+    }
 
     const Section output(tableOr(root, "output", source, empty), "output", source,
                          {"dir", "dtype"});
@@ -271,8 +347,26 @@ PretrainConfig PretrainConfig::fromTomlText(const std::string& text, const std::
 
 PretrainResult pretrain(const PretrainConfig& c,
                         const std::function<void(const std::string&)>& log) {
+    PretrainHooks hooks;
+    hooks.log = log;
+    return pretrain(c, hooks);
+}
+
+PretrainResult pretrain(const PretrainConfig& c, const PretrainHooks& hooks) {
+    const auto log = [&](const std::string& line) {
+        if (hooks.log) hooks.log(line);
+    };
+    const auto metric = [&](const std::string& key, int64_t step, double value) {
+        if (hooks.metric) hooks.metric(key, step, value);
+    };
     const auto start = Clock::now();
     PretrainResult result;
+    for (size_t i = 0; i < c.sources.size(); ++i)
+        if (!std::filesystem::is_regular_file(c.sources[i].path))
+            fail(c.file.string(), ": data.sources[", i, "].path: ", c.sources[i].path.string(),
+                 " does not exist (the built-in corpus is built by scripts/fetch-data --corpus)");
+    if (!c.evalText.empty() && !std::filesystem::is_regular_file(c.evalText))
+        fail(c.file.string(), ": data.eval_text: ", c.evalText.string(), " does not exist");
     std::filesystem::create_directories(c.outDir);
 
     // 1. Tokenizer: trained on every source's full text, or given.
@@ -393,6 +487,7 @@ PretrainResult pretrain(const PretrainConfig& c,
         return torch::nn::functional::cross_entropy(logits.reshape({-1, logits.size(2)}),
                                                     target.reshape({-1}));
     };
+    int64_t currentStep = 0;
     const auto evaluateHeldOut = [&](std::string& line) {
         torch::NoGradGuard noGrad;
         double sum = 0;
@@ -406,6 +501,7 @@ PretrainResult pretrain(const PretrainConfig& c,
             }
             loss /= static_cast<double>(n);
             line += cat(" ", c.sources[i].name, " ", loss);
+            metric("held_out/" + c.sources[i].name, currentStep, loss);
             sum += loss;
         }
         return heldOutBatches.empty() ? std::nan("") : sum / static_cast<double>(heldOutBatches.size());
@@ -422,6 +518,10 @@ PretrainResult pretrain(const PretrainConfig& c,
     const int64_t window = c.seqLen + 1;
     const double pi = std::acos(-1.0);
     for (int64_t step = 1; step <= c.steps; ++step) {
+        currentStep = step;
+        if (hooks.stopRequested && hooks.stopRequested())
+            throw run::Cancelled(cat("pre-training stopped before step ", step, " of ", c.steps,
+                                     "; nothing was saved"));
         double lr = c.lr;
         if (step <= c.warmupSteps) {
             lr = c.lr * static_cast<double>(step) / static_cast<double>(c.warmupSteps);
@@ -455,6 +555,10 @@ PretrainResult pretrain(const PretrainConfig& c,
                            : torch::nn::utils::clip_grad_norm_(all, 1e30);
         optimizer.step();
         result.tokensSeen += c.batchSize * c.seqLen;
+        metric("train/loss", step, lossValue);
+        metric("train/lr", step, lr);
+        metric("train/grad_norm", step, gradNorm);
+        if (hooks.progress) hooks.progress(step, c.steps, lossValue);
         intervalLoss += lossValue;
         intervalSteps += 1;
 
@@ -470,7 +574,9 @@ PretrainResult pretrain(const PretrainConfig& c,
             if (evalNow) {
                 heldOutLoss = evaluateHeldOut(heldOutText);
                 result.heldOutLoss = heldOutLoss;
+                metric("held_out/mean", step, heldOutLoss);
             }
+            metric("train/tokens_per_s", step, tokensPerSecond);
             const double elapsed = secondsSince(trainStart);
             const double eta = elapsed / static_cast<double>(step) * static_cast<double>(c.steps - step);
             char line[256];
@@ -503,6 +609,7 @@ PretrainResult pretrain(const PretrainConfig& c,
             eval::perplexityOfFile(c.outDir, c.evalText, {}, c.maxPositions, 8);
         result.evalPerplexity = ppl.perplexity;
         result.evalProtocol = ppl.protocol();
+        metric("eval/perplexity", c.steps, ppl.perplexity);
         log(cat("held-out text ", c.evalText.string(), ": perplexity ", ppl.perplexity, " (",
                 ppl.protocol(), ")"));
     }
@@ -512,6 +619,7 @@ PretrainResult pretrain(const PretrainConfig& c,
     nlohmann::ordered_json summary;
     summary["recipe"] = c.file.string();
     summary["config"] = c.text;
+    summary["resolved_config"] = c.resolvedText;
     summary["parameters"] = result.parameters;
     summary["vocab_size"] = result.vocabSize;
     summary["corpus_tokens"] = result.corpusTokens;

@@ -63,10 +63,15 @@ struct PretrainConfig {
     int64_t evalEvery = 200;
     int64_t evalWindows = 16;  // held-out windows per source
 
+    std::string resolvedText;    // the config after overrides, as TOML
+
     // Unknown keys are refused with the nearest valid name; wrong types and out-of-range values
-    // name the key path ("train.lr").
-    static PretrainConfig fromToml(const std::filesystem::path& file);
-    static PretrainConfig fromTomlText(const std::string& text, const std::string& sourceName);
+    // name the key path ("train.lr"). OVERRIDES: "train.lr=1e-3" or, when the key name is unique,
+    // "lr=1e-3"; the value is read as TOML (a bare word as a string).
+    static PretrainConfig fromToml(const std::filesystem::path& file,
+                                   const std::vector<std::string>& overrides = {});
+    static PretrainConfig fromTomlText(const std::string& text, const std::string& sourceName,
+                                       const std::vector<std::string>& overrides = {});
 };
 
 struct PretrainResult {
@@ -83,8 +88,19 @@ struct PretrainResult {
     int64_t corpusTokens = 0;
 };
 
-// LOG receives one line per event (progress, evaluation, files written).
+struct PretrainHooks {
+    std::function<void(const std::string&)> log;  // one line per event
+    // Optional: every step's metrics (train/loss, train/lr, train/grad_norm, train/tokens_per_s,
+    // held_out/<source>, held_out/mean, eval/perplexity).
+    std::function<void(const std::string& key, int64_t step, double value)> metric;
+    std::function<void(int64_t step, int64_t total, double loss)> progress;  // optional
+    std::function<bool()> stopRequested;  // optional; checked before each step
+};
+
+// LOG receives one line per event (progress, evaluation, files written). A stop request ends the
+// run with run::Cancelled, before anything is saved.
 PretrainResult pretrain(const PretrainConfig& config,
                         const std::function<void(const std::string&)>& log);
+PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks);
 
 }  // namespace frugal::train

@@ -1,0 +1,538 @@
+// The commands over the experiment database: run, list, show, compare, export, rm, merge.
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "cli_args.h"
+#include "commands.h"
+#include "common/error.h"
+#include "data/builtin.h"
+#include "run/provenance.h"
+#include "run/runner.h"
+#include "store/store.h"
+
+namespace frugal::app {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::filesystem::path dbPath(const Parsed& p) {
+    return p.has("db") ? std::filesystem::path(p.get("db", "")) : store::Store::defaultPath();
+}
+
+store::RunInfo requireRun(const store::Store& s, const std::string& ref) {
+    const auto r = s.findRun(ref);
+    if (!r) fail("no run '", ref, "' in ", s.path().string(), " (see frugal list)");
+    return *r;
+}
+
+std::string timeText(int64_t ms) {
+    if (ms <= 0) return "-";
+    const std::time_t t = static_cast<std::time_t>(ms / 1000);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", std::localtime(&t));
+    return buf;
+}
+
+std::string durationText(double seconds) {
+    if (!(seconds >= 0)) return "-";
+    char buf[32];
+    const auto s = static_cast<long long>(seconds + 0.5);
+    if (s < 60) std::snprintf(buf, sizeof buf, "%llds", s);
+    else if (s < 3600) std::snprintf(buf, sizeof buf, "%lldm%02llds", s / 60, s % 60);
+    else std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, (s / 60) % 60);
+    return buf;
+}
+
+std::string number(double v) {
+    if (std::isnan(v)) return "nan";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+}
+
+double runSeconds(const store::RunInfo& r) {
+    if (r.startMs <= 0) return -1;
+    const int64_t end = r.endMs > 0 ? r.endMs : r.heartbeatMs;
+    return static_cast<double>(end - r.startMs) / 1000.0;
+}
+
+// Prints rows as an aligned table (first row: header).
+void printTable(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<size_t> width;
+    for (const auto& row : rows)
+        for (size_t i = 0; i < row.size(); ++i) {
+            if (width.size() <= i) width.push_back(0);
+            width[i] = std::max(width[i], row[i].size());
+        }
+    for (const auto& row : rows) {
+        std::string line;
+        for (size_t i = 0; i < row.size(); ++i) {
+            line += row[i];
+            if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+        }
+        std::cout << line << "\n";
+    }
+}
+
+// ---- run ----------------------------------------------------------------------------------------
+
+run::StopToken* g_stop = nullptr;  // for the signal handler only
+
+extern "C" void onSignal(int signal) {
+    if (g_stop) g_stop->requestStop(signal);
+}
+
+// A progress bar on a terminal (redrawn at most 10 times a second, log lines printed above it);
+// plain log lines otherwise.
+class Progress : public run::Observer {
+public:
+    explicit Progress(bool quiet) : m_tty(isatty(STDOUT_FILENO) != 0), m_quiet(quiet) {}
+    void onLog(const std::string& level, const std::string& text) override {
+        if (m_quiet && level == "info") return;
+        if (m_tty) std::printf("\r\033[K");
+        std::printf("%s%s\n", level == "info" ? "" : (level + ": ").c_str(), text.c_str());
+        if (m_tty && m_total > 0) draw();
+        std::fflush(stdout);
+    }
+    void onProgress(int64_t step, int64_t total, const std::string& status) override {
+        const auto now = std::chrono::steady_clock::now();
+        if (m_step == 0) m_start = now;
+        m_step = step;
+        m_total = total;
+        m_status = status;
+        if (!m_tty || (now - m_lastDraw < std::chrono::milliseconds(100) && step != total)) return;
+        m_lastDraw = now;
+        draw();
+    }
+    void finish() {
+        if (m_tty && m_total > 0) std::printf("\n");
+        std::fflush(stdout);
+    }
+
+private:
+    void draw() {
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+        const double rate = elapsed > 0 ? static_cast<double>(m_step) / elapsed : 0;
+        const double eta = rate > 0 ? static_cast<double>(m_total - m_step) / rate : -1;
+        const int width = 30;
+        const int filled = static_cast<int>(width * m_step / std::max<int64_t>(m_total, 1));
+        std::printf("\r\033[K[%s%s] %lld/%lld  %.2f it/s  ETA %s  %s",
+                    std::string(static_cast<size_t>(filled), '#').c_str(),
+                    std::string(static_cast<size_t>(width - filled), '.').c_str(),
+                    static_cast<long long>(m_step), static_cast<long long>(m_total), rate,
+                    durationText(eta).c_str(), m_status.c_str());
+        std::fflush(stdout);
+    }
+    bool m_tty, m_quiet;
+    int64_t m_step = 0, m_total = 0;
+    std::string m_status;
+    std::chrono::steady_clock::time_point m_start, m_lastDraw;
+};
+
+}  // namespace
+
+int runCommand(const Args& args, const std::vector<std::string>& argv) {
+    const Parsed p = parse(args, {"db", "name", "experiment", "out", "tag"},
+                           {"print-config", "quiet"});
+    if (p.positional.empty()) fail("run needs a CONFIG.toml (and optional KEY=VALUE overrides)");
+    const std::filesystem::path config = p.positional[0];
+    std::vector<std::string> overrides;
+    for (size_t i = 1; i < p.positional.size(); ++i) {
+        if (p.positional[i].find('=') == std::string::npos)
+            fail("run: '", p.positional[i], "' is not an override; expected KEY=VALUE after the config");
+        overrides.push_back(p.positional[i]);
+    }
+    run::PreparedRun prepared = run::prepareRun(config, overrides, p.get("out", ""));
+    if (p.has("print-config")) {
+        std::cout << prepared.resolvedConfig;
+        return 0;
+    }
+    const auto dbFile = dbPath(p);
+    store::Store db(dbFile);
+    // the source tree the binary belongs to (its resources folder's parent), else the cwd
+    std::filesystem::path source = std::filesystem::current_path();
+    try {
+        source = data::resourcesDir().parent_path();
+    } catch (const Error&) {
+    }
+    const run::Provenance prov = run::collectProvenance(argv, source);
+    store::NewRun spec;
+    spec.name = p.get("name", "");
+    spec.experiment = p.get("experiment", "default");
+    spec.method = prepared.method;
+    spec.config = prepared.resolvedConfig;
+    spec.seed = prepared.seed;
+    spec.params = prepared.params;
+    spec.gitCommit = prov.gitCommit;
+    spec.gitDirty = prov.gitDirty;
+    spec.libraries = prov.libraries;
+    spec.hardware = prov.hardware;
+    spec.commandLine = prov.commandLine;
+
+    run::StopToken stop;
+    g_stop = &stop;
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    Progress progress(p.has("quiet"));
+    const auto artifacts = dbFile.parent_path() / "artifacts";
+    const run::RunOutcome outcome =
+        run::runMethod(db, spec, prepared.body, stop, &progress, artifacts);
+    progress.finish();
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    g_stop = nullptr;
+    if (p.has("tag")) db.addTag(outcome.runId, p.get("tag", ""));
+    const auto info = db.run(outcome.runId);
+    std::fprintf(stderr, "run %lld (%s) %s in %s; stored in %s\n",
+                 static_cast<long long>(outcome.runId), info->name.c_str(),
+                 store::statusName(outcome.status).c_str(), durationText(runSeconds(*info)).c_str(),
+                 dbFile.string().c_str());
+    if (outcome.status == store::RunStatus::Finished) return 0;
+    if (!outcome.error.empty()) std::fprintf(stderr, "%s\n", outcome.error.c_str());
+    if (outcome.status == store::RunStatus::Cancelled)
+        return stop.signal() == SIGTERM ? 143 : stop.signal() == SIGINT ? 130 : 1;
+    return 1;
+}
+
+// ---- list ---------------------------------------------------------------------------------------
+
+namespace {
+
+// One term of a --filter: KEY OP VALUE. KEY: status, method, name, experiment, tag, id, a
+// parameter (full key or unique last part) or a metric (latest value).
+struct Term {
+    std::string key, op, value;
+};
+
+std::vector<Term> parseFilter(const std::string& text) {
+    std::vector<Term> terms;
+    std::string rest = text;
+    for (;;) {
+        size_t andAt = std::string::npos;
+        for (size_t i = 0; i + 5 <= rest.size(); ++i)
+            if (rest.compare(i, 5, " and ") == 0) {
+                andAt = i;
+                break;
+            }
+        std::string term = rest.substr(0, andAt);
+        const auto trim = [](std::string s) {
+            while (!s.empty() && s.front() == ' ') s.erase(0, 1);
+            while (!s.empty() && s.back() == ' ') s.pop_back();
+            return s;
+        };
+        term = trim(term);
+        static const char* ops[] = {"<=", ">=", "!=", "=", "<", ">", "~"};
+        size_t at = std::string::npos;
+        std::string op;
+        for (const char* o : ops) {
+            const size_t found = term.find(o);
+            if (found != std::string::npos && (at == std::string::npos || found < at ||
+                                               (found == at && std::strlen(o) > op.size()))) {
+                at = found;
+                op = o;
+            }
+        }
+        if (at == std::string::npos || at == 0 || at + op.size() >= term.size())
+            fail("--filter: '", term, "' is not KEY OP VALUE (OP one of = != < <= > >= ~), e.g. ",
+                 "'method=mezo and train.lr<1e-5'");
+        Term t{trim(term.substr(0, at)), op, trim(term.substr(at + op.size()))};
+        if (t.value.size() >= 2 && (t.value.front() == '\'' || t.value.front() == '"'))
+            t.value = t.value.substr(1, t.value.size() - 2);
+        terms.push_back(t);
+        if (andAt == std::string::npos) break;
+        rest = rest.substr(andAt + 5);
+    }
+    return terms;
+}
+
+bool asNumber(const std::string& s, double& out) {
+    if (s.empty()) return false;
+    char* end = nullptr;
+    out = std::strtod(s.c_str(), &end);
+    return *end == '\0';
+}
+
+bool compareValues(const std::string& have, const std::string& op, const std::string& want) {
+    double a = 0, b = 0;
+    if (op == "~") return have.find(want) != std::string::npos;
+    if (asNumber(have, a) && asNumber(want, b)) {
+        if (op == "=") return a == b;
+        if (op == "!=") return a != b;
+        if (op == "<") return a < b;
+        if (op == "<=") return a <= b;
+        if (op == ">") return a > b;
+        return a >= b;
+    }
+    if (op == "=") return have == want;
+    if (op == "!=") return have != want;
+    if (op == "<") return have < want;
+    if (op == "<=") return have <= want;
+    if (op == ">") return have > want;
+    return have >= want;
+}
+
+bool matches(const store::Store& db, const store::RunInfo& r, const std::vector<Term>& terms) {
+    for (const auto& t : terms) {
+        std::vector<std::string> values;
+        if (t.key == "status") values = {store::statusName(r.status)};
+        else if (t.key == "method") values = {r.method};
+        else if (t.key == "name") values = {r.name};
+        else if (t.key == "experiment") values = {r.experiment};
+        else if (t.key == "id") values = {std::to_string(r.id)};
+        else if (t.key == "tag") values = r.tags.empty() ? std::vector<std::string>{""} : r.tags;
+        else {
+            const auto params = db.params(r.id);
+            if (auto it = params.find(t.key); it != params.end()) values = {it->second};
+            else {
+                for (const auto& [k, v] : params) {
+                    const size_t dot = k.rfind('.');
+                    if ((dot == std::string::npos ? k : k.substr(dot + 1)) == t.key) values.push_back(v);
+                }
+            }
+            if (values.empty())
+                for (const auto& m : db.latestMetrics(r.id))
+                    if (m.key == t.key) values = {number(m.point.value)};
+        }
+        if (values.empty()) return false;  // a run without the key does not match
+        bool any = false;
+        for (const auto& v : values) any = any || compareValues(v, t.op, t.value);
+        if (t.op == "!=" && t.key == "tag") {
+            any = true;
+            for (const auto& v : values) any = any && v != t.value;
+        }
+        if (!any) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+int listCommand(const Args& args) {
+    const Parsed p = parse(args, {"db", "status", "filter", "limit"}, {"json"});
+    store::Store db(dbPath(p));
+    const auto terms = p.has("filter") ? parseFilter(p.get("filter", "")) : std::vector<Term>{};
+    std::optional<store::RunStatus> status;
+    if (p.has("status")) status = store::parseStatus(p.get("status", ""));
+    const int64_t limit = p.getInt("limit", 0);
+    std::vector<std::vector<std::string>> rows = {
+        {"id", "status", "name", "method", "start", "duration", "final metrics", "tags"}};
+    json out = json::array();
+    int64_t shown = 0;
+    for (const auto& r : db.runs()) {
+        if (status && r.status != *status) continue;
+        if (!terms.empty() && !matches(db, r, terms)) continue;
+        if (limit > 0 && shown >= limit) break;
+        ++shown;
+        std::string metrics;
+        json latest = json::object();
+        for (const auto& m : db.latestMetrics(r.id)) {
+            latest[m.key] = std::isfinite(m.point.value) ? json(m.point.value) : json(number(m.point.value));
+            if (m.key == "train/loss" || m.key == "eval/perplexity" || m.key == "held_out/mean" ||
+                m.key.rfind("eval/", 0) == 0)
+                metrics += (metrics.empty() ? "" : " ") + m.key + "=" + number(m.point.value);
+        }
+        std::string tags;
+        for (const auto& t : r.tags) tags += (tags.empty() ? "" : ",") + t;
+        rows.push_back({std::to_string(r.id), store::statusName(r.status), r.name, r.method,
+                        timeText(r.startMs), durationText(runSeconds(r)), metrics, tags});
+        out.push_back({{"id", r.id}, {"uuid", r.uuid}, {"name", r.name}, {"status", store::statusName(r.status)},
+                       {"method", r.method}, {"experiment", r.experiment}, {"start_ms", r.startMs},
+                       {"end_ms", r.endMs}, {"tags", r.tags}, {"latest", latest}});
+    }
+    if (p.has("json")) std::cout << out.dump(2) << "\n";
+    else printTable(rows);
+    return 0;
+}
+
+int showCommand(const Args& args) {
+    const Parsed p = parse(args, {"db"}, {"json"});
+    if (p.positional.size() != 1) fail("show needs one RUN (id, uuid or name)");
+    store::Store db(dbPath(p));
+    const auto r = requireRun(db, p.positional[0]);
+    std::printf("run %lld  %s  (%s)\n", static_cast<long long>(r.id), r.name.c_str(), r.uuid.c_str());
+    std::printf("  status      %s%s%s\n", store::statusName(r.status).c_str(),
+                r.error.empty() ? "" : ": ", r.error.c_str());
+    std::printf("  method      %s   experiment %s\n", r.method.c_str(), r.experiment.c_str());
+    std::printf("  started     %s   duration %s\n", timeText(r.startMs).c_str(),
+                durationText(runSeconds(r)).c_str());
+    std::printf("  seed        %s\n", r.seed ? std::to_string(*r.seed).c_str() : "-");
+    std::printf("  git         %s%s\n", r.gitCommit.empty() ? "-" : r.gitCommit.c_str(),
+                r.gitDirty ? " (with uncommitted changes)" : "");
+    std::printf("  command     %s\n", r.commandLine.c_str());
+    std::printf("  host        %s (pid %lld)\n", r.host.c_str(), static_cast<long long>(r.pid));
+    std::printf("  hardware    %s\n  libraries   %s\n", r.hardware.c_str(), r.libraries.c_str());
+    if (r.parentId) std::printf("  parent      run %lld\n", static_cast<long long>(*r.parentId));
+    if (!r.tags.empty()) {
+        std::string tags;
+        for (const auto& t : r.tags) tags += (tags.empty() ? "" : ", ") + t;
+        std::printf("  tags        %s\n", tags.c_str());
+    }
+    if (!r.note.empty()) std::printf("  note        %s\n", r.note.c_str());
+    std::printf("\nlatest metrics (step: value; points stored)\n");
+    for (const auto& m : db.latestMetrics(r.id))
+        std::printf("  %-28s step %lld: %s  (%zu points)\n", m.key.c_str(),
+                    static_cast<long long>(m.point.step), number(m.point.value).c_str(),
+                    db.metric(r.id, m.key).size());
+    const auto artifacts = db.artifacts(r.id);
+    if (!artifacts.empty()) std::printf("\nartifacts\n");
+    for (const auto& a : artifacts)
+        std::printf("  %-10s %s  %lld bytes  sha256 %s\n", a.kind.c_str(), a.path.c_str(),
+                    static_cast<long long>(a.bytes), a.sha256.c_str());
+    std::printf("\nconfig\n%s", r.config.c_str());
+    const auto logs = db.logs(r.id);
+    if (!logs.empty()) {
+        std::printf("\nlast log lines\n");
+        for (size_t i = logs.size() > 5 ? logs.size() - 5 : 0; i < logs.size(); ++i)
+            std::printf("  [%s] %s\n", logs[i].level.c_str(), logs[i].text.c_str());
+    }
+    return 0;
+}
+
+int compareCommand(const Args& args) {
+    const Parsed p = parse(args, {"db"}, {"all"});
+    if (p.positional.size() < 2) fail("compare needs at least two RUNs");
+    store::Store db(dbPath(p));
+    std::vector<store::RunInfo> runs;
+    for (const auto& ref : p.positional) runs.push_back(requireRun(db, ref));
+    std::set<std::string> keys;
+    std::vector<std::map<std::string, std::string>> params;
+    for (const auto& r : runs) {
+        params.push_back(db.params(r.id));
+        params.back()["method"] = r.method;
+        params.back()["seed"] = r.seed ? std::to_string(*r.seed) : "-";
+        for (const auto& [k, v] : params.back()) keys.insert(k);
+    }
+    std::vector<std::string> header = {"config key"};
+    for (const auto& r : runs) header.push_back(cat(r.id, " ", r.name));
+    std::vector<std::vector<std::string>> rows = {header};
+    for (const auto& k : keys) {
+        std::vector<std::string> row = {k};
+        std::set<std::string> distinct;
+        for (const auto& pr : params) {
+            const auto it = pr.find(k);
+            row.push_back(it == pr.end() ? "(unset)" : it->second);
+            distinct.insert(row.back());
+        }
+        if (distinct.size() > 1 || p.has("all")) rows.push_back(row);
+    }
+    if (rows.size() == 1) rows.push_back({"(no config key differs)"});
+    printTable(rows);
+
+    std::set<std::string> metricKeys;
+    for (const auto& r : runs)
+        for (const auto& k : db.metricKeys(r.id)) metricKeys.insert(k);
+    std::vector<std::string> mheader = {"metric (final / min / max)"};
+    for (const auto& r : runs) mheader.push_back(cat(r.id, " ", r.name));
+    std::vector<std::vector<std::string>> mrows = {mheader};
+    for (const auto& k : metricKeys) {
+        std::vector<std::string> row = {k};
+        for (const auto& r : runs) {
+            const auto series = db.metric(r.id, k);
+            if (series.empty()) {
+                row.push_back("-");
+                continue;
+            }
+            double lo = INFINITY, hi = -INFINITY;
+            for (const auto& pt : series)
+                if (!std::isnan(pt.value)) lo = std::min(lo, pt.value), hi = std::max(hi, pt.value);
+            row.push_back(number(series.back().value) + " / " + number(lo) + " / " + number(hi));
+        }
+        mrows.push_back(row);
+    }
+    std::cout << "\n";
+    printTable(mrows);
+    std::vector<std::string> srow = {"status, duration"};
+    for (const auto& r : runs)
+        srow.push_back(store::statusName(r.status) + ", " + durationText(runSeconds(r)));
+    printTable({srow});
+    return 0;
+}
+
+int exportCommand(const Args& args) {
+    const Parsed p = parse(args, {"db", "csv", "json"}, {});
+    if (p.positional.empty() || (p.has("csv") == p.has("json")))
+        fail("export needs RUN... and one of --csv DIR or --json DIR");
+    store::Store db(dbPath(p));
+    const std::filesystem::path dir = p.has("csv") ? p.get("csv", "") : p.get("json", "");
+    std::filesystem::create_directories(dir);
+    for (const auto& ref : p.positional) {
+        const auto r = requireRun(db, ref);
+        const std::string base = cat("run-", r.id, "-", r.uuid.substr(0, 8));
+        if (p.has("csv")) {
+            const auto file = dir / (base + ".csv");
+            std::ofstream out(file);
+            out << "run_id,run_name,key,step,wall_ms,value\n";
+            for (const auto& k : db.metricKeys(r.id))
+                for (const auto& pt : db.metric(r.id, k))
+                    out << r.id << "," << r.name << "," << k << "," << pt.step << "," << pt.wallMs
+                        << "," << number(pt.value) << "\n";
+            if (!out) fail(file.string(), ": cannot write");
+            std::printf("wrote %s\n", file.string().c_str());
+        } else {
+            json j;
+            j["id"] = r.id;
+            j["uuid"] = r.uuid;
+            j["name"] = r.name;
+            j["method"] = r.method;
+            j["status"] = store::statusName(r.status);
+            j["config"] = r.config;
+            j["seed"] = r.seed ? json(*r.seed) : json(nullptr);
+            j["git_commit"] = r.gitCommit;
+            j["git_dirty"] = r.gitDirty;
+            j["command_line"] = r.commandLine;
+            j["params"] = db.params(r.id);
+            json metrics = json::object();
+            for (const auto& k : db.metricKeys(r.id)) {
+                json series = json::array();
+                for (const auto& pt : db.metric(r.id, k))  // NaN/inf as strings: JSON has none
+                    series.push_back({pt.step, pt.wallMs,
+                                      std::isfinite(pt.value) ? json(pt.value) : json(number(pt.value))});
+                metrics[k] = series;
+            }
+            j["metrics"] = metrics;
+            const auto file = dir / (base + ".json");
+            std::ofstream out(file);
+            out << j.dump(1) << "\n";
+            if (!out) fail(file.string(), ": cannot write");
+            std::printf("wrote %s\n", file.string().c_str());
+        }
+    }
+    return 0;
+}
+
+int rmCommand(const Args& args) {
+    const Parsed p = parse(args, {"db"}, {});
+    if (p.positional.empty()) fail("rm needs RUN...");
+    store::Store db(dbPath(p));
+    for (const auto& ref : p.positional) {
+        const auto r = requireRun(db, ref);
+        db.deleteRun(r.id);
+        std::printf("deleted run %lld (%s)\n", static_cast<long long>(r.id), r.name.c_str());
+    }
+    return 0;
+}
+
+int mergeCommand(const Args& args) {
+    const Parsed p = parse(args, {"db"}, {});
+    if (p.positional.size() != 1) fail("merge needs one OTHER.db");
+    store::Store db(dbPath(p));
+    const int64_t added = db.merge(p.positional[0]);
+    std::printf("merged %lld new run(s) from %s into %s\n", static_cast<long long>(added),
+                p.positional[0].c_str(), db.path().string().c_str());
+    return 0;
+}
+
+}  // namespace frugal::app

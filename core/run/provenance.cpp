@@ -1,0 +1,90 @@
+#include "run/provenance.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "common/runtime_info.h"
+
+namespace frugal::run {
+
+namespace {
+
+// stdout of a shell command, trailing newline removed; empty when it fails.
+std::string capture(const std::string& command) {
+    struct Closer {
+        void operator()(FILE* f) const { pclose(f); }
+    };
+    std::unique_ptr<FILE, Closer> pipe(popen(command.c_str(), "r"));
+    if (!pipe) return "";
+    std::string out;
+    std::array<char, 256> buf{};
+    while (fgets(buf.data(), buf.size(), pipe.get())) out += buf.data();
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return out;
+}
+
+std::string quoted(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+std::string firstLineWith(const char* file, const std::string& prefix) {
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(prefix, 0) == 0) {
+            const size_t colon = line.find(':');
+            std::string v = colon == std::string::npos ? line : line.substr(colon + 1);
+            while (!v.empty() && (v[0] == ' ' || v[0] == '\t')) v.erase(0, 1);
+            return v;
+        }
+    return "";
+}
+
+}  // namespace
+
+Provenance collectProvenance(const std::vector<std::string>& argv, const std::string& sourceDir) {
+    Provenance p;
+    const std::string git = "git -C " + quoted(sourceDir) + " ";
+    p.gitCommit = capture(git + "rev-parse HEAD 2>/dev/null");
+    if (!p.gitCommit.empty())
+        p.gitDirty = !capture(git + "status --porcelain --untracked-files=no 2>/dev/null").empty();
+
+    const RuntimeInfo rt = queryRuntime();
+    nlohmann::ordered_json libs;
+    libs["libtorch"] = rt.torchVersion;
+    libs["blas"] = rt.blasKind;
+    libs["blas_path"] = rt.blasPath;
+    libs["openblas_config"] = rt.openblasConfig;
+    libs["sqlite"] = sqlite3_libversion();
+#ifdef __VERSION__
+    libs["compiler"] = __VERSION__;
+#endif
+    p.libraries = libs.dump();
+
+    nlohmann::ordered_json hw;
+    hw["cpu"] = firstLineWith("/proc/cpuinfo", "model name");
+    hw["cores"] = rt.hardwareThreads;
+    hw["blas_threads"] = rt.openblasThreads;
+    hw["intra_op_threads"] = rt.intraOpThreads;
+    hw["memory"] = firstLineWith("/proc/meminfo", "MemTotal");
+    hw["cuda"] = rt.cudaAvailable;
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    hw["host"] = host;
+    p.hardware = hw.dump();
+
+    for (const auto& a : argv) {
+        if (!p.commandLine.empty()) p.commandLine += ' ';
+        p.commandLine += a.find_first_of(" '\"\\$") == std::string::npos ? a : quoted(a);
+    }
+    return p;
+}
+
+}  // namespace frugal::run

@@ -1,0 +1,81 @@
+#include "run/runner.h"
+
+#include <thread>
+
+#include "common/sha256.h"
+
+namespace frugal::run {
+
+namespace {
+
+class StoreSink : public EventSink {
+public:
+    StoreSink(store::Store& store, int64_t run, Observer* observer, std::filesystem::path dir)
+        : m_store(store), m_run(run), m_observer(observer), m_dir(std::move(dir)) {}
+    std::filesystem::path artifactDir() override {
+        std::filesystem::create_directories(m_dir);
+        return m_dir;
+    }
+    void artifact(const std::string& kind, const std::filesystem::path& path) override {
+        store::Artifact a;
+        a.kind = kind;
+        a.path = std::filesystem::absolute(path).string();
+        a.sha256 = sha256OfFile(path);
+        a.bytes = static_cast<int64_t>(std::filesystem::file_size(path));
+        m_store.addArtifact(m_run, a);
+    }
+    void metric(const std::string& key, int64_t step, double value) override {
+        m_store.logMetric(m_run, key, step, value);
+    }
+    void vector(const std::string& key, int64_t step, std::vector<int64_t> shape,
+                std::vector<float> data) override {
+        m_store.logVector(m_run, key, step, std::move(shape), std::move(data));
+    }
+    void log(const std::string& level, const std::string& text) override {
+        m_store.log(m_run, level, text);
+        if (m_observer) m_observer->onLog(level, text);
+    }
+    void progress(int64_t step, int64_t total, const std::string& status) override {
+        if (m_observer) m_observer->onProgress(step, total, status);
+    }
+
+private:
+    store::Store& m_store;
+    int64_t m_run;
+    Observer* m_observer;
+    std::filesystem::path m_dir;
+};
+
+}  // namespace
+
+RunOutcome runMethod(store::Store& store, const store::NewRun& spec, const MethodBody& body,
+                     StopToken& stop, Observer* observer,
+                     const std::filesystem::path& artifactRoot) {
+    store::NewRun running = spec;
+    running.status = store::RunStatus::Running;
+    RunOutcome outcome;
+    outcome.runId = store.createRun(running);
+    StoreSink sink(store, outcome.runId, observer, artifactRoot / store.run(outcome.runId)->uuid);
+    std::thread worker([&] {
+        // The worker entry: the one place a method's error becomes a run status.
+        try {
+            body(sink, stop);
+            outcome.status = store::RunStatus::Finished;
+        } catch (const Cancelled& e) {
+            outcome.status = store::RunStatus::Cancelled;
+            outcome.error = e.what();
+        } catch (const std::exception& e) {
+            outcome.status =
+                stop.stopRequested() ? store::RunStatus::Cancelled : store::RunStatus::Failed;
+            outcome.error = e.what();
+        }
+    });
+    worker.join();
+    if (!outcome.error.empty())
+        store.log(outcome.runId, outcome.status == store::RunStatus::Failed ? "error" : "warn",
+                  outcome.error);
+    store.setStatus(outcome.runId, outcome.status, outcome.error);  // flushes first
+    return outcome;
+}
+
+}  // namespace frugal::run

@@ -1,0 +1,92 @@
+#pragma once
+// Running a method as a stored run: the method body runs on a worker thread with an EventSink
+// (metrics, vectors, logs, progress) and a StopToken; the run's status goes to the store as it
+// changes (running -> finished / failed / cancelled), with the error message of a failed run. No
+// torch in this header.
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "store/store.h"
+
+namespace frugal::run {
+
+class StopToken {
+public:
+    void requestStop(int signal = 0) {
+        m_signal = signal;
+        m_stop = true;
+    }
+    bool stopRequested() const { return m_stop; }
+    int signal() const { return m_signal; }
+
+private:
+    std::atomic<bool> m_stop{false};
+    std::atomic<int> m_signal{0};
+};
+
+// Thrown by a method that saw the stop token: the run ends as cancelled, not failed.
+class Cancelled : public Error {
+public:
+    using Error::Error;
+};
+
+class EventSink {
+public:
+    virtual ~EventSink() = default;
+    virtual void metric(const std::string& key, int64_t step, double value) = 0;
+    virtual void vector(const std::string& key, int64_t step, std::vector<int64_t> shape,
+                        std::vector<float> data) = 0;
+    virtual void log(const std::string& level, const std::string& text) = 0;
+    // STEP of TOTAL done; STATUS a short text such as "loss 4.21".
+    virtual void progress(int64_t step, int64_t total, const std::string& status) = 0;
+    // The folder for this run's files (created on first use).
+    virtual std::filesystem::path artifactDir() = 0;
+    // Records a file the run wrote, with its size and SHA-256.
+    virtual void artifact(const std::string& kind, const std::filesystem::path& path) = 0;
+};
+
+// Receives what the run reports, for display (the CLI's progress bar, the GUI bridge).
+class Observer {
+public:
+    virtual ~Observer() = default;
+    virtual void onLog(const std::string& level, const std::string& text) = 0;
+    virtual void onProgress(int64_t step, int64_t total, const std::string& status) = 0;
+};
+
+using MethodBody = std::function<void(EventSink& sink, const StopToken& stop)>;
+
+struct RunOutcome {
+    int64_t runId = 0;
+    store::RunStatus status = store::RunStatus::Failed;
+    std::string error;
+};
+
+// Creates the run in STORE, runs BODY on a worker thread and waits for it. Everything the body
+// logged is committed before the final status is written. Artifacts go under
+// ARTIFACTROOT/<run uuid>/.
+RunOutcome runMethod(store::Store& store, const store::NewRun& spec, const MethodBody& body,
+                     StopToken& stop, Observer* observer,
+                     const std::filesystem::path& artifactRoot);
+
+// The methods `frugal run` knows, each from its TOML config (the `method` key) and overrides.
+struct PreparedRun {
+    std::string method;
+    std::string resolvedConfig;                 // TOML after overrides
+    std::map<std::string, std::string> params;  // flattened keys ("train.lr" -> "0.002")
+    std::optional<int64_t> seed;
+    MethodBody body;
+};
+std::vector<std::string> methodNames();
+// OUTDIR: where the method writes its outputs; empty: the run's artifact folder.
+PreparedRun prepareRun(const std::filesystem::path& config, const std::vector<std::string>& overrides,
+                       const std::filesystem::path& outDir);
+
+}  // namespace frugal::run

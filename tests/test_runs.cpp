@@ -1,0 +1,259 @@
+// Runs through the command line: `frugal run` stores a run with its provenance and metrics;
+// list / show / compare / export / rm / merge work on it; SIGTERM and SIGINT end a run as
+// cancelled (exit 143 / 130) with its metrics kept; SIGKILL leaves a run that the next open marks
+// interrupted; a terminal gets a live progress bar; bad input exits 2.
+
+#include <QtTest/QtTest>
+
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include "store/store.h"
+#include "test_util.h"
+
+using frugal::store::RunStatus;
+using frugal::store::Store;
+using frugal::test::TempDir;
+
+namespace {
+
+const char* kText =
+    "It is a truth universally acknowledged, that a single man in possession of a good fortune, "
+    "must be in want of a wife. The food was great and the service was friendly; I would come "
+    "again. The soup was cold and the bread was stale; I would not come again.\n\n";
+
+struct Result {
+    int exitCode;
+    QString out, err;
+};
+
+QString bin() { return QString::fromStdString(frugal::test::envPath("FRUGAL_BIN").string()); }
+
+Result cli(const TempDir& dir, const QStringList& args) {
+    QProcess p;
+    p.setWorkingDirectory(QString::fromStdString(dir.path().string()));
+    p.start(bin(), QStringList{"--quiet", "--threads", "1"} + args);
+    if (!p.waitForFinished(300000)) return {-1, {}, "timed out"};
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+}
+
+void writeRecipe(const TempDir& dir) {
+    std::string corpus;
+    for (int i = 0; i < 40; ++i) corpus += kText;
+    frugal::test::writeText(dir / "corpus.txt", corpus);
+    frugal::test::writeText(dir / "held.txt", std::string(kText) + kText + kText);
+    frugal::test::writeText(dir / "recipe.toml", R"(method = "pretrain"
+[output]
+dir = "unused"
+[tokenizer]
+vocab_size = 300
+[model]
+hidden_size = 16
+num_layers = 1
+num_heads = 2
+max_position_embeddings = 32
+[data]
+holdout_fraction = 0.1
+eval_text = "held.txt"
+[[data.sources]]
+name = "prose"
+path = "corpus.txt"
+[train]
+steps = 20
+batch_size = 2
+seq_len = 16
+lr = 1e-2
+warmup_steps = 2
+log_every = 5
+eval_every = 10
+eval_windows = 2
+)");
+}
+
+// Starts a long run and waits until it has stored metrics.
+std::unique_ptr<QProcess> startLongRun(const TempDir& dir, const QString& name) {
+    auto p = std::make_unique<QProcess>();
+    p->setWorkingDirectory(QString::fromStdString(dir.path().string()));
+    p->start(bin(), {"--quiet", "--threads", "1", "run", "recipe.toml", "steps=1000000", "log_every=1",
+                     "--db", "runs.db", "--name", name});
+    p->waitForStarted();
+    for (int i = 0; i < 600; ++i) {
+        QTest::qWait(100);
+        Store store(dir / "runs.db");
+        const auto r = store.findRun(name.toStdString());
+        if (r && !store.metric(r->id, "train/loss").empty()) break;
+    }
+    return p;
+}
+
+}  // namespace
+
+class TestRuns : public QObject {
+    Q_OBJECT
+private slots:
+    void runListShowCompareExportRm();
+    void mergeImportsOnce();
+    void signalsCancel_data();
+    void signalsCancel();
+    void sigkillMarksInterrupted();
+    void progressBarOnATerminal();
+    void badInputExitsTwo();
+};
+
+void TestRuns::runListShowCompareExportRm() {
+    TempDir dir("runs");
+    writeRecipe(dir);
+    auto r = cli(dir, {"run", "recipe.toml", "--db", "runs.db", "--name", "base"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    r = cli(dir, {"run", "recipe.toml", "lr=3e-3", "--db", "runs.db", "--name", "slow", "--tag",
+                     "sweep"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+
+    {
+        Store store(dir / "runs.db");
+        const auto base = store.findRun("base");
+        QVERIFY(base);
+        QCOMPARE(base->status, RunStatus::Finished);
+        QCOMPARE(base->seed.value_or(-1), int64_t{1});
+        QVERIFY(base->commandLine.find("run recipe.toml --db runs.db --name base") != std::string::npos);
+        QVERIFY(base->config.find("lr = 0.01") != std::string::npos);
+        QCOMPARE(store.params(base->id).at("train.lr"), std::string("0.01"));
+        QCOMPARE(store.metric(base->id, "train/loss").size(), size_t{20});
+        QCOMPARE(store.artifacts(base->id).size(), size_t{4});
+        QVERIFY(std::filesystem::exists(store.artifacts(base->id)[0].path));
+        QCOMPARE(store.findRun("slow")->tags, std::vector<std::string>{"sweep"});
+    }
+
+    r = cli(dir, {"list", "--db", "runs.db", "--json"});
+    QCOMPARE(r.exitCode, 0);
+    auto list = nlohmann::json::parse(r.out.toStdString());
+    QCOMPARE(list.size(), size_t{2});
+    QCOMPARE(list[0]["name"].get<std::string>(), std::string("slow"));  // newest first
+    r = cli(dir, {"list", "--db", "runs.db", "--json", "--filter", "lr<5e-3 and method=pretrain"});
+    list = nlohmann::json::parse(r.out.toStdString());
+    QCOMPARE(list.size(), size_t{1});
+    QCOMPARE(list[0]["name"].get<std::string>(), std::string("slow"));
+    r = cli(dir, {"list", "--db", "runs.db", "--json", "--filter", "tag=sweep"});
+    QCOMPARE(nlohmann::json::parse(r.out.toStdString()).size(), size_t{1});
+    r = cli(dir, {"list", "--db", "runs.db", "--json", "--status", "failed"});
+    QCOMPARE(nlohmann::json::parse(r.out.toStdString()).size(), size_t{0});
+
+    r = cli(dir, {"show", "base", "--db", "runs.db"});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.out.contains("status      finished"));
+    QVERIFY(r.out.contains("train/loss"));
+
+    r = cli(dir, {"compare", "base", "slow", "--db", "runs.db"});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.out.contains("train.lr"));
+    QVERIFY(!r.out.contains("train.steps"));  // equal in both: not shown
+    QVERIFY(r.out.contains("eval/perplexity"));
+
+    r = cli(dir, {"export", "base", "slow", "--db", "runs.db", "--csv", "out"});
+    QCOMPARE(r.exitCode, 0);
+    const auto csvFiles = std::distance(std::filesystem::directory_iterator(dir / "out"),
+                                        std::filesystem::directory_iterator{});
+    QCOMPARE(csvFiles, 2);
+    r = cli(dir, {"export", "base", "--db", "runs.db", "--json", "outj"});
+    QCOMPARE(r.exitCode, 0);
+    const auto jsonFile = std::filesystem::directory_iterator(dir / "outj")->path();
+    const auto j = nlohmann::json::parse(frugal::test::readText(jsonFile));
+    QCOMPARE(j["metrics"]["train/loss"].size(), size_t{20});  // every point, none sampled away
+    QCOMPARE(j["params"]["train.steps"].get<std::string>(), std::string("20"));
+
+    r = cli(dir, {"rm", "slow", "--db", "runs.db"});
+    QCOMPARE(r.exitCode, 0);
+    Store store(dir / "runs.db");
+    QCOMPARE(store.runs().size(), size_t{1});
+}
+
+void TestRuns::mergeImportsOnce() {
+    TempDir dir("runs");
+    writeRecipe(dir);
+    QCOMPARE(cli(dir, {"run", "recipe.toml", "--db", "node.db", "--name", "remote"}).exitCode, 0);
+    QCOMPARE(cli(dir, {"run", "recipe.toml", "--db", "local.db", "--name", "here"}).exitCode, 0);
+    auto r = cli(dir, {"merge", "node.db", "--db", "local.db"});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.out.contains("merged 1 new run"));
+    r = cli(dir, {"merge", "node.db", "--db", "local.db"});
+    QVERIFY(r.out.contains("merged 0 new run"));
+    Store store(dir / "local.db");
+    QCOMPARE(store.runs().size(), size_t{2});
+    QCOMPARE(store.metric(store.findRun("remote")->id, "train/loss").size(), size_t{20});
+}
+
+void TestRuns::signalsCancel_data() {
+    QTest::addColumn<int>("signal");
+    QTest::addColumn<int>("exitCode");
+    QTest::newRow("SIGTERM") << int(SIGTERM) << 143;
+    QTest::newRow("SIGINT") << int(SIGINT) << 130;
+}
+
+void TestRuns::signalsCancel() {
+    QFETCH(int, signal);
+    QFETCH(int, exitCode);
+    TempDir dir("runs");
+    writeRecipe(dir);
+    auto p = startLongRun(dir, "long");
+    ::kill(static_cast<pid_t>(p->processId()), signal);
+    QVERIFY(p->waitForFinished(60000));
+    QCOMPARE(p->exitCode(), exitCode);
+    Store store(dir / "runs.db");
+    const auto r = store.findRun("long");
+    QCOMPARE(r->status, RunStatus::Cancelled);
+    QVERIFY(r->error.find("stopped before step") != std::string::npos);
+    QVERIFY(!store.metric(r->id, "train/loss").empty());
+}
+
+void TestRuns::sigkillMarksInterrupted() {
+    TempDir dir("runs");
+    writeRecipe(dir);
+    auto p = startLongRun(dir, "doomed");
+    p->kill();
+    QVERIFY(p->waitForFinished(60000));
+    Store store(dir / "runs.db");
+    const auto r = store.findRun("doomed");
+    QCOMPARE(r->status, RunStatus::Interrupted);
+    QVERIFY(!store.metric(r->id, "train/loss").empty());
+    // and `frugal list` shows it so
+    const auto out = cli(dir, {"list", "--db", "runs.db"});
+    QVERIFY(out.out.contains("interrupted"));
+}
+
+void TestRuns::progressBarOnATerminal() {
+    TempDir dir("runs");
+    writeRecipe(dir);
+    // `script` gives the command a pseudo-terminal, as an interactive shell does
+    QProcess p;
+    p.setWorkingDirectory(QString::fromStdString(dir.path().string()));
+    p.start("script", {"-qec", bin() + " --quiet --threads 1 run recipe.toml steps=200 --db runs.db",
+                       "/dev/null"});
+    QVERIFY(p.waitForFinished(300000));
+    const QString out = QString::fromUtf8(p.readAllStandardOutput());
+    QCOMPARE(p.exitCode(), 0);
+    QVERIFY2(out.contains("200/200") && out.contains("it/s") && out.contains("ETA") &&
+                 out.contains("\r"),
+             qPrintable(out.right(400)));
+    // without a terminal: plain lines, no bar
+    const auto plain = cli(dir, {"run", "recipe.toml", "--db", "runs.db"});
+    QVERIFY(!plain.out.contains("it/s"));
+    QVERIFY(plain.out.contains("step     20/20"));
+}
+
+void TestRuns::badInputExitsTwo() {
+    TempDir dir("runs");
+    writeRecipe(dir);
+    auto r = cli(dir, {"run", "recipe.toml", "stepz=3", "--db", "runs.db"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY(r.err.contains("did you mean 'train.steps'?"));
+    r = cli(dir, {"show", "nope", "--db", "runs.db"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY(r.err.contains("no run 'nope'"));
+    Store store(dir / "runs.db");
+    QCOMPARE(store.runs().size(), size_t{0});  // nothing was started
+}
+
+QTEST_APPLESS_MAIN(TestRuns)
+#include "test_runs.moc"
