@@ -142,11 +142,63 @@ private:
     std::chrono::steady_clock::time_point m_start, m_lastDraw;
 };
 
+struct SignalScope {
+    explicit SignalScope(run::StopToken& stop) {
+        g_stop = &stop;
+        std::signal(SIGINT, onSignal);
+        std::signal(SIGTERM, onSignal);
+    }
+    ~SignalScope() {
+        std::signal(SIGINT, SIG_DFL);
+        std::signal(SIGTERM, SIG_DFL);
+        g_stop = nullptr;
+    }
+};
+
+int finishRun(store::Store& db, const run::RunOutcome& outcome, const run::StopToken& stop) {
+    const auto info = db.run(outcome.runId);
+    std::fprintf(stderr, "run %lld (%s) %s in %s; stored in %s\n",
+                 static_cast<long long>(outcome.runId), info->name.c_str(),
+                 store::statusName(outcome.status).c_str(), durationText(runSeconds(*info)).c_str(),
+                 db.path().string().c_str());
+    if (outcome.status == store::RunStatus::Finished) return 0;
+    if (!outcome.error.empty()) std::fprintf(stderr, "%s\n", outcome.error.c_str());
+    if (outcome.status == store::RunStatus::Cancelled)
+        return stop.signal() == SIGTERM ? 143 : stop.signal() == SIGINT ? 130 : 1;
+    return 1;
+}
+
+// frugal run --resume RUN: the run's own resolved config, from its last checkpoint.
+int resumeRun(const Parsed& p) {
+    const auto dbFile = dbPath(p);
+    store::Store db(dbFile);
+    const auto info = requireRun(db, p.get("resume", ""));
+    const auto artifacts = dbFile.parent_path() / "artifacts";
+    const auto config = artifacts / info.uuid / "config.toml";
+    std::filesystem::create_directories(config.parent_path());
+    {
+        std::ofstream out(config);
+        out << info.config;
+        if (!out) fail(config.string(), ": cannot write the run's config for resuming");
+    }
+    run::PreparedRun prepared = run::prepareRun(config, {}, "", /*resume=*/true);
+    db.resumeRun(info.id);
+    db.log(info.id, "info", "resumed with frugal run --resume");
+    run::StopToken stop;
+    SignalScope signals(stop);
+    Progress progress(p.has("quiet"));
+    const run::RunOutcome outcome =
+        run::continueMethod(db, info.id, prepared.body, stop, &progress, artifacts);
+    progress.finish();
+    return finishRun(db, outcome, stop);
+}
+
 }  // namespace
 
 int runCommand(const Args& args, const std::vector<std::string>& argv) {
-    const Parsed p = parse(args, {"db", "name", "experiment", "out", "tag"},
+    const Parsed p = parse(args, {"db", "name", "experiment", "out", "tag", "resume"},
                            {"print-config", "quiet"});
+    if (p.has("resume")) return resumeRun(p);
     if (p.positional.empty()) fail("run needs a CONFIG.toml (and optional KEY=VALUE overrides)");
     const std::filesystem::path config = p.positional[0];
     std::vector<std::string> overrides;
@@ -183,28 +235,14 @@ int runCommand(const Args& args, const std::vector<std::string>& argv) {
     spec.commandLine = prov.commandLine;
 
     run::StopToken stop;
-    g_stop = &stop;
-    std::signal(SIGINT, onSignal);
-    std::signal(SIGTERM, onSignal);
+    SignalScope signals(stop);
     Progress progress(p.has("quiet"));
     const auto artifacts = dbFile.parent_path() / "artifacts";
     const run::RunOutcome outcome =
         run::runMethod(db, spec, prepared.body, stop, &progress, artifacts);
     progress.finish();
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    g_stop = nullptr;
     if (p.has("tag")) db.addTag(outcome.runId, p.get("tag", ""));
-    const auto info = db.run(outcome.runId);
-    std::fprintf(stderr, "run %lld (%s) %s in %s; stored in %s\n",
-                 static_cast<long long>(outcome.runId), info->name.c_str(),
-                 store::statusName(outcome.status).c_str(), durationText(runSeconds(*info)).c_str(),
-                 dbFile.string().c_str());
-    if (outcome.status == store::RunStatus::Finished) return 0;
-    if (!outcome.error.empty()) std::fprintf(stderr, "%s\n", outcome.error.c_str());
-    if (outcome.status == store::RunStatus::Cancelled)
-        return stop.signal() == SIGTERM ? 143 : stop.signal() == SIGINT ? 130 : 1;
-    return 1;
+    return finishRun(db, outcome, stop);
 }
 
 // ---- list ---------------------------------------------------------------------------------------

@@ -98,6 +98,7 @@ private slots:
     void signalsCancel_data();
     void signalsCancel();
     void sigkillMarksInterrupted();
+    void resumeEqualsUninterrupted();
     void progressBarOnATerminal();
     void badInputExitsTwo();
 };
@@ -220,6 +221,64 @@ void TestRuns::sigkillMarksInterrupted() {
     // and `frugal list` shows it so
     const auto out = cli(dir, {"list", "--db", "runs.db"});
     QVERIFY(out.out.contains("interrupted"));
+}
+
+// A run killed with SIGKILL after its first checkpoints and resumed gives the same metrics, bit
+// for bit, as the run that was never interrupted.
+void TestRuns::resumeEqualsUninterrupted() {
+    TempDir dir("runs");
+    writeRecipe(dir);
+    const QStringList common = {"run", "recipe.toml", "steps=400", "train.checkpoint_every=20",
+                                "train.log_every=5", "--db", "runs.db"};
+    QCOMPARE(cli(dir, common + QStringList{"--name", "whole"}).exitCode, 0);
+
+    QProcess p;
+    p.setWorkingDirectory(QString::fromStdString(dir.path().string()));
+    p.start(bin(), QStringList{"--quiet", "--threads", "1"} + common + QStringList{"--name", "cut"});
+    QVERIFY(p.waitForStarted());
+    bool checkpointed = false;
+    for (int i = 0; i < 3000 && !checkpointed; ++i) {
+        QTest::qWait(20);
+        Store store(dir / "runs.db");
+        const auto r = store.findRun("cut");
+        checkpointed = r && store.metric(r->id, "train/loss").size() >= 50;
+    }
+    QVERIFY(checkpointed);
+    p.kill();
+    QVERIFY(p.waitForFinished(60000));
+    {
+        Store store(dir / "runs.db");
+        const auto r = store.findRun("cut");
+        QCOMPARE(r->status, RunStatus::Interrupted);
+        QVERIFY(store.metric(r->id, "train/loss").size() < 400);
+    }
+    const auto resumed = cli(dir, {"run", "--resume", "cut", "--db", "runs.db"});
+    QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+    QVERIFY(resumed.out.contains("resumed from the checkpoint at step"));
+
+    Store store(dir / "runs.db");
+    const auto whole = store.findRun("whole");
+    const auto cut = store.findRun("cut");
+    QCOMPARE(cut->status, RunStatus::Finished);
+    for (const char* key : {"train/loss", "train/lr", "train/grad_norm", "held_out/mean",
+                            "eval/perplexity"}) {
+        const auto a = store.metric(whole->id, key);
+        const auto b = store.metric(cut->id, key);
+        QCOMPARE(a.size(), b.size());
+        for (size_t i = 0; i < a.size(); ++i) {
+            QCOMPARE(a[i].step, b[i].step);
+            QVERIFY2(a[i].value == b[i].value,  // bit for bit, not fuzzy
+                     qPrintable(QString("%1 step %2: %3 vs %4")
+                                    .arg(key).arg(a[i].step).arg(a[i].value, 0, 'g', 17)
+                                    .arg(b[i].value, 0, 'g', 17)));
+        }
+    }
+    // the saved models are the same bytes
+    QCOMPARE(store.artifacts(whole->id)[0].sha256, store.artifacts(cut->id)[0].sha256);
+    // a finished run cannot be resumed
+    const auto again = cli(dir, {"run", "--resume", "cut", "--db", "runs.db"});
+    QCOMPARE(again.exitCode, 2);
+    QVERIFY(again.err.contains("finished; there is nothing to resume"));
 }
 
 void TestRuns::progressBarOnATerminal() {

@@ -48,14 +48,14 @@ std::string shortNumber(double v) {
 
 PreparedRun preparePretrain(const std::filesystem::path& file,
                             const std::vector<std::string>& overrides,
-                            const std::filesystem::path& outDir) {
+                            const std::filesystem::path& outDir, bool resume) {
     const train::PretrainConfig config = train::PretrainConfig::fromToml(file, overrides);
     PreparedRun p;
     p.method = "pretrain";
     p.resolvedConfig = config.resolvedText;
     flatten(toml::parse(config.resolvedText, file.string()), "", p.params);
     p.seed = static_cast<int64_t>(config.seed);
-    p.body = [config, outDir](EventSink& sink, const StopToken& stop) {
+    p.body = [config, outDir, resume](EventSink& sink, const StopToken& stop) {
         train::PretrainConfig c = config;
         c.outDir = outDir.empty() ? sink.artifactDir() / "model" : outDir;
         train::PretrainHooks hooks;
@@ -67,6 +67,9 @@ PreparedRun preparePretrain(const std::filesystem::path& file,
             sink.progress(step, total, "loss " + shortNumber(loss));
         };
         hooks.stopRequested = [&] { return stop.stopRequested(); };
+        hooks.checkpointDir = sink.artifactDir() / "checkpoint";
+        hooks.resume = resume;
+        hooks.beforeCheckpoint = [&] { sink.flush(); };
         train::pretrain(c, hooks);
         sink.artifact("model", c.outDir / "model.safetensors");
         sink.artifact("tokenizer", c.outDir / "tokenizer.json");
@@ -79,7 +82,7 @@ PreparedRun preparePretrain(const std::filesystem::path& file,
 struct MethodRow {
     const char* name;
     PreparedRun (*prepare)(const std::filesystem::path&, const std::vector<std::string>&,
-                           const std::filesystem::path&);
+                           const std::filesystem::path&, bool resume);
 };
 
 const MethodRow kMethods[] = {
@@ -95,7 +98,7 @@ std::vector<std::string> methodNames() {
 }
 
 PreparedRun prepareRun(const std::filesystem::path& file, const std::vector<std::string>& overrides,
-                       const std::filesystem::path& outDir) {
+                       const std::filesystem::path& outDir, bool resume) {
     std::ifstream in(file, std::ios::binary);
     if (!in) fail(file.string(), ": cannot open the experiment config");
     std::ostringstream text;
@@ -114,7 +117,7 @@ PreparedRun prepareRun(const std::filesystem::path& file, const std::vector<std:
         fail(file.string(), ": needs a top-level method = \"...\" (methods: ", names, ")");
     const std::string name = *method->value<std::string>();
     for (const auto& m : kMethods)
-        if (name == m.name) return m.prepare(file, overrides, outDir);
+        if (name == m.name) return m.prepare(file, overrides, outDir, resume);
     fail(file.string(), ": method is '", name, "', which is not a method (methods: ", names, ")");
 }
 

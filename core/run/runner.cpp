@@ -35,6 +35,7 @@ public:
         m_store.log(m_run, level, text);
         if (m_observer) m_observer->onLog(level, text);
     }
+    void flush() override { m_store.flush(); }
     void progress(int64_t step, int64_t total, const std::string& status) override {
         if (m_observer) m_observer->onProgress(step, total, status);
     }
@@ -53,8 +54,14 @@ RunOutcome runMethod(store::Store& store, const store::NewRun& spec, const Metho
                      const std::filesystem::path& artifactRoot) {
     store::NewRun running = spec;
     running.status = store::RunStatus::Running;
+    return continueMethod(store, store.createRun(running), body, stop, observer, artifactRoot);
+}
+
+RunOutcome continueMethod(store::Store& store, int64_t runId, const MethodBody& body,
+                          StopToken& stop, Observer* observer,
+                          const std::filesystem::path& artifactRoot) {
     RunOutcome outcome;
-    outcome.runId = store.createRun(running);
+    outcome.runId = runId;
     StoreSink sink(store, outcome.runId, observer, artifactRoot / store.run(outcome.runId)->uuid);
     std::thread worker([&] {
         // The worker entry: the one place a method's error becomes a run status.

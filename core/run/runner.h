@@ -51,6 +51,9 @@ public:
     virtual std::filesystem::path artifactDir() = 0;
     // Records a file the run wrote, with its size and SHA-256.
     virtual void artifact(const std::string& kind, const std::filesystem::path& path) = 0;
+    // Commits everything reported so far (before a checkpoint: a resumed run must find every
+    // metric up to its checkpoint stored).
+    virtual void flush() = 0;
 };
 
 // Receives what the run reports, for display (the CLI's progress bar, the GUI bridge).
@@ -75,6 +78,10 @@ struct RunOutcome {
 RunOutcome runMethod(store::Store& store, const store::NewRun& spec, const MethodBody& body,
                      StopToken& stop, Observer* observer,
                      const std::filesystem::path& artifactRoot);
+// The same for an existing run taken over with Store::resumeRun (same artifact folder).
+RunOutcome continueMethod(store::Store& store, int64_t runId, const MethodBody& body,
+                          StopToken& stop, Observer* observer,
+                          const std::filesystem::path& artifactRoot);
 
 // The methods `frugal run` knows, each from its TOML config (the `method` key) and overrides.
 struct PreparedRun {
@@ -86,7 +93,8 @@ struct PreparedRun {
 };
 std::vector<std::string> methodNames();
 // OUTDIR: where the method writes its outputs; empty: the run's artifact folder.
+// RESUME: the body continues from the run's last checkpoint (in its artifact folder).
 PreparedRun prepareRun(const std::filesystem::path& config, const std::vector<std::string>& overrides,
-                       const std::filesystem::path& outDir);
+                       const std::filesystem::path& outDir, bool resume = false);
 
 }  // namespace frugal::run

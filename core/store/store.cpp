@@ -634,6 +634,25 @@ void Store::setStatus(int64_t run, RunStatus status, const std::string& error) {
     if (ended) m_impl->liveRuns.erase(run); else m_impl->liveRuns.insert(run);
 }
 
+void Store::resumeRun(int64_t run) {
+    const auto info = this->run(run);
+    if (!info) fail(m_impl->name, ": no run with id ", run);
+    if (info->status == RunStatus::Finished)
+        fail("run ", run, " (", info->name, ") finished; there is nothing to resume");
+    if (info->status == RunStatus::Running || info->status == RunStatus::Queued)
+        fail("run ", run, " (", info->name, ") is ", statusName(info->status), " in process ",
+             info->pid, " on ", info->host, "; it cannot be resumed twice");
+    std::lock_guard<std::mutex> lock(m_impl->dbMutex);
+    Stmt s(m_impl->db.get(),
+           "UPDATE runs SET status='running', error='', end_ms=0, pid=?, host=?, process_start=?, "
+           "heartbeat_ms=? WHERE id=?",
+           m_impl->name);
+    s.bind(1, static_cast<int64_t>(getpid())).bind(2, hostName()).bind(3, processStart(getpid()));
+    s.bind(4, nowMs()).bind(5, run).run();
+    std::lock_guard<std::mutex> q(m_impl->queueMutex);
+    m_impl->liveRuns.insert(run);
+}
+
 void Store::heartbeat(int64_t run) {
     std::lock_guard<std::mutex> lock(m_impl->dbMutex);
     Stmt s(m_impl->db.get(), "UPDATE runs SET heartbeat_ms=? WHERE id=?", m_impl->name);

@@ -108,6 +108,9 @@ public:
     // -- runs (these commit at once)
     int64_t createRun(const NewRun& run);
     void setStatus(int64_t run, RunStatus status, const std::string& error = {});
+    // Takes over an ended run (interrupted, cancelled or failed) in this process to resume it:
+    // status running, this pid/host, error cleared. A finished or live run is refused.
+    void resumeRun(int64_t run);
     void heartbeat(int64_t run);
     void setNote(int64_t run, const std::string& note);
     void addTag(int64_t run, const std::string& tag);

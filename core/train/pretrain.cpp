@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <torch/serialize.h>
 
 #include "common/error.h"
 #include "common/runtime_info.h"
@@ -313,7 +314,7 @@ PretrainConfig PretrainConfig::fromTomlText(const std::string& text, const std::
     const Section t(tableOr(root, "train", source, empty), "train", source,
                     {"seed", "steps", "batch_size", "seq_len", "lr", "min_lr", "warmup_steps",
                      "weight_decay", "beta1", "beta2", "adam_eps", "grad_clip", "log_every",
-                     "eval_every", "eval_windows"});
+                     "eval_every", "eval_windows", "checkpoint_every"});
     int64_t seed = static_cast<int64_t>(c.seed);
     t.integer("seed", seed, 0, INT64_MAX);
     c.seed = static_cast<uint64_t>(seed);
@@ -332,6 +333,10 @@ PretrainConfig PretrainConfig::fromTomlText(const std::string& text, const std::
     t.integer("log_every", c.logEvery, 1, 1 << 30);
     t.integer("eval_every", c.evalEvery, 1, 1 << 30);
     t.integer("eval_windows", c.evalWindows, 1, 1 << 20);
+    t.integer("checkpoint_every", c.checkpointEvery, 0, 1 << 30);
+    if (c.checkpointEvery > 0 && c.checkpointEvery % c.logEvery != 0)
+        fail(source, ": train.checkpoint_every (", c.checkpointEvery,
+             ") must be a multiple of train.log_every (", c.logEvery, ")");
     if (c.seqLen > c.maxPositions)
         fail(source, ": train.seq_len (", c.seqLen, ") exceeds model.max_position_embeddings (",
              c.maxPositions, ")");
@@ -507,17 +512,61 @@ PretrainResult pretrain(const PretrainConfig& c, const PretrainHooks& hooks) {
         return heldOutBatches.empty() ? std::nan("") : sum / static_cast<double>(heldOutBatches.size());
     };
 
-    // 4. Training loop.
-    std::ofstream csv(c.outDir / "training_log.csv.tmp");
-    csv << "step,tokens,lr,train_loss,grad_norm,tokens_per_s,elapsed_s,held_out_loss\n";
+    // 4. Training loop (from a checkpoint when resuming).
     std::mt19937_64 rng(c.seed ^ 0x9e3779b97f4a7c15ull);
+    int64_t firstStep = 1;
+    double secondsBefore = 0;  // training time of the interrupted part
+    std::string csvSoFar = "step,tokens,lr,train_loss,grad_norm,tokens_per_s,elapsed_s,held_out_loss\n";
+    const auto latest = hooks.checkpointDir / "latest";
+    if (hooks.resume) {
+        if (!std::filesystem::exists(latest / "state.json"))
+            fail("resume: no checkpoint in ", latest.string(),
+                 " (train.checkpoint_every was 0, or the run stopped before its first checkpoint)");
+        const auto state = nlohmann::json::parse(readFile(latest / "state.json", "checkpoint state"));
+        firstStep = state.at("step").get<int64_t>() + 1;
+        result.tokensSeen = state.at("tokens_seen").get<int64_t>();
+        result.finalTrainLoss = state.at("final_train_loss").get<double>();
+        result.heldOutLoss = state.at("held_out_loss").get<double>();
+        secondsBefore = state.at("train_seconds").get<double>();
+        std::istringstream rngState(state.at("rng").get<std::string>());
+        rngState >> rng;
+        const model::SafetensorsArchive weights = model::SafetensorsArchive::open(latest / "weights.safetensors");
+        torch::NoGradGuard noGrad;
+        for (auto& [name, tensor] : net.parameters()) tensor.copy_(weights.read(name, torch::kFloat32));
+        torch::load(optimizer, (latest / "optimizer.pt").string());
+        csvSoFar = readFile(latest / "training_log.csv", "checkpoint log");
+        log(cat("resumed from the checkpoint at step ", firstStep - 1, " (", latest.string(), ")"));
+    }
+    std::ofstream csv(c.outDir / "training_log.csv.tmp");
+    csv << csvSoFar;
+    const auto saveCheckpoint = [&](int64_t step, double trainSeconds) {
+        if (hooks.beforeCheckpoint) hooks.beforeCheckpoint();
+        csv.flush();
+        const auto tmp = hooks.checkpointDir / "tmp";
+        std::filesystem::remove_all(tmp);
+        std::filesystem::create_directories(tmp);
+        model::writeSafetensors(tmp / "weights.safetensors", net.parameters(), model::DType::F32);
+        torch::save(optimizer, (tmp / "optimizer.pt").string());
+        std::ostringstream rngState;
+        rngState << rng;
+        nlohmann::json state = {{"step", step},
+                                {"tokens_seen", result.tokensSeen},
+                                {"final_train_loss", result.finalTrainLoss},
+                                {"held_out_loss", result.heldOutLoss},
+                                {"train_seconds", trainSeconds},
+                                {"rng", rngState.str()}};
+        model::writeTextAtomically(tmp / "state.json", state.dump());
+        std::filesystem::copy_file(c.outDir / "training_log.csv.tmp", tmp / "training_log.csv");
+        std::filesystem::remove_all(latest);
+        std::filesystem::rename(tmp, latest);
+    };
     const auto trainStart = Clock::now();
     auto intervalStart = Clock::now();
     double intervalLoss = 0;
     int64_t intervalSteps = 0;
     const int64_t window = c.seqLen + 1;
     const double pi = std::acos(-1.0);
-    for (int64_t step = 1; step <= c.steps; ++step) {
+    for (int64_t step = firstStep; step <= c.steps; ++step) {
         currentStep = step;
         if (hooks.stopRequested && hooks.stopRequested())
             throw run::Cancelled(cat("pre-training stopped before step ", step, " of ", c.steps,
@@ -577,7 +626,7 @@ PretrainResult pretrain(const PretrainConfig& c, const PretrainHooks& hooks) {
                 metric("held_out/mean", step, heldOutLoss);
             }
             metric("train/tokens_per_s", step, tokensPerSecond);
-            const double elapsed = secondsSince(trainStart);
+            const double elapsed = secondsBefore + secondsSince(trainStart);
             const double eta = elapsed / static_cast<double>(step) * static_cast<double>(c.steps - step);
             char line[256];
             std::snprintf(line, sizeof line,
@@ -595,9 +644,12 @@ PretrainResult pretrain(const PretrainConfig& c, const PretrainHooks& hooks) {
             intervalSteps = 0;
             intervalStart = Clock::now();
         }
+        if (c.checkpointEvery > 0 && !hooks.checkpointDir.empty() && step % c.checkpointEvery == 0 &&
+            step < c.steps)
+            saveCheckpoint(step, secondsBefore + secondsSince(trainStart));
     }
     result.steps = c.steps;
-    result.trainSeconds = secondsSince(trainStart);
+    result.trainSeconds = secondsBefore + secondsSince(trainStart);
     csv.close();
     std::filesystem::rename(c.outDir / "training_log.csv.tmp", c.outDir / "training_log.csv");
 

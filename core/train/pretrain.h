@@ -62,6 +62,7 @@ struct PretrainConfig {
     int64_t logEvery = 10;
     int64_t evalEvery = 200;
     int64_t evalWindows = 16;  // held-out windows per source
+    int64_t checkpointEvery = 0;  // steps; 0: no checkpoints (a multiple of logEvery)
 
     std::string resolvedText;    // the config after overrides, as TOML
 
@@ -95,6 +96,12 @@ struct PretrainHooks {
     std::function<void(const std::string& key, int64_t step, double value)> metric;
     std::function<void(int64_t step, int64_t total, double loss)> progress;  // optional
     std::function<bool()> stopRequested;  // optional; checked before each step
+    // Checkpoints (every config.checkpointEvery steps) go to CHECKPOINTDIR/latest: weights,
+    // AdamW state, the sampler's RNG state, step, and the log so far. RESUME continues from it:
+    // the same metrics, bit for bit, as the run without the interruption (same thread counts).
+    std::filesystem::path checkpointDir;
+    bool resume = false;
+    std::function<void()> beforeCheckpoint;  // optional: commit the metrics reported so far
 };
 
 // LOG receives one line per event (progress, evaluation, files written). A stop request ends the
