@@ -10,7 +10,9 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "cli_args.h"
 #include "commands.h"
@@ -168,6 +170,36 @@ int finishRun(store::Store& db, const run::RunOutcome& outcome, const run::StopT
     return 1;
 }
 
+store::NewRun newRun(const Parsed& p, const run::PreparedRun& prepared,
+                     const std::vector<std::string>& argv) {
+    // the source tree the binary belongs to (its resources folder's parent), else the cwd
+    std::filesystem::path source = std::filesystem::current_path();
+    try {
+        source = data::resourcesDir().parent_path();
+    } catch (const Error&) {
+    }
+    const run::Provenance prov = run::collectProvenance(argv, source);
+    store::NewRun spec;
+    spec.name = p.get("name", "");
+    spec.experiment = p.get("experiment", "default");
+    spec.method = prepared.method;
+    spec.config = prepared.resolvedConfig;
+    spec.seed = prepared.seed;
+    spec.params = prepared.params;
+    spec.gitCommit = prov.gitCommit;
+    spec.gitDirty = prov.gitDirty;
+    spec.libraries = prov.libraries;
+    spec.hardware = prov.hardware;
+    spec.commandLine = prov.commandLine;
+    return spec;
+}
+
+std::vector<std::string> sweepValues(const std::string& override);
+class PrefixedLog;
+
+// frugal run -m CONFIG a=1,2 b=x,y [--jobs N]: the grid, every combination validated first.
+int sweep(const Parsed& p, const std::vector<std::string>& argv);
+
 // frugal run --resume RUN: the run's own resolved config, from its last checkpoint.
 int resumeRun(const Parsed& p) {
     const auto dbFile = dbPath(p);
@@ -195,10 +227,69 @@ int resumeRun(const Parsed& p) {
 
 }  // namespace
 
-int runCommand(const Args& args, const std::vector<std::string>& argv) {
-    const Parsed p = parse(args, {"db", "name", "experiment", "out", "tag", "resume"},
+namespace {
+
+// "lr=1e-6,1e-7" -> {"lr=1e-6", "lr=1e-7"}; commas inside [] {} or quotes do not split.
+std::vector<std::string> sweepValues(const std::string& override) {
+    const size_t eq = override.find('=');
+    if (eq == std::string::npos) return {override};
+    const std::string key = override.substr(0, eq + 1);
+    std::vector<std::string> out;
+    std::string current;
+    int depth = 0;
+    char quote = 0;
+    for (char c : override.substr(eq + 1)) {
+        if (quote) {
+            if (c == quote) quote = 0;
+        } else if (c == '"' || c == '\'') {
+            quote = c;
+        } else if (c == '[' || c == '{') {
+            ++depth;
+        } else if (c == ']' || c == '}') {
+            --depth;
+        } else if (c == ',' && depth == 0) {
+            out.push_back(key + current);
+            current.clear();
+            continue;
+        }
+        current += c;
+    }
+    out.push_back(key + current);
+    return out;
+}
+
+// Line-oriented output for runs in parallel: each line prefixed with the run's name.
+class PrefixedLog : public run::Observer {
+public:
+    PrefixedLog(std::string name, bool quiet, std::mutex& out)
+        : m_name(std::move(name)), m_quiet(quiet), m_out(out) {}
+    void onLog(const std::string& level, const std::string& text) override {
+        if (m_quiet && level == "info") return;
+        std::lock_guard<std::mutex> lock(m_out);
+        std::printf("[%s] %s\n", m_name.c_str(), text.c_str());
+        std::fflush(stdout);
+    }
+    void onProgress(int64_t, int64_t, const std::string&) override {}
+
+private:
+    std::string m_name;
+    bool m_quiet;
+    std::mutex& m_out;
+};
+
+}  // namespace
+
+int runCommand(const Args& rawArgs, const std::vector<std::string>& argv) {
+    Args args;
+    bool multirun = false;
+    for (const auto& a : rawArgs) {
+        if (a == "-m" || a == "--multirun") multirun = true;
+        else args.push_back(a);
+    }
+    const Parsed p = parse(args, {"db", "name", "experiment", "out", "tag", "resume", "jobs"},
                            {"print-config", "quiet"});
     if (p.has("resume")) return resumeRun(p);
+    if (multirun) return sweep(p, argv);
     if (p.positional.empty()) fail("run needs a CONFIG.toml (and optional KEY=VALUE overrides)");
     const std::filesystem::path config = p.positional[0];
     std::vector<std::string> overrides;
@@ -214,25 +305,7 @@ int runCommand(const Args& args, const std::vector<std::string>& argv) {
     }
     const auto dbFile = dbPath(p);
     store::Store db(dbFile);
-    // the source tree the binary belongs to (its resources folder's parent), else the cwd
-    std::filesystem::path source = std::filesystem::current_path();
-    try {
-        source = data::resourcesDir().parent_path();
-    } catch (const Error&) {
-    }
-    const run::Provenance prov = run::collectProvenance(argv, source);
-    store::NewRun spec;
-    spec.name = p.get("name", "");
-    spec.experiment = p.get("experiment", "default");
-    spec.method = prepared.method;
-    spec.config = prepared.resolvedConfig;
-    spec.seed = prepared.seed;
-    spec.params = prepared.params;
-    spec.gitCommit = prov.gitCommit;
-    spec.gitDirty = prov.gitDirty;
-    spec.libraries = prov.libraries;
-    spec.hardware = prov.hardware;
-    spec.commandLine = prov.commandLine;
+    const store::NewRun spec = newRun(p, prepared, argv);
 
     run::StopToken stop;
     SignalScope signals(stop);
@@ -244,6 +317,73 @@ int runCommand(const Args& args, const std::vector<std::string>& argv) {
     if (p.has("tag")) db.addTag(outcome.runId, p.get("tag", ""));
     return finishRun(db, outcome, stop);
 }
+
+namespace {
+
+int sweep(const Parsed& p, const std::vector<std::string>& argv) {
+    if (p.positional.empty()) fail("run -m needs a CONFIG.toml and KEY=V1,V2,... overrides");
+    const std::filesystem::path config = p.positional[0];
+    std::vector<std::vector<std::string>> axes;
+    for (size_t i = 1; i < p.positional.size(); ++i) {
+        if (p.positional[i].find('=') == std::string::npos)
+            fail("run: '", p.positional[i], "' is not an override; expected KEY=VALUE[,VALUE...]");
+        axes.push_back(sweepValues(p.positional[i]));
+    }
+    std::vector<std::vector<std::string>> grid = {{}};
+    for (const auto& axis : axes) {
+        std::vector<std::vector<std::string>> next;
+        for (const auto& combo : grid)
+            for (const auto& value : axis) {
+                next.push_back(combo);
+                next.back().push_back(value);
+            }
+        grid = std::move(next);
+    }
+    std::vector<run::PreparedRun> prepared;  // all validated before the first run starts
+    for (const auto& combo : grid) prepared.push_back(run::prepareRun(config, combo, p.get("out", "")));
+    const int64_t jobs = std::max<int64_t>(1, p.getInt("jobs", 1));
+    const auto dbFile = dbPath(p);
+    store::Store db(dbFile);
+    const auto artifacts = dbFile.parent_path() / "artifacts";
+    std::fprintf(stderr, "sweep: %zu runs (%lld at a time) into %s\n", grid.size(),
+                 static_cast<long long>(jobs), dbFile.string().c_str());
+    run::StopToken stop;
+    SignalScope signals(stop);
+    std::mutex outMutex, next;
+    size_t cursor = 0;
+    std::vector<run::RunOutcome> outcomes(grid.size());
+    const auto worker = [&] {
+        for (;;) {
+            size_t i;
+            {
+                std::lock_guard<std::mutex> lock(next);
+                if (cursor >= grid.size() || stop.stopRequested()) return;
+                i = cursor++;
+            }
+            std::string label = p.get("name", config.stem().string());
+            for (const auto& o : grid[i]) label += " " + o;
+            store::NewRun spec = newRun(p, prepared[i], argv);
+            spec.name = label;
+            if (!p.has("experiment")) spec.experiment = config.stem().string();
+            PrefixedLog log(label, p.has("quiet"), outMutex);
+            outcomes[i] = run::runMethod(db, spec, prepared[i].body, stop, &log, artifacts);
+            if (p.has("tag")) db.addTag(outcomes[i].runId, p.get("tag", ""));
+            std::lock_guard<std::mutex> lock(outMutex);
+            std::fprintf(stderr, "run %lld (%s): %s%s%s\n", static_cast<long long>(outcomes[i].runId),
+                         label.c_str(), store::statusName(outcomes[i].status).c_str(),
+                         outcomes[i].error.empty() ? "" : ": ", outcomes[i].error.c_str());
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int64_t j = 0; j < jobs; ++j) threads.emplace_back(worker);
+    for (auto& t : threads) t.join();
+    if (stop.stopRequested()) return stop.signal() == SIGTERM ? 143 : 130;
+    for (const auto& o : outcomes)
+        if (o.status != store::RunStatus::Finished) return 1;
+    return 0;
+}
+
+}  // namespace
 
 // ---- list ---------------------------------------------------------------------------------------
 

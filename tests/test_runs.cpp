@@ -7,6 +7,8 @@
 
 #include <signal.h>
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "store/store.h"
@@ -98,6 +100,7 @@ private slots:
     void signalsCancel_data();
     void signalsCancel();
     void sigkillMarksInterrupted();
+    void sweepRunsTheGrid();
     void resumeEqualsUninterrupted();
     void progressBarOnATerminal();
     void badInputExitsTwo();
@@ -221,6 +224,34 @@ void TestRuns::sigkillMarksInterrupted() {
     // and `frugal list` shows it so
     const auto out = cli(dir, {"list", "--db", "runs.db"});
     QVERIFY(out.out.contains("interrupted"));
+}
+
+void TestRuns::sweepRunsTheGrid() {
+    TempDir dir("runs");
+    writeRecipe(dir);
+    auto r = cli(dir, {"run", "-m", "recipe.toml", "lr=1e-2,3e-3", "steps=4,6", "--jobs", "2",
+                       "--db", "runs.db"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    {
+        Store store(dir / "runs.db");
+        const auto runs = store.runs();
+        QCOMPARE(runs.size(), size_t{4});
+        std::set<std::pair<std::string, std::string>> grid;
+        for (const auto& run : runs) {
+            QCOMPARE(run.status, RunStatus::Finished);
+            const auto params = store.params(run.id);
+            grid.insert({params.at("train.lr"), params.at("train.steps")});
+            QCOMPARE(store.metric(run.id, "train/loss").size(),
+                     size_t(std::stoi(params.at("train.steps"))));
+        }
+        QCOMPARE(grid.size(), size_t{4});
+    }
+    // one bad value in the grid: nothing runs
+    r = cli(dir, {"run", "-m", "recipe.toml", "lr=1e-2,-3", "--db", "runs.db"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("train.lr is -3, expected a number in [0, 10]"), qPrintable(r.err));
+    Store store(dir / "runs.db");
+    QCOMPARE(store.runs().size(), size_t{4});
 }
 
 // A run killed with SIGKILL after its first checkpoints and resumed gives the same metrics, bit

@@ -58,6 +58,11 @@ size_t editDistance(const std::string& a, const std::string& b) {
     return row[b.size()];
 }
 
+// ":LINE" of a node read from the file; " (from an override)" for one set on the command line.
+std::string lineOf(const toml::source_region& region) {
+    return region.begin.line > 0 ? cat(":", region.begin.line) : std::string(" (from an override)");
+}
+
 // Reads one TOML table, refusing keys it does not know.
 class Section {
 public:
@@ -76,7 +81,7 @@ public:
             }
             std::string all;
             for (const auto& candidate : m_known) all += (all.empty() ? "" : ", ") + candidate;
-            fail(m_source, ":", key.source().begin.line, ": unknown key '", name(k), "'",
+            fail(m_source, lineOf(key.source()), ": unknown key '", name(k), "'",
                  best <= 3 ? cat(" (did you mean '", name(nearest), "'?)") : std::string(),
                  "; valid keys: ", all);
         }
@@ -90,7 +95,7 @@ public:
 
     [[noreturn]] void wrong(const std::string& key, const toml::node& node,
                             const std::string& expected) const {
-        fail(m_source, ":", node.source().begin.line, ": ", name(key), " is ", describe(node),
+        fail(m_source, lineOf(node.source()), ": ", name(key), " is ", describe(node),
              ", expected ", expected);
     }
 
@@ -153,7 +158,7 @@ const toml::table& tableOr(const toml::table& root, const std::string& key,
     const toml::node* n = root.get(key);
     if (!n) return empty;
     if (!n->is_table()) {
-        fail(source, ":", n->source().begin.line, ": [", key, "] must be a table, found ",
+        fail(source, lineOf(n->source()), ": [", key, "] must be a table, found ",
              Section::describe(*n));
     }
     return *n->as_table();
