@@ -518,8 +518,12 @@ int listCommand(const Args& args) {
         json latest = json::object();
         for (const auto& m : db.latestMetrics(r.id)) {
             latest[m.key] = std::isfinite(m.point.value) ? json(m.point.value) : json(number(m.point.value));
+            const auto endsWith = [&](const std::string& suffix) {
+                return m.key.size() >= suffix.size() &&
+                       m.key.compare(m.key.size() - suffix.size(), suffix.size(), suffix) == 0;
+            };
             if (m.key == "train/loss" || m.key == "eval/perplexity" || m.key == "held_out/mean" ||
-                m.key.rfind("eval/", 0) == 0)
+                endsWith("/accuracy"))
                 metrics += (metrics.empty() ? "" : " ") + m.key + "=" + number(m.point.value);
         }
         std::string tags;

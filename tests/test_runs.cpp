@@ -101,6 +101,7 @@ private slots:
     void signalsCancel();
     void sigkillMarksInterrupted();
     void sweepRunsTheGrid();
+    void evaluationRun();
     void resumeEqualsUninterrupted();
     void progressBarOnATerminal();
     void badInputExitsTwo();
@@ -252,6 +253,44 @@ void TestRuns::sweepRunsTheGrid() {
     QVERIFY2(r.err.contains("train.lr is -3, expected a number in [0, 10]"), qPrintable(r.err));
     Store store(dir / "runs.db");
     QCOMPARE(store.runs().size(), size_t{4});
+}
+
+// method = "eval" through the Runner: the same figures as `frugal eval task` / `eval ppl`.
+void TestRuns::evaluationRun() {
+    TempDir dir("runs");
+    writeRecipe(dir);
+    QCOMPARE(cli(dir, {"run", "recipe.toml", "--db", "runs.db", "--name", "lm"}).exitCode, 0);
+    std::string modelDir;
+    {
+        Store store(dir / "runs.db");
+        modelDir = std::filesystem::path(store.artifacts(store.findRun("lm")->id)[0].path)
+                       .parent_path()
+                       .string();
+    }
+    frugal::test::writeText(dir / "eval.toml", "method = \"eval\"\n[eval]\nmodel = \"" + modelDir +
+                                                   "\"\ntasks = [\"sentiment\"]\nlimit = 8\n"
+                                                   "text = \"held.txt\"\nseq_len = 16\n");
+    auto r = cli(dir, {"run", "eval.toml", "--db", "runs.db", "--name", "ev"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto task = cli(dir, {"eval", "task", "--model", QString::fromStdString(modelDir),
+                                "--task", "sentiment", "--limit", "8", "--json"});
+    const auto ppl = cli(dir, {"eval", "ppl", "--model", QString::fromStdString(modelDir),
+                               "--text", "held.txt", "--seq-len", "16", "--batch", "8", "--json"});
+    Store store(dir / "runs.db");
+    const auto ev = store.findRun("ev");
+    QCOMPARE(ev->method, std::string("eval"));
+    const auto accuracy = store.metric(ev->id, "eval/sentiment/accuracy");
+    QCOMPARE(accuracy.size(), size_t{1});
+    QCOMPARE(accuracy[0].value,
+             nlohmann::json::parse(task.out.toStdString())["accuracy"].get<double>());
+    QCOMPARE(store.metric(ev->id, "eval/perplexity").at(0).value,
+             nlohmann::json::parse(ppl.out.toStdString())["perplexity"].get<double>());
+    // a task name that is neither built in nor given a template: refused before running
+    frugal::test::writeText(dir / "bad.toml",
+                            "method = \"eval\"\n[eval]\ntasks = [\"nli\"]\n");
+    r = cli(dir, {"run", "bad.toml", "--db", "runs.db"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY(r.err.contains("eval.tasks: 'nli' is not a built-in task"));
 }
 
 // A run killed with SIGKILL after its first checkpoints and resumed gives the same metrics, bit

@@ -8,7 +8,13 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "data/builtin.h"
+#include "data/task.h"
+#include "eval/candidate_scoring.h"
+#include "eval/model_loading.h"
+#include "eval/perplexity.h"
 #include "run/runner.h"
+#include "run/toml_config.h"
 #include "train/pretrain.h"
 
 namespace frugal::run {
@@ -79,6 +85,123 @@ PreparedRun preparePretrain(const std::filesystem::path& file,
     return p;
 }
 
+// method = "eval": accuracy on tasks (built-in names or files) and perplexity on a text.
+PreparedRun prepareEval(const std::filesystem::path& file, const std::vector<std::string>& overrides,
+                        const std::filesystem::path&, bool resume) {
+    using namespace frugal::config;
+    if (resume) fail("an evaluation has no checkpoints to resume; run it again");
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    toml::table root;
+    try {
+        root = toml::parse(text.str(), file.string());
+    } catch (const toml::parse_error& e) {
+        fail(file.string(), ":", e.source().begin.line, ": ", std::string(e.description()));
+    }
+    for (const auto& o : overrides) applyOverride(root, o, file.string());
+    const std::string source = file.string();
+    const toml::table empty;
+    const Section top(root, "", source, {"method", "eval"});
+    const Section e(tableOr(root, "eval", source, empty), "eval", source,
+                    {"model", "tasks", "template", "labels", "shots", "seed", "limit", "text",
+                     "seq_len", "batch"});
+    struct Spec {
+        std::string model = data::kBuiltinModel, templateText;
+        std::vector<std::string> tasks, labels;
+        int64_t shots = 0, seed = 0, limit = 0, seqLen = 256, batch = 8;
+        std::filesystem::path text;
+    } spec;
+    e.string("model", spec.model);
+    e.string("template", spec.templateText);
+    e.integer("shots", spec.shots, 0, 64);
+    e.integer("seed", spec.seed, 0, INT64_MAX);
+    e.integer("limit", spec.limit, 0, INT64_MAX);
+    e.integer("seq_len", spec.seqLen, 2, 1 << 20);
+    e.integer("batch", spec.batch, 1, 4096);
+    e.path("text", spec.text);
+    for (const char* key : {"tasks", "labels"}) {
+        const toml::node* n = e.find(key);
+        if (!n) continue;
+        const toml::array* list = n->as_array();
+        if (!list) e.wrong(key, *n, "an array of strings");
+        for (const auto& item : *list) {
+            if (!item.is_string()) e.wrong(key, *n, "an array of strings");
+            (std::string(key) == "tasks" ? spec.tasks : spec.labels).push_back(*item.value<std::string>());
+        }
+    }
+    if (spec.tasks.empty() && spec.text.empty())
+        fail(source, ": eval needs eval.tasks (e.g. [\"sentiment\", \"spam\"]) or eval.text");
+    // Resolve every task now, so a bad name fails before the run starts.
+    struct TaskRun {
+        std::string name;
+        std::filesystem::path file, pool;
+        std::string templateText;
+        std::vector<std::string> labels;
+    };
+    std::vector<TaskRun> tasks;
+    for (const auto& t : spec.tasks) {
+        TaskRun tr{t, t, {}, spec.templateText, spec.labels};
+        if (const auto builtin = data::findBuiltinTask(t)) {
+            tr.file = builtin->file;
+            tr.pool = builtin->task.split("train");
+            if (tr.templateText.empty()) tr.templateText = builtin->task.promptTemplate;
+            if (tr.labels.empty()) tr.labels = builtin->task.labels;
+        } else if (tr.templateText.empty() || tr.labels.empty()) {
+            fail(source, ": eval.tasks: '", t, "' is not a built-in task (sentiment, spam); a task "
+                 "file needs eval.template and eval.labels");
+        }
+        data::PromptTemplate::parse(tr.templateText, tr.labels);  // validates
+        tasks.push_back(tr);
+    }
+    PreparedRun p;
+    p.method = "eval";
+    std::ostringstream resolved;
+    resolved << root;
+    p.resolvedConfig = resolved.str() + "\n";
+    flatten(root, "", p.params);
+    p.seed = spec.seed;
+    p.body = [spec, tasks](EventSink& sink, const StopToken& stop) {
+        const auto loaded = eval::loadModelAndTokenizer(data::resolveModel(spec.model), {});
+        const int64_t total = static_cast<int64_t>(tasks.size()) + (spec.text.empty() ? 0 : 1);
+        int64_t done = 0;
+        for (const auto& t : tasks) {
+            if (stop.stopRequested()) throw Cancelled("evaluation stopped before task " + t.name);
+            const data::Task task = data::Task::load(t.file, t.labels);
+            const auto prompt = data::PromptTemplate::parse(t.templateText, t.labels);
+            std::optional<data::Task> pool;
+            eval::FewShot shots;
+            if (spec.shots > 0) {
+                if (t.pool.empty()) fail("eval.shots needs a built-in task (its train split) for ", t.name);
+                pool = data::Task::load(t.pool, t.labels);
+                shots = {&*pool, spec.shots, static_cast<uint64_t>(spec.seed), "\n\n"};
+            }
+            const auto r = eval::evaluateTask(loaded.model, loaded.tokenizer, task, prompt,
+                                              spec.limit, shots);
+            sink.metric("eval/" + t.name + "/accuracy", 0, r.accuracy);
+            sink.metric("eval/" + t.name + "/accuracy_norm", 0, r.accuracyMean);
+            sink.metric("eval/" + t.name + "/examples", 0, static_cast<double>(r.examples));
+            sink.log("info", cat(t.name, ": accuracy ", r.accuracy, " (", r.examples, " examples, ",
+                                 spec.shots, "-shot; length-normalised ", r.accuracyMean, ")"));
+            sink.progress(++done, total, t.name);
+        }
+        if (!spec.text.empty()) {
+            if (stop.stopRequested()) throw Cancelled("evaluation stopped before the perplexity");
+            std::ifstream textIn(spec.text, std::ios::binary);
+            if (!textIn) fail("eval.text: cannot open ", spec.text.string());
+            std::ostringstream body;
+            body << textIn.rdbuf();
+            const auto ppl = eval::perplexity(loaded.model, loaded.tokenizer.encode(body.str(), true),
+                                              spec.seqLen, spec.batch);
+            sink.metric("eval/perplexity", 0, ppl.perplexity);
+            sink.log("info", cat("perplexity ", ppl.perplexity, " on ", spec.text.string(), " (",
+                                 ppl.protocol(), ")"));
+            sink.progress(++done, total, "perplexity");
+        }
+    };
+    return p;
+}
+
 struct MethodRow {
     const char* name;
     PreparedRun (*prepare)(const std::filesystem::path&, const std::vector<std::string>&,
@@ -87,6 +210,7 @@ struct MethodRow {
 
 const MethodRow kMethods[] = {
     {"pretrain", preparePretrain},
+    {"eval", prepareEval},
 };
 
 }  // namespace

@@ -1,0 +1,206 @@
+#pragma once
+// Reading TOML experiment configs strictly (core-private; toml++ stays out of the headers app/
+// and ui/ include): unknown keys refused with the nearest valid name, type and range errors naming
+// the key path and line, KEY=VALUE overrides from the command line.
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace frugal::config {
+
+// Edit distance, for "did you mean" on unknown keys.
+inline size_t editDistance(const std::string& a, const std::string& b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// ":LINE" of a node read from the file; " (from an override)" for one set on the command line.
+inline std::string lineOf(const toml::source_region& region) {
+    return region.begin.line > 0 ? cat(":", region.begin.line) : std::string(" (from an override)");
+}
+
+// Reads one TOML table, refusing keys it does not know.
+class Section {
+public:
+    Section(const toml::table& table, std::string path, std::string source,
+            std::vector<std::string> known)
+        : m_table(table), m_path(std::move(path)), m_source(std::move(source)),
+          m_known(std::move(known)) {
+        for (const auto& [key, value] : m_table) {
+            const std::string k(key.str());
+            if (std::find(m_known.begin(), m_known.end(), k) != m_known.end()) continue;
+            std::string nearest;
+            size_t best = 1000;
+            for (const auto& candidate : m_known) {
+                const size_t d = editDistance(k, candidate);
+                if (d < best) best = d, nearest = candidate;
+            }
+            std::string all;
+            for (const auto& candidate : m_known) all += (all.empty() ? "" : ", ") + candidate;
+            fail(m_source, lineOf(key.source()), ": unknown key '", name(k), "'",
+                 best <= 3 ? cat(" (did you mean '", name(nearest), "'?)") : std::string(),
+                 "; valid keys: ", all);
+        }
+    }
+
+    std::string name(const std::string& key) const {
+        return m_path.empty() ? key : m_path + "." + key;
+    }
+
+    const toml::node* find(const std::string& key) const { return m_table.get(key); }
+
+    [[noreturn]] void wrong(const std::string& key, const toml::node& node,
+                            const std::string& expected) const {
+        fail(m_source, lineOf(node.source()), ": ", name(key), " is ", describe(node),
+             ", expected ", expected);
+    }
+
+    void integer(const std::string& key, int64_t& out, int64_t lo, int64_t hi) const {
+        const toml::node* n = find(key);
+        if (!n) return;
+        const auto v = n->value<int64_t>();
+        if (!n->is_integer() || !v) wrong(key, *n, cat("an integer in [", lo, ", ", hi, "]"));
+        if (*v < lo || *v > hi) wrong(key, *n, cat("an integer in [", lo, ", ", hi, "]"));
+        out = *v;
+    }
+    void number(const std::string& key, double& out, double lo, double hi) const {
+        const toml::node* n = find(key);
+        if (!n) return;
+        const auto v = n->value<double>();
+        if (!(n->is_floating_point() || n->is_integer()) || !v || !(*v >= lo && *v <= hi))
+            wrong(key, *n, cat("a number in [", lo, ", ", hi, "]"));
+        out = *v;
+    }
+    void boolean(const std::string& key, bool& out) const {
+        const toml::node* n = find(key);
+        if (!n) return;
+        if (!n->is_boolean()) wrong(key, *n, "true or false");
+        out = *n->value<bool>();
+    }
+    void string(const std::string& key, std::string& out) const {
+        const toml::node* n = find(key);
+        if (!n) return;
+        if (!n->is_string()) wrong(key, *n, "a string");
+        out = *n->value<std::string>();
+    }
+    void path(const std::string& key, std::filesystem::path& out) const {
+        std::string text;
+        string(key, text);
+        if (find(key)) out = text;
+    }
+
+    static std::string describe(const toml::node& node) {
+        std::ostringstream s;
+        switch (node.type()) {
+            case toml::node_type::string: s << "the string \"" << *node.value<std::string>() << "\""; break;
+            case toml::node_type::table: s << "a table"; break;
+            case toml::node_type::array: s << "an array"; break;
+            case toml::node_type::integer: s << *node.value<int64_t>(); break;
+            case toml::node_type::floating_point: s << *node.value<double>(); break;
+            case toml::node_type::boolean: s << (*node.value<bool>() ? "true" : "false"); break;
+            default: s << "a " << node.type(); break;
+        }
+        return s.str();
+    }
+
+private:
+    const toml::table& m_table;
+    std::string m_path, m_source;
+    std::vector<std::string> m_known;
+};
+
+inline const toml::table& tableOr(const toml::table& root, const std::string& key,
+                           const std::string& source, const toml::table& empty) {
+    const toml::node* n = root.get(key);
+    if (!n) return empty;
+    if (!n->is_table()) {
+        fail(source, lineOf(n->source()), ": [", key, "] must be a table, found ",
+             Section::describe(*n));
+    }
+    return *n->as_table();
+}
+
+// Every key path of the scalar values in TABLE ("train.lr"), for override lookup.
+inline void keyPaths(const toml::table& table, const std::string& prefix, std::vector<std::string>& out) {
+    for (const auto& [key, value] : table) {
+        const std::string path = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+        if (value.is_table()) keyPaths(*value.as_table(), path, out);
+        else out.push_back(path);
+    }
+}
+
+// "a.b=value": sets a.b (tables created as needed); "b=value": the one existing key named b.
+inline void applyOverride(toml::table& root, const std::string& text, const std::string& source) {
+    const size_t eq = text.find('=');
+    if (eq == std::string::npos || eq == 0)
+        fail("override '", text, "': expected KEY=VALUE, for example train.lr=1e-3");
+    std::string key = text.substr(0, eq);
+    const std::string valueText = text.substr(eq + 1);
+    if (key.find('.') == std::string::npos) {
+        std::vector<std::string> all, matches;
+        keyPaths(root, "", all);
+        for (const auto& path : all) {
+            const size_t dot = path.rfind('.');
+            if ((dot == std::string::npos ? path : path.substr(dot + 1)) == key) matches.push_back(path);
+        }
+        if (matches.size() > 1) {
+            std::string list;
+            for (const auto& m : matches) list += (list.empty() ? "" : ", ") + m;
+            fail("override '", text, "': '", key, "' is ambiguous in ", source, " (", list,
+                 "); give the full key");
+        }
+        if (matches.empty()) {
+            std::string nearest;
+            size_t best = 1000;
+            for (const auto& path : all) {
+                const size_t dot = path.rfind('.');
+                const size_t d = editDistance(key, dot == std::string::npos ? path : path.substr(dot + 1));
+                if (d < best) best = d, nearest = path;
+            }
+            fail("override '", text, "': ", source, " has no key '", key, "'",
+                 best <= 2 ? cat(" (did you mean '", nearest, "'?)") : std::string(),
+                 "; a key the file does not set needs its full path (e.g. train.eval_windows=8)");
+        }
+        key = matches[0];
+    }
+    toml::table parsed;
+    try {
+        parsed = toml::parse("v = " + valueText);
+    } catch (const toml::parse_error&) {
+        parsed.insert_or_assign("v", valueText);  // a bare word: a string
+    }
+    if (valueText.empty()) fail("override '", text, "': the value is empty");
+    toml::table* table = &root;
+    size_t start = 0;
+    for (size_t dot = key.find('.'); dot != std::string::npos; dot = key.find('.', start)) {
+        const std::string part = key.substr(start, dot - start);
+        toml::node* next = table->get(part);
+        if (!next) {
+            table->insert_or_assign(part, toml::table{});
+            next = table->get(part);
+        }
+        if (!next->is_table())
+            fail("override '", text, "': '", key.substr(0, dot), "' is not a table");
+        table = next->as_table();
+        start = dot + 1;
+    }
+    table->insert_or_assign(key.substr(start), *parsed.get("v"));
+}
+
+}  // namespace frugal::config
