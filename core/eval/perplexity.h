@@ -28,7 +28,8 @@ struct PerplexityResult {
     std::string protocol() const;  // one line to print beside the figure
 };
 
-// `batch` windows go through the model at a time (same result for any batch size);
+// `batch` windows go through the model at a time (the same result for any batch size, up to
+// float rounding in the last digits);
 // `maxWindows` > 0 scores only the first that many windows (the protocol line says so). A NaN or
 // infinite loss is an error naming the window, never averaged away.
 PerplexityResult perplexity(const model::Transformer& model, const std::vector<int32_t>& stream,
