@@ -336,10 +336,15 @@ PretrainResult pretrain(const PretrainConfig& c, const PretrainHooks& hooks) {
     int64_t firstStep = 1;
     double secondsBefore = 0;  // training time of the interrupted part
     std::string csvSoFar = "step,tokens,lr,train_loss,grad_norm,tokens_per_s,elapsed_s,held_out_loss\n";
-    const auto latest = hooks.checkpointDir / "latest";
+    // Checkpoints are folders step-N; the file `latest` names the last complete one and is
+    // replaced atomically, so a kill at any moment leaves a usable checkpoint.
+    const auto pointer = hooks.checkpointDir / "latest";
     if (hooks.resume) {
-        if (!std::filesystem::exists(latest / "state.json"))
-            fail("resume: no checkpoint in ", latest.string(),
+        std::string latestName;
+        if (std::filesystem::exists(pointer)) latestName = readFile(pointer, "checkpoint pointer");
+        const auto latest = hooks.checkpointDir / latestName;
+        if (latestName.empty() || !std::filesystem::exists(latest / "state.json"))
+            fail("resume: no checkpoint in ", hooks.checkpointDir.string(),
                  " (train.checkpoint_every was 0, or the run stopped before its first checkpoint)");
         const auto state = nlohmann::json::parse(readFile(latest / "state.json", "checkpoint state"));
         firstStep = state.at("step").get<int64_t>() + 1;
@@ -361,7 +366,8 @@ PretrainResult pretrain(const PretrainConfig& c, const PretrainHooks& hooks) {
     const auto saveCheckpoint = [&](int64_t step, double trainSeconds) {
         if (hooks.beforeCheckpoint) hooks.beforeCheckpoint();
         csv.flush();
-        const auto tmp = hooks.checkpointDir / "tmp";
+        const std::string name = cat("step-", step);
+        const auto tmp = hooks.checkpointDir / name;
         std::filesystem::remove_all(tmp);
         std::filesystem::create_directories(tmp);
         model::writeSafetensors(tmp / "weights.safetensors", net.parameters(), model::DType::F32);
@@ -376,8 +382,10 @@ PretrainResult pretrain(const PretrainConfig& c, const PretrainHooks& hooks) {
                                 {"rng", rngState.str()}};
         model::writeTextAtomically(tmp / "state.json", state.dump());
         std::filesystem::copy_file(c.outDir / "training_log.csv.tmp", tmp / "training_log.csv");
-        std::filesystem::remove_all(latest);
-        std::filesystem::rename(tmp, latest);
+        model::writeTextAtomically(pointer, name);
+        for (const auto& entry : std::filesystem::directory_iterator(hooks.checkpointDir))
+            if (entry.is_directory() && entry.path().filename() != name)
+                std::filesystem::remove_all(entry.path());
     };
     const auto trainStart = Clock::now();
     auto intervalStart = Clock::now();
