@@ -304,15 +304,16 @@ int evalTask(const Args& args) {
                           : std::string("zero-shot");
     if (p.has("json")) {
         json j = {{"accuracy", r.accuracy},    {"accuracy_length_normalised", r.accuracyMean},
+                  {"accuracy_calibrated", r.accuracyCalibrated},
                   {"examples", r.examples},    {"task", p.get("task", "")}, {"file", file}, {"model", modelDir}, {"shots", fewShot.shots}, {"shots_from", fewShot.shots > 0 ? poolFile : ""}, {"seed", fewShot.seed},
                   {"template", prompt.text()}, {"labels", labels}};
         std::cout << j.dump() << "\n";
     } else {
         std::printf(
-            "accuracy %.4f (%lld examples of %s; length-normalised %.4f; %s, "
+            "accuracy %.4f (%lld examples of %s; length-normalised %.4f; calibrated %.4f; %s, "
             "log-likelihood of each label's verbaliser in \"%s\")\n",
             r.accuracy, static_cast<long long>(r.examples), file.c_str(), r.accuracyMean,
-            shotsText.c_str(), prompt.text().c_str());
+            r.accuracyCalibrated, shotsText.c_str(), prompt.text().c_str());
     }
     return 0;
 }

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 #include "model/tokenizer.h"
 #include "model/transformer.h"
 #include "test_util.h"
@@ -43,6 +45,8 @@ QList<Row> readmeRows() {
 }
 
 nlohmann::json runJson(const QString& command) {
+    static std::map<QString, nlohmann::json> cache;  // rows sharing a command run it once
+    if (auto it = cache.find(command); it != cache.end()) return it->second;
     QStringList args = command.split(' ', Qt::SkipEmptyParts);
     if (args.isEmpty() || args.takeFirst() != "frugal") return {};
     QProcess p;
@@ -54,7 +58,8 @@ nlohmann::json runJson(const QString& command) {
         qWarning() << command << p.readAllStandardError();
         return {};
     }
-    return nlohmann::json::parse(p.readAllStandardOutput().toStdString(), nullptr, false);
+    return cache[command] =
+               nlohmann::json::parse(p.readAllStandardOutput().toStdString(), nullptr, false);
 }
 
 // "1,234" / "123.45" / "0.6250" -> number and the half-unit of its last printed digit.
@@ -116,7 +121,9 @@ void TestBuiltinModel::readmeFiguresReproduce() {
     } else {
         const auto j = runJson(command);
         QVERIFY2(j.is_object(), qPrintable(command));
-        for (const char* key : {"parameters", "perplexity", "accuracy"}) {
+        const bool calibrated = QString(QTest::currentDataTag()).contains("calibrated");
+        for (const char* key : {"parameters", "perplexity",
+                                calibrated ? "accuracy_calibrated" : "accuracy"}) {
             if (j.contains(key)) {
                 measured = j[key].get<double>();
                 break;

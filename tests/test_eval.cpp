@@ -279,6 +279,25 @@ void TestEval::fewShotPrefixesDemonstrations() {
     }
     const auto zeroShot = frugal::eval::evaluateTask(model, tokenizer, task, prompt);
     QVERIFY(zeroShot.scores[0][0].sumLogProb != r.scores[0][0].sumLogProb);
+
+    // Calibration: the content-free baseline is the prompt with "N/A" for the text, and the
+    // calibrated prediction is the argmax of score minus baseline.
+    const auto blank = prompt.render("N/A");
+    const auto base = frugal::eval::scoreContinuations(model, tokenizer, blank.context,
+                                                       blank.continuations);
+    QCOMPARE(zeroShot.contentFree.size(), size_t{2});
+    int correct = 0;
+    for (size_t e = 0; e < 2; ++e) {
+        QCOMPARE(zeroShot.contentFree[e], base[e].sumLogProb);
+        const auto& sc = zeroShot.scores[e];
+        const int expected = sc[1].sumLogProb - base[1].sumLogProb >
+                                     sc[0].sumLogProb - base[0].sumLogProb
+                                 ? 1
+                                 : 0;
+        QCOMPARE(zeroShot.predictionsCalibrated[e], expected);
+        correct += expected == task.labelIndex(task.examples()[e].label);
+    }
+    QCOMPARE(zeroShot.accuracyCalibrated, correct / 2.0);
     shots.shots = 3;  // a pool of 3 cannot give 3 demonstrations that skip the example itself
     QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
                 frugal::eval::evaluateTask(model, tokenizer, task, prompt, 0, shots);

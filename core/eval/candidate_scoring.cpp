@@ -91,6 +91,7 @@ TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer&
                  fewShot.pool->examples().size());
     }
     std::mt19937_64 rng(fewShot.seed);
+    int64_t correctCalibrated = 0;
     TaskResult r;
     int64_t correctSum = 0, correctMean = 0;
     for (const auto& example : task.examples()) {
@@ -112,6 +113,20 @@ TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer&
         }
         const auto scores = scoreContinuations(model, tokenizer, prefix + rendered.context,
                                                rendered.continuations);
+        // the content-free baseline, with the same demonstrations (computed once when zero-shot)
+        if (fewShot.shots > 0 || r.contentFree.empty()) {
+            const auto blank = prompt.render("N/A");
+            const auto base =
+                scoreContinuations(model, tokenizer, prefix + blank.context, blank.continuations);
+            r.contentFree.clear();
+            for (const auto& b : base) r.contentFree.push_back(b.sumLogProb);
+        }
+        int bestCalibrated = 0;
+        for (size_t i = 1; i < scores.size(); ++i)
+            if (scores[i].sumLogProb - r.contentFree[i] >
+                scores[static_cast<size_t>(bestCalibrated)].sumLogProb -
+                    r.contentFree[static_cast<size_t>(bestCalibrated)])
+                bestCalibrated = static_cast<int>(i);
         int bestSum = 0, bestMean = 0;
         for (size_t i = 1; i < scores.size(); ++i) {
             if (scores[i].sumLogProb > scores[static_cast<size_t>(bestSum)].sumLogProb)
@@ -122,12 +137,15 @@ TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer&
         const int gold = task.labelIndex(example.label);
         correctSum += bestSum == gold;
         correctMean += bestMean == gold;
+        correctCalibrated += bestCalibrated == gold;
+        r.predictionsCalibrated.push_back(bestCalibrated);
         r.predictions.push_back(bestSum);
         r.scores.push_back(scores);
         r.examples += 1;
     }
     r.accuracy = static_cast<double>(correctSum) / static_cast<double>(r.examples);
     r.accuracyMean = static_cast<double>(correctMean) / static_cast<double>(r.examples);
+    r.accuracyCalibrated = static_cast<double>(correctCalibrated) / static_cast<double>(r.examples);
     return r;
 }
 

@@ -38,6 +38,12 @@ struct TaskResult {
     int64_t examples = 0;
     double accuracy = 0;           // argmax of the summed log-probability
     double accuracyMean = 0;       // argmax of the per-token mean (length-normalised)
+    // Contextual calibration (Zhao et al. 2021, "Calibrate before use"): each label's summed
+    // log-probability minus the same label's given a content-free input ("N/A" in place of the
+    // text, same demonstrations), which removes the prompt's prior preference for one word.
+    double accuracyCalibrated = 0;
+    std::vector<double> contentFree;  // per label: summed log-probability given "N/A"
+    std::vector<int> predictionsCalibrated;
     std::vector<int> predictions;  // label index per example (summed score)
     std::vector<std::vector<CandidateScore>> scores;  // per example, per label
 };

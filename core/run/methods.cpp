@@ -180,9 +180,11 @@ PreparedRun prepareEval(const std::filesystem::path& file, const std::vector<std
                                               spec.limit, shots);
             sink.metric("eval/" + t.name + "/accuracy", 0, r.accuracy);
             sink.metric("eval/" + t.name + "/accuracy_norm", 0, r.accuracyMean);
+            sink.metric("eval/" + t.name + "/accuracy_calibrated", 0, r.accuracyCalibrated);
             sink.metric("eval/" + t.name + "/examples", 0, static_cast<double>(r.examples));
             sink.log("info", cat(t.name, ": accuracy ", r.accuracy, " (", r.examples, " examples, ",
-                                 spec.shots, "-shot; length-normalised ", r.accuracyMean, ")"));
+                                 spec.shots, "-shot; length-normalised ", r.accuracyMean,
+                                 "; calibrated ", r.accuracyCalibrated, ")"));
             sink.progress(++done, total, t.name);
         }
         if (!spec.text.empty()) {
