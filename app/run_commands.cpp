@@ -110,7 +110,10 @@ public:
     }
     void onProgress(int64_t step, int64_t total, const std::string& status) override {
         const auto now = std::chrono::steady_clock::now();
-        if (m_step == 0) m_start = now;
+        if (m_total == 0) {  // the first report: the rate counts from here
+            m_start = now;
+            m_firstStep = step;
+        }
         m_step = step;
         m_total = total;
         m_status = status;
@@ -127,7 +130,8 @@ private:
     void draw() {
         const double elapsed =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
-        const double rate = elapsed > 0 ? static_cast<double>(m_step) / elapsed : 0;
+        const double rate =
+            elapsed > 0.2 ? static_cast<double>(m_step - m_firstStep) / elapsed : 0;
         const double eta = rate > 0 ? static_cast<double>(m_total - m_step) / rate : -1;
         const int width = 30;
         const int filled = static_cast<int>(width * m_step / std::max<int64_t>(m_total, 1));
@@ -139,7 +143,7 @@ private:
         std::fflush(stdout);
     }
     bool m_tty, m_quiet;
-    int64_t m_step = 0, m_total = 0;
+    int64_t m_step = 0, m_total = 0, m_firstStep = 0;
     std::string m_status;
     std::chrono::steady_clock::time_point m_start, m_lastDraw;
 };

@@ -328,7 +328,8 @@ void Store::Impl::open(int upToVersion) {
              raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
     sqlite3_busy_timeout(db.get(), 10000);
     try {
-        exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+        exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+             "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536;");
         {
             Stmt check(db.get(), "PRAGMA quick_check", name);
             const std::string result = check.step() ? check.text(0) : "no answer";
