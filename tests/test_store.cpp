@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "common/sha256.h"
 #include "store/store.h"
 #include "test_util.h"
 
@@ -77,6 +78,7 @@ private slots:
     void twoWritersAndAReaderProcess();
     void killedWriterLeavesIntactDatabase();
     void mergeIsIdempotent();
+    void sha256OfArtifacts();
 };
 
 void TestStore::migratesAnOldSchemaWithItsData() {
@@ -337,6 +339,22 @@ void TestStore::mergeIsIdempotent() {
     QCOMPARE(local.latestMetrics(merged->id).at(0).point.value, 1.25);
     QCOMPARE(merged->tags, std::vector<std::string>{"cluster"});
     QCOMPARE(local.findRun("recover")->parentId.value_or(-1), merged->id);
+}
+
+// Artifact checksums: the FIPS 180-4 test vectors, and a file equal to its bytes.
+void TestStore::sha256OfArtifacts() {
+    QCOMPARE(frugal::sha256Hex(""),
+             std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+    QCOMPARE(frugal::sha256Hex("abc"),
+             std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+    QCOMPARE(frugal::sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+             std::string("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
+    const std::string million(1000000, 'a');
+    QCOMPARE(frugal::sha256Hex(million),
+             std::string("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
+    TempDir dir("sha");
+    frugal::test::writeText(dir / "a.bin", million);
+    QCOMPARE(frugal::sha256OfFile(dir / "a.bin"), frugal::sha256Hex(million));
 }
 
 QTEST_APPLESS_MAIN(TestStore)
