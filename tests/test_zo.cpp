@@ -1,0 +1,186 @@
+// The ZO perturbation engine: Philox known answers; directions as pure functions of (seed, tensor,
+// element), whatever the thread count or chunking; E[zz^T] = I for each law; restore to within a
+// few ulp in fp32; the fused restore-and-update formula; and the two-point estimate on a quadratic
+// (SPEC-ZO §10): the scalar is z^T grad to rounding and its mean over seeds is the gradient.
+
+#include <QtTest/QtTest>
+
+#include <ATen/Parallel.h>
+
+#include <cmath>
+
+#include "zo/directions.h"
+#include "zo/perturb.h"
+
+using namespace frugal::zo;
+
+namespace {
+
+std::vector<Trainable> oneTensor(torch::Tensor t, bool decay = true) {
+    return {Trainable{"w", std::move(t), 0, decay}};
+}
+
+}  // namespace
+
+class TestZo : public QObject {
+    Q_OBJECT
+private slots:
+    void philoxKnownAnswers();
+    void directionsArePureFunctions();
+    void threadCountDoesNotMatter();
+    void secondMomentIsIdentity_data();
+    void secondMomentIsIdentity();
+    void restoreWithinUlps();
+    void fusedUpdateFollowsTheFormula();
+    void quadraticOracle();
+};
+
+// Random123's kat_vectors for philox4x32-10.
+void TestZo::philoxKnownAnswers() {
+    QCOMPARE(philox4x32({0, 0}, {0, 0, 0, 0}),
+             (std::array<uint32_t, 4>{0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}));
+    QCOMPARE(philox4x32({0xffffffff, 0xffffffff}, {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}),
+             (std::array<uint32_t, 4>{0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}));
+    QCOMPARE(philox4x32({0xa4093822, 0x299f31d0}, {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}),
+             (std::array<uint32_t, 4>{0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}));
+}
+
+void TestZo::directionsArePureFunctions() {
+    for (auto law : {DirectionLaw::Gaussian, DirectionLaw::Rademacher}) {
+        float range[11];
+        directionRange(42, 3, 5, 11, law, range);
+        for (int i = 0; i < 11; ++i) QCOMPARE(range[i], directionAt(42, 3, 5 + i, law));
+        QVERIFY(directionAt(42, 3, 0, law) != directionAt(42, 4, 0, law) ||
+                directionAt(42, 3, 1, law) != directionAt(42, 4, 1, law));
+    }
+    // perturbing zeros by s gives s*z exactly, element by element
+    torch::Tensor t = torch::zeros({3, 5000});
+    perturb(oneTensor(t), 7, 0.5, DirectionLaw::Gaussian);
+    for (int64_t i : {0L, 1L, 4095L, 4096L, 9999L, 14999L})
+        QCOMPARE(t.view({-1})[i].item<float>(), 0.5f * directionAt(7, 0, i, DirectionLaw::Gaussian));
+}
+
+void TestZo::threadCountDoesNotMatter() {
+    const int before = at::get_num_threads();
+    torch::manual_seed(1);
+    const torch::Tensor start = torch::randn({100003});
+    torch::Tensor a = start.clone(), b = start.clone();
+    at::set_num_threads(1);
+    perturb(oneTensor(a), 11, 1e-3, DirectionLaw::Gaussian);
+    restoreAndUpdate(oneTensor(a), 11, 1e-3, 1e-2, 0.7, 0.1, DirectionLaw::Gaussian);
+    at::set_num_threads(2);
+    perturb(oneTensor(b), 11, 1e-3, DirectionLaw::Gaussian);
+    restoreAndUpdate(oneTensor(b), 11, 1e-3, 1e-2, 0.7, 0.1, DirectionLaw::Gaussian);
+    at::set_num_threads(before);
+    QVERIFY(torch::equal(a, b));  // bit for bit
+}
+
+void TestZo::secondMomentIsIdentity_data() {
+    QTest::addColumn<QString>("law");
+    QTest::newRow("gaussian") << "gaussian";
+    QTest::newRow("rademacher") << "rademacher";
+    QTest::newRow("sphere") << "sphere";
+}
+
+void TestZo::secondMomentIsIdentity() {
+    QFETCH(QString, law);
+    const DirectionLaw l = parseLaw(law.toStdString());
+    const int d = 6, samples = 20000;
+    torch::Tensor sum = torch::zeros({d, d}, torch::kFloat64);
+    for (int s = 0; s < samples; ++s) {
+        torch::Tensor z = torch::zeros({d});
+        perturb(oneTensor(z), static_cast<uint64_t>(s) + 1000, 1.0, l);
+        const torch::Tensor zd = z.to(torch::kFloat64);
+        sum += torch::outer(zd, zd);
+    }
+    const torch::Tensor m = sum / samples;
+    const double err = (m - torch::eye(d, torch::kFloat64)).abs().max().item<double>();
+    // Monte-Carlo error of an entry of a mean of 20,000 outer products: about 0.01 (0.02 for the
+    // Gaussian diagonal); 0.06 is beyond 4 standard errors
+    QVERIFY2(err < 0.06, qPrintable(QString("max |E[zz^T] - I| = %1").arg(err)));
+    if (l == DirectionLaw::Rademacher) QVERIFY(torch::equal(m.diag(), torch::ones({d}, torch::kFloat64)));
+    if (l == DirectionLaw::Sphere) {  // every sample has ||z||^2 = d exactly (to rounding)
+        torch::Tensor z = torch::zeros({d});
+        perturb(oneTensor(z), 5, 1.0, l);
+        QVERIFY(std::abs(z.pow(2).sum().item<double>() - d) < 1e-4);
+    }
+}
+
+void TestZo::restoreWithinUlps() {
+    torch::manual_seed(2);
+    const torch::Tensor start = torch::randn({50000});
+    torch::Tensor w = start.clone();
+    const double eps = 1e-3;
+    perturb(oneTensor(w), 99, +eps, DirectionLaw::Gaussian);
+    perturb(oneTensor(w), 99, -2 * eps, DirectionLaw::Gaussian);
+    restoreAndUpdate(oneTensor(w), 99, eps, /*lr=*/0, 0, 0, DirectionLaw::Gaussian);
+    // each pass rounds once: a few ulp of max(|w|, eps·|z|)
+    const torch::Tensor bound = (start.abs() + 4 * eps) * 4 * std::numeric_limits<float>::epsilon();
+    QVERIFY(((w - start).abs() <= bound).all().item<bool>());
+    QVERIFY(!torch::equal(w, start + 1));  // (the check above is not vacuous)
+}
+
+void TestZo::fusedUpdateFollowsTheFormula() {
+    torch::manual_seed(3);
+    const torch::Tensor start = torch::randn({9000});
+    const double eps = 1e-3, lr = 0.05, g = -1.7, wd = 0.1;
+    for (bool decay : {true, false}) {
+        torch::Tensor w = start.clone();
+        perturb(oneTensor(w, decay), 5, -eps, DirectionLaw::Rademacher);  // as after the minus pass
+        restoreAndUpdate(oneTensor(w, decay), 5, eps, lr, g, wd, DirectionLaw::Rademacher);
+        for (int64_t i : {0L, 17L, 4096L, 8999L}) {
+            const double z = directionAt(5, 0, static_cast<uint64_t>(i), DirectionLaw::Rademacher);
+            const double theta = start[i].item<double>();
+            const double expected = theta - lr * (g * z + (decay ? wd : 0.0) * theta);
+            QVERIFY2(std::abs(w[i].item<double>() - expected) < 1e-6,
+                     qPrintable(QString("%1 vs %2").arg(w[i].item<double>()).arg(expected)));
+        }
+    }
+}
+
+// L(θ) = ½ θᵀAθ + bᵀθ: [L(θ+εz) − L(θ−εz)]/(2ε) = zᵀ(Aθ + b) exactly in exact arithmetic, and
+// the mean of ĝ = that scalar · z over seeds is the gradient.
+void TestZo::quadraticOracle() {
+    const int d = 8;
+    torch::manual_seed(4);
+    const torch::Tensor m = torch::randn({d, d}, torch::kFloat64);
+    const torch::Tensor a = m.matmul(m.t()) / d + torch::eye(d, torch::kFloat64);
+    const torch::Tensor b = torch::randn({d}, torch::kFloat64);
+    torch::Tensor theta = torch::randn({d});  // fp32 weights
+    const auto loss = [&](const torch::Tensor& t) {
+        const torch::Tensor x = t.to(torch::kFloat64);
+        return (0.5 * x.dot(a.matmul(x)) + b.dot(x)).item<double>();
+    };
+    const torch::Tensor grad = a.matmul(theta.to(torch::kFloat64)) + b;
+    const double eps = 1e-2;
+    const int samples = 4000;
+    torch::Tensor mean = torch::zeros({d}, torch::kFloat64);
+    torch::Tensor meanSq = torch::zeros({d}, torch::kFloat64);
+    const torch::Tensor theta0 = theta.clone();
+    for (int s = 0; s < samples; ++s) {
+        const auto seed = static_cast<uint64_t>(s) + 77;
+        perturb(oneTensor(theta), seed, +eps, DirectionLaw::Gaussian);
+        const double plus = loss(theta);
+        perturb(oneTensor(theta), seed, -2 * eps, DirectionLaw::Gaussian);
+        const double minus = loss(theta);
+        restoreAndUpdate(oneTensor(theta), seed, eps, 0, 0, 0, DirectionLaw::Gaussian);
+        const double g = (plus - minus) / (2 * eps);
+        torch::Tensor z = torch::zeros({d});
+        perturb(oneTensor(z), seed, 1.0, DirectionLaw::Gaussian);
+        const torch::Tensor zd = z.to(torch::kFloat64);
+        // the scalar is zᵀ∇L, up to the fp32 rounding of the perturbed weights
+        QVERIFY2(std::abs(g - zd.dot(grad).item<double>()) < 1e-3 * (1 + std::abs(g)),
+                 qPrintable(QString("%1 vs %2").arg(g).arg(zd.dot(grad).item<double>())));
+        mean += g * zd;
+        meanSq += (g * zd).pow(2);
+    }
+    QVERIFY(torch::allclose(theta, theta0, 0, 1e-5));
+    mean /= samples;
+    const torch::Tensor se = ((meanSq / samples - mean.pow(2)) / samples).sqrt();
+    const torch::Tensor z = ((mean - grad) / se).abs();
+    QVERIFY2(z.max().item<double>() < 4.5,
+             qPrintable(QString("largest deviation %1 standard errors").arg(z.max().item<double>())));
+}
+
+QTEST_APPLESS_MAIN(TestZo)
+#include "test_zo.moc"
