@@ -9,7 +9,12 @@
 
 #include <cmath>
 
+#include "model/safetensors.h"
+#include "model/transformer.h"
+#include "peft/param_set.h"
+#include "test_util.h"
 #include "zo/directions.h"
+#include "zo/mezo.h"
 #include "zo/perturb.h"
 
 using namespace frugal::zo;
@@ -33,6 +38,8 @@ private slots:
     void restoreWithinUlps();
     void fusedUpdateFollowsTheFormula();
     void quadraticOracle();
+    void paramSets();
+    void mezoRunIsSeededAndTouchesOnlyItsTarget();
 };
 
 // Random123's kat_vectors for philox4x32-10.
@@ -180,6 +187,70 @@ void TestZo::quadraticOracle() {
     const torch::Tensor z = ((mean - grad) / se).abs();
     QVERIFY2(z.max().item<double>() < 4.5,
              qPrintable(QString("largest deviation %1 standard errors").arg(z.max().item<double>())));
+}
+
+void TestZo::paramSets() {
+    const auto config = frugal::model::ModelConfig::fromJson(
+        R"({"model_type":"llama","hidden_size":16,"intermediate_size":32,"num_hidden_layers":2,
+            "num_attention_heads":2,"vocab_size":50,"tie_word_embeddings":true})",
+        "config.json");
+    const auto model = frugal::model::Transformer::random(config, 1);
+    using frugal::peft::ParamSet;
+    using frugal::peft::Target;
+    const auto full = ParamSet::select(model, Target::Full);
+    QCOMPARE(full.trainableCount(), model.parameterCount());
+    const auto norms = ParamSet::select(model, Target::Norms);
+    QCOMPARE(norms.trainables().size(), size_t{2 * 2 + 1});  // 2 per layer + the final norm
+    for (const auto& t : norms.trainables()) QVERIFY(!t.decay);
+    for (const auto& t : full.trainables())
+        QCOMPARE(t.decay, t.name.find("norm") == std::string::npos);
+    const auto head = ParamSet::select(model, Target::Head);
+    QCOMPARE(head.trainables().at(0).name, std::string("model.embed_tokens.weight"));  // tied
+    QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
+                ParamSet::select(model, Target::BitFit);
+            })).contains("selects no tensor of this llama model (it has no bias tensors"));
+}
+
+// A short MeZO run on the built-in model: the same seed gives the same weights, byte for byte;
+// only the target's tensors move; every step reports its loss, seed and projected gradient.
+void TestZo::mezoRunIsSeededAndTouchesOnlyItsTarget() {
+    qputenv("FRUGAL_RESOURCES",
+            QByteArray::fromStdString((frugal::test::envPath("FRUGAL_SOURCE_DIR") / "resources").string()));
+    frugal::test::TempDir dir("mezo");
+    frugal::zo::MezoConfig c;
+    c.target = "norms";
+    c.steps = 3;
+    c.batchSize = 2;
+    c.lr = 1e-2;
+    c.evalEvery = 100;
+    c.evalLimit = 4;
+    c.seed = 5;
+    std::map<std::string, std::vector<double>> metrics;
+    frugal::zo::MezoHooks hooks;
+    hooks.metric = [&](const std::string& k, int64_t, double v) { metrics[k].push_back(v); };
+    c.saveTo = dir / "a";
+    const auto r = frugal::zo::runMezo(c, hooks);
+    QCOMPARE(r.forwardPasses, int64_t{6});
+    QCOMPARE(metrics["train/loss"].size(), size_t{3});
+    QCOMPARE(metrics["zo/seed"].size(), size_t{3});
+    QCOMPARE(metrics["zo/forward_passes"].back(), 6.0);
+    QCOMPARE(metrics["dev/accuracy"].size(), size_t{2});  // step 0 and the last step
+    c.saveTo = dir / "b";
+    frugal::zo::runMezo(c, {});
+    QCOMPARE(frugal::test::readText(dir / "a" / "model.safetensors"),
+             frugal::test::readText(dir / "b" / "model.safetensors"));
+
+    const auto base = frugal::model::SafetensorsArchive::open(
+        frugal::test::envPath("FRUGAL_SOURCE_DIR") / "resources" / "models" / "frugal-tiny");
+    const auto tuned = frugal::model::SafetensorsArchive::open(dir / "a");
+    int moved = 0;
+    for (const auto& name : base.names()) {
+        const bool same = torch::equal(base.read(name, torch::kFloat32), tuned.read(name, torch::kFloat32));
+        QVERIFY2(same == (name.find("norm") == std::string::npos), name.c_str());
+        moved += !same;
+    }
+    QCOMPARE(moved, 9);  // 4 layers x 2 norms + the final norm
+    qunsetenv("FRUGAL_RESOURCES");
 }
 
 QTEST_APPLESS_MAIN(TestZo)

@@ -76,6 +76,71 @@ std::vector<CandidateScore> scoreContinuations(const model::Transformer& model,
     return scores;
 }
 
+std::vector<std::vector<double>> scoreBatch(
+    const model::Transformer& model, const model::Tokenizer& tokenizer,
+    const std::vector<std::string>& contexts,
+    const std::vector<std::vector<std::string>>& continuations) {
+    if (contexts.size() != continuations.size())
+        fail("scoreBatch: ", contexts.size(), " contexts but ", continuations.size(),
+             " candidate lists");
+    struct Seq {
+        std::vector<int32_t> ids;
+        int64_t start;  // first continuation token
+    };
+    std::vector<Seq> seqs;
+    const int64_t limit = model.config().maxPositions;
+    const auto bos = tokenizer.bosId();
+    int64_t longest = 0;
+    for (size_t e = 0; e < contexts.size(); ++e) {
+        const auto contextIds = tokenizer.encode(contexts[e], true);
+        for (const auto& c : continuations[e]) {
+            Seq s{tokenizer.encode(contexts[e] + c, true), static_cast<int64_t>(contextIds.size())};
+            if (static_cast<int64_t>(s.ids.size()) <= s.start)
+                fail("continuation '", c, "' adds no tokens to the context");
+            const int64_t excess = static_cast<int64_t>(s.ids.size()) - limit;
+            if (limit > 0 && excess > 0) {
+                const int64_t keep = bos && s.ids.front() == *bos ? 1 : 0;
+                if (excess >= s.start - keep)
+                    fail("a continuation is too long for the model's context of ", limit, " tokens");
+                s.ids.erase(s.ids.begin() + keep, s.ids.begin() + keep + excess);
+                s.start -= excess;
+            }
+            longest = std::max<int64_t>(longest, static_cast<int64_t>(s.ids.size()));
+            seqs.push_back(std::move(s));
+        }
+    }
+    const auto n = static_cast<int64_t>(seqs.size());
+    std::vector<int64_t> idData(static_cast<size_t>(n * longest), 0), maskData(idData.size(), 0);
+    for (int64_t i = 0; i < n; ++i)
+        for (size_t t = 0; t < seqs[static_cast<size_t>(i)].ids.size(); ++t) {
+            idData[static_cast<size_t>(i * longest) + t] = seqs[static_cast<size_t>(i)].ids[t];
+            maskData[static_cast<size_t>(i * longest) + t] = 1;
+        }
+    c10::InferenceMode guard;
+    const torch::Tensor ids = torch::tensor(idData, torch::kLong).view({n, longest});
+    const torch::Tensor mask = torch::tensor(maskData, torch::kLong).view({n, longest});
+    const torch::Tensor logp =
+        torch::log_softmax(model.forward(ids.to(model.device()), mask.to(model.device()))
+                               .to(torch::kCPU, torch::kFloat32),
+                           -1);  // [N,T,V]
+    const auto acc = logp.accessor<float, 3>();
+    std::vector<std::vector<double>> out(contexts.size());
+    size_t i = 0;
+    for (size_t e = 0; e < contexts.size(); ++e) {
+        for (size_t c = 0; c < continuations[e].size(); ++c, ++i) {
+            const Seq& s = seqs[i];
+            double sum = 0;
+            for (size_t t = static_cast<size_t>(s.start); t < s.ids.size(); ++t)
+                sum += acc[static_cast<int64_t>(i)][static_cast<int64_t>(t) - 1][s.ids[t]];
+            if (!std::isfinite(sum))
+                fail("log-likelihood of continuation '", continuations[e][c], "' is not finite (",
+                     sum, ")");
+            out[e].push_back(sum);
+        }
+    }
+    return out;
+}
+
 TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer& tokenizer,
                         const data::Task& task, const data::PromptTemplate& prompt, int64_t limit,
                         const FewShot& fewShot) {

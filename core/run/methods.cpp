@@ -14,8 +14,10 @@
 #include "eval/model_loading.h"
 #include "eval/perplexity.h"
 #include "run/runner.h"
+#include "peft/param_set.h"
 #include "run/toml_config.h"
 #include "train/pretrain.h"
+#include "zo/mezo.h"
 
 namespace frugal::run {
 
@@ -204,6 +206,77 @@ PreparedRun prepareEval(const std::filesystem::path& file, const std::vector<std
     return p;
 }
 
+// method = "mezo": zeroth-order fine-tuning on a built-in task (SPEC-ZO §2).
+PreparedRun prepareMezo(const std::filesystem::path& file, const std::vector<std::string>& overrides,
+                        const std::filesystem::path& outDir, bool resume) {
+    using namespace frugal::config;
+    if (resume) fail("MeZO runs have no checkpoints yet; run again (same seed: same metrics)");
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    toml::table root;
+    try {
+        root = toml::parse(text.str(), file.string());
+    } catch (const toml::parse_error& e) {
+        fail(file.string(), ":", e.source().begin.line, ": ", std::string(e.description()));
+    }
+    for (const auto& o : overrides) applyOverride(root, o, file.string());
+    const std::string source = file.string();
+    const toml::table empty;
+    const Section top(root, "", source, {"method", "mezo"});
+    const Section m(tableOr(root, "mezo", source, empty), "mezo", source,
+                    {"model", "task", "target", "direction", "steps", "batch_size", "lr", "eps",
+                     "weight_decay", "seed", "eval_every", "eval_limit", "save"});
+    zo::MezoConfig c;
+    m.string("model", c.model);
+    m.string("task", c.task);
+    m.string("target", c.target);
+    m.string("direction", c.direction);
+    m.integer("steps", c.steps, 1, 1 << 30);
+    m.integer("batch_size", c.batchSize, 1, 4096);
+    m.number("lr", c.lr, 0.0, 10.0);
+    m.number("eps", c.eps, 1e-12, 10.0);
+    m.number("weight_decay", c.weightDecay, 0.0, 10.0);
+    int64_t seed = 0;
+    m.integer("seed", seed, 0, INT64_MAX);
+    c.seed = static_cast<uint64_t>(seed);
+    m.integer("eval_every", c.evalEvery, 1, 1 << 30);
+    m.integer("eval_limit", c.evalLimit, 0, 1 << 30);
+    bool save = false;
+    m.boolean("save", save);
+    peft::parseTarget(c.target);  // validated now, not mid-run
+    zo::parseLaw(c.direction);
+    if (!data::findBuiltinTask(c.task))
+        fail(source, ": mezo.task is '", c.task, "', expected a built-in task (sentiment, spam)");
+    PreparedRun p;
+    p.method = "mezo";
+    std::ostringstream resolved;
+    resolved << root;
+    p.resolvedConfig = resolved.str() + "\n";
+    flatten(root, "", p.params);
+    p.seed = seed;
+    p.body = [c, save, outDir](EventSink& sink, const StopToken& stop) {
+        zo::MezoConfig config = c;
+        if (save) config.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
+        zo::MezoHooks hooks;
+        hooks.log = [&](const std::string& line) { sink.log("info", line); };
+        hooks.metric = [&](const std::string& key, int64_t step, double value) {
+            sink.metric(key, step, value);
+        };
+        hooks.progress = [&](int64_t step, int64_t total, double loss) {
+            sink.progress(step, total, "loss " + shortNumber(loss));
+        };
+        hooks.stopRequested = [&] { return stop.stopRequested(); };
+        const zo::MezoResult r = zo::runMezo(config, hooks);
+        sink.metric("params/trainable", 0, static_cast<double>(r.trainable));
+        sink.log("info", cat("dev accuracy ", r.startDevAccuracy, " at the start, ",
+                             r.finalDevAccuracy, " at the end (best ", r.bestDevAccuracy, "); ",
+                             r.forwardPasses, " forward passes in ", r.seconds, " s"));
+        if (!config.saveTo.empty()) sink.artifact("model", config.saveTo / "model.safetensors");
+    };
+    return p;
+}
+
 struct MethodRow {
     const char* name;
     PreparedRun (*prepare)(const std::filesystem::path&, const std::vector<std::string>&,
@@ -213,6 +286,7 @@ struct MethodRow {
 const MethodRow kMethods[] = {
     {"pretrain", preparePretrain},
     {"eval", prepareEval},
+    {"mezo", prepareMezo},
 };
 
 }  // namespace
