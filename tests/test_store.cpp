@@ -79,6 +79,7 @@ private slots:
     void killedWriterLeavesIntactDatabase();
     void mergeIsIdempotent();
     void sha256OfArtifacts();
+    void rewrittenStepsStayUniqueAndOrdered();
 };
 
 void TestStore::migratesAnOldSchemaWithItsData() {
@@ -339,6 +340,30 @@ void TestStore::mergeIsIdempotent() {
     QCOMPARE(local.latestMetrics(merged->id).at(0).point.value, 1.25);
     QCOMPARE(merged->tags, std::vector<std::string>{"cluster"});
     QCOMPARE(local.findRun("recover")->parentId.value_or(-1), merged->id);
+}
+
+// Points are stored in chunks; steps logged again (a resumed run) replace the old points, across
+// chunk boundaries, and a series always reads back unique and ordered by step.
+void TestStore::rewrittenStepsStayUniqueAndOrdered() {
+    TempDir dir("store");
+    Store store(dir / "runs.db");
+    const int64_t run = store.createRun(simpleRun("r"));
+    for (int64_t step = 0; step < 10000; ++step) store.logMetric(run, "loss", step, double(step), 0);
+    store.flush();
+    for (int64_t step = 4090; step < 4100; ++step) store.logMetric(run, "loss", step, -1.0, 1);
+    store.logMetric(run, "loss", 12000, 5.0, 2);  // and one beyond the end, in the same batch
+    store.flush();
+    for (int64_t step = 9000; step < 9003; ++step) store.logMetric(run, "loss", step, -2.0, 3);
+    store.flush();
+    const auto points = store.metric(run, "loss");
+    QCOMPARE(points.size(), size_t{10001});
+    for (size_t i = 1; i < points.size(); ++i) QVERIFY(points[i - 1].step < points[i].step);
+    for (const auto& p : points) {
+        if (p.step >= 4090 && p.step < 4100) QCOMPARE(p.value, -1.0);
+        else if (p.step >= 9000 && p.step < 9003) QCOMPARE(p.value, -2.0);
+        else QCOMPARE(p.value, p.step == 12000 ? 5.0 : double(p.step));
+    }
+    QCOMPARE(store.latestMetrics(run).at(0).point.step, int64_t{12000});
 }
 
 // Artifact checksums: the FIPS 180-4 test vectors, and a file equal to its bytes.

@@ -24,7 +24,8 @@ namespace frugal::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
+constexpr int64_t kChunkPoints = 4096;  // metric points per stored chunk
 
 // Migration i takes a database from version i to i + 1.
 const std::vector<const char*> kMigrations = {
@@ -84,7 +85,19 @@ INSERT INTO latest_metrics(key_id, step, wall_ms, value)
   JOIN (SELECT key_id, MAX(step) AS step FROM metrics GROUP BY key_id) last
     ON last.key_id = m.key_id AND last.step = m.step;
 )SQL",
+    // 2 -> 3: metric points packed in chunks of up to 4096, ordered by step and unique per
+    // (key, step), so a 1,000,000-point series reads as ~250 blobs instead of a million rows.
+    // data: per point little-endian int64 step, int64 wall_ms, float64 value (NaN, inf kept).
+    // The rows of `metrics` are moved by Store::Impl::packOldMetrics, then the table is dropped.
+    R"SQL(
+CREATE TABLE metric_chunks(key_id INTEGER NOT NULL REFERENCES metric_keys(id) ON DELETE CASCADE,
+                           first_step INTEGER NOT NULL, last_step INTEGER NOT NULL,
+                           count INTEGER NOT NULL, data BLOB NOT NULL,
+                           PRIMARY KEY(key_id, first_step)) WITHOUT ROWID;
+)SQL",
 };
+
+static_assert(sizeof(MetricPoint) == 24, "metric points are packed as int64, int64, float64");
 
 int64_t nowMs() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -307,6 +320,11 @@ struct Store::Impl {
     }
 
     void open(int upToVersion);
+    void packOldMetrics();  // migration 2 -> 3
+    // Stores POINTS (sorted by step, unique) of key KEYID: appended to the last chunk when they
+    // all come after it, else merged with the chunks they overlap (the new point wins a step).
+    void storePoints(int64_t keyId, std::vector<MetricPoint> points);
+    void insertChunks(int64_t keyId, const std::vector<MetricPoint>& points);
     void markDeadRuns();
     void writerLoop();
     void commit(std::vector<Item>& items, const std::set<int64_t>& beating);
@@ -354,6 +372,7 @@ void Store::Impl::open(int upToVersion) {
         exec("BEGIN IMMEDIATE");
         try {
             exec(kMigrations[static_cast<size_t>(v)]);
+            if (v == 2) packOldMetrics();
             exec("PRAGMA user_version=" + std::to_string(v + 1));
             exec("COMMIT");
         } catch (...) {
@@ -411,10 +430,6 @@ void Store::Impl::commit(std::vector<Item>& items, const std::set<int64_t>& beat
     std::lock_guard<std::mutex> lock(dbMutex);
     exec("BEGIN IMMEDIATE");
     try {
-        Stmt metric(db.get(),
-                    "INSERT OR REPLACE INTO metrics(key_id, step, wall_ms, value) "
-                    "VALUES(?, ?, ?, ?)",
-                    name);
         Stmt vector(db.get(),
                     "INSERT OR REPLACE INTO vectors(run_id, key, step, shape, data) "
                     "VALUES(?, ?, ?, ?, ?)",
@@ -422,11 +437,11 @@ void Store::Impl::commit(std::vector<Item>& items, const std::set<int64_t>& beat
         Stmt logLine(db.get(), "INSERT INTO logs(run_id, time_ms, level, text) VALUES(?, ?, ?, ?)",
                      name);
         std::unordered_map<int64_t, const MetricItem*> latest;  // key id -> highest step seen
+        std::map<int64_t, std::vector<MetricPoint>> byKey;        // in logging order
         for (const auto& item : items) {
             if (const auto* m = std::get_if<MetricItem>(&item)) {
                 const int64_t id = keyId(m->run, m->key);
-                metric.bind(1, id).bind(2, m->step).bind(3, m->wallMs).bindReal(4, m->value);
-                metric.run();
+                byKey[id].push_back({m->step, m->wallMs, m->value});
                 auto& best = latest[id];
                 if (!best || m->step >= best->step) best = m;
             } else if (const auto* v = std::get_if<VectorItem>(&item)) {
@@ -437,6 +452,17 @@ void Store::Impl::commit(std::vector<Item>& items, const std::set<int64_t>& beat
                 logLine.bind(1, l->run).bind(2, l->timeMs).bind(3, l->level).bind(4, l->text);
                 logLine.run();
             }
+        }
+        for (auto& [id, points] : byKey) {
+            // sorted by step; of two points of one step the one logged last stays
+            std::stable_sort(points.begin(), points.end(),
+                             [](const MetricPoint& a, const MetricPoint& b) { return a.step < b.step; });
+            std::vector<MetricPoint> unique;
+            for (const auto& pt : points) {
+                if (!unique.empty() && unique.back().step == pt.step) unique.back() = pt;
+                else unique.push_back(pt);
+            }
+            storePoints(id, std::move(unique));
         }
         Stmt upsert(db.get(),
                     "INSERT INTO latest_metrics(key_id, step, wall_ms, value) VALUES(?, ?, ?, ?) "
@@ -487,6 +513,96 @@ void Store::Impl::writerLoop() {
         committed = generation;
         flushed.notify_all();
     }
+}
+
+void Store::Impl::insertChunks(int64_t keyId, const std::vector<MetricPoint>& points) {
+    Stmt ins(db.get(),
+             "INSERT OR REPLACE INTO metric_chunks(key_id, first_step, last_step, count, data) "
+             "VALUES(?, ?, ?, ?, ?)",
+             name);
+    for (size_t first = 0; first < points.size(); first += kChunkPoints) {
+        const size_t n = std::min<size_t>(kChunkPoints, points.size() - first);
+        ins.bind(1, keyId).bind(2, points[first].step).bind(3, points[first + n - 1].step);
+        ins.bind(4, static_cast<int64_t>(n));
+        ins.bindBlob(5, points.data() + first, n * sizeof(MetricPoint));
+        ins.run();
+    }
+}
+
+void Store::Impl::storePoints(int64_t keyId, std::vector<MetricPoint> points) {
+    if (points.empty()) return;
+    const auto unpack = [](const std::string& blob, std::vector<MetricPoint>& out) {
+        const size_t n = blob.size() / sizeof(MetricPoint);
+        const size_t at = out.size();
+        out.resize(at + n);
+        std::memcpy(out.data() + at, blob.data(), n * sizeof(MetricPoint));
+    };
+    Stmt last(db.get(),
+              "SELECT first_step, last_step, count, data FROM metric_chunks WHERE key_id=? "
+              "ORDER BY first_step DESC LIMIT 1",
+              name);
+    last.bind(1, keyId);
+    if (!last.step()) {
+        insertChunks(keyId, points);
+        return;
+    }
+    const int64_t lastStep = last.integer(1);
+    if (points.front().step > lastStep) {  // the common case: appending
+        if (last.integer(2) >= kChunkPoints) {
+            insertChunks(keyId, points);
+            return;
+        }
+        std::vector<MetricPoint> merged;
+        unpack(last.blob(3), merged);
+        const int64_t oldFirst = last.integer(0);
+        last.reset();
+        merged.insert(merged.end(), points.begin(), points.end());
+        Stmt del(db.get(), "DELETE FROM metric_chunks WHERE key_id=? AND first_step=?", name);
+        del.bind(1, keyId).bind(2, oldFirst).run();
+        insertChunks(keyId, merged);
+        return;
+    }
+    last.reset();
+    // Rewriting steps already stored (a resumed run): merge with every chunk from the first
+    // overlapping one on, the new point winning a step.
+    Stmt overlap(db.get(),
+                 "SELECT data FROM metric_chunks WHERE key_id=? AND last_step>=? ORDER BY first_step",
+                 name);
+    overlap.bind(1, keyId).bind(2, points.front().step);
+    std::vector<MetricPoint> old;
+    while (overlap.step()) unpack(overlap.blob(0), old);
+    overlap.reset();
+    Stmt del(db.get(), "DELETE FROM metric_chunks WHERE key_id=? AND last_step>=?", name);
+    del.bind(1, keyId).bind(2, points.front().step).run();
+    std::vector<MetricPoint> merged;
+    merged.reserve(old.size() + points.size());
+    size_t i = 0, j = 0;
+    while (i < old.size() || j < points.size()) {
+        if (j == points.size() || (i < old.size() && old[i].step < points[j].step)) {
+            merged.push_back(old[i++]);
+        } else {
+            if (i < old.size() && old[i].step == points[j].step) ++i;
+            merged.push_back(points[j++]);
+        }
+    }
+    insertChunks(keyId, merged);
+}
+
+void Store::Impl::packOldMetrics() {
+    std::vector<int64_t> keys;
+    {
+        Stmt k(db.get(), "SELECT DISTINCT key_id FROM metrics", name);
+        while (k.step()) keys.push_back(k.integer(0));
+    }
+    for (int64_t key : keys) {
+        std::vector<MetricPoint> points;
+        Stmt rows(db.get(), "SELECT step, wall_ms, value FROM metrics WHERE key_id=? ORDER BY step",
+                  name);
+        rows.bind(1, key);
+        while (rows.step()) points.push_back({rows.integer(0), rows.integer(1), rows.real(2)});
+        insertChunks(key, points);
+    }
+    exec("DROP TABLE metrics");
 }
 
 RunInfo Store::Impl::readRun(Stmt& s) const {
@@ -803,20 +919,24 @@ std::vector<std::string> Store::metricKeys(int64_t run) const {
 
 std::vector<MetricPoint> Store::metric(int64_t run, const std::string& key) const {
     std::lock_guard<std::mutex> lock(m_impl->dbMutex);
-    Stmt id(m_impl->db.get(),
-            "SELECT k.id, coalesce(l.step, 0) FROM metric_keys k "
-            "LEFT JOIN latest_metrics l ON l.key_id=k.id WHERE k.run_id=? AND k.key=?",
-            m_impl->name);
-    id.bind(1, run).bind(2, key);
-    if (!id.step()) return {};
-    const int64_t keyId = id.integer(0);
-    std::vector<MetricPoint> out;
-    out.reserve(static_cast<size_t>(std::clamp<int64_t>(id.integer(1) + 1, 0, 1 << 26)));
-    // the primary key (key_id, step) gives the order without a sort
-    Stmt s(m_impl->db.get(), "SELECT step, wall_ms, value FROM metrics WHERE key_id=?",
+    Stmt s(m_impl->db.get(),
+           "SELECT c.count, c.data FROM metric_chunks c JOIN metric_keys k ON k.id=c.key_id "
+           "WHERE k.run_id=? AND k.key=? ORDER BY c.first_step",
            m_impl->name);
-    s.bind(1, keyId);
-    while (s.step()) out.push_back({s.integer(0), s.integer(1), s.real(2)});
+    s.bind(1, run).bind(2, key);
+    std::vector<std::string> blobs;
+    size_t total = 0;
+    while (s.step()) {
+        blobs.push_back(s.blob(1));
+        total += blobs.back().size() / sizeof(MetricPoint);
+    }
+    std::vector<MetricPoint> out(total);
+    size_t at = 0;
+    for (const auto& blob : blobs) {
+        const size_t n = blob.size() / sizeof(MetricPoint);
+        std::memcpy(out.data() + at, blob.data(), n * sizeof(MetricPoint));
+        at += n;
+    }
     return out;
 }
 
@@ -934,9 +1054,10 @@ int64_t Store::merge(const std::filesystem::path& other) {
                       "level, text FROM other.logs WHERE run_id=?2 ORDER BY id");
             copyTable("INSERT INTO main.metric_keys(run_id, key) SELECT ?1, key FROM "
                       "other.metric_keys WHERE run_id=?2");
-            copyTable("INSERT INTO main.metrics SELECT mk.id, m.step, m.wall_ms, m.value FROM "
-                      "other.metrics m JOIN other.metric_keys ok ON ok.id=m.key_id JOIN "
-                      "main.metric_keys mk ON mk.run_id=?1 AND mk.key=ok.key WHERE ok.run_id=?2");
+            copyTable("INSERT INTO main.metric_chunks SELECT mk.id, c.first_step, c.last_step, "
+                      "c.count, c.data FROM other.metric_chunks c JOIN other.metric_keys ok ON "
+                      "ok.id=c.key_id JOIN main.metric_keys mk ON mk.run_id=?1 AND mk.key=ok.key "
+                      "WHERE ok.run_id=?2");
             copyTable("INSERT INTO main.latest_metrics SELECT mk.id, l.step, l.wall_ms, l.value "
                       "FROM other.latest_metrics l JOIN other.metric_keys ok ON ok.id=l.key_id "
                       "JOIN main.metric_keys mk ON mk.run_id=?1 AND mk.key=ok.key "
