@@ -8,6 +8,7 @@
 #include <ATen/Parallel.h>
 
 #include <cmath>
+#include <map>
 
 #include "model/safetensors.h"
 #include "model/transformer.h"
@@ -15,6 +16,7 @@
 #include "test_util.h"
 #include "zo/directions.h"
 #include "zo/mezo.h"
+#include "zo/query_schedule.h"
 #include "zo/perturb.h"
 
 using namespace frugal::zo;
@@ -38,6 +40,7 @@ private slots:
     void restoreWithinUlps();
     void fusedUpdateFollowsTheFormula();
     void quadraticOracle();
+    void adazetaScheduleMatchesTheSpec();
     void paramSets();
     void mezoRunIsSeededAndTouchesOnlyItsTarget();
 };
@@ -187,6 +190,32 @@ void TestZo::quadraticOracle() {
     const torch::Tensor z = ((mean - grad) / se).abs();
     QVERIFY2(z.max().item<double>() < 4.5,
              qPrintable(QString("largest deviation %1 standard errors").arg(z.max().item<double>())));
+}
+
+// SPEC-ZO §10 item 13: alpha 0.85, NUM 20, Q_max 15, 10,000 steps, N 1000, batch 16 -> E_tot 160,
+// beta 0.6223, and Q steps up exactly at these epochs, never 0, never down.
+void TestZo::adazetaScheduleMatchesTheSpec() {
+    const double epochs = QuerySchedule::epochsOf(10000, 1000, 16);
+    QCOMPARE(epochs, 160.0);
+    const auto s = QuerySchedule::adazeta(0.85, 20, 15, epochs);
+    QVERIFY(std::abs(s.beta() - 0.6223) < 5e-5);
+    const std::map<int64_t, int64_t> jumps = {{0, 1},   {4, 2},   {8, 3},   {13, 4},  {18, 5},
+                                              {24, 6},  {30, 7},  {37, 8},  {45, 9},  {53, 10},
+                                              {62, 11}, {71, 12}, {81, 13}, {91, 14}, {101, 15}};
+    int64_t previous = 0;
+    for (int64_t e = 0; e <= 400; ++e) {
+        const int64_t q = s.queriesAt(e);
+        QVERIFY(q >= 1 && q >= previous && q <= 15);
+        if (q != previous) {
+            QVERIFY2(jumps.count(e) && jumps.at(e) == q, qPrintable(QString("Q=%1 at epoch %2").arg(q).arg(e)));
+        }
+        previous = q;
+    }
+    QCOMPARE(previous, int64_t{15});
+    QCOMPARE(QuerySchedule::constant(3).queriesAt(77), int64_t{3});
+    QVERIFY(QString::fromStdString(frugal::test::errorOf([] {
+                QuerySchedule::adazeta(0.85, 20, 15, 1.0);
+            })).contains("deriving beta needs more than one"));
 }
 
 void TestZo::paramSets() {
