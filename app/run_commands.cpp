@@ -198,12 +198,6 @@ store::NewRun newRun(const Parsed& p, const run::PreparedRun& prepared,
     return spec;
 }
 
-std::vector<std::string> sweepValues(const std::string& override);
-class PrefixedLog;
-
-// frugal run -m CONFIG a=1,2 b=x,y [--jobs N]: the grid, every combination validated first.
-int sweep(const Parsed& p, const std::vector<std::string>& argv);
-
 // frugal run --resume RUN: the run's own resolved config, from its last checkpoint.
 int resumeRun(const Parsed& p) {
     const auto dbFile = dbPath(p);
@@ -228,10 +222,6 @@ int resumeRun(const Parsed& p) {
     progress.finish();
     return finishRun(db, outcome, stop);
 }
-
-}  // namespace
-
-namespace {
 
 // "lr=1e-6,1e-7" -> {"lr=1e-6", "lr=1e-7"}; commas inside [] {} or quotes do not split.
 std::vector<std::string> sweepValues(const std::string& override) {
@@ -281,49 +271,7 @@ private:
     std::mutex& m_out;
 };
 
-}  // namespace
-
-int runCommand(const Args& rawArgs, const std::vector<std::string>& argv) {
-    Args args;
-    bool multirun = false;
-    for (const auto& a : rawArgs) {
-        if (a == "-m" || a == "--multirun") multirun = true;
-        else args.push_back(a);
-    }
-    const Parsed p = parse(args, {"db", "name", "experiment", "out", "tag", "resume", "jobs"},
-                           {"print-config", "quiet"});
-    if (p.has("resume")) return resumeRun(p);
-    if (multirun) return sweep(p, argv);
-    if (p.positional.empty()) fail("run needs a CONFIG.toml (and optional KEY=VALUE overrides)");
-    const std::filesystem::path config = p.positional[0];
-    std::vector<std::string> overrides;
-    for (size_t i = 1; i < p.positional.size(); ++i) {
-        if (p.positional[i].find('=') == std::string::npos)
-            fail("run: '", p.positional[i], "' is not an override; expected KEY=VALUE after the config");
-        overrides.push_back(p.positional[i]);
-    }
-    run::PreparedRun prepared = run::prepareRun(config, overrides, p.get("out", ""));
-    if (p.has("print-config")) {
-        std::cout << prepared.resolvedConfig;
-        return 0;
-    }
-    const auto dbFile = dbPath(p);
-    store::Store db(dbFile);
-    const store::NewRun spec = newRun(p, prepared, argv);
-
-    run::StopToken stop;
-    SignalScope signals(stop);
-    Progress progress(p.has("quiet"));
-    const auto artifacts = dbFile.parent_path() / "artifacts";
-    const run::RunOutcome outcome =
-        run::runMethod(db, spec, prepared.body, stop, &progress, artifacts);
-    progress.finish();
-    if (p.has("tag")) db.addTag(outcome.runId, p.get("tag", ""));
-    return finishRun(db, outcome, stop);
-}
-
-namespace {
-
+// frugal run -m CONFIG a=1,2 b=x,y [--jobs N]: the grid, every combination validated first.
 int sweep(const Parsed& p, const std::vector<std::string>& argv) {
     if (p.positional.empty()) fail("run -m needs a CONFIG.toml and KEY=V1,V2,... overrides");
     const std::filesystem::path config = p.positional[0];
@@ -388,6 +336,45 @@ int sweep(const Parsed& p, const std::vector<std::string>& argv) {
 }
 
 }  // namespace
+
+int runCommand(const Args& rawArgs, const std::vector<std::string>& argv) {
+    Args args;
+    bool multirun = false;
+    for (const auto& a : rawArgs) {
+        if (a == "-m" || a == "--multirun") multirun = true;
+        else args.push_back(a);
+    }
+    const Parsed p = parse(args, {"db", "name", "experiment", "out", "tag", "resume", "jobs"},
+                           {"print-config", "quiet"});
+    if (p.has("resume")) return resumeRun(p);
+    if (multirun) return sweep(p, argv);
+    if (p.positional.empty()) fail("run needs a CONFIG.toml (and optional KEY=VALUE overrides)");
+    const std::filesystem::path config = p.positional[0];
+    std::vector<std::string> overrides;
+    for (size_t i = 1; i < p.positional.size(); ++i) {
+        if (p.positional[i].find('=') == std::string::npos)
+            fail("run: '", p.positional[i], "' is not an override; expected KEY=VALUE after the config");
+        overrides.push_back(p.positional[i]);
+    }
+    run::PreparedRun prepared = run::prepareRun(config, overrides, p.get("out", ""));
+    if (p.has("print-config")) {
+        std::cout << prepared.resolvedConfig;
+        return 0;
+    }
+    const auto dbFile = dbPath(p);
+    store::Store db(dbFile);
+    const store::NewRun spec = newRun(p, prepared, argv);
+
+    run::StopToken stop;
+    SignalScope signals(stop);
+    Progress progress(p.has("quiet"));
+    const auto artifacts = dbFile.parent_path() / "artifacts";
+    const run::RunOutcome outcome =
+        run::runMethod(db, spec, prepared.body, stop, &progress, artifacts);
+    progress.finish();
+    if (p.has("tag")) db.addTag(outcome.runId, p.get("tag", ""));
+    return finishRun(db, outcome, stop);
+}
 
 // ---- list ---------------------------------------------------------------------------------------
 
@@ -569,9 +556,9 @@ int showCommand(const Args& args) {
     if (!r.note.empty()) std::printf("  note        %s\n", r.note.c_str());
     std::printf("\nlatest metrics (step: value; points stored)\n");
     for (const auto& m : db.latestMetrics(r.id))
-        std::printf("  %-28s step %lld: %s  (%zu points)\n", m.key.c_str(),
+        std::printf("  %-28s step %lld: %s  (%lld points)\n", m.key.c_str(),
                     static_cast<long long>(m.point.step), number(m.point.value).c_str(),
-                    db.metric(r.id, m.key).size());
+                    static_cast<long long>(db.metricPointCount(r.id, m.key)));
     const auto artifacts = db.artifacts(r.id);
     if (!artifacts.empty()) std::printf("\nartifacts\n");
     for (const auto& a : artifacts)

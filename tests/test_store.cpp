@@ -165,6 +165,8 @@ void TestStore::roundTripsEveryRecord() {
     QCOMPARE(latest[1].key, std::string("loss"));
     QCOMPARE(latest[1].point.step, int64_t{3});
     QCOMPARE(store.metricKeys(run), (std::vector<std::string>{"acc", "loss"}));
+    QCOMPARE(store.metricPointCount(run, "loss"), int64_t{4});
+    QCOMPARE(store.metricPointCount(run, "none"), int64_t{0});
     const auto vec = store.vectorSeries(run, "sparsity");
     QCOMPARE(vec.size(), size_t{1});
     QCOMPARE(vec[0].shape, (std::vector<int64_t>{2, 3}));

@@ -1,10 +1,9 @@
 #include "data/corpus.h"
 
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "model/tokenizer.h"
 #include "model/utf8.h"
 
@@ -25,11 +24,7 @@ double uniformUnit(std::mt19937_64& rng) {
 }
 
 Corpus Corpus::fromFile(const std::filesystem::path& file, const model::Tokenizer& tokenizer) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) fail(file.string(), ": cannot open the corpus file");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return fromText(text.str(), tokenizer, file.string());
+    return fromText(readFile(file, "corpus file"), tokenizer, file.string());
 }
 
 Corpus Corpus::fromText(const std::string& text, const model::Tokenizer& tokenizer,

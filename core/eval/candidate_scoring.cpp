@@ -13,70 +13,8 @@
 
 namespace frugal::eval {
 
-// Dimensions: C candidates, T longest context + continuation, V vocabulary.
-std::vector<CandidateScore> scoreContinuations(const model::Transformer& model,
-                                               const model::Tokenizer& tokenizer,
-                                               const std::string& context,
-                                               const std::vector<std::string>& continuations) {
-    if (continuations.empty()) fail("scoring needs at least one continuation");
-    const std::vector<int32_t> contextIds = tokenizer.encode(context, /*addSpecialTokens=*/true);
-    std::vector<std::vector<int32_t>> sequences;
-    int64_t longest = 0;
-    for (const auto& continuation : continuations) {
-        std::vector<int32_t> ids = tokenizer.encode(context + continuation, true);
-        if (ids.size() <= contextIds.size())
-            fail("continuation '", continuation, "' adds no tokens to the context");
-        longest = std::max<int64_t>(longest, static_cast<int64_t>(ids.size()));
-        sequences.push_back(std::move(ids));
-    }
-    // Longer than the model's context: drop the oldest context tokens (after a leading BOS,
-    // which every prompt keeps), the same number from every candidate, as lm-eval-harness does.
-    int64_t dropped = 0;
-    const int64_t limit = model.config().maxPositions;
-    if (limit > 0 && longest > limit) {
-        const bool keepFirst = tokenizer.bosId() && !contextIds.empty() &&
-                               contextIds.front() == *tokenizer.bosId();
-        dropped = longest - limit;
-        const int64_t room = static_cast<int64_t>(contextIds.size()) - (keepFirst ? 1 : 0);
-        if (dropped > room - 1)
-            fail("a continuation is too long for the model's context of ", limit,
-                 " tokens even with the context cut to one token");
-        for (auto& s : sequences)
-            s.erase(s.begin() + (keepFirst ? 1 : 0), s.begin() + (keepFirst ? 1 : 0) + dropped);
-        longest = limit;
-    }
-    const int64_t count = static_cast<int64_t>(sequences.size());
-    torch::Tensor ids = torch::zeros({count, longest}, torch::kLong);   // [C,T]
-    torch::Tensor mask = torch::zeros({count, longest}, torch::kLong);  // [C,T]
-    for (int64_t c = 0; c < count; ++c) {
-        const auto& s = sequences[static_cast<size_t>(c)];
-        const int64_t n = static_cast<int64_t>(s.size());
-        ids[c].narrow(0, 0, n).copy_(torch::tensor(std::vector<int64_t>(s.begin(), s.end())));
-        mask[c].narrow(0, 0, n).fill_(1);
-    }
-    c10::InferenceMode guard;
-    const torch::Tensor logp = torch::log_softmax(
-        model.forward(ids, mask).to(torch::kCPU, torch::kFloat32), -1);  // [C,T,V]
-    std::vector<CandidateScore> scores;
-    const int64_t start = static_cast<int64_t>(contextIds.size()) - dropped;
-    for (int64_t c = 0; c < count; ++c) {
-        const auto& s = sequences[static_cast<size_t>(c)];
-        CandidateScore score;
-        for (int64_t t = start; t < static_cast<int64_t>(s.size()); ++t) {
-            // the token at t is predicted at position t-1
-            score.sumLogProb += logp[c][t - 1][s[static_cast<size_t>(t)]].item<double>();
-            score.tokens += 1;
-        }
-        if (!std::isfinite(score.sumLogProb))
-            fail("log-likelihood of continuation '", continuations[static_cast<size_t>(c)],
-                 "' is not finite (", score.sumLogProb, ")");
-        score.meanLogProb = score.sumLogProb / static_cast<double>(score.tokens);
-        scores.push_back(score);
-    }
-    return scores;
-}
-
-std::vector<std::vector<double>> scoreBatch(
+// Dimensions: N sequences (every candidate of every example), T the longest, V vocabulary.
+std::vector<std::vector<CandidateScore>> scoreBatch(
     const model::Transformer& model, const model::Tokenizer& tokenizer,
     const std::vector<std::string>& contexts,
     const std::vector<std::vector<std::string>>& continuations) {
@@ -89,25 +27,38 @@ std::vector<std::vector<double>> scoreBatch(
     };
     std::vector<Seq> seqs;
     const int64_t limit = model.config().maxPositions;
-    const auto bos = tokenizer.bosId();
     int64_t longest = 0;
     for (size_t e = 0; e < contexts.size(); ++e) {
-        const auto contextIds = tokenizer.encode(contexts[e], true);
+        if (continuations[e].empty()) fail("scoring needs at least one continuation");
+        const std::vector<int32_t> contextIds = tokenizer.encode(contexts[e], true);
+        const size_t first = seqs.size();
+        int64_t exampleLongest = 0;
         for (const auto& c : continuations[e]) {
             Seq s{tokenizer.encode(contexts[e] + c, true), static_cast<int64_t>(contextIds.size())};
             if (static_cast<int64_t>(s.ids.size()) <= s.start)
                 fail("continuation '", c, "' adds no tokens to the context");
-            const int64_t excess = static_cast<int64_t>(s.ids.size()) - limit;
-            if (limit > 0 && excess > 0) {
-                const int64_t keep = bos && s.ids.front() == *bos ? 1 : 0;
-                if (excess >= s.start - keep)
-                    fail("a continuation is too long for the model's context of ", limit, " tokens");
-                s.ids.erase(s.ids.begin() + keep, s.ids.begin() + keep + excess);
-                s.start -= excess;
-            }
-            longest = std::max<int64_t>(longest, static_cast<int64_t>(s.ids.size()));
+            exampleLongest = std::max<int64_t>(exampleLongest, static_cast<int64_t>(s.ids.size()));
             seqs.push_back(std::move(s));
         }
+        // Longer than the model's context: drop the oldest context tokens (after a leading BOS,
+        // which every prompt keeps), the same number from every candidate, as lm-eval-harness
+        // does.
+        if (limit > 0 && exampleLongest > limit) {
+            const int64_t keep = tokenizer.bosId() && !contextIds.empty() &&
+                                         contextIds.front() == *tokenizer.bosId()
+                                     ? 1
+                                     : 0;
+            const int64_t dropped = exampleLongest - limit;
+            if (dropped > static_cast<int64_t>(contextIds.size()) - keep - 1)
+                fail("a continuation is too long for the model's context of ", limit,
+                     " tokens even with the context cut to one token");
+            for (size_t i = first; i < seqs.size(); ++i) {
+                seqs[i].ids.erase(seqs[i].ids.begin() + keep, seqs[i].ids.begin() + keep + dropped);
+                seqs[i].start -= dropped;
+            }
+            exampleLongest = limit;
+        }
+        longest = std::max(longest, exampleLongest);
     }
     const auto n = static_cast<int64_t>(seqs.size());
     std::vector<int64_t> idData(static_cast<size_t>(n * longest), 0), maskData(idData.size(), 0);
@@ -124,21 +75,32 @@ std::vector<std::vector<double>> scoreBatch(
                                .to(torch::kCPU, torch::kFloat32),
                            -1);  // [N,T,V]
     const auto acc = logp.accessor<float, 3>();
-    std::vector<std::vector<double>> out(contexts.size());
+    std::vector<std::vector<CandidateScore>> out(contexts.size());
     size_t i = 0;
     for (size_t e = 0; e < contexts.size(); ++e) {
         for (size_t c = 0; c < continuations[e].size(); ++c, ++i) {
             const Seq& s = seqs[i];
-            double sum = 0;
-            for (size_t t = static_cast<size_t>(s.start); t < s.ids.size(); ++t)
-                sum += acc[static_cast<int64_t>(i)][static_cast<int64_t>(t) - 1][s.ids[t]];
-            if (!std::isfinite(sum))
+            CandidateScore score;
+            for (size_t t = static_cast<size_t>(s.start); t < s.ids.size(); ++t) {
+                // the token at t is predicted at position t-1
+                score.sumLogProb += acc[static_cast<int64_t>(i)][static_cast<int64_t>(t) - 1][s.ids[t]];
+                score.tokens += 1;
+            }
+            if (!std::isfinite(score.sumLogProb))
                 fail("log-likelihood of continuation '", continuations[e][c], "' is not finite (",
-                     sum, ")");
-            out[e].push_back(sum);
+                     score.sumLogProb, ")");
+            score.meanLogProb = score.sumLogProb / static_cast<double>(score.tokens);
+            out[e].push_back(score);
         }
     }
     return out;
+}
+
+std::vector<CandidateScore> scoreContinuations(const model::Transformer& model,
+                                               const model::Tokenizer& tokenizer,
+                                               const std::string& context,
+                                               const std::vector<std::string>& continuations) {
+    return scoreBatch(model, tokenizer, {context}, {continuations}).front();
 }
 
 TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer& tokenizer,

@@ -34,11 +34,9 @@ std::vector<CandidateScore> scoreContinuations(const model::Transformer& model,
                                                const std::string& context,
                                                const std::vector<std::string>& continuations);
 
-// Summed log-probabilities of every candidate of every example, all sequences in one right-padded
-// batch (the training objective of ZO and first-order fine-tuning). CONTEXTS[e] with
-// CONTINUATIONS[e][c]; sequences longer than the context window lose their oldest tokens after
-// the BOS. Returns [examples][candidates].
-std::vector<std::vector<double>> scoreBatch(
+// The same for many examples in one right-padded batch (the training objective of ZO and
+// first-order fine-tuning): CONTEXTS[e] with CONTINUATIONS[e][c]. Returns [examples][candidates].
+std::vector<std::vector<CandidateScore>> scoreBatch(
     const model::Transformer& model, const model::Tokenizer& tokenizer,
     const std::vector<std::string>& contexts,
     const std::vector<std::vector<std::string>>& continuations);

@@ -74,15 +74,24 @@ PerplexityResult perplexityOfFile(const std::filesystem::path& modelDir,
                                   const std::filesystem::path& textFile,
                                   const std::filesystem::path& tokenizerPath, int64_t seqLen,
                                   int64_t batch, int64_t maxWindows) {
+    std::ifstream probe(textFile, std::ios::binary);  // a missing text fails before the model loads
+    if (!probe) fail(textFile.string(), ": cannot open (expected a UTF-8 text file)");
+    const ModelAndTokenizer loaded = loadModelAndTokenizer(modelDir, tokenizerPath);
+    return perplexityOfText(loaded.model, loaded.tokenizer, textFile, seqLen, batch, maxWindows);
+}
+
+PerplexityResult perplexityOfText(const model::Transformer& model,
+                                  const model::Tokenizer& tokenizer,
+                                  const std::filesystem::path& textFile, int64_t seqLen,
+                                  int64_t batch, int64_t maxWindows) {
     std::ifstream in(textFile, std::ios::binary);
     if (!in) fail(textFile.string(), ": cannot open (expected a UTF-8 text file)");
     std::stringstream buffer;
     buffer << in.rdbuf();
     const std::string text = buffer.str();
     if (text.empty()) fail(textFile.string(), ": file is empty");
-    const ModelAndTokenizer loaded = loadModelAndTokenizer(modelDir, tokenizerPath);
-    const std::vector<int32_t> stream = loaded.tokenizer.encode(text, /*addSpecialTokens=*/true);
-    return perplexity(loaded.model, stream, seqLen, batch, maxWindows);
+    const std::vector<int32_t> stream = tokenizer.encode(text, /*addSpecialTokens=*/true);
+    return perplexity(model, stream, seqLen, batch, maxWindows);
 }
 
 }  // namespace frugal::eval

@@ -12,6 +12,7 @@
 
 namespace frugal::model {
 class Transformer;
+class Tokenizer;
 }
 
 namespace frugal::eval {
@@ -41,6 +42,12 @@ PerplexityResult perplexity(const model::Transformer& model, const std::vector<i
 PerplexityResult perplexityOfFile(const std::filesystem::path& modelDir,
                                   const std::filesystem::path& textFile,
                                   const std::filesystem::path& tokenizerPath, int64_t seqLen,
+                                  int64_t batch = 1, int64_t maxWindows = 0);
+
+// The same with a model and tokenizer already loaded.
+PerplexityResult perplexityOfText(const model::Transformer& model,
+                                  const model::Tokenizer& tokenizer,
+                                  const std::filesystem::path& textFile, int64_t seqLen,
                                   int64_t batch = 1, int64_t maxWindows = 0);
 
 }  // namespace frugal::eval

@@ -1,13 +1,12 @@
 #include "model/bpe_trainer.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
 #include <string_view>
 #include <unordered_map>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "model/byte_level.h"
 #include "model/safetensors.h"
 #include "model/tokenizer.h"
@@ -210,13 +209,7 @@ BpeTrainingResult trainByteLevelBpeOnFiles(const std::vector<std::string>& files
                                            const BpeTrainerOptions& options,
                                            const std::string& out) {
     std::vector<std::string> texts;
-    for (const auto& file : files) {
-        std::ifstream in(file, std::ios::binary);
-        if (!in) fail(file, ": cannot open the text file");
-        std::ostringstream text;
-        text << in.rdbuf();
-        texts.push_back(text.str());
-    }
+    for (const auto& file : files) texts.push_back(readFile(file, "text file"));
     BpeTrainingResult result = trainByteLevelBpe(texts, options);
     writeTextAtomically(out, result.tokenizerJson);
     return result;

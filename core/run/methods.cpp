@@ -4,10 +4,10 @@
 #include <toml++/toml.h>
 
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "data/builtin.h"
 #include "data/task.h"
 #include "eval/candidate_scoring.h"
@@ -54,10 +54,11 @@ std::string shortNumber(double v) {
     return buf;
 }
 
-PreparedRun preparePretrain(const std::filesystem::path& file,
+PreparedRun preparePretrain(const std::filesystem::path& file, const std::string& text,
                             const std::vector<std::string>& overrides,
                             const std::filesystem::path& outDir, bool resume) {
-    const train::PretrainConfig config = train::PretrainConfig::fromToml(file, overrides);
+    train::PretrainConfig config = train::PretrainConfig::fromTomlText(text, file.string(), overrides);
+    config.file = file;
     PreparedRun p;
     p.method = "pretrain";
     p.resolvedConfig = config.resolvedText;
@@ -88,21 +89,13 @@ PreparedRun preparePretrain(const std::filesystem::path& file,
 }
 
 // method = "eval": accuracy on tasks (built-in names or files) and perplexity on a text.
-PreparedRun prepareEval(const std::filesystem::path& file, const std::vector<std::string>& overrides,
-                        const std::filesystem::path&, bool resume) {
+PreparedRun prepareEval(const std::filesystem::path& file, const std::string& text,
+                        const std::vector<std::string>& overrides, const std::filesystem::path&,
+                        bool resume) {
     using namespace frugal::config;
     if (resume) fail("an evaluation has no checkpoints to resume; run it again");
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    toml::table root;
-    try {
-        root = toml::parse(text.str(), file.string());
-    } catch (const toml::parse_error& e) {
-        fail(file.string(), ":", e.source().begin.line, ": ", std::string(e.description()));
-    }
-    for (const auto& o : overrides) applyOverride(root, o, file.string());
     const std::string source = file.string();
+    const toml::table root = parseConfig(text, source, overrides);
     const toml::table empty;
     const Section top(root, "", source, {"method", "eval"});
     const Section e(tableOr(root, "eval", source, empty), "eval", source,
@@ -158,9 +151,7 @@ PreparedRun prepareEval(const std::filesystem::path& file, const std::vector<std
     }
     PreparedRun p;
     p.method = "eval";
-    std::ostringstream resolved;
-    resolved << root;
-    p.resolvedConfig = resolved.str() + "\n";
+    p.resolvedConfig = tomlText(root);
     flatten(root, "", p.params);
     p.seed = spec.seed;
     p.body = [spec, tasks](EventSink& sink, const StopToken& stop) {
@@ -191,12 +182,8 @@ PreparedRun prepareEval(const std::filesystem::path& file, const std::vector<std
         }
         if (!spec.text.empty()) {
             if (stop.stopRequested()) throw Cancelled("evaluation stopped before the perplexity");
-            std::ifstream textIn(spec.text, std::ios::binary);
-            if (!textIn) fail("eval.text: cannot open ", spec.text.string());
-            std::ostringstream body;
-            body << textIn.rdbuf();
-            const auto ppl = eval::perplexity(loaded.model, loaded.tokenizer.encode(body.str(), true),
-                                              spec.seqLen, spec.batch);
+            const auto ppl = eval::perplexityOfText(loaded.model, loaded.tokenizer, spec.text,
+                                                    spec.seqLen, spec.batch);
             sink.metric("eval/perplexity", 0, ppl.perplexity);
             sink.log("info", cat("perplexity ", ppl.perplexity, " on ", spec.text.string(), " (",
                                  ppl.protocol(), ")"));
@@ -207,21 +194,13 @@ PreparedRun prepareEval(const std::filesystem::path& file, const std::vector<std
 }
 
 // method = "mezo": zeroth-order fine-tuning on a built-in task (SPEC-ZO §2).
-PreparedRun prepareMezo(const std::filesystem::path& file, const std::vector<std::string>& overrides,
+PreparedRun prepareMezo(const std::filesystem::path& file, const std::string& text,
+                        const std::vector<std::string>& overrides,
                         const std::filesystem::path& outDir, bool resume) {
     using namespace frugal::config;
     if (resume) fail("MeZO runs have no checkpoints yet; run again (same seed: same metrics)");
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    toml::table root;
-    try {
-        root = toml::parse(text.str(), file.string());
-    } catch (const toml::parse_error& e) {
-        fail(file.string(), ":", e.source().begin.line, ": ", std::string(e.description()));
-    }
-    for (const auto& o : overrides) applyOverride(root, o, file.string());
     const std::string source = file.string();
+    const toml::table root = parseConfig(text, source, overrides);
     const toml::table empty;
     const Section top(root, "", source, {"method", "mezo"});
     const Section m(tableOr(root, "mezo", source, empty), "mezo", source,
@@ -250,9 +229,7 @@ PreparedRun prepareMezo(const std::filesystem::path& file, const std::vector<std
         fail(source, ": mezo.task is '", c.task, "', expected a built-in task (sentiment, spam)");
     PreparedRun p;
     p.method = "mezo";
-    std::ostringstream resolved;
-    resolved << root;
-    p.resolvedConfig = resolved.str() + "\n";
+    p.resolvedConfig = tomlText(root);
     flatten(root, "", p.params);
     p.seed = seed;
     p.body = [c, save, outDir](EventSink& sink, const StopToken& stop) {
@@ -279,8 +256,9 @@ PreparedRun prepareMezo(const std::filesystem::path& file, const std::vector<std
 
 struct MethodRow {
     const char* name;
-    PreparedRun (*prepare)(const std::filesystem::path&, const std::vector<std::string>&,
-                           const std::filesystem::path&, bool resume);
+    PreparedRun (*prepare)(const std::filesystem::path& file, const std::string& text,
+                           const std::vector<std::string>& overrides,
+                           const std::filesystem::path& outDir, bool resume);
 };
 
 const MethodRow kMethods[] = {
@@ -299,17 +277,8 @@ std::vector<std::string> methodNames() {
 
 PreparedRun prepareRun(const std::filesystem::path& file, const std::vector<std::string>& overrides,
                        const std::filesystem::path& outDir, bool resume) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) fail(file.string(), ": cannot open the experiment config");
-    std::ostringstream text;
-    text << in.rdbuf();
-    toml::table root;
-    try {
-        root = toml::parse(text.str(), file.string());
-    } catch (const toml::parse_error& e) {
-        fail(file.string(), ":", e.source().begin.line, ":", e.source().begin.column, ": ",
-             std::string(e.description()));
-    }
+    const std::string text = readFile(file, "experiment config");
+    const toml::table root = config::parseConfig(text, file.string());
     std::string names;
     for (const auto& m : kMethods) names += (names.empty() ? "" : ", ") + std::string(m.name);
     const toml::node* method = root.get("method");
@@ -317,7 +286,7 @@ PreparedRun prepareRun(const std::filesystem::path& file, const std::vector<std:
         fail(file.string(), ": needs a top-level method = \"...\" (methods: ", names, ")");
     const std::string name = *method->value<std::string>();
     for (const auto& m : kMethods)
-        if (name == m.name) return m.prepare(file, overrides, outDir, resume);
+        if (name == m.name) return m.prepare(file, text, overrides, outDir, resume);
     fail(file.string(), ": method is '", name, "', which is not a method (methods: ", names, ")");
 }
 

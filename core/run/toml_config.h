@@ -30,6 +30,25 @@ inline size_t editDistance(const std::string& a, const std::string& b) {
     return row[b.size()];
 }
 
+// "train.lr" -> "lr".
+inline std::string lastPart(const std::string& path) {
+    const size_t dot = path.rfind('.');
+    return dot == std::string::npos ? path : path.substr(dot + 1);
+}
+
+// The candidate nearest to KEY by edit distance (against each candidate's last part when
+// LASTPARTONLY), or "" when none is within MAXDISTANCE: for "did you mean".
+inline std::string nearest(const std::string& key, const std::vector<std::string>& candidates,
+                           size_t maxDistance, bool lastPartOnly = false) {
+    std::string best;
+    size_t bestDistance = maxDistance + 1;
+    for (const auto& c : candidates) {
+        const size_t d = editDistance(key, lastPartOnly ? lastPart(c) : c);
+        if (d < bestDistance) bestDistance = d, best = c;
+    }
+    return best;
+}
+
 // ":LINE" of a node read from the file; " (from an override)" for one set on the command line.
 inline std::string lineOf(const toml::source_region& region) {
     return region.begin.line > 0 ? cat(":", region.begin.line) : std::string(" (from an override)");
@@ -45,16 +64,11 @@ public:
         for (const auto& [key, value] : m_table) {
             const std::string k(key.str());
             if (std::find(m_known.begin(), m_known.end(), k) != m_known.end()) continue;
-            std::string nearest;
-            size_t best = 1000;
-            for (const auto& candidate : m_known) {
-                const size_t d = editDistance(k, candidate);
-                if (d < best) best = d, nearest = candidate;
-            }
+            const std::string guess = nearest(k, m_known, 3);
             std::string all;
             for (const auto& candidate : m_known) all += (all.empty() ? "" : ", ") + candidate;
             fail(m_source, lineOf(key.source()), ": unknown key '", name(k), "'",
-                 best <= 3 ? cat(" (did you mean '", name(nearest), "'?)") : std::string(),
+                 guess.empty() ? std::string() : cat(" (did you mean '", name(guess), "'?)"),
                  "; valid keys: ", all);
         }
     }
@@ -155,10 +169,8 @@ inline void applyOverride(toml::table& root, const std::string& text, const std:
     if (key.find('.') == std::string::npos) {
         std::vector<std::string> all, matches;
         keyPaths(root, "", all);
-        for (const auto& path : all) {
-            const size_t dot = path.rfind('.');
-            if ((dot == std::string::npos ? path : path.substr(dot + 1)) == key) matches.push_back(path);
-        }
+        for (const auto& path : all)
+            if (lastPart(path) == key) matches.push_back(path);
         if (matches.size() > 1) {
             std::string list;
             for (const auto& m : matches) list += (list.empty() ? "" : ", ") + m;
@@ -166,15 +178,9 @@ inline void applyOverride(toml::table& root, const std::string& text, const std:
                  "); give the full key");
         }
         if (matches.empty()) {
-            std::string nearest;
-            size_t best = 1000;
-            for (const auto& path : all) {
-                const size_t dot = path.rfind('.');
-                const size_t d = editDistance(key, dot == std::string::npos ? path : path.substr(dot + 1));
-                if (d < best) best = d, nearest = path;
-            }
+            const std::string guess = nearest(key, all, 2, /*lastPartOnly=*/true);
             fail("override '", text, "': ", source, " has no key '", key, "'",
-                 best <= 2 ? cat(" (did you mean '", nearest, "'?)") : std::string(),
+                 guess.empty() ? std::string() : cat(" (did you mean '", guess, "'?)"),
                  "; a key the file does not set needs its full path (e.g. train.eval_windows=8)");
         }
         key = matches[0];
@@ -201,6 +207,27 @@ inline void applyOverride(toml::table& root, const std::string& text, const std:
         start = dot + 1;
     }
     table->insert_or_assign(key.substr(start), *parsed.get("v"));
+}
+
+// TEXT parsed as TOML (a syntax error names SOURCE:LINE:COLUMN), then OVERRIDES applied.
+inline toml::table parseConfig(const std::string& text, const std::string& source,
+                               const std::vector<std::string>& overrides = {}) {
+    toml::table root;
+    try {
+        root = toml::parse(text, source);
+    } catch (const toml::parse_error& e) {
+        fail(source, ":", e.source().begin.line, ":", e.source().begin.column, ": ",
+             std::string(e.description()));
+    }
+    for (const auto& o : overrides) applyOverride(root, o, source);
+    return root;
+}
+
+// The table written back as TOML: a run's resolved config.
+inline std::string tomlText(const toml::table& table) {
+    std::ostringstream out;
+    out << table;
+    return out.str() + "\n";
 }
 
 }  // namespace frugal::config

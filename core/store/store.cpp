@@ -940,6 +940,16 @@ std::vector<MetricPoint> Store::metric(int64_t run, const std::string& key) cons
     return out;
 }
 
+int64_t Store::metricPointCount(int64_t run, const std::string& key) const {
+    std::lock_guard<std::mutex> lock(m_impl->dbMutex);
+    Stmt s(m_impl->db.get(),
+           "SELECT coalesce(sum(c.count), 0) FROM metric_chunks c JOIN metric_keys k "
+           "ON k.id=c.key_id WHERE k.run_id=? AND k.key=?",
+           m_impl->name);
+    s.bind(1, run).bind(2, key);
+    return s.step() ? s.integer(0) : 0;
+}
+
 std::vector<LatestMetric> Store::latestMetrics(int64_t run) const {
     std::lock_guard<std::mutex> lock(m_impl->dbMutex);
     Stmt s(m_impl->db.get(),

@@ -135,6 +135,7 @@ public:
     std::map<std::string, std::string> params(int64_t run) const;
     std::vector<std::string> metricKeys(int64_t run) const;
     std::vector<MetricPoint> metric(int64_t run, const std::string& key) const;
+    int64_t metricPointCount(int64_t run, const std::string& key) const;  // without reading them
     std::vector<LatestMetric> latestMetrics(int64_t run) const;
     std::vector<VectorPoint> vectorSeries(int64_t run, const std::string& key) const;
     std::vector<std::string> vectorKeys(int64_t run) const;

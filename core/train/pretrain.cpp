@@ -14,6 +14,7 @@
 #include <torch/serialize.h>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "common/runtime_info.h"
 #include "data/corpus.h"
 #include "eval/perplexity.h"
@@ -36,13 +37,6 @@ double secondsSince(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::string readFile(const std::filesystem::path& file, const std::string& what) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) fail(file.string(), ": cannot open the ", what);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 
 }  // namespace
@@ -56,21 +50,10 @@ PretrainConfig PretrainConfig::fromToml(const std::filesystem::path& file,
 
 PretrainConfig PretrainConfig::fromTomlText(const std::string& text, const std::string& source,
                                             const std::vector<std::string>& overrides) {
-    toml::table root;
-    try {
-        root = toml::parse(text, source);
-    } catch (const toml::parse_error& e) {
-        fail(source, ":", e.source().begin.line, ":", e.source().begin.column, ": ",
-             std::string(e.description()));
-    }
-    for (const auto& o : overrides) applyOverride(root, o, source);
+    const toml::table root = parseConfig(text, source, overrides);
     PretrainConfig c;
     c.text = text;
-    {
-        std::ostringstream resolved;
-        resolved << root;
-        c.resolvedText = resolved.str() + "\n";
-    }
+    c.resolvedText = tomlText(root);
     const toml::table empty;
     const Section top(root, "", source, {"method", "output", "tokenizer", "model", "data", "train"});
     if (const toml::node* m = top.find("method")) {
@@ -282,16 +265,14 @@ PretrainResult pretrain(const PretrainConfig& c, const PretrainHooks& hooks) {
             " parameters"));
 
     std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
-                                   torch::optim::AdamWOptions(c.lr)
-                                       .betas({c.beta1, c.beta2})
-                                       .eps(c.adamEps)
-                                       .weight_decay(c.weightDecay)));
-    groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(
-                                     torch::optim::AdamWOptions(c.lr)
-                                         .betas({c.beta1, c.beta2})
-                                         .eps(c.adamEps)
-                                         .weight_decay(0.0)));
+    const auto adamw = [&](double weightDecay) {
+        return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(c.lr)
+                                                                .betas({c.beta1, c.beta2})
+                                                                .eps(c.adamEps)
+                                                                .weight_decay(weightDecay));
+    };
+    groups.emplace_back(decay, adamw(c.weightDecay));
+    groups.emplace_back(noDecay, adamw(0.0));
     torch::optim::AdamW optimizer(std::move(groups));
     std::vector<torch::Tensor> all = decay;
     all.insert(all.end(), noDecay.begin(), noDecay.end());

@@ -20,14 +20,15 @@ namespace frugal::zo {
 namespace {
 
 // Mean cross-entropy over the candidates' summed log-likelihoods, gold label as the target.
-double classificationLoss(const std::vector<std::vector<double>>& scores, const std::vector<int>& gold) {
+double classificationLoss(const std::vector<std::vector<eval::CandidateScore>>& scores,
+                          const std::vector<int>& gold) {
     double total = 0;
     for (size_t e = 0; e < scores.size(); ++e) {
         double maxScore = -INFINITY;
-        for (double s : scores[e]) maxScore = std::max(maxScore, s);
+        for (const auto& s : scores[e]) maxScore = std::max(maxScore, s.sumLogProb);
         double z = 0;
-        for (double s : scores[e]) z += std::exp(s - maxScore);
-        total += -(scores[e][static_cast<size_t>(gold[e])] - maxScore - std::log(z));
+        for (const auto& s : scores[e]) z += std::exp(s.sumLogProb - maxScore);
+        total += -(scores[e][static_cast<size_t>(gold[e])].sumLogProb - maxScore - std::log(z));
     }
     return total / static_cast<double>(scores.size());
 }
