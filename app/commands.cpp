@@ -102,7 +102,15 @@ void printUsage() {
            "                                       and its byte-level BPE; see "
            "experiments/pretrain-tiny.toml\n"
            "  train-tokenizer --out tokenizer.json [--vocab V] [--min-frequency F] FILE...\n"
-           "                                       trains a byte-level BPE on text files\n";
+           "                                       trains a byte-level BPE on text files\n" "\n"
+           "runs (stored in --db FILE, default $XDG_DATA_HOME/frugal/runs.db):\n"
+           "  run CONFIG.toml [KEY=VALUE ...] [--name N] [--experiment E] [--tag T] [--print-config]\n"
+           "                                       runs the config's method (pretrain, eval, mezo)\n"
+           "  run -m CONFIG.toml KEY=V1,V2 ... [--jobs N]   a sweep over the grid\n"
+           "  run --resume RUN                     continues from the run's last checkpoint\n"
+           "  list [--status S] [--filter 'method=mezo and lr<1e-3'] [--json]\n"
+           "  show RUN | compare RUN RUN... | export RUN... --csv DIR|--json DIR\n"
+           "  rm RUN... | merge OTHER.db\n";
 }
 
 int inspectCommand(const Args& args) {
