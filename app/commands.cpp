@@ -23,6 +23,7 @@
 #include "model/bpe_trainer.h"
 #include "model/tokenizer.h"
 #include "store/store_bench.h"
+#include "zo/zo_bench.h"
 #include "train/pretrain.h"
 
 namespace frugal::app {
@@ -86,6 +87,9 @@ void printUsage() {
            "default frugal-tiny\n"
            "  bench forward --model DIR [--batch B] [--seq T] [--iters K] [--device D] [--json]\n"
            "                                       forward throughput (tokens/s) and peak RSS\n"
+           "  bench zo --model DIR [--method mezo|zo-adam|adam|sgd|forward] [--batch B] [--seq T]\n"
+           "           [--steps N] [--direction gaussian|rademacher|sphere] [--target full] [--json]\n"
+           "                                       one fine-tuning step against one forward (ms, peak RSS)\n"
            "  bench store [--points N] [--runs R] [--db FILE] [--json]\n"
            "                                       experiment-database insert, read and list "
            "speed\n"
@@ -105,11 +109,12 @@ void printUsage() {
            "                                       trains a byte-level BPE on text files\n" "\n"
            "runs (stored in --db FILE, default $XDG_DATA_HOME/frugal/runs.db):\n"
            "  run CONFIG.toml [KEY=VALUE ...] [--name N] [--experiment E] [--tag T] [--print-config]\n"
-           "                                       runs the config's method (pretrain, eval, mezo)\n"
+           "                                       runs the config's method (pretrain, eval, zo, mezo, fo)\n"
            "  run -m CONFIG.toml KEY=V1,V2 ... [--jobs N]   a sweep over the grid\n"
            "  run --resume RUN                     continues from the run's last checkpoint\n"
            "  list [--status S] [--filter 'method=mezo and lr<1e-3'] [--json]\n"
            "  show RUN | compare RUN RUN... | export RUN... --csv DIR|--json DIR\n"
+           "  replay RUN --out DIR                 rebuilds a ZO run's weights from its trajectory\n"
            "  rm RUN... | merge OTHER.db\n";
 }
 
@@ -223,10 +228,50 @@ int benchStoreCommand(const Args& args) {
     return 0;
 }
 
+int benchZoCommand(const Args& args) {
+    const Parsed p = parse(args, {"model", "batch", "seq", "steps", "method", "direction", "target", "seed"},
+                           {"json"});
+    if (!p.has("model")) fail("bench zo needs --model DIR");
+    zo::ZoBenchOptions o;
+    o.modelDir = data::resolveModel(p.get("model", data::kBuiltinModel));
+    o.batch = p.getInt("batch", o.batch);
+    o.seq = p.getInt("seq", o.seq);
+    o.steps = p.getInt("steps", o.steps);
+    o.method = p.get("method", o.method);
+    o.direction = p.get("direction", o.direction);
+    o.target = p.get("target", o.target);
+    o.seed = static_cast<uint64_t>(p.getInt("seed", 0));
+    const zo::ZoBenchResult r = zo::benchZo(o);
+    if (p.has("json")) {
+        json j = {{"method", r.method},         {"direction", r.direction},
+                  {"target", r.target},         {"batch", r.batch},
+                  {"seq", r.seq},               {"steps", r.steps},
+                  {"parameters", r.parameters}, {"trainable", r.trainable},
+                  {"step_ms", r.stepMs},        {"forward_ms", r.forwardMs},
+                  {"step_over_forward", r.stepOverForward},
+                  {"peak_rss_mb", r.peakRssMb}, {"baseline_rss_mb", r.baselineRssMb},
+                  {"final_loss", r.finalLoss},  {"blas", r.blas},
+                  {"blas_threads", r.blasThreads}, {"intra_op_threads", r.intraOpThreads},
+                  {"impl", "frugal"}};
+        std::cout << j.dump() << "\n";
+    } else {
+        std::printf("%s step (%s directions, %s: %lld of %lld parameters), batch %lld x %lld tokens\n",
+                    r.method.c_str(), r.direction.c_str(), r.target.c_str(),
+                    static_cast<long long>(r.trainable), static_cast<long long>(r.parameters),
+                    static_cast<long long>(r.batch), static_cast<long long>(r.seq));
+        std::printf("  step     %.1f ms (median of %lld)\n  forward  %.1f ms (no-grad)\n  ratio    %.2f\n",
+                    r.stepMs, static_cast<long long>(r.steps), r.forwardMs, r.stepOverForward);
+        std::printf("  peak RSS %.1f MiB (%.1f MiB before the model)\n", r.peakRssMb, r.baselineRssMb);
+    }
+    return 0;
+}
+
 int benchCommand(const Args& args) {
     if (!args.empty() && args[0] == "store")
         return benchStoreCommand(Args(args.begin() + 1, args.end()));
-    if (args.empty() || args[0] != "forward") fail("bench needs a target: bench forward ... or bench store ...");
+    if (!args.empty() && args[0] == "zo") return benchZoCommand(Args(args.begin() + 1, args.end()));
+    if (args.empty() || args[0] != "forward")
+        fail("bench needs a target: bench forward ..., bench zo ... or bench store ...");
     const Parsed p = parse(Args(args.begin() + 1, args.end()),
                            {"model", "batch", "seq", "iters", "seed", "device"}, {"json"});
     if (!p.has("model")) fail("bench forward needs --model DIR");

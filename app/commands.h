@@ -20,6 +20,7 @@ int trainTokenizerCommand(const Args& args);
 int runCommand(const Args& args, const std::vector<std::string>& argv);
 int listCommand(const Args& args);
 int showCommand(const Args& args);
+int replayCommand(const Args& args);
 int compareCommand(const Args& args);
 int exportCommand(const Args& args);
 int rmCommand(const Args& args);

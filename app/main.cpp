@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
             return frugal::app::runCommand(commandArgs, std::vector<std::string>(argv, argv + argc));
         if (command == "list") return frugal::app::listCommand(commandArgs);
         if (command == "show") return frugal::app::showCommand(commandArgs);
+        if (command == "replay") return frugal::app::replayCommand(commandArgs);
         if (command == "compare") return frugal::app::compareCommand(commandArgs);
         if (command == "export") return frugal::app::exportCommand(commandArgs);
         if (command == "rm") return frugal::app::rmCommand(commandArgs);

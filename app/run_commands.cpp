@@ -530,6 +530,25 @@ int listCommand(const Args& args) {
     return 0;
 }
 
+int replayCommand(const Args& args) {
+    const Parsed p = parse(args, {"db", "out"}, {});
+    if (p.positional.size() != 1 || !p.has("out"))
+        fail("replay needs one RUN (id, uuid or name) and --out DIR");
+    store::Store db(dbPath(p));
+    const auto r = requireRun(db, p.positional[0]);
+    std::string trajectory;
+    for (const auto& a : db.artifacts(r.id))
+        if (a.kind == "trajectory") trajectory = a.path;
+    if (trajectory.empty())
+        fail("run ", r.id, " (", r.method, ") has no trajectory artifact; only zeroth-order runs "
+             "(method zo or mezo) can be replayed");
+    const std::filesystem::path out = p.get("out", "");
+    run::replayZoRun(r.method, r.config, trajectory, out);
+    std::printf("rebuilt run %lld's weights from %s into %s\n", static_cast<long long>(r.id),
+                trajectory.c_str(), out.c_str());
+    return 0;
+}
+
 int showCommand(const Args& args) {
     const Parsed p = parse(args, {"db"}, {"json"});
     if (p.positional.size() != 1) fail("show needs one RUN (id, uuid or name)");

@@ -5,6 +5,7 @@
 
 #include <QtTest/QtTest>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 
 #include <cmath>
@@ -15,7 +16,7 @@
 #include "peft/param_set.h"
 #include "test_util.h"
 #include "zo/directions.h"
-#include "zo/mezo.h"
+#include "zo/engine.h"
 #include "zo/query_schedule.h"
 #include "zo/perturb.h"
 
@@ -42,7 +43,13 @@ private slots:
     void quadraticOracle();
     void adazetaScheduleMatchesTheSpec();
     void paramSets();
-    void mezoRunIsSeededAndTouchesOnlyItsTarget();
+    void adaptersStartAtTheBaseFunction_data();
+    void adaptersStartAtTheBaseFunction();
+    void updateRulesFollowTheirFormulas();
+    void zoRunIsSeededAndTouchesOnlyItsTarget();
+    void replayIsBitIdentical_data();
+    void replayIsBitIdentical();
+    void divergenceStopsAtItsStep();
 };
 
 // Random123's kat_vectors for philox4x32-10.
@@ -240,34 +247,177 @@ void TestZo::paramSets() {
             })).contains("selects no tensor of this llama model (it has no bias tensors"));
 }
 
-// A short MeZO run on the built-in model: the same seed gives the same weights, byte for byte;
-// only the target's tensors move; every step reports its loss, seed and projected gradient.
-void TestZo::mezoRunIsSeededAndTouchesOnlyItsTarget() {
+frugal::model::Transformer tinyModel(const std::string& type) {
+    const std::string json =
+        type == "llama"
+            ? R"({"model_type":"llama","hidden_size":32,"intermediate_size":64,"num_hidden_layers":2,
+                 "num_attention_heads":4,"num_key_value_heads":2,"vocab_size":60,
+                 "max_position_embeddings":64})"
+            : R"({"model_type":"opt","hidden_size":32,"ffn_dim":64,"num_hidden_layers":2,
+                 "num_attention_heads":4,"vocab_size":60,"max_position_embeddings":64,
+                 "word_embed_proj_dim":32,"do_layer_norm_before":true})";
+    return frugal::model::Transformer::random(
+        frugal::model::ModelConfig::fromJson(json, "config.json"), 3, 0.2);
+}
+
+void TestZo::adaptersStartAtTheBaseFunction_data() {
+    QTest::addColumn<QString>("type");
+    QTest::newRow("llama (rotary, GQA)") << "llama";
+    QTest::newRow("opt (learned positions)") << "opt";
+}
+
+// LoRA starts exactly at the base model (B = 0). A prefix initialised from tokens X, or a soft
+// prompt made of X's embeddings, gives for input Y exactly what the base model gives for X;Y at
+// Y's positions — the oracle of "initialised from real activations".
+void TestZo::adaptersStartAtTheBaseFunction() {
+    QFETCH(QString, type);
+    using frugal::peft::ParamSet;
+    using frugal::peft::Target;
+    c10::InferenceMode guard;
+    const torch::Tensor y = torch::randint(60, {2, 7}, torch::kLong);
+    const auto base = tinyModel(type.toStdString());
+    const torch::Tensor expectedPlain = base.forward(y);
+
+    auto lora = tinyModel(type.toStdString());
+    frugal::peft::PeftOptions o;
+    o.target = Target::Lora;
+    o.loraModules = {"q", "v", "down"};
+    const auto loraSet = ParamSet::attach(lora, o);
+    QCOMPARE(loraSet.trainables().size(), size_t{2 * 3 * 2});
+    const int64_t kvOut = type == "llama" ? 16 : 32;  // GQA: 2 key/value heads of 8
+    QCOMPARE(loraSet.trainableCount(), 2 * (8 * (32 + 32) + 8 * (32 + kvOut) + 8 * (64 + 32)));
+    QVERIFY(torch::equal(lora.forward(y), expectedPlain));
+    lora.block(1).v.loraB.fill_(0.01);  // and the adapter is live
+    QVERIFY(!torch::allclose(lora.forward(y), expectedPlain));
+
+    for (Target target : {Target::Prefix, Target::Prompt}) {
+        auto adapted = tinyModel(type.toStdString());
+        o.target = target;
+        o.prefixTokens = o.promptTokens = 3;
+        o.seed = 11;
+        const auto set = ParamSet::attach(adapted, o);
+        // the random tokens the adapter drew: same generator, same draw
+        auto gen = at::detail::createCPUGenerator(11);
+        const torch::Tensor x = target == Target::Prefix
+                                    ? torch::randint(60, {1, 3}, gen, torch::kLong)
+                                    : torch::randint(60, {3}, gen, torch::kLong).unsqueeze(0);
+        const torch::Tensor xy = torch::cat({x.expand({2, 3}), y}, 1);
+        const torch::Tensor expected = base.forward(xy).narrow(1, 3, 7);
+        const torch::Tensor got = adapted.forward(y);
+        QCOMPARE(got.sizes(), expected.sizes());
+        QVERIFY2(torch::allclose(got, expected, 1e-4, 1e-4),
+                 qPrintable(QString("%1: max difference %2")
+                                .arg(QString::fromStdString(frugal::peft::targetName(target)))
+                                .arg((got - expected).abs().max().item<double>())));
+        QCOMPARE(set.trainableCount(), target == Target::Prefix
+                                           ? int64_t{2 * 2 * 3 * (type == "llama" ? 16 : 32)}
+                                           : int64_t{3 * 32});
+    }
+    QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
+                auto m = tinyModel(type.toStdString());
+                frugal::peft::PeftOptions bad;
+                bad.target = Target::Lora;
+                bad.loraModules = {"q", "w"};
+                ParamSet::attach(m, bad);
+            })).contains("unknown module 'w'"));
+}
+
+// q = 2 directions; each rule against the formula computed from directionAt.
+void TestZo::updateRulesFollowTheirFormulas() {
+    torch::manual_seed(6);
+    const torch::Tensor start = torch::randn({5000});
+    const std::vector<Query> queries = {{21, 0.7}, {22, -1.3}};
+    const double lr = 0.01, wd = 0.1;
+    for (UpdateKind kind : {UpdateKind::Sgd, UpdateKind::Sign, UpdateKind::Momentum, UpdateKind::Adam}) {
+        torch::Tensor w = start.clone();
+        const auto params = oneTensor(w);
+        OptimizerState state = OptimizerState::forRule(kind, params);
+        UpdateRule rule;
+        rule.kind = kind;
+        rule.lr = lr;
+        rule.weightDecay = wd;
+        for (int64_t t = 1; t <= 2; ++t) {  // two steps, so momentum and Adam state matter
+            rule.t = t;
+            applyUpdate(params, queries, DirectionLaw::Gaussian, rule, state);
+        }
+        for (int64_t i : {0L, 4095L, 4096L, 4999L}) {
+            double ghat = 0;
+            for (const auto& q : queries)
+                ghat += q.grad * directionAt(q.seed, 0, static_cast<uint64_t>(i), DirectionLaw::Gaussian) / 2;
+            double theta = start[i].item<double>(), m = 0, v = 0;
+            for (int t = 1; t <= 2; ++t) {
+                theta *= 1 - lr * wd;
+                switch (kind) {
+                    case UpdateKind::Sgd: theta -= lr * ghat; break;
+                    case UpdateKind::Sign: theta -= lr * ((ghat > 0) - (ghat < 0)); break;
+                    case UpdateKind::Momentum:
+                        m = 0.9 * m + ghat;
+                        theta -= lr * m;
+                        break;
+                    case UpdateKind::Adam:
+                        m = 0.9 * m + 0.1 * ghat;
+                        v = 0.999 * v + 0.001 * ghat * ghat;
+                        theta -= lr * (m / (1 - std::pow(0.9, t))) /
+                                 (std::sqrt(v / (1 - std::pow(0.999, t))) + 1e-8);
+                        break;
+                }
+            }
+            QVERIFY2(std::abs(w[i].item<double>() - theta) < 2e-6,
+                     qPrintable(QString("rule %1, element %2: %3 vs %4")
+                                    .arg(static_cast<int>(kind)).arg(i)
+                                    .arg(w[i].item<double>()).arg(theta)));
+        }
+        if (kind == UpdateKind::Adam) QCOMPARE(state.bytes(), int64_t{2 * 5000 * 4});
+    }
+}
+
+namespace {
+
+ZoConfig shortRun(const std::filesystem::path& saveTo) {
+    ZoConfig c;
+    c.common.peft.target = frugal::peft::Target::Norms;
+    c.common.steps = 3;
+    c.common.batchSize = 2;
+    c.common.lr = 1e-2;
+    c.common.evalEvery = 100;
+    c.common.evalLimit = 4;
+    c.common.seed = 5;
+    c.common.saveTo = saveTo;
+    return c;
+}
+
+void useSourceResources() {
     qputenv("FRUGAL_RESOURCES",
             QByteArray::fromStdString((frugal::test::envPath("FRUGAL_SOURCE_DIR") / "resources").string()));
-    frugal::test::TempDir dir("mezo");
-    frugal::zo::MezoConfig c;
-    c.target = "norms";
-    c.steps = 3;
-    c.batchSize = 2;
-    c.lr = 1e-2;
-    c.evalEvery = 100;
-    c.evalLimit = 4;
-    c.seed = 5;
+}
+
+}  // namespace
+
+// A short MeZO run on the built-in model: the same seed gives the same weights, byte for byte;
+// only the target's tensors move; every step reports its loss, seed and projected gradient.
+void TestZo::zoRunIsSeededAndTouchesOnlyItsTarget() {
+    useSourceResources();
+    frugal::test::TempDir dir("zo");
+    ZoConfig c = shortRun(dir / "a");
     std::map<std::string, std::vector<double>> metrics;
-    frugal::zo::MezoHooks hooks;
+    ZoHooks hooks;
     hooks.metric = [&](const std::string& k, int64_t, double v) { metrics[k].push_back(v); };
-    c.saveTo = dir / "a";
-    const auto r = frugal::zo::runMezo(c, hooks);
+    const auto r = runZo(c, hooks);
     QCOMPARE(r.forwardPasses, int64_t{6});
     QCOMPARE(metrics["train/loss"].size(), size_t{3});
     QCOMPARE(metrics["zo/seed"].size(), size_t{3});
     QCOMPARE(metrics["zo/forward_passes"].back(), 6.0);
     QCOMPARE(metrics["dev/accuracy"].size(), size_t{2});  // step 0 and the last step
-    c.saveTo = dir / "b";
-    frugal::zo::runMezo(c, {});
+    QCOMPARE(metrics["dev/loss"].size(), size_t{2});
+    c.common.saveTo = dir / "b";
+    runZo(c, {});
     QCOMPARE(frugal::test::readText(dir / "a" / "model.safetensors"),
              frugal::test::readText(dir / "b" / "model.safetensors"));
+    c.common.seed = 6;
+    c.common.saveTo = dir / "c";
+    runZo(c, {});
+    QVERIFY(frugal::test::readText(dir / "a" / "model.safetensors") !=
+            frugal::test::readText(dir / "c" / "model.safetensors"));
 
     const auto base = frugal::model::SafetensorsArchive::open(
         frugal::test::envPath("FRUGAL_SOURCE_DIR") / "resources" / "models" / "frugal-tiny");
@@ -279,7 +429,84 @@ void TestZo::mezoRunIsSeededAndTouchesOnlyItsTarget() {
         moved += !same;
     }
     QCOMPARE(moved, 9);  // 4 layers x 2 norms + the final norm
-    qunsetenv("FRUGAL_RESOURCES");
+}
+
+void TestZo::replayIsBitIdentical_data() {
+    QTest::addColumn<QString>("target");
+    QTest::addColumn<QString>("optimizer");
+    QTest::addColumn<QString>("estimator");
+    QTest::addColumn<int>("queries");
+    QTest::addColumn<QString>("direction");
+    QTest::newRow("MeZO LoRA") << "lora" << "sgd" << "central" << 1 << "gaussian";
+    QTest::newRow("prefix, momentum, q=2") << "prefix" << "momentum" << "central" << 2 << "rademacher";
+    QTest::newRow("prompt, sign, forward") << "prompt" << "sign" << "forward" << 1 << "gaussian";
+    QTest::newRow("norms, adam, forward, q=3") << "norms" << "adam" << "forward" << 3 << "sphere";
+    QTest::newRow("full, conservative") << "full" << "conservative" << "central" << 1 << "gaussian";
+}
+
+// The run's saved weights and replay(trajectory) are the same bytes, for every optimiser and
+// estimator; a rollback (forced by a divergence factor of 1: any rise rolls back) replays too.
+void TestZo::replayIsBitIdentical() {
+    QFETCH(QString, target);
+    QFETCH(QString, optimizer);
+    QFETCH(QString, estimator);
+    QFETCH(int, queries);
+    QFETCH(QString, direction);
+    useSourceResources();
+    frugal::test::TempDir dir("replay");
+    ZoConfig c = shortRun(dir / "run");
+    c.common.peft.target = frugal::peft::parseTarget(target.toStdString());
+    c.common.steps = 5;
+    c.common.lr = 1e-3;
+    c.optimizer = optimizer.toStdString();
+    c.estimator = estimator.toStdString();
+    c.queries = queries;
+    c.direction = direction.toStdString();
+    c.divergence = "rollback";
+    c.divergenceFactor = 1.0;
+    c.rollbackSteps = 0;
+    c.maxRollbacks = 100;
+    ZoHooks hooks;
+    hooks.trajectoryFile = dir / "trajectory.csv";
+    const auto r = runZo(c, hooks);
+    const auto trajectory = readTrajectory(hooks.trajectoryFile);
+    QVERIFY(!trajectory.empty());
+    for (const auto& step : trajectory) QCOMPARE(step.seeds.size(), size_t(queries));
+    replayZo(c, trajectory, dir / "replayed");
+    for (const char* file : {"model.safetensors", "adapter.safetensors"}) {
+        if (!std::filesystem::exists(dir / "run" / file)) continue;
+        QVERIFY2(frugal::test::readText(dir / "run" / file) == frugal::test::readText(dir / "replayed" / file),
+                 file);
+    }
+    // the replay is not vacuous: dropping the last step changes the weights
+    auto shorter = trajectory;
+    shorter.pop_back();
+    replayZo(c, shorter, dir / "shorter");
+    const char* weights = target == "prefix" || target == "prompt" ? "adapter.safetensors" : "model.safetensors";
+    QVERIFY(frugal::test::readText(dir / "run" / weights) != frugal::test::readText(dir / "shorter" / weights));
+    qInfo("%lld steps kept, %lld rollbacks", static_cast<long long>(trajectory.size()),
+          static_cast<long long>(r.rollbacks));
+}
+
+void TestZo::divergenceStopsAtItsStep() {
+    useSourceResources();
+    frugal::test::TempDir dir("diverge");
+    ZoConfig c = shortRun({});
+    c.common.peft.target = frugal::peft::Target::Full;
+    c.common.lr = 1e9;  // the first update wrecks the model
+    const QString message = QString::fromStdString(frugal::test::errorOf([&] { runZo(c, {}); }));
+    QVERIFY2(message.contains("ZO diverged at step 2: the loss"), qPrintable(message));
+    QVERIFY2(message.contains("lower zo.lr or zo.eps"), qPrintable(message));
+    c.divergence = "rollback";
+    c.maxRollbacks = 2;
+    c.common.steps = 10;
+    const QString again = QString::fromStdString(frugal::test::errorOf([&] { runZo(c, {}); }));
+    QVERIFY2(again.contains("after 2 rollbacks"), qPrintable(again));
+    c.common.lr = 1e-3;
+    c.optimizer = "conservative";
+    c.common.weightDecay = 0.1;
+    QVERIFY(QString::fromStdString(frugal::test::errorOf([&] { runZo(c, {}); }))
+                .contains("takes no weight decay"));
 }
 
 QTEST_APPLESS_MAIN(TestZo)

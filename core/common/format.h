@@ -14,4 +14,14 @@ inline std::string shapeText(const std::vector<int64_t>& shape) {
     return s + "]";
 }
 
+// 4212992 -> "4,212,992"
+inline std::string withThousands(int64_t n) {
+    std::string digits = std::to_string(n < 0 ? -n : n), out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+        if (i && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return (n < 0 ? "-" : "") + out;
+}
+
 }  // namespace frugal

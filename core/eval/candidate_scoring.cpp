@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "data/corpus.h"
 #include "data/task.h"
+#include "eval/candidate_batch.h"
 #include "eval/model_loading.h"
 #include "model/tokenizer.h"
 #include "model/transformer.h"
@@ -14,10 +15,9 @@
 namespace frugal::eval {
 
 // Dimensions: N sequences (every candidate of every example), T the longest, V vocabulary.
-std::vector<std::vector<CandidateScore>> scoreBatch(
-    const model::Transformer& model, const model::Tokenizer& tokenizer,
-    const std::vector<std::string>& contexts,
-    const std::vector<std::vector<std::string>>& continuations) {
+CandidateBatch encodeCandidates(const model::Transformer& model, const model::Tokenizer& tokenizer,
+                                const std::vector<std::string>& contexts,
+                                const std::vector<std::vector<std::string>>& continuations) {
     if (contexts.size() != continuations.size())
         fail("scoreBatch: ", contexts.size(), " contexts but ", continuations.size(),
              " candidate lists");
@@ -26,12 +26,14 @@ std::vector<std::vector<CandidateScore>> scoreBatch(
         int64_t start;  // first continuation token
     };
     std::vector<Seq> seqs;
+    CandidateBatch batch;
     const int64_t limit = model.config().maxPositions;
     int64_t longest = 0;
     for (size_t e = 0; e < contexts.size(); ++e) {
         if (continuations[e].empty()) fail("scoring needs at least one continuation");
         const std::vector<int32_t> contextIds = tokenizer.encode(contexts[e], true);
         const size_t first = seqs.size();
+        batch.firstOf.push_back(first);
         int64_t exampleLongest = 0;
         for (const auto& c : continuations[e]) {
             Seq s{tokenizer.encode(contexts[e] + c, true), static_cast<int64_t>(contextIds.size())};
@@ -60,35 +62,61 @@ std::vector<std::vector<CandidateScore>> scoreBatch(
         }
         longest = std::max(longest, exampleLongest);
     }
+    batch.firstOf.push_back(seqs.size());
     const auto n = static_cast<int64_t>(seqs.size());
     std::vector<int64_t> idData(static_cast<size_t>(n * longest), 0), maskData(idData.size(), 0);
-    for (int64_t i = 0; i < n; ++i)
-        for (size_t t = 0; t < seqs[static_cast<size_t>(i)].ids.size(); ++t) {
-            idData[static_cast<size_t>(i * longest) + t] = seqs[static_cast<size_t>(i)].ids[t];
+    std::vector<int64_t> row, position, token, sequence;
+    for (int64_t i = 0; i < n; ++i) {
+        const Seq& s = seqs[static_cast<size_t>(i)];
+        for (size_t t = 0; t < s.ids.size(); ++t) {
+            idData[static_cast<size_t>(i * longest) + t] = s.ids[t];
             maskData[static_cast<size_t>(i * longest) + t] = 1;
         }
-    c10::InferenceMode guard;
-    const torch::Tensor ids = torch::tensor(idData, torch::kLong).view({n, longest});
-    const torch::Tensor mask = torch::tensor(maskData, torch::kLong).view({n, longest});
+        for (size_t t = static_cast<size_t>(s.start); t < s.ids.size(); ++t) {
+            row.push_back(i);  // the token at t is predicted at position t-1
+            position.push_back(static_cast<int64_t>(t) - 1);
+            token.push_back(s.ids[t]);
+            sequence.push_back(i);
+        }
+        batch.tokens.push_back(static_cast<int64_t>(s.ids.size()) - s.start);
+    }
+    const auto dev = model.device();
+    batch.ids = torch::tensor(idData, torch::kLong).view({n, longest}).to(dev);
+    batch.mask = torch::tensor(maskData, torch::kLong).view({n, longest}).to(dev);
+    batch.row = torch::tensor(row, torch::kLong).to(dev);
+    batch.position = torch::tensor(position, torch::kLong).to(dev);
+    batch.token = torch::tensor(token, torch::kLong).to(dev);
+    batch.sequence = torch::tensor(sequence, torch::kLong).to(dev);
+    return batch;
+}
+
+torch::Tensor candidateLogProbs(const model::Transformer& model, const CandidateBatch& batch) {
+    const torch::Tensor logits = model.forward(batch.ids, batch.mask);  // [N,T,V]
+    // only the positions that predict a continuation token go through log_softmax
+    const torch::Tensor picked = logits.index({batch.row, batch.position}).to(torch::kFloat32);
     const torch::Tensor logp =
-        torch::log_softmax(model.forward(ids.to(model.device()), mask.to(model.device()))
-                               .to(torch::kCPU, torch::kFloat32),
-                           -1);  // [N,T,V]
-    const auto acc = logp.accessor<float, 3>();
+        torch::log_softmax(picked, -1).gather(1, batch.token.unsqueeze(1)).squeeze(1).to(torch::kDouble);
+    return torch::zeros({static_cast<int64_t>(batch.tokens.size())}, logp.options())
+        .index_add(0, batch.sequence, logp);
+}
+
+std::vector<std::vector<CandidateScore>> scoreBatch(
+    const model::Transformer& model, const model::Tokenizer& tokenizer,
+    const std::vector<std::string>& contexts,
+    const std::vector<std::vector<std::string>>& continuations) {
+    const CandidateBatch batch = encodeCandidates(model, tokenizer, contexts, continuations);
+    c10::InferenceMode guard;
+    const torch::Tensor sums = candidateLogProbs(model, batch).to(torch::kCPU, torch::kDouble);
+    const auto acc = sums.accessor<double, 1>();
     std::vector<std::vector<CandidateScore>> out(contexts.size());
-    size_t i = 0;
     for (size_t e = 0; e < contexts.size(); ++e) {
-        for (size_t c = 0; c < continuations[e].size(); ++c, ++i) {
-            const Seq& s = seqs[i];
+        for (size_t i = batch.firstOf[e]; i < batch.firstOf[e + 1]; ++i) {
             CandidateScore score;
-            for (size_t t = static_cast<size_t>(s.start); t < s.ids.size(); ++t) {
-                // the token at t is predicted at position t-1
-                score.sumLogProb += acc[static_cast<int64_t>(i)][static_cast<int64_t>(t) - 1][s.ids[t]];
-                score.tokens += 1;
-            }
+            score.sumLogProb = acc[static_cast<int64_t>(i)];
+            score.tokens = batch.tokens[i];
             if (!std::isfinite(score.sumLogProb))
-                fail("log-likelihood of continuation '", continuations[e][c], "' is not finite (",
-                     score.sumLogProb, ")");
+                fail("log-likelihood of continuation '", continuations[e][i - batch.firstOf[e]],
+                     "' is not finite (", score.sumLogProb, ")");
             score.meanLogProb = score.sumLogProb / static_cast<double>(score.tokens);
             out[e].push_back(score);
         }

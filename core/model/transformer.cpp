@@ -321,7 +321,8 @@ void Transformer::save(const std::filesystem::path& dir, DType dtype,
 
 AttentionContext Transformer::context(const torch::Tensor& ids, const torch::Tensor& mask) const {
     if (ids.dim() != 2) fail("input ids must be [B,T], got shape ", ids.sizes());
-    const int64_t batch = ids.size(0), steps = ids.size(1);
+    const int64_t batch = ids.size(0);
+    int64_t steps = ids.size(1);
     const auto longOpts = torch::TensorOptions().dtype(torch::kLong).device(m_device);
     torch::Tensor valid =
         mask.defined() ? mask.to(m_device, torch::kLong) : torch::ones({batch, steps}, longOpts);
@@ -330,11 +331,18 @@ AttentionContext Transformer::context(const torch::Tensor& ids, const torch::Ten
     if (mask.defined() && valid.numel() > 0 &&
         (valid.min().item<int64_t>() < 0 || valid.max().item<int64_t>() > 1))
         fail("attention mask must hold only 0 (padding) and 1 (token)");
+    if (m_softPrompt.defined()) {  // the soft prompt's positions come first, always attended
+        valid = torch::cat({torch::ones({batch, m_softPrompt.size(0)}, longOpts), valid}, 1);
+        steps += m_softPrompt.size(0);
+    }
     AttentionContext ctx;
-    ctx.positions = (valid.cumsum(/*dim=*/1) - 1).clamp_min(0);  // [B,T]
-    if (m_spec->positions == PositionKind::Learned && steps > m_config.maxPositions)
-        fail("sequence of ", steps, " tokens exceeds max_position_embeddings ",
-             m_config.maxPositions);
+    // With prefixes the real tokens come after them, as with Hugging Face's past key values.
+    const int64_t prefix =
+        m_blocks.empty() || !m_blocks.front().prefixKey.defined() ? 0 : m_blocks.front().prefixKey.size(0);
+    ctx.positions = (valid.cumsum(/*dim=*/1) - 1).clamp_min(0) + prefix;  // [B,T]
+    if (m_spec->positions == PositionKind::Learned && steps + prefix > m_config.maxPositions)
+        fail("sequence of ", steps, " tokens", prefix ? cat(" after a prefix of ", prefix) : "",
+             " exceeds max_position_embeddings ", m_config.maxPositions);
 
     if (m_config.slidingWindow && steps > *m_config.slidingWindow)
         fail("sequence of ", steps, " tokens exceeds sliding_window ", *m_config.slidingWindow,
@@ -362,7 +370,10 @@ AttentionContext Transformer::context(const torch::Tensor& ids, const torch::Ten
 
 torch::Tensor Transformer::linear(const Linear& layer, const torch::Tensor& x) const {
     if (m_observer) m_observer(layer, x);
-    return torch::linear(x, layer.weight, layer.bias);
+    torch::Tensor y = torch::linear(x, layer.weight, layer.bias);
+    if (layer.loraA.defined())
+        y = y + torch::linear(torch::linear(x, layer.loraA), layer.loraB) * layer.loraScale;
+    return y;
 }
 
 torch::Tensor Transformer::norm(const Norm& n, const torch::Tensor& x) const {
@@ -384,6 +395,8 @@ torch::Tensor Transformer::embed(const torch::Tensor& ids, const AttentionContex
             fail("token id ", lo < 0 ? lo : hi, " is outside the vocabulary [0, ", vocab, ")");
     }
     torch::Tensor x = torch::embedding(m_embed, idsDev);    // [B,T,E]
+    if (m_softPrompt.defined())                             // [B,P+T,E]
+        x = torch::cat({m_softPrompt.unsqueeze(0).expand({x.size(0), -1, -1}), x}, 1);
     if (m_projectIn.defined()) x = linear(m_projectIn, x);  // [B,T,H]
     if (m_spec->positions == PositionKind::Learned)
         x = x + torch::embedding(m_posEmbed, ctx.positions + m_spec->positionOffset);
@@ -408,14 +421,23 @@ torch::Tensor Transformer::attention(const Block& b, const torch::Tensor& x,
         q = q * ctx.cos + rotateHalf(q) * ctx.sin;
         k = k * ctx.cos + rotateHalf(k) * ctx.sin;
     }
+    if (m_capture) m_capture->emplace_back(k, v);
+    torch::Tensor maskBias = ctx.maskBias;
+    if (b.prefixKey.defined()) {  // [B,nkv,P+T,d]; every query sees every prefix position
+        const int64_t p = b.prefixKey.size(0);
+        k = torch::cat({b.prefixKey.view({1, p, nkv, d}).transpose(1, 2).expand({batch, nkv, p, d}), k}, 2);
+        v = torch::cat({b.prefixValue.view({1, p, nkv, d}).transpose(1, 2).expand({batch, nkv, p, d}), v}, 2);
+        maskBias = torch::cat({torch::zeros({batch, 1, steps, p}, maskBias.options()), maskBias}, -1);
+    }
+    const int64_t keys = k.size(2);
     if (nkv != nh) {  // GQA: query head j reads key/value head j / (nh / nkv)
         const int64_t rep = nh / nkv;
-        k = k.unsqueeze(2).expand({batch, nkv, rep, steps, d}).reshape({batch, nh, steps, d});
-        v = v.unsqueeze(2).expand({batch, nkv, rep, steps, d}).reshape({batch, nh, steps, d});
+        k = k.unsqueeze(2).expand({batch, nkv, rep, keys, d}).reshape({batch, nh, keys, d});
+        v = v.unsqueeze(2).expand({batch, nkv, rep, keys, d}).reshape({batch, nh, keys, d});
     }
     const double scale = 1.0 / std::sqrt(static_cast<double>(d));
     torch::Tensor scores =
-        torch::matmul(q, k.transpose(-2, -1)) * scale + ctx.maskBias;  // [B,nh,T,T]
+        torch::matmul(q, k.transpose(-2, -1)) * scale + maskBias;  // [B,nh,T,P+T]
     // softmax in fp32 whatever the compute dtype, as Hugging Face's eager attention does
     torch::Tensor probs = torch::softmax(scores, /*dim=*/-1, torch::kFloat32).to(q.scalar_type());
     torch::Tensor out = torch::matmul(probs, v);  // [B,nh,T,d]
@@ -458,7 +480,40 @@ torch::Tensor Transformer::forward(const torch::Tensor& ids, const torch::Tensor
     const AttentionContext ctx = context(ids, mask);
     torch::Tensor h = embed(ids, ctx);
     for (int64_t layer = 0; layer < numLayers(); ++layer) h = forwardBlock(layer, h, ctx);
-    return head(h);
+    torch::Tensor logits = head(h);
+    if (m_softPrompt.defined()) logits = logits.narrow(1, m_softPrompt.size(0), ids.size(1));
+    return logits;
+}
+
+void Transformer::setSoftPrompt(torch::Tensor prompt) {
+    if (prompt.defined() && (prompt.dim() != 2 || prompt.size(1) != m_embed.size(1)))
+        fail("soft prompt must be [P, ", m_embed.size(1), "], got ", prompt.sizes());
+    m_softPrompt = std::move(prompt);
+}
+
+std::vector<std::pair<torch::Tensor, torch::Tensor>> Transformer::keyValues(
+    const torch::Tensor& ids) const {
+    std::vector<std::pair<torch::Tensor, torch::Tensor>> out;
+    m_capture = &out;
+    try {
+        forward(ids);
+    } catch (...) {
+        m_capture = nullptr;
+        throw;
+    }
+    m_capture = nullptr;
+    return out;
+}
+
+void Transformer::mergeLora() {
+    torch::NoGradGuard noGrad;
+    for (Block& b : m_blocks)
+        for (Linear* l : b.linears())
+            if (l->loraA.defined()) {
+                l->weight.add_(torch::matmul(l->loraB, l->loraA).to(l->weight.scalar_type()) *
+                               l->loraScale);
+                l->loraA = l->loraB = torch::Tensor();
+            }
 }
 
 }  // namespace frugal::model

@@ -26,6 +26,10 @@ struct Linear {
     std::string name;  // HF name of the weight, e.g. "model.layers.0.mlp.up_proj.weight"
     torch::Tensor weight;
     torch::Tensor bias;  // undefined when the layer has none
+    // LoRA (Hu et al. 2021): y += scale * (x A^T) B^T with A [r, in], B [out, r]; undefined when
+    // the layer has no adapter.
+    torch::Tensor loraA, loraB;
+    double loraScale = 0;
     bool defined() const { return weight.defined(); }
 };
 
@@ -38,6 +42,11 @@ struct Block {
     Norm attnNorm, mlpNorm;
     Linear q, k, v, qkv, o;          // qkv is used instead of q, k, v when the family fuses them
     Linear gate, up, down;           // gate only in gated (SwiGLU) MLPs
+    // Prefix tuning (Li & Liang 2021, as MeZO trains it): P extra key and value vectors
+    // [P, nkv*d] that every query attends to, keys taken as already rotated (positions 0..P-1;
+    // the real tokens then start at position P, as after Hugging Face's past_key_values);
+    // undefined when absent. Every layer has one or none does.
+    torch::Tensor prefixKey, prefixValue;
     std::vector<Linear*> linears();  // in forward order
 };
 
@@ -94,6 +103,17 @@ public:
 
     void setLinearInputObserver(LinearInputObserver observer) { m_observer = std::move(observer); }
 
+    // Prompt tuning (Lester et al. 2021): P soft input embeddings [P, E] placed before every
+    // sequence; forward() still returns the logits of the real tokens only. Undefined: none.
+    const torch::Tensor& softPrompt() const { return m_softPrompt; }
+    const torch::Tensor& tokenEmbedding() const { return m_embed; }  // [V, E]
+    void setSoftPrompt(torch::Tensor prompt);
+    // Each layer's keys (after rotary) and values [B, nkv, T, d] for IDS, e.g. to initialise
+    // prefixes from real activations.
+    std::vector<std::pair<torch::Tensor, torch::Tensor>> keyValues(const torch::Tensor& ids) const;
+    // Folds every LoRA update into its weight (W += scale * B A) and removes the adapters.
+    void mergeLora();
+
     // Every weight under its canonical HF name, in a fixed order; tensors are shared, not copied
     // (a tied head appears once, as the embedding). GPT-2 weights are given in [out, in] form.
     NamedTensors parameters() const;
@@ -126,6 +146,8 @@ private:
     std::vector<Block> m_blocks;
     torch::Tensor m_invFreq;  // [d/2] rotary frequencies
     LinearInputObserver m_observer;
+    torch::Tensor m_softPrompt;
+    mutable std::vector<std::pair<torch::Tensor, torch::Tensor>>* m_capture = nullptr;
 };
 
 }  // namespace frugal::model

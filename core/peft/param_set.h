@@ -1,8 +1,10 @@
 #pragma once
 // What is trained: a named subset of a model's tensors, each tagged for MeZO's weight-decay rule
 // (no decay on bias and normalisation tensors). Tensors are the model's own (shared, not copied),
-// so perturbing them in place perturbs the model. LoRA, prefix, prompt and tensor-train adapters
-// add tensors of their own and come as further targets.
+// so perturbing them in place perturbs the model. Adapter targets (LoRA, prefix, prompt) first
+// create their tensors inside the model, initialised as MeZO and ZO-Bench do (SPEC-ZO §2.1, §3),
+// so the adapted model starts at (LoRA) or near (prefix, prompt) the pretrained function.
+// Tensor-train adapters will come as one more target through the same attach().
 
 #include <cstdint>
 #include <string>
@@ -13,25 +15,44 @@
 
 namespace frugal::peft {
 
-enum class Target { Full, BitFit, Norms, Head };
+enum class Target { Full, BitFit, Norms, Head, Lora, Prefix, Prompt };
 std::string targetName(Target target);
-Target parseTarget(const std::string& name);  // full, bitfit, norms, head
+Target parseTarget(const std::string& name);  // full, bitfit, norms, head, lora, prefix, prompt
+bool isAdapter(Target target);
+
+struct PeftOptions {
+    Target target = Target::Full;
+    // LoRA: A Kaiming-uniform(a = sqrt 5), i.e. U(-1/sqrt(in), 1/sqrt(in)); B zero; scale alpha/r.
+    int64_t loraRank = 8;
+    double loraAlpha = 16;
+    std::vector<std::string> loraModules = {"q", "v"};  // of q, k, v, o, qkv, gate, up, down
+    // Prefix: per layer, the keys and values of this many random vocabulary tokens run through
+    // the model (MeZO's initialisation, crucial for ZO stability).
+    int64_t prefixTokens = 5;
+    // Prompt: soft input embeddings initialised from the embeddings of random vocabulary tokens.
+    int64_t promptTokens = 10;
+    uint64_t seed = 0;  // the adapters' initialisation
+};
 
 class ParamSet {
 public:
-    // Throws naming the target when the model has no tensor of that kind (BitFit on LLaMA,
-    // which has no biases).
+    // Base-weight targets (full, bitfit, norms, head). Throws naming the target when the model
+    // has no tensor of that kind (BitFit on LLaMA, which has no biases).
     static ParamSet select(const model::Transformer& model, Target target);
+    // Every target; adapter targets add their tensors to MODEL first.
+    static ParamSet attach(model::Transformer& model, const PeftOptions& options);
 
     const std::vector<zo::Trainable>& trainables() const { return m_trainables; }
     int64_t trainableCount() const;  // elements
-    int64_t totalCount() const { return m_total; }
+    int64_t totalCount() const { return m_total; }  // the base model's elements
     Target target() const { return m_target; }
+    std::string describe() const;  // e.g. "lora r=8 alpha=16 on q,v: 65,536 of 4,212,992"
 
 private:
     std::vector<zo::Trainable> m_trainables;
     int64_t m_total = 0;
     Target m_target = Target::Full;
+    std::string m_detail;
 };
 
 // MeZO's rule by tensor name: bias and normalisation tensors get no weight decay.

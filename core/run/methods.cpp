@@ -17,7 +17,8 @@
 #include "peft/param_set.h"
 #include "run/toml_config.h"
 #include "train/pretrain.h"
-#include "zo/mezo.h"
+#include "train/first_order.h"
+#include "zo/engine.h"
 
 namespace frugal::run {
 
@@ -193,63 +194,217 @@ PreparedRun prepareEval(const std::filesystem::path& file, const std::string& te
     return p;
 }
 
-// method = "mezo": zeroth-order fine-tuning on a built-in task (SPEC-ZO §2).
-PreparedRun prepareMezo(const std::filesystem::path& file, const std::string& text,
-                        const std::vector<std::string>& overrides,
-                        const std::filesystem::path& outDir, bool resume) {
+// The keys every fine-tuning method shares (in its own table) and the [peft] table.
+const std::vector<std::string> kFineTuneKeys = {"model", "task", "objective", "steps", "batch_size",
+                                                "lr", "lr_schedule", "weight_decay", "seed",
+                                                "eval_every", "eval_limit", "save"};
+
+std::vector<std::string> withKeys(std::vector<std::string> keys, const std::vector<std::string>& more) {
+    keys.insert(keys.end(), more.begin(), more.end());
+    return keys;
+}
+
+void readFineTune(const config::Section& m, const toml::table& root, const std::string& source,
+                  train::FineTuneSpec& c, bool& save) {
     using namespace frugal::config;
-    if (resume) fail("MeZO runs have no checkpoints yet; run again (same seed: same metrics)");
-    const std::string source = file.string();
-    const toml::table root = parseConfig(text, source, overrides);
-    const toml::table empty;
-    const Section top(root, "", source, {"method", "mezo"});
-    const Section m(tableOr(root, "mezo", source, empty), "mezo", source,
-                    {"model", "task", "target", "direction", "steps", "batch_size", "lr", "eps",
-                     "weight_decay", "seed", "eval_every", "eval_limit", "save"});
-    zo::MezoConfig c;
     m.string("model", c.model);
     m.string("task", c.task);
-    m.string("target", c.target);
-    m.string("direction", c.direction);
+    m.string("objective", c.objective);
     m.integer("steps", c.steps, 1, 1 << 30);
     m.integer("batch_size", c.batchSize, 1, 4096);
     m.number("lr", c.lr, 0.0, 10.0);
-    m.number("eps", c.eps, 1e-12, 10.0);
+    m.string("lr_schedule", c.lrSchedule);
     m.number("weight_decay", c.weightDecay, 0.0, 10.0);
     int64_t seed = 0;
     m.integer("seed", seed, 0, INT64_MAX);
     c.seed = static_cast<uint64_t>(seed);
     m.integer("eval_every", c.evalEvery, 1, 1 << 30);
     m.integer("eval_limit", c.evalLimit, 0, 1 << 30);
-    bool save = false;
     m.boolean("save", save);
-    peft::parseTarget(c.target);  // validated now, not mid-run
-    zo::parseLaw(c.direction);
+    const toml::table empty;
+    const Section p(tableOr(root, "peft", source, empty), "peft", source,
+                    {"target", "lora_rank", "lora_alpha", "lora_modules", "prefix_tokens",
+                     "prompt_tokens", "seed"});
+    std::string target = peft::targetName(c.peft.target);
+    p.string("target", target);
+    c.peft.target = peft::parseTarget(target);
+    p.integer("lora_rank", c.peft.loraRank, 1, 1 << 16);
+    p.number("lora_alpha", c.peft.loraAlpha, 0.0, 1e6);
+    p.integer("prefix_tokens", c.peft.prefixTokens, 1, 1 << 12);
+    p.integer("prompt_tokens", c.peft.promptTokens, 1, 1 << 12);
+    int64_t peftSeed = 0;
+    p.integer("seed", peftSeed, 0, INT64_MAX);
+    c.peft.seed = static_cast<uint64_t>(peftSeed);
+    if (const toml::node* n = p.find("lora_modules")) {
+        const toml::array* list = n->as_array();
+        if (!list) p.wrong("lora_modules", *n, "an array of strings such as [\"q\", \"v\"]");
+        c.peft.loraModules.clear();
+        for (const auto& item : *list) {
+            if (!item.is_string()) p.wrong("lora_modules", *n, "an array of strings");
+            c.peft.loraModules.push_back(*item.value<std::string>());
+        }
+    }
+    train::parseObjective(c.objective);
+    train::parseLrSchedule(c.lrSchedule);
     if (!data::findBuiltinTask(c.task))
-        fail(source, ": mezo.task is '", c.task, "', expected a built-in task (sentiment, spam)");
+        fail(source, ": ", m.name("task"), " is '", c.task, "', expected a built-in task (sentiment, spam)");
+}
+
+template <typename Hooks>
+Hooks hooksFor(EventSink& sink, const StopToken& stop) {
+    Hooks hooks;
+    hooks.log = [&sink](const std::string& line) { sink.log("info", line); };
+    hooks.metric = [&sink](const std::string& key, int64_t step, double value) {
+        sink.metric(key, step, value);
+    };
+    hooks.progress = [&sink](int64_t step, int64_t total, double loss) {
+        sink.progress(step, total, "loss " + shortNumber(loss));
+    };
+    hooks.stopRequested = [&stop] { return stop.stopRequested(); };
+    return hooks;
+}
+
+zo::ZoConfig readZo(const std::string& method, const toml::table& root, const std::string& source,
+                    bool& save) {
+    using namespace frugal::config;
+    const toml::table empty;
+    const Section top(root, "", source, {"method", method, "peft"});
+    const Section m(tableOr(root, method, source, empty), method, source,
+                    withKeys(kFineTuneKeys,
+                             {"estimator", "direction", "eps", "optimizer", "sign", "momentum",
+                              "beta1", "beta2", "adam_eps", "query_schedule", "queries",
+                              "adazeta_alpha", "adazeta_num", "adazeta_beta", "q_max",
+                              "divergence", "divergence_factor", "rollback_steps",
+                              "max_rollbacks"}));
+    zo::ZoConfig c;
+    readFineTune(m, root, source, c.common, save);
+    m.string("estimator", c.estimator);
+    m.string("direction", c.direction);
+    m.number("eps", c.eps, 1e-12, 10.0);
+    m.string("optimizer", c.optimizer);
+    m.string("sign", c.signMode);
+    m.number("momentum", c.momentum, 0.0, 1.0);
+    m.number("beta1", c.beta1, 0.0, 1.0);
+    m.number("beta2", c.beta2, 0.0, 1.0);
+    m.number("adam_eps", c.adamEps, 0.0, 1.0);
+    m.string("query_schedule", c.querySchedule);
+    m.integer("queries", c.queries, 1, 4096);
+    m.number("adazeta_alpha", c.adazetaAlpha, 1e-6, 1e6);
+    m.number("adazeta_num", c.adazetaNum, 1.0, 1e6);
+    m.number("adazeta_beta", c.adazetaBeta, 0.0, 10.0);
+    m.integer("q_max", c.queriesMax, 1, 4096);
+    m.string("divergence", c.divergence);
+    m.number("divergence_factor", c.divergenceFactor, 1.0, 1e12);
+    m.integer("rollback_steps", c.rollbackSteps, 0, 1 << 30);
+    m.integer("max_rollbacks", c.maxRollbacks, 0, 1000);
+    try {
+        c.validate();
+    } catch (const Error& e) {
+        fail(source, ": ", e.what());
+    }
+    return c;
+}
+
+// method = "zo" (or its preset name "mezo"): zeroth-order fine-tuning on a built-in task
+// (SPEC-ZO §1-§3); the [zo] (or [mezo]) table and [peft].
+PreparedRun prepareZoNamed(const std::string& method, const std::filesystem::path& file,
+                           const std::string& text, const std::vector<std::string>& overrides,
+                           const std::filesystem::path& outDir, bool resume) {
+    if (resume)
+        fail("ZO runs are not resumed from checkpoints; `frugal replay RUN --out DIR` rebuilds "
+             "their weights from the trajectory, and the same config and seed give the same run");
+    const std::string source = file.string();
+    const toml::table root = config::parseConfig(text, source, overrides);
+    bool save = false;
+    const zo::ZoConfig c = readZo(method, root, source, save);
     PreparedRun p;
-    p.method = "mezo";
-    p.resolvedConfig = tomlText(root);
+    p.method = method;
+    p.resolvedConfig = config::tomlText(root);
     flatten(root, "", p.params);
-    p.seed = seed;
+    p.seed = static_cast<int64_t>(c.common.seed);
     p.body = [c, save, outDir](EventSink& sink, const StopToken& stop) {
-        zo::MezoConfig config = c;
-        if (save) config.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
-        zo::MezoHooks hooks;
-        hooks.log = [&](const std::string& line) { sink.log("info", line); };
-        hooks.metric = [&](const std::string& key, int64_t step, double value) {
-            sink.metric(key, step, value);
-        };
-        hooks.progress = [&](int64_t step, int64_t total, double loss) {
-            sink.progress(step, total, "loss " + shortNumber(loss));
-        };
-        hooks.stopRequested = [&] { return stop.stopRequested(); };
-        const zo::MezoResult r = zo::runMezo(config, hooks);
-        sink.metric("params/trainable", 0, static_cast<double>(r.trainable));
+        zo::ZoConfig config = c;
+        if (save) config.common.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
+        auto hooks = hooksFor<zo::ZoHooks>(sink, stop);
+        hooks.trajectoryFile = sink.artifactDir() / "trajectory.csv";
+        const auto finish = [&] { sink.artifact("trajectory", hooks.trajectoryFile); };
+        zo::ZoResult r;
+        try {
+            r = zo::runZo(config, hooks);
+        } catch (...) {
+            if (std::filesystem::exists(hooks.trajectoryFile)) finish();
+            throw;
+        }
+        finish();
+        sink.metric("sys/peak_rss_mb", r.steps, static_cast<double>(r.peakRssBytes) / (1 << 20));
+        sink.metric("sys/seconds", r.steps, r.seconds);
         sink.log("info", cat("dev accuracy ", r.startDevAccuracy, " at the start, ",
                              r.finalDevAccuracy, " at the end (best ", r.bestDevAccuracy, "); ",
-                             r.forwardPasses, " forward passes in ", r.seconds, " s"));
-        if (!config.saveTo.empty()) sink.artifact("model", config.saveTo / "model.safetensors");
+                             r.forwardPasses, " forward passes in ", r.seconds, " s; peak RSS ",
+                             r.peakRssBytes >> 20, " MiB"));
+        if (!config.common.saveTo.empty())
+            sink.artifact("model", config.common.saveTo / "model.safetensors");
+    };
+    return p;
+}
+
+PreparedRun prepareZo(const std::filesystem::path& file, const std::string& text,
+                      const std::vector<std::string>& overrides, const std::filesystem::path& outDir,
+                      bool resume) {
+    return prepareZoNamed("zo", file, text, overrides, outDir, resume);
+}
+
+PreparedRun prepareMezo(const std::filesystem::path& file, const std::string& text,
+                        const std::vector<std::string>& overrides,
+                        const std::filesystem::path& outDir, bool resume) {
+    return prepareZoNamed("mezo", file, text, overrides, outDir, resume);
+}
+
+// method = "fo": first-order SGD / AdamW baselines on the same problem; [fo] and [peft].
+PreparedRun prepareFo(const std::filesystem::path& file, const std::string& text,
+                      const std::vector<std::string>& overrides, const std::filesystem::path& outDir,
+                      bool resume) {
+    using namespace frugal::config;
+    if (resume) fail("first-order fine-tuning runs have no checkpoints; run again (same seed: same metrics)");
+    const std::string source = file.string();
+    const toml::table root = parseConfig(text, source, overrides);
+    const toml::table empty;
+    const Section top(root, "", source, {"method", "fo", "peft"});
+    const Section m(tableOr(root, "fo", source, empty), "fo", source,
+                    withKeys(kFineTuneKeys,
+                             {"optimizer", "momentum", "beta1", "beta2", "adam_eps", "grad_clip"}));
+    train::FoConfig c;
+    bool save = false;
+    readFineTune(m, root, source, c.common, save);
+    m.string("optimizer", c.optimizer);
+    m.number("momentum", c.momentum, 0.0, 1.0);
+    m.number("beta1", c.beta1, 0.0, 1.0);
+    m.number("beta2", c.beta2, 0.0, 1.0);
+    m.number("adam_eps", c.adamEps, 0.0, 1.0);
+    m.number("grad_clip", c.gradClip, 0.0, 1e12);
+    try {
+        c.validate();
+    } catch (const Error& e) {
+        fail(source, ": ", e.what());
+    }
+    PreparedRun p;
+    p.method = "fo";
+    p.resolvedConfig = tomlText(root);
+    flatten(root, "", p.params);
+    p.seed = static_cast<int64_t>(c.common.seed);
+    p.body = [c, save, outDir](EventSink& sink, const StopToken& stop) {
+        train::FoConfig config = c;
+        if (save) config.common.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
+        const auto r = train::runFirstOrder(config, hooksFor<train::FoHooks>(sink, stop));
+        sink.metric("sys/peak_rss_mb", r.steps, static_cast<double>(r.peakRssBytes) / (1 << 20));
+        sink.metric("sys/seconds", r.steps, r.seconds);
+        sink.log("info", cat("dev accuracy ", r.startDevAccuracy, " at the start, ",
+                             r.finalDevAccuracy, " at the end (best ", r.bestDevAccuracy, "); ",
+                             r.forwardPasses, " forward and ", r.backwardPasses,
+                             " backward passes in ", r.seconds, " s; peak RSS ",
+                             r.peakRssBytes >> 20, " MiB"));
+        if (!config.common.saveTo.empty())
+            sink.artifact("model", config.common.saveTo / "model.safetensors");
     };
     return p;
 }
@@ -265,9 +420,22 @@ const MethodRow kMethods[] = {
     {"pretrain", preparePretrain},
     {"eval", prepareEval},
     {"mezo", prepareMezo},
+    {"zo", prepareZo},
+    {"fo", prepareFo},
 };
 
 }  // namespace
+
+void replayZoRun(const std::string& method, const std::string& configText,
+                 const std::filesystem::path& trajectory, const std::filesystem::path& outDir) {
+    if (method != "zo" && method != "mezo")
+        fail("replay rebuilds zeroth-order runs (method zo or mezo); this run's method is '",
+             method, "'");
+    bool save = false;
+    const zo::ZoConfig c =
+        readZo(method, config::parseConfig(configText, "the run's config"), "the run's config", save);
+    zo::replayZo(c, zo::readTrajectory(trajectory), outDir);
+}
 
 std::vector<std::string> methodNames() {
     std::vector<std::string> names;

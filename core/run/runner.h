@@ -92,6 +92,10 @@ struct PreparedRun {
     MethodBody body;
 };
 std::vector<std::string> methodNames();
+// Rebuilds a zeroth-order run's fine-tuned model from its base model, its resolved config and
+// its trajectory file, and saves it to OUTDIR (bit-identical to the run's own weights).
+void replayZoRun(const std::string& method, const std::string& configText,
+                 const std::filesystem::path& trajectory, const std::filesystem::path& outDir);
 // OUTDIR: where the method writes its outputs; empty: the run's artifact folder.
 // RESUME: the body continues from the run's last checkpoint (in its artifact folder).
 PreparedRun prepareRun(const std::filesystem::path& config, const std::vector<std::string>& overrides,

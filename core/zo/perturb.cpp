@@ -10,41 +10,45 @@ namespace frugal::zo {
 
 namespace {
 
-// Calls BODY(float* weights-as-fp32, const float* z, n) chunk by chunk over TENSOR, writing the
-// chunk back in the tensor's dtype.
+// Calls BODY(float* weights-as-fp32, start, n) chunk by chunk over P's tensor, in parallel,
+// writing the chunk back in the tensor's dtype.
 template <typename Body>
-void forEachChunk(const Trainable& p, uint64_t seed, DirectionLaw law, const Body& body) {
+void forEachChunk(const Trainable& p, const Body& body) {
     torch::Tensor t = p.tensor;
     if (!t.is_contiguous() || !t.device().is_cpu())
         fail("ZO perturbation: trainable tensor '", p.name, "' must be contiguous and on the CPU");
     const int64_t n = t.numel();
     const auto dtype = t.scalar_type();
+    if (dtype != torch::kFloat32 && dtype != torch::kBFloat16 && dtype != torch::kFloat16)
+        fail("ZO perturbation: trainable tensor '", p.name, "' has dtype ", c10::toString(dtype),
+             ", expected float32, bfloat16 or float16");
     at::parallel_for(0, (n + kChunk - 1) / kChunk, 1, [&](int64_t firstChunk, int64_t endChunk) {
-        float z[kChunk];
         float w[kChunk];
         for (int64_t c = firstChunk; c < endChunk; ++c) {
             const int64_t start = c * kChunk;
             const int64_t len = std::min(kChunk, n - start);
-            directionRange(seed, p.index, static_cast<uint64_t>(start), static_cast<uint64_t>(len),
-                           law == DirectionLaw::Sphere ? DirectionLaw::Gaussian : law, z);
             if (dtype == torch::kFloat32) {
-                body(t.data_ptr<float>() + start, z, len);
+                body(t.data_ptr<float>() + start, start, len);
             } else if (dtype == torch::kBFloat16) {
                 auto* data = t.data_ptr<at::BFloat16>() + start;
                 for (int64_t i = 0; i < len; ++i) w[i] = static_cast<float>(data[i]);
-                body(w, z, len);
+                body(w, start, len);
                 for (int64_t i = 0; i < len; ++i) data[i] = at::BFloat16(w[i]);
-            } else if (dtype == torch::kFloat16) {
+            } else {
                 auto* data = t.data_ptr<at::Half>() + start;
                 for (int64_t i = 0; i < len; ++i) w[i] = static_cast<float>(data[i]);
-                body(w, z, len);
+                body(w, start, len);
                 for (int64_t i = 0; i < len; ++i) data[i] = at::Half(w[i]);
-            } else {
-                fail("ZO perturbation: trainable tensor '", p.name, "' has dtype ",
-                     c10::toString(dtype), ", expected float32, bfloat16 or float16");
             }
         }
     });
+}
+
+// Elements [start, start+len) of P's direction under SEED, before the sphere's rescaling.
+void directionChunk(const Trainable& p, uint64_t seed, DirectionLaw law, int64_t start,
+                    int64_t len, float* z) {
+    directionRange(seed, p.index, static_cast<uint64_t>(start), static_cast<uint64_t>(len),
+                   law == DirectionLaw::Sphere ? DirectionLaw::Gaussian : law, z);
 }
 
 }  // namespace
@@ -58,8 +62,7 @@ double directionScale(const std::vector<Trainable>& params, uint64_t seed, Direc
         const int64_t n = p.tensor.numel();
         for (int64_t start = 0; start < n; start += kChunk) {
             const int64_t len = std::min(kChunk, n - start);
-            directionRange(seed, p.index, static_cast<uint64_t>(start), static_cast<uint64_t>(len),
-                           DirectionLaw::Gaussian, z.data());
+            directionChunk(p, seed, law, start, len, z.data());
             for (int64_t i = 0; i < len; ++i) sumSquares += double(z[i]) * double(z[i]);
         }
         d += n;
@@ -70,20 +73,101 @@ double directionScale(const std::vector<Trainable>& params, uint64_t seed, Direc
 void perturb(const std::vector<Trainable>& params, uint64_t seed, double scale, DirectionLaw law) {
     const auto s = static_cast<float>(scale * directionScale(params, seed, law));
     for (const auto& p : params)
-        forEachChunk(p, seed, law, [s](float* w, const float* z, int64_t n) {
+        forEachChunk(p, [&](float* w, int64_t start, int64_t n) {
+            float z[kChunk];
+            directionChunk(p, seed, law, start, n, z);
             for (int64_t i = 0; i < n; ++i) w[i] += s * z[i];
         });
 }
 
-void restoreAndUpdate(const std::vector<Trainable>& params, uint64_t seed, double eps, double lr,
-                      double projectedGradient, double weightDecay, DirectionLaw law) {
+void restoreAndUpdate(const std::vector<Trainable>& params, uint64_t seed, double restore,
+                      double lr, double projectedGradient, double weightDecay, DirectionLaw law) {
     const double k = directionScale(params, seed, law);
-    const auto e = static_cast<float>(eps * k);
+    const auto e = static_cast<float>(restore * k);
     const auto step = static_cast<float>(lr * projectedGradient * k);
     for (const auto& p : params) {
         const auto keep = static_cast<float>(1.0 - lr * (p.decay ? weightDecay : 0.0));
-        forEachChunk(p, seed, law, [=](float* w, const float* z, int64_t n) {
+        forEachChunk(p, [&](float* w, int64_t start, int64_t n) {
+            float z[kChunk];
+            directionChunk(p, seed, law, start, n, z);
             for (int64_t i = 0; i < n; ++i) w[i] = (w[i] + e * z[i]) * keep - step * z[i];
+        });
+    }
+}
+
+OptimizerState OptimizerState::forRule(UpdateKind kind, const std::vector<Trainable>& params) {
+    OptimizerState s;
+    for (const auto& p : params) {
+        const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+        if (kind == UpdateKind::Momentum || kind == UpdateKind::Adam)
+            s.first.push_back(torch::zeros({p.tensor.numel()}, opts));
+        if (kind == UpdateKind::Adam) s.second.push_back(torch::zeros({p.tensor.numel()}, opts));
+    }
+    return s;
+}
+
+int64_t OptimizerState::bytes() const {
+    int64_t n = 0;
+    for (const auto& t : first) n += t.numel() * 4;
+    for (const auto& t : second) n += t.numel() * 4;
+    return n;
+}
+
+void applyUpdate(const std::vector<Trainable>& params, const std::vector<Query>& queries,
+                 DirectionLaw law, const UpdateRule& rule, OptimizerState& state) {
+    if (queries.empty()) fail("ZO update: no queries");
+    const auto q = static_cast<double>(queries.size());
+    std::vector<float> coefficient;  // g_j · k_j / q
+    for (const auto& query : queries)
+        coefficient.push_back(
+            static_cast<float>(query.grad * directionScale(params, query.seed, law) / q));
+    const bool needFirst = rule.kind == UpdateKind::Momentum || rule.kind == UpdateKind::Adam;
+    if ((needFirst && state.first.size() != params.size()) ||
+        (rule.kind == UpdateKind::Adam && state.second.size() != params.size()))
+        fail("ZO update: optimiser state does not match the trainable set");
+    const auto lr = static_cast<float>(rule.lr);
+    const auto mu = static_cast<float>(rule.momentum);
+    const auto b1 = static_cast<float>(rule.beta1), b2 = static_cast<float>(rule.beta2);
+    const auto c1 = static_cast<float>(1.0 - std::pow(rule.beta1, static_cast<double>(rule.t)));
+    const auto c2 = static_cast<float>(1.0 - std::pow(rule.beta2, static_cast<double>(rule.t)));
+    const auto adamEps = static_cast<float>(rule.adamEps);
+    for (size_t pi = 0; pi < params.size(); ++pi) {
+        const Trainable& p = params[pi];
+        const auto keep = static_cast<float>(1.0 - rule.lr * (p.decay ? rule.weightDecay : 0.0));
+        float* m = needFirst ? state.first[pi].data_ptr<float>() : nullptr;
+        float* v = rule.kind == UpdateKind::Adam ? state.second[pi].data_ptr<float>() : nullptr;
+        forEachChunk(p, [&](float* w, int64_t start, int64_t n) {
+            float z[kChunk], g[kChunk];
+            for (int64_t i = 0; i < n; ++i) g[i] = 0;
+            for (size_t j = 0; j < queries.size(); ++j) {
+                directionChunk(p, queries[j].seed, law, start, n, z);
+                for (int64_t i = 0; i < n; ++i) g[i] += coefficient[j] * z[i];
+            }
+            switch (rule.kind) {
+                case UpdateKind::Sgd:
+                    for (int64_t i = 0; i < n; ++i) w[i] = w[i] * keep - lr * g[i];
+                    break;
+                case UpdateKind::Sign:
+                    for (int64_t i = 0; i < n; ++i)
+                        w[i] = w[i] * keep - lr * static_cast<float>((g[i] > 0) - (g[i] < 0));
+                    break;
+                case UpdateKind::Momentum:
+                    for (int64_t i = 0; i < n; ++i) {
+                        float& mi = m[start + i];
+                        mi = mu * mi + g[i];
+                        w[i] = w[i] * keep - lr * mi;
+                    }
+                    break;
+                case UpdateKind::Adam:
+                    for (int64_t i = 0; i < n; ++i) {
+                        float& mi = m[start + i];
+                        float& vi = v[start + i];
+                        mi = b1 * mi + (1 - b1) * g[i];
+                        vi = b2 * vi + (1 - b2) * g[i] * g[i];
+                        w[i] = w[i] * keep - lr * (mi / c1) / (std::sqrt(vi / c2) + adamEps);
+                    }
+                    break;
+            }
         });
     }
 }

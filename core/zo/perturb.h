@@ -1,8 +1,9 @@
 #pragma once
-// In-place perturbation, restoration and update of trainable tensors along a seed-regenerated
-// direction (the MeZO trick, SPEC-ZO §1.3). Every element is visited in chunks of at most
-// kChunk elements per task across LibTorch's intra-op threads; each thread holds one chunk of
-// direction values on its stack, never a parameter-sized buffer. Arithmetic is fp32 for fp32,
+// In-place perturbation, restoration and update of trainable tensors along seed-regenerated
+// directions (the MeZO trick, SPEC-ZO §1.3). Every element is visited in chunks of at most
+// kChunk elements per task across LibTorch's intra-op threads; each thread holds a few chunks of
+// direction values on its stack, never a parameter-sized buffer (optimiser state, for momentum and
+// Adam, is the caller's and is the only parameter-sized memory). Arithmetic is fp32 for fp32,
 // bf16 and fp16 weights. The result does not depend on the thread count.
 
 #include <torch/types.h>
@@ -30,9 +31,45 @@ double directionScale(const std::vector<Trainable>& params, uint64_t seed, Direc
 // θ ← θ + scale·z for every tensor.
 void perturb(const std::vector<Trainable>& params, uint64_t seed, double scale, DirectionLaw law);
 
-// The fused last pass of a two-point step: restore from θ − εz and apply the update,
-// θ ← (θ + εz) − lr·(g·z + λ·(θ + εz)), λ = 0 for tensors with decay == false.
-void restoreAndUpdate(const std::vector<Trainable>& params, uint64_t seed, double eps, double lr,
-                      double projectedGradient, double weightDecay, DirectionLaw law);
+// The fused last pass of a one-query SGD step: undo the last perturbation and apply the update,
+// θ ← (θ + restore·z)·(1 − lr·λ) − lr·g·z, λ = 0 for tensors with decay == false. RESTORE is +ε
+// after a central step (weights at θ − εz) and −ε after a forward step (weights at θ + εz).
+void restoreAndUpdate(const std::vector<Trainable>& params, uint64_t seed, double restore,
+                      double lr, double projectedGradient, double weightDecay, DirectionLaw law);
+
+// One direction of a step and its projected gradient.
+struct Query {
+    uint64_t seed = 0;
+    double grad = 0;
+};
+
+// How the estimate ĝ = (1/q)·Σ g_j z_j becomes an update (SPEC-ZO §2.4, §3):
+//   sgd       θ ← θ(1 − lr·λ) − lr·ĝ
+//   sign      θ ← θ(1 − lr·λ) − lr·sign(ĝ)            (element-wise)
+//   momentum  m ← μ·m + ĝ;  θ ← θ(1 − lr·λ) − lr·m     (torch SGD momentum, dampening 0)
+//   adam      m ← β1·m + (1−β1)·ĝ;  v ← β2·v + (1−β2)·ĝ²;
+//             θ ← θ(1 − lr·λ) − lr·m̂/(√v̂ + eps), m̂, v̂ bias-corrected at step t (AdamW-style
+//             decoupled decay)
+// λ applies only to tensors with decay == true.
+enum class UpdateKind { Sgd, Sign, Momentum, Adam };
+struct UpdateRule {
+    UpdateKind kind = UpdateKind::Sgd;
+    double lr = 0, weightDecay = 0;
+    double momentum = 0.9, beta1 = 0.9, beta2 = 0.999, adamEps = 1e-8;
+    int64_t t = 1;  // Adam's step count, from 1
+};
+
+// Optimiser state: fp32 tensors shaped like each trainable (momentum: first; Adam: both).
+struct OptimizerState {
+    std::vector<torch::Tensor> first, second;
+    int64_t steps = 0;
+    static OptimizerState forRule(UpdateKind kind, const std::vector<Trainable>& params);
+    int64_t bytes() const;
+};
+
+// One pass over the weights: regenerates the q directions chunk by chunk, forms ĝ and applies the
+// rule.
+void applyUpdate(const std::vector<Trainable>& params, const std::vector<Query>& queries,
+                 DirectionLaw law, const UpdateRule& rule, OptimizerState& state);
 
 }  // namespace frugal::zo

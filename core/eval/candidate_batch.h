@@ -1,0 +1,39 @@
+#pragma once
+// The tensor side of candidate scoring: a batch of (context, continuation) sequences encoded and
+// right-padded once, and the summed log-probability of each continuation as a tensor, which is
+// differentiable when autograd is on (first-order fine-tuning) and cheap under InferenceMode
+// (evaluation, zeroth-order steps). scoreBatch in candidate_scoring.h is built on these.
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace frugal::model {
+class Transformer;
+class Tokenizer;
+}  // namespace frugal::model
+
+namespace frugal::eval {
+
+struct CandidateBatch {
+    torch::Tensor ids, mask;         // [N,T] int64, N = every candidate of every example
+    torch::Tensor row, position;     // [K] the (sequence, position) predicting each scored token
+    torch::Tensor token, sequence;   // [K] the scored token and its sequence index
+    std::vector<int64_t> tokens;     // [N] continuation tokens per sequence
+    std::vector<size_t> firstOf;     // [E+1] sequences of example e: firstOf[e] .. firstOf[e+1)
+    size_t examples() const { return firstOf.empty() ? 0 : firstOf.size() - 1; }
+};
+
+// Continuation tokens are those of encode(context + continuation) past the length of
+// encode(context), as lm-eval-harness splits them. A prompt longer than the model's context loses
+// its oldest context tokens (a leading BOS is kept), the same number from every candidate.
+CandidateBatch encodeCandidates(const model::Transformer& model, const model::Tokenizer& tokenizer,
+                                const std::vector<std::string>& contexts,
+                                const std::vector<std::vector<std::string>>& continuations);
+
+// [N] summed log-probabilities (fp64 sums of fp32 log-probabilities, on the model's device) of each sequence's continuation.
+torch::Tensor candidateLogProbs(const model::Transformer& model, const CandidateBatch& batch);
+
+}  // namespace frugal::eval

@@ -1,0 +1,156 @@
+#include "train/finetune.h"
+
+#include <cmath>
+
+#include "common/error.h"
+#include "data/builtin.h"
+#include "data/corpus.h"
+#include "eval/candidate_scoring.h"
+#include "model/safetensors.h"
+
+namespace frugal::train {
+
+std::string objectiveName(Objective o) {
+    switch (o) {
+        case Objective::Classification: return "classification";
+        case Objective::Lm: return "lm";
+        case Objective::NegAccuracy: return "neg_accuracy";
+    }
+    return "unknown";
+}
+
+Objective parseObjective(const std::string& name) {
+    for (auto o : {Objective::Classification, Objective::Lm, Objective::NegAccuracy})
+        if (objectiveName(o) == name) return o;
+    fail("unknown objective '", name, "' (expected classification, lm or neg_accuracy)");
+}
+
+std::string lrScheduleName(LrSchedule s) {
+    switch (s) {
+        case LrSchedule::Constant: return "constant";
+        case LrSchedule::Linear: return "linear";
+        case LrSchedule::Cosine: return "cosine";
+    }
+    return "unknown";
+}
+
+LrSchedule parseLrSchedule(const std::string& name) {
+    for (auto s : {LrSchedule::Constant, LrSchedule::Linear, LrSchedule::Cosine})
+        if (lrScheduleName(s) == name) return s;
+    fail("unknown lr schedule '", name, "' (expected constant, linear or cosine)");
+}
+
+double lrAt(LrSchedule s, double base, int64_t step, int64_t total) {
+    const double progress = total > 0 ? static_cast<double>(step - 1) / static_cast<double>(total) : 0;
+    switch (s) {
+        case LrSchedule::Constant: return base;
+        case LrSchedule::Linear: return base * (1.0 - progress);
+        case LrSchedule::Cosine: return base * 0.5 * (1.0 + std::cos(M_PI * progress));
+    }
+    return base;
+}
+
+double classificationLoss(const std::vector<std::vector<double>>& scores, const std::vector<int>& gold) {
+    double total = 0;
+    for (size_t e = 0; e < scores.size(); ++e) {
+        double maxScore = -INFINITY;
+        for (double s : scores[e]) maxScore = std::max(maxScore, s);
+        double z = 0;
+        for (double s : scores[e]) z += std::exp(s - maxScore);
+        total += -(scores[e][static_cast<size_t>(gold[e])] - maxScore - std::log(z));
+    }
+    return scores.empty() ? 0 : total / static_cast<double>(scores.size());
+}
+
+FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
+    : m_spec(spec), m_objective(parseObjective(spec.objective)) {
+    const auto builtin = data::findBuiltinTask(spec.task + ":train");
+    if (!builtin) fail("task '", spec.task, "' is not a built-in task (sentiment, spam)");
+    m_train = data::Task::load(builtin->file, builtin->task.labels);
+    m_dev = data::Task::load(builtin->task.split("dev"), builtin->task.labels);
+    m_prompt = data::PromptTemplate::parse(builtin->task.promptTemplate, builtin->task.labels);
+    m_loaded = std::make_unique<eval::ModelAndTokenizer>(
+        eval::loadModelAndTokenizer(data::resolveModel(spec.model), {}));
+    m_params = peft::ParamSet::attach(m_loaded->model, spec.peft);
+}
+
+void FineTuneProblem::nextBatch(std::mt19937_64& rng) {
+    const auto& examples = m_train.examples();
+    const auto n = static_cast<size_t>(m_spec.batchSize);
+    std::vector<std::string> contexts(n);
+    std::vector<std::vector<std::string>> candidates(n);
+    std::vector<int64_t> gold(n);
+    for (size_t b = 0; b < n; ++b) {
+        const auto& ex = examples[data::uniformBelow(rng, examples.size())];
+        const auto rendered = m_prompt.render(ex.text);
+        contexts[b] = rendered.context;
+        candidates[b] = rendered.continuations;
+        gold[b] = m_train.labelIndex(ex.label);
+    }
+    m_batch = eval::encodeCandidates(m_loaded->model, m_loaded->tokenizer, contexts, candidates);
+    m_gold = torch::tensor(gold, torch::kLong).to(m_loaded->model.device());
+}
+
+torch::Tensor FineTuneProblem::loss() const {
+    if (m_batch.examples() == 0) fail("fine-tuning: loss() before nextBatch()");
+    const torch::Tensor sums = eval::candidateLogProbs(m_loaded->model, m_batch);  // [E*C]
+    const auto examples = static_cast<int64_t>(m_batch.examples());
+    const torch::Tensor scores = sums.view({examples, -1});  // every example has every label
+    switch (m_objective) {
+        case Objective::Classification:
+            return torch::nll_loss(torch::log_softmax(scores, 1), m_gold);
+        case Objective::Lm: {
+            const torch::Tensor tokens =
+                torch::tensor(m_batch.tokens, torch::kDouble).view({examples, -1}).to(sums.device());
+            const torch::Tensor goldSums = scores.gather(1, m_gold.unsqueeze(1)).squeeze(1);
+            const torch::Tensor goldTokens = tokens.gather(1, m_gold.unsqueeze(1)).squeeze(1);
+            return -goldSums.sum() / goldTokens.sum().to(goldSums.scalar_type());
+        }
+        case Objective::NegAccuracy:
+            return -(scores.argmax(1) == m_gold).to(torch::kFloat32).mean();
+    }
+    return {};
+}
+
+double FineTuneProblem::lossValue() const {
+    c10::InferenceMode guard;
+    return loss().item<double>();
+}
+
+DevMetrics FineTuneProblem::evaluateDev() const {
+    const auto r = eval::evaluateTask(m_loaded->model, m_loaded->tokenizer, m_dev, m_prompt,
+                                      m_spec.evalLimit);
+    std::vector<std::vector<double>> scores;
+    std::vector<int> gold;
+    for (size_t e = 0; e < r.scores.size(); ++e) {
+        std::vector<double> row;
+        for (const auto& s : r.scores[e]) row.push_back(s.sumLogProb);
+        scores.push_back(row);
+        gold.push_back(m_dev.labelIndex(m_dev.examples()[e].label));
+    }
+    return {r.accuracy, r.accuracyCalibrated, classificationLoss(scores, gold), r.examples};
+}
+
+std::string FineTuneProblem::save(const std::filesystem::path& dir) {
+    model::Transformer& m = m_loaded->model;
+    std::string note;
+    if (m_params.target() == peft::Target::Lora) {
+        m.mergeLora();
+        note = "LoRA merged into the weights";
+    }
+    m.save(dir, model::DType::F32);
+    if (m_params.target() == peft::Target::Prefix || m_params.target() == peft::Target::Prompt) {
+        model::NamedTensors adapters;
+        for (const auto& t : m_params.trainables()) adapters.emplace_back(t.name, t.tensor);
+        model::writeSafetensors(dir / "adapter.safetensors", adapters, model::DType::F32);
+        note = "base weights plus " + peft::targetName(m_params.target()) +
+               " tensors in adapter.safetensors";
+    }
+    const auto tokenizerJson = data::resolveModel(m_spec.model) / "tokenizer.json";
+    if (std::filesystem::exists(tokenizerJson))
+        std::filesystem::copy_file(tokenizerJson, dir / "tokenizer.json",
+                                   std::filesystem::copy_options::overwrite_existing);
+    return note.empty() ? "full model" : note;
+}
+
+}  // namespace frugal::train

@@ -1,0 +1,93 @@
+#pragma once
+// The fine-tuning problem that zeroth-order and first-order runs share, so both compare in one
+// table: the model with its trainable set (peft), a built-in task's train split sampled into
+// batches with a seed, the objective on a batch, and dev evaluation. Objectives (SPEC-ZO §1.4):
+//   classification  cross-entropy over the candidates' summed log-likelihoods (MeZO's
+//                   train_as_classification);
+//   lm              mean negative log-likelihood of the gold continuation's tokens (teacher
+//                   forcing on the gold candidate only);
+//   neg_accuracy    −(fraction of the batch whose argmax candidate is the gold one): not
+//                   differentiable, for zeroth-order runs only.
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "data/task.h"
+#include "eval/candidate_batch.h"
+#include "eval/model_loading.h"
+#include "peft/param_set.h"
+
+namespace frugal::train {
+
+enum class Objective { Classification, Lm, NegAccuracy };
+std::string objectiveName(Objective objective);
+Objective parseObjective(const std::string& name);
+
+enum class LrSchedule { Constant, Linear, Cosine };
+std::string lrScheduleName(LrSchedule schedule);
+LrSchedule parseLrSchedule(const std::string& name);
+// The learning rate of step STEP (1..TOTAL): constant; linear decay to 0; cosine decay to 0.
+double lrAt(LrSchedule schedule, double base, int64_t step, int64_t total);
+
+struct FineTuneSpec {
+    std::string model = "frugal-tiny";  // folder or built-in name
+    std::string task = "sentiment";     // built-in task: trains on :train, evaluates on :dev
+    std::string objective = "classification";
+    peft::PeftOptions peft;
+    int64_t steps = 1000;
+    int64_t batchSize = 16;
+    double lr = 1e-6;
+    std::string lrSchedule = "constant";
+    double weightDecay = 0.0;
+    uint64_t seed = 0;        // batches and (ZO) directions
+    int64_t evalEvery = 100;  // steps; dev metrics (and at step 0 and the last step)
+    int64_t evalLimit = 0;    // dev examples scored (0: all)
+    std::filesystem::path saveTo;  // empty: the fine-tuned weights are not saved
+};
+
+struct DevMetrics {
+    double accuracy = 0, accuracyCalibrated = 0, loss = 0;  // loss: classification CE
+    int64_t examples = 0;
+};
+
+class FineTuneProblem {
+public:
+    explicit FineTuneProblem(const FineTuneSpec& spec);
+
+    model::Transformer& model() { return m_loaded->model; }
+    const peft::ParamSet& params() const { return m_params; }
+    const data::Task& train() const { return m_train; }
+    Objective objective() const { return m_objective; }
+
+    // Draws the next batch of training examples (uniformly, with replacement) from RNG.
+    void nextBatch(std::mt19937_64& rng);
+    // The objective on the current batch: a scalar tensor, differentiable when autograd is on.
+    torch::Tensor loss() const;
+    double lossValue() const;  // the same under InferenceMode
+    DevMetrics evaluateDev() const;
+    // Writes the model as a Hugging Face folder: LoRA merged into its weights; prefix or prompt
+    // tensors in adapter.safetensors beside the base weights (no Hugging Face architecture has
+    // them); the tokenizer copied.
+    std::string save(const std::filesystem::path& dir);
+
+private:
+    FineTuneSpec m_spec;
+    Objective m_objective;
+    std::unique_ptr<eval::ModelAndTokenizer> m_loaded;
+    peft::ParamSet m_params;
+    data::Task m_train, m_dev;
+    data::PromptTemplate m_prompt;
+    eval::CandidateBatch m_batch;
+    torch::Tensor m_gold;  // [E] label index per batch example
+};
+
+// Mean classification cross-entropy from per-example candidate scores (for logging dev loss).
+double classificationLoss(const std::vector<std::vector<double>>& scores, const std::vector<int>& gold);
+
+}  // namespace frugal::train

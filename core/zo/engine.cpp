@@ -1,0 +1,357 @@
+#include "zo/engine.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/runtime_info.h"
+#include "run/runner.h"
+#include "zo/perturb.h"
+#include "zo/query_schedule.h"
+
+namespace frugal::zo {
+
+namespace {
+
+// A non-finite or exploding loss, thrown at the step where it happened.
+class Diverged : public Error {
+public:
+    using Error::Error;
+};
+
+enum class Optimizer { Sgd, Momentum, Sign, Conservative, Adam };
+
+Optimizer parseOptimizer(const std::string& name) {
+    if (name == "sgd") return Optimizer::Sgd;
+    if (name == "momentum") return Optimizer::Momentum;
+    if (name == "sign") return Optimizer::Sign;
+    if (name == "conservative") return Optimizer::Conservative;
+    if (name == "adam") return Optimizer::Adam;
+    fail("zo.optimizer: unknown optimizer '", name,
+         "' (expected sgd, momentum, sign, conservative or adam)");
+}
+
+// Applies steps to a trainable set: with a loss function (training) or from recorded projected
+// gradients and choices (replay, rollback). Both paths perform the same weight arithmetic in the
+// same order, which is what makes replay bit-identical.
+class Stepper {
+public:
+    Stepper(const ZoConfig& c, const peft::ParamSet& params)
+        : m_c(c),
+          m_params(params.trainables()),
+          m_law(parseLaw(c.direction)),
+          m_optimizer(parseOptimizer(c.optimizer)),
+          m_central(c.estimator == "central"),
+          m_scalarSign(c.signMode == "scalar") {
+        const UpdateKind kind = m_optimizer == Optimizer::Momentum ? UpdateKind::Momentum
+                                : m_optimizer == Optimizer::Adam   ? UpdateKind::Adam
+                                                                   : UpdateKind::Sgd;
+        m_state = OptimizerState::forRule(kind, m_params);
+    }
+
+    const OptimizerState& state() const { return m_state; }
+
+    // Returns the step's logged loss (L(θ+εz) of the first query for central, L(θ) for forward),
+    // NaN in replay. LOSS == nullptr: replay REC.
+    double step(StepRecord& rec, const std::function<double()>* loss, int64_t& forwards) {
+        const bool replay = loss == nullptr;
+        const size_t q = rec.seeds.size();
+        const double eps = m_c.eps;
+        const auto evaluate = [&](const char* what) {
+            const double l = (*loss)();
+            ++forwards;
+            if (!std::isfinite(l)) throw Diverged(cat("the loss ", what, " is ", l));
+            return l;
+        };
+        const bool sgdLike = m_optimizer == Optimizer::Sgd ||
+                             (m_optimizer == Optimizer::Sign && m_scalarSign);
+        const bool fused = sgdLike && q == 1;
+        const auto effective = [&](double g) {
+            return m_optimizer == Optimizer::Sign && m_scalarSign ? double((g > 0) - (g < 0)) : g;
+        };
+        double logged = NAN, base = NAN;
+        if (!replay && (!m_central || m_optimizer == Optimizer::Conservative))
+            base = evaluate("at θ");
+        if (!replay) rec.grads.assign(q, 0.0);
+        if (rec.grads.size() != q) fail("trajectory step ", rec.step, ": seeds and gradients differ in number");
+        for (size_t j = 0; j < q; ++j) {
+            const uint64_t s = rec.seeds[j];
+            perturb(m_params, s, +eps, m_law);
+            const double plus = replay ? 0 : evaluate("at θ+εz");
+            if (j == 0) logged = m_central ? plus : base;
+            if (m_central) {
+                perturb(m_params, s, -2 * eps, m_law);
+                if (!replay) rec.grads[j] = (plus - evaluate("at θ−εz")) / (2 * eps);
+                if (fused) {
+                    restoreAndUpdate(m_params, s, +eps, rec.lr, effective(rec.grads[j]),
+                                     m_c.common.weightDecay, m_law);
+                    return logged;
+                }
+                perturb(m_params, s, +eps, m_law);
+            } else {
+                if (!replay) rec.grads[j] = (plus - base) / eps;
+                if (fused) {
+                    restoreAndUpdate(m_params, s, -eps, rec.lr, effective(rec.grads[j]),
+                                     m_c.common.weightDecay, m_law);
+                    return logged;
+                }
+                perturb(m_params, s, -eps, m_law);
+            }
+        }
+        std::vector<Query> queries;
+        for (size_t j = 0; j < q; ++j) queries.push_back({rec.seeds[j], effective(rec.grads[j])});
+        UpdateRule rule;
+        rule.lr = rec.lr;
+        rule.weightDecay = m_c.common.weightDecay;
+        rule.momentum = m_c.momentum;
+        rule.beta1 = m_c.beta1;
+        rule.beta2 = m_c.beta2;
+        rule.adamEps = m_c.adamEps;
+        switch (m_optimizer) {
+            case Optimizer::Sgd: rule.kind = UpdateKind::Sgd; break;
+            case Optimizer::Sign:
+                rule.kind = m_scalarSign ? UpdateKind::Sgd : UpdateKind::Sign;
+                break;
+            case Optimizer::Momentum: rule.kind = UpdateKind::Momentum; break;
+            case Optimizer::Adam:
+                rule.kind = UpdateKind::Adam;
+                rule.t = ++m_state.steps;
+                break;
+            case Optimizer::Conservative: {
+                rule.kind = UpdateKind::Sgd;
+                rule.weightDecay = 0;
+                applyUpdate(m_params, queries, m_law, rule, m_state);  // θ − ηĝ
+                const double down = replay ? 0 : evaluate("at θ−ηĝ");
+                rule.lr = -2 * rec.lr;
+                applyUpdate(m_params, queries, m_law, rule, m_state);  // θ + ηĝ
+                const double up = replay ? 0 : evaluate("at θ+ηĝ");
+                if (!replay) rec.choice = base <= down && base <= up ? 0 : down <= up ? 1 : 2;
+                if (rec.choice == 2) return logged;
+                rule.lr = rec.choice == 0 ? rec.lr : 2 * rec.lr;
+                applyUpdate(m_params, queries, m_law, rule, m_state);
+                return logged;
+            }
+        }
+        applyUpdate(m_params, queries, m_law, rule, m_state);
+        return logged;
+    }
+
+private:
+    const ZoConfig& m_c;
+    std::vector<Trainable> m_params;
+    DirectionLaw m_law;
+    Optimizer m_optimizer;
+    bool m_central, m_scalarSign;
+    OptimizerState m_state;
+};
+
+QuerySchedule scheduleOf(const ZoConfig& c, int64_t trainExamples) {
+    if (c.querySchedule == "constant") return QuerySchedule::constant(c.queries);
+    return QuerySchedule::adazeta(
+        c.adazetaAlpha, c.adazetaNum, c.queriesMax,
+        QuerySchedule::epochsOf(c.common.steps, trainExamples, c.common.batchSize), c.adazetaBeta);
+}
+
+}  // namespace
+
+void ZoConfig::validate() const {
+    parseLaw(direction);
+    parseOptimizer(optimizer);
+    train::parseObjective(common.objective);
+    train::parseLrSchedule(common.lrSchedule);
+    if (estimator != "central" && estimator != "forward")
+        fail("zo.estimator: unknown estimator '", estimator, "' (expected central or forward)");
+    if (signMode != "elementwise" && signMode != "scalar")
+        fail("zo.sign: unknown sign mode '", signMode, "' (expected elementwise or scalar)");
+    if (querySchedule != "constant" && querySchedule != "adazeta")
+        fail("zo.query_schedule: unknown schedule '", querySchedule, "' (expected constant or adazeta)");
+    if (divergence != "stop" && divergence != "rollback")
+        fail("zo.divergence: unknown policy '", divergence, "' (expected stop or rollback)");
+    if (optimizer == "conservative" && common.weightDecay != 0)
+        fail("zo.optimizer = \"conservative\" compares losses along ±ηĝ and takes no weight decay; "
+             "set weight_decay = 0");
+    if (queries < 1) fail("zo.queries must be at least 1, got ", queries);
+    if (queriesMax < 1) fail("zo.q_max must be at least 1, got ", queriesMax);
+}
+
+void writeTrajectory(const std::filesystem::path& file, const std::vector<StepRecord>& steps) {
+    std::ostringstream out;
+    out << "step,query,seed,projected_grad,lr,choice\n";
+    char line[160];
+    for (const auto& r : steps)
+        for (size_t j = 0; j < r.seeds.size(); ++j) {
+            std::snprintf(line, sizeof line, "%lld,%zu,%llu,%.17g,%.17g,%d\n",
+                          static_cast<long long>(r.step), j,
+                          static_cast<unsigned long long>(r.seeds[j]), r.grads.at(j), r.lr, r.choice);
+            out << line;
+        }
+    std::filesystem::create_directories(file.parent_path());
+    const auto tmp = file.string() + ".tmp";
+    {
+        std::ofstream f(tmp, std::ios::binary);
+        f << out.str();
+        if (!f) fail(tmp, ": cannot write the trajectory");
+    }
+    std::filesystem::rename(tmp, file);
+}
+
+std::vector<StepRecord> readTrajectory(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    if (!in) fail(file.string(), ": cannot open the trajectory");
+    std::string line;
+    std::getline(in, line);
+    if (line != "step,query,seed,projected_grad,lr,choice")
+        fail(file.string(), ": line 1 is not the trajectory header step,query,seed,projected_grad,lr,choice");
+    std::vector<StepRecord> steps;
+    int64_t lineNo = 1;
+    while (std::getline(in, line)) {
+        ++lineNo;
+        if (line.empty()) continue;
+        long long step = 0;
+        size_t query = 0;
+        unsigned long long seed = 0;
+        double grad = 0, lr = 0;
+        int choice = 0;
+        if (std::sscanf(line.c_str(), "%lld,%zu,%llu,%lf,%lf,%d", &step, &query, &seed, &grad, &lr,
+                        &choice) != 6)
+            fail(file.string(), ":", lineNo, ": expected step,query,seed,projected_grad,lr,choice");
+        if (query == 0) steps.push_back({step, lr, {}, {}, choice});
+        if (steps.empty() || steps.back().step != step || steps.back().seeds.size() != query)
+            fail(file.string(), ":", lineNo, ": query ", query, " of step ", step, " is out of order");
+        steps.back().seeds.push_back(seed);
+        steps.back().grads.push_back(grad);
+    }
+    return steps;
+}
+
+ZoResult runZo(const ZoConfig& c, const ZoHooks& hooks) {
+    c.validate();
+    const auto log = [&](const std::string& line) {
+        if (hooks.log) hooks.log(line);
+    };
+    const auto metric = [&](const std::string& key, int64_t step, double value) {
+        if (hooks.metric) hooks.metric(key, step, value);
+    };
+    const auto start = std::chrono::steady_clock::now();
+    auto problem = std::make_unique<train::FineTuneProblem>(c.common);
+    auto stepper = std::make_unique<Stepper>(c, problem->params());
+    const auto& spec = c.common;
+    const auto trainExamples = static_cast<int64_t>(problem->train().examples().size());
+    const QuerySchedule schedule = scheduleOf(c, trainExamples);
+    const train::LrSchedule lrSchedule = train::parseLrSchedule(spec.lrSchedule);
+    ZoResult r;
+    r.trainable = problem->params().trainableCount();
+    r.total = problem->params().totalCount();
+    r.optimizerStateBytes = stepper->state().bytes();
+    log(cat("ZO (", c.optimizer, ", ", c.estimator, " estimator, ", c.direction, " directions, ",
+            schedule.describe(), ") on ", spec.task, " with the ", spec.objective, " objective: ",
+            problem->params().describe(), "; ", trainExamples, " training examples, batch ",
+            spec.batchSize, ", lr ", spec.lr, " (", spec.lrSchedule, "), eps ", c.eps));
+    metric("params/trainable", 0, static_cast<double>(r.trainable));
+
+    const auto devMetrics = [&](int64_t step) {
+        const auto d = problem->evaluateDev();
+        metric("dev/accuracy", step, d.accuracy);
+        metric("dev/accuracy_calibrated", step, d.accuracyCalibrated);
+        metric("dev/loss", step, d.loss);
+        log(cat("step ", step, ": dev accuracy ", d.accuracy, " (calibrated ", d.accuracyCalibrated,
+                "), dev loss ", d.loss, ", ", d.examples, " examples"));
+        return d;
+    };
+    r.startDevAccuracy = r.bestDevAccuracy = r.finalDevAccuracy = devMetrics(0).accuracy;
+
+    std::mt19937_64 rng(spec.seed);
+    std::vector<StepRecord> trajectory;
+    const auto saveTrajectory = [&] {
+        if (!hooks.trajectoryFile.empty()) writeTrajectory(hooks.trajectoryFile, trajectory);
+    };
+    const std::function<double()> lossFn = [&] { return problem->lossValue(); };
+    double lrScale = 1, firstLoss = NAN;
+    for (int64_t step = 1; step <= spec.steps; ++step) {
+        if (hooks.stopRequested && hooks.stopRequested()) {
+            saveTrajectory();
+            throw run::Cancelled(cat("ZO stopped before step ", step, " of ", spec.steps));
+        }
+        problem->nextBatch(rng);
+        const int64_t epoch = (step - 1) * spec.batchSize / trainExamples;
+        StepRecord rec;
+        rec.step = step;
+        rec.lr = train::lrAt(lrSchedule, spec.lr, step, spec.steps) * lrScale;
+        const int64_t q = schedule.queriesAt(epoch);
+        for (int64_t j = 0; j < q; ++j) rec.seeds.push_back(rng() >> 11);
+        double logged = NAN;
+        try {
+            logged = stepper->step(rec, &lossFn, r.forwardPasses);
+            if (std::isfinite(firstLoss) && firstLoss > 0 && logged > c.divergenceFactor * firstLoss)
+                throw Diverged(cat("the loss ", logged, " exceeds ", c.divergenceFactor,
+                                   " × the first step's ", firstLoss));
+        } catch (const Diverged& d) {
+            if (c.divergence == "stop" || r.rollbacks >= c.maxRollbacks) {
+                saveTrajectory();
+                fail("ZO diverged at step ", step, ": ", d.what(),
+                     c.divergence == "stop"
+                         ? "; lower zo.lr or zo.eps, or set zo.divergence = \"rollback\""
+                         : cat(" after ", r.rollbacks, " rollbacks; lower zo.lr or zo.eps"));
+            }
+            ++r.rollbacks;
+            const int64_t keepBefore = step - c.rollbackSteps;
+            while (!trajectory.empty() && trajectory.back().step >= keepBefore) trajectory.pop_back();
+            lrScale *= 0.5;
+            problem = std::make_unique<train::FineTuneProblem>(spec);
+            stepper = std::make_unique<Stepper>(c, problem->params());
+            int64_t unused = 0;
+            for (auto& applied : trajectory) stepper->step(applied, nullptr, unused);
+            log(cat("step ", step, ": ", d.what(), "; rolled back to the state after step ",
+                    trajectory.empty() ? 0 : trajectory.back().step, " (", trajectory.size(),
+                    " steps replayed), lr halved to ", spec.lr * lrScale));
+            metric("zo/rollback", step, static_cast<double>(r.rollbacks));
+            continue;
+        }
+        if (!std::isfinite(firstLoss)) firstLoss = logged;
+        trajectory.push_back(rec);
+        metric("train/loss", step, logged);
+        metric("zo/projected_grad", step, rec.grads[0]);
+        if (q > 1) {
+            double mean = 0;
+            for (double g : rec.grads) mean += std::fabs(g);
+            metric("zo/projected_grad_abs_mean", step, mean / static_cast<double>(q));
+        }
+        metric("zo/seed", step, static_cast<double>(rec.seeds[0]));
+        metric("zo/queries", step, static_cast<double>(q));
+        metric("zo/forward_passes", step, static_cast<double>(r.forwardPasses));
+        metric("zo/lr", step, rec.lr);
+        if (rec.choice) metric("zo/conservative_choice", step, rec.choice);
+        if (hooks.progress) hooks.progress(step, spec.steps, logged);
+        if (step % spec.evalEvery == 0 || step == spec.steps) {
+            const auto d = devMetrics(step);
+            r.bestDevAccuracy = std::max(r.bestDevAccuracy, d.accuracy);
+            r.finalDevAccuracy = d.accuracy;
+            r.finalDevLoss = d.loss;
+        }
+    }
+    r.steps = spec.steps;
+    saveTrajectory();
+    if (!spec.saveTo.empty()) {
+        r.savedAs = problem->save(spec.saveTo);
+        log("wrote the fine-tuned model to " + spec.saveTo.string() + " (" + r.savedAs + ")");
+    }
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    r.peakRssBytes = peakRssBytes();
+    return r;
+}
+
+void replayZo(const ZoConfig& c, const std::vector<StepRecord>& trajectory,
+              const std::filesystem::path& outDir) {
+    c.validate();
+    train::FineTuneProblem problem(c.common);
+    Stepper stepper(c, problem.params());
+    int64_t unused = 0;
+    for (StepRecord rec : trajectory) stepper.step(rec, nullptr, unused);
+    problem.save(outDir);
+}
+
+}  // namespace frugal::zo

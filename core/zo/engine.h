@@ -1,0 +1,82 @@
+#pragma once
+// The zeroth-order fine-tuning engine (SPEC-ZO §1-§3, §6.1): MeZO's in-place seed trick with
+//   estimators   central two-point (default; 2q forwards) or one-sided forward (q+1 forwards,
+//                one shared base loss);
+//   directions   Gaussian (default), Rademacher or the sqrt(d) sphere, q per step, constant or
+//                on AdaZeta's schedule per data epoch;
+//   optimisers   sgd (MeZO), momentum, sign (element-wise sign of ĝ, or "scalar": the sign of
+//                each projected gradient, as ZO-Bench's code does), conservative (keeps the best
+//                of θ, θ−ηĝ, θ+ηĝ on the same batch), adam (AdamW-style decoupled decay);
+//   lr schedules constant (the ZO default), linear, cosine.
+// Every step's seeds, projected gradients, lr and conservative choice form the trajectory, from
+// which replay() rebuilds the fine-tuned weights bit for bit. A NaN/Inf loss, or a loss above
+// divergence_factor × the first step's, stops the run at that step, or (divergence = "rollback")
+// rebuilds the state before it from the trajectory, drops rollback_steps more steps and halves
+// the learning rate.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "train/finetune.h"
+
+namespace frugal::zo {
+
+struct ZoConfig {
+    train::FineTuneSpec common;
+    std::string estimator = "central";  // central, forward
+    std::string direction = "gaussian";
+    double eps = 1e-3;
+    std::string optimizer = "sgd";  // sgd, momentum, sign, conservative, adam
+    std::string signMode = "elementwise";  // elementwise, scalar
+    double momentum = 0.9, beta1 = 0.9, beta2 = 0.999, adamEps = 1e-8;
+    std::string querySchedule = "constant";  // constant (queries), adazeta
+    int64_t queries = 1;
+    double adazetaAlpha = 1, adazetaNum = 15, adazetaBeta = 0;  // beta <= 0: derived
+    int64_t queriesMax = 15;
+    std::string divergence = "stop";  // stop, rollback
+    double divergenceFactor = 10;
+    int64_t rollbackSteps = 10, maxRollbacks = 3;
+
+    void validate() const;  // every name and combination, before anything is loaded
+};
+
+// One applied step. Seeds are 53-bit so that they survive as double metric values.
+struct StepRecord {
+    int64_t step = 0;
+    double lr = 0;
+    std::vector<uint64_t> seeds;
+    std::vector<double> grads;
+    int choice = 0;  // conservative: 0 kept θ, 1 took θ−ηĝ, 2 took θ+ηĝ
+};
+// CSV (step,query,seed,projected_grad,lr,choice), doubles printed exactly (%.17g).
+void writeTrajectory(const std::filesystem::path& file, const std::vector<StepRecord>& steps);
+std::vector<StepRecord> readTrajectory(const std::filesystem::path& file);
+
+struct ZoHooks {
+    std::function<void(const std::string&)> log;
+    std::function<void(const std::string& key, int64_t step, double value)> metric;
+    std::function<void(int64_t step, int64_t total, double loss)> progress;
+    std::function<bool()> stopRequested;
+    std::filesystem::path trajectoryFile;  // written at the end (and when stopped or failed)
+};
+
+struct ZoResult {
+    int64_t trainable = 0, total = 0;
+    int64_t steps = 0, forwardPasses = 0, rollbacks = 0;
+    double startDevAccuracy = 0, finalDevAccuracy = 0, bestDevAccuracy = 0, finalDevLoss = 0;
+    double seconds = 0;
+    int64_t peakRssBytes = 0, optimizerStateBytes = 0;
+    std::string savedAs;  // what save() wrote, empty when not saved
+};
+
+ZoResult runZo(const ZoConfig& config, const ZoHooks& hooks);
+
+// Rebuilds the fine-tuned model from CONFIG's base model and adapters and the trajectory, and
+// saves it to OUTDIR as runZo would.
+void replayZo(const ZoConfig& config, const std::vector<StepRecord>& trajectory,
+              const std::filesystem::path& outDir);
+
+}  // namespace frugal::zo
