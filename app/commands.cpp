@@ -248,6 +248,7 @@ int benchZoCommand(const Args& args) {
                   {"seq", r.seq},               {"steps", r.steps},
                   {"parameters", r.parameters}, {"trainable", r.trainable},
                   {"step_ms", r.stepMs},        {"forward_ms", r.forwardMs},
+                  {"passes_ms", r.passesMs},
                   {"step_over_forward", r.stepOverForward},
                   {"peak_rss_mb", r.peakRssMb}, {"baseline_rss_mb", r.baselineRssMb},
                   {"final_loss", r.finalLoss},  {"blas", r.blas},

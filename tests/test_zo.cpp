@@ -63,6 +63,17 @@ void TestZo::philoxKnownAnswers() {
 }
 
 void TestZo::directionsArePureFunctions() {
+    // the batched (vectorised) generator is the KAT-checked Philox: Rademacher values are the
+    // sign bits of philox4x32(key = seed, counter = (block, tensor, 0x5A0))
+    const uint64_t seed = 0x0123456789abcdefull;
+    float values[4 * 300];
+    directionRange(seed, 7, 4 * 1000, 4 * 300, DirectionLaw::Rademacher, values);
+    for (uint64_t block : {1000ull, 1001ull, 1299ull}) {
+        const auto w = philox4x32({static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)},
+                                  {static_cast<uint32_t>(block), 0, 7, 0x5A0u});
+        for (int k = 0; k < 4; ++k)
+            QCOMPARE(values[4 * (block - 1000) + k], (w[k] >> 31) ? 1.0f : -1.0f);
+    }
     for (auto law : {DirectionLaw::Gaussian, DirectionLaw::Rademacher}) {
         float range[11];
         directionRange(42, 3, 5, 11, law, range);

@@ -195,7 +195,8 @@ PreparedRun prepareEval(const std::filesystem::path& file, const std::string& te
 }
 
 // The keys every fine-tuning method shares (in its own table) and the [peft] table.
-const std::vector<std::string> kFineTuneKeys = {"model", "task", "objective", "steps", "batch_size",
+const std::vector<std::string> kFineTuneKeys = {"model", "task", "train_file", "dev_file", "template",
+                                                "labels", "objective", "steps", "batch_size",
                                                 "lr", "lr_schedule", "weight_decay", "seed",
                                                 "eval_every", "eval_limit", "save"};
 
@@ -244,10 +245,31 @@ void readFineTune(const config::Section& m, const toml::table& root, const std::
             c.peft.loraModules.push_back(*item.value<std::string>());
         }
     }
+    m.path("train_file", c.trainFile);
+    m.path("dev_file", c.devFile);
+    m.string("template", c.templateText);
+    if (const toml::node* n = m.find("labels")) {
+        const toml::array* list = n->as_array();
+        if (!list) m.wrong("labels", *n, "an array of strings");
+        for (const auto& item : *list) {
+            if (!item.is_string()) m.wrong("labels", *n, "an array of strings");
+            c.labels.push_back(*item.value<std::string>());
+        }
+    }
     train::parseObjective(c.objective);
     train::parseLrSchedule(c.lrSchedule);
-    if (!data::findBuiltinTask(c.task))
-        fail(source, ": ", m.name("task"), " is '", c.task, "', expected a built-in task (sentiment, spam)");
+    const bool builtin = data::findBuiltinTask(c.task).has_value();
+    if (!builtin && (c.trainFile.empty() || c.devFile.empty() || c.templateText.empty() || c.labels.empty()))
+        fail(source, ": ", m.name("task"), " is '", c.task, "', not a built-in task (sentiment, spam); "
+             "a task of one's own needs ", m.name("train_file"), ", ", m.name("dev_file"), ", ",
+             m.name("template"), " and ", m.name("labels"));
+    for (const auto& [key, file] : {std::pair<const char*, std::filesystem::path>{"train_file", c.trainFile},
+                                    {"dev_file", c.devFile}})
+        if (!file.empty() && !std::filesystem::exists(file))
+            fail(source, ": ", m.name(key), ": no such file '", file.string(), "'");
+    if (!c.templateText.empty())
+        data::PromptTemplate::parse(c.templateText,
+                                    c.labels.empty() ? data::findBuiltinTask(c.task)->task.labels : c.labels);
 }
 
 template <typename Hooks>

@@ -64,11 +64,23 @@ double classificationLoss(const std::vector<std::vector<double>>& scores, const 
 
 FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
     : m_spec(spec), m_objective(parseObjective(spec.objective)) {
-    const auto builtin = data::findBuiltinTask(spec.task + ":train");
-    if (!builtin) fail("task '", spec.task, "' is not a built-in task (sentiment, spam)");
-    m_train = data::Task::load(builtin->file, builtin->task.labels);
-    m_dev = data::Task::load(builtin->task.split("dev"), builtin->task.labels);
-    m_prompt = data::PromptTemplate::parse(builtin->task.promptTemplate, builtin->task.labels);
+    if (const auto builtin = data::findBuiltinTask(spec.task + ":train")) {
+        const auto labels = spec.labels.empty() ? builtin->task.labels : spec.labels;
+        m_train = data::Task::load(spec.trainFile.empty() ? builtin->file : spec.trainFile, labels);
+        m_dev = data::Task::load(spec.devFile.empty() ? builtin->task.split("dev") : spec.devFile, labels);
+        m_prompt = data::PromptTemplate::parse(
+            spec.templateText.empty() ? builtin->task.promptTemplate : spec.templateText, labels);
+        if (spec.trainFile.empty() && std::filesystem::exists(builtin->task.split("test")))
+            m_test = data::Task::load(builtin->task.split("test"), labels);
+    } else {
+        if (spec.trainFile.empty() || spec.devFile.empty() || spec.templateText.empty() ||
+            spec.labels.empty())
+            fail("task '", spec.task, "' is not a built-in task (sentiment, spam); a task of one's "
+                 "own needs train_file, dev_file, template and labels");
+        m_train = data::Task::load(spec.trainFile, spec.labels);
+        m_dev = data::Task::load(spec.devFile, spec.labels);
+        m_prompt = data::PromptTemplate::parse(spec.templateText, spec.labels);
+    }
     m_loaded = std::make_unique<eval::ModelAndTokenizer>(
         eval::loadModelAndTokenizer(data::resolveModel(spec.model), {}));
     m_params = peft::ParamSet::attach(m_loaded->model, spec.peft);
@@ -117,18 +129,27 @@ double FineTuneProblem::lossValue() const {
     return loss().item<double>();
 }
 
-DevMetrics FineTuneProblem::evaluateDev() const {
-    const auto r = eval::evaluateTask(m_loaded->model, m_loaded->tokenizer, m_dev, m_prompt,
-                                      m_spec.evalLimit);
+DevMetrics evaluateOn(const eval::ModelAndTokenizer& loaded, const data::Task& task,
+                      const data::PromptTemplate& prompt, int64_t limit) {
+    const auto r = eval::evaluateTask(loaded.model, loaded.tokenizer, task, prompt, limit);
     std::vector<std::vector<double>> scores;
     std::vector<int> gold;
     for (size_t e = 0; e < r.scores.size(); ++e) {
         std::vector<double> row;
         for (const auto& s : r.scores[e]) row.push_back(s.sumLogProb);
         scores.push_back(row);
-        gold.push_back(m_dev.labelIndex(m_dev.examples()[e].label));
+        gold.push_back(task.labelIndex(task.examples()[e].label));
     }
     return {r.accuracy, r.accuracyCalibrated, classificationLoss(scores, gold), r.examples};
+}
+
+DevMetrics FineTuneProblem::evaluateDev() const {
+    return evaluateOn(*m_loaded, m_dev, m_prompt, m_spec.evalLimit);
+}
+
+std::optional<DevMetrics> FineTuneProblem::evaluateTest() const {
+    if (!m_test) return std::nullopt;
+    return evaluateOn(*m_loaded, *m_test, m_prompt, 0);
 }
 
 std::string FineTuneProblem::save(const std::filesystem::path& dir) {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -38,6 +39,11 @@ double lrAt(LrSchedule schedule, double base, int64_t step, int64_t total);
 struct FineTuneSpec {
     std::string model = "frugal-tiny";  // folder or built-in name
     std::string task = "sentiment";     // built-in task: trains on :train, evaluates on :dev
+    // Or a task of one's own (task = any other name): labelled files as `frugal eval` reads them,
+    // a template "{text} ... {word|word}" and the labels in the template's word order.
+    std::filesystem::path trainFile, devFile;
+    std::string templateText;
+    std::vector<std::string> labels;
     std::string objective = "classification";
     peft::PeftOptions peft;
     int64_t steps = 1000;
@@ -71,6 +77,8 @@ public:
     torch::Tensor loss() const;
     double lossValue() const;  // the same under InferenceMode
     DevMetrics evaluateDev() const;
+    // The same on the built-in task's test split (no test split: nullopt); scored once, at the end.
+    std::optional<DevMetrics> evaluateTest() const;
     // Writes the model as a Hugging Face folder: LoRA merged into its weights; prefix or prompt
     // tensors in adapter.safetensors beside the base weights (no Hugging Face architecture has
     // them); the tokenizer copied.
@@ -82,10 +90,15 @@ private:
     std::unique_ptr<eval::ModelAndTokenizer> m_loaded;
     peft::ParamSet m_params;
     data::Task m_train, m_dev;
+    std::optional<data::Task> m_test;
     data::PromptTemplate m_prompt;
     eval::CandidateBatch m_batch;
     torch::Tensor m_gold;  // [E] label index per batch example
 };
+
+// Accuracy and classification loss of MODEL on TASK (first LIMIT examples; 0: all).
+DevMetrics evaluateOn(const eval::ModelAndTokenizer& loaded, const data::Task& task,
+                      const data::PromptTemplate& prompt, int64_t limit);
 
 // Mean classification cross-entropy from per-example candidate scores (for logging dev loss).
 double classificationLoss(const std::vector<std::vector<double>>& scores, const std::vector<int>& gold);

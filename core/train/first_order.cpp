@@ -106,6 +106,14 @@ FoResult runFirstOrder(const FoConfig& c, const FoHooks& hooks) {
         }
     }
     r.steps = spec.steps;
+    if (const auto test = problem.evaluateTest()) {
+        metric("test/accuracy", spec.steps, test->accuracy);
+        metric("test/accuracy_calibrated", spec.steps, test->accuracyCalibrated);
+        metric("test/loss", spec.steps, test->loss);
+        r.testAccuracy = test->accuracy;
+        log(cat("test accuracy ", test->accuracy, " (calibrated ", test->accuracyCalibrated,
+                "), test loss ", test->loss, ", ", test->examples, " examples"));
+    }
     for (auto& t : all) t.set_requires_grad(false);
     if (!spec.saveTo.empty()) {
         torch::NoGradGuard noGrad;

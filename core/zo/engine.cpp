@@ -334,6 +334,14 @@ ZoResult runZo(const ZoConfig& c, const ZoHooks& hooks) {
         }
     }
     r.steps = spec.steps;
+    if (const auto test = problem->evaluateTest()) {
+        metric("test/accuracy", spec.steps, test->accuracy);
+        metric("test/accuracy_calibrated", spec.steps, test->accuracyCalibrated);
+        metric("test/loss", spec.steps, test->loss);
+        r.testAccuracy = test->accuracy;
+        log(cat("test accuracy ", test->accuracy, " (calibrated ", test->accuracyCalibrated,
+                "), test loss ", test->loss, ", ", test->examples, " examples"));
+    }
     saveTrajectory();
     if (!spec.saveTo.empty()) {
         r.savedAs = problem->save(spec.saveTo);

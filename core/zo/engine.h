@@ -14,6 +14,7 @@
 // rebuilds the state before it from the trajectory, drops rollback_steps more steps and halves
 // the learning rate.
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -67,6 +68,7 @@ struct ZoResult {
     int64_t trainable = 0, total = 0;
     int64_t steps = 0, forwardPasses = 0, rollbacks = 0;
     double startDevAccuracy = 0, finalDevAccuracy = 0, bestDevAccuracy = 0, finalDevLoss = 0;
+    double testAccuracy = NAN;  // the built-in task's test split, at the end
     double seconds = 0;
     int64_t peakRssBytes = 0, optimizerStateBytes = 0;
     std::string savedAs;  // what save() wrote, empty when not saved

@@ -1,47 +1,74 @@
 #include "zo/perturb.h"
 
-#include <ATen/Parallel.h>
 
+#include <atomic>
 #include <cmath>
+#include <thread>
 
 #include "common/error.h"
+#include "common/runtime_info.h"
 
 namespace frugal::zo {
 
 namespace {
 
-// Calls BODY(float* weights-as-fp32, start, n) chunk by chunk over P's tensor, in parallel,
-// writing the chunk back in the tensor's dtype.
+std::atomic<int> g_passThreads{0};
+
+int passThreads() {
+    const int n = g_passThreads.load();
+    return n > 0 ? n : usableCores();
+}
+
+// Calls BODY(paramIndex, float* weights-as-fp32, start, n) for every chunk of every tensor,
+// spread over the usable cores (the passes run between forwards, when BLAS is idle), writing each
+// chunk back in its tensor's dtype. Each element's arithmetic is independent of which thread runs
+// it, so the result does not depend on the thread count.
 template <typename Body>
-void forEachChunk(const Trainable& p, const Body& body) {
-    torch::Tensor t = p.tensor;
-    if (!t.is_contiguous() || !t.device().is_cpu())
-        fail("ZO perturbation: trainable tensor '", p.name, "' must be contiguous and on the CPU");
-    const int64_t n = t.numel();
-    const auto dtype = t.scalar_type();
-    if (dtype != torch::kFloat32 && dtype != torch::kBFloat16 && dtype != torch::kFloat16)
-        fail("ZO perturbation: trainable tensor '", p.name, "' has dtype ", c10::toString(dtype),
-             ", expected float32, bfloat16 or float16");
-    at::parallel_for(0, (n + kChunk - 1) / kChunk, 1, [&](int64_t firstChunk, int64_t endChunk) {
+void forEachChunk(const std::vector<Trainable>& params, const Body& body) {
+    std::vector<std::pair<size_t, int64_t>> tasks;  // (tensor, first element)
+    for (size_t pi = 0; pi < params.size(); ++pi) {
+        const Trainable& p = params[pi];
+        const torch::Tensor& t = p.tensor;
+        if (!t.is_contiguous() || !t.device().is_cpu())
+            fail("ZO perturbation: trainable tensor '", p.name, "' must be contiguous and on the CPU");
+        const auto dtype = t.scalar_type();
+        if (dtype != torch::kFloat32 && dtype != torch::kBFloat16 && dtype != torch::kFloat16)
+            fail("ZO perturbation: trainable tensor '", p.name, "' has dtype ", c10::toString(dtype),
+                 ", expected float32, bfloat16 or float16");
+        for (int64_t start = 0; start < t.numel(); start += kChunk) tasks.emplace_back(pi, start);
+    }
+    std::atomic<size_t> next{0};
+    const auto worker = [&] {
         float w[kChunk];
-        for (int64_t c = firstChunk; c < endChunk; ++c) {
-            const int64_t start = c * kChunk;
-            const int64_t len = std::min(kChunk, n - start);
-            if (dtype == torch::kFloat32) {
-                body(t.data_ptr<float>() + start, start, len);
-            } else if (dtype == torch::kBFloat16) {
-                auto* data = t.data_ptr<at::BFloat16>() + start;
-                for (int64_t i = 0; i < len; ++i) w[i] = static_cast<float>(data[i]);
-                body(w, start, len);
-                for (int64_t i = 0; i < len; ++i) data[i] = at::BFloat16(w[i]);
-            } else {
-                auto* data = t.data_ptr<at::Half>() + start;
-                for (int64_t i = 0; i < len; ++i) w[i] = static_cast<float>(data[i]);
-                body(w, start, len);
-                for (int64_t i = 0; i < len; ++i) data[i] = at::Half(w[i]);
+        for (;;) {
+            const size_t first = next.fetch_add(8);
+            if (first >= tasks.size()) return;
+            for (size_t k = first; k < std::min(first + 8, tasks.size()); ++k) {
+                const auto [pi, start] = tasks[k];
+                const torch::Tensor& t = params[pi].tensor;
+                const int64_t len = std::min(kChunk, t.numel() - start);
+                const auto dtype = t.scalar_type();
+                if (dtype == torch::kFloat32) {
+                    body(pi, t.data_ptr<float>() + start, start, len);
+                } else if (dtype == torch::kBFloat16) {
+                    auto* data = t.data_ptr<at::BFloat16>() + start;
+                    for (int64_t i = 0; i < len; ++i) w[i] = static_cast<float>(data[i]);
+                    body(pi, w, start, len);
+                    for (int64_t i = 0; i < len; ++i) data[i] = at::BFloat16(w[i]);
+                } else {
+                    auto* data = t.data_ptr<at::Half>() + start;
+                    for (int64_t i = 0; i < len; ++i) w[i] = static_cast<float>(data[i]);
+                    body(pi, w, start, len);
+                    for (int64_t i = 0; i < len; ++i) data[i] = at::Half(w[i]);
+                }
             }
         }
-    });
+    };
+    const int threads = static_cast<int>(std::min<size_t>(passThreads(), (tasks.size() + 15) / 16));
+    std::vector<std::thread> pool;
+    for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
+    worker();
+    for (auto& th : pool) th.join();
 }
 
 // Elements [start, start+len) of P's direction under SEED, before the sphere's rescaling.
@@ -72,12 +99,11 @@ double directionScale(const std::vector<Trainable>& params, uint64_t seed, Direc
 
 void perturb(const std::vector<Trainable>& params, uint64_t seed, double scale, DirectionLaw law) {
     const auto s = static_cast<float>(scale * directionScale(params, seed, law));
-    for (const auto& p : params)
-        forEachChunk(p, [&](float* w, int64_t start, int64_t n) {
-            float z[kChunk];
-            directionChunk(p, seed, law, start, n, z);
-            for (int64_t i = 0; i < n; ++i) w[i] += s * z[i];
-        });
+    forEachChunk(params, [&](size_t pi, float* w, int64_t start, int64_t n) {
+        float z[kChunk];
+        directionChunk(params[pi], seed, law, start, n, z);
+        for (int64_t i = 0; i < n; ++i) w[i] += s * z[i];
+    });
 }
 
 void restoreAndUpdate(const std::vector<Trainable>& params, uint64_t seed, double restore,
@@ -85,14 +111,12 @@ void restoreAndUpdate(const std::vector<Trainable>& params, uint64_t seed, doubl
     const double k = directionScale(params, seed, law);
     const auto e = static_cast<float>(restore * k);
     const auto step = static_cast<float>(lr * projectedGradient * k);
-    for (const auto& p : params) {
-        const auto keep = static_cast<float>(1.0 - lr * (p.decay ? weightDecay : 0.0));
-        forEachChunk(p, [&](float* w, int64_t start, int64_t n) {
-            float z[kChunk];
-            directionChunk(p, seed, law, start, n, z);
-            for (int64_t i = 0; i < n; ++i) w[i] = (w[i] + e * z[i]) * keep - step * z[i];
-        });
-    }
+    forEachChunk(params, [&](size_t pi, float* w, int64_t start, int64_t n) {
+        const auto keep = static_cast<float>(1.0 - lr * (params[pi].decay ? weightDecay : 0.0));
+        float z[kChunk];
+        directionChunk(params[pi], seed, law, start, n, z);
+        for (int64_t i = 0; i < n; ++i) w[i] = (w[i] + e * z[i]) * keep - step * z[i];
+    });
 }
 
 OptimizerState OptimizerState::forRule(UpdateKind kind, const std::vector<Trainable>& params) {
@@ -131,45 +155,45 @@ void applyUpdate(const std::vector<Trainable>& params, const std::vector<Query>&
     const auto c1 = static_cast<float>(1.0 - std::pow(rule.beta1, static_cast<double>(rule.t)));
     const auto c2 = static_cast<float>(1.0 - std::pow(rule.beta2, static_cast<double>(rule.t)));
     const auto adamEps = static_cast<float>(rule.adamEps);
-    for (size_t pi = 0; pi < params.size(); ++pi) {
+    forEachChunk(params, [&](size_t pi, float* w, int64_t start, int64_t n) {
         const Trainable& p = params[pi];
         const auto keep = static_cast<float>(1.0 - rule.lr * (p.decay ? rule.weightDecay : 0.0));
         float* m = needFirst ? state.first[pi].data_ptr<float>() : nullptr;
         float* v = rule.kind == UpdateKind::Adam ? state.second[pi].data_ptr<float>() : nullptr;
-        forEachChunk(p, [&](float* w, int64_t start, int64_t n) {
-            float z[kChunk], g[kChunk];
-            for (int64_t i = 0; i < n; ++i) g[i] = 0;
-            for (size_t j = 0; j < queries.size(); ++j) {
-                directionChunk(p, queries[j].seed, law, start, n, z);
-                for (int64_t i = 0; i < n; ++i) g[i] += coefficient[j] * z[i];
-            }
-            switch (rule.kind) {
-                case UpdateKind::Sgd:
-                    for (int64_t i = 0; i < n; ++i) w[i] = w[i] * keep - lr * g[i];
-                    break;
-                case UpdateKind::Sign:
-                    for (int64_t i = 0; i < n; ++i)
-                        w[i] = w[i] * keep - lr * static_cast<float>((g[i] > 0) - (g[i] < 0));
-                    break;
-                case UpdateKind::Momentum:
-                    for (int64_t i = 0; i < n; ++i) {
-                        float& mi = m[start + i];
-                        mi = mu * mi + g[i];
-                        w[i] = w[i] * keep - lr * mi;
-                    }
-                    break;
-                case UpdateKind::Adam:
-                    for (int64_t i = 0; i < n; ++i) {
-                        float& mi = m[start + i];
-                        float& vi = v[start + i];
-                        mi = b1 * mi + (1 - b1) * g[i];
-                        vi = b2 * vi + (1 - b2) * g[i] * g[i];
-                        w[i] = w[i] * keep - lr * (mi / c1) / (std::sqrt(vi / c2) + adamEps);
-                    }
-                    break;
-            }
-        });
-    }
+        float z[kChunk], g[kChunk];
+        for (int64_t i = 0; i < n; ++i) g[i] = 0;
+        for (size_t j = 0; j < queries.size(); ++j) {
+            directionChunk(p, queries[j].seed, law, start, n, z);
+            for (int64_t i = 0; i < n; ++i) g[i] += coefficient[j] * z[i];
+        }
+        switch (rule.kind) {
+            case UpdateKind::Sgd:
+                for (int64_t i = 0; i < n; ++i) w[i] = w[i] * keep - lr * g[i];
+                break;
+            case UpdateKind::Sign:
+                for (int64_t i = 0; i < n; ++i)
+                    w[i] = w[i] * keep - lr * static_cast<float>((g[i] > 0) - (g[i] < 0));
+                break;
+            case UpdateKind::Momentum:
+                for (int64_t i = 0; i < n; ++i) {
+                    float& mi = m[start + i];
+                    mi = mu * mi + g[i];
+                    w[i] = w[i] * keep - lr * mi;
+                }
+                break;
+            case UpdateKind::Adam:
+                for (int64_t i = 0; i < n; ++i) {
+                    float& mi = m[start + i];
+                    float& vi = v[start + i];
+                    mi = b1 * mi + (1 - b1) * g[i];
+                    vi = b2 * vi + (1 - b2) * g[i] * g[i];
+                    w[i] = w[i] * keep - lr * (mi / c1) / (std::sqrt(vi / c2) + adamEps);
+                }
+                break;
+        }
+    });
 }
+
+void setPassThreads(int threads) { g_passThreads = threads; }
 
 }  // namespace frugal::zo

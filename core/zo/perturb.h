@@ -1,7 +1,7 @@
 #pragma once
 // In-place perturbation, restoration and update of trainable tensors along seed-regenerated
 // directions (the MeZO trick, SPEC-ZO §1.3). Every element is visited in chunks of at most
-// kChunk elements per task across LibTorch's intra-op threads; each thread holds a few chunks of
+// kChunk elements per task across the usable cores; each thread holds a few chunks of
 // direction values on its stack, never a parameter-sized buffer (optimiser state, for momentum and
 // Adam, is the caller's and is the only parameter-sized memory). Arithmetic is fp32 for fp32,
 // bf16 and fp16 weights. The result does not depend on the thread count.
@@ -71,5 +71,9 @@ struct OptimizerState {
 // rule.
 void applyUpdate(const std::vector<Trainable>& params, const std::vector<Query>& queries,
                  DirectionLaw law, const UpdateRule& rule, OptimizerState& state);
+
+// Threads of the perturbation passes (0: one per usable core, the default). The passes run
+// between forwards, when BLAS is idle; results are the same for any count.
+void setPassThreads(int threads);
 
 }  // namespace frugal::zo

@@ -74,7 +74,7 @@ ZoBenchResult benchZo(const ZoBenchOptions& o) {
         if (i > 0) forwards.push_back(msSince(start));
     }
     r.forwardMs = median(forwards);
-    std::vector<double> steps;
+    std::vector<double> steps, passes;
     const double eps = 1e-3, lr = 1e-6;
     if (o.method == "forward") {
         steps = forwards;
@@ -85,13 +85,21 @@ ZoBenchResult benchZo(const ZoBenchOptions& o) {
         for (int64_t i = 0; i <= o.steps; ++i) {
             const uint64_t seed = rng() >> 11;
             const auto start = std::chrono::steady_clock::now();
+            double passMs = 0;
+            auto t = std::chrono::steady_clock::now();
             perturb(params.trainables(), seed, eps, law);
+            passMs += msSince(t);
             const double plus = inferenceLoss();
+            t = std::chrono::steady_clock::now();
             perturb(params.trainables(), seed, -2 * eps, law);
+            passMs += msSince(t);
             const double minus = inferenceLoss();
             const double g = (plus - minus) / (2 * eps);
             if (o.method == "mezo") {
+                t = std::chrono::steady_clock::now();
                 restoreAndUpdate(params.trainables(), seed, eps, lr, g, 0.0, law);
+                passMs += msSince(t);
+                if (i > 0) passes.push_back(passMs);
             } else {
                 perturb(params.trainables(), seed, eps, law);
                 UpdateRule rule;
@@ -126,6 +134,7 @@ ZoBenchResult benchZo(const ZoBenchOptions& o) {
         for (auto& t : tensors) t.set_requires_grad(false);
     }
     r.stepMs = median(steps);
+    r.passesMs = median(passes);
     r.stepOverForward = r.forwardMs > 0 ? r.stepMs / r.forwardMs : 0;
     r.peakRssMb = static_cast<double>(peakRssBytes()) / (1 << 20);
     return r;

@@ -26,6 +26,7 @@ struct ZoBenchResult {
     int intraOpThreads = 0, blasThreads = 0;
     double stepMs = 0;     // median over the timed steps
     double forwardMs = 0;  // median no-grad forward of the same batch
+    double passesMs = 0;   // mezo: median time of a step's three passes over the weights
     double stepOverForward = 0;
     double peakRssMb = 0;      // process peak RSS, MiB
     double baselineRssMb = 0;  // RSS before the model was loaded
