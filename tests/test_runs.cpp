@@ -105,6 +105,7 @@ private slots:
     void resumeEqualsUninterrupted();
     void progressBarOnATerminal();
     void badInputExitsTwo();
+    void fineTuningRunsAndReplay();
 };
 
 void TestRuns::runListShowCompareExportRm() {
@@ -382,6 +383,83 @@ void TestRuns::badInputExitsTwo() {
     QVERIFY(r.err.contains("no run 'nope'"));
     Store store(dir / "runs.db");
     QCOMPARE(store.runs().size(), size_t{0});  // nothing was started
+}
+
+// ZO and FO fine-tuning through `frugal run` on the built-in model: series, artifacts, test-split
+// accuracy; `frugal replay` rebuilds the ZO run's saved weights byte for byte; bad configs exit 2
+// naming the key.
+void TestRuns::fineTuningRunsAndReplay() {
+    TempDir dir("finetune");
+    frugal::test::writeText(dir / "zo.toml", R"(method = "zo"
+[zo]
+steps = 4
+batch_size = 2
+lr = 1e-3
+eps = 1e-2
+optimizer = "adam"
+queries = 2
+eval_every = 2
+eval_limit = 4
+save = true
+[peft]
+target = "lora"
+lora_rank = 2
+)");
+    auto r = cli(dir, {"run", "zo.toml", "--db", "runs.db", "--name", "zo"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    frugal::test::writeText(dir / "fo.toml", R"(method = "fo"
+[fo]
+steps = 3
+batch_size = 2
+lr = 1e-3
+eval_every = 3
+eval_limit = 4
+[peft]
+target = "prefix"
+)");
+    r = cli(dir, {"run", "fo.toml", "--db", "runs.db", "--name", "fo"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    std::string saved;
+    {
+        Store store(dir / "runs.db");
+        const auto zo = store.findRun("zo");
+        QVERIFY(zo && zo->status == RunStatus::Finished);
+        QCOMPARE(store.metric(zo->id, "train/loss").size(), size_t{4});
+        QCOMPARE(store.metric(zo->id, "zo/queries").back().value, 2.0);
+        QCOMPARE(store.metric(zo->id, "zo/forward_passes").back().value, 16.0);
+        QCOMPARE(store.metric(zo->id, "dev/accuracy").size(), size_t{3});  // steps 0, 2, 4
+        QCOMPARE(store.metric(zo->id, "test/accuracy").size(), size_t{1});
+        QCOMPARE(store.metric(zo->id, "params/trainable").back().value, 4.0 * 2 * (2 * 256 + 2 * 256));
+        QVERIFY(store.metric(zo->id, "sys/peak_rss_mb").back().value > 10);
+        std::set<std::string> kinds;
+        for (const auto& a : store.artifacts(zo->id)) {
+            kinds.insert(a.kind);
+            if (a.kind == "model") saved = a.path;
+        }
+        QCOMPARE(kinds, (std::set<std::string>{"model", "trajectory"}));
+        const auto fo = store.findRun("fo");
+        QVERIFY(fo && fo->status == RunStatus::Finished);
+        QCOMPARE(store.metric(fo->id, "train/grad_norm").size(), size_t{3});
+        QCOMPARE(store.metric(fo->id, "params/trainable").back().value, 4.0 * 2 * 5 * 256);
+    }
+    r = cli(dir, {"replay", "zo", "--db", "runs.db", "--out", "replayed"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY(frugal::test::readText(dir / "replayed" / "model.safetensors") == frugal::test::readText(saved));
+    r = cli(dir, {"replay", "fo", "--db", "runs.db", "--out", "nope"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("no trajectory artifact"), qPrintable(r.err));
+    r = cli(dir, {"run", "zo.toml", "zo.optimizer=adamm", "--db", "runs.db"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("zo.optimizer: unknown optimizer 'adamm'"), qPrintable(r.err));
+    r = cli(dir, {"run", "zo.toml", "peft.target=lorra", "--db", "runs.db"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("unknown trainable target 'lorra'"), qPrintable(r.err));
+    r = cli(dir, {"run", "fo.toml", "fo.objective=neg_accuracy", "--db", "runs.db"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("not differentiable"), qPrintable(r.err));
+    r = cli(dir, {"run", "zo.toml", "zo.task=mine", "--db", "runs.db"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("needs zo.train_file, zo.dev_file, zo.template and zo.labels"), qPrintable(r.err));
 }
 
 QTEST_APPLESS_MAIN(TestRuns)
