@@ -35,6 +35,26 @@ int64_t statusField(const char* key) {
 }
 
 using OpenblasSetThreads = void (*)(int);
+using OpenblasVoid = void (*)();
+using OpenblasInit = int (*)();
+
+// OpenBLAS's idle worker threads busy-wait for 2^28 cycles (about 0.1 s) after each call before
+// they sleep, so for that long after every matrix product they hold a core that the next non-BLAS
+// work (a ZO pass over the weights, elementwise ops) needs. Unless the user set
+// OPENBLAS_THREAD_TIMEOUT, restart the pool with 2^24 cycles (a few ms: still spinning across the
+// gaps between the products of one forward). Measured in docs/BENCHMARKS.md. Only through
+// exported OpenBLAS symbols; a BLAS without them is left alone.
+void shortenOpenblasSpin() {
+    if (std::getenv("OPENBLAS_THREAD_TIMEOUT")) return;
+    auto readEnv = reinterpret_cast<OpenblasVoid>(dlsym(RTLD_DEFAULT, "openblas_read_env"));
+    auto shutdown = reinterpret_cast<OpenblasInit>(dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"));
+    auto init = reinterpret_cast<OpenblasInit>(dlsym(RTLD_DEFAULT, "blas_thread_init"));
+    if (!readEnv || !shutdown || !init) return;
+    setenv("OPENBLAS_THREAD_TIMEOUT", "24", 0);
+    readEnv();
+    shutdown();
+    init();
+}
 using OpenblasGetThreads = int (*)();
 using OpenblasGetConfig = char* (*)();
 
@@ -50,6 +70,8 @@ int usableCores() {
 
 void configureThreads(int blasThreads, int intraOpThreads) {
     const int n = blasThreads > 0 ? blasThreads : usableCores();
+    static const bool spinShortened = (shortenOpenblasSpin(), true);
+    (void)spinShortened;
     at::set_num_threads(intraOpThreads > 0 ? intraOpThreads : 1);
     // LibTorch accepts one setting of the inter-op pool per process; it is 1 after the first call.
     if (at::get_num_interop_threads() != 1) at::set_num_interop_threads(1);

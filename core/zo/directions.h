@@ -31,4 +31,11 @@ float directionAt(uint64_t seed, uint32_t tensor, uint64_t i, DirectionLaw law);
 void directionRange(uint64_t seed, uint32_t tensor, uint64_t first, uint64_t n, DirectionLaw law,
                     float* out);
 
+// The generator is compiled per instruction set and picked at run time; all give the same bits.
+// The kernels this CPU can run ("generic", "avx2", "avx512"), and directionRange through one of
+// them (for tests of their agreement).
+std::vector<std::string> directionKernels();
+void directionRangeWith(const std::string& kernel, uint64_t seed, uint32_t tensor, uint64_t first,
+                        uint64_t n, DirectionLaw law, float* out);
+
 }  // namespace frugal::zo

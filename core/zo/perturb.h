@@ -23,7 +23,9 @@ struct Trainable {
     bool decay = true;     // MeZO skips weight decay for bias and norm tensors
 };
 
-inline constexpr int64_t kChunk = 4096;
+// A multiple of the generator's batches (4096 Rademacher, 6144 Gaussian values), so that each
+// chunk is generated in place.
+inline constexpr int64_t kChunk = 12288;
 
 // The sphere law's factor sqrt(d) / ||z|| over all tensors (1 for the other laws).
 double directionScale(const std::vector<Trainable>& params, uint64_t seed, DirectionLaw law);

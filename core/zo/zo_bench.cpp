@@ -66,23 +66,25 @@ ZoBenchResult benchZo(const ZoBenchOptions& o) {
         c10::InferenceMode guard;
         return lossOf().item<double>();
     };
-    // the forward floor, warmed up once
+    // The forward floor, measured right before each step (the same conditions: caches, BLAS
+    // threads, allocator), the first of each warm-up only.
     std::vector<double> forwards;
-    for (int64_t i = 0; i <= o.steps; ++i) {
+    const auto timeForward = [&](int64_t i) {
         const auto start = std::chrono::steady_clock::now();
         r.finalLoss = inferenceLoss();
         if (i > 0) forwards.push_back(msSince(start));
-    }
-    r.forwardMs = median(forwards);
+    };
     std::vector<double> steps, passes;
     const double eps = 1e-3, lr = 1e-6;
     if (o.method == "forward") {
+        for (int64_t i = 0; i <= o.steps; ++i) timeForward(i);
         steps = forwards;
     } else if (o.method == "mezo" || o.method == "zo-adam") {
         OptimizerState state = OptimizerState::forRule(
             o.method == "zo-adam" ? UpdateKind::Adam : UpdateKind::Sgd, params.trainables());
         std::mt19937_64 rng(o.seed);
         for (int64_t i = 0; i <= o.steps; ++i) {
+            timeForward(i);
             const uint64_t seed = rng() >> 11;
             const auto start = std::chrono::steady_clock::now();
             double passMs = 0;
@@ -123,6 +125,7 @@ ZoBenchResult benchZo(const ZoBenchOptions& o) {
         else
             optimizer = std::make_unique<torch::optim::SGD>(tensors, torch::optim::SGDOptions(lr));
         for (int64_t i = 0; i <= o.steps; ++i) {
+            timeForward(i);
             const auto start = std::chrono::steady_clock::now();
             optimizer->zero_grad();
             const torch::Tensor loss = lossOf();
@@ -133,6 +136,7 @@ ZoBenchResult benchZo(const ZoBenchOptions& o) {
         }
         for (auto& t : tensors) t.set_requires_grad(false);
     }
+    r.forwardMs = median(forwards);
     r.stepMs = median(steps);
     r.passesMs = median(passes);
     r.stepOverForward = r.forwardMs > 0 ? r.stepMs / r.forwardMs : 0;

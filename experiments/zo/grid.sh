@@ -3,7 +3,7 @@
 # dev accuracy on the first 200 dev examples every 100 steps, into one database.
 #
 #   sh experiments/zo/grid.sh [FRUGAL_BINARY] [DB]
-set -e
+
 F=${1:-build/release/bin/frugal}
 DB=${2:-experiments/zo/grid.db}
 common="--db $DB --experiment zo-grid --quiet"
