@@ -47,6 +47,7 @@ private slots:
     void adaptersStartAtTheBaseFunction_data();
     void adaptersStartAtTheBaseFunction();
     void updateRulesFollowTheirFormulas();
+    void sparseMaskMovesOnlySmallWeights();
     void zoRunIsSeededAndTouchesOnlyItsTarget();
     void replayIsBitIdentical_data();
     void replayIsBitIdentical();
@@ -396,6 +397,40 @@ void TestZo::updateRulesFollowTheirFormulas() {
     }
 }
 
+// Sparse-MeZO: at sparsity 0.75 exactly the quarter of weights with the smallest |θ| move (and are
+// decayed); the others keep their bits through perturbation, restore and update.
+void TestZo::sparseMaskMovesOnlySmallWeights() {
+    torch::manual_seed(8);
+    const torch::Tensor start = torch::randn({20000});
+    torch::Tensor w = start.clone();
+    const auto params = oneTensor(w);
+    SparseMask mask = SparseMask::fromWeights(params, 0.75);
+    const float h = mask.thresholds[0];
+    const torch::Tensor small = start.abs() <= h;
+    QCOMPARE(small.sum().item<int64_t>(), int64_t{5000});
+    perturb(params, 3, 1e-2, DirectionLaw::Gaussian, &mask, /*refresh=*/true);
+    QCOMPARE(mask.density(), 5000.0 / (313 * 64));  // bits are stored in whole 64-bit words
+    QVERIFY(torch::equal(w.masked_select(~small), start.masked_select(~small)));
+    QVERIFY(!torch::equal(w.masked_select(small), start.masked_select(small)));
+    perturb(params, 3, -2e-2, DirectionLaw::Gaussian, &mask);
+    restoreAndUpdate(params, 3, 1e-2, 0.1, 2.0, 0.5, DirectionLaw::Gaussian, &mask);
+    QVERIFY(torch::equal(w.masked_select(~small), start.masked_select(~small)));
+    for (int64_t i = 0; i < 20000; i += 37) {
+        if (!small[i].item<bool>()) continue;
+        const double z = directionAt(3, 0, static_cast<uint64_t>(i), DirectionLaw::Gaussian);
+        const double theta = start[i].item<double>();
+        QVERIFY(std::abs(w[i].item<double>() - (theta * (1 - 0.1 * 0.5) - 0.1 * 2.0 * z)) < 1e-5);
+    }
+    OptimizerState state = OptimizerState::forRule(UpdateKind::Adam, params);
+    UpdateRule rule;
+    rule.kind = UpdateKind::Adam;
+    rule.lr = 0.1;
+    const torch::Tensor before = w.clone();
+    applyUpdate(params, {{4, 1.0}}, DirectionLaw::Gaussian, rule, state, &mask);
+    QVERIFY(torch::equal(w.masked_select(~small), before.masked_select(~small)));
+    QVERIFY(torch::equal(state.first[0].masked_select(~small), torch::zeros({15000})));
+}
+
 namespace {
 
 ZoConfig shortRun(const std::filesystem::path& saveTo) {
@@ -462,11 +497,14 @@ void TestZo::replayIsBitIdentical_data() {
     QTest::addColumn<QString>("estimator");
     QTest::addColumn<int>("queries");
     QTest::addColumn<QString>("direction");
-    QTest::newRow("MeZO LoRA") << "lora" << "sgd" << "central" << 1 << "gaussian";
-    QTest::newRow("prefix, momentum, q=2") << "prefix" << "momentum" << "central" << 2 << "rademacher";
-    QTest::newRow("prompt, sign, forward") << "prompt" << "sign" << "forward" << 1 << "gaussian";
-    QTest::newRow("norms, adam, forward, q=3") << "norms" << "adam" << "forward" << 3 << "sphere";
-    QTest::newRow("full, conservative") << "full" << "conservative" << "central" << 1 << "gaussian";
+    QTest::addColumn<double>("sparsity");
+    QTest::newRow("MeZO LoRA") << "lora" << "sgd" << "central" << 1 << "gaussian" << 0.0;
+    QTest::newRow("prefix, momentum, q=2") << "prefix" << "momentum" << "central" << 2 << "rademacher" << 0.0;
+    QTest::newRow("prompt, sign, forward") << "prompt" << "sign" << "forward" << 1 << "gaussian" << 0.0;
+    QTest::newRow("norms, adam, forward, q=3") << "norms" << "adam" << "forward" << 3 << "sphere" << 0.0;
+    QTest::newRow("full, conservative") << "full" << "conservative" << "central" << 1 << "gaussian" << 0.0;
+    QTest::newRow("full, Sparse-MeZO 0.8") << "full" << "sgd" << "central" << 1 << "gaussian" << 0.8;
+    QTest::newRow("LoRA, Sparse-MeZO 0.5, adam, q=2") << "lora" << "adam" << "central" << 2 << "rademacher" << 0.5;
 }
 
 // The run's saved weights and replay(trajectory) are the same bytes, for every optimiser and
@@ -477,6 +515,7 @@ void TestZo::replayIsBitIdentical() {
     QFETCH(QString, estimator);
     QFETCH(int, queries);
     QFETCH(QString, direction);
+    QFETCH(double, sparsity);
     useSourceResources();
     frugal::test::TempDir dir("replay");
     ZoConfig c = shortRun(dir / "run");
@@ -487,6 +526,7 @@ void TestZo::replayIsBitIdentical() {
     c.estimator = estimator.toStdString();
     c.queries = queries;
     c.direction = direction.toStdString();
+    c.sparsity = sparsity;
     c.divergence = "rollback";
     c.divergenceFactor = 1.0;
     c.rollbackSteps = 0;

@@ -297,7 +297,7 @@ zo::ZoConfig readZo(const std::string& method, const toml::table& root, const st
                               "beta1", "beta2", "adam_eps", "query_schedule", "queries",
                               "adazeta_alpha", "adazeta_num", "adazeta_beta", "q_max",
                               "divergence", "divergence_factor", "rollback_steps",
-                              "max_rollbacks"}));
+                              "max_rollbacks", "sparsity"}));
     zo::ZoConfig c;
     readFineTune(m, root, source, c.common, save);
     m.string("estimator", c.estimator);
@@ -319,6 +319,7 @@ zo::ZoConfig readZo(const std::string& method, const toml::table& root, const st
     m.number("divergence_factor", c.divergenceFactor, 1.0, 1e12);
     m.integer("rollback_steps", c.rollbackSteps, 0, 1 << 30);
     m.integer("max_rollbacks", c.maxRollbacks, 0, 1000);
+    m.number("sparsity", c.sparsity, 0.0, 0.999);
     try {
         c.validate();
     } catch (const Error& e) {

@@ -51,9 +51,11 @@ public:
                                 : m_optimizer == Optimizer::Adam   ? UpdateKind::Adam
                                                                    : UpdateKind::Sgd;
         m_state = OptimizerState::forRule(kind, m_params);
+        if (c.sparsity > 0) m_mask = std::make_unique<SparseMask>(SparseMask::fromWeights(m_params, c.sparsity));
     }
 
     const OptimizerState& state() const { return m_state; }
+    const SparseMask* mask() const { return m_mask.get(); }
 
     // Returns the step's logged loss (L(θ+εz) of the first query for central, L(θ) for forward),
     // NaN in replay. LOSS == nullptr: replay REC.
@@ -80,26 +82,26 @@ public:
         if (rec.grads.size() != q) fail("trajectory step ", rec.step, ": seeds and gradients differ in number");
         for (size_t j = 0; j < q; ++j) {
             const uint64_t s = rec.seeds[j];
-            perturb(m_params, s, +eps, m_law);
+            perturb(m_params, s, +eps, m_law, m_mask.get(), /*refresh=*/j == 0);
             const double plus = replay ? 0 : evaluate("at θ+εz");
             if (j == 0) logged = m_central ? plus : base;
             if (m_central) {
-                perturb(m_params, s, -2 * eps, m_law);
+                perturb(m_params, s, -2 * eps, m_law, m_mask.get());
                 if (!replay) rec.grads[j] = (plus - evaluate("at θ−εz")) / (2 * eps);
                 if (fused) {
                     restoreAndUpdate(m_params, s, +eps, rec.lr, effective(rec.grads[j]),
-                                     m_c.common.weightDecay, m_law);
+                                     m_c.common.weightDecay, m_law, m_mask.get());
                     return logged;
                 }
-                perturb(m_params, s, +eps, m_law);
+                perturb(m_params, s, +eps, m_law, m_mask.get());
             } else {
                 if (!replay) rec.grads[j] = (plus - base) / eps;
                 if (fused) {
                     restoreAndUpdate(m_params, s, -eps, rec.lr, effective(rec.grads[j]),
-                                     m_c.common.weightDecay, m_law);
+                                     m_c.common.weightDecay, m_law, m_mask.get());
                     return logged;
                 }
-                perturb(m_params, s, -eps, m_law);
+                perturb(m_params, s, -eps, m_law, m_mask.get());
             }
         }
         std::vector<Query> queries;
@@ -124,19 +126,19 @@ public:
             case Optimizer::Conservative: {
                 rule.kind = UpdateKind::Sgd;
                 rule.weightDecay = 0;
-                applyUpdate(m_params, queries, m_law, rule, m_state);  // θ − ηĝ
+                applyUpdate(m_params, queries, m_law, rule, m_state, m_mask.get());  // θ − ηĝ
                 const double down = replay ? 0 : evaluate("at θ−ηĝ");
                 rule.lr = -2 * rec.lr;
-                applyUpdate(m_params, queries, m_law, rule, m_state);  // θ + ηĝ
+                applyUpdate(m_params, queries, m_law, rule, m_state, m_mask.get());  // θ + ηĝ
                 const double up = replay ? 0 : evaluate("at θ+ηĝ");
                 if (!replay) rec.choice = base <= down && base <= up ? 0 : down <= up ? 1 : 2;
                 if (rec.choice == 2) return logged;
                 rule.lr = rec.choice == 0 ? rec.lr : 2 * rec.lr;
-                applyUpdate(m_params, queries, m_law, rule, m_state);
+                applyUpdate(m_params, queries, m_law, rule, m_state, m_mask.get());
                 return logged;
             }
         }
-        applyUpdate(m_params, queries, m_law, rule, m_state);
+        applyUpdate(m_params, queries, m_law, rule, m_state, m_mask.get());
         return logged;
     }
 
@@ -147,6 +149,7 @@ private:
     Optimizer m_optimizer;
     bool m_central, m_scalarSign;
     OptimizerState m_state;
+    std::unique_ptr<SparseMask> m_mask;
 };
 
 QuerySchedule scheduleOf(const ZoConfig& c, int64_t trainExamples) {
@@ -175,6 +178,9 @@ void ZoConfig::validate() const {
         fail("zo.optimizer = \"conservative\" compares losses along ±ηĝ and takes no weight decay; "
              "set weight_decay = 0");
     if (queries < 1) fail("zo.queries must be at least 1, got ", queries);
+    if (sparsity < 0 || sparsity >= 1) fail("zo.sparsity must be in [0, 1), got ", sparsity);
+    if (sparsity > 0 && direction == "sphere")
+        fail("zo.sparsity does not combine with sphere directions (their norm is over all weights)");
     if (queriesMax < 1) fail("zo.q_max must be at least 1, got ", queriesMax);
 }
 
@@ -248,7 +254,8 @@ ZoResult runZo(const ZoConfig& c, const ZoHooks& hooks) {
     r.total = problem->params().totalCount();
     r.optimizerStateBytes = stepper->state().bytes();
     log(cat("ZO (", c.optimizer, ", ", c.estimator, " estimator, ", c.direction, " directions, ",
-            schedule.describe(), ") on ", spec.task, " with the ", spec.objective, " objective: ",
+            schedule.describe(), c.sparsity > 0 ? cat(", Sparse-MeZO mask at sparsity ", c.sparsity) : "",
+            ") on ", spec.task, " with the ", spec.objective, " objective: ",
             problem->params().describe(), "; ", trainExamples, " training examples, batch ",
             spec.batchSize, ", lr ", spec.lr, " (", spec.lrSchedule, "), eps ", c.eps));
     metric("params/trainable", 0, static_cast<double>(r.trainable));
@@ -325,6 +332,7 @@ ZoResult runZo(const ZoConfig& c, const ZoHooks& hooks) {
         metric("zo/forward_passes", step, static_cast<double>(r.forwardPasses));
         metric("zo/lr", step, rec.lr);
         if (rec.choice) metric("zo/conservative_choice", step, rec.choice);
+        if (stepper->mask()) metric("zo/perturbed_fraction", step, stepper->mask()->density());
         if (hooks.progress) hooks.progress(step, spec.steps, logged);
         if (step % spec.evalEvery == 0 || step == spec.steps) {
             const auto d = devMetrics(step);

@@ -7,7 +7,8 @@
 //   optimisers   sgd (MeZO), momentum, sign (element-wise sign of ĝ, or "scalar": the sign of
 //                each projected gradient, as ZO-Bench's code does), conservative (keeps the best
 //                of θ, θ−ηĝ, θ+ηĝ on the same batch), adam (AdamW-style decoupled decay);
-//   lr schedules constant (the ZO default), linear, cosine.
+//   lr schedules constant (the ZO default), linear, cosine;
+//   masks        optional Sparse-MeZO masks (perturb.h).
 // Every step's seeds, projected gradients, lr and conservative choice form the trajectory, from
 // which replay() rebuilds the fine-tuned weights bit for bit. A NaN/Inf loss, or a loss above
 // divergence_factor × the first step's, stops the run at that step, or (divergence = "rollback")
@@ -37,6 +38,7 @@ struct ZoConfig {
     int64_t queries = 1;
     double adazetaAlpha = 1, adazetaNum = 15, adazetaBeta = 0;  // beta <= 0: derived
     int64_t queriesMax = 15;
+    double sparsity = 0;  // Sparse-MeZO: perturb only the smallest-|θ| (1 − sparsity) per tensor; 0: off
     std::string divergence = "stop";  // stop, rollback
     double divergenceFactor = 10;
     int64_t rollbackSteps = 10, maxRollbacks = 3;

@@ -97,17 +97,70 @@ double directionScale(const std::vector<Trainable>& params, uint64_t seed, Direc
     return std::sqrt(static_cast<double>(d) / sumSquares);
 }
 
-void perturb(const std::vector<Trainable>& params, uint64_t seed, double scale, DirectionLaw law) {
+SparseMask SparseMask::fromWeights(const std::vector<Trainable>& params, double sparsity) {
+    if (!(sparsity > 0 && sparsity < 1)) fail("zo.sparsity must be in (0, 1), got ", sparsity);
+    SparseMask m;
+    m.sparsity = sparsity;
+    for (const auto& p : params) {
+        const torch::Tensor a = p.tensor.detach().abs().to(torch::kFloat32).flatten();  // one tensor at a time
+        const int64_t k = std::max<int64_t>(1, std::llround((1 - sparsity) * static_cast<double>(a.numel())));
+        m.thresholds.push_back(std::get<0>(a.kthvalue(k)).item<float>());
+        m.bits.emplace_back(static_cast<size_t>((p.tensor.numel() + 63) / 64), 0);
+    }
+    return m;
+}
+
+double SparseMask::density() const {
+    int64_t set = 0, total = 0;
+    for (const auto& b : bits) {
+        for (uint64_t w : b) set += __builtin_popcountll(w);
+        total += static_cast<int64_t>(b.size()) * 64;
+    }
+    return total ? static_cast<double>(set) / static_cast<double>(total) : 0;
+}
+
+int64_t SparseMask::bytes() const {
+    int64_t n = 0;
+    for (const auto& b : bits) n += static_cast<int64_t>(b.size()) * 8;
+    return n;
+}
+
+namespace {
+
+// Multiplies z by the chunk's mask bits (chunks start at multiples of 64 elements).
+void applyMask(const SparseMask* mask, size_t pi, int64_t start, int64_t n, float* z) {
+    if (!mask) return;
+    const uint64_t* words = mask->bits[pi].data() + start / 64;
+    for (int64_t i = 0; i < n; ++i) z[i] *= static_cast<float>((words[i / 64] >> (i % 64)) & 1u);
+}
+
+}  // namespace
+
+void perturb(const std::vector<Trainable>& params, uint64_t seed, double scale, DirectionLaw law,
+             SparseMask* mask, bool refresh) {
+    if (mask && law == DirectionLaw::Sphere) fail("zo.sparsity does not combine with sphere directions");
     const auto s = static_cast<float>(scale * directionScale(params, seed, law));
     forEachChunk(params, [&](size_t pi, float* w, int64_t start, int64_t n) {
+        if (mask && refresh) {
+            uint64_t* words = mask->bits[pi].data() + start / 64;
+            const float h = mask->thresholds[pi];
+            for (int64_t word = 0; word < (n + 63) / 64; ++word) {
+                uint64_t bitsOfWord = 0;
+                for (int64_t b = 0; b < 64 && word * 64 + b < n; ++b)
+                    bitsOfWord |= static_cast<uint64_t>(std::fabs(w[word * 64 + b]) <= h) << b;
+                words[word] = bitsOfWord;
+            }
+        }
         float z[kChunk];
         directionChunk(params[pi], seed, law, start, n, z);
+        applyMask(mask, pi, start, n, z);
         for (int64_t i = 0; i < n; ++i) w[i] += s * z[i];
     });
 }
 
 void restoreAndUpdate(const std::vector<Trainable>& params, uint64_t seed, double restore,
-                      double lr, double projectedGradient, double weightDecay, DirectionLaw law) {
+                      double lr, double projectedGradient, double weightDecay, DirectionLaw law,
+                      const SparseMask* mask) {
     const double k = directionScale(params, seed, law);
     const auto e = static_cast<float>(restore * k);
     const auto step = static_cast<float>(lr * projectedGradient * k);
@@ -115,6 +168,15 @@ void restoreAndUpdate(const std::vector<Trainable>& params, uint64_t seed, doubl
         const auto keep = static_cast<float>(1.0 - lr * (params[pi].decay ? weightDecay : 0.0));
         float z[kChunk];
         directionChunk(params[pi], seed, law, start, n, z);
+        if (mask) {  // masked-out weights are neither moved nor decayed
+            applyMask(mask, pi, start, n, z);
+            const uint64_t* words = mask->bits[pi].data() + start / 64;
+            for (int64_t i = 0; i < n; ++i) {
+                const float keepI = ((words[i / 64] >> (i % 64)) & 1u) ? keep : 1.0f;
+                w[i] = (w[i] + e * z[i]) * keepI - step * z[i];
+            }
+            return;
+        }
         for (int64_t i = 0; i < n; ++i) w[i] = (w[i] + e * z[i]) * keep - step * z[i];
     });
 }
@@ -138,7 +200,8 @@ int64_t OptimizerState::bytes() const {
 }
 
 void applyUpdate(const std::vector<Trainable>& params, const std::vector<Query>& queries,
-                 DirectionLaw law, const UpdateRule& rule, OptimizerState& state) {
+                 DirectionLaw law, const UpdateRule& rule, OptimizerState& state,
+                 const SparseMask* mask) {
     if (queries.empty()) fail("ZO update: no queries");
     const auto q = static_cast<double>(queries.size());
     std::vector<float> coefficient;  // g_j · k_j / q
@@ -166,16 +229,21 @@ void applyUpdate(const std::vector<Trainable>& params, const std::vector<Query>&
             directionChunk(p, queries[j].seed, law, start, n, z);
             for (int64_t i = 0; i < n; ++i) g[i] += coefficient[j] * z[i];
         }
+        // masked-out weights: no gradient, no decay, optimiser state untouched
+        const uint64_t* words = mask ? mask->bits[pi].data() + start / 64 : nullptr;
+        const auto live = [&](int64_t i) { return !words || ((words[i / 64] >> (i % 64)) & 1u); };
         switch (rule.kind) {
             case UpdateKind::Sgd:
-                for (int64_t i = 0; i < n; ++i) w[i] = w[i] * keep - lr * g[i];
+                for (int64_t i = 0; i < n; ++i)
+                    if (live(i)) w[i] = w[i] * keep - lr * g[i];
                 break;
             case UpdateKind::Sign:
                 for (int64_t i = 0; i < n; ++i)
-                    w[i] = w[i] * keep - lr * static_cast<float>((g[i] > 0) - (g[i] < 0));
+                    if (live(i)) w[i] = w[i] * keep - lr * static_cast<float>((g[i] > 0) - (g[i] < 0));
                 break;
             case UpdateKind::Momentum:
                 for (int64_t i = 0; i < n; ++i) {
+                    if (!live(i)) continue;
                     float& mi = m[start + i];
                     mi = mu * mi + g[i];
                     w[i] = w[i] * keep - lr * mi;
@@ -183,6 +251,7 @@ void applyUpdate(const std::vector<Trainable>& params, const std::vector<Query>&
                 break;
             case UpdateKind::Adam:
                 for (int64_t i = 0; i < n; ++i) {
+                    if (!live(i)) continue;
                     float& mi = m[start + i];
                     float& vi = v[start + i];
                     mi = b1 * mi + (1 - b1) * g[i];

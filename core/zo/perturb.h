@@ -27,17 +27,33 @@ struct Trainable {
 // chunk is generated in place.
 inline constexpr int64_t kChunk = 12288;
 
+// Sparse-MeZO (SPEC-ZO §4): only the weights with |θ| at most a per-tensor threshold — the
+// (1 − sparsity) quantile of |θ| in the weights the mask was built from — are perturbed, updated
+// and decayed. The mask is recomputed from the unperturbed weights by the first pass of each step
+// (refresh) and kept as one bit per element for the step's other passes (1/32 of fp32 weights).
+struct SparseMask {
+    double sparsity = 0;
+    std::vector<float> thresholds;             // per tensor
+    std::vector<std::vector<uint64_t>> bits;   // per tensor, bit i = element i is perturbed
+    static SparseMask fromWeights(const std::vector<Trainable>& params, double sparsity);
+    double density() const;  // fraction of elements whose bit is set
+    int64_t bytes() const;
+};
+
 // The sphere law's factor sqrt(d) / ||z|| over all tensors (1 for the other laws).
 double directionScale(const std::vector<Trainable>& params, uint64_t seed, DirectionLaw law);
 
-// θ ← θ + scale·z for every tensor.
-void perturb(const std::vector<Trainable>& params, uint64_t seed, double scale, DirectionLaw law);
+// θ ← θ + scale·z for every tensor (z masked when MASK is given; REFRESH: first recompute the
+// mask's bits from the weights as they are).
+void perturb(const std::vector<Trainable>& params, uint64_t seed, double scale, DirectionLaw law,
+             SparseMask* mask = nullptr, bool refresh = false);
 
 // The fused last pass of a one-query SGD step: undo the last perturbation and apply the update,
 // θ ← (θ + restore·z)·(1 − lr·λ) − lr·g·z, λ = 0 for tensors with decay == false. RESTORE is +ε
 // after a central step (weights at θ − εz) and −ε after a forward step (weights at θ + εz).
 void restoreAndUpdate(const std::vector<Trainable>& params, uint64_t seed, double restore,
-                      double lr, double projectedGradient, double weightDecay, DirectionLaw law);
+                      double lr, double projectedGradient, double weightDecay, DirectionLaw law,
+                      const SparseMask* mask = nullptr);
 
 // One direction of a step and its projected gradient.
 struct Query {
@@ -72,7 +88,8 @@ struct OptimizerState {
 // One pass over the weights: regenerates the q directions chunk by chunk, forms ĝ and applies the
 // rule.
 void applyUpdate(const std::vector<Trainable>& params, const std::vector<Query>& queries,
-                 DirectionLaw law, const UpdateRule& rule, OptimizerState& state);
+                 DirectionLaw law, const UpdateRule& rule, OptimizerState& state,
+                 const SparseMask* mask = nullptr);
 
 // Threads of the perturbation passes (0: one per usable core, the default). The passes run
 // between forwards, when BLAS is idle; results are the same for any count.
