@@ -114,7 +114,7 @@ void printUsage() {
            "  run --resume RUN                     continues from the run's last checkpoint\n"
            "  list [--status S] [--filter 'method=mezo and lr<1e-3'] [--json]\n"
            "  show RUN | compare RUN RUN... | export RUN... --csv DIR|--json DIR\n"
-           "  replay RUN --out DIR                 rebuilds a ZO run's weights from its trajectory\n"
+           "  replay RUN --out DIR [--step N]     rebuilds a ZO run's weights (after step N) from its trajectory\n"
            "  rm RUN... | merge OTHER.db\n";
 }
 

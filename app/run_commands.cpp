@@ -531,9 +531,9 @@ int listCommand(const Args& args) {
 }
 
 int replayCommand(const Args& args) {
-    const Parsed p = parse(args, {"db", "out"}, {});
+    const Parsed p = parse(args, {"db", "out", "step"}, {});
     if (p.positional.size() != 1 || !p.has("out"))
-        fail("replay needs one RUN (id, uuid or name) and --out DIR");
+        fail("replay needs one RUN (id, uuid or name) and --out DIR [--step N]");
     store::Store db(dbPath(p));
     const auto r = requireRun(db, p.positional[0]);
     std::string trajectory;
@@ -543,9 +543,12 @@ int replayCommand(const Args& args) {
         fail("run ", r.id, " (", r.method, ") has no trajectory artifact; only zeroth-order runs "
              "(method zo or mezo) can be replayed");
     const std::filesystem::path out = p.get("out", "");
-    run::replayZoRun(r.method, r.config, trajectory, out);
-    std::printf("rebuilt run %lld's weights from %s into %s\n", static_cast<long long>(r.id),
-                trajectory.c_str(), out.c_str());
+    const int64_t untilStep = p.has("step") ? p.getInt("step", 0) : -1;
+    if (p.has("step") && untilStep < 0) fail("--step must be 0 or more, got ", untilStep);
+    const int64_t applied = run::replayZoRun(r.method, r.config, trajectory, out, untilStep);
+    std::printf("rebuilt run %lld's weights after %lld steps of %s into %s\n",
+                static_cast<long long>(r.id), static_cast<long long>(applied), trajectory.c_str(),
+                out.c_str());
     return 0;
 }
 

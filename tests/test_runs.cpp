@@ -446,6 +446,11 @@ target = "prefix"
     r = cli(dir, {"replay", "zo", "--db", "runs.db", "--out", "replayed"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QVERIFY(frugal::test::readText(dir / "replayed" / "model.safetensors") == frugal::test::readText(saved));
+    r = cli(dir, {"replay", "zo", "--db", "runs.db", "--out", "half", "--step", "2"});
+    QVERIFY2(r.exitCode == 0 && r.out.contains("after 2 steps"), qPrintable(r.err + r.out));
+    QVERIFY(frugal::test::readText(dir / "half" / "model.safetensors") != frugal::test::readText(saved));
+    r = cli(dir, {"eval", "task", "--model", "half", "--task", "sentiment:dev", "--limit", "4"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     r = cli(dir, {"replay", "fo", "--db", "runs.db", "--out", "nope"});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains("no trajectory artifact"), qPrintable(r.err));

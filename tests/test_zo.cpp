@@ -12,6 +12,7 @@
 #include <cstring>
 #include <map>
 
+#include "eval/model_loading.h"
 #include "model/safetensors.h"
 #include "model/transformer.h"
 #include "peft/param_set.h"
@@ -46,6 +47,7 @@ private slots:
     void paramSets();
     void adaptersStartAtTheBaseFunction_data();
     void adaptersStartAtTheBaseFunction();
+    void savedAdaptersLoadBack();
     void updateRulesFollowTheirFormulas();
     void sparseMaskMovesOnlySmallWeights();
     void zoRunIsSeededAndTouchesOnlyItsTarget();
@@ -357,6 +359,39 @@ void TestZo::adaptersStartAtTheBaseFunction() {
                 bad.loraModules = {"q", "w"};
                 ParamSet::attach(m, bad);
             })).contains("unknown module 'w'"));
+}
+
+// Prefix and prompt tensors written to adapter.safetensors come back into a fresh model: the same
+// logits; a foreign tensor or a wrong shape fails naming the file and the tensor.
+void TestZo::savedAdaptersLoadBack() {
+    frugal::test::TempDir dir("adapters");
+    c10::InferenceMode guard;
+    const torch::Tensor y = torch::randint(60, {2, 5}, torch::kLong);
+    for (auto target : {frugal::peft::Target::Prefix, frugal::peft::Target::Prompt}) {
+        auto tuned = tinyModel("llama");
+        frugal::peft::PeftOptions o;
+        o.target = target;
+        const auto set = frugal::peft::ParamSet::attach(tuned, o);
+        for (const auto& t : set.trainables()) t.tensor.add_(0.1);  // as if trained
+        frugal::model::NamedTensors tensors;
+        for (const auto& t : set.trainables()) tensors.emplace_back(t.name, t.tensor);
+        frugal::model::writeSafetensors(dir / "adapter.safetensors", tensors, frugal::model::DType::F32);
+        auto fresh = tinyModel("llama");
+        frugal::eval::attachSavedAdapters(fresh, dir.path());
+        QVERIFY(torch::equal(fresh.forward(y), tuned.forward(y)));
+    }
+    frugal::model::writeSafetensors(dir / "adapter.safetensors", {{"lm_head.lora", torch::zeros({2, 2})}},
+                                    frugal::model::DType::F32);
+    auto fresh = tinyModel("llama");
+    QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
+                frugal::eval::attachSavedAdapters(fresh, dir.path());
+            })).contains("unknown adapter tensor 'lm_head.lora'"));
+    frugal::model::writeSafetensors(dir / "adapter.safetensors",
+                                    {{"model.layers.0.prefix_key", torch::zeros({5, 7})}},
+                                    frugal::model::DType::F32);
+    QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
+                frugal::eval::attachSavedAdapters(fresh, dir.path());
+            })).contains("tensor 'model.layers.0.prefix_key' has shape [5, 7], expected [P, 16]"));
 }
 
 // q = 2 directions; each rule against the formula computed from directionAt.

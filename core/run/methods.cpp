@@ -449,15 +449,21 @@ const MethodRow kMethods[] = {
 
 }  // namespace
 
-void replayZoRun(const std::string& method, const std::string& configText,
-                 const std::filesystem::path& trajectory, const std::filesystem::path& outDir) {
+int64_t replayZoRun(const std::string& method, const std::string& configText,
+                    const std::filesystem::path& trajectory, const std::filesystem::path& outDir,
+                    int64_t untilStep) {
     if (method != "zo" && method != "mezo")
         fail("replay rebuilds zeroth-order runs (method zo or mezo); this run's method is '",
              method, "'");
     bool save = false;
     const zo::ZoConfig c =
         readZo(method, config::parseConfig(configText, "the run's config"), "the run's config", save);
-    zo::replayZo(c, zo::readTrajectory(trajectory), outDir);
+    auto steps = zo::readTrajectory(trajectory);
+    if (untilStep >= 0) {
+        while (!steps.empty() && steps.back().step > untilStep) steps.pop_back();
+    }
+    zo::replayZo(c, steps, outDir);
+    return static_cast<int64_t>(steps.size());
 }
 
 std::vector<std::string> methodNames() {

@@ -93,9 +93,12 @@ struct PreparedRun {
 };
 std::vector<std::string> methodNames();
 // Rebuilds a zeroth-order run's fine-tuned model from its base model, its resolved config and
-// its trajectory file, and saves it to OUTDIR (bit-identical to the run's own weights).
-void replayZoRun(const std::string& method, const std::string& configText,
-                 const std::filesystem::path& trajectory, const std::filesystem::path& outDir);
+// its trajectory file, and saves it to OUTDIR (bit-identical to the run's own weights); with
+// UNTILSTEP >= 0, the weights after that step instead (any step is a checkpoint). Returns the
+// number of steps applied.
+int64_t replayZoRun(const std::string& method, const std::string& configText,
+                    const std::filesystem::path& trajectory, const std::filesystem::path& outDir,
+                    int64_t untilStep = -1);
 // OUTDIR: where the method writes its outputs; empty: the run's artifact folder.
 // RESUME: the body continues from the run's last checkpoint (in its artifact folder).
 PreparedRun prepareRun(const std::filesystem::path& config, const std::vector<std::string>& overrides,
