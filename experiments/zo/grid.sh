@@ -18,6 +18,7 @@ $F run experiments/zo/fo-adamw-sentiment.toml peft.target=lora fo.lr=1e-3 $commo
 $F run experiments/zo/mezo-lora-sentiment.toml zo.lr=3e-3 zo.steps=1000 $common
 $F run -m experiments/zo/mezo-prefix-sentiment.toml zo.lr=1e-1,3e-1 zo.steps=1000 $common
 $F run experiments/zo/mezo-lora-sentiment.toml zo.lr=1e-3 zo.steps=2000 zo.eval_every=200 $common
+$F run experiments/zo/mezo-full-sentiment.toml zo.lr=3e-4 $common   # diverges: stopped, failed
 rm -rf "$DB.export"
 $F export $($F list --db "$DB" --json | /usr/bin/python3 -c \
     "import json,sys; print(' '.join(str(r['id']) for r in json.load(sys.stdin)))") \

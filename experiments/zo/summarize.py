@@ -38,7 +38,7 @@ def main():
         d = json.load(open(f))
         m, p = d["metrics"], d["params"]
         table = d["method"] if d["method"] in ("zo", "fo", "mezo") else None
-        if table is None:
+        if table is None or d["status"] != "finished":
             continue
         dev = series(m, "dev/accuracy")
         steps = int(p.get(table + ".steps", "0"))
