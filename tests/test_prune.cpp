@@ -1,0 +1,155 @@
+// Pruning masks and scores against the oracles of SPEC-PRUNING §7: exact per-row counts, every
+// aligned 2:4 / 4:8 group with exactly N pruned, equal input norms reduce Wanda to per-row
+// magnitude, scaling invariances, stable tie-breaking, the running input statistic, pruned
+// weights exactly +0.0, and clear messages for bad sparsities and widths.
+
+#include <QtTest/QtTest>
+
+#include <cstring>
+
+#include "prune/mask.h"
+#include "test_util.h"
+
+using frugal::prune::InputStatistics;
+using frugal::prune::Sparsity;
+
+class TestPrune : public QObject {
+    Q_OBJECT
+private slots:
+    void parsesSparsities();
+    void unstructuredPrunesExactlyPerRow();
+    void nmPrunesExactlyPerGroup();
+    void equalInputNormsGiveRowMagnitude();
+    void scalingInvariances();
+    void tiesGoToLowerColumns();
+    void magnitudeIsPerMatrixAndExact();
+    void runningStatisticMatchesOneShot();
+    void prunedWeightsArePositiveZero();
+};
+
+void TestPrune::parsesSparsities() {
+    QCOMPARE(Sparsity::parse("0.5").ratio, 0.5);
+    QCOMPARE(Sparsity::parse("60%").ratio, 0.6);
+    const auto nm = Sparsity::parse("2:4");
+    QVERIFY(nm.structured() && nm.n == 2 && nm.m == 4);
+    QCOMPARE(QString::fromStdString(Sparsity::parse("4:8").describe()), QString("4:8"));
+    using frugal::test::errorOf;
+    QVERIFY(QString::fromStdString(errorOf([] { Sparsity::parse("1.5"); })).contains("outside (0, 1)"));
+    QVERIFY(QString::fromStdString(errorOf([] { Sparsity::parse("0"); })).contains("outside (0, 1)"));
+    QVERIFY(QString::fromStdString(errorOf([] { Sparsity::parse("4:2"); })).contains("0 < N < M"));
+    QVERIFY(QString::fromStdString(errorOf([] { Sparsity::parse("2:x"); })).contains("not N:M"));
+    QVERIFY(QString::fromStdString(errorOf([] { Sparsity::parse("half"); })).contains("neither a ratio"));
+}
+
+void TestPrune::unstructuredPrunesExactlyPerRow() {
+    torch::manual_seed(1);
+    const torch::Tensor scores = torch::rand({13, 37});
+    for (double s : {0.1, 0.5, 0.77}) {
+        const torch::Tensor mask = frugal::prune::selectPerRow(scores, Sparsity::parse(std::to_string(s)));
+        const auto perRow = mask.sum(1);
+        QVERIFY((perRow == static_cast<int64_t>(std::floor(37 * s))).all().item<bool>());
+        // the pruned ones are the lowest of their row
+        const auto maxPruned = scores.masked_fill(~mask, -1).amax(1);
+        const auto minKept = scores.masked_fill(mask, 2).amin(1);
+        QVERIFY((maxPruned <= minKept).all().item<bool>());
+    }
+}
+
+void TestPrune::nmPrunesExactlyPerGroup() {
+    torch::manual_seed(2);
+    const torch::Tensor scores = torch::rand({6, 32});
+    for (const char* text : {"2:4", "4:8", "1:4"}) {
+        const Sparsity sp = Sparsity::parse(text);
+        const torch::Tensor mask = frugal::prune::selectPerRow(scores, sp);
+        const auto perGroup = mask.view({6, 32 / sp.m, sp.m}).sum(2);
+        QVERIFY2((perGroup == sp.n).all().item<bool>(), text);
+        const torch::Tensor g = scores.view({6, 32 / sp.m, sp.m});
+        const torch::Tensor gm = mask.view({6, 32 / sp.m, sp.m});
+        QVERIFY((g.masked_fill(~gm, -1).amax(2) <= g.masked_fill(gm, 2).amin(2)).all().item<bool>());
+    }
+    QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
+                frugal::prune::selectPerRow(torch::rand({2, 30}), Sparsity::parse("2:4"), "layers.0.q_proj");
+            })).contains("layers.0.q_proj: 2:4 sparsity needs the input width to be a multiple of 4, but it is 30"));
+}
+
+void TestPrune::equalInputNormsGiveRowMagnitude() {
+    torch::manual_seed(3);
+    const torch::Tensor w = torch::randn({8, 16});
+    InputStatistics stats(16);
+    stats.add(torch::ones({4, 5, 16}));
+    const torch::Tensor wanda = frugal::prune::selectPerRow(frugal::prune::wandaScore(w, stats.meanSquares()),
+                                                            Sparsity::parse("0.5"));
+    const torch::Tensor rowMagnitude = frugal::prune::selectPerRow(w.abs(), Sparsity::parse("0.5"));
+    QVERIFY(torch::equal(wanda, rowMagnitude));
+    // ... which is not the per-matrix magnitude baseline
+    QVERIFY(!torch::equal(wanda, frugal::prune::magnitudeMask(w, Sparsity::parse("0.5"))));
+}
+
+void TestPrune::scalingInvariances() {
+    torch::manual_seed(4);
+    const torch::Tensor w = torch::randn({8, 16});
+    const torch::Tensor x = torch::randn({3, 7, 16});
+    InputStatistics a(16), b(16);
+    a.add(x);
+    b.add(x * -2.5);
+    const auto sp = Sparsity::parse("2:4");
+    QVERIFY(torch::equal(frugal::prune::selectPerRow(frugal::prune::wandaScore(w, a.meanSquares()), sp),
+                         frugal::prune::selectPerRow(frugal::prune::wandaScore(w, b.meanSquares()), sp)));
+    // scaling input column j by c scales score column j by |c|
+    InputStatistics c(16);
+    torch::Tensor xs = x.clone();
+    xs.select(2, 5).mul_(-3.0);
+    c.add(xs);
+    const torch::Tensor s0 = frugal::prune::wandaScore(w, a.meanSquares());
+    const torch::Tensor s1 = frugal::prune::wandaScore(w, c.meanSquares());
+    QVERIFY(torch::allclose(s1.select(1, 5), 3.0 * s0.select(1, 5), 1e-5));
+    QVERIFY(torch::allclose(s1.select(1, 4), s0.select(1, 4)));
+}
+
+void TestPrune::tiesGoToLowerColumns() {
+    const torch::Tensor equal = torch::ones({2, 8});
+    const torch::Tensor mask = frugal::prune::selectPerRow(equal, Sparsity::parse("0.5"));
+    QVERIFY(torch::equal(mask[0], torch::tensor({1, 1, 1, 1, 0, 0, 0, 0}).to(torch::kBool)));
+    const torch::Tensor nm = frugal::prune::selectPerRow(equal, Sparsity::parse("2:4"));
+    QVERIFY(torch::equal(nm[1], torch::tensor({1, 1, 0, 0, 1, 1, 0, 0}).to(torch::kBool)));
+}
+
+void TestPrune::magnitudeIsPerMatrixAndExact() {
+    // ties everywhere: the reference's "<= threshold" would prune all 12; exactly floor(12 * s) here
+    const torch::Tensor w = torch::full({3, 4}, 0.5);
+    QCOMPARE(frugal::prune::magnitudeMask(w, Sparsity::parse("0.5")).sum().item<int64_t>(), int64_t{6});
+    torch::manual_seed(5);
+    const torch::Tensor r = torch::randn({10, 20});
+    const torch::Tensor mask = frugal::prune::magnitudeMask(r, Sparsity::parse("0.3"));
+    QCOMPARE(mask.sum().item<int64_t>(), int64_t{60});
+    QVERIFY(r.abs().masked_select(mask).max().item<float>() <= r.abs().masked_select(~mask).min().item<float>());
+}
+
+void TestPrune::runningStatisticMatchesOneShot() {
+    torch::manual_seed(6);
+    const torch::Tensor x = torch::randn({12, 9, 5});
+    const torch::Tensor expected = x.pow(2).sum(std::vector<int64_t>{0, 1}) / 12.0;  // per sequence, not per token
+    for (int split : {1, 3, 12}) {
+        InputStatistics s(5);
+        for (int i = 0; i < 12; i += split) s.add(x.narrow(0, i, split));
+        QCOMPARE(s.sequences(), int64_t{12});
+        QVERIFY2(torch::allclose(s.meanSquares(), expected, 1e-6, 0), qPrintable(QString::number(split)));
+    }
+}
+
+void TestPrune::prunedWeightsArePositiveZero() {
+    torch::Tensor w = -torch::rand({4, 8}) - 0.1;  // all negative
+    const torch::Tensor mask = frugal::prune::selectPerRow(w.abs(), Sparsity::parse("2:4"));
+    QCOMPARE(frugal::prune::applyMask(w, mask), int64_t{16});
+    const torch::Tensor pruned = w.masked_select(mask);
+    for (int64_t i = 0; i < pruned.numel(); ++i) {
+        const float v = pruned[i].item<float>();
+        uint32_t bits;
+        std::memcpy(&bits, &v, 4);
+        QCOMPARE(bits, 0u);  // +0.0, not -0.0
+    }
+    QVERIFY((w.masked_select(~mask) < 0).all().item<bool>());
+}
+
+QTEST_APPLESS_MAIN(TestPrune)
+#include "test_prune.moc"
