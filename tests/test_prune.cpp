@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "prune/mask.h"
+#include "prune/sparsegpt.h"
 #include "test_util.h"
 
 using frugal::prune::InputStatistics;
@@ -25,6 +26,10 @@ private slots:
     void magnitudeIsPerMatrixAndExact();
     void runningStatisticMatchesOneShot();
     void prunedWeightsArePositiveZero();
+    void sparseGptErrorBookkeeping_data();
+    void sparseGptErrorBookkeeping();
+    void sparseGptWithDiagonalHessianIsMagnitude();
+    void sparseGptRefusesABadHessian();
 };
 
 void TestPrune::parsesSparsities() {
@@ -149,6 +154,68 @@ void TestPrune::prunedWeightsArePositiveZero() {
         QCOMPARE(bits, 0u);  // +0.0, not -0.0
     }
     QVERIFY((w.masked_select(~mask) < 0).all().item<bool>());
+}
+
+void TestPrune::sparseGptErrorBookkeeping_data() {
+    QTest::addColumn<QString>("sparsity");
+    QTest::addColumn<int>("block");
+    QTest::newRow("50%, blocks of 4") << "0.5" << 4;
+    QTest::newRow("50%, one block") << "0.5" << 16;
+    QTest::newRow("2:4, blocks of 8") << "2:4" << 8;
+    QTest::newRow("30%, blocks of 16") << "0.3" << 16;
+}
+
+// SPEC-PRUNING §7 item 14: with H = (2/N_seq) X^T X undamped, the summed per-column losses equal
+// ||(W - W_pruned) X^T||_F^2 / N_seq, for any mask and block size; and the pattern holds.
+void TestPrune::sparseGptErrorBookkeeping() {
+    QFETCH(QString, sparsity);
+    QFETCH(int, block);
+    torch::manual_seed(7);
+    const torch::Tensor x = torch::randn({10, 20, 16}, torch::kFloat64).to(torch::kFloat32);
+    frugal::prune::HessianAccumulator acc(16);
+    acc.add(x.narrow(0, 0, 3));
+    acc.add(x.narrow(0, 3, 7));
+    const torch::Tensor flat = x.reshape({-1, 16}).to(torch::kFloat64);
+    QVERIFY(torch::allclose(acc.hessian().to(torch::kFloat64), flat.t().matmul(flat) * (2.0 / 10), 1e-5, 1e-4));
+    const torch::Tensor w0 = torch::randn({6, 16});
+    torch::Tensor w = w0.clone();
+    frugal::prune::SparseGptOptions o;
+    o.blockSize = block;
+    o.percdamp = 0;
+    const Sparsity sp = Sparsity::parse(sparsity.toStdString());
+    const auto r = frugal::prune::sparseGpt(w, acc.hessian(), sp, o);
+    const torch::Tensor diff = (w0 - w).to(torch::kFloat64);
+    const double reconstruction = diff.matmul(flat.t()).pow(2).sum().item<double>() / 10;
+    QVERIFY2(std::abs(r.loss - reconstruction) < 1e-3 * reconstruction,
+             qPrintable(QString("%1 vs %2").arg(r.loss).arg(reconstruction)));
+    QVERIFY(torch::equal(w == 0, r.mask));
+    if (sp.structured()) {
+        QVERIFY((r.mask.view({6, 4, 4}).sum(2) == 2).all().item<bool>());
+    } else {
+        QCOMPARE(r.mask.sum().item<int64_t>(),
+                 static_cast<int64_t>(16 / block) * static_cast<int64_t>(std::floor(6 * block * sp.ratio)));
+    }
+}
+
+// Item 13: equal-norm, uncorrelated inputs (H = c I): no compensation, the mask is magnitude over
+// the block, the kept weights do not move.
+void TestPrune::sparseGptWithDiagonalHessianIsMagnitude() {
+    torch::manual_seed(8);
+    const torch::Tensor w0 = torch::randn({8, 32});
+    torch::Tensor w = w0.clone();
+    const auto r = frugal::prune::sparseGpt(w, torch::eye(32) * 3.0, Sparsity::parse("0.5"));
+    QVERIFY(torch::equal(r.mask, frugal::prune::magnitudeMask(w0, Sparsity::parse("0.5"))));
+    QVERIFY(torch::equal(w.masked_select(~r.mask), w0.masked_select(~r.mask)));
+}
+
+void TestPrune::sparseGptRefusesABadHessian() {
+    torch::Tensor w = torch::randn({2, 8});
+    QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
+                frugal::prune::sparseGpt(w, -torch::eye(8), Sparsity::parse("0.5"), {}, "layers.3.up_proj");
+            })).contains("layers.3.up_proj: the Hessian is not positive definite"));
+    QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
+                frugal::prune::sparseGpt(w, torch::eye(7), Sparsity::parse("0.5"));
+            })).contains("a Hessian [C_in, C_in]"));
 }
 
 QTEST_APPLESS_MAIN(TestPrune)
