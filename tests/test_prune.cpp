@@ -9,6 +9,7 @@
 
 #include "prune/mask.h"
 #include "prune/sparsegpt.h"
+#include "prune/wandapp.h"
 #include "test_util.h"
 
 using frugal::prune::InputStatistics;
@@ -30,6 +31,8 @@ private slots:
     void sparseGptErrorBookkeeping();
     void sparseGptWithDiagonalHessianIsMagnitude();
     void sparseGptRefusesABadHessian();
+    void regionalGradientClosedForm();
+    void wandaPlusPlusWithAlphaZeroIsWanda();
 };
 
 void TestPrune::parsesSparsities() {
@@ -216,6 +219,45 @@ void TestPrune::sparseGptRefusesABadHessian() {
     QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
                 frugal::prune::sparseGpt(w, torch::eye(7), Sparsity::parse("0.5"));
             })).contains("a Hessian [C_in, C_in]"));
+}
+
+// Item 16: for a one-linear block f(X) = X W^T and L = ||Y||_F, dL/dW = Y^T X / ||Y||_F; G is the
+// RMS of that over the samples.
+void TestPrune::regionalGradientClosedForm() {
+    torch::manual_seed(9);
+    torch::Tensor w = torch::randn({5, 7}).requires_grad_(true);
+    frugal::prune::RegionalGradient rg({w});
+    const torch::Tensor x = torch::randn({4, 6, 7});
+    torch::Tensor sumSquares = torch::zeros({5, 7}, torch::kFloat64);
+    for (int n = 0; n < 4; ++n) {
+        rg.add(torch::matmul(x[n], w.t()));
+        const torch::Tensor xd = x[n].to(torch::kFloat64), wd = w.detach().to(torch::kFloat64);
+        const torch::Tensor y = xd.matmul(wd.t());
+        sumSquares += (y.t().matmul(xd) / y.norm()).pow(2);
+    }
+    QCOMPARE(rg.samples(), int64_t{4});
+    QVERIFY(torch::allclose(rg.rms(0).to(torch::kFloat64), (sumSquares / 4).sqrt(), 1e-4, 1e-6));
+    QVERIFY((rg.rms(0) >= 0).all().item<bool>());
+}
+
+// Item 8: alpha = 0 reduces Wanda++'s score to Wanda's under the same feature norm, and so the mask.
+void TestPrune::wandaPlusPlusWithAlphaZeroIsWanda() {
+    torch::manual_seed(10);
+    const torch::Tensor w = torch::randn({6, 8});
+    InputStatistics stats(8);
+    stats.add(torch::randn({3, 5, 8}));
+    const torch::Tensor g = torch::rand({6, 8});
+    const auto perSequence = frugal::prune::featureNorms(stats, frugal::prune::FeatureNorm::PerSequence);
+    QVERIFY(torch::equal(frugal::prune::wandaPlusPlusScore(w, g, perSequence, 0.0),
+                         frugal::prune::wandaScore(w, stats.meanSquares())));
+    const auto unnormalised = frugal::prune::featureNorms(stats, frugal::prune::FeatureNorm::Unnormalised);
+    QVERIFY(torch::allclose(unnormalised, perSequence * std::sqrt(3.0)));
+    const auto sp = Sparsity::parse("2:4");
+    QVERIFY(torch::equal(frugal::prune::selectPerRow(frugal::prune::wandaPlusPlusScore(w, g, unnormalised, 0.0), sp),
+                         frugal::prune::selectPerRow(frugal::prune::wandaScore(w, stats.meanSquares()), sp)));
+    // and a large alpha follows the gradient term
+    QVERIFY(!torch::equal(frugal::prune::selectPerRow(frugal::prune::wandaPlusPlusScore(w, g, unnormalised, 1e6), sp),
+                          frugal::prune::selectPerRow(frugal::prune::wandaScore(w, stats.meanSquares()), sp)));
 }
 
 QTEST_APPLESS_MAIN(TestPrune)
