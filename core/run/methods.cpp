@@ -272,6 +272,17 @@ void readFineTune(const config::Section& m, const toml::table& root, const std::
                                     c.labels.empty() ? data::findBuiltinTask(c.task)->task.labels : c.labels);
 }
 
+// A finished fine-tuning run's wall time, peak memory, summary line and saved model.
+void reportFineTune(EventSink& sink, const train::FineTuneResult& r, const train::FineTuneSpec& spec,
+                    const std::string& passes) {
+    sink.metric("sys/peak_rss_mb", r.steps, static_cast<double>(r.peakRssBytes) / (1 << 20));
+    sink.metric("sys/seconds", r.steps, r.seconds);
+    sink.log("info", cat("dev accuracy ", r.startDevAccuracy, " at the start, ", r.finalDevAccuracy,
+                         " at the end (best ", r.bestDevAccuracy, "); ", passes, " in ", r.seconds,
+                         " s; peak RSS ", r.peakRssBytes >> 20, " MiB"));
+    if (!spec.saveTo.empty()) sink.artifact("model", spec.saveTo / "model.safetensors");
+}
+
 template <typename Hooks>
 Hooks hooksFor(EventSink& sink, const StopToken& stop) {
     Hooks hooks;
@@ -359,14 +370,7 @@ PreparedRun prepareZoNamed(const std::string& method, const std::filesystem::pat
             throw;
         }
         finish();
-        sink.metric("sys/peak_rss_mb", r.steps, static_cast<double>(r.peakRssBytes) / (1 << 20));
-        sink.metric("sys/seconds", r.steps, r.seconds);
-        sink.log("info", cat("dev accuracy ", r.startDevAccuracy, " at the start, ",
-                             r.finalDevAccuracy, " at the end (best ", r.bestDevAccuracy, "); ",
-                             r.forwardPasses, " forward passes in ", r.seconds, " s; peak RSS ",
-                             r.peakRssBytes >> 20, " MiB"));
-        if (!config.common.saveTo.empty())
-            sink.artifact("model", config.common.saveTo / "model.safetensors");
+        reportFineTune(sink, r, config.common, cat(r.forwardPasses, " forward passes"));
     };
     return p;
 }
@@ -419,15 +423,8 @@ PreparedRun prepareFo(const std::filesystem::path& file, const std::string& text
         train::FoConfig config = c;
         if (save) config.common.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
         const auto r = train::runFirstOrder(config, hooksFor<train::FoHooks>(sink, stop));
-        sink.metric("sys/peak_rss_mb", r.steps, static_cast<double>(r.peakRssBytes) / (1 << 20));
-        sink.metric("sys/seconds", r.steps, r.seconds);
-        sink.log("info", cat("dev accuracy ", r.startDevAccuracy, " at the start, ",
-                             r.finalDevAccuracy, " at the end (best ", r.bestDevAccuracy, "); ",
-                             r.forwardPasses, " forward and ", r.backwardPasses,
-                             " backward passes in ", r.seconds, " s; peak RSS ",
-                             r.peakRssBytes >> 20, " MiB"));
-        if (!config.common.saveTo.empty())
-            sink.artifact("model", config.common.saveTo / "model.safetensors");
+        reportFineTune(sink, r, config.common,
+                       cat(r.forwardPasses, " forward and ", r.backwardPasses, " backward passes"));
     };
     return p;
 }

@@ -6,6 +6,7 @@
 #include "data/builtin.h"
 #include "data/corpus.h"
 #include "eval/candidate_scoring.h"
+#include "common/runtime_info.h"
 #include "model/safetensors.h"
 
 namespace frugal::train {
@@ -172,6 +173,40 @@ std::string FineTuneProblem::save(const std::filesystem::path& dir) {
         std::filesystem::copy_file(tokenizerJson, dir / "tokenizer.json",
                                    std::filesystem::copy_options::overwrite_existing);
     return note.empty() ? "full model" : note;
+}
+
+void reportDev(const FineTuneProblem& problem, int64_t step, const FineTuneHooks& hooks,
+               FineTuneResult& r) {
+    torch::NoGradGuard noGrad;
+    const DevMetrics d = problem.evaluateDev();
+    hooks.record("dev/accuracy", step, d.accuracy);
+    hooks.record("dev/accuracy_calibrated", step, d.accuracyCalibrated);
+    hooks.record("dev/loss", step, d.loss);
+    hooks.say(cat("step ", step, ": dev accuracy ", d.accuracy, " (calibrated ", d.accuracyCalibrated,
+                  "), dev loss ", d.loss, ", ", d.examples, " examples"));
+    if (step == 0) r.startDevAccuracy = r.bestDevAccuracy = d.accuracy;
+    r.bestDevAccuracy = std::max(r.bestDevAccuracy, d.accuracy);
+    r.finalDevAccuracy = d.accuracy;
+    r.finalDevLoss = d.loss;
+}
+
+void finishRun(FineTuneProblem& problem, const FineTuneHooks& hooks, FineTuneResult& r,
+               std::chrono::steady_clock::time_point start) {
+    torch::NoGradGuard noGrad;
+    if (const auto test = problem.evaluateTest()) {
+        hooks.record("test/accuracy", r.steps, test->accuracy);
+        hooks.record("test/accuracy_calibrated", r.steps, test->accuracyCalibrated);
+        hooks.record("test/loss", r.steps, test->loss);
+        r.testAccuracy = test->accuracy;
+        hooks.say(cat("test accuracy ", test->accuracy, " (calibrated ", test->accuracyCalibrated,
+                      "), test loss ", test->loss, ", ", test->examples, " examples"));
+    }
+    if (!problem.spec().saveTo.empty()) {
+        r.savedAs = problem.save(problem.spec().saveTo);
+        hooks.say("wrote the fine-tuned model to " + problem.spec().saveTo.string() + " (" + r.savedAs + ")");
+    }
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    r.peakRssBytes = peakRssBytes();
 }
 
 }  // namespace frugal::train

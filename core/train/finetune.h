@@ -11,8 +11,11 @@
 
 #include <torch/types.h>
 
+#include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -67,6 +70,7 @@ public:
     explicit FineTuneProblem(const FineTuneSpec& spec);
 
     model::Transformer& model() { return m_loaded->model; }
+    const FineTuneSpec& spec() const { return m_spec; }
     const peft::ParamSet& params() const { return m_params; }
     const data::Task& train() const { return m_train; }
     Objective objective() const { return m_objective; }
@@ -99,6 +103,40 @@ private:
 // Accuracy and classification loss of MODEL on TASK (first LIMIT examples; 0: all).
 DevMetrics evaluateOn(const eval::ModelAndTokenizer& loaded, const data::Task& task,
                       const data::PromptTemplate& prompt, int64_t limit);
+
+// What a fine-tuning run reports to its caller (the runner's EventSink, a test); unset ones are skipped.
+struct FineTuneHooks {
+    std::function<void(const std::string&)> log;
+    std::function<void(const std::string& key, int64_t step, double value)> metric;
+    std::function<void(int64_t step, int64_t total, double loss)> progress;
+    std::function<bool()> stopRequested;
+    void say(const std::string& line) const {
+        if (log) log(line);
+    }
+    void record(const std::string& key, int64_t step, double value) const {
+        if (metric) metric(key, step, value);
+    }
+};
+
+// The figures of a run that zeroth-order and first-order runs share.
+struct FineTuneResult {
+    int64_t trainable = 0, total = 0;
+    int64_t steps = 0, forwardPasses = 0;
+    double startDevAccuracy = 0, finalDevAccuracy = 0, bestDevAccuracy = 0, finalDevLoss = 0;
+    double testAccuracy = NAN;  // the built-in task's test split, at the end
+    double seconds = 0;
+    int64_t peakRssBytes = 0;
+    std::string savedAs;  // what save() wrote, empty when not saved
+};
+
+// Scores the dev split at STEP, reports dev/accuracy, dev/accuracy_calibrated and dev/loss and a
+// log line, and updates R (step 0: the starting accuracy).
+void reportDev(const FineTuneProblem& problem, int64_t step, const FineTuneHooks& hooks,
+               FineTuneResult& r);
+// The end of a run: the test split scored and reported, the model saved when the spec asks, wall
+// time since START and peak RSS.
+void finishRun(FineTuneProblem& problem, const FineTuneHooks& hooks, FineTuneResult& r,
+               std::chrono::steady_clock::time_point start);
 
 // Mean classification cross-entropy from per-example candidate scores (for logging dev loss).
 double classificationLoss(const std::vector<std::vector<double>>& scores, const std::vector<int>& gold);

@@ -22,11 +22,8 @@ void FoConfig::validate() const {
 
 FoResult runFirstOrder(const FoConfig& c, const FoHooks& hooks) {
     c.validate();
-    const auto log = [&](const std::string& line) {
-        if (hooks.log) hooks.log(line);
-    };
     const auto metric = [&](const std::string& key, int64_t step, double value) {
-        if (hooks.metric) hooks.metric(key, step, value);
+        hooks.record(key, step, value);
     };
     const auto start = std::chrono::steady_clock::now();
     const FineTuneSpec& spec = c.common;
@@ -61,21 +58,11 @@ FoResult runFirstOrder(const FoConfig& c, const FoHooks& hooks) {
             std::move(groups), torch::optim::SGDOptions(spec.lr).momentum(c.momentum));
     }
     const LrSchedule schedule = parseLrSchedule(spec.lrSchedule);
-    log(cat("first-order ", c.optimizer, " on ", spec.task, " with the ", spec.objective,
+    hooks.say(cat("first-order ", c.optimizer, " on ", spec.task, " with the ", spec.objective,
             " objective: ", problem.params().describe(), "; batch ", spec.batchSize, ", lr ",
             spec.lr, " (", spec.lrSchedule, ")"));
     metric("params/trainable", 0, static_cast<double>(r.trainable));
-    const auto devMetrics = [&](int64_t step) {
-        torch::NoGradGuard noGrad;
-        const auto d = problem.evaluateDev();
-        metric("dev/accuracy", step, d.accuracy);
-        metric("dev/accuracy_calibrated", step, d.accuracyCalibrated);
-        metric("dev/loss", step, d.loss);
-        log(cat("step ", step, ": dev accuracy ", d.accuracy, " (calibrated ", d.accuracyCalibrated,
-                "), dev loss ", d.loss, ", ", d.examples, " examples"));
-        return d;
-    };
-    r.startDevAccuracy = r.bestDevAccuracy = r.finalDevAccuracy = devMetrics(0).accuracy;
+    reportDev(problem, 0, hooks, r);
     std::mt19937_64 rng(spec.seed);
     for (int64_t step = 1; step <= spec.steps; ++step) {
         if (hooks.stopRequested && hooks.stopRequested())
@@ -98,30 +85,11 @@ FoResult runFirstOrder(const FoConfig& c, const FoHooks& hooks) {
         metric("train/grad_norm", step, gradNorm);
         metric("train/lr", step, lr);
         if (hooks.progress) hooks.progress(step, spec.steps, value);
-        if (step % spec.evalEvery == 0 || step == spec.steps) {
-            const auto d = devMetrics(step);
-            r.bestDevAccuracy = std::max(r.bestDevAccuracy, d.accuracy);
-            r.finalDevAccuracy = d.accuracy;
-            r.finalDevLoss = d.loss;
-        }
+        if (step % spec.evalEvery == 0 || step == spec.steps) reportDev(problem, step, hooks, r);
     }
     r.steps = spec.steps;
-    if (const auto test = problem.evaluateTest()) {
-        metric("test/accuracy", spec.steps, test->accuracy);
-        metric("test/accuracy_calibrated", spec.steps, test->accuracyCalibrated);
-        metric("test/loss", spec.steps, test->loss);
-        r.testAccuracy = test->accuracy;
-        log(cat("test accuracy ", test->accuracy, " (calibrated ", test->accuracyCalibrated,
-                "), test loss ", test->loss, ", ", test->examples, " examples"));
-    }
     for (auto& t : all) t.set_requires_grad(false);
-    if (!spec.saveTo.empty()) {
-        torch::NoGradGuard noGrad;
-        r.savedAs = problem.save(spec.saveTo);
-        log("wrote the fine-tuned model to " + spec.saveTo.string() + " (" + r.savedAs + ")");
-    }
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    r.peakRssBytes = peakRssBytes();
+    finishRun(problem, hooks, r, start);
     return r;
 }
 

@@ -4,9 +4,7 @@
 // autograd, so ZO and FO runs compare in one table. Memory is what a backward pass costs: the
 // activations kept for it, a gradient per trainable element and, for AdamW, two moments.
 
-#include <cmath>
 #include <cstdint>
-#include <functional>
 #include <string>
 
 #include "train/finetune.h"
@@ -23,21 +21,10 @@ struct FoConfig {
     void validate() const;
 };
 
-struct FoHooks {
-    std::function<void(const std::string&)> log;
-    std::function<void(const std::string& key, int64_t step, double value)> metric;
-    std::function<void(int64_t step, int64_t total, double loss)> progress;
-    std::function<bool()> stopRequested;
-};
+using FoHooks = FineTuneHooks;
 
-struct FoResult {
-    int64_t trainable = 0, total = 0;
-    int64_t steps = 0, forwardPasses = 0, backwardPasses = 0;
-    double startDevAccuracy = 0, finalDevAccuracy = 0, bestDevAccuracy = 0, finalDevLoss = 0;
-    double testAccuracy = NAN;  // the built-in task's test split, at the end
-    double seconds = 0;
-    int64_t peakRssBytes = 0;
-    std::string savedAs;
+struct FoResult : FineTuneResult {
+    int64_t backwardPasses = 0;
 };
 
 FoResult runFirstOrder(const FoConfig& config, const FoHooks& hooks);

@@ -236,11 +236,9 @@ std::vector<StepRecord> readTrajectory(const std::filesystem::path& file) {
 
 ZoResult runZo(const ZoConfig& c, const ZoHooks& hooks) {
     c.validate();
-    const auto log = [&](const std::string& line) {
-        if (hooks.log) hooks.log(line);
-    };
+    const auto log = [&](const std::string& line) { hooks.say(line); };
     const auto metric = [&](const std::string& key, int64_t step, double value) {
-        if (hooks.metric) hooks.metric(key, step, value);
+        hooks.record(key, step, value);
     };
     const auto start = std::chrono::steady_clock::now();
     auto problem = std::make_unique<train::FineTuneProblem>(c.common);
@@ -260,16 +258,7 @@ ZoResult runZo(const ZoConfig& c, const ZoHooks& hooks) {
             spec.batchSize, ", lr ", spec.lr, " (", spec.lrSchedule, "), eps ", c.eps));
     metric("params/trainable", 0, static_cast<double>(r.trainable));
 
-    const auto devMetrics = [&](int64_t step) {
-        const auto d = problem->evaluateDev();
-        metric("dev/accuracy", step, d.accuracy);
-        metric("dev/accuracy_calibrated", step, d.accuracyCalibrated);
-        metric("dev/loss", step, d.loss);
-        log(cat("step ", step, ": dev accuracy ", d.accuracy, " (calibrated ", d.accuracyCalibrated,
-                "), dev loss ", d.loss, ", ", d.examples, " examples"));
-        return d;
-    };
-    r.startDevAccuracy = r.bestDevAccuracy = r.finalDevAccuracy = devMetrics(0).accuracy;
+    train::reportDev(*problem, 0, hooks, r);
 
     std::mt19937_64 rng(spec.seed);
     std::vector<StepRecord> trajectory;
@@ -334,29 +323,11 @@ ZoResult runZo(const ZoConfig& c, const ZoHooks& hooks) {
         if (rec.choice) metric("zo/conservative_choice", step, rec.choice);
         if (stepper->mask()) metric("zo/perturbed_fraction", step, stepper->mask()->density());
         if (hooks.progress) hooks.progress(step, spec.steps, logged);
-        if (step % spec.evalEvery == 0 || step == spec.steps) {
-            const auto d = devMetrics(step);
-            r.bestDevAccuracy = std::max(r.bestDevAccuracy, d.accuracy);
-            r.finalDevAccuracy = d.accuracy;
-            r.finalDevLoss = d.loss;
-        }
+        if (step % spec.evalEvery == 0 || step == spec.steps) train::reportDev(*problem, step, hooks, r);
     }
     r.steps = spec.steps;
-    if (const auto test = problem->evaluateTest()) {
-        metric("test/accuracy", spec.steps, test->accuracy);
-        metric("test/accuracy_calibrated", spec.steps, test->accuracyCalibrated);
-        metric("test/loss", spec.steps, test->loss);
-        r.testAccuracy = test->accuracy;
-        log(cat("test accuracy ", test->accuracy, " (calibrated ", test->accuracyCalibrated,
-                "), test loss ", test->loss, ", ", test->examples, " examples"));
-    }
     saveTrajectory();
-    if (!spec.saveTo.empty()) {
-        r.savedAs = problem->save(spec.saveTo);
-        log("wrote the fine-tuned model to " + spec.saveTo.string() + " (" + r.savedAs + ")");
-    }
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    r.peakRssBytes = peakRssBytes();
+    train::finishRun(*problem, hooks, r, start);
     return r;
 }
 

@@ -15,10 +15,8 @@
 // rebuilds the state before it from the trajectory, drops rollback_steps more steps and halves
 // the learning rate.
 
-#include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -58,22 +56,13 @@ struct StepRecord {
 void writeTrajectory(const std::filesystem::path& file, const std::vector<StepRecord>& steps);
 std::vector<StepRecord> readTrajectory(const std::filesystem::path& file);
 
-struct ZoHooks {
-    std::function<void(const std::string&)> log;
-    std::function<void(const std::string& key, int64_t step, double value)> metric;
-    std::function<void(int64_t step, int64_t total, double loss)> progress;
-    std::function<bool()> stopRequested;
+struct ZoHooks : train::FineTuneHooks {
     std::filesystem::path trajectoryFile;  // written at the end (and when stopped or failed)
 };
 
-struct ZoResult {
-    int64_t trainable = 0, total = 0;
-    int64_t steps = 0, forwardPasses = 0, rollbacks = 0;
-    double startDevAccuracy = 0, finalDevAccuracy = 0, bestDevAccuracy = 0, finalDevLoss = 0;
-    double testAccuracy = NAN;  // the built-in task's test split, at the end
-    double seconds = 0;
-    int64_t peakRssBytes = 0, optimizerStateBytes = 0;
-    std::string savedAs;  // what save() wrote, empty when not saved
+struct ZoResult : train::FineTuneResult {
+    int64_t rollbacks = 0;
+    int64_t optimizerStateBytes = 0;
 };
 
 ZoResult runZo(const ZoConfig& config, const ZoHooks& hooks);
