@@ -64,7 +64,9 @@ std::string floatText(float v) {
 
 void printUsage() {
     std::cerr
-        << "usage: frugal [--threads N] [--intra-op-threads M] [--quiet] COMMAND ...\n"
+        << "usage: frugal [--threads N] [--intra-op-threads M] [--quiet] [COMMAND ...]\n"
+           "  (no command)            the workbench (gui); with no display, the default experiment\n"
+           "                          headless, its figures in ./frugal-plots/\n"
            "  --threads N             OpenBLAS threads for matrix products (default: one per "
            "core)\n"
            "  --intra-op-threads M    LibTorch OpenMP threads for other ops (default 1)\n"
@@ -108,6 +110,9 @@ void printUsage() {
            "  train-tokenizer --out tokenizer.json [--vocab V] [--min-frequency F] FILE...\n"
            "                                       trains a byte-level BPE on text files\n" "\n"
            "runs (stored in --db FILE, default $XDG_DATA_HOME/frugal/runs.db):\n"
+           "  gui [--db FILE] [--plots DIR] [--config C]  the desktop workbench (runs, new experiment, live\n"
+           "                                       run, compare, export)\n"
+           "  screenshots [--out docs/img]         short runs, then every view rendered offscreen\n"
            "  run CONFIG.toml [KEY=VALUE ...] [--name N] [--experiment E] [--tag T] [--print-config]\n"
            "                                       runs the config's method (pretrain, eval, zo, mezo, fo)\n"
            "  run -m CONFIG.toml KEY=V1,V2 ... [--jobs N]   a sweep over the grid\n"

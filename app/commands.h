@@ -25,6 +25,9 @@ int compareCommand(const Args& args);
 int exportCommand(const Args& args);
 int rmCommand(const Args& args);
 int mergeCommand(const Args& args);
+// The workbench (a display) or the default experiment headless (none); ARGC/ARGV for Qt.
+int guiCommand(const Args& args, int argc, char** argv);
+int screenshotsCommand(const Args& args, int argc, char** argv);
 void printUsage();
 
 }  // namespace frugal::app

@@ -70,15 +70,17 @@ int main(int argc, char** argv) {
     }
     const std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(at), args.end());
     if (quiet) spdlog::set_level(spdlog::level::warn);
-    if (rest.empty() || rest[0] == "help") {
+    if (!rest.empty() && rest[0] == "help") {
         frugal::app::printUsage();
-        return rest.empty() ? 1 : 0;
+        return 0;
     }
-    const std::string command = rest[0];
-    const frugal::app::Args commandArgs(rest.begin() + 1, rest.end());
+    const std::string command = rest.empty() ? "gui" : rest[0];
+    const frugal::app::Args commandArgs(rest.empty() ? rest.end() : rest.begin() + 1, rest.end());
     try {
         frugal::configureThreads(threads, intraOpThreads);
         logRuntime();
+        if (command == "gui") return frugal::app::guiCommand(commandArgs, argc, argv);
+        if (command == "screenshots") return frugal::app::screenshotsCommand(commandArgs, argc, argv);
         if (command == "inspect") return frugal::app::inspectCommand(commandArgs);
         if (command == "tokenize") return frugal::app::tokenizeCommand(commandArgs);
         if (command == "bench") return frugal::app::benchCommand(commandArgs);

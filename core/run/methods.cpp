@@ -117,6 +117,7 @@ PreparedRun prepareEval(const std::filesystem::path& file, const std::string& te
     e.integer("batch", spec.batch, 1, 4096);
     e.path("text", spec.text);
     for (const char* key : {"tasks", "labels"}) {
+        e.declareList(key, "[]");
         const toml::node* n = e.find(key);
         if (!n) continue;
         const toml::array* list = n->as_array();
@@ -210,11 +211,11 @@ void readFineTune(const config::Section& m, const toml::table& root, const std::
     using namespace frugal::config;
     m.string("model", c.model);
     m.string("task", c.task);
-    m.string("objective", c.objective);
+    m.choice("objective", c.objective, {"classification", "lm", "neg_accuracy"});
     m.integer("steps", c.steps, 1, 1 << 30);
     m.integer("batch_size", c.batchSize, 1, 4096);
     m.number("lr", c.lr, 0.0, 10.0);
-    m.string("lr_schedule", c.lrSchedule);
+    m.choice("lr_schedule", c.lrSchedule, {"constant", "linear", "cosine"});
     m.number("weight_decay", c.weightDecay, 0.0, 10.0);
     int64_t seed = 0;
     m.integer("seed", seed, 0, INT64_MAX);
@@ -227,7 +228,7 @@ void readFineTune(const config::Section& m, const toml::table& root, const std::
                     {"target", "lora_rank", "lora_alpha", "lora_modules", "prefix_tokens",
                      "prompt_tokens", "seed"});
     std::string target = peft::targetName(c.peft.target);
-    p.string("target", target);
+    p.choice("target", target, {"full", "bitfit", "norms", "head", "lora", "prefix", "prompt"});
     c.peft.target = peft::parseTarget(target);
     p.integer("lora_rank", c.peft.loraRank, 1, 1 << 16);
     p.number("lora_alpha", c.peft.loraAlpha, 0.0, 1e6);
@@ -236,6 +237,11 @@ void readFineTune(const config::Section& m, const toml::table& root, const std::
     int64_t peftSeed = 0;
     p.integer("seed", peftSeed, 0, INT64_MAX);
     c.peft.seed = static_cast<uint64_t>(peftSeed);
+    {
+        std::string modules;
+        for (const auto& name : c.peft.loraModules) modules += (modules.empty() ? "\"" : ", \"") + name + "\"";
+        p.declareList("lora_modules", "[" + modules + "]");
+    }
     if (const toml::node* n = p.find("lora_modules")) {
         const toml::array* list = n->as_array();
         if (!list) p.wrong("lora_modules", *n, "an array of strings such as [\"q\", \"v\"]");
@@ -248,6 +254,7 @@ void readFineTune(const config::Section& m, const toml::table& root, const std::
     m.path("train_file", c.trainFile);
     m.path("dev_file", c.devFile);
     m.string("template", c.templateText);
+    m.declareList("labels", "[]");
     if (const toml::node* n = m.find("labels")) {
         const toml::array* list = n->as_array();
         if (!list) m.wrong("labels", *n, "an array of strings");
@@ -311,22 +318,22 @@ zo::ZoConfig readZo(const std::string& method, const toml::table& root, const st
                               "max_rollbacks", "sparsity"}));
     zo::ZoConfig c;
     readFineTune(m, root, source, c.common, save);
-    m.string("estimator", c.estimator);
-    m.string("direction", c.direction);
+    m.choice("estimator", c.estimator, {"central", "forward"});
+    m.choice("direction", c.direction, {"gaussian", "rademacher", "sphere"});
     m.number("eps", c.eps, 1e-12, 10.0);
-    m.string("optimizer", c.optimizer);
-    m.string("sign", c.signMode);
+    m.choice("optimizer", c.optimizer, {"sgd", "momentum", "sign", "conservative", "adam"});
+    m.choice("sign", c.signMode, {"elementwise", "scalar"});
     m.number("momentum", c.momentum, 0.0, 1.0);
     m.number("beta1", c.beta1, 0.0, 1.0);
     m.number("beta2", c.beta2, 0.0, 1.0);
     m.number("adam_eps", c.adamEps, 0.0, 1.0);
-    m.string("query_schedule", c.querySchedule);
+    m.choice("query_schedule", c.querySchedule, {"constant", "adazeta"});
     m.integer("queries", c.queries, 1, 4096);
     m.number("adazeta_alpha", c.adazetaAlpha, 1e-6, 1e6);
     m.number("adazeta_num", c.adazetaNum, 1.0, 1e6);
     m.number("adazeta_beta", c.adazetaBeta, 0.0, 10.0);
     m.integer("q_max", c.queriesMax, 1, 4096);
-    m.string("divergence", c.divergence);
+    m.choice("divergence", c.divergence, {"stop", "rollback"});
     m.number("divergence_factor", c.divergenceFactor, 1.0, 1e12);
     m.integer("rollback_steps", c.rollbackSteps, 0, 1 << 30);
     m.integer("max_rollbacks", c.maxRollbacks, 0, 1000);
@@ -403,7 +410,7 @@ PreparedRun prepareFo(const std::filesystem::path& file, const std::string& text
     train::FoConfig c;
     bool save = false;
     readFineTune(m, root, source, c.common, save);
-    m.string("optimizer", c.optimizer);
+    m.choice("optimizer", c.optimizer, {"adamw", "sgd"});
     m.number("momentum", c.momentum, 0.0, 1.0);
     m.number("beta1", c.beta1, 0.0, 1.0);
     m.number("beta2", c.beta2, 0.0, 1.0);
@@ -471,17 +478,45 @@ std::vector<std::string> methodNames() {
 
 PreparedRun prepareRun(const std::filesystem::path& file, const std::vector<std::string>& overrides,
                        const std::filesystem::path& outDir, bool resume) {
-    const std::string text = readFile(file, "experiment config");
-    const toml::table root = config::parseConfig(text, file.string());
+    return prepareRunText(readFile(file, "experiment config"), file.string(), overrides, outDir, resume);
+}
+
+PreparedRun prepareRunText(const std::string& text, const std::string& source,
+                           const std::vector<std::string>& overrides,
+                           const std::filesystem::path& outDir, bool resume) {
+    const toml::table root = config::parseConfig(text, source);
     std::string names;
     for (const auto& m : kMethods) names += (names.empty() ? "" : ", ") + std::string(m.name);
     const toml::node* method = root.get("method");
     if (!method || !method->is_string())
-        fail(file.string(), ": needs a top-level method = \"...\" (methods: ", names, ")");
+        fail(source, ": needs a top-level method = \"...\" (methods: ", names, ")");
     const std::string name = *method->value<std::string>();
     for (const auto& m : kMethods)
-        if (name == m.name) return m.prepare(file, text, overrides, outDir, resume);
-    fail(file.string(), ": method is '", name, "', which is not a method (methods: ", names, ")");
+        if (name == m.name) return m.prepare(source, text, overrides, outDir, resume);
+    fail(source, ": method is '", name, "', which is not a method (methods: ", names, ")");
+}
+
+std::vector<ConfigField> configSchema(const std::string& method, const std::string& configText) {
+    const MethodRow* row = nullptr;
+    for (const auto& m : kMethods)
+        if (method == m.name) row = &m;
+    if (!row) fail("no method '", method, "' (methods: ", [] {
+        std::string names;
+        for (const auto& m : kMethods) names += (names.empty() ? "" : ", ") + std::string(m.name);
+        return names;
+    }(), ")");
+    // Each reader declares a key as it reads it, before it checks what is required, so a refusal
+    // (an evaluation without tasks) still leaves the keys read so far: the schema is what was
+    // declared, whether or not the config is complete.
+    config::SchemaCapture capture;
+    try {
+        row->prepare("schema", configText.empty() ? cat("method = \"", method, "\"\n") : configText, {}, {},
+                     false);
+    } catch (const Error&) {
+        if (configText.empty()) return capture.fields;
+        return configSchema(method);
+    }
+    return capture.fields;
 }
 
 }  // namespace frugal::run

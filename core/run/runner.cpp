@@ -1,7 +1,11 @@
 #include "run/runner.h"
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
+#include "common/runtime_info.h"
 #include "common/sha256.h"
 
 namespace frugal::run {
@@ -26,6 +30,7 @@ public:
     }
     void metric(const std::string& key, int64_t step, double value) override {
         m_store.logMetric(m_run, key, step, value);
+        if (m_observer) m_observer->onMetric(key, step, value);
     }
     void vector(const std::string& key, int64_t step, std::vector<int64_t> shape,
                 std::vector<float> data) override {
@@ -37,14 +42,57 @@ public:
     }
     void flush() override { m_store.flush(); }
     void progress(int64_t step, int64_t total, const std::string& status) override {
+        m_step = step;
         if (m_observer) m_observer->onProgress(step, total, status);
     }
+    int64_t lastStep() const { return m_step; }
 
 private:
     store::Store& m_store;
     int64_t m_run;
     Observer* m_observer;
     std::filesystem::path m_dir;
+    std::atomic<int64_t> m_step{0};
+};
+
+// While a run's body works: once a second, the process's resident memory (sys/rss_mb) and the
+// steps done per second since the last sample (sys/steps_per_s), at the last reported step.
+class ResourceMonitor {
+public:
+    explicit ResourceMonitor(StoreSink& sink) : m_sink(sink), m_thread([this] { loop(); }) {}
+    ~ResourceMonitor() {
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_done = true;
+        }
+        m_wake.notify_all();
+        m_thread.join();
+    }
+
+private:
+    void loop() {
+        using Clock = std::chrono::steady_clock;
+        auto lastTime = Clock::now();
+        int64_t lastStep = m_sink.lastStep();
+        std::unique_lock<std::mutex> lock(m_mutex);
+        while (!m_wake.wait_for(lock, std::chrono::seconds(1), [this] { return m_done; })) {
+            const int64_t step = m_sink.lastStep();
+            const auto now = Clock::now();
+            m_sink.metric("sys/rss_mb", step, static_cast<double>(currentRssBytes()) / (1 << 20));
+            if (step > lastStep)
+                m_sink.metric("sys/steps_per_s", step,
+                              static_cast<double>(step - lastStep) /
+                                  std::chrono::duration<double>(now - lastTime).count());
+            lastStep = step;
+            lastTime = now;
+        }
+    }
+
+    StoreSink& m_sink;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    bool m_done = false;
+    std::thread m_thread;
 };
 
 }  // namespace
@@ -65,6 +113,7 @@ RunOutcome continueMethod(store::Store& store, int64_t runId, const MethodBody& 
     StoreSink sink(store, outcome.runId, observer, artifactRoot / store.run(outcome.runId)->uuid);
     std::thread worker([&] {
         // The worker entry: the one place a method's error becomes a run status.
+        ResourceMonitor monitor(sink);
         try {
             body(sink, stop);
             outcome.status = store::RunStatus::Finished;

@@ -62,6 +62,11 @@ public:
     virtual ~Observer() = default;
     virtual void onLog(const std::string& level, const std::string& text) = 0;
     virtual void onProgress(int64_t step, int64_t total, const std::string& status) = 0;
+    // Every metric point as the run reports it (on the worker thread; the GUI bridge buffers
+    // them for its live charts). The store has them too.
+    virtual void onMetric(const std::string& key, int64_t step, double value) {
+        (void)key, (void)step, (void)value;
+    }
 };
 
 using MethodBody = std::function<void(EventSink& sink, const StopToken& stop)>;
@@ -103,5 +108,24 @@ int64_t replayZoRun(const std::string& method, const std::string& configText,
 // RESUME: the body continues from the run's last checkpoint (in its artifact folder).
 PreparedRun prepareRun(const std::filesystem::path& config, const std::vector<std::string>& overrides,
                        const std::filesystem::path& outDir, bool resume = false);
+// The same for config TEXT; SOURCE names it in messages (a file name, "the form").
+PreparedRun prepareRunText(const std::string& text, const std::string& source,
+                           const std::vector<std::string>& overrides,
+                           const std::filesystem::path& outDir, bool resume = false);
+
+// One key a method's config reads, as its reader declares it: what the workbench's form is built
+// from (no hand-written form per method).
+struct ConfigField {
+    enum class Kind { Integer, Number, Boolean, String, Path, List };
+    std::string key;  // full path: "zo.lr", "peft.target"
+    Kind kind = Kind::String;
+    std::string defaultValue;  // as TOML would write it; "" for none
+    double lo = 0, hi = 0;     // Integer and Number
+    std::vector<std::string> choices;  // a String with a fixed set of values
+};
+// Every key METHOD's config reads, in reading order, with defaults, ranges and choices; with
+// CONFIGTEXT (a config of that method), also the keys of the tables it has (pre-training's
+// data sources).
+std::vector<ConfigField> configSchema(const std::string& method, const std::string& configText = {});
 
 }  // namespace frugal::run

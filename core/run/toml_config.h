@@ -11,8 +11,33 @@
 #include <vector>
 
 #include "common/error.h"
+#include "run/runner.h"
 
 namespace frugal::config {
+
+// Collects the keys that Sections read while it lives, on this thread only: run::configSchema
+// reads a method's config once with it to learn every key, its type, default, range and choices.
+class SchemaCapture {
+public:
+    SchemaCapture() : m_previous(current()) { current() = this; }
+    ~SchemaCapture() { current() = m_previous; }
+    SchemaCapture(const SchemaCapture&) = delete;
+    SchemaCapture& operator=(const SchemaCapture&) = delete;
+
+    static SchemaCapture*& current() {
+        thread_local SchemaCapture* active = nullptr;
+        return active;
+    }
+    void add(run::ConfigField field) {
+        for (const auto& f : fields)
+            if (f.key == field.key) return;
+        fields.push_back(std::move(field));
+    }
+    std::vector<run::ConfigField> fields;
+
+private:
+    SchemaCapture* m_previous;
+};
 
 // Edit distance, for "did you mean" on unknown keys.
 inline size_t editDistance(const std::string& a, const std::string& b) {
@@ -86,6 +111,8 @@ public:
     }
 
     void integer(const std::string& key, int64_t& out, int64_t lo, int64_t hi) const {
+        declare(key, run::ConfigField::Kind::Integer, std::to_string(out), static_cast<double>(lo),
+                static_cast<double>(hi));
         const toml::node* n = find(key);
         if (!n) return;
         const auto v = n->value<int64_t>();
@@ -94,6 +121,9 @@ public:
         out = *v;
     }
     void number(const std::string& key, double& out, double lo, double hi) const {
+        std::ostringstream text;
+        text << out;
+        declare(key, run::ConfigField::Kind::Number, text.str(), lo, hi);
         const toml::node* n = find(key);
         if (!n) return;
         const auto v = n->value<double>();
@@ -102,21 +132,34 @@ public:
         out = *v;
     }
     void boolean(const std::string& key, bool& out) const {
+        declare(key, run::ConfigField::Kind::Boolean, out ? "true" : "false");
         const toml::node* n = find(key);
         if (!n) return;
         if (!n->is_boolean()) wrong(key, *n, "true or false");
         out = *n->value<bool>();
     }
     void string(const std::string& key, std::string& out) const {
+        declare(key, run::ConfigField::Kind::String, out);
         const toml::node* n = find(key);
         if (!n) return;
         if (!n->is_string()) wrong(key, *n, "a string");
         out = *n->value<std::string>();
     }
     void path(const std::string& key, std::filesystem::path& out) const {
+        declare(key, run::ConfigField::Kind::Path, out.string());
         std::string text;
         string(key, text);
         if (find(key)) out = text;
+    }
+    // A string with a fixed set of values (checked where the value is used; declared here so that
+    // the form offers them).
+    void choice(const std::string& key, std::string& out, const std::vector<std::string>& options) const {
+        declare(key, run::ConfigField::Kind::String, out, 0, 0, options);
+        string(key, out);
+    }
+    // A key read by hand (an array): declared for the schema with its default as TOML text.
+    void declareList(const std::string& key, const std::string& defaultToml) const {
+        declare(key, run::ConfigField::Kind::List, defaultToml);
     }
 
     static std::string describe(const toml::node& node) {
@@ -134,6 +177,12 @@ public:
     }
 
 private:
+    void declare(const std::string& key, run::ConfigField::Kind kind, const std::string& def,
+                 double lo = 0, double hi = 0, std::vector<std::string> choices = {}) const {
+        if (SchemaCapture* capture = SchemaCapture::current())
+            capture->add({name(key), kind, def, lo, hi, std::move(choices)});
+    }
+
     const toml::table& m_table;
     std::string m_path, m_source;
     std::vector<std::string> m_known;

@@ -1,0 +1,242 @@
+#include "compare_view.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSet>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include <cmath>
+#include <optional>
+
+#include "chart_controls.h"
+#include "metric_chart.h"
+#include "palette.h"
+
+namespace frugal::ui {
+
+QVector<DiffRow> configDiff(const QVector<QMap<QString, QString>>& params) {
+    QSet<QString> keys;
+    for (const auto& p : params)
+        for (auto it = p.begin(); it != p.end(); ++it) keys.insert(it.key());
+    QStringList sorted(keys.begin(), keys.end());
+    sorted.sort();
+    QVector<DiffRow> out;
+    for (const QString& key : sorted) {
+        DiffRow row{key, {}};
+        bool differs = false;
+        for (const auto& p : params) {
+            row.values << (p.contains(key) ? p.value(key) : QString());
+            differs = differs || !p.contains(key) || row.values.back() != row.values.front() ||
+                      !params.front().contains(key);
+        }
+        if (differs) out.push_back(row);
+    }
+    return out;
+}
+
+namespace {
+
+// Lower is better for losses and perplexities; higher for the rest.
+bool lowerIsBetter(const QString& key) {
+    return key.contains(QStringLiteral("loss")) || key.contains(QStringLiteral("perplexity")) ||
+           key.startsWith(QStringLiteral("sys/"));
+}
+
+QString number(double v) {
+    if (std::isnan(v)) return QStringLiteral("NaN");
+    if (std::isinf(v)) return v > 0 ? QStringLiteral("inf") : QStringLiteral("-inf");
+    return QString::number(v, 'g', 5);
+}
+
+}  // namespace
+
+CompareView::CompareView(StoreService* service, QWidget* parent) : QWidget(parent), m_service(service) {
+    m_metric = new QComboBox(this);
+    m_metric->setMinimumWidth(200);
+    m_align = new QComboBox(this);
+    m_align->addItem(tr("step"));
+    m_align->addItem(tr("relative step"));
+    m_align->setToolTip(tr("Relative step: steps since each run's first point (runs resumed or started from "
+                           "different checkpoints line up)"));
+    m_target = new QLineEdit(this);
+    m_target->setPlaceholderText(tr("e.g. 0.55"));
+    m_target->setMaximumWidth(110);
+    m_caption = new QLabel(tr("Select two or more runs in Runs and press Compare"), this);
+    m_controls = new ChartControls(this);
+    m_chart = new MetricChart(tr("Compare"), tr("value"), this);
+    m_diff = new QTableWidget(this);
+    m_metrics = new QTableWidget(this);
+    for (QTableWidget* t : {m_diff, m_metrics}) {
+        t->setEditTriggers(QAbstractItemView::NoEditTriggers);
+        t->verticalHeader()->hide();
+        t->horizontalHeader()->setStretchLastSection(true);
+        t->setAlternatingRowColors(true);
+    }
+    auto* top = new QHBoxLayout;
+    top->addWidget(new QLabel(tr("Metric"), this));
+    top->addWidget(m_metric);
+    top->addWidget(new QLabel(tr("align by"), this));
+    top->addWidget(m_align);
+    top->addWidget(new QLabel(tr("target"), this));
+    top->addWidget(m_target);
+    top->addWidget(m_caption, 1);
+    auto* tables = new QSplitter(Qt::Horizontal, this);
+    auto* diffBox = new QWidget(tables);
+    auto* diffLayout = new QVBoxLayout(diffBox);
+    diffLayout->setContentsMargins(0, 0, 0, 0);
+    diffLayout->addWidget(new QLabel(tr("<b>Config: the keys that differ</b>"), diffBox));
+    diffLayout->addWidget(m_diff);
+    auto* metricsBox = new QWidget(tables);
+    auto* metricsLayout = new QVBoxLayout(metricsBox);
+    metricsLayout->setContentsMargins(0, 0, 0, 0);
+    metricsLayout->addWidget(new QLabel(tr("<b>Metrics</b>"), metricsBox));
+    metricsLayout->addWidget(m_metrics);
+    tables->addWidget(diffBox);
+    tables->addWidget(metricsBox);
+    auto* split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(m_chart);
+    split->addWidget(tables);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addWidget(m_controls);
+    layout->addWidget(split, 1);
+
+    connect(m_service, &StoreService::runsLoaded, this, &CompareView::loaded);
+    connect(m_metric, &QComboBox::currentTextChanged, this, &CompareView::redraw);
+    connect(m_align, &QComboBox::currentIndexChanged, this, &CompareView::redraw);
+    connect(m_target, &QLineEdit::textChanged, this, &CompareView::fillMetrics);
+    connect(m_controls, &ChartControls::optionsChanged, m_chart, &MetricChart::setOptions);
+    connect(m_controls, &ChartControls::fitRequested, m_chart, &MetricChart::resetZoom);
+    connect(m_controls->exportButton(), &QPushButton::clicked, this, [this] { emit exportRequested(m_chart); });
+    m_chart->setOptions(m_controls->options());
+}
+
+void CompareView::compare(const QVector<qint64>& runIds) {
+    m_ids = runIds;
+    m_request = StoreService::newRequestId();
+    const quint64 request = m_request;
+    m_caption->setText(tr("loading %n run(s)…", nullptr, static_cast<int>(runIds.size())));
+    QMetaObject::invokeMethod(m_service, [service = m_service, request, runIds] { service->loadRuns(request, runIds); },
+                              Qt::QueuedConnection);
+}
+
+void CompareView::loaded(quint64 request, const QVector<RunData>& runs) {
+    if (request != m_request) return;
+    m_runs = runs;
+    QStringList keys;
+    for (const RunData& r : runs)
+        for (auto it = r.metrics.begin(); it != r.metrics.end(); ++it)
+            if (!keys.contains(it.key())) keys << it.key();
+    keys.sort();
+    const QString current = m_metric->currentText();
+    {
+        const QSignalBlocker block(m_metric);
+        m_metric->clear();
+        m_metric->addItems(keys);
+        const QString wanted = keys.contains(current)               ? current
+                               : keys.contains(QStringLiteral("train/loss")) ? QStringLiteral("train/loss")
+                                                                            : keys.value(0);
+        m_metric->setCurrentText(wanted);
+    }
+    QVector<QMap<QString, QString>> params;
+    for (const RunData& r : runs) params << r.row.params;
+    const QVector<DiffRow> diff = configDiff(params);
+    m_diff->clear();
+    m_diff->setColumnCount(static_cast<int>(runs.size()) + 1);
+    m_diff->setRowCount(static_cast<int>(diff.size()));
+    QStringList headers{tr("key")};
+    for (const RunData& r : runs) headers << QStringLiteral("%1 %2").arg(r.row.id).arg(r.row.name);
+    m_diff->setHorizontalHeaderLabels(headers);
+    for (int c = 0; c < runs.size(); ++c)
+        m_diff->horizontalHeaderItem(c + 1)->setForeground(runColor(runs[c].row.id));
+    for (int i = 0; i < diff.size(); ++i) {
+        m_diff->setItem(i, 0, new QTableWidgetItem(diff[i].key));
+        for (int c = 0; c < diff[i].values.size(); ++c)
+            m_diff->setItem(i, c + 1, new QTableWidgetItem(diff[i].values[c].isEmpty() ? tr("(unset)") : diff[i].values[c]));
+    }
+    m_diff->resizeColumnsToContents();
+    m_caption->setText(tr("%n run(s); %1 differing config key(s)", nullptr, static_cast<int>(runs.size())).arg(diff.size()));
+    redraw();
+    emit loadedRuns(static_cast<int>(runs.size()));
+}
+
+QStringList CompareView::diffKeys() const {
+    QStringList keys;
+    for (int i = 0; i < m_diff->rowCount(); ++i) keys << m_diff->item(i, 0)->text();
+    return keys;
+}
+
+void CompareView::setMetric(const QString& key) { m_metric->setCurrentText(key); }
+
+void CompareView::setRelativeSteps(bool relative) { m_align->setCurrentIndex(relative ? 1 : 0); }
+
+void CompareView::setTarget(const QString& target) { m_target->setText(target); }
+
+void CompareView::redraw() {
+    const QString key = m_metric->currentText();
+    const bool relative = m_align->currentIndex() == 1;
+    m_chart->clearLines();
+    m_chart->setStepAxisLabel(relative ? tr("relative step") : tr("step"));
+    for (const RunData& r : m_runs) {
+        const auto it = r.metrics.find(key);
+        if (it == r.metrics.end() || it->isEmpty()) continue;
+        const int line = m_chart->addLine(QStringLiteral("%1 %2").arg(r.row.id).arg(r.row.name), runColor(r.row.id));
+        for (const SeriesPoint& p : *it) m_chart->append(line, p.step, p.wallSeconds, p.value);
+        if (relative) m_chart->setStepOffset(line, it->front().step);
+        if (const auto passes = r.metrics.find(QStringLiteral("zo/forward_passes")); passes != r.metrics.end()) {
+            std::vector<std::pair<double, double>> map;
+            for (const SeriesPoint& p : *passes) map.emplace_back(p.step, p.value);
+            m_chart->setPasses(line, std::move(map));
+        }
+    }
+    m_chart->redrawNow();
+    fillMetrics();
+}
+
+void CompareView::fillMetrics() {
+    const QString key = m_metric->currentText();
+    const bool lower = lowerIsBetter(key);
+    bool haveTarget = false;
+    const double target = m_target->text().toDouble(&haveTarget);
+    m_metrics->clear();
+    m_metrics->setColumnCount(6);
+    m_metrics->setHorizontalHeaderLabels({tr("run"), tr("final"), lower ? tr("best (min)") : tr("best (max)"),
+                                          tr("at step"), tr("steps to target"), tr("points")});
+    m_metrics->setRowCount(static_cast<int>(m_runs.size()));
+    for (int i = 0; i < m_runs.size(); ++i) {
+        const RunData& r = m_runs[i];
+        auto* name = new QTableWidgetItem(QStringLiteral("%1 %2").arg(r.row.id).arg(r.row.name));
+        name->setForeground(runColor(r.row.id));
+        m_metrics->setItem(i, 0, name);
+        const auto it = r.metrics.find(key);
+        if (it == r.metrics.end() || it->isEmpty()) {
+            m_metrics->setItem(i, 1, new QTableWidgetItem(tr("(no %1)").arg(key)));
+            continue;
+        }
+        std::optional<SeriesPoint> best;
+        std::optional<double> reached;
+        for (const SeriesPoint& p : *it) {
+            if (!std::isfinite(p.value)) continue;
+            if (!best || (lower ? p.value < best->value : p.value > best->value)) best = p;
+            if (haveTarget && !reached && (lower ? p.value <= target : p.value >= target)) reached = p.step;
+        }
+        m_metrics->setItem(i, 1, new QTableWidgetItem(number(it->back().value)));
+        m_metrics->setItem(i, 2, new QTableWidgetItem(best ? number(best->value) : tr("(no finite value)")));
+        m_metrics->setItem(i, 3, new QTableWidgetItem(best ? QString::number(best->step) : QString()));
+        m_metrics->setItem(i, 4, new QTableWidgetItem(!haveTarget ? tr("(set a target)")
+                                                      : reached   ? QString::number(*reached)
+                                                                  : tr("not reached")));
+        m_metrics->setItem(i, 5, new QTableWidgetItem(QString::number(it->size())));
+    }
+    m_metrics->resizeColumnsToContents();
+}
+
+}  // namespace frugal::ui

@@ -1,0 +1,69 @@
+#pragma once
+// The compare view: two or more runs overlaid on one metric (each in its own colour, the same as
+// in the runs table), aligned by step or by relative step (steps since each run's first point);
+// the config keys whose values differ between the runs, and only those; and a metrics table
+// (final, best, first step reaching a target) for the chosen metric. GUI thread.
+
+#include <QVector>
+#include <QWidget>
+
+#include "store_service.h"
+
+QT_BEGIN_NAMESPACE
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QTableWidget;
+QT_END_NAMESPACE
+
+namespace frugal::ui {
+
+class ChartControls;
+class MetricChart;
+
+struct DiffRow {
+    QString key;
+    QStringList values;  // one per run, "" where a run lacks the key
+};
+// The keys of PARAMS (one map per run) whose values are not all the same, sorted.
+QVector<DiffRow> configDiff(const QVector<QMap<QString, QString>>& params);
+
+class CompareView : public QWidget {
+    Q_OBJECT
+public:
+    CompareView(StoreService* service, QWidget* parent = nullptr);
+    QVector<qint64> runIds() const { return m_ids; }
+    MetricChart* chart() const { return m_chart; }
+    ChartControls* controls() const { return m_controls; }
+    QTableWidget* diffTable() const { return m_diff; }
+    QTableWidget* metricsTable() const { return m_metrics; }
+    QStringList diffKeys() const;
+    void setMetric(const QString& key);
+    void setRelativeSteps(bool relative);
+    void setTarget(const QString& target);
+
+public slots:
+    void compare(const QVector<qint64>& runIds);
+
+signals:
+    void loadedRuns(int count);
+    void exportRequested(frugal::ui::MetricChart* chart);
+
+private:
+    void loaded(quint64 request, const QVector<RunData>& runs);
+    void redraw();
+    void fillMetrics();
+
+    StoreService* m_service;
+    QVector<qint64> m_ids;
+    QVector<RunData> m_runs;
+    quint64 m_request = 0;
+    QComboBox *m_metric, *m_align;
+    QLineEdit* m_target;
+    QLabel* m_caption;
+    ChartControls* m_controls;
+    MetricChart* m_chart;
+    QTableWidget *m_diff, *m_metrics;
+};
+
+}  // namespace frugal::ui

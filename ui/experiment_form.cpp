@@ -1,0 +1,455 @@
+#include "experiment_form.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <exception>
+
+#include "common/error.h"
+#include "data/builtin.h"
+#include "run/provenance.h"
+#include "run/runner.h"
+
+namespace frugal::ui {
+
+namespace {
+
+QString q(const std::string& s) { return QString::fromStdString(s); }
+
+QString experimentsDir() {
+    try {
+        return q((data::resourcesDir().parent_path() / "experiments").string());
+    } catch (const std::exception&) {
+        return QDir::current().filePath(QStringLiteral("experiments"));
+    }
+}
+
+QString tomlString(const QString& text) {
+    QString escaped = text;
+    escaped.replace(QLatin1Char('\\'), QStringLiteral("\\\\")).replace(QLatin1Char('"'), QStringLiteral("\\\""));
+    return QLatin1Char('"') + escaped + QLatin1Char('"');
+}
+
+// A TOML value as the form shows it: strings without their quotes.
+QString displayValue(const QString& value) {
+    if (value.size() >= 2 && (value.startsWith(QLatin1Char('"')) || value.startsWith(QLatin1Char('\''))) &&
+        value.endsWith(value.front()))
+        return value.mid(1, value.size() - 2);
+    return value;
+}
+
+QString kindText(const run::ConfigField& f) {
+    using Kind = run::ConfigField::Kind;
+    switch (f.kind) {
+        case Kind::Integer:
+            return QObject::tr("integer in [%1, %2]").arg(static_cast<qint64>(f.lo)).arg(static_cast<qint64>(f.hi));
+        case Kind::Number: return QObject::tr("number in [%1, %2]").arg(f.lo).arg(f.hi);
+        case Kind::Boolean: return QObject::tr("true or false");
+        case Kind::Path: return QObject::tr("a file path");
+        case Kind::List: return QObject::tr("a list, e.g. [\"q\", \"v\"]");
+        case Kind::String:
+            if (!f.choices.empty()) {
+                QStringList c;
+                for (const auto& choice : f.choices) c << q(choice);
+                return QObject::tr("one of %1").arg(c.join(QStringLiteral(", ")));
+            }
+            return QObject::tr("text");
+    }
+    return {};
+}
+
+}  // namespace
+
+QVector<Preset> methodPresets() {
+    const QDir dir(experimentsDir());
+    const QVector<Preset> all = {
+        {QObject::tr("MeZO — full parameters"), QStringLiteral("zo/mezo-full-sentiment.toml")},
+        {QObject::tr("MeZO — LoRA"), QStringLiteral("zo/mezo-lora-sentiment.toml")},
+        {QObject::tr("MeZO — prefix tuning"), QStringLiteral("zo/mezo-prefix-sentiment.toml")},
+        {QObject::tr("ZO-Adam — LoRA"), QStringLiteral("zo/zo-adam-lora-sentiment.toml")},
+        {QObject::tr("AdaZeta query schedule — LoRA"), QStringLiteral("zo/adazeta-lora-sentiment.toml")},
+        {QObject::tr("First-order AdamW — full (baseline)"), QStringLiteral("zo/fo-adamw-sentiment.toml")},
+        {QObject::tr("Pre-train the built-in model"), QStringLiteral("pretrain-tiny.toml")},
+        {QObject::tr("Evaluation"), QStringLiteral("eval-tiny.toml")},
+    };
+    QVector<Preset> out;
+    for (const Preset& p : all)
+        if (QFileInfo::exists(dir.filePath(p.file))) out.push_back({p.label, dir.filePath(p.file)});
+    return out;
+}
+
+struct ExperimentForm::Field {
+    run::ConfigField schema;
+    QString key;
+    QLabel* label = nullptr;
+    QLineEdit* line = nullptr;
+    QComboBox* combo = nullptr;
+    QCheckBox* check = nullptr;
+    QString text() const {
+        if (check) return check->isChecked() ? QStringLiteral("true") : QStringLiteral("false");
+        if (combo) return combo->currentText();
+        return line->text();
+    }
+    void setText(const QString& value) {
+        if (check) check->setChecked(value == QStringLiteral("true"));
+        else if (combo) combo->setCurrentText(value);
+        else line->setText(value);
+    }
+    QWidget* editor() const {
+        if (check) return check;
+        if (combo) return combo;
+        return line;
+    }
+};
+
+ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
+    m_presets = new QComboBox(this);
+    for (const Preset& p : methodPresets()) m_presets->addItem(p.label, p.file);
+    auto* openButton = new QPushButton(tr("Open TOML…"), this);
+    auto* saveButton = new QPushButton(tr("Save TOML…"), this);
+    m_name = new QLineEdit(this);
+    m_name->setPlaceholderText(tr("run name (default: the preset's)"));
+    auto* top = new QHBoxLayout;
+    top->addWidget(new QLabel(tr("Method preset"), this));
+    top->addWidget(m_presets, 1);
+    top->addWidget(openButton);
+    top->addWidget(saveButton);
+    auto* nameRow = new QHBoxLayout;
+    nameRow->addWidget(new QLabel(tr("Run name"), this));
+    nameRow->addWidget(m_name, 1);
+
+    m_fieldsHost = new QWidget;
+    m_fieldsLayout = new QVBoxLayout(m_fieldsHost);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setWidget(m_fieldsHost);
+
+    m_summary = new QLabel(this);
+    m_summary->setWordWrap(true);
+    m_message = new QLabel(this);
+    m_message->setWordWrap(true);
+    m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_start = new QPushButton(tr("Start now"), this);
+    m_queue = new QPushButton(tr("Queue"), this);
+    m_start->setDefault(true);
+    auto* bottom = new QHBoxLayout;
+    bottom->addWidget(m_message, 1);
+    bottom->addWidget(m_queue);
+    bottom->addWidget(m_start);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addLayout(nameRow);
+    layout->addWidget(m_summary);
+    layout->addWidget(scroll, 1);
+    layout->addLayout(bottom);
+
+    m_validateTimer = new QTimer(this);
+    m_validateTimer->setSingleShot(true);
+    m_validateTimer->setInterval(250);
+    connect(m_validateTimer, &QTimer::timeout, this, [this] { validate(); });
+    connect(m_presets, &QComboBox::currentIndexChanged, this, &ExperimentForm::selectPreset);
+    connect(openButton, &QPushButton::clicked, this, &ExperimentForm::openDialog);
+    connect(saveButton, &QPushButton::clicked, this, &ExperimentForm::saveDialog);
+    connect(m_start, &QPushButton::clicked, this, &ExperimentForm::startNow);
+    connect(m_queue, &QPushButton::clicked, this, &ExperimentForm::queue);
+    if (m_presets->count() > 0) selectPreset(0);
+}
+
+ExperimentForm::~ExperimentForm() { qDeleteAll(m_fields); }
+
+void ExperimentForm::selectPreset(int index) {
+    if (index < 0 || index >= m_presets->count()) return;
+    if (m_presets->currentIndex() != index) {
+        m_presets->setCurrentIndex(index);  // comes back here through the signal
+        return;
+    }
+    const QString error = loadFile(m_presets->itemData(index).toString());
+    if (!error.isEmpty()) m_message->setText(error);
+}
+
+QString ExperimentForm::loadFile(const QString& path) {
+    try {
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
+            return tr("%1: cannot read (%2)").arg(path, file.errorString());
+        const QString text = QString::fromUtf8(file.readAll());
+        const run::PreparedRun prepared = run::prepareRunText(text.toStdString(), path.toStdString(), {}, {});
+        QMap<QString, QString> values;
+        for (const auto& [key, value] : prepared.params) values.insert(q(key), q(value));
+        m_source = path;
+        m_baseText = text;
+        rebuild(q(prepared.method), values);
+        if (m_name->text().isEmpty() || m_name->property("auto").toBool()) {
+            m_name->setText(QFileInfo(path).completeBaseName());
+            m_name->setProperty("auto", true);
+        }
+        validate();
+        return {};
+    } catch (const std::exception& e) {
+        return q(e.what());
+    }
+}
+
+void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>& values) {
+    for (Field* f : m_fields) delete f;
+    m_fields.clear();
+    while (QLayoutItem* item = m_fieldsLayout->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    m_method = method;
+    const std::vector<run::ConfigField> schema = run::configSchema(method.toStdString(), m_baseText.toStdString());
+    QMap<QString, QFormLayout*> groups;
+    QStringList order;
+    for (const auto& s : schema) {
+        const QString key = q(s.key);
+        const QString section = key.contains(QLatin1Char('.')) ? key.section(QLatin1Char('.'), 0, -2) : tr("general");
+        if (!groups.contains(section)) {
+            auto* box = new QGroupBox(QStringLiteral("[%1]").arg(section), m_fieldsHost);
+            auto* form = new QFormLayout(box);
+            form->setFieldGrowthPolicy(QFormLayout::ExpandingFieldsGrow);
+            groups.insert(section, form);
+            order << section;
+            m_fieldsLayout->addWidget(box);
+        }
+        QFormLayout* form = groups.value(section);
+        auto* field = new Field;
+        field->schema = s;
+        field->key = key;
+        const QString name = key.section(QLatin1Char('.'), -1);
+        const QString current = values.contains(key) ? displayValue(values.value(key)) : q(s.defaultValue);
+        QWidget* host = form->parentWidget();
+        QWidget* editor = nullptr;
+        QWidget* row = nullptr;
+        using Kind = run::ConfigField::Kind;
+        if (s.kind == Kind::Boolean) {
+            field->check = new QCheckBox(host);
+            editor = field->check;
+            connect(field->check, &QCheckBox::toggled, this, &ExperimentForm::scheduleValidation);
+        } else if (!s.choices.empty() || name == QStringLiteral("model") || name == QStringLiteral("task")) {
+            field->combo = new QComboBox(host);
+            if (!s.choices.empty()) {
+                for (const auto& c : s.choices) field->combo->addItem(q(c));
+            } else {
+                field->combo->setEditable(true);
+                if (name == QStringLiteral("model")) {
+                    field->combo->addItem(QString::fromLatin1(data::kBuiltinModel));
+                } else {
+                    for (const auto& t : data::builtinTasks()) field->combo->addItem(q(t.name));
+                }
+            }
+            editor = field->combo;
+            connect(field->combo, &QComboBox::currentTextChanged, this, &ExperimentForm::scheduleValidation);
+        } else {
+            field->line = new QLineEdit(host);
+            editor = field->line;
+            connect(field->line, &QLineEdit::textChanged, this, &ExperimentForm::scheduleValidation);
+        }
+        if (s.kind == Kind::Path || name == QStringLiteral("model")) {
+            row = new QWidget(host);
+            auto* h = new QHBoxLayout(row);
+            h->setContentsMargins(0, 0, 0, 0);
+            h->addWidget(editor, 1);
+            auto* browse = new QPushButton(tr("Browse…"), row);
+            h->addWidget(browse);
+            const bool folder = name == QStringLiteral("model");
+            connect(browse, &QPushButton::clicked, this, [this, field, folder] {
+                const QString chosen = folder ? QFileDialog::getExistingDirectory(this, tr("Model folder (config.json, *.safetensors, tokenizer.json)"))
+                                              : QFileDialog::getOpenFileName(this, tr("Choose a file"));
+                if (!chosen.isEmpty()) field->setText(chosen);
+            });
+        }
+        field->setText(current);
+        if (key.contains(QLatin1Char('['))) {  // an entry of an array of tables (data sources)
+            editor->setEnabled(false);
+            editor->setToolTip(tr("%1 is an entry of a list of tables; edit it in the TOML file").arg(key));
+        }
+        const QString tip = tr("%1: %2; default %3").arg(key, kindText(s),
+                                                           s.defaultValue.empty() ? tr("none") : q(s.defaultValue));
+        if (editor->isEnabled()) editor->setToolTip(tip);
+        field->label = new QLabel(name, host);
+        field->label->setToolTip(tip);
+        form->addRow(field->label, row ? row : editor);
+        m_fields.push_back(field);
+    }
+    m_fieldsLayout->addStretch(1);
+    m_summary->setText(tr("method <b>%1</b> · %n key(s) from its config schema · source %2", nullptr,
+                          static_cast<int>(m_fields.size()))
+                           .arg(method, m_source.isEmpty() ? tr("(new)") : QFileInfo(m_source).fileName()));
+}
+
+QStringList ExperimentForm::keys() const {
+    QStringList out;
+    for (const Field* f : m_fields) out << f->key;
+    return out;
+}
+
+QString ExperimentForm::fieldText(const QString& key) const {
+    for (const Field* f : m_fields)
+        if (f->key == key) return f->text();
+    return {};
+}
+
+bool ExperimentForm::setFieldText(const QString& key, const QString& text) {
+    for (Field* f : m_fields)
+        if (f->key == key) {
+            f->setText(text);
+            return true;
+        }
+    return false;
+}
+
+void ExperimentForm::setRunName(const QString& name) {
+    m_name->setText(name);
+    m_name->setProperty("auto", false);
+}
+
+std::vector<std::string> ExperimentForm::overrides() const {
+    std::vector<std::string> out;
+    using Kind = run::ConfigField::Kind;
+    for (const Field* f : m_fields) {
+        const QString text = f->text().trimmed();
+        if (text.isEmpty()) continue;  // the reader's default
+        if (f->key.contains(QLatin1Char('['))) continue;  // kept as the file has it (not editable here)
+        QString value = text;
+        if (f->schema.kind == Kind::String || f->schema.kind == Kind::Path) value = tomlString(text);
+        out.push_back((f->key + QLatin1Char('=') + value).toStdString());
+    }
+    return out;
+}
+
+QString ExperimentForm::validate() {
+    QString message;
+    try {
+        run::prepareRunText(m_baseText.toStdString(),
+                            "the form", overrides(), {});
+    } catch (const std::exception& e) {
+        message = q(e.what());
+    }
+    for (Field* f : m_fields) {
+        const bool bad = !message.isEmpty() && message.contains(f->key);
+        f->editor()->setStyleSheet(bad ? QStringLiteral("border: 1px solid #b00020;") : QString());
+        f->label->setStyleSheet(bad ? QStringLiteral("color: #b00020;") : QString());
+    }
+    m_message->setStyleSheet(message.isEmpty() ? QStringLiteral("color: #2e7d32;") : QStringLiteral("color: #b00020;"));
+    m_message->setText(message.isEmpty() ? tr("valid") : message);
+    m_start->setEnabled(message.isEmpty() && !m_running);
+    m_queue->setEnabled(message.isEmpty());
+    return message;
+}
+
+QString ExperimentForm::message() const { return m_message->text(); }
+
+QString ExperimentForm::resolvedConfig() {
+    try {
+        return q(run::prepareRunText(m_baseText.toStdString(),
+                                     "the form", overrides(), {})
+                     .resolvedConfig);
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
+bool ExperimentForm::saveFile(const QString& path, QString* error) {
+    const QString message = validate();
+    const QString text = resolvedConfig();
+    if (!message.isEmpty() || text.isEmpty()) {
+        if (error) *error = message;
+        return false;
+    }
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) {
+        if (error) *error = tr("%1: cannot write (%2)").arg(path, file.errorString());
+        return false;
+    }
+    file.write(QStringLiteral("# saved from the Frugal workbench; run it with: frugal run %1\n\n")
+                   .arg(QFileInfo(path).fileName())
+                   .toUtf8());
+    file.write(text.toUtf8());
+    return true;
+}
+
+void ExperimentForm::setRunning(bool running) {
+    m_running = running;
+    m_start->setEnabled(!running && validate().isEmpty());
+    m_start->setToolTip(running ? tr("A run is going: queue this one, or stop that one first") : QString());
+}
+
+bool ExperimentForm::makeJob(RunJob& job) {
+    if (!validate().isEmpty()) return false;
+    try {
+        auto prepared = std::make_shared<run::PreparedRun>(run::prepareRunText(
+            m_baseText.toStdString(), "the form", overrides(), {}));
+        std::string source = ".";
+        try {
+            source = data::resourcesDir().parent_path().string();
+        } catch (const std::exception&) {
+        }
+        const run::Provenance prov = run::collectProvenance({"frugal", "workbench"}, source);
+        job.name = m_name->text().trimmed().isEmpty() ? m_method : m_name->text().trimmed();
+        job.newRun.name = job.name.toStdString();
+        job.newRun.experiment = "workbench";
+        job.newRun.method = prepared->method;
+        job.newRun.config = prepared->resolvedConfig;
+        job.newRun.seed = prepared->seed;
+        job.newRun.params = prepared->params;
+        job.newRun.gitCommit = prov.gitCommit;
+        job.newRun.gitDirty = prov.gitDirty;
+        job.newRun.libraries = prov.libraries;
+        job.newRun.hardware = prov.hardware;
+        job.newRun.commandLine = prov.commandLine;
+        job.prepared = std::move(prepared);
+        return true;
+    } catch (const std::exception& e) {
+        m_message->setText(q(e.what()));
+        return false;
+    }
+}
+
+void ExperimentForm::startNow() {
+    RunJob job;
+    if (!m_running && makeJob(job)) emit runRequested(job, true);
+}
+
+void ExperimentForm::queue() {
+    RunJob job;
+    if (makeJob(job)) emit runRequested(job, false);
+}
+
+void ExperimentForm::openDialog() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open an experiment config"), experimentsDir(),
+                                                      tr("TOML configs (*.toml)"));
+    if (path.isEmpty()) return;
+    const QString error = loadFile(path);
+    if (!error.isEmpty()) {
+        m_message->setStyleSheet(QStringLiteral("color: #b00020;"));
+        m_message->setText(error);
+    }
+}
+
+void ExperimentForm::saveDialog() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save the experiment config"),
+                                                      QDir(experimentsDir()).filePath(m_name->text() + QStringLiteral(".toml")),
+                                                      tr("TOML configs (*.toml)"));
+    if (path.isEmpty()) return;
+    QString error;
+    if (!saveFile(path, &error)) m_message->setText(error);
+}
+
+void ExperimentForm::scheduleValidation() { m_validateTimer->start(); }
+
+}  // namespace frugal::ui

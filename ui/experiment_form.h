@@ -1,0 +1,83 @@
+#pragma once
+// The new-experiment form, built from the method's config schema (run::configSchema: every key
+// its reader declares, with type, default, range and choices), so no method has a hand-written
+// form. Method presets are the committed configs under experiments/; model and task pickers offer
+// the built-in ones. Validation runs the same reader as `frugal run`, so the form shows the CLI's
+// messages. Open/save TOML; queue a run or start it now. GUI thread.
+
+#include <QMap>
+#include <QString>
+#include <QVector>
+#include <QWidget>
+
+#include "run_controller.h"
+
+QT_BEGIN_NAMESPACE
+class QComboBox;
+class QFormLayout;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QTimer;
+class QVBoxLayout;
+QT_END_NAMESPACE
+
+namespace frugal::ui {
+
+struct Preset {
+    QString label;
+    QString file;  // a TOML config
+};
+// The method presets: committed configs under experiments/ that exist in this source tree.
+QVector<Preset> methodPresets();
+
+class ExperimentForm : public QWidget {
+    Q_OBJECT
+public:
+    explicit ExperimentForm(QWidget* parent = nullptr);
+    ~ExperimentForm() override;
+
+    // Fills the form from a config file (a preset or one's own); returns the error, or "".
+    QString loadFile(const QString& path);
+    void selectPreset(int index);
+    QString method() const { return m_method; }
+    QStringList keys() const;
+    QString fieldText(const QString& key) const;
+    bool setFieldText(const QString& key, const QString& text);
+    void setRunName(const QString& name);
+    // Validates the form with the CLI's reader; returns its message or "" when valid.
+    QString validate();
+    QString message() const;
+    QString resolvedConfig();  // the TOML the run would store ("" when invalid)
+    bool saveFile(const QString& path, QString* error = nullptr);
+    void setRunning(bool running);
+
+public slots:
+    void startNow();
+    void queue();
+
+signals:
+    void runRequested(const frugal::ui::RunJob& job, bool now);
+
+private:
+    struct Field;
+    void rebuild(const QString& method, const QMap<QString, QString>& values);
+    std::vector<std::string> overrides() const;
+    bool makeJob(RunJob& job);
+    void openDialog();
+    void saveDialog();
+    void scheduleValidation();
+
+    QString m_method, m_source, m_baseText;
+    QComboBox* m_presets;
+    QLineEdit* m_name;
+    QWidget* m_fieldsHost;
+    QVBoxLayout* m_fieldsLayout;
+    QVector<Field*> m_fields;
+    QLabel *m_message, *m_summary;
+    QPushButton *m_start, *m_queue;
+    QTimer* m_validateTimer;
+    bool m_running = false;
+};
+
+}  // namespace frugal::ui

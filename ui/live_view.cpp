@@ -1,0 +1,318 @@
+#include "live_view.h"
+
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMenu>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <cmath>
+#include <exception>
+
+#include "chart_controls.h"
+#include "metric_chart.h"
+#include "palette.h"
+#include "vector_plot.h"
+
+namespace frugal::ui {
+
+namespace {
+
+bool isLoss(const QString& k) { return k == QStringLiteral("train/loss") || k.endsWith(QStringLiteral("/loss")); }
+
+bool isEval(const QString& k) {
+    if (k.startsWith(QStringLiteral("sys/")) || k.startsWith(QStringLiteral("zo/")) || k.startsWith(QStringLiteral("params/")))
+        return false;
+    if (k.endsWith(QStringLiteral("/examples"))) return false;
+    return k.contains(QStringLiteral("accuracy")) || k.contains(QStringLiteral("perplexity")) ||
+           k.startsWith(QStringLiteral("held_out/"));
+}
+
+}  // namespace
+
+LiveView::LiveView(StoreService* service, RunController* controller, QWidget* parent)
+    : QWidget(parent), m_service(service), m_controller(controller) {
+    struct Spec {
+        QString title, y;
+        std::function<bool(const QString&)> accepts;
+        bool absolute;
+    };
+    const QVector<Spec> specs = {
+        {tr("Loss"), tr("loss"), isLoss, false},
+        {tr("Evaluation"), tr("metric"), isEval, false},
+        {tr("Query schedule"), tr("queries Q per step"), [](const QString& k) { return k == QStringLiteral("zo/queries"); }, false},
+        {tr("Projected gradient"), tr("|g|"),
+         [](const QString& k) { return k == QStringLiteral("zo/projected_grad") || k == QStringLiteral("zo/projected_grad_abs_mean"); },
+         true},
+        {tr("Memory"), tr("MiB"), [](const QString& k) { return k == QStringLiteral("sys/rss_mb") || k == QStringLiteral("sys/peak_rss_mb"); }, false},
+        {tr("Throughput"), tr("steps / s"), [](const QString& k) { return k == QStringLiteral("sys/steps_per_s"); }, false},
+    };
+    m_controls = new ChartControls(this);
+    auto* grid = new QGridLayout;
+    grid->setSpacing(4);
+    for (int i = 0; i < specs.size(); ++i) {
+        Panel p;
+        p.chart = new MetricChart(specs[i].title, specs[i].y, this);
+        p.accepts = specs[i].accepts;
+        p.absolute = specs[i].absolute;
+        grid->addWidget(p.chart, i / 3, i % 3);
+        m_panels.push_back(p);
+    }
+    m_title = new QLabel(tr("No run shown: start one from New experiment, or open one from Runs"), this);
+    QFont big = m_title->font();
+    big.setPointSizeF(big.pointSizeF() * 1.15);
+    big.setBold(true);
+    m_title->setFont(big);
+    m_statusLabel = new QLabel(this);
+    m_progress = new QProgressBar(this);
+    m_progress->setMaximumWidth(260);
+    m_progress->setTextVisible(true);
+    m_progressText = new QLabel(this);
+    m_stop = new QPushButton(tr("Stop"), this);
+    m_resume = new QPushButton(tr("Resume"), this);
+    m_stop->setEnabled(false);
+    m_resume->setEnabled(false);
+    auto* header = new QHBoxLayout;
+    header->addWidget(m_title);
+    header->addWidget(m_statusLabel);
+    header->addStretch(1);
+    header->addWidget(m_progressText);
+    header->addWidget(m_progress);
+    header->addWidget(m_stop);
+    header->addWidget(m_resume);
+
+    m_vectors = new VectorPanel(this);
+    m_vectors->hide();
+    m_log = new QPlainTextEdit(this);
+    m_log->setReadOnly(true);
+    m_log->setMaximumBlockCount(5000);
+    m_log->setPlaceholderText(tr("the run's log"));
+    auto* chartsHost = new QWidget(this);
+    chartsHost->setLayout(grid);
+    auto* bottom = new QSplitter(Qt::Horizontal, this);
+    bottom->addWidget(m_log);
+    bottom->addWidget(m_vectors);
+    auto* split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(chartsHost);
+    split->addWidget(bottom);
+    split->setStretchFactor(0, 4);
+    split->setStretchFactor(1, 1);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(header);
+    layout->addWidget(m_controls);
+    layout->addWidget(split, 1);
+
+    m_poll = new QTimer(this);
+    m_poll->setInterval(2000);
+    connect(m_poll, &QTimer::timeout, this, [this] {
+        if (!m_live && m_runId > 0 && m_status == QStringLiteral("running")) showRun(m_runId);
+    });
+    m_poll->start();
+    connect(m_controls, &ChartControls::optionsChanged, this, [this](const ChartOptions& o) {
+        if (o.xAxis == XAxisKind::ForwardPasses) pushPasses();
+        for (auto& p : m_panels) p.chart->setOptions(o);
+    });
+    connect(m_controls, &ChartControls::fitRequested, this, [this] {
+        for (auto& p : m_panels) p.chart->resetZoom();
+    });
+    connect(m_controls->exportButton(), &QPushButton::clicked, this, &LiveView::chooseExport);
+    connect(m_stop, &QPushButton::clicked, this, &LiveView::stop);
+    connect(m_resume, &QPushButton::clicked, this, &LiveView::resume);
+    connect(m_controller, &RunController::runStarted, this, &LiveView::started);
+    connect(m_controller, &RunController::metricsArrived, this, &LiveView::arrived);
+    connect(m_controller, &RunController::logsArrived, this, &LiveView::logged);
+    connect(m_controller, &RunController::progressChanged, this, &LiveView::progressed);
+    connect(m_controller, &RunController::runEnded, this, &LiveView::ended);
+    connect(m_controller, &RunController::busyChanged, this, [this] { setStatus(m_status); });
+    connect(m_service, &StoreService::runsLoaded, this, &LiveView::loaded);
+    for (auto& p : m_panels) p.chart->setOptions(m_controls->options());
+}
+
+QVector<MetricChart*> LiveView::charts() const {
+    QVector<MetricChart*> out;
+    for (const auto& p : m_panels) out << p.chart;
+    return out;
+}
+
+MetricChart* LiveView::chartTitled(const QString& title) const {
+    for (const auto& p : m_panels)
+        if (p.chart->title() == title) return p.chart;
+    return nullptr;
+}
+
+QString LiveView::logText() const { return m_log->toPlainText(); }
+
+bool LiveView::canResume() const {
+    const bool ended = m_status == QStringLiteral("cancelled") || m_status == QStringLiteral("interrupted") ||
+                       m_status == QStringLiteral("failed");
+    return ended && !m_controller->busy() && !m_config.isEmpty();
+}
+
+void LiveView::clear() {
+    for (auto& p : m_panels) {
+        p.chart->clearLines();
+        p.lines.clear();
+    }
+    m_passes.clear();
+    m_log->clear();
+    m_vectors->setSeries({});
+    m_vectors->hide();
+    m_progress->reset();
+    m_progressText->clear();
+}
+
+void LiveView::addSample(const QString& key, double step, double wall, double value) {
+    if (key == QStringLiteral("zo/forward_passes")) {
+        m_passes.emplace_back(step, value);
+        m_passesDirty = true;
+    }
+    for (auto& p : m_panels) {
+        if (!p.accepts(key)) continue;
+        auto it = p.lines.find(key);
+        if (it == p.lines.end()) {
+            const int n = static_cast<int>(p.lines.size());
+            const int line = p.chart->addLine(key, runColor(m_runId + n));
+            if (!m_passes.empty()) p.chart->setPasses(line, m_passes);
+            it = p.lines.insert(key, line);
+        }
+        p.chart->append(it.value(), step, wall, p.absolute ? std::abs(value) : value);
+    }
+}
+
+void LiveView::pushPasses() {
+    if (!m_passesDirty) return;
+    m_passesDirty = false;
+    for (auto& p : m_panels)
+        for (int line : p.lines) p.chart->setPasses(line, m_passes);
+}
+
+void LiveView::setStatus(const QString& status, const QString& error) {
+    m_status = status;
+    static const QMap<QString, QString> colours = {{QStringLiteral("running"), QStringLiteral("#1565c0")},
+                                                   {QStringLiteral("finished"), QStringLiteral("#2e7d32")},
+                                                   {QStringLiteral("failed"), QStringLiteral("#c62828")},
+                                                   {QStringLiteral("cancelled"), QStringLiteral("#6d4c41")},
+                                                   {QStringLiteral("interrupted"), QStringLiteral("#ef6c00")}};
+    m_statusLabel->setText(status.isEmpty() ? QString()
+                                            : QStringLiteral("<b style='color:%1'>%2</b>")
+                                                  .arg(colours.value(status, QStringLiteral("#616161")), status));
+    m_statusLabel->setToolTip(error);
+    const bool mine = m_live && m_controller->currentRun() == m_runId;
+    m_stop->setEnabled(mine);
+    m_stop->setToolTip(status == QStringLiteral("running") && !mine
+                           ? tr("This run belongs to another process; stop it there (Ctrl+C or SIGTERM)")
+                           : QString());
+    m_resume->setEnabled(canResume());
+}
+
+void LiveView::showRun(qint64 runId) {
+    if (m_live && runId != m_runId) m_live = false;  // the live run goes on; this view shows another
+    m_request = StoreService::newRequestId();
+    const quint64 request = m_request;
+    QMetaObject::invokeMethod(m_service, [service = m_service, request, runId] { service->loadRuns(request, {runId}); },
+                              Qt::QueuedConnection);
+}
+
+void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
+    if (request != m_request || runs.isEmpty()) return;
+    const RunData& d = runs.first();
+    const bool same = d.row.id == m_runId;
+    clear();
+    m_runId = d.row.id;
+    m_name = d.row.name;
+    m_config = d.config;
+    m_title->setText(tr("Run %1 · %2 · %3").arg(d.row.id).arg(d.row.name, d.row.method));
+    // zo/forward_passes first, so every line gets the pass counts
+    if (const auto it = d.metrics.find(QStringLiteral("zo/forward_passes")); it != d.metrics.end())
+        for (const SeriesPoint& p : *it) m_passes.emplace_back(p.step, p.value);
+    m_passesDirty = false;
+    for (auto it = d.metrics.begin(); it != d.metrics.end(); ++it) {
+        if (it.key() == QStringLiteral("zo/forward_passes")) continue;
+        for (const SeriesPoint& p : it.value()) addSample(it.key(), p.step, p.wallSeconds, p.value);
+    }
+    for (const QString& line : d.logs) m_log->appendPlainText(line);
+    m_vectors->setSeries(d.vectors);
+    m_vectors->setVisible(!d.vectors.isEmpty());
+    setStatus(d.row.status, d.row.error);
+    for (auto& p : m_panels) p.chart->redrawNow();
+    if (!same) emit runShown(m_runId);
+}
+
+void LiveView::started(qint64 runId, const QString& name) {
+    clear();
+    m_live = true;
+    m_runId = runId;
+    m_name = name;
+    m_config.clear();
+    m_title->setText(tr("Run %1 · %2").arg(runId).arg(name));
+    setStatus(QStringLiteral("running"));
+    emit runShown(runId);
+}
+
+void LiveView::arrived(qint64 runId, const QVector<MetricSample>& samples) {
+    if (!m_live || runId != m_runId) return;
+    for (const MetricSample& s : samples) addSample(s.key, s.step, s.wallSeconds, s.value);
+    if (m_controls->options().xAxis == XAxisKind::ForwardPasses) pushPasses();
+}
+
+void LiveView::logged(qint64 runId, const QStringList& lines) {
+    if (!m_live || runId != m_runId) return;
+    for (const QString& line : lines) m_log->appendPlainText(line);
+}
+
+void LiveView::progressed(qint64 runId, qint64 step, qint64 total, const QString& status) {
+    if (!m_live || runId != m_runId) return;
+    m_progress->setRange(0, static_cast<int>(std::min<qint64>(total, INT32_MAX)));
+    m_progress->setValue(static_cast<int>(std::min<qint64>(step, INT32_MAX)));
+    m_progressText->setText(status);
+}
+
+void LiveView::ended(qint64 runId, const QString& status, const QString& error) {
+    if (runId != m_runId) return;
+    m_live = false;
+    if (!error.isEmpty()) m_log->appendPlainText(status + QStringLiteral(": ") + error);
+    setStatus(status, error);
+    showRun(runId);  // the stored run: config (for resume), vectors, the final figures
+}
+
+void LiveView::stop() {
+    if (m_live && m_controller->currentRun() == m_runId) {
+        m_controller->requestStop();
+        m_stop->setEnabled(false);
+        m_log->appendPlainText(tr("stop requested: the run ends after its current step"));
+    }
+}
+
+void LiveView::resume() {
+    if (!canResume()) return;
+    try {
+        RunJob job;
+        job.name = m_name;
+        job.resumeRunId = m_runId;
+        job.prepared = std::make_shared<run::PreparedRun>(run::prepareRunText(
+            m_config.toStdString(), "run " + std::to_string(m_runId) + "'s config", {}, {}, /*resume=*/true));
+        m_controller->start(job);
+    } catch (const std::exception& e) {
+        const QString text = tr("cannot resume run %1: %2").arg(m_runId).arg(QString::fromStdString(e.what()));
+        m_log->appendPlainText(text);
+        emit message(text);
+    }
+}
+
+void LiveView::chooseExport() {
+    QMenu menu(this);
+    for (const auto& p : m_panels) {
+        QAction* a = menu.addAction(p.chart->title());
+        a->setEnabled(p.chart->pointCount() > 0);
+        MetricChart* chart = p.chart;
+        connect(a, &QAction::triggered, this, [this, chart] { emit exportRequested(chart); });
+    }
+    menu.exec(m_controls->exportButton()->mapToGlobal(QPoint(0, m_controls->exportButton()->height())));
+}
+
+}  // namespace frugal::ui

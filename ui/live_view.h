@@ -1,0 +1,92 @@
+#pragma once
+// The live run view: loss and evaluation curves, the query schedule Q per step, the projected-
+// gradient magnitude, memory and throughput, vector series, the log, and stop / resume. A run
+// started here streams through the RunController (batches at <= 30 Hz); any other run (finished,
+// or running in another process) is read from the store, and re-read while it runs. GUI thread.
+
+#include <QMap>
+#include <QVector>
+#include <QWidget>
+
+#include <functional>
+
+#include "run_controller.h"
+#include "store_service.h"
+
+QT_BEGIN_NAMESPACE
+class QLabel;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QTimer;
+QT_END_NAMESPACE
+
+namespace frugal::ui {
+
+class ChartControls;
+class MetricChart;
+class VectorPanel;
+
+class LiveView : public QWidget {
+    Q_OBJECT
+public:
+    LiveView(StoreService* service, RunController* controller, QWidget* parent = nullptr);
+    qint64 runId() const { return m_runId; }
+    QString status() const { return m_status; }
+    QVector<MetricChart*> charts() const;
+    MetricChart* chartTitled(const QString& title) const;
+    ChartControls* controls() const { return m_controls; }
+    VectorPanel* vectors() const { return m_vectors; }
+    QString logText() const;
+    // Whether Resume applies: an ended run (cancelled, interrupted, failed) whose config is
+    // loaded, while no run of this window is going.
+    bool canResume() const;
+
+public slots:
+    void showRun(qint64 runId);
+    void stop();
+    void resume();
+
+signals:
+    void exportRequested(frugal::ui::MetricChart* chart);
+    void runShown(qint64 runId);
+    void message(const QString& text);
+
+private:
+    struct Panel {
+        MetricChart* chart = nullptr;
+        std::function<bool(const QString&)> accepts;
+        bool absolute = false;
+        QMap<QString, int> lines;
+    };
+    void clear();
+    void addSample(const QString& key, double step, double wall, double value);
+    void pushPasses();
+    void setStatus(const QString& status, const QString& error = {});
+    void started(qint64 runId, const QString& name);
+    void arrived(qint64 runId, const QVector<MetricSample>& samples);
+    void logged(qint64 runId, const QStringList& lines);
+    void progressed(qint64 runId, qint64 step, qint64 total, const QString& status);
+    void ended(qint64 runId, const QString& status, const QString& error);
+    void loaded(quint64 request, const QVector<RunData>& runs);
+    void chooseExport();
+
+    StoreService* m_service;
+    RunController* m_controller;
+    QVector<Panel> m_panels;
+    ChartControls* m_controls;
+    VectorPanel* m_vectors;
+    QLabel *m_title, *m_statusLabel, *m_progressText;
+    QProgressBar* m_progress;
+    QPushButton *m_stop, *m_resume;
+    QPlainTextEdit* m_log;
+    QTimer* m_poll;
+    qint64 m_runId = 0;
+    QString m_status, m_name, m_config;
+    bool m_live = false;
+    quint64 m_request = 0;
+    std::vector<std::pair<double, double>> m_passes;
+    bool m_passesDirty = false;
+};
+
+}  // namespace frugal::ui

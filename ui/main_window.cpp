@@ -1,0 +1,217 @@
+#include "main_window.h"
+
+#include <QAction>
+#include <QCloseEvent>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QTabWidget>
+
+#include "chart_controls.h"
+#include "compare_view.h"
+#include "experiment_form.h"
+#include "export_dialog.h"
+#include "live_view.h"
+#include "metric_chart.h"
+#include "run_controller.h"
+#include "runs_view.h"
+#include "store_service.h"
+
+namespace frugal::ui {
+
+namespace {
+
+ChartOptions loadOptions(const QSettings& s) {
+    ChartOptions o;
+    o.smoothing = s.value(QStringLiteral("charts/smoothing"), 0.6).toDouble();
+    o.xAxis = static_cast<XAxisKind>(s.value(QStringLiteral("charts/xAxis"), 0).toInt());
+    o.logX = s.value(QStringLiteral("charts/logX"), false).toBool();
+    o.logY = s.value(QStringLiteral("charts/logY"), false).toBool();
+    return o;
+}
+
+}  // namespace
+
+MainWindow::MainWindow(const QString& dbPath, QWidget* parent) : QMainWindow(parent), m_dbPath(dbPath) {
+    setWindowTitle(tr("Frugal workbench"));
+    m_service = new StoreService;
+    m_service->moveToThread(&m_storeThread);
+    connect(&m_storeThread, &QThread::finished, m_service, &QObject::deleteLater);
+    m_storeThread.setObjectName(QStringLiteral("frugal-store"));
+    m_storeThread.start();
+    m_controller = new RunController(dbPath, this);
+
+    m_tabs = new QTabWidget(this);
+    m_runs = new RunsView(m_service, m_tabs);
+    m_form = new ExperimentForm(m_tabs);
+    m_live = new LiveView(m_service, m_controller, m_tabs);
+    m_compare = new CompareView(m_service, m_tabs);
+    m_tabs->addTab(m_runs, tr("Runs"));
+    m_tabs->addTab(m_form, tr("New experiment"));
+    m_tabs->addTab(m_live, tr("Live run"));
+    m_tabs->addTab(m_compare, tr("Compare"));
+    setCentralWidget(m_tabs);
+    m_dbLabel = new QLabel(this);
+    m_runLabel = new QLabel(this);
+    statusBar()->addWidget(m_dbLabel, 1);
+    statusBar()->addPermanentWidget(m_runLabel);
+    buildMenus();
+
+    connect(m_runs, &RunsView::openRequested, this, [this](qint64 id) {
+        m_live->showRun(id);
+        m_tabs->setCurrentWidget(m_live);
+    });
+    connect(m_runs, &RunsView::compareRequested, this, [this](const QVector<qint64>& ids) {
+        m_compare->compare(ids);
+        m_tabs->setCurrentWidget(m_compare);
+    });
+    connect(m_form, &ExperimentForm::runRequested, this, [this](const RunJob& job, bool now) {
+        if (now) {
+            if (!m_controller->start(job))
+                QMessageBox::information(this, tr("A run is going"), tr("Queue this run, or stop the running one first."));
+            else
+                m_tabs->setCurrentWidget(m_live);
+        } else {
+            m_controller->enqueue(job);
+        }
+    });
+    connect(m_controller, &RunController::busyChanged, m_form, &ExperimentForm::setRunning);
+    connect(m_controller, &RunController::runStarted, this, [this](qint64 id, const QString& name) {
+        m_runLabel->setText(tr("running: %1 (run %2)").arg(name).arg(id));
+        m_runs->refresh();
+    });
+    connect(m_controller, &RunController::runEnded, this, [this](qint64 id, const QString& status, const QString&) {
+        m_runLabel->setText(tr("run %1 %2").arg(id).arg(status));
+        m_runs->refresh();
+    });
+    connect(m_controller, &RunController::queueChanged, this, [this](int n) {
+        if (n > 0) m_runLabel->setText(tr("%n run(s) queued", nullptr, n));
+    });
+    connect(m_live, &LiveView::exportRequested, this, &MainWindow::openExport);
+    connect(m_compare, &CompareView::exportRequested, this, &MainWindow::openExport);
+    connect(m_live, &LiveView::message, this, [this](const QString& text) { statusBar()->showMessage(text, 10000); });
+    connect(m_service, &StoreService::opened, this, [this](const QString& path, const QString& error) {
+        if (!error.isEmpty()) {
+            QMessageBox::warning(this, tr("Cannot open the database"), error);
+            return;
+        }
+        m_dbPath = path;
+        m_dbLabel->setText(tr("database: %1").arg(QDir::toNativeSeparators(path)));
+        QSettings settings;
+        QStringList recent = settings.value(QStringLiteral("recentDatabases")).toStringList();
+        recent.removeAll(path);
+        recent.prepend(path);
+        while (recent.size() > 8) recent.removeLast();
+        settings.setValue(QStringLiteral("recentDatabases"), recent);
+        updateRecent();
+        m_runs->refresh();
+    });
+
+    QSettings settings;
+    resize(1280, 800);
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    const ChartOptions options = loadOptions(settings);
+    m_live->controls()->setOptions(options);
+    m_compare->controls()->setOptions(options);
+    m_tabs->setCurrentIndex(settings.value(QStringLiteral("window/tab"), 0).toInt());
+    openDatabase(dbPath);
+}
+
+MainWindow::~MainWindow() {
+    delete m_controller;  // stops a run and waits for its worker before the store thread goes
+    m_controller = nullptr;
+    m_storeThread.quit();
+    m_storeThread.wait();
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* open = file->addAction(tr("&Open database…"));
+    open->setShortcut(QKeySequence::Open);
+    connect(open, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open an experiment database"),
+                                                          QFileInfo(m_dbPath).absolutePath(),
+                                                          tr("Frugal databases (*.db);;All files (*)"));
+        if (!path.isEmpty()) openDatabase(path);
+    });
+    m_recent = file->addMenu(tr("Recent databases"));
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"));
+    quit->setShortcut(QKeySequence::Quit);
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        QAction* a = view->addAction(m_tabs->tabText(i));
+        a->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)));
+        connect(a, &QAction::triggered, this, [this, i] { m_tabs->setCurrentIndex(i); });
+    }
+    updateRecent();
+}
+
+void MainWindow::updateRecent() {
+    m_recent->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("recentDatabases")).toStringList();
+    for (const QString& path : recent) {
+        QAction* a = m_recent->addAction(QDir::toNativeSeparators(path));
+        connect(a, &QAction::triggered, this, [this, path] { openDatabase(path); });
+    }
+    m_recent->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::openDatabase(const QString& path) {
+    if (!m_controller->setDatabasePath(path)) {
+        QMessageBox::information(this, tr("A run is going"),
+                                 tr("The running run writes to %1; open another database when it has ended.").arg(m_dbPath));
+        return;
+    }
+    QMetaObject::invokeMethod(m_service, [service = m_service, path] { service->open(path); }, Qt::QueuedConnection);
+}
+
+ExportDialog* MainWindow::exportDialog(MetricChart* chart) {
+    QSettings settings;
+    const QString folder = settings.value(QStringLiteral("export/folder"),
+                                          QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation))
+                               .toString();
+    QString base = chart->title().toLower().replace(QLatin1Char(' '), QLatin1Char('-'));
+    if (m_live->runId() > 0 && chart != m_compare->chart()) base = QStringLiteral("run%1-%2").arg(m_live->runId()).arg(base);
+    auto* dialog = new ExportDialog(*chart, QDir(folder).filePath(base + QStringLiteral(".pdf")), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [dialog] {
+        QSettings().setValue(QStringLiteral("export/folder"), QFileInfo(dialog->options().path).absolutePath());
+    });
+    return dialog;
+}
+
+void MainWindow::openExport(MetricChart* chart) { exportDialog(chart)->open(); }
+
+void MainWindow::saveSettings() {
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("window/tab"), m_tabs->currentIndex());
+    const ChartOptions o = m_live->controls()->options();
+    settings.setValue(QStringLiteral("charts/smoothing"), o.smoothing);
+    settings.setValue(QStringLiteral("charts/xAxis"), static_cast<int>(o.xAxis));
+    settings.setValue(QStringLiteral("charts/logX"), o.logX);
+    settings.setValue(QStringLiteral("charts/logY"), o.logY);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (m_controller->busy() &&
+        QMessageBox::question(this, tr("A run is going"), tr("Stop the running run and quit?")) != QMessageBox::Yes) {
+        event->ignore();
+        return;
+    }
+    saveSettings();
+    event->accept();
+}
+
+}  // namespace frugal::ui

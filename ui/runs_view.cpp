@@ -1,0 +1,345 @@
+#include "runs_view.h"
+
+#include <QDateTime>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QInputDialog>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+#include "palette.h"
+
+namespace frugal::ui {
+
+namespace {
+
+QColor statusColor(const QString& status) {
+    if (status == QStringLiteral("running")) return QColor(0x1565C0);
+    if (status == QStringLiteral("finished")) return QColor(0x2E7D32);
+    if (status == QStringLiteral("failed")) return QColor(0xC62828);
+    if (status == QStringLiteral("cancelled")) return QColor(0x6D4C41);
+    if (status == QStringLiteral("interrupted")) return QColor(0xEF6C00);
+    return QColor(0x616161);
+}
+
+QString metricText(double v) {
+    if (std::isnan(v)) return QStringLiteral("NaN");
+    if (std::isinf(v)) return v > 0 ? QStringLiteral("inf") : QStringLiteral("-inf");
+    return QString::number(v, 'g', 4);
+}
+
+double seconds(const RunRow& r) {
+    if (r.startMs <= 0) return -1;
+    const qint64 end = r.endMs > 0 ? r.endMs
+                       : r.status == QStringLiteral("running") ? QDateTime::currentMSecsSinceEpoch()
+                                                               : r.heartbeatMs;
+    return static_cast<double>(end - r.startMs) / 1000.0;
+}
+
+QString durationText(double s) {
+    if (s < 0) return QStringLiteral("-");
+    const auto t = static_cast<qint64>(s + 0.5);
+    if (t < 60) return QStringLiteral("%1s").arg(t);
+    if (t < 3600) return QStringLiteral("%1m%2s").arg(t / 60).arg(t % 60, 2, 10, QLatin1Char('0'));
+    return QStringLiteral("%1h%2m").arg(t / 3600).arg((t / 60) % 60, 2, 10, QLatin1Char('0'));
+}
+
+// The other key metric: the first of these a run has.
+const char* const kOtherMetrics[] = {"eval/perplexity", "held_out/mean", "eval/sentiment/accuracy",
+                                     "eval/spam/accuracy", "train/perplexity"};
+
+std::optional<std::pair<QString, double>> otherMetric(const RunRow& r) {
+    for (const char* key : kOtherMetrics) {
+        const QString k = QString::fromLatin1(key);
+        if (r.latest.contains(k)) return std::make_pair(k, r.latest.value(k));
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+int RunsModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : static_cast<int>(m_rows.size()); }
+
+int RunsModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : Count; }
+
+QVariant RunsModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
+    switch (section) {
+        case Id: return tr("id");
+        case Status: return tr("status");
+        case Name: return tr("name");
+        case Method: return tr("method");
+        case Model: return tr("model");
+        case Task: return tr("task");
+        case Start: return tr("start");
+        case Duration: return tr("duration");
+        case Loss: return tr("train loss");
+        case Dev: return tr("dev acc");
+        case Test: return tr("test acc");
+        case Other: return tr("other");
+        case Tags: return tr("tags");
+        default: return {};
+    }
+}
+
+QVariant RunsModel::data(const QModelIndex& index, int role) const {
+    if (!index.isValid() || index.row() >= m_rows.size()) return {};
+    const RunRow& r = m_rows.at(index.row());
+    const auto metric = [&](const char* key) -> QVariant {
+        const QString k = QString::fromLatin1(key);
+        if (!r.latest.contains(k)) return {};
+        return role == Qt::DisplayRole ? QVariant(metricText(r.latest.value(k))) : QVariant(r.latest.value(k));
+    };
+    if (role == Qt::DecorationRole && index.column() == Name) return runColor(r.id);
+    if (role == Qt::ForegroundRole && index.column() == Status) return statusColor(r.status);
+    if (role == Qt::ToolTipRole) {
+        if (index.column() == Status && !r.error.isEmpty()) return r.error;
+        if (index.column() == Name && !r.note.isEmpty()) return r.note;
+        return {};
+    }
+    if (role != Qt::DisplayRole && role != Qt::UserRole) return {};
+    const bool sortKey = role == Qt::UserRole;
+    switch (index.column()) {
+        case Id: return r.id;
+        case Status: return r.status;
+        case Name: return r.note.isEmpty() || sortKey ? r.name : r.name + QStringLiteral("  ✎");
+        case Method: return r.method;
+        case Model: return r.model;
+        case Task: return r.task;
+        case Start:
+            if (sortKey) return r.startMs;
+            return r.startMs > 0 ? QDateTime::fromMSecsSinceEpoch(r.startMs).toString(QStringLiteral("yyyy-MM-dd HH:mm"))
+                                 : QStringLiteral("-");
+        case Duration: return sortKey ? QVariant(seconds(r)) : QVariant(durationText(seconds(r)));
+        case Loss: return metric("train/loss");
+        case Dev: return metric("dev/accuracy");
+        case Test: return metric("test/accuracy");
+        case Other: {
+            const auto other = otherMetric(r);
+            if (!other) return {};
+            return sortKey ? QVariant(other->second)
+                           : QVariant(other->first.section(QLatin1Char('/'), -2) + QStringLiteral(" ") +
+                                      metricText(other->second));
+        }
+        case Tags: return r.tags.join(QStringLiteral(", "));
+        default: return {};
+    }
+}
+
+void RunsModel::setRows(const QVector<RunRow>& rows) {
+    bool sameIds = rows.size() == m_rows.size();
+    for (qsizetype i = 0; sameIds && i < rows.size(); ++i) sameIds = rows[i].id == m_rows[i].id;
+    if (sameIds) {
+        m_rows = rows;
+        if (!m_rows.isEmpty()) emit dataChanged(index(0, 0), index(static_cast<int>(m_rows.size()) - 1, Count - 1));
+        return;
+    }
+    beginResetModel();
+    m_rows = rows;
+    endResetModel();
+}
+
+int RunsModel::rowOfId(qint64 id) const {
+    for (qsizetype i = 0; i < m_rows.size(); ++i)
+        if (m_rows[i].id == id) return static_cast<int>(i);
+    return -1;
+}
+
+RunsView::RunsView(StoreService* service, QWidget* parent) : QWidget(parent), m_service(service) {
+    m_model = new RunsModel(this);
+    m_proxy = new QSortFilterProxyModel(this);
+    m_proxy->setSourceModel(m_model);
+    m_proxy->setSortRole(Qt::UserRole);
+    m_table = new QTableView(this);
+    m_table->setModel(m_proxy);
+    m_table->setSortingEnabled(true);
+    m_table->sortByColumn(RunsModel::Id, Qt::DescendingOrder);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_table->verticalHeader()->hide();
+    m_table->setAlternatingRowColors(true);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    m_table->setColumnWidth(RunsModel::Id, 48);
+    m_table->setColumnWidth(RunsModel::Status, 80);
+    m_table->setColumnWidth(RunsModel::Name, 260);
+    m_table->setColumnWidth(RunsModel::Method, 70);
+    m_table->setColumnWidth(RunsModel::Model, 110);
+    m_table->setColumnWidth(RunsModel::Task, 80);
+    m_table->setColumnWidth(RunsModel::Start, 125);
+    m_table->setColumnWidth(RunsModel::Duration, 70);
+    for (int c : {RunsModel::Loss, RunsModel::Dev, RunsModel::Test}) m_table->setColumnWidth(c, 75);
+    m_table->setColumnWidth(RunsModel::Other, 120);
+
+    m_filter = new QLineEdit(this);
+    m_filter->setPlaceholderText(tr("filter, as frugal list --filter: method=zo and lr<1e-3 and tag=sweep"));
+    m_filter->setClearButtonEnabled(true);
+    m_filterError = new QLabel(this);
+    m_filterError->setStyleSheet(QStringLiteral("color: #b00020;"));
+    m_filterError->setWordWrap(true);
+    m_filterError->hide();
+    m_count = new QLabel(this);
+    m_open = new QPushButton(tr("Open"), this);
+    m_compare = new QPushButton(tr("Compare"), this);
+    m_tag = new QPushButton(tr("Tag…"), this);
+    m_untag = new QPushButton(tr("Untag…"), this);
+    m_note = new QPushButton(tr("Note…"), this);
+    m_delete = new QPushButton(tr("Delete…"), this);
+    m_open->setToolTip(tr("Show the run's charts and log (double click a row)"));
+    m_compare->setToolTip(tr("Overlay two or more selected runs"));
+
+    auto* top = new QHBoxLayout;
+    top->addWidget(new QLabel(tr("Filter"), this));
+    top->addWidget(m_filter, 1);
+    top->addWidget(m_count);
+    auto* buttons = new QHBoxLayout;
+    for (QPushButton* b : {m_open, m_compare, m_tag, m_untag, m_note, m_delete}) buttons->addWidget(b);
+    buttons->addStretch(1);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addWidget(m_filterError);
+    layout->addWidget(m_table, 1);
+    layout->addLayout(buttons);
+
+    m_timer = new QTimer(this);
+    m_timer->setInterval(1000);
+    connect(m_timer, &QTimer::timeout, this, &RunsView::refresh);
+    m_timer->start();
+    connect(m_filter, &QLineEdit::textChanged, this, &RunsView::refresh);
+    connect(m_service, &StoreService::runsListed, this, &RunsView::listed);
+    connect(m_service, &StoreService::changed, this, &RunsView::refresh);
+    connect(m_service, &StoreService::actionFailed, this,
+            [this](const QString& message) { QMessageBox::warning(this, tr("Runs"), message); });
+    connect(m_table, &QTableView::doubleClicked, this, [this](const QModelIndex& index) {
+        emit openRequested(m_model->row(m_proxy->mapToSource(index).row()).id);
+    });
+    connect(m_open, &QPushButton::clicked, this, [this] {
+        const auto ids = selectedIds();
+        if (!ids.isEmpty()) emit openRequested(ids.first());
+    });
+    connect(m_compare, &QPushButton::clicked, this, [this] {
+        const auto ids = selectedIds();
+        if (ids.size() >= 2) emit compareRequested(ids);
+    });
+    connect(m_tag, &QPushButton::clicked, this, &RunsView::tag);
+    connect(m_untag, &QPushButton::clicked, this, &RunsView::untag);
+    connect(m_note, &QPushButton::clicked, this, &RunsView::note);
+    connect(m_delete, &QPushButton::clicked, this, &RunsView::remove);
+    connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, &RunsView::selectionChanged);
+    selectionChanged();
+}
+
+void RunsView::refresh() {
+    if (m_inFlight) return;
+    m_inFlight = true;
+    const QString filter = m_filter->text();
+    QMetaObject::invokeMethod(m_service, [service = m_service, filter] { service->refreshRuns(filter); },
+                              Qt::QueuedConnection);
+}
+
+void RunsView::listed(const QVector<RunRow>& rows, const QString& filterError) {
+    m_inFlight = false;
+    const QVector<qint64> selected = selectedIds();
+    m_model->setRows(rows);
+    selectIds(selected);
+    m_filterError->setText(filterError);
+    m_filterError->setVisible(!filterError.isEmpty());
+    m_count->setText(tr("%n run(s)", nullptr, static_cast<int>(rows.size())));
+    selectionChanged();
+    emit refreshed();
+}
+
+QVector<qint64> RunsView::selectedIds() const {
+    QVector<qint64> ids;
+    for (const QModelIndex& index : m_table->selectionModel()->selectedRows())
+        ids << m_model->row(m_proxy->mapToSource(index).row()).id;
+    return ids;
+}
+
+void RunsView::selectIds(const QVector<qint64>& ids) {
+    QItemSelection selection;
+    for (qint64 id : ids) {
+        const int row = m_model->rowOfId(id);
+        if (row < 0) continue;
+        const QModelIndex index = m_proxy->mapFromSource(m_model->index(row, 0));
+        selection.select(index, index);
+    }
+    m_table->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+}
+
+QString RunsView::filterText() const { return m_filter->text(); }
+
+void RunsView::setFilterText(const QString& text) { m_filter->setText(text); }
+
+QString RunsView::filterError() const { return m_filterError->text(); }
+
+int RunsView::visibleRows() const { return m_proxy->rowCount(); }
+
+void RunsView::selectionChanged() {
+    const auto n = selectedIds().size();
+    m_open->setEnabled(n >= 1);
+    m_compare->setEnabled(n >= 2);
+    m_tag->setEnabled(n >= 1);
+    m_untag->setEnabled(n >= 1);
+    m_note->setEnabled(n == 1);
+    m_delete->setEnabled(n >= 1);
+}
+
+void RunsView::tag() {
+    const auto ids = selectedIds();
+    bool ok = false;
+    const QString tag = QInputDialog::getText(this, tr("Tag runs"), tr("Tag for %n run(s):", nullptr, static_cast<int>(ids.size())),
+                                              QLineEdit::Normal, QString(), &ok).trimmed();
+    if (!ok || tag.isEmpty()) return;
+    QMetaObject::invokeMethod(m_service, [service = m_service, ids, tag] { service->tagRuns(ids, tag); },
+                              Qt::QueuedConnection);
+}
+
+void RunsView::untag() {
+    const auto ids = selectedIds();
+    QStringList tags;
+    for (qint64 id : ids)
+        if (const int row = m_model->rowOfId(id); row >= 0)
+            for (const QString& t : m_model->row(row).tags)
+                if (!tags.contains(t)) tags << t;
+    if (tags.isEmpty()) return;
+    bool ok = false;
+    const QString tag = QInputDialog::getItem(this, tr("Remove a tag"), tr("Tag:"), tags, 0, false, &ok);
+    if (!ok) return;
+    QMetaObject::invokeMethod(m_service, [service = m_service, ids, tag] { service->untagRuns(ids, tag); },
+                              Qt::QueuedConnection);
+}
+
+void RunsView::note() {
+    const auto ids = selectedIds();
+    if (ids.size() != 1) return;
+    const int row = m_model->rowOfId(ids.first());
+    bool ok = false;
+    const QString text = QInputDialog::getMultiLineText(this, tr("Note"), tr("Note for run %1:").arg(ids.first()),
+                                                        row >= 0 ? m_model->row(row).note : QString(), &ok);
+    if (!ok) return;
+    const qint64 id = ids.first();
+    QMetaObject::invokeMethod(m_service, [service = m_service, id, text] { service->setNote(id, text); },
+                              Qt::QueuedConnection);
+}
+
+void RunsView::remove() {
+    const auto ids = selectedIds();
+    if (ids.isEmpty()) return;
+    if (QMessageBox::question(this, tr("Delete runs"),
+                              tr("Delete %n run(s) with their metrics, logs and artifact records? This cannot be undone.",
+                                 nullptr, static_cast<int>(ids.size()))) != QMessageBox::Yes)
+        return;
+    QMetaObject::invokeMethod(m_service, [service = m_service, ids] { service->deleteRuns(ids); },
+                              Qt::QueuedConnection);
+}
+
+}  // namespace frugal::ui

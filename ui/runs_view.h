@@ -1,0 +1,81 @@
+#pragma once
+// The runs view: every run of the database in a sortable table (status in colour, name, method,
+// model, task, start, duration, key final metrics, tags), filtered with `frugal list --filter`'s
+// syntax, refreshed every second (runs of other processes appear, running ones move on);
+// multi-select to open, compare, tag, note or delete. GUI thread; reads through StoreService.
+
+#include <QAbstractTableModel>
+#include <QVector>
+#include <QWidget>
+
+#include "store_service.h"
+
+QT_BEGIN_NAMESPACE
+class QLabel;
+class QLineEdit;
+class QSortFilterProxyModel;
+class QTableView;
+class QTimer;
+class QPushButton;
+QT_END_NAMESPACE
+
+namespace frugal::ui {
+
+class RunsModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column { Id, Status, Name, Method, Model, Task, Start, Duration, Loss, Dev, Test, Other, Tags, Count };
+    using QAbstractTableModel::QAbstractTableModel;
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+    void setRows(const QVector<RunRow>& rows);
+    const RunRow& row(int r) const { return m_rows.at(r); }
+    int rowOfId(qint64 id) const;
+
+private:
+    QVector<RunRow> m_rows;
+};
+
+class RunsView : public QWidget {
+    Q_OBJECT
+public:
+    RunsView(StoreService* service, QWidget* parent = nullptr);
+    QVector<qint64> selectedIds() const;
+    void selectIds(const QVector<qint64>& ids);
+    QString filterText() const;
+    void setFilterText(const QString& text);
+    QString filterError() const;
+    int visibleRows() const;
+    RunsModel* model() const { return m_model; }
+    QTableView* table() const { return m_table; }
+
+public slots:
+    void refresh();
+
+signals:
+    void openRequested(qint64 runId);
+    void compareRequested(const QVector<qint64>& runIds);
+    void refreshed();
+
+private:
+    void listed(const QVector<RunRow>& rows, const QString& filterError);
+    void tag();
+    void untag();
+    void note();
+    void remove();
+    void selectionChanged();
+
+    StoreService* m_service;
+    RunsModel* m_model;
+    QSortFilterProxyModel* m_proxy;
+    QTableView* m_table;
+    QLineEdit* m_filter;
+    QLabel *m_filterError, *m_count;
+    QPushButton *m_open, *m_compare, *m_tag, *m_untag, *m_note, *m_delete;
+    QTimer* m_timer;
+    bool m_inFlight = false;
+};
+
+}  // namespace frugal::ui

@@ -1,0 +1,170 @@
+#include "vector_plot.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QImage>
+#include <QLabel>
+#include <QPainter>
+#include <QPainterPath>
+#include <QSlider>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+
+namespace frugal::ui {
+
+QColor viridis(double t) {
+    // Viridis at 9 stops, linear between them.
+    static const unsigned kStops[] = {0x440154, 0x472D7B, 0x3B528B, 0x2C728E, 0x21918C,
+                                      0x28AE80, 0x5EC962, 0xADDC30, 0xFDE725};
+    if (!std::isfinite(t)) return QColor(Qt::red);
+    t = std::clamp(t, 0.0, 1.0) * 8;
+    const int i = std::min(7, static_cast<int>(t));
+    const double f = t - i;
+    const QColor a = QColor::fromRgb(kStops[i]), b = QColor::fromRgb(kStops[i + 1]);
+    return QColor::fromRgbF(static_cast<float>(a.redF() + f * (b.redF() - a.redF())),
+                            static_cast<float>(a.greenF() + f * (b.greenF() - a.greenF())),
+                            static_cast<float>(a.blueF() + f * (b.blueF() - a.blueF())));
+}
+
+VectorPlot::VectorPlot(QWidget* parent) : QWidget(parent) { setMinimumSize(240, 150); }
+
+void VectorPlot::setFrame(const QString& title, const VectorFrame& frame) {
+    m_title = title;
+    m_frame = frame;
+    if (frame.shape.size() == 2) m_mode = Mode::Heatmap;
+    else if (frame.data.isEmpty()) m_mode = Mode::Empty;
+    else m_mode = frame.data.size() <= 64 ? Mode::Bars : Mode::Line;
+    update();
+}
+
+void VectorPlot::paintEvent(QPaintEvent*) {
+    QPainter p(this);
+    p.fillRect(rect(), palette().base());
+    p.setRenderHint(QPainter::Antialiasing, true);
+    const QFontMetrics fm(font());
+    p.drawText(QRect(0, 2, width(), fm.height()), Qt::AlignHCenter, m_title);
+    if (m_mode == Mode::Empty) return;
+    const QVector<float>& d = m_frame.data;
+    float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+    int nonFinite = 0;
+    for (float v : d) {
+        if (!std::isfinite(v)) {
+            ++nonFinite;
+            continue;
+        }
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+    }
+    if (!(lo <= hi)) lo = 0, hi = 1;
+    if (m_mode != Mode::Heatmap) lo = std::min(lo, 0.0f);
+    if (hi == lo) hi = lo + 1;
+    const int bar = m_mode == Mode::Heatmap ? 56 : 0;  // the colour bar's width with labels
+    const QRect area(46, fm.height() + 8, width() - 56 - bar, height() - 2 * fm.height() - 16);
+    if (area.width() < 10 || area.height() < 10) return;
+    p.setPen(palette().text().color());
+    p.drawText(QRect(0, area.top() - fm.height() / 2, 42, fm.height()), Qt::AlignRight, QString::number(hi, 'g', 3));
+    p.drawText(QRect(0, area.bottom() - fm.height() / 2, 42, fm.height()), Qt::AlignRight, QString::number(lo, 'g', 3));
+    const auto yOf = [&](double v) { return area.bottom() - (v - lo) / (hi - lo) * area.height(); };
+    if (m_mode == Mode::Bars) {
+        const double w = static_cast<double>(area.width()) / d.size();
+        for (qsizetype i = 0; i < d.size(); ++i) {
+            if (!std::isfinite(d[i])) continue;
+            const QRectF r(area.left() + i * w + w * 0.1, yOf(std::max(0.0f, d[i])), w * 0.8,
+                           std::abs(yOf(d[i]) - yOf(0)));
+            p.fillRect(r, QColor(0x0072B2));
+        }
+        p.drawText(QRect(area.left(), area.bottom() + 2, area.width(), fm.height()), Qt::AlignHCenter,
+                   tr("index 0 … %1").arg(d.size() - 1));
+    } else if (m_mode == Mode::Line) {
+        QPainterPath path;
+        bool open = false;
+        for (qsizetype i = 0; i < d.size(); ++i) {
+            if (!std::isfinite(d[i])) {
+                open = false;
+                continue;
+            }
+            const QPointF pt(area.left() + static_cast<double>(i) / std::max<qsizetype>(1, d.size() - 1) * area.width(),
+                             yOf(d[i]));
+            if (open) path.lineTo(pt);
+            else path.moveTo(pt);
+            open = true;
+        }
+        p.setPen(QPen(QColor(0x0072B2), 1.5));
+        p.drawPath(path);
+    } else {
+        const int rows = static_cast<int>(m_frame.shape[0]), cols = static_cast<int>(m_frame.shape[1]);
+        QImage image(cols, rows, QImage::Format_RGB32);
+        for (int r = 0; r < rows; ++r)
+            for (int c = 0; c < cols; ++c) {
+                const float v = d[static_cast<qsizetype>(r) * cols + c];
+                image.setPixelColor(c, rows - 1 - r, viridis((v - lo) / (hi - lo)));
+            }
+        p.drawImage(area, image);
+        const QRect barRect(area.right() + 10, area.top(), 12, area.height());
+        for (int y = 0; y < barRect.height(); ++y)
+            p.fillRect(QRect(barRect.left(), barRect.bottom() - y, barRect.width(), 1),
+                       viridis(static_cast<double>(y) / std::max(1, barRect.height() - 1)));
+        p.setPen(palette().text().color());
+        p.drawText(QRect(barRect.right() + 3, barRect.top() - fm.height() / 2, 40, fm.height()), Qt::AlignLeft,
+                   QString::number(hi, 'g', 3));
+        p.drawText(QRect(barRect.right() + 3, barRect.bottom() - fm.height() / 2, 40, fm.height()), Qt::AlignLeft,
+                   QString::number(lo, 'g', 3));
+    }
+    if (nonFinite > 0) {
+        p.setPen(QColor(0xb00020));
+        p.drawText(QRect(0, height() - fm.height() - 2, width(), fm.height()), Qt::AlignHCenter,
+                   tr("%n NaN/infinite value(s) (red in the heatmap, gaps elsewhere)", nullptr, nonFinite));
+    }
+}
+
+VectorPanel::VectorPanel(QWidget* parent) : QWidget(parent) {
+    m_key = new QComboBox(this);
+    m_step = new QSlider(Qt::Horizontal, this);
+    m_stepLabel = new QLabel(this);
+    m_plot = new VectorPlot(this);
+    auto* top = new QHBoxLayout;
+    top->addWidget(new QLabel(tr("Vector series"), this));
+    top->addWidget(m_key, 1);
+    top->addWidget(m_step, 1);
+    top->addWidget(m_stepLabel);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(top);
+    layout->addWidget(m_plot, 1);
+    connect(m_key, &QComboBox::currentTextChanged, this, [this] {
+        const auto frames = m_series.value(m_key->currentText());
+        m_step->setRange(0, std::max<int>(0, static_cast<int>(frames.size()) - 1));
+        m_step->setValue(m_step->maximum());
+        show(m_step->value());
+    });
+    connect(m_step, &QSlider::valueChanged, this, &VectorPanel::show);
+}
+
+void VectorPanel::setSeries(const QMap<QString, QVector<VectorFrame>>& series) {
+    const QString current = m_key->currentText();
+    m_series = series;
+    m_key->blockSignals(true);
+    m_key->clear();
+    m_key->addItems(series.keys());
+    m_key->blockSignals(false);
+    if (series.contains(current)) m_key->setCurrentText(current);
+    emit m_key->currentTextChanged(m_key->currentText());
+}
+
+void VectorPanel::show(int stepIndex) {
+    const auto frames = m_series.value(m_key->currentText());
+    if (frames.isEmpty()) {
+        m_plot->setFrame(QString(), VectorFrame{});
+        m_stepLabel->clear();
+        return;
+    }
+    const VectorFrame& f = frames.at(std::clamp<qsizetype>(stepIndex, 0, frames.size() - 1));
+    QStringList dims;
+    for (qint64 n : f.shape) dims << QString::number(n);
+    m_stepLabel->setText(tr("step %1 · [%2]").arg(f.step).arg(dims.join(QStringLiteral(" × "))));
+    m_plot->setFrame(m_key->currentText(), f);
+}
+
+}  // namespace frugal::ui

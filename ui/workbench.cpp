@@ -1,0 +1,287 @@
+#include "workbench.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QEventLoop>
+#include <QFileInfo>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <map>
+
+#include "chart_export.h"
+#include "compare_view.h"
+#include "data/builtin.h"
+#include "experiment_form.h"
+#include "export_dialog.h"
+#include "live_view.h"
+#include "main_window.h"
+#include "metric_chart.h"
+#include "palette.h"
+#include "run/provenance.h"
+#include "run/runner.h"
+#include "runs_view.h"
+#include "store/store.h"
+
+namespace frugal::ui {
+
+namespace {
+
+void setIdentity() {
+    QApplication::setOrganizationName(QStringLiteral("Frugal"));
+    QApplication::setApplicationName(QStringLiteral("workbench"));
+}
+
+std::string sourceDir() {
+    try {
+        return data::resourcesDir().parent_path().string();
+    } catch (const std::exception&) {
+        return ".";
+    }
+}
+
+// Progress as plain lines (a tenth of the run at a time) and the run's log.
+class LineObserver : public run::Observer {
+public:
+    void onLog(const std::string& level, const std::string& text) override {
+        std::printf("%s%s\n", level == "info" ? "" : (level + ": ").c_str(), text.c_str());
+        std::fflush(stdout);
+    }
+    void onProgress(int64_t step, int64_t total, const std::string& status) override {
+        const int64_t tenth = total > 0 ? step * 10 / total : 0;
+        if (tenth == m_tenth) return;
+        m_tenth = tenth;
+        std::printf("  step %lld/%lld  %s\n", static_cast<long long>(step), static_cast<long long>(total),
+                    status.c_str());
+        std::fflush(stdout);
+    }
+
+private:
+    int64_t m_tenth = -1;
+};
+
+run::RunOutcome runQuietly(store::Store& db, const std::string& config, const std::vector<std::string>& overrides,
+                           const std::string& name, run::Observer* observer) {
+    const run::PreparedRun prepared = run::prepareRun(config, overrides, {});
+    const run::Provenance prov = run::collectProvenance({"frugal", "run", config}, sourceDir());
+    store::NewRun spec;
+    spec.name = name;
+    spec.experiment = QFileInfo(QString::fromStdString(config)).completeBaseName().toStdString();
+    spec.method = prepared.method;
+    spec.config = prepared.resolvedConfig;
+    spec.seed = prepared.seed;
+    spec.params = prepared.params;
+    spec.gitCommit = prov.gitCommit;
+    spec.gitDirty = prov.gitDirty;
+    spec.libraries = prov.libraries;
+    spec.hardware = prov.hardware;
+    spec.commandLine = prov.commandLine;
+    run::StopToken stop;
+    return run::runMethod(db, spec, prepared.body, stop, observer, db.path().parent_path() / "artifacts");
+}
+
+bool waitFor(const std::function<bool()>& done, int timeoutMs) {
+    if (done()) return true;
+    QEventLoop loop;
+    QTimer poll;
+    poll.setInterval(50);
+    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
+        if (done()) loop.quit();
+    });
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    poll.start();
+    loop.exec();
+    return done();
+}
+
+bool grab(QWidget& widget, const QString& file) {
+    const bool ok = widget.grab().save(file);
+    std::printf("%s %s\n", ok ? "wrote" : "could not write", file.toStdString().c_str());
+    return ok;
+}
+
+}  // namespace
+
+bool displayAvailable() {
+    return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") ||
+           !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
+}
+
+int runWorkbench(int argc, char** argv, const std::string& dbPath) {
+    int qtArgc = argc;
+    QApplication app(qtArgc, argv);
+    setIdentity();
+    const std::string path = dbPath.empty() ? store::Store::defaultPath().string() : dbPath;
+    MainWindow window(QString::fromStdString(path));
+    window.show();
+    return QApplication::exec();
+}
+
+int runHeadless(int argc, char** argv, const std::string& config, const std::string& dbPath,
+                const std::string& plotsDir) {
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    int qtArgc = argc;
+    QApplication app(qtArgc, argv);
+    setIdentity();
+    const std::string path = dbPath.empty() ? store::Store::defaultPath().string() : dbPath;
+    store::Store db(path);
+    LineObserver observer;
+    const std::string name = QFileInfo(QString::fromStdString(config)).completeBaseName().toStdString();
+    const run::RunOutcome outcome = runQuietly(db, config, {}, name, &observer);
+    std::printf("run %lld %s; stored in %s\n", static_cast<long long>(outcome.runId),
+                store::statusName(outcome.status).c_str(), path.c_str());
+    if (!outcome.error.empty()) std::printf("%s\n", outcome.error.c_str());
+
+    // the run's charts, as the live view groups them
+    struct Group {
+        const char* title;
+        const char* y;
+        std::function<bool(const std::string&)> accepts;
+    };
+    const auto has = [](const std::string& s, const char* part) { return s.find(part) != std::string::npos; };
+    const std::vector<Group> groups = {
+        {"Loss", "loss", [&](const std::string& k) { return k == "train/loss" || (has(k, "/loss") && k.rfind("sys/", 0) != 0); }},
+        {"Evaluation", "accuracy", [&](const std::string& k) { return has(k, "accuracy") || has(k, "perplexity"); }},
+        {"Query schedule", "queries Q per step", [](const std::string& k) { return k == "zo/queries"; }},
+        {"Memory", "MiB", [](const std::string& k) { return k == "sys/rss_mb"; }},
+    };
+    const QDir dir(QString::fromStdString(plotsDir) + QStringLiteral("/run-%1").arg(outcome.runId));
+    if (!QDir().mkpath(dir.path())) {
+        std::fprintf(stderr, "%s: cannot create the plots folder\n", dir.path().toStdString().c_str());
+        return 1;
+    }
+    const auto info = db.run(outcome.runId);
+    int written = 0;
+    for (const Group& g : groups) {
+        MetricChart chart(QString::fromLatin1(g.title), QString::fromLatin1(g.y));
+        chart.resize(900, 560);
+        int index = 0;
+        for (const auto& key : db.metricKeys(outcome.runId)) {
+            if (!g.accepts(key)) continue;
+            const int line = chart.addLine(QString::fromStdString(key), runColor(outcome.runId + index++));
+            for (const auto& p : db.metric(outcome.runId, key))
+                chart.append(line, static_cast<double>(p.step),
+                             static_cast<double>(p.wallMs - info->startMs) / 1000.0, p.value);
+        }
+        if (chart.pointCount() == 0) continue;
+        chart.redrawNow();
+        const QString base = QString::fromLatin1(g.title).toLower().replace(QLatin1Char(' '), QLatin1Char('-'));
+        for (const auto format : {ExportOptions::Format::Pdf, ExportOptions::Format::Svg, ExportOptions::Format::Png,
+                                  ExportOptions::Format::Csv}) {
+            ExportOptions o;
+            o.format = format;
+            o.path = dir.filePath(base + QLatin1Char('.') + formatSuffix(format));
+            o.title = QStringLiteral("%1 — run %2 (%3)").arg(chart.title()).arg(outcome.runId).arg(QString::fromStdString(name));
+            const QString error = exportChart(chart, o);
+            if (!error.isEmpty()) {
+                std::fprintf(stderr, "%s\n", error.toStdString().c_str());
+                return 1;
+            }
+            ++written;
+        }
+    }
+    std::printf("plots: %d files in %s\n", written, dir.absolutePath().toStdString().c_str());
+    return outcome.status == store::RunStatus::Finished ? 0 : 1;
+}
+
+int takeScreenshots(int argc, char** argv, const std::string& outDir) {
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    int qtArgc = argc;
+    QApplication app(qtArgc, argv);
+    setIdentity();
+    const QDir out(QString::fromStdString(outDir));
+    QDir().mkpath(out.path());
+    const QString work = QDir::temp().filePath(QStringLiteral("frugal-screenshots-%1").arg(QCoreApplication::applicationPid()));
+    QDir(work).removeRecursively();
+    QDir().mkpath(work);
+    const std::string dbPath = (work + QStringLiteral("/runs.db")).toStdString();
+    const std::string experiments = sourceDir() + "/experiments/zo/";
+    {
+        store::Store db(dbPath);
+        LineObserver observer;
+        const std::vector<std::string> shortRun = {"zo.steps=150", "zo.eval_every=25", "zo.eval_limit=100"};
+        const std::vector<std::pair<std::string, std::string>> runs = {
+            {"mezo-lora-sentiment.toml", "MeZO LoRA"},
+            {"mezo-full-sentiment.toml", "MeZO full"},
+            {"zo-adam-lora-sentiment.toml", "ZO-Adam LoRA"},
+            {"adazeta-lora-sentiment.toml", "AdaZeta LoRA"},
+        };
+        for (const auto& [file, name] : runs) {
+            std::printf("short run: %s\n", name.c_str());
+            const auto outcome = runQuietly(db, experiments + file, shortRun, name, &observer);
+            if (outcome.status != store::RunStatus::Finished) {
+                std::fprintf(stderr, "%s: %s\n", name.c_str(), outcome.error.c_str());
+                return 1;
+            }
+        }
+    }
+    MainWindow window(QString::fromStdString(dbPath));
+    window.resize(1280, 800);
+    window.show();
+    bool ok = true;
+    RunsView* runs = window.runsView();
+    waitFor([&] { return runs->model()->rowCount() >= 4; }, 20000);
+    runs->table()->selectRow(0);
+    window.tabs()->setCurrentWidget(runs);
+    ok = grab(window, out.filePath(QStringLiteral("runs.png"))) && ok;
+
+    ExperimentForm* form = window.form();
+    window.tabs()->setCurrentWidget(form);
+    const auto presets = methodPresets();
+    for (int i = 0; i < presets.size(); ++i)
+        if (presets[i].file.endsWith(QStringLiteral("adazeta-lora-sentiment.toml"))) form->selectPreset(i);
+    form->setRunName(QStringLiteral("AdaZeta LoRA (from the form)"));
+    form->setFieldText(QStringLiteral("zo.steps"), QStringLiteral("2000"));
+    form->setFieldText(QStringLiteral("zo.eval_every"), QStringLiteral("40"));
+    form->setFieldText(QStringLiteral("zo.eval_limit"), QStringLiteral("100"));
+    form->validate();
+    ok = grab(window, out.filePath(QStringLiteral("new-experiment.png"))) && ok;
+
+    LiveView* live = window.liveView();
+    form->startNow();
+    waitFor([&] { return live->chartTitled(QObject::tr("Loss"))->pointCount() >= 130; }, 240000);
+    waitFor([] { return false; }, 400);
+    ok = grab(window, out.filePath(QStringLiteral("live-run.png"))) && ok;
+    live->stop();
+    waitFor([&] { return !window.controller()->busy(); }, 60000);
+
+    window.tabs()->setCurrentWidget(runs);
+    runs->refresh();
+    waitFor([&] { return runs->model()->rowCount() >= 5; }, 10000);
+    QVector<qint64> ids;
+    for (int r = 0; r < runs->model()->rowCount(); ++r)
+        if (runs->model()->row(r).status == QStringLiteral("finished")) ids << runs->model()->row(r).id;
+    CompareView* compare = window.compareView();
+    compare->compare(ids);
+    window.tabs()->setCurrentWidget(compare);
+    waitFor([&] { return compare->runIds() == ids && compare->chart()->lineCount() >= 2; }, 20000);
+    compare->setMetric(QStringLiteral("dev/accuracy"));
+    compare->setTarget(QStringLiteral("0.55"));
+    waitFor([] { return false; }, 300);
+    ok = grab(window, out.filePath(QStringLiteral("compare.png"))) && ok;
+
+    compare->setMetric(QStringLiteral("train/loss"));
+    ExportDialog* dialog = window.exportDialog(compare->chart());
+    ExportOptions o = dialog->options();
+    o.path = out.filePath(QStringLiteral("compare-train-loss.png"));
+    o.format = ExportOptions::Format::Png;
+    o.title = QObject::tr("Training loss, four zeroth-order methods (built-in model, sentiment)");
+    o.widthMm = 120;
+    o.heightMm = 70;
+    o.dpi = 200;
+    dialog->setOptions(o);
+    dialog->show();
+    waitFor([] { return false; }, 300);
+    ok = grab(*dialog, out.filePath(QStringLiteral("export-dialog.png"))) && ok;
+    dialog->exportNow();
+    ok = dialog->lastError().isEmpty() && ok;
+    std::printf("wrote %s\n", o.path.toStdString().c_str());
+    QDir(work).removeRecursively();
+    return ok ? 0 : 1;
+}
+
+}  // namespace frugal::ui

@@ -1,0 +1,27 @@
+#pragma once
+// The workbench's entry points for app/main.cpp: the window, the headless default run for a
+// machine without a display, and the screenshots of every view. No torch, no Qt in this header.
+
+#include <string>
+
+namespace frugal::ui {
+
+// Whether a window can open here: a display ($DISPLAY or $WAYLAND_DISPLAY), or a Qt platform
+// chosen explicitly ($QT_QPA_PLATFORM).
+bool displayAvailable();
+
+// Opens the workbench on DBPATH (empty: the default database); returns the exit code.
+int runWorkbench(int argc, char** argv, const std::string& dbPath);
+
+// Runs CONFIG into DBPATH without a window (offscreen Qt for the figures), then writes the run's
+// charts (PDF, SVG, PNG) and every raw series (CSV) into PLOTSDIR/run-<id>/. Returns the CLI's
+// exit code for the run.
+int runHeadless(int argc, char** argv, const std::string& config, const std::string& dbPath,
+                const std::string& plotsDir);
+
+// Short runs of the built-in model into a temporary database, then every view rendered offscreen
+// at 1280x800 into OUTDIR (runs.png, new-experiment.png, live-run.png, compare.png,
+// export-dialog.png, and a figure exported as a paper would take it).
+int takeScreenshots(int argc, char** argv, const std::string& outDir);
+
+}  // namespace frugal::ui
