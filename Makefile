@@ -6,7 +6,7 @@ BIN := build/release/bin/frugal
 DEMO := build/demo-model
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps data configure build run pretrain test test-all test-asan fuzz bench clean
+.PHONY: all deps data configure build run screenshots pretrain test test-all test-asan fuzz bench clean
 
 all: build
 
@@ -22,15 +22,17 @@ configure: deps
 build: configure
 	cmake --build --preset release -j $(JOBS)
 
-# Until the desktop workbench lands: the built-in model (resources/models/frugal-tiny, pre-trained
-# by experiments/pretrain-tiny.toml) inspected, benchmarked and evaluated on the held-out text and
-# the built-in tasks; the README's table lists the same figures.
+# The desktop workbench (frugal with no command). With no display it says so in one line and runs
+# the default experiment headless instead (MeZO on the built-in model and the sentiment task,
+# experiments/zo/mezo-full-sentiment.toml, about 5 minutes on 2 cores): metrics into the run
+# database, figures (PDF, SVG, PNG) and raw series (CSV) into ./frugal-plots/run-<id>/.
 run: build data
-	$(BIN) inspect frugal-tiny | head -8
-	$(BIN) bench forward --model frugal-tiny --batch 4 --seq 256 --iters 3
-	$(BIN) --quiet eval ppl --text resources/data/text/moby-dick.txt --seq-len 256 --batch 8
-	$(BIN) --quiet eval task --task sentiment
-	$(BIN) --quiet eval task --task spam
+	$(BIN)
+
+# Short runs of the built-in model, then every view of the workbench rendered offscreen at
+# 1280x800 into docs/img/ (about 6 minutes on 2 cores).
+screenshots: build data
+	QT_QPA_PLATFORM=offscreen $(BIN) screenshots --out docs/img
 
 # The built-in model's recipe, from scratch (about 40 minutes on 2 cores); rewrites
 # resources/models/frugal-tiny/.

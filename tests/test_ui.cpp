@@ -41,6 +41,7 @@
 #include "series_math.h"
 #include "store/store.h"
 #include "store_service.h"
+#include "streaming_probe.h"
 #include "vector_plot.h"
 
 using namespace frugal;
@@ -418,46 +419,13 @@ private slots:
         // timer on the GUI thread measures the longest gap between its ticks. The bound asserted
         // here is loose (CI shares two cores with other tests); the 50 ms figure is measured by
         // bench_ui on an idle machine (docs/BENCHMARKS.md).
-        QTemporaryDir dir;
-        MainWindow window(dir.filePath(QStringLiteral("runs.db")));
-        window.resize(1280, 800);
-        window.show();
-        RunJob job;
-        job.name = QStringLiteral("stream");
-        auto prepared = std::make_shared<run::PreparedRun>();
-        prepared->method = "synthetic";
-        prepared->body = [](run::EventSink& sink, const run::StopToken& stop) {
-            const auto start = std::chrono::steady_clock::now();
-            int64_t step = 0;
-            while (std::chrono::steady_clock::now() - start < std::chrono::seconds(2) && !stop.stopRequested()) {
-                for (int i = 0; i < 10; ++i, ++step) sink.metric("train/loss", step, 3.0 / (1.0 + step * 1e-3));
-                sink.progress(step, 20000, "streaming");
-                std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            }
-        };
-        job.prepared = prepared;
-        job.newRun.name = "stream";
-        job.newRun.method = "synthetic";
-        QSignalSpy ended(window.controller(), &RunController::runEnded);
-        QElapsedTimer clock;
-        qint64 last = 0, worst = 0;
-        QTimer probe;
-        probe.setInterval(5);
-        connect(&probe, &QTimer::timeout, this, [&] {
-            const qint64 now = clock.elapsed();
-            worst = std::max(worst, now - last);
-            last = now;
-        });
-        QVERIFY(window.controller()->start(job));
-        clock.start();
-        probe.start();
-        QVERIFY(ended.wait(30000));
-        probe.stop();
-        QVERIFY2(ended.at(0).at(1).toString() == QStringLiteral("finished"), qPrintable(ended.at(0).at(2).toString()));
-        const size_t points = window.liveView()->chartTitled(QStringLiteral("Loss"))->pointCount();
-        qInfo("streamed %zu points; longest GUI-thread stall %lld ms", points, static_cast<long long>(worst));
-        QVERIFY(points >= 10000);
-        QVERIFY2(worst < 250, qPrintable(QString::number(worst)));
+        const testing::StreamOutcome out = testing::streamIntoWorkbench(2.0, 10000);
+        QCOMPARE(out.status, QStringLiteral("finished"));
+        qInfo("streamed %zu points; longest GUI-thread stall %lld ms", out.points,
+              static_cast<long long>(out.gaps.empty() ? -1 : out.gaps.back()));
+        QVERIFY(out.points >= 15000);
+        QVERIFY(out.gaps.size() > 100);
+        QVERIFY2(out.gaps.back() < 250, qPrintable(QString::number(out.gaps.back())));
     }
 
     void vectorSeriesPickTheirWidget() {

@@ -213,26 +213,36 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
     }
     m_method = method;
     const std::vector<run::ConfigField> schema = run::configSchema(method.toStdString(), m_baseText.toStdString());
-    QMap<QString, QFormLayout*> groups;
-    QStringList order;
+    // one box per table, its keys in two columns (first half left) so a long table fits a screen
+    const auto sectionOf = [this](const QString& key) {
+        return key.contains(QLatin1Char('.')) ? key.section(QLatin1Char('.'), 0, -2) : tr("general");
+    };
+    QMap<QString, int> counts, placed;
+    for (const auto& s : schema) ++counts[sectionOf(q(s.key))];
+    QMap<QString, std::pair<QFormLayout*, QFormLayout*>> groups;
     for (const auto& s : schema) {
         const QString key = q(s.key);
-        const QString section = key.contains(QLatin1Char('.')) ? key.section(QLatin1Char('.'), 0, -2) : tr("general");
+        const QString section = sectionOf(key);
         if (!groups.contains(section)) {
             auto* box = new QGroupBox(QStringLiteral("[%1]").arg(section), m_fieldsHost);
-            auto* form = new QFormLayout(box);
-            form->setFieldGrowthPolicy(QFormLayout::ExpandingFieldsGrow);
-            groups.insert(section, form);
-            order << section;
+            auto* columns = new QHBoxLayout(box);
+            std::pair<QFormLayout*, QFormLayout*> pair{new QFormLayout, new QFormLayout};
+            for (QFormLayout* f : {pair.first, pair.second}) {
+                f->setFieldGrowthPolicy(QFormLayout::ExpandingFieldsGrow);
+                columns->addLayout(f, 1);
+            }
+            groups.insert(section, pair);
             m_fieldsLayout->addWidget(box);
         }
-        QFormLayout* form = groups.value(section);
+        const auto pair = groups.value(section);
+        const int index = placed[section]++;
+        QFormLayout* form = index < (counts.value(section) + 1) / 2 ? pair.first : pair.second;
         auto* field = new Field;
         field->schema = s;
         field->key = key;
         const QString name = key.section(QLatin1Char('.'), -1);
         const QString current = values.contains(key) ? displayValue(values.value(key)) : q(s.defaultValue);
-        QWidget* host = form->parentWidget();
+        QWidget* host = form->parentWidget() ? form->parentWidget() : m_fieldsHost;
         QWidget* editor = nullptr;
         QWidget* row = nullptr;
         using Kind = run::ConfigField::Kind;

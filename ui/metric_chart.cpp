@@ -138,6 +138,24 @@ QAbstractAxis* makeAxis(bool log, const QString& title, double lo, double hi, QF
     return axis;
 }
 
+// A range with round ends and ticks (1, 2, 2.5 or 5 times a power of ten apart), about TICKS of
+// them, containing [LO, HI].
+void niceRange(double& lo, double& hi, int& ticks) {
+    const double span = hi - lo;
+    if (!(span > 0) || !std::isfinite(span)) return;
+    const double raw = span / std::max(1, ticks - 1);
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    double step = magnitude;
+    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
+        if (m * magnitude >= raw) {
+            step = m * magnitude;
+            break;
+        }
+    lo = std::floor(lo / step) * step;
+    hi = std::ceil(hi / step) * step;
+    ticks = static_cast<int>(std::lround((hi - lo) / step)) + 1;
+}
+
 double axisMin(QAbstractAxis* axis) {
     if (auto* v = qobject_cast<QValueAxis*>(axis)) return v->min();
     if (auto* l = qobject_cast<QLogValueAxis*>(axis)) return l->min();
@@ -379,6 +397,8 @@ void MetricChart::redrawNow() {
     m_drawn = 0;
     SkippedPoints skipped;
     const bool smoothing = m_options.smoothing > 0;
+    std::vector<std::pair<QList<QPointF>, QList<QPointF>>> pending;  // raw and smoothed, per line
+    pending.reserve(m_lines.size());
     for (auto& line : m_lines) {
         const auto& xs = xsOf(*line, scratch);
         const QList<QPointF> raw = decimate(xs.data(), line->value.data(), xs.size(), x0, x1, columns,
@@ -393,11 +413,8 @@ void MetricChart::redrawNow() {
                     yLo = std::min(yLo, p.y());
                     yHi = std::max(yHi, p.y());
                 }
-        line->raw->setPen(rawPen(line->color, smoothing, 1.0));
-        line->smoothed->setPen(smoothPen(line->color, 1.6));
-        line->raw->replace(raw);
-        line->smoothed->replace(smooth);
         m_drawn += static_cast<size_t>(raw.size() + smooth.size());
+        pending.push_back({raw, smooth});
     }
     if (!m_zoomed) {
         if (!(yLo <= yHi)) yLo = m_options.logY ? 0.1 : 0, yHi = m_options.logY ? 10 : 1;
@@ -409,11 +426,29 @@ void MetricChart::redrawNow() {
             yLo -= pad;
             yHi += pad;
         }
-        m_x0 = x0, m_x1 = x1, m_y0 = yLo, m_y1 = yHi;
+        double xLo = x0, xHi = x1;
+        int xTicks = 6, yTicks = 6;
+        if (!m_options.logX) niceRange(xLo, xHi, xTicks);  // round tick labels; the range grows to them
+        if (!m_options.logY) niceRange(yLo, yHi, yTicks);
+        // each range change re-lays out every series, so set a range only when it changes
         m_applyingRange = true;
-        m_chart->axes(Qt::Horizontal).value(0)->setRange(x0, x1);
-        m_chart->axes(Qt::Vertical).value(0)->setRange(yLo, yHi);
+        QAbstractAxis* xAxis = m_chart->axes(Qt::Horizontal).value(0);
+        QAbstractAxis* yAxis = m_chart->axes(Qt::Vertical).value(0);
+        if (axisMin(xAxis) != xLo || axisMax(xAxis) != xHi) xAxis->setRange(xLo, xHi);
+        if (axisMin(yAxis) != yLo || axisMax(yAxis) != yHi) yAxis->setRange(yLo, yHi);
+        if (auto* v = qobject_cast<QValueAxis*>(xAxis); v && v->tickCount() != xTicks) v->setTickCount(xTicks);
+        if (auto* v = qobject_cast<QValueAxis*>(yAxis); v && v->tickCount() != yTicks) v->setTickCount(yTicks);
+        m_x0 = xLo, m_x1 = xHi, m_y0 = yLo, m_y1 = yHi;
         m_applyingRange = false;
+    }
+    for (size_t i = 0; i < m_lines.size(); ++i) {
+        Line& line = *m_lines[i];
+        const QPen raw = rawPen(line.color, smoothing, 1.0);
+        if (line.raw->pen() != raw) line.raw->setPen(raw);
+        const QPen smooth = smoothPen(line.color, 1.6);
+        if (line.smoothed->pen() != smooth) line.smoothed->setPen(smooth);
+        line.raw->replace(pending[i].first);
+        line.smoothed->replace(pending[i].second);
     }
     QStringList notes;
     for (const auto& line : m_lines)

@@ -227,6 +227,7 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     waitFor([&] { return runs->model()->rowCount() >= 4; }, 20000);
     runs->table()->selectRow(0);
     window.tabs()->setCurrentWidget(runs);
+    waitFor([] { return false; }, 400);
     ok = grab(window, out.filePath(QStringLiteral("runs.png"))) && ok;
 
     ExperimentForm* form = window.form();
@@ -238,12 +239,14 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     form->setFieldText(QStringLiteral("zo.steps"), QStringLiteral("2000"));
     form->setFieldText(QStringLiteral("zo.eval_every"), QStringLiteral("40"));
     form->setFieldText(QStringLiteral("zo.eval_limit"), QStringLiteral("100"));
+    form->setFieldText(QStringLiteral("zo.batch_size"), QStringLiteral("32"));  // two epochs: Q grows
     form->validate();
+    waitFor([] { return false; }, 400);
     ok = grab(window, out.filePath(QStringLiteral("new-experiment.png"))) && ok;
 
     LiveView* live = window.liveView();
     form->startNow();
-    waitFor([&] { return live->chartTitled(QObject::tr("Loss"))->pointCount() >= 130; }, 240000);
+    waitFor([&] { return live->chartTitled(QObject::tr("Loss"))->pointCount() >= 150; }, 400000);
     waitFor([] { return false; }, 400);
     ok = grab(window, out.filePath(QStringLiteral("live-run.png"))) && ok;
     live->stop();
@@ -269,7 +272,7 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     ExportOptions o = dialog->options();
     o.path = out.filePath(QStringLiteral("compare-train-loss.png"));
     o.format = ExportOptions::Format::Png;
-    o.title = QObject::tr("Training loss, four zeroth-order methods (built-in model, sentiment)");
+    o.title = QObject::tr("Training loss, four ZO runs (built-in model, sentiment)");
     o.widthMm = 120;
     o.heightMm = 70;
     o.dpi = 200;
