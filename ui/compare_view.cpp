@@ -185,6 +185,8 @@ void CompareView::redraw() {
     const bool relative = m_align->currentIndex() == 1;
     m_chart->clearLines();
     m_chart->setStepAxisLabel(relative ? tr("relative step") : tr("step"));
+    m_chart->setTitle(key);
+    m_chart->setYLabel(key.section(QLatin1Char('/'), -1));
     for (const RunData& r : m_runs) {
         const auto it = r.metrics.find(key);
         if (it == r.metrics.end() || it->isEmpty()) continue;

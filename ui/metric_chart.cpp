@@ -266,6 +266,16 @@ void MetricChart::setStepAxisLabel(const QString& label) {
     rebuildAxes();
 }
 
+void MetricChart::setTitle(const QString& title) {
+    m_title = title;
+    m_chart->setTitle(title);
+}
+
+void MetricChart::setYLabel(const QString& label) {
+    m_yLabel = label;
+    if (QAbstractAxis* y = m_chart->axes(Qt::Vertical).value(0)) y->setTitleText(label);
+}
+
 size_t MetricChart::pointCount() const {
     size_t n = 0;
     for (const auto& line : m_lines) n += line->value.size();

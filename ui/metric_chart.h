@@ -57,6 +57,8 @@ public:
     // Subtracted from the line's steps (compare: runs aligned by relative step).
     void setStepOffset(int line, double offset);
     void setStepAxisLabel(const QString& label);
+    void setTitle(const QString& title);
+    void setYLabel(const QString& label);
 
     size_t pointCount() const;
     size_t pointCount(int line) const;

@@ -236,7 +236,7 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     for (int i = 0; i < presets.size(); ++i)
         if (presets[i].file.endsWith(QStringLiteral("adazeta-lora-sentiment.toml"))) form->selectPreset(i);
     form->setRunName(QStringLiteral("AdaZeta LoRA (from the form)"));
-    form->setFieldText(QStringLiteral("zo.steps"), QStringLiteral("2000"));
+    form->setFieldText(QStringLiteral("zo.steps"), QStringLiteral("400"));
     form->setFieldText(QStringLiteral("zo.eval_every"), QStringLiteral("40"));
     form->setFieldText(QStringLiteral("zo.eval_limit"), QStringLiteral("100"));
     form->setFieldText(QStringLiteral("zo.batch_size"), QStringLiteral("32"));  // two epochs: Q grows
