@@ -8,12 +8,11 @@
 
 #include <QElapsedTimer>
 #include <QSignalSpy>
-#include <QTabWidget>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QtTest/QtTest>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -44,7 +43,8 @@ private slots:
         std::mt19937_64 rng(7);
         std::normal_distribution<double> noise(0, 0.05);
         const int n = 1'000'000;
-        for (int i = 0; i < n; ++i) chart.append(line, i, i * 0.01, 2.5 * std::exp(-i / 3e5) + 0.3 + noise(rng));
+        for (int i = 0; i < n; ++i)
+            chart.append(line, i, i * 0.01, 2.5 * std::exp(-i / 3e5) + 0.3 + noise(rng));
         QElapsedTimer first;
         first.start();
         chart.redrawNow();  // includes smoothing all 1M points once
@@ -66,8 +66,10 @@ private slots:
             chart.repaint();
             (void)chart.grab();
         });
-        qInfo("1M points, full view: redraw (decimate + replace) median %.2f ms; with paint %.2f ms; %zu points drawn",
-              decimateOnly, withPaint, chart.drawnPoints());
+        qInfo(
+            "1M points, full view: redraw (decimate + replace) median %.2f ms; with paint %.2f ms; "
+            "%zu points drawn",
+            decimateOnly, withPaint, chart.drawnPoints());
         QBENCHMARK {
             chart.redrawNow();
             (void)chart.grab();
@@ -79,10 +81,13 @@ private slots:
         QCOMPARE(out.status, QStringLiteral("finished"));
         const auto& gaps = out.gaps;
         const size_t points = out.points;
-        qInfo("streamed %zu points in 5 s; GUI-thread timer gaps over %zu ticks: median %lld ms, 99th percentile %lld ms, "
-              "longest %lld ms",
-              points, gaps.size(), static_cast<long long>(gaps[gaps.size() / 2]),
-              static_cast<long long>(gaps[gaps.size() * 99 / 100]), static_cast<long long>(gaps.back()));
+        qInfo(
+            "streamed %zu points in 5 s; GUI-thread timer gaps over %zu ticks: median %lld ms, "
+            "99th percentile %lld ms, "
+            "longest %lld ms",
+            points, gaps.size(), static_cast<long long>(gaps[gaps.size() / 2]),
+            static_cast<long long>(gaps[gaps.size() * 99 / 100]),
+            static_cast<long long>(gaps.back()));
     }
 };
 

@@ -3,17 +3,15 @@
 // a probe of the GUI thread's event-loop latency (a 5 ms timer; the gaps between its ticks).
 
 #include <QElapsedTimer>
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTemporaryDir>
 #include <QTimer>
-
 #include <algorithm>
 #include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
-
-#include <QSignalSpy>
-#include <QTabWidget>
-#include <QTemporaryDir>
 
 #include "live_view.h"
 #include "main_window.h"
@@ -33,11 +31,13 @@ inline RunJob streamingJob(double seconds, int64_t perSecond) {
         const auto start = std::chrono::steady_clock::now();
         int64_t step = 0;
         for (;;) {
-            const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            const double elapsed =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             if (elapsed >= seconds || stop.stopRequested()) break;
             for (; step < static_cast<int64_t>(elapsed * static_cast<double>(perSecond)); ++step)
                 sink.metric("train/loss", step, 3.0 / (1.0 + static_cast<double>(step) * 1e-3));
-            sink.progress(step, static_cast<int64_t>(seconds * static_cast<double>(perSecond)), "streaming");
+            sink.progress(step, static_cast<int64_t>(seconds * static_cast<double>(perSecond)),
+                          "streaming");
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
     };
@@ -78,8 +78,8 @@ private:
 };
 
 struct StreamOutcome {
-    QString status;      // how the run ended
-    size_t points = 0;   // in the live view's loss chart
+    QString status;            // how the run ended
+    size_t points = 0;         // in the live view's loss chart
     std::vector<qint64> gaps;  // the probe's, sorted
 };
 

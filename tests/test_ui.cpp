@@ -9,6 +9,7 @@
 #include <QComboBox>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QImage>
 #include <QProcess>
 #include <QPushButton>
@@ -22,7 +23,6 @@
 #include <QTimer>
 #include <QXmlStreamReader>
 #include <QtTest/QtTest>
-
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -51,7 +51,9 @@ namespace {
 
 QString sourceDir() { return qEnvironmentVariable("FRUGAL_SOURCE_DIR"); }
 
-QString preset(const QString& name) { return sourceDir() + QStringLiteral("/experiments/zo/") + name; }
+QString preset(const QString& name) {
+    return sourceDir() + QStringLiteral("/experiments/zo/") + name;
+}
 
 // A store service on its own thread, as the window runs it.
 struct ServiceThread {
@@ -62,7 +64,8 @@ struct ServiceThread {
         QObject::connect(&thread, &QThread::finished, service, &QObject::deleteLater);
         thread.start();
         QSignalSpy opened(service, &StoreService::opened);
-        QMetaObject::invokeMethod(service, [s = service, db] { s->open(db); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            service, [s = service, db] { s->open(db); }, Qt::QueuedConnection);
         if (!opened.wait(10000)) qFatal("the store service did not open %s", qPrintable(db));
     }
     ~ServiceThread() {
@@ -71,15 +74,16 @@ struct ServiceThread {
     }
 };
 
-int64_t addRun(store::Store& db, const std::string& name, const std::map<std::string, std::string>& params,
-               const std::vector<double>& loss) {
+int64_t addRun(store::Store& db, const std::string& name,
+               const std::map<std::string, std::string>& params, const std::vector<double>& loss) {
     store::NewRun r;
     r.name = name;
     r.method = "zo";
     r.params = params;
     r.status = store::RunStatus::Running;
     const int64_t id = db.createRun(r);
-    for (size_t i = 0; i < loss.size(); ++i) db.logMetric(id, "train/loss", static_cast<int64_t>(i) * 10, loss[i]);
+    for (size_t i = 0; i < loss.size(); ++i)
+        db.logMetric(id, "train/loss", static_cast<int64_t>(i) * 10, loss[i]);
     db.setStatus(id, store::RunStatus::Finished);
     return id;
 }
@@ -89,7 +93,10 @@ int64_t addRun(store::Store& db, const std::string& name, const std::map<std::st
 class TestUi : public QObject {
     Q_OBJECT
 private slots:
-    void initTestCase() { QStandardPaths::setTestModeEnabled(true); QSettings().clear(); }
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        QSettings().clear();
+    }
 
     void smoothingMatchesTensorBoard() {
         // TensorBoard's classic EMA by hand: w = 0.5 on 1, 2, 3: 0.5/0.5, 1.25/0.75, 2.125/0.875
@@ -127,7 +134,8 @@ private slots:
         y[123'457] = 50.0;   // one-point spike up
         y[876'543] = -30.0;  // and down
         SkippedPoints skipped;
-        const QList<QPointF> d = decimate(x.data(), y.data(), n, 0, static_cast<double>(n - 1), 500, false, false, &skipped);
+        const QList<QPointF> d = decimate(x.data(), y.data(), n, 0, static_cast<double>(n - 1), 500,
+                                          false, false, &skipped);
         QVERIFY(d.size() <= 4 * 500 + 2);
         QVERIFY(d.size() >= 500);
         double hi = -1e9, lo = 1e9;
@@ -155,9 +163,11 @@ private slots:
         MetricChart chart(QStringLiteral("Loss"), QStringLiteral("loss"));
         const int line = chart.addLine(QStringLiteral("train/loss"), Qt::blue);
         for (int i = 0; i < 100; ++i)
-            chart.append(line, i, i * 0.1, i == 71 ? std::numeric_limits<double>::quiet_NaN() : 3.0 - i * 0.01);
+            chart.append(line, i, i * 0.1,
+                         i == 71 ? std::numeric_limits<double>::quiet_NaN() : 3.0 - i * 0.01);
         chart.redrawNow();
-        QVERIFY2(chart.notice().contains(QStringLiteral("1 NaN/infinite value")), qPrintable(chart.notice()));
+        QVERIFY2(chart.notice().contains(QStringLiteral("1 NaN/infinite value")),
+                 qPrintable(chart.notice()));
         QVERIFY(chart.notice().contains(QStringLiteral("step 71")));
         QCOMPARE(chart.pointCount(), size_t{100});
         QVERIFY(chart.csv().contains(QStringLiteral("train/loss,71,7.")));
@@ -201,7 +211,9 @@ private slots:
         while (!xml.atEnd()) {
             xml.readNext();
             if (!xml.isStartElement()) continue;
-            if (xml.name() == QStringLiteral("title") && xml.readElementText() == QStringLiteral("Training loss")) title = true;
+            if (xml.name() == QStringLiteral("title") &&
+                xml.readElementText() == QStringLiteral("Training loss"))
+                title = true;
             const QString d = xml.attributes().value(QStringLiteral("d")).toString();
             const QString points = xml.attributes().value(QStringLiteral("points")).toString();
             if ((xml.name() == QStringLiteral("path") && d.count(QLatin1Char(',')) > 200) ||
@@ -219,9 +231,12 @@ private slots:
         QVERIFY(pdf.open(QIODevice::ReadOnly));
         const QByteArray bytes = pdf.readAll();
         QVERIFY(bytes.startsWith("%PDF-"));
-        QCOMPARE(bytes.count("/Type /Page\n") + bytes.count("/Type /Page/") + bytes.count("/Type /Page "), 1);
+        QCOMPARE(bytes.count("/Type /Page\n") + bytes.count("/Type /Page/") +
+                     bytes.count("/Type /Page "),
+                 1);
         // 89 x 60 mm = 252.3 x 170.1 pt, which QPdfWriter writes in whole points
-        QVERIFY2(bytes.contains("/MediaBox [0 0 252.000000 170.000000]"), bytes.mid(bytes.indexOf("/MediaBox"), 40).constData());
+        QVERIFY2(bytes.contains("/MediaBox [0 0 252.000000 170.000000]"),
+                 bytes.mid(bytes.indexOf("/MediaBox"), 40).constData());
         // CSV: every raw point of both lines
         o.format = ExportOptions::Format::Csv;
         o.path = dir.filePath(QStringLiteral("loss.csv"));
@@ -232,7 +247,8 @@ private slots:
         // bad input: one message naming the file
         o.dpi = 10;
         o.format = ExportOptions::Format::Png;
-        QVERIFY(exportChart(chart, o).contains(QStringLiteral("resolution must be from 50 to 2400 dpi, got 10")));
+        QVERIFY(exportChart(chart, o).contains(
+            QStringLiteral("resolution must be from 50 to 2400 dpi, got 10")));
         o.dpi = 300;
         o.path = dir.filePath(QStringLiteral("no/such/folder/x.csv"));
         o.format = ExportOptions::Format::Csv;
@@ -245,8 +261,9 @@ private slots:
         QCOMPARE(form.loadFile(preset(QStringLiteral("mezo-lora-sentiment.toml"))), QString());
         QCOMPARE(form.method(), QStringLiteral("zo"));
         const QStringList keys = form.keys();
-        for (const char* key : {"zo.lr", "zo.eps", "zo.optimizer", "zo.query_schedule", "zo.sparsity", "peft.target",
-                                "peft.lora_rank", "peft.lora_modules", "zo.divergence"})
+        for (const char* key :
+             {"zo.lr", "zo.eps", "zo.optimizer", "zo.query_schedule", "zo.sparsity", "peft.target",
+              "peft.lora_rank", "peft.lora_modules", "zo.divergence"})
             QVERIFY2(keys.contains(QString::fromLatin1(key)), key);
         QCOMPARE(form.fieldText(QStringLiteral("zo.lr")), QStringLiteral("0.003"));
         QCOMPARE(form.fieldText(QStringLiteral("peft.target")), QStringLiteral("lora"));
@@ -269,7 +286,8 @@ private slots:
         // every preset loads into a valid form
         for (const Preset& p : methodPresets()) {
             QCOMPARE(form.loadFile(p.file), QString());
-            QVERIFY2(form.validate().isEmpty(), qPrintable(p.file + QStringLiteral(": ") + form.message()));
+            QVERIFY2(form.validate().isEmpty(),
+                     qPrintable(p.file + QStringLiteral(": ") + form.message()));
         }
     }
 
@@ -294,14 +312,21 @@ private slots:
         QVERIFY(form.message().contains(message));
         // the CLI on the same value
         QProcess cli;
-        cli.start(qEnvironmentVariable("FRUGAL_BIN"), {QStringLiteral("run"), file, key + QLatin1Char('=') + value,
-                                                        QStringLiteral("--print-config")});
+        cli.start(qEnvironmentVariable("FRUGAL_BIN"),
+                  {QStringLiteral("run"), file, key + QLatin1Char('=') + value,
+                   QStringLiteral("--print-config")});
         QVERIFY(cli.waitForFinished(60000));
         QCOMPARE(cli.exitCode(), 2);
-        const QString cliError = QString::fromUtf8(cli.readAllStandardError()).trimmed().section(QLatin1Char('\n'), -1);
+        const QString cliError =
+            QString::fromUtf8(cli.readAllStandardError()).trimmed().section(QLatin1Char('\n'), -1);
         // the same text after the source (the form's "the form", the CLI's file name)
-        const auto tail = [](const QString& m) { return m.mid(m.indexOf(QStringLiteral(": ")) + 2); };
-        QCOMPARE(tail(message), tail(cliError.mid(cliError.indexOf(QStringLiteral("] "), cliError.indexOf(QStringLiteral("[error]"))) + 2)));
+        const auto tail = [](const QString& m) {
+            return m.mid(m.indexOf(QStringLiteral(": ")) + 2);
+        };
+        QCOMPARE(tail(message),
+                 tail(cliError.mid(cliError.indexOf(QStringLiteral("] "),
+                                                    cliError.indexOf(QStringLiteral("[error]"))) +
+                                   2)));
     }
 
     void compareShowsExactlyTheDifferingKeys() {
@@ -310,12 +335,17 @@ private slots:
         std::vector<int64_t> ids;
         {
             store::Store db(dbFile.toStdString());
-            ids.push_back(addRun(db, "lora-3", {{"zo.lr", "0.001"}, {"zo.steps", "500"}, {"peft.target", "lora"}},
+            ids.push_back(addRun(db, "lora-3",
+                                 {{"zo.lr", "0.001"}, {"zo.steps", "500"}, {"peft.target", "lora"}},
                                  {2.0, 1.5, 1.2, 1.1}));
-            ids.push_back(addRun(db, "lora-4", {{"zo.lr", "0.0001"}, {"zo.steps", "500"}, {"peft.target", "lora"}},
-                                 {2.0, 1.9, 1.8, 1.7}));
-            ids.push_back(addRun(db, "full", {{"zo.lr", "0.001"}, {"zo.steps", "500"}, {"peft.target", "full"},
-                                              {"peft.lora_rank", "8"}},
+            ids.push_back(addRun(
+                db, "lora-4", {{"zo.lr", "0.0001"}, {"zo.steps", "500"}, {"peft.target", "lora"}},
+                {2.0, 1.9, 1.8, 1.7}));
+            ids.push_back(addRun(db, "full",
+                                 {{"zo.lr", "0.001"},
+                                  {"zo.steps", "500"},
+                                  {"peft.target", "full"},
+                                  {"peft.lora_rank", "8"}},
                                  {2.1, 1.0, 0.9, 1.3}));
         }
         ServiceThread st(dbFile);
@@ -324,8 +354,9 @@ private slots:
         QSignalSpy loaded(&view, &CompareView::loadedRuns);
         view.compare({ids[0], ids[1], ids[2]});
         QVERIFY(loaded.wait(10000));
-        QCOMPARE(view.diffKeys(), (QStringList{QStringLiteral("peft.lora_rank"), QStringLiteral("peft.target"),
-                                               QStringLiteral("zo.lr")}));
+        QCOMPARE(view.diffKeys(),
+                 (QStringList{QStringLiteral("peft.lora_rank"), QStringLiteral("peft.target"),
+                              QStringLiteral("zo.lr")}));
         QCOMPARE(view.diffTable()->item(0, 1)->text(), QStringLiteral("(unset)"));
         QCOMPARE(view.diffTable()->item(0, 3)->text(), QStringLiteral("8"));
         QCOMPARE(view.chart()->lineCount(), 3);
@@ -339,7 +370,8 @@ private slots:
         QCOMPARE(m->item(1, 4)->text(), QStringLiteral("not reached"));
         // configDiff on its own: a key one run lacks differs; equal keys never show
         const auto diff = configDiff({{{QStringLiteral("a"), QStringLiteral("1")}},
-                                      {{QStringLiteral("a"), QStringLiteral("1")}, {QStringLiteral("b"), QStringLiteral("2")}}});
+                                      {{QStringLiteral("a"), QStringLiteral("1")},
+                                       {QStringLiteral("b"), QStringLiteral("2")}}});
         QCOMPARE(diff.size(), 1);
         QCOMPARE(diff[0].key, QStringLiteral("b"));
     }
@@ -362,7 +394,8 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(view.visibleRows(), 1, 5000);
         QCOMPARE(view.model()->row(0).name, QStringLiteral("b"));
         view.setFilterText(QStringLiteral("lr"));
-        QTRY_VERIFY_WITH_TIMEOUT(view.filterError().contains(QStringLiteral("is not KEY OP VALUE")), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(view.filterError().contains(QStringLiteral("is not KEY OP VALUE")),
+                                 5000);
         // a run written by another connection (another process would do the same) appears
         view.setFilterText(QString());
         {
@@ -428,6 +461,44 @@ private slots:
         QVERIFY2(out.gaps.back() < 250, qPrintable(QString::number(out.gaps.back())));
     }
 
+    void withoutADisplayTheDefaultRunsHeadless() {
+        // `frugal` with no command and no display: one line saying so, the experiment run into
+        // the database, its figures and raw series written to the plots folder it names.
+        QTemporaryDir dir;
+        const QString config = dir.filePath(QStringLiteral("short.toml"));
+        QFile file(config);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(
+            "method = \"zo\"\n[zo]\nmodel = \"frugal-tiny\"\ntask = \"sentiment\"\nsteps = 6\n"
+            "batch_size = 4\nlr = 1e-4\neps = 1e-3\neval_every = 3\neval_limit = 8\n");
+        file.close();
+        QProcess cli;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        for (const char* name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+            env.remove(QString::fromLatin1(name));
+        cli.setProcessEnvironment(env);
+        cli.setWorkingDirectory(dir.path());
+        cli.start(qEnvironmentVariable("FRUGAL_BIN"),
+                  {QStringLiteral("--quiet"), QStringLiteral("gui"), QStringLiteral("--config"),
+                   config, QStringLiteral("--db"), dir.filePath(QStringLiteral("runs.db"))});
+        QVERIFY(cli.waitForFinished(300000));
+        const QString out = QString::fromUtf8(cli.readAllStandardOutput());
+        QVERIFY2(cli.exitCode() == 0,
+                 qPrintable(out + QString::fromUtf8(cli.readAllStandardError())));
+        const QStringList lines = out.split(QLatin1Char('\n'));
+        QVERIFY(lines.first().startsWith(QStringLiteral("frugal: no display")));
+        QVERIFY(lines.first().contains(QStringLiteral("plots to frugal-plots/")));
+        const QString plots = dir.filePath(QStringLiteral("frugal-plots/run-1/"));
+        for (const char* name :
+             {"loss.pdf", "loss.svg", "loss.png", "loss.csv", "evaluation.pdf", "evaluation.csv"})
+            QVERIFY2(QFileInfo(plots + QString::fromLatin1(name)).size() > 0, name);
+        QFile csv(plots + QStringLiteral("loss.csv"));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        QVERIFY(csv.readAll().count("train/loss,") == 6);  // one row per step, none dropped
+        store::Store db(dir.filePath(QStringLiteral("runs.db")).toStdString());
+        QVERIFY(db.run(1)->status == store::RunStatus::Finished);
+    }
+
     void vectorSeriesPickTheirWidget() {
         VectorPlot plot;
         plot.resize(300, 200);
@@ -475,7 +546,11 @@ private slots:
             o.logY = true;
             window.liveView()->controls()->setOptions(o);
             window.tabs()->setCurrentIndex(3);
-            QTRY_VERIFY_WITH_TIMEOUT(QSettings().value(QStringLiteral("recentDatabases")).toStringList().contains(dbFile), 5000);
+            QTRY_VERIFY_WITH_TIMEOUT(QSettings()
+                                         .value(QStringLiteral("recentDatabases"))
+                                         .toStringList()
+                                         .contains(dbFile),
+                                     5000);
             window.close();
         }
         MainWindow again(dbFile);

@@ -14,7 +14,8 @@ ChartControls::ChartControls(QWidget* parent) : QWidget(parent) {
     m_smoothing->setRange(0, 999);
     m_smoothing->setValue(600);
     m_smoothing->setMaximumWidth(160);
-    m_smoothing->setToolTip(tr("TensorBoard's debiased EMA weight; the raw line stays faint behind"));
+    m_smoothing->setToolTip(
+        tr("TensorBoard's debiased EMA weight; the raw line stays faint behind"));
     m_smoothingValue = new QLabel(this);
     m_smoothingValue->setMinimumWidth(40);
     m_xAxis = new QComboBox(this);
@@ -24,8 +25,9 @@ ChartControls::ChartControls(QWidget* parent) : QWidget(parent) {
     m_logX = new QCheckBox(tr("log x"), this);
     m_logY = new QCheckBox(tr("log y"), this);
     m_fit = new QPushButton(tr("Fit"), this);
-    m_fit->setToolTip(tr("Show all the data again (or double click a chart). Wheel: zoom x; drag: zoom to a "
-                         "rectangle; shift+drag: pan"));
+    m_fit->setToolTip(
+        tr("Show all the data again (or double click a chart). Wheel: zoom x; drag: zoom to a "
+           "rectangle; shift+drag: pan"));
     m_export = new QPushButton(tr("Export…"), this);
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);

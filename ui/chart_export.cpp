@@ -7,7 +7,6 @@
 #include <QPainter>
 #include <QPdfWriter>
 #include <QSvgGenerator>
-
 #include <cmath>
 
 #include "metric_chart.h"
@@ -55,7 +54,9 @@ QString exportChart(const MetricChart& chart, const ExportOptions& o) {
             .arg(o.widthMm)
             .arg(o.heightMm);
     if (o.dpi < 50 || o.dpi > 2400)
-        return QObject::tr("%1: the resolution must be from 50 to 2400 dpi, got %2").arg(o.path).arg(o.dpi);
+        return QObject::tr("%1: the resolution must be from 50 to 2400 dpi, got %2")
+            .arg(o.path)
+            .arg(o.dpi);
     const QString title = o.title.isEmpty() ? chart.title() : o.title;
     const QSizeF logical = logicalSize(o);
     switch (o.format) {
@@ -72,16 +73,21 @@ QString exportChart(const MetricChart& chart, const ExportOptions& o) {
             const QSize pixels = pngPixels(o);
             QImage image(pixels, QImage::Format_ARGB32);
             if (image.isNull())
-                return QObject::tr("%1: %2 x %3 pixels is too large").arg(o.path).arg(pixels.width()).arg(pixels.height());
+                return QObject::tr("%1: %2 x %3 pixels is too large")
+                    .arg(o.path)
+                    .arg(pixels.width())
+                    .arg(pixels.height());
             image.fill(Qt::white);
             const int dotsPerMeter = static_cast<int>(std::lround(o.dpi / 0.0254));
             image.setDotsPerMeterX(dotsPerMeter);
             image.setDotsPerMeterY(dotsPerMeter);
             {
                 QPainter painter(&image);
-                chart.render(painter, QRectF(QPointF(0, 0), QSizeF(pixels)), logical, title, pixels.width());
+                chart.render(painter, QRectF(QPointF(0, 0), QSizeF(pixels)), logical, title,
+                             pixels.width());
             }
-            if (!image.save(o.path, "PNG")) return QObject::tr("%1: cannot write the PNG file").arg(o.path);
+            if (!image.save(o.path, "PNG"))
+                return QObject::tr("%1: cannot write the PNG file").arg(o.path);
             return {};
         }
         case ExportOptions::Format::Svg: {
@@ -93,11 +99,14 @@ QString exportChart(const MetricChart& chart, const ExportOptions& o) {
             svg.setTitle(title);
             svg.setDescription(QObject::tr("Exported by Frugal"));
             QPainter painter;
-            if (!painter.begin(&svg)) return QObject::tr("%1: cannot write the SVG file").arg(o.path);
+            if (!painter.begin(&svg))
+                return QObject::tr("%1: cannot write the SVG file").arg(o.path);
             chart.render(painter, QRectF(QPointF(0, 0), logical), logical, title,
                          static_cast<int>(logical.width() * 2));
             painter.end();
-            return QFileInfo(o.path).size() > 0 ? QString() : QObject::tr("%1: the SVG file is empty").arg(o.path);
+            return QFileInfo(o.path).size() > 0
+                       ? QString()
+                       : QObject::tr("%1: the SVG file is empty").arg(o.path);
         }
         case ExportOptions::Format::Pdf: {
             QPdfWriter pdf(o.path);
@@ -107,7 +116,8 @@ QString exportChart(const MetricChart& chart, const ExportOptions& o) {
             pdf.setTitle(title);
             pdf.setCreator(QStringLiteral("Frugal"));
             QPainter painter;
-            if (!painter.begin(&pdf)) return QObject::tr("%1: cannot write the PDF file").arg(o.path);
+            if (!painter.begin(&pdf))
+                return QObject::tr("%1: cannot write the PDF file").arg(o.path);
             chart.render(painter, QRectF(0, 0, pdf.width(), pdf.height()), logical, title,
                          static_cast<int>(logical.width() * 2));
             painter.end();

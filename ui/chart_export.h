@@ -15,9 +15,9 @@ struct ExportOptions {
     Format format = Format::Pdf;
     QString path;
     QString title;
-    double widthMm = 89;   // a single column of a two-column paper
+    double widthMm = 89;  // a single column of a two-column paper
     double heightMm = 60;
-    int dpi = 300;         // PNG pixels per inch; PDF device resolution
+    int dpi = 300;  // PNG pixels per inch; PDF device resolution
 };
 
 // From the file name's suffix (.png .svg .pdf .csv); PDF when it has none of them.

@@ -10,7 +10,6 @@
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
-
 #include <cmath>
 #include <optional>
 
@@ -56,14 +55,16 @@ QString number(double v) {
 
 }  // namespace
 
-CompareView::CompareView(StoreService* service, QWidget* parent) : QWidget(parent), m_service(service) {
+CompareView::CompareView(StoreService* service, QWidget* parent)
+    : QWidget(parent), m_service(service) {
     m_metric = new QComboBox(this);
     m_metric->setMinimumWidth(200);
     m_align = new QComboBox(this);
     m_align->addItem(tr("step"));
     m_align->addItem(tr("relative step"));
-    m_align->setToolTip(tr("Relative step: steps since each run's first point (runs resumed or started from "
-                           "different checkpoints line up)"));
+    m_align->setToolTip(
+        tr("Relative step: steps since each run's first point (runs resumed or started from "
+           "different checkpoints line up)"));
     m_target = new QLineEdit(this);
     m_target->setPlaceholderText(tr("e.g. 0.55"));
     m_target->setMaximumWidth(110);
@@ -115,7 +116,8 @@ CompareView::CompareView(StoreService* service, QWidget* parent) : QWidget(paren
     connect(m_target, &QLineEdit::textChanged, this, &CompareView::fillMetrics);
     connect(m_controls, &ChartControls::optionsChanged, m_chart, &MetricChart::setOptions);
     connect(m_controls, &ChartControls::fitRequested, m_chart, &MetricChart::resetZoom);
-    connect(m_controls->exportButton(), &QPushButton::clicked, this, [this] { emit exportRequested(m_chart); });
+    connect(m_controls->exportButton(), &QPushButton::clicked, this,
+            [this] { emit exportRequested(m_chart); });
     m_chart->setOptions(m_controls->options());
 }
 
@@ -124,8 +126,9 @@ void CompareView::compare(const QVector<qint64>& runIds) {
     m_request = StoreService::newRequestId();
     const quint64 request = m_request;
     m_caption->setText(tr("loading %n run(s)…", nullptr, static_cast<int>(runIds.size())));
-    QMetaObject::invokeMethod(m_service, [service = m_service, request, runIds] { service->loadRuns(request, runIds); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_service, [service = m_service, request, runIds] { service->loadRuns(request, runIds); },
+        Qt::QueuedConnection);
 }
 
 void CompareView::loaded(quint64 request, const QVector<RunData>& runs) {
@@ -141,9 +144,10 @@ void CompareView::loaded(quint64 request, const QVector<RunData>& runs) {
         const QSignalBlocker block(m_metric);
         m_metric->clear();
         m_metric->addItems(keys);
-        const QString wanted = keys.contains(current)               ? current
-                               : keys.contains(QStringLiteral("train/loss")) ? QStringLiteral("train/loss")
-                                                                            : keys.value(0);
+        const QString wanted = keys.contains(current) ? current
+                               : keys.contains(QStringLiteral("train/loss"))
+                                   ? QStringLiteral("train/loss")
+                                   : keys.value(0);
         m_metric->setCurrentText(wanted);
     }
     QVector<QMap<QString, QString>> params;
@@ -160,10 +164,14 @@ void CompareView::loaded(quint64 request, const QVector<RunData>& runs) {
     for (int i = 0; i < diff.size(); ++i) {
         m_diff->setItem(i, 0, new QTableWidgetItem(diff[i].key));
         for (int c = 0; c < diff[i].values.size(); ++c)
-            m_diff->setItem(i, c + 1, new QTableWidgetItem(diff[i].values[c].isEmpty() ? tr("(unset)") : diff[i].values[c]));
+            m_diff->setItem(i, c + 1,
+                            new QTableWidgetItem(diff[i].values[c].isEmpty() ? tr("(unset)")
+                                                                             : diff[i].values[c]));
     }
     m_diff->resizeColumnsToContents();
-    m_caption->setText(tr("%n run(s); %1 differing config key(s)", nullptr, static_cast<int>(runs.size())).arg(diff.size()));
+    m_caption->setText(
+        tr("%n run(s); %1 differing config key(s)", nullptr, static_cast<int>(runs.size()))
+            .arg(diff.size()));
     redraw();
     emit loadedRuns(static_cast<int>(runs.size()));
 }
@@ -190,10 +198,12 @@ void CompareView::redraw() {
     for (const RunData& r : m_runs) {
         const auto it = r.metrics.find(key);
         if (it == r.metrics.end() || it->isEmpty()) continue;
-        const int line = m_chart->addLine(QStringLiteral("%1 %2").arg(r.row.id).arg(r.row.name), runColor(r.row.id));
+        const int line = m_chart->addLine(QStringLiteral("%1 %2").arg(r.row.id).arg(r.row.name),
+                                          runColor(r.row.id));
         for (const SeriesPoint& p : *it) m_chart->append(line, p.step, p.wallSeconds, p.value);
         if (relative) m_chart->setStepOffset(line, it->front().step);
-        if (const auto passes = r.metrics.find(QStringLiteral("zo/forward_passes")); passes != r.metrics.end()) {
+        if (const auto passes = r.metrics.find(QStringLiteral("zo/forward_passes"));
+            passes != r.metrics.end()) {
             std::vector<std::pair<double, double>> map;
             for (const SeriesPoint& p : *passes) map.emplace_back(p.step, p.value);
             m_chart->setPasses(line, std::move(map));
@@ -210,7 +220,8 @@ void CompareView::fillMetrics() {
     const double target = m_target->text().toDouble(&haveTarget);
     m_metrics->clear();
     m_metrics->setColumnCount(6);
-    m_metrics->setHorizontalHeaderLabels({tr("run"), tr("final"), lower ? tr("best (min)") : tr("best (max)"),
+    m_metrics->setHorizontalHeaderLabels({tr("run"), tr("final"),
+                                          lower ? tr("best (min)") : tr("best (max)"),
                                           tr("at step"), tr("steps to target"), tr("points")});
     m_metrics->setRowCount(static_cast<int>(m_runs.size()));
     for (int i = 0; i < m_runs.size(); ++i) {
@@ -228,14 +239,18 @@ void CompareView::fillMetrics() {
         for (const SeriesPoint& p : *it) {
             if (!std::isfinite(p.value)) continue;
             if (!best || (lower ? p.value < best->value : p.value > best->value)) best = p;
-            if (haveTarget && !reached && (lower ? p.value <= target : p.value >= target)) reached = p.step;
+            if (haveTarget && !reached && (lower ? p.value <= target : p.value >= target))
+                reached = p.step;
         }
         m_metrics->setItem(i, 1, new QTableWidgetItem(number(it->back().value)));
-        m_metrics->setItem(i, 2, new QTableWidgetItem(best ? number(best->value) : tr("(no finite value)")));
-        m_metrics->setItem(i, 3, new QTableWidgetItem(best ? QString::number(best->step) : QString()));
-        m_metrics->setItem(i, 4, new QTableWidgetItem(!haveTarget ? tr("(set a target)")
-                                                      : reached   ? QString::number(*reached)
-                                                                  : tr("not reached")));
+        m_metrics->setItem(
+            i, 2, new QTableWidgetItem(best ? number(best->value) : tr("(no finite value)")));
+        m_metrics->setItem(i, 3,
+                           new QTableWidgetItem(best ? QString::number(best->step) : QString()));
+        m_metrics->setItem(i, 4,
+                           new QTableWidgetItem(!haveTarget ? tr("(set a target)")
+                                                : reached   ? QString::number(*reached)
+                                                            : tr("not reached")));
         m_metrics->setItem(i, 5, new QTableWidgetItem(QString::number(it->size())));
     }
     m_metrics->resizeColumnsToContents();

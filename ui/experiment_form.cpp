@@ -15,7 +15,6 @@
 #include <QScrollArea>
 #include <QTimer>
 #include <QVBoxLayout>
-
 #include <exception>
 
 #include "common/error.h"
@@ -39,13 +38,15 @@ QString experimentsDir() {
 
 QString tomlString(const QString& text) {
     QString escaped = text;
-    escaped.replace(QLatin1Char('\\'), QStringLiteral("\\\\")).replace(QLatin1Char('"'), QStringLiteral("\\\""));
+    escaped.replace(QLatin1Char('\\'), QStringLiteral("\\\\"))
+        .replace(QLatin1Char('"'), QStringLiteral("\\\""));
     return QLatin1Char('"') + escaped + QLatin1Char('"');
 }
 
 // A TOML value as the form shows it: strings without their quotes.
 QString displayValue(const QString& value) {
-    if (value.size() >= 2 && (value.startsWith(QLatin1Char('"')) || value.startsWith(QLatin1Char('\''))) &&
+    if (value.size() >= 2 &&
+        (value.startsWith(QLatin1Char('"')) || value.startsWith(QLatin1Char('\''))) &&
         value.endsWith(value.front()))
         return value.mid(1, value.size() - 2);
     return value;
@@ -55,7 +56,9 @@ QString kindText(const run::ConfigField& f) {
     using Kind = run::ConfigField::Kind;
     switch (f.kind) {
         case Kind::Integer:
-            return QObject::tr("integer in [%1, %2]").arg(static_cast<qint64>(f.lo)).arg(static_cast<qint64>(f.hi));
+            return QObject::tr("integer in [%1, %2]")
+                .arg(static_cast<qint64>(f.lo))
+                .arg(static_cast<qint64>(f.hi));
         case Kind::Number: return QObject::tr("number in [%1, %2]").arg(f.lo).arg(f.hi);
         case Kind::Boolean: return QObject::tr("true or false");
         case Kind::Path: return QObject::tr("a file path");
@@ -80,8 +83,10 @@ QVector<Preset> methodPresets() {
         {QObject::tr("MeZO — LoRA"), QStringLiteral("zo/mezo-lora-sentiment.toml")},
         {QObject::tr("MeZO — prefix tuning"), QStringLiteral("zo/mezo-prefix-sentiment.toml")},
         {QObject::tr("ZO-Adam — LoRA"), QStringLiteral("zo/zo-adam-lora-sentiment.toml")},
-        {QObject::tr("AdaZeta query schedule — LoRA"), QStringLiteral("zo/adazeta-lora-sentiment.toml")},
-        {QObject::tr("First-order AdamW — full (baseline)"), QStringLiteral("zo/fo-adamw-sentiment.toml")},
+        {QObject::tr("AdaZeta query schedule — LoRA"),
+         QStringLiteral("zo/adazeta-lora-sentiment.toml")},
+        {QObject::tr("First-order AdamW — full (baseline)"),
+         QStringLiteral("zo/fo-adamw-sentiment.toml")},
         {QObject::tr("Pre-train the built-in model"), QStringLiteral("pretrain-tiny.toml")},
         {QObject::tr("Evaluation"), QStringLiteral("eval-tiny.toml")},
     };
@@ -104,9 +109,12 @@ struct ExperimentForm::Field {
         return line->text();
     }
     void setText(const QString& value) {
-        if (check) check->setChecked(value == QStringLiteral("true"));
-        else if (combo) combo->setCurrentText(value);
-        else line->setText(value);
+        if (check)
+            check->setChecked(value == QStringLiteral("true"));
+        else if (combo)
+            combo->setCurrentText(value);
+        else
+            line->setText(value);
     }
     QWidget* editor() const {
         if (check) return check;
@@ -187,7 +195,8 @@ QString ExperimentForm::loadFile(const QString& path) {
         if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
             return tr("%1: cannot read (%2)").arg(path, file.errorString());
         const QString text = QString::fromUtf8(file.readAll());
-        const run::PreparedRun prepared = run::prepareRunText(text.toStdString(), path.toStdString(), {}, {});
+        const run::PreparedRun prepared =
+            run::prepareRunText(text.toStdString(), path.toStdString(), {}, {});
         QMap<QString, QString> values;
         for (const auto& [key, value] : prepared.params) values.insert(q(key), q(value));
         m_source = path;
@@ -212,10 +221,12 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
         delete item;
     }
     m_method = method;
-    const std::vector<run::ConfigField> schema = run::configSchema(method.toStdString(), m_baseText.toStdString());
+    const std::vector<run::ConfigField> schema =
+        run::configSchema(method.toStdString(), m_baseText.toStdString());
     // one box per table, its keys in two columns (first half left) so a long table fits a screen
     const auto sectionOf = [this](const QString& key) {
-        return key.contains(QLatin1Char('.')) ? key.section(QLatin1Char('.'), 0, -2) : tr("general");
+        return key.contains(QLatin1Char('.')) ? key.section(QLatin1Char('.'), 0, -2)
+                                              : tr("general");
     };
     QMap<QString, int> counts, placed;
     for (const auto& s : schema) ++counts[sectionOf(q(s.key))];
@@ -241,7 +252,8 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
         field->schema = s;
         field->key = key;
         const QString name = key.section(QLatin1Char('.'), -1);
-        const QString current = values.contains(key) ? displayValue(values.value(key)) : q(s.defaultValue);
+        const QString current =
+            values.contains(key) ? displayValue(values.value(key)) : q(s.defaultValue);
         QWidget* host = form->parentWidget() ? form->parentWidget() : m_fieldsHost;
         QWidget* editor = nullptr;
         QWidget* row = nullptr;
@@ -250,7 +262,8 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
             field->check = new QCheckBox(host);
             editor = field->check;
             connect(field->check, &QCheckBox::toggled, this, &ExperimentForm::scheduleValidation);
-        } else if (!s.choices.empty() || name == QStringLiteral("model") || name == QStringLiteral("task")) {
+        } else if (!s.choices.empty() || name == QStringLiteral("model") ||
+                   name == QStringLiteral("task")) {
             field->combo = new QComboBox(host);
             if (!s.choices.empty()) {
                 for (const auto& c : s.choices) field->combo->addItem(q(c));
@@ -263,11 +276,13 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
                 }
             }
             editor = field->combo;
-            connect(field->combo, &QComboBox::currentTextChanged, this, &ExperimentForm::scheduleValidation);
+            connect(field->combo, &QComboBox::currentTextChanged, this,
+                    &ExperimentForm::scheduleValidation);
         } else {
             field->line = new QLineEdit(host);
             editor = field->line;
-            connect(field->line, &QLineEdit::textChanged, this, &ExperimentForm::scheduleValidation);
+            connect(field->line, &QLineEdit::textChanged, this,
+                    &ExperimentForm::scheduleValidation);
         }
         if (s.kind == Kind::Path || name == QStringLiteral("model")) {
             row = new QWidget(host);
@@ -278,18 +293,23 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
             h->addWidget(browse);
             const bool folder = name == QStringLiteral("model");
             connect(browse, &QPushButton::clicked, this, [this, field, folder] {
-                const QString chosen = folder ? QFileDialog::getExistingDirectory(this, tr("Model folder (config.json, *.safetensors, tokenizer.json)"))
-                                              : QFileDialog::getOpenFileName(this, tr("Choose a file"));
+                const QString chosen =
+                    folder
+                        ? QFileDialog::getExistingDirectory(
+                              this, tr("Model folder (config.json, *.safetensors, tokenizer.json)"))
+                        : QFileDialog::getOpenFileName(this, tr("Choose a file"));
                 if (!chosen.isEmpty()) field->setText(chosen);
             });
         }
         field->setText(current);
         if (key.contains(QLatin1Char('['))) {  // an entry of an array of tables (data sources)
             editor->setEnabled(false);
-            editor->setToolTip(tr("%1 is an entry of a list of tables; edit it in the TOML file").arg(key));
+            editor->setToolTip(
+                tr("%1 is an entry of a list of tables; edit it in the TOML file").arg(key));
         }
-        const QString tip = tr("%1: %2; default %3").arg(key, kindText(s),
-                                                           s.defaultValue.empty() ? tr("none") : q(s.defaultValue));
+        const QString tip =
+            tr("%1: %2; default %3")
+                .arg(key, kindText(s), s.defaultValue.empty() ? tr("none") : q(s.defaultValue));
         if (editor->isEnabled()) editor->setToolTip(tip);
         field->label = new QLabel(name, host);
         field->label->setToolTip(tip);
@@ -297,9 +317,10 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
         m_fields.push_back(field);
     }
     m_fieldsLayout->addStretch(1);
-    m_summary->setText(tr("method <b>%1</b> · %n key(s) from its config schema · source %2", nullptr,
-                          static_cast<int>(m_fields.size()))
-                           .arg(method, m_source.isEmpty() ? tr("(new)") : QFileInfo(m_source).fileName()));
+    m_summary->setText(
+        tr("method <b>%1</b> · %n key(s) from its config schema · source %2", nullptr,
+           static_cast<int>(m_fields.size()))
+            .arg(method, m_source.isEmpty() ? tr("(new)") : QFileInfo(m_source).fileName()));
 }
 
 QStringList ExperimentForm::keys() const {
@@ -334,9 +355,11 @@ std::vector<std::string> ExperimentForm::overrides() const {
     for (const Field* f : m_fields) {
         const QString text = f->text().trimmed();
         if (text.isEmpty()) continue;  // the reader's default
-        if (f->key.contains(QLatin1Char('['))) continue;  // kept as the file has it (not editable here)
+        if (f->key.contains(QLatin1Char('[')))
+            continue;  // kept as the file has it (not editable here)
         QString value = text;
-        if (f->schema.kind == Kind::String || f->schema.kind == Kind::Path) value = tomlString(text);
+        if (f->schema.kind == Kind::String || f->schema.kind == Kind::Path)
+            value = tomlString(text);
         out.push_back((f->key + QLatin1Char('=') + value).toStdString());
     }
     return out;
@@ -345,8 +368,7 @@ std::vector<std::string> ExperimentForm::overrides() const {
 QString ExperimentForm::validate() {
     QString message;
     try {
-        run::prepareRunText(m_baseText.toStdString(),
-                            "the form", overrides(), {});
+        run::prepareRunText(m_baseText.toStdString(), "the form", overrides(), {});
     } catch (const std::exception& e) {
         message = q(e.what());
     }
@@ -355,7 +377,8 @@ QString ExperimentForm::validate() {
         f->editor()->setStyleSheet(bad ? QStringLiteral("border: 1px solid #b00020;") : QString());
         f->label->setStyleSheet(bad ? QStringLiteral("color: #b00020;") : QString());
     }
-    m_message->setStyleSheet(message.isEmpty() ? QStringLiteral("color: #2e7d32;") : QStringLiteral("color: #b00020;"));
+    m_message->setStyleSheet(message.isEmpty() ? QStringLiteral("color: #2e7d32;")
+                                               : QStringLiteral("color: #b00020;"));
     m_message->setText(message.isEmpty() ? tr("valid") : message);
     m_start->setEnabled(message.isEmpty() && !m_running);
     m_queue->setEnabled(message.isEmpty());
@@ -366,8 +389,7 @@ QString ExperimentForm::message() const { return m_message->text(); }
 
 QString ExperimentForm::resolvedConfig() {
     try {
-        return q(run::prepareRunText(m_baseText.toStdString(),
-                                     "the form", overrides(), {})
+        return q(run::prepareRunText(m_baseText.toStdString(), "the form", overrides(), {})
                      .resolvedConfig);
     } catch (const std::exception&) {
         return {};
@@ -396,14 +418,15 @@ bool ExperimentForm::saveFile(const QString& path, QString* error) {
 void ExperimentForm::setRunning(bool running) {
     m_running = running;
     m_start->setEnabled(!running && validate().isEmpty());
-    m_start->setToolTip(running ? tr("A run is going: queue this one, or stop that one first") : QString());
+    m_start->setToolTip(running ? tr("A run is going: queue this one, or stop that one first")
+                                : QString());
 }
 
 bool ExperimentForm::makeJob(RunJob& job) {
     if (!validate().isEmpty()) return false;
     try {
-        auto prepared = std::make_shared<run::PreparedRun>(run::prepareRunText(
-            m_baseText.toStdString(), "the form", overrides(), {}));
+        auto prepared = std::make_shared<run::PreparedRun>(
+            run::prepareRunText(m_baseText.toStdString(), "the form", overrides(), {}));
         std::string source = ".";
         try {
             source = data::resourcesDir().parent_path().string();
@@ -441,8 +464,8 @@ void ExperimentForm::queue() {
 }
 
 void ExperimentForm::openDialog() {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open an experiment config"), experimentsDir(),
-                                                      tr("TOML configs (*.toml)"));
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open an experiment config"), experimentsDir(), tr("TOML configs (*.toml)"));
     if (path.isEmpty()) return;
     const QString error = loadFile(path);
     if (!error.isEmpty()) {
@@ -452,9 +475,10 @@ void ExperimentForm::openDialog() {
 }
 
 void ExperimentForm::saveDialog() {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Save the experiment config"),
-                                                      QDir(experimentsDir()).filePath(m_name->text() + QStringLiteral(".toml")),
-                                                      tr("TOML configs (*.toml)"));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Save the experiment config"),
+        QDir(experimentsDir()).filePath(m_name->text() + QStringLiteral(".toml")),
+        tr("TOML configs (*.toml)"));
     if (path.isEmpty()) return;
     QString error;
     if (!saveFile(path, &error)) m_message->setText(error);

@@ -67,14 +67,16 @@ ExportDialog::ExportDialog(const MetricChart& chart, const QString& suggestedPat
     exportButton->setDefault(true);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
-    layout->addWidget(new QLabel(tr("%n raw point(s); the full series goes to CSV, the visible range to the figures.",
-                                    nullptr, static_cast<int>(chart.pointCount())),
-                                 this));
+    layout->addWidget(new QLabel(
+        tr("%n raw point(s); the full series goes to CSV, the visible range to the figures.",
+           nullptr, static_cast<int>(chart.pointCount())),
+        this));
     layout->addWidget(m_message);
     layout->addWidget(buttons);
 
     connect(m_format, &QComboBox::currentIndexChanged, this, &ExportDialog::formatChanged);
-    connect(m_widthPreset, &QComboBox::currentIndexChanged, this, &ExportDialog::widthPresetChanged);
+    connect(m_widthPreset, &QComboBox::currentIndexChanged, this,
+            &ExportDialog::widthPresetChanged);
     connect(m_width, &QDoubleSpinBox::valueChanged, this, [this] {
         const int custom = m_widthPreset->count() - 1;
         for (int i = 0; i < custom; ++i)
@@ -125,18 +127,21 @@ void ExportDialog::formatChanged() {
     m_width->setEnabled(figure);
     m_widthPreset->setEnabled(figure);
     m_height->setEnabled(figure);
-    m_dpi->setEnabled(o.format == ExportOptions::Format::Png || o.format == ExportOptions::Format::Pdf);
+    m_dpi->setEnabled(o.format == ExportOptions::Format::Png ||
+                      o.format == ExportOptions::Format::Pdf);
     const QSize px = pngPixels(o);
     m_pixels->setText(o.format == ExportOptions::Format::Png
                           ? tr("%1 × %2 pixels").arg(px.width()).arg(px.height())
-                          : figure ? tr("vector; fonts in points, %1 × %2 mm").arg(o.widthMm).arg(o.heightMm)
-                                   : tr("all %n point(s)", nullptr, static_cast<int>(m_chart.pointCount())));
+                      : figure
+                          ? tr("vector; fonts in points, %1 × %2 mm").arg(o.widthMm).arg(o.heightMm)
+                          : tr("all %n point(s)", nullptr, static_cast<int>(m_chart.pointCount())));
     QString path = m_path->text();
     if (!path.isEmpty()) {
         const QFileInfo info(path);
         const QString wanted = formatSuffix(o.format);
         if (info.suffix().toLower() != wanted) {
-            path = (info.suffix().isEmpty() ? path : path.left(path.size() - info.suffix().size() - 1)) +
+            path = (info.suffix().isEmpty() ? path
+                                            : path.left(path.size() - info.suffix().size() - 1)) +
                    QLatin1Char('.') + wanted;
             m_path->setText(path);
         }
@@ -150,8 +155,9 @@ void ExportDialog::widthPresetChanged() {
 
 void ExportDialog::browse() {
     const QString suffix = formatSuffix(options().format);
-    const QString file = QFileDialog::getSaveFileName(this, tr("Export chart"), m_path->text(),
-                                                      tr("%1 files (*.%2)").arg(suffix.toUpper(), suffix));
+    const QString file =
+        QFileDialog::getSaveFileName(this, tr("Export chart"), m_path->text(),
+                                     tr("%1 files (*.%2)").arg(suffix.toUpper(), suffix));
     if (!file.isEmpty()) m_path->setText(file);
 }
 

@@ -10,7 +10,6 @@
 #include <QSplitter>
 #include <QTimer>
 #include <QVBoxLayout>
-
 #include <cmath>
 #include <exception>
 
@@ -23,10 +22,13 @@ namespace frugal::ui {
 
 namespace {
 
-bool isLoss(const QString& k) { return k == QStringLiteral("train/loss") || k.endsWith(QStringLiteral("/loss")); }
+bool isLoss(const QString& k) {
+    return k == QStringLiteral("train/loss") || k.endsWith(QStringLiteral("/loss"));
+}
 
 bool isEval(const QString& k) {
-    if (k.startsWith(QStringLiteral("sys/")) || k.startsWith(QStringLiteral("zo/")) || k.startsWith(QStringLiteral("params/")))
+    if (k.startsWith(QStringLiteral("sys/")) || k.startsWith(QStringLiteral("zo/")) ||
+        k.startsWith(QStringLiteral("params/")))
         return false;
     if (k.endsWith(QStringLiteral("/examples"))) return false;
     return k.contains(QStringLiteral("accuracy")) || k.contains(QStringLiteral("perplexity")) ||
@@ -45,12 +47,21 @@ LiveView::LiveView(StoreService* service, RunController* controller, QWidget* pa
     const QVector<Spec> specs = {
         {tr("Loss"), tr("loss"), isLoss, false},
         {tr("Evaluation"), tr("metric"), isEval, false},
-        {tr("Query schedule"), tr("queries Q per step"), [](const QString& k) { return k == QStringLiteral("zo/queries"); }, false},
+        {tr("Query schedule"), tr("queries Q per step"),
+         [](const QString& k) { return k == QStringLiteral("zo/queries"); }, false},
         {tr("Projected gradient"), tr("|g|"),
-         [](const QString& k) { return k == QStringLiteral("zo/projected_grad") || k == QStringLiteral("zo/projected_grad_abs_mean"); },
+         [](const QString& k) {
+             return k == QStringLiteral("zo/projected_grad") ||
+                    k == QStringLiteral("zo/projected_grad_abs_mean");
+         },
          true},
-        {tr("Memory"), tr("MiB"), [](const QString& k) { return k == QStringLiteral("sys/rss_mb") || k == QStringLiteral("sys/peak_rss_mb"); }, false},
-        {tr("Throughput"), tr("steps / s"), [](const QString& k) { return k == QStringLiteral("sys/steps_per_s"); }, false},
+        {tr("Memory"), tr("MiB"),
+         [](const QString& k) {
+             return k == QStringLiteral("sys/rss_mb") || k == QStringLiteral("sys/peak_rss_mb");
+         },
+         false},
+        {tr("Throughput"), tr("steps / s"),
+         [](const QString& k) { return k == QStringLiteral("sys/steps_per_s"); }, false},
     };
     m_controls = new ChartControls(this);
     auto* grid = new QGridLayout;
@@ -63,7 +74,8 @@ LiveView::LiveView(StoreService* service, RunController* controller, QWidget* pa
         grid->addWidget(p.chart, i / 3, i % 3);
         m_panels.push_back(p);
     }
-    m_title = new QLabel(tr("No run shown: start one from New experiment, or open one from Runs"), this);
+    m_title =
+        new QLabel(tr("No run shown: start one from New experiment, or open one from Runs"), this);
     QFont big = m_title->font();
     big.setPointSizeF(big.pointSizeF() * 1.15);
     big.setBold(true);
@@ -148,7 +160,8 @@ MetricChart* LiveView::chartTitled(const QString& title) const {
 QString LiveView::logText() const { return m_log->toPlainText(); }
 
 bool LiveView::canResume() const {
-    const bool ended = m_status == QStringLiteral("cancelled") || m_status == QStringLiteral("interrupted") ||
+    const bool ended = m_status == QStringLiteral("cancelled") ||
+                       m_status == QStringLiteral("interrupted") ||
                        m_status == QStringLiteral("failed");
     return ended && !m_controller->busy() && !m_config.isEmpty();
 }
@@ -193,29 +206,34 @@ void LiveView::pushPasses() {
 
 void LiveView::setStatus(const QString& status, const QString& error) {
     m_status = status;
-    static const QMap<QString, QString> colours = {{QStringLiteral("running"), QStringLiteral("#1565c0")},
-                                                   {QStringLiteral("finished"), QStringLiteral("#2e7d32")},
-                                                   {QStringLiteral("failed"), QStringLiteral("#c62828")},
-                                                   {QStringLiteral("cancelled"), QStringLiteral("#6d4c41")},
-                                                   {QStringLiteral("interrupted"), QStringLiteral("#ef6c00")}};
-    m_statusLabel->setText(status.isEmpty() ? QString()
-                                            : QStringLiteral("<b style='color:%1'>%2</b>")
-                                                  .arg(colours.value(status, QStringLiteral("#616161")), status));
+    static const QMap<QString, QString> colours = {
+        {QStringLiteral("running"), QStringLiteral("#1565c0")},
+        {QStringLiteral("finished"), QStringLiteral("#2e7d32")},
+        {QStringLiteral("failed"), QStringLiteral("#c62828")},
+        {QStringLiteral("cancelled"), QStringLiteral("#6d4c41")},
+        {QStringLiteral("interrupted"), QStringLiteral("#ef6c00")}};
+    m_statusLabel->setText(
+        status.isEmpty() ? QString()
+                         : QStringLiteral("<b style='color:%1'>%2</b>")
+                               .arg(colours.value(status, QStringLiteral("#616161")), status));
     m_statusLabel->setToolTip(error);
     const bool mine = m_live && m_controller->currentRun() == m_runId;
     m_stop->setEnabled(mine);
-    m_stop->setToolTip(status == QStringLiteral("running") && !mine
-                           ? tr("This run belongs to another process; stop it there (Ctrl+C or SIGTERM)")
-                           : QString());
+    m_stop->setToolTip(
+        status == QStringLiteral("running") && !mine
+            ? tr("This run belongs to another process; stop it there (Ctrl+C or SIGTERM)")
+            : QString());
     m_resume->setEnabled(canResume());
 }
 
 void LiveView::showRun(qint64 runId) {
-    if (m_live && runId != m_runId) m_live = false;  // the live run goes on; this view shows another
+    if (m_live && runId != m_runId)
+        m_live = false;  // the live run goes on; this view shows another
     m_request = StoreService::newRequestId();
     const quint64 request = m_request;
-    QMetaObject::invokeMethod(m_service, [service = m_service, request, runId] { service->loadRuns(request, {runId}); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_service, [service = m_service, request, runId] { service->loadRuns(request, {runId}); },
+        Qt::QueuedConnection);
 }
 
 void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
@@ -295,10 +313,12 @@ void LiveView::resume() {
         job.name = m_name;
         job.resumeRunId = m_runId;
         job.prepared = std::make_shared<run::PreparedRun>(run::prepareRunText(
-            m_config.toStdString(), "run " + std::to_string(m_runId) + "'s config", {}, {}, /*resume=*/true));
+            m_config.toStdString(), "run " + std::to_string(m_runId) + "'s config", {}, {},
+            /*resume=*/true));
         m_controller->start(job);
     } catch (const std::exception& e) {
-        const QString text = tr("cannot resume run %1: %2").arg(m_runId).arg(QString::fromStdString(e.what()));
+        const QString text =
+            tr("cannot resume run %1: %2").arg(m_runId).arg(QString::fromStdString(e.what()));
         m_log->appendPlainText(text);
         emit message(text);
     }
@@ -312,7 +332,8 @@ void LiveView::chooseExport() {
         MetricChart* chart = p.chart;
         connect(a, &QAction::triggered, this, [this, chart] { emit exportRequested(chart); });
     }
-    menu.exec(m_controls->exportButton()->mapToGlobal(QPoint(0, m_controls->exportButton()->height())));
+    menu.exec(
+        m_controls->exportButton()->mapToGlobal(QPoint(0, m_controls->exportButton()->height())));
 }
 
 }  // namespace frugal::ui

@@ -7,7 +7,6 @@
 #include <QMap>
 #include <QVector>
 #include <QWidget>
-
 #include <functional>
 
 #include "run_controller.h"

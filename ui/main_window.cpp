@@ -39,7 +39,8 @@ ChartOptions loadOptions(const QSettings& s) {
 
 }  // namespace
 
-MainWindow::MainWindow(const QString& dbPath, QWidget* parent) : QMainWindow(parent), m_dbPath(dbPath) {
+MainWindow::MainWindow(const QString& dbPath, QWidget* parent)
+    : QMainWindow(parent), m_dbPath(dbPath) {
     setWindowTitle(tr("Frugal workbench"));
     m_service = new StoreService;
     m_service->moveToThread(&m_storeThread);
@@ -75,7 +76,8 @@ MainWindow::MainWindow(const QString& dbPath, QWidget* parent) : QMainWindow(par
     connect(m_form, &ExperimentForm::runRequested, this, [this](const RunJob& job, bool now) {
         if (now) {
             if (!m_controller->start(job))
-                QMessageBox::information(this, tr("A run is going"), tr("Queue this run, or stop the running one first."));
+                QMessageBox::information(this, tr("A run is going"),
+                                         tr("Queue this run, or stop the running one first."));
             else
                 m_tabs->setCurrentWidget(m_live);
         } else {
@@ -87,32 +89,35 @@ MainWindow::MainWindow(const QString& dbPath, QWidget* parent) : QMainWindow(par
         m_runLabel->setText(tr("running: %1 (run %2)").arg(name).arg(id));
         m_runs->refresh();
     });
-    connect(m_controller, &RunController::runEnded, this, [this](qint64 id, const QString& status, const QString&) {
-        m_runLabel->setText(tr("run %1 %2").arg(id).arg(status));
-        m_runs->refresh();
-    });
+    connect(m_controller, &RunController::runEnded, this,
+            [this](qint64 id, const QString& status, const QString&) {
+                m_runLabel->setText(tr("run %1 %2").arg(id).arg(status));
+                m_runs->refresh();
+            });
     connect(m_controller, &RunController::queueChanged, this, [this](int n) {
         if (n > 0) m_runLabel->setText(tr("%n run(s) queued", nullptr, n));
     });
     connect(m_live, &LiveView::exportRequested, this, &MainWindow::openExport);
     connect(m_compare, &CompareView::exportRequested, this, &MainWindow::openExport);
-    connect(m_live, &LiveView::message, this, [this](const QString& text) { statusBar()->showMessage(text, 10000); });
-    connect(m_service, &StoreService::opened, this, [this](const QString& path, const QString& error) {
-        if (!error.isEmpty()) {
-            QMessageBox::warning(this, tr("Cannot open the database"), error);
-            return;
-        }
-        m_dbPath = path;
-        m_dbLabel->setText(tr("database: %1").arg(QDir::toNativeSeparators(path)));
-        QSettings settings;
-        QStringList recent = settings.value(QStringLiteral("recentDatabases")).toStringList();
-        recent.removeAll(path);
-        recent.prepend(path);
-        while (recent.size() > 8) recent.removeLast();
-        settings.setValue(QStringLiteral("recentDatabases"), recent);
-        updateRecent();
-        m_runs->refresh();
-    });
+    connect(m_live, &LiveView::message, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 10000); });
+    connect(
+        m_service, &StoreService::opened, this, [this](const QString& path, const QString& error) {
+            if (!error.isEmpty()) {
+                QMessageBox::warning(this, tr("Cannot open the database"), error);
+                return;
+            }
+            m_dbPath = path;
+            m_dbLabel->setText(tr("database: %1").arg(QDir::toNativeSeparators(path)));
+            QSettings settings;
+            QStringList recent = settings.value(QStringLiteral("recentDatabases")).toStringList();
+            recent.removeAll(path);
+            recent.prepend(path);
+            while (recent.size() > 8) recent.removeLast();
+            settings.setValue(QStringLiteral("recentDatabases"), recent);
+            updateRecent();
+            m_runs->refresh();
+        });
 
     QSettings settings;
     resize(1280, 800);
@@ -137,9 +142,9 @@ void MainWindow::buildMenus() {
     QAction* open = file->addAction(tr("&Open database…"));
     open->setShortcut(QKeySequence::Open);
     connect(open, &QAction::triggered, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Open an experiment database"),
-                                                          QFileInfo(m_dbPath).absolutePath(),
-                                                          tr("Frugal databases (*.db);;All files (*)"));
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Open an experiment database"), QFileInfo(m_dbPath).absolutePath(),
+            tr("Frugal databases (*.db);;All files (*)"));
         if (!path.isEmpty()) openDatabase(path);
     });
     m_recent = file->addMenu(tr("Recent databases"));
@@ -168,24 +173,32 @@ void MainWindow::updateRecent() {
 
 void MainWindow::openDatabase(const QString& path) {
     if (!m_controller->setDatabasePath(path)) {
-        QMessageBox::information(this, tr("A run is going"),
-                                 tr("The running run writes to %1; open another database when it has ended.").arg(m_dbPath));
+        QMessageBox::information(
+            this, tr("A run is going"),
+            tr("The running run writes to %1; open another database when it has ended.")
+                .arg(m_dbPath));
         return;
     }
-    QMetaObject::invokeMethod(m_service, [service = m_service, path] { service->open(path); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_service, [service = m_service, path] { service->open(path); }, Qt::QueuedConnection);
 }
 
 ExportDialog* MainWindow::exportDialog(MetricChart* chart) {
     QSettings settings;
-    const QString folder = settings.value(QStringLiteral("export/folder"),
-                                          QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation))
-                               .toString();
+    const QString folder =
+        settings
+            .value(QStringLiteral("export/folder"),
+                   QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation))
+            .toString();
     QString base = chart->title().toLower().replace(QLatin1Char(' '), QLatin1Char('-'));
-    if (m_live->runId() > 0 && chart != m_compare->chart()) base = QStringLiteral("run%1-%2").arg(m_live->runId()).arg(base);
-    auto* dialog = new ExportDialog(*chart, QDir(folder).filePath(base + QStringLiteral(".pdf")), this);
+    if (m_live->runId() > 0 && chart != m_compare->chart())
+        base = QStringLiteral("run%1-%2").arg(m_live->runId()).arg(base);
+    auto* dialog =
+        new ExportDialog(*chart, QDir(folder).filePath(base + QStringLiteral(".pdf")), this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QDialog::accepted, this, [dialog] {
-        QSettings().setValue(QStringLiteral("export/folder"), QFileInfo(dialog->options().path).absolutePath());
+        QSettings().setValue(QStringLiteral("export/folder"),
+                             QFileInfo(dialog->options().path).absolutePath());
     });
     return dialog;
 }
@@ -206,7 +219,8 @@ void MainWindow::saveSettings() {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
     if (m_controller->busy() &&
-        QMessageBox::question(this, tr("A run is going"), tr("Stop the running run and quit?")) != QMessageBox::Yes) {
+        QMessageBox::question(this, tr("A run is going"), tr("Stop the running run and quit?")) !=
+            QMessageBox::Yes) {
         event->ignore();
         return;
     }

@@ -11,10 +11,9 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QTimer>
-#include <QValueAxis>
 #include <QVBoxLayout>
+#include <QValueAxis>
 #include <QWheelEvent>
-
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -182,7 +181,8 @@ MetricChart::MetricChart(const QString& title, const QString& yLabel, QWidget* p
     m_chart->setBackgroundRoundness(0);
     m_chart->legend()->setAlignment(Qt::AlignBottom);
     m_chart->legend()->setVisible(false);
-    m_view = new ChartView(m_chart, [this] { resetZoom(); }, this);
+    m_view = new ChartView(
+        m_chart, [this] { resetZoom(); }, this);
     m_view->setMinimumSize(220, 160);
     m_notice = new QLabel(this);
     m_notice->setStyleSheet(QStringLiteral("color: #b00020;"));
@@ -240,7 +240,9 @@ void MetricChart::clearLines() {
 
 int MetricChart::lineCount() const { return static_cast<int>(m_lines.size()); }
 
-QString MetricChart::lineLabel(int line) const { return m_lines.at(static_cast<size_t>(line))->label; }
+QString MetricChart::lineLabel(int line) const {
+    return m_lines.at(static_cast<size_t>(line))->label;
+}
 
 void MetricChart::append(int index, double step, double wallSeconds, double value) {
     Line& line = *m_lines.at(static_cast<size_t>(index));
@@ -282,7 +284,9 @@ size_t MetricChart::pointCount() const {
     return n;
 }
 
-size_t MetricChart::pointCount(int line) const { return m_lines.at(static_cast<size_t>(line))->value.size(); }
+size_t MetricChart::pointCount(int line) const {
+    return m_lines.at(static_cast<size_t>(line))->value.size();
+}
 
 QString MetricChart::xLabel() const {
     switch (m_options.xAxis) {
@@ -354,8 +358,10 @@ void MetricChart::rebuildAxes() {
     }
     QFont font = this->font();
     font.setPointSizeF(font.pointSizeF() * 0.85);
-    QAbstractAxis* x = makeAxis(m_options.logX, xLabel(), m_options.logX ? 1 : 0, m_options.logX ? 10 : 1, font);
-    QAbstractAxis* y = makeAxis(m_options.logY, m_yLabel, m_options.logY ? 0.1 : 0, m_options.logY ? 10 : 1, font);
+    QAbstractAxis* x =
+        makeAxis(m_options.logX, xLabel(), m_options.logX ? 1 : 0, m_options.logX ? 10 : 1, font);
+    QAbstractAxis* y =
+        makeAxis(m_options.logY, m_yLabel, m_options.logY ? 0.1 : 0, m_options.logY ? 10 : 1, font);
     m_chart->addAxis(x, Qt::AlignBottom);
     m_chart->addAxis(y, Qt::AlignLeft);
     for (auto& line : m_lines)
@@ -411,12 +417,12 @@ void MetricChart::redrawNow() {
     pending.reserve(m_lines.size());
     for (auto& line : m_lines) {
         const auto& xs = xsOf(*line, scratch);
-        const QList<QPointF> raw = decimate(xs.data(), line->value.data(), xs.size(), x0, x1, columns,
-                                            m_options.logX, m_options.logY, &skipped);
+        const QList<QPointF> raw = decimate(xs.data(), line->value.data(), xs.size(), x0, x1,
+                                            columns, m_options.logX, m_options.logY, &skipped);
         QList<QPointF> smooth;
         if (smoothing)
-            smooth = decimate(xs.data(), line->smooth.data(), xs.size(), x0, x1, columns, m_options.logX,
-                              m_options.logY);
+            smooth = decimate(xs.data(), line->smooth.data(), xs.size(), x0, x1, columns,
+                              m_options.logX, m_options.logY);
         for (const QList<QPointF>* pts : {&raw, static_cast<const QList<QPointF>*>(&smooth)})
             for (const QPointF& p : *pts)
                 if (p.x() >= x0 && p.x() <= x1) {
@@ -432,13 +438,15 @@ void MetricChart::redrawNow() {
             yLo /= 1.25;
             yHi *= 1.25;
         } else {
-            const double pad = yHi > yLo ? 0.05 * (yHi - yLo) : std::max(std::abs(yHi) * 0.05, 1e-12);
+            const double pad =
+                yHi > yLo ? 0.05 * (yHi - yLo) : std::max(std::abs(yHi) * 0.05, 1e-12);
             yLo -= pad;
             yHi += pad;
         }
         double xLo = x0, xHi = x1;
         int xTicks = 6, yTicks = 6;
-        if (!m_options.logX) niceRange(xLo, xHi, xTicks);  // round tick labels; the range grows to them
+        if (!m_options.logX)
+            niceRange(xLo, xHi, xTicks);  // round tick labels; the range grows to them
         if (!m_options.logY) niceRange(yLo, yHi, yTicks);
         // each range change re-lays out every series, so set a range only when it changes
         m_applyingRange = true;
@@ -446,8 +454,10 @@ void MetricChart::redrawNow() {
         QAbstractAxis* yAxis = m_chart->axes(Qt::Vertical).value(0);
         if (axisMin(xAxis) != xLo || axisMax(xAxis) != xHi) xAxis->setRange(xLo, xHi);
         if (axisMin(yAxis) != yLo || axisMax(yAxis) != yHi) yAxis->setRange(yLo, yHi);
-        if (auto* v = qobject_cast<QValueAxis*>(xAxis); v && v->tickCount() != xTicks) v->setTickCount(xTicks);
-        if (auto* v = qobject_cast<QValueAxis*>(yAxis); v && v->tickCount() != yTicks) v->setTickCount(yTicks);
+        if (auto* v = qobject_cast<QValueAxis*>(xAxis); v && v->tickCount() != xTicks)
+            v->setTickCount(xTicks);
+        if (auto* v = qobject_cast<QValueAxis*>(yAxis); v && v->tickCount() != yTicks)
+            v->setTickCount(yTicks);
         m_x0 = xLo, m_x1 = xHi, m_y0 = yLo, m_y1 = yHi;
         m_applyingRange = false;
     }
@@ -469,7 +479,8 @@ void MetricChart::redrawNow() {
                          .arg(line->firstNonFiniteStep);
     m_logSkipped = skipped.notPositive;
     if (m_logSkipped > 0)
-        notes << tr("%n point(s) <= 0 not shown on the log axis", nullptr, static_cast<int>(m_logSkipped));
+        notes << tr("%n point(s) <= 0 not shown on the log axis", nullptr,
+                    static_cast<int>(m_logSkipped));
     m_notice->setText(notes.join(QStringLiteral("; ")));
     m_notice->setVisible(!notes.isEmpty());
     const size_t total = pointCount();
@@ -499,8 +510,9 @@ void MetricChart::fillChart(QChart& chart, int columns, std::vector<Drawn>& draw
         const auto& xs = xsOf(*line, scratch);
         auto* raw = new QLineSeries;
         raw->setPen(rawPen(line->color, smoothing, 0.8));
-        drawn.push_back({raw, decimate(xs.data(), line->value.data(), xs.size(), m_x0, m_x1, columns,
-                                       m_options.logX, m_options.logY),
+        drawn.push_back({raw,
+                         decimate(xs.data(), line->value.data(), xs.size(), m_x0, m_x1, columns,
+                                  m_options.logX, m_options.logY),
                          raw->pen()});
         raw->setName(line->label);
         chart.addSeries(raw);
@@ -509,8 +521,9 @@ void MetricChart::fillChart(QChart& chart, int columns, std::vector<Drawn>& draw
         if (smoothing) {
             auto* smooth = new QLineSeries;
             smooth->setPen(smoothPen(line->color, 1.3));
-            drawn.push_back({smooth, decimate(xs.data(), line->smooth.data(), xs.size(), m_x0, m_x1, columns,
-                                              m_options.logX, m_options.logY),
+            drawn.push_back({smooth,
+                             decimate(xs.data(), line->smooth.data(), xs.size(), m_x0, m_x1,
+                                      columns, m_options.logX, m_options.logY),
                              smooth->pen()});
             smooth->setName(line->label);
             chart.addSeries(smooth);
@@ -558,7 +571,8 @@ void MetricChart::render(QPainter& painter, const QRectF& target, const QSizeF& 
         polyline.reserve(d.points.size());
         for (const QPointF& p : d.points)
             if (p.x() >= m_x0 && p.x() <= m_x1)
-                polyline << chart->mapToPosition(QPointF(p.x(), std::clamp(p.y(), m_y0, m_y1)), d.series);
+                polyline << chart->mapToPosition(QPointF(p.x(), std::clamp(p.y(), m_y0, m_y1)),
+                                                 d.series);
         painter.setPen(d.pen);
         painter.drawPolyline(polyline);
     }
@@ -575,10 +589,12 @@ QString MetricChart::csv() const {
     for (const auto& line : m_lines) {
         QString label = line->label;
         if (label.contains(QLatin1Char(',')) || label.contains(QLatin1Char('"')))
-            label = QLatin1Char('"') + label.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"');
+            label = QLatin1Char('"') + label.replace(QLatin1Char('"'), QStringLiteral("\"\"")) +
+                    QLatin1Char('"');
         for (size_t i = 0; i < line->value.size(); ++i)
             out += label + QLatin1Char(',') + number(line->step[i]) + QLatin1Char(',') +
-                   number(line->wall[i]) + QLatin1Char(',') + number(line->value[i]) + QLatin1Char('\n');
+                   number(line->wall[i]) + QLatin1Char(',') + number(line->value[i]) +
+                   QLatin1Char('\n');
     }
     return out;
 }

@@ -11,7 +11,6 @@
 #include <QSizeF>
 #include <QString>
 #include <QWidget>
-
 #include <memory>
 #include <utility>
 #include <vector>

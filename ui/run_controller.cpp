@@ -1,7 +1,6 @@
 #include "run_controller.h"
 
 #include <QTimer>
-
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -57,7 +56,8 @@ private:
 
 RunWorker::RunWorker(std::shared_ptr<LiveBuffer> buffer) : m_buffer(std::move(buffer)) {}
 
-void RunWorker::execute(const RunJob& job, std::shared_ptr<run::StopToken> stop, const QString& dbPath) {
+void RunWorker::execute(const RunJob& job, std::shared_ptr<run::StopToken> stop,
+                        const QString& dbPath) {
     // The worker entry: the one place a job's error becomes a message.
     qint64 id = job.resumeRunId;
     try {
@@ -148,7 +148,8 @@ void RunController::launch(const RunJob& job) {
     }
     emit busyChanged(true);
     QMetaObject::invokeMethod(
-        m_worker, [worker = m_worker, job, stop = m_stop, db = m_dbPath] { worker->execute(job, stop, db); },
+        m_worker,
+        [worker = m_worker, job, stop = m_stop, db = m_dbPath] { worker->execute(job, stop, db); },
         Qt::QueuedConnection);
     m_drainTimer->start();
 }

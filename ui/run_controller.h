@@ -11,7 +11,6 @@
 #include <QStringList>
 #include <QThread>
 #include <QVector>
-
 #include <memory>
 #include <optional>
 

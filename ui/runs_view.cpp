@@ -12,7 +12,6 @@
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
-
 #include <cmath>
 
 #include "palette.h"
@@ -38,7 +37,7 @@ QString metricText(double v) {
 
 double seconds(const RunRow& r) {
     if (r.startMs <= 0) return -1;
-    const qint64 end = r.endMs > 0 ? r.endMs
+    const qint64 end = r.endMs > 0                             ? r.endMs
                        : r.status == QStringLiteral("running") ? QDateTime::currentMSecsSinceEpoch()
                                                                : r.heartbeatMs;
     return static_cast<double>(end - r.startMs) / 1000.0;
@@ -66,7 +65,9 @@ std::optional<std::pair<QString, double>> otherMetric(const RunRow& r) {
 
 }  // namespace
 
-int RunsModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : static_cast<int>(m_rows.size()); }
+int RunsModel::rowCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : static_cast<int>(m_rows.size());
+}
 
 int RunsModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : Count; }
 
@@ -96,7 +97,8 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     const auto metric = [&](const char* key) -> QVariant {
         const QString k = QString::fromLatin1(key);
         if (!r.latest.contains(k)) return {};
-        return role == Qt::DisplayRole ? QVariant(metricText(r.latest.value(k))) : QVariant(r.latest.value(k));
+        return role == Qt::DisplayRole ? QVariant(metricText(r.latest.value(k)))
+                                       : QVariant(r.latest.value(k));
     };
     if (role == Qt::DecorationRole && index.column() == Name) return runColor(r.id);
     if (role == Qt::ForegroundRole && index.column() == Status) return statusColor(r.status);
@@ -116,7 +118,8 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
         case Task: return r.task;
         case Start:
             if (sortKey) return r.startMs;
-            return r.startMs > 0 ? QDateTime::fromMSecsSinceEpoch(r.startMs).toString(QStringLiteral("yyyy-MM-dd HH:mm"))
+            return r.startMs > 0 ? QDateTime::fromMSecsSinceEpoch(r.startMs).toString(
+                                       QStringLiteral("yyyy-MM-dd HH:mm"))
                                  : QStringLiteral("-");
         case Duration: return sortKey ? QVariant(seconds(r)) : QVariant(durationText(seconds(r)));
         case Loss: return metric("train/loss");
@@ -126,8 +129,8 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
             const auto other = otherMetric(r);
             if (!other) return {};
             return sortKey ? QVariant(other->second)
-                           : QVariant(other->first.section(QLatin1Char('/'), -2) + QStringLiteral(" ") +
-                                      metricText(other->second));
+                           : QVariant(other->first.section(QLatin1Char('/'), -2) +
+                                      QStringLiteral(" ") + metricText(other->second));
         }
         case Tags: return r.tags.join(QStringLiteral(", "));
         default: return {};
@@ -139,7 +142,8 @@ void RunsModel::setRows(const QVector<RunRow>& rows) {
     for (qsizetype i = 0; sameIds && i < rows.size(); ++i) sameIds = rows[i].id == m_rows[i].id;
     if (sameIds) {
         m_rows = rows;
-        if (!m_rows.isEmpty()) emit dataChanged(index(0, 0), index(static_cast<int>(m_rows.size()) - 1, Count - 1));
+        if (!m_rows.isEmpty())
+            emit dataChanged(index(0, 0), index(static_cast<int>(m_rows.size()) - 1, Count - 1));
         return;
     }
     beginResetModel();
@@ -180,7 +184,8 @@ RunsView::RunsView(StoreService* service, QWidget* parent) : QWidget(parent), m_
     m_table->setColumnWidth(RunsModel::Other, 120);
 
     m_filter = new QLineEdit(this);
-    m_filter->setPlaceholderText(tr("filter, as frugal list --filter: method=zo and lr<1e-3 and tag=sweep"));
+    m_filter->setPlaceholderText(
+        tr("filter, as frugal list --filter: method=zo and lr<1e-3 and tag=sweep"));
     m_filter->setClearButtonEnabled(true);
     m_filterError = new QLabel(this);
     m_filterError->setStyleSheet(QStringLiteral("color: #b00020;"));
@@ -201,7 +206,8 @@ RunsView::RunsView(StoreService* service, QWidget* parent) : QWidget(parent), m_
     top->addWidget(m_filter, 1);
     top->addWidget(m_count);
     auto* buttons = new QHBoxLayout;
-    for (QPushButton* b : {m_open, m_compare, m_tag, m_untag, m_note, m_delete}) buttons->addWidget(b);
+    for (QPushButton* b : {m_open, m_compare, m_tag, m_untag, m_note, m_delete})
+        buttons->addWidget(b);
     buttons->addStretch(1);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
@@ -233,7 +239,8 @@ RunsView::RunsView(StoreService* service, QWidget* parent) : QWidget(parent), m_
     connect(m_untag, &QPushButton::clicked, this, &RunsView::untag);
     connect(m_note, &QPushButton::clicked, this, &RunsView::note);
     connect(m_delete, &QPushButton::clicked, this, &RunsView::remove);
-    connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, &RunsView::selectionChanged);
+    connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &RunsView::selectionChanged);
     selectionChanged();
 }
 
@@ -241,8 +248,9 @@ void RunsView::refresh() {
     if (m_inFlight) return;
     m_inFlight = true;
     const QString filter = m_filter->text();
-    QMetaObject::invokeMethod(m_service, [service = m_service, filter] { service->refreshRuns(filter); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_service, [service = m_service, filter] { service->refreshRuns(filter); },
+        Qt::QueuedConnection);
 }
 
 void RunsView::listed(const QVector<RunRow>& rows, const QString& filterError) {
@@ -272,7 +280,8 @@ void RunsView::selectIds(const QVector<qint64>& ids) {
         const QModelIndex index = m_proxy->mapFromSource(m_model->index(row, 0));
         selection.select(index, index);
     }
-    m_table->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_table->selectionModel()->select(
+        selection, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
 }
 
 QString RunsView::filterText() const { return m_filter->text(); }
@@ -296,11 +305,15 @@ void RunsView::selectionChanged() {
 void RunsView::tag() {
     const auto ids = selectedIds();
     bool ok = false;
-    const QString tag = QInputDialog::getText(this, tr("Tag runs"), tr("Tag for %n run(s):", nullptr, static_cast<int>(ids.size())),
-                                              QLineEdit::Normal, QString(), &ok).trimmed();
+    const QString tag =
+        QInputDialog::getText(this, tr("Tag runs"),
+                              tr("Tag for %n run(s):", nullptr, static_cast<int>(ids.size())),
+                              QLineEdit::Normal, QString(), &ok)
+            .trimmed();
     if (!ok || tag.isEmpty()) return;
-    QMetaObject::invokeMethod(m_service, [service = m_service, ids, tag] { service->tagRuns(ids, tag); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_service, [service = m_service, ids, tag] { service->tagRuns(ids, tag); },
+        Qt::QueuedConnection);
 }
 
 void RunsView::untag() {
@@ -312,10 +325,12 @@ void RunsView::untag() {
                 if (!tags.contains(t)) tags << t;
     if (tags.isEmpty()) return;
     bool ok = false;
-    const QString tag = QInputDialog::getItem(this, tr("Remove a tag"), tr("Tag:"), tags, 0, false, &ok);
+    const QString tag =
+        QInputDialog::getItem(this, tr("Remove a tag"), tr("Tag:"), tags, 0, false, &ok);
     if (!ok) return;
-    QMetaObject::invokeMethod(m_service, [service = m_service, ids, tag] { service->untagRuns(ids, tag); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_service, [service = m_service, ids, tag] { service->untagRuns(ids, tag); },
+        Qt::QueuedConnection);
 }
 
 void RunsView::note() {
@@ -323,23 +338,26 @@ void RunsView::note() {
     if (ids.size() != 1) return;
     const int row = m_model->rowOfId(ids.first());
     bool ok = false;
-    const QString text = QInputDialog::getMultiLineText(this, tr("Note"), tr("Note for run %1:").arg(ids.first()),
-                                                        row >= 0 ? m_model->row(row).note : QString(), &ok);
+    const QString text =
+        QInputDialog::getMultiLineText(this, tr("Note"), tr("Note for run %1:").arg(ids.first()),
+                                       row >= 0 ? m_model->row(row).note : QString(), &ok);
     if (!ok) return;
     const qint64 id = ids.first();
-    QMetaObject::invokeMethod(m_service, [service = m_service, id, text] { service->setNote(id, text); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_service, [service = m_service, id, text] { service->setNote(id, text); },
+        Qt::QueuedConnection);
 }
 
 void RunsView::remove() {
     const auto ids = selectedIds();
     if (ids.isEmpty()) return;
     if (QMessageBox::question(this, tr("Delete runs"),
-                              tr("Delete %n run(s) with their metrics, logs and artifact records? This cannot be undone.",
+                              tr("Delete %n run(s) with their metrics, logs and artifact records? "
+                                 "This cannot be undone.",
                                  nullptr, static_cast<int>(ids.size()))) != QMessageBox::Yes)
         return;
-    QMetaObject::invokeMethod(m_service, [service = m_service, ids] { service->deleteRuns(ids); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_service, [service = m_service, ids] { service->deleteRuns(ids); }, Qt::QueuedConnection);
 }
 
 }  // namespace frugal::ui

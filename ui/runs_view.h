@@ -24,7 +24,22 @@ namespace frugal::ui {
 class RunsModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Id, Status, Name, Method, Model, Task, Start, Duration, Loss, Dev, Test, Other, Tags, Count };
+    enum Column {
+        Id,
+        Status,
+        Name,
+        Method,
+        Model,
+        Task,
+        Start,
+        Duration,
+        Loss,
+        Dev,
+        Test,
+        Other,
+        Tags,
+        Count
+    };
     using QAbstractTableModel::QAbstractTableModel;
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;

@@ -40,8 +40,8 @@ std::vector<double> smoothEma(const std::vector<double>& y, double weight) {
     return out;
 }
 
-QList<QPointF> decimate(const double* x, const double* y, size_t n, double x0, double x1, int columns,
-                        bool logX, bool logY, SkippedPoints* skipped) {
+QList<QPointF> decimate(const double* x, const double* y, size_t n, double x0, double x1,
+                        int columns, bool logX, bool logY, SkippedPoints* skipped) {
     QList<QPointF> out;
     if (n == 0 || columns < 1 || !(x1 >= x0)) return out;
     const auto usable = [&](size_t i) {
@@ -61,7 +61,8 @@ QList<QPointF> decimate(const double* x, const double* y, size_t n, double x0, d
     const double scale = hi > lo ? columns / (hi - lo) : 0;
     const size_t begin = static_cast<size_t>(std::lower_bound(x, x + n, x0) - x);
     const size_t end = static_cast<size_t>(std::upper_bound(x, x + n, x1) - x);
-    out.reserve(static_cast<qsizetype>(std::min<size_t>(end - begin, 4 * static_cast<size_t>(columns)) + 2));
+    out.reserve(static_cast<qsizetype>(
+        std::min<size_t>(end - begin, 4 * static_cast<size_t>(columns)) + 2));
 
     // the nearest usable point left of the range
     for (size_t i = begin; i-- > 0;)

@@ -5,7 +5,6 @@
 
 #include <QList>
 #include <QPointF>
-
 #include <cstddef>
 #include <vector>
 
@@ -34,7 +33,7 @@ std::vector<double> smoothEma(const std::vector<double>& y, double weight);
 
 // What decimate() skipped, so the chart can say so (NaN is reported, never silently dropped).
 struct SkippedPoints {
-    size_t nonFinite = 0;  // NaN or infinite y
+    size_t nonFinite = 0;    // NaN or infinite y
     size_t notPositive = 0;  // y <= 0 (or x <= 0) on a log axis
 };
 
@@ -43,7 +42,8 @@ struct SkippedPoints {
 // the full one; plus the nearest point on each side of the range so the line reaches the edges.
 // X ascending. LOGX/LOGY: columns are spaced in log10 x, and points with x <= 0 or y <= 0 are
 // skipped (counted in SKIPPED). At most 4 * COLUMNS + 2 points.
-QList<QPointF> decimate(const double* x, const double* y, size_t n, double x0, double x1, int columns,
-                        bool logX = false, bool logY = false, SkippedPoints* skipped = nullptr);
+QList<QPointF> decimate(const double* x, const double* y, size_t n, double x0, double x1,
+                        int columns, bool logX = false, bool logY = false,
+                        SkippedPoints* skipped = nullptr);
 
 }  // namespace frugal::ui

@@ -1,10 +1,10 @@
 #include "store_service.h"
 
-#include "store/run_filter.h"
-#include "store/store.h"
-
 #include <atomic>
 #include <exception>
+
+#include "store/run_filter.h"
+#include "store/store.h"
 
 namespace frugal::ui {
 
@@ -13,7 +13,8 @@ namespace {
 QString q(const std::string& s) { return QString::fromStdString(s); }
 
 bool endsWith(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 RunRow makeRow(const store::Store& db, const store::RunInfo& r) {
@@ -32,8 +33,10 @@ RunRow makeRow(const store::Store& db, const store::RunInfo& r) {
     for (const auto& t : r.tags) row.tags << q(t);
     for (const auto& [key, value] : db.params(r.id)) {
         row.params.insert(q(key), q(value));
-        if (row.model.isEmpty() && (key == "model" || endsWith(key, ".model"))) row.model = q(value);
-        if (row.task.isEmpty() && (key == "task" || endsWith(key, ".task") || endsWith(key, ".tasks")))
+        if (row.model.isEmpty() && (key == "model" || endsWith(key, ".model")))
+            row.model = q(value);
+        if (row.task.isEmpty() &&
+            (key == "task" || endsWith(key, ".task") || endsWith(key, ".tasks")))
             row.task = q(value);
     }
     for (const auto& m : db.latestMetrics(r.id)) row.latest.insert(q(m.key), m.point.value);
@@ -79,7 +82,8 @@ void StoreService::refreshRuns(const QString& filter) {
             filterError = q(e.what());
         }
         for (const auto& r : m_store->runs())
-            if (terms.empty() || store::runMatches(*m_store, r, terms)) rows.push_back(makeRow(*m_store, r));
+            if (terms.empty() || store::runMatches(*m_store, r, terms))
+                rows.push_back(makeRow(*m_store, r));
     } catch (const std::exception& e) {
         filterError = q(e.what());
     }

@@ -9,7 +9,6 @@
 #include <QString>
 #include <QStringList>
 #include <QVector>
-
 #include <memory>
 
 namespace frugal::store {

@@ -8,7 +8,6 @@
 #include <QPainterPath>
 #include <QSlider>
 #include <QVBoxLayout>
-
 #include <algorithm>
 #include <cmath>
 
@@ -33,9 +32,12 @@ VectorPlot::VectorPlot(QWidget* parent) : QWidget(parent) { setMinimumSize(240, 
 void VectorPlot::setFrame(const QString& title, const VectorFrame& frame) {
     m_title = title;
     m_frame = frame;
-    if (frame.shape.size() == 2) m_mode = Mode::Heatmap;
-    else if (frame.data.isEmpty()) m_mode = Mode::Empty;
-    else m_mode = frame.data.size() <= 64 ? Mode::Bars : Mode::Line;
+    if (frame.shape.size() == 2)
+        m_mode = Mode::Heatmap;
+    else if (frame.data.isEmpty())
+        m_mode = Mode::Empty;
+    else
+        m_mode = frame.data.size() <= 64 ? Mode::Bars : Mode::Line;
     update();
 }
 
@@ -64,8 +66,10 @@ void VectorPlot::paintEvent(QPaintEvent*) {
     const QRect area(46, fm.height() + 8, width() - 56 - bar, height() - 2 * fm.height() - 16);
     if (area.width() < 10 || area.height() < 10) return;
     p.setPen(palette().text().color());
-    p.drawText(QRect(0, area.top() - fm.height() / 2, 42, fm.height()), Qt::AlignRight, QString::number(hi, 'g', 3));
-    p.drawText(QRect(0, area.bottom() - fm.height() / 2, 42, fm.height()), Qt::AlignRight, QString::number(lo, 'g', 3));
+    p.drawText(QRect(0, area.top() - fm.height() / 2, 42, fm.height()), Qt::AlignRight,
+               QString::number(hi, 'g', 3));
+    p.drawText(QRect(0, area.bottom() - fm.height() / 2, 42, fm.height()), Qt::AlignRight,
+               QString::number(lo, 'g', 3));
     const auto yOf = [&](double v) { return area.bottom() - (v - lo) / (hi - lo) * area.height(); };
     if (m_mode == Mode::Bars) {
         const double w = static_cast<double>(area.width()) / d.size();
@@ -75,8 +79,8 @@ void VectorPlot::paintEvent(QPaintEvent*) {
                            std::abs(yOf(d[i]) - yOf(0)));
             p.fillRect(r, QColor(0x0072B2));
         }
-        p.drawText(QRect(area.left(), area.bottom() + 2, area.width(), fm.height()), Qt::AlignHCenter,
-                   tr("index 0 … %1").arg(d.size() - 1));
+        p.drawText(QRect(area.left(), area.bottom() + 2, area.width(), fm.height()),
+                   Qt::AlignHCenter, tr("index 0 … %1").arg(d.size() - 1));
     } else if (m_mode == Mode::Line) {
         QPainterPath path;
         bool open = false;
@@ -85,16 +89,20 @@ void VectorPlot::paintEvent(QPaintEvent*) {
                 open = false;
                 continue;
             }
-            const QPointF pt(area.left() + static_cast<double>(i) / std::max<qsizetype>(1, d.size() - 1) * area.width(),
+            const QPointF pt(area.left() + static_cast<double>(i) /
+                                               std::max<qsizetype>(1, d.size() - 1) * area.width(),
                              yOf(d[i]));
-            if (open) path.lineTo(pt);
-            else path.moveTo(pt);
+            if (open)
+                path.lineTo(pt);
+            else
+                path.moveTo(pt);
             open = true;
         }
         p.setPen(QPen(QColor(0x0072B2), 1.5));
         p.drawPath(path);
     } else {
-        const int rows = static_cast<int>(m_frame.shape[0]), cols = static_cast<int>(m_frame.shape[1]);
+        const int rows = static_cast<int>(m_frame.shape[0]),
+                  cols = static_cast<int>(m_frame.shape[1]);
         QImage image(cols, rows, QImage::Format_RGB32);
         for (int r = 0; r < rows; ++r)
             for (int c = 0; c < cols; ++c) {
@@ -107,15 +115,16 @@ void VectorPlot::paintEvent(QPaintEvent*) {
             p.fillRect(QRect(barRect.left(), barRect.bottom() - y, barRect.width(), 1),
                        viridis(static_cast<double>(y) / std::max(1, barRect.height() - 1)));
         p.setPen(palette().text().color());
-        p.drawText(QRect(barRect.right() + 3, barRect.top() - fm.height() / 2, 40, fm.height()), Qt::AlignLeft,
-                   QString::number(hi, 'g', 3));
-        p.drawText(QRect(barRect.right() + 3, barRect.bottom() - fm.height() / 2, 40, fm.height()), Qt::AlignLeft,
-                   QString::number(lo, 'g', 3));
+        p.drawText(QRect(barRect.right() + 3, barRect.top() - fm.height() / 2, 40, fm.height()),
+                   Qt::AlignLeft, QString::number(hi, 'g', 3));
+        p.drawText(QRect(barRect.right() + 3, barRect.bottom() - fm.height() / 2, 40, fm.height()),
+                   Qt::AlignLeft, QString::number(lo, 'g', 3));
     }
     if (nonFinite > 0) {
         p.setPen(QColor(0xb00020));
         p.drawText(QRect(0, height() - fm.height() - 2, width(), fm.height()), Qt::AlignHCenter,
-                   tr("%n NaN/infinite value(s) (red in the heatmap, gaps elsewhere)", nullptr, nonFinite));
+                   tr("%n NaN/infinite value(s) (red in the heatmap, gaps elsewhere)", nullptr,
+                      nonFinite));
     }
 }
 

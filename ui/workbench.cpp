@@ -7,7 +7,6 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTimer>
-
 #include <cstdio>
 #include <exception>
 #include <functional>
@@ -55,8 +54,8 @@ public:
         const int64_t tenth = total > 0 ? step * 10 / total : 0;
         if (tenth == m_tenth) return;
         m_tenth = tenth;
-        std::printf("  step %lld/%lld  %s\n", static_cast<long long>(step), static_cast<long long>(total),
-                    status.c_str());
+        std::printf("  step %lld/%lld  %s\n", static_cast<long long>(step),
+                    static_cast<long long>(total), status.c_str());
         std::fflush(stdout);
     }
 
@@ -64,8 +63,9 @@ private:
     int64_t m_tenth = -1;
 };
 
-run::RunOutcome runQuietly(store::Store& db, const std::string& config, const std::vector<std::string>& overrides,
-                           const std::string& name, run::Observer* observer) {
+run::RunOutcome runQuietly(store::Store& db, const std::string& config,
+                           const std::vector<std::string>& overrides, const std::string& name,
+                           run::Observer* observer) {
     const run::PreparedRun prepared = run::prepareRun(config, overrides, {});
     const run::Provenance prov = run::collectProvenance({"frugal", "run", config}, sourceDir());
     store::NewRun spec;
@@ -81,7 +81,8 @@ run::RunOutcome runQuietly(store::Store& db, const std::string& config, const st
     spec.hardware = prov.hardware;
     spec.commandLine = prov.commandLine;
     run::StopToken stop;
-    return run::runMethod(db, spec, prepared.body, stop, observer, db.path().parent_path() / "artifacts");
+    return run::runMethod(db, spec, prepared.body, stop, observer,
+                          db.path().parent_path() / "artifacts");
 }
 
 bool waitFor(const std::function<bool()>& done, int timeoutMs) {
@@ -107,7 +108,8 @@ bool grab(QWidget& widget, const QString& file) {
 }  // namespace
 
 bool displayAvailable() {
-    return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") ||
+    return !qEnvironmentVariableIsEmpty("DISPLAY") ||
+           !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") ||
            !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
 }
 
@@ -130,7 +132,8 @@ int runHeadless(int argc, char** argv, const std::string& config, const std::str
     const std::string path = dbPath.empty() ? store::Store::defaultPath().string() : dbPath;
     store::Store db(path);
     LineObserver observer;
-    const std::string name = QFileInfo(QString::fromStdString(config)).completeBaseName().toStdString();
+    const std::string name =
+        QFileInfo(QString::fromStdString(config)).completeBaseName().toStdString();
     const run::RunOutcome outcome = runQuietly(db, config, {}, name, &observer);
     std::printf("run %lld %s; stored in %s\n", static_cast<long long>(outcome.runId),
                 store::statusName(outcome.status).c_str(), path.c_str());
@@ -142,16 +145,24 @@ int runHeadless(int argc, char** argv, const std::string& config, const std::str
         const char* y;
         std::function<bool(const std::string&)> accepts;
     };
-    const auto has = [](const std::string& s, const char* part) { return s.find(part) != std::string::npos; };
+    const auto has = [](const std::string& s, const char* part) {
+        return s.find(part) != std::string::npos;
+    };
     const std::vector<Group> groups = {
-        {"Loss", "loss", [&](const std::string& k) { return k == "train/loss" || (has(k, "/loss") && k.rfind("sys/", 0) != 0); }},
-        {"Evaluation", "accuracy", [&](const std::string& k) { return has(k, "accuracy") || has(k, "perplexity"); }},
-        {"Query schedule", "queries Q per step", [](const std::string& k) { return k == "zo/queries"; }},
+        {"Loss", "loss",
+         [&](const std::string& k) {
+             return k == "train/loss" || (has(k, "/loss") && k.rfind("sys/", 0) != 0);
+         }},
+        {"Evaluation", "accuracy",
+         [&](const std::string& k) { return has(k, "accuracy") || has(k, "perplexity"); }},
+        {"Query schedule", "queries Q per step",
+         [](const std::string& k) { return k == "zo/queries"; }},
         {"Memory", "MiB", [](const std::string& k) { return k == "sys/rss_mb"; }},
     };
     const QDir dir(QString::fromStdString(plotsDir) + QStringLiteral("/run-%1").arg(outcome.runId));
     if (!QDir().mkpath(dir.path())) {
-        std::fprintf(stderr, "%s: cannot create the plots folder\n", dir.path().toStdString().c_str());
+        std::fprintf(stderr, "%s: cannot create the plots folder\n",
+                     dir.path().toStdString().c_str());
         return 1;
     }
     const auto info = db.run(outcome.runId);
@@ -162,20 +173,25 @@ int runHeadless(int argc, char** argv, const std::string& config, const std::str
         int index = 0;
         for (const auto& key : db.metricKeys(outcome.runId)) {
             if (!g.accepts(key)) continue;
-            const int line = chart.addLine(QString::fromStdString(key), runColor(outcome.runId + index++));
+            const int line =
+                chart.addLine(QString::fromStdString(key), runColor(outcome.runId + index++));
             for (const auto& p : db.metric(outcome.runId, key))
                 chart.append(line, static_cast<double>(p.step),
                              static_cast<double>(p.wallMs - info->startMs) / 1000.0, p.value);
         }
         if (chart.pointCount() == 0) continue;
         chart.redrawNow();
-        const QString base = QString::fromLatin1(g.title).toLower().replace(QLatin1Char(' '), QLatin1Char('-'));
-        for (const auto format : {ExportOptions::Format::Pdf, ExportOptions::Format::Svg, ExportOptions::Format::Png,
-                                  ExportOptions::Format::Csv}) {
+        const QString base =
+            QString::fromLatin1(g.title).toLower().replace(QLatin1Char(' '), QLatin1Char('-'));
+        for (const auto format : {ExportOptions::Format::Pdf, ExportOptions::Format::Svg,
+                                  ExportOptions::Format::Png, ExportOptions::Format::Csv}) {
             ExportOptions o;
             o.format = format;
             o.path = dir.filePath(base + QLatin1Char('.') + formatSuffix(format));
-            o.title = QStringLiteral("%1 — run %2 (%3)").arg(chart.title()).arg(outcome.runId).arg(QString::fromStdString(name));
+            o.title = QStringLiteral("%1 — run %2 (%3)")
+                          .arg(chart.title())
+                          .arg(outcome.runId)
+                          .arg(QString::fromStdString(name));
             const QString error = exportChart(chart, o);
             if (!error.isEmpty()) {
                 std::fprintf(stderr, "%s\n", error.toStdString().c_str());
@@ -195,7 +211,8 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     setIdentity();
     const QDir out(QString::fromStdString(outDir));
     QDir().mkpath(out.path());
-    const QString work = QDir::temp().filePath(QStringLiteral("frugal-screenshots-%1").arg(QCoreApplication::applicationPid()));
+    const QString work = QDir::temp().filePath(
+        QStringLiteral("frugal-screenshots-%1").arg(QCoreApplication::applicationPid()));
     QDir(work).removeRecursively();
     QDir().mkpath(work);
     const std::string dbPath = (work + QStringLiteral("/runs.db")).toStdString();
@@ -203,7 +220,8 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     {
         store::Store db(dbPath);
         LineObserver observer;
-        const std::vector<std::string> shortRun = {"zo.steps=150", "zo.eval_every=25", "zo.eval_limit=100"};
+        const std::vector<std::string> shortRun = {"zo.steps=150", "zo.eval_every=25",
+                                                   "zo.eval_limit=100"};
         const std::vector<std::pair<std::string, std::string>> runs = {
             {"mezo-lora-sentiment.toml", "MeZO LoRA"},
             {"mezo-full-sentiment.toml", "MeZO full"},
@@ -234,12 +252,14 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     window.tabs()->setCurrentWidget(form);
     const auto presets = methodPresets();
     for (int i = 0; i < presets.size(); ++i)
-        if (presets[i].file.endsWith(QStringLiteral("adazeta-lora-sentiment.toml"))) form->selectPreset(i);
+        if (presets[i].file.endsWith(QStringLiteral("adazeta-lora-sentiment.toml")))
+            form->selectPreset(i);
     form->setRunName(QStringLiteral("AdaZeta LoRA (from the form)"));
     form->setFieldText(QStringLiteral("zo.steps"), QStringLiteral("400"));
     form->setFieldText(QStringLiteral("zo.eval_every"), QStringLiteral("40"));
     form->setFieldText(QStringLiteral("zo.eval_limit"), QStringLiteral("100"));
-    form->setFieldText(QStringLiteral("zo.batch_size"), QStringLiteral("32"));  // two epochs: Q grows
+    form->setFieldText(QStringLiteral("zo.batch_size"),
+                       QStringLiteral("32"));  // two epochs: Q grows
     form->validate();
     waitFor([] { return false; }, 400);
     ok = grab(window, out.filePath(QStringLiteral("new-experiment.png"))) && ok;
@@ -257,7 +277,8 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     waitFor([&] { return runs->model()->rowCount() >= 5; }, 10000);
     QVector<qint64> ids;
     for (int r = 0; r < runs->model()->rowCount(); ++r)
-        if (runs->model()->row(r).status == QStringLiteral("finished")) ids << runs->model()->row(r).id;
+        if (runs->model()->row(r).status == QStringLiteral("finished"))
+            ids << runs->model()->row(r).id;
     CompareView* compare = window.compareView();
     compare->compare(ids);
     window.tabs()->setCurrentWidget(compare);

@@ -91,19 +91,27 @@ bool compareValues(const std::string& have, const std::string& op, const std::st
 bool runMatches(const Store& db, const RunInfo& r, const std::vector<FilterTerm>& terms) {
     for (const auto& t : terms) {
         std::vector<std::string> values;
-        if (t.key == "status") values = {statusName(r.status)};
-        else if (t.key == "method") values = {r.method};
-        else if (t.key == "name") values = {r.name};
-        else if (t.key == "experiment") values = {r.experiment};
-        else if (t.key == "id") values = {std::to_string(r.id)};
-        else if (t.key == "tag") values = r.tags.empty() ? std::vector<std::string>{""} : r.tags;
+        if (t.key == "status")
+            values = {statusName(r.status)};
+        else if (t.key == "method")
+            values = {r.method};
+        else if (t.key == "name")
+            values = {r.name};
+        else if (t.key == "experiment")
+            values = {r.experiment};
+        else if (t.key == "id")
+            values = {std::to_string(r.id)};
+        else if (t.key == "tag")
+            values = r.tags.empty() ? std::vector<std::string>{""} : r.tags;
         else {
             const auto params = db.params(r.id);
-            if (auto it = params.find(t.key); it != params.end()) values = {it->second};
+            if (auto it = params.find(t.key); it != params.end())
+                values = {it->second};
             else {
                 for (const auto& [k, v] : params) {
                     const size_t dot = k.rfind('.');
-                    if ((dot == std::string::npos ? k : k.substr(dot + 1)) == t.key) values.push_back(v);
+                    if ((dot == std::string::npos ? k : k.substr(dot + 1)) == t.key)
+                        values.push_back(v);
                 }
             }
             if (values.empty())
@@ -121,6 +129,5 @@ bool runMatches(const Store& db, const RunInfo& r, const std::vector<FilterTerm>
     }
     return true;
 }
-
 
 }  // namespace frugal::store
