@@ -6,8 +6,13 @@
 #include <QtTest/QtTest>
 
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
+#include "model/safetensors.h"
+#include "model/transformer.h"
 #include "prune/mask.h"
+#include "prune/pipeline.h"
 #include "prune/sparsegpt.h"
 #include "prune/wandapp.h"
 #include "test_util.h"
@@ -33,7 +38,166 @@ private slots:
     void sparseGptRefusesABadHessian();
     void regionalGradientClosedForm();
     void wandaPlusPlusWithAlphaZeroIsWanda();
+    // the whole procedure on the built-in model (issue #7)
+    void pipelinePrunesEveryMatrixExactly_data();
+    void pipelinePrunesEveryMatrixExactly();
+    void fixedMaskRegionalOptimisationKeepsTheMask();
+    void savedMasksApplyAndBadOnesAreRefused();
+    void pipelineRefusesBadInput();
 };
+
+namespace {
+
+// A small run: 4 calibration windows of 32 tokens, 2 evaluation windows.
+frugal::prune::PruneSpec smallSpec(const std::string& method, const std::string& sparsity) {
+    frugal::prune::PruneSpec s;
+    s.method = frugal::prune::parsePruneMethod(method);
+    s.sparsity = sparsity;
+    s.calibSamples = 8;
+    s.calibSeqLen = 32;
+    s.batch = 4;
+    s.roSamples = 4;
+    s.roRounds = 2;
+    s.evalText = frugal::test::envPath("FRUGAL_SOURCE_DIR") / "resources/data/text/moby-dick.txt";
+    s.evalSeqLen = 64;
+    s.evalWindows = 2;
+    return s;
+}
+
+frugal::model::Transformer loadPruned(const std::filesystem::path& dir) {
+    return frugal::model::Transformer::load(dir);
+}
+
+}  // namespace
+
+void TestPrune::pipelinePrunesEveryMatrixExactly_data() {
+    QTest::addColumn<QString>("method");
+    QTest::addColumn<QString>("sparsity");
+    for (const char* method : {"magnitude", "wanda", "sparsegpt", "wandapp"})
+        for (const char* sparsity : {"0.5", "2:4"})
+            QTest::newRow((std::string(method) + " " + sparsity).c_str()) << QString::fromLatin1(method)
+                                                                           << QString::fromLatin1(sparsity);
+}
+
+void TestPrune::pipelinePrunesEveryMatrixExactly() {
+    QFETCH(QString, method);
+    QFETCH(QString, sparsity);
+    frugal::test::TempDir dir("prune");
+    auto spec = smallSpec(method.toStdString(), sparsity.toStdString());
+    spec.outDir = dir / "pruned";
+    std::vector<std::string> vectors;
+    frugal::prune::PruneHooks hooks;
+    hooks.vector = [&](const std::string& key, int64_t, std::vector<int64_t> shape, std::vector<float> data) {
+        vectors.push_back(key);
+        if (key == "prune/sparsity_per_matrix") {
+            QCOMPARE(shape, (std::vector<int64_t>{4, 7}));  // 4 blocks x q, k, v, o, gate, up, down
+            for (float f : data) QCOMPARE(f, 0.5f);
+        }
+    };
+    const auto r = frugal::prune::runPrune(spec, hooks);
+    QCOMPARE(r.sparsity, 0.5);
+    QCOMPARE(r.matrices.size(), size_t{28});
+    QCOMPARE(r.blockErrors.size(), size_t{4});
+    for (double e : r.blockErrors) QVERIFY(e > 0 && e < 1);
+    QVERIFY(std::isfinite(r.densePerplexity) && std::isfinite(r.prunedPerplexity));
+    QVERIFY(r.prunedPerplexity != r.densePerplexity);
+    QCOMPARE(vectors, (std::vector<std::string>{"prune/sparsity_per_matrix", "prune/block_error"}));
+    // the saved model: every row (unstructured) or every aligned group of 4 (2:4) exactly half zero
+    auto model = loadPruned(spec.outDir);
+    const auto nm = Sparsity::parse(spec.sparsity);
+    for (int64_t layer = 0; layer < model.numLayers(); ++layer)
+        for (auto* l : model.block(layer).linears()) {
+            const torch::Tensor zeros = (l->weight == 0);
+            if (nm.structured()) {
+                const torch::Tensor groups = zeros.reshape({l->weight.size(0), -1, 4}).sum(-1);
+                QVERIFY2((groups == 2).all().item<bool>(), l->name.c_str());
+            } else if (method == QLatin1String("magnitude") || method == QLatin1String("sparsegpt")) {
+                // per matrix (SparseGPT: per block of 128 columns, the adaptive mask)
+                QCOMPARE(zeros.sum().item<int64_t>(), l->weight.numel() / 2);
+            } else {
+                QVERIFY2((zeros.sum(1) == l->weight.size(1) / 2).all().item<bool>(), l->name.c_str());
+            }
+        }
+    QVERIFY(std::filesystem::exists(spec.outDir / "masks.safetensors"));
+    QVERIFY(std::filesystem::exists(spec.outDir / "calibration.safetensors"));
+    const auto calib = frugal::model::SafetensorsArchive::open(spec.outDir / "calibration.safetensors");
+    QCOMPARE(calib.info("ids").shape, (std::vector<int64_t>{8, 32}));
+}
+
+void TestPrune::fixedMaskRegionalOptimisationKeepsTheMask() {
+    // Block 0 sees the same inputs in both runs, so its RGS mask is the same; with ro = fixed the
+    // regional optimisation must leave exactly that mask (and move the kept weights).
+    frugal::test::TempDir dir("prune-ro");
+    auto off = smallSpec("wandapp", "2:4");
+    off.ro = frugal::prune::RoMode::Off;
+    off.outDir = dir / "off";
+    off.evalText.clear();
+    auto fixed = off;
+    fixed.ro = frugal::prune::RoMode::Fixed;
+    fixed.roLr = 1e-4;
+    fixed.outDir = dir / "fixed";
+    frugal::prune::runPrune(off, {});
+    frugal::prune::runPrune(fixed, {});
+    auto a = loadPruned(off.outDir), b = loadPruned(fixed.outDir);
+    bool moved = false;
+    for (size_t i = 0; i < a.block(0).linears().size(); ++i) {
+        const auto& wa = a.block(0).linears()[i]->weight;
+        const auto& wb = b.block(0).linears()[i]->weight;
+        QVERIFY(torch::equal(wa == 0, wb == 0));
+        moved = moved || !torch::equal(wa, wb);
+    }
+    QVERIFY(moved);
+}
+
+void TestPrune::savedMasksApplyAndBadOnesAreRefused() {
+    frugal::test::TempDir dir("prune-masks");
+    auto first = smallSpec("wanda", "0.5");
+    first.outDir = dir / "wanda";
+    first.evalText.clear();
+    frugal::prune::runPrune(first, {});
+    auto again = smallSpec("masks", "0.5");
+    again.evalText.clear();
+    again.masksFile = first.outDir / "masks.safetensors";
+    again.outDir = dir / "again";
+    frugal::prune::runPrune(again, {});
+    auto a = loadPruned(first.outDir), b = loadPruned(again.outDir);
+    for (int64_t layer = 0; layer < a.numLayers(); ++layer)
+        for (size_t i = 0; i < a.block(layer).linears().size(); ++i)
+            QVERIFY(torch::equal(a.block(layer).linears()[i]->weight, b.block(layer).linears()[i]->weight));
+    // truncated
+    std::ifstream in(again.masksFile, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    frugal::test::writeBytes(dir / "cut.safetensors", bytes.substr(0, bytes.size() / 2));
+    again.masksFile = dir / "cut.safetensors";
+    const QString cut = QString::fromStdString(frugal::test::errorOf([&] { frugal::prune::runPrune(again, {}); }));
+    QVERIFY2(cut.contains(QLatin1String("cut.safetensors")), qPrintable(cut));
+    // mismatched: a mask of the wrong shape
+    frugal::model::writeSafetensors(dir / "wrong.safetensors",
+                                    {{"model.layers.0.self_attn.q_proj.weight", torch::zeros({3, 5})}},
+                                    frugal::model::DType::F16);
+    again.masksFile = dir / "wrong.safetensors";
+    const QString wrong = QString::fromStdString(frugal::test::errorOf([&] { frugal::prune::runPrune(again, {}); }));
+    QVERIFY2(wrong.contains(QLatin1String("the mask of model.layers.0.self_attn.q_proj.weight is [3, 5] but the weight is [256, 256]")),
+             qPrintable(wrong));
+}
+
+void TestPrune::pipelineRefusesBadInput() {
+    using frugal::test::errorOf;
+    frugal::test::TempDir dir("prune-bad");
+    auto spec = smallSpec("wanda", "1.5");
+    QVERIFY(QString::fromStdString(errorOf([&] { frugal::prune::runPrune(spec, {}); })).contains("outside (0, 1)"));
+    spec.sparsity = "2:5";  // 256 inputs are not whole groups of 5
+    const QString nm = QString::fromStdString(errorOf([&] { frugal::prune::runPrune(spec, {}); }));
+    QVERIFY2(nm.contains(QLatin1String("model.layers.0.self_attn.q_proj.weight")) && nm.contains(QLatin1String("5")),
+             qPrintable(nm));
+    spec.sparsity = "0.5";
+    frugal::test::writeText(dir / "short.txt", "Call me Ishmael.");
+    spec.calibFile = dir / "short.txt";
+    const QString shortCorpus = QString::fromStdString(errorOf([&] { frugal::prune::runPrune(spec, {}); }));
+    QVERIFY2(shortCorpus.contains(QLatin1String("short.txt")) &&
+                 shortCorpus.contains(QLatin1String("shorter than one calibration window of 32 tokens")),
+             qPrintable(shortCorpus));
+}
 
 void TestPrune::parsesSparsities() {
     QCOMPARE(Sparsity::parse("0.5").ratio, 0.5);

@@ -18,6 +18,7 @@
 #include "run/toml_config.h"
 #include "train/pretrain.h"
 #include "train/first_order.h"
+#include "prune/pipeline.h"
 #include "zo/engine.h"
 
 namespace frugal::run {
@@ -436,6 +437,95 @@ PreparedRun prepareFo(const std::filesystem::path& file, const std::string& text
     return p;
 }
 
+// method = "prune": post-training pruning of a model, block by block (SPEC-PRUNING); the [prune]
+// table. Every open choice of the method is a key, logged with the run.
+PreparedRun preparePrune(const std::filesystem::path& file, const std::string& text,
+                         const std::vector<std::string>& overrides, const std::filesystem::path& outDir,
+                         bool resume) {
+    using namespace frugal::config;
+    if (resume) fail("pruning runs have no checkpoints; run again (same seed and calibration: same masks)");
+    const std::string source = file.string();
+    const toml::table root = parseConfig(text, source, overrides);
+    const toml::table empty;
+    const Section top(root, "", source, {"method", "prune"});
+    const Section m(tableOr(root, "prune", source, empty), "prune", source,
+                    {"model", "method", "sparsity", "calib", "calib_samples", "calib_seq_len", "seed", "batch",
+                     "alpha", "feature_norm", "ro", "ro_rounds", "ro_samples", "ro_lr", "ro_regradient",
+                     "block_size", "percdamp", "masks", "eval_text", "eval_seq_len", "eval_windows", "save"});
+    prune::PruneSpec c;
+    std::string methodName = prune::pruneMethodName(c.method), ro = prune::roModeName(c.ro);
+    bool save = false;
+    c.evalText = data::resourcesDir() / "data/text/moby-dick.txt";
+    m.string("model", c.model);
+    m.choice("method", methodName, {"magnitude", "wanda", "sparsegpt", "wandapp", "masks"});
+    m.string("sparsity", c.sparsity);
+    m.path("calib", c.calibFile);
+    m.integer("calib_samples", c.calibSamples, 1, 1 << 20);
+    m.integer("calib_seq_len", c.calibSeqLen, 0, 1 << 20);
+    m.integer("seed", c.seed, 0, INT64_MAX);
+    m.integer("batch", c.batch, 1, 4096);
+    m.number("alpha", c.alpha, 0.0, 1e12);
+    m.choice("feature_norm", c.featureNorm, {"unnormalised", "per_sequence"});
+    m.choice("ro", ro, {"off", "reselect", "fixed"});
+    m.integer("ro_rounds", c.roRounds, 1, 1000);
+    m.integer("ro_samples", c.roSamples, 1, 1 << 20);
+    m.number("ro_lr", c.roLr, 0.0, 1.0);
+    m.boolean("ro_regradient", c.roRegradient);
+    m.integer("block_size", c.blockSize, 1, 1 << 20);
+    m.number("percdamp", c.percdamp, 0.0, 10.0);
+    m.path("masks", c.masksFile);
+    m.path("eval_text", c.evalText);
+    m.integer("eval_seq_len", c.evalSeqLen, 0, 1 << 20);
+    m.integer("eval_windows", c.evalWindows, 0, 1 << 30);
+    m.boolean("save", save);
+    try {
+        c.method = prune::parsePruneMethod(methodName);
+        c.ro = prune::parseRoMode(ro);
+        c.validate();
+    } catch (const Error& e) {
+        fail(source, ": ", e.what());
+    }
+    for (const auto& [key, path] : {std::pair<const char*, std::filesystem::path>{"calib", c.calibFile},
+                                    {"masks", c.masksFile}, {"eval_text", c.evalText}})
+        if (!path.empty() && !std::filesystem::exists(path))
+            fail(source, ": ", m.name(key), ": no such file '", path.string(), "'");
+    PreparedRun p;
+    p.method = "prune";
+    p.resolvedConfig = tomlText(root);
+    flatten(root, "", p.params);
+    p.seed = c.seed;
+    p.body = [c, save, outDir](EventSink& sink, const StopToken& stop) {
+        prune::PruneSpec spec = c;
+        if (save) spec.outDir = outDir.empty() ? sink.artifactDir() / "model" : outDir;
+        sink.log("info", cat("conventions: N:M prunes N of every M consecutive inputs of a row; unstructured "
+                             "selection per output row (magnitude: per matrix), exactly floor(C_in * s) per row; "
+                             "ties to the lower index; pruned weights are +0.0",
+                             spec.method == prune::PruneMethod::WandaPlusPlus
+                                 ? "; Wanda++: G = RMS over samples of d||block output||/dW (unsquared norm, fp32), "
+                                   "||X_j|| " + spec.featureNorm + ", regional optimisation " +
+                                       prune::roModeName(spec.ro) +
+                                       " with one RMSprop step per drawn sample and gradients zeroed every step"
+                                 : ""));
+        prune::PruneHooks hooks;
+        hooks.log = [&sink](const std::string& line) { sink.log("info", line); };
+        hooks.metric = [&sink](const std::string& key, int64_t step, double value) { sink.metric(key, step, value); };
+        hooks.vector = [&sink](const std::string& key, int64_t step, std::vector<int64_t> shape, std::vector<float> data) {
+            sink.vector(key, step, std::move(shape), std::move(data));
+        };
+        hooks.progress = [&sink](int64_t done, int64_t total, const std::string& status) {
+            sink.progress(done, total, status);
+        };
+        hooks.stopRequested = [&stop] { return stop.stopRequested(); };
+        prune::runPrune(spec, hooks);
+        if (!spec.outDir.empty()) {
+            sink.artifact("model", spec.outDir / "model.safetensors");
+            sink.artifact("masks", spec.outDir / "masks.safetensors");
+            sink.artifact("calibration", spec.outDir / "calibration.safetensors");
+        }
+    };
+    return p;
+}
+
 struct MethodRow {
     const char* name;
     PreparedRun (*prepare)(const std::filesystem::path& file, const std::string& text,
@@ -449,6 +539,7 @@ const MethodRow kMethods[] = {
     {"mezo", prepareMezo},
     {"zo", prepareZo},
     {"fo", prepareFo},
+    {"prune", preparePrune},
 };
 
 }  // namespace

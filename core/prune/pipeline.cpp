@@ -1,0 +1,403 @@
+// The block-by-block pruning procedure (SPEC-PRUNING §1.5 Wanda's order, §2.4 Wanda++, §3 the
+// baselines). Dimension legend: N calibration sequences, L tokens each, H hidden width,
+// C_out x C_in a linear layer's weight.
+
+#include "prune/pipeline.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/files.h"
+#include "common/runtime_info.h"
+#include "data/builtin.h"
+#include "eval/model_loading.h"
+#include "eval/perplexity.h"
+#include "model/safetensors.h"
+#include "prune/mask.h"
+#include "prune/sparsegpt.h"
+#include "prune/wandapp.h"
+
+namespace frugal::prune {
+
+std::string pruneMethodName(PruneMethod method) {
+    switch (method) {
+        case PruneMethod::Magnitude: return "magnitude";
+        case PruneMethod::Wanda: return "wanda";
+        case PruneMethod::SparseGpt: return "sparsegpt";
+        case PruneMethod::WandaPlusPlus: return "wandapp";
+        case PruneMethod::Masks: return "masks";
+    }
+    return "wanda";
+}
+
+PruneMethod parsePruneMethod(const std::string& name) {
+    for (PruneMethod m : {PruneMethod::Magnitude, PruneMethod::Wanda, PruneMethod::SparseGpt,
+                          PruneMethod::WandaPlusPlus, PruneMethod::Masks})
+        if (pruneMethodName(m) == name) return m;
+    fail("prune.method: unknown method '", name, "' (expected magnitude, wanda, sparsegpt, wandapp or masks)");
+}
+
+std::string roModeName(RoMode mode) {
+    switch (mode) {
+        case RoMode::Off: return "off";
+        case RoMode::Reselect: return "reselect";
+        case RoMode::Fixed: return "fixed";
+    }
+    return "off";
+}
+
+RoMode parseRoMode(const std::string& name) {
+    for (RoMode m : {RoMode::Off, RoMode::Reselect, RoMode::Fixed})
+        if (roModeName(m) == name) return m;
+    fail("prune.ro: unknown regional optimisation mode '", name, "' (expected off, reselect or fixed)");
+}
+
+void PruneSpec::validate() const {
+    Sparsity::parse(sparsity);
+    parseFeatureNorm(featureNorm);
+    if (calibSamples < 1) fail("prune.calib_samples must be at least 1, got ", calibSamples);
+    if (calibSeqLen < 0 || calibSeqLen == 1) fail("prune.calib_seq_len must be 0 (the model's context) or at least 2, got ", calibSeqLen);
+    if (batch < 1) fail("prune.batch must be at least 1, got ", batch);
+    if (roSamples < 1 || roSamples > calibSamples)
+        fail("prune.ro_samples must be from 1 to calib_samples (", calibSamples, "), got ", roSamples);
+    if (roRounds < 1) fail("prune.ro_rounds must be at least 1, got ", roRounds);
+    if (method == PruneMethod::Masks && masksFile.empty())
+        fail("prune.method = \"masks\" needs prune.masks, the masks.safetensors of an earlier prune");
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The calibration corpus: a text file, or JSON lines whose "text" fields are joined by blank lines.
+std::string corpusText(const std::filesystem::path& file) {
+    const std::string raw = readFile(file, "calibration corpus");
+    if (file.extension() != ".jsonl") return raw;
+    std::istringstream lines(raw);
+    std::string line, text;
+    for (int64_t n = 1; std::getline(lines, line); ++n) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        nlohmann::json row;
+        try {
+            row = nlohmann::json::parse(line);
+        } catch (const nlohmann::json::exception& e) {
+            fail(file.string(), ":", n, ": not a JSON line (", e.what(), ")");
+        }
+        if (!row.is_object() || !row.contains("text") || !row["text"].is_string())
+            fail(file.string(), ":", n, ": expected an object with a \"text\" string");
+        text += (text.empty() ? "" : "\n\n") + row["text"].get<std::string>();
+    }
+    return text;
+}
+
+// N windows of L tokens at seeded random offsets of the tokenized corpus: [N, L] int64.
+torch::Tensor calibrationIds(const model::Tokenizer& tokenizer, const std::filesystem::path& file,
+                             int64_t samples, int64_t seqLen, int64_t seed) {
+    const std::vector<int32_t> stream = tokenizer.encode(corpusText(file));
+    const auto size = static_cast<int64_t>(stream.size());
+    if (size < seqLen)
+        fail(file.string(), ": ", size, " tokens, shorter than one calibration window of ", seqLen,
+             " tokens; give a longer corpus or a smaller prune.calib_seq_len");
+    std::mt19937_64 rng(static_cast<uint64_t>(seed));
+    torch::Tensor ids = torch::empty({samples, seqLen}, torch::kInt64);
+    auto a = ids.accessor<int64_t, 2>();
+    const auto starts = static_cast<uint64_t>(size - seqLen + 1);
+    for (int64_t n = 0; n < samples; ++n) {
+        const auto start = static_cast<int64_t>(rng() % starts);
+        for (int64_t t = 0; t < seqLen; ++t) a[n][t] = stream[static_cast<size_t>(start + t)];
+    }
+    return ids;
+}
+
+}  // namespace
+
+PruneResult runPrune(const PruneSpec& spec, const PruneHooks& hooks) {
+    spec.validate();
+    const auto say = [&](const std::string& line) {
+        if (hooks.log) hooks.log(line);
+    };
+    const auto metric = [&](const std::string& key, int64_t step, double value) {
+        if (hooks.metric) hooks.metric(key, step, value);
+    };
+    const Sparsity sparsity = Sparsity::parse(spec.sparsity);
+    const FeatureNorm featureNorm = parseFeatureNorm(spec.featureNorm);
+    const std::filesystem::path modelDir = data::resolveModel(spec.model);
+    eval::ModelAndTokenizer loaded = eval::loadModelAndTokenizer(modelDir, {});
+    model::Transformer& model = loaded.model;
+    const int64_t context = model.config().maxPositions;
+    const int64_t seqLen = spec.calibSeqLen > 0 ? spec.calibSeqLen : context;
+    if (context > 0 && seqLen > context)
+        fail("prune.calib_seq_len is ", seqLen, " but ", spec.model, "'s context is ", context, " tokens");
+    const int64_t evalSeqLen = spec.evalSeqLen > 0 ? spec.evalSeqLen : context;
+    std::filesystem::path calibFile = spec.calibFile;
+    if (calibFile.empty()) calibFile = data::resourcesDir() / "data/sentiment/train.jsonl";
+    const torch::Tensor ids = calibrationIds(loaded.tokenizer, calibFile, spec.calibSamples, seqLen, spec.seed);
+    say(cat("calibration: ", spec.calibSamples, " windows of ", seqLen, " tokens from ", calibFile.string(),
+            " (seed ", spec.seed, "); ", sparsity.describe(), " by ", pruneMethodName(spec.method),
+            spec.method == PruneMethod::WandaPlusPlus
+                ? cat(" (alpha ", spec.alpha, ", ||X_j|| ", spec.featureNorm, ", regional optimisation ",
+                      roModeName(spec.ro), spec.ro == RoMode::Off ? std::string()
+                                                                    : cat(": ", spec.roRounds, " rounds of ", spec.roSamples,
+                                                                          " RMSprop steps, lr ", spec.roLr),
+                      ")")
+                : std::string()));
+
+    PruneResult result;
+    result.densePerplexity = result.prunedPerplexity = std::numeric_limits<double>::quiet_NaN();
+    const auto perplexity = [&] {
+        const auto r = eval::perplexityOfText(model, loaded.tokenizer, spec.evalText, evalSeqLen, spec.batch,
+                                              spec.evalWindows);
+        result.protocol = r.protocol();
+        return r.perplexity;
+    };
+    if (!spec.evalText.empty()) {
+        result.densePerplexity = perplexity();
+        metric("prune/perplexity_dense", 0, result.densePerplexity);
+        say(cat("dense perplexity ", result.densePerplexity, " (", result.protocol, ")"));
+    }
+
+    torch::NoGradGuard noGrad;
+    const int64_t samples = ids.size(0), layers = model.numLayers();
+    std::map<int64_t, model::AttentionContext> contexts;
+    const auto contextFor = [&](int64_t rows) -> const model::AttentionContext& {
+        auto it = contexts.find(rows);
+        if (it == contexts.end()) it = contexts.emplace(rows, model.context(ids.slice(0, 0, rows), {})).first;
+        return it->second;
+    };
+    // [N, L, H] in chunks of spec.batch sequences
+    const auto embedAll = [&] {
+        std::vector<torch::Tensor> parts;
+        for (int64_t a = 0; a < samples; a += spec.batch) {
+            const int64_t b = std::min(samples, a + spec.batch);
+            parts.push_back(model.embed(ids.slice(0, a, b), contextFor(b - a)));
+        }
+        return torch::cat(parts);
+    };
+    const auto runBlock = [&](int64_t layer, const torch::Tensor& in) {
+        std::vector<torch::Tensor> parts;
+        for (int64_t a = 0; a < samples; a += spec.batch) {
+            const int64_t b = std::min(samples, a + spec.batch);
+            parts.push_back(model.forwardBlock(layer, in.slice(0, a, b), contextFor(b - a)));
+        }
+        return torch::cat(parts);
+    };
+    {  // one dense forward of the calibration set through every block: the benchmark's unit
+        const auto t = Clock::now();
+        torch::Tensor h = embedAll();
+        for (int64_t layer = 0; layer < layers; ++layer) h = runBlock(layer, h);
+        result.calibForwardSeconds = secondsSince(t);
+    }
+
+    // saved masks, checked against the model before anything is pruned
+    std::shared_ptr<model::SafetensorsArchive> masks;
+    if (spec.method == PruneMethod::Masks) {
+        masks = std::make_shared<model::SafetensorsArchive>(model::SafetensorsArchive::open(spec.masksFile));
+        for (int64_t layer = 0; layer < layers; ++layer)
+            for (model::Linear* l : model.block(layer).linears()) {
+                if (!masks->contains(l->name))
+                    fail(spec.masksFile.string(), ": no mask for ", l->name, " (the masks are for another model?)");
+                const auto& info = masks->info(l->name);
+                if (info.shape != l->weight.sizes().vec())
+                    fail(spec.masksFile.string(), ": the mask of ", l->name, " is ", torch::IntArrayRef(info.shape),
+                         " but the weight is ", l->weight.sizes());
+            }
+    }
+
+    resetPeakRss();
+    const auto start = Clock::now();
+    torch::Tensor inputs = embedAll();  // [N, L, H]: block 0's inputs
+    int64_t prunedTotal = 0, weightsTotal = 0;
+    std::vector<float> sparsityGrid;  // [layers, matrices per block]
+    int64_t perBlock = 0;
+    model::NamedTensors maskTensors;
+    for (int64_t layer = 0; layer < layers; ++layer) {
+        if (hooks.stopRequested && hooks.stopRequested()) fail("pruning stopped at block ", layer);
+        model::Block& block = model.block(layer);
+        const std::vector<model::Linear*> linears = block.linears();
+        perBlock = static_cast<int64_t>(linears.size());
+        const auto indexOf = [&](const model::Linear& l) {
+            for (size_t i = 0; i < linears.size(); ++i)
+                if (linears[i] == &l) return static_cast<int64_t>(i);
+            return int64_t{-1};
+        };
+        // the dense pass: statistics for every linear at once (down_proj's from the dense
+        // gate/up, as the reference), and the dense outputs
+        std::vector<InputStatistics> stats;
+        std::vector<HessianAccumulator> hessians;
+        for (model::Linear* l : linears) {
+            stats.emplace_back(l->weight.size(1));
+            if (spec.method == PruneMethod::SparseGpt) hessians.emplace_back(l->weight.size(1));
+        }
+        const auto collect = [&](const torch::Tensor& in) {
+            for (auto& s : stats) s = InputStatistics(s.meanSquares().size(0));
+            model.setLinearInputObserver([&](const model::Linear& l, const torch::Tensor& x) {
+                const int64_t i = indexOf(l);
+                if (i < 0) return;
+                stats[static_cast<size_t>(i)].add(x);
+                if (!hessians.empty()) hessians[static_cast<size_t>(i)].add(x);
+            });
+            torch::Tensor out;
+            try {
+                out = runBlock(layer, in);
+            } catch (...) {
+                model.setLinearInputObserver(nullptr);
+                throw;
+            }
+            model.setLinearInputObserver(nullptr);
+            return out;
+        };
+        const torch::Tensor dense = collect(inputs);
+        std::vector<torch::Tensor> selected(linears.size());
+
+        if (spec.method == PruneMethod::WandaPlusPlus) {
+            // G: RMS over samples of d||f(X_n)||/dW on the dense block, in fp32 (§2.2)
+            std::vector<torch::Tensor> weights;
+            for (model::Linear* l : linears) weights.push_back(l->weight);
+            const auto gradient = [&] {
+                torch::AutoGradMode grad(true);
+                for (auto& w : weights) w.requires_grad_(true);
+                RegionalGradient rg(weights);
+                for (int64_t n = 0; n < samples; ++n)
+                    rg.add(model.forwardBlock(layer, inputs.slice(0, n, n + 1), contextFor(1)));
+                for (auto& w : weights) w.requires_grad_(false);
+                std::vector<torch::Tensor> g;
+                for (size_t i = 0; i < weights.size(); ++i) g.push_back(rg.rms(i));
+                return g;
+            };
+            std::vector<torch::Tensor> g = gradient();
+            const auto prune = [&] {
+                for (size_t i = 0; i < linears.size(); ++i) {
+                    const torch::Tensor score =
+                        wandaPlusPlusScore(linears[i]->weight, g[i], featureNorms(stats[i], featureNorm), spec.alpha);
+                    selected[i] = selectPerRow(score, sparsity, linears[i]->name);
+                    applyMask(linears[i]->weight, selected[i]);
+                }
+            };
+            if (spec.ro == RoMode::Off) {
+                prune();
+            } else {
+                std::mt19937_64 rng(static_cast<uint64_t>(spec.seed) * 1000003u + static_cast<uint64_t>(layer));
+                for (int64_t round = 0; round < spec.roRounds; ++round) {
+                    if (round == 0 || spec.ro == RoMode::Reselect) {
+                        if (round > 0) collect(inputs);
+                        prune();
+                    }
+                    // RMSprop on sum((f_dense(X) - f(X))^2), one step per drawn sample, gradients
+                    // zeroed every step (the unofficial code lets them accumulate over a round)
+                    torch::AutoGradMode grad(true);
+                    for (auto& w : weights) w.requires_grad_(true);
+                    torch::optim::RMSprop optimiser(weights, torch::optim::RMSpropOptions(spec.roLr).alpha(0.99).eps(1e-8));
+                    for (int64_t k = 0; k < spec.roSamples; ++k) {
+                        const auto n = static_cast<int64_t>(rng() % static_cast<uint64_t>(samples));
+                        optimiser.zero_grad();
+                        const torch::Tensor out = model.forwardBlock(layer, inputs.slice(0, n, n + 1), contextFor(1));
+                        const torch::Tensor loss = (out - dense.slice(0, n, n + 1)).pow(2).sum();
+                        if (!std::isfinite(loss.item<double>()))
+                            fail("Wanda++ regional optimisation: the loss of block ", layer, " became ", loss.item<double>(),
+                                 " at round ", round, "; lower prune.ro_lr");
+                        loss.backward();
+                        if (spec.ro == RoMode::Fixed)
+                            for (size_t i = 0; i < weights.size(); ++i) weights[i].mutable_grad().masked_fill_(selected[i], 0);
+                        optimiser.step();
+                        if (spec.ro == RoMode::Fixed) {
+                            torch::NoGradGuard inner;
+                            for (size_t i = 0; i < weights.size(); ++i) weights[i].masked_fill_(selected[i], 0);
+                        }
+                    }
+                    for (auto& w : weights) {
+                        w.requires_grad_(false);
+                        w.mutable_grad() = torch::Tensor();
+                    }
+                }
+                if (spec.ro == RoMode::Reselect) {  // the final prune restores the pattern
+                    if (spec.roRegradient) g = gradient();
+                    collect(inputs);
+                    prune();
+                }
+            }
+        } else {
+            for (size_t i = 0; i < linears.size(); ++i) {
+                model::Linear& l = *linears[i];
+                switch (spec.method) {
+                    case PruneMethod::Magnitude: selected[i] = magnitudeMask(l.weight, sparsity, l.name); break;
+                    case PruneMethod::Wanda:
+                        selected[i] = selectPerRow(wandaScore(l.weight, stats[i].meanSquares()), sparsity, l.name);
+                        break;
+                    case PruneMethod::SparseGpt: {
+                        SparseGptOptions o;
+                        o.blockSize = spec.blockSize;
+                        o.percdamp = spec.percdamp;
+                        selected[i] = sparseGpt(l.weight, hessians[i].hessian(), sparsity, o, l.name).mask;
+                        break;
+                    }
+                    case PruneMethod::Masks: selected[i] = masks->read(l.name, torch::kFloat32) != 0; break;
+                    case PruneMethod::WandaPlusPlus: break;
+                }
+                applyMask(l.weight, selected[i]);
+            }
+        }
+        // the pruned block's outputs feed the next block
+        const torch::Tensor pruned = runBlock(layer, inputs);
+        const double error = (dense - pruned).pow(2).sum().item<double>() / dense.pow(2).sum().item<double>();
+        result.blockErrors.push_back(error);
+        metric("prune/block_error", layer, error);
+        for (size_t i = 0; i < linears.size(); ++i) {
+            MatrixReport m;
+            m.name = linears[i]->name;
+            m.total = linears[i]->weight.numel();
+            m.pruned = (linears[i]->weight == 0).sum().item<int64_t>();
+            prunedTotal += m.pruned;
+            weightsTotal += m.total;
+            sparsityGrid.push_back(static_cast<float>(m.pruned) / static_cast<float>(m.total));
+            result.matrices.push_back(m);
+            maskTensors.emplace_back(m.name, selected[i].to(torch::kFloat32));
+        }
+        inputs = pruned;
+        if (hooks.progress) hooks.progress(layer + 1, layers, cat("block ", layer, " error ", error));
+    }
+    result.pruneSeconds = secondsSince(start);
+    result.peakRssBytes = peakRssBytes();
+    result.sparsity = weightsTotal > 0 ? static_cast<double>(prunedTotal) / static_cast<double>(weightsTotal) : 0;
+    metric("prune/sparsity", layers, result.sparsity);
+    metric("prune/seconds", layers, result.pruneSeconds);
+    metric("prune/calib_forward_seconds", layers, result.calibForwardSeconds);
+    metric("prune/time_over_forward", layers, result.pruneSeconds / result.calibForwardSeconds);
+    metric("sys/peak_rss_mb", layers, static_cast<double>(result.peakRssBytes) / (1 << 20));
+    if (hooks.vector) {
+        hooks.vector("prune/sparsity_per_matrix", layers, {layers, perBlock}, sparsityGrid);
+        hooks.vector("prune/block_error", layers, {layers},
+                     std::vector<float>(result.blockErrors.begin(), result.blockErrors.end()));
+    }
+    say(cat("pruned ", prunedTotal, " of ", weightsTotal, " weights in ", layers, " blocks (", result.sparsity * 100,
+            "%) in ", result.pruneSeconds, " s (", result.pruneSeconds / result.calibForwardSeconds,
+            " x one forward of the calibration set, ", result.calibForwardSeconds, " s)"));
+    if (!spec.evalText.empty()) {
+        result.prunedPerplexity = perplexity();
+        metric("prune/perplexity", layers, result.prunedPerplexity);
+        say(cat("pruned perplexity ", result.prunedPerplexity, " (dense ", result.densePerplexity, "; ", result.protocol, ")"));
+    }
+    if (!spec.outDir.empty()) {
+        model.save(spec.outDir, model::DType::F32);
+        std::filesystem::copy_file(modelDir / "tokenizer.json", spec.outDir / "tokenizer.json",
+                                   std::filesystem::copy_options::overwrite_existing);
+        model::writeSafetensors(spec.outDir / "masks.safetensors", maskTensors, model::DType::F16,
+                                {{"format", "frugal pruning masks: 1 = pruned"}, {"sparsity", sparsity.describe()},
+                                 {"method", pruneMethodName(spec.method)}});
+        model::writeSafetensors(spec.outDir / "calibration.safetensors", {{"ids", ids.to(torch::kFloat32)}},
+                                model::DType::F32,
+                                {{"format", "token ids as float32 (exact below 2^24)"},
+                                 {"corpus", calibFile.string()}, {"seed", std::to_string(spec.seed)}});
+        say(cat("saved the pruned model, its masks and the calibration ids to ", spec.outDir.string()));
+    }
+    return result;
+}
+
+}  // namespace frugal::prune

@@ -1,0 +1,86 @@
+#pragma once
+// Pruning a whole model block by block (SPEC-PRUNING §1.5, §2.4): calibration windows drawn with
+// a seed from a corpus; the inputs of block 0 captured; then for each block the per-linear input
+// statistics gathered on the dense block, scores computed, masks selected and applied, and the
+// pruned block's outputs fed to the next block. Methods: magnitude (per matrix), Wanda, SparseGPT,
+// Wanda++ (regional gradient score, with or without regional optimisation, or with a fixed mask),
+// and saved masks applied as they are. Perplexity on held-out text before and after. Core-private
+// (torch in the implementation only; this header is torch-free).
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace frugal::prune {
+
+enum class PruneMethod { Magnitude, Wanda, SparseGpt, WandaPlusPlus, Masks };
+std::string pruneMethodName(PruneMethod method);  // magnitude, wanda, sparsegpt, wandapp, masks
+PruneMethod parsePruneMethod(const std::string& name);
+
+// Wanda++'s regional optimisation: off (the RGS score alone), reselect (the spec: each round
+// re-selects the mask, RMSprop then moves every weight, a final prune restores the pattern), or
+// fixed (the first mask kept: masked gradients, the mask re-applied after every step).
+enum class RoMode { Off, Reselect, Fixed };
+std::string roModeName(RoMode mode);
+RoMode parseRoMode(const std::string& name);
+
+struct PruneSpec {
+    std::string model = "frugal-tiny";
+    PruneMethod method = PruneMethod::Wanda;
+    std::string sparsity = "0.5";  // "0.5", "50%", "2:4", "4:8"
+    std::filesystem::path calibFile;  // text, or JSON lines with a "text" field
+    int64_t calibSamples = 128;
+    int64_t calibSeqLen = 0;  // 0: the model's context length
+    int64_t seed = 0;
+    int64_t batch = 8;  // calibration sequences per forward
+    // Wanda++
+    double alpha = 100;
+    std::string featureNorm = "unnormalised";
+    RoMode ro = RoMode::Reselect;
+    int64_t roRounds = 5, roSamples = 32;
+    double roLr = 3e-7;
+    bool roRegradient = true;  // recompute G on the optimised block before the final prune
+    // SparseGPT
+    int64_t blockSize = 128;
+    double percdamp = 0.01;
+    // Masks: a file written by an earlier prune (masks.safetensors)
+    std::filesystem::path masksFile;
+    // evaluation: perplexity on this text before and after (empty: none)
+    std::filesystem::path evalText;
+    int64_t evalSeqLen = 0;  // 0: the model's context length
+    int64_t evalWindows = 0;  // 0: all
+    std::filesystem::path outDir;  // the pruned model, its masks and calibration ids; empty: not saved
+
+    // Checks ranges and names; one message naming the key.
+    void validate() const;
+};
+
+struct PruneHooks {
+    std::function<void(const std::string& line)> log;
+    std::function<void(const std::string& key, int64_t step, double value)> metric;
+    std::function<void(const std::string& key, int64_t step, std::vector<int64_t> shape, std::vector<float> data)> vector;
+    std::function<void(int64_t done, int64_t total, const std::string& status)> progress;
+    std::function<bool()> stopRequested;
+};
+
+struct MatrixReport {
+    std::string name;  // HF weight name
+    int64_t pruned = 0, total = 0;
+};
+
+struct PruneResult {
+    double densePerplexity = 0, prunedPerplexity = 0;  // NaN when no evaluation text
+    std::string protocol;  // how the perplexities were measured
+    double sparsity = 0;   // pruned / prunable weights
+    double pruneSeconds = 0;  // the block-by-block procedure only
+    double calibForwardSeconds = 0;  // one dense forward of the calibration set through all blocks
+    int64_t peakRssBytes = 0;
+    std::vector<MatrixReport> matrices;
+    std::vector<double> blockErrors;  // per block: ||Y_dense - Y_pruned||^2 / ||Y_dense||^2
+};
+
+PruneResult runPrune(const PruneSpec& spec, const PruneHooks& hooks);
+
+}  // namespace frugal::prune
