@@ -15,6 +15,7 @@
 #include "prune/pipeline.h"
 #include "prune/sparsegpt.h"
 #include "prune/wandapp.h"
+#include "zo/engine.h"
 #include "test_util.h"
 
 using frugal::prune::InputStatistics;
@@ -44,6 +45,7 @@ private slots:
     void fixedMaskRegionalOptimisationKeepsTheMask();
     void savedMasksApplyAndBadOnesAreRefused();
     void pipelineRefusesBadInput();
+    void zeroOrderRecoveryKeepsPrunedWeightsZero();
 };
 
 namespace {
@@ -422,6 +424,41 @@ void TestPrune::wandaPlusPlusWithAlphaZeroIsWanda() {
     // and a large alpha follows the gradient term
     QVERIFY(!torch::equal(frugal::prune::selectPerRow(frugal::prune::wandaPlusPlusScore(w, g, unnormalised, 1e6), sp),
                           frugal::prune::selectPerRow(frugal::prune::wandaScore(w, stats.meanSquares()), sp)));
+}
+
+void TestPrune::zeroOrderRecoveryKeepsPrunedWeightsZero() {
+    // prune, then MeZO on all weights with zo.keep_zeros: every pruned weight stays exactly +0.0
+    // while the kept ones move
+    frugal::test::TempDir dir("prune-recover");
+    auto spec = smallSpec("wanda", "2:4");
+    spec.evalText.clear();
+    spec.outDir = dir / "pruned";
+    frugal::prune::runPrune(spec, {});
+    frugal::zo::ZoConfig c;
+    c.common.model = spec.outDir.string();
+    c.common.steps = 4;
+    c.common.batchSize = 2;
+    c.common.lr = 1e-3;
+    c.common.evalEvery = 1000;
+    c.common.evalLimit = 4;
+    c.common.saveTo = dir / "recovered";
+    c.eps = 1e-3;
+    c.keepZeros = true;
+    frugal::zo::runZo(c, {});
+    auto before = loadPruned(spec.outDir), after = loadPruned(c.common.saveTo);
+    bool moved = false;
+    for (int64_t layer = 0; layer < before.numLayers(); ++layer)
+        for (size_t i = 0; i < before.block(layer).linears().size(); ++i) {
+            const auto& a = before.block(layer).linears()[i]->weight;
+            const auto& b = after.block(layer).linears()[i]->weight;
+            QVERIFY(torch::equal(a == 0, b == 0));
+            QVERIFY(!torch::signbit(b.masked_select(b == 0)).any().item<bool>());  // +0.0
+            moved = moved || !torch::equal(a, b);
+        }
+    QVERIFY(moved);
+    // not with adapters, which would move the zeros of the merged weights
+    c.common.peft.target = frugal::peft::Target::Lora;
+    QVERIFY(QString::fromStdString(frugal::test::errorOf([&] { c.validate(); })).contains(QLatin1String("keep_zeros")));
 }
 
 QTEST_APPLESS_MAIN(TestPrune)

@@ -316,7 +316,7 @@ zo::ZoConfig readZo(const std::string& method, const toml::table& root, const st
                               "beta1", "beta2", "adam_eps", "query_schedule", "queries",
                               "adazeta_alpha", "adazeta_num", "adazeta_beta", "q_max",
                               "divergence", "divergence_factor", "rollback_steps",
-                              "max_rollbacks", "sparsity"}));
+                              "max_rollbacks", "sparsity", "keep_zeros"}));
     zo::ZoConfig c;
     readFineTune(m, root, source, c.common, save);
     m.choice("estimator", c.estimator, {"central", "forward"});
@@ -339,6 +339,7 @@ zo::ZoConfig readZo(const std::string& method, const toml::table& root, const st
     m.integer("rollback_steps", c.rollbackSteps, 0, 1 << 30);
     m.integer("max_rollbacks", c.maxRollbacks, 0, 1000);
     m.number("sparsity", c.sparsity, 0.0, 0.999);
+    m.boolean("keep_zeros", c.keepZeros);
     try {
         c.validate();
     } catch (const Error& e) {

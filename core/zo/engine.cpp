@@ -52,6 +52,7 @@ public:
                                                                    : UpdateKind::Sgd;
         m_state = OptimizerState::forRule(kind, m_params);
         if (c.sparsity > 0) m_mask = std::make_unique<SparseMask>(SparseMask::fromWeights(m_params, c.sparsity));
+        if (c.keepZeros) m_mask = std::make_unique<SparseMask>(SparseMask::nonZero(m_params));
     }
 
     const OptimizerState& state() const { return m_state; }
@@ -179,6 +180,13 @@ void ZoConfig::validate() const {
              "set weight_decay = 0");
     if (queries < 1) fail("zo.queries must be at least 1, got ", queries);
     if (sparsity < 0 || sparsity >= 1) fail("zo.sparsity must be in [0, 1), got ", sparsity);
+    if (keepZeros && sparsity > 0) fail("zo.keep_zeros and zo.sparsity are two masks; choose one");
+    if (keepZeros && direction == "sphere")
+        fail("zo.keep_zeros does not combine with sphere directions (their norm is over all weights)");
+    if (keepZeros && (common.peft.target == peft::Target::Lora || common.peft.target == peft::Target::Prefix ||
+                      common.peft.target == peft::Target::Prompt))
+        fail("zo.keep_zeros keeps a pruned model's zeros in the weights it trains; with peft.target = ",
+             peft::targetName(common.peft.target), " the adapters would move them (use full, bitfit, norms or head)");
     if (sparsity > 0 && direction == "sphere")
         fail("zo.sparsity does not combine with sphere directions (their norm is over all weights)");
     if (queriesMax < 1) fail("zo.q_max must be at least 1, got ", queriesMax);
@@ -252,7 +260,8 @@ ZoResult runZo(const ZoConfig& c, const ZoHooks& hooks) {
     r.total = problem->params().totalCount();
     r.optimizerStateBytes = stepper->state().bytes();
     log(cat("ZO (", c.optimizer, ", ", c.estimator, " estimator, ", c.direction, " directions, ",
-            schedule.describe(), c.sparsity > 0 ? cat(", Sparse-MeZO mask at sparsity ", c.sparsity) : "",
+            schedule.describe(), c.sparsity > 0 ? cat(", Sparse-MeZO mask at sparsity ", c.sparsity)
+            : c.keepZeros ? std::string(", the zero weights kept at zero (a pruned model)") : std::string(),
             ") on ", spec.task, " with the ", spec.objective, " objective: ",
             problem->params().describe(), "; ", trainExamples, " training examples, batch ",
             spec.batchSize, ", lr ", spec.lr, " (", spec.lrSchedule, "), eps ", c.eps));

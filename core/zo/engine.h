@@ -37,6 +37,7 @@ struct ZoConfig {
     double adazetaAlpha = 1, adazetaNum = 15, adazetaBeta = 0;  // beta <= 0: derived
     int64_t queriesMax = 15;
     double sparsity = 0;  // Sparse-MeZO: perturb only the smallest-|θ| (1 − sparsity) per tensor; 0: off
+    bool keepZeros = false;  // weights that are exactly zero at the start stay +0.0 (a pruned model)
     std::string divergence = "stop";  // stop, rollback
     double divergenceFactor = 10;
     int64_t rollbackSteps = 10, maxRollbacks = 3;

@@ -110,6 +110,21 @@ SparseMask SparseMask::fromWeights(const std::vector<Trainable>& params, double 
     return m;
 }
 
+SparseMask SparseMask::nonZero(const std::vector<Trainable>& params) {
+    SparseMask m;
+    m.fixed = true;
+    for (const auto& p : params) {
+        const torch::Tensor keep = (p.tensor.detach() != 0).flatten().to(torch::kCPU);
+        const auto* k = keep.data_ptr<bool>();
+        std::vector<uint64_t> bits(static_cast<size_t>((keep.numel() + 63) / 64), 0);
+        for (int64_t i = 0; i < keep.numel(); ++i)
+            bits[static_cast<size_t>(i / 64)] |= static_cast<uint64_t>(k[i]) << (i % 64);
+        m.bits.push_back(std::move(bits));
+        m.thresholds.push_back(0);
+    }
+    return m;
+}
+
 double SparseMask::density() const {
     int64_t set = 0, total = 0;
     for (const auto& b : bits) {
@@ -141,7 +156,7 @@ void perturb(const std::vector<Trainable>& params, uint64_t seed, double scale, 
     if (mask && law == DirectionLaw::Sphere) fail("zo.sparsity does not combine with sphere directions");
     const auto s = static_cast<float>(scale * directionScale(params, seed, law));
     forEachChunk(params, [&](size_t pi, float* w, int64_t start, int64_t n) {
-        if (mask && refresh) {
+        if (mask && refresh && !mask->fixed) {
             uint64_t* words = mask->bits[pi].data() + start / 64;
             const float h = mask->thresholds[pi];
             for (int64_t word = 0; word < (n + 63) / 64; ++word) {

@@ -35,7 +35,11 @@ struct SparseMask {
     double sparsity = 0;
     std::vector<float> thresholds;             // per tensor
     std::vector<std::vector<uint64_t>> bits;   // per tensor, bit i = element i is perturbed
+    bool fixed = false;  // never refreshed: the bits stay as made
     static SparseMask fromWeights(const std::vector<Trainable>& params, double sparsity);
+    // A fixed mask perturbing exactly the weights that are not zero now: fine-tuning a pruned
+    // model keeps every pruned weight at +0.0 (recovery, issue #7).
+    static SparseMask nonZero(const std::vector<Trainable>& params);
     double density() const;  // fraction of elements whose bit is set
     int64_t bytes() const;
 };
