@@ -18,6 +18,7 @@ int pretrainCommand(const Args& args);
 int trainTokenizerCommand(const Args& args);
 // ARGV: the whole command line, recorded with the run.
 int runCommand(const Args& args, const std::vector<std::string>& argv);
+int pruneCommand(const Args& args, const std::vector<std::string>& argv);
 int listCommand(const Args& args);
 int showCommand(const Args& args);
 int replayCommand(const Args& args);

@@ -90,6 +90,8 @@ int main(int argc, char** argv) {
         if (command == "train-tokenizer") return frugal::app::trainTokenizerCommand(commandArgs);
         if (command == "run")
             return frugal::app::runCommand(commandArgs, std::vector<std::string>(argv, argv + argc));
+        if (command == "prune")
+            return frugal::app::pruneCommand(commandArgs, std::vector<std::string>(argv, argv + argc));
         if (command == "list") return frugal::app::listCommand(commandArgs);
         if (command == "show") return frugal::app::showCommand(commandArgs);
         if (command == "replay") return frugal::app::replayCommand(commandArgs);

@@ -332,6 +332,10 @@ int sweep(const Parsed& p, const std::vector<std::string>& argv) {
 
 }  // namespace
 
+namespace {
+int executeRun(const Parsed& p, run::PreparedRun prepared, const std::vector<std::string>& argv);
+}  // namespace
+
 int runCommand(const Args& rawArgs, const std::vector<std::string>& argv) {
     Args args;
     bool multirun = false;
@@ -339,7 +343,7 @@ int runCommand(const Args& rawArgs, const std::vector<std::string>& argv) {
         if (a == "-m" || a == "--multirun") multirun = true;
         else args.push_back(a);
     }
-    const Parsed p = parse(args, {"db", "name", "experiment", "out", "tag", "resume", "jobs"},
+    const Parsed p = parse(args, {"db", "name", "experiment", "out", "tag", "resume", "jobs", "parent"},
                            {"print-config", "quiet"});
     if (p.has("resume")) return resumeRun(p);
     if (multirun) return sweep(p, argv);
@@ -351,14 +355,45 @@ int runCommand(const Args& rawArgs, const std::vector<std::string>& argv) {
             fail("run: '", p.positional[i], "' is not an override; expected KEY=VALUE after the config");
         overrides.push_back(p.positional[i]);
     }
-    run::PreparedRun prepared = run::prepareRun(config, overrides, p.get("out", ""));
+    return executeRun(p, run::prepareRun(config, overrides, p.get("out", "")), argv);
+}
+
+// frugal prune --model DIR --method M --sparsity S [--calib FILE] [--out DIR] [KEY=VALUE ...]:
+// method = "prune" with these keys, stored as a run like `frugal run` would.
+int pruneCommand(const Args& args, const std::vector<std::string>& argv) {
+    const Parsed p = parse(args, {"db", "name", "experiment", "out", "tag", "parent", "model", "method", "sparsity",
+                                  "calib", "masks", "eval-text"},
+                           {"print-config", "quiet"});
+    std::vector<std::string> overrides;
+    const auto quoted = [](const std::string& v) {
+        std::string out = "\"";
+        for (char c : v) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+        return out + "\"";
+    };
+    for (const auto& [flag, key] : std::vector<std::pair<std::string, std::string>>{
+             {"model", "model"}, {"method", "method"}, {"sparsity", "sparsity"}, {"calib", "calib"},
+             {"masks", "masks"}, {"eval-text", "eval_text"}})
+        if (p.has(flag)) overrides.push_back("prune." + key + "=" + quoted(p.get(flag, "")));
+    if (p.has("out")) overrides.push_back("prune.save=true");
+    for (const auto& o : p.positional) {
+        if (o.find('=') == std::string::npos) fail("prune: '", o, "' is not an override; expected KEY=VALUE");
+        overrides.push_back(o.rfind("prune.", 0) == 0 ? o : "prune." + o);
+    }
+    return executeRun(p, run::prepareRunText("method = \"prune\"\n", "frugal prune", overrides, p.get("out", "")),
+                      argv);
+}
+
+namespace {
+
+int executeRun(const Parsed& p, run::PreparedRun prepared, const std::vector<std::string>& argv) {
     if (p.has("print-config")) {
         std::cout << prepared.resolvedConfig;
         return 0;
     }
     const auto dbFile = dbPath(p);
     store::Store db(dbFile);
-    const store::NewRun spec = newRun(p, prepared, argv);
+    store::NewRun spec = newRun(p, prepared, argv);
+    if (p.has("parent")) spec.parentId = requireRun(db, p.get("parent", "")).id;
 
     run::StopToken stop;
     SignalScope signals(stop);
@@ -370,6 +405,8 @@ int runCommand(const Args& rawArgs, const std::vector<std::string>& argv) {
     if (p.has("tag")) db.addTag(outcome.runId, p.get("tag", ""));
     return finishRun(db, outcome, stop);
 }
+
+}  // namespace
 
 // ---- list ---------------------------------------------------------------------------------------
 

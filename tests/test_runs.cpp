@@ -483,14 +483,15 @@ void TestRuns::experimentConfigsParse() {
         const QString err = QString::fromUtf8(p.readAllStandardError());
         const bool paper = entry.path().parent_path().filename() == "paper";
         if (paper) {
-            QVERIFY2(p.exitCode() == 2 && err.contains("train_file: no such file"),
+            // the paper's configs name the user's weights and data, which are not here
+            QVERIFY2(p.exitCode() == 2 && (err.contains("train_file: no such file") || err.contains("calib: no such file")),
                      qPrintable(QString::fromStdString(entry.path().string()) + ": " + err));
         } else {
             QVERIFY2(p.exitCode() == 0, qPrintable(QString::fromStdString(entry.path().string()) + ": " + err));
         }
         ++checked;
     }
-    QVERIFY(checked >= 13);
+    QVERIFY(checked >= 18);
 }
 
 QTEST_APPLESS_MAIN(TestRuns)

@@ -65,7 +65,7 @@ void PruneSpec::validate() const {
     if (calibSamples < 1) fail("prune.calib_samples must be at least 1, got ", calibSamples);
     if (calibSeqLen < 0 || calibSeqLen == 1) fail("prune.calib_seq_len must be 0 (the model's context) or at least 2, got ", calibSeqLen);
     if (batch < 1) fail("prune.batch must be at least 1, got ", batch);
-    if (roSamples < 1 || roSamples > calibSamples)
+    if (method == PruneMethod::WandaPlusPlus && ro != RoMode::Off && (roSamples < 1 || roSamples > calibSamples))
         fail("prune.ro_samples must be from 1 to calib_samples (", calibSamples, "), got ", roSamples);
     if (roRounds < 1) fail("prune.ro_rounds must be at least 1, got ", roRounds);
     if (method == PruneMethod::Masks && masksFile.empty())
@@ -137,6 +137,12 @@ PruneResult runPrune(const PruneSpec& spec, const PruneHooks& hooks) {
     if (context > 0 && seqLen > context)
         fail("prune.calib_seq_len is ", seqLen, " but ", spec.model, "'s context is ", context, " tokens");
     const int64_t evalSeqLen = spec.evalSeqLen > 0 ? spec.evalSeqLen : context;
+    if (sparsity.structured())  // before any work: every prunable matrix must split into groups
+        for (int64_t layer = 0; layer < model.numLayers(); ++layer)
+            for (const model::Linear* l : model.block(layer).linears())
+                if (l->weight.size(1) % sparsity.m != 0)
+                    fail(l->name, ": ", sparsity.describe(), " sparsity needs the input width to be a multiple of ",
+                         sparsity.m, ", but it is ", l->weight.size(1));
     std::filesystem::path calibFile = spec.calibFile;
     if (calibFile.empty()) calibFile = data::resourcesDir() / "data/sentiment/train.jsonl";
     const torch::Tensor ids = calibrationIds(loaded.tokenizer, calibFile, spec.calibSamples, seqLen, spec.seed);
