@@ -107,6 +107,7 @@ private slots:
     void badInputExitsTwo();
     void fineTuningRunsAndReplay();
     void experimentConfigsParse();
+    void pruneThenRecoverAsLinkedRuns();
 };
 
 void TestRuns::runListShowCompareExportRm() {
@@ -492,6 +493,38 @@ void TestRuns::experimentConfigsParse() {
         ++checked;
     }
     QVERIFY(checked >= 18);
+}
+
+// #7: frugal prune stores a run with its masks, calibration ids and per-matrix sparsity; the
+// recovery run names it as its parent
+void TestRuns::pruneThenRecoverAsLinkedRuns() {
+    TempDir dir("prune-runs");
+    const auto root = frugal::test::envPath("FRUGAL_SOURCE_DIR");
+    auto r = cli(dir, {"prune", "--method", "wanda", "--sparsity", "2:4", "--out", "pruned", "calib_samples=4",
+                       "calib_seq_len=32", "eval_windows=2", "eval_seq_len=64", "--db", "runs.db", "--name", "w24"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    r = cli(dir, {"run", QString::fromStdString((root / "experiments/prune/recover-zo.toml").string()),
+                  "zo.model=pruned", "zo.steps=2", "zo.batch_size=2", "zo.eval_limit=4", "zo.save=false",
+                  "--db", "runs.db", "--parent", "w24", "--name", "rec"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    Store store(dir / "runs.db");
+    const auto pruned = store.findRun("w24");
+    QCOMPARE(pruned->method, std::string("prune"));
+    QCOMPARE(store.params(pruned->id).at("prune.sparsity"), std::string("2:4"));
+    std::vector<std::string> kinds;
+    for (const auto& a : store.artifacts(pruned->id)) kinds.push_back(a.kind);
+    QCOMPARE(kinds, (std::vector<std::string>{"model", "masks", "calibration"}));
+    const auto grid = store.vectorSeries(pruned->id, "prune/sparsity_per_matrix");
+    QCOMPARE(grid.size(), size_t{1});
+    QCOMPARE(grid[0].shape, (std::vector<int64_t>{4, 7}));
+    QCOMPARE(store.metric(pruned->id, "prune/sparsity").back().value, 0.5);
+    QVERIFY(store.metric(pruned->id, "prune/perplexity").back().value > 1);
+    QCOMPARE(store.findRun("rec")->parentId.value_or(-1), pruned->id);
+    // bad input through the CLI: one message, exit 2, nothing stored
+    r = cli(dir, {"prune", "--method", "wanda", "--sparsity", "0", "--db", "runs.db"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("sparsity 0 is outside (0, 1)"), qPrintable(r.err));
+    QCOMPARE(store.runs().size(), size_t{2});
 }
 
 QTEST_APPLESS_MAIN(TestRuns)
