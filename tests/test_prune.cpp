@@ -46,6 +46,8 @@ private slots:
     void savedMasksApplyAndBadOnesAreRefused();
     void pipelineRefusesBadInput();
     void zeroOrderRecoveryKeepsPrunedWeightsZero();
+    void regionalOptimisationAtZeroLearningRateIsRgsOnly();
+    void laterBlocksSeeThePrunedBlocksOutputs();
 };
 
 namespace {
@@ -459,6 +461,64 @@ void TestPrune::zeroOrderRecoveryKeepsPrunedWeightsZero() {
     // not with adapters, which would move the zeros of the merged weights
     c.common.peft.target = frugal::peft::Target::Lora;
     QVERIFY(QString::fromStdString(frugal::test::errorOf([&] { c.validate(); })).contains(QLatin1String("keep_zeros")));
+}
+
+// SPEC-PRUNING §7 oracle 17: with lr = 0 the regional optimisation leaves the weights as they
+// are, so Wanda++ prunes exactly as its RGS score alone
+void TestPrune::regionalOptimisationAtZeroLearningRateIsRgsOnly() {
+    frugal::test::TempDir dir("prune-ro0");
+    auto rgs = smallSpec("wandapp", "0.5");
+    rgs.evalText.clear();
+    rgs.ro = frugal::prune::RoMode::Off;
+    rgs.outDir = dir / "rgs";
+    auto ro = rgs;
+    ro.ro = frugal::prune::RoMode::Reselect;
+    ro.roLr = 0;
+    ro.outDir = dir / "ro";
+    frugal::prune::runPrune(rgs, {});
+    frugal::prune::runPrune(ro, {});
+    auto a = loadPruned(rgs.outDir), b = loadPruned(ro.outDir);
+    for (int64_t layer = 0; layer < a.numLayers(); ++layer)
+        for (size_t i = 0; i < a.block(layer).linears().size(); ++i)
+            QVERIFY(torch::equal(a.block(layer).linears()[i]->weight, b.block(layer).linears()[i]->weight));
+}
+
+// Oracle 22: block 1's statistics come from the PRUNED block 0. Recompute Wanda's mask of block 1
+// from the saved calibration ids, the pruned block 0 and the dense block 1: it must be the mask
+// the pipeline chose.
+void TestPrune::laterBlocksSeeThePrunedBlocksOutputs() {
+    frugal::test::TempDir dir("prune-seq");
+    auto spec = smallSpec("wanda", "0.5");
+    spec.evalText.clear();
+    spec.outDir = dir / "wanda";
+    frugal::prune::runPrune(spec, {});
+    auto pruned = loadPruned(spec.outDir);
+    auto dense = frugal::model::Transformer::load(frugal::test::envPath("FRUGAL_SOURCE_DIR") /
+                                                  "resources/models/frugal-tiny");
+    torch::NoGradGuard noGrad;
+    const torch::Tensor ids = frugal::model::SafetensorsArchive::open(spec.outDir / "calibration.safetensors")
+                                  .read("ids", torch::kFloat32)
+                                  .to(torch::kInt64);
+    const auto ctx = pruned.context(ids, {});
+    const torch::Tensor hidden = pruned.forwardBlock(0, pruned.embed(ids, ctx), ctx);
+    auto denseLinears = dense.block(1).linears();
+    std::vector<InputStatistics> stats;
+    for (auto* l : denseLinears) stats.emplace_back(l->weight.size(1));
+    dense.setLinearInputObserver([&](const frugal::model::Linear& l, const torch::Tensor& x) {
+        for (size_t i = 0; i < denseLinears.size(); ++i)
+            if (denseLinears[i] == &l) stats[i].add(x);
+    });
+    dense.forwardBlock(1, hidden, ctx);
+    dense.setLinearInputObserver(nullptr);
+    const auto prunedLinears = pruned.block(1).linears();
+    for (size_t i = 0; i < denseLinears.size(); ++i) {
+        const torch::Tensor mask = frugal::prune::selectPerRow(
+            frugal::prune::wandaScore(denseLinears[i]->weight, stats[i].meanSquares()), Sparsity::parse("0.5"));
+        QVERIFY2(torch::equal(mask, prunedLinears[i]->weight == 0), denseLinears[i]->name.c_str());
+    }
+    // and not from the dense block 0: that mask differs somewhere
+    const torch::Tensor denseHidden = dense.forwardBlock(0, dense.embed(ids, ctx), ctx);
+    QVERIFY(!torch::equal(denseHidden, hidden));
 }
 
 QTEST_APPLESS_MAIN(TestPrune)

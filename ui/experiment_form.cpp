@@ -87,6 +87,9 @@ QVector<Preset> methodPresets() {
          QStringLiteral("zo/adazeta-lora-sentiment.toml")},
         {QObject::tr("First-order AdamW — full (baseline)"),
          QStringLiteral("zo/fo-adamw-sentiment.toml")},
+        {QObject::tr("Pruning — Wanda at 2:4 (method: magnitude, wanda, sparsegpt, wandapp)"),
+         QStringLiteral("prune/prune-tiny.toml")},
+        {QObject::tr("Recovery after pruning — MeZO, pruned weights kept at zero"), QStringLiteral("prune/recover-zo.toml")},
         {QObject::tr("Pre-train the built-in model"), QStringLiteral("pretrain-tiny.toml")},
         {QObject::tr("Evaluation"), QStringLiteral("eval-tiny.toml")},
     };

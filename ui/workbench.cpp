@@ -304,6 +304,38 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     dialog->exportNow();
     ok = dialog->lastError().isEmpty() && ok;
     std::printf("wrote %s\n", o.path.toStdString().c_str());
+
+    // pruning (issue #7): the built-in model at 2:4 by four methods, in a database of its own
+    const std::string pruneDb = (work + QStringLiteral("/prune.db")).toStdString();
+    {
+        store::Store db(pruneDb);
+        LineObserver observer;
+        const std::string config = sourceDir() + "/experiments/prune/prune-tiny.toml";
+        for (const char* method : {"magnitude", "wanda", "sparsegpt", "wandapp"}) {
+            std::printf("prune: %s 2:4\n", method);
+            const auto outcome = runQuietly(db, config,
+                                            {std::string("prune.method=") + method, "prune.calib_samples=64",
+                                             "prune.eval_windows=200", "prune.save=false"},
+                                            std::string(method) + " 2:4", &observer);
+            if (outcome.status != store::RunStatus::Finished) {
+                std::fprintf(stderr, "%s: %s\n", method, outcome.error.c_str());
+                return 1;
+            }
+        }
+    }
+    window.openDatabase(QString::fromStdString(pruneDb));
+    waitFor([&] { return runs->model()->rowCount() == 4; }, 20000);
+    window.liveView()->showRun(4);  // Wanda++
+    window.tabs()->setCurrentWidget(window.liveView());
+    waitFor([&] { return window.liveView()->runId() == 4; }, 20000);
+    waitFor([] { return false; }, 400);
+    ok = grab(window, out.filePath(QStringLiteral("prune-run.png"))) && ok;
+    compare->compare({1, 2, 3, 4});
+    window.tabs()->setCurrentWidget(compare);
+    waitFor([&] { return compare->runIds().size() == 4 && compare->chart()->lineCount() >= 1; }, 20000);
+    compare->setMetric(QStringLiteral("prune/block_error"));
+    waitFor([] { return false; }, 400);
+    ok = grab(window, out.filePath(QStringLiteral("prune-compare.png"))) && ok;
     QDir(work).removeRecursively();
     return ok ? 0 : 1;
 }

@@ -486,10 +486,20 @@ PreparedRun preparePrune(const std::filesystem::path& file, const std::string& t
     } catch (const Error& e) {
         fail(source, ": ", e.what());
     }
-    for (const auto& [key, path] : {std::pair<const char*, std::filesystem::path>{"calib", c.calibFile},
-                                    {"masks", c.masksFile}, {"eval_text", c.evalText}})
-        if (!path.empty() && !std::filesystem::exists(path))
-            fail(source, ": ", m.name(key), ": no such file '", path.string(), "'");
+    // a relative path is taken from the working directory, else from the source tree (so the
+    // committed configs work from anywhere, the workbench included)
+    for (const auto& [key, path] : {std::pair<const char*, std::filesystem::path*>{"calib", &c.calibFile},
+                                    {"masks", &c.masksFile}, {"eval_text", &c.evalText}}) {
+        if (path->empty() || std::filesystem::exists(*path)) continue;
+        if (path->is_relative()) {
+            const auto inTree = data::resourcesDir().parent_path() / *path;
+            if (std::filesystem::exists(inTree)) {
+                *path = inTree;
+                continue;
+            }
+        }
+        fail(source, ": ", m.name(key), ": no such file '", path->string(), "'");
+    }
     PreparedRun p;
     p.method = "prune";
     p.resolvedConfig = tomlText(root);
