@@ -4,7 +4,6 @@
 // weights exactly +0.0, and clear messages for bad sparsities and widths.
 
 #include <QtTest/QtTest>
-
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -15,8 +14,8 @@
 #include "prune/pipeline.h"
 #include "prune/sparsegpt.h"
 #include "prune/wandapp.h"
-#include "zo/engine.h"
 #include "test_util.h"
+#include "zo/engine.h"
 
 using frugal::prune::InputStatistics;
 using frugal::prune::Sparsity;
@@ -48,6 +47,7 @@ private slots:
     void zeroOrderRecoveryKeepsPrunedWeightsZero();
     void regionalOptimisationAtZeroLearningRateIsRgsOnly();
     void laterBlocksSeeThePrunedBlocksOutputs();
+    void activationsBeyondTheBudgetGoThroughFiles();
 };
 
 namespace {
@@ -79,8 +79,8 @@ void TestPrune::pipelinePrunesEveryMatrixExactly_data() {
     QTest::addColumn<QString>("sparsity");
     for (const char* method : {"magnitude", "wanda", "sparsegpt", "wandapp"})
         for (const char* sparsity : {"0.5", "2:4"})
-            QTest::newRow((std::string(method) + " " + sparsity).c_str()) << QString::fromLatin1(method)
-                                                                           << QString::fromLatin1(sparsity);
+            QTest::newRow((std::string(method) + " " + sparsity).c_str())
+                << QString::fromLatin1(method) << QString::fromLatin1(sparsity);
 }
 
 void TestPrune::pipelinePrunesEveryMatrixExactly() {
@@ -91,7 +91,8 @@ void TestPrune::pipelinePrunesEveryMatrixExactly() {
     spec.outDir = dir / "pruned";
     std::vector<std::string> vectors;
     frugal::prune::PruneHooks hooks;
-    hooks.vector = [&](const std::string& key, int64_t, std::vector<int64_t> shape, std::vector<float> data) {
+    hooks.vector = [&](const std::string& key, int64_t, std::vector<int64_t> shape,
+                       std::vector<float> data) {
         vectors.push_back(key);
         if (key == "prune/sparsity_per_matrix") {
             QCOMPARE(shape, (std::vector<int64_t>{4, 7}));  // 4 blocks x q, k, v, o, gate, up, down
@@ -115,16 +116,19 @@ void TestPrune::pipelinePrunesEveryMatrixExactly() {
             if (nm.structured()) {
                 const torch::Tensor groups = zeros.reshape({l->weight.size(0), -1, 4}).sum(-1);
                 QVERIFY2((groups == 2).all().item<bool>(), l->name.c_str());
-            } else if (method == QLatin1String("magnitude") || method == QLatin1String("sparsegpt")) {
+            } else if (method == QLatin1String("magnitude") ||
+                       method == QLatin1String("sparsegpt")) {
                 // per matrix (SparseGPT: per block of 128 columns, the adaptive mask)
                 QCOMPARE(zeros.sum().item<int64_t>(), l->weight.numel() / 2);
             } else {
-                QVERIFY2((zeros.sum(1) == l->weight.size(1) / 2).all().item<bool>(), l->name.c_str());
+                QVERIFY2((zeros.sum(1) == l->weight.size(1) / 2).all().item<bool>(),
+                         l->name.c_str());
             }
         }
     QVERIFY(std::filesystem::exists(spec.outDir / "masks.safetensors"));
     QVERIFY(std::filesystem::exists(spec.outDir / "calibration.safetensors"));
-    const auto calib = frugal::model::SafetensorsArchive::open(spec.outDir / "calibration.safetensors");
+    const auto calib =
+        frugal::model::SafetensorsArchive::open(spec.outDir / "calibration.safetensors");
     QCOMPARE(calib.info("ids").shape, (std::vector<int64_t>{8, 32}));
 }
 
@@ -167,21 +171,26 @@ void TestPrune::savedMasksApplyAndBadOnesAreRefused() {
     auto a = loadPruned(first.outDir), b = loadPruned(again.outDir);
     for (int64_t layer = 0; layer < a.numLayers(); ++layer)
         for (size_t i = 0; i < a.block(layer).linears().size(); ++i)
-            QVERIFY(torch::equal(a.block(layer).linears()[i]->weight, b.block(layer).linears()[i]->weight));
+            QVERIFY(torch::equal(a.block(layer).linears()[i]->weight,
+                                 b.block(layer).linears()[i]->weight));
     // truncated
     std::ifstream in(again.masksFile, std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     frugal::test::writeBytes(dir / "cut.safetensors", bytes.substr(0, bytes.size() / 2));
     again.masksFile = dir / "cut.safetensors";
-    const QString cut = QString::fromStdString(frugal::test::errorOf([&] { frugal::prune::runPrune(again, {}); }));
+    const QString cut =
+        QString::fromStdString(frugal::test::errorOf([&] { frugal::prune::runPrune(again, {}); }));
     QVERIFY2(cut.contains(QLatin1String("cut.safetensors")), qPrintable(cut));
     // mismatched: a mask of the wrong shape
-    frugal::model::writeSafetensors(dir / "wrong.safetensors",
-                                    {{"model.layers.0.self_attn.q_proj.weight", torch::zeros({3, 5})}},
-                                    frugal::model::DType::F16);
+    frugal::model::writeSafetensors(
+        dir / "wrong.safetensors",
+        {{"model.layers.0.self_attn.q_proj.weight", torch::zeros({3, 5})}},
+        frugal::model::DType::F16);
     again.masksFile = dir / "wrong.safetensors";
-    const QString wrong = QString::fromStdString(frugal::test::errorOf([&] { frugal::prune::runPrune(again, {}); }));
-    QVERIFY2(wrong.contains(QLatin1String("the mask of model.layers.0.self_attn.q_proj.weight is [3, 5] but the weight is [256, 256]")),
+    const QString wrong =
+        QString::fromStdString(frugal::test::errorOf([&] { frugal::prune::runPrune(again, {}); }));
+    QVERIFY2(wrong.contains(QLatin1String("the mask of model.layers.0.self_attn.q_proj.weight is "
+                                          "[3, 5] but the weight is [256, 256]")),
              qPrintable(wrong));
 }
 
@@ -189,18 +198,23 @@ void TestPrune::pipelineRefusesBadInput() {
     using frugal::test::errorOf;
     frugal::test::TempDir dir("prune-bad");
     auto spec = smallSpec("wanda", "1.5");
-    QVERIFY(QString::fromStdString(errorOf([&] { frugal::prune::runPrune(spec, {}); })).contains("outside (0, 1)"));
+    QVERIFY(QString::fromStdString(errorOf([&] {
+                frugal::prune::runPrune(spec, {});
+            })).contains("outside (0, 1)"));
     spec.sparsity = "2:5";  // 256 inputs are not whole groups of 5
     const QString nm = QString::fromStdString(errorOf([&] { frugal::prune::runPrune(spec, {}); }));
-    QVERIFY2(nm.contains(QLatin1String("model.layers.0.self_attn.q_proj.weight")) && nm.contains(QLatin1String("5")),
+    QVERIFY2(nm.contains(QLatin1String("model.layers.0.self_attn.q_proj.weight")) &&
+                 nm.contains(QLatin1String("5")),
              qPrintable(nm));
     spec.sparsity = "0.5";
     frugal::test::writeText(dir / "short.txt", "Call me Ishmael.");
     spec.calibFile = dir / "short.txt";
-    const QString shortCorpus = QString::fromStdString(errorOf([&] { frugal::prune::runPrune(spec, {}); }));
-    QVERIFY2(shortCorpus.contains(QLatin1String("short.txt")) &&
-                 shortCorpus.contains(QLatin1String("shorter than one calibration window of 32 tokens")),
-             qPrintable(shortCorpus));
+    const QString shortCorpus =
+        QString::fromStdString(errorOf([&] { frugal::prune::runPrune(spec, {}); }));
+    QVERIFY2(
+        shortCorpus.contains(QLatin1String("short.txt")) &&
+            shortCorpus.contains(QLatin1String("shorter than one calibration window of 32 tokens")),
+        qPrintable(shortCorpus));
 }
 
 void TestPrune::parsesSparsities() {
@@ -210,18 +224,23 @@ void TestPrune::parsesSparsities() {
     QVERIFY(nm.structured() && nm.n == 2 && nm.m == 4);
     QCOMPARE(QString::fromStdString(Sparsity::parse("4:8").describe()), QString("4:8"));
     using frugal::test::errorOf;
-    QVERIFY(QString::fromStdString(errorOf([] { Sparsity::parse("1.5"); })).contains("outside (0, 1)"));
-    QVERIFY(QString::fromStdString(errorOf([] { Sparsity::parse("0"); })).contains("outside (0, 1)"));
+    QVERIFY(
+        QString::fromStdString(errorOf([] { Sparsity::parse("1.5"); })).contains("outside (0, 1)"));
+    QVERIFY(
+        QString::fromStdString(errorOf([] { Sparsity::parse("0"); })).contains("outside (0, 1)"));
     QVERIFY(QString::fromStdString(errorOf([] { Sparsity::parse("4:2"); })).contains("0 < N < M"));
     QVERIFY(QString::fromStdString(errorOf([] { Sparsity::parse("2:x"); })).contains("not N:M"));
-    QVERIFY(QString::fromStdString(errorOf([] { Sparsity::parse("half"); })).contains("neither a ratio"));
+    QVERIFY(QString::fromStdString(errorOf([] {
+                Sparsity::parse("half");
+            })).contains("neither a ratio"));
 }
 
 void TestPrune::unstructuredPrunesExactlyPerRow() {
     torch::manual_seed(1);
     const torch::Tensor scores = torch::rand({13, 37});
     for (double s : {0.1, 0.5, 0.77}) {
-        const torch::Tensor mask = frugal::prune::selectPerRow(scores, Sparsity::parse(std::to_string(s)));
+        const torch::Tensor mask =
+            frugal::prune::selectPerRow(scores, Sparsity::parse(std::to_string(s)));
         const auto perRow = mask.sum(1);
         QVERIFY((perRow == static_cast<int64_t>(std::floor(37 * s))).all().item<bool>());
         // the pruned ones are the lowest of their row
@@ -241,11 +260,15 @@ void TestPrune::nmPrunesExactlyPerGroup() {
         QVERIFY2((perGroup == sp.n).all().item<bool>(), text);
         const torch::Tensor g = scores.view({6, 32 / sp.m, sp.m});
         const torch::Tensor gm = mask.view({6, 32 / sp.m, sp.m});
-        QVERIFY((g.masked_fill(~gm, -1).amax(2) <= g.masked_fill(gm, 2).amin(2)).all().item<bool>());
+        QVERIFY(
+            (g.masked_fill(~gm, -1).amax(2) <= g.masked_fill(gm, 2).amin(2)).all().item<bool>());
     }
     QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
-                frugal::prune::selectPerRow(torch::rand({2, 30}), Sparsity::parse("2:4"), "layers.0.q_proj");
-            })).contains("layers.0.q_proj: 2:4 sparsity needs the input width to be a multiple of 4, but it is 30"));
+                frugal::prune::selectPerRow(torch::rand({2, 30}), Sparsity::parse("2:4"),
+                                            "layers.0.q_proj");
+            }))
+                .contains("layers.0.q_proj: 2:4 sparsity needs the input width to be a multiple of "
+                          "4, but it is 30"));
 }
 
 void TestPrune::equalInputNormsGiveRowMagnitude() {
@@ -253,8 +276,8 @@ void TestPrune::equalInputNormsGiveRowMagnitude() {
     const torch::Tensor w = torch::randn({8, 16});
     InputStatistics stats(16);
     stats.add(torch::ones({4, 5, 16}));
-    const torch::Tensor wanda = frugal::prune::selectPerRow(frugal::prune::wandaScore(w, stats.meanSquares()),
-                                                            Sparsity::parse("0.5"));
+    const torch::Tensor wanda = frugal::prune::selectPerRow(
+        frugal::prune::wandaScore(w, stats.meanSquares()), Sparsity::parse("0.5"));
     const torch::Tensor rowMagnitude = frugal::prune::selectPerRow(w.abs(), Sparsity::parse("0.5"));
     QVERIFY(torch::equal(wanda, rowMagnitude));
     // ... which is not the per-matrix magnitude baseline
@@ -269,8 +292,9 @@ void TestPrune::scalingInvariances() {
     a.add(x);
     b.add(x * -2.5);
     const auto sp = Sparsity::parse("2:4");
-    QVERIFY(torch::equal(frugal::prune::selectPerRow(frugal::prune::wandaScore(w, a.meanSquares()), sp),
-                         frugal::prune::selectPerRow(frugal::prune::wandaScore(w, b.meanSquares()), sp)));
+    QVERIFY(torch::equal(
+        frugal::prune::selectPerRow(frugal::prune::wandaScore(w, a.meanSquares()), sp),
+        frugal::prune::selectPerRow(frugal::prune::wandaScore(w, b.meanSquares()), sp)));
     // scaling input column j by c scales score column j by |c|
     InputStatistics c(16);
     torch::Tensor xs = x.clone();
@@ -291,25 +315,30 @@ void TestPrune::tiesGoToLowerColumns() {
 }
 
 void TestPrune::magnitudeIsPerMatrixAndExact() {
-    // ties everywhere: the reference's "<= threshold" would prune all 12; exactly floor(12 * s) here
+    // ties everywhere: the reference's "<= threshold" would prune all 12; exactly floor(12 * s)
+    // here
     const torch::Tensor w = torch::full({3, 4}, 0.5);
-    QCOMPARE(frugal::prune::magnitudeMask(w, Sparsity::parse("0.5")).sum().item<int64_t>(), int64_t{6});
+    QCOMPARE(frugal::prune::magnitudeMask(w, Sparsity::parse("0.5")).sum().item<int64_t>(),
+             int64_t{6});
     torch::manual_seed(5);
     const torch::Tensor r = torch::randn({10, 20});
     const torch::Tensor mask = frugal::prune::magnitudeMask(r, Sparsity::parse("0.3"));
     QCOMPARE(mask.sum().item<int64_t>(), int64_t{60});
-    QVERIFY(r.abs().masked_select(mask).max().item<float>() <= r.abs().masked_select(~mask).min().item<float>());
+    QVERIFY(r.abs().masked_select(mask).max().item<float>() <=
+            r.abs().masked_select(~mask).min().item<float>());
 }
 
 void TestPrune::runningStatisticMatchesOneShot() {
     torch::manual_seed(6);
     const torch::Tensor x = torch::randn({12, 9, 5});
-    const torch::Tensor expected = x.pow(2).sum(std::vector<int64_t>{0, 1}) / 12.0;  // per sequence, not per token
+    const torch::Tensor expected =
+        x.pow(2).sum(std::vector<int64_t>{0, 1}) / 12.0;  // per sequence, not per token
     for (int split : {1, 3, 12}) {
         InputStatistics s(5);
         for (int i = 0; i < 12; i += split) s.add(x.narrow(0, i, split));
         QCOMPARE(s.sequences(), int64_t{12});
-        QVERIFY2(torch::allclose(s.meanSquares(), expected, 1e-6, 0), qPrintable(QString::number(split)));
+        QVERIFY2(torch::allclose(s.meanSquares(), expected, 1e-6, 0),
+                 qPrintable(QString::number(split)));
     }
 }
 
@@ -347,7 +376,8 @@ void TestPrune::sparseGptErrorBookkeeping() {
     acc.add(x.narrow(0, 0, 3));
     acc.add(x.narrow(0, 3, 7));
     const torch::Tensor flat = x.reshape({-1, 16}).to(torch::kFloat64);
-    QVERIFY(torch::allclose(acc.hessian().to(torch::kFloat64), flat.t().matmul(flat) * (2.0 / 10), 1e-5, 1e-4));
+    QVERIFY(torch::allclose(acc.hessian().to(torch::kFloat64), flat.t().matmul(flat) * (2.0 / 10),
+                            1e-5, 1e-4));
     const torch::Tensor w0 = torch::randn({6, 16});
     torch::Tensor w = w0.clone();
     frugal::prune::SparseGptOptions o;
@@ -364,7 +394,8 @@ void TestPrune::sparseGptErrorBookkeeping() {
         QVERIFY((r.mask.view({6, 4, 4}).sum(2) == 2).all().item<bool>());
     } else {
         QCOMPARE(r.mask.sum().item<int64_t>(),
-                 static_cast<int64_t>(16 / block) * static_cast<int64_t>(std::floor(6 * block * sp.ratio)));
+                 static_cast<int64_t>(16 / block) *
+                     static_cast<int64_t>(std::floor(6 * block * sp.ratio)));
     }
 }
 
@@ -382,7 +413,8 @@ void TestPrune::sparseGptWithDiagonalHessianIsMagnitude() {
 void TestPrune::sparseGptRefusesABadHessian() {
     torch::Tensor w = torch::randn({2, 8});
     QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
-                frugal::prune::sparseGpt(w, -torch::eye(8), Sparsity::parse("0.5"), {}, "layers.3.up_proj");
+                frugal::prune::sparseGpt(w, -torch::eye(8), Sparsity::parse("0.5"), {},
+                                         "layers.3.up_proj");
             })).contains("layers.3.up_proj: the Hessian is not positive definite"));
     QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
                 frugal::prune::sparseGpt(w, torch::eye(7), Sparsity::parse("0.5"));
@@ -408,24 +440,29 @@ void TestPrune::regionalGradientClosedForm() {
     QVERIFY((rg.rms(0) >= 0).all().item<bool>());
 }
 
-// Item 8: alpha = 0 reduces Wanda++'s score to Wanda's under the same feature norm, and so the mask.
+// Item 8: alpha = 0 reduces Wanda++'s score to Wanda's under the same feature norm, and so the
+// mask.
 void TestPrune::wandaPlusPlusWithAlphaZeroIsWanda() {
     torch::manual_seed(10);
     const torch::Tensor w = torch::randn({6, 8});
     InputStatistics stats(8);
     stats.add(torch::randn({3, 5, 8}));
     const torch::Tensor g = torch::rand({6, 8});
-    const auto perSequence = frugal::prune::featureNorms(stats, frugal::prune::FeatureNorm::PerSequence);
+    const auto perSequence =
+        frugal::prune::featureNorms(stats, frugal::prune::FeatureNorm::PerSequence);
     QVERIFY(torch::equal(frugal::prune::wandaPlusPlusScore(w, g, perSequence, 0.0),
                          frugal::prune::wandaScore(w, stats.meanSquares())));
-    const auto unnormalised = frugal::prune::featureNorms(stats, frugal::prune::FeatureNorm::Unnormalised);
+    const auto unnormalised =
+        frugal::prune::featureNorms(stats, frugal::prune::FeatureNorm::Unnormalised);
     QVERIFY(torch::allclose(unnormalised, perSequence * std::sqrt(3.0)));
     const auto sp = Sparsity::parse("2:4");
-    QVERIFY(torch::equal(frugal::prune::selectPerRow(frugal::prune::wandaPlusPlusScore(w, g, unnormalised, 0.0), sp),
-                         frugal::prune::selectPerRow(frugal::prune::wandaScore(w, stats.meanSquares()), sp)));
+    QVERIFY(torch::equal(
+        frugal::prune::selectPerRow(frugal::prune::wandaPlusPlusScore(w, g, unnormalised, 0.0), sp),
+        frugal::prune::selectPerRow(frugal::prune::wandaScore(w, stats.meanSquares()), sp)));
     // and a large alpha follows the gradient term
-    QVERIFY(!torch::equal(frugal::prune::selectPerRow(frugal::prune::wandaPlusPlusScore(w, g, unnormalised, 1e6), sp),
-                          frugal::prune::selectPerRow(frugal::prune::wandaScore(w, stats.meanSquares()), sp)));
+    QVERIFY(!torch::equal(
+        frugal::prune::selectPerRow(frugal::prune::wandaPlusPlusScore(w, g, unnormalised, 1e6), sp),
+        frugal::prune::selectPerRow(frugal::prune::wandaScore(w, stats.meanSquares()), sp)));
 }
 
 void TestPrune::zeroOrderRecoveryKeepsPrunedWeightsZero() {
@@ -460,7 +497,9 @@ void TestPrune::zeroOrderRecoveryKeepsPrunedWeightsZero() {
     QVERIFY(moved);
     // not with adapters, which would move the zeros of the merged weights
     c.common.peft.target = frugal::peft::Target::Lora;
-    QVERIFY(QString::fromStdString(frugal::test::errorOf([&] { c.validate(); })).contains(QLatin1String("keep_zeros")));
+    QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
+                c.validate();
+            })).contains(QLatin1String("keep_zeros")));
 }
 
 // SPEC-PRUNING §7 oracle 17: with lr = 0 the regional optimisation leaves the weights as they
@@ -480,7 +519,8 @@ void TestPrune::regionalOptimisationAtZeroLearningRateIsRgsOnly() {
     auto a = loadPruned(rgs.outDir), b = loadPruned(ro.outDir);
     for (int64_t layer = 0; layer < a.numLayers(); ++layer)
         for (size_t i = 0; i < a.block(layer).linears().size(); ++i)
-            QVERIFY(torch::equal(a.block(layer).linears()[i]->weight, b.block(layer).linears()[i]->weight));
+            QVERIFY(torch::equal(a.block(layer).linears()[i]->weight,
+                                 b.block(layer).linears()[i]->weight));
 }
 
 // Oracle 22: block 1's statistics come from the PRUNED block 0. Recompute Wanda's mask of block 1
@@ -496,9 +536,10 @@ void TestPrune::laterBlocksSeeThePrunedBlocksOutputs() {
     auto dense = frugal::model::Transformer::load(frugal::test::envPath("FRUGAL_SOURCE_DIR") /
                                                   "resources/models/frugal-tiny");
     torch::NoGradGuard noGrad;
-    const torch::Tensor ids = frugal::model::SafetensorsArchive::open(spec.outDir / "calibration.safetensors")
-                                  .read("ids", torch::kFloat32)
-                                  .to(torch::kInt64);
+    const torch::Tensor ids =
+        frugal::model::SafetensorsArchive::open(spec.outDir / "calibration.safetensors")
+            .read("ids", torch::kFloat32)
+            .to(torch::kInt64);
     const auto ctx = pruned.context(ids, {});
     const torch::Tensor hidden = pruned.forwardBlock(0, pruned.embed(ids, ctx), ctx);
     auto denseLinears = dense.block(1).linears();
@@ -513,12 +554,46 @@ void TestPrune::laterBlocksSeeThePrunedBlocksOutputs() {
     const auto prunedLinears = pruned.block(1).linears();
     for (size_t i = 0; i < denseLinears.size(); ++i) {
         const torch::Tensor mask = frugal::prune::selectPerRow(
-            frugal::prune::wandaScore(denseLinears[i]->weight, stats[i].meanSquares()), Sparsity::parse("0.5"));
+            frugal::prune::wandaScore(denseLinears[i]->weight, stats[i].meanSquares()),
+            Sparsity::parse("0.5"));
         QVERIFY2(torch::equal(mask, prunedLinears[i]->weight == 0), denseLinears[i]->name.c_str());
     }
     // and not from the dense block 0: that mask differs somewhere
     const torch::Tensor denseHidden = dense.forwardBlock(0, dense.embed(ids, ctx), ctx);
     QVERIFY(!torch::equal(denseHidden, hidden));
+}
+
+// Calibration activations over prune.memory_mib live in mapped files; the result is the same.
+void TestPrune::activationsBeyondTheBudgetGoThroughFiles() {
+    frugal::test::TempDir dir("prune-spill");
+    auto memory = smallSpec("wandapp", "2:4");
+    memory.evalText.clear();
+    memory.outDir = dir / "memory";
+    auto files = memory;
+    files.memoryMib = 1;  // 3 x 8 x 32 x 256 floats = 0.75 MiB... and more than 1 MiB with N = 16
+    files.calibSamples = memory.calibSamples = 16;
+    files.spillDir = dir.path();
+    files.outDir = dir / "files";
+    const auto a = frugal::prune::runPrune(memory, {});
+    std::vector<std::string> seen;
+    frugal::prune::PruneHooks hooks;
+    hooks.log = [&](const std::string& line) {
+        if (line.find("pruned ") == 0) {  // logged after the last block, the buffers still alive
+            for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+                if (e.path().extension() == ".f32") seen.push_back(e.path().filename().string());
+        }
+    };
+    const auto b = frugal::prune::runPrune(files, hooks);
+    QVERIFY(!a.spilled && b.spilled);
+    QCOMPARE(seen.size(), size_t{3});  // the three buffers, in files while the run lasts
+    for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+        QVERIFY(e.path().extension() != ".f32");
+    auto ma = loadPruned(memory.outDir), mb = loadPruned(files.outDir);
+    for (int64_t layer = 0; layer < ma.numLayers(); ++layer)
+        for (size_t i = 0; i < ma.block(layer).linears().size(); ++i)
+            QVERIFY(torch::equal(ma.block(layer).linears()[i]->weight,
+                                 mb.block(layer).linears()[i]->weight));
+    QCOMPARE(a.blockErrors, b.blockErrors);
 }
 
 QTEST_APPLESS_MAIN(TestPrune)

@@ -29,7 +29,7 @@ RoMode parseRoMode(const std::string& name);
 struct PruneSpec {
     std::string model = "frugal-tiny";
     PruneMethod method = PruneMethod::Wanda;
-    std::string sparsity = "0.5";  // "0.5", "50%", "2:4", "4:8"
+    std::string sparsity = "0.5";     // "0.5", "50%", "2:4", "4:8"
     std::filesystem::path calibFile;  // text, or JSON lines with a "text" field
     int64_t calibSamples = 128;
     int64_t calibSeqLen = 0;  // 0: the model's context length
@@ -49,9 +49,16 @@ struct PruneSpec {
     std::filesystem::path masksFile;
     // evaluation: perplexity on this text before and after (empty: none)
     std::filesystem::path evalText;
-    int64_t evalSeqLen = 0;  // 0: the model's context length
+    int64_t evalSeqLen = 0;   // 0: the model's context length
     int64_t evalWindows = 0;  // 0: all
-    std::filesystem::path outDir;  // the pruned model, its masks and calibration ids; empty: not saved
+    std::filesystem::path
+        outDir;  // the pruned model, its masks and calibration ids; empty: not saved
+    // The calibration activations (three [N, L, H] fp32 buffers: a block's inputs, its dense and
+    // its pruned outputs) are kept in files under spillDir (default: the system's temporary
+    // folder), mapped and paged by the OS, when they exceed this many MiB; 0: no budget, kept in
+    // memory.
+    int64_t memoryMib = 0;
+    std::filesystem::path spillDir;
 
     // Checks ranges and names; one message naming the key.
     void validate() const;
@@ -60,7 +67,9 @@ struct PruneSpec {
 struct PruneHooks {
     std::function<void(const std::string& line)> log;
     std::function<void(const std::string& key, int64_t step, double value)> metric;
-    std::function<void(const std::string& key, int64_t step, std::vector<int64_t> shape, std::vector<float> data)> vector;
+    std::function<void(const std::string& key, int64_t step, std::vector<int64_t> shape,
+                       std::vector<float> data)>
+        vector;
     std::function<void(int64_t done, int64_t total, const std::string& status)> progress;
     std::function<bool()> stopRequested;
 };
@@ -72,13 +81,14 @@ struct MatrixReport {
 
 struct PruneResult {
     double densePerplexity = 0, prunedPerplexity = 0;  // NaN when no evaluation text
-    std::string protocol;  // how the perplexities were measured
-    double sparsity = 0;   // pruned / prunable weights
-    double pruneSeconds = 0;  // the block-by-block procedure only
+    std::string protocol;                              // how the perplexities were measured
+    double sparsity = 0;                               // pruned / prunable weights
+    double pruneSeconds = 0;                           // the block-by-block procedure only
     double calibForwardSeconds = 0;  // one dense forward of the calibration set through all blocks
     int64_t peakRssBytes = 0;
     std::vector<MatrixReport> matrices;
     std::vector<double> blockErrors;  // per block: ||Y_dense - Y_pruned||^2 / ||Y_dense||^2
+    bool spilled = false;             // the activations were kept in files (memoryMib exceeded)
 };
 
 PruneResult runPrune(const PruneSpec& spec, const PruneHooks& hooks);

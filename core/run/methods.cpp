@@ -452,7 +452,8 @@ PreparedRun preparePrune(const std::filesystem::path& file, const std::string& t
     const Section m(tableOr(root, "prune", source, empty), "prune", source,
                     {"model", "method", "sparsity", "calib", "calib_samples", "calib_seq_len", "seed", "batch",
                      "alpha", "feature_norm", "ro", "ro_rounds", "ro_samples", "ro_lr", "ro_regradient",
-                     "block_size", "percdamp", "masks", "eval_text", "eval_seq_len", "eval_windows", "save"});
+                     "block_size", "percdamp", "masks", "eval_text", "eval_seq_len", "eval_windows", "save",
+                     "memory_mib", "spill_dir"});
     prune::PruneSpec c;
     std::string methodName = prune::pruneMethodName(c.method), ro = prune::roModeName(c.ro);
     bool save = false;
@@ -479,6 +480,8 @@ PreparedRun preparePrune(const std::filesystem::path& file, const std::string& t
     m.integer("eval_seq_len", c.evalSeqLen, 0, 1 << 20);
     m.integer("eval_windows", c.evalWindows, 0, 1 << 30);
     m.boolean("save", save);
+    m.integer("memory_mib", c.memoryMib, 0, INT64_MAX);
+    m.path("spill_dir", c.spillDir);
     try {
         c.method = prune::parsePruneMethod(methodName);
         c.ro = prune::parseRoMode(ro);
