@@ -353,6 +353,15 @@ PruneResult runPrune(const PruneSpec& spec, const PruneHooks& hooks) {
                 return g;
             };
             std::vector<torch::Tensor> g = gradient();
+            {  // how much the gradient term weighs against ||X_j||: mean(alpha*G) / mean(||X_j||)
+                double share = 0;
+                for (size_t i = 0; i < linears.size(); ++i)
+                    share += spec.alpha * g[i].mean().item<double>() /
+                             featureNorms(stats[i], featureNorm).mean().item<double>();
+                share /= static_cast<double>(linears.size());
+                metric("prune/rgs_gradient_share", layer, share);
+                say(cat("block ", layer, ": mean(alpha * G) / mean(||X_j||) = ", share));
+            }
             const auto prune = [&] {
                 for (size_t i = 0; i < linears.size(); ++i) {
                     const torch::Tensor score = wandaPlusPlusScore(

@@ -460,7 +460,14 @@ PreparedRun preparePrune(const std::filesystem::path& file, const std::string& t
     c.evalText = data::resourcesDir() / "data/text/moby-dick.txt";
     m.string("model", c.model);
     m.choice("method", methodName, {"magnitude", "wanda", "sparsegpt", "wandapp", "masks"});
-    m.string("sparsity", c.sparsity);
+    if (const toml::node* n = m.find("sparsity"); n && (n->is_floating_point() || n->is_integer())) {
+        std::ostringstream ratio;  // sparsity = 0.5 as well as "0.5", "50%", "2:4"
+        ratio << *n->value<double>();
+        c.sparsity = ratio.str();
+        m.declareText("sparsity", "0.5");
+    } else {
+        m.string("sparsity", c.sparsity);
+    }
     m.path("calib", c.calibFile);
     m.integer("calib_samples", c.calibSamples, 1, 1 << 20);
     m.integer("calib_seq_len", c.calibSeqLen, 0, 1 << 20);

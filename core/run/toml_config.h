@@ -158,6 +158,10 @@ public:
         string(key, out);
     }
     // A key read by hand (an array): declared for the schema with its default as TOML text.
+    // A key read by hand that takes text (a number given for it is read as its text).
+    void declareText(const std::string& key, const std::string& defaultText) const {
+        declare(key, run::ConfigField::Kind::String, defaultText);
+    }
     void declareList(const std::string& key, const std::string& defaultToml) const {
         declare(key, run::ConfigField::Kind::List, defaultToml);
     }
