@@ -44,18 +44,19 @@ Sparsity Sparsity::parse(const std::string& text) {
     return s;
 }
 
-torch::Tensor selectPerRow(const torch::Tensor& scores, const Sparsity& sp, const std::string& what) {
+torch::Tensor selectPerRow(const torch::Tensor& scores, const Sparsity& sp,
+                           const std::string& what) {
     if (scores.dim() != 2) fail(what, ": scores must be [C_out, C_in], got ", scores.sizes());
     const int64_t rows = scores.size(0), cols = scores.size(1);
     torch::Tensor mask = torch::zeros({rows, cols}, torch::kBool);
     if (sp.structured()) {
         if (cols % sp.m != 0)
-            fail(what, ": ", sp.n, ":", sp.m, " sparsity needs the input width to be a multiple of ",
-                 sp.m, ", but it is ", cols);
+            fail(what, ": ", sp.n, ":", sp.m,
+                 " sparsity needs the input width to be a multiple of ", sp.m, ", but it is ",
+                 cols);
         const torch::Tensor groups = scores.reshape({rows, cols / sp.m, sp.m});
         const torch::Tensor order = std::get<1>(groups.sort(/*stable=*/true, /*dim=*/2, false));
-        mask.view({rows, cols / sp.m, sp.m})
-            .scatter_(2, order.narrow(2, 0, sp.n), true);
+        mask.view({rows, cols / sp.m, sp.m}).scatter_(2, order.narrow(2, 0, sp.n), true);
         return mask;
     }
     const auto k = static_cast<int64_t>(std::floor(static_cast<double>(cols) * sp.ratio));
@@ -65,7 +66,8 @@ torch::Tensor selectPerRow(const torch::Tensor& scores, const Sparsity& sp, cons
     return mask;
 }
 
-torch::Tensor magnitudeMask(const torch::Tensor& weight, const Sparsity& sp, const std::string& what) {
+torch::Tensor magnitudeMask(const torch::Tensor& weight, const Sparsity& sp,
+                            const std::string& what) {
     const torch::Tensor a = weight.abs().to(torch::kFloat32);
     if (sp.structured()) return selectPerRow(a, sp, what);
     const auto k = static_cast<int64_t>(std::floor(static_cast<double>(a.numel()) * sp.ratio));
@@ -87,12 +89,24 @@ torch::Tensor wandaScore(const torch::Tensor& weight, const torch::Tensor& meanS
 InputStatistics::InputStatistics(int64_t features)
     : m_meanSquares(torch::zeros({features}, torch::kFloat32)) {}
 
+torch::Tensor InputStatistics::squares(const torch::Tensor& input) {
+    const torch::Tensor x = input.dim() == 2 ? input.unsqueeze(0) : input;
+    if (x.dim() != 3) fail("input statistics: expected [B, L, C_in], got ", input.sizes());
+    // one reduction, no [B*L, C] temporary
+    return at::linalg_vector_norm(x.to(torch::kFloat32).reshape({-1, x.size(2)}), 2, {0}).square();
+}
+
 void InputStatistics::add(const torch::Tensor& input) {
     const torch::Tensor x = input.dim() == 2 ? input.unsqueeze(0) : input;
     if (x.dim() != 3 || x.size(2) != m_meanSquares.size(0))
         fail("input statistics: expected [B, L, ", m_meanSquares.size(0), "], got ", input.sizes());
-    const int64_t b = x.size(0);
-    const torch::Tensor sums = x.to(torch::kFloat32).reshape({-1, x.size(2)}).pow(2).sum(0);
+    addSquares(squares(x), x.size(0));
+}
+
+void InputStatistics::addSquares(const torch::Tensor& sums, int64_t b) {
+    if (sums.dim() != 1 || sums.size(0) != m_meanSquares.size(0))
+        fail("input statistics: expected ", m_meanSquares.size(0), " sums of squares, got ",
+             sums.sizes());
     // the reference's running mean over sequences: rescale, count, add
     m_meanSquares.mul_(static_cast<double>(m_sequences) / static_cast<double>(m_sequences + b));
     m_sequences += b;

@@ -18,7 +18,7 @@
 namespace frugal::prune {
 
 struct Sparsity {
-    double ratio = 0.5;  // unstructured: fraction pruned, in (0, 1)
+    double ratio = 0.5;    // unstructured: fraction pruned, in (0, 1)
     int64_t n = 0, m = 0;  // N:M when m > 0: n pruned per group of m
     bool structured() const { return m > 0; }
     std::string describe() const;  // "50% unstructured", "2:4"
@@ -47,6 +47,10 @@ class InputStatistics {
 public:
     explicit InputStatistics(int64_t features);
     void add(const torch::Tensor& input);  // [B, L, C_in] or [L, C_in] (one sequence)
+    // The same in two halves, so that layers sharing an input (q, k, v) reduce it once:
+    // squares(input) = sum over its tokens of x^2 per feature, then addSquares(that, B).
+    static torch::Tensor squares(const torch::Tensor& input);
+    void addSquares(const torch::Tensor& sums, int64_t sequences);
     const torch::Tensor& meanSquares() const { return m_meanSquares; }
     int64_t sequences() const { return m_sequences; }
 
