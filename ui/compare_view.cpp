@@ -44,7 +44,7 @@ namespace {
 // Lower is better for losses and perplexities; higher for the rest.
 bool lowerIsBetter(const QString& key) {
     return key.contains(QStringLiteral("loss")) || key.contains(QStringLiteral("perplexity")) ||
-           key.startsWith(QStringLiteral("sys/"));
+           key.contains(QStringLiteral("error")) || key.startsWith(QStringLiteral("sys/"));
 }
 
 QString number(double v) {

@@ -467,6 +467,10 @@ void MetricChart::redrawNow() {
         if (line.raw->pen() != raw) line.raw->setPen(raw);
         const QPen smooth = smoothPen(line.color, 1.6);
         if (line.smoothed->pen() != smooth) line.smoothed->setPen(smooth);
+        // a line of a few points (one perplexity per run, one error per block) shows its points
+        const bool few = line.value.size() <= 32;
+        if (line.raw->pointsVisible() != few) line.raw->setPointsVisible(few);
+        if (line.smoothed->pointsVisible() != few) line.smoothed->setPointsVisible(few);
         line.raw->replace(pending[i].first);
         line.smoothed->replace(pending[i].second);
     }
