@@ -3,7 +3,10 @@
 # magnitude, Wanda, SparseGPT, Wanda++ (RGS only) and Wanda++ (RGS + regional optimisation), then
 # MeZO recovery (pruned weights kept at zero) of the Wanda and Wanda++ 2:4 models, and the
 # recovered models' perplexity. Runs go to experiments/prune/grid.db; models to
-# experiments/prune/models/. About 40 minutes on 2 cores.
+# experiments/prune/models/. About 40 minutes on 2 cores. A failed run is named on stderr and the
+# grid goes on. docs/RESULTS.md's table also has four runs of a sensitivity check made by hand:
+#   $BIN run $CONFIG prune.method=wandapp prune.ro=off prune.alpha=1000 (and 10000) prune.sparsity=2:4
+#   $BIN run $CONFIG prune.method=wandapp prune.ro_lr=1e-5 (and 1e-4) prune.sparsity=2:4
 #
 #   sh experiments/prune/grid.sh
 BIN=${BIN:-build/release/bin/frugal}
@@ -19,7 +22,7 @@ for sparsity in 2:4 0.5; do
       *) extra="prune.method=$variant" ;;
     esac
     $BIN -q run $CONFIG $extra prune.sparsity=$sparsity --db $DB --name "$variant $sparsity" \
-      --out "$OUT/$variant-$tag"
+      --out "$OUT/$variant-$tag" || echo "grid.sh: $variant $sparsity FAILED" >&2
   done
 done
 for variant in wanda wandapp; do
