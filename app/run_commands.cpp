@@ -177,20 +177,8 @@ store::NewRun newRun(const Parsed& p, const run::PreparedRun& prepared,
         source = data::resourcesDir().parent_path();
     } catch (const Error&) {
     }
-    const run::Provenance prov = run::collectProvenance(argv, source);
-    store::NewRun spec;
-    spec.name = p.get("name", "");
-    spec.experiment = p.get("experiment", "default");
-    spec.method = prepared.method;
-    spec.config = prepared.resolvedConfig;
-    spec.seed = prepared.seed;
-    spec.params = prepared.params;
-    spec.gitCommit = prov.gitCommit;
-    spec.gitDirty = prov.gitDirty;
-    spec.libraries = prov.libraries;
-    spec.hardware = prov.hardware;
-    spec.commandLine = prov.commandLine;
-    return spec;
+    return run::newRunFor(prepared, run::collectProvenance(argv, source), p.get("name", ""),
+                          p.get("experiment", "default"));
 }
 
 // frugal run --resume RUN: the run's own resolved config, from its last checkpoint.

@@ -437,17 +437,7 @@ bool ExperimentForm::makeJob(RunJob& job) {
         }
         const run::Provenance prov = run::collectProvenance({"frugal", "workbench"}, source);
         job.name = m_name->text().trimmed().isEmpty() ? m_method : m_name->text().trimmed();
-        job.newRun.name = job.name.toStdString();
-        job.newRun.experiment = "workbench";
-        job.newRun.method = prepared->method;
-        job.newRun.config = prepared->resolvedConfig;
-        job.newRun.seed = prepared->seed;
-        job.newRun.params = prepared->params;
-        job.newRun.gitCommit = prov.gitCommit;
-        job.newRun.gitDirty = prov.gitDirty;
-        job.newRun.libraries = prov.libraries;
-        job.newRun.hardware = prov.hardware;
-        job.newRun.commandLine = prov.commandLine;
+        job.newRun = run::newRunFor(*prepared, prov, job.name.toStdString(), "workbench");
         job.prepared = std::move(prepared);
         return true;
     } catch (const std::exception& e) {

@@ -67,19 +67,9 @@ run::RunOutcome runQuietly(store::Store& db, const std::string& config,
                            const std::vector<std::string>& overrides, const std::string& name,
                            run::Observer* observer) {
     const run::PreparedRun prepared = run::prepareRun(config, overrides, {});
-    const run::Provenance prov = run::collectProvenance({"frugal", "run", config}, sourceDir());
-    store::NewRun spec;
-    spec.name = name;
-    spec.experiment = QFileInfo(QString::fromStdString(config)).completeBaseName().toStdString();
-    spec.method = prepared.method;
-    spec.config = prepared.resolvedConfig;
-    spec.seed = prepared.seed;
-    spec.params = prepared.params;
-    spec.gitCommit = prov.gitCommit;
-    spec.gitDirty = prov.gitDirty;
-    spec.libraries = prov.libraries;
-    spec.hardware = prov.hardware;
-    spec.commandLine = prov.commandLine;
+    const store::NewRun spec = run::newRunFor(
+        prepared, run::collectProvenance({"frugal", "run", config}, sourceDir()), name,
+        QFileInfo(QString::fromStdString(config)).completeBaseName().toStdString());
     run::StopToken stop;
     return run::runMethod(db, spec, prepared.body, stop, observer,
                           db.path().parent_path() / "artifacts");

@@ -97,6 +97,23 @@ private:
 
 }  // namespace
 
+store::NewRun newRunFor(const PreparedRun& prepared, const Provenance& provenance, const std::string& name,
+                        const std::string& experiment) {
+    store::NewRun spec;
+    spec.name = name;
+    spec.experiment = experiment;
+    spec.method = prepared.method;
+    spec.config = prepared.resolvedConfig;
+    spec.seed = prepared.seed;
+    spec.params = prepared.params;
+    spec.gitCommit = provenance.gitCommit;
+    spec.gitDirty = provenance.gitDirty;
+    spec.libraries = provenance.libraries;
+    spec.hardware = provenance.hardware;
+    spec.commandLine = provenance.commandLine;
+    return spec;
+}
+
 RunOutcome runMethod(store::Store& store, const store::NewRun& spec, const MethodBody& body,
                      StopToken& stop, Observer* observer,
                      const std::filesystem::path& artifactRoot) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "run/provenance.h"
 #include "store/store.h"
 
 namespace frugal::run {
@@ -108,6 +109,9 @@ int64_t replayZoRun(const std::string& method, const std::string& configText,
 // RESUME: the body continues from the run's last checkpoint (in its artifact folder).
 PreparedRun prepareRun(const std::filesystem::path& config, const std::vector<std::string>& overrides,
                        const std::filesystem::path& outDir, bool resume = false);
+// The run to create for PREPARED: its method, resolved config, seed and params, with PROVENANCE.
+store::NewRun newRunFor(const PreparedRun& prepared, const Provenance& provenance, const std::string& name,
+                        const std::string& experiment);
 // The same for config TEXT; SOURCE names it in messages (a file name, "the form").
 PreparedRun prepareRunText(const std::string& text, const std::string& source,
                            const std::vector<std::string>& overrides,
