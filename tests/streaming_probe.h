@@ -79,6 +79,7 @@ private:
 
 struct StreamOutcome {
     QString status;            // how the run ended
+    QString error;             // its error, if it failed
     size_t points = 0;         // in the live view's loss chart
     std::vector<qint64> gaps;  // the probe's, sorted
 };
@@ -99,6 +100,7 @@ inline StreamOutcome streamIntoWorkbench(double seconds, int64_t perSecond) {
     ended.wait(static_cast<int>(seconds * 1000) + 30000);
     probe.stop();
     out.status = ended.isEmpty() ? QStringLiteral("(did not end)") : ended.at(0).at(1).toString();
+    if (!ended.isEmpty()) out.error = ended.at(0).at(2).toString();
     out.points = window.liveView()->chartTitled(QStringLiteral("Loss"))->pointCount();
     out.gaps = probe.gaps();
     return out;

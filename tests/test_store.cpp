@@ -79,6 +79,7 @@ private slots:
     void killedWriterLeavesIntactDatabase();
     void mergeIsIdempotent();
     void sha256OfArtifacts();
+    void connectionsOpeningANewDatabaseAtOnce();
     void rewrittenStepsStayUniqueAndOrdered();
 };
 
@@ -382,6 +383,32 @@ void TestStore::sha256OfArtifacts() {
     TempDir dir("sha");
     frugal::test::writeText(dir / "a.bin", million);
     QCOMPARE(frugal::sha256OfFile(dir / "a.bin"), frugal::sha256Hex(million));
+}
+
+// The workbench opens a new database from two threads at once (its store service and the run
+// worker): both connections must open, whichever creates the schema.
+void TestStore::connectionsOpeningANewDatabaseAtOnce() {
+    QTemporaryDir dir;
+    for (int round = 0; round < 60; ++round) {
+        const std::filesystem::path file =
+            dir.filePath(QStringLiteral("race-%1.db").arg(round)).toStdString();
+        std::vector<std::string> errors(4);
+        std::vector<std::thread> threads;
+        for (size_t t = 0; t < errors.size(); ++t)
+            threads.emplace_back([&, t] {
+                try {
+                    Store db(file);
+                    NewRun r;
+                    r.method = "race";
+                    db.setStatus(db.createRun(r), RunStatus::Finished);
+                } catch (const std::exception& e) {
+                    errors[t] = e.what();
+                }
+            });
+        for (auto& t : threads) t.join();
+        for (const auto& e : errors) QVERIFY2(e.empty(), e.c_str());
+        QCOMPARE(Store(file).runs().size(), errors.size());
+    }
 }
 
 QTEST_APPLESS_MAIN(TestStore)

@@ -346,7 +346,22 @@ void Store::Impl::open(int upToVersion) {
              raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
     sqlite3_busy_timeout(db.get(), 10000);
     try {
-        exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+        // Turning a new file into WAL takes an exclusive lock, and SQLite answers "locked" at
+        // once, without the busy handler, when another connection is doing the same: retry
+        // for as long as the busy timeout would have waited.
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        for (int attempt = 0;; ++attempt) {
+            try {
+                exec("PRAGMA journal_mode=WAL");
+                break;
+            } catch (const Error& e) {
+                if (std::string(e.what()).find("database is locked") == std::string::npos ||
+                    std::chrono::steady_clock::now() > deadline)
+                    throw;
+                std::this_thread::sleep_for(std::chrono::milliseconds(2 + attempt % 20));
+            }
+        }
+        exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
              "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536;");
         {
             Stmt check(db.get(), "PRAGMA quick_check", name);
@@ -361,24 +376,27 @@ void Store::Impl::open(int upToVersion) {
             fail(name, ": not a Frugal experiment database (SQLite: file is not a database)");
         throw;
     }
-    const int version = static_cast<int>(scalar("PRAGMA user_version"));
-    if (version > kSchemaVersion)
-        fail(name, ": the experiment database has schema version ", version,
-             ", written by a newer Frugal; this build reads versions up to ", kSchemaVersion,
-             ". Upgrade Frugal, or use another database with --db");
-    if (version == 0 && scalar("SELECT count(*) FROM sqlite_master") != 0)
-        fail(name, ": not a Frugal experiment database (it has tables but no schema version)");
-    for (int v = version; v < std::min(upToVersion, kSchemaVersion); ++v) {
-        exec("BEGIN IMMEDIATE");
-        try {
+    // The version is read and the migrations run inside one write transaction: connections
+    // opening a new database at once (the workbench's store service and its run worker) must
+    // not both create the schema.
+    exec("BEGIN IMMEDIATE");
+    try {
+        const int version = static_cast<int>(scalar("PRAGMA user_version"));
+        if (version > kSchemaVersion)
+            fail(name, ": the experiment database has schema version ", version,
+                 ", written by a newer Frugal; this build reads versions up to ", kSchemaVersion,
+                 ". Upgrade Frugal, or use another database with --db");
+        if (version == 0 && scalar("SELECT count(*) FROM sqlite_master") != 0)
+            fail(name, ": not a Frugal experiment database (it has tables but no schema version)");
+        for (int v = version; v < std::min(upToVersion, kSchemaVersion); ++v) {
             exec(kMigrations[static_cast<size_t>(v)]);
             if (v == 2) packOldMetrics();
             exec("PRAGMA user_version=" + std::to_string(v + 1));
-            exec("COMMIT");
-        } catch (...) {
-            exec("ROLLBACK");
-            throw;
         }
+        exec("COMMIT");
+    } catch (...) {
+        exec("ROLLBACK");
+        throw;
     }
 }
 
