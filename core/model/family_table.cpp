@@ -129,4 +129,69 @@ std::string expandName(const FamilySpec& spec, const char* rowName, int64_t laye
     return spec.prefix + name;
 }
 
+bool roleExists(const ModelConfig& c, const FamilySpec& spec, Role role) {
+    switch (role) {
+        case Role::LmHead: return !c.tieWordEmbeddings;
+        case Role::ProjectIn:
+        case Role::ProjectOut: return c.wordEmbedProjDim != 0 && c.wordEmbedProjDim != c.hiddenSize;
+        case Role::FinalNorm:
+        case Role::FinalNormBias: return c.doLayerNormBefore;
+        case Role::QBias:
+        case Role::KBias:
+        case Role::VBias:
+        case Role::OBias: return !spec.attentionBiasFromConfig || c.attentionBias;
+        default: return true;
+    }
+}
+
+std::vector<int64_t> roleShape(const ModelConfig& c, const FamilySpec& spec, Role role) {
+    const int64_t h = c.hiddenSize, v = c.vocabSize, i = c.intermediateSize;
+    const int64_t e = c.wordEmbedProjDim ? c.wordEmbedProjDim : h;
+    const int64_t qd = c.numHeads * c.headDim, kvd = c.numKvHeads * c.headDim;
+    switch (role) {
+        case Role::Embed: return {v, e};
+        case Role::PosEmbed: return {c.maxPositions + spec.positionOffset, h};
+        case Role::ProjectIn: return {h, e};
+        case Role::ProjectOut: return {e, h};
+        case Role::LmHead: return {v, e};
+        case Role::FinalNorm:
+        case Role::FinalNormBias:
+        case Role::AttnNorm:
+        case Role::AttnNormBias:
+        case Role::MlpNorm:
+        case Role::MlpNormBias: return {h};
+        case Role::Q: return {qd, h};
+        case Role::QBias: return {qd};
+        case Role::K:
+        case Role::V: return {kvd, h};
+        case Role::KBias:
+        case Role::VBias: return {kvd};
+        case Role::QKV: return {qd + 2 * kvd, h};
+        case Role::QKVBias: return {qd + 2 * kvd};
+        case Role::O: return {h, qd};
+        case Role::OBias: return {h};
+        case Role::Gate:
+        case Role::Up: return {i, h};
+        case Role::UpBias: return {i};
+        case Role::Down: return {h, i};
+        case Role::DownBias: return {h};
+    }
+    return {};
+}
+
+std::vector<WeightSlot> weightLayout(const ModelConfig& config) {
+    const FamilySpec& spec = familySpec(config.family);
+    std::vector<WeightSlot> out;
+    for (const TensorRow& row : spec.rows)
+        if (!row.perLayer && roleExists(config, spec, row.role))
+            out.push_back({row.role, -1, expandName(spec, row.name, -1),
+                           roleShape(config, spec, row.role)});
+    for (int64_t layer = 0; layer < config.numLayers; ++layer)
+        for (const TensorRow& row : spec.rows)
+            if (row.perLayer && roleExists(config, spec, row.role))
+                out.push_back({row.role, layer, expandName(spec, row.name, layer),
+                               roleShape(config, spec, row.role)});
+    return out;
+}
+
 }  // namespace frugal::model

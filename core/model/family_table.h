@@ -65,6 +65,20 @@ struct FamilySpec {
 
 const FamilySpec& familySpec(Family family);
 
+// Whether a model of CONFIG has a tensor of ROLE (tied heads, optional biases, ...), and its
+// shape, [out, in] for linear weights. From the config alone: nothing is allocated.
+bool roleExists(const ModelConfig& config, const FamilySpec& spec, Role role);
+std::vector<int64_t> roleShape(const ModelConfig& config, const FamilySpec& spec, Role role);
+
+struct WeightSlot {
+    Role role;
+    int64_t layer;  // -1 for model-level tensors
+    std::string name;
+    std::vector<int64_t> shape;
+};
+// Every weight of a model of CONFIG, in the order Transformer::parameters() gives them.
+std::vector<WeightSlot> weightLayout(const ModelConfig& config);
+
 // "model.layers.{i}.mlp.up_proj.weight" with layer 3 -> "model.layers.3.mlp.up_proj.weight"
 std::string expandName(const FamilySpec& spec, const char* rowName, int64_t layer);
 

@@ -67,56 +67,10 @@ std::vector<Linear*> Block::linears() {
     return out;
 }
 
-bool Transformer::hasRole(Role role) const {
-    const ModelConfig& c = m_config;
-    switch (role) {
-        case Role::LmHead: return !c.tieWordEmbeddings;
-        case Role::ProjectIn:
-        case Role::ProjectOut: return c.wordEmbedProjDim != 0 && c.wordEmbedProjDim != c.hiddenSize;
-        case Role::FinalNorm:
-        case Role::FinalNormBias: return c.doLayerNormBefore;
-        case Role::QBias:
-        case Role::KBias:
-        case Role::VBias:
-        case Role::OBias: return !m_spec->attentionBiasFromConfig || c.attentionBias;
-        default: return true;
-    }
-}
+bool Transformer::hasRole(Role role) const { return roleExists(m_config, *m_spec, role); }
 
 std::vector<int64_t> Transformer::expectedShape(Role role) const {
-    const ModelConfig& c = m_config;
-    const int64_t h = c.hiddenSize, v = c.vocabSize, i = c.intermediateSize;
-    const int64_t e = c.wordEmbedProjDim ? c.wordEmbedProjDim : h;
-    const int64_t qd = c.numHeads * c.headDim, kvd = c.numKvHeads * c.headDim;
-    switch (role) {
-        case Role::Embed: return {v, e};
-        case Role::PosEmbed: return {c.maxPositions + m_spec->positionOffset, h};
-        case Role::ProjectIn: return {h, e};
-        case Role::ProjectOut: return {e, h};
-        case Role::LmHead: return {v, e};
-        case Role::FinalNorm:
-        case Role::FinalNormBias:
-        case Role::AttnNorm:
-        case Role::AttnNormBias:
-        case Role::MlpNorm:
-        case Role::MlpNormBias: return {h};
-        case Role::Q: return {qd, h};
-        case Role::QBias: return {qd};
-        case Role::K:
-        case Role::V: return {kvd, h};
-        case Role::KBias:
-        case Role::VBias: return {kvd};
-        case Role::QKV: return {qd + 2 * kvd, h};
-        case Role::QKVBias: return {qd + 2 * kvd};
-        case Role::O: return {h, qd};
-        case Role::OBias: return {h};
-        case Role::Gate:
-        case Role::Up: return {i, h};
-        case Role::UpBias: return {i};
-        case Role::Down: return {h, i};
-        case Role::DownBias: return {h};
-    }
-    return {};
+    return roleShape(m_config, *m_spec, role);
 }
 
 void Transformer::forEachSlot(const std::function<void(Role, int64_t, torch::Tensor&)>& visit) {
@@ -368,12 +322,14 @@ AttentionContext Transformer::context(const torch::Tensor& ids, const torch::Ten
     return ctx;
 }
 
-torch::Tensor Transformer::linear(const Linear& layer, const torch::Tensor& x) const {
+torch::Tensor Transformer::linear(const Linear& layer, const torch::Tensor& input) const {
+    const torch::Tensor x = layer.before ? layer.before->apply(input) : input;
     if (m_observer) m_observer(layer, x);
     torch::Tensor y = torch::linear(x, layer.weight, layer.bias);
     if (layer.loraA.defined())
         y = y + torch::linear(torch::linear(x, layer.loraA), layer.loraB) * layer.loraScale;
-    return y;
+    if (layer.update) y = y + layer.update->apply(x);
+    return layer.after ? layer.after->apply(y) : y;
 }
 
 torch::Tensor Transformer::norm(const Norm& n, const torch::Tensor& x) const {
@@ -473,6 +429,7 @@ torch::Tensor Transformer::head(const torch::Tensor& hidden) const {
     torch::Tensor x = hidden;
     if (m_finalNorm.weight.defined()) x = norm(m_finalNorm, x);
     if (m_projectOut.defined()) x = linear(m_projectOut, x);
+    if (m_headAdapter) x = m_headAdapter->apply(x);
     return torch::linear(x, m_lmHead.defined() ? m_lmHead : m_embed);
 }
 

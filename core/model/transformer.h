@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,15 @@
 #include "model/safetensors.h"
 
 namespace frugal::model {
+
+// A function that parameter-efficient fine-tuning adds around a linear layer (peft/ owns the
+// implementations: tensor-train bottleneck adapters and updates). Its tensors are its own; apply()
+// must be const and may be called from one thread at a time.
+class LinearAdapter {
+public:
+    virtual ~LinearAdapter() = default;
+    virtual torch::Tensor apply(const torch::Tensor& x) const = 0;
+};
 
 // y = x W^T + b with W [out, in] (GPT-2's Conv1D weights are transposed to this on load).
 struct Linear {
@@ -30,6 +40,9 @@ struct Linear {
     // the layer has no adapter.
     torch::Tensor loraA, loraB;
     double loraScale = 0;
+    // Tensor-train adapters (LoRETTA): x -> before(x) ahead of the layer, y += update(x) beside
+    // it, y -> after(y) behind it; null when absent.
+    std::shared_ptr<const LinearAdapter> before, update, after;
     bool defined() const { return weight.defined(); }
 };
 
@@ -108,6 +121,11 @@ public:
     const torch::Tensor& softPrompt() const { return m_softPrompt; }
     const torch::Tensor& tokenEmbedding() const { return m_embed; }  // [V, E]
     void setSoftPrompt(torch::Tensor prompt);
+    // A function on the final hidden states ahead of the LM head (a tensorised head); null: none.
+    void setHeadAdapter(std::shared_ptr<const LinearAdapter> adapter) {
+        m_headAdapter = std::move(adapter);
+    }
+    const std::shared_ptr<const LinearAdapter>& headAdapter() const { return m_headAdapter; }
     // Each layer's keys (after rotary) and values [B, nkv, T, d] for IDS, e.g. to initialise
     // prefixes from real activations.
     std::vector<std::pair<torch::Tensor, torch::Tensor>> keyValues(const torch::Tensor& ids) const;
@@ -147,6 +165,7 @@ private:
     torch::Tensor m_invFreq;  // [d/2] rotary frequencies
     LinearInputObserver m_observer;
     torch::Tensor m_softPrompt;
+    std::shared_ptr<const LinearAdapter> m_headAdapter;
     mutable std::vector<std::pair<torch::Tensor, torch::Tensor>>* m_capture = nullptr;
 };
 

@@ -4,7 +4,11 @@
 // so perturbing them in place perturbs the model. Adapter targets (LoRA, prefix, prompt) first
 // create their tensors inside the model, initialised as MeZO and ZO-Bench do (SPEC-ZO §2.1, §3),
 // so the adapted model starts at (LoRA) or near (prefix, prompt) the pretrained function.
-// Tensor-train adapters will come as one more target through the same attach().
+// Tensor-train targets (SPEC-ZO §5, peft/tt.h): loretta_adp puts TT bottleneck adapters in every
+// MLP: LLaMA on the inputs of gate_proj and up_proj and the output of down_proj (3 per block), OPT
+// on fc1's input and fc2's output, GPT-2 likewise on c_fc's input and c_proj's output (our
+// choice: GPT-2 is OPT's MLP under other names); loretta_rep adds a LoRA-style TT update beside
+// the LoRA modules. Norms (train_norms) and a tensorised head (tt_head) are explicit options.
 
 #include <cstdint>
 #include <string>
@@ -15,9 +19,10 @@
 
 namespace frugal::peft {
 
-enum class Target { Full, BitFit, Norms, Head, Lora, Prefix, Prompt };
+enum class Target { Full, BitFit, Norms, Head, Lora, Prefix, Prompt, LorettaAdp, LorettaRep };
 std::string targetName(Target target);
-Target parseTarget(const std::string& name);  // full, bitfit, norms, head, lora, prefix, prompt
+// full, bitfit, norms, head, lora, prefix, prompt, loretta_adp, loretta_rep
+Target parseTarget(const std::string& name);
 bool isAdapter(Target target);
 
 struct PeftOptions {
@@ -31,8 +36,29 @@ struct PeftOptions {
     int64_t prefixTokens = 5;
     // Prompt: soft input embeddings initialised from the embeddings of random vocabulary tokens.
     int64_t promptTokens = 10;
+    // Tensor-train adapters. loretta_adp: bottleneck width, TT rank, activation, scaling;
+    // loretta_rep: the LoRA rank r, alpha and modules above, TT rank tt_rank.
+    int64_t ttBottleneck = 64;
+    int64_t ttRank = 5;
+    std::string ttActivation = "relu";  // relu, tanh
+    double ttScaling = 1.0;
+    std::string ttInit = "gaussian";  // gaussian (the reference), identity (exact start)
+    std::string ttForward = "auto";   // auto, dense, contract
+    bool trainNorms = false;  // adapter targets: the norm weights (and biases) train too
+    bool ttHead = false;      // adapter targets: a TT hidden x hidden map ahead of the LM head
     uint64_t seed = 0;  // the adapters' initialisation
 };
+
+// How many elements a target trains on a model of CONFIG, from the config alone (nothing is
+// allocated; a 7B model is counted on a laptop). Equals ParamSet::attach(...).trainableCount().
+struct TrainableCount {
+    int64_t total = 0;      // the base model's elements
+    int64_t trainable = 0;  // what attach() would train
+    std::vector<std::pair<std::string, int64_t>> parts;  // e.g. {"adapters", 610560}
+    int64_t normElements = 0;  // the model's norm tensors (trained only with train_norms)
+    std::string detail;        // what the target adds, in words
+};
+TrainableCount countTrainable(const model::ModelConfig& config, const PeftOptions& options);
 
 class ParamSet {
 public:
