@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "common/format.h"
 #include "data/builtin.h"
 #include "data/task.h"
@@ -22,6 +23,8 @@
 #include "model/model_init.h"
 #include "model/bpe_trainer.h"
 #include "model/tokenizer.h"
+#include "peft/peft_options.h"
+#include "run/runner.h"
 #include "store/store_bench.h"
 #include "zo/zo_bench.h"
 #include "train/pretrain.h"
@@ -95,6 +98,11 @@ void printUsage() {
            "  bench store [--points N] [--runs R] [--db FILE] [--json]\n"
            "                                       experiment-database insert, read and list "
            "speed\n"
+           "  params --model-config CONFIG.json|--model DIR [--peft TARGET] [--rank R] [--bottleneck B]\n"
+           "         [--modules q,v] [--train-norms] [--tt-head] [--json]   or   params --config RUN.toml\n"
+           "                                       trainable parameters of a target, from config.json alone\n"
+           "                                       (full, bitfit, norms, head, lora, prefix, prompt,\n"
+           "                                       loretta_adp, loretta_rep; --rank: TT rank for loretta)\n"
            "  init-model DIR [--type llama|mistral|opt|gpt2] [--layers L] [--hidden H] [--heads "
            "N]\n"
            "             [--kv-heads N] [--vocab V] [--intermediate I] [--max-positions P] "
@@ -408,6 +416,79 @@ int evalCommand(const Args& args) {
         std::printf("perplexity %.4f  (mean loss %.5f nats/token; %s)\n", r.perplexity, r.meanLoss,
                     r.protocol().c_str());
     }
+    return 0;
+}
+
+int paramsCommand(const Args& args) {
+    const Parsed p = parse(args,
+                           {"model-config", "model", "config", "peft", "rank", "bottleneck",
+                            "modules", "alpha", "prefix-tokens", "prompt-tokens"},
+                           {"train-norms", "tt-head", "json"});
+    const int sources = p.has("model-config") + p.has("model") + p.has("config");
+    if (sources != 1)
+        fail("params needs one of --model-config CONFIG.json, --model DIR or --config RUN.toml");
+    json out;
+    if (p.has("config")) {
+        const std::filesystem::path file = p.get("config", "");
+        const auto s = run::trainableSummary(readFile(file, "the run config"), file.string(), p.positional);
+        if (!s) fail(file.string(), ": its method trains no parameter subset (params counts zo, mezo and fo configs)");
+        if (p.has("json")) {
+            out = {{"model_config", s->modelConfig.string()}, {"trainable", s->trainable},
+                   {"total", s->total}, {"target", s->detail}};
+            std::cout << out.dump(2) << "\n";
+        } else {
+            std::cout << s->line() << "\n  (" << s->modelConfig.string() << ")\n";
+        }
+        return 0;
+    }
+    if (!p.positional.empty()) fail("params: unexpected argument '", p.positional[0], "'");
+    const std::filesystem::path configFile =
+        p.has("model") ? data::resolveModel(p.get("model", "")) / "config.json"
+                       : std::filesystem::path(p.get("model-config", ""));
+    const model::ModelConfig config = model::ModelConfig::fromFile(configFile);
+    peft::PeftOptions o;
+    o.target = peft::parseTarget(p.get("peft", "full"));
+    const bool tt = o.target == peft::Target::LorettaAdp || o.target == peft::Target::LorettaRep;
+    if (tt) o.ttRank = p.getInt("rank", o.ttRank);
+    else o.loraRank = p.getInt("rank", o.loraRank);
+    if (o.target == peft::Target::LorettaAdp) o.ttBottleneck = p.getInt("bottleneck", o.ttBottleneck);
+    if (o.target == peft::Target::LorettaRep) o.loraRank = p.getInt("bottleneck", o.loraRank);
+    if (p.has("alpha")) o.loraAlpha = std::stod(p.get("alpha", ""));
+    if (p.has("modules")) {
+        o.loraModules.clear();
+        std::stringstream list(p.get("modules", ""));
+        for (std::string m; std::getline(list, m, ',');) o.loraModules.push_back(m);
+    }
+    o.prefixTokens = p.getInt("prefix-tokens", o.prefixTokens);
+    o.promptTokens = p.getInt("prompt-tokens", o.promptTokens);
+    o.trainNorms = p.has("train-norms");
+    o.ttHead = p.has("tt-head");
+    if ((o.trainNorms || o.ttHead) && !peft::isAdapter(o.target))
+        fail("--train-norms and --tt-head go with adapter targets (lora, prefix, prompt, "
+             "loretta_adp, loretta_rep)");
+    const peft::TrainableCount c = peft::countTrainable(config, o);
+    const double share = 100.0 * static_cast<double>(c.trainable) / static_cast<double>(c.total);
+    if (p.has("json")) {
+        json parts = json::object();
+        for (const auto& [name, n] : c.parts) parts[name] = n;
+        out = {{"model_config", configFile.string()}, {"target", peft::targetName(o.target)},
+               {"detail", c.detail}, {"trainable", c.trainable}, {"total", c.total},
+               {"parts", parts}, {"norm_elements", c.normElements}};
+        std::cout << out.dump(2) << "\n";
+        return 0;
+    }
+    char percent[32];
+    std::snprintf(percent, sizeof percent, "%.4g%%", share);
+    std::cout << "model      " << config.modelType << ", " << config.numLayers << " layers, hidden "
+              << config.hiddenSize << ": " << withThousands(c.total) << " parameters ("
+              << configFile.string() << ")\n"
+              << "target     " << c.detail << "\n"
+              << "trainable  " << withThousands(c.trainable) << " (" << percent << " of the model)\n";
+    for (const auto& [name, n] : c.parts) std::cout << "  " << name << "  " << withThousands(n) << "\n";
+    if (peft::isAdapter(o.target) && !o.trainNorms)
+        std::cout << "norms      " << withThousands(c.normElements)
+                  << " more with --train-norms (" << withThousands(c.trainable + c.normElements)
+                  << " in all)\n";
     return 0;
 }
 

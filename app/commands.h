@@ -10,6 +10,7 @@ namespace frugal::app {
 using Args = std::vector<std::string>;
 
 int inspectCommand(const Args& args);
+int paramsCommand(const Args& args);
 int tokenizeCommand(const Args& args);
 int benchCommand(const Args& args);
 int evalCommand(const Args& args);

@@ -44,6 +44,7 @@ private slots:
     void loadMemoryBounded();
     void evalPerplexity();
     void evalTask();
+    void paramsFromAConfigAlone();
     void badInput_data();
     void badInput();
 };
@@ -117,6 +118,33 @@ void TestCli::benchForwardJson() {
     QVERIFY(j["peak_rss_mib"].get<double>() > 0);
     QCOMPARE(j["threads"].get<int>(), 1);
     QCOMPARE(j["batch"].get<int>(), 2);
+}
+
+// SPEC-ZO §5.5: the LoRETTA and LoRA counts of LLaMA-2-7B from its config.json, no weights.
+void TestCli::paramsFromAConfigAlone() {
+    const QString config = QString::fromStdString(
+        (frugal::test::envPath("FRUGAL_SOURCE_DIR") / "experiments/models/llama-2-7b/config.json").string());
+    Result r = runFrugal({"params", "--model-config", config, "--peft", "loretta_adp", "--rank", "5"});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.contains("trainable  610,560 ("), qPrintable(r.out));
+    QVERIFY2(r.out.contains("266,240 more with --train-norms (876,800 in all)"), qPrintable(r.out));
+    r = runFrugal({"params", "--model-config", config, "--peft", "loretta_adp", "--rank", "5",
+                   "--train-norms", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QCOMPARE(nlohmann::json::parse(r.out.toStdString())["trainable"].get<int64_t>(), int64_t{876800});
+    r = runFrugal({"params", "--model-config", config, "--peft", "loretta_rep", "--rank", "8",
+                   "--train-norms", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QCOMPARE(nlohmann::json::parse(r.out.toStdString())["trainable"].get<int64_t>(), int64_t{516096});
+    r = runFrugal({"params", "--model-config", config, "--peft", "lora", "--rank", "8", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QCOMPARE(nlohmann::json::parse(r.out.toStdString())["trainable"].get<int64_t>(), int64_t{4194304});
+    r = runFrugal({"params", "--model-config", config, "--peft", "loretta"});
+    QCOMPARE(r.exitCode, 2);  // bad input: nothing ran
+    QVERIFY2(r.err.contains("unknown trainable target 'loretta'"), qPrintable(r.err));
+    r = runFrugal({"params", "--model-config", config + ".missing"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("config.json.missing"), qPrintable(r.err));
 }
 
 void TestCli::initModelThenInspect() {

@@ -291,6 +291,28 @@ private slots:
         }
     }
 
+    void formShowsTheTrainableCountBeforeARun() {
+        // counted from the model's config.json alone, as `frugal params --config` counts it
+        ExperimentForm form;
+        QCOMPARE(form.loadFile(preset(QStringLiteral("mezo-lora-sentiment.toml"))), QString());
+        QCOMPARE(form.validate(), QString());
+        QVERIFY2(form.trainableText().contains(QStringLiteral("32,768 of 4,212,992 parameters trainable")),
+                 qPrintable(form.trainableText()));
+        // tensor-train adapters on the built-in model (hidden 256, 4 LLaMA blocks, 3 sites each):
+        // 12 x (TT 256->64 + TT 64->256 + 64 + 256 biases)
+        QVERIFY(form.setFieldText(QStringLiteral("peft.target"), QStringLiteral("loretta_adp")));
+        QCOMPARE(form.validate(), QString());
+        QVERIFY2(form.trainableText().contains(QStringLiteral("loretta_adp")), qPrintable(form.trainableText()));
+        QVERIFY2(form.trainableText().contains(QStringLiteral("12 adapters")), qPrintable(form.trainableText()));
+        QVERIFY(form.setFieldText(QStringLiteral("peft.train_norms"), QStringLiteral("true")));
+        QCOMPARE(form.validate(), QString());
+        QVERIFY2(form.trainableText().contains(QStringLiteral("+ norms")), qPrintable(form.trainableText()));
+        // a method that trains no subset shows nothing
+        QCOMPARE(form.loadFile(sourceDir() + QStringLiteral("/experiments/prune/prune-tiny.toml")), QString());
+        form.validate();
+        QCOMPARE(form.trainableText(), QString());
+    }
+
     void formRejectsBadValuesWithTheCliMessages_data() {
         QTest::addColumn<QString>("key");
         QTest::addColumn<QString>("value");

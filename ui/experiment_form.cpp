@@ -153,6 +153,9 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
     m_message = new QLabel(this);
     m_message->setWordWrap(true);
     m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_trainable = new QLabel(this);
+    m_trainable->setWordWrap(true);
+    m_trainable->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_start = new QPushButton(tr("Start now"), this);
     m_queue = new QPushButton(tr("Queue"), this);
     m_start->setDefault(true);
@@ -166,6 +169,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
     layout->addLayout(nameRow);
     layout->addWidget(m_summary);
     layout->addWidget(scroll, 1);
+    layout->addWidget(m_trainable);
     layout->addLayout(bottom);
 
     m_validateTimer = new QTimer(this);
@@ -383,12 +387,26 @@ QString ExperimentForm::validate() {
     m_message->setStyleSheet(message.isEmpty() ? QStringLiteral("color: #2e7d32;")
                                                : QStringLiteral("color: #b00020;"));
     m_message->setText(message.isEmpty() ? tr("valid") : message);
+    QString trainable;
+    if (message.isEmpty()) {
+        try {
+            if (const auto summary =
+                    run::trainableSummary(m_baseText.toStdString(), "the form", overrides()))
+                trainable = tr("Trainable: %1").arg(q(summary->line()));
+        } catch (const std::exception& e) {
+            trainable = tr("Trainable: cannot count (%1)").arg(q(e.what()));
+        }
+    }
+    m_trainable->setText(trainable);
+    m_trainable->setVisible(!trainable.isEmpty());
     m_start->setEnabled(message.isEmpty() && !m_running);
     m_queue->setEnabled(message.isEmpty());
     return message;
 }
 
 QString ExperimentForm::message() const { return m_message->text(); }
+
+QString ExperimentForm::trainableText() const { return m_trainable->text(); }
 
 QString ExperimentForm::resolvedConfig() {
     try {

@@ -48,6 +48,10 @@ public:
     // Validates the form with the CLI's reader; returns its message or "" when valid.
     QString validate();
     QString message() const;
+    // What the run would train, counted from the model's config.json before it runs: "32,768 of
+    // 4,212,992 parameters trainable (0.778%): lora r=8 on q,v"; "" for methods that train no
+    // subset, or while the form is invalid.
+    QString trainableText() const;
     QString resolvedConfig();  // the TOML the run would store ("" when invalid)
     bool saveFile(const QString& path, QString* error = nullptr);
     void setRunning(bool running);
@@ -74,7 +78,7 @@ private:
     QWidget* m_fieldsHost;
     QVBoxLayout* m_fieldsLayout;
     QVector<Field*> m_fields;
-    QLabel *m_message, *m_summary;
+    QLabel *m_message, *m_summary, *m_trainable;
     QPushButton *m_start, *m_queue;
     QTimer* m_validateTimer;
     bool m_running = false;

@@ -8,6 +8,8 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/format.h"
+#include "model/model_config.h"
 #include "data/builtin.h"
 #include "data/task.h"
 #include "eval/candidate_scoring.h"
@@ -227,14 +229,24 @@ void readFineTune(const config::Section& m, const toml::table& root, const std::
     const toml::table empty;
     const Section p(tableOr(root, "peft", source, empty), "peft", source,
                     {"target", "lora_rank", "lora_alpha", "lora_modules", "prefix_tokens",
-                     "prompt_tokens", "seed"});
+                     "prompt_tokens", "tt_rank", "tt_bottleneck", "tt_activation", "tt_scaling",
+                     "tt_init", "tt_forward", "train_norms", "tt_head", "seed"});
     std::string target = peft::targetName(c.peft.target);
-    p.choice("target", target, {"full", "bitfit", "norms", "head", "lora", "prefix", "prompt"});
+    p.choice("target", target, {"full", "bitfit", "norms", "head", "lora", "prefix", "prompt",
+                                "loretta_adp", "loretta_rep"});
     c.peft.target = peft::parseTarget(target);
     p.integer("lora_rank", c.peft.loraRank, 1, 1 << 16);
     p.number("lora_alpha", c.peft.loraAlpha, 0.0, 1e6);
     p.integer("prefix_tokens", c.peft.prefixTokens, 1, 1 << 12);
     p.integer("prompt_tokens", c.peft.promptTokens, 1, 1 << 12);
+    p.integer("tt_rank", c.peft.ttRank, 1, 1 << 10);
+    p.integer("tt_bottleneck", c.peft.ttBottleneck, 1, 1 << 16);
+    p.choice("tt_activation", c.peft.ttActivation, {"relu", "tanh"});
+    p.number("tt_scaling", c.peft.ttScaling, 0.0, 1e6);
+    p.choice("tt_init", c.peft.ttInit, {"gaussian", "identity"});
+    p.choice("tt_forward", c.peft.ttForward, {"auto", "dense", "contract"});
+    p.boolean("train_norms", c.peft.trainNorms);
+    p.boolean("tt_head", c.peft.ttHead);
     int64_t peftSeed = 0;
     p.integer("seed", peftSeed, 0, INT64_MAX);
     c.peft.seed = static_cast<uint64_t>(peftSeed);
@@ -334,7 +346,7 @@ zo::ZoConfig readZo(const std::string& method, const toml::table& root, const st
     m.number("adazeta_num", c.adazetaNum, 1.0, 1e6);
     m.number("adazeta_beta", c.adazetaBeta, 0.0, 10.0);
     m.integer("q_max", c.queriesMax, 1, 4096);
-    m.choice("divergence", c.divergence, {"stop", "rollback"});
+    m.choice("divergence", c.divergence, {"stop", "rollback", "off"});
     m.number("divergence_factor", c.divergenceFactor, 1.0, 1e12);
     m.integer("rollback_steps", c.rollbackSteps, 0, 1 << 30);
     m.integer("max_rollbacks", c.maxRollbacks, 0, 1000);
@@ -606,6 +618,39 @@ PreparedRun prepareRunText(const std::string& text, const std::string& source,
     for (const auto& m : kMethods)
         if (name == m.name) return m.prepare(source, text, overrides, outDir, resume);
     fail(source, ": method is '", name, "', which is not a method (methods: ", names, ")");
+}
+
+std::string TrainableSummary::line() const {
+    const double share = total > 0 ? 100.0 * static_cast<double>(trainable) / static_cast<double>(total) : 0;
+    char percent[32];
+    std::snprintf(percent, sizeof percent, share >= 1 ? "%.1f%%" : share >= 0.01 ? "%.3f%%" : "%.2g%%", share);
+    return cat(withThousands(trainable), " of ", withThousands(total), " parameters trainable (",
+               percent, "): ", detail);
+}
+
+std::optional<TrainableSummary> trainableSummary(const std::string& text, const std::string& source,
+                                                 const std::vector<std::string>& overrides) {
+    const toml::table root = config::parseConfig(text, source, overrides);
+    const auto method = root["method"].value<std::string>();
+    if (!method || (*method != "zo" && *method != "mezo" && *method != "fo")) return std::nullopt;
+    const toml::table empty;
+    const toml::table& table = config::tableOr(root, *method, source, empty);
+    std::vector<std::string> keys;  // the method's own reader checks the keys; here all pass
+    for (const auto& [key, value] : table) keys.emplace_back(key.str());
+    const config::Section m(table, *method, source, keys);
+    train::FineTuneSpec spec;
+    bool save = false;
+    readFineTune(m, root, source, spec, save);
+    TrainableSummary s;
+    s.modelConfig = data::resolveModel(spec.model) / "config.json";
+    const auto count = peft::countTrainable(model::ModelConfig::fromFile(s.modelConfig), spec.peft);
+    s.trainable = count.trainable;
+    s.total = count.total;
+    s.parts = count.parts;
+    s.detail = count.detail;
+    if (spec.peft.trainNorms && peft::isAdapter(spec.peft.target)) s.detail += " + norms";
+    if (spec.peft.ttHead && peft::isAdapter(spec.peft.target)) s.detail += " + TT head";
+    return s;
 }
 
 std::vector<ConfigField> configSchema(const std::string& method, const std::string& configText) {

@@ -117,6 +117,19 @@ PreparedRun prepareRunText(const std::string& text, const std::string& source,
                            const std::vector<std::string>& overrides,
                            const std::filesystem::path& outDir, bool resume = false);
 
+// What a fine-tuning config (method zo, mezo or fo) trains, counted from its model's
+// config.json alone (no weights loaded): the workbench's form and `frugal params` show it before
+// a run. Empty for methods that train no subset (pretrain, eval, prune). Throws on a bad config.
+struct TrainableSummary {
+    std::filesystem::path modelConfig;  // the config.json read
+    int64_t trainable = 0, total = 0;
+    std::vector<std::pair<std::string, int64_t>> parts;
+    std::string detail;  // the target in words
+    std::string line() const;  // "6,144 of 4,212,992 parameters trainable (0.146%): ..."
+};
+std::optional<TrainableSummary> trainableSummary(const std::string& text, const std::string& source,
+                                                 const std::vector<std::string>& overrides = {});
+
 // One key a method's config reads, as its reader declares it: what the workbench's form is built
 // from (no hand-written form per method).
 struct ConfigField {

@@ -1,5 +1,7 @@
 #include "train/finetune.h"
 
+#include <set>
+
 #include <cmath>
 
 #include "common/error.h"
@@ -161,9 +163,16 @@ std::string FineTuneProblem::save(const std::filesystem::path& dir) {
         note = "LoRA merged into the weights";
     }
     m.save(dir, model::DType::F32);
-    if (m_params.target() == peft::Target::Prefix || m_params.target() == peft::Target::Prompt) {
+    const peft::Target target = m_params.target();
+    if (target == peft::Target::Prefix || target == peft::Target::Prompt ||
+        target == peft::Target::LorettaAdp || target == peft::Target::LorettaRep ||
+        m_spec.peft.ttHead) {
+        // the adapters' own tensors (trained norms are base weights, saved above)
+        std::set<std::string> base;
+        for (const auto& [name, tensor] : m.parameters()) base.insert(name);
         model::NamedTensors adapters;
-        for (const auto& t : m_params.trainables()) adapters.emplace_back(t.name, t.tensor);
+        for (const auto& t : m_params.trainables())
+            if (!base.count(t.name)) adapters.emplace_back(t.name, t.tensor);
         model::writeSafetensors(dir / "adapter.safetensors", adapters, model::DType::F32);
         note = "base weights plus " + peft::targetName(m_params.target()) +
                " tensors in adapter.safetensors";

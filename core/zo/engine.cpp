@@ -173,8 +173,8 @@ void ZoConfig::validate() const {
         fail("zo.sign: unknown sign mode '", signMode, "' (expected elementwise or scalar)");
     if (querySchedule != "constant" && querySchedule != "adazeta")
         fail("zo.query_schedule: unknown schedule '", querySchedule, "' (expected constant or adazeta)");
-    if (divergence != "stop" && divergence != "rollback")
-        fail("zo.divergence: unknown policy '", divergence, "' (expected stop or rollback)");
+    if (divergence != "stop" && divergence != "rollback" && divergence != "off")
+        fail("zo.divergence: unknown policy '", divergence, "' (expected stop, rollback or off)");
     if (optimizer == "conservative" && common.weightDecay != 0)
         fail("zo.optimizer = \"conservative\" compares losses along ±ηĝ and takes no weight decay; "
              "set weight_decay = 0");
@@ -276,6 +276,7 @@ ZoResult runZo(const ZoConfig& c, const ZoHooks& hooks) {
     };
     const std::function<double()> lossFn = [&] { return problem->lossValue(); };
     double lrScale = 1, firstLoss = NAN;
+    int64_t lastEpoch = -1;
     for (int64_t step = 1; step <= spec.steps; ++step) {
         if (hooks.stopRequested && hooks.stopRequested()) {
             saveTrajectory();
@@ -287,18 +288,25 @@ ZoResult runZo(const ZoConfig& c, const ZoHooks& hooks) {
         rec.step = step;
         rec.lr = train::lrAt(lrSchedule, spec.lr, step, spec.steps) * lrScale;
         const int64_t q = schedule.queriesAt(epoch);
+        if (epoch != lastEpoch) {  // Q per data epoch, the schedule's own axis
+            metric("zo/epoch_queries", epoch, static_cast<double>(q));
+            lastEpoch = epoch;
+        }
         for (int64_t j = 0; j < q; ++j) rec.seeds.push_back(rng() >> 11);
         double logged = NAN;
         try {
             logged = stepper->step(rec, &lossFn, r.forwardPasses);
-            if (std::isfinite(firstLoss) && firstLoss > 0 && logged > c.divergenceFactor * firstLoss)
+            if (c.divergence != "off" && std::isfinite(firstLoss) && firstLoss > 0 &&
+                logged > c.divergenceFactor * firstLoss)
                 throw Diverged(cat("the loss ", logged, " exceeds ", c.divergenceFactor,
                                    " × the first step's ", firstLoss));
         } catch (const Diverged& d) {
-            if (c.divergence == "stop" || r.rollbacks >= c.maxRollbacks) {
+            if (c.divergence != "rollback" || r.rollbacks >= c.maxRollbacks) {
                 saveTrajectory();
+                log(cat("step ", step, ": ", d.what(), "; the divergence monitor (zo.divergence = \"",
+                        c.divergence, "\") stops the run"));
                 fail("ZO diverged at step ", step, ": ", d.what(),
-                     c.divergence == "stop"
+                     c.divergence != "rollback"
                          ? "; lower zo.lr or zo.eps, or set zo.divergence = \"rollback\""
                          : cat(" after ", r.rollbacks, " rollbacks; lower zo.lr or zo.eps"));
             }

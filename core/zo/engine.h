@@ -38,7 +38,7 @@ struct ZoConfig {
     int64_t queriesMax = 15;
     double sparsity = 0;  // Sparse-MeZO: perturb only the smallest-|θ| (1 − sparsity) per tensor; 0: off
     bool keepZeros = false;  // weights that are exactly zero at the start stay +0.0 (a pruned model)
-    std::string divergence = "stop";  // stop, rollback
+    std::string divergence = "stop";  // stop, rollback, off (NaN/Inf still stops)
     double divergenceFactor = 10;
     int64_t rollbackSteps = 10, maxRollbacks = 3;
 
