@@ -124,6 +124,8 @@ void printUsage() {
            "  gui [--db FILE] [--plots DIR] [--config C]  the desktop workbench (runs, new experiment, live\n"
            "                                       run, compare, export)\n"
            "  screenshots [--out docs/img]         short runs, then every view rendered offscreen\n"
+           "  plot RUN... --out FILE.png|svg|pdf|csv [--metric dev/loss] [--x passes|step|wall] [--log-x]\n"
+           "       [--log-y] [--title T] [--width-mm W --height-mm H --dpi D]   one figure of stored runs\n"
            "  run CONFIG.toml [KEY=VALUE ...] [--name N] [--experiment E] [--tag T] [--parent RUN] [--print-config]\n"
            "                                       runs the config's method (pretrain, eval, zo, mezo, fo)\n"
            "  run -m CONFIG.toml KEY=V1,V2 ... [--jobs N]   a sweep over the grid\n"

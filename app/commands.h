@@ -11,6 +11,7 @@ using Args = std::vector<std::string>;
 
 int inspectCommand(const Args& args);
 int paramsCommand(const Args& args);
+int plotCommand(const Args& args, int argc, char** argv);
 int tokenizeCommand(const Args& args);
 int benchCommand(const Args& args);
 int evalCommand(const Args& args);

@@ -25,6 +25,31 @@ int guiCommand(const Args& args, int argc, char** argv) {
     return ui::runHeadless(argc, argv, config, p.get("db", ""), plots);
 }
 
+int plotCommand(const Args& args, int argc, char** argv) {
+    const Parsed p = parse(args, {"db", "metric", "x", "title", "out", "width-mm", "height-mm", "dpi"},
+                           {"log-x", "log-y"});
+    ui::PlotRequest r;
+    r.dbPath = p.get("db", "");
+    r.metric = p.get("metric", r.metric);
+    r.x = p.get("x", r.x);
+    r.title = p.get("title", "");
+    r.out = p.get("out", "");
+    if (r.out.empty()) fail("plot needs --out FILE (.png, .svg, .pdf or .csv)");
+    r.logX = p.has("log-x");
+    r.logY = p.has("log-y");
+    r.widthMm = static_cast<double>(p.getInt("width-mm", 160));
+    r.heightMm = static_cast<double>(p.getInt("height-mm", 100));
+    r.dpi = static_cast<int>(p.getInt("dpi", 200));
+    for (const auto& id : p.positional) {
+        try {
+            r.runs.push_back(std::stoll(id));
+        } catch (const std::exception&) {
+            fail("plot: '", id, "' is not a run id");
+        }
+    }
+    return ui::plotRuns(argc, argv, r);
+}
+
 int screenshotsCommand(const Args& args, int argc, char** argv) {
     const Parsed p = parse(args, {"out"}, {});
     return ui::takeScreenshots(argc, argv, p.get("out", "docs/img"));

@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
         if (command == "screenshots") return frugal::app::screenshotsCommand(commandArgs, argc, argv);
         if (command == "inspect") return frugal::app::inspectCommand(commandArgs);
         if (command == "params") return frugal::app::paramsCommand(commandArgs);
+        if (command == "plot") return frugal::app::plotCommand(commandArgs, argc, argv);
         if (command == "tokenize") return frugal::app::tokenizeCommand(commandArgs);
         if (command == "bench") return frugal::app::benchCommand(commandArgs);
         if (command == "eval") return frugal::app::evalCommand(commandArgs);

@@ -558,6 +558,8 @@ void TestZo::replayIsBitIdentical_data() {
     QTest::newRow("full, conservative") << "full" << "conservative" << "central" << 1 << "gaussian" << 0.0;
     QTest::newRow("full, Sparse-MeZO 0.8") << "full" << "sgd" << "central" << 1 << "gaussian" << 0.8;
     QTest::newRow("LoRA, Sparse-MeZO 0.5, adam, q=2") << "lora" << "adam" << "central" << 2 << "rademacher" << 0.5;
+    QTest::newRow("LoRETTA_adp, q=2 (AdaZeta's space)") << "loretta_adp" << "sgd" << "central" << 2 << "gaussian" << 0.0;
+    QTest::newRow("LoRETTA_rep, adam") << "loretta_rep" << "adam" << "central" << 1 << "gaussian" << 0.0;
 }
 
 // The run's saved weights and replay(trajectory) are the same bytes, for every optimiser and
@@ -600,7 +602,9 @@ void TestZo::replayIsBitIdentical() {
     auto shorter = trajectory;
     shorter.pop_back();
     replayZo(c, shorter, dir / "shorter");
-    const char* weights = target == "prefix" || target == "prompt" ? "adapter.safetensors" : "model.safetensors";
+    const char* weights = target == "prefix" || target == "prompt" || target.startsWith("loretta")
+                              ? "adapter.safetensors"
+                              : "model.safetensors";
     QVERIFY(frugal::test::readText(dir / "run" / weights) != frugal::test::readText(dir / "shorter" / weights));
     qInfo("%lld steps kept, %lld rollbacks", static_cast<long long>(trajectory.size()),
           static_cast<long long>(r.rollbacks));
@@ -626,6 +630,16 @@ void TestZo::divergenceStopsAtItsStep() {
     c.common.weightDecay = 0.1;
     QVERIFY(QString::fromStdString(frugal::test::errorOf([&] { runZo(c, {}); }))
                 .contains("takes no weight decay"));
+    // with the monitor off a growing loss runs on; a NaN loss still stops the run, named
+    c.optimizer = "sgd";
+    c.common.weightDecay = 0;
+    c.divergence = "off";
+    c.common.lr = 1e3;
+    c.common.steps = 4;
+    const QString off = QString::fromStdString(frugal::test::errorOf([&] { runZo(c, {}); }));
+    QVERIFY2(!off.contains("exceeds"), qPrintable(off));
+    c.divergence = "stop";
+    QVERIFY(QString::fromStdString(frugal::test::errorOf([&] { runZo(c, {}); })).contains("exceeds"));
 }
 
 // The three objectives on one batch, against their definitions computed from the evaluation path

@@ -194,6 +194,82 @@ int runHeadless(int argc, char** argv, const std::string& config, const std::str
     return outcome.status == store::RunStatus::Finished ? 0 : 1;
 }
 
+int plotRuns(int argc, char** argv, const PlotRequest& r) {
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    int qtArgc = argc;
+    QApplication app(qtArgc, argv);
+    setIdentity();
+    if (r.runs.empty()) {
+        std::fprintf(stderr, "plot needs at least one RUN id\n");
+        return 2;
+    }
+    XAxisKind kind = XAxisKind::ForwardPasses;
+    if (r.x == "step") kind = XAxisKind::Step;
+    else if (r.x == "wall") kind = XAxisKind::WallTime;
+    else if (r.x != "passes") {
+        std::fprintf(stderr, "--x: unknown axis '%s' (expected step, passes or wall)\n", r.x.c_str());
+        return 2;
+    }
+    const std::string path = r.dbPath.empty() ? store::Store::defaultPath().string() : r.dbPath;
+    store::Store db(path);
+    const QString metric = QString::fromStdString(r.metric);
+    MetricChart chart(r.title.empty() ? metric : QString::fromStdString(r.title), metric);
+    chart.resize(1000, 620);
+    ChartOptions options;
+    options.smoothing = 0;  // raw values in a figure
+    options.xAxis = kind;
+    options.logX = r.logX;
+    options.logY = r.logY;
+    chart.setOptions(options);
+    std::vector<std::string> names;  // one colour per distinct run name
+    for (int64_t id : r.runs) {
+        const auto info = db.run(id);
+        if (!info) {
+            std::fprintf(stderr, "%s: no run %lld\n", path.c_str(), static_cast<long long>(id));
+            return 2;
+        }
+        const auto points = db.metric(id, r.metric);
+        if (points.empty()) {
+            std::fprintf(stderr, "run %lld (%s) has no metric '%s'\n", static_cast<long long>(id),
+                         info->name.c_str(), r.metric.c_str());
+            return 2;
+        }
+        auto at = std::find(names.begin(), names.end(), info->name);
+        const auto colour = static_cast<qint64>(at - names.begin());
+        if (at == names.end()) names.push_back(info->name);
+        const int line = chart.addLine(
+            QStringLiteral("%1 (run %2)").arg(QString::fromStdString(info->name)).arg(id),
+            runColor(colour));
+        for (const auto& p : points)
+            chart.append(line, static_cast<double>(p.step),
+                         static_cast<double>(p.wallMs - info->startMs) / 1000.0, p.value);
+        std::vector<std::pair<double, double>> passes;
+        for (const auto& p : db.metric(id, "zo/forward_passes"))
+            passes.emplace_back(static_cast<double>(p.step), p.value);
+        if (passes.empty())  // first-order runs: one forward pass a step (and one backward)
+            for (const auto& p : points)
+                passes.emplace_back(static_cast<double>(p.step), static_cast<double>(p.step));
+        else
+            passes.insert(passes.begin(), {0.0, 0.0});
+        chart.setPasses(line, std::move(passes));
+    }
+    chart.redrawNow();
+    ExportOptions o;
+    o.path = QString::fromStdString(r.out);
+    o.format = formatForPath(o.path);
+    o.title = chart.title();
+    o.widthMm = r.widthMm;
+    o.heightMm = r.heightMm;
+    o.dpi = r.dpi;
+    const QString error = exportChart(chart, o);
+    if (!error.isEmpty()) {
+        std::fprintf(stderr, "%s\n", error.toStdString().c_str());
+        return 1;
+    }
+    std::printf("wrote %s (%zu runs, %zu points)\n", r.out.c_str(), r.runs.size(), chart.pointCount());
+    return 0;
+}
+
 int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
     int qtArgc = argc;

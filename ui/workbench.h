@@ -3,6 +3,7 @@
 // machine without a display, and the screenshots of every view. No torch, no Qt in this header.
 
 #include <string>
+#include <vector>
 
 namespace frugal::ui {
 
@@ -23,5 +24,22 @@ int runHeadless(int argc, char** argv, const std::string& config, const std::str
 // at 1280x800 into OUTDIR (runs.png, new-experiment.png, live-run.png, compare.png,
 // export-dialog.png, and a figure exported as a paper would take it).
 int takeScreenshots(int argc, char** argv, const std::string& outDir);
+
+// One figure of stored runs for a paper: METRIC of each run against steps, forward passes (the
+// run's zo/forward_passes; one per step for runs without it) or wall time, one line per run,
+// runs of the same name in the same colour (the seeds of one configuration), exported by the
+// file's suffix (.png .svg .pdf .csv). Returns a process exit code; messages go to stderr.
+struct PlotRequest {
+    std::string dbPath;
+    std::vector<int64_t> runs;
+    std::string metric = "dev/loss";
+    std::string x = "passes";  // step, passes, wall
+    bool logX = false, logY = false;
+    std::string title;
+    std::string out;
+    double widthMm = 160, heightMm = 100;
+    int dpi = 200;
+};
+int plotRuns(int argc, char** argv, const PlotRequest& request);
 
 }  // namespace frugal::ui
