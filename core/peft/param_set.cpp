@@ -51,6 +51,17 @@ void checkLoraModules(const PeftOptions& o, const std::string& key) {
     if (o.loraModules.empty()) fail("peft.", key, " is empty");
 }
 
+model::Linear* moduleOf(model::Block& b, const std::string& m);
+
+// The projection M of block B, refused by name when this model has none.
+model::Linear* definedModule(const model::Transformer& model, model::Block& b, const std::string& m) {
+    model::Linear* l = moduleOf(b, m);
+    if (!l->defined())
+        fail("peft.lora_modules: this ", model.config().modelType, " model has no '", m, "' projection",
+             b.qkv.defined() ? " (it fuses q, k, v into one: use \"qkv\")" : "");
+    return l;
+}
+
 model::Linear* moduleOf(model::Block& b, const std::string& m) {
     if (m == "q") return &b.q;
     if (m == "k") return &b.k;
@@ -149,11 +160,7 @@ ParamSet ParamSet::attach(model::Transformer& model, const PeftOptions& o) {
         for (int64_t layer = 0; layer < model.numLayers(); ++layer) {
             model::Block& b = model.block(layer);
             for (const auto& m : o.loraModules) {
-                model::Linear* l = moduleOf(b, m);
-                if (!l->defined())
-                    fail("peft.lora_modules: this ", model.config().modelType, " model has no '", m,
-                         "' projection",
-                         b.qkv.defined() ? " (it fuses q, k, v into one: use \"qkv\")" : "");
+                model::Linear* l = definedModule(model, b, m);
                 if (l->loraA.defined()) fail("peft.lora_modules names '", m, "' twice");
                 const int64_t in = l->weight.size(1), out = l->weight.size(0);
                 const double bound = 1.0 / std::sqrt(static_cast<double>(in));
@@ -224,11 +231,7 @@ ParamSet ParamSet::attach(model::Transformer& model, const PeftOptions& o) {
         for (int64_t layer = 0; layer < model.numLayers(); ++layer) {
             model::Block& b = model.block(layer);
             for (const auto& m : o.loraModules) {
-                model::Linear* l = moduleOf(b, m);
-                if (!l->defined())
-                    fail("peft.lora_modules: this ", model.config().modelType, " model has no '", m,
-                         "' projection",
-                         b.qkv.defined() ? " (it fuses q, k, v into one: use \"qkv\")" : "");
+                model::Linear* l = definedModule(model, b, m);
                 if (l->update) fail("peft.lora_modules names '", m, "' twice");
                 const int64_t in = l->weight.size(1), out = l->weight.size(0);
                 auto update = std::make_shared<TtLoraUpdate>(in, out, o.loraRank, o.loraAlpha,
