@@ -8,7 +8,10 @@
 #include <filesystem>
 
 #include "model/model_config.h"
+#include "eval/model_loading.h"
+#include "model/safetensors.h"
 #include "model/transformer.h"
+#include "common/files.h"
 #include "peft/param_set.h"
 #include "peft/tt.h"
 #include "test_util.h"
@@ -63,6 +66,8 @@ private slots:
     void identityStartGivesTheBaseLogits_data();
     void identityStartGivesTheBaseLogits();
     void gradientsReachEveryCore();
+    void savedAdaptersLoadBack_data();
+    void savedAdaptersLoadBack();
     void badOptionsAreNamed();
 };
 
@@ -332,6 +337,53 @@ void TestTt::gradientsReachEveryCore() {
         QVERIFY2(t.tensor.grad().abs().sum().item<double>() > 0, t.name.c_str());
         QCOMPARE(t.decay, t.name.find(".bias") == std::string::npos);
     }
+}
+
+void TestTt::savedAdaptersLoadBack_data() {
+    QTest::addColumn<QString>("type");
+    QTest::addColumn<QString>("target");
+    for (const char* type : {"llama", "gpt2"})
+        for (const char* target : {"loretta_adp", "loretta_rep"})
+            QTest::newRow(qPrintable(QStringLiteral("%1 %2 + TT head").arg(QLatin1String(type), QLatin1String(target))))
+                << QString::fromLatin1(type) << QString::fromLatin1(target);
+}
+
+// What a fine-tuning run saves (adapter.safetensors with every TT tensor, the frozen initial
+// cores included, and adapter_config.json) gives the trained model's logits when evaluation
+// loads it onto the base model.
+void TestTt::savedAdaptersLoadBack() {
+    QFETCH(QString, type);
+    QFETCH(QString, target);
+    model::Transformer trained = tiny(type.toStdString());
+    peft::PeftOptions o;
+    o.target = peft::parseTarget(target.toStdString());
+    o.ttBottleneck = 8;
+    o.ttRank = 3;
+    o.ttActivation = "tanh";
+    o.ttScaling = 0.5;
+    o.loraAlpha = 6;
+    o.ttHead = true;
+    if (type == QStringLiteral("gpt2")) o.loraModules = {"qkv"};
+    const peft::ParamSet set = peft::ParamSet::attach(trained, o);
+    torch::NoGradGuard noGrad;
+    for (const auto& t : set.trainables()) t.tensor.add_(torch::randn_like(t.tensor) * 0.1);
+    const torch::Tensor want = trained.forward(someIds());
+    test::TempDir dir("tt-save");
+    model::writeSafetensors(dir / "adapter.safetensors", peft::ttTensors(trained), model::DType::F32);
+    peft::TtSettings settings;
+    settings.activation = o.ttActivation;
+    settings.scaling = o.ttScaling;
+    settings.updateScale = o.loraAlpha / static_cast<double>(o.loraRank);
+    writeTextFile(dir / "adapter_config.json", peft::ttSettingsJson(settings));
+    model::Transformer loaded = tiny(type.toStdString());
+    QVERIFY(!torch::allclose(loaded.forward(someIds()), want, 1e-4, 1e-4));
+    eval::attachSavedAdapters(loaded, dir.path());
+    QVERIFY(torch::allclose(loaded.forward(someIds()), want, 1e-5, 1e-5));
+    // without its settings the file is refused, by name
+    std::filesystem::remove(dir / "adapter_config.json");
+    model::Transformer again = tiny(type.toStdString());
+    QVERIFY(QString::fromStdString(test::errorOf([&] { eval::attachSavedAdapters(again, dir.path()); }))
+                .contains(QStringLiteral("adapter_config.json (their activation and scaling) is missing")));
 }
 
 void TestTt::badOptionsAreNamed() {

@@ -15,4 +15,9 @@ std::string readFile(const std::filesystem::path& file, const std::string& what)
     return text.str();
 }
 
+void writeTextFile(const std::filesystem::path& file, const std::string& text) {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    if (!out || !(out << text) || !out.flush()) fail(file.string(), ": cannot write");
+}
+
 }  // namespace frugal

@@ -3,7 +3,9 @@
 #include <regex>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "model/safetensors.h"
+#include "peft/tt.h"
 
 namespace frugal::eval {
 
@@ -14,7 +16,12 @@ void attachSavedAdapters(model::Transformer& model, const std::filesystem::path&
     const std::regex prefix(R"(model\.layers\.(\d+)\.prefix_(key|value))");
     const int64_t kvWidth = model.config().numKvHeads * model.config().headDim;
     int64_t prefixLayers = 0, prefixLength = -1;
+    model::NamedTensors tt;
     for (const auto& name : archive.names()) {
+        if (peft::isTtTensorName(name)) {
+            tt.emplace_back(name, archive.read(name, torch::kFloat32));
+            continue;
+        }
         const torch::Tensor t = archive.read(name, model.tokenEmbedding().scalar_type()).contiguous();
         std::smatch m;
         if (name == "prompt_embeddings") {
@@ -35,8 +42,18 @@ void attachSavedAdapters(model::Transformer& model, const std::filesystem::path&
             ++prefixLayers;
         } else {
             fail(file.string(), ": unknown adapter tensor '", name,
-                 "' (expected prompt_embeddings or model.layers.N.prefix_key / prefix_value)");
+                 "' (expected prompt_embeddings, model.layers.N.prefix_key / prefix_value or "
+                 "tensor-train adapter tensors)");
         }
+    }
+    if (!tt.empty()) {
+        const auto settings = modelDir / "adapter_config.json";
+        if (!std::filesystem::exists(settings))
+            fail(file.string(), ": has tensor-train adapter tensors but ", settings.string(),
+                 " (their activation and scaling) is missing");
+        peft::attachTtTensors(model, tt, peft::parseTtSettings(readFile(settings, "adapter config"),
+                                                               settings.string()),
+                              file.string());
     }
     if (prefixLayers != 0 && prefixLayers != 2 * model.numLayers())
         fail(file.string(), ": ", prefixLayers, " prefix tensors, expected a key and a value for each of the ",

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
 
 #include "common/error.h"
 #include "common/format.h"
@@ -308,6 +310,17 @@ TtBottleneckAdapter::TtBottleneckAdapter(int64_t width, const TtAdapterOptions& 
     if (o.identityStart) m_upBias.zero_();
 }
 
+TtBottleneckAdapter::TtBottleneckAdapter(TtMatrix down, TtMatrix up, torch::Tensor downBias,
+                                         torch::Tensor upBias, const std::string& activation,
+                                         double scaling, TtForward forward)
+    : m_down(std::move(down)),
+      m_up(std::move(up)),
+      m_downBias(std::move(downBias)),
+      m_upBias(std::move(upBias)),
+      m_tanh(activation == "tanh"),
+      m_scaling(scaling),
+      m_forward(forward) {}
+
 torch::Tensor TtBottleneckAdapter::apply(const torch::Tensor& h) const {
     const torch::Tensor h32 = h.to(torch::kFloat32);
     torch::Tensor z = m_down.apply(h32, m_forward) + m_downBias;
@@ -332,6 +345,15 @@ TtLoraUpdate::TtLoraUpdate(int64_t in, int64_t out, int64_t r, double alpha, int
     }
 }
 
+TtLoraUpdate::TtLoraUpdate(TtMatrix a, TtMatrix b, std::unique_ptr<TtMatrix> a0,
+                           std::unique_ptr<TtMatrix> b0, double scale, TtForward forward)
+    : m_a(std::move(a)),
+      m_b(std::move(b)),
+      m_a0(std::move(a0)),
+      m_b0(std::move(b0)),
+      m_scale(scale),
+      m_forward(forward) {}
+
 torch::Tensor TtLoraUpdate::apply(const torch::Tensor& x) const {
     const torch::Tensor x32 = x.to(torch::kFloat32);
     torch::Tensor d = m_b.apply(m_a.apply(x32, m_forward), m_forward);
@@ -347,6 +369,172 @@ TtHeadAdapter::TtHeadAdapter(int64_t hidden, int64_t rank, TtForward forward, at
 torch::Tensor TtHeadAdapter::apply(const torch::Tensor& h) const {
     const torch::Tensor h32 = h.to(torch::kFloat32);
     return (h32 + m_t.apply(h32, m_forward)).to(h.scalar_type());
+}
+
+// ---- saving and loading -------------------------------------------------------------------------
+
+namespace {
+
+std::string baseName(const std::string& weightName) {
+    const std::string suffix = ".weight";
+    return weightName.size() > suffix.size() &&
+                   weightName.compare(weightName.size() - suffix.size(), suffix.size(), suffix) == 0
+               ? weightName.substr(0, weightName.size() - suffix.size())
+               : weightName;
+}
+
+void addCores(model::NamedTensors& out, const std::string& prefix, const TtMatrix& t) {
+    for (size_t k = 0; k < t.cores().size(); ++k)
+        out.emplace_back(prefix + ".core" + std::to_string(k), t.cores()[k]);
+}
+
+}  // namespace
+
+bool isTtTensorName(const std::string& name) {
+    return name.find(".tt_adapter_") != std::string::npos ||
+           name.find(".tt_update.") != std::string::npos || name.rfind("tt_head.", 0) == 0;
+}
+
+model::NamedTensors ttTensors(const model::Transformer& model) {
+    model::NamedTensors out;
+    auto& m = const_cast<model::Transformer&>(model);
+    for (int64_t layer = 0; layer < m.numLayers(); ++layer)
+        for (model::Linear* l : m.block(layer).linears()) {
+            const std::string base = baseName(l->name);
+            for (const auto& [adapter, tag] :
+                 {std::pair{l->before, ".tt_adapter_in"}, std::pair{l->after, ".tt_adapter_out"}}) {
+                auto* a = const_cast<TtBottleneckAdapter*>(
+                    dynamic_cast<const TtBottleneckAdapter*>(adapter.get()));
+                if (!a) continue;
+                addCores(out, base + tag + ".down", a->down());
+                out.emplace_back(base + tag + ".down.bias", a->downBias());
+                addCores(out, base + tag + ".up", a->up());
+                out.emplace_back(base + tag + ".up.bias", a->upBias());
+            }
+            if (auto* u = const_cast<TtLoraUpdate*>(dynamic_cast<const TtLoraUpdate*>(l->update.get()))) {
+                addCores(out, base + ".tt_update.a", u->a());
+                addCores(out, base + ".tt_update.b", u->b());
+                if (u->a0()) addCores(out, base + ".tt_update.a0", *u->a0());
+                if (u->b0()) addCores(out, base + ".tt_update.b0", *u->b0());
+            }
+        }
+    if (auto* h = const_cast<TtHeadAdapter*>(dynamic_cast<const TtHeadAdapter*>(model.headAdapter().get())))
+        addCores(out, "tt_head", h->matrix());
+    return out;
+}
+
+std::string ttSettingsJson(const TtSettings& s) {
+    nlohmann::ordered_json j;
+    j["format"] = "frugal tensor-train adapters";
+    j["tt_activation"] = s.activation;
+    j["tt_scaling"] = s.scaling;
+    j["tt_update_scale"] = s.updateScale;
+    j["tt_forward"] = s.forward;
+    return j.dump(2) + "\n";
+}
+
+TtSettings parseTtSettings(const std::string& text, const std::string& source) {
+    TtSettings s;
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text);
+        s.activation = j.at("tt_activation").get<std::string>();
+        s.scaling = j.at("tt_scaling").get<double>();
+        s.updateScale = j.at("tt_update_scale").get<double>();
+        s.forward = j.value("tt_forward", std::string("auto"));
+    } catch (const std::exception& e) {
+        fail(source, ": not a tensor-train adapter config (", e.what(), ")");
+    }
+    if (s.activation != "relu" && s.activation != "tanh")
+        fail(source, ": tt_activation '", s.activation, "' (expected relu or tanh)");
+    parseTtForward(s.forward);
+    return s;
+}
+
+void attachTtTensors(model::Transformer& model, const model::NamedTensors& tensors,
+                     const TtSettings& settings, const std::string& source) {
+    // group: owner ("model.layers.0.mlp.up_proj.tt_adapter_in" or "tt_head"), part ("down",
+    // "a0", ...), core index or bias
+    struct Parts {
+        std::map<std::string, std::map<int64_t, torch::Tensor>> cores;
+        std::map<std::string, torch::Tensor> biases;
+    };
+    std::map<std::string, Parts> owners;
+    const std::regex pattern(R"((.+)\.(down|up|a|b|a0|b0)\.(core(\d+)|bias)|tt_head\.core(\d+))");
+    for (const auto& [name, tensor] : tensors) {
+        std::smatch m;
+        if (!std::regex_match(name, m, pattern))
+            fail(source, ": cannot place tensor-train tensor '", name, "'");
+        const torch::Tensor t = tensor.to(model.device(), torch::kFloat32).contiguous();
+        if (m[5].matched) {
+            owners["tt_head"].cores[""][std::stoll(m[5].str())] = t;
+        } else if (m[4].matched) {
+            owners[m[1].str()].cores[m[2].str()][std::stoll(m[4].str())] = t;
+        } else {
+            owners[m[1].str()].biases[m[2].str()] = t;
+        }
+    }
+    std::map<std::string, model::Linear*> linears;
+    for (int64_t layer = 0; layer < model.numLayers(); ++layer)
+        for (model::Linear* l : model.block(layer).linears()) linears[baseName(l->name)] = l;
+    const TtForward forward = parseTtForward(settings.forward);
+    const auto matrix = [&](const std::string& owner, Parts& p, const std::string& part, int64_t in,
+                            int64_t outOrZero) -> TtMatrix {
+        auto it = p.cores.find(part);
+        if (it == p.cores.end()) fail(source, ": '", owner, "' has no ", part, " cores");
+        std::vector<torch::Tensor> cores;
+        for (int64_t k = 0; k < static_cast<int64_t>(it->second.size()); ++k) {
+            auto c = it->second.find(k);
+            if (c == it->second.end()) fail(source, ": '", owner, ".", part, "' lacks core ", k);
+            cores.push_back(c->second);
+        }
+        int64_t product = 1;
+        for (const auto& c : cores) product *= c.dim() == 3 ? c.size(1) : 0;
+        const int64_t out = outOrZero > 0 ? outOrZero : (in > 0 && product % in == 0 ? product / in : 0);
+        if (out <= 0)
+            fail(source, ": the cores of '", owner, ".", part, "' do not form a matrix with ", in, " rows");
+        try {
+            return TtMatrix::fromCores(in, out, std::move(cores));
+        } catch (const Error& e) {
+            fail(source, ": '", owner, ".", part, "': ", e.what());
+        }
+    };
+    for (auto& [owner, parts] : owners) {
+        if (owner == "tt_head") {
+            const int64_t width = model.tokenEmbedding().size(1);
+            model.setHeadAdapter(std::make_shared<TtHeadAdapter>(matrix(owner, parts, "", width, width), forward));
+            continue;
+        }
+        const auto dot = owner.rfind('.');
+        const std::string base = owner.substr(0, dot), kind = owner.substr(dot + 1);
+        auto found = linears.find(base);
+        if (found == linears.end()) fail(source, ": '", owner, "' names no linear layer of this model");
+        model::Linear& l = *found->second;
+        if (kind == "tt_adapter_in" || kind == "tt_adapter_out") {
+            const int64_t width = kind == "tt_adapter_in" ? l.weight.size(1) : l.weight.size(0);
+            TtMatrix down = matrix(owner, parts, "down", width, 0);
+            TtMatrix up = matrix(owner, parts, "up", down.out(), width);
+            if (!parts.biases.count("down") || !parts.biases.count("up"))
+                fail(source, ": '", owner, "' lacks its biases");
+            auto adapter = std::make_shared<TtBottleneckAdapter>(
+                std::move(down), std::move(up), parts.biases["down"], parts.biases["up"],
+                settings.activation, settings.scaling, forward);
+            (kind == "tt_adapter_in" ? l.before : l.after) = adapter;
+        } else if (kind == "tt_update") {
+            const int64_t in = l.weight.size(1), out = l.weight.size(0);
+            TtMatrix a = matrix(owner, parts, "a", in, 0);
+            TtMatrix b = matrix(owner, parts, "b", a.out(), out);
+            std::unique_ptr<TtMatrix> a0, b0;
+            if (parts.cores.count("a0")) {
+                a0 = std::make_unique<TtMatrix>(matrix(owner, parts, "a0", in, a.out()));
+                b0 = std::make_unique<TtMatrix>(matrix(owner, parts, "b0", a.out(), out));
+            }
+            l.update = std::make_shared<TtLoraUpdate>(std::move(a), std::move(b), std::move(a0),
+                                                      std::move(b0), settings.updateScale, forward);
+        } else {
+            fail(source, ": cannot place tensor-train tensors of '", owner, "'");
+        }
+    }
 }
 
 }  // namespace frugal::peft

@@ -95,6 +95,9 @@ class TtBottleneckAdapter : public model::LinearAdapter {
 public:
     TtBottleneckAdapter(int64_t width, const TtAdapterOptions& options, at::Generator& gen,
                         torch::Device device = torch::kCPU);
+    // From saved tensors.
+    TtBottleneckAdapter(TtMatrix down, TtMatrix up, torch::Tensor downBias, torch::Tensor upBias,
+                        const std::string& activation, double scaling, TtForward forward);
     torch::Tensor apply(const torch::Tensor& h) const override;
     TtMatrix& down() { return m_down; }
     TtMatrix& up() { return m_up; }
@@ -118,8 +121,13 @@ public:
     TtLoraUpdate(int64_t in, int64_t out, int64_t r, double alpha, int64_t rank, bool identityStart,
                  TtForward forward, at::Generator& gen, torch::Device device = torch::kCPU);
     torch::Tensor apply(const torch::Tensor& x) const override;
+    // From saved tensors; A0 and B0 (the frozen initial cores) may be null.
+    TtLoraUpdate(TtMatrix a, TtMatrix b, std::unique_ptr<TtMatrix> a0, std::unique_ptr<TtMatrix> b0,
+                 double scale, TtForward forward);
     TtMatrix& a() { return m_a; }
     TtMatrix& b() { return m_b; }
+    const TtMatrix* a0() const { return m_a0.get(); }
+    const TtMatrix* b0() const { return m_b0.get(); }
 
 private:
     TtMatrix m_a, m_b;
@@ -133,6 +141,7 @@ class TtHeadAdapter : public model::LinearAdapter {
 public:
     TtHeadAdapter(int64_t hidden, int64_t rank, TtForward forward, at::Generator& gen,
                   torch::Device device = torch::kCPU);
+    TtHeadAdapter(TtMatrix t, TtForward forward) : m_t(std::move(t)), m_forward(forward) {}
     torch::Tensor apply(const torch::Tensor& h) const override;
     TtMatrix& matrix() { return m_t; }
 
@@ -141,4 +150,21 @@ private:
     TtForward m_forward;
 };
 
+// Saving and loading: every TT tensor of MODEL (adapters, updates with their frozen initial
+// cores, the head) under names that place it ("model.layers.0.mlp.up_proj.tt_adapter_in.down.core0",
+// "...tt_update.a0.core1", "tt_head.core2"), and the settings the tensors cannot show, as the JSON
+// of adapter_config.json. attachTtTensors() rebuilds the adapters from both; it refuses a name it
+// cannot place or a set of cores that does not form the layer's matrix.
+struct TtSettings {
+    std::string activation = "relu";
+    double scaling = 1.0;
+    double updateScale = 2.0;  // alpha / r of loretta_rep
+    std::string forward = "auto";
+};
+model::NamedTensors ttTensors(const model::Transformer& model);
+std::string ttSettingsJson(const TtSettings& settings);
+TtSettings parseTtSettings(const std::string& json, const std::string& source);
+bool isTtTensorName(const std::string& name);
+void attachTtTensors(model::Transformer& model, const model::NamedTensors& tensors,
+                     const TtSettings& settings, const std::string& source);
 }  // namespace frugal::peft

@@ -5,11 +5,13 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "data/builtin.h"
 #include "data/corpus.h"
 #include "eval/candidate_scoring.h"
 #include "common/runtime_info.h"
 #include "model/safetensors.h"
+#include "peft/tt.h"
 
 namespace frugal::train {
 
@@ -167,15 +169,25 @@ std::string FineTuneProblem::save(const std::filesystem::path& dir) {
     if (target == peft::Target::Prefix || target == peft::Target::Prompt ||
         target == peft::Target::LorettaAdp || target == peft::Target::LorettaRep ||
         m_spec.peft.ttHead) {
-        // the adapters' own tensors (trained norms are base weights, saved above)
+        // the adapters' own tensors (trained norms are base weights, saved above); tensor-train
+        // ones with their frozen initial cores and adapter_config.json, which eval reads back
         std::set<std::string> base;
         for (const auto& [name, tensor] : m.parameters()) base.insert(name);
         model::NamedTensors adapters;
         for (const auto& t : m_params.trainables())
-            if (!base.count(t.name)) adapters.emplace_back(t.name, t.tensor);
+            if (!base.count(t.name) && !peft::isTtTensorName(t.name)) adapters.emplace_back(t.name, t.tensor);
+        const model::NamedTensors tt = peft::ttTensors(m);
+        adapters.insert(adapters.end(), tt.begin(), tt.end());
         model::writeSafetensors(dir / "adapter.safetensors", adapters, model::DType::F32);
-        note = "base weights plus " + peft::targetName(m_params.target()) +
-               " tensors in adapter.safetensors";
+        if (!tt.empty()) {
+            peft::TtSettings settings;
+            settings.activation = m_spec.peft.ttActivation;
+            settings.scaling = m_spec.peft.ttScaling;
+            settings.updateScale = m_spec.peft.loraAlpha / static_cast<double>(m_spec.peft.loraRank);
+            settings.forward = m_spec.peft.ttForward;
+            writeTextFile(dir / "adapter_config.json", peft::ttSettingsJson(settings));
+        }
+        note = "base weights plus " + peft::targetName(target) + " tensors in adapter.safetensors";
     }
     const auto tokenizerJson = data::resolveModel(m_spec.model) / "tokenizer.json";
     if (std::filesystem::exists(tokenizerJson))
