@@ -221,8 +221,12 @@ ParamSet ParamSet::attach(model::Transformer& model, const PeftOptions& o) {
             place(b.up, true);
             place(b.down, false);
         }
-        set.m_detail = cat("loretta_adp: ", adapters, " TT adapters (bottleneck ", o.ttBottleneck,
-                           ", TT rank ", o.ttRank, ", ", o.ttActivation, ", ", o.ttInit, " init)");
+        set.m_detail = cat("loretta_adp: ", adapters, " TT adapters at ",
+                           model.block(0).gate.defined() ? "the inputs of gate and up and the output of down"
+                                                         : "the input of the MLP's first and the output of its second projection",
+                           " (bottleneck ", o.ttBottleneck, ", TT rank ", o.ttRank, ", ",
+                           o.ttActivation, ", scaling ", o.ttScaling, ", ", o.ttInit, " init, ",
+                           o.ttForward, " forward)");
     } else if (o.target == Target::LorettaRep) {
         checkTtOptions(o);
         checkLoraModules(o, "lora_modules");
@@ -248,7 +252,9 @@ ParamSet ParamSet::attach(model::Transformer& model, const PeftOptions& o) {
         std::string modules;
         for (const auto& m : o.loraModules) modules += (modules.empty() ? "" : ",") + m;
         set.m_detail = cat("loretta_rep r=", o.loraRank, " alpha=", o.loraAlpha, " TT rank ",
-                           o.ttRank, " on ", modules, " (", o.ttInit, " init)");
+                           o.ttRank, " on ", modules, " (", o.ttInit, " init",
+                           identity ? ", B's last core zero" : ", minus the update's initial value",
+                           ", ", o.ttForward, " forward)");
     } else {
         if (o.promptTokens < 1) fail("peft.prompt_tokens must be at least 1, got ", o.promptTokens);
         const torch::Tensor ids = torch::randint(vocab, {o.promptTokens}, gen, torch::kLong);
@@ -272,7 +278,9 @@ ParamSet ParamSet::attach(model::Transformer& model, const PeftOptions& o) {
         const auto params = model.parameters();
         for (const auto& [name, tensor] : params)
             if (isNorm(name)) add(name, tensor, false);
-        set.m_detail += " + norms";
+        set.m_detail += " + norms (trained)";
+    } else if (o.target == Target::LorettaAdp || o.target == Target::LorettaRep) {
+        set.m_detail += "; norms frozen";
     }
     return set;
 }
