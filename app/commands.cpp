@@ -24,6 +24,7 @@
 #include "model/bpe_trainer.h"
 #include "model/tokenizer.h"
 #include "peft/peft_options.h"
+#include "peft/tt_bench.h"
 #include "run/runner.h"
 #include "store/store_bench.h"
 #include "zo/zo_bench.h"
@@ -95,6 +96,8 @@ void printUsage() {
            "  bench zo --model DIR [--method mezo|zo-adam|adam|sgd|forward] [--batch B] [--seq T]\n"
            "           [--steps N] [--direction gaussian|rademacher|sphere] [--target full] [--json]\n"
            "                                       one fine-tuning step against one forward (ms, peak RSS)\n"
+           "  bench tt [--iters K] [--json]        tensor-train forwards: rebuild-then-multiply against\n"
+           "                                       contracting, beside the cost model's choice\n"
            "  bench store [--points N] [--runs R] [--db FILE] [--json]\n"
            "                                       experiment-database insert, read and list "
            "speed\n"
@@ -285,12 +288,40 @@ int benchZoCommand(const Args& args) {
     return 0;
 }
 
+int benchTtCommand(const Args& args) {
+    const Parsed p = parse(args, {"iters"}, {"json"});
+    // LLaMA-2-7B's adapter matrices (4096 <-> 64, rank 5), its loretta_rep update (4096 -> 8,
+    // rank 8), OPT-1.3B's (2048 -> 64), the built-in model's (256 <-> 64) and a tensorised head
+    const std::vector<std::vector<int64_t>> shapes = {
+        {4096, 64, 5}, {64, 4096, 5}, {4096, 8, 8}, {2048, 64, 5}, {256, 64, 5}, {64, 256, 5}, {768, 768, 5}};
+    const auto cases = peft::benchTt(shapes, {1, 64, 1024, 8192}, static_cast<int>(p.getInt("iters", 20)));
+    if (p.has("json")) {
+        json out = json::array();
+        for (const auto& c : cases)
+            out.push_back({{"in", c.in}, {"out", c.out}, {"rank", c.rank}, {"rows", c.rows},
+                           {"modes", c.modes}, {"dense_ms", c.denseMs}, {"contract_ms", c.contractMs},
+                           {"dense_madds", c.denseCost}, {"contract_madds", c.contractCost},
+                           {"auto", c.chosen}, {"faster", c.faster}});
+        std::cout << out.dump(2) << "\n";
+        return 0;
+    }
+    std::printf("| in x out, rank (modes) | rows | dense ms | contract ms | Auto takes | faster |\n");
+    std::printf("|---|---:|---:|---:|---|---|\n");
+    for (const auto& c : cases)
+        std::printf("| %lld x %lld, %lld %s | %lld | %.3f | %.3f | %s | %s |\n",
+                    static_cast<long long>(c.in), static_cast<long long>(c.out),
+                    static_cast<long long>(c.rank), c.modes.c_str(), static_cast<long long>(c.rows),
+                    c.denseMs, c.contractMs, c.chosen.c_str(), c.faster.c_str());
+    return 0;
+}
+
 int benchCommand(const Args& args) {
+    if (!args.empty() && args[0] == "tt") return benchTtCommand(Args(args.begin() + 1, args.end()));
     if (!args.empty() && args[0] == "store")
         return benchStoreCommand(Args(args.begin() + 1, args.end()));
     if (!args.empty() && args[0] == "zo") return benchZoCommand(Args(args.begin() + 1, args.end()));
     if (args.empty() || args[0] != "forward")
-        fail("bench needs a target: bench forward ..., bench zo ... or bench store ...");
+        fail("bench needs a target: bench forward ..., bench zo ..., bench store ... or bench tt");
     const Parsed p = parse(Args(args.begin() + 1, args.end()),
                            {"model", "batch", "seq", "iters", "seed", "device"}, {"json"});
     if (!p.has("model")) fail("bench forward needs --model DIR");
