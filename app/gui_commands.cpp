@@ -27,7 +27,7 @@ int guiCommand(const Args& args, int argc, char** argv) {
 
 int plotCommand(const Args& args, int argc, char** argv) {
     const Parsed p = parse(args, {"db", "metric", "x", "title", "out", "width-mm", "height-mm", "dpi"},
-                           {"log-x", "log-y"});
+                           {"log-x", "log-y", "each-run"});
     ui::PlotRequest r;
     r.dbPath = p.get("db", "");
     r.metric = p.get("metric", r.metric);
@@ -37,6 +37,7 @@ int plotCommand(const Args& args, int argc, char** argv) {
     if (r.out.empty()) fail("plot needs --out FILE (.png, .svg, .pdf or .csv)");
     r.logX = p.has("log-x");
     r.logY = p.has("log-y");
+    r.eachRun = p.has("each-run");
     r.widthMm = static_cast<double>(p.getInt("width-mm", 160));
     r.heightMm = static_cast<double>(p.getInt("height-mm", 100));
     r.dpi = static_cast<int>(p.getInt("dpi", 200));

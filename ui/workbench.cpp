@@ -221,37 +221,65 @@ int plotRuns(int argc, char** argv, const PlotRequest& r) {
     options.logX = r.logX;
     options.logY = r.logY;
     chart.setOptions(options);
-    std::vector<std::string> names;  // one colour per distinct run name
+    // runs grouped by name (the seeds of one configuration), in the order given
+    struct Group {
+        std::string name;
+        std::vector<int64_t> runs;
+    };
+    std::vector<Group> groups;
     for (int64_t id : r.runs) {
         const auto info = db.run(id);
         if (!info) {
             std::fprintf(stderr, "%s: no run %lld\n", path.c_str(), static_cast<long long>(id));
             return 2;
         }
-        const auto points = db.metric(id, r.metric);
-        if (points.empty()) {
+        if (db.metric(id, r.metric).empty()) {
             std::fprintf(stderr, "run %lld (%s) has no metric '%s'\n", static_cast<long long>(id),
                          info->name.c_str(), r.metric.c_str());
             return 2;
         }
-        auto at = std::find(names.begin(), names.end(), info->name);
-        const auto colour = static_cast<qint64>(at - names.begin());
-        if (at == names.end()) names.push_back(info->name);
-        const int line = chart.addLine(
-            QStringLiteral("%1 (run %2)").arg(QString::fromStdString(info->name)).arg(id),
-            runColor(colour));
-        for (const auto& p : points)
-            chart.append(line, static_cast<double>(p.step),
-                         static_cast<double>(p.wallMs - info->startMs) / 1000.0, p.value);
-        std::vector<std::pair<double, double>> passes;
-        for (const auto& p : db.metric(id, "zo/forward_passes"))
-            passes.emplace_back(static_cast<double>(p.step), p.value);
-        if (passes.empty())  // first-order runs: one forward pass a step (and one backward)
-            for (const auto& p : points)
-                passes.emplace_back(static_cast<double>(p.step), static_cast<double>(p.step));
-        else
-            passes.insert(passes.begin(), {0.0, 0.0});
-        chart.setPasses(line, std::move(passes));
+        auto at = std::find_if(groups.begin(), groups.end(),
+                               [&](const Group& g) { return g.name == info->name; });
+        if (at == groups.end()) groups.push_back({info->name, {id}});
+        else at->runs.push_back(id);
+    }
+    for (size_t g = 0; g < groups.size(); ++g) {
+        const Group& group = groups[g];
+        const bool mean = !r.eachRun && group.runs.size() > 1;
+        const auto addLine = [&](const QString& label, const std::vector<int64_t>& ids) {
+            // the mean over IDS at each step that every one of them has
+            std::map<int64_t, std::pair<double, double>> sum;  // step -> (value, wall)
+            std::map<int64_t, size_t> count;
+            for (int64_t id : ids) {
+                const auto info = db.run(id);
+                for (const auto& p : db.metric(id, r.metric)) {
+                    sum[p.step].first += p.value;
+                    sum[p.step].second += static_cast<double>(p.wallMs - info->startMs) / 1000.0;
+                    ++count[p.step];
+                }
+            }
+            const int line = chart.addLine(label, runColor(static_cast<qint64>(g)));
+            const double n = static_cast<double>(ids.size());
+            for (const auto& [step, v] : sum)
+                if (count[step] == ids.size())
+                    chart.append(line, static_cast<double>(step), v.second / n, v.first / n);
+            std::vector<std::pair<double, double>> passes;
+            for (const auto& p : db.metric(ids.front(), "zo/forward_passes"))
+                passes.emplace_back(static_cast<double>(p.step), p.value);
+            if (passes.empty())  // first-order runs: one forward pass a step (and one backward)
+                for (const auto& [step, v] : sum)
+                    passes.emplace_back(static_cast<double>(step), static_cast<double>(step));
+            else
+                passes.insert(passes.begin(), {0.0, 0.0});
+            chart.setPasses(line, std::move(passes));
+        };
+        const QString name = QString::fromStdString(group.name);
+        if (mean) {
+            addLine(name, group.runs);  // the figure's title says what the lines average
+        } else {
+            for (int64_t id : group.runs)
+                addLine(QStringLiteral("%1 (run %2)").arg(name).arg(id), {id});
+        }
     }
     chart.redrawNow();
     ExportOptions o;

@@ -26,15 +26,16 @@ int runHeadless(int argc, char** argv, const std::string& config, const std::str
 int takeScreenshots(int argc, char** argv, const std::string& outDir);
 
 // One figure of stored runs for a paper: METRIC of each run against steps, forward passes (the
-// run's zo/forward_passes; one per step for runs without it) or wall time, one line per run,
-// runs of the same name in the same colour (the seeds of one configuration), exported by the
-// file's suffix (.png .svg .pdf .csv). Returns a process exit code; messages go to stderr.
+// run's zo/forward_passes; one per step for runs without it) or wall time; runs of the same
+// name (the seeds of one configuration) drawn as their mean at the steps they all have, or with
+// EACHRUN one line each in the name's colour; exported by the file's suffix (.png .svg .pdf .csv). Returns a process exit code; messages go to stderr.
 struct PlotRequest {
     std::string dbPath;
     std::vector<int64_t> runs;
     std::string metric = "dev/loss";
     std::string x = "passes";  // step, passes, wall
     bool logX = false, logY = false;
+    bool eachRun = false;
     std::string title;
     std::string out;
     double widthMm = 160, heightMm = 100;

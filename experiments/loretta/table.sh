@@ -25,9 +25,7 @@ $F export $ids --db "$DB" --json "$DB.export" > /dev/null
 /usr/bin/python3 experiments/loretta/summarize.py "$DB.export" --frugal "$F"
 finished=$($F list --db "$DB" --status finished --json | /usr/bin/python3 -c \
     "import json,sys; print(' '.join(str(r['id']) for r in sorted(json.load(sys.stdin), key=lambda r: r['id'])))")
-$F plot $finished --db "$DB" --metric dev/loss --x passes --log-x \
-    --title "Dev loss against forward passes, built-in model, sentiment (3 seeds each)" \
-    --out docs/img/loretta-dev-loss.png
-$F plot $finished --db "$DB" --metric dev/loss --x passes --log-x \
-    --title "Dev loss against forward passes, built-in model, sentiment (3 seeds each)" \
-    --out docs/img/loretta-dev-loss.svg
+for ext in png svg; do
+    $F plot $finished --db "$DB" --metric dev/loss --x passes --log-x --log-y \
+        --title "Dev loss vs forward passes (mean of 3 seeds)" --out docs/img/loretta-dev-loss.$ext
+done
