@@ -484,6 +484,55 @@ private slots:
         QVERIFY2(out.gaps.back() < 250, qPrintable(QString::number(out.gaps.back())));
     }
 
+    void plotDrawsSeedsAsTheirMean() {
+        // `frugal plot`: runs of one name are drawn as their mean at the steps they all have,
+        // against forward passes from each run's zo/forward_passes; --each-run draws them all
+        QTemporaryDir dir;
+        const QString dbFile = dir.filePath(QStringLiteral("runs.db"));
+        QStringList ids;
+        {
+            store::Store db(dbFile.toStdString());
+            for (const auto& [name, loss] : std::vector<std::pair<std::string, std::vector<double>>>{
+                     {"seeds", {3.0, 2.0, 1.0}}, {"seeds", {5.0, 4.0, 3.0, 2.0}}, {"other", {1.0, 1.0}}}) {
+                const int64_t id = addRun(db, name, {}, loss);
+                for (size_t i = 0; i < loss.size(); ++i)  // two forward passes a step
+                    db.logMetric(id, "zo/forward_passes", static_cast<int64_t>(i) * 10, 20.0 * static_cast<double>(i));
+                ids << QString::number(id);
+            }
+        }
+        const auto plot = [&](const QStringList& extra, const QString& out) {
+            QProcess cli;
+            cli.start(qEnvironmentVariable("FRUGAL_BIN"),
+                      QStringList{QStringLiteral("--quiet"), QStringLiteral("plot")} + ids +
+                          QStringList{QStringLiteral("--db"), dbFile, QStringLiteral("--metric"),
+                                      QStringLiteral("train/loss"), QStringLiteral("--out"), out} + extra);
+            cli.waitForFinished(60000);
+            return cli.exitCode() == 0 ? QString() : QString::fromUtf8(cli.readAllStandardError());
+        };
+        const QString csvFile = dir.filePath(QStringLiteral("mean.csv"));
+        const auto rows = [&](const QString& line) {  // (step, value) of LINE in the CSV
+            QFile csv(csvFile);
+            std::vector<std::pair<double, double>> out;
+            if (!csv.open(QIODevice::ReadOnly)) return out;
+            for (const QString& row : QString::fromUtf8(csv.readAll()).split(QLatin1Char('\n'))) {
+                const QStringList f = row.split(QLatin1Char(','));
+                if (f.size() == 4 && f[0] == line) out.emplace_back(f[1].toDouble(), f[3].toDouble());
+            }
+            return out;
+        };
+        QCOMPARE(plot({}, csvFile), QString());
+        // the mean of the two "seeds" runs at steps 0, 10, 20 (step 30 is in one run only)
+        using Rows = std::vector<std::pair<double, double>>;
+        QCOMPARE(rows(QStringLiteral("seeds")), (Rows{{0, 4}, {10, 3}, {20, 2}}));
+        QCOMPARE(rows(QStringLiteral("other (run %1)").arg(ids[2])), (Rows{{0, 1}, {10, 1}}));  // alone: its id
+        QCOMPARE(plot({QStringLiteral("--each-run")}, csvFile), QString());
+        QCOMPARE(rows(QStringLiteral("seeds (run %1)").arg(ids[1])), (Rows{{0, 5}, {10, 4}, {20, 3}, {30, 2}}));
+        const QString png = dir.filePath(QStringLiteral("mean.png"));
+        QCOMPARE(plot({QStringLiteral("--log-x")}, png), QString());
+        QVERIFY(QImage(png).width() > 500);
+        QVERIFY(plot({QStringLiteral("--x"), QStringLiteral("epochs")}, png).contains(QStringLiteral("unknown axis 'epochs'")));
+    }
+
     void withoutADisplayTheDefaultRunsHeadless() {
         // `frugal` with no command and no display: one line saying so, the experiment run into
         // the database, its figures and raw series written to the plots folder it names.
