@@ -41,6 +41,17 @@ torch::Tensor someIds() {
     return torch::tensor({3, 7, 11, 2, 40, 5, 9, 1}, torch::kLong).reshape({2, 4});
 }
 
+// Small TT settings for the tiny models; GPT-2 has one fused qkv projection for LoRETTA_rep.
+peft::PeftOptions smallTt(const QString& type, const QString& target) {
+    peft::PeftOptions o;
+    o.target = peft::parseTarget(target.toStdString());
+    o.ttBottleneck = 8;
+    o.ttRank = 3;
+    o.loraRank = 4;
+    if (type == QStringLiteral("gpt2")) o.loraModules = {"qkv"};
+    return o;
+}
+
 TtMatrix randomTt(int64_t in, int64_t out, const std::vector<int64_t>& modes, int64_t rank,
                   uint64_t seed) {
     auto gen = at::detail::createCPUGenerator(seed);
@@ -272,12 +283,7 @@ void TestTt::countFromConfigEqualsAttach() {
     QFETCH(QString, target);
     QFETCH(bool, extras);
     model::Transformer m = tiny(type.toStdString());
-    peft::PeftOptions o;
-    o.target = peft::parseTarget(target.toStdString());
-    o.ttBottleneck = 8;
-    o.ttRank = 3;
-    o.loraRank = 4;
-    if (type == QStringLiteral("gpt2")) o.loraModules = {"qkv"};
+    peft::PeftOptions o = smallTt(type, target);
     o.trainNorms = extras;
     o.ttHead = extras;
     const peft::TrainableCount count = peft::countTrainable(m.config(), o);
@@ -307,13 +313,9 @@ void TestTt::identityStartGivesTheBaseLogits() {
     model::Transformer m = tiny(type.toStdString());
     torch::NoGradGuard noGrad;
     const torch::Tensor base = m.forward(someIds());
-    peft::PeftOptions o;
-    o.target = peft::parseTarget(target.toStdString());
-    o.ttBottleneck = 8;
-    o.ttRank = 3;
+    peft::PeftOptions o = smallTt(type, target);
     o.ttInit = init.toStdString();
     o.ttHead = true;  // starts at zero too
-    if (type == QStringLiteral("gpt2")) o.loraModules = {"qkv"};
     const peft::ParamSet set = peft::ParamSet::attach(m, o);
     QVERIFY(torch::equal(m.forward(someIds()), base));
     // and the adapters are in the forward path: moving every trainable tensor moves the logits
@@ -355,15 +357,11 @@ void TestTt::savedAdaptersLoadBack() {
     QFETCH(QString, type);
     QFETCH(QString, target);
     model::Transformer trained = tiny(type.toStdString());
-    peft::PeftOptions o;
-    o.target = peft::parseTarget(target.toStdString());
-    o.ttBottleneck = 8;
-    o.ttRank = 3;
+    peft::PeftOptions o = smallTt(type, target);
     o.ttActivation = "tanh";
     o.ttScaling = 0.5;
     o.loraAlpha = 6;
     o.ttHead = true;
-    if (type == QStringLiteral("gpt2")) o.loraModules = {"qkv"};
     const peft::ParamSet set = peft::ParamSet::attach(trained, o);
     torch::NoGradGuard noGrad;
     for (const auto& t : set.trainables()) t.tensor.add_(torch::randn_like(t.tensor) * 0.1);
