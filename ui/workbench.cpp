@@ -221,10 +221,16 @@ int plotRuns(int argc, char** argv, const PlotRequest& r) {
     options.logX = r.logX;
     options.logY = r.logY;
     chart.setOptions(options);
-    // runs grouped by name (the seeds of one configuration), in the order given
+    // runs grouped by name (the seeds of one configuration), in the order given; each run's
+    // series read once
+    struct Run {
+        int64_t id;
+        int64_t startMs;
+        std::vector<store::MetricPoint> points, passes;
+    };
     struct Group {
         std::string name;
-        std::vector<int64_t> runs;
+        std::vector<Run> runs;
     };
     std::vector<Group> groups;
     for (int64_t id : r.runs) {
@@ -233,38 +239,40 @@ int plotRuns(int argc, char** argv, const PlotRequest& r) {
             std::fprintf(stderr, "%s: no run %lld\n", path.c_str(), static_cast<long long>(id));
             return 2;
         }
-        if (db.metric(id, r.metric).empty()) {
+        Run run{id, info->startMs, db.metric(id, r.metric), db.metric(id, "zo/forward_passes")};
+        if (run.points.empty()) {
             std::fprintf(stderr, "run %lld (%s) has no metric '%s'\n", static_cast<long long>(id),
                          info->name.c_str(), r.metric.c_str());
             return 2;
         }
         auto at = std::find_if(groups.begin(), groups.end(),
                                [&](const Group& g) { return g.name == info->name; });
-        if (at == groups.end()) groups.push_back({info->name, {id}});
-        else at->runs.push_back(id);
+        if (at == groups.end()) {
+            groups.push_back({info->name, {}});
+            at = std::prev(groups.end());
+        }
+        at->runs.push_back(std::move(run));
     }
     for (size_t g = 0; g < groups.size(); ++g) {
         const Group& group = groups[g];
         const bool mean = !r.eachRun && group.runs.size() > 1;
-        const auto addLine = [&](const QString& label, const std::vector<int64_t>& ids) {
-            // the mean over IDS at each step that every one of them has
+        const auto addLine = [&](const QString& label, const std::vector<const Run*>& runs) {
+            // the mean over RUNS at each step that every one of them has
             std::map<int64_t, std::pair<double, double>> sum;  // step -> (value, wall)
             std::map<int64_t, size_t> count;
-            for (int64_t id : ids) {
-                const auto info = db.run(id);
-                for (const auto& p : db.metric(id, r.metric)) {
+            for (const Run* run : runs)
+                for (const auto& p : run->points) {
                     sum[p.step].first += p.value;
-                    sum[p.step].second += static_cast<double>(p.wallMs - info->startMs) / 1000.0;
+                    sum[p.step].second += static_cast<double>(p.wallMs - run->startMs) / 1000.0;
                     ++count[p.step];
                 }
-            }
             const int line = chart.addLine(label, runColor(static_cast<qint64>(g)));
-            const double n = static_cast<double>(ids.size());
+            const double n = static_cast<double>(runs.size());
             for (const auto& [step, v] : sum)
-                if (count[step] == ids.size())
+                if (count[step] == runs.size())
                     chart.append(line, static_cast<double>(step), v.second / n, v.first / n);
             std::vector<std::pair<double, double>> passes;
-            for (const auto& p : db.metric(ids.front(), "zo/forward_passes"))
+            for (const auto& p : runs.front()->passes)
                 passes.emplace_back(static_cast<double>(p.step), p.value);
             if (passes.empty())  // first-order runs: one forward pass a step (and one backward)
                 for (const auto& [step, v] : sum)
@@ -275,10 +283,12 @@ int plotRuns(int argc, char** argv, const PlotRequest& r) {
         };
         const QString name = QString::fromStdString(group.name);
         if (mean) {
-            addLine(name, group.runs);  // the figure's title says what the lines average
+            std::vector<const Run*> all;
+            for (const Run& run : group.runs) all.push_back(&run);
+            addLine(name, all);  // the figure's title says what the lines average
         } else {
-            for (int64_t id : group.runs)
-                addLine(QStringLiteral("%1 (run %2)").arg(name).arg(id), {id});
+            for (const Run& run : group.runs)
+                addLine(QStringLiteral("%1 (run %2)").arg(name).arg(run.id), {&run});
         }
     }
     chart.redrawNow();

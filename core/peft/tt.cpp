@@ -397,28 +397,27 @@ bool isTtTensorName(const std::string& name) {
 
 model::NamedTensors ttTensors(const model::Transformer& model) {
     model::NamedTensors out;
-    auto& m = const_cast<model::Transformer&>(model);
+    auto& m = const_cast<model::Transformer&>(model);  // Block::linears() has no const form
     for (int64_t layer = 0; layer < m.numLayers(); ++layer)
-        for (model::Linear* l : m.block(layer).linears()) {
+        for (const model::Linear* l : m.block(layer).linears()) {
             const std::string base = baseName(l->name);
             for (const auto& [adapter, tag] :
                  {std::pair{l->before, ".tt_adapter_in"}, std::pair{l->after, ".tt_adapter_out"}}) {
-                auto* a = const_cast<TtBottleneckAdapter*>(
-                    dynamic_cast<const TtBottleneckAdapter*>(adapter.get()));
+                const auto* a = dynamic_cast<const TtBottleneckAdapter*>(adapter.get());
                 if (!a) continue;
                 addCores(out, base + tag + ".down", a->down());
                 out.emplace_back(base + tag + ".down.bias", a->downBias());
                 addCores(out, base + tag + ".up", a->up());
                 out.emplace_back(base + tag + ".up.bias", a->upBias());
             }
-            if (auto* u = const_cast<TtLoraUpdate*>(dynamic_cast<const TtLoraUpdate*>(l->update.get()))) {
+            if (const auto* u = dynamic_cast<const TtLoraUpdate*>(l->update.get())) {
                 addCores(out, base + ".tt_update.a", u->a());
                 addCores(out, base + ".tt_update.b", u->b());
                 if (u->a0()) addCores(out, base + ".tt_update.a0", *u->a0());
                 if (u->b0()) addCores(out, base + ".tt_update.b0", *u->b0());
             }
         }
-    if (auto* h = const_cast<TtHeadAdapter*>(dynamic_cast<const TtHeadAdapter*>(model.headAdapter().get())))
+    if (const auto* h = dynamic_cast<const TtHeadAdapter*>(model.headAdapter().get()))
         addCores(out, "tt_head", h->matrix());
     return out;
 }

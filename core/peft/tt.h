@@ -101,8 +101,10 @@ public:
     torch::Tensor apply(const torch::Tensor& h) const override;
     TtMatrix& down() { return m_down; }
     TtMatrix& up() { return m_up; }
-    torch::Tensor& downBias() { return m_downBias; }
-    torch::Tensor& upBias() { return m_upBias; }
+    const TtMatrix& down() const { return m_down; }
+    const TtMatrix& up() const { return m_up; }
+    const torch::Tensor& downBias() const { return m_downBias; }
+    const torch::Tensor& upBias() const { return m_upBias; }
 
 private:
     TtMatrix m_down, m_up;
@@ -126,6 +128,8 @@ public:
                  double scale, TtForward forward);
     TtMatrix& a() { return m_a; }
     TtMatrix& b() { return m_b; }
+    const TtMatrix& a() const { return m_a; }
+    const TtMatrix& b() const { return m_b; }
     const TtMatrix* a0() const { return m_a0.get(); }
     const TtMatrix* b0() const { return m_b0.get(); }
 
@@ -144,6 +148,7 @@ public:
     TtHeadAdapter(TtMatrix t, TtForward forward) : m_t(std::move(t)), m_forward(forward) {}
     torch::Tensor apply(const torch::Tensor& h) const override;
     TtMatrix& matrix() { return m_t; }
+    const TtMatrix& matrix() const { return m_t; }
 
 private:
     TtMatrix m_t;
