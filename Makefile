@@ -6,7 +6,7 @@ BIN := build/release/bin/frugal
 DEMO := build/demo-model
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps data configure build run screenshots pretrain test test-all test-asan fuzz bench clean
+.PHONY: all deps data configure build run screenshots pretrain layers test test-all test-asan fuzz bench clean
 
 all: build
 
@@ -40,7 +40,11 @@ pretrain: build
 	@scripts/fetch-data --corpus
 	$(BIN) pretrain experiments/pretrain-tiny.toml
 
-test: build data
+# Every #include in core/, ui/ and app/ against the design's layer table (also a ctest test).
+layers:
+	@scripts/check-layers
+
+test: layers build data
 	ctest --test-dir build/release -L unit --output-on-failure -j $(JOBS) --timeout 900
 
 test-asan: deps data

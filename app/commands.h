@@ -9,14 +9,18 @@ namespace frugal::app {
 
 using Args = std::vector<std::string>;
 
+// --verbose (a global flag): runs also print their debug lines (the numeric runtime).
+void setVerbose(bool on);
+bool verbose();
+
 int inspectCommand(const Args& args);
 int paramsCommand(const Args& args);
 int plotCommand(const Args& args, int argc, char** argv);
 int tokenizeCommand(const Args& args);
 int benchCommand(const Args& args);
-int evalCommand(const Args& args);
+int evalCommand(const Args& args, const std::vector<std::string>& argv);
 int initModelCommand(const Args& args);
-int pretrainCommand(const Args& args);
+int pretrainCommand(const Args& args, const std::vector<std::string>& argv);
 int trainTokenizerCommand(const Args& args);
 // ARGV: the whole command line, recorded with the run.
 int runCommand(const Args& args, const std::vector<std::string>& argv);
@@ -31,6 +35,5 @@ int mergeCommand(const Args& args);
 // The workbench (a display) or the default experiment headless (none); ARGC/ARGV for Qt.
 int guiCommand(const Args& args, int argc, char** argv);
 int screenshotsCommand(const Args& args, int argc, char** argv);
-void printUsage();
 
 }  // namespace frugal::app

@@ -5,7 +5,7 @@
 
 #include "cli_args.h"
 #include "commands.h"
-#include "data/builtin.h"
+#include "run/workspace.h"
 #include "workbench.h"
 
 namespace frugal::app {
@@ -13,9 +13,8 @@ namespace frugal::app {
 int guiCommand(const Args& args, int argc, char** argv) {
     const Parsed p = parse(args, {"db", "plots", "config"}, {});
     if (ui::displayAvailable()) return ui::runWorkbench(argc, argv, p.get("db", ""));
-    const std::string config = p.get(
-        "config",
-        (data::resourcesDir().parent_path() / "experiments/zo/mezo-full-sentiment.toml").string());
+    const std::string config =
+        p.get("config", (run::experimentsDir() / "zo/mezo-full-sentiment.toml").string());
     const std::string plots = p.get("plots", "frugal-plots");
     std::printf(
         "frugal: no display ($DISPLAY and $WAYLAND_DISPLAY are unset), so no window: running %s "
@@ -48,7 +47,16 @@ int plotCommand(const Args& args, int argc, char** argv) {
             fail("plot: '", id, "' is not a run id");
         }
     }
-    return ui::plotRuns(argc, argv, r);
+    if (r.runs.empty()) fail("plot needs at least one RUN id");
+    if (r.x != "step" && r.x != "passes" && r.x != "wall")
+        fail("--x: unknown axis '", r.x, "' (expected step, passes or wall)");
+    const ui::PlotResult result = ui::plotRuns(argc, argv, r);
+    if (!result.error.empty()) {
+        std::fprintf(stderr, "%s\n", result.error.c_str());
+        return 1;
+    }
+    std::printf("wrote %s (%zu runs, %zu points)\n", r.out.c_str(), r.runs.size(), result.points);
+    return 0;
 }
 
 int screenshotsCommand(const Args& args, int argc, char** argv) {

@@ -1,32 +1,52 @@
-// frugal: command-line entry. Parses the command word and global flags, logs the numeric runtime,
-// and hands over to the command; errors end here as one message and a non-zero exit.
+// frugal: command-line entry. Parses the command word and global flags, answers --help, logs the
+// numeric runtime (with --verbose; its warnings always) and hands over to the command; errors end
+// here as one message and a non-zero exit.
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
+#include <iostream>
 #include <string>
 #include <vector>
 
+#include "cli_args.h"
 #include "commands.h"
 #include "common/error.h"
 #include "common/runtime_info.h"
+#include "usage.h"
 
 namespace {
 
-void logRuntime() {
+// The runtime line only with --verbose; the warnings always.
+void logRuntime(bool verbose) {
     const frugal::RuntimeInfo info = frugal::queryRuntime();
-    spdlog::info(
-        "LibTorch {}, BLAS: {} ({}), threads: {} intra-op, {} inter-op, {} OpenBLAS, {} cores",
-        info.torchVersion, info.blasKind, info.blasPath.empty() ? "not found" : info.blasPath,
-        info.intraOpThreads, info.interOpThreads, info.openblasThreads, info.hardwareThreads);
+    if (verbose) {
+        spdlog::info("{}", frugal::runtimeLine(info));
+        if (info.cudaAvailable) spdlog::info("CUDA is available");
+    }
     if (info.referenceBlas)
         spdlog::warn(
             "LibTorch is running on the reference BLAS ({}), about 9x slower on matrix "
             "products; install libopenblas0-pthread (scripts/install-deps)",
             info.blasPath);
-    if (info.cudaAvailable) spdlog::info("CUDA is available");
+    const int cores = info.hardwareThreads;
+    if (cores > 0 && (info.openblasThreads > cores || info.intraOpThreads > cores))
+        spdlog::warn(
+            "more threads than cores: {} OpenBLAS and {} intra-op thread(s) on {} cores; the "
+            "pools busy-wait, so they oversubscribe the machine and slow down; give --threads "
+            "and --intra-op-threads of at most {}",
+            info.openblasThreads, info.intraOpThreads, cores, cores);
+}
+
+// "unknown command 'X'", with the nearest command name when one is close; exit code 2.
+int unknownCommand(const std::string& command) {
+    const std::string nearest = frugal::app::nearestCommand(command);
+    spdlog::error("unknown command '{}'{}; frugal --help lists the commands", command,
+                  nearest.empty() ? "" : " (did you mean '" + nearest + "'?)");
+    return 2;
 }
 
 }  // namespace
@@ -39,7 +59,7 @@ int main(int argc, char** argv) {
     // Global flags come before the command word, so they never swallow a command's text.
     std::vector<std::string> args(argv + 1, argv + argc);
     int threads = 0, intraOpThreads = 1;
-    bool quiet = false;
+    bool quiet = false, verbose = false;
     size_t at = 0;
     auto count = [&](const std::string& flag) {
         if (at + 1 >= args.size()) return -1;
@@ -60,25 +80,45 @@ int main(int argc, char** argv) {
             if ((intraOpThreads = count(flag)) < 0) return 2;
         } else if (flag == "--quiet" || flag == "-q") {
             quiet = true;
+        } else if (flag == "--verbose" || flag == "-v") {
+            verbose = true;
         } else if (flag == "--help" || flag == "-h") {
-            frugal::app::printUsage();
+            frugal::app::printUsage(std::cout);
             return 0;
         } else {
-            spdlog::error("unknown option '{}' (global options come before the command)", flag);
+            const std::string name =
+                flag.substr(std::min(flag.find_first_not_of('-'), flag.size()));
+            const std::string nearest = frugal::app::nearestWord(
+                name, {"threads", "intra-op-threads", "quiet", "verbose", "help"}, 3);
+            spdlog::error(
+                "unknown option '{}'{}; global options, before the command: --threads N, "
+                "--intra-op-threads M, --quiet, --verbose, --help",
+                flag, nearest.empty() ? "" : " (did you mean '--" + nearest + "'?)");
             return 2;
         }
     }
     const std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(at), args.end());
     if (quiet) spdlog::set_level(spdlog::level::warn);
-    if (!rest.empty() && rest[0] == "help") {
-        frugal::app::printUsage();
-        return 0;
+    if (!rest.empty() && rest[0] == "help") {  // frugal help [COMMAND]
+        if (rest.size() == 1) {
+            frugal::app::printUsage(std::cout);
+            return 0;
+        }
+        return frugal::app::printCommandUsage(rest[1], std::cout) ? 0 : unknownCommand(rest[1]);
     }
     const std::string command = rest.empty() ? "gui" : rest[0];
     const frugal::app::Args commandArgs(rest.empty() ? rest.end() : rest.begin() + 1, rest.end());
+    if (!frugal::app::findCommand(command)) return unknownCommand(command);
+    // COMMAND ... --help (or -h) anywhere: its usage, before any work (threads, runtime, models)
+    for (const auto& a : commandArgs)
+        if (a == "--help" || a == "-h") {
+            frugal::app::printCommandUsage(command, std::cout);
+            return 0;
+        }
     try {
         frugal::configureThreads(threads, intraOpThreads);
-        logRuntime();
+        logRuntime(verbose);
+        frugal::app::setVerbose(verbose);
         if (command == "gui") return frugal::app::guiCommand(commandArgs, argc, argv);
         if (command == "screenshots") return frugal::app::screenshotsCommand(commandArgs, argc, argv);
         if (command == "inspect") return frugal::app::inspectCommand(commandArgs);
@@ -86,9 +126,11 @@ int main(int argc, char** argv) {
         if (command == "plot") return frugal::app::plotCommand(commandArgs, argc, argv);
         if (command == "tokenize") return frugal::app::tokenizeCommand(commandArgs);
         if (command == "bench") return frugal::app::benchCommand(commandArgs);
-        if (command == "eval") return frugal::app::evalCommand(commandArgs);
+        if (command == "eval")
+            return frugal::app::evalCommand(commandArgs, std::vector<std::string>(argv, argv + argc));
         if (command == "init-model") return frugal::app::initModelCommand(commandArgs);
-        if (command == "pretrain") return frugal::app::pretrainCommand(commandArgs);
+        if (command == "pretrain")
+            return frugal::app::pretrainCommand(commandArgs, std::vector<std::string>(argv, argv + argc));
         if (command == "train-tokenizer") return frugal::app::trainTokenizerCommand(commandArgs);
         if (command == "run")
             return frugal::app::runCommand(commandArgs, std::vector<std::string>(argv, argv + argc));
@@ -101,9 +143,7 @@ int main(int argc, char** argv) {
         if (command == "export") return frugal::app::exportCommand(commandArgs);
         if (command == "rm") return frugal::app::rmCommand(commandArgs);
         if (command == "merge") return frugal::app::mergeCommand(commandArgs);
-        spdlog::error("unknown command '{}'", command);
-        frugal::app::printUsage();
-        return 2;
+        return unknownCommand(command);  // in the usage table but not dispatched here
     } catch (const std::exception& e) {
         spdlog::error("{}", e.what());
         return 2;  // bad input: nothing ran (a run that fails returns 1 itself)

@@ -1,4 +1,5 @@
-// The commands over the experiment database: run, list, show, compare, export, rm, merge.
+// The commands over the experiment database: run, prune, eval, pretrain (each a stored run), list,
+// show, compare, export, rm, merge.
 
 #include <unistd.h>
 
@@ -17,17 +18,40 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "common/error.h"
-#include "data/builtin.h"
+#include "common/files.h"
+#include "run/jobs.h"
+#include "run/method_registry.h"
 #include "run/provenance.h"
 #include "run/runner.h"
+#include "run/workspace.h"
 #include "store/run_filter.h"
 #include "store/store.h"
 
 namespace frugal::app {
 
 namespace {
+bool g_verbose = false;
+}  // namespace
+
+void setVerbose(bool on) { g_verbose = on; }
+bool verbose() { return g_verbose; }
+
+namespace {
 
 using json = nlohmann::ordered_json;
+
+// V as a TOML string, for KEY=VALUE overrides built from flags.
+std::string tomlString(const std::string& v) {
+    std::string out = "\"";
+    for (char c : v) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+    return out + "\"";
+}
+
+std::string tomlList(const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (const auto& item : items) out += (out.size() > 1 ? ", " : "") + tomlString(item);
+    return out + "]";
+}
 
 std::filesystem::path dbPath(const Parsed& p) {
     return p.has("db") ? std::filesystem::path(p.get("db", "")) : store::Store::defaultPath();
@@ -93,15 +117,19 @@ extern "C" void onSignal(int signal) {
 
 // A progress bar on a terminal (redrawn at most 10 times a second, log lines printed above it);
 // plain log lines otherwise.
+// Debug lines (the run's numeric runtime) only with --verbose. OUT: stdout, or stderr for a
+// command whose stdout is its result (frugal eval).
 class Progress : public run::Observer {
 public:
-    explicit Progress(bool quiet) : m_tty(isatty(STDOUT_FILENO) != 0), m_quiet(quiet) {}
+    explicit Progress(bool quiet, FILE* out = stdout)
+        : m_out(out), m_tty(isatty(fileno(out)) != 0), m_quiet(quiet) {}
     void onLog(const std::string& level, const std::string& text) override {
-        if (m_quiet && level == "info") return;
-        if (m_tty) std::printf("\r\033[K");
-        std::printf("%s%s\n", level == "info" ? "" : (level + ": ").c_str(), text.c_str());
+        if ((m_quiet && level == "info") || (level == "debug" && !verbose())) return;
+        if (m_tty) std::fprintf(m_out, "\r\033[K");
+        std::fprintf(m_out, "%s%s\n", level == "info" || level == "debug" ? "" : (level + ": ").c_str(),
+                     text.c_str());
         if (m_tty && m_total > 0) draw();
-        std::fflush(stdout);
+        std::fflush(m_out);
     }
     void onProgress(int64_t step, int64_t total, const std::string& status) override {
         const auto now = std::chrono::steady_clock::now();
@@ -117,8 +145,8 @@ public:
         draw();
     }
     void finish() {
-        if (m_tty && m_total > 0) std::printf("\n");
-        std::fflush(stdout);
+        if (m_tty && m_total > 0) std::fprintf(m_out, "\n");
+        std::fflush(m_out);
     }
 
 private:
@@ -130,13 +158,14 @@ private:
         const double eta = rate > 0 ? static_cast<double>(m_total - m_step) / rate : -1;
         const int width = 30;
         const int filled = static_cast<int>(width * m_step / std::max<int64_t>(m_total, 1));
-        std::printf("\r\033[K[%s%s] %lld/%lld  %.2f it/s  ETA %s  %s",
+        std::fprintf(m_out, "\r\033[K[%s%s] %lld/%lld  %.2f it/s  ETA %s  %s",
                     std::string(static_cast<size_t>(filled), '#').c_str(),
                     std::string(static_cast<size_t>(width - filled), '.').c_str(),
                     static_cast<long long>(m_step), static_cast<long long>(m_total), rate,
                     durationText(eta).c_str(), m_status.c_str());
-        std::fflush(stdout);
+        std::fflush(m_out);
     }
+    FILE* m_out;
     bool m_tty, m_quiet;
     int64_t m_step = 0, m_total = 0, m_firstStep = 0;
     std::string m_status;
@@ -156,7 +185,7 @@ struct SignalScope {
     }
 };
 
-int finishRun(store::Store& db, const run::RunOutcome& outcome, const run::StopToken& stop) {
+int finishRun(store::Store& db, const run::RunOutcome& outcome, int signal) {
     const auto info = db.run(outcome.runId);
     std::fprintf(stderr, "run %lld (%s) %s in %s; stored in %s\n",
                  static_cast<long long>(outcome.runId), info->name.c_str(),
@@ -165,74 +194,26 @@ int finishRun(store::Store& db, const run::RunOutcome& outcome, const run::StopT
     if (outcome.status == store::RunStatus::Finished) return 0;
     if (!outcome.error.empty()) std::fprintf(stderr, "%s\n", outcome.error.c_str());
     if (outcome.status == store::RunStatus::Cancelled)
-        return stop.signal() == SIGTERM ? 143 : stop.signal() == SIGINT ? 130 : 1;
+        return signal == SIGTERM ? 143 : signal == SIGINT ? 130 : 1;
     return 1;
 }
 
 store::NewRun newRun(const Parsed& p, const run::PreparedRun& prepared,
                      const std::vector<std::string>& argv) {
-    // the source tree the binary belongs to (its resources folder's parent), else the cwd
-    std::filesystem::path source = std::filesystem::current_path();
-    try {
-        source = data::resourcesDir().parent_path();
-    } catch (const Error&) {
-    }
-    return run::newRunFor(prepared, run::collectProvenance(argv, source), p.get("name", ""),
+    return run::newRunFor(prepared, run::collectProvenance(argv, run::sourceTree().string()), p.get("name", ""),
                           p.get("experiment", "default"));
 }
 
 // frugal run --resume RUN: the run's own resolved config, from its last checkpoint.
 int resumeRun(const Parsed& p) {
-    const auto dbFile = dbPath(p);
-    store::Store db(dbFile);
+    store::Store db(dbPath(p));
     const auto info = requireRun(db, p.get("resume", ""));
-    const auto artifacts = dbFile.parent_path() / "artifacts";
-    const auto config = artifacts / info.uuid / "config.toml";
-    std::filesystem::create_directories(config.parent_path());
-    {
-        std::ofstream out(config);
-        out << info.config;
-        if (!out) fail(config.string(), ": cannot write the run's config for resuming");
-    }
-    run::PreparedRun prepared = run::prepareRun(config, {}, "", /*resume=*/true);
-    db.resumeRun(info.id);
-    db.log(info.id, "info", "resumed with frugal run --resume");
     run::StopToken stop;
     SignalScope signals(stop);
     Progress progress(p.has("quiet"));
-    const run::RunOutcome outcome =
-        run::continueMethod(db, info.id, prepared.body, stop, &progress, artifacts);
+    const run::RunOutcome outcome = run::resumeStoredRun(db, info.id, stop, &progress);
     progress.finish();
-    return finishRun(db, outcome, stop);
-}
-
-// "lr=1e-6,1e-7" -> {"lr=1e-6", "lr=1e-7"}; commas inside [] {} or quotes do not split.
-std::vector<std::string> sweepValues(const std::string& override) {
-    const size_t eq = override.find('=');
-    if (eq == std::string::npos) return {override};
-    const std::string key = override.substr(0, eq + 1);
-    std::vector<std::string> out;
-    std::string current;
-    int depth = 0;
-    char quote = 0;
-    for (char c : override.substr(eq + 1)) {
-        if (quote) {
-            if (c == quote) quote = 0;
-        } else if (c == '"' || c == '\'') {
-            quote = c;
-        } else if (c == '[' || c == '{') {
-            ++depth;
-        } else if (c == ']' || c == '}') {
-            --depth;
-        } else if (c == ',' && depth == 0) {
-            out.push_back(key + current);
-            current.clear();
-            continue;
-        }
-        current += c;
-    }
-    out.push_back(key + current);
-    return out;
+    return finishRun(db, outcome, stop.signal());
 }
 
 // Line-oriented output for runs in parallel: each line prefixed with the run's name.
@@ -258,60 +239,37 @@ private:
 int sweep(const Parsed& p, const std::vector<std::string>& argv) {
     if (p.positional.empty()) fail("run -m needs a CONFIG.toml and KEY=V1,V2,... overrides");
     const std::filesystem::path config = p.positional[0];
-    std::vector<std::vector<std::string>> axes;
-    for (size_t i = 1; i < p.positional.size(); ++i) {
-        if (p.positional[i].find('=') == std::string::npos)
-            fail("run: '", p.positional[i], "' is not an override; expected KEY=VALUE[,VALUE...]");
-        axes.push_back(sweepValues(p.positional[i]));
+    const auto grid = run::sweepGrid(std::vector<std::string>(p.positional.begin() + 1, p.positional.end()));
+    std::vector<run::SweepJob> jobs;  // all validated before the first run starts
+    std::vector<std::string> labels;
+    for (const auto& combo : grid) {
+        const run::PreparedRun prepared = run::prepareRun(config, combo, p.get("out", ""));
+        std::string label = p.get("name", config.stem().string());
+        for (const auto& o : combo) label += " " + o;
+        store::NewRun spec = newRun(p, prepared, argv);
+        spec.name = label;
+        if (!p.has("experiment")) spec.experiment = config.stem().string();
+        jobs.push_back({spec, prepared.body});
+        labels.push_back(label);
     }
-    std::vector<std::vector<std::string>> grid = {{}};
-    for (const auto& axis : axes) {
-        std::vector<std::vector<std::string>> next;
-        for (const auto& combo : grid)
-            for (const auto& value : axis) {
-                next.push_back(combo);
-                next.back().push_back(value);
-            }
-        grid = std::move(next);
-    }
-    std::vector<run::PreparedRun> prepared;  // all validated before the first run starts
-    for (const auto& combo : grid) prepared.push_back(run::prepareRun(config, combo, p.get("out", "")));
-    const int64_t jobs = std::max<int64_t>(1, p.getInt("jobs", 1));
-    const auto dbFile = dbPath(p);
-    store::Store db(dbFile);
-    const auto artifacts = dbFile.parent_path() / "artifacts";
+    const int64_t parallel = std::max<int64_t>(1, p.getInt("jobs", 1));
+    store::Store db(dbPath(p));
     std::fprintf(stderr, "sweep: %zu runs (%lld at a time) into %s\n", grid.size(),
-                 static_cast<long long>(jobs), dbFile.string().c_str());
+                 static_cast<long long>(parallel), db.path().string().c_str());
     run::StopToken stop;
     SignalScope signals(stop);
-    std::mutex outMutex, next;
-    size_t cursor = 0;
-    std::vector<run::RunOutcome> outcomes(grid.size());
-    const auto worker = [&] {
-        for (;;) {
-            size_t i;
-            {
-                std::lock_guard<std::mutex> lock(next);
-                if (cursor >= grid.size() || stop.stopRequested()) return;
-                i = cursor++;
-            }
-            std::string label = p.get("name", config.stem().string());
-            for (const auto& o : grid[i]) label += " " + o;
-            store::NewRun spec = newRun(p, prepared[i], argv);
-            spec.name = label;
-            if (!p.has("experiment")) spec.experiment = config.stem().string();
-            PrefixedLog log(label, p.has("quiet"), outMutex);
-            outcomes[i] = run::runMethod(db, spec, prepared[i].body, stop, &log, artifacts);
-            if (p.has("tag")) db.addTag(outcomes[i].runId, p.get("tag", ""));
+    std::mutex outMutex;
+    std::vector<std::unique_ptr<PrefixedLog>> logs;
+    for (const auto& label : labels) logs.push_back(std::make_unique<PrefixedLog>(label, p.has("quiet"), outMutex));
+    const auto outcomes = run::runSweep(
+        db, jobs, parallel, stop, [&](size_t i) { return logs[i].get(); },
+        [&](size_t i, const run::RunOutcome& outcome) {
+            if (p.has("tag")) db.addTag(outcome.runId, p.get("tag", ""));
             std::lock_guard<std::mutex> lock(outMutex);
-            std::fprintf(stderr, "run %lld (%s): %s%s%s\n", static_cast<long long>(outcomes[i].runId),
-                         label.c_str(), store::statusName(outcomes[i].status).c_str(),
-                         outcomes[i].error.empty() ? "" : ": ", outcomes[i].error.c_str());
-        }
-    };
-    std::vector<std::thread> threads;
-    for (int64_t j = 0; j < jobs; ++j) threads.emplace_back(worker);
-    for (auto& t : threads) t.join();
+            std::fprintf(stderr, "run %lld (%s): %s%s%s\n", static_cast<long long>(outcome.runId),
+                         labels[i].c_str(), store::statusName(outcome.status).c_str(),
+                         outcome.error.empty() ? "" : ": ", outcome.error.c_str());
+        });
     if (stop.stopRequested()) return stop.signal() == SIGTERM ? 143 : 130;
     for (const auto& o : outcomes)
         if (o.status != store::RunStatus::Finished) return 1;
@@ -321,7 +279,15 @@ int sweep(const Parsed& p, const std::vector<std::string>& argv) {
 }  // namespace
 
 namespace {
-int executeRun(const Parsed& p, run::PreparedRun prepared, const std::vector<std::string>& argv);
+// A run's outcome and the signal that stopped it (0: none).
+struct Executed {
+    run::RunOutcome outcome;
+    int signal = 0;
+};
+// OUT: where the run's log lines go (stdout; stderr for a command whose stdout is its result).
+Executed executeRun(const Parsed& p, const run::PreparedRun& prepared, const std::vector<std::string>& argv,
+                    store::Store& db, FILE* out = stdout);
+int executeRun(const Parsed& p, const run::PreparedRun& prepared, const std::vector<std::string>& argv);
 }  // namespace
 
 int runCommand(const Args& rawArgs, const std::vector<std::string>& argv) {
@@ -353,15 +319,10 @@ int pruneCommand(const Args& args, const std::vector<std::string>& argv) {
                                   "calib", "masks", "eval-text"},
                            {"print-config", "quiet"});
     std::vector<std::string> overrides;
-    const auto quoted = [](const std::string& v) {
-        std::string out = "\"";
-        for (char c : v) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-        return out + "\"";
-    };
     for (const auto& [flag, key] : std::vector<std::pair<std::string, std::string>>{
              {"model", "model"}, {"method", "method"}, {"sparsity", "sparsity"}, {"calib", "calib"},
              {"masks", "masks"}, {"eval-text", "eval_text"}})
-        if (p.has(flag)) overrides.push_back("prune." + key + "=" + quoted(p.get(flag, "")));
+        if (p.has(flag)) overrides.push_back("prune." + key + "=" + tomlString(p.get(flag, "")));
     if (p.has("out")) overrides.push_back("prune.save=true");
     for (const auto& o : p.positional) {
         if (o.find('=') == std::string::npos) fail("prune: '", o, "' is not an override; expected KEY=VALUE");
@@ -371,27 +332,147 @@ int pruneCommand(const Args& args, const std::vector<std::string>& argv) {
                       argv);
 }
 
+// The results.json of a finished evaluation run.
+json evalResults(const store::Store& db, int64_t runId) {
+    for (const auto& a : db.artifacts(runId))
+        if (a.kind == "results") return json::parse(readFile(a.path, "evaluation results"));
+    fail("run ", runId, " has no results.json");
+}
+
+// frugal eval task|ppl ...: method = "eval" with these keys, stored as a run; the table (or JSON)
+// on stdout, the run's log and its id on stderr.
+int evalCommand(const Args& args, const std::vector<std::string>& argv) {
+    const bool task = !args.empty() && args[0] == "task";
+    if (args.empty() || (!task && args[0] != "ppl")) fail("eval needs a target: eval ppl ... or eval task ...");
+    const std::vector<std::string> runFlags = {"db", "name", "experiment", "tag"};
+    std::vector<std::string> flags = task ? std::vector<std::string>{"model", "task", "template", "labels",
+                                                                     "tokenizer", "limit", "shots", "shots-from", "seed"}
+                                          : std::vector<std::string>{"model", "text", "seq-len", "tokenizer",
+                                                                     "batch", "limit-windows"};
+    flags.insert(flags.end(), runFlags.begin(), runFlags.end());
+    const Parsed p = parse(Args(args.begin() + 1, args.end()), flags, {"json", "quiet"});
+    if (!p.positional.empty()) fail("eval ", args[0], ": unexpected argument '", p.positional[0], "'");
+    std::vector<std::string> o;
+    if (p.has("model")) o.push_back("eval.model=" + tomlString(p.get("model", "")));
+    if (p.has("tokenizer")) o.push_back("eval.tokenizer=" + tomlString(p.get("tokenizer", "")));
+    if (task) {
+        if (!p.has("task"))
+            fail("eval task needs --task NAME|FILE (built-in: sentiment, spam; NAME:dev for a split)"
+                 " and, for a file, --template \"{text} ... {a|b}\" --labels A,B");
+        o.push_back("eval.tasks=" + tomlList({p.get("task", "")}));
+        if (p.has("template")) o.push_back("eval.template=" + tomlString(p.get("template", "")));
+        if (p.has("labels")) {
+            std::vector<std::string> labels;
+            std::stringstream list(p.get("labels", ""));
+            for (std::string label; std::getline(list, label, ',');) labels.push_back(label);
+            o.push_back("eval.labels=" + tomlList(labels));
+        }
+        if (p.has("shots-from")) o.push_back("eval.shots_from=" + tomlString(p.get("shots-from", "")));
+        for (const auto& [flag, key] : std::vector<std::pair<const char*, const char*>>{
+                 {"limit", "limit"}, {"shots", "shots"}, {"seed", "seed"}})
+            if (p.has(flag)) o.push_back(cat("eval.", key, "=", p.getInt(flag, 0)));
+    } else {
+        if (!p.has("text") || !p.has("seq-len"))
+            fail("eval ppl needs --text FILE --seq-len N (and --model DIR, default the built-in ",
+                 run::builtinModelName(), ")");
+        o.push_back("eval.text=" + tomlString(p.get("text", "")));
+        o.push_back(cat("eval.seq_len=", p.getInt("seq-len", 0)));
+        o.push_back(cat("eval.batch=", p.getInt("batch", 1)));
+        if (p.has("limit-windows")) o.push_back(cat("eval.limit_windows=", p.getInt("limit-windows", 0)));
+    }
+    const run::PreparedRun prepared = run::prepareRunText("method = \"eval\"\n", "frugal eval", o, "");
+    store::Store db(dbPath(p));
+    const Executed e = executeRun(p, prepared, argv, db, stderr);
+    if (e.outcome.status != store::RunStatus::Finished) return finishRun(db, e.outcome, e.signal);
+    const json results = evalResults(db, e.outcome.runId);
+    if (task) {
+        const json& r = results["tasks"].at(0);
+        const auto shots = r["shots"].get<int64_t>();
+        const std::string shotsText =
+            shots > 0 ? cat(shots, "-shot from ", r["shots_from"].get<std::string>(), " (seed ",
+                            r["seed"].get<int64_t>(), ")")
+                      : std::string("zero-shot");
+        if (p.has("json")) {
+            json j = {{"accuracy", r["accuracy"]},
+                                {"accuracy_length_normalised", r["accuracy_length_normalised"]},
+                                {"accuracy_calibrated", r["accuracy_calibrated"]},
+                                {"examples", r["examples"]},
+                                {"task", r["task"]},
+                                {"file", r["file"]},
+                                {"model", results["model"]},
+                                {"shots", r["shots"]},
+                                {"shots_from", shots > 0 ? r["shots_from"] : json("")},
+                                {"seed", r["seed"]},
+                                {"template", r["template"]},
+                                {"labels", r["labels"]},
+                                {"run", e.outcome.runId}};
+            std::cout << j.dump() << "\n";
+        } else {
+            std::printf("accuracy %.4f (%lld examples of %s; length-normalised %.4f; calibrated %.4f; %s, "
+                        "log-likelihood of each label's verbaliser in \"%s\")\n",
+                        r["accuracy"].get<double>(), r["examples"].get<long long>(),
+                        r["file"].get<std::string>().c_str(), r["accuracy_length_normalised"].get<double>(),
+                        r["accuracy_calibrated"].get<double>(), shotsText.c_str(),
+                        r["template"].get<std::string>().c_str());
+        }
+    } else {
+        const json& r = results["perplexity"];
+        if (p.has("json")) {
+            json j = r;
+            j["run"] = e.outcome.runId;
+            std::cout << j.dump() << "\n";
+        } else {
+            std::printf("perplexity %.4f  (mean loss %.5f nats/token; %s)\n", r["perplexity"].get<double>(),
+                        r["mean_loss_nats"].get<double>(), r["protocol"].get<std::string>().c_str());
+        }
+    }
+    return finishRun(db, e.outcome, e.signal);
+}
+
+// frugal pretrain CONFIG [--out DIR] [--steps N]: method = "pretrain" as a stored run, the model
+// written to --out or the config's output.dir.
+int pretrainCommand(const Args& args, const std::vector<std::string>& argv) {
+    const Parsed p = parse(args, {"out", "steps", "db", "name", "experiment", "tag"}, {"quiet", "print-config"});
+    if (p.positional.size() != 1) fail("pretrain needs exactly one CONFIG.toml");
+    std::vector<std::string> overrides;
+    if (p.has("steps")) {
+        const int64_t steps = p.getInt("steps", 0);
+        if (steps < 1) fail("--steps expects a positive count, got ", steps);
+        overrides.push_back(cat("train.steps=", steps));
+    }
+    MethodRequest request;
+    request.file = p.positional[0];
+    request.text = readFile(request.file, "experiment config");
+    request.overrides = overrides;
+    request.outDir = p.get("out", "");
+    request.configuredOutput = true;
+    return executeRun(p, run::prepareRequest(request), argv);
+}
+
 namespace {
 
-int executeRun(const Parsed& p, run::PreparedRun prepared, const std::vector<std::string>& argv) {
+Executed executeRun(const Parsed& p, const run::PreparedRun& prepared, const std::vector<std::string>& argv,
+                    store::Store& db, FILE* out) {
+    store::NewRun spec = newRun(p, prepared, argv);
+    if (p.has("parent")) spec.parentId = requireRun(db, p.get("parent", "")).id;
+    run::StopToken stop;
+    SignalScope signals(stop);
+    Progress progress(p.has("quiet"), out);
+    const run::RunOutcome outcome =
+        run::runMethod(db, spec, prepared.body, stop, &progress, run::artifactRoot(db.path()));
+    progress.finish();
+    if (p.has("tag")) db.addTag(outcome.runId, p.get("tag", ""));
+    return {outcome, stop.signal()};
+}
+
+int executeRun(const Parsed& p, const run::PreparedRun& prepared, const std::vector<std::string>& argv) {
     if (p.has("print-config")) {
         std::cout << prepared.resolvedConfig;
         return 0;
     }
-    const auto dbFile = dbPath(p);
-    store::Store db(dbFile);
-    store::NewRun spec = newRun(p, prepared, argv);
-    if (p.has("parent")) spec.parentId = requireRun(db, p.get("parent", "")).id;
-
-    run::StopToken stop;
-    SignalScope signals(stop);
-    Progress progress(p.has("quiet"));
-    const auto artifacts = dbFile.parent_path() / "artifacts";
-    const run::RunOutcome outcome =
-        run::runMethod(db, spec, prepared.body, stop, &progress, artifacts);
-    progress.finish();
-    if (p.has("tag")) db.addTag(outcome.runId, p.get("tag", ""));
-    return finishRun(db, outcome, stop);
+    store::Store db(dbPath(p));
+    const Executed e = executeRun(p, prepared, argv, db);
+    return finishRun(db, e.outcome, e.signal);
 }
 
 }  // namespace
@@ -454,7 +535,7 @@ int replayCommand(const Args& args) {
     const std::filesystem::path out = p.get("out", "");
     const int64_t untilStep = p.has("step") ? p.getInt("step", 0) : -1;
     if (p.has("step") && untilStep < 0) fail("--step must be 0 or more, got ", untilStep);
-    const int64_t applied = run::replayZoRun(r.method, r.config, trajectory, out, untilStep);
+    const int64_t applied = run::replayRun(r.method, r.config, trajectory, out, untilStep);
     std::printf("rebuilt run %lld's weights after %lld steps of %s into %s\n",
                 static_cast<long long>(r.id), static_cast<long long>(applied), trajectory.c_str(),
                 out.c_str());

@@ -4,6 +4,7 @@
 #include <QtTest/QtTest>
 #include <nlohmann/json.hpp>
 
+#include "common/runtime_info.h"
 #include "test_util.h"
 
 namespace {
@@ -15,12 +16,18 @@ struct Result {
 };
 
 Result runFrugal(const QStringList& args,
-                 const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
+                 const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment(),
+                 const QString& workDir = QString(), int timeoutMs = 120000) {
     QProcess p;
     p.setProcessEnvironment(env);
+    if (!workDir.isEmpty()) p.setWorkingDirectory(workDir);
     p.start(QString::fromStdString(frugal::test::envPath("FRUGAL_BIN").string()),
             QStringList{"--threads", "1"} + args);
-    if (!p.waitForFinished(120000)) return {-1, {}, "timed out"};
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        return {-1, {}, "timed out"};
+    }
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
             QString::fromUtf8(p.readAllStandardOutput()),
             QString::fromUtf8(p.readAllStandardError())};
@@ -28,6 +35,22 @@ Result runFrugal(const QStringList& args,
 
 QString refCase(const char* name) {
     return QString::fromStdString((frugal::test::envPath("FRUGAL_REFERENCE_DIR") / name).string());
+}
+
+// The command names that `frugal --help` lists: the first word of each indented line below the
+// line that starts with "commands", up to the next line that is not indented.
+QStringList listedCommands(const QString& help) {
+    QStringList names;
+    bool inList = false;
+    for (const QString& line : help.split('\n')) {
+        if (!inList) {
+            inList = line.startsWith("commands");
+            continue;
+        }
+        if (!line.startsWith("  ")) break;
+        names << line.trimmed().section(' ', 0, 0);
+    }
+    return names;
 }
 
 }  // namespace
@@ -47,10 +70,19 @@ private slots:
     void paramsFromAConfigAlone();
     void badInput_data();
     void badInput();
+    void globalHelpListsCommands();
+    void commandHelp_data();
+    void commandHelp();
+    void unknownOptionNamesValidOnes_data();
+    void unknownOptionNamesValidOnes();
+    void unknownCommandSuggests_data();
+    void unknownCommandSuggests();
+    void runtimeLineOnlyWhenVerbose();
 };
 
 void TestCli::inspectSummary() {
-    const Result r = runFrugal({"inspect", refCase("llama_gqa_tied_bf16_sharded"), "--json"});
+    const Result r =
+        runFrugal({"--verbose", "inspect", refCase("llama_gqa_tied_bf16_sharded"), "--json"});
     QCOMPARE(r.exitCode, 0);
     const auto j = nlohmann::json::parse(r.out.toStdString());
     QCOMPARE(j["family"].get<std::string>(), std::string("llama"));
@@ -64,7 +96,7 @@ void TestCli::inspectSummary() {
         sum += n;
     }
     QCOMPARE(j["parameters"].get<int64_t>(), sum);
-    // the log names the BLAS in use
+    // the log names the BLAS in use (with --verbose)
     QVERIFY2(r.err.contains("BLAS: OpenBLAS"), qPrintable(r.err));
 }
 
@@ -93,10 +125,15 @@ void TestCli::warnsOnReferenceBlas() {
         QFAIL("reference BLAS (libblas3) not installed: run scripts/install-deps");
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert("LD_LIBRARY_PATH", referenceDir);
-    const Result r = runFrugal({"inspect", refCase("gpt2_f32"), "--logits", "1,2"}, env);
+    Result r = runFrugal({"--verbose", "inspect", refCase("gpt2_f32"), "--logits", "1,2"}, env);
     QCOMPARE(r.exitCode, 0);
     QVERIFY2(r.err.contains("BLAS: reference BLAS"), qPrintable(r.err));
     QVERIFY2(r.err.contains("LibTorch is running on the reference BLAS"), qPrintable(r.err));
+    // the warning without --verbose too, the runtime line not
+    r = runFrugal({"inspect", refCase("gpt2_f32"), "--logits", "1,2"}, env);
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.err.contains("LibTorch is running on the reference BLAS"), qPrintable(r.err));
+    QVERIFY2(!r.err.contains("BLAS: reference BLAS"), qPrintable(r.err));
 }
 
 void TestCli::tokenize() {
@@ -287,6 +324,155 @@ void TestCli::badInput() {
     QVERIFY(r.exitCode != 0);
     QVERIFY2(r.err.contains(message), qPrintable(r.err));
     QVERIFY(r.out.isEmpty());
+}
+
+// frugal --help (and -h, and frugal help): the global options, then every command.
+void TestCli::globalHelpListsCommands() {
+    for (const QStringList& args :
+         {QStringList{"--help"}, QStringList{"-h"}, QStringList{"help"}}) {
+        const Result r = runFrugal(args);
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.startsWith("usage: frugal "), qPrintable(r.out));
+        QVERIFY2(r.out.contains("--verbose"), qPrintable(r.out));
+        const QStringList names = listedCommands(r.out);
+        QVERIFY2(!names.isEmpty(), qPrintable(r.out));
+        for (const char* command : {"gui", "run", "list", "eval", "pretrain", "bench", "merge"})
+            QVERIFY2(names.contains(command), qPrintable(QString(command) + " not in\n" + r.out));
+        QVERIFY2(r.err.isEmpty(), qPrintable(r.err));
+    }
+}
+
+// Every command that frugal --help lists answers --help, -h and frugal help COMMAND with its
+// usage on stdout, exit 0, and nothing else: no log line, no database, no window, no files.
+void TestCli::commandHelp_data() {
+    QTest::addColumn<QString>("command");
+    QTest::addColumn<QStringList>("args");
+    const QStringList names = listedCommands(runFrugal({"--help"}).out);
+    for (const QString& c : names) {
+        QTest::newRow(qPrintable(c + " --help")) << c << QStringList{c, "--help"};
+        QTest::newRow(qPrintable(c + " -h")) << c << QStringList{c, "-h"};
+        QTest::newRow(qPrintable("help " + c)) << c << QStringList{"help", c};
+    }
+    // --help anywhere among the arguments, before anything is read or checked
+    QTest::newRow("run CONFIG --help")
+        << "run" << QStringList{"run", "/nonexistent/config.toml", "steps=1", "--help"};
+    QTest::newRow("run -m -h") << "run" << QStringList{"run", "-m", "/nonexistent.toml", "-h"};
+    QTest::newRow("bench zo --help") << "bench" << QStringList{"bench", "zo", "--help"};
+    QTest::newRow("eval task -h") << "eval" << QStringList{"eval", "task", "--task", "x", "-h"};
+    QTest::newRow("list --bad --help") << "list" << QStringList{"list", "--bad", "--help"};
+    QTest::newRow("gui --db FILE --help")
+        << "gui" << QStringList{"gui", "--db", "/nonexistent/runs.db", "--help"};
+}
+
+void TestCli::commandHelp() {
+    QFETCH(QString, command);
+    QFETCH(QStringList, args);
+    frugal::test::TempDir home("help");
+    const QString homeDir = QString::fromStdString(home.path().string());
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("HOME", homeDir);
+    env.insert("XDG_DATA_HOME", homeDir + "/data");
+    env.insert("QT_QPA_PLATFORM", "offscreen");  // a window would open (and never close) here
+    const Result r = runFrugal(args, env, homeDir, 30000);
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.startsWith("usage: frugal " + command + " ") ||
+                 r.out.startsWith("usage: frugal " + command + "\n"),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains("--help"), qPrintable(r.out));
+    QVERIFY2(r.err.isEmpty(), qPrintable(r.err));  // no log line: no work started
+    QVERIFY2(std::filesystem::is_empty(home.path()), qPrintable(homeDir));  // nothing written
+}
+
+void TestCli::unknownOptionNamesValidOnes_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QStringList>("messages");
+    QTest::addColumn<QString>("absent");
+    QTest::newRow("list --filtr")
+        << QStringList{"list", "--filtr", "x"}
+        << QStringList{"unknown option '--filtr'", "(did you mean '--filter'?)",
+                       "valid options: --db, --status, --filter, --limit, --json, --help"}
+        << QString();
+    QTest::newRow("inspect --jsno")
+        << QStringList{"inspect", "MODEL", "--jsno"}
+        << QStringList{"did you mean '--json'?", "valid options: --logits, --device, --json"}
+        << QString();
+    QTest::newRow("bench zo --stpes")
+        << QStringList{"bench", "zo", "--model", "MODEL", "--stpes", "2"}
+        << QStringList{"did you mean '--steps'?", "valid options:", "--direction"} << QString();
+    QTest::newRow("eval task --shot")
+        << QStringList{"eval", "task", "--task", "sentiment", "--shot", "2"}
+        << QStringList{"did you mean '--shots'?", "--shots-from"} << QString();
+    QTest::newRow("nothing near") << QStringList{"list", "--frobnicate"}
+                                  << QStringList{"unknown option '--frobnicate'",
+                                                 "valid options: --db"}
+                                  << "did you mean";
+    QTest::newRow("value missing at the end")
+        << QStringList{"list", "--db"} << QStringList{"--db needs a value"} << "unknown option";
+    QTest::newRow("value missing before an option")
+        << QStringList{"list", "--db", "--json"} << QStringList{"--db needs a value"}
+        << "unknown option";
+}
+
+void TestCli::unknownOptionNamesValidOnes() {
+    QFETCH(QStringList, args);
+    QFETCH(QStringList, messages);
+    QFETCH(QString, absent);
+    args.replaceInStrings("MODEL", refCase("gpt2_f32"));
+    const Result r = runFrugal(args);
+    QCOMPARE(r.exitCode, 2);
+    for (const QString& m : messages)
+        QVERIFY2(r.err.contains(m), qPrintable(m + " not in " + r.err));
+    if (!absent.isEmpty()) QVERIFY2(!r.err.contains(absent), qPrintable(r.err));
+    QVERIFY(r.out.isEmpty());
+}
+
+void TestCli::unknownCommandSuggests_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("suggestion");  // empty: none
+    QTest::newRow("lsit") << QStringList{"lsit"} << "did you mean 'list'?";
+    QTest::newRow("lsit with arguments")
+        << QStringList{"lsit", "--db", "x.db"} << "did you mean 'list'?";
+    QTest::newRow("evl") << QStringList{"evl", "ppl"} << "did you mean 'eval'?";
+    QTest::newRow("pretrian") << QStringList{"pretrian"} << "did you mean 'pretrain'?";
+    QTest::newRow("help lsit") << QStringList{"help", "lsit"} << "did you mean 'list'?";
+    QTest::newRow("lsit --help") << QStringList{"lsit", "--help"} << "did you mean 'list'?";
+    QTest::newRow("nothing near") << QStringList{"frobnicate"} << QString();
+}
+
+void TestCli::unknownCommandSuggests() {
+    QFETCH(QStringList, args);
+    QFETCH(QString, suggestion);
+    const Result r = runFrugal(args);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("unknown command '" + args[args[0] == "help" ? 1 : 0] + "'"),
+             qPrintable(r.err));
+    if (suggestion.isEmpty())
+        QVERIFY2(!r.err.contains("did you mean"), qPrintable(r.err));
+    else
+        QVERIFY2(r.err.contains(suggestion), qPrintable(r.err));
+    QVERIFY(r.out.isEmpty());
+}
+
+// The runtime line (LibTorch, BLAS, threads) only with --verbose; more threads than cores is
+// warned about without it.
+void TestCli::runtimeLineOnlyWhenVerbose() {
+    frugal::test::TempDir dir("verbose");
+    const QString db = QString::fromStdString((dir / "runs.db").string());
+    Result r = runFrugal({"list", "--db", db});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(!r.err.contains("BLAS:"), qPrintable(r.err));
+    QVERIFY2(!r.err.contains("more threads than cores"), qPrintable(r.err));
+    for (const char* flag : {"--verbose", "-v"}) {
+        r = runFrugal({flag, "list", "--db", db});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.err.contains("BLAS:") && r.err.contains("LibTorch "), qPrintable(r.err));
+        QVERIFY2(r.err.contains("threads: 1 intra-op"), qPrintable(r.err));
+    }
+    r = runFrugal(
+        {"--intra-op-threads", QString::number(frugal::usableCores() + 1), "list", "--db", db});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(r.err.contains("more threads than cores"), qPrintable(r.err));
+    QVERIFY2(!r.err.contains("BLAS:"), qPrintable(r.err));
 }
 
 QTEST_APPLESS_MAIN(TestCli)

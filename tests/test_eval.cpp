@@ -1,12 +1,19 @@
 // Perplexity by the Wanda/SparseGPT protocol: uniform logits give the vocabulary size, window and
-// tail accounting, agreement with a direct per-window computation for any batch size, and errors.
+// tail accounting, agreement with a direct per-window computation for any batch size, and errors;
+// candidate scoring; the fine-tuning objectives against their definitions.
 
 #include <QtTest/QtTest>
+
+#include <map>
+#include <random>
 
 #include "common/error.h"
 #include "data/corpus.h"
 #include "data/task.h"
+#include "data/builtin.h"
 #include "eval/candidate_scoring.h"
+#include "eval/fine_tune_problem.h"
+#include "eval/model_loading.h"
 #include "eval/perplexity.h"
 #include "model/tokenizer.h"
 #include "model/transformer.h"
@@ -62,6 +69,7 @@ private slots:
     void handBuiltModelPicksItsLabel();
     void longPromptsAreCutFromTheLeft();
     void fewShotPrefixesDemonstrations();
+    void objectives();
 };
 
 void TestEval::uniformLogitsGiveVocabularySize() {
@@ -302,6 +310,52 @@ void TestEval::fewShotPrefixesDemonstrations() {
     QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
                 frugal::eval::evaluateTask(model, tokenizer, task, prompt, 0, shots);
             })).contains("3 demonstrations need a pool of more examples than 3"));
+}
+
+// The three objectives on one batch, against their definitions computed from the evaluation path
+// (scoreBatch) on the same examples: classification cross-entropy over the label words'
+// log-likelihoods; lm, the gold word's mean token NLL; neg_accuracy, minus the fraction of argmax hits.
+void TestEval::objectives() {
+    frugal::test::useSourceResources();
+    frugal::eval::FineTuneSpec spec;
+    spec.batchSize = 6;
+    spec.peft.target = frugal::peft::Target::Norms;
+    std::map<std::string, double> value;
+    for (const char* objective : {"classification", "lm", "neg_accuracy"}) {
+        spec.objective = objective;
+        frugal::eval::FineTuneProblem problem(spec);
+        std::mt19937_64 rng(3);
+        problem.nextBatch(rng);
+        value[objective] = problem.lossValue();
+    }
+    // the same batch scored by the evaluation path
+    const auto builtin = frugal::data::findBuiltinTask("sentiment:train");
+    const auto task = frugal::data::Task::load(builtin->file, builtin->task.labels);
+    const auto prompt = frugal::data::PromptTemplate::parse(builtin->task.promptTemplate, builtin->task.labels);
+    auto loaded = frugal::eval::loadModelAndTokenizer(frugal::data::resolveModel("frugal-tiny"), {});
+    std::mt19937_64 rng(3);
+    std::vector<std::string> contexts;
+    std::vector<std::vector<std::string>> candidates;
+    std::vector<int> gold;
+    for (int b = 0; b < 6; ++b) {
+        const auto& ex = task.examples()[frugal::data::uniformBelow(rng, task.examples().size())];
+        const auto r = prompt.render(ex.text);
+        contexts.push_back(r.context);
+        candidates.push_back(r.continuations);
+        gold.push_back(task.labelIndex(ex.label));
+    }
+    const auto scores = frugal::eval::scoreBatch(loaded.model, loaded.tokenizer, contexts, candidates);
+    std::vector<std::vector<double>> sums;
+    double nll = 0, tokens = 0, hits = 0;
+    for (size_t e = 0; e < scores.size(); ++e) {
+        sums.push_back({scores[e][0].sumLogProb, scores[e][1].sumLogProb});
+        nll -= scores[e][static_cast<size_t>(gold[e])].sumLogProb;
+        tokens += static_cast<double>(scores[e][static_cast<size_t>(gold[e])].tokens);
+        hits += (scores[e][1].sumLogProb > scores[e][0].sumLogProb ? 1 : 0) == gold[e];
+    }
+    QVERIFY(std::abs(value["classification"] - frugal::eval::classificationLoss(sums, gold)) < 1e-9);
+    QVERIFY(std::abs(value["lm"] - nll / tokens) < 1e-9);
+    QCOMPARE(value["neg_accuracy"], -hits / 6.0);
 }
 
 QTEST_APPLESS_MAIN(TestEval)

@@ -4,6 +4,7 @@
 // weights exactly +0.0, and clear messages for bad sparsities and widths.
 
 #include <QtTest/QtTest>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -12,6 +13,7 @@
 #include "model/transformer.h"
 #include "prune/mask.h"
 #include "prune/pipeline.h"
+#include "prune/pruners.h"
 #include "prune/sparsegpt.h"
 #include "prune/wandapp.h"
 #include "test_util.h"
@@ -30,6 +32,8 @@ private slots:
     void scalingInvariances();
     void tiesGoToLowerColumns();
     void magnitudeIsPerMatrixAndExact();
+    void magnitudeRowIsPerOutputRow();
+    void theScoreTableNamesItsRows();
     void runningStatisticMatchesOneShot();
     void prunedWeightsArePositiveZero();
     void sparseGptErrorBookkeeping_data();
@@ -48,6 +52,7 @@ private slots:
     void regionalOptimisationAtZeroLearningRateIsRgsOnly();
     void laterBlocksSeeThePrunedBlocksOutputs();
     void activationsBeyondTheBudgetGoThroughFiles();
+    void stopRequestCancels();
 };
 
 namespace {
@@ -55,7 +60,7 @@ namespace {
 // A small run: 4 calibration windows of 32 tokens, 2 evaluation windows.
 frugal::prune::PruneSpec smallSpec(const std::string& method, const std::string& sparsity) {
     frugal::prune::PruneSpec s;
-    s.method = frugal::prune::parsePruneMethod(method);
+    s.method = method;
     s.sparsity = sparsity;
     s.calibSamples = 8;
     s.calibSeqLen = 32;
@@ -68,6 +73,11 @@ frugal::prune::PruneSpec smallSpec(const std::string& method, const std::string&
     return s;
 }
 
+// The whole procedure with what it reports kept in memory.
+frugal::prune::PruneResult runPrune(const frugal::prune::PruneSpec& spec) {
+    return frugal::prune::runPrune(spec, frugal::test::sink(), frugal::test::noStop());
+}
+
 frugal::model::Transformer loadPruned(const std::filesystem::path& dir) {
     return frugal::model::Transformer::load(dir);
 }
@@ -77,7 +87,7 @@ frugal::model::Transformer loadPruned(const std::filesystem::path& dir) {
 void TestPrune::pipelinePrunesEveryMatrixExactly_data() {
     QTest::addColumn<QString>("method");
     QTest::addColumn<QString>("sparsity");
-    for (const char* method : {"magnitude", "wanda", "sparsegpt", "wandapp"})
+    for (const char* method : {"magnitude", "magnitude_row", "wanda", "sparsegpt", "wandapp"})
         for (const char* sparsity : {"0.5", "2:4"})
             QTest::newRow((std::string(method) + " " + sparsity).c_str())
                 << QString::fromLatin1(method) << QString::fromLatin1(sparsity);
@@ -90,16 +100,15 @@ void TestPrune::pipelinePrunesEveryMatrixExactly() {
     auto spec = smallSpec(method.toStdString(), sparsity.toStdString());
     spec.outDir = dir / "pruned";
     std::vector<std::string> vectors;
-    frugal::prune::PruneHooks hooks;
-    hooks.vector = [&](const std::string& key, int64_t, std::vector<int64_t> shape,
-                       std::vector<float> data) {
-        vectors.push_back(key);
-        if (key == "prune/sparsity_per_matrix") {
-            QCOMPARE(shape, (std::vector<int64_t>{4, 7}));  // 4 blocks x q, k, v, o, gate, up, down
-            for (float f : data) QCOMPARE(f, 0.5f);
+    frugal::MemorySink& sink = frugal::test::sink();
+    const auto r = frugal::prune::runPrune(spec, sink, frugal::test::noStop());
+    for (const auto& v : sink.vectors) {
+        vectors.push_back(v.key);
+        if (v.key == "prune/sparsity_per_matrix") {
+            QCOMPARE(v.shape, (std::vector<int64_t>{4, 7}));  // 4 blocks x q, k, v, o, gate, up, down
+            for (float f : v.data) QCOMPARE(f, 0.5f);
         }
-    };
-    const auto r = frugal::prune::runPrune(spec, hooks);
+    }
     QCOMPARE(r.sparsity, 0.5);
     QCOMPARE(r.matrices.size(), size_t{28});
     QCOMPARE(r.blockErrors.size(), size_t{4});
@@ -144,8 +153,8 @@ void TestPrune::fixedMaskRegionalOptimisationKeepsTheMask() {
     fixed.ro = frugal::prune::RoMode::Fixed;
     fixed.roLr = 1e-4;
     fixed.outDir = dir / "fixed";
-    frugal::prune::runPrune(off, {});
-    frugal::prune::runPrune(fixed, {});
+    runPrune(off);
+    runPrune(fixed);
     auto a = loadPruned(off.outDir), b = loadPruned(fixed.outDir);
     bool moved = false;
     for (size_t i = 0; i < a.block(0).linears().size(); ++i) {
@@ -162,12 +171,12 @@ void TestPrune::savedMasksApplyAndBadOnesAreRefused() {
     auto first = smallSpec("wanda", "0.5");
     first.outDir = dir / "wanda";
     first.evalText.clear();
-    frugal::prune::runPrune(first, {});
+    runPrune(first);
     auto again = smallSpec("masks", "0.5");
     again.evalText.clear();
     again.masksFile = first.outDir / "masks.safetensors";
     again.outDir = dir / "again";
-    frugal::prune::runPrune(again, {});
+    runPrune(again);
     auto a = loadPruned(first.outDir), b = loadPruned(again.outDir);
     for (int64_t layer = 0; layer < a.numLayers(); ++layer)
         for (size_t i = 0; i < a.block(layer).linears().size(); ++i)
@@ -179,7 +188,7 @@ void TestPrune::savedMasksApplyAndBadOnesAreRefused() {
     frugal::test::writeBytes(dir / "cut.safetensors", bytes.substr(0, bytes.size() / 2));
     again.masksFile = dir / "cut.safetensors";
     const QString cut =
-        QString::fromStdString(frugal::test::errorOf([&] { frugal::prune::runPrune(again, {}); }));
+        QString::fromStdString(frugal::test::errorOf([&] { runPrune(again); }));
     QVERIFY2(cut.contains(QLatin1String("cut.safetensors")), qPrintable(cut));
     // mismatched: a mask of the wrong shape
     frugal::model::writeSafetensors(
@@ -188,7 +197,7 @@ void TestPrune::savedMasksApplyAndBadOnesAreRefused() {
         frugal::model::DType::F16);
     again.masksFile = dir / "wrong.safetensors";
     const QString wrong =
-        QString::fromStdString(frugal::test::errorOf([&] { frugal::prune::runPrune(again, {}); }));
+        QString::fromStdString(frugal::test::errorOf([&] { runPrune(again); }));
     QVERIFY2(wrong.contains(QLatin1String("the mask of model.layers.0.self_attn.q_proj.weight is "
                                           "[3, 5] but the weight is [256, 256]")),
              qPrintable(wrong));
@@ -199,10 +208,10 @@ void TestPrune::pipelineRefusesBadInput() {
     frugal::test::TempDir dir("prune-bad");
     auto spec = smallSpec("wanda", "1.5");
     QVERIFY(QString::fromStdString(errorOf([&] {
-                frugal::prune::runPrune(spec, {});
+                runPrune(spec);
             })).contains("outside (0, 1)"));
     spec.sparsity = "2:5";  // 256 inputs are not whole groups of 5
-    const QString nm = QString::fromStdString(errorOf([&] { frugal::prune::runPrune(spec, {}); }));
+    const QString nm = QString::fromStdString(errorOf([&] { runPrune(spec); }));
     QVERIFY2(nm.contains(QLatin1String("model.layers.0.self_attn.q_proj.weight")) &&
                  nm.contains(QLatin1String("5")),
              qPrintable(nm));
@@ -210,7 +219,7 @@ void TestPrune::pipelineRefusesBadInput() {
     frugal::test::writeText(dir / "short.txt", "Call me Ishmael.");
     spec.calibFile = dir / "short.txt";
     const QString shortCorpus =
-        QString::fromStdString(errorOf([&] { frugal::prune::runPrune(spec, {}); }));
+        QString::fromStdString(errorOf([&] { runPrune(spec); }));
     QVERIFY2(
         shortCorpus.contains(QLatin1String("short.txt")) &&
             shortCorpus.contains(QLatin1String("shorter than one calibration window of 32 tokens")),
@@ -326,6 +335,46 @@ void TestPrune::magnitudeIsPerMatrixAndExact() {
     QCOMPARE(mask.sum().item<int64_t>(), int64_t{60});
     QVERIFY(r.abs().masked_select(mask).max().item<float>() <=
             r.abs().masked_select(~mask).min().item<float>());
+}
+
+// #14: magnitude_row compares |W| within each output row: exactly floor(C_in * s) per row, the
+// smallest |w| of that row, where the per-matrix baseline takes the smallest of the whole matrix.
+void TestPrune::magnitudeRowIsPerOutputRow() {
+    frugal::model::Linear linear;
+    linear.name = "w";
+    linear.weight = torch::tensor({{1.f, -2.f, 3.f, 4.f}, {10.f, 20.f, -30.f, 40.f}, {0.f, 8.f, -7.f, 6.f}});
+    const InputStatistics stats(4);
+    const frugal::prune::PruneSpec spec;
+    const Sparsity half = Sparsity::parse("0.5");
+    const frugal::prune::MatrixInput input{linear, stats, nullptr, half, spec, nullptr};
+    const torch::Tensor row = frugal::prune::findPruner("magnitude_row").select(input);
+    const auto mask = [](std::vector<std::vector<int>> rows) {
+        std::vector<int> flat;
+        for (const auto& r : rows) flat.insert(flat.end(), r.begin(), r.end());
+        return torch::tensor(flat).view({static_cast<int64_t>(rows.size()), -1}).to(torch::kBool);
+    };
+    QVERIFY(torch::equal(row, mask({{1, 1, 0, 0}, {1, 1, 0, 0}, {1, 0, 0, 1}})));
+    // the per-matrix baseline on the same weights: the 6 smallest of all 12
+    const torch::Tensor matrix = frugal::prune::findPruner("magnitude").select(input);
+    QVERIFY(torch::equal(matrix, mask({{1, 1, 1, 1}, {0, 0, 0, 0}, {1, 0, 0, 1}})));
+    // 2:4 per row is the same selection as per-matrix magnitude's 2:4 (both per group)
+    const Sparsity nm = Sparsity::parse("2:4");
+    const frugal::prune::MatrixInput groups{linear, stats, nullptr, nm, spec, nullptr};
+    QVERIFY(torch::equal(frugal::prune::findPruner("magnitude_row").select(groups),
+                         frugal::prune::magnitudeMask(linear.weight, nm)));
+}
+
+// #14: a pruner is a row of the table; the reader's choices are the table's names, and an unknown
+// name is refused naming them all.
+void TestPrune::theScoreTableNamesItsRows() {
+    const auto names = frugal::prune::prunerNames();
+    for (const char* expected : {"magnitude", "magnitude_row", "wanda", "sparsegpt", "wandapp", "masks"})
+        QVERIFY2(std::find(names.begin(), names.end(), expected) != names.end(), expected);
+    const QString message = QString::fromStdString(
+        frugal::test::errorOf([] { frugal::prune::findPruner("magnitude_col"); }));
+    QVERIFY2(message.contains("prune.method: unknown method 'magnitude_col'") &&
+                 message.contains("magnitude_row"),
+             qPrintable(message));
 }
 
 void TestPrune::runningStatisticMatchesOneShot() {
@@ -472,7 +521,7 @@ void TestPrune::zeroOrderRecoveryKeepsPrunedWeightsZero() {
     auto spec = smallSpec("wanda", "2:4");
     spec.evalText.clear();
     spec.outDir = dir / "pruned";
-    frugal::prune::runPrune(spec, {});
+    runPrune(spec);
     frugal::zo::ZoConfig c;
     c.common.model = spec.outDir.string();
     c.common.steps = 4;
@@ -483,7 +532,7 @@ void TestPrune::zeroOrderRecoveryKeepsPrunedWeightsZero() {
     c.common.saveTo = dir / "recovered";
     c.eps = 1e-3;
     c.keepZeros = true;
-    frugal::zo::runZo(c, {});
+    frugal::zo::runZo(c, frugal::test::sink(), frugal::test::noStop());
     auto before = loadPruned(spec.outDir), after = loadPruned(c.common.saveTo);
     bool moved = false;
     for (int64_t layer = 0; layer < before.numLayers(); ++layer)
@@ -514,8 +563,8 @@ void TestPrune::regionalOptimisationAtZeroLearningRateIsRgsOnly() {
     ro.ro = frugal::prune::RoMode::Reselect;
     ro.roLr = 0;
     ro.outDir = dir / "ro";
-    frugal::prune::runPrune(rgs, {});
-    frugal::prune::runPrune(ro, {});
+    runPrune(rgs);
+    runPrune(ro);
     auto a = loadPruned(rgs.outDir), b = loadPruned(ro.outDir);
     for (int64_t layer = 0; layer < a.numLayers(); ++layer)
         for (size_t i = 0; i < a.block(layer).linears().size(); ++i)
@@ -531,7 +580,7 @@ void TestPrune::laterBlocksSeeThePrunedBlocksOutputs() {
     auto spec = smallSpec("wanda", "0.5");
     spec.evalText.clear();
     spec.outDir = dir / "wanda";
-    frugal::prune::runPrune(spec, {});
+    runPrune(spec);
     auto pruned = loadPruned(spec.outDir);
     auto dense = frugal::model::Transformer::load(frugal::test::envPath("FRUGAL_SOURCE_DIR") /
                                                   "resources/models/frugal-tiny");
@@ -574,16 +623,23 @@ void TestPrune::activationsBeyondTheBudgetGoThroughFiles() {
     files.calibSamples = memory.calibSamples = 16;
     files.spillDir = dir.path();
     files.outDir = dir / "files";
-    const auto a = frugal::prune::runPrune(memory, {});
+    const auto a = runPrune(memory);
     std::vector<std::string> seen;
-    frugal::prune::PruneHooks hooks;
-    hooks.log = [&](const std::string& line) {
-        if (line.find("pruned ") == 0) {  // logged after the last block, the buffers still alive
+    // logged after the last block, the buffers still alive
+    struct SpillWatch : frugal::MemorySink {
+        std::function<void(const std::string&)> onLine;
+        void log(const std::string& level, const std::string& text) override {
+            MemorySink::log(level, text);
+            onLine(text);
+        }
+    } watch;
+    watch.onLine = [&](const std::string& line) {
+        if (line.find("pruned ") == 0) {
             for (const auto& e : std::filesystem::directory_iterator(dir.path()))
                 if (e.path().extension() == ".f32") seen.push_back(e.path().filename().string());
         }
     };
-    const auto b = frugal::prune::runPrune(files, hooks);
+    const auto b = frugal::prune::runPrune(files, watch, frugal::test::noStop());
     QVERIFY(!a.spilled && b.spilled);
     QCOMPARE(seen.size(), size_t{3});  // the three buffers, in files while the run lasts
     for (const auto& e : std::filesystem::directory_iterator(dir.path()))
@@ -594,6 +650,21 @@ void TestPrune::activationsBeyondTheBudgetGoThroughFiles() {
             QVERIFY(torch::equal(ma.block(layer).linears()[i]->weight,
                                  mb.block(layer).linears()[i]->weight));
     QCOMPARE(a.blockErrors, b.blockErrors);
+}
+
+// #14: a stop request ends pruning with Cancelled (a status, not a failure), between blocks.
+void TestPrune::stopRequestCancels() {
+    auto spec = smallSpec("wanda", "0.5");
+    spec.evalText.clear();
+    frugal::StopToken stop;
+    stop.requestStop();
+    QString cancelled;
+    try {
+        frugal::prune::runPrune(spec, frugal::test::sink(), stop);
+    } catch (const frugal::Cancelled& e) {
+        cancelled = QString::fromStdString(e.what());
+    }
+    QVERIFY2(cancelled.contains(QLatin1String("pruning stopped before block 0 of 4")), qPrintable(cancelled));
 }
 
 QTEST_APPLESS_MAIN(TestPrune)

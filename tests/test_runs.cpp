@@ -102,6 +102,7 @@ private slots:
     void sigkillMarksInterrupted();
     void sweepRunsTheGrid();
     void evaluationRun();
+    void evalAndPretrainCommandsAreStoredRuns();
     void resumeEqualsUninterrupted();
     void progressBarOnATerminal();
     void badInputExitsTwo();
@@ -294,6 +295,49 @@ void TestRuns::evaluationRun() {
     r = cli(dir, {"run", "bad.toml", "--db", "runs.db"});
     QCOMPARE(r.exitCode, 2);
     QVERIFY(r.err.contains("eval.tasks: 'nli' is not a built-in task"));
+}
+
+// #14: `frugal pretrain` and `frugal eval` are stored runs (in `frugal list`, with their metrics
+// and log); eval still prints its figures, the run id in --json and on stderr; a failed one is a
+// failed run, not a lost one.
+void TestRuns::evalAndPretrainCommandsAreStoredRuns() {
+    TempDir dir("runs");
+    writeRecipe(dir);
+    auto r = cli(dir, {"pretrain", "recipe.toml", "--db", "runs.db", "--out", "model", "--name", "lm"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY(std::filesystem::exists(dir / "model" / "model.safetensors"));
+    QVERIFY(!std::filesystem::exists(dir / "unused"));  // --out, not the config's output.dir
+    r = cli(dir, {"eval", "task", "--model", "model", "--task", "sentiment", "--limit", "4", "--db",
+                  "runs.db", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto task = nlohmann::json::parse(r.out.toStdString());
+    QCOMPARE(task["examples"].get<int>(), 4);
+    const int64_t taskRun = task["run"].get<int64_t>();
+    QVERIFY2(r.err.contains(QString("run %1 ").arg(taskRun)), qPrintable(r.err));
+    r = cli(dir, {"eval", "ppl", "--model", "model", "--text", "held.txt", "--seq-len", "16", "--db",
+                  "runs.db"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(r.out.startsWith("perplexity ") && r.out.count('\n') == 1, qPrintable(r.out));
+    r = cli(dir, {"eval", "task", "--model", "model", "--task", "sentiment", "--tokenizer",
+                  "no-such-tokenizer", "--db", "runs.db"});
+    QVERIFY(r.exitCode != 0);
+    QVERIFY(r.out.isEmpty());
+
+    r = cli(dir, {"list", "--db", "runs.db", "--json"});
+    QCOMPARE(r.exitCode, 0);
+    const auto list = nlohmann::json::parse(r.out.toStdString());
+    QCOMPARE(list.size(), size_t{4});  // newest first
+    QCOMPARE(list[3]["method"].get<std::string>(), std::string("pretrain"));
+    QCOMPARE(list[3]["name"].get<std::string>(), std::string("lm"));
+    for (size_t i = 0; i < 3; ++i) QCOMPARE(list[i]["method"].get<std::string>(), std::string("eval"));
+    QCOMPARE(list[0]["status"].get<std::string>(), std::string("failed"));
+    QCOMPARE(list[1]["status"].get<std::string>(), std::string("finished"));
+    Store store(dir / "runs.db");
+    QCOMPARE(store.metric(taskRun, "eval/sentiment/accuracy").at(0).value, task["accuracy"].get<double>());
+    QCOMPARE(store.metric(store.findRun("lm")->id, "train/loss").size(), size_t{20});
+    bool runtimeLogged = false;  // the numeric runtime is in every run's stored log
+    for (const auto& line : store.logs(taskRun)) runtimeLogged |= line.text.find("BLAS: ") != std::string::npos;
+    QVERIFY(runtimeLogged);
 }
 
 // A run killed with SIGKILL after its first checkpoints and resumed gives the same metrics, bit

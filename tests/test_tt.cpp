@@ -12,6 +12,7 @@
 #include "model/safetensors.h"
 #include "model/transformer.h"
 #include "common/files.h"
+#include "peft/adapter_io.h"
 #include "peft/param_set.h"
 #include "peft/tt.h"
 #include "test_util.h"
@@ -375,12 +376,12 @@ void TestTt::savedAdaptersLoadBack() {
     writeTextFile(dir / "adapter_config.json", peft::ttSettingsJson(settings));
     model::Transformer loaded = tiny(type.toStdString());
     QVERIFY(!torch::allclose(loaded.forward(someIds()), want, 1e-4, 1e-4));
-    eval::attachSavedAdapters(loaded, dir.path());
+    peft::attachSavedAdapters(loaded, dir.path());
     QVERIFY(torch::allclose(loaded.forward(someIds()), want, 1e-5, 1e-5));
     // without its settings the file is refused, by name
     std::filesystem::remove(dir / "adapter_config.json");
     model::Transformer again = tiny(type.toStdString());
-    QVERIFY(QString::fromStdString(test::errorOf([&] { eval::attachSavedAdapters(again, dir.path()); }))
+    QVERIFY(QString::fromStdString(test::errorOf([&] { peft::attachSavedAdapters(again, dir.path()); }))
                 .contains(QStringLiteral("adapter_config.json (their activation and scaling) is missing")));
 }
 

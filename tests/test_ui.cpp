@@ -35,6 +35,7 @@
 #include "live_view.h"
 #include "main_window.h"
 #include "metric_chart.h"
+#include "run/method_registry.h"
 #include "run/runner.h"
 #include "run_controller.h"
 #include "runs_view.h"
@@ -425,6 +426,52 @@ private slots:
             addRun(other, "c", {{"zo.lr", "0.01"}}, {3.0});
         }
         QTRY_COMPARE_WITH_TIMEOUT(view.visibleRows(), 3, 5000);
+    }
+
+    // #14: what `frugal eval` and `frugal pretrain` run is stored like any run, so the runs view
+    // lists them (another process writes them; the view refreshes from the database).
+    void cliEvalAndPretrainRunsAppearInTheRunsView() {
+        QTemporaryDir dir;
+        const QString dbFile = dir.filePath(QStringLiteral("runs.db"));
+        { store::Store db(dbFile.toStdString()); }
+        ServiceThread st(dbFile);
+        RunsView view(st.service);
+        QSignalSpy refreshed(&view, &RunsView::refreshed);
+        view.refresh();
+        QVERIFY(refreshed.wait(10000));
+        QCOMPARE(view.visibleRows(), 0);
+        const auto write = [&](const char* name, const std::string& text) {
+            QFile f(dir.filePath(QString::fromLatin1(name)));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(text.c_str());
+        };
+        std::string corpus;
+        for (int i = 0; i < 40; ++i) corpus += "The soup was cold and the bread was stale; I would not come again. ";
+        write("corpus.txt", corpus);
+        write("recipe.toml",
+              "method = \"pretrain\"\n[output]\ndir = \"model\"\n[tokenizer]\nvocab_size = 300\n"
+              "[model]\nhidden_size = 16\nnum_layers = 1\nnum_heads = 2\nmax_position_embeddings = 32\n"
+              "[data]\nholdout_fraction = 0.1\n[[data.sources]]\nname = \"prose\"\npath = \"corpus.txt\"\n"
+              "[train]\nsteps = 4\nbatch_size = 2\nseq_len = 16\nwarmup_steps = 1\nlog_every = 2\n"
+              "eval_every = 2\neval_windows = 1\n");
+        const auto frugal = [&](const QStringList& args) {
+            QProcess cli;
+            cli.setWorkingDirectory(dir.path());
+            cli.start(qEnvironmentVariable("FRUGAL_BIN"), QStringList{QStringLiteral("--quiet")} + args +
+                                                              QStringList{QStringLiteral("--db"), dbFile});
+            cli.waitForFinished(300000);
+            return cli.exitCode() == 0 ? QString() : QString::fromUtf8(cli.readAllStandardError());
+        };
+        QCOMPARE(frugal({QStringLiteral("pretrain"), QStringLiteral("recipe.toml")}), QString());
+        QCOMPARE(frugal({QStringLiteral("eval"), QStringLiteral("task"), QStringLiteral("--model"),
+                         QStringLiteral("model"), QStringLiteral("--task"), QStringLiteral("sentiment"),
+                         QStringLiteral("--limit"), QStringLiteral("2")}),
+                 QString());
+        QTRY_COMPARE_WITH_TIMEOUT(view.visibleRows(), 2, 5000);
+        QStringList methods;
+        for (int i = 0; i < 2; ++i) methods << view.model()->row(i).method;
+        methods.sort();
+        QCOMPARE(methods, (QStringList{QStringLiteral("eval"), QStringLiteral("pretrain")}));
     }
 
     void mezoFromTheFormGrowsTheLiveChartAndStopsCancelled() {

@@ -65,4 +65,27 @@ std::string safetensorsBytes(const std::string& headerJson, const std::string& d
     return out + headerJson + data;
 }
 
+const char* const kProse =
+    "It is a truth universally acknowledged, that a single man in possession of a good fortune, "
+    "must be in want of a wife. However little known the feelings or views of such a man may be "
+    "on his first entering a neighbourhood, this truth is so well fixed in the minds of the "
+    "surrounding families, that he is considered the rightful property of some one or other of "
+    "their daughters. The food was great and the service was friendly; I would come again. The "
+    "soup was cold and the bread was stale; I would not come again.";
+
+frugal::MemorySink& sink(const std::filesystem::path& dir) {
+    static frugal::MemorySink current;
+    current = frugal::MemorySink(dir);
+    return current;
+}
+
+const frugal::StopToken& noStop() {
+    static const frugal::StopToken never;
+    return never;
+}
+
+void useSourceResources() {
+    setenv("FRUGAL_RESOURCES", (envPath("FRUGAL_SOURCE_DIR") / "resources").string().c_str(), 1);
+}
+
 }  // namespace frugal::test

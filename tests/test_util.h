@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/events.h"
+
 namespace frugal::test {
 
 // Value of an environment variable the test harness sets; fails the test run loudly if unset.
@@ -35,5 +37,18 @@ std::string errorOf(const std::function<void()>& action);
 
 // A safetensors file from a header JSON string and a data section, byte for byte as given.
 std::string safetensorsBytes(const std::string& headerJson, const std::string& data);
+
+// A fresh sink for one core call (the previous one is replaced): what the call reported, in
+// memory; DIR its artifact folder, if the call writes files.
+frugal::MemorySink& sink(const std::filesystem::path& dir = {});
+// A stop token that is never set.
+const frugal::StopToken& noStop();
+
+// A paragraph of English prose (Austen's opening, two restaurant reviews): tokenizer and
+// pre-training tests train on it.
+extern const char* const kProse;
+
+// $FRUGAL_RESOURCES set to the source tree's resources/ (the built-in model and data).
+void useSourceResources();
 
 }  // namespace frugal::test

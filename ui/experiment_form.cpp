@@ -18,9 +18,10 @@
 #include <exception>
 
 #include "common/error.h"
-#include "data/builtin.h"
 #include "run/provenance.h"
+#include "run/method_registry.h"
 #include "run/runner.h"
+#include "run/workspace.h"
 
 namespace frugal::ui {
 
@@ -28,13 +29,7 @@ namespace {
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
 
-QString experimentsDir() {
-    try {
-        return q((data::resourcesDir().parent_path() / "experiments").string());
-    } catch (const std::exception&) {
-        return QDir::current().filePath(QStringLiteral("experiments"));
-    }
-}
+QString experimentsDir() { return q(run::experimentsDir().string()); }
 
 QString tomlString(const QString& text) {
     QString escaped = text;
@@ -281,9 +276,9 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
             } else {
                 field->combo->setEditable(true);
                 if (name == QStringLiteral("model")) {
-                    field->combo->addItem(QString::fromLatin1(data::kBuiltinModel));
+                    field->combo->addItem(q(run::builtinModelName()));
                 } else {
-                    for (const auto& t : data::builtinTasks()) field->combo->addItem(q(t.name));
+                    for (const auto& t : run::builtinTaskNames()) field->combo->addItem(q(t));
                 }
             }
             editor = field->combo;
@@ -452,12 +447,7 @@ bool ExperimentForm::makeJob(RunJob& job) {
     try {
         auto prepared = std::make_shared<run::PreparedRun>(
             run::prepareRunText(m_baseText.toStdString(), "the form", overrides(), {}));
-        std::string source = ".";
-        try {
-            source = data::resourcesDir().parent_path().string();
-        } catch (const std::exception&) {
-        }
-        const run::Provenance prov = run::collectProvenance({"frugal", "workbench"}, source);
+        const run::Provenance prov = run::collectProvenance({"frugal", "workbench"}, run::sourceTree());
         job.name = m_name->text().trimmed().isEmpty() ? m_method : m_name->text().trimmed();
         job.newRun = run::newRunFor(*prepared, prov, job.name.toStdString(), "workbench");
         job.prepared = std::move(prepared);

@@ -16,6 +16,7 @@
 #include "chart_controls.h"
 #include "metric_chart.h"
 #include "palette.h"
+#include "run/method_registry.h"
 #include "vector_plot.h"
 
 namespace frugal::ui {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 
+#include "run/workspace.h"
 #include "store/store.h"
 
 namespace frugal::ui {
@@ -74,7 +75,7 @@ void RunWorker::execute(const RunJob& job, std::shared_ptr<run::StopToken> stop,
         emit started(id, job.name);
         BufferObserver observer(*m_buffer);
         const run::RunOutcome outcome = run::continueMethod(
-            db, id, job.prepared->body, *stop, &observer, dbFile.parent_path() / "artifacts");
+            db, id, job.prepared->body, *stop, &observer, run::artifactRoot(dbFile));
         emit ended(id, QString::fromStdString(store::statusName(outcome.status)),
                    QString::fromStdString(outcome.error));
     } catch (const std::exception& e) {

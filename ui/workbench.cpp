@@ -13,8 +13,8 @@
 #include <map>
 
 #include "chart_export.h"
+#include "common/error.h"
 #include "compare_view.h"
-#include "data/builtin.h"
 #include "experiment_form.h"
 #include "export_dialog.h"
 #include "live_view.h"
@@ -22,7 +22,9 @@
 #include "metric_chart.h"
 #include "palette.h"
 #include "run/provenance.h"
+#include "run/method_registry.h"
 #include "run/runner.h"
+#include "run/workspace.h"
 #include "runs_view.h"
 #include "store/store.h"
 
@@ -35,13 +37,7 @@ void setIdentity() {
     QApplication::setApplicationName(QStringLiteral("workbench"));
 }
 
-std::string sourceDir() {
-    try {
-        return data::resourcesDir().parent_path().string();
-    } catch (const std::exception&) {
-        return ".";
-    }
-}
+std::string sourceDir() { return run::sourceTree().string(); }
 
 // Progress as plain lines (a tenth of the run at a time) and the run's log.
 class LineObserver : public run::Observer {
@@ -72,7 +68,7 @@ run::RunOutcome runQuietly(store::Store& db, const std::string& config,
         QFileInfo(QString::fromStdString(config)).completeBaseName().toStdString());
     run::StopToken stop;
     return run::runMethod(db, spec, prepared.body, stop, observer,
-                          db.path().parent_path() / "artifacts");
+                          run::artifactRoot(db.path()));
 }
 
 bool waitFor(const std::function<bool()>& done, int timeoutMs) {
@@ -194,22 +190,14 @@ int runHeadless(int argc, char** argv, const std::string& config, const std::str
     return outcome.status == store::RunStatus::Finished ? 0 : 1;
 }
 
-int plotRuns(int argc, char** argv, const PlotRequest& r) {
+PlotResult plotRuns(int argc, char** argv, const PlotRequest& r) {
     qputenv("QT_QPA_PLATFORM", "offscreen");
     int qtArgc = argc;
     QApplication app(qtArgc, argv);
     setIdentity();
-    if (r.runs.empty()) {
-        std::fprintf(stderr, "plot needs at least one RUN id\n");
-        return 2;
-    }
-    XAxisKind kind = XAxisKind::ForwardPasses;
-    if (r.x == "step") kind = XAxisKind::Step;
-    else if (r.x == "wall") kind = XAxisKind::WallTime;
-    else if (r.x != "passes") {
-        std::fprintf(stderr, "--x: unknown axis '%s' (expected step, passes or wall)\n", r.x.c_str());
-        return 2;
-    }
+    const XAxisKind kind = r.x == "step" ? XAxisKind::Step
+                           : r.x == "wall" ? XAxisKind::WallTime
+                                           : XAxisKind::ForwardPasses;
     const std::string path = r.dbPath.empty() ? store::Store::defaultPath().string() : r.dbPath;
     store::Store db(path);
     const QString metric = QString::fromStdString(r.metric);
@@ -235,16 +223,9 @@ int plotRuns(int argc, char** argv, const PlotRequest& r) {
     std::vector<Group> groups;
     for (int64_t id : r.runs) {
         const auto info = db.run(id);
-        if (!info) {
-            std::fprintf(stderr, "%s: no run %lld\n", path.c_str(), static_cast<long long>(id));
-            return 2;
-        }
+        if (!info) fail(path, ": no run ", id);
         Run run{id, info->startMs, db.metric(id, r.metric), db.metric(id, "zo/forward_passes")};
-        if (run.points.empty()) {
-            std::fprintf(stderr, "run %lld (%s) has no metric '%s'\n", static_cast<long long>(id),
-                         info->name.c_str(), r.metric.c_str());
-            return 2;
-        }
+        if (run.points.empty()) fail("run ", id, " (", info->name, ") has no metric '", r.metric, "'");
         auto at = std::find_if(groups.begin(), groups.end(),
                                [&](const Group& g) { return g.name == info->name; });
         if (at == groups.end()) {
@@ -299,13 +280,7 @@ int plotRuns(int argc, char** argv, const PlotRequest& r) {
     o.widthMm = r.widthMm;
     o.heightMm = r.heightMm;
     o.dpi = r.dpi;
-    const QString error = exportChart(chart, o);
-    if (!error.isEmpty()) {
-        std::fprintf(stderr, "%s\n", error.toStdString().c_str());
-        return 1;
-    }
-    std::printf("wrote %s (%zu runs, %zu points)\n", r.out.c_str(), r.runs.size(), chart.pointCount());
-    return 0;
+    return {exportChart(chart, o).toStdString(), chart.pointCount()};
 }
 
 int takeScreenshots(int argc, char** argv, const std::string& outDir) {

@@ -28,7 +28,9 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir);
 // One figure of stored runs for a paper: METRIC of each run against steps, forward passes (the
 // run's zo/forward_passes; one per step for runs without it) or wall time; runs of the same
 // name (the seeds of one configuration) drawn as their mean at the steps they all have, or with
-// EACHRUN one line each in the name's colour; exported by the file's suffix (.png .svg .pdf .csv). Returns a process exit code; messages go to stderr.
+// EACHRUN one line each in the name's colour; exported by the file's suffix (.png .svg .pdf .csv).
+// The request is checked by its caller (app/: runs given, X one of step, passes, wall); a run
+// that is missing or lacks the metric throws frugal::Error naming it.
 struct PlotRequest {
     std::string dbPath;
     std::vector<int64_t> runs;
@@ -41,6 +43,10 @@ struct PlotRequest {
     double widthMm = 160, heightMm = 100;
     int dpi = 200;
 };
-int plotRuns(int argc, char** argv, const PlotRequest& request);
+struct PlotResult {
+    std::string error;  // the export's message (the file could not be written); empty: written
+    size_t points = 0;  // points drawn
+};
+PlotResult plotRuns(int argc, char** argv, const PlotRequest& request);
 
 }  // namespace frugal::ui

@@ -2,6 +2,7 @@
 // Small text helpers for messages and command output. Header-only; no torch.
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,13 @@ inline std::string withThousands(int64_t n) {
         out += digits[i];
     }
     return (n < 0 ? "-" : "") + out;
+}
+
+// 4.2137 -> "4.214": four significant digits, for progress lines.
+inline std::string shortNumber(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return buf;
 }
 
 }  // namespace frugal

@@ -106,6 +106,15 @@ RuntimeInfo queryRuntime() {
     return info;
 }
 
+std::string runtimeLine(const RuntimeInfo& info) {
+    return "LibTorch " + info.torchVersion + ", BLAS: " + info.blasKind + " (" +
+           (info.blasPath.empty() ? std::string("not found") : info.blasPath) +
+           "), threads: " + std::to_string(info.intraOpThreads) + " intra-op, " +
+           std::to_string(info.interOpThreads) + " inter-op, " +
+           std::to_string(info.openblasThreads) + " OpenBLAS, " +
+           std::to_string(info.hardwareThreads) + " cores";
+}
+
 int64_t currentRssBytes() { return statusField("VmRSS"); }
 int64_t peakRssBytes() { return statusField("VmHWM"); }
 

@@ -30,6 +30,9 @@ void configureThreads(int blasThreads, int intraOpThreads = 1);
 int usableCores();
 
 RuntimeInfo queryRuntime();
+// One line for the log: "LibTorch V, BLAS: KIND (PATH), threads: I intra-op, J inter-op, K
+// OpenBLAS, C cores".
+std::string runtimeLine(const RuntimeInfo& info);
 
 // Current and peak resident set size of this process, in bytes (Linux /proc/self/status).
 int64_t currentRssBytes();

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "common/error.h"
+#include "data/task.h"
 
 namespace frugal::data {
 
@@ -85,6 +86,36 @@ std::filesystem::path resolveModel(const std::string& nameOrDir) {
         return dir;
     }
     return nameOrDir;  // the loader names the missing config.json
+}
+
+std::string builtinTaskNames() {
+    std::string names;
+    for (const auto& t : builtinTasks()) names += (names.empty() ? "" : ", ") + t.name;
+    return names;
+}
+
+ResolvedTask resolveTask(const std::string& name, const std::string& templateText,
+                         const std::vector<std::string>& labels, const std::string& what,
+                         const std::string& need) {
+    ResolvedTask r;
+    r.name = name;
+    r.templateText = templateText;
+    r.labels = labels;
+    if (const auto builtin = findBuiltinTask(name)) {
+        r.builtin = true;
+        r.file = builtin->file;
+        r.train = builtin->task.split("train");
+        r.dev = builtin->task.split("dev");
+        if (std::filesystem::exists(builtin->task.split("test"))) r.test = builtin->task.split("test");
+        if (r.templateText.empty()) r.templateText = builtin->task.promptTemplate;
+        if (r.labels.empty()) r.labels = builtin->task.labels;
+    } else {
+        if (r.templateText.empty() || r.labels.empty())
+            fail(what, ": '", name, "' is not a built-in task (", builtinTaskNames(), "); ", need);
+        r.file = name;
+    }
+    PromptTemplate::parse(r.templateText, r.labels);  // validates
+    return r;
 }
 
 }  // namespace frugal::data

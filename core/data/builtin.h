@@ -36,6 +36,26 @@ struct TaskReference {
 // (a file path, say). An unknown split is an error listing the splits.
 std::optional<TaskReference> findBuiltinTask(const std::string& name);
 
+// A task as a method uses it: a built-in task (NAME, or NAME:SPLIT) with its files, template and
+// labels, or a task file of one's own, which needs TEMPLATETEXT and LABELS. A given template or
+// label list replaces the built-in one.
+struct ResolvedTask {
+    std::string name;
+    bool builtin = false;
+    std::filesystem::path file;              // NAME's split (test unless NAME:SPLIT), or the file NAME
+    std::filesystem::path train, dev, test;  // a built-in task's splits (test: empty when absent)
+    std::string templateText;
+    std::vector<std::string> labels;
+};
+// The one place a task reference is resolved. WHAT names the reference in the message (a key,
+// "--task"); NEED says what a task file must come with ("a task file needs eval.template and
+// eval.labels"). The template is checked against the labels.
+ResolvedTask resolveTask(const std::string& name, const std::string& templateText,
+                         const std::vector<std::string>& labels, const std::string& what,
+                         const std::string& need);
+// "sentiment, spam": the built-in task names, for messages.
+std::string builtinTaskNames();
+
 // A model argument: the built-in model's folder for its name ("frugal-tiny") unless a path of
 // that name exists; any other argument as given.
 std::filesystem::path resolveModel(const std::string& nameOrDir);

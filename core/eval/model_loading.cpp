@@ -1,71 +1,16 @@
 #include "eval/model_loading.h"
 
-#include <regex>
-
 #include "common/error.h"
-#include "common/files.h"
-#include "model/safetensors.h"
-#include "peft/tt.h"
+#include "peft/adapter_io.h"
 
 namespace frugal::eval {
-
-void attachSavedAdapters(model::Transformer& model, const std::filesystem::path& modelDir) {
-    const auto file = modelDir / "adapter.safetensors";
-    if (!std::filesystem::exists(file)) return;
-    const auto archive = model::SafetensorsArchive::open(file);
-    const std::regex prefix(R"(model\.layers\.(\d+)\.prefix_(key|value))");
-    const int64_t kvWidth = model.config().numKvHeads * model.config().headDim;
-    int64_t prefixLayers = 0, prefixLength = -1;
-    model::NamedTensors tt;
-    for (const auto& name : archive.names()) {
-        if (peft::isTtTensorName(name)) {
-            tt.emplace_back(name, archive.read(name, torch::kFloat32));
-            continue;
-        }
-        const torch::Tensor t = archive.read(name, model.tokenEmbedding().scalar_type()).contiguous();
-        std::smatch m;
-        if (name == "prompt_embeddings") {
-            if (t.dim() != 2 || t.size(1) != model.tokenEmbedding().size(1))
-                fail(file.string(), ": tensor 'prompt_embeddings' has shape ", t.sizes(), ", expected [P, ",
-                     model.tokenEmbedding().size(1), "]");
-            model.setSoftPrompt(t);
-        } else if (std::regex_match(name, m, prefix)) {
-            const int64_t layer = std::stoll(m[1].str());
-            if (layer >= model.numLayers())
-                fail(file.string(), ": tensor '", name, "' names layer ", layer, " of a model with ",
-                     model.numLayers());
-            if (t.dim() != 2 || t.size(1) != kvWidth || (prefixLength >= 0 && t.size(0) != prefixLength))
-                fail(file.string(), ": tensor '", name, "' has shape ", t.sizes(), ", expected [",
-                     prefixLength >= 0 ? std::to_string(prefixLength) : std::string("P"), ", ", kvWidth, "]");
-            prefixLength = t.size(0);
-            (m[2] == "key" ? model.block(layer).prefixKey : model.block(layer).prefixValue) = t;
-            ++prefixLayers;
-        } else {
-            fail(file.string(), ": unknown adapter tensor '", name,
-                 "' (expected prompt_embeddings, model.layers.N.prefix_key / prefix_value or "
-                 "tensor-train adapter tensors)");
-        }
-    }
-    if (!tt.empty()) {
-        const auto settings = modelDir / "adapter_config.json";
-        if (!std::filesystem::exists(settings))
-            fail(file.string(), ": has tensor-train adapter tensors but ", settings.string(),
-                 " (their activation and scaling) is missing");
-        peft::attachTtTensors(model, tt, peft::parseTtSettings(readFile(settings, "adapter config"),
-                                                               settings.string()),
-                              file.string());
-    }
-    if (prefixLayers != 0 && prefixLayers != 2 * model.numLayers())
-        fail(file.string(), ": ", prefixLayers, " prefix tensors, expected a key and a value for each of the ",
-             model.numLayers(), " layers");
-}
 
 ModelAndTokenizer loadModelAndTokenizer(const std::filesystem::path& modelDir,
                                         const std::filesystem::path& tokenizerPath) {
     model::Tokenizer tokenizer =
         model::Tokenizer::load(tokenizerPath.empty() ? modelDir : tokenizerPath);
     model::Transformer model = model::Transformer::load(modelDir);
-    attachSavedAdapters(model, modelDir);
+    peft::attachSavedAdapters(model, modelDir);
     if (tokenizer.vocabSize() > model.config().vocabSize)
         fail("tokenizer has ", tokenizer.vocabSize(), " tokens but the model's vocab_size is ",
              model.config().vocabSize, "; wrong --tokenizer for this model?");

@@ -14,11 +14,8 @@ struct ModelAndTokenizer {
     model::Transformer model;
 };
 
-// Prefix or prompt tensors that fine-tuning saved beside the weights (adapter.safetensors), put
-// back into MODEL; nothing when the folder has none. Bad names or shapes fail naming the tensor.
-void attachSavedAdapters(model::Transformer& model, const std::filesystem::path& modelDir);
-
-// `tokenizerPath` empty: the tokenizer in the model folder (and saved adapters attached).
+// `tokenizerPath` empty: the tokenizer in the model folder. Saved adapters (peft/adapter_io.h)
+// are attached.
 ModelAndTokenizer loadModelAndTokenizer(const std::filesystem::path& modelDir,
                                         const std::filesystem::path& tokenizerPath);
 

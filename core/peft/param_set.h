@@ -16,7 +16,7 @@
 
 #include "model/transformer.h"
 #include "peft/peft_options.h"
-#include "zo/perturb.h"
+#include "peft/trainable.h"
 
 namespace frugal::peft {
 
@@ -28,14 +28,14 @@ public:
     // Every target; adapter targets add their tensors to MODEL first.
     static ParamSet attach(model::Transformer& model, const PeftOptions& options);
 
-    const std::vector<zo::Trainable>& trainables() const { return m_trainables; }
+    const std::vector<Trainable>& trainables() const { return m_trainables; }
     int64_t trainableCount() const;  // elements
     int64_t totalCount() const { return m_total; }  // the base model's elements
     Target target() const { return m_target; }
     std::string describe() const;  // e.g. "lora r=8 alpha=16 on q,v: 65,536 of 4,212,992"
 
 private:
-    std::vector<zo::Trainable> m_trainables;
+    std::vector<Trainable> m_trainables;
     int64_t m_total = 0;
     Target m_target = Target::Full;
     std::string m_detail;

@@ -22,30 +22,13 @@
 #include "eval/model_loading.h"
 #include "eval/perplexity.h"
 #include "model/safetensors.h"
+#include "common/format.h"
 #include "prune/mask.h"
+#include "prune/pruners.h"
 #include "prune/sparsegpt.h"
 #include "prune/wandapp.h"
 
 namespace frugal::prune {
-
-std::string pruneMethodName(PruneMethod method) {
-    switch (method) {
-        case PruneMethod::Magnitude: return "magnitude";
-        case PruneMethod::Wanda: return "wanda";
-        case PruneMethod::SparseGpt: return "sparsegpt";
-        case PruneMethod::WandaPlusPlus: return "wandapp";
-        case PruneMethod::Masks: return "masks";
-    }
-    return "wanda";
-}
-
-PruneMethod parsePruneMethod(const std::string& name) {
-    for (PruneMethod m : {PruneMethod::Magnitude, PruneMethod::Wanda, PruneMethod::SparseGpt,
-                          PruneMethod::WandaPlusPlus, PruneMethod::Masks})
-        if (pruneMethodName(m) == name) return m;
-    fail("prune.method: unknown method '", name,
-         "' (expected magnitude, wanda, sparsegpt, wandapp or masks)");
-}
 
 std::string roModeName(RoMode mode) {
     switch (mode) {
@@ -61,25 +44,6 @@ RoMode parseRoMode(const std::string& name) {
         if (roModeName(m) == name) return m;
     fail("prune.ro: unknown regional optimisation mode '", name,
          "' (expected off, reselect or fixed)");
-}
-
-void PruneSpec::validate() const {
-    Sparsity::parse(sparsity);
-    parseFeatureNorm(featureNorm);
-    if (calibSamples < 1) fail("prune.calib_samples must be at least 1, got ", calibSamples);
-    if (calibSeqLen < 0 || calibSeqLen == 1)
-        fail("prune.calib_seq_len must be 0 (the model's context) or at least 2, got ",
-             calibSeqLen);
-    if (batch < 1) fail("prune.batch must be at least 1, got ", batch);
-    if (method == PruneMethod::WandaPlusPlus && ro != RoMode::Off &&
-        (roSamples < 1 || roSamples > calibSamples))
-        fail("prune.ro_samples must be from 1 to calib_samples (", calibSamples, "), got ",
-             roSamples);
-    if (roRounds < 1) fail("prune.ro_rounds must be at least 1, got ", roRounds);
-    if (method == PruneMethod::Masks && masksFile.empty())
-        fail(
-            "prune.method = \"masks\" needs prune.masks, the masks.safetensors of an earlier "
-            "prune");
 }
 
 namespace {
@@ -162,375 +126,434 @@ private:
     std::filesystem::path m_file;
 };
 
-}  // namespace
 
-PruneResult runPrune(const PruneSpec& spec, const PruneHooks& hooks) {
-    spec.validate();
-    const auto say = [&](const std::string& line) {
-        if (hooks.log) hooks.log(line);
-    };
-    const auto metric = [&](const std::string& key, int64_t step, double value) {
-        if (hooks.metric) hooks.metric(key, step, value);
-    };
-    const Sparsity sparsity = Sparsity::parse(spec.sparsity);
-    const FeatureNorm featureNorm = parseFeatureNorm(spec.featureNorm);
-    const std::filesystem::path modelDir = data::resolveModel(spec.model);
-    eval::ModelAndTokenizer loaded = eval::loadModelAndTokenizer(modelDir, {});
-    model::Transformer& model = loaded.model;
-    const int64_t context = model.config().maxPositions;
-    const int64_t seqLen = spec.calibSeqLen > 0 ? spec.calibSeqLen : context;
-    if (context > 0 && seqLen > context)
-        fail("prune.calib_seq_len is ", seqLen, " but ", spec.model, "'s context is ", context,
-             " tokens");
-    const int64_t evalSeqLen = spec.evalSeqLen > 0 ? spec.evalSeqLen : context;
-    if (sparsity.structured())  // before any work: every prunable matrix must split into groups
-        for (int64_t layer = 0; layer < model.numLayers(); ++layer)
-            for (const model::Linear* l : model.block(layer).linears())
-                if (l->weight.size(1) % sparsity.m != 0)
-                    fail(l->name, ": ", sparsity.describe(),
-                         " sparsity needs the input width to be a multiple of ", sparsity.m,
-                         ", but it is ", l->weight.size(1));
-    std::filesystem::path calibFile = spec.calibFile;
-    if (calibFile.empty()) calibFile = data::resourcesDir() / "data/sentiment/train.jsonl";
-    const torch::Tensor ids =
-        calibrationIds(loaded.tokenizer, calibFile, spec.calibSamples, seqLen, spec.seed);
-    say(cat(
-        "calibration: ", spec.calibSamples, " windows of ", seqLen, " tokens from ",
-        calibFile.string(), " (seed ", spec.seed, "); ", sparsity.describe(), " by ",
-        pruneMethodName(spec.method),
-        spec.method == PruneMethod::WandaPlusPlus
-            ? cat(" (alpha ", spec.alpha, ", ||X_j|| ", spec.featureNorm,
-                  ", regional optimisation ", roModeName(spec.ro),
-                  spec.ro == RoMode::Off ? std::string()
-                                         : cat(": ", spec.roRounds, " rounds of ", spec.roSamples,
-                                               " RMSprop steps, lr ", spec.roLr),
-                  ")")
-            : std::string()));
+// One pruning run: the model, the calibration set, the three activation buffers and the figures,
+// with one member function per phase of the procedure.
+class PruneRun {
+public:
+    PruneRun(const PruneSpec& spec, EventSink& sink, const StopToken& stop)
+        : m_spec(spec),
+          m_sink(sink),
+          m_stop(stop),
+          m_pruner(findPruner(spec.method)),
+          m_sparsity(Sparsity::parse(spec.sparsity)),
+          m_featureNorm(parseFeatureNorm(spec.featureNorm)),
+          m_modelDir(data::resolveModel(spec.model)),
+          m_loaded(eval::loadModelAndTokenizer(m_modelDir, {})),
+          m_model(m_loaded.model) {}
 
-    PruneResult result;
-    result.densePerplexity = result.prunedPerplexity = std::numeric_limits<double>::quiet_NaN();
-    const auto perplexity = [&] {
-        const auto r = eval::perplexityOfText(model, loaded.tokenizer, spec.evalText, evalSeqLen,
-                                              spec.batch, spec.evalWindows);
-        result.protocol = r.protocol();
-        return r.perplexity;
-    };
-    if (!spec.evalText.empty()) {
-        result.densePerplexity = perplexity();
-        metric("prune/perplexity_dense", 0, result.densePerplexity);
-        say(cat("dense perplexity ", result.densePerplexity, " (", result.protocol, ")"));
+    PruneResult run() {
+        prepareCalibration();
+        measureDensePerplexity();
+        torch::NoGradGuard noGrad;
+        allocateBuffers();
+        timeCalibrationForward();
+        loadSavedMasks();
+        pruneBlocks();
+        finish();
+        return m_result;
     }
 
-    torch::NoGradGuard noGrad;
-    const int64_t samples = ids.size(0), layers = model.numLayers();
-    std::map<int64_t, model::AttentionContext> contexts;
-    const auto contextFor = [&](int64_t rows) -> const model::AttentionContext& {
-        auto it = contexts.find(rows);
-        if (it == contexts.end())
-            it = contexts.emplace(rows, model.context(ids.slice(0, 0, rows), {})).first;
+private:
+    void say(const std::string& line) { m_sink.info(line); }
+    void metric(const std::string& key, int64_t step, double value) { m_sink.metric(key, step, value); }
+    bool wandaPlusPlus() const { return m_pruner.regional; }
+
+    // The calibration windows, after the checks that need the model (context, N:M widths).
+    void prepareCalibration() {
+        const int64_t context = m_model.config().maxPositions;
+        const int64_t seqLen = m_spec.calibSeqLen > 0 ? m_spec.calibSeqLen : context;
+        if (context > 0 && seqLen > context)
+            fail("prune.calib_seq_len is ", seqLen, " but ", m_spec.model, "'s context is ", context,
+                 " tokens");
+        m_evalSeqLen = m_spec.evalSeqLen > 0 ? m_spec.evalSeqLen : context;
+        if (m_sparsity.structured())  // before any work: every prunable matrix must split into groups
+            for (int64_t layer = 0; layer < m_model.numLayers(); ++layer)
+                for (const model::Linear* l : m_model.block(layer).linears())
+                    if (l->weight.size(1) % m_sparsity.m != 0)
+                        fail(l->name, ": ", m_sparsity.describe(),
+                             " sparsity needs the input width to be a multiple of ", m_sparsity.m,
+                             ", but it is ", l->weight.size(1));
+        m_calibFile = m_spec.calibFile;
+        if (m_calibFile.empty()) m_calibFile = data::resourcesDir() / "data/sentiment/train.jsonl";
+        m_ids = calibrationIds(m_loaded.tokenizer, m_calibFile, m_spec.calibSamples, seqLen, m_spec.seed);
+        say(cat("calibration: ", m_spec.calibSamples, " windows of ", seqLen, " tokens from ",
+                m_calibFile.string(), " (seed ", m_spec.seed, "); ", m_sparsity.describe(), " by ",
+                m_spec.method,
+                wandaPlusPlus()
+                    ? cat(" (alpha ", m_spec.alpha, ", ||X_j|| ", m_spec.featureNorm,
+                          ", regional optimisation ", roModeName(m_spec.ro),
+                          m_spec.ro == RoMode::Off ? std::string()
+                                                   : cat(": ", m_spec.roRounds, " rounds of ", m_spec.roSamples,
+                                                         " RMSprop steps, lr ", m_spec.roLr),
+                          ")")
+                    : std::string()));
+        m_samples = m_ids.size(0);
+        m_layers = m_model.numLayers();
+    }
+
+    double perplexity() {
+        const auto r = eval::perplexityOfText(m_model, m_loaded.tokenizer, m_spec.evalText, m_evalSeqLen,
+                                              m_spec.batch, m_spec.evalWindows);
+        m_result.protocol = r.protocol();
+        return r.perplexity;
+    }
+
+    void measureDensePerplexity() {
+        m_result.densePerplexity = m_result.prunedPerplexity = std::numeric_limits<double>::quiet_NaN();
+        if (m_spec.evalText.empty()) return;
+        m_result.densePerplexity = perplexity();
+        metric("prune/perplexity_dense", 0, m_result.densePerplexity);
+        say(cat("dense perplexity ", m_result.densePerplexity, " (", m_result.protocol, ")"));
+    }
+
+    const model::AttentionContext& contextFor(int64_t rows) {
+        auto it = m_contexts.find(rows);
+        if (it == m_contexts.end())
+            it = m_contexts.emplace(rows, m_model.context(m_ids.slice(0, 0, rows), {})).first;
         return it->second;
-    };
+    }
+
     // three [N, L, H] buffers: a block's inputs, its dense outputs, its pruned outputs
-    const std::vector<int64_t> shape = {samples, ids.size(1), model.config().hiddenSize};
-    const double bufferMib = static_cast<double>(shape[0] * shape[1] * shape[2]) * 4 / (1 << 20);
-    result.spilled = spec.memoryMib > 0 && 3 * bufferMib > static_cast<double>(spec.memoryMib);
-    const std::filesystem::path spillDir =
-        spec.spillDir.empty() ? std::filesystem::temp_directory_path() : spec.spillDir;
-    const auto spillFile = [&](const char* name) {
-        return result.spilled ? spillDir / cat("frugal-prune-", ::getpid(), "-", name, ".f32")
-                              : std::filesystem::path();
-    };
-    if (result.spilled)
-        say(cat("calibration activations: 3 buffers of ", bufferMib,
-                " MiB exceed prune.memory_mib = ", spec.memoryMib, "; kept in files under ",
-                spillDir.string(), " (mapped, paged by the OS)"));
-    ActivationBuffer bufferA(shape, spillFile("a")), bufferB(shape, spillFile("b")),
-        bufferC(shape, spillFile("c"));
+    void allocateBuffers() {
+        const std::vector<int64_t> shape = {m_samples, m_ids.size(1), m_model.config().hiddenSize};
+        const double bufferMib = static_cast<double>(shape[0] * shape[1] * shape[2]) * 4 / (1 << 20);
+        m_result.spilled = m_spec.memoryMib > 0 && 3 * bufferMib > static_cast<double>(m_spec.memoryMib);
+        const std::filesystem::path spillDir =
+            m_spec.spillDir.empty() ? std::filesystem::temp_directory_path() : m_spec.spillDir;
+        const auto spillFile = [&](const char* name) {
+            return m_result.spilled ? spillDir / cat("frugal-prune-", ::getpid(), "-", name, ".f32")
+                                    : std::filesystem::path();
+        };
+        if (m_result.spilled)
+            say(cat("calibration activations: 3 buffers of ", bufferMib,
+                    " MiB exceed prune.memory_mib = ", m_spec.memoryMib, "; kept in files under ",
+                    spillDir.string(), " (mapped, paged by the OS)"));
+        m_bufferA = std::make_unique<ActivationBuffer>(shape, spillFile("a"));
+        m_bufferB = std::make_unique<ActivationBuffer>(shape, spillFile("b"));
+        m_bufferC = std::make_unique<ActivationBuffer>(shape, spillFile("c"));
+    }
+
     // in chunks of spec.batch sequences, written into DST
-    const auto embedInto = [&](torch::Tensor& dst) {
-        for (int64_t a = 0; a < samples; a += spec.batch) {
-            const int64_t b = std::min(samples, a + spec.batch);
-            dst.slice(0, a, b).copy_(model.embed(ids.slice(0, a, b), contextFor(b - a)));
+    void embedInto(torch::Tensor& dst) {
+        for (int64_t a = 0; a < m_samples; a += m_spec.batch) {
+            const int64_t b = std::min(m_samples, a + m_spec.batch);
+            dst.slice(0, a, b).copy_(m_model.embed(m_ids.slice(0, a, b), contextFor(b - a)));
         }
-    };
-    const auto runBlock = [&](int64_t layer, const torch::Tensor& in, torch::Tensor& dst) {
-        for (int64_t a = 0; a < samples; a += spec.batch) {
-            const int64_t b = std::min(samples, a + spec.batch);
-            dst.slice(0, a, b).copy_(
-                model.forwardBlock(layer, in.slice(0, a, b), contextFor(b - a)));
+    }
+    void runBlock(int64_t layer, const torch::Tensor& in, torch::Tensor& dst) {
+        for (int64_t a = 0; a < m_samples; a += m_spec.batch) {
+            const int64_t b = std::min(m_samples, a + m_spec.batch);
+            dst.slice(0, a, b).copy_(m_model.forwardBlock(layer, in.slice(0, a, b), contextFor(b - a)));
         }
-    };
+    }
+
     // one dense forward of the calibration set through every block, the benchmark's unit: the
     // faster of two (the first also pays for touching the buffers' fresh pages)
-    result.calibForwardSeconds = std::numeric_limits<double>::infinity();
-    for (int repeat = 0; repeat < 2; ++repeat) {
-        const auto t = Clock::now();
-        torch::Tensor* h = &bufferA.tensor();
-        torch::Tensor* next = &bufferC.tensor();
-        embedInto(*h);
-        for (int64_t layer = 0; layer < layers; ++layer) {
-            runBlock(layer, *h, *next);
-            std::swap(h, next);
+    void timeCalibrationForward() {
+        m_result.calibForwardSeconds = std::numeric_limits<double>::infinity();
+        for (int repeat = 0; repeat < 2; ++repeat) {
+            const auto t = Clock::now();
+            torch::Tensor* h = &m_bufferA->tensor();
+            torch::Tensor* next = &m_bufferC->tensor();
+            embedInto(*h);
+            for (int64_t layer = 0; layer < m_layers; ++layer) {
+                runBlock(layer, *h, *next);
+                std::swap(h, next);
+            }
+            m_result.calibForwardSeconds = std::min(m_result.calibForwardSeconds, secondsSince(t));
         }
-        result.calibForwardSeconds = std::min(result.calibForwardSeconds, secondsSince(t));
     }
 
     // saved masks, checked against the model before anything is pruned
-    std::shared_ptr<model::SafetensorsArchive> masks;
-    if (spec.method == PruneMethod::Masks) {
-        masks = std::make_shared<model::SafetensorsArchive>(
-            model::SafetensorsArchive::open(spec.masksFile));
-        for (int64_t layer = 0; layer < layers; ++layer)
-            for (model::Linear* l : model.block(layer).linears()) {
-                if (!masks->contains(l->name))
-                    fail(spec.masksFile.string(), ": no mask for ", l->name,
+    void loadSavedMasks() {
+        if (m_spec.method != "masks") return;
+        m_masks = std::make_shared<model::SafetensorsArchive>(model::SafetensorsArchive::open(m_spec.masksFile));
+        for (int64_t layer = 0; layer < m_layers; ++layer)
+            for (model::Linear* l : m_model.block(layer).linears()) {
+                if (!m_masks->contains(l->name))
+                    fail(m_spec.masksFile.string(), ": no mask for ", l->name,
                          " (the masks are for another model?)");
-                const auto& info = masks->info(l->name);
+                const auto& info = m_masks->info(l->name);
                 if (info.shape != l->weight.sizes().vec())
-                    fail(spec.masksFile.string(), ": the mask of ", l->name, " is ",
+                    fail(m_spec.masksFile.string(), ": the mask of ", l->name, " is ",
                          torch::IntArrayRef(info.shape), " but the weight is ", l->weight.sizes());
             }
     }
 
-    resetPeakRss();
-    const auto start = Clock::now();
-    double denseSeconds = 0, selectSeconds = 0, prunedSeconds = 0;  // where the time goes
-    torch::Tensor* in = &bufferA.tensor();    // [N, L, H]: this block's inputs
-    torch::Tensor* out = &bufferC.tensor();   // its pruned outputs, the next block's inputs
-    torch::Tensor& dense = bufferB.tensor();  // its dense outputs
-    embedInto(*in);
-    int64_t prunedTotal = 0, weightsTotal = 0;
-    std::vector<float> sparsityGrid;  // [layers, matrices per block]
-    int64_t perBlock = 0;
-    model::NamedTensors maskTensors;
-    for (int64_t layer = 0; layer < layers; ++layer) {
-        if (hooks.stopRequested && hooks.stopRequested()) fail("pruning stopped at block ", layer);
-        model::Block& block = model.block(layer);
-        const std::vector<model::Linear*> linears = block.linears();
-        perBlock = static_cast<int64_t>(linears.size());
+    // The block's dense pass: statistics for every linear at once (down_proj's from the dense
+    // gate/up, as the reference), and the block's outputs into DST.
+    void collect(int64_t layer, const std::vector<model::Linear*>& linears, const torch::Tensor& in,
+                 torch::Tensor& dst) {
         const auto indexOf = [&](const model::Linear& l) {
             for (size_t i = 0; i < linears.size(); ++i)
                 if (linears[i] == &l) return static_cast<int64_t>(i);
             return int64_t{-1};
         };
-        // the dense pass: statistics for every linear at once (down_proj's from the dense
-        // gate/up, as the reference), and the dense outputs
-        std::vector<InputStatistics> stats;
-        std::vector<HessianAccumulator> hessians;
-        for (model::Linear* l : linears) {
-            stats.emplace_back(l->weight.size(1));
-            if (spec.method == PruneMethod::SparseGpt) hessians.emplace_back(l->weight.size(1));
-        }
-        const auto collect = [&](torch::Tensor& dst) {
-            for (auto& s : stats) s = InputStatistics(s.meanSquares().size(0));
-            // q, k and v (gate and up) see one tensor: reduce it once (the tensor is held, so its
-            // memory cannot be reused by another input meanwhile)
-            torch::Tensor lastInput, lastSquares;
-            model.setLinearInputObserver([&](const model::Linear& l, const torch::Tensor& x) {
-                const int64_t i = indexOf(l);
-                if (i < 0) return;
-                if (!lastInput.defined() || !x.is_same(lastInput)) {
-                    lastSquares = InputStatistics::squares(x);
-                    lastInput = x;
-                }
-                stats[static_cast<size_t>(i)].addSquares(lastSquares, x.dim() == 2 ? 1 : x.size(0));
-                if (!hessians.empty()) hessians[static_cast<size_t>(i)].add(x);
-            });
-            try {
-                runBlock(layer, *in, dst);
-            } catch (...) {
-                model.setLinearInputObserver(nullptr);
-                throw;
+        for (auto& s : m_stats) s = InputStatistics(s.meanSquares().size(0));
+        // q, k and v (gate and up) see one tensor: reduce it once (the tensor is held, so its
+        // memory cannot be reused by another input meanwhile)
+        torch::Tensor lastInput, lastSquares;
+        m_model.setLinearInputObserver([&](const model::Linear& l, const torch::Tensor& x) {
+            const int64_t i = indexOf(l);
+            if (i < 0) return;
+            if (!lastInput.defined() || !x.is_same(lastInput)) {
+                lastSquares = InputStatistics::squares(x);
+                lastInput = x;
             }
-            model.setLinearInputObserver(nullptr);
-        };
-        const torch::Tensor& inputs = *in;
-        auto phase = Clock::now();
-        collect(dense);
-        denseSeconds += secondsSince(phase);
-        phase = Clock::now();
-        std::vector<torch::Tensor> selected(linears.size());
+            m_stats[static_cast<size_t>(i)].addSquares(lastSquares, x.dim() == 2 ? 1 : x.size(0));
+            if (!m_hessians.empty()) m_hessians[static_cast<size_t>(i)].add(x);
+        });
+        try {
+            runBlock(layer, in, dst);
+        } catch (...) {
+            m_model.setLinearInputObserver(nullptr);
+            throw;
+        }
+        m_model.setLinearInputObserver(nullptr);
+    }
 
-        if (spec.method == PruneMethod::WandaPlusPlus) {
-            // G: RMS over samples of d||f(X_n)||/dW on the dense block, in fp32 (§2.2)
-            std::vector<torch::Tensor> weights;
-            for (model::Linear* l : linears) weights.push_back(l->weight);
-            const auto gradient = [&] {
-                torch::AutoGradMode grad(true);
-                for (auto& w : weights) w.requires_grad_(true);
-                RegionalGradient rg(weights);
-                for (int64_t n = 0; n < samples; ++n)
-                    rg.add(model.forwardBlock(layer, inputs.slice(0, n, n + 1), contextFor(1)));
-                for (auto& w : weights) w.requires_grad_(false);
-                std::vector<torch::Tensor> g;
-                for (size_t i = 0; i < weights.size(); ++i) g.push_back(rg.rms(i));
-                return g;
-            };
-            std::vector<torch::Tensor> g = gradient();
-            {  // how much the gradient term weighs against ||X_j||: mean(alpha*G) / mean(||X_j||)
-                double share = 0;
-                for (size_t i = 0; i < linears.size(); ++i)
-                    share += spec.alpha * g[i].mean().item<double>() /
-                             featureNorms(stats[i], featureNorm).mean().item<double>();
-                share /= static_cast<double>(linears.size());
-                metric("prune/rgs_gradient_share", layer, share);
-                say(cat("block ", layer, ": mean(alpha * G) / mean(||X_j||) = ", share));
-            }
-            const auto prune = [&] {
-                for (size_t i = 0; i < linears.size(); ++i) {
-                    const torch::Tensor score = wandaPlusPlusScore(
-                        linears[i]->weight, g[i], featureNorms(stats[i], featureNorm), spec.alpha);
-                    selected[i] = selectPerRow(score, sparsity, linears[i]->name);
-                    applyMask(linears[i]->weight, selected[i]);
-                }
-            };
-            if (spec.ro == RoMode::Off) {
-                prune();
-            } else {
-                std::mt19937_64 rng(static_cast<uint64_t>(spec.seed) * 1000003u +
-                                    static_cast<uint64_t>(layer));
-                for (int64_t round = 0; round < spec.roRounds; ++round) {
-                    if (round == 0 || spec.ro == RoMode::Reselect) {
-                        if (round > 0) collect(*out);  // the statistics; the outputs are scratch
-                        prune();
-                    }
-                    // RMSprop on sum((f_dense(X) - f(X))^2), one step per drawn sample, gradients
-                    // zeroed every step (the unofficial code lets them accumulate over a round)
-                    torch::AutoGradMode grad(true);
-                    for (auto& w : weights) w.requires_grad_(true);
-                    torch::optim::RMSprop optimiser(
-                        weights, torch::optim::RMSpropOptions(spec.roLr).alpha(0.99).eps(1e-8));
-                    for (int64_t k = 0; k < spec.roSamples; ++k) {
-                        const auto n = static_cast<int64_t>(rng() % static_cast<uint64_t>(samples));
-                        optimiser.zero_grad();
-                        const torch::Tensor y =
-                            model.forwardBlock(layer, inputs.slice(0, n, n + 1), contextFor(1));
-                        const torch::Tensor loss = (y - dense.slice(0, n, n + 1)).pow(2).sum();
-                        if (!std::isfinite(loss.item<double>()))
-                            fail("Wanda++ regional optimisation: the loss of block ", layer,
-                                 " became ", loss.item<double>(), " at round ", round,
-                                 "; lower prune.ro_lr");
-                        loss.backward();
-                        if (spec.ro == RoMode::Fixed)
-                            for (size_t i = 0; i < weights.size(); ++i)
-                                weights[i].mutable_grad().masked_fill_(selected[i], 0);
-                        optimiser.step();
-                        if (spec.ro == RoMode::Fixed) {
-                            torch::NoGradGuard inner;
-                            for (size_t i = 0; i < weights.size(); ++i)
-                                weights[i].masked_fill_(selected[i], 0);
-                        }
-                    }
-                    for (auto& w : weights) {
-                        w.requires_grad_(false);
-                        w.mutable_grad() = torch::Tensor();
-                    }
-                }
-                if (spec.ro == RoMode::Reselect) {  // the final prune restores the pattern
-                    if (spec.roRegradient) g = gradient();
-                    collect(*out);
-                    prune();
-                }
-            }
-        } else {
-            for (size_t i = 0; i < linears.size(); ++i) {
-                model::Linear& l = *linears[i];
-                switch (spec.method) {
-                    case PruneMethod::Magnitude:
-                        selected[i] = magnitudeMask(l.weight, sparsity, l.name);
-                        break;
-                    case PruneMethod::Wanda:
-                        selected[i] = selectPerRow(wandaScore(l.weight, stats[i].meanSquares()),
-                                                   sparsity, l.name);
-                        break;
-                    case PruneMethod::SparseGpt: {
-                        SparseGptOptions o;
-                        o.blockSize = spec.blockSize;
-                        o.percdamp = spec.percdamp;
-                        selected[i] =
-                            sparseGpt(l.weight, hessians[i].hessian(), sparsity, o, l.name).mask;
-                        break;
-                    }
-                    case PruneMethod::Masks:
-                        selected[i] = masks->read(l.name, torch::kFloat32) != 0;
-                        break;
-                    case PruneMethod::WandaPlusPlus: break;
-                }
-                applyMask(l.weight, selected[i]);
+    // A table row's mask for every linear of the block, applied.
+    void pruneMatrices(const std::vector<model::Linear*>& linears, std::vector<torch::Tensor>& selected) {
+        for (size_t i = 0; i < linears.size(); ++i) {
+            const MatrixInput input{*linears[i], m_stats[i], m_hessians.empty() ? nullptr : &m_hessians[i],
+                                    m_sparsity, m_spec, m_masks.get()};
+            selected[i] = m_pruner.select(input);
+            applyMask(linears[i]->weight, selected[i]);
+        }
+    }
+
+    // G: RMS over samples of d||f(X_n)||/dW on the block as it is, in fp32 (§2.2)
+    std::vector<torch::Tensor> regionalGradient(int64_t layer, std::vector<torch::Tensor>& weights,
+                                                const torch::Tensor& inputs) {
+        torch::AutoGradMode grad(true);
+        for (auto& w : weights) w.requires_grad_(true);
+        RegionalGradient rg(weights);
+        for (int64_t n = 0; n < m_samples; ++n)
+            rg.add(m_model.forwardBlock(layer, inputs.slice(0, n, n + 1), contextFor(1)));
+        for (auto& w : weights) w.requires_grad_(false);
+        std::vector<torch::Tensor> g;
+        for (size_t i = 0; i < weights.size(); ++i) g.push_back(rg.rms(i));
+        return g;
+    }
+
+    // RMSprop on sum((f_dense(X) - f(X))^2), one step per drawn sample, gradients zeroed every
+    // step (the unofficial code lets them accumulate over a round); with a fixed mask the pruned
+    // weights get no gradient and stay zero.
+    void regionalOptimisationRound(int64_t layer, int64_t round, std::vector<torch::Tensor>& weights,
+                                   const std::vector<torch::Tensor>& selected, const torch::Tensor& inputs,
+                                   const torch::Tensor& dense, std::mt19937_64& rng) {
+        torch::AutoGradMode grad(true);
+        for (auto& w : weights) w.requires_grad_(true);
+        torch::optim::RMSprop optimiser(weights, torch::optim::RMSpropOptions(m_spec.roLr).alpha(0.99).eps(1e-8));
+        for (int64_t k = 0; k < m_spec.roSamples; ++k) {
+            const auto n = static_cast<int64_t>(rng() % static_cast<uint64_t>(m_samples));
+            optimiser.zero_grad();
+            const torch::Tensor y = m_model.forwardBlock(layer, inputs.slice(0, n, n + 1), contextFor(1));
+            const torch::Tensor loss = (y - dense.slice(0, n, n + 1)).pow(2).sum();
+            if (!std::isfinite(loss.item<double>()))
+                fail("Wanda++ regional optimisation: the loss of block ", layer, " became ",
+                     loss.item<double>(), " at round ", round, "; lower prune.ro_lr");
+            loss.backward();
+            if (m_spec.ro == RoMode::Fixed)
+                for (size_t i = 0; i < weights.size(); ++i) weights[i].mutable_grad().masked_fill_(selected[i], 0);
+            optimiser.step();
+            if (m_spec.ro == RoMode::Fixed) {
+                torch::NoGradGuard inner;
+                for (size_t i = 0; i < weights.size(); ++i) weights[i].masked_fill_(selected[i], 0);
             }
         }
-        // the pruned block's outputs feed the next block
-        selectSeconds += secondsSince(phase);
-        phase = Clock::now();
-        runBlock(layer, inputs, *out);
-        prunedSeconds += secondsSince(phase);
+        for (auto& w : weights) {
+            w.requires_grad_(false);
+            w.mutable_grad() = torch::Tensor();
+        }
+    }
+
+    // Wanda++ (SPEC-PRUNING §2): the regional gradient score, then rounds of regional
+    // optimisation (re-selecting the mask each round, or keeping the first), a final prune.
+    void pruneRegional(int64_t layer, const std::vector<model::Linear*>& linears,
+                       std::vector<torch::Tensor>& selected, const torch::Tensor& inputs,
+                       const torch::Tensor& dense, torch::Tensor& scratch) {
+        std::vector<torch::Tensor> weights;
+        for (model::Linear* l : linears) weights.push_back(l->weight);
+        std::vector<torch::Tensor> g = regionalGradient(layer, weights, inputs);
+        {  // how much the gradient term weighs against ||X_j||: mean(alpha*G) / mean(||X_j||)
+            double share = 0;
+            for (size_t i = 0; i < linears.size(); ++i)
+                share += m_spec.alpha * g[i].mean().item<double>() /
+                         featureNorms(m_stats[i], m_featureNorm).mean().item<double>();
+            share /= static_cast<double>(linears.size());
+            metric("prune/rgs_gradient_share", layer, share);
+            say(cat("block ", layer, ": mean(alpha * G) / mean(||X_j||) = ", share));
+        }
+        const auto prune = [&] {
+            for (size_t i = 0; i < linears.size(); ++i) {
+                const torch::Tensor score = wandaPlusPlusScore(
+                    linears[i]->weight, g[i], featureNorms(m_stats[i], m_featureNorm), m_spec.alpha);
+                selected[i] = selectPerRow(score, m_sparsity, linears[i]->name);
+                applyMask(linears[i]->weight, selected[i]);
+            }
+        };
+        if (m_spec.ro == RoMode::Off) {
+            prune();
+            return;
+        }
+        std::mt19937_64 rng(static_cast<uint64_t>(m_spec.seed) * 1000003u + static_cast<uint64_t>(layer));
+        for (int64_t round = 0; round < m_spec.roRounds; ++round) {
+            if (round == 0 || m_spec.ro == RoMode::Reselect) {
+                if (round > 0) collect(layer, linears, inputs, scratch);  // the statistics; the outputs are scratch
+                prune();
+            }
+            regionalOptimisationRound(layer, round, weights, selected, inputs, dense, rng);
+        }
+        if (m_spec.ro == RoMode::Reselect) {  // the final prune restores the pattern
+            if (m_spec.roRegradient) g = regionalGradient(layer, weights, inputs);
+            collect(layer, linears, inputs, scratch);
+            prune();
+        }
+    }
+
+    // ||Y_dense - Y_pruned||^2 / ||Y_dense||^2 over the calibration set, in chunks (no [N, L, H]
+    // temporaries).
+    double blockError(const torch::Tensor& dense, const torch::Tensor& pruned) const {
         double num = 0, den = 0;
-        for (int64_t a = 0; a < samples; a += spec.batch) {  // in chunks: no [N, L, H] temporaries
-            const int64_t b = std::min(samples, a + spec.batch);
-            num += (dense.slice(0, a, b) - out->slice(0, a, b)).pow(2).sum().item<double>();
+        for (int64_t a = 0; a < m_samples; a += m_spec.batch) {
+            const int64_t b = std::min(m_samples, a + m_spec.batch);
+            num += (dense.slice(0, a, b) - pruned.slice(0, a, b)).pow(2).sum().item<double>();
             den += dense.slice(0, a, b).pow(2).sum().item<double>();
         }
-        const double error = num / den;
-        result.blockErrors.push_back(error);
-        metric("prune/block_error", layer, error);
+        return num / den;
+    }
+
+    void recordBlock(const std::vector<model::Linear*>& linears, const std::vector<torch::Tensor>& selected) {
         for (size_t i = 0; i < linears.size(); ++i) {
             MatrixReport m;
             m.name = linears[i]->name;
             m.total = linears[i]->weight.numel();
             m.pruned = (linears[i]->weight == 0).sum().item<int64_t>();
-            prunedTotal += m.pruned;
-            weightsTotal += m.total;
-            sparsityGrid.push_back(static_cast<float>(m.pruned) / static_cast<float>(m.total));
-            result.matrices.push_back(m);
-            maskTensors.emplace_back(m.name, selected[i].to(torch::kFloat32));
+            m_prunedTotal += m.pruned;
+            m_weightsTotal += m.total;
+            m_sparsityGrid.push_back(static_cast<float>(m.pruned) / static_cast<float>(m.total));
+            m_result.matrices.push_back(m);
+            m_maskTensors.emplace_back(m.name, selected[i].to(torch::kFloat32));
         }
-        std::swap(in, out);
-        if (hooks.progress)
-            hooks.progress(layer + 1, layers, cat("block ", layer, " error ", error));
     }
-    result.pruneSeconds = secondsSince(start);
-    result.peakRssBytes = peakRssBytes();
-    result.sparsity =
-        weightsTotal > 0 ? static_cast<double>(prunedTotal) / static_cast<double>(weightsTotal) : 0;
-    metric("prune/sparsity", layers, result.sparsity);
-    metric("prune/seconds", layers, result.pruneSeconds);
-    metric("prune/calib_forward_seconds", layers, result.calibForwardSeconds);
-    metric("prune/time_over_forward", layers, result.pruneSeconds / result.calibForwardSeconds);
-    metric("sys/peak_rss_mb", layers, static_cast<double>(result.peakRssBytes) / (1 << 20));
-    if (hooks.vector) {
-        hooks.vector("prune/sparsity_per_matrix", layers, {layers, perBlock}, sparsityGrid);
-        hooks.vector("prune/block_error", layers, {layers},
-                     std::vector<float>(result.blockErrors.begin(), result.blockErrors.end()));
+
+    void pruneBlocks() {
+        resetPeakRss();
+        m_start = Clock::now();
+        torch::Tensor* in = &m_bufferA->tensor();    // [N, L, H]: this block's inputs
+        torch::Tensor* out = &m_bufferC->tensor();   // its pruned outputs, the next block's inputs
+        torch::Tensor& dense = m_bufferB->tensor();  // its dense outputs
+        embedInto(*in);
+        for (int64_t layer = 0; layer < m_layers; ++layer) {
+            if (m_stop.stopRequested())
+                throw Cancelled(cat("pruning stopped before block ", layer, " of ", m_layers));
+            const std::vector<model::Linear*> linears = m_model.block(layer).linears();
+            m_perBlock = static_cast<int64_t>(linears.size());
+            m_stats.clear();
+            m_hessians.clear();
+            for (model::Linear* l : linears) {
+                m_stats.emplace_back(l->weight.size(1));
+                if (m_pruner.needsHessian) m_hessians.emplace_back(l->weight.size(1));
+            }
+            const torch::Tensor& inputs = *in;
+            auto phase = Clock::now();
+            collect(layer, linears, inputs, dense);
+            m_denseSeconds += secondsSince(phase);
+            phase = Clock::now();
+            std::vector<torch::Tensor> selected(linears.size());
+            if (wandaPlusPlus()) pruneRegional(layer, linears, selected, inputs, dense, *out);
+            else pruneMatrices(linears, selected);
+            m_selectSeconds += secondsSince(phase);
+            // the pruned block's outputs feed the next block
+            phase = Clock::now();
+            runBlock(layer, inputs, *out);
+            m_prunedSeconds += secondsSince(phase);
+            const double error = blockError(dense, *out);
+            m_result.blockErrors.push_back(error);
+            metric("prune/block_error", layer, error);
+            recordBlock(linears, selected);
+            std::swap(in, out);
+            m_sink.progress(layer + 1, m_layers, cat("block ", layer, " error ", error));
+        }
+        m_result.pruneSeconds = secondsSince(m_start);
+        m_result.peakRssBytes = peakRssBytes();
     }
-    say(cat("pruned ", prunedTotal, " of ", weightsTotal, " weights in ", layers, " blocks (",
-            result.sparsity * 100, "%) in ", result.pruneSeconds, " s (",
-            result.pruneSeconds / result.calibForwardSeconds,
-            " x one forward of the calibration set, ", result.calibForwardSeconds,
-            " s): dense passes with statistics ", denseSeconds, " s, scores and masks ",
-            selectSeconds, " s, pruned passes ", prunedSeconds, " s"));
-    if (!spec.evalText.empty()) {
-        result.prunedPerplexity = perplexity();
-        metric("prune/perplexity", layers, result.prunedPerplexity);
-        say(cat("pruned perplexity ", result.prunedPerplexity, " (dense ", result.densePerplexity,
-                "; ", result.protocol, ")"));
+
+    void finish() {
+        m_result.sparsity = m_weightsTotal > 0
+                                ? static_cast<double>(m_prunedTotal) / static_cast<double>(m_weightsTotal)
+                                : 0;
+        metric("prune/sparsity", m_layers, m_result.sparsity);
+        metric("prune/seconds", m_layers, m_result.pruneSeconds);
+        metric("prune/calib_forward_seconds", m_layers, m_result.calibForwardSeconds);
+        metric("prune/time_over_forward", m_layers, m_result.pruneSeconds / m_result.calibForwardSeconds);
+        metric("sys/peak_rss_mb", m_layers, static_cast<double>(m_result.peakRssBytes) / (1 << 20));
+        m_sink.vector("prune/sparsity_per_matrix", m_layers, {m_layers, m_perBlock}, m_sparsityGrid);
+        m_sink.vector("prune/block_error", m_layers, {m_layers},
+                      std::vector<float>(m_result.blockErrors.begin(), m_result.blockErrors.end()));
+        say(cat("pruned ", m_prunedTotal, " of ", m_weightsTotal, " weights in ", m_layers, " blocks (",
+                m_result.sparsity * 100, "%) in ", m_result.pruneSeconds, " s (",
+                m_result.pruneSeconds / m_result.calibForwardSeconds,
+                " x one forward of the calibration set, ", m_result.calibForwardSeconds,
+                " s): dense passes with statistics ", m_denseSeconds, " s, scores and masks ",
+                m_selectSeconds, " s, pruned passes ", m_prunedSeconds, " s"));
+        if (!m_spec.evalText.empty()) {
+            m_result.prunedPerplexity = perplexity();
+            metric("prune/perplexity", m_layers, m_result.prunedPerplexity);
+            say(cat("pruned perplexity ", m_result.prunedPerplexity, " (dense ", m_result.densePerplexity,
+                    "; ", m_result.protocol, ")"));
+        }
+        if (!m_spec.outDir.empty()) save();
     }
-    if (!spec.outDir.empty()) {
-        model.save(spec.outDir, model::DType::F32);
-        std::filesystem::copy_file(modelDir / "tokenizer.json", spec.outDir / "tokenizer.json",
+
+    void save() {
+        m_model.save(m_spec.outDir, model::DType::F32);
+        std::filesystem::copy_file(m_modelDir / "tokenizer.json", m_spec.outDir / "tokenizer.json",
                                    std::filesystem::copy_options::overwrite_existing);
-        model::writeSafetensors(spec.outDir / "masks.safetensors", maskTensors, model::DType::F16,
+        model::writeSafetensors(m_spec.outDir / "masks.safetensors", m_maskTensors, model::DType::F16,
                                 {{"format", "frugal pruning masks: 1 = pruned"},
-                                 {"sparsity", sparsity.describe()},
-                                 {"method", pruneMethodName(spec.method)}});
-        model::writeSafetensors(spec.outDir / "calibration.safetensors",
-                                {{"ids", ids.to(torch::kFloat32)}}, model::DType::F32,
+                                 {"sparsity", m_sparsity.describe()},
+                                 {"method", m_spec.method}});
+        model::writeSafetensors(m_spec.outDir / "calibration.safetensors",
+                                {{"ids", m_ids.to(torch::kFloat32)}}, model::DType::F32,
                                 {{"format", "token ids as float32 (exact below 2^24)"},
-                                 {"corpus", calibFile.string()},
-                                 {"seed", std::to_string(spec.seed)}});
-        say(cat("saved the pruned model, its masks and the calibration ids to ",
-                spec.outDir.string()));
+                                 {"corpus", m_calibFile.string()},
+                                 {"seed", std::to_string(m_spec.seed)}});
+        say(cat("saved the pruned model, its masks and the calibration ids to ", m_spec.outDir.string()));
     }
-    return result;
+
+    const PruneSpec& m_spec;
+    EventSink& m_sink;
+    const StopToken& m_stop;
+    const Pruner& m_pruner;
+    const Sparsity m_sparsity;
+    const FeatureNorm m_featureNorm;
+    const std::filesystem::path m_modelDir;
+    eval::ModelAndTokenizer m_loaded;
+    model::Transformer& m_model;
+    PruneResult m_result;
+    std::filesystem::path m_calibFile;
+    torch::Tensor m_ids;  // [N, L] calibration token ids
+    int64_t m_samples = 0, m_layers = 0, m_evalSeqLen = 0, m_perBlock = 0;
+    std::map<int64_t, model::AttentionContext> m_contexts;
+    std::unique_ptr<ActivationBuffer> m_bufferA, m_bufferB, m_bufferC;
+    std::shared_ptr<model::SafetensorsArchive> m_masks;
+    std::vector<InputStatistics> m_stats;      // per linear of the current block
+    std::vector<HessianAccumulator> m_hessians;  // the same, for rows that need the Hessian
+    Clock::time_point m_start;
+    double m_denseSeconds = 0, m_selectSeconds = 0, m_prunedSeconds = 0;  // where the time goes
+    int64_t m_prunedTotal = 0, m_weightsTotal = 0;
+    std::vector<float> m_sparsityGrid;  // [layers, matrices per block]
+    model::NamedTensors m_maskTensors;
+};
+
+}  // namespace
+
+PruneResult runPrune(const PruneSpec& spec, EventSink& sink, const StopToken& stop) {
+    spec.validate();
+    return PruneRun(spec, sink, stop).run();
 }
 
 }  // namespace frugal::prune

@@ -1,23 +1,20 @@
 #pragma once
 // Pruning a whole model block by block (SPEC-PRUNING §1.5, §2.4): calibration windows drawn with
 // a seed from a corpus; the inputs of block 0 captured; then for each block the per-linear input
-// statistics gathered on the dense block, scores computed, masks selected and applied, and the
-// pruned block's outputs fed to the next block. Methods: magnitude (per matrix), Wanda, SparseGPT,
-// Wanda++ (regional gradient score, with or without regional optimisation, or with a fixed mask),
-// and saved masks applied as they are. Perplexity on held-out text before and after. Core-private
+// statistics gathered on the dense block, masks selected by a row of the score table
+// (prune/pruners.h: magnitude per matrix or per row, Wanda, SparseGPT, saved masks) or by Wanda++
+// (regional gradient score, with or without regional optimisation, or with a fixed mask) and
+// applied, and the pruned block's outputs fed to the next block. Perplexity on held-out text before and after. Core-private
 // (torch in the implementation only; this header is torch-free).
 
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <string>
 #include <vector>
 
-namespace frugal::prune {
+#include "common/events.h"
 
-enum class PruneMethod { Magnitude, Wanda, SparseGpt, WandaPlusPlus, Masks };
-std::string pruneMethodName(PruneMethod method);  // magnitude, wanda, sparsegpt, wandapp, masks
-PruneMethod parsePruneMethod(const std::string& name);
+namespace frugal::prune {
 
 // Wanda++'s regional optimisation: off (the RGS score alone), reselect (the spec: each round
 // re-selects the mask, RMSprop then moves every weight, a final prune restores the pattern), or
@@ -28,7 +25,7 @@ RoMode parseRoMode(const std::string& name);
 
 struct PruneSpec {
     std::string model = "frugal-tiny";
-    PruneMethod method = PruneMethod::Wanda;
+    std::string method = "wanda";     // a row of the score table (prune/pruners.h)
     std::string sparsity = "0.5";     // "0.5", "50%", "2:4", "4:8"
     std::filesystem::path calibFile;  // text, or JSON lines with a "text" field
     int64_t calibSamples = 128;
@@ -60,18 +57,9 @@ struct PruneSpec {
     int64_t memoryMib = 0;
     std::filesystem::path spillDir;
 
-    // Checks ranges and names; one message naming the key.
+    // Checks ranges and names; one message naming the key (prune/prune_method.cpp, beside the
+    // reader).
     void validate() const;
-};
-
-struct PruneHooks {
-    std::function<void(const std::string& line)> log;
-    std::function<void(const std::string& key, int64_t step, double value)> metric;
-    std::function<void(const std::string& key, int64_t step, std::vector<int64_t> shape,
-                       std::vector<float> data)>
-        vector;
-    std::function<void(int64_t done, int64_t total, const std::string& status)> progress;
-    std::function<bool()> stopRequested;
 };
 
 struct MatrixReport {
@@ -91,6 +79,9 @@ struct PruneResult {
     bool spilled = false;             // the activations were kept in files (memoryMib exceeded)
 };
 
-PruneResult runPrune(const PruneSpec& spec, const PruneHooks& hooks);
+// Prunes SPEC's model, reporting to SINK (metrics prune/*, vectors prune/sparsity_per_matrix and
+// prune/block_error, a log line per phase). A stop request ends it with Cancelled between blocks,
+// before anything is saved.
+PruneResult runPrune(const PruneSpec& spec, EventSink& sink, const StopToken& stop);
 
 }  // namespace frugal::prune

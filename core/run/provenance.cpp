@@ -1,6 +1,5 @@
 #include "run/provenance.h"
 
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <array>
@@ -10,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/runtime_info.h"
+#include "store/store.h"
 
 namespace frugal::run {
 
@@ -62,7 +62,7 @@ Provenance collectProvenance(const std::vector<std::string>& argv, const std::st
     libs["blas"] = rt.blasKind;
     libs["blas_path"] = rt.blasPath;
     libs["openblas_config"] = rt.openblasConfig;
-    libs["sqlite"] = sqlite3_libversion();
+    libs["sqlite"] = store::sqliteVersion();
 #ifdef __VERSION__
     libs["compiler"] = __VERSION__;
 #endif

@@ -132,14 +132,16 @@ RunOutcome continueMethod(store::Store& store, int64_t runId, const MethodBody& 
         // The worker entry: the one place a method's error becomes a run status.
         ResourceMonitor monitor(sink);
         try {
+            // the numeric runtime, for diagnosis: in every run's stored log (the CLI prints it
+            // only with --verbose, or when it warns; observers show debug lines when asked)
+            sink.log("debug", runtimeLine(queryRuntime()));
             body(sink, stop);
             outcome.status = store::RunStatus::Finished;
         } catch (const Cancelled& e) {
             outcome.status = store::RunStatus::Cancelled;
             outcome.error = e.what();
-        } catch (const std::exception& e) {
-            outcome.status =
-                stop.stopRequested() ? store::RunStatus::Cancelled : store::RunStatus::Failed;
+        } catch (const std::exception& e) {  // a failure, even while a stop was pending
+            outcome.status = store::RunStatus::Failed;
             outcome.error = e.what();
         }
     });

@@ -56,6 +56,8 @@ std::string processStart(int64_t pid) {
 
 using detail::kSchemaVersion;
 
+std::string sqliteVersion() { return sqlite3_libversion(); }
+
 std::string statusName(RunStatus s) {
     switch (s) {
         case RunStatus::Queued: return "queued";

@@ -21,6 +21,9 @@
 
 namespace frugal::store {
 
+// The SQLite library's version ("3.40.1"), for a run's provenance.
+std::string sqliteVersion();
+
 enum class RunStatus { Queued, Running, Finished, Failed, Cancelled, Interrupted };
 std::string statusName(RunStatus status);
 RunStatus parseStatus(const std::string& name);  // throws naming the valid names

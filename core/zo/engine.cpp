@@ -9,7 +9,7 @@
 
 #include "common/error.h"
 #include "common/runtime_info.h"
-#include "run/runner.h"
+#include "common/format.h"
 #include "zo/perturb.h"
 #include "zo/query_schedule.h"
 
@@ -23,18 +23,6 @@ public:
     using Error::Error;
 };
 
-enum class Optimizer { Sgd, Momentum, Sign, Conservative, Adam };
-
-Optimizer parseOptimizer(const std::string& name) {
-    if (name == "sgd") return Optimizer::Sgd;
-    if (name == "momentum") return Optimizer::Momentum;
-    if (name == "sign") return Optimizer::Sign;
-    if (name == "conservative") return Optimizer::Conservative;
-    if (name == "adam") return Optimizer::Adam;
-    fail("zo.optimizer: unknown optimizer '", name,
-         "' (expected sgd, momentum, sign, conservative or adam)");
-}
-
 // Applies steps to a trainable set: with a loss function (training) or from recorded projected
 // gradients and choices (replay, rollback). Both paths perform the same weight arithmetic in the
 // same order, which is what makes replay bit-identical.
@@ -44,13 +32,12 @@ public:
         : m_c(c),
           m_params(params.trainables()),
           m_law(parseLaw(c.direction)),
-          m_optimizer(parseOptimizer(c.optimizer)),
+          m_optimizer(findZoOptimizer(c.optimizer)),
           m_central(c.estimator == "central"),
-          m_scalarSign(c.signMode == "scalar") {
-        const UpdateKind kind = m_optimizer == Optimizer::Momentum ? UpdateKind::Momentum
-                                : m_optimizer == Optimizer::Adam   ? UpdateKind::Adam
-                                                                   : UpdateKind::Sgd;
-        m_state = OptimizerState::forRule(kind, m_params);
+          // the sign of each projected gradient, then SGD's move (ZO-Bench's code)
+          m_scalarSign(c.signMode == "scalar" && std::string(m_optimizer.name) == "sign"),
+          m_applied(m_scalarSign ? findZoOptimizer("sgd") : m_optimizer) {
+        m_state = OptimizerState::forRule(m_applied, m_params);
         if (c.sparsity > 0) m_mask = std::make_unique<SparseMask>(SparseMask::fromWeights(m_params, c.sparsity));
         if (c.keepZeros) m_mask = std::make_unique<SparseMask>(SparseMask::nonZero(m_params));
     }
@@ -70,14 +57,10 @@ public:
             if (!std::isfinite(l)) throw Diverged(cat("the loss ", what, " is ", l));
             return l;
         };
-        const bool sgdLike = m_optimizer == Optimizer::Sgd ||
-                             (m_optimizer == Optimizer::Sign && m_scalarSign);
-        const bool fused = sgdLike && q == 1;
-        const auto effective = [&](double g) {
-            return m_optimizer == Optimizer::Sign && m_scalarSign ? double((g > 0) - (g < 0)) : g;
-        };
+        const bool fused = m_applied.fusable && !m_optimizer.conservative && q == 1;
+        const auto effective = [&](double g) { return m_scalarSign ? double((g > 0) - (g < 0)) : g; };
         double logged = NAN, base = NAN;
-        if (!replay && (!m_central || m_optimizer == Optimizer::Conservative))
+        if (!replay && (!m_central || m_optimizer.conservative))
             base = evaluate("at θ");
         if (!replay) rec.grads.assign(q, 0.0);
         if (rec.grads.size() != q) fail("trajectory step ", rec.step, ": seeds and gradients differ in number");
@@ -108,36 +91,26 @@ public:
         std::vector<Query> queries;
         for (size_t j = 0; j < q; ++j) queries.push_back({rec.seeds[j], effective(rec.grads[j])});
         UpdateRule rule;
+        rule.optimizer = &m_applied;
         rule.lr = rec.lr;
         rule.weightDecay = m_c.common.weightDecay;
         rule.momentum = m_c.momentum;
         rule.beta1 = m_c.beta1;
         rule.beta2 = m_c.beta2;
         rule.adamEps = m_c.adamEps;
-        switch (m_optimizer) {
-            case Optimizer::Sgd: rule.kind = UpdateKind::Sgd; break;
-            case Optimizer::Sign:
-                rule.kind = m_scalarSign ? UpdateKind::Sgd : UpdateKind::Sign;
-                break;
-            case Optimizer::Momentum: rule.kind = UpdateKind::Momentum; break;
-            case Optimizer::Adam:
-                rule.kind = UpdateKind::Adam;
-                rule.t = ++m_state.steps;
-                break;
-            case Optimizer::Conservative: {
-                rule.kind = UpdateKind::Sgd;
-                rule.weightDecay = 0;
-                applyUpdate(m_params, queries, m_law, rule, m_state, m_mask.get());  // θ − ηĝ
-                const double down = replay ? 0 : evaluate("at θ−ηĝ");
-                rule.lr = -2 * rec.lr;
-                applyUpdate(m_params, queries, m_law, rule, m_state, m_mask.get());  // θ + ηĝ
-                const double up = replay ? 0 : evaluate("at θ+ηĝ");
-                if (!replay) rec.choice = base <= down && base <= up ? 0 : down <= up ? 1 : 2;
-                if (rec.choice == 2) return logged;
-                rule.lr = rec.choice == 0 ? rec.lr : 2 * rec.lr;
-                applyUpdate(m_params, queries, m_law, rule, m_state, m_mask.get());
-                return logged;
-            }
+        if (m_applied.countsSteps) rule.t = ++m_state.steps;
+        if (m_optimizer.conservative) {
+            rule.weightDecay = 0;
+            applyUpdate(m_params, queries, m_law, rule, m_state, m_mask.get());  // θ − ηĝ
+            const double down = replay ? 0 : evaluate("at θ−ηĝ");
+            rule.lr = -2 * rec.lr;
+            applyUpdate(m_params, queries, m_law, rule, m_state, m_mask.get());  // θ + ηĝ
+            const double up = replay ? 0 : evaluate("at θ+ηĝ");
+            if (!replay) rec.choice = base <= down && base <= up ? 0 : down <= up ? 1 : 2;
+            if (rec.choice == 2) return logged;
+            rule.lr = rec.choice == 0 ? rec.lr : 2 * rec.lr;
+            applyUpdate(m_params, queries, m_law, rule, m_state, m_mask.get());
+            return logged;
         }
         applyUpdate(m_params, queries, m_law, rule, m_state, m_mask.get());
         return logged;
@@ -147,8 +120,9 @@ private:
     const ZoConfig& m_c;
     std::vector<Trainable> m_params;
     DirectionLaw m_law;
-    Optimizer m_optimizer;
+    const ZoOptimizer& m_optimizer;
     bool m_central, m_scalarSign;
+    const ZoOptimizer& m_applied;  // the optimiser whose rule moves the weights
     OptimizerState m_state;
     std::unique_ptr<SparseMask> m_mask;
 };
@@ -161,36 +135,6 @@ QuerySchedule scheduleOf(const ZoConfig& c, int64_t trainExamples) {
 }
 
 }  // namespace
-
-void ZoConfig::validate() const {
-    parseLaw(direction);
-    parseOptimizer(optimizer);
-    train::parseObjective(common.objective);
-    train::parseLrSchedule(common.lrSchedule);
-    if (estimator != "central" && estimator != "forward")
-        fail("zo.estimator: unknown estimator '", estimator, "' (expected central or forward)");
-    if (signMode != "elementwise" && signMode != "scalar")
-        fail("zo.sign: unknown sign mode '", signMode, "' (expected elementwise or scalar)");
-    if (querySchedule != "constant" && querySchedule != "adazeta")
-        fail("zo.query_schedule: unknown schedule '", querySchedule, "' (expected constant or adazeta)");
-    if (divergence != "stop" && divergence != "rollback" && divergence != "off")
-        fail("zo.divergence: unknown policy '", divergence, "' (expected stop, rollback or off)");
-    if (optimizer == "conservative" && common.weightDecay != 0)
-        fail("zo.optimizer = \"conservative\" compares losses along ±ηĝ and takes no weight decay; "
-             "set weight_decay = 0");
-    if (queries < 1) fail("zo.queries must be at least 1, got ", queries);
-    if (sparsity < 0 || sparsity >= 1) fail("zo.sparsity must be in [0, 1), got ", sparsity);
-    if (keepZeros && sparsity > 0) fail("zo.keep_zeros and zo.sparsity are two masks; choose one");
-    if (keepZeros && direction == "sphere")
-        fail("zo.keep_zeros does not combine with sphere directions (their norm is over all weights)");
-    if (keepZeros && (common.peft.target == peft::Target::Lora || common.peft.target == peft::Target::Prefix ||
-                      common.peft.target == peft::Target::Prompt))
-        fail("zo.keep_zeros keeps a pruned model's zeros in the weights it trains; with peft.target = ",
-             peft::targetName(common.peft.target), " the adapters would move them (use full, bitfit, norms or head)");
-    if (sparsity > 0 && direction == "sphere")
-        fail("zo.sparsity does not combine with sphere directions (their norm is over all weights)");
-    if (queriesMax < 1) fail("zo.q_max must be at least 1, got ", queriesMax);
-}
 
 void writeTrajectory(const std::filesystem::path& file, const std::vector<StepRecord>& steps) {
     std::ostringstream out;
@@ -242,24 +186,25 @@ std::vector<StepRecord> readTrajectory(const std::filesystem::path& file) {
     return steps;
 }
 
-ZoResult runZo(const ZoConfig& c, const ZoHooks& hooks) {
+ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
+              const std::filesystem::path& trajectoryFile) {
     c.validate();
-    const auto log = [&](const std::string& line) { hooks.say(line); };
+    const auto log = [&](const std::string& line) { sink.info(line); };
     const auto metric = [&](const std::string& key, int64_t step, double value) {
-        hooks.record(key, step, value);
+        sink.metric(key, step, value);
     };
     const auto start = std::chrono::steady_clock::now();
-    auto problem = std::make_unique<train::FineTuneProblem>(c.common);
+    auto problem = std::make_unique<eval::FineTuneProblem>(c.common);
     auto stepper = std::make_unique<Stepper>(c, problem->params());
     const auto& spec = c.common;
     const auto trainExamples = static_cast<int64_t>(problem->train().examples().size());
     const QuerySchedule schedule = scheduleOf(c, trainExamples);
-    const train::LrSchedule lrSchedule = train::parseLrSchedule(spec.lrSchedule);
+    const eval::LrSchedule lrSchedule = eval::parseLrSchedule(spec.lrSchedule);
     ZoResult r;
     r.trainable = problem->params().trainableCount();
     r.total = problem->params().totalCount();
     r.optimizerStateBytes = stepper->state().bytes();
-    log(cat("ZO (", c.optimizer, ", ", c.estimator, " estimator, ", c.direction, " directions, ",
+    log(cat("ZO (", c.optimizer, ": ", findZoOptimizer(c.optimizer).rule, ", ", c.estimator, " estimator, ", c.direction, " directions, ",
             schedule.describe(), c.sparsity > 0 ? cat(", Sparse-MeZO mask at sparsity ", c.sparsity)
             : c.keepZeros ? std::string(", the zero weights kept at zero (a pruned model)") : std::string(),
             ") on ", spec.task, " with the ", spec.objective, " objective: ",
@@ -267,26 +212,26 @@ ZoResult runZo(const ZoConfig& c, const ZoHooks& hooks) {
             spec.batchSize, ", lr ", spec.lr, " (", spec.lrSchedule, "), eps ", c.eps));
     metric("params/trainable", 0, static_cast<double>(r.trainable));
 
-    train::reportDev(*problem, 0, hooks, r);
+    eval::reportDev(*problem, 0, sink, r);
 
     std::mt19937_64 rng(spec.seed);
     std::vector<StepRecord> trajectory;
     const auto saveTrajectory = [&] {
-        if (!hooks.trajectoryFile.empty()) writeTrajectory(hooks.trajectoryFile, trajectory);
+        if (!trajectoryFile.empty()) writeTrajectory(trajectoryFile, trajectory);
     };
     const std::function<double()> lossFn = [&] { return problem->lossValue(); };
     double lrScale = 1, firstLoss = NAN;
     int64_t lastEpoch = -1;
     for (int64_t step = 1; step <= spec.steps; ++step) {
-        if (hooks.stopRequested && hooks.stopRequested()) {
+        if (stop.stopRequested()) {
             saveTrajectory();
-            throw run::Cancelled(cat("ZO stopped before step ", step, " of ", spec.steps));
+            throw Cancelled(cat("ZO stopped before step ", step, " of ", spec.steps));
         }
         problem->nextBatch(rng);
         const int64_t epoch = (step - 1) * spec.batchSize / trainExamples;
         StepRecord rec;
         rec.step = step;
-        rec.lr = train::lrAt(lrSchedule, spec.lr, step, spec.steps) * lrScale;
+        rec.lr = eval::lrAt(lrSchedule, spec.lr, step, spec.steps) * lrScale;
         const int64_t q = schedule.queriesAt(epoch);
         if (epoch != lastEpoch) {  // Q per data epoch, the schedule's own axis
             metric("zo/epoch_queries", epoch, static_cast<double>(q));
@@ -314,7 +259,7 @@ ZoResult runZo(const ZoConfig& c, const ZoHooks& hooks) {
             const int64_t keepBefore = step - c.rollbackSteps;
             while (!trajectory.empty() && trajectory.back().step >= keepBefore) trajectory.pop_back();
             lrScale *= 0.5;
-            problem = std::make_unique<train::FineTuneProblem>(spec);
+            problem = std::make_unique<eval::FineTuneProblem>(spec);
             stepper = std::make_unique<Stepper>(c, problem->params());
             int64_t unused = 0;
             for (auto& applied : trajectory) stepper->step(applied, nullptr, unused);
@@ -339,19 +284,19 @@ ZoResult runZo(const ZoConfig& c, const ZoHooks& hooks) {
         metric("zo/lr", step, rec.lr);
         if (rec.choice) metric("zo/conservative_choice", step, rec.choice);
         if (stepper->mask()) metric("zo/perturbed_fraction", step, stepper->mask()->density());
-        if (hooks.progress) hooks.progress(step, spec.steps, logged);
-        if (step % spec.evalEvery == 0 || step == spec.steps) train::reportDev(*problem, step, hooks, r);
+        sink.progress(step, spec.steps, "loss " + shortNumber(logged));
+        if (step % spec.evalEvery == 0 || step == spec.steps) eval::reportDev(*problem, step, sink, r);
     }
     r.steps = spec.steps;
     saveTrajectory();
-    train::finishRun(*problem, hooks, r, start);
+    eval::finishRun(*problem, sink, r, start);
     return r;
 }
 
 void replayZo(const ZoConfig& c, const std::vector<StepRecord>& trajectory,
               const std::filesystem::path& outDir) {
     c.validate();
-    train::FineTuneProblem problem(c.common);
+    eval::FineTuneProblem problem(c.common);
     Stepper stepper(c, problem.params());
     int64_t unused = 0;
     for (StepRecord rec : trajectory) stepper.step(rec, nullptr, unused);

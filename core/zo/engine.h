@@ -4,9 +4,10 @@
 //                one shared base loss);
 //   directions   Gaussian (default), Rademacher or the sqrt(d) sphere, q per step, constant or
 //                on AdaZeta's schedule per data epoch;
-//   optimisers   sgd (MeZO), momentum, sign (element-wise sign of ĝ, or "scalar": the sign of
-//                each projected gradient, as ZO-Bench's code does), conservative (keeps the best
-//                of θ, θ−ηĝ, θ+ηĝ on the same batch), adam (AdamW-style decoupled decay);
+//   optimisers   the table in zo/optimizers.h: sgd (MeZO), momentum, nesterov, sign (element-wise
+//                sign of ĝ, or "scalar": the sign of each projected gradient, as ZO-Bench's code
+//                does), conservative (keeps the best of θ, θ−ηĝ, θ+ηĝ on the same batch), adam
+//                (AdamW-style decoupled decay);
 //   lr schedules constant (the ZO default), linear, cosine;
 //   masks        optional Sparse-MeZO masks (perturb.h).
 // Every step's seeds, projected gradients, lr and conservative choice form the trajectory, from
@@ -20,16 +21,17 @@
 #include <string>
 #include <vector>
 
-#include "train/finetune.h"
+#include "common/events.h"
+#include "eval/fine_tune_problem.h"
 
 namespace frugal::zo {
 
 struct ZoConfig {
-    train::FineTuneSpec common;
+    eval::FineTuneSpec common;
     std::string estimator = "central";  // central, forward
     std::string direction = "gaussian";
     double eps = 1e-3;
-    std::string optimizer = "sgd";  // sgd, momentum, sign, conservative, adam
+    std::string optimizer = "sgd";  // a row of the optimiser table (zo/optimizers.h)
     std::string signMode = "elementwise";  // elementwise, scalar
     double momentum = 0.9, beta1 = 0.9, beta2 = 0.999, adamEps = 1e-8;
     std::string querySchedule = "constant";  // constant (queries), adazeta
@@ -42,7 +44,8 @@ struct ZoConfig {
     double divergenceFactor = 10;
     int64_t rollbackSteps = 10, maxRollbacks = 3;
 
-    void validate() const;  // every name and combination, before anything is loaded
+    // Every name and combination, before anything is loaded (zo/zo_method.cpp, beside the reader).
+    void validate() const;
 };
 
 // One applied step. Seeds are 53-bit so that they survive as double metric values.
@@ -57,16 +60,15 @@ struct StepRecord {
 void writeTrajectory(const std::filesystem::path& file, const std::vector<StepRecord>& steps);
 std::vector<StepRecord> readTrajectory(const std::filesystem::path& file);
 
-struct ZoHooks : train::FineTuneHooks {
-    std::filesystem::path trajectoryFile;  // written at the end (and when stopped or failed)
-};
-
-struct ZoResult : train::FineTuneResult {
+struct ZoResult : eval::FineTuneResult {
     int64_t rollbacks = 0;
     int64_t optimizerStateBytes = 0;
 };
 
-ZoResult runZo(const ZoConfig& config, const ZoHooks& hooks);
+// Fine-tunes CONFIG's model, reporting to SINK; TRAJECTORYFILE (if any) is written at the end,
+// and when stopped or failed. A stop request ends it with Cancelled.
+ZoResult runZo(const ZoConfig& config, EventSink& sink, const StopToken& stop,
+               const std::filesystem::path& trajectoryFile = {});
 
 // Rebuilds the fine-tuned model from CONFIG's base model and adapters and the trajectory, and
 // saves it to OUTDIR as runZo would.

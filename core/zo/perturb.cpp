@@ -196,13 +196,12 @@ void restoreAndUpdate(const std::vector<Trainable>& params, uint64_t seed, doubl
     });
 }
 
-OptimizerState OptimizerState::forRule(UpdateKind kind, const std::vector<Trainable>& params) {
+OptimizerState OptimizerState::forRule(const ZoOptimizer& optimizer, const std::vector<Trainable>& params) {
     OptimizerState s;
     for (const auto& p : params) {
         const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
-        if (kind == UpdateKind::Momentum || kind == UpdateKind::Adam)
-            s.first.push_back(torch::zeros({p.tensor.numel()}, opts));
-        if (kind == UpdateKind::Adam) s.second.push_back(torch::zeros({p.tensor.numel()}, opts));
+        if (optimizer.stateBuffers >= 1) s.first.push_back(torch::zeros({p.tensor.numel()}, opts));
+        if (optimizer.stateBuffers >= 2) s.second.push_back(torch::zeros({p.tensor.numel()}, opts));
     }
     return s;
 }
@@ -223,58 +222,27 @@ void applyUpdate(const std::vector<Trainable>& params, const std::vector<Query>&
     for (const auto& query : queries)
         coefficient.push_back(
             static_cast<float>(query.grad * directionScale(params, query.seed, law) / q));
-    const bool needFirst = rule.kind == UpdateKind::Momentum || rule.kind == UpdateKind::Adam;
-    if ((needFirst && state.first.size() != params.size()) ||
-        (rule.kind == UpdateKind::Adam && state.second.size() != params.size()))
+    const ZoOptimizer& optimizer = rule.optimizer ? *rule.optimizer : findZoOptimizer("sgd");
+    if ((optimizer.stateBuffers >= 1 && state.first.size() != params.size()) ||
+        (optimizer.stateBuffers >= 2 && state.second.size() != params.size()))
         fail("ZO update: optimiser state does not match the trainable set");
-    const auto lr = static_cast<float>(rule.lr);
-    const auto mu = static_cast<float>(rule.momentum);
-    const auto b1 = static_cast<float>(rule.beta1), b2 = static_cast<float>(rule.beta2);
-    const auto c1 = static_cast<float>(1.0 - std::pow(rule.beta1, static_cast<double>(rule.t)));
-    const auto c2 = static_cast<float>(1.0 - std::pow(rule.beta2, static_cast<double>(rule.t)));
-    const auto adamEps = static_cast<float>(rule.adamEps);
     forEachChunk(params, [&](size_t pi, float* w, int64_t start, int64_t n) {
         const Trainable& p = params[pi];
-        const auto keep = static_cast<float>(1.0 - rule.lr * (p.decay ? rule.weightDecay : 0.0));
-        float* m = needFirst ? state.first[pi].data_ptr<float>() : nullptr;
-        float* v = rule.kind == UpdateKind::Adam ? state.second[pi].data_ptr<float>() : nullptr;
         float z[kChunk], g[kChunk];
         for (int64_t i = 0; i < n; ++i) g[i] = 0;
         for (size_t j = 0; j < queries.size(); ++j) {
             directionChunk(p, queries[j].seed, law, start, n, z);
             for (int64_t i = 0; i < n; ++i) g[i] += coefficient[j] * z[i];
         }
-        // masked-out weights: no gradient, no decay, optimiser state untouched
-        const uint64_t* words = mask ? mask->bits[pi].data() + start / 64 : nullptr;
-        const auto live = [&](int64_t i) { return !words || ((words[i / 64] >> (i % 64)) & 1u); };
-        switch (rule.kind) {
-            case UpdateKind::Sgd:
-                for (int64_t i = 0; i < n; ++i)
-                    if (live(i)) w[i] = w[i] * keep - lr * g[i];
-                break;
-            case UpdateKind::Sign:
-                for (int64_t i = 0; i < n; ++i)
-                    if (live(i)) w[i] = w[i] * keep - lr * static_cast<float>((g[i] > 0) - (g[i] < 0));
-                break;
-            case UpdateKind::Momentum:
-                for (int64_t i = 0; i < n; ++i) {
-                    if (!live(i)) continue;
-                    float& mi = m[start + i];
-                    mi = mu * mi + g[i];
-                    w[i] = w[i] * keep - lr * mi;
-                }
-                break;
-            case UpdateKind::Adam:
-                for (int64_t i = 0; i < n; ++i) {
-                    if (!live(i)) continue;
-                    float& mi = m[start + i];
-                    float& vi = v[start + i];
-                    mi = b1 * mi + (1 - b1) * g[i];
-                    vi = b2 * vi + (1 - b2) * g[i] * g[i];
-                    w[i] = w[i] * keep - lr * (mi / c1) / (std::sqrt(vi / c2) + adamEps);
-                }
-                break;
-        }
+        UpdateChunk chunk;
+        chunk.w = w;
+        chunk.g = g;
+        chunk.m = optimizer.stateBuffers >= 1 ? state.first[pi].data_ptr<float>() + start : nullptr;
+        chunk.v = optimizer.stateBuffers >= 2 ? state.second[pi].data_ptr<float>() + start : nullptr;
+        chunk.n = n;
+        chunk.keep = static_cast<float>(1.0 - rule.lr * (p.decay ? rule.weightDecay : 0.0));
+        chunk.words = mask ? mask->bits[pi].data() + start / 64 : nullptr;
+        optimizer.apply(rule, chunk);
     });
 }
 

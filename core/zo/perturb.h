@@ -12,16 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "peft/trainable.h"
 #include "zo/directions.h"
+#include "zo/optimizers.h"
 
 namespace frugal::zo {
 
-struct Trainable {
-    std::string name;
-    torch::Tensor tensor;  // contiguous, on CPU; fp32, bf16 or fp16
-    uint32_t index = 0;    // stream id of its direction (its position in the trainable set)
-    bool decay = true;     // MeZO skips weight decay for bias and norm tensors
-};
+using peft::Trainable;
 
 // A multiple of the generator's batches (4096 Rademacher, 6144 Gaussian values), so that each
 // chunk is generated in place.
@@ -65,32 +62,17 @@ struct Query {
     double grad = 0;
 };
 
-// How the estimate ĝ = (1/q)·Σ g_j z_j becomes an update (SPEC-ZO §2.4, §3):
-//   sgd       θ ← θ(1 − lr·λ) − lr·ĝ
-//   sign      θ ← θ(1 − lr·λ) − lr·sign(ĝ)            (element-wise)
-//   momentum  m ← μ·m + ĝ;  θ ← θ(1 − lr·λ) − lr·m     (torch SGD momentum, dampening 0)
-//   adam      m ← β1·m + (1−β1)·ĝ;  v ← β2·v + (1−β2)·ĝ²;
-//             θ ← θ(1 − lr·λ) − lr·m̂/(√v̂ + eps), m̂, v̂ bias-corrected at step t (AdamW-style
-//             decoupled decay)
-// λ applies only to tensors with decay == true.
-enum class UpdateKind { Sgd, Sign, Momentum, Adam };
-struct UpdateRule {
-    UpdateKind kind = UpdateKind::Sgd;
-    double lr = 0, weightDecay = 0;
-    double momentum = 0.9, beta1 = 0.9, beta2 = 0.999, adamEps = 1e-8;
-    int64_t t = 1;  // Adam's step count, from 1
-};
-
-// Optimiser state: fp32 tensors shaped like each trainable (momentum: first; Adam: both).
+// Optimiser state: fp32 tensors shaped like each trainable, as many as the optimiser's row says
+// (momentum: first; Adam: both).
 struct OptimizerState {
     std::vector<torch::Tensor> first, second;
     int64_t steps = 0;
-    static OptimizerState forRule(UpdateKind kind, const std::vector<Trainable>& params);
+    static OptimizerState forRule(const ZoOptimizer& optimizer, const std::vector<Trainable>& params);
     int64_t bytes() const;
 };
 
 // One pass over the weights: regenerates the q directions chunk by chunk, forms ĝ and applies the
-// rule.
+// rule's optimiser (zo/optimizers.h) to each chunk.
 void applyUpdate(const std::vector<Trainable>& params, const std::vector<Query>& queries,
                  DirectionLaw law, const UpdateRule& rule, OptimizerState& state,
                  const SparseMask* mask = nullptr);

@@ -80,8 +80,8 @@ ZoBenchResult benchZo(const ZoBenchOptions& o) {
         for (int64_t i = 0; i <= o.steps; ++i) timeForward(i);
         steps = forwards;
     } else if (o.method == "mezo" || o.method == "zo-adam") {
-        OptimizerState state = OptimizerState::forRule(
-            o.method == "zo-adam" ? UpdateKind::Adam : UpdateKind::Sgd, params.trainables());
+        const ZoOptimizer& optimizer = findZoOptimizer(o.method == "zo-adam" ? "adam" : "sgd");
+        OptimizerState state = OptimizerState::forRule(optimizer, params.trainables());
         std::mt19937_64 rng(o.seed);
         for (int64_t i = 0; i <= o.steps; ++i) {
             timeForward(i);
@@ -105,7 +105,7 @@ ZoBenchResult benchZo(const ZoBenchOptions& o) {
             } else {
                 perturb(params.trainables(), seed, eps, law);
                 UpdateRule rule;
-                rule.kind = UpdateKind::Adam;
+                rule.optimizer = &optimizer;
                 rule.lr = lr;
                 rule.t = ++state.steps;
                 applyUpdate(params.trainables(), {{seed, g}}, law, rule, state);

@@ -1,4 +1,4 @@
-#include "train/first_order.h"
+#include "fo/first_order.h"
 
 #include <torch/optim.h>
 
@@ -7,23 +7,16 @@
 
 #include "common/error.h"
 #include "common/runtime_info.h"
-#include "run/runner.h"
+#include "common/format.h"
 
-namespace frugal::train {
+namespace frugal::fo {
 
-void FoConfig::validate() const {
-    if (optimizer != "adamw" && optimizer != "sgd")
-        fail("fo.optimizer: unknown optimizer '", optimizer, "' (expected adamw or sgd)");
-    if (parseObjective(common.objective) == Objective::NegAccuracy)
-        fail("fo.objective = \"neg_accuracy\" is not differentiable; first-order runs need "
-             "classification or lm (zeroth-order runs can optimise neg_accuracy)");
-    parseLrSchedule(common.lrSchedule);
-}
+using namespace frugal::eval;
 
-FoResult runFirstOrder(const FoConfig& c, const FoHooks& hooks) {
+FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop) {
     c.validate();
     const auto metric = [&](const std::string& key, int64_t step, double value) {
-        hooks.record(key, step, value);
+        sink.metric(key, step, value);
     };
     const auto start = std::chrono::steady_clock::now();
     const FineTuneSpec& spec = c.common;
@@ -58,24 +51,26 @@ FoResult runFirstOrder(const FoConfig& c, const FoHooks& hooks) {
             std::move(groups), torch::optim::SGDOptions(spec.lr).momentum(c.momentum));
     }
     const LrSchedule schedule = parseLrSchedule(spec.lrSchedule);
-    hooks.say(cat("first-order ", c.optimizer, " on ", spec.task, " with the ", spec.objective,
+    sink.info(cat("first-order ", c.optimizer, " on ", spec.task, " with the ", spec.objective,
             " objective: ", problem.params().describe(), "; batch ", spec.batchSize, ", lr ",
             spec.lr, " (", spec.lrSchedule, ")"));
     metric("params/trainable", 0, static_cast<double>(r.trainable));
-    reportDev(problem, 0, hooks, r);
+    reportDev(problem, 0, sink, r);
     std::mt19937_64 rng(spec.seed);
     for (int64_t step = 1; step <= spec.steps; ++step) {
-        if (hooks.stopRequested && hooks.stopRequested())
-            throw run::Cancelled(cat("first-order training stopped before step ", step, " of ", spec.steps));
+        if (stop.stopRequested())
+            throw Cancelled(cat("first-order training stopped before step ", step, " of ", spec.steps));
         problem.nextBatch(rng);
         const double lr = lrAt(schedule, spec.lr, step, spec.steps);
         for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
         optimizer->zero_grad();
         const torch::Tensor loss = problem.loss();
         const double value = loss.item<double>();
-        if (!std::isfinite(value))
+        if (!std::isfinite(value)) {
+            metric("train/loss", step, value);  // recorded and shown, then the run stops
             fail("first-order training: the loss is ", value, " at step ", step, " (lr ", lr,
                  "); lower fo.lr");
+        }
         loss.backward();
         const double gradNorm = torch::nn::utils::clip_grad_norm_(all, c.gradClip > 0 ? c.gradClip : 1e30);
         optimizer->step();
@@ -84,13 +79,13 @@ FoResult runFirstOrder(const FoConfig& c, const FoHooks& hooks) {
         metric("train/loss", step, value);
         metric("train/grad_norm", step, gradNorm);
         metric("train/lr", step, lr);
-        if (hooks.progress) hooks.progress(step, spec.steps, value);
-        if (step % spec.evalEvery == 0 || step == spec.steps) reportDev(problem, step, hooks, r);
+        sink.progress(step, spec.steps, "loss " + shortNumber(value));
+        if (step % spec.evalEvery == 0 || step == spec.steps) reportDev(problem, step, sink, r);
     }
     r.steps = spec.steps;
     for (auto& t : all) t.set_requires_grad(false);
-    finishRun(problem, hooks, r, start);
+    finishRun(problem, sink, r, start);
     return r;
 }
 
-}  // namespace frugal::train
+}  // namespace frugal::fo

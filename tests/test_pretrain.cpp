@@ -1,36 +1,23 @@
-// Training: the byte-level BPE trainer (hand-checked first merge, determinism, round trip, the
-// same loader as real tokenizers), the pre-training config (unknown keys with a suggestion, type
-// and range errors naming the key path) and a tiny pre-training run end to end (loss falls, the
-// same seed gives the same bytes, the folder loads as a Hugging Face model).
+// Pre-training (core/pretrain): the config (unknown keys with a suggestion, type and range errors
+// naming the key path, overrides, a missing corpus file) and a tiny pre-training run end to end
+// (loss falls, the same seed gives the same bytes, the folder loads as a Hugging Face model).
 
 #include <QtTest/QtTest>
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "data/corpus.h"
-#include "model/bpe_trainer.h"
 #include "model/tokenizer.h"
 #include "model/transformer.h"
+#include "pretrain/pretrain.h"
 #include "test_util.h"
-#include "train/pretrain.h"
 
-using frugal::model::BpeTrainerOptions;
 using frugal::model::Tokenizer;
-using frugal::model::trainByteLevelBpe;
+using frugal::pretrain::PretrainConfig;
 using frugal::test::errorOf;
 using frugal::test::TempDir;
-using frugal::train::PretrainConfig;
 
 namespace {
-
-const char* kProse =
-    "It is a truth universally acknowledged, that a single man in possession of a good fortune, "
-    "must be in want of a wife. However little known the feelings or views of such a man may be "
-    "on his first entering a neighbourhood, this truth is so well fixed in the minds of the "
-    "surrounding families, that he is considered the rightful property of some one or other of "
-    "their daughters. The food was great and the service was friendly; I would come again. The "
-    "soup was cold and the bread was stale; I would not come again.";
 
 std::string tinyRecipe(const std::filesystem::path& dir, int64_t steps) {
     return frugal::cat(R"([output]
@@ -65,12 +52,9 @@ eval_windows = 2
 
 }  // namespace
 
-class TestTrain : public QObject {
+class TestPretrain : public QObject {
     Q_OBJECT
 private slots:
-    void bpeFirstMergeIsTheMostFrequentPair();
-    void bpeIsDeterministicAndRoundTrips();
-    void bpeRejectsBadOptions();
     void configRejects_data();
     void configRejects();
     void overridesApply();
@@ -79,63 +63,7 @@ private slots:
     void tinyPretrainingRun();
 };
 
-void TestTrain::bpeFirstMergeIsTheMostFrequentPair() {
-    // words: "aaa", " aaa" x2, " ab" -> pairs a+a: 2 + 2*2 = 6, " "+a: 3, a+b: 1
-    BpeTrainerOptions options;
-    options.vocabSize = 2 + 256 + 2;
-    const auto r = trainByteLevelBpe({"aaa aaa aaa ab"}, options);
-    QCOMPARE(r.merges, int64_t{2});
-    QCOMPARE(r.words, int64_t{4});
-    QCOMPARE(r.uniqueWords, int64_t{3});
-    const auto j = nlohmann::json::parse(r.tokenizerJson);
-    QCOMPARE(j["model"]["merges"][0].get<std::string>(), std::string("a a"));
-    // after it: "Ġ aa" occurs 2x (in " aaa"), "aa a" 3x -> the second merge is "aa a"
-    QCOMPARE(j["model"]["merges"][1].get<std::string>(), std::string("aa a"));
-    QCOMPARE(j["model"]["vocab"]["aa"].get<int>(), 258);
-    QCOMPARE(j["model"]["vocab"]["aaa"].get<int>(), 259);
-    QCOMPARE(j["model"]["vocab"]["<s>"].get<int>(), 0);
-    QCOMPARE(j["model"]["vocab"]["a"].get<int>(), 2 + 'a');
-
-    // A tie (a+b, " "+c, c+d once each) goes to the pair of smaller ids: " " is byte 32.
-    options.vocabSize = 2 + 256 + 1;
-    options.minFrequency = 1;
-    const auto tie = nlohmann::json::parse(trainByteLevelBpe({"ab cd"}, options).tokenizerJson);
-    QCOMPARE(tie["model"]["merges"][0].get<std::string>(), std::string("\u0120 c"));
-}
-
-void TestTrain::bpeIsDeterministicAndRoundTrips() {
-    BpeTrainerOptions options;
-    options.vocabSize = 400;
-    const auto first = trainByteLevelBpe({kProse, kProse}, options);
-    const auto second = trainByteLevelBpe({kProse, kProse}, options);
-    QCOMPARE(first.tokenizerJson, second.tokenizerJson);
-    QVERIFY(first.merges > 50);
-
-    // It loads through the same code as real tokenizers.
-    const Tokenizer t = Tokenizer::fromTokenizerJson(first.tokenizerJson, "trained");
-    QCOMPARE(t.vocabSize(), first.vocabSize);
-    QCOMPARE(t.bosId().value_or(-1), 0);
-    const std::string text = "The soup was great, but the bread — stale. Ünïcödé ✓ 123\n\tend";
-    const auto ids = t.encode(text);
-    QCOMPARE(ids.front(), 0);  // <s> first
-    QCOMPARE(t.decode(ids, /*skipSpecialTokens=*/true), text);
-    QCOMPARE(t.decode(t.encode(text, false)), text);
-    // merges compress the text they were learnt on
-    QVERIFY(t.encode(kProse, false).size() < std::string(kProse).size() / 2);
-}
-
-void TestTrain::bpeRejectsBadOptions() {
-    BpeTrainerOptions small;
-    small.vocabSize = 100;
-    QVERIFY(QString::fromStdString(errorOf([&] { trainByteLevelBpe({"x"}, small); }))
-                .contains("vocab_size is 100, expected 258"));
-    BpeTrainerOptions rare;
-    rare.vocabSize = 1000;
-    rare.minFrequency = 1000;
-    QCOMPARE(trainByteLevelBpe({kProse}, rare).merges, int64_t{0});
-}
-
-void TestTrain::configRejects_data() {
+void TestPretrain::configRejects_data() {
     QTest::addColumn<QString>("toml");
     QTest::addColumn<QString>("message");
     QTest::addColumn<QStringList>("overrides");
@@ -211,7 +139,7 @@ void TestTrain::configRejects_data() {
                                 << QStringList{};
 }
 
-void TestTrain::configRejects() {
+void TestPretrain::configRejects() {
     QFETCH(QString, toml);
     QFETCH(QString, message);
     QFETCH(QStringList, overrides);
@@ -222,7 +150,7 @@ void TestTrain::configRejects() {
     QVERIFY2(what.contains(message), qPrintable(what));
 }
 
-void TestTrain::overridesApply() {
+void TestPretrain::overridesApply() {
     const std::string toml = "[output]\ndir = \"out\"\n[[data.sources]]\npath = \"c.txt\"\n"
                              "[train]\nsteps = 10\nlr = 1e-3\n";
     const auto c = PretrainConfig::fromTomlText(
@@ -235,18 +163,18 @@ void TestTrain::overridesApply() {
     QVERIFY(c.text.find("steps = 10") != std::string::npos);  // the file's own text is kept too
 }
 
-void TestTrain::missingCorpusFileNamesTheKey() {
+void TestPretrain::missingCorpusFileNamesTheKey() {
     TempDir dir("pretrain");
     frugal::test::writeText(dir / "recipe.toml", tinyRecipe(dir.path(), 5));
     const auto config = PretrainConfig::fromToml(dir / "recipe.toml");
     const QString what = QString::fromStdString(
-        errorOf([&] { frugal::train::pretrain(config, [](const std::string&) {}); }));
+        errorOf([&] { frugal::pretrain::pretrain(config, frugal::test::sink(), frugal::test::noStop()); }));
     QVERIFY2(what.contains("data.sources[0].path: " + QString::fromStdString((dir / "corpus.txt").string()) +
                            " does not exist"),
              qPrintable(what));
 }
 
-void TestTrain::committedRecipeParses() {
+void TestPretrain::committedRecipeParses() {
     const auto c = PretrainConfig::fromToml(frugal::test::envPath("FRUGAL_SOURCE_DIR") /
                                             "experiments" / "pretrain-tiny.toml");
     QCOMPARE(c.outDir, std::filesystem::path("resources/models/frugal-tiny"));
@@ -254,18 +182,18 @@ void TestTrain::committedRecipeParses() {
     QVERIFY(c.steps > 0 && c.seqLen <= c.maxPositions);
 }
 
-void TestTrain::tinyPretrainingRun() {
+void TestPretrain::tinyPretrainingRun() {
     TempDir dir("pretrain");
     std::string corpus;
-    for (int i = 0; i < 30; ++i) corpus += std::string(kProse) + "\n\n";
+    for (int i = 0; i < 30; ++i) corpus += std::string(frugal::test::kProse) + "\n\n";
     frugal::test::writeText(dir / "corpus.txt", corpus);
-    frugal::test::writeText(dir / "heldout.txt", std::string(kProse) + " " + kProse);
+    frugal::test::writeText(dir / "heldout.txt", std::string(frugal::test::kProse) + " " + frugal::test::kProse);
     frugal::test::writeText(dir / "recipe.toml", tinyRecipe(dir.path(), 60));
 
-    std::vector<std::string> lines;
-    const auto log = [&](const std::string& line) { lines.push_back(line); };
     PretrainConfig config = PretrainConfig::fromToml(dir / "recipe.toml");
-    const auto r = frugal::train::pretrain(config, log);
+    frugal::MemorySink& sink = frugal::test::sink();
+    const auto r = frugal::pretrain::pretrain(config, sink, frugal::test::noStop());
+    const std::vector<std::string> lines = sink.logs;
     QCOMPARE(r.steps, int64_t{60});
     QCOMPARE(r.tokensSeen, int64_t{60 * 4 * 16});
     QVERIFY(std::isfinite(r.evalPerplexity) && r.evalPerplexity > 1);
@@ -292,16 +220,17 @@ void TestTrain::tinyPretrainingRun() {
 
     // Same config and seed: the same weights, byte for byte.
     config.outDir = dir / "again";
-    frugal::train::pretrain(config, [](const std::string&) {});
+    frugal::pretrain::pretrain(config, frugal::test::sink(), frugal::test::noStop());
     QCOMPARE(frugal::test::readText(dir / "again" / "model.safetensors"),
              frugal::test::readText(dir / "model" / "model.safetensors"));
     // Another seed: other weights.
     config.outDir = dir / "other";
     config.seed = 8;
-    frugal::train::pretrain(config, [](const std::string&) {});
+    frugal::pretrain::pretrain(config, frugal::test::sink(), frugal::test::noStop());
     QVERIFY(frugal::test::readText(dir / "other" / "model.safetensors") !=
             frugal::test::readText(dir / "model" / "model.safetensors"));
 }
 
-QTEST_APPLESS_MAIN(TestTrain)
-#include "test_train.moc"
+
+QTEST_APPLESS_MAIN(TestPretrain)
+#include "test_pretrain.moc"

@@ -15,19 +15,19 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "common/events.h"
 #include "data/task.h"
 #include "eval/candidate_batch.h"
 #include "eval/model_loading.h"
 #include "peft/param_set.h"
 
-namespace frugal::train {
+namespace frugal::eval {
 
 enum class Objective { Classification, Lm, NegAccuracy };
 std::string objectiveName(Objective objective);
@@ -83,40 +83,25 @@ public:
     DevMetrics evaluateDev() const;
     // The same on the built-in task's test split (no test split: nullopt); scored once, at the end.
     std::optional<DevMetrics> evaluateTest() const;
-    // Writes the model as a Hugging Face folder: LoRA merged into its weights; prefix or prompt
-    // tensors in adapter.safetensors beside the base weights (no Hugging Face architecture has
-    // them); the tokenizer copied.
+    // Writes the model as a Hugging Face folder: LoRA merged into its weights; adapter tensors
+    // beside the base weights (peft/adapter_io.h); the tokenizer copied.
     std::string save(const std::filesystem::path& dir);
 
 private:
     FineTuneSpec m_spec;
     Objective m_objective;
-    std::unique_ptr<eval::ModelAndTokenizer> m_loaded;
+    std::unique_ptr<ModelAndTokenizer> m_loaded;
     peft::ParamSet m_params;
     data::Task m_train, m_dev;
     std::optional<data::Task> m_test;
     data::PromptTemplate m_prompt;
-    eval::CandidateBatch m_batch;
+    CandidateBatch m_batch;
     torch::Tensor m_gold;  // [E] label index per batch example
 };
 
 // Accuracy and classification loss of MODEL on TASK (first LIMIT examples; 0: all).
-DevMetrics evaluateOn(const eval::ModelAndTokenizer& loaded, const data::Task& task,
+DevMetrics evaluateOn(const ModelAndTokenizer& loaded, const data::Task& task,
                       const data::PromptTemplate& prompt, int64_t limit);
-
-// What a fine-tuning run reports to its caller (the runner's EventSink, a test); unset ones are skipped.
-struct FineTuneHooks {
-    std::function<void(const std::string&)> log;
-    std::function<void(const std::string& key, int64_t step, double value)> metric;
-    std::function<void(int64_t step, int64_t total, double loss)> progress;
-    std::function<bool()> stopRequested;
-    void say(const std::string& line) const {
-        if (log) log(line);
-    }
-    void record(const std::string& key, int64_t step, double value) const {
-        if (metric) metric(key, step, value);
-    }
-};
 
 // The figures of a run that zeroth-order and first-order runs share.
 struct FineTuneResult {
@@ -131,14 +116,13 @@ struct FineTuneResult {
 
 // Scores the dev split at STEP, reports dev/accuracy, dev/accuracy_calibrated and dev/loss and a
 // log line, and updates R (step 0: the starting accuracy).
-void reportDev(const FineTuneProblem& problem, int64_t step, const FineTuneHooks& hooks,
-               FineTuneResult& r);
+void reportDev(const FineTuneProblem& problem, int64_t step, EventSink& sink, FineTuneResult& r);
 // The end of a run: the test split scored and reported, the model saved when the spec asks, wall
 // time since START and peak RSS.
-void finishRun(FineTuneProblem& problem, const FineTuneHooks& hooks, FineTuneResult& r,
+void finishRun(FineTuneProblem& problem, EventSink& sink, FineTuneResult& r,
                std::chrono::steady_clock::time_point start);
 
 // Mean classification cross-entropy from per-example candidate scores (for logging dev loss).
 double classificationLoss(const std::vector<std::vector<double>>& scores, const std::vector<int>& gold);
 
-}  // namespace frugal::train
+}  // namespace frugal::eval

@@ -1,6 +1,4 @@
-#include "train/finetune.h"
-
-#include <set>
+#include "eval/fine_tune_problem.h"
 
 #include <cmath>
 
@@ -8,12 +6,13 @@
 #include "common/files.h"
 #include "data/builtin.h"
 #include "data/corpus.h"
+#include "common/format.h"
 #include "eval/candidate_scoring.h"
 #include "common/runtime_info.h"
 #include "model/safetensors.h"
-#include "peft/tt.h"
+#include "peft/adapter_io.h"
 
-namespace frugal::train {
+namespace frugal::eval {
 
 std::string objectiveName(Objective o) {
     switch (o) {
@@ -69,25 +68,19 @@ double classificationLoss(const std::vector<std::vector<double>>& scores, const 
 
 FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
     : m_spec(spec), m_objective(parseObjective(spec.objective)) {
-    if (const auto builtin = data::findBuiltinTask(spec.task + ":train")) {
-        const auto labels = spec.labels.empty() ? builtin->task.labels : spec.labels;
-        m_train = data::Task::load(spec.trainFile.empty() ? builtin->file : spec.trainFile, labels);
-        m_dev = data::Task::load(spec.devFile.empty() ? builtin->task.split("dev") : spec.devFile, labels);
-        m_prompt = data::PromptTemplate::parse(
-            spec.templateText.empty() ? builtin->task.promptTemplate : spec.templateText, labels);
-        if (spec.trainFile.empty() && std::filesystem::exists(builtin->task.split("test")))
-            m_test = data::Task::load(builtin->task.split("test"), labels);
-    } else {
-        if (spec.trainFile.empty() || spec.devFile.empty() || spec.templateText.empty() ||
-            spec.labels.empty())
-            fail("task '", spec.task, "' is not a built-in task (sentiment, spam); a task of one's "
-                 "own needs train_file, dev_file, template and labels");
-        m_train = data::Task::load(spec.trainFile, spec.labels);
-        m_dev = data::Task::load(spec.devFile, spec.labels);
-        m_prompt = data::PromptTemplate::parse(spec.templateText, spec.labels);
-    }
-    m_loaded = std::make_unique<eval::ModelAndTokenizer>(
-        eval::loadModelAndTokenizer(data::resolveModel(spec.model), {}));
+    const data::ResolvedTask task = data::resolveTask(
+        spec.task, spec.templateText, spec.labels, "task",
+        "a task of one's own needs train_file, dev_file, template and labels");
+    if (!task.builtin && (spec.trainFile.empty() || spec.devFile.empty()))
+        fail("task '", spec.task, "' is not a built-in task (", data::builtinTaskNames(), "); a task of one's "
+             "own needs train_file, dev_file, template and labels");
+    m_train = data::Task::load(spec.trainFile.empty() ? task.train : spec.trainFile, task.labels);
+    m_dev = data::Task::load(spec.devFile.empty() ? task.dev : spec.devFile, task.labels);
+    m_prompt = data::PromptTemplate::parse(task.templateText, task.labels);
+    if (task.builtin && spec.trainFile.empty() && !task.test.empty())
+        m_test = data::Task::load(task.test, task.labels);
+    m_loaded = std::make_unique<ModelAndTokenizer>(
+        loadModelAndTokenizer(data::resolveModel(spec.model), {}));
     m_params = peft::ParamSet::attach(m_loaded->model, spec.peft);
 }
 
@@ -104,13 +97,13 @@ void FineTuneProblem::nextBatch(std::mt19937_64& rng) {
         candidates[b] = rendered.continuations;
         gold[b] = m_train.labelIndex(ex.label);
     }
-    m_batch = eval::encodeCandidates(m_loaded->model, m_loaded->tokenizer, contexts, candidates);
+    m_batch = encodeCandidates(m_loaded->model, m_loaded->tokenizer, contexts, candidates);
     m_gold = torch::tensor(gold, torch::kLong).to(m_loaded->model.device());
 }
 
 torch::Tensor FineTuneProblem::loss() const {
     if (m_batch.examples() == 0) fail("fine-tuning: loss() before nextBatch()");
-    const torch::Tensor sums = eval::candidateLogProbs(m_loaded->model, m_batch);  // [E*C]
+    const torch::Tensor sums = candidateLogProbs(m_loaded->model, m_batch);  // [E*C]
     const auto examples = static_cast<int64_t>(m_batch.examples());
     const torch::Tensor scores = sums.view({examples, -1});  // every example has every label
     switch (m_objective) {
@@ -134,9 +127,9 @@ double FineTuneProblem::lossValue() const {
     return loss().item<double>();
 }
 
-DevMetrics evaluateOn(const eval::ModelAndTokenizer& loaded, const data::Task& task,
+DevMetrics evaluateOn(const ModelAndTokenizer& loaded, const data::Task& task,
                       const data::PromptTemplate& prompt, int64_t limit) {
-    const auto r = eval::evaluateTask(loaded.model, loaded.tokenizer, task, prompt, limit);
+    const auto r = evaluateTask(loaded.model, loaded.tokenizer, task, prompt, limit);
     std::vector<std::vector<double>> scores;
     std::vector<int> gold;
     for (size_t e = 0; e < r.scores.size(); ++e) {
@@ -165,30 +158,8 @@ std::string FineTuneProblem::save(const std::filesystem::path& dir) {
         note = "LoRA merged into the weights";
     }
     m.save(dir, model::DType::F32);
-    const peft::Target target = m_params.target();
-    if (target == peft::Target::Prefix || target == peft::Target::Prompt ||
-        target == peft::Target::LorettaAdp || target == peft::Target::LorettaRep ||
-        m_spec.peft.ttHead) {
-        // the adapters' own tensors (trained norms are base weights, saved above); tensor-train
-        // ones with their frozen initial cores and adapter_config.json, which eval reads back
-        std::set<std::string> base;
-        for (const auto& [name, tensor] : m.parameters()) base.insert(name);
-        model::NamedTensors adapters;
-        for (const auto& t : m_params.trainables())
-            if (!base.count(t.name) && !peft::isTtTensorName(t.name)) adapters.emplace_back(t.name, t.tensor);
-        const model::NamedTensors tt = peft::ttTensors(m);
-        adapters.insert(adapters.end(), tt.begin(), tt.end());
-        model::writeSafetensors(dir / "adapter.safetensors", adapters, model::DType::F32);
-        if (!tt.empty()) {
-            peft::TtSettings settings;
-            settings.activation = m_spec.peft.ttActivation;
-            settings.scaling = m_spec.peft.ttScaling;
-            settings.updateScale = m_spec.peft.loraAlpha / static_cast<double>(m_spec.peft.loraRank);
-            settings.forward = m_spec.peft.ttForward;
-            writeTextFile(dir / "adapter_config.json", peft::ttSettingsJson(settings));
-        }
-        note = "base weights plus " + peft::targetName(target) + " tensors in adapter.safetensors";
-    }
+    if (const std::string adapters = peft::saveAdapters(m, m_params, m_spec.peft, dir); !adapters.empty())
+        note = adapters;
     const auto tokenizerJson = data::resolveModel(m_spec.model) / "tokenizer.json";
     if (std::filesystem::exists(tokenizerJson))
         std::filesystem::copy_file(tokenizerJson, dir / "tokenizer.json",
@@ -196,14 +167,13 @@ std::string FineTuneProblem::save(const std::filesystem::path& dir) {
     return note.empty() ? "full model" : note;
 }
 
-void reportDev(const FineTuneProblem& problem, int64_t step, const FineTuneHooks& hooks,
-               FineTuneResult& r) {
+void reportDev(const FineTuneProblem& problem, int64_t step, EventSink& sink, FineTuneResult& r) {
     torch::NoGradGuard noGrad;
     const DevMetrics d = problem.evaluateDev();
-    hooks.record("dev/accuracy", step, d.accuracy);
-    hooks.record("dev/accuracy_calibrated", step, d.accuracyCalibrated);
-    hooks.record("dev/loss", step, d.loss);
-    hooks.say(cat("step ", step, ": dev accuracy ", d.accuracy, " (calibrated ", d.accuracyCalibrated,
+    sink.metric("dev/accuracy", step, d.accuracy);
+    sink.metric("dev/accuracy_calibrated", step, d.accuracyCalibrated);
+    sink.metric("dev/loss", step, d.loss);
+    sink.info(cat("step ", step, ": dev accuracy ", d.accuracy, " (calibrated ", d.accuracyCalibrated,
                   "), dev loss ", d.loss, ", ", d.examples, " examples"));
     if (step == 0) r.startDevAccuracy = r.bestDevAccuracy = d.accuracy;
     r.bestDevAccuracy = std::max(r.bestDevAccuracy, d.accuracy);
@@ -211,23 +181,23 @@ void reportDev(const FineTuneProblem& problem, int64_t step, const FineTuneHooks
     r.finalDevLoss = d.loss;
 }
 
-void finishRun(FineTuneProblem& problem, const FineTuneHooks& hooks, FineTuneResult& r,
+void finishRun(FineTuneProblem& problem, EventSink& sink, FineTuneResult& r,
                std::chrono::steady_clock::time_point start) {
     torch::NoGradGuard noGrad;
     if (const auto test = problem.evaluateTest()) {
-        hooks.record("test/accuracy", r.steps, test->accuracy);
-        hooks.record("test/accuracy_calibrated", r.steps, test->accuracyCalibrated);
-        hooks.record("test/loss", r.steps, test->loss);
+        sink.metric("test/accuracy", r.steps, test->accuracy);
+        sink.metric("test/accuracy_calibrated", r.steps, test->accuracyCalibrated);
+        sink.metric("test/loss", r.steps, test->loss);
         r.testAccuracy = test->accuracy;
-        hooks.say(cat("test accuracy ", test->accuracy, " (calibrated ", test->accuracyCalibrated,
+        sink.info(cat("test accuracy ", test->accuracy, " (calibrated ", test->accuracyCalibrated,
                       "), test loss ", test->loss, ", ", test->examples, " examples"));
     }
     if (!problem.spec().saveTo.empty()) {
         r.savedAs = problem.save(problem.spec().saveTo);
-        hooks.say("wrote the fine-tuned model to " + problem.spec().saveTo.string() + " (" + r.savedAs + ")");
+        sink.info("wrote the fine-tuned model to " + problem.spec().saveTo.string() + " (" + r.savedAs + ")");
     }
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     r.peakRssBytes = peakRssBytes();
 }
 
-}  // namespace frugal::train
+}  // namespace frugal::eval

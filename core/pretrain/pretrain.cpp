@@ -1,4 +1,4 @@
-#include "train/pretrain.h"
+#include "pretrain/pretrain.h"
 
 #include <toml++/toml.h>
 
@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/format.h"
 #include "common/runtime_info.h"
 #include "data/corpus.h"
 #include "eval/perplexity.h"
@@ -23,14 +24,11 @@
 #include "model/safetensors.h"
 #include "model/tokenizer.h"
 #include "model/transformer.h"
-#include "run/runner.h"
-#include "run/toml_config.h"
 
-namespace frugal::train {
+namespace frugal::pretrain {
 
 namespace {
 
-using namespace frugal::config;
 using Clock = std::chrono::steady_clock;
 
 double secondsSince(Clock::time_point start) {
@@ -41,131 +39,14 @@ double secondsSince(Clock::time_point start) {
 
 }  // namespace
 
-PretrainConfig PretrainConfig::fromToml(const std::filesystem::path& file,
-                                        const std::vector<std::string>& overrides) {
-    PretrainConfig c = fromTomlText(readFile(file, "pre-training config"), file.string(), overrides);
-    c.file = file;
-    return c;
-}
-
-PretrainConfig PretrainConfig::fromTomlText(const std::string& text, const std::string& source,
-                                            const std::vector<std::string>& overrides) {
-    const toml::table root = parseConfig(text, source, overrides);
-    PretrainConfig c;
-    c.text = text;
-    c.resolvedText = tomlText(root);
-    const toml::table empty;
-    const Section top(root, "", source, {"method", "output", "tokenizer", "model", "data", "train"});
-    if (const toml::node* m = top.find("method")) {
-        if (!m->is_string() || *m->value<std::string>() != "pretrain")
-            top.wrong("method", *m, "\"pretrain\" in a pre-training config");
-    }
-
-    const Section output(tableOr(root, "output", source, empty), "output", source,
-                         {"dir", "dtype"});
-    output.path("dir", c.outDir);
-    output.string("dtype", c.dtype);
-    if (c.dtype != "F32" && c.dtype != "BF16" && c.dtype != "F16")
-        fail(source, ": output.dtype is '", c.dtype, "', expected F32, BF16 or F16");
-    if (c.outDir.empty()) fail(source, ": output.dir is missing (the folder to write the model to)");
-
-    const Section tok(tableOr(root, "tokenizer", source, empty), "tokenizer", source,
-                      {"path", "vocab_size", "min_frequency"});
-    tok.path("path", c.tokenizerPath);
-    tok.integer("vocab_size", c.vocabSize, 258, 1 << 20);
-    tok.integer("min_frequency", c.minFrequency, 1, 1 << 30);
-
-    const Section m(tableOr(root, "model", source, empty), "model", source,
-                    {"hidden_size", "num_layers", "num_heads", "num_kv_heads", "intermediate_size",
-                     "max_position_embeddings", "rope_theta", "tie_word_embeddings", "init_std"});
-    m.integer("hidden_size", c.hidden, 8, 1 << 16);
-    m.integer("num_layers", c.layers, 1, 1024);
-    m.integer("num_heads", c.heads, 1, 1024);
-    c.kvHeads = c.heads;
-    m.integer("num_kv_heads", c.kvHeads, 1, 1024);
-    m.integer("intermediate_size", c.intermediate, 0, 1 << 20);
-    m.integer("max_position_embeddings", c.maxPositions, 2, 1 << 20);
-    m.number("rope_theta", c.ropeTheta, 1.0, 1e9);
-    m.boolean("tie_word_embeddings", c.tied);
-    m.number("init_std", c.initStd, 1e-6, 1.0);
-
-    const toml::table& dataTable = tableOr(root, "data", source, empty);
-    const Section d(dataTable, "data", source, {"sources", "holdout_fraction", "eval_text"});
-    d.number("holdout_fraction", c.holdoutFraction, 0.0, 0.5);
-    d.path("eval_text", c.evalText);
-    if (const toml::node* s = d.find("sources")) {
-        if (!s->is_array_of_tables()) d.wrong("sources", *s, "an array of tables [[data.sources]]");
-        size_t i = 0;
-        for (const auto& node : *s->as_array()) {
-            const std::string path = cat("data.sources[", i++, "]");
-            const Section src(*node.as_table(), path, source, {"name", "path", "weight"});
-            CorpusSource cs;
-            src.string("name", cs.name);
-            src.path("path", cs.path);
-            src.number("weight", cs.weight, 0.0, 1e9);
-            if (cs.path.empty()) fail(source, ": ", path, ".path is missing");
-            if (cs.name.empty()) cs.name = cs.path.stem().string();
-            c.sources.push_back(cs);
-        }
-    }
-    if (c.sources.empty()) fail(source, ": data.sources is empty; give at least one [[data.sources]]");
-    double weights = 0;
-    for (const auto& s : c.sources) weights += s.weight;
-    if (!(weights > 0)) fail(source, ": the data.sources weights sum to 0");
-
-    const Section t(tableOr(root, "train", source, empty), "train", source,
-                    {"seed", "steps", "batch_size", "seq_len", "lr", "min_lr", "warmup_steps",
-                     "weight_decay", "beta1", "beta2", "adam_eps", "grad_clip", "log_every",
-                     "eval_every", "eval_windows", "checkpoint_every"});
-    int64_t seed = static_cast<int64_t>(c.seed);
-    t.integer("seed", seed, 0, INT64_MAX);
-    c.seed = static_cast<uint64_t>(seed);
-    t.integer("steps", c.steps, 1, 1 << 30);
-    t.integer("batch_size", c.batchSize, 1, 1 << 16);
-    c.seqLen = c.maxPositions;
-    t.integer("seq_len", c.seqLen, 2, 1 << 20);
-    t.number("lr", c.lr, 0.0, 10.0);
-    t.number("min_lr", c.minLr, 0.0, 10.0);
-    t.integer("warmup_steps", c.warmupSteps, 0, 1 << 30);
-    t.number("weight_decay", c.weightDecay, 0.0, 10.0);
-    t.number("beta1", c.beta1, 0.0, 0.999999);
-    t.number("beta2", c.beta2, 0.0, 0.999999);
-    t.number("adam_eps", c.adamEps, 1e-12, 1.0);
-    t.number("grad_clip", c.gradClip, 0.0, 1e9);
-    t.integer("log_every", c.logEvery, 1, 1 << 30);
-    t.integer("eval_every", c.evalEvery, 1, 1 << 30);
-    t.integer("eval_windows", c.evalWindows, 1, 1 << 20);
-    t.integer("checkpoint_every", c.checkpointEvery, 0, 1 << 30);
-    if (c.checkpointEvery > 0 && c.checkpointEvery % c.logEvery != 0)
-        fail(source, ": train.checkpoint_every (", c.checkpointEvery,
-             ") must be a multiple of train.log_every (", c.logEvery, ")");
-    if (c.seqLen > c.maxPositions)
-        fail(source, ": train.seq_len (", c.seqLen, ") exceeds model.max_position_embeddings (",
-             c.maxPositions, ")");
-    if (c.hidden % c.heads != 0)
-        fail(source, ": model.hidden_size (", c.hidden, ") is not a multiple of model.num_heads (",
-             c.heads, ")");
-    if (c.heads % c.kvHeads != 0)
-        fail(source, ": model.num_heads (", c.heads, ") is not a multiple of model.num_kv_heads (",
-             c.kvHeads, ")");
-    if (c.minLr > c.lr) fail(source, ": train.min_lr (", c.minLr, ") exceeds train.lr (", c.lr, ")");
-    return c;
-}
-
-PretrainResult pretrain(const PretrainConfig& c,
-                        const std::function<void(const std::string&)>& log) {
-    PretrainHooks hooks;
-    hooks.log = log;
-    return pretrain(c, hooks);
-}
-
-PretrainResult pretrain(const PretrainConfig& c, const PretrainHooks& hooks) {
-    const auto log = [&](const std::string& line) {
-        if (hooks.log) hooks.log(line);
-    };
+PretrainResult pretrain(const PretrainConfig& c, EventSink& sink, const StopToken& stop, bool resume) {
+    const auto log = [&](const std::string& line) { sink.info(line); };
     const auto metric = [&](const std::string& key, int64_t step, double value) {
-        if (hooks.metric) hooks.metric(key, step, value);
+        sink.metric(key, step, value);
     };
+    // checkpoints live in the run's artifact folder (asked for only when they are used)
+    const std::filesystem::path checkpointDir =
+        c.checkpointEvery > 0 || resume ? sink.artifactDir() / "checkpoint" : std::filesystem::path();
     const auto start = Clock::now();
     PretrainResult result;
     for (size_t i = 0; i < c.sources.size(); ++i)
@@ -319,13 +200,13 @@ PretrainResult pretrain(const PretrainConfig& c, const PretrainHooks& hooks) {
     std::string csvSoFar = "step,tokens,lr,train_loss,grad_norm,tokens_per_s,elapsed_s,held_out_loss\n";
     // Checkpoints are folders step-N; the file `latest` names the last complete one and is
     // replaced atomically, so a kill at any moment leaves a usable checkpoint.
-    const auto pointer = hooks.checkpointDir / "latest";
-    if (hooks.resume) {
+    const auto pointer = checkpointDir / "latest";
+    if (resume) {
         std::string latestName;
         if (std::filesystem::exists(pointer)) latestName = readFile(pointer, "checkpoint pointer");
-        const auto latest = hooks.checkpointDir / latestName;
+        const auto latest = checkpointDir / latestName;
         if (latestName.empty() || !std::filesystem::exists(latest / "state.json"))
-            fail("resume: no checkpoint in ", hooks.checkpointDir.string(),
+            fail("resume: no checkpoint in ", checkpointDir.string(),
                  " (train.checkpoint_every was 0, or the run stopped before its first checkpoint)");
         const auto state = nlohmann::json::parse(readFile(latest / "state.json", "checkpoint state"));
         firstStep = state.at("step").get<int64_t>() + 1;
@@ -345,10 +226,10 @@ PretrainResult pretrain(const PretrainConfig& c, const PretrainHooks& hooks) {
     std::ofstream csv(c.outDir / "training_log.csv.tmp");
     csv << csvSoFar;
     const auto saveCheckpoint = [&](int64_t step, double trainSeconds) {
-        if (hooks.beforeCheckpoint) hooks.beforeCheckpoint();
+        sink.flush();  // a resumed run finds every metric up to its checkpoint stored
         csv.flush();
         const std::string name = cat("step-", step);
-        const auto tmp = hooks.checkpointDir / name;
+        const auto tmp = checkpointDir / name;
         std::filesystem::remove_all(tmp);
         std::filesystem::create_directories(tmp);
         model::writeSafetensors(tmp / "weights.safetensors", net.parameters(), model::DType::F32);
@@ -364,7 +245,7 @@ PretrainResult pretrain(const PretrainConfig& c, const PretrainHooks& hooks) {
         model::writeTextAtomically(tmp / "state.json", state.dump());
         std::filesystem::copy_file(c.outDir / "training_log.csv.tmp", tmp / "training_log.csv");
         model::writeTextAtomically(pointer, name);
-        for (const auto& entry : std::filesystem::directory_iterator(hooks.checkpointDir))
+        for (const auto& entry : std::filesystem::directory_iterator(checkpointDir))
             if (entry.is_directory() && entry.path().filename() != name)
                 std::filesystem::remove_all(entry.path());
     };
@@ -376,8 +257,8 @@ PretrainResult pretrain(const PretrainConfig& c, const PretrainHooks& hooks) {
     const double pi = std::acos(-1.0);
     for (int64_t step = firstStep; step <= c.steps; ++step) {
         currentStep = step;
-        if (hooks.stopRequested && hooks.stopRequested())
-            throw run::Cancelled(cat("pre-training stopped before step ", step, " of ", c.steps,
+        if (stop.stopRequested())
+            throw Cancelled(cat("pre-training stopped before step ", step, " of ", c.steps,
                                      "; nothing was saved"));
         double lr = c.lr;
         if (step <= c.warmupSteps) {
@@ -415,7 +296,7 @@ PretrainResult pretrain(const PretrainConfig& c, const PretrainHooks& hooks) {
         metric("train/loss", step, lossValue);
         metric("train/lr", step, lr);
         metric("train/grad_norm", step, gradNorm);
-        if (hooks.progress) hooks.progress(step, c.steps, lossValue);
+        sink.progress(step, c.steps, "loss " + shortNumber(lossValue));
         intervalLoss += lossValue;
         intervalSteps += 1;
 
@@ -452,7 +333,7 @@ PretrainResult pretrain(const PretrainConfig& c, const PretrainHooks& hooks) {
             intervalSteps = 0;
             intervalStart = Clock::now();
         }
-        if (c.checkpointEvery > 0 && !hooks.checkpointDir.empty() && step % c.checkpointEvery == 0 &&
+        if (c.checkpointEvery > 0 && !checkpointDir.empty() && step % c.checkpointEvery == 0 &&
             step < c.steps)
             saveCheckpoint(step, secondsBefore + secondsSince(trainStart));
     }
@@ -502,4 +383,4 @@ PretrainResult pretrain(const PretrainConfig& c, const PretrainHooks& hooks) {
     return result;
 }
 
-}  // namespace frugal::train
+}  // namespace frugal::pretrain

@@ -7,26 +7,27 @@
 #include <cstdint>
 #include <string>
 
-#include "train/finetune.h"
+#include "common/events.h"
+#include "eval/fine_tune_problem.h"
 
-namespace frugal::train {
+namespace frugal::fo {
 
 struct FoConfig {
-    FineTuneSpec common;
+    eval::FineTuneSpec common;
     std::string optimizer = "adamw";  // adamw, sgd
     double momentum = 0.0;            // sgd
     double beta1 = 0.9, beta2 = 0.999, adamEps = 1e-8;
     double gradClip = 0;  // global norm; 0: none
 
-    void validate() const;
+    void validate() const;  // fo/fo_method.cpp, beside the reader
 };
 
-using FoHooks = FineTuneHooks;
-
-struct FoResult : FineTuneResult {
+struct FoResult : eval::FineTuneResult {
     int64_t backwardPasses = 0;
 };
 
-FoResult runFirstOrder(const FoConfig& config, const FoHooks& hooks);
+// Fine-tunes CONFIG's model, reporting to SINK. A NaN or infinite loss is recorded, then fails the
+// run naming the step; a stop request ends it with Cancelled.
+FoResult runFirstOrder(const FoConfig& config, EventSink& sink, const StopToken& stop);
 
-}  // namespace frugal::train
+}  // namespace frugal::fo

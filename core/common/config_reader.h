@@ -1,17 +1,19 @@
 #pragma once
-// Reading TOML experiment configs strictly (core-private; toml++ stays out of the headers app/
-// and ui/ include): unknown keys refused with the nearest valid name, type and range errors naming
+// Reading TOML experiment configs strictly, for every method's reader (core-private; toml++ stays
+// out of the headers app/ and ui/ include): unknown keys refused with the nearest valid name, type and range errors naming
 // the key path and line, KEY=VALUE overrides from the command line.
 
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
-#include "run/runner.h"
+#include "common/method.h"
 
 namespace frugal::config {
 
@@ -28,12 +30,12 @@ public:
         thread_local SchemaCapture* active = nullptr;
         return active;
     }
-    void add(run::ConfigField field) {
+    void add(ConfigField field) {
         for (const auto& f : fields)
             if (f.key == field.key) return;
         fields.push_back(std::move(field));
     }
-    std::vector<run::ConfigField> fields;
+    std::vector<ConfigField> fields;
 
 private:
     SchemaCapture* m_previous;
@@ -111,7 +113,7 @@ public:
     }
 
     void integer(const std::string& key, int64_t& out, int64_t lo, int64_t hi) const {
-        declare(key, run::ConfigField::Kind::Integer, std::to_string(out), static_cast<double>(lo),
+        declare(key, ConfigField::Kind::Integer, std::to_string(out), static_cast<double>(lo),
                 static_cast<double>(hi));
         const toml::node* n = find(key);
         if (!n) return;
@@ -123,7 +125,7 @@ public:
     void number(const std::string& key, double& out, double lo, double hi) const {
         std::ostringstream text;
         text << out;
-        declare(key, run::ConfigField::Kind::Number, text.str(), lo, hi);
+        declare(key, ConfigField::Kind::Number, text.str(), lo, hi);
         const toml::node* n = find(key);
         if (!n) return;
         const auto v = n->value<double>();
@@ -132,21 +134,21 @@ public:
         out = *v;
     }
     void boolean(const std::string& key, bool& out) const {
-        declare(key, run::ConfigField::Kind::Boolean, out ? "true" : "false");
+        declare(key, ConfigField::Kind::Boolean, out ? "true" : "false");
         const toml::node* n = find(key);
         if (!n) return;
         if (!n->is_boolean()) wrong(key, *n, "true or false");
         out = *n->value<bool>();
     }
     void string(const std::string& key, std::string& out) const {
-        declare(key, run::ConfigField::Kind::String, out);
+        declare(key, ConfigField::Kind::String, out);
         const toml::node* n = find(key);
         if (!n) return;
         if (!n->is_string()) wrong(key, *n, "a string");
         out = *n->value<std::string>();
     }
     void path(const std::string& key, std::filesystem::path& out) const {
-        declare(key, run::ConfigField::Kind::Path, out.string());
+        declare(key, ConfigField::Kind::Path, out.string());
         std::string text;
         string(key, text);
         if (find(key)) out = text;
@@ -154,16 +156,16 @@ public:
     // A string with a fixed set of values (checked where the value is used; declared here so that
     // the form offers them).
     void choice(const std::string& key, std::string& out, const std::vector<std::string>& options) const {
-        declare(key, run::ConfigField::Kind::String, out, 0, 0, options);
+        declare(key, ConfigField::Kind::String, out, 0, 0, options);
         string(key, out);
     }
     // A key read by hand (an array): declared for the schema with its default as TOML text.
     // A key read by hand that takes text (a number given for it is read as its text).
     void declareText(const std::string& key, const std::string& defaultText) const {
-        declare(key, run::ConfigField::Kind::String, defaultText);
+        declare(key, ConfigField::Kind::String, defaultText);
     }
     void declareList(const std::string& key, const std::string& defaultToml) const {
-        declare(key, run::ConfigField::Kind::List, defaultToml);
+        declare(key, ConfigField::Kind::List, defaultToml);
     }
 
     static std::string describe(const toml::node& node) {
@@ -181,7 +183,7 @@ public:
     }
 
 private:
-    void declare(const std::string& key, run::ConfigField::Kind kind, const std::string& def,
+    void declare(const std::string& key, ConfigField::Kind kind, const std::string& def,
                  double lo = 0, double hi = 0, std::vector<std::string> choices = {}) const {
         if (SchemaCapture* capture = SchemaCapture::current())
             capture->add({name(key), kind, def, lo, hi, std::move(choices)});
@@ -281,6 +283,60 @@ inline std::string tomlText(const toml::table& table) {
     std::ostringstream out;
     out << table;
     return out.str() + "\n";
+}
+
+// Every scalar of TABLE under its flattened key ("train.lr" -> "0.002"; arrays of tables as
+// "data.sources[0].path"): the params a run stores for filtering.
+inline void flatten(const toml::table& table, const std::string& prefix,
+                    std::map<std::string, std::string>& out) {
+    for (const auto& [key, value] : table) {
+        const std::string path =
+            prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+        if (value.is_table()) {
+            flatten(*value.as_table(), path, out);
+        } else if (value.is_array_of_tables()) {
+            size_t i = 0;
+            for (const auto& element : *value.as_array())
+                flatten(*element.as_table(), cat(path, "[", i++, "]"), out);
+        } else if (const auto* s = value.as_string()) {
+            out[path] = s->get();
+        } else {
+            std::ostringstream text;
+            if (const auto* i = value.as_integer()) text << i->get();
+            else if (const auto* f = value.as_floating_point()) text << f->get();
+            else if (const auto* b = value.as_boolean()) text << (b->get() ? "true" : "false");
+            else if (const auto* a = value.as_array()) text << toml::toml_formatter(*a);
+            else text << "(" << value.type() << ")";
+            out[path] = text.str();
+        }
+    }
+}
+
+// A PreparedRun's method, resolved config and params from the config's ROOT (after overrides).
+inline PreparedRun preparedFrom(const std::string& method, const toml::table& root,
+                                std::optional<int64_t> seed) {
+    PreparedRun p;
+    p.method = method;
+    p.resolvedConfig = tomlText(root);
+    flatten(root, "", p.params);
+    p.seed = seed;
+    return p;
+}
+
+// An array of strings at KEY of SECTION (declared for the schema with DEFAULTTOML), into OUT;
+// absent: OUT unchanged.
+inline void stringList(const Section& section, const std::string& key, std::vector<std::string>& out,
+                       const std::string& defaultToml = "[]") {
+    section.declareList(key, defaultToml);
+    const toml::node* n = section.find(key);
+    if (!n) return;
+    const toml::array* list = n->as_array();
+    if (!list) section.wrong(key, *n, "an array of strings");
+    out.clear();
+    for (const auto& item : *list) {
+        if (!item.is_string()) section.wrong(key, *n, "an array of strings");
+        out.push_back(*item.value<std::string>());
+    }
 }
 
 }  // namespace frugal::config

@@ -9,11 +9,12 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <string>
 #include <vector>
 
-namespace frugal::train {
+#include "common/events.h"
+
+namespace frugal::pretrain {
 
 struct CorpusSource {
     std::string name;
@@ -66,7 +67,7 @@ struct PretrainConfig {
 
     std::string resolvedText;    // the config after overrides, as TOML
 
-    // Unknown keys are refused with the nearest valid name; wrong types and out-of-range values
+    // Read in pretrain/pretrain_method.cpp. Unknown keys are refused with the nearest valid name; wrong types and out-of-range values
     // name the key path ("train.lr"). OVERRIDES: "train.lr=1e-3" or, when the key name is unique,
     // "lr=1e-3"; the value is read as TOML (a bare word as a string).
     static PretrainConfig fromToml(const std::filesystem::path& file,
@@ -89,25 +90,14 @@ struct PretrainResult {
     int64_t corpusTokens = 0;
 };
 
-struct PretrainHooks {
-    std::function<void(const std::string&)> log;  // one line per event
-    // Optional: every step's metrics (train/loss, train/lr, train/grad_norm, train/tokens_per_s,
-    // held_out/<source>, held_out/mean, eval/perplexity).
-    std::function<void(const std::string& key, int64_t step, double value)> metric;
-    std::function<void(int64_t step, int64_t total, double loss)> progress;  // optional
-    std::function<bool()> stopRequested;  // optional; checked before each step
-    // Checkpoints (every config.checkpointEvery steps) go to CHECKPOINTDIR/latest: weights,
-    // AdamW state, the sampler's RNG state, step, and the log so far. RESUME continues from it:
-    // the same metrics, bit for bit, as the run without the interruption (same thread counts).
-    std::filesystem::path checkpointDir;
-    bool resume = false;
-    std::function<void()> beforeCheckpoint;  // optional: commit the metrics reported so far
-};
+// Reports every step's metrics (train/loss, train/lr, train/grad_norm, train/tokens_per_s,
+// held_out/<source>, held_out/mean, eval/perplexity) and one log line per event to SINK.
+// Checkpoints (every config.checkpointEvery steps) go to SINK's artifact folder, checkpoint/latest:
+// weights, AdamW state, the sampler's RNG state, step, and the log so far; metrics are flushed
+// first. RESUME continues from it: the same metrics, bit for bit, as the run without the
+// interruption (same thread counts). A stop request ends the run with Cancelled, before anything
+// is saved.
+PretrainResult pretrain(const PretrainConfig& config, EventSink& sink, const StopToken& stop,
+                        bool resume = false);
 
-// LOG receives one line per event (progress, evaluation, files written). A stop request ends the
-// run with run::Cancelled, before anything is saved.
-PretrainResult pretrain(const PretrainConfig& config,
-                        const std::function<void(const std::string&)>& log);
-PretrainResult pretrain(const PretrainConfig& config, const PretrainHooks& hooks);
-
-}  // namespace frugal::train
+}  // namespace frugal::pretrain

@@ -1,0 +1,75 @@
+#pragma once
+// The method contract's plain types (DESIGN.md "The method contract"): what a method's reader
+// gets (MethodRequest) and gives back (PreparedRun: the resolved config, the params to store and
+// the body the runner executes), the key schema the form is built from (ConfigField), and what a
+// fine-tuning config trains (TrainableSummary). Each method folder's <name>_method.cpp produces
+// them; run/method_registry.cpp lists the methods. No torch, no toml++ in this header.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/events.h"
+
+namespace frugal {
+
+// A method's body: runs on the runner's worker thread, reports to SINK, stops when asked.
+using MethodBody = std::function<void(EventSink& sink, const StopToken& stop)>;
+
+// What a method's reader is given.
+struct MethodRequest {
+    std::filesystem::path file;          // names the config in messages (a file, "the form")
+    std::string text;                    // the config's TOML
+    std::vector<std::string> overrides;  // KEY=VALUE
+    std::filesystem::path outDir;        // where outputs go; empty: the run's artifact folder
+    bool resume = false;                 // continue from the run's last checkpoint
+    // With no OUTDIR: write where the config says (pre-training's output.dir), not into the run's
+    // artifact folder (`frugal pretrain`).
+    bool configuredOutput = false;
+};
+
+// A config read, validated and ready to run.
+struct PreparedRun {
+    std::string method;
+    std::string resolvedConfig;                 // TOML after overrides
+    std::map<std::string, std::string> params;  // flattened keys ("train.lr" -> "0.002")
+    std::optional<int64_t> seed;
+    MethodBody body;
+};
+
+// One key a method's config reads, as its reader declares it: what the workbench's form is built
+// from (no hand-written form per method).
+struct ConfigField {
+    enum class Kind { Integer, Number, Boolean, String, Path, List };
+    std::string key;  // full path: "zo.lr", "peft.target"
+    Kind kind = Kind::String;
+    std::string defaultValue;  // as TOML would write it; "" for none
+    double lo = 0, hi = 0;     // Integer and Number
+    std::vector<std::string> choices;  // a String with a fixed set of values
+};
+
+// What a fine-tuning config trains, counted from its model's config.json alone (no weights
+// loaded): the workbench's form and `frugal params` show it before a run.
+struct TrainableSummary {
+    std::filesystem::path modelConfig;  // the config.json read
+    int64_t trainable = 0, total = 0;
+    std::vector<std::pair<std::string, int64_t>> parts;
+    std::string detail;        // the target in words
+    std::string line() const;  // "6,144 of 4,212,992 parameters trainable (0.146%): ..."
+};
+
+// What a replay is given: a stored run's method and resolved config, its trajectory file, where
+// to write the rebuilt model, and the last step to apply (< 0: all).
+struct ReplayRequest {
+    std::string method;
+    std::string configText;
+    std::filesystem::path trajectory, outDir;
+    int64_t untilStep = -1;
+};
+
+}  // namespace frugal

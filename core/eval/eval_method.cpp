@@ -1,0 +1,149 @@
+// method = "eval": accuracy on tasks and perplexity on a text. The one definition of the
+// evaluation config — reader, validation, schema — and its body.
+
+#include "eval/eval_method.h"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+
+#include "common/config_reader.h"
+#include "common/error.h"
+#include "common/files.h"
+#include "data/builtin.h"
+#include "data/task.h"
+#include "eval/candidate_scoring.h"
+#include "eval/model_loading.h"
+#include "eval/perplexity.h"
+
+namespace frugal::eval {
+
+namespace {
+
+struct EvalSpec {
+    std::string model = data::kBuiltinModel, templateText;
+    std::vector<std::string> tasks, labels;
+    int64_t shots = 0, seed = 0, limit = 0, seqLen = 256, batch = 8, limitWindows = 0;
+    std::filesystem::path text, tokenizer;
+    std::string shotsFrom;  // a file or NAME:train; empty: a built-in task's train split
+};
+
+struct TaskRun {
+    std::string name;  // as given
+    data::ResolvedTask task;
+    std::filesystem::path pool;  // demonstrations (few-shot); empty: none
+};
+
+}  // namespace
+
+PreparedRun prepareEvalMethod(const MethodRequest& request) {
+    using namespace frugal::config;
+    if (request.resume) fail("an evaluation has no checkpoints to resume; run it again");
+    const std::string source = request.file.string();
+    const toml::table root = parseConfig(request.text, source, request.overrides);
+    const toml::table empty;
+    const Section top(root, "", source, {"method", "eval"});
+    const Section e(tableOr(root, "eval", source, empty), "eval", source,
+                    {"model", "tokenizer", "tasks", "template", "labels", "shots", "shots_from", "seed",
+                     "limit", "text", "seq_len", "batch", "limit_windows"});
+    EvalSpec spec;
+    e.string("model", spec.model);
+    e.path("tokenizer", spec.tokenizer);
+    e.string("template", spec.templateText);
+    e.integer("shots", spec.shots, 0, 64);
+    e.string("shots_from", spec.shotsFrom);
+    e.integer("seed", spec.seed, 0, INT64_MAX);
+    e.integer("limit", spec.limit, 0, INT64_MAX);
+    e.path("text", spec.text);
+    e.integer("seq_len", spec.seqLen, 2, 1 << 20);
+    e.integer("batch", spec.batch, 1, 4096);
+    e.integer("limit_windows", spec.limitWindows, 0, INT64_MAX);
+    stringList(e, "tasks", spec.tasks);
+    stringList(e, "labels", spec.labels);
+    if (spec.tasks.empty() && spec.text.empty())
+        fail(source, ": eval needs eval.tasks (e.g. [\"sentiment\", \"spam\"]) or eval.text");
+    // every task resolved now, so a bad name fails before the run starts
+    std::vector<TaskRun> tasks;
+    for (const auto& name : spec.tasks) {
+        TaskRun t{name, data::resolveTask(name, spec.templateText, spec.labels, source + ": eval.tasks",
+                                          "a task file needs eval.template and eval.labels"),
+                  {}};
+        if (spec.shots > 0) {
+            if (!spec.shotsFrom.empty()) {
+                const auto pool = data::findBuiltinTask(spec.shotsFrom);
+                t.pool = pool ? pool->file : std::filesystem::path(spec.shotsFrom);
+            } else if (t.task.builtin) {
+                t.pool = t.task.train;
+            } else {
+                fail(source, ": eval.shots = ", spec.shots, " needs eval.shots_from (a file or NAME:train, "
+                     "the examples to draw demonstrations from) for the task file '", name, "'");
+            }
+        }
+        tasks.push_back(t);
+    }
+    if (!spec.text.empty() && !std::filesystem::exists(spec.text))
+        fail(spec.text.string(), ": cannot open (expected a UTF-8 text file)");
+    PreparedRun p = preparedFrom("eval", root, spec.seed);
+    p.body = [spec, tasks](EventSink& sink, const StopToken& stop) {
+        const std::filesystem::path modelDir = data::resolveModel(spec.model);
+        const auto loaded = loadModelAndTokenizer(modelDir, spec.tokenizer);
+        const int64_t total = static_cast<int64_t>(tasks.size()) + (spec.text.empty() ? 0 : 1);
+        int64_t done = 0;
+        nlohmann::json results = {{"model", modelDir.string()}, {"tasks", nlohmann::json::array()}};
+        for (const auto& t : tasks) {
+            if (stop.stopRequested()) throw Cancelled("evaluation stopped before task " + t.name);
+            const data::Task task = data::Task::load(t.task.file, t.task.labels);
+            const auto prompt = data::PromptTemplate::parse(t.task.templateText, t.task.labels);
+            std::optional<data::Task> pool;
+            FewShot shots;
+            if (spec.shots > 0) {
+                pool = data::Task::load(t.pool, t.task.labels);
+                shots = {&*pool, spec.shots, static_cast<uint64_t>(spec.seed), "\n\n"};
+            }
+            const auto r = evaluateTask(loaded.model, loaded.tokenizer, task, prompt, spec.limit, shots);
+            sink.metric("eval/" + t.name + "/accuracy", 0, r.accuracy);
+            sink.metric("eval/" + t.name + "/accuracy_norm", 0, r.accuracyMean);
+            sink.metric("eval/" + t.name + "/accuracy_calibrated", 0, r.accuracyCalibrated);
+            sink.metric("eval/" + t.name + "/examples", 0, static_cast<double>(r.examples));
+            sink.info(cat(t.name, ": accuracy ", r.accuracy, " (", r.examples, " examples, ", spec.shots,
+                          "-shot; length-normalised ", r.accuracyMean, "; calibrated ",
+                          r.accuracyCalibrated, ")"));
+            results["tasks"].push_back({{"task", t.name},
+                                        {"file", t.task.file.string()},
+                                        {"accuracy", r.accuracy},
+                                        {"accuracy_length_normalised", r.accuracyMean},
+                                        {"accuracy_calibrated", r.accuracyCalibrated},
+                                        {"examples", r.examples},
+                                        {"shots", spec.shots},
+                                        {"shots_from", t.pool.string()},
+                                        {"seed", spec.seed},
+                                        {"template", prompt.text()},
+                                        {"labels", t.task.labels}});
+            sink.progress(++done, total, t.name);
+        }
+        if (!spec.text.empty()) {
+            if (stop.stopRequested()) throw Cancelled("evaluation stopped before the perplexity");
+            const auto ppl = perplexityOfText(loaded.model, loaded.tokenizer, spec.text, spec.seqLen,
+                                              spec.batch, spec.limitWindows);
+            sink.metric("eval/perplexity", 0, ppl.perplexity);
+            sink.info(cat("perplexity ", ppl.perplexity, " on ", spec.text.string(), " (", ppl.protocol(), ")"));
+            results["perplexity"] = {{"perplexity", ppl.perplexity},
+                                     {"mean_loss_nats", ppl.meanLoss},
+                                     {"seq_len", ppl.seqLen},
+                                     {"windows", ppl.windows},
+                                     {"tokens_total", ppl.tokensTotal},
+                                     {"tokens_scored", ppl.tokensScored},
+                                     {"tokens_dropped", ppl.tokensDropped},
+                                     {"windows_available", ppl.windowsAvailable},
+                                     {"text", spec.text.string()},
+                                     {"protocol", ppl.protocol()}};
+            sink.progress(++done, total, "perplexity");
+        }
+        const auto file = sink.artifactDir() / "results.json";
+        writeTextFile(file, results.dump(2) + "\n");
+        sink.artifact("results", file);
+    };
+    return p;
+}
+
+}  // namespace frugal::eval

@@ -1,0 +1,129 @@
+#include "eval/fine_tune_config.h"
+
+#include "common/error.h"
+#include "data/builtin.h"
+#include "model/model_config.h"
+#include "peft/peft_options.h"
+
+namespace frugal::eval {
+
+std::vector<std::string> fineTuneKeys(const std::vector<std::string>& more) {
+    std::vector<std::string> keys = {"model",   "task",       "train_file",  "dev_file",
+                                     "template", "labels",    "objective",   "steps",
+                                     "batch_size", "lr",      "lr_schedule", "weight_decay",
+                                     "seed",    "eval_every", "eval_limit",  "save"};
+    keys.insert(keys.end(), more.begin(), more.end());
+    return keys;
+}
+
+void readFineTuneSpec(const config::Section& m, const toml::table& root, const std::string& source,
+                      FineTuneSpec& c, bool& save) {
+    using namespace frugal::config;
+    m.string("model", c.model);
+    m.string("task", c.task);
+    m.choice("objective", c.objective, {"classification", "lm", "neg_accuracy"});
+    m.integer("steps", c.steps, 1, 1 << 30);
+    m.integer("batch_size", c.batchSize, 1, 4096);
+    m.number("lr", c.lr, 0.0, 10.0);
+    m.choice("lr_schedule", c.lrSchedule, {"constant", "linear", "cosine"});
+    m.number("weight_decay", c.weightDecay, 0.0, 10.0);
+    int64_t seed = 0;
+    m.integer("seed", seed, 0, INT64_MAX);
+    c.seed = static_cast<uint64_t>(seed);
+    m.integer("eval_every", c.evalEvery, 1, 1 << 30);
+    m.integer("eval_limit", c.evalLimit, 0, 1 << 30);
+    m.boolean("save", save);
+    const toml::table empty;
+    const Section p(tableOr(root, "peft", source, empty), "peft", source,
+                    {"target", "lora_rank", "lora_alpha", "lora_modules", "prefix_tokens",
+                     "prompt_tokens", "tt_rank", "tt_bottleneck", "tt_activation", "tt_scaling",
+                     "tt_init", "tt_forward", "train_norms", "tt_head", "seed"});
+    std::string target = peft::targetName(c.peft.target);
+    p.choice("target", target, {"full", "bitfit", "norms", "head", "lora", "prefix", "prompt",
+                                "loretta_adp", "loretta_rep"});
+    c.peft.target = peft::parseTarget(target);
+    p.integer("lora_rank", c.peft.loraRank, 1, 1 << 16);
+    p.number("lora_alpha", c.peft.loraAlpha, 0.0, 1e6);
+    p.integer("prefix_tokens", c.peft.prefixTokens, 1, 1 << 12);
+    p.integer("prompt_tokens", c.peft.promptTokens, 1, 1 << 12);
+    p.integer("tt_rank", c.peft.ttRank, 1, 1 << 10);
+    p.integer("tt_bottleneck", c.peft.ttBottleneck, 1, 1 << 16);
+    p.choice("tt_activation", c.peft.ttActivation, {"relu", "tanh"});
+    p.number("tt_scaling", c.peft.ttScaling, 0.0, 1e6);
+    p.choice("tt_init", c.peft.ttInit, {"gaussian", "identity"});
+    p.choice("tt_forward", c.peft.ttForward, {"auto", "dense", "contract"});
+    p.boolean("train_norms", c.peft.trainNorms);
+    p.boolean("tt_head", c.peft.ttHead);
+    int64_t peftSeed = 0;
+    p.integer("seed", peftSeed, 0, INT64_MAX);
+    c.peft.seed = static_cast<uint64_t>(peftSeed);
+    {
+        std::string modules;
+        for (const auto& name : c.peft.loraModules) modules += (modules.empty() ? "\"" : ", \"") + name + "\"";
+        p.declareList("lora_modules", "[" + modules + "]");
+    }
+    if (const toml::node* n = p.find("lora_modules")) {
+        const toml::array* list = n->as_array();
+        if (!list) p.wrong("lora_modules", *n, "an array of strings such as [\"q\", \"v\"]");
+        c.peft.loraModules.clear();
+        for (const auto& item : *list) {
+            if (!item.is_string()) p.wrong("lora_modules", *n, "an array of strings");
+            c.peft.loraModules.push_back(*item.value<std::string>());
+        }
+    }
+    m.path("train_file", c.trainFile);
+    m.path("dev_file", c.devFile);
+    m.string("template", c.templateText);
+    stringList(m, "labels", c.labels);
+    parseObjective(c.objective);
+    parseLrSchedule(c.lrSchedule);
+    const bool builtin = data::findBuiltinTask(c.task).has_value();
+    if (!builtin && (c.trainFile.empty() || c.devFile.empty() || c.templateText.empty() || c.labels.empty()))
+        fail(source, ": ", m.name("task"), " is '", c.task, "', not a built-in task (", data::builtinTaskNames(),
+             "); a task of one's own needs ", m.name("train_file"), ", ", m.name("dev_file"), ", ",
+             m.name("template"), " and ", m.name("labels"));
+    for (const auto& [key, file] : {std::pair<const char*, std::filesystem::path>{"train_file", c.trainFile},
+                                    {"dev_file", c.devFile}})
+        if (!file.empty() && !std::filesystem::exists(file))
+            fail(source, ": ", m.name(key), ": no such file '", file.string(), "'");
+    if (!c.templateText.empty())
+        data::resolveTask(c.task, c.templateText, c.labels, source + ": " + m.name("task"),
+                          "a task of one's own needs its template and labels");
+}
+
+std::optional<TrainableSummary> fineTuneTrainables(const std::string& text, const std::string& source,
+                                                   const std::vector<std::string>& overrides) {
+    const toml::table root = config::parseConfig(text, source, overrides);
+    const auto method = root["method"].value<std::string>();
+    if (!method || (*method != "zo" && *method != "mezo" && *method != "fo")) return std::nullopt;
+    const toml::table empty;
+    const toml::table& table = config::tableOr(root, *method, source, empty);
+    std::vector<std::string> keys;  // the method's own reader checks the keys; here all pass
+    for (const auto& [key, value] : table) keys.emplace_back(key.str());
+    const config::Section m(table, *method, source, keys);
+    FineTuneSpec spec;
+    bool save = false;
+    readFineTuneSpec(m, root, source, spec, save);
+    TrainableSummary s;
+    s.modelConfig = data::resolveModel(spec.model) / "config.json";
+    const auto count = peft::countTrainable(model::ModelConfig::fromFile(s.modelConfig), spec.peft);
+    s.trainable = count.trainable;
+    s.total = count.total;
+    s.parts = count.parts;
+    s.detail = count.detail;
+    if (spec.peft.trainNorms && peft::isAdapter(spec.peft.target)) s.detail += " + norms";
+    if (spec.peft.ttHead && peft::isAdapter(spec.peft.target)) s.detail += " + TT head";
+    return s;
+}
+
+void reportFineTune(EventSink& sink, const FineTuneResult& r, const FineTuneSpec& spec,
+                    const std::string& passes) {
+    sink.metric("sys/peak_rss_mb", r.steps, static_cast<double>(r.peakRssBytes) / (1 << 20));
+    sink.metric("sys/seconds", r.steps, r.seconds);
+    sink.info(cat("dev accuracy ", r.startDevAccuracy, " at the start, ", r.finalDevAccuracy,
+                  " at the end (best ", r.bestDevAccuracy, "); ", passes, " in ", r.seconds,
+                  " s; peak RSS ", r.peakRssBytes >> 20, " MiB"));
+    if (!spec.saveTo.empty()) sink.artifact("model", spec.saveTo / "model.safetensors");
+}
+
+}  // namespace frugal::eval

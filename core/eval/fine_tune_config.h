@@ -1,0 +1,34 @@
+#pragma once
+// Reading the part of a config that every fine-tuning method shares (zo, mezo, fo): the keys of
+// the method's own table that define the problem (model, task, objective, steps, lr, ...) and the
+// [peft] table; and counting what such a config trains from its model's config.json alone.
+// Core-private (toml++).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config_reader.h"
+#include "common/method.h"
+#include "eval/fine_tune_problem.h"
+
+namespace frugal::eval {
+
+// The shared keys of a fine-tuning method's table; a method adds its own after them.
+std::vector<std::string> fineTuneKeys(const std::vector<std::string>& more);
+
+// Reads the shared keys of M (the method's table) and ROOT's [peft] table into C, and whether to
+// save the model; checks the task (a task of one's own needs its files, template and labels).
+void readFineTuneSpec(const config::Section& m, const toml::table& root, const std::string& source,
+                      FineTuneSpec& c, bool& save);
+
+// What the fine-tuning config TEXT trains (method zo, mezo or fo; others: nullopt), counted from
+// its model's config.json.
+std::optional<TrainableSummary> fineTuneTrainables(const std::string& text, const std::string& source,
+                                                   const std::vector<std::string>& overrides);
+
+// A finished fine-tuning run's wall time, peak memory, summary line and saved model, to SINK.
+void reportFineTune(EventSink& sink, const FineTuneResult& r, const FineTuneSpec& spec,
+                    const std::string& passes);
+
+}  // namespace frugal::eval

@@ -1,0 +1,57 @@
+// method = "fo": first-order SGD / AdamW baselines on the same problem as ZO runs; [fo] and
+// [peft]. The one definition of the FO config: reader, validation and schema.
+
+#include "fo/fo_method.h"
+
+#include "common/config_reader.h"
+#include "common/error.h"
+#include "eval/fine_tune_config.h"
+#include "fo/first_order.h"
+
+namespace frugal::fo {
+
+void FoConfig::validate() const {
+    if (optimizer != "adamw" && optimizer != "sgd")
+        fail("fo.optimizer: unknown optimizer '", optimizer, "' (expected adamw or sgd)");
+    if (eval::parseObjective(common.objective) == eval::Objective::NegAccuracy)
+        fail("fo.objective = \"neg_accuracy\" is not differentiable; first-order runs need "
+             "classification or lm (zeroth-order runs can optimise neg_accuracy)");
+    eval::parseLrSchedule(common.lrSchedule);
+}
+
+PreparedRun prepareFoMethod(const MethodRequest& request) {
+    using namespace frugal::config;
+    if (request.resume)
+        fail("first-order fine-tuning runs have no checkpoints; run again (same seed: same metrics)");
+    const std::string source = request.file.string();
+    const toml::table root = parseConfig(request.text, source, request.overrides);
+    const toml::table empty;
+    const Section top(root, "", source, {"method", "fo", "peft"});
+    const Section m(tableOr(root, "fo", source, empty), "fo", source,
+                    eval::fineTuneKeys({"optimizer", "momentum", "beta1", "beta2", "adam_eps", "grad_clip"}));
+    FoConfig c;
+    bool save = false;
+    eval::readFineTuneSpec(m, root, source, c.common, save);
+    m.choice("optimizer", c.optimizer, {"adamw", "sgd"});
+    m.number("momentum", c.momentum, 0.0, 1.0);
+    m.number("beta1", c.beta1, 0.0, 1.0);
+    m.number("beta2", c.beta2, 0.0, 1.0);
+    m.number("adam_eps", c.adamEps, 0.0, 1.0);
+    m.number("grad_clip", c.gradClip, 0.0, 1e12);
+    try {
+        c.validate();
+    } catch (const Error& e) {
+        fail(source, ": ", e.what());
+    }
+    PreparedRun p = preparedFrom("fo", root, static_cast<int64_t>(c.common.seed));
+    p.body = [c, save, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
+        FoConfig config = c;
+        if (save) config.common.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
+        const auto r = runFirstOrder(config, sink, stop);
+        eval::reportFineTune(sink, r, config.common,
+                             cat(r.forwardPasses, " forward and ", r.backwardPasses, " backward passes"));
+    };
+    return p;
+}
+
+}  // namespace frugal::fo

@@ -1,0 +1,130 @@
+// method = "prune": post-training pruning of a model, block by block (SPEC-PRUNING); the [prune]
+// table. The one definition of the pruning config — reader, validation, schema — and its body.
+// Every open choice of the method is a key, logged with the run.
+
+#include "prune/prune_method.h"
+
+#include <sstream>
+
+#include "common/config_reader.h"
+#include "common/error.h"
+#include "data/builtin.h"
+#include "prune/mask.h"
+#include "prune/pipeline.h"
+#include "prune/pruners.h"
+#include "prune/wandapp.h"
+
+namespace frugal::prune {
+
+void PruneSpec::validate() const {
+    findPruner(method);
+    Sparsity::parse(sparsity);
+    parseFeatureNorm(featureNorm);
+    if (calibSamples < 1) fail("prune.calib_samples must be at least 1, got ", calibSamples);
+    if (calibSeqLen < 0 || calibSeqLen == 1)
+        fail("prune.calib_seq_len must be 0 (the model's context) or at least 2, got ",
+             calibSeqLen);
+    if (batch < 1) fail("prune.batch must be at least 1, got ", batch);
+    if (findPruner(method).regional && ro != RoMode::Off &&
+        (roSamples < 1 || roSamples > calibSamples))
+        fail("prune.ro_samples must be from 1 to calib_samples (", calibSamples, "), got ",
+             roSamples);
+    if (roRounds < 1) fail("prune.ro_rounds must be at least 1, got ", roRounds);
+    if (method == "masks" && masksFile.empty())
+        fail(
+            "prune.method = \"masks\" needs prune.masks, the masks.safetensors of an earlier "
+            "prune");
+}
+
+PreparedRun preparePruneMethod(const MethodRequest& request) {
+    using namespace frugal::config;
+    if (request.resume)
+        fail("pruning runs have no checkpoints; run again (same seed and calibration: same masks)");
+    const std::string source = request.file.string();
+    const toml::table root = parseConfig(request.text, source, request.overrides);
+    const toml::table empty;
+    const Section top(root, "", source, {"method", "prune"});
+    const Section m(tableOr(root, "prune", source, empty), "prune", source,
+                    {"model", "method", "sparsity", "calib", "calib_samples", "calib_seq_len", "seed", "batch",
+                     "alpha", "feature_norm", "ro", "ro_rounds", "ro_samples", "ro_lr", "ro_regradient",
+                     "block_size", "percdamp", "masks", "eval_text", "eval_seq_len", "eval_windows", "save",
+                     "memory_mib", "spill_dir"});
+    PruneSpec c;
+    std::string ro = roModeName(c.ro);
+    bool save = false;
+    c.evalText = data::resourcesDir() / "data/text/moby-dick.txt";
+    m.string("model", c.model);
+    m.choice("method", c.method, prunerNames());
+    if (const toml::node* n = m.find("sparsity"); n && (n->is_floating_point() || n->is_integer())) {
+        std::ostringstream ratio;  // sparsity = 0.5 as well as "0.5", "50%", "2:4"
+        ratio << *n->value<double>();
+        c.sparsity = ratio.str();
+        m.declareText("sparsity", "0.5");
+    } else {
+        m.string("sparsity", c.sparsity);
+    }
+    m.path("calib", c.calibFile);
+    m.integer("calib_samples", c.calibSamples, 1, 1 << 20);
+    m.integer("calib_seq_len", c.calibSeqLen, 0, 1 << 20);
+    m.integer("seed", c.seed, 0, INT64_MAX);
+    m.integer("batch", c.batch, 1, 4096);
+    m.number("alpha", c.alpha, 0.0, 1e12);
+    m.choice("feature_norm", c.featureNorm, {"unnormalised", "per_sequence"});
+    m.choice("ro", ro, {"off", "reselect", "fixed"});
+    m.integer("ro_rounds", c.roRounds, 1, 1000);
+    m.integer("ro_samples", c.roSamples, 1, 1 << 20);
+    m.number("ro_lr", c.roLr, 0.0, 1.0);
+    m.boolean("ro_regradient", c.roRegradient);
+    m.integer("block_size", c.blockSize, 1, 1 << 20);
+    m.number("percdamp", c.percdamp, 0.0, 10.0);
+    m.path("masks", c.masksFile);
+    m.path("eval_text", c.evalText);
+    m.integer("eval_seq_len", c.evalSeqLen, 0, 1 << 20);
+    m.integer("eval_windows", c.evalWindows, 0, 1 << 30);
+    m.boolean("save", save);
+    m.integer("memory_mib", c.memoryMib, 0, INT64_MAX);
+    m.path("spill_dir", c.spillDir);
+    try {
+        c.ro = parseRoMode(ro);
+        c.validate();
+    } catch (const Error& e) {
+        fail(source, ": ", e.what());
+    }
+    // a relative path is taken from the working directory, else from the source tree (so the
+    // committed configs work from anywhere, the workbench included)
+    for (const auto& [key, path] : {std::pair<const char*, std::filesystem::path*>{"calib", &c.calibFile},
+                                    {"masks", &c.masksFile}, {"eval_text", &c.evalText}}) {
+        if (path->empty() || std::filesystem::exists(*path)) continue;
+        if (path->is_relative()) {
+            const auto inTree = data::resourcesDir().parent_path() / *path;
+            if (std::filesystem::exists(inTree)) {
+                *path = inTree;
+                continue;
+            }
+        }
+        fail(source, ": ", m.name(key), ": no such file '", path->string(), "'");
+    }
+    PreparedRun p = preparedFrom("prune", root, c.seed);
+    p.body = [c, save, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
+        PruneSpec spec = c;
+        if (save) spec.outDir = outDir.empty() ? sink.artifactDir() / "model" : outDir;
+        const Pruner& pruner = findPruner(spec.method);
+        sink.info(cat("conventions: N:M prunes N of every M consecutive inputs of a row; ", spec.method, " selects by ",
+                      pruner.selection, "; unstructured selection prunes exactly floor(C_in * s) per row "
+                      "(per matrix: floor(numel * s)); ties to the lower index; pruned weights are +0.0",
+                      pruner.regional
+                          ? "; Wanda++: G = RMS over samples of d||block output||/dW (unsquared norm, fp32), "
+                            "||X_j|| " + spec.featureNorm + ", regional optimisation " + roModeName(spec.ro) +
+                                " with one RMSprop step per drawn sample and gradients zeroed every step"
+                          : ""));
+        runPrune(spec, sink, stop);
+        if (!spec.outDir.empty()) {
+            sink.artifact("model", spec.outDir / "model.safetensors");
+            sink.artifact("masks", spec.outDir / "masks.safetensors");
+            sink.artifact("calibration", spec.outDir / "calibration.safetensors");
+        }
+    };
+    return p;
+}
+
+}  // namespace frugal::prune

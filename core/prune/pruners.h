@@ -1,0 +1,49 @@
+#pragma once
+// The score table of post-training pruning (SPEC-PRUNING §1-§3): one row per pruner, each with
+// the mask it selects for one linear layer from what the block-by-block driver (pipeline.cpp)
+// gathered on the dense block. Adding a pruner is one function and one row in pruners.cpp; the
+// reader's choices and validation follow from the table. Wanda++ is the one regional row: its
+// score needs the block's regional gradient and its optimisation moves the whole block, so the
+// driver runs it as a block-level procedure. Core-private (torch).
+//
+// Dimension legend: C_out x C_in a linear layer's weight.
+
+#include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+#include "model/safetensors.h"
+#include "model/transformer.h"
+#include "prune/mask.h"
+#include "prune/sparsegpt.h"
+
+namespace frugal::prune {
+
+struct PruneSpec;
+
+// What a pruner sees of one linear layer.
+struct MatrixInput {
+    model::Linear& linear;               // weight [C_out, C_in] (SparseGPT also updates it)
+    const InputStatistics& stats;        // its inputs' statistics on the dense block
+    const HessianAccumulator* hessian;   // its inputs' Hessian, for rows with needsHessian
+    const Sparsity& sparsity;
+    const PruneSpec& spec;
+    const model::SafetensorsArchive* masks;  // saved masks, for the masks row
+};
+
+struct Pruner {
+    const char* name;
+    const char* selection;  // how the mask is chosen, in words (logged with each run)
+    bool needsHessian;      // the driver accumulates X^T X for each linear
+    bool regional;          // Wanda++: the block-level procedure (select is unused)
+    // The mask of one matrix, [C_out, C_in] bool, true = pruned.
+    torch::Tensor (*select)(const MatrixInput& input);
+};
+
+const std::vector<Pruner>& pruners();
+std::vector<std::string> prunerNames();
+// The row named NAME; throws naming prune.method and every valid name.
+const Pruner& findPruner(const std::string& name);
+
+}  // namespace frugal::prune

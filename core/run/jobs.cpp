@@ -1,0 +1,99 @@
+#include "run/jobs.h"
+
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "common/error.h"
+#include "run/method_registry.h"
+#include "run/workspace.h"
+
+namespace frugal::run {
+
+std::vector<std::string> sweepValues(const std::string& override) {
+    const size_t eq = override.find('=');
+    if (eq == std::string::npos) return {override};
+    const std::string key = override.substr(0, eq + 1);
+    std::vector<std::string> out;
+    std::string current;
+    int depth = 0;
+    char quote = 0;
+    for (char c : override.substr(eq + 1)) {
+        if (quote) {
+            if (c == quote) quote = 0;
+        } else if (c == '"' || c == '\'') {
+            quote = c;
+        } else if (c == '[' || c == '{') {
+            ++depth;
+        } else if (c == ']' || c == '}') {
+            --depth;
+        } else if (c == ',' && depth == 0) {
+            out.push_back(key + current);
+            current.clear();
+            continue;
+        }
+        current += c;
+    }
+    out.push_back(key + current);
+    return out;
+}
+
+std::vector<std::vector<std::string>> sweepGrid(const std::vector<std::string>& axes) {
+    std::vector<std::vector<std::string>> grid = {{}};
+    for (const auto& axisText : axes) {
+        if (axisText.find('=') == std::string::npos)
+            fail("run: '", axisText, "' is not an override; expected KEY=VALUE[,VALUE...]");
+        std::vector<std::vector<std::string>> next;
+        for (const auto& combo : grid)
+            for (const auto& value : sweepValues(axisText)) {
+                next.push_back(combo);
+                next.back().push_back(value);
+            }
+        grid = std::move(next);
+    }
+    return grid;
+}
+
+std::vector<RunOutcome> runSweep(store::Store& store, const std::vector<SweepJob>& jobs, int64_t parallel,
+                                 StopToken& stop, const std::function<Observer*(size_t)>& observerFor,
+                                 const std::function<void(size_t, const RunOutcome&)>& onDone) {
+    std::vector<RunOutcome> outcomes(jobs.size());
+    for (auto& o : outcomes) o.status = store::RunStatus::Queued;
+    std::mutex next;
+    size_t cursor = 0;
+    const auto worker = [&] {
+        for (;;) {
+            size_t i;
+            {
+                std::lock_guard<std::mutex> lock(next);
+                if (cursor >= jobs.size() || stop.stopRequested()) return;
+                i = cursor++;
+            }
+            outcomes[i] = runMethod(store, jobs[i].spec, jobs[i].body, stop,
+                                    observerFor ? observerFor(i) : nullptr, artifactRoot(store.path()));
+            if (onDone) onDone(i, outcomes[i]);
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int64_t j = 0; j < std::max<int64_t>(1, parallel); ++j) threads.emplace_back(worker);
+    for (auto& t : threads) t.join();
+    return outcomes;
+}
+
+RunOutcome resumeStoredRun(store::Store& store, int64_t runId, StopToken& stop, Observer* observer) {
+    const auto info = store.run(runId);
+    if (!info) fail("no run ", runId, " in ", store.path().string());
+    const auto config = runArtifactDir(store.path(), info->uuid) / "config.toml";
+    std::filesystem::create_directories(config.parent_path());
+    {
+        std::ofstream out(config);
+        out << info->config;
+        if (!out) fail(config.string(), ": cannot write the run's config for resuming");
+    }
+    const PreparedRun prepared = prepareRun(config, {}, "", /*resume=*/true);
+    store.resumeRun(info->id);
+    store.log(info->id, "info", "resumed with frugal run --resume");
+    return continueMethod(store, info->id, prepared.body, stop, observer, artifactRoot(store.path()));
+}
+
+}  // namespace frugal::run

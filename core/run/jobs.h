@@ -1,0 +1,38 @@
+#pragma once
+// Runs beyond one config: a sweep's grid of overrides run N at a time on worker threads, and a
+// stored run resumed from its last checkpoint. The CLI and the workbench call these; they print
+// nothing themselves (what each run reports goes to its Observer). No torch in this header.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "run/runner.h"
+#include "store/store.h"
+
+namespace frugal::run {
+
+// "lr=1e-6,1e-7" -> {"lr=1e-6", "lr=1e-7"}; commas inside [] {} or quotes do not split.
+std::vector<std::string> sweepValues(const std::string& override);
+// Every combination of AXES ("KEY=V1,V2,..."), the first axis slowest; an axis that is not an
+// override is refused naming it.
+std::vector<std::vector<std::string>> sweepGrid(const std::vector<std::string>& axes);
+
+struct SweepJob {
+    store::NewRun spec;
+    MethodBody body;
+};
+// Runs JOBS in STORE, PARALLEL at a time, in order, until all are done or STOP is requested (the
+// rest are not started). OBSERVERFOR(i) is job i's observer (nullptr: none; it must outlive the
+// job); ONDONE(i, outcome) is called on the worker thread as each ends. Outcomes in job order
+// (RunStatus::Queued for one never started).
+std::vector<RunOutcome> runSweep(store::Store& store, const std::vector<SweepJob>& jobs, int64_t parallel,
+                                 StopToken& stop, const std::function<Observer*(size_t)>& observerFor,
+                                 const std::function<void(size_t, const RunOutcome&)>& onDone);
+
+// Continues stored run RUNID from its last checkpoint with its own resolved config, in its own
+// artifact folder; the run is marked running again and says so in its log.
+RunOutcome resumeStoredRun(store::Store& store, int64_t runId, StopToken& stop, Observer* observer);
+
+}  // namespace frugal::run

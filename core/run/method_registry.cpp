@@ -1,0 +1,134 @@
+// The registry of methods: one row per method, each defined in its own folder's
+// <name>_method.cpp (DESIGN.md "The method contract"). Adding a method is its file plus one row.
+
+#include "run/method_registry.h"
+
+#include <toml++/toml.h>
+
+#include "common/config_reader.h"
+#include "common/error.h"
+#include "common/files.h"
+#include "eval/eval_method.h"
+#include "eval/fine_tune_config.h"
+#include "fo/fo_method.h"
+#include "pretrain/pretrain_method.h"
+#include "prune/prune_method.h"
+#include "zo/zo_method.h"
+
+namespace frugal::run {
+
+namespace {
+
+struct MethodRow {
+    const char* name;
+    PreparedRun (*prepare)(const MethodRequest& request);
+    // optional: what a config of this method trains, from its model's config.json alone
+    std::optional<TrainableSummary> (*trainables)(const std::string& text, const std::string& source,
+                                                  const std::vector<std::string>& overrides);
+    // optional: a stored run's weights rebuilt from its trajectory
+    int64_t (*replay)(const ReplayRequest& request);
+};
+
+const MethodRow kMethods[] = {
+    {"pretrain", pretrain::preparePretrainMethod, nullptr, nullptr},
+    {"eval", eval::prepareEvalMethod, nullptr, nullptr},
+    {"mezo", zo::prepareMezoMethod, eval::fineTuneTrainables, zo::replayZoMethod},
+    {"zo", zo::prepareZoMethod, eval::fineTuneTrainables, zo::replayZoMethod},
+    {"fo", fo::prepareFoMethod, eval::fineTuneTrainables, nullptr},
+    {"prune", prune::preparePruneMethod, nullptr, nullptr},
+};
+
+std::string namesOf() {
+    std::string names;
+    for (const auto& m : kMethods) names += (names.empty() ? "" : ", ") + std::string(m.name);
+    return names;
+}
+
+const MethodRow* findRow(const std::string& name) {
+    for (const auto& m : kMethods)
+        if (name == m.name) return &m;
+    return nullptr;
+}
+
+// The row of config ROOT's `method` key; SOURCE names the config in messages.
+const MethodRow& rowOf(const toml::table& root, const std::string& source) {
+    const toml::node* method = root.get("method");
+    if (!method || !method->is_string())
+        fail(source, ": needs a top-level method = \"...\" (methods: ", namesOf(), ")");
+    const std::string name = *method->value<std::string>();
+    if (const MethodRow* row = findRow(name)) return *row;
+    fail(source, ": method is '", name, "', which is not a method (methods: ", namesOf(), ")");
+}
+
+}  // namespace
+
+std::vector<std::string> methodNames() {
+    std::vector<std::string> names;
+    for (const auto& m : kMethods) names.emplace_back(m.name);
+    return names;
+}
+
+int64_t replayRun(const std::string& method, const std::string& configText,
+                  const std::filesystem::path& trajectory, const std::filesystem::path& outDir,
+                  int64_t untilStep) {
+    const MethodRow* row = findRow(method);
+    if (!row || !row->replay) {
+        std::string replayable;
+        for (const auto& m : kMethods)
+            if (m.replay) replayable += (replayable.empty() ? "" : " or ") + std::string(m.name);
+        fail("replay rebuilds zeroth-order runs (method ", replayable, "); this run's method is '",
+             method, "'");
+    }
+    return row->replay({method, configText, trajectory, outDir, untilStep});
+}
+
+PreparedRun prepareRun(const std::filesystem::path& file, const std::vector<std::string>& overrides,
+                       const std::filesystem::path& outDir, bool resume) {
+    return prepareRunText(readFile(file, "experiment config"), file.string(), overrides, outDir, resume);
+}
+
+PreparedRun prepareRunText(const std::string& text, const std::string& source,
+                           const std::vector<std::string>& overrides,
+                           const std::filesystem::path& outDir, bool resume) {
+    MethodRequest request;
+    request.file = source;
+    request.text = text;
+    request.overrides = overrides;
+    request.outDir = outDir;
+    request.resume = resume;
+    return prepareRequest(request);
+}
+
+PreparedRun prepareRequest(const MethodRequest& request) {
+    const std::string source = request.file.string();
+    return rowOf(config::parseConfig(request.text, source), source).prepare(request);
+}
+
+std::optional<TrainableSummary> trainableSummary(const std::string& text, const std::string& source,
+                                                 const std::vector<std::string>& overrides) {
+    const auto method = config::parseConfig(text, source, overrides)["method"].value<std::string>();
+    const MethodRow* row = method ? findRow(*method) : nullptr;
+    if (!row || !row->trainables) return std::nullopt;
+    return row->trainables(text, source, overrides);
+}
+
+std::vector<ConfigField> configSchema(const std::string& method, const std::string& configText) {
+    const MethodRow* row = findRow(method);
+    if (!row) fail("no method '", method, "' (methods: ", namesOf(), ")");
+    // Each reader declares a key as it reads it, before it checks what is required, so a refusal
+    // (an evaluation without tasks) still leaves the keys read so far: the schema is what was
+    // declared, whether or not the config is complete.
+    config::SchemaCapture capture;
+    try {
+        MethodRequest request;
+        request.file = "schema";
+        request.text = configText.empty() ? cat("method = \"", method, "\"\n") : configText;
+        row->prepare(request);
+    } catch (const Error&) {
+        if (configText.empty()) return capture.fields;
+        return configSchema(method);
+    }
+    return capture.fields;
+}
+
+}  // namespace frugal::run

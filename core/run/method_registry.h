@@ -1,0 +1,50 @@
+#pragma once
+// The registry of methods (DESIGN.md "The method contract"): one row per method in
+// run/method_registry.cpp — its name, reader (config -> PreparedRun), and optionally a trainable
+// summary and a replay. Everything that works on a config by its `method` key goes through it:
+// `frugal run`, the workbench's form (schema, validation, trainable count), replay. No torch, no
+// toml++ in this header.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/method.h"
+
+namespace frugal::run {
+
+// The methods `frugal run` knows (run/method_registry.cpp), each from its TOML config (the
+// `method` key) and overrides.
+std::vector<std::string> methodNames();
+// Rebuilds a run's fine-tuned model from its base model, its resolved config and its trajectory
+// file with its method's replay (zeroth-order runs: bit-identical to the run's own weights), and
+// saves it to OUTDIR; with UNTILSTEP >= 0, the weights after that step instead (any step is a
+// checkpoint). Returns the number of steps applied. A method without replay is refused.
+int64_t replayRun(const std::string& method, const std::string& configText,
+                  const std::filesystem::path& trajectory, const std::filesystem::path& outDir,
+                  int64_t untilStep = -1);
+// OUTDIR: where the method writes its outputs; empty: the run's artifact folder.
+// RESUME: the body continues from the run's last checkpoint (in its artifact folder).
+PreparedRun prepareRun(const std::filesystem::path& config, const std::vector<std::string>& overrides,
+                       const std::filesystem::path& outDir, bool resume = false);
+// The same for config TEXT; SOURCE names it in messages (a file name, "the form").
+PreparedRun prepareRunText(const std::string& text, const std::string& source,
+                           const std::vector<std::string>& overrides,
+                           const std::filesystem::path& outDir, bool resume = false);
+
+// The same for a whole request (configuredOutput: pre-training writes to its output.dir).
+PreparedRun prepareRequest(const MethodRequest& request);
+
+// What a fine-tuning config (method zo, mezo or fo) trains, from its model's config.json alone.
+// Empty for methods that train no subset (pretrain, eval, prune). Throws on a bad config.
+std::optional<TrainableSummary> trainableSummary(const std::string& text, const std::string& source,
+                                                 const std::vector<std::string>& overrides = {});
+
+// Every key METHOD's config reads, in reading order, with defaults, ranges and choices; with
+// CONFIGTEXT (a config of that method), also the keys of the tables it has (pre-training's
+// data sources).
+std::vector<ConfigField> configSchema(const std::string& method, const std::string& configText = {});
+
+}  // namespace frugal::run

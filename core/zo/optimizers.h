@@ -1,0 +1,57 @@
+#pragma once
+// The table of zeroth-order optimisers (SPEC-ZO §2.4, §3): how the estimate ĝ = (1/q)·Σ g_j z_j
+// becomes an update. A row is a name, the state it keeps, and its element-wise rule over one
+// chunk of one tensor; adding an optimiser is one function and one row in optimizers.cpp (the
+// reader's choices, validation and the form follow from the table). Decay is decoupled
+// everywhere: θ ← θ·(1 − lr·λ) − lr·u, λ only for tensors with decay == true; weights that a mask
+// leaves out are neither moved nor decayed, and their state is untouched.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace frugal::zo {
+
+struct ZoOptimizer;
+
+struct UpdateRule {
+    const ZoOptimizer* optimizer = nullptr;  // nullptr: sgd
+    double lr = 0, weightDecay = 0;
+    double momentum = 0.9, beta1 = 0.9, beta2 = 0.999, adamEps = 1e-8;
+    int64_t t = 1;  // the step count of optimisers that count steps (Adam's bias correction), from 1
+};
+
+// One chunk of one tensor: N weights W, the estimate's values G, the optimiser's state buffers at
+// this chunk (M, V; nullptr when the optimiser keeps fewer), KEEP = 1 − lr·λ, and the mask's bits
+// (WORDS, bit i = element i moves; nullptr: all move).
+struct UpdateChunk {
+    float* w = nullptr;
+    const float* g = nullptr;
+    float* m = nullptr;
+    float* v = nullptr;
+    int64_t n = 0;
+    float keep = 1;
+    const uint64_t* words = nullptr;
+    bool live(int64_t i) const { return !words || ((words[i / 64] >> (i % 64)) & 1u); }
+};
+
+struct ZoOptimizer {
+    const char* name;
+    const char* rule;  // the update in words, logged with each run
+    int stateBuffers;  // fp32 buffers shaped like each trainable: 0, 1 (m) or 2 (m, v)
+    bool countsSteps;  // advances UpdateRule::t
+    // With one query, undoing the last perturbation and updating fuse into one pass over the
+    // weights (restoreAndUpdate): plain SGD only.
+    bool fusable;
+    // Compares the loss at θ, θ − ηĝ and θ + ηĝ on the same batch and keeps the best (the
+    // engine's three-way step; the move itself is SGD's).
+    bool conservative;
+    void (*apply)(const UpdateRule& rule, const UpdateChunk& chunk);
+};
+
+const std::vector<ZoOptimizer>& zoOptimizers();
+std::vector<std::string> zoOptimizerNames();
+// The row named NAME; throws naming zo.optimizer and every valid name.
+const ZoOptimizer& findZoOptimizer(const std::string& name);
+
+}  // namespace frugal::zo
