@@ -88,6 +88,16 @@ std::filesystem::path resolveModel(const std::string& nameOrDir) {
     return nameOrDir;  // the loader names the missing config.json
 }
 
+std::filesystem::path findInputFile(const std::filesystem::path& path) {
+    if (path.empty() || std::filesystem::exists(path) || !path.is_relative()) return path;
+    try {
+        const auto inTree = resourcesDir().parent_path() / path;
+        if (std::filesystem::exists(inTree)) return inTree;
+    } catch (const Error&) {  // no source tree here: the path as given, reported by the caller
+    }
+    return path;
+}
+
 std::string builtinTaskNames() {
     std::string names;
     for (const auto& t : builtinTasks()) names += (names.empty() ? "" : ", ") + t.name;

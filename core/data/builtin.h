@@ -56,6 +56,11 @@ ResolvedTask resolveTask(const std::string& name, const std::string& templateTex
 // "sentiment, spam": the built-in task names, for messages.
 std::string builtinTaskNames();
 
+// A file a config names: as given when it exists (a relative path from the working directory),
+// else a relative path taken from the source tree (resourcesDir()'s parent), so the committed
+// configs work from anywhere, the workbench included; PATH unchanged when neither exists.
+std::filesystem::path findInputFile(const std::filesystem::path& path);
+
 // A model argument: the built-in model's folder for its name ("frugal-tiny") unless a path of
 // that name exists; any other argument as given.
 std::filesystem::path resolveModel(const std::string& nameOrDir);

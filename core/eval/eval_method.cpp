@@ -81,6 +81,7 @@ PreparedRun prepareEvalMethod(const MethodRequest& request) {
         }
         tasks.push_back(t);
     }
+    spec.text = data::findInputFile(spec.text);  // from the working directory, else the source tree
     if (!spec.text.empty() && !std::filesystem::exists(spec.text))
         fail(spec.text.string(), ": cannot open (expected a UTF-8 text file)");
     PreparedRun p = preparedFrom("eval", root, spec.seed);

@@ -90,19 +90,12 @@ PreparedRun preparePruneMethod(const MethodRequest& request) {
     } catch (const Error& e) {
         fail(source, ": ", e.what());
     }
-    // a relative path is taken from the working directory, else from the source tree (so the
-    // committed configs work from anywhere, the workbench included)
+    // a relative path is taken from the working directory, else from the source tree
     for (const auto& [key, path] : {std::pair<const char*, std::filesystem::path*>{"calib", &c.calibFile},
                                     {"masks", &c.masksFile}, {"eval_text", &c.evalText}}) {
-        if (path->empty() || std::filesystem::exists(*path)) continue;
-        if (path->is_relative()) {
-            const auto inTree = data::resourcesDir().parent_path() / *path;
-            if (std::filesystem::exists(inTree)) {
-                *path = inTree;
-                continue;
-            }
-        }
-        fail(source, ": ", m.name(key), ": no such file '", path->string(), "'");
+        *path = data::findInputFile(*path);
+        if (!path->empty() && !std::filesystem::exists(*path))
+            fail(source, ": ", m.name(key), ": no such file '", path->string(), "'");
     }
     PreparedRun p = preparedFrom("prune", root, c.seed);
     p.body = [c, save, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
