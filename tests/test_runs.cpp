@@ -102,7 +102,6 @@ private slots:
     void sigkillMarksInterrupted();
     void sweepRunsTheGrid();
     void evaluationRun();
-    void evalAndPretrainCommandsAreStoredRuns();
     void resumeEqualsUninterrupted();
     void progressBarOnATerminal();
     void badInputExitsTwo();
@@ -259,85 +258,68 @@ void TestRuns::sweepRunsTheGrid() {
     QCOMPARE(store.runs().size(), size_t{4});
 }
 
-// method = "eval" through the Runner: the same figures as `frugal eval task` / `eval ppl`.
+// method = "eval" through the Runner: the same figures as `frugal eval task` / `eval ppl`, which
+// are stored runs themselves, as is `frugal pretrain` (#14): in `frugal list` with their metrics
+// and log; eval prints its figures, the run id in --json and on stderr; a failed one is a failed
+// run, not a lost one.
 void TestRuns::evaluationRun() {
     TempDir dir("runs");
     writeRecipe(dir);
-    QCOMPARE(cli(dir, {"run", "recipe.toml", "--db", "runs.db", "--name", "lm"}).exitCode, 0);
-    std::string modelDir;
-    {
-        Store store(dir / "runs.db");
-        modelDir = std::filesystem::path(store.artifacts(store.findRun("lm")->id)[0].path)
-                       .parent_path()
-                       .string();
-    }
+    auto r = cli(dir, {"pretrain", "recipe.toml", "--db", "runs.db", "--out", "model", "--name", "lm"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY(!std::filesystem::exists(dir / "unused"));  // --out, not the config's output.dir
+    const std::string modelDir = (dir / "model").string();
+    QVERIFY(std::filesystem::exists(dir / "model" / "model.safetensors"));
     frugal::test::writeText(dir / "eval.toml", "method = \"eval\"\n[eval]\nmodel = \"" + modelDir +
                                                    "\"\ntasks = [\"sentiment\"]\nlimit = 8\n"
                                                    "text = \"held.txt\"\nseq_len = 16\n");
-    auto r = cli(dir, {"run", "eval.toml", "--db", "runs.db", "--name", "ev"});
+    r = cli(dir, {"run", "eval.toml", "--db", "runs.db", "--name", "ev"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto task = cli(dir, {"eval", "task", "--model", QString::fromStdString(modelDir),
-                                "--task", "sentiment", "--limit", "8", "--json"});
+                                "--task", "sentiment", "--limit", "8", "--json", "--db", "runs.db"});
+    QVERIFY2(task.exitCode == 0, qPrintable(task.err));
+    const auto taskJson = nlohmann::json::parse(task.out.toStdString());
+    const int64_t taskRun = taskJson["run"].get<int64_t>();
+    QVERIFY2(task.err.contains(QString("run %1 ").arg(taskRun)), qPrintable(task.err));
     const auto ppl = cli(dir, {"eval", "ppl", "--model", QString::fromStdString(modelDir),
-                               "--text", "held.txt", "--seq-len", "16", "--batch", "8", "--json"});
+                               "--text", "held.txt", "--seq-len", "16", "--batch", "8", "--json",
+                               "--db", "runs.db"});
+    QVERIFY2(ppl.exitCode == 0, qPrintable(ppl.err));
+    r = cli(dir, {"eval", "task", "--model", QString::fromStdString(modelDir), "--task", "sentiment",
+                  "--tokenizer", "no-such-tokenizer", "--db", "runs.db"});
+    QVERIFY(r.exitCode != 0);
+    QVERIFY(r.out.isEmpty());
     Store store(dir / "runs.db");
     const auto ev = store.findRun("ev");
     QCOMPARE(ev->method, std::string("eval"));
     const auto accuracy = store.metric(ev->id, "eval/sentiment/accuracy");
     QCOMPARE(accuracy.size(), size_t{1});
-    QCOMPARE(accuracy[0].value,
-             nlohmann::json::parse(task.out.toStdString())["accuracy"].get<double>());
+    QCOMPARE(accuracy[0].value, taskJson["accuracy"].get<double>());
+    QCOMPARE(store.metric(taskRun, "eval/sentiment/accuracy").at(0).value, accuracy[0].value);
+    const auto runs = store.runs();  // newest first: the failed eval, ppl, task, ev, lm
+    QCOMPARE(runs.size(), size_t{5});
+    QCOMPARE(runs[4].method, std::string("pretrain"));
+    QCOMPARE(runs[4].name, std::string("lm"));
+    for (size_t i = 0; i < 4; ++i) QCOMPARE(runs[i].method, std::string("eval"));
+    QVERIFY(runs[0].status == frugal::store::RunStatus::Failed);
     QCOMPARE(store.metric(ev->id, "eval/perplexity").at(0).value,
              nlohmann::json::parse(ppl.out.toStdString())["perplexity"].get<double>());
+    QCOMPARE(store.metric(runs[1].id, "eval/perplexity").at(0).value,
+             store.metric(ev->id, "eval/perplexity").at(0).value);
+    QCOMPARE(store.metric(store.findRun("lm")->id, "train/loss").size(), size_t{20});
+    bool runtimeLogged = false;  // the numeric runtime is in every run's stored log
+    for (const auto& line : store.logs(taskRun)) runtimeLogged |= line.text.find("BLAS: ") != std::string::npos;
+    QVERIFY(runtimeLogged);
+    r = cli(dir, {"list", "--db", "runs.db", "--json", "--filter", "method=pretrain"});
+    QCOMPARE(nlohmann::json::parse(r.out.toStdString()).size(), size_t{1});
+    r = cli(dir, {"list", "--db", "runs.db", "--json", "--filter", "method=eval"});
+    QCOMPARE(nlohmann::json::parse(r.out.toStdString()).size(), size_t{4});
     // a task name that is neither built in nor given a template: refused before running
     frugal::test::writeText(dir / "bad.toml",
                             "method = \"eval\"\n[eval]\ntasks = [\"nli\"]\n");
     r = cli(dir, {"run", "bad.toml", "--db", "runs.db"});
     QCOMPARE(r.exitCode, 2);
     QVERIFY(r.err.contains("eval.tasks: 'nli' is not a built-in task"));
-}
-
-// #14: `frugal pretrain` and `frugal eval` are stored runs (in `frugal list`, with their metrics
-// and log); eval still prints its figures, the run id in --json and on stderr; a failed one is a
-// failed run, not a lost one.
-void TestRuns::evalAndPretrainCommandsAreStoredRuns() {
-    TempDir dir("runs");
-    writeRecipe(dir);
-    auto r = cli(dir, {"pretrain", "recipe.toml", "--db", "runs.db", "--out", "model", "--name", "lm"});
-    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-    QVERIFY(std::filesystem::exists(dir / "model" / "model.safetensors"));
-    QVERIFY(!std::filesystem::exists(dir / "unused"));  // --out, not the config's output.dir
-    r = cli(dir, {"eval", "task", "--model", "model", "--task", "sentiment", "--limit", "4", "--db",
-                  "runs.db", "--json"});
-    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-    const auto task = nlohmann::json::parse(r.out.toStdString());
-    QCOMPARE(task["examples"].get<int>(), 4);
-    const int64_t taskRun = task["run"].get<int64_t>();
-    QVERIFY2(r.err.contains(QString("run %1 ").arg(taskRun)), qPrintable(r.err));
-    r = cli(dir, {"eval", "ppl", "--model", "model", "--text", "held.txt", "--seq-len", "16", "--db",
-                  "runs.db"});
-    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-    QVERIFY2(r.out.startsWith("perplexity ") && r.out.count('\n') == 1, qPrintable(r.out));
-    r = cli(dir, {"eval", "task", "--model", "model", "--task", "sentiment", "--tokenizer",
-                  "no-such-tokenizer", "--db", "runs.db"});
-    QVERIFY(r.exitCode != 0);
-    QVERIFY(r.out.isEmpty());
-
-    r = cli(dir, {"list", "--db", "runs.db", "--json"});
-    QCOMPARE(r.exitCode, 0);
-    const auto list = nlohmann::json::parse(r.out.toStdString());
-    QCOMPARE(list.size(), size_t{4});  // newest first
-    QCOMPARE(list[3]["method"].get<std::string>(), std::string("pretrain"));
-    QCOMPARE(list[3]["name"].get<std::string>(), std::string("lm"));
-    for (size_t i = 0; i < 3; ++i) QCOMPARE(list[i]["method"].get<std::string>(), std::string("eval"));
-    QCOMPARE(list[0]["status"].get<std::string>(), std::string("failed"));
-    QCOMPARE(list[1]["status"].get<std::string>(), std::string("finished"));
-    Store store(dir / "runs.db");
-    QCOMPARE(store.metric(taskRun, "eval/sentiment/accuracy").at(0).value, task["accuracy"].get<double>());
-    QCOMPARE(store.metric(store.findRun("lm")->id, "train/loss").size(), size_t{20});
-    bool runtimeLogged = false;  // the numeric runtime is in every run's stored log
-    for (const auto& line : store.logs(taskRun)) runtimeLogged |= line.text.find("BLAS: ") != std::string::npos;
-    QVERIFY(runtimeLogged);
 }
 
 // A run killed with SIGKILL after its first checkpoints and resumed gives the same metrics, bit
