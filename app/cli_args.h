@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/edit_distance.h"
 #include "common/error.h"
 
 namespace frugal::app {
@@ -37,22 +38,14 @@ struct Parsed {
             fail("--", name, " expects an integer, got '", it->second, "'");
         }
     }
+    // An integer flag that counts something: below LEAST is an error naming the flag.
+    int64_t getCount(const std::string& name, int64_t fallback, int64_t least) const {
+        const int64_t v = getInt(name, fallback);
+        if (has(name) && v < least)
+            fail("--", name, " expects a count of at least ", least, ", got ", v);
+        return v;
+    }
 };
-
-// Edits (insertions, deletions, substitutions, swaps of two neighbours) that turn A into B.
-inline size_t editDistance(const std::string& a, const std::string& b) {
-    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-    for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-    for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-    for (size_t i = 1; i <= a.size(); ++i)
-        for (size_t j = 1; j <= b.size(); ++j) {
-            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1,
-                                d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-        }
-    return d[a.size()][b.size()];
-}
 
 // The candidate nearest to WORD, at most MAXDISTANCE edits away and fewer edits than WORD has
 // characters (so that a word wholly unlike every candidate gets no suggestion); the first of

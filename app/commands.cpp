@@ -84,7 +84,13 @@ int inspectCommand(const Args& args) {
     }
     std::cout << ")\n"
               << "weights       " << j["weight_bytes"] << " bytes in " << j["files"].size()
-              << " file(s)\n\n";
+              << " file(s)\n"
+              << "checked       " << j["tensors_checked"]
+              << " tensors against config.json (names and shapes; none missing, none unexpected"
+              << (j["tensors_ignored"].get<int64_t>() > 0
+                      ? cat("; ", j["tensors_ignored"].get<int64_t>(), " buffer(s) or tied copies ignored")
+                      : std::string())
+              << ")\n\n";
     for (const auto& t : j["tensors"])
         std::cout << "  " << t["name"].get<std::string>() << "  " << t["dtype"].get<std::string>() << " "
                   << shapeText(t["shape"].get<std::vector<int64_t>>()) << "  " << t["file"].get<std::string>()

@@ -1,7 +1,14 @@
 // The commands that read and edit the experiment database: list, show, compare, export, rm, merge.
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <thread>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -16,18 +23,38 @@
 
 namespace frugal::app {
 
+namespace {
+
+// TEXT as one CSV field: quoted (quotes doubled) when it holds a comma, quote or line break.
+std::string csvField(const std::string& text) {
+    if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+    std::string out = "\"";
+    for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+}  // namespace
+
 int listCommand(const Args& args) {
     const Parsed p = parse(args, {"db", "status", "filter", "limit"}, {"json"});
-    store::Store db(dbPath(p));
     const auto terms = p.has("filter") ? store::parseFilter(p.get("filter", "")) : std::vector<store::FilterTerm>{};
     std::optional<store::RunStatus> status;
     if (p.has("status")) status = store::parseStatus(p.get("status", ""));
-    const int64_t limit = p.getInt("limit", 0);
+    const int64_t limit = p.getCount("limit", 0, 1);
+    const auto file = dbPath(p);
+    if (!std::filesystem::exists(file)) {  // no run yet: an empty list, and nothing created
+        if (p.has("json")) std::cout << "[]\n";
+        else std::printf("no runs yet in %s\n", file.string().c_str());
+        return 0;
+    }
+    store::Store db(file, store::Store::Access::Read);
+    const auto allRuns = db.runs();
+    store::checkFilterKeys(db, allRuns, terms);
     std::vector<std::vector<std::string>> rows = {
         {"id", "status", "name", "method", "start", "duration", "final metrics", "tags"}};
     json out = json::array();
     int64_t shown = 0;
-    for (const auto& r : db.runs()) {
+    for (const auto& r : allRuns) {
         if (status && r.status != *status) continue;
         if (!terms.empty() && !store::runMatches(db, r, terms)) continue;
         if (limit > 0 && shown >= limit) break;
@@ -60,7 +87,7 @@ int listCommand(const Args& args) {
 int showCommand(const Args& args) {
     const Parsed p = parse(args, {"db"}, {"json"});
     if (p.positional.size() != 1) fail("show needs one RUN (id, uuid or name)");
-    store::Store db(dbPath(p));
+    store::Store db(dbPath(p), store::Store::Access::Read);
     const auto r = requireRun(db, p.positional[0]);
     std::printf("run %lld  %s  (%s)\n", static_cast<long long>(r.id), r.name.c_str(), r.uuid.c_str());
     std::printf("  status      %s%s%s\n", store::statusName(r.status).c_str(),
@@ -104,7 +131,7 @@ int showCommand(const Args& args) {
 int compareCommand(const Args& args) {
     const Parsed p = parse(args, {"db"}, {"all"});
     if (p.positional.size() < 2) fail("compare needs at least two RUNs");
-    store::Store db(dbPath(p));
+    store::Store db(dbPath(p), store::Store::Access::Read);
     std::vector<store::RunInfo> runs;
     for (const auto& ref : p.positional) runs.push_back(requireRun(db, ref));
     std::set<std::string> keys;
@@ -165,7 +192,7 @@ int exportCommand(const Args& args) {
     const Parsed p = parse(args, {"db", "csv", "json"}, {});
     if (p.positional.empty() || (p.has("csv") == p.has("json")))
         fail("export needs RUN... and one of --csv DIR or --json DIR");
-    store::Store db(dbPath(p));
+    store::Store db(dbPath(p), store::Store::Access::Read);
     const std::filesystem::path dir = p.has("csv") ? p.get("csv", "") : p.get("json", "");
     std::filesystem::create_directories(dir);
     for (const auto& ref : p.positional) {
@@ -177,8 +204,8 @@ int exportCommand(const Args& args) {
             out << "run_id,run_name,key,step,wall_ms,value\n";
             for (const auto& k : db.metricKeys(r.id))
                 for (const auto& pt : db.metric(r.id, k))
-                    out << r.id << "," << r.name << "," << k << "," << pt.step << "," << pt.wallMs
-                        << "," << number(pt.value) << "\n";
+                    out << r.id << "," << csvField(r.name) << "," << csvField(k) << "," << pt.step << "," << pt.wallMs
+                        << "," << store::exactNumberText(pt.value) << "\n";
             if (!out) fail(file.string(), ": cannot write");
             std::printf("wrote %s\n", file.string().c_str());
         } else {
@@ -199,7 +226,7 @@ int exportCommand(const Args& args) {
                 json series = json::array();
                 for (const auto& pt : db.metric(r.id, k))  // NaN/inf as strings: JSON has none
                     series.push_back({pt.step, pt.wallMs,
-                                      std::isfinite(pt.value) ? json(pt.value) : json(number(pt.value))});
+                                      std::isfinite(pt.value) ? json(pt.value) : json(store::exactNumberText(pt.value))});
                 metrics[k] = series;
             }
             j["metrics"] = metrics;
@@ -214,11 +241,38 @@ int exportCommand(const Args& args) {
 }
 
 int rmCommand(const Args& args) {
-    const Parsed p = parse(args, {"db"}, {});
+    const Parsed p = parse(args, {"db"}, {"force"});
     if (p.positional.empty()) fail("rm needs RUN...");
     store::Store db(dbPath(p));
-    for (const auto& ref : p.positional) {
-        const auto r = requireRun(db, ref);
+    std::vector<store::RunInfo> runs;  // every reference checked before anything is deleted
+    for (const auto& ref : p.positional) runs.push_back(requireRun(db, ref));
+    for (const auto& r : runs) {
+        const bool live = r.status == store::RunStatus::Running || r.status == store::RunStatus::Queued;
+        if (!live) continue;
+        if (!p.has("force"))
+            fail("run ", r.id, " (", r.name, ") is ", store::statusName(r.status), " in process ", r.pid, " on ",
+                 r.host, "; stop it first, or `frugal rm --force` cancels it (SIGTERM) and deletes it once "
+                 "it has stopped");
+        char host[256] = {};
+        gethostname(host, sizeof host - 1);
+        if (r.host != host)
+            fail("run ", r.id, " (", r.name, ") is running on ", r.host, ", not on this machine; stop it there");
+        if (::kill(static_cast<pid_t>(r.pid), SIGTERM) != 0 && errno != ESRCH)
+            fail("cannot stop process ", r.pid, " of run ", r.id, ": ", std::strerror(errno));
+        std::fprintf(stderr, "cancelling run %lld (process %lld) ...\n", static_cast<long long>(r.id),
+                     static_cast<long long>(r.pid));
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        for (;;) {
+            const auto now = db.run(r.id);
+            if (!now || (now->status != store::RunStatus::Running && now->status != store::RunStatus::Queued))
+                break;
+            if (::kill(static_cast<pid_t>(r.pid), 0) != 0) break;  // gone without a status
+            if (std::chrono::steady_clock::now() > deadline)
+                fail("run ", r.id, " (process ", r.pid, ") did not stop within 60 s of SIGTERM; nothing deleted");
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+    for (const auto& r : runs) {
         db.deleteRun(r.id);
         std::printf("deleted run %lld (%s)\n", static_cast<long long>(r.id), r.name.c_str());
     }

@@ -3,6 +3,9 @@
 
 #include <cstdio>
 
+#include <cctype>
+#include <filesystem>
+
 #include "cli_args.h"
 #include "commands.h"
 #include "run/workspace.h"
@@ -34,6 +37,18 @@ int plotCommand(const Args& args, int argc, char** argv) {
     r.title = p.get("title", "");
     r.out = p.get("out", "");
     if (r.out.empty()) fail("plot needs --out FILE (.png, .svg, .pdf or .csv)");
+    {
+        std::string ext = std::filesystem::path(r.out).extension().string();
+        for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (ext != ".png" && ext != ".svg" && ext != ".pdf" && ext != ".csv")
+            fail("--out ", r.out, ": unknown format '", ext.empty() ? std::string("(no extension)") : ext,
+                 "' (expected .png, .svg, .pdf or .csv)");
+    }
+    if (p.has("width-mm") || p.has("height-mm") || p.has("dpi")) {
+        p.getCount("width-mm", 160, 10);
+        p.getCount("height-mm", 100, 10);
+        p.getCount("dpi", 200, 30);
+    }
     r.logX = p.has("log-x");
     r.logY = p.has("log-y");
     r.eachRun = p.has("each-run");

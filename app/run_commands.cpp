@@ -140,7 +140,7 @@ int finishRun(store::Store& db, const run::RunOutcome& outcome, int signal) {
     if (!outcome.error.empty()) std::fprintf(stderr, "%s\n", outcome.error.c_str());
     if (outcome.status == store::RunStatus::Cancelled)
         return signal == SIGTERM ? 143 : signal == SIGINT ? 130 : 1;
-    return 1;
+    return outcome.badInput ? 2 : 1;  // bad input exits 2, as when it is refused before the run
 }
 
 store::NewRun newRun(const Parsed& p, const run::PreparedRun& prepared,
@@ -183,6 +183,7 @@ private:
 // frugal run -m CONFIG a=1,2 b=x,y [--jobs N]: the grid, every combination validated first.
 int sweep(const Parsed& p, const std::vector<std::string>& argv) {
     if (p.positional.empty()) fail("run -m needs a CONFIG.toml and KEY=V1,V2,... overrides");
+    const int64_t parallel = p.getCount("jobs", 1, 1);
     const std::filesystem::path config = p.positional[0];
     const auto grid = run::sweepGrid(std::vector<std::string>(p.positional.begin() + 1, p.positional.end()));
     std::vector<run::SweepJob> jobs;  // all validated before the first run starts
@@ -197,7 +198,6 @@ int sweep(const Parsed& p, const std::vector<std::string>& argv) {
         jobs.push_back({spec, prepared.body});
         labels.push_back(label);
     }
-    const int64_t parallel = std::max<int64_t>(1, p.getInt("jobs", 1));
     store::Store db(dbPath(p));
     std::fprintf(stderr, "sweep: %zu runs (%lld at a time) into %s\n", grid.size(),
                  static_cast<long long>(parallel), db.path().string().c_str());
@@ -216,9 +216,10 @@ int sweep(const Parsed& p, const std::vector<std::string>& argv) {
                          outcome.error.empty() ? "" : ": ", outcome.error.c_str());
         });
     if (stop.stopRequested()) return stop.signal() == SIGTERM ? 143 : 130;
+    int code = 0;
     for (const auto& o : outcomes)
-        if (o.status != store::RunStatus::Finished) return 1;
-    return 0;
+        if (o.status != store::RunStatus::Finished) code = std::max(code, o.badInput ? 2 : 1);
+    return code;
 }
 
 }  // namespace
@@ -313,17 +314,18 @@ int evalCommand(const Args& args, const std::vector<std::string>& argv) {
             o.push_back("eval.labels=" + tomlList(labels));
         }
         if (p.has("shots-from")) o.push_back("eval.shots_from=" + tomlString(p.get("shots-from", "")));
-        for (const auto& [flag, key] : std::vector<std::pair<const char*, const char*>>{
-                 {"limit", "limit"}, {"shots", "shots"}, {"seed", "seed"}})
-            if (p.has(flag)) o.push_back(cat("eval.", key, "=", p.getInt(flag, 0)));
+        // a flag given is a limit: 0 or less is an error (the config's eval.limit = 0 means all)
+        if (p.has("limit")) o.push_back(cat("eval.limit=", p.getCount("limit", 0, 1)));
+        if (p.has("shots")) o.push_back(cat("eval.shots=", p.getCount("shots", 0, 0)));
+        if (p.has("seed")) o.push_back(cat("eval.seed=", p.getCount("seed", 0, 0)));
     } else {
         if (!p.has("text") || !p.has("seq-len"))
             fail("eval ppl needs --text FILE --seq-len N (and --model DIR, default the built-in ",
                  run::builtinModelName(), ")");
         o.push_back("eval.text=" + tomlString(p.get("text", "")));
-        o.push_back(cat("eval.seq_len=", p.getInt("seq-len", 0)));
-        o.push_back(cat("eval.batch=", p.getInt("batch", 1)));
-        if (p.has("limit-windows")) o.push_back(cat("eval.limit_windows=", p.getInt("limit-windows", 0)));
+        o.push_back(cat("eval.seq_len=", p.getCount("seq-len", 0, 2)));
+        o.push_back(cat("eval.batch=", p.getCount("batch", 1, 1)));
+        if (p.has("limit-windows")) o.push_back(cat("eval.limit_windows=", p.getCount("limit-windows", 0, 1)));
     }
     const run::PreparedRun prepared = run::prepareRunText("method = \"eval\"\n", "frugal eval", o, "");
     store::Store db(dbPath(p));
@@ -426,7 +428,7 @@ int replayCommand(const Args& args) {
     const Parsed p = parse(args, {"db", "out", "step"}, {});
     if (p.positional.size() != 1 || !p.has("out"))
         fail("replay needs one RUN (id, uuid or name) and --out DIR [--step N]");
-    store::Store db(dbPath(p));
+    store::Store db(dbPath(p), store::Store::Access::Read);
     const auto r = requireRun(db, p.positional[0]);
     std::string trajectory;
     for (const auto& a : db.artifacts(r.id))

@@ -76,12 +76,15 @@ void StoreService::refreshRuns(const QString& filter) {
     QString filterError;
     try {
         std::vector<store::FilterTerm> terms;
+        const auto runs = m_store->runs();
         try {
             if (!filter.trimmed().isEmpty()) terms = store::parseFilter(filter.toStdString());
+            store::checkFilterKeys(*m_store, runs, terms);
         } catch (const std::exception& e) {
             filterError = q(e.what());
+            terms.clear();
         }
-        for (const auto& r : m_store->runs())
+        for (const auto& r : runs)
             if (terms.empty() || store::runMatches(*m_store, r, terms))
                 rows.push_back(makeRow(*m_store, r));
     } catch (const std::exception& e) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/edit_distance.h"
 #include "common/error.h"
 #include "common/method.h"
 
@@ -40,22 +41,6 @@ public:
 private:
     SchemaCapture* m_previous;
 };
-
-// Edit distance, for "did you mean" on unknown keys.
-inline size_t editDistance(const std::string& a, const std::string& b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-        size_t diagonal = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j) {
-            const size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-            diagonal = up;
-        }
-    }
-    return row[b.size()];
-}
 
 // "train.lr" -> "lr".
 inline std::string lastPart(const std::string& path) {

@@ -13,6 +13,14 @@ public:
     explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+// Bad input found once a run has started (a file's content, a batch that cannot fit): the run is
+// stored as failed with the message, and the command exits 2 as for input refused before it
+// started.
+class InputError : public Error {
+public:
+    explicit InputError(const std::string& message) : Error(message) {}
+};
+
 // Concatenates its arguments with operator<< into one message: fail("x", 3) -> "x3".
 template <typename... Args>
 std::string cat(const Args&... args) {
@@ -24,6 +32,11 @@ std::string cat(const Args&... args) {
 template <typename... Args>
 [[noreturn]] void fail(const Args&... args) {
     throw Error(cat(args...));
+}
+
+template <typename... Args>
+[[noreturn]] void failInput(const Args&... args) {
+    throw InputError(cat(args...));
 }
 
 }  // namespace frugal

@@ -24,8 +24,8 @@ std::string sgemmProvider() {
                                                : std::string(where.dli_fname);
 }
 
-int64_t statusField(const char* key) {
-    std::ifstream in("/proc/self/status");
+int64_t statusField(const char* key, const char* file = "/proc/self/status") {
+    std::ifstream in(file);
     std::string line;
     const std::string prefix = std::string(key) + ":";
     while (std::getline(in, line)) {
@@ -117,6 +117,19 @@ std::string runtimeLine(const RuntimeInfo& info) {
 
 int64_t currentRssBytes() { return statusField("VmRSS"); }
 int64_t peakRssBytes() { return statusField("VmHWM"); }
+
+int64_t availableMemoryBytes() {
+    int64_t bytes = statusField("MemAvailable", "/proc/meminfo");
+    // a cgroup limit (a container, a Slurm job) may be tighter than the machine's free memory
+    std::ifstream limit("/sys/fs/cgroup/memory.max"), usage("/sys/fs/cgroup/memory.current");
+    std::string max;
+    int64_t used = 0;
+    if (limit >> max && max != "max" && usage >> used) {
+        const int64_t room = std::atoll(max.c_str()) - used;
+        if (room >= 0 && (bytes == 0 || room < bytes)) bytes = room;
+    }
+    return bytes;
+}
 
 bool resetPeakRss() {
     std::ofstream out("/proc/self/clear_refs");

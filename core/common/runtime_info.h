@@ -37,6 +37,9 @@ std::string runtimeLine(const RuntimeInfo& info);
 // Current and peak resident set size of this process, in bytes (Linux /proc/self/status).
 int64_t currentRssBytes();
 int64_t peakRssBytes();
+// Memory this process could still take: MemAvailable (/proc/meminfo), or a tighter cgroup
+// limit's remaining room; 0 when unknown.
+int64_t availableMemoryBytes();
 // Resets the peak to the current RSS (Linux clear_refs); false where the kernel refuses.
 bool resetPeakRss();
 

@@ -88,6 +88,21 @@ std::filesystem::path resolveModel(const std::string& nameOrDir) {
     return nameOrDir;  // the loader names the missing config.json
 }
 
+std::filesystem::path requireModel(const std::string& nameOrDir, const std::string& what) {
+    const std::filesystem::path dir = resolveModel(nameOrDir);
+    const std::string expected = cat("expected a model folder with config.json and *.safetensors, or the "
+                                     "built-in model's name, ", kBuiltinModel);
+    std::error_code ec;
+    const auto status = std::filesystem::status(dir, ec);
+    if (!std::filesystem::exists(status))
+        fail(what, ": no such model folder '", nameOrDir, "' (", expected, ")");
+    if (!std::filesystem::is_directory(status))
+        fail(what, ": '", nameOrDir, "' is a file, not a model folder (", expected, ")");
+    if (!std::filesystem::exists(dir / "config.json"))
+        fail(what, ": the folder '", nameOrDir, "' has no config.json (", expected, ")");
+    return dir;
+}
+
 std::filesystem::path findInputFile(const std::filesystem::path& path) {
     if (path.empty() || std::filesystem::exists(path) || !path.is_relative()) return path;
     try {

@@ -64,6 +64,10 @@ std::filesystem::path findInputFile(const std::filesystem::path& path);
 // A model argument: the built-in model's folder for its name ("frugal-tiny") unless a path of
 // that name exists; any other argument as given.
 std::filesystem::path resolveModel(const std::string& nameOrDir);
+// resolveModel, then a check that the result is a model folder: a missing path, a file or a
+// folder without config.json is refused naming WHAT (the config key or flag) and what was
+// expected, before anything loads.
+std::filesystem::path requireModel(const std::string& nameOrDir, const std::string& what);
 
 inline constexpr const char* kBuiltinModel = "frugal-tiny";
 

@@ -15,6 +15,7 @@
 #include "eval/candidate_scoring.h"
 #include "eval/model_loading.h"
 #include "eval/perplexity.h"
+#include "model/model_config.h"
 
 namespace frugal::eval {
 
@@ -82,8 +83,27 @@ PreparedRun prepareEvalMethod(const MethodRequest& request) {
         tasks.push_back(t);
     }
     spec.text = data::findInputFile(spec.text);  // from the working directory, else the source tree
-    if (!spec.text.empty() && !std::filesystem::exists(spec.text))
-        fail(spec.text.string(), ": cannot open (expected a UTF-8 text file)");
+    // every input checked before the model loads: the folder, the text (whole: a bad byte at the
+    // end must not cost a perplexity pass), the window against the model's context
+    const std::filesystem::path checkedModel = data::requireModel(spec.model, source + ": eval.model");
+    if (!spec.tokenizer.empty() && !std::filesystem::exists(spec.tokenizer))
+        fail(source, ": eval.tokenizer: no such file or folder '", spec.tokenizer.string(),
+             "' (expected a tokenizer.json or a folder holding one)");
+    if (!spec.text.empty()) {
+        try {
+            requireFile(spec.text, "a UTF-8 text file");
+            const std::string text = readFile(spec.text, "text");
+            if (text.empty()) fail(spec.text.string(), ": file is empty (expected a UTF-8 text file)");
+            requireUtf8(text, spec.text.string());
+        } catch (const Error& err) {
+            fail(source, ": eval.text: ", err.what());
+        }
+        const model::ModelConfig config = model::ModelConfig::fromFile(checkedModel / "config.json");
+        if (config.maxPositions > 0 && spec.seqLen > config.maxPositions)
+            fail(source, ": eval.seq_len = ", spec.seqLen, " is longer than the model's context: ",
+                 (checkedModel / "config.json").string(), " gives ", config.maxPositions,
+                 " positions; at most ", config.maxPositions);
+    }
     PreparedRun p = preparedFrom("eval", root, spec.seed);
     p.body = [spec, tasks](EventSink& sink, const StopToken& stop) {
         const std::filesystem::path modelDir = data::resolveModel(spec.model);

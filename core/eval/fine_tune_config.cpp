@@ -1,6 +1,8 @@
 #include "eval/fine_tune_config.h"
 
 #include "common/error.h"
+#include "common/files.h"
+#include "data/task.h"
 #include "data/builtin.h"
 #include "model/model_config.h"
 #include "peft/peft_options.h"
@@ -83,12 +85,27 @@ void readFineTuneSpec(const config::Section& m, const toml::table& root, const s
              "); a task of one's own needs ", m.name("train_file"), ", ", m.name("dev_file"), ", ",
              m.name("template"), " and ", m.name("labels"));
     for (const auto& [key, file] : {std::pair<const char*, std::filesystem::path>{"train_file", c.trainFile},
-                                    {"dev_file", c.devFile}})
-        if (!file.empty() && !std::filesystem::exists(file))
-            fail(source, ": ", m.name(key), ": no such file '", file.string(), "'");
-    if (!c.templateText.empty())
-        data::resolveTask(c.task, c.templateText, c.labels, source + ": " + m.name("task"),
-                          "a task of one's own needs its template and labels");
+                                    {"dev_file", c.devFile}}) {
+        if (file.empty()) continue;
+        try {
+            requireFile(file, "a labelled task file: .jsonl, .csv or .tsv");
+        } catch (const Error& e) {
+            fail(source, ": ", m.name(key), ": ", e.what());
+        }
+    }
+    data::requireModel(c.model, source + ": " + m.name("model"));
+    if (!c.templateText.empty() || builtin) {
+        const data::ResolvedTask task =
+            data::resolveTask(c.task, c.templateText, c.labels, source + ": " + m.name("task"),
+                              "a task of one's own needs its template and labels");
+        // the training split read now (it is small beside a model): a batch larger than it is
+        // refused before anything loads
+        const std::filesystem::path train = c.trainFile.empty() ? task.train : c.trainFile;
+        const auto examples = static_cast<int64_t>(data::Task::load(train, task.labels).examples().size());
+        if (c.batchSize > examples)
+            fail(source, ": ", m.name("batch_size"), " = ", c.batchSize, " is larger than the training split (",
+                 examples, " examples in ", train.string(), "); at most ", examples);
+    }
 }
 
 std::optional<TrainableSummary> fineTuneTrainables(const std::string& text, const std::string& source,

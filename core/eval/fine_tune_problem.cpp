@@ -1,5 +1,6 @@
 #include "eval/fine_tune_problem.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/error.h"
@@ -66,6 +67,49 @@ double classificationLoss(const std::vector<std::vector<double>>& scores, const 
     return scores.empty() ? 0 : total / static_cast<double>(scores.size());
 }
 
+int64_t forwardPeakBytes(const model::ModelConfig& c, int64_t sequences, int64_t tokens) {
+    const double perToken = static_cast<double>(c.vocabSize) + 2.0 * static_cast<double>(c.numHeads * tokens) +
+                            3.0 * static_cast<double>(c.intermediateSize) + 8.0 * static_cast<double>(c.hiddenSize);
+    return static_cast<int64_t>(4.0 * perToken * static_cast<double>(sequences) * static_cast<double>(tokens));
+}
+
+namespace {
+
+// Refuses a batch whose forward pass cannot fit in the memory left once the model is loaded:
+// the longest training prompts (by characters, then tokenized with every label) give the length.
+void checkBatchFits(const FineTuneSpec& spec, const data::Task& train, const data::PromptTemplate& prompt,
+                    const ModelAndTokenizer& loaded) {
+    const auto& examples = train.examples();
+    std::vector<size_t> order(examples.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    const size_t probe = std::min<size_t>(8, order.size());
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(probe), order.end(),
+                      [&](size_t a, size_t b) { return examples[a].text.size() > examples[b].text.size(); });
+    int64_t longest = 1;
+    size_t candidates = 1;
+    for (size_t i = 0; i < probe; ++i) {
+        const auto rendered = prompt.render(examples[order[i]].text);
+        candidates = std::max(candidates, rendered.continuations.size());
+        for (const auto& c : rendered.continuations)
+            longest = std::max<int64_t>(
+                longest, static_cast<int64_t>(loaded.tokenizer.encode(rendered.context + c, true).size()));
+    }
+    const model::ModelConfig& config = loaded.model.config();
+    if (config.maxPositions > 0) longest = std::min(longest, config.maxPositions);
+    const int64_t sequences = spec.batchSize * static_cast<int64_t>(candidates);
+    const int64_t need = forwardPeakBytes(config, sequences, longest);
+    const int64_t available = availableMemoryBytes();
+    if (available <= 0 || need <= available * 8 / 10) return;  // a fifth kept for the rest
+    const int64_t perExample = std::max<int64_t>(1, need / spec.batchSize);
+    const auto gib = [](int64_t bytes) { return shortNumber(static_cast<double>(bytes) / (1 << 30)); };
+    failInput("batch_size = ", spec.batchSize, " needs about ", gib(need), " GiB for one forward pass (",
+              sequences, " sequences of up to ", longest, " tokens: ", spec.batchSize, " examples x ",
+              candidates, " labels) but ", gib(available), " GiB of memory are available; at most about ",
+              std::max<int64_t>(1, available * 8 / 10 / perExample), " examples per batch fit");
+}
+
+}  // namespace
+
 FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
     : m_spec(spec), m_objective(parseObjective(spec.objective)) {
     const data::ResolvedTask task = data::resolveTask(
@@ -81,6 +125,7 @@ FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
         m_test = data::Task::load(task.test, task.labels);
     m_loaded = std::make_unique<ModelAndTokenizer>(
         loadModelAndTokenizer(data::resolveModel(spec.model), {}));
+    checkBatchFits(spec, m_train, m_prompt, *m_loaded);
     m_params = peft::ParamSet::attach(m_loaded->model, spec.peft);
 }
 

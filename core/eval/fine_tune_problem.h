@@ -60,6 +60,12 @@ struct FineTuneSpec {
     std::filesystem::path saveTo;  // empty: the fine-tuned weights are not saved
 };
 
+// The memory one forward pass of SEQUENCES sequences of TOKENS tokens takes at its peak, beyond
+// the weights: the [N,T,V] logits, the attention scores and softmax [N,H,T,T], the MLP's
+// intermediate activations and a few hidden-sized copies, in fp32. An estimate for refusing a
+// batch that cannot fit before it is tried (docs/BENCHMARKS.md compares it with measured RSS).
+int64_t forwardPeakBytes(const model::ModelConfig& config, int64_t sequences, int64_t tokens);
+
 struct DevMetrics {
     double accuracy = 0, accuracyCalibrated = 0, loss = 0;  // loss: classification CE
     int64_t examples = 0;

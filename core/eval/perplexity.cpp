@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "eval/model_loading.h"
 #include "model/tokenizer.h"
 #include "model/transformer.h"
@@ -23,6 +24,9 @@ std::string PerplexityResult::protocol() const {
 PerplexityResult perplexity(const model::Transformer& model, const std::vector<int32_t>& stream,
                             int64_t seqLen, int64_t batch, int64_t maxWindows) {
     if (seqLen < 2) fail("perplexity: window length must be at least 2 tokens, got ", seqLen);
+    if (const int64_t context = model.config().maxPositions; context > 0 && seqLen > context)
+        failInput("perplexity: windows of ", seqLen, " tokens are longer than the model's context of ", context,
+                  " positions (max_position_embeddings); use a window of at most ", context);
     if (batch < 1) fail("perplexity: batch must be at least 1, got ", batch);
     PerplexityResult r;
     r.seqLen = seqLen;
@@ -74,8 +78,7 @@ PerplexityResult perplexityOfFile(const std::filesystem::path& modelDir,
                                   const std::filesystem::path& textFile,
                                   const std::filesystem::path& tokenizerPath, int64_t seqLen,
                                   int64_t batch, int64_t maxWindows) {
-    std::ifstream probe(textFile, std::ios::binary);  // a missing text fails before the model loads
-    if (!probe) fail(textFile.string(), ": cannot open (expected a UTF-8 text file)");
+    requireFile(textFile, "a UTF-8 text file");  // a missing text fails before the model loads
     const ModelAndTokenizer loaded = loadModelAndTokenizer(modelDir, tokenizerPath);
     return perplexityOfText(loaded.model, loaded.tokenizer, textFile, seqLen, batch, maxWindows);
 }
@@ -89,7 +92,8 @@ PerplexityResult perplexityOfText(const model::Transformer& model,
     std::stringstream buffer;
     buffer << in.rdbuf();
     const std::string text = buffer.str();
-    if (text.empty()) fail(textFile.string(), ": file is empty");
+    if (text.empty()) fail(textFile.string(), ": file is empty (expected a UTF-8 text file)");
+    requireUtf8(text, textFile.string());
     const std::vector<int32_t> stream = tokenizer.encode(text, /*addSpecialTokens=*/true);
     return perplexity(model, stream, seqLen, batch, maxWindows);
 }

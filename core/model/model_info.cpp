@@ -10,7 +10,10 @@ namespace frugal::model {
 ModelSummary inspectModel(const std::filesystem::path& dir) {
     const ModelConfig config = ModelConfig::fromFile(dir / "config.json");
     const SafetensorsArchive archive = SafetensorsArchive::open(dir);
+    const CheckpointMatch match = matchCheckpoint(config, archive);
     ModelSummary s;
+    s.tensorsChecked = match.tensorsChecked;
+    s.tensorsIgnored = match.tensorsIgnored;
     s.modelType = config.modelType;
     s.family = familyName(config.family);
     s.layers = config.numLayers;

@@ -28,8 +28,12 @@ struct ModelSummary {
     std::map<std::string, int64_t> parametersByDtype;
     std::vector<std::string> files;
     std::vector<TensorSummary> tensors;  // sorted by name
+    // checked as the loader checks: every weight of the config present with its shape, no
+    // unexpected tensor (a mismatch throws instead of describing the folder)
+    int64_t tensorsChecked = 0, tensorsIgnored = 0;
 };
 
+// Throws, as loading would, when the weights do not match config.json.
 ModelSummary inspectModel(const std::filesystem::path& dir);
 
 // Runs one unpadded sequence through the model (fp32, on `device`: cpu, cuda, cuda:N) and

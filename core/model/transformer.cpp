@@ -159,14 +159,11 @@ void Transformer::finishSetup() {
         m_invFreq = rotaryFrequencies(m_config, m_device);
 }
 
-Transformer Transformer::fromArchive(const ModelConfig& config, const SafetensorsArchive& archive,
-                                     const LoadOptions& options) {
-    Transformer t(config, options.device);
-    const FamilySpec& spec = *t.m_spec;
-
+CheckpointMatch matchCheckpoint(const ModelConfig& config, const SafetensorsArchive& archive) {
+    const FamilySpec& spec = familySpec(config.family);
     // Published checkpoints differ in the prefix before the decoder's names: find the one used.
     const std::string embedRow = rowNameOf(spec, Role::Embed);
-    std::string filePrefix;
+    CheckpointMatch match;
     bool found = false;
     std::vector<std::string> tried;
     std::vector<std::string> prefixes{spec.prefix};
@@ -174,7 +171,7 @@ Transformer Transformer::fromArchive(const ModelConfig& config, const Safetensor
     for (const std::string& p : prefixes) {
         tried.push_back(p + embedRow);
         if (!found && archive.contains(p + embedRow)) {
-            filePrefix = p;
+            match.filePrefix = p;
             found = true;
         }
     }
@@ -184,31 +181,27 @@ Transformer Transformer::fromArchive(const ModelConfig& config, const Safetensor
         fail("checkpoint has no token embedding (looked for ", list, ") for model_type '",
              config.modelType, "'; does config.json describe these weights?");
     }
-    auto fileName = [&](const std::string& canonical) {
-        const std::string prefix = spec.prefix;
-        if (canonical.rfind(prefix, 0) == 0) return filePrefix + canonical.substr(prefix.size());
-        return canonical;
-    };
-
+    const std::string prefix = spec.prefix;
     std::set<std::string> used;
-    t.forEachSlot([&](Role role, int64_t layer, torch::Tensor& slot) {
-        const std::string name = fileName(expandName(spec, rowNameOf(spec, role), layer));
+    for (const WeightSlot& slot : weightLayout(config)) {
+        const std::string name = slot.name.rfind(prefix, 0) == 0
+                                     ? match.filePrefix + slot.name.substr(prefix.size())
+                                     : slot.name;
         if (!archive.contains(name))
             fail("checkpoint is missing tensor '", name, "' (model_type '", config.modelType, "', ",
                  config.numLayers, " layers in config.json)");
         const TensorInfo& info = archive.info(name);
-        std::vector<int64_t> want = t.expectedShape(role);
-        const bool transposed = spec.conv1dLayout && isConv1dWeight(role);
-        if (transposed) std::swap(want[0], want[1]);
+        std::vector<int64_t> want = slot.shape;
+        if (spec.conv1dLayout && isConv1dWeight(slot.role)) std::swap(want[0], want[1]);
         if (info.shape != want)
             fail(archive.fileOf(name), ": tensor '", name, "' has shape ", shapeText(info.shape),
-                 ", expected ", shapeText(want), " from config.json; wrong model_type or sizes?");
-        torch::Tensor value = archive.read(name, options.computeType);
-        if (transposed) value = value.t().contiguous();
-        if (options.device != torch::kCPU) value = value.to(options.device);
-        slot = value;
+                 ", expected ", shapeText(want), " from config.json (hidden_size ", config.hiddenSize,
+                 ", intermediate_size ", config.intermediateSize, ", vocab_size ", config.vocabSize,
+                 "); wrong model_type or sizes?");
+        match.fileNames.push_back(name);
         used.insert(name);
-    });
+    }
+    match.tensorsChecked = static_cast<int64_t>(used.size());
     for (const std::string& name : archive.names()) {
         if (used.count(name)) continue;
         bool ignorable = config.tieWordEmbeddings && name == "lm_head.weight";
@@ -221,7 +214,25 @@ Transformer Transformer::fromArchive(const ModelConfig& config, const Safetensor
             fail(archive.fileOf(name), ": unexpected tensor '", name, "' for a ", config.modelType,
                  " model with ", config.numLayers,
                  " layers; wrong model_type or num_hidden_layers?");
+        ++match.tensorsIgnored;
     }
+    return match;
+}
+
+Transformer Transformer::fromArchive(const ModelConfig& config, const SafetensorsArchive& archive,
+                                     const LoadOptions& options) {
+    // every name and shape checked before the first tensor is read
+    const CheckpointMatch match = matchCheckpoint(config, archive);
+    Transformer t(config, options.device);
+    const FamilySpec& spec = *t.m_spec;
+    size_t at = 0;
+    t.forEachSlot([&](Role role, int64_t, torch::Tensor& slot) {
+        const std::string& name = match.fileNames.at(at++);
+        torch::Tensor value = archive.read(name, options.computeType);
+        if (spec.conv1dLayout && isConv1dWeight(role)) value = value.t().contiguous();
+        if (options.device != torch::kCPU) value = value.to(options.device);
+        slot = value;
+    });
     t.finishSetup();
     return t;
 }

@@ -63,6 +63,17 @@ struct Block {
     std::vector<Linear*> linears();  // in forward order
 };
 
+// The weights a checkpoint holds for a model of CONFIG, matched against the config before any
+// tensor is read: each weight's name in the files (after the checkpoint's own prefix) and its
+// shape, every weight present and no unexpected tensor. Throws naming the first mismatch.
+struct CheckpointMatch {
+    std::string filePrefix;               // the prefix the files use before the decoder's names
+    std::vector<std::string> fileNames;   // per weightLayout(config) slot, in that order
+    int64_t tensorsChecked = 0;           // names and shapes compared
+    int64_t tensorsIgnored = 0;           // buffers and a tied head's copy, accepted unread
+};
+CheckpointMatch matchCheckpoint(const ModelConfig& config, const SafetensorsArchive& archive);
+
 struct LoadOptions {
     torch::Device device = torch::kCPU;
     torch::ScalarType computeType = torch::kFloat32;

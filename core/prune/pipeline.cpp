@@ -143,12 +143,12 @@ public:
           m_model(m_loaded.model) {}
 
     PruneResult run() {
+        loadSavedMasks();  // inputs checked before the first expensive step
         prepareCalibration();
         measureDensePerplexity();
         torch::NoGradGuard noGrad;
         allocateBuffers();
         timeCalibrationForward();
-        loadSavedMasks();
         pruneBlocks();
         finish();
         return m_result;
@@ -268,16 +268,20 @@ private:
     // saved masks, checked against the model before anything is pruned
     void loadSavedMasks() {
         if (m_spec.method != "masks") return;
-        m_masks = std::make_shared<model::SafetensorsArchive>(model::SafetensorsArchive::open(m_spec.masksFile));
-        for (int64_t layer = 0; layer < m_layers; ++layer)
+        try {
+            m_masks = std::make_shared<model::SafetensorsArchive>(model::SafetensorsArchive::open(m_spec.masksFile));
+        } catch (const Error& e) {
+            failInput("prune.masks: ", e.what());
+        }
+        for (int64_t layer = 0; layer < m_model.numLayers(); ++layer)
             for (model::Linear* l : m_model.block(layer).linears()) {
                 if (!m_masks->contains(l->name))
-                    fail(m_spec.masksFile.string(), ": no mask for ", l->name,
-                         " (the masks are for another model?)");
+                    failInput(m_spec.masksFile.string(), ": no mask for ", l->name,
+                              " (the masks are for another model?)");
                 const auto& info = m_masks->info(l->name);
                 if (info.shape != l->weight.sizes().vec())
-                    fail(m_spec.masksFile.string(), ": the mask of ", l->name, " is ",
-                         torch::IntArrayRef(info.shape), " but the weight is ", l->weight.sizes());
+                    failInput(m_spec.masksFile.string(), ": the mask of ", l->name, " is ",
+                              torch::IntArrayRef(info.shape), " but the weight is ", l->weight.sizes());
             }
     }
 

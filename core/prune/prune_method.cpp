@@ -8,7 +8,9 @@
 
 #include "common/config_reader.h"
 #include "common/error.h"
+#include "common/files.h"
 #include "data/builtin.h"
+#include "model/safetensors.h"
 #include "prune/mask.h"
 #include "prune/pipeline.h"
 #include "prune/pruners.h"
@@ -94,9 +96,17 @@ PreparedRun preparePruneMethod(const MethodRequest& request) {
     for (const auto& [key, path] : {std::pair<const char*, std::filesystem::path*>{"calib", &c.calibFile},
                                     {"masks", &c.masksFile}, {"eval_text", &c.evalText}}) {
         *path = data::findInputFile(*path);
-        if (!path->empty() && !std::filesystem::exists(*path))
-            fail(source, ": ", m.name(key), ": no such file '", path->string(), "'");
+        if (path->empty()) continue;
+        try {
+            requireFile(*path, std::string(key) == "masks" ? "the masks.safetensors of an earlier pruning run"
+                                                           : "a UTF-8 text file");
+            if (std::string(key) == "masks") model::SafetensorsArchive::open(*path);  // the header only
+            else requireUtf8(readFile(*path, "text"), path->string());
+        } catch (const Error& e) {
+            fail(source, ": ", m.name(key), ": ", e.what());
+        }
     }
+    data::requireModel(c.model, source + ": " + m.name("model"));
     PreparedRun p = preparedFrom("prune", root, c.seed);
     p.body = [c, save, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
         PruneSpec spec = c;

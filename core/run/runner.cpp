@@ -78,11 +78,15 @@ private:
         while (!m_wake.wait_for(lock, std::chrono::seconds(1), [this] { return m_done; })) {
             const int64_t step = m_sink.lastStep();
             const auto now = Clock::now();
-            m_sink.metric("sys/rss_mb", step, static_cast<double>(currentRssBytes()) / (1 << 20));
-            if (step > lastStep)
-                m_sink.metric("sys/steps_per_s", step,
-                              static_cast<double>(step - lastStep) /
-                                  std::chrono::duration<double>(now - lastTime).count());
+            try {
+                m_sink.metric("sys/rss_mb", step, static_cast<double>(currentRssBytes()) / (1 << 20));
+                if (step > lastStep)
+                    m_sink.metric("sys/steps_per_s", step,
+                                  static_cast<double>(step - lastStep) /
+                                      std::chrono::duration<double>(now - lastTime).count());
+            } catch (const std::exception&) {
+                return;  // the store refuses writes (a full disk): the run's body meets it too
+            }
             lastStep = step;
             lastTime = now;
         }
@@ -140,16 +144,35 @@ RunOutcome continueMethod(store::Store& store, int64_t runId, const MethodBody& 
         } catch (const Cancelled& e) {
             outcome.status = store::RunStatus::Cancelled;
             outcome.error = e.what();
+        } catch (const InputError& e) {
+            outcome.status = store::RunStatus::Failed;
+            outcome.error = e.what();
+            outcome.badInput = true;
         } catch (const std::exception& e) {  // a failure, even while a stop was pending
             outcome.status = store::RunStatus::Failed;
             outcome.error = e.what();
         }
     });
     worker.join();
-    if (!outcome.error.empty())
-        store.log(outcome.runId, outcome.status == store::RunStatus::Failed ? "error" : "warn",
-                  outcome.error);
-    store.setStatus(outcome.runId, outcome.status, outcome.error);  // flushes first
+    try {
+        if (!outcome.error.empty())
+            store.log(outcome.runId, outcome.status == store::RunStatus::Failed ? "error" : "warn",
+                      outcome.error);
+    } catch (const std::exception&) {  // the store refuses writes (a full disk): the status says it
+    }
+    try {
+        store.setStatus(outcome.runId, outcome.status, outcome.error);  // flushes first
+        if (outcome.status == store::RunStatus::Finished)
+            if (const auto info = store.run(outcome.runId); info && info->status == store::RunStatus::Failed) {
+                outcome.status = store::RunStatus::Failed;  // its last points could not be stored
+                outcome.error = info->error;
+            }
+    } catch (const std::exception& e) {
+        outcome.status = store::RunStatus::Failed;
+        outcome.error = (outcome.error.empty() ? std::string() : outcome.error + "; ") +
+                        "the run's status could not be stored either (" + e.what() +
+                        "); the next open of the database marks it interrupted";
+    }
     return outcome;
 }
 

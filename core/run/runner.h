@@ -47,6 +47,7 @@ struct RunOutcome {
     int64_t runId = 0;
     store::RunStatus status = store::RunStatus::Failed;
     std::string error;
+    bool badInput = false;  // failed on an InputError: the command exits 2
 };
 
 // Creates the run in STORE, runs BODY on a worker thread and waits for it. Everything the body

@@ -1,6 +1,7 @@
 #include "run/tools.h"
 
 #include "common/error.h"
+#include "common/files.h"
 #include "data/builtin.h"
 #include "model/bpe_trainer.h"
 #include "model/forward_bench.h"
@@ -15,7 +16,7 @@
 namespace frugal::run {
 
 Json inspectModel(const std::string& model) {
-    const model::ModelSummary s = model::inspectModel(data::resolveModel(model));
+    const model::ModelSummary s = model::inspectModel(data::requireModel(model, "inspect"));
     Json j = {{"model_type", s.modelType},
               {"family", s.family},
               {"layers", s.layers},
@@ -28,7 +29,9 @@ Json inspectModel(const std::string& model) {
               {"parameters", s.parameterCount},
               {"weight_bytes", s.weightBytes},
               {"parameters_by_dtype", s.parametersByDtype},
-              {"files", s.files}};
+              {"files", s.files},
+              {"tensors_checked", s.tensorsChecked},
+              {"tensors_ignored", s.tensorsIgnored}};
     Json tensors = Json::array();
     for (const auto& t : s.tensors)
         tensors.push_back({{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}, {"file", t.file}});
@@ -38,10 +41,11 @@ Json inspectModel(const std::string& model) {
 
 std::vector<float> lastPositionLogits(const std::string& model, const std::vector<int64_t>& ids,
                                       const std::string& device) {
-    return model::lastPositionLogits(data::resolveModel(model), ids, device);
+    return model::lastPositionLogits(data::requireModel(model, "inspect"), ids, device);
 }
 
 std::vector<int32_t> tokenize(const std::string& tokenizerPath, const std::string& text, bool special) {
+    requireUtf8(text, "tokenize: the text");  // before the tokenizer loads
     return model::Tokenizer::load(tokenizerPath).encode(text, special);
 }
 

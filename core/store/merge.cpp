@@ -12,8 +12,14 @@ namespace frugal::store {
 using detail::Stmt;
 
 int64_t Store::merge(const std::filesystem::path& other) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(other, ec))
+        fail(other.string(), std::filesystem::exists(other, ec) ? ": is not a file" : ": no such file",
+             " (merge reads the runs of an existing experiment database; it never creates one)");
+    if (std::filesystem::equivalent(other, m_impl->path, ec))
+        fail("merge: ", other.string(), " is this database itself (", m_impl->name, "); nothing to merge");
     flush();
-    { Store check(other); }  // integrity, version and migration of the other file first
+    { Store check(other, Access::Read); }  // integrity, version and migration of the other first
     std::lock_guard<std::mutex> lock(m_impl->dbMutex);
     Impl& d = *m_impl;
     {
@@ -75,7 +81,7 @@ int64_t Store::merge(const std::filesystem::path& other) {
         }
         d.exec("COMMIT");
     } catch (...) {
-        d.exec("ROLLBACK");
+        d.rollback();
         d.exec("DETACH DATABASE other");
         throw;
     }

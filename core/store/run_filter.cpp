@@ -1,10 +1,14 @@
 #include "store/run_filter.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 
+#include "common/edit_distance.h"
 #include "common/error.h"
 
 namespace frugal::store {
@@ -15,6 +19,25 @@ std::string numberText(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.6g", v);
     return buf;
+}
+
+namespace {
+
+bool asNumber(const std::string& s, double& out) {
+    if (s.empty()) return false;
+    char* end = nullptr;
+    out = std::strtod(s.c_str(), &end);
+    return *end == '\0';
+}
+
+}  // namespace
+
+std::string exactNumberText(double v) {
+    if (std::isnan(v)) return "nan";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest round trip
+    return std::string(buf, r.ptr);
 }
 
 std::vector<FilterTerm> parseFilter(const std::string& text) {
@@ -51,6 +74,10 @@ std::vector<FilterTerm> parseFilter(const std::string& text) {
         FilterTerm t{trim(term.substr(0, at)), op, trim(term.substr(at + op.size()))};
         if (t.value.size() >= 2 && (t.value.front() == '\'' || t.value.front() == '"'))
             t.value = t.value.substr(1, t.value.size() - 2);
+        double number = 0;
+        if ((t.op == "<" || t.op == "<=" || t.op == ">" || t.op == ">=") && !asNumber(t.value, number))
+            fail("--filter: '", term, "': ", t.op, " compares numbers, and '", t.value,
+                 "' is not a number (= != ~ compare text)");
         terms.push_back(t);
         if (andAt == std::string::npos) break;
         rest = rest.substr(andAt + 5);
@@ -59,13 +86,6 @@ std::vector<FilterTerm> parseFilter(const std::string& text) {
 }
 
 namespace {
-
-bool asNumber(const std::string& s, double& out) {
-    if (s.empty()) return false;
-    char* end = nullptr;
-    out = std::strtod(s.c_str(), &end);
-    return *end == '\0';
-}
 
 bool compareValues(const std::string& have, const std::string& op, const std::string& want) {
     double a = 0, b = 0;
@@ -87,6 +107,32 @@ bool compareValues(const std::string& have, const std::string& op, const std::st
 }
 
 }  // namespace
+
+void checkFilterKeys(const Store& db, const std::vector<RunInfo>& runs, const std::vector<FilterTerm>& terms) {
+    if (runs.empty() || terms.empty()) return;  // nothing to filter: no key can be checked
+    const std::vector<std::string> fixed = {"status", "method", "name", "experiment", "tag", "id"};
+    std::set<std::string> known(fixed.begin(), fixed.end());
+    for (const auto& r : runs) {
+        for (const auto& [k, v] : db.params(r.id)) {
+            known.insert(k);
+            const size_t dot = k.rfind('.');
+            if (dot != std::string::npos) known.insert(k.substr(dot + 1));
+        }
+        for (const auto& k : db.metricKeys(r.id)) known.insert(k);
+    }
+    for (const auto& t : terms) {
+        if (known.count(t.key)) continue;
+        std::vector<std::string> candidates;
+        for (const auto& k : known)
+            if (std::find(fixed.begin(), fixed.end(), k) == fixed.end()) candidates.push_back(k);
+        candidates.insert(candidates.begin(), fixed.begin(), fixed.end());
+        std::string nearest;
+        for (const auto& k : nearestWords(t.key, candidates, 3)) nearest += (nearest.empty() ? "'" : "', '") + k;
+        fail("--filter: no run has the key '", t.key, "' (nearest: ", nearest,
+             "'); keys are status, method, name, experiment, tag, id, a config key (full or its "
+             "last part) or a metric");
+    }
+}
 
 bool runMatches(const Store& db, const RunInfo& r, const std::vector<FilterTerm>& terms) {
     for (const auto& t : terms) {

@@ -1,11 +1,20 @@
 // Opening the experiment database: the schema and its migrations, Store::Impl::open (WAL,
 // integrity check, migrating under one write transaction), and marking dead runs interrupted.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "store/store_impl.h"
 
@@ -92,17 +101,30 @@ CREATE TABLE metric_chunks(key_id INTEGER NOT NULL REFERENCES metric_keys(id) ON
 }  // namespace
 
 void Store::Impl::open(int upToVersion) {
+    if (readOnly) {
+        openReadOnly();
+        return;
+    }
     std::error_code ec;
     if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+    if (std::filesystem::exists(path, ec) && ::access(path.c_str(), W_OK) != 0)
+        fail(name, ": the experiment database is read-only (", std::strerror(errno),
+             "); commands that only read it (list, show, compare, export, plot) still work; give a "
+             "writable database with --db");
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(path.c_str(), &raw,
                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                        SQLITE_OPEN_FULLMUTEX,
                                    nullptr);
     db.reset(raw);
-    if (rc != SQLITE_OK)
+    if (rc != SQLITE_OK) {
+        if (rc == SQLITE_CANTOPEN && path.has_parent_path() &&
+            ::access(path.parent_path().c_str(), W_OK) != 0)
+            fail(name, ": cannot create the experiment database: its folder is not writable (",
+                 std::strerror(errno), "); give another with --db");
         fail(name, ": cannot open the experiment database: ",
              raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+    }
     sqlite3_busy_timeout(db.get(), 10000);
     try {
         // Turning a new file into WAL takes an exclusive lock, and SQLite answers "locked" at
@@ -122,13 +144,7 @@ void Store::Impl::open(int upToVersion) {
         }
         exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
              "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536;");
-        {
-            Stmt check(db.get(), "PRAGMA quick_check", name);
-            const std::string result = check.step() ? check.text(0) : "no answer";
-            if (result != "ok")
-                fail(name, ": the experiment database is damaged (integrity check: ", result,
-                     "); keep a copy and open another with --db");
-        }
+        quickCheck();
     } catch (const Error& e) {
         const std::string what = e.what();
         if (what.find("file is not a database") != std::string::npos)
@@ -154,9 +170,53 @@ void Store::Impl::open(int upToVersion) {
         }
         exec("COMMIT");
     } catch (...) {
-        exec("ROLLBACK");
+        rollback();
         throw;
     }
+}
+
+void Store::Impl::quickCheck() {
+    Stmt check(db.get(), "PRAGMA quick_check", name);
+    const std::string result = check.step() ? check.text(0) : "no answer";
+    if (result != "ok")
+        fail(name, ": the experiment database is damaged (integrity check: ", result,
+             "); keep a copy and open another with --db");
+}
+
+void Store::Impl::openReadOnly() {
+    // On a read-only medium SQLite cannot create the WAL index (-shm) beside the file: the file
+    // is then opened as immutable, which a medium nobody can write makes true.
+    for (const bool immutable : {false, true}) {
+        sqlite3* raw = nullptr;
+        const std::string uri = "file:" + path.string() + (immutable ? "?mode=ro&immutable=1" : "?mode=ro");
+        const int rc = sqlite3_open_v2(uri.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+                                                               SQLITE_OPEN_FULLMUTEX, nullptr);
+        db.reset(raw);
+        if (rc != SQLITE_OK) {
+            if (!immutable) continue;
+            fail(name, ": cannot open the experiment database for reading: ",
+                 raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+        }
+        sqlite3_busy_timeout(db.get(), 10000);
+        try {
+            quickCheck();
+        } catch (const Error& e) {
+            const std::string what = e.what();
+            if (!immutable && what.find("not a database") == std::string::npos) continue;
+            if (what.find("file is not a database") != std::string::npos)
+                fail(name, ": not a Frugal experiment database (SQLite: file is not a database)");
+            throw;
+        }
+        break;
+    }
+    const int version = static_cast<int>(scalar("PRAGMA user_version"));
+    if (version > kSchemaVersion)
+        fail(name, ": the experiment database has schema version ", version,
+             ", written by a newer Frugal; this build reads versions up to ", kSchemaVersion,
+             ". Upgrade Frugal, or use another database with --db");
+    if (version < kSchemaVersion)
+        fail(name, ": the experiment database has schema version ", version, " and needs migrating to ",
+             kSchemaVersion, ", which a read-only database cannot have; copy it somewhere writable");
 }
 
 void Store::Impl::markDeadRuns() {

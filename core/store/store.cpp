@@ -1,6 +1,10 @@
 // The Store's lifecycle (opening, starting and stopping the writer thread), its default path,
 // run status names, and the process helpers the store files share (store_impl.h).
+#include <sys/statvfs.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <cstdlib>
@@ -52,6 +56,32 @@ std::string processStart(int64_t pid) {
     return "";
 }
 
+std::string failureText(sqlite3* db, const std::string& file) {
+    const int code = sqlite3_errcode(db);
+    const int extended = sqlite3_extended_errcode(db);
+    const int system = sqlite3_system_errno(db);
+    const bool ioWrite = code == SQLITE_IOERR;
+    if (code == SQLITE_FULL || (ioWrite && (system == ENOSPC || system == EFBIG || system == EDQUOT))) {
+        std::filesystem::path dir = std::filesystem::path(file).parent_path();
+        if (dir.empty()) dir = ".";
+        struct statvfs fs {};
+        std::string free = "free space unknown";
+        if (statvfs(dir.c_str(), &fs) == 0)
+            free = std::to_string(static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize >> 20) +
+                   " MiB free";
+        if (system == EFBIG)
+            return "disk full: " + file + " cannot grow past this process's file-size limit (ulimit -f; " +
+                   free + ")";
+        return "disk full: " + file + " (" + free + ")";
+    }
+    if (code == SQLITE_READONLY || (ioWrite && (system == EROFS || system == EACCES || system == EPERM)))
+        return file + " is read-only (" + (system != 0 ? std::strerror(system) : sqlite3_errmsg(db)) +
+               "); commands that only read it (list, show, compare, export, plot) still work; give a "
+               "writable database with --db";
+    (void)extended;
+    return std::string("SQLite: ") + sqlite3_errmsg(db) + " (" + sqlite3_errstr(extended) + ")";
+}
+
 }  // namespace detail
 
 using detail::kSchemaVersion;
@@ -91,6 +121,24 @@ int Store::schemaVersion() { return kSchemaVersion; }
 
 Store::Store(const std::filesystem::path& file) : Store(file, kSchemaVersion) {}
 
+Store::Store(const std::filesystem::path& file, Access access) : m_impl(std::make_unique<Impl>()) {
+    m_impl->path = file;
+    m_impl->name = file.string();
+    if (access == Access::Read) {
+        std::error_code ec;
+        if (!std::filesystem::exists(file, ec))
+            fail(file.string(), ": no experiment database here (a run creates it; give another with --db)");
+        std::filesystem::path dir = file.parent_path();
+        if (dir.empty()) dir = ".";
+        m_impl->readOnly = ::access(file.c_str(), W_OK) != 0 || ::access(dir.c_str(), W_OK) != 0;
+    }
+    m_impl->open(kSchemaVersion);
+    if (!m_impl->readOnly) {
+        m_impl->markDeadRuns();
+        m_impl->writer = std::thread([impl = m_impl.get()] { impl->writerLoop(); });
+    }
+}
+
 Store::Store(const std::filesystem::path& file, int upToVersion) : m_impl(std::make_unique<Impl>()) {
     m_impl->path = file;
     m_impl->name = file.string();
@@ -112,5 +160,6 @@ Store::~Store() {
 }
 
 const std::filesystem::path& Store::path() const { return m_impl->path; }
+bool Store::readOnly() const { return m_impl->readOnly; }
 
 }  // namespace frugal::store

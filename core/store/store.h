@@ -99,6 +99,11 @@ public:
     // Opens (creating it and its folder if needed), checks integrity, migrates an older schema,
     // refuses a newer one, and marks runs whose process is gone as interrupted.
     explicit Store(const std::filesystem::path& file);
+    // For commands that only read: a database that cannot be written (a read-only file or
+    // medium) is opened read-only (no migration, no marking of dead runs; a write names the
+    // file as read-only); a writable one opens as above. A missing file is an error, not created.
+    enum class Access { Write, Read };
+    Store(const std::filesystem::path& file, Access access);
     // For migration tests: stops migrating at schema version MIGRATEUPTO; below the current
     // version there is no writer thread and the store is only for inspection.
     Store(const std::filesystem::path& file, int migrateUpTo);
@@ -107,6 +112,7 @@ public:
     Store& operator=(const Store&) = delete;
 
     const std::filesystem::path& path() const;
+    bool readOnly() const;
 
     // -- runs (these commit at once)
     int64_t createRun(const NewRun& run);

@@ -33,6 +33,10 @@ int64_t nowMs();
 std::string hostName();
 // "<boot id>:<start time in clock ticks since boot>" of process PID, or "" when it is gone.
 std::string processStart(int64_t pid);
+// What went wrong on DB, for a message about FILE: "disk full: FILE (N MiB free)" when a write
+// found no room (SQLITE_FULL, or a write failing with ENOSPC or EFBIG), "FILE is read-only" for
+// a write refused by the medium or the file's mode, else "SQLite: <message>".
+std::string failureText(sqlite3* db, const std::string& file);
 
 struct DbCloser {
     void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -76,7 +80,8 @@ public:
         const int rc = sqlite3_step(m_stmt.get());
         if (rc == SQLITE_ROW) return true;
         if (rc == SQLITE_DONE) return false;
-        fail(m_file, ": SQLite: ", sqlite3_errmsg(m_db), " (", sqlite3_errstr(rc), ")");
+        (void)rc;
+        fail(m_file, ": ", failureText(m_db, m_file));
     }
     void run() {
         while (step()) {
@@ -146,6 +151,7 @@ struct Store::Impl {
     std::vector<detail::Item> queue;
     uint64_t enqueued = 0, committed = 0;  // item generations
     bool stopping = false;
+    bool readOnly = false;  // opened for reading only (a read-only file or medium)
     std::string writerError;
     std::set<int64_t> liveRuns;  // runs of this process still running: heartbeated
     std::unordered_map<std::string, int64_t> keyIds;  // "run\x1fkey" -> metric_keys.id
@@ -154,10 +160,15 @@ struct Store::Impl {
     void exec(const std::string& sql) const {
         char* message = nullptr;
         if (sqlite3_exec(db.get(), sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-            const std::string text = message ? message : sqlite3_errmsg(db.get());
             sqlite3_free(message);
-            fail(name, ": SQLite: ", text);
+            fail(name, ": ", detail::failureText(db.get(), name));
         }
+    }
+    // Ends the open transaction, if SQLite has not ended it itself (it rolls back on a full
+    // disk): never throws, so the error that led here is the one reported.
+    void rollback() const noexcept {
+        if (db && !sqlite3_get_autocommit(db.get()))
+            sqlite3_exec(db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
     }
     int64_t scalar(const std::string& sql) const {
         detail::Stmt s(db.get(), sql, name);
@@ -165,6 +176,15 @@ struct Store::Impl {
     }
 
     void open(int upToVersion);
+    // Called with queueMutex held before queuing: a read-only store takes nothing, and once the
+    // writer thread has failed (a full disk) every later write fails at once with its error, so
+    // a run stops instead of computing for nothing (flush() reports and clears it).
+    void refuseQueuing() const {
+        if (readOnly) fail(name, " is opened read-only; nothing can be stored in it");
+        if (!writerError.empty()) fail(name, ": storing metrics failed: ", writerError);
+    }
+    void openReadOnly();
+    void quickCheck();
     void packOldMetrics();  // migration 2 -> 3
     // Stores POINTS (sorted by step, unique) of key KEYID: appended to the last chunk when they
     // all come after it, else merged with the chunks they overlap (the new point wins a step).

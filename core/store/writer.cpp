@@ -123,7 +123,7 @@ void Store::Impl::commit(std::vector<Item>& items, const std::set<int64_t>& beat
         }
         exec("COMMIT");
     } catch (...) {
-        exec("ROLLBACK");
+        rollback();
         throw;
     }
 }
@@ -281,13 +281,21 @@ int64_t Store::createRun(const NewRun& r) {
         }
         return id;
     } catch (...) {
-        d.exec("ROLLBACK");
+        d.rollback();
         throw;
     }
 }
 
-void Store::setStatus(int64_t run, RunStatus status, const std::string& error) {
-    flush();  // every metric before the status change is stored first
+void Store::setStatus(int64_t run, RunStatus status, const std::string& givenError) {
+    // every metric before the status change is stored first; a run whose last points could not
+    // be stored (a full disk) has not finished
+    std::string error = givenError;
+    try {
+        flush();
+    } catch (const Error& e) {
+        if (status == RunStatus::Finished || status == RunStatus::Running) status = RunStatus::Failed;
+        error = error.empty() ? e.what() : error + "; " + e.what();
+    }
     std::lock_guard<std::mutex> lock(m_impl->dbMutex);
     const bool ended = status != RunStatus::Running && status != RunStatus::Queued;
     Stmt s(m_impl->db.get(),
@@ -350,6 +358,24 @@ void Store::removeTag(int64_t run, const std::string& tag) {
 void Store::deleteRun(int64_t run) {
     flush();
     std::lock_guard<std::mutex> lock(m_impl->dbMutex);
+    {
+        // a run still working (in this process or a live one on this host) keeps its row: its
+        // writes would otherwise fail at the end
+        Stmt s(m_impl->db.get(), "SELECT status, pid, host, process_start, name FROM runs WHERE id=?",
+               m_impl->name);
+        s.bind(1, run);
+        if (s.step() && (s.text(0) == "running" || s.text(0) == "queued")) {
+            bool live;
+            {
+                std::lock_guard<std::mutex> q(m_impl->queueMutex);
+                live = m_impl->liveRuns.count(run) != 0;
+            }
+            if (!live && s.text(2) == hostName()) live = processStart(s.integer(1)) == s.text(3);
+            if (live)
+                fail("run ", run, " (", s.text(4), ") is ", s.text(0), " in process ", s.integer(1), " on ",
+                     s.text(2), "; stop it before deleting it");
+        }
+    }
     Stmt s(m_impl->db.get(), "DELETE FROM runs WHERE id=?", m_impl->name);
     s.bind(1, run).run();
     if (sqlite3_changes(m_impl->db.get()) == 0) fail(m_impl->name, ": no run with id ", run);
@@ -373,6 +399,7 @@ void Store::addArtifact(int64_t run, const Artifact& a) {
 void Store::logMetric(int64_t run, const std::string& key, int64_t step, double value,
                       int64_t wallMs) {
     std::lock_guard<std::mutex> lock(m_impl->queueMutex);
+    m_impl->refuseQueuing();
     m_impl->queue.emplace_back(MetricItem{run, key, step, wallMs < 0 ? nowMs() : wallMs, value});
     ++m_impl->enqueued;
 }
@@ -385,12 +412,14 @@ void Store::logVector(int64_t run, const std::string& key, int64_t step,
         fail("vector series '", key, "': shape ", shapeJson(shape), " holds ", count,
              " values but ", data.size(), " were given");
     std::lock_guard<std::mutex> lock(m_impl->queueMutex);
+    m_impl->refuseQueuing();
     m_impl->queue.emplace_back(VectorItem{run, key, step, std::move(shape), std::move(data)});
     ++m_impl->enqueued;
 }
 
 void Store::log(int64_t run, const std::string& level, const std::string& text) {
     std::lock_guard<std::mutex> lock(m_impl->queueMutex);
+    m_impl->refuseQueuing();
     m_impl->queue.emplace_back(LogItem{run, nowMs(), level, text});
     ++m_impl->enqueued;
 }

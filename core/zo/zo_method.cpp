@@ -123,6 +123,10 @@ int64_t replayZoMethod(const ReplayRequest& request) {
     const ZoConfig c = readZo(request.method, config::parseConfig(request.configText, "the run's config"),
                               "the run's config", save);
     auto steps = readTrajectory(request.trajectory);
+    const int64_t last = steps.empty() ? 0 : steps.back().step;
+    if (request.untilStep > last)
+        fail("--step ", request.untilStep, " is past the run's end: its trajectory has ", steps.size(),
+             " steps (the last is step ", last, ")");
     if (request.untilStep >= 0) {
         while (!steps.empty() && steps.back().step > request.untilStep) steps.pop_back();
     }
