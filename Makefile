@@ -55,14 +55,17 @@ test-asan: deps data
 # libFuzzer targets (clang): each runs FUZZ_SECONDS on its seed corpus.
 fuzz: deps
 	@cmake --preset fuzz >/dev/null
-	cmake --build --preset fuzz -j $(JOBS) --target fuzz_safetensors fuzz_tokenizer_json
-	mkdir -p build/fuzz/corpus/safetensors build/fuzz/corpus/tokenizer_json
+	cmake --build --preset fuzz -j $(JOBS) --target fuzz_safetensors fuzz_tokenizer_json fuzz_run_filter
+	mkdir -p build/fuzz/corpus/safetensors build/fuzz/corpus/tokenizer_json build/fuzz/corpus/run_filter
 	build/fuzz/bin/fuzz_safetensors -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	    -artifact_prefix=build/fuzz/ \
 	    build/fuzz/corpus/safetensors tests/fuzz/corpus/safetensors
 	build/fuzz/bin/fuzz_tokenizer_json -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 	    -artifact_prefix=build/fuzz/ -dict=tests/fuzz/tokenizer_json.dict \
 	    build/fuzz/corpus/tokenizer_json tests/fuzz/corpus/tokenizer_json
+	build/fuzz/bin/fuzz_run_filter -max_total_time=$(FUZZ_SECONDS) -max_len=512 \
+	    -artifact_prefix=build/fuzz/ \
+	    build/fuzz/corpus/run_filter tests/fuzz/corpus/run_filter
 
 clean:
 	rm -rf build

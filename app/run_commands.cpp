@@ -132,10 +132,14 @@ struct SignalScope {
 
 int finishRun(store::Store& db, const run::RunOutcome& outcome, int signal) {
     const auto info = db.run(outcome.runId);
-    std::fprintf(stderr, "run %lld (%s) %s in %s; stored in %s\n",
-                 static_cast<long long>(outcome.runId), info->name.c_str(),
-                 store::statusName(outcome.status).c_str(), durationText(runSeconds(*info)).c_str(),
-                 db.path().string().c_str());
+    if (!info)  // deleted meanwhile (frugal rm --force)
+        std::fprintf(stderr, "run %lld %s, and has been deleted from %s\n", static_cast<long long>(outcome.runId),
+                     store::statusName(outcome.status).c_str(), db.path().string().c_str());
+    else
+        std::fprintf(stderr, "run %lld (%s) %s in %s; stored in %s\n",
+                     static_cast<long long>(outcome.runId), info->name.c_str(),
+                     store::statusName(outcome.status).c_str(), durationText(runSeconds(*info)).c_str(),
+                     db.path().string().c_str());
     if (outcome.status == store::RunStatus::Finished) return 0;
     if (!outcome.error.empty()) std::fprintf(stderr, "%s\n", outcome.error.c_str());
     if (outcome.status == store::RunStatus::Cancelled)

@@ -68,8 +68,6 @@ private slots:
     void evalPerplexity();
     void evalTask();
     void paramsFromAConfigAlone();
-    void badInput_data();
-    void badInput();
     void globalHelpListsCommands();
     void commandHelp_data();
     void commandHelp();
@@ -267,63 +265,6 @@ void TestCli::evalTask() {
     const double accuracy = j["accuracy"].get<double>();
     QVERIFY(accuracy >= 0 && accuracy <= 1);
     QCOMPARE(std::round(accuracy * 6), accuracy * 6);  // a count of correct examples out of 6
-}
-
-void TestCli::badInput_data() {
-    QTest::addColumn<QStringList>("args");
-    QTest::addColumn<QString>("message");
-    QTest::newRow("no such model") << QStringList{"inspect", "/nonexistent/model"}
-                                   << "/nonexistent/model/config.json: cannot open";
-    QTest::newRow("bad logits list") << QStringList{"inspect", "MODEL", "--logits", "1,x"}
-                                     << "--logits expects comma-separated token ids";
-    QTest::newRow("id out of range") << QStringList{"inspect", "MODEL", "--logits", "1,999999"}
-                                     << "token id 999999 is outside the vocabulary";
-    QTest::newRow("unknown option")
-        << QStringList{"inspect", "MODEL", "--frobnicate"} << "unknown option '--frobnicate'";
-    QTest::newRow("unknown command") << QStringList{"frobnicate"} << "unknown command 'frobnicate'";
-    QTest::newRow("bad device") << QStringList{"inspect", "MODEL",    "--logits",
-                                               "1",       "--device", "tpu"}
-                                << "device 'tpu' is not supported (expected cpu, cuda or cuda:N)";
-    QTest::newRow("global flag after command")
-        << QStringList{"inspect", "MODEL", "--threads", "2"} << "unknown option '--threads'";
-    QTest::newRow("bad thread count")
-        << QStringList{"--intra-op-threads", "x", "inspect", "MODEL"}
-        << "--intra-op-threads expects a thread count from 1 to 1024, got 'x'";
-    QTest::newRow("bad shard size")
-        << QStringList{"init-model", "/tmp/frugal-never", "--shard-mib", "-3"}
-        << "--shard-mib expects a positive size in MiB, got -3";
-    QTest::newRow("ppl without text")
-        << QStringList{"eval", "ppl", "--model", "MODEL", "--seq-len", "8"}
-        << "eval ppl needs --text FILE --seq-len N";
-    QTest::newRow("ppl tokenizer too big")
-        << QStringList{"eval",      "ppl", "--model",     "MODEL",  "--text", "/etc/os-release",
-                       "--seq-len", "8",   "--tokenizer", "GPT2TOK"}
-        << "tokenizer has 50257 tokens but the model's vocab_size is 110";
-    QTest::newRow("template without text") << QStringList{"eval",       "task",
-                                                          "--model",    "MODEL",
-                                                          "--task",     "TASKFILE",
-                                                          "--template", "It was {bad|good}.",
-                                                          "--labels",   "negative,positive"}
-                                           << "has no {text} placeholder";
-    QTest::newRow("bench without model")
-        << QStringList{"bench", "forward"} << "bench forward needs --model DIR";
-}
-
-void TestCli::badInput() {
-    QFETCH(QStringList, args);
-    QFETCH(QString, message);
-    args.replaceInStrings("MODEL", refCase("gpt2_f32"));
-    args.replaceInStrings("TASKFILE",
-                          QString::fromStdString((frugal::test::envPath("FRUGAL_SOURCE_DIR") /
-                                                  "resources/data/sentiment/dev.jsonl")
-                                                     .string()));
-    args.replaceInStrings(
-        "GPT2TOK",
-        QString::fromStdString((frugal::test::envPath("FRUGAL_TOKENIZER_DIR") / "gpt2").string()));
-    const Result r = runFrugal(args);
-    QVERIFY(r.exitCode != 0);
-    QVERIFY2(r.err.contains(message), qPrintable(r.err));
-    QVERIFY(r.out.isEmpty());
 }
 
 // frugal --help (and -h, and frugal help): the global options, then every command.

@@ -199,7 +199,7 @@ PlotResult plotRuns(int argc, char** argv, const PlotRequest& r) {
                            : r.x == "wall" ? XAxisKind::WallTime
                                            : XAxisKind::ForwardPasses;
     const std::string path = r.dbPath.empty() ? store::Store::defaultPath().string() : r.dbPath;
-    store::Store db(path);
+    store::Store db(path, store::Store::Access::Read);
     const QString metric = QString::fromStdString(r.metric);
     MetricChart chart(r.title.empty() ? metric : QString::fromStdString(r.title), metric);
     chart.resize(1000, 620);

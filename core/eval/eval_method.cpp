@@ -107,7 +107,13 @@ PreparedRun prepareEvalMethod(const MethodRequest& request) {
     PreparedRun p = preparedFrom("eval", root, spec.seed);
     p.body = [spec, tasks](EventSink& sink, const StopToken& stop) {
         const std::filesystem::path modelDir = data::resolveModel(spec.model);
-        const auto loaded = loadModelAndTokenizer(modelDir, spec.tokenizer);
+        const auto loaded = [&] {
+            try {
+                return loadModelAndTokenizer(modelDir, spec.tokenizer);
+            } catch (const Error& err) {  // the weights, the tokenizer or their sizes: the input
+                throw InputError(err.what());
+            }
+        }();
         const int64_t total = static_cast<int64_t>(tasks.size()) + (spec.text.empty() ? 0 : 1);
         int64_t done = 0;
         nlohmann::json results = {{"model", modelDir.string()}, {"tasks", nlohmann::json::array()}};

@@ -68,7 +68,7 @@ double classificationLoss(const std::vector<std::vector<double>>& scores, const 
 }
 
 int64_t forwardPeakBytes(const model::ModelConfig& c, int64_t sequences, int64_t tokens) {
-    const double perToken = static_cast<double>(c.vocabSize) + 2.0 * static_cast<double>(c.numHeads * tokens) +
+    const double perToken = 2.0 * static_cast<double>(c.vocabSize) + 2.0 * static_cast<double>(c.numHeads * tokens) +
                             3.0 * static_cast<double>(c.intermediateSize) + 8.0 * static_cast<double>(c.hiddenSize);
     return static_cast<int64_t>(4.0 * perToken * static_cast<double>(sequences) * static_cast<double>(tokens));
 }
@@ -123,8 +123,11 @@ FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
     m_prompt = data::PromptTemplate::parse(task.templateText, task.labels);
     if (task.builtin && spec.trainFile.empty() && !task.test.empty())
         m_test = data::Task::load(task.test, task.labels);
-    m_loaded = std::make_unique<ModelAndTokenizer>(
-        loadModelAndTokenizer(data::resolveModel(spec.model), {}));
+    try {
+        m_loaded = std::make_unique<ModelAndTokenizer>(loadModelAndTokenizer(data::resolveModel(spec.model), {}));
+    } catch (const Error& e) {  // the weights, the tokenizer or their sizes: the input
+        throw InputError(e.what());
+    }
     checkBatchFits(spec, m_train, m_prompt, *m_loaded);
     m_params = peft::ParamSet::attach(m_loaded->model, spec.peft);
 }

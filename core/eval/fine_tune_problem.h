@@ -61,7 +61,7 @@ struct FineTuneSpec {
 };
 
 // The memory one forward pass of SEQUENCES sequences of TOKENS tokens takes at its peak, beyond
-// the weights: the [N,T,V] logits, the attention scores and softmax [N,H,T,T], the MLP's
+// the weights: the [N,T,V] logits (twice: the head's product and its copy), the attention scores and softmax [N,H,T,T], the MLP's
 // intermediate activations and a few hidden-sized copies, in fp32. An estimate for refusing a
 // batch that cannot fit before it is tried (docs/BENCHMARKS.md compares it with measured RSS).
 int64_t forwardPeakBytes(const model::ModelConfig& config, int64_t sequences, int64_t tokens);

@@ -121,9 +121,11 @@ store::NewRun newRunFor(const PreparedRun& prepared, const Provenance& provenanc
 RunOutcome runMethod(store::Store& store, const store::NewRun& spec, const MethodBody& body,
                      StopToken& stop, Observer* observer,
                      const std::filesystem::path& artifactRoot) {
-    store::NewRun running = spec;
-    running.status = store::RunStatus::Running;
-    return continueMethod(store, store.createRun(running), body, stop, observer, artifactRoot);
+    // recorded as queued first, so that a process killed from here on leaves its run behind
+    // (marked interrupted by the next open); running once the worker starts the body
+    store::NewRun queued = spec;
+    queued.status = store::RunStatus::Queued;
+    return continueMethod(store, store.createRun(queued), body, stop, observer, artifactRoot);
 }
 
 RunOutcome continueMethod(store::Store& store, int64_t runId, const MethodBody& body,
@@ -131,6 +133,8 @@ RunOutcome continueMethod(store::Store& store, int64_t runId, const MethodBody& 
                           const std::filesystem::path& artifactRoot) {
     RunOutcome outcome;
     outcome.runId = runId;
+    if (const auto info = store.run(runId); info && info->status == store::RunStatus::Queued)
+        store.setStatus(runId, store::RunStatus::Running);
     StoreSink sink(store, outcome.runId, observer, artifactRoot / store.run(outcome.runId)->uuid);
     std::thread worker([&] {
         // The worker entry: the one place a method's error becomes a run status.

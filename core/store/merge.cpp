@@ -39,7 +39,8 @@ int64_t Store::merge(const std::filesystem::path& other) {
                    d.name);
             while (s.step()) incoming.emplace_back(s.integer(0), s.text(1));
         }
-        for (const auto& [oldId, uuid] : incoming) {
+        for (const auto& entry : incoming) {
+            const int64_t oldId = entry.first;  // a plain local: lambdas capture it (C++17)
             Stmt copy(d.db.get(),
                       "INSERT INTO main.runs(uuid, name, experiment_id, method, status, created_ms, "
                       "start_ms, end_ms, config, seed, git_commit, git_dirty, libraries, hardware, "

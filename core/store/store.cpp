@@ -79,7 +79,7 @@ std::string failureText(sqlite3* db, const std::string& file) {
                "); commands that only read it (list, show, compare, export, plot) still work; give a "
                "writable database with --db";
     (void)extended;
-    return std::string("SQLite: ") + sqlite3_errmsg(db) + " (" + sqlite3_errstr(extended) + ")";
+    return file + ": SQLite: " + sqlite3_errmsg(db) + " (" + sqlite3_errstr(extended) + ")";
 }
 
 }  // namespace detail

@@ -33,9 +33,10 @@ int64_t nowMs();
 std::string hostName();
 // "<boot id>:<start time in clock ticks since boot>" of process PID, or "" when it is gone.
 std::string processStart(int64_t pid);
-// What went wrong on DB, for a message about FILE: "disk full: FILE (N MiB free)" when a write
-// found no room (SQLITE_FULL, or a write failing with ENOSPC or EFBIG), "FILE is read-only" for
-// a write refused by the medium or the file's mode, else "SQLite: <message>".
+// What went wrong on DB, a whole message naming FILE: "disk full: FILE (N MiB free)" when a
+// write found no room (SQLITE_FULL, or a write failing with ENOSPC or EFBIG), "FILE is
+// read-only (...)" for a write refused by the medium or the file's mode, else
+// "FILE: SQLite: <message> (<code>)".
 std::string failureText(sqlite3* db, const std::string& file);
 
 struct DbCloser {
@@ -81,7 +82,7 @@ public:
         if (rc == SQLITE_ROW) return true;
         if (rc == SQLITE_DONE) return false;
         (void)rc;
-        fail(m_file, ": ", failureText(m_db, m_file));
+        fail(failureText(m_db, m_file));
     }
     void run() {
         while (step()) {
@@ -161,7 +162,7 @@ struct Store::Impl {
         char* message = nullptr;
         if (sqlite3_exec(db.get(), sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
             sqlite3_free(message);
-            fail(name, ": ", detail::failureText(db.get(), name));
+            fail(detail::failureText(db.get(), name));
         }
     }
     // Ends the open transaction, if SQLite has not ended it itself (it rolls back on a full
@@ -181,7 +182,7 @@ struct Store::Impl {
     // a run stops instead of computing for nothing (flush() reports and clears it).
     void refuseQueuing() const {
         if (readOnly) fail(name, " is opened read-only; nothing can be stored in it");
-        if (!writerError.empty()) fail(name, ": storing metrics failed: ", writerError);
+        if (!writerError.empty()) fail("storing metrics failed: ", writerError);
     }
     void openReadOnly();
     void quickCheck();

@@ -433,7 +433,7 @@ void Store::flush() {
     if (!m_impl->writerError.empty()) {
         const std::string error = m_impl->writerError;
         m_impl->writerError.clear();
-        fail(m_impl->name, ": storing metrics failed: ", error);
+        fail("storing metrics failed: ", error);
     }
 }
 
