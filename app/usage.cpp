@@ -375,11 +375,13 @@ std::vector<CommandUsage> buildTable() {
                  "DIR\n" +
                      kDb + kHelp});
     t.push_back({"rm", "deletes stored runs",
-                 "usage: frugal rm RUN... [--db FILE]\n"
+                 "usage: frugal rm RUN... [--force] [--db FILE]\n"
                  "\n"
-                 "Deletes the runs (id, uuid or name) from the experiment database.\n"
+                 "Deletes the runs (id, uuid or name) from the experiment database. A run still\n"
+                 "running is refused, naming its process.\n"
                  "\n"
-                 "options:\n" +
+                 "options:\n"
+                 "  --force              cancel a running run first (SIGTERM), then delete it\n" +
                      kDb + kHelp});
     t.push_back({"merge", "imports the runs of another database (by uuid, idempotent)",
                  "usage: frugal merge OTHER.db [--db FILE]\n"

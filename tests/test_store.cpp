@@ -195,6 +195,11 @@ void TestStore::roundTripsEveryRecord() {
     QCOMPARE(store.findRun(info->uuid.substr(0, 8))->id, run);
     QCOMPARE(store.runs().size(), size_t{3});
 
+    // a run still running in this process keeps its row; ended, it can go
+    QVERIFY(QString::fromStdString(errorOf([&] { store.deleteRun(parent); }))
+                .contains("is running in process"));
+    QVERIFY(store.run(parent));
+    store.setStatus(parent, RunStatus::Cancelled);
     store.deleteRun(parent);
     QVERIFY(!store.run(parent));
     QVERIFY(!store.run(run)->parentId);  // the chain link is cleared, the child kept

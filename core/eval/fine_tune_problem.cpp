@@ -68,8 +68,8 @@ double classificationLoss(const std::vector<std::vector<double>>& scores, const 
 }
 
 int64_t forwardPeakBytes(const model::ModelConfig& c, int64_t sequences, int64_t tokens) {
-    const double perToken = 2.0 * static_cast<double>(c.vocabSize) + 2.0 * static_cast<double>(c.numHeads * tokens) +
-                            3.0 * static_cast<double>(c.intermediateSize) + 8.0 * static_cast<double>(c.hiddenSize);
+    const double perToken = static_cast<double>(c.vocabSize) + static_cast<double>(c.numHeads * tokens) +
+                            2.0 * static_cast<double>(c.intermediateSize) + 4.0 * static_cast<double>(c.hiddenSize);
     return static_cast<int64_t>(4.0 * perToken * static_cast<double>(sequences) * static_cast<double>(tokens));
 }
 

@@ -61,9 +61,10 @@ struct FineTuneSpec {
 };
 
 // The memory one forward pass of SEQUENCES sequences of TOKENS tokens takes at its peak, beyond
-// the weights: the [N,T,V] logits (twice: the head's product and its copy), the attention scores and softmax [N,H,T,T], the MLP's
-// intermediate activations and a few hidden-sized copies, in fp32. An estimate for refusing a
-// batch that cannot fit before it is tried (docs/BENCHMARKS.md compares it with measured RSS).
+// the weights: the [N,T,V] logits, one layer's attention scores [N,H,T,T], its MLP's
+// intermediate activations and a few hidden-sized copies, in fp32, every sequence as long as
+// the longest. An estimate for refusing a batch that cannot fit before it is tried
+// (docs/BENCHMARKS.md compares it with measured peak RSS).
 int64_t forwardPeakBytes(const model::ModelConfig& config, int64_t sequences, int64_t tokens);
 
 struct DevMetrics {
