@@ -381,8 +381,12 @@ void TestBadInput::exportsRoundTripEveryDouble() {
 namespace {
 
 // Runs SCRIPT (sh) in a new user and mount namespace, where this test may mount a tmpfs or bind
-// a folder read-only; empty when the kernel refuses namespaces here.
-std::optional<Result> inNamespace(const QString& script, int timeoutMs = 300000) {
+// a folder read-only; %1 in SCRIPT is DIR (created), %2 the frugal binary. Empty when the kernel
+// refuses namespaces here.
+std::optional<Result> inNamespace(const std::filesystem::path& dir, const QString& scriptWithPlaces,
+                                  int timeoutMs = 300000) {
+    std::filesystem::create_directories(dir);
+    const QString script = scriptWithPlaces.arg(QString::fromStdString(dir.string()), binary() + " --threads 1");
     QProcess probe;
     probe.start("unshare", {"-rm", "true"});
     if (!probe.waitForFinished(10000) || probe.exitCode() != 0) return std::nullopt;
@@ -410,17 +414,14 @@ void TestBadInput::readOnlyDatabase() {
         frugal::store::Store copy(dir / "runs.db", frugal::store::Store::Access::Read);
         before = copy.runs().size();
     }
-    const QString d = QString::fromStdString(dir.string());
-    const QString f = binary() + " --threads 1";
-    const QString script =
+    const auto r = inNamespace(
+        dir,
         QString("mount --bind -o ro %1 %1 || exit 99; db=%1/runs.db; "
                 "%2 list --db $db; echo \"list=$?\"; %2 show 1 --db $db; echo \"show=$?\"; "
                 "%2 export 1 --db $db --csv %1-out; echo \"export=$?\"; "
                 "%2 compare 1 1 --db $db; echo \"compare=$?\"; "
                 "%2 rm 1 --db $db; echo \"rm=$?\"; "
-                "%2 run experiments/zo/mezo-full-sentiment.toml zo.steps=1 --db $db; echo \"run=$?\"")
-            .arg(d, f);
-    const auto r = inNamespace(script);
+                "%2 run experiments/zo/mezo-full-sentiment.toml zo.steps=1 --db $db; echo \"run=$?\""));
     if (!r) QSKIP("unshare -rm is refused here: no read-only mount can be made");
     QVERIFY2(r->exitCode != 99, qPrintable(r->err));
     for (const char* ok : {"list=0", "show=0", "export=0", "compare=0"}) QVERIFY2(r->out.contains(ok), qPrintable(r->out + r->err));
@@ -438,10 +439,9 @@ void TestBadInput::readOnlyDatabase() {
 // rollback error).
 void TestBadInput::fullDisk() {
     const auto dir = m_tmp->path() / "full";
-    std::filesystem::create_directories(dir);
     const QString d = QString::fromStdString(dir.string());
-    const QString f = binary() + " --threads 1";
-    const QString script =
+    const auto r = inNamespace(
+        dir,
         QString("mount -t tmpfs -o size=2m tmpfs %1 || exit 99; "
                 // full at the start: nothing but a few KiB left
                 "dd if=/dev/zero of=%1/filler bs=1k count=2040 2>/dev/null; "
@@ -452,9 +452,7 @@ void TestBadInput::fullDisk() {
                 "%2 run experiments/zo/mezo-full-sentiment.toml zo.steps=3000 zo.eval_every=100000 zo.eval_limit=8 "
                 "--db %1/mid.db --quiet; echo \"mid=$?\"; "
                 "rm -f %1/filler; %2 show 1 --db %1/mid.db; echo \"show=$?\"; "
-                "%2 export 1 --db %1/mid.db --csv %1/out >/dev/null; echo \"export=$?\"; cat %1/out/*.csv | grep -c train/loss")
-            .arg(d, f);
-    const auto r = inNamespace(script);
+                "%2 export 1 --db %1/mid.db --csv %1/out >/dev/null; echo \"export=$?\"; cat %1/out/*.csv | grep -c train/loss"));
     if (!r) QSKIP("unshare -rm is refused here: no small tmpfs can be mounted");
     QVERIFY2(r->exitCode != 99, qPrintable(r->err));
     const QString all = r->out + r->err;

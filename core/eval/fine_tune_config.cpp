@@ -84,26 +84,29 @@ void readFineTuneSpec(const config::Section& m, const toml::table& root, const s
         fail(source, ": ", m.name("task"), " is '", c.task, "', not a built-in task (", data::builtinTaskNames(),
              "); a task of one's own needs ", m.name("train_file"), ", ", m.name("dev_file"), ", ",
              m.name("template"), " and ", m.name("labels"));
+}
+
+void checkFineTuneInputs(const FineTuneSpec& c, const std::string& table, const std::string& source) {
     for (const auto& [key, file] : {std::pair<const char*, std::filesystem::path>{"train_file", c.trainFile},
                                     {"dev_file", c.devFile}}) {
         if (file.empty()) continue;
         try {
             requireFile(file, "a labelled task file: .jsonl, .csv or .tsv");
         } catch (const Error& e) {
-            fail(source, ": ", m.name(key), ": ", e.what());
+            fail(source, ": ", cat(table, ".", key), ": ", e.what());
         }
     }
-    data::requireModel(c.model, source + ": " + m.name("model"));
-    if (!c.templateText.empty() || builtin) {
+    data::requireModel(c.model, source + ": " + cat(table, ".model"));
+    if (!c.templateText.empty() || data::findBuiltinTask(c.task)) {
         const data::ResolvedTask task =
-            data::resolveTask(c.task, c.templateText, c.labels, source + ": " + m.name("task"),
+            data::resolveTask(c.task, c.templateText, c.labels, source + ": " + cat(table, ".task"),
                               "a task of one's own needs its template and labels");
         // the training split read now (it is small beside a model): a batch larger than it is
         // refused before anything loads
         const std::filesystem::path train = c.trainFile.empty() ? task.train : c.trainFile;
         const auto examples = static_cast<int64_t>(data::Task::load(train, task.labels).examples().size());
         if (c.batchSize > examples)
-            fail(source, ": ", m.name("batch_size"), " = ", c.batchSize, " is larger than the training split (",
+            fail(source, ": ", cat(table, ".batch_size"), " = ", c.batchSize, " is larger than the training split (",
                  examples, " examples in ", train.string(), "); at most ", examples);
     }
 }

@@ -22,6 +22,12 @@ std::vector<std::string> fineTuneKeys(const std::vector<std::string>& more);
 void readFineTuneSpec(const config::Section& m, const toml::table& root, const std::string& source,
                       FineTuneSpec& c, bool& save);
 
+// The inputs a fine-tuning run (SOURCE's [TABLE]) will read, checked before it starts: the task
+// files are files, the model a model folder, and the batch no larger than the training split
+// (read now: small beside a model). Not part of readFineTuneSpec, which the form calls on every
+// edit.
+void checkFineTuneInputs(const FineTuneSpec& c, const std::string& table, const std::string& source);
+
 // What the fine-tuning config TEXT trains (method zo, mezo or fo; others: nullopt), counted from
 // its model's config.json.
 std::optional<TrainableSummary> fineTuneTrainables(const std::string& text, const std::string& source,

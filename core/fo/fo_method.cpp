@@ -32,6 +32,7 @@ PreparedRun prepareFoMethod(const MethodRequest& request) {
     FoConfig c;
     bool save = false;
     eval::readFineTuneSpec(m, root, source, c.common, save);
+    eval::checkFineTuneInputs(c.common, "fo", source);
     m.choice("optimizer", c.optimizer, {"adamw", "sgd"});
     m.number("momentum", c.momentum, 0.0, 1.0);
     m.number("beta1", c.beta1, 0.0, 1.0);

@@ -130,6 +130,16 @@ std::vector<std::string> Store::metricKeys(int64_t run) const {
     return out;
 }
 
+std::vector<std::string> Store::keysOfAllRuns() const {
+    std::lock_guard<std::mutex> lock(m_impl->dbMutex);
+    Stmt s(m_impl->db.get(),
+           "SELECT DISTINCT key FROM params UNION SELECT DISTINCT key FROM metric_keys ORDER BY 1",
+           m_impl->name);
+    std::vector<std::string> out;
+    while (s.step()) out.push_back(s.text(0));
+    return out;
+}
+
 std::vector<MetricPoint> Store::metric(int64_t run, const std::string& key) const {
     std::lock_guard<std::mutex> lock(m_impl->dbMutex);
     Stmt s(m_impl->db.get(),

@@ -112,13 +112,10 @@ void checkFilterKeys(const Store& db, const std::vector<RunInfo>& runs, const st
     if (runs.empty() || terms.empty()) return;  // nothing to filter: no key can be checked
     const std::vector<std::string> fixed = {"status", "method", "name", "experiment", "tag", "id"};
     std::set<std::string> known(fixed.begin(), fixed.end());
-    for (const auto& r : runs) {
-        for (const auto& [k, v] : db.params(r.id)) {
-            known.insert(k);
-            const size_t dot = k.rfind('.');
-            if (dot != std::string::npos) known.insert(k.substr(dot + 1));
-        }
-        for (const auto& k : db.metricKeys(r.id)) known.insert(k);
+    for (const auto& k : db.keysOfAllRuns()) {  // params (full and last part) and metrics
+        known.insert(k);
+        const size_t dot = k.rfind('.');
+        if (dot != std::string::npos) known.insert(k.substr(dot + 1));
     }
     for (const auto& t : terms) {
         if (known.count(t.key)) continue;

@@ -18,8 +18,9 @@ struct FilterTerm {
 
 // Throws naming the term that is not KEY OP VALUE, or that orders by a value that is no number.
 std::vector<FilterTerm> parseFilter(const std::string& text);
-// Throws for a term whose key no run of RUNS has (nor status, method, name, experiment, tag,
-// id), naming the nearest keys: a misspelt key is an error, not an empty list.
+// Throws for a term whose key no run of DB has (nor status, method, name, experiment, tag, id),
+// naming the nearest keys: a misspelt key is an error, not an empty list. RUNS (the runs about
+// to be filtered) empty: nothing to check.
 void checkFilterKeys(const Store& db, const std::vector<RunInfo>& runs, const std::vector<FilterTerm>& terms);
 // Whether run R of DB satisfies every term; a run without a term's key does not match.
 bool runMatches(const Store& db, const RunInfo& r, const std::vector<FilterTerm>& terms);

@@ -78,7 +78,6 @@ std::string failureText(sqlite3* db, const std::string& file) {
         return file + " is read-only (" + (system != 0 ? std::strerror(system) : sqlite3_errmsg(db)) +
                "); commands that only read it (list, show, compare, export, plot) still work; give a "
                "writable database with --db";
-    (void)extended;
     return file + ": SQLite: " + sqlite3_errmsg(db) + " (" + sqlite3_errstr(extended) + ")";
 }
 

@@ -143,6 +143,8 @@ public:
     std::vector<RunInfo> runs() const;  // newest first
     std::map<std::string, std::string> params(int64_t run) const;
     std::vector<std::string> metricKeys(int64_t run) const;
+    // Every param key and metric key of any run, sorted, once each (two indexed scans).
+    std::vector<std::string> keysOfAllRuns() const;
     std::vector<MetricPoint> metric(int64_t run, const std::string& key) const;
     int64_t metricPointCount(int64_t run, const std::string& key) const;  // without reading them
     std::vector<LatestMetric> latestMetrics(int64_t run) const;

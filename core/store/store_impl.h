@@ -81,7 +81,6 @@ public:
         const int rc = sqlite3_step(m_stmt.get());
         if (rc == SQLITE_ROW) return true;
         if (rc == SQLITE_DONE) return false;
-        (void)rc;
         fail(failureText(m_db, m_file));
     }
     void run() {

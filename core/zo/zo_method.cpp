@@ -95,6 +95,7 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
     const toml::table root = config::parseConfig(request.text, source, request.overrides);
     bool save = false;
     const ZoConfig c = readZo(method, root, source, save);
+    eval::checkFineTuneInputs(c.common, method, source);
     PreparedRun p = config::preparedFrom(method, root, static_cast<int64_t>(c.common.seed));
     p.body = [c, save, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
         ZoConfig config = c;
