@@ -8,11 +8,13 @@
 #include "common/config_reader.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "analysis/landscape_method.h"
 #include "eval/eval_method.h"
 #include "eval/fine_tune_config.h"
 #include "fo/fo_method.h"
 #include "pretrain/pretrain_method.h"
 #include "prune/prune_method.h"
+#include "search/sharpzo_method.h"
 #include "zo/zo_method.h"
 
 namespace frugal::run {
@@ -36,6 +38,8 @@ const MethodRow kMethods[] = {
     {"zo", zo::prepareZoMethod, eval::fineTuneTrainables, zo::replayZoMethod},
     {"fo", fo::prepareFoMethod, eval::fineTuneTrainables, nullptr},
     {"prune", prune::preparePruneMethod, nullptr, nullptr},
+    {"sharpzo", search::prepareSharpZoMethod, nullptr, nullptr},
+    {"landscape", analysis::prepareLandscapeMethod, nullptr, nullptr},
 };
 
 std::string namesOf() {

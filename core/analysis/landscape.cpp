@@ -1,0 +1,307 @@
+#include "analysis/landscape.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "common/error.h"
+#include "zo/sharpness.h"
+
+namespace frugal::analysis {
+
+namespace {
+
+// A tensor as rows: the first dimension, the rest flattened; a 1-D tensor is one row.
+struct Rows {
+    int64_t rows = 1, cols = 0;
+};
+Rows rowsOf(const torch::Tensor& t) {
+    if (t.dim() < 2) return {1, t.numel()};
+    return {t.size(0), t.numel() / std::max<int64_t>(1, t.size(0))};
+}
+
+template <typename T>
+void writeRow(T* out, const float* in, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(in[i]);
+}
+
+void checkDtype(const Trainable& p) {
+    const auto s = p.tensor.scalar_type();
+    if (s != torch::kFloat32 && s != torch::kBFloat16 && s != torch::kFloat16)
+        fail("landscape: tensor ", p.name, " is ", s, "; expected fp32, bf16 or fp16");
+    if (!p.tensor.is_contiguous() || !p.tensor.device().is_cpu())
+        fail("landscape: tensor ", p.name, " must be a contiguous CPU tensor");
+}
+
+}  // namespace
+
+double gridPoint(double lo, double hi, int64_t i, int64_t n) {
+    if (n == 1) return (lo + hi) / 2;
+    return (lo * static_cast<double>(n - 1 - i) + hi * static_cast<double>(i)) / static_cast<double>(n - 1);
+}
+
+Direction filterNormalised(const std::vector<Trainable>& params, uint64_t seed) {
+    Direction d;
+    d.seed = seed;
+    double sq = 0;
+    for (const Trainable& p : params) {
+        checkDtype(p);
+        std::vector<float> scale;
+        if (p.tensor.dim() >= 2) {
+            const Rows r = rowsOf(p.tensor);
+            const torch::Tensor w = p.tensor.detach().to(torch::kFloat32).reshape({r.rows, r.cols});
+            const torch::Tensor wNorm = w.norm(2, {1}).to(torch::kFloat64);
+            scale.resize(static_cast<size_t>(r.rows));
+            std::vector<float> z(static_cast<size_t>(r.cols));
+            for (int64_t row = 0; row < r.rows; ++row) {
+                zo::directionRange(seed, p.index, static_cast<uint64_t>(row * r.cols), static_cast<uint64_t>(r.cols),
+                                   d.law, z.data());
+                double zz = 0;
+                for (float v : z) zz += static_cast<double>(v) * v;
+                const double target = wNorm[row].item<double>();
+                const double s = zz > 0 ? target / std::sqrt(zz) : 0.0;
+                scale[static_cast<size_t>(row)] = static_cast<float>(s);
+                sq += s * s * zz;
+            }
+        }
+        d.rowScale.push_back(std::move(scale));
+    }
+    d.norm = std::sqrt(sq);
+    return d;
+}
+
+Direction rawDirection(const std::vector<Trainable>& params, uint64_t seed, zo::DirectionLaw law, double scale) {
+    Direction d;
+    d.seed = seed;
+    d.law = law == zo::DirectionLaw::Sphere ? zo::DirectionLaw::Gaussian : law;
+    double sq = 0;
+    for (const Trainable& p : params) {
+        checkDtype(p);
+        const Rows r = rowsOf(p.tensor);
+        d.rowScale.emplace_back(static_cast<size_t>(r.rows), static_cast<float>(scale));
+        std::vector<float> z(static_cast<size_t>(p.tensor.numel()));
+        zo::directionRange(seed, p.index, 0, z.size(), d.law, z.data());
+        for (float v : z) sq += static_cast<double>(v) * v;
+    }
+    d.norm = std::sqrt(sq) * std::fabs(scale);
+    return d;
+}
+
+Direction between(const std::vector<Trainable>& params, const std::vector<torch::Tensor>& target) {
+    if (target.size() != params.size())
+        fail("landscape between two models: ", params.size(), " trainable tensors against ", target.size());
+    Direction d;
+    d.kind = Direction::Kind::Dense;
+    double sq = 0;
+    for (size_t t = 0; t < params.size(); ++t) {
+        checkDtype(params[t]);
+        if (target[t].sizes() != params[t].tensor.sizes())
+            fail("landscape between two models: tensor ", params[t].name, " is ", params[t].tensor.sizes(),
+                 " in the first model and ", target[t].sizes(), " in the second");
+        torch::Tensor diff = (target[t].to(torch::kFloat32) - params[t].tensor.to(torch::kFloat32)).contiguous();
+        sq += diff.pow(2).sum().item<double>();
+        d.dense.push_back(std::move(diff));
+    }
+    d.norm = std::sqrt(sq);
+    return d;
+}
+
+torch::Tensor materialise(const Direction& d, const std::vector<Trainable>& params, size_t t) {
+    const Trainable& p = params.at(t);
+    if (d.kind == Direction::Kind::Dense) return d.dense.at(t).flatten().clone();
+    const Rows r = rowsOf(p.tensor);
+    torch::Tensor out = torch::zeros({p.tensor.numel()}, torch::kFloat32);
+    const auto& scale = d.rowScale.at(t);
+    if (scale.empty()) return out;
+    float* o = out.data_ptr<float>();
+    for (int64_t row = 0; row < r.rows; ++row) {
+        zo::directionRange(d.seed, p.index, static_cast<uint64_t>(row * r.cols), static_cast<uint64_t>(r.cols), d.law,
+                           o + row * r.cols);
+        for (int64_t i = 0; i < r.cols; ++i) o[row * r.cols + i] *= scale[static_cast<size_t>(row)];
+    }
+    return out;
+}
+
+Mover::Mover(std::vector<Trainable> params) : m_params(std::move(params)) {
+    for (const Trainable& p : m_params) {
+        checkDtype(p);
+        m_base.push_back(p.tensor.detach().to(torch::kFloat32).contiguous().clone());
+    }
+}
+
+Mover::~Mover() {
+    try {
+        restore();
+    } catch (...) {  // a destructor does not throw; the weights were set from θ₀ before
+    }
+}
+
+void Mover::restore() {
+    c10::InferenceMode guard;
+    for (size_t t = 0; t < m_params.size(); ++t) m_params[t].tensor.copy_(m_base[t]);
+}
+
+void Mover::set(const std::vector<const Direction*>& directions, const std::vector<double>& coefficients) {
+    if (directions.size() != coefficients.size())
+        fail("landscape: ", directions.size(), " directions and ", coefficients.size(), " coefficients");
+    c10::InferenceMode guard;
+    for (size_t t = 0; t < m_params.size(); ++t) {
+        torch::Tensor& out = m_params[t].tensor;
+        const Rows r = rowsOf(out);
+        const float* base = m_base[t].data_ptr<float>();
+        const uint32_t stream = m_params[t].index;
+        const auto type = out.scalar_type();
+        void* raw = out.data_ptr();
+        at::parallel_for(0, r.rows, 1, [&](int64_t begin, int64_t end) {
+            std::vector<float> row(static_cast<size_t>(r.cols)), z(static_cast<size_t>(r.cols));
+            for (int64_t i = begin; i < end; ++i) {
+                std::copy(base + i * r.cols, base + (i + 1) * r.cols, row.begin());
+                for (size_t k = 0; k < directions.size(); ++k) {
+                    const Direction& d = *directions[k];
+                    const double c = coefficients[k];
+                    if (c == 0) continue;
+                    if (d.kind == Direction::Kind::Dense) {
+                        const float* v = d.dense[t].data_ptr<float>() + i * r.cols;
+                        const auto cf = static_cast<float>(c);
+                        for (int64_t j = 0; j < r.cols; ++j) row[static_cast<size_t>(j)] += cf * v[j];
+                        continue;
+                    }
+                    const auto& scale = d.rowScale[t];
+                    if (scale.empty()) continue;
+                    zo::directionRange(d.seed, stream, static_cast<uint64_t>(i * r.cols),
+                                       static_cast<uint64_t>(r.cols), d.law, z.data());
+                    const auto cs = static_cast<float>(c * scale[static_cast<size_t>(i)]);
+                    for (int64_t j = 0; j < r.cols; ++j) row[static_cast<size_t>(j)] += cs * z[static_cast<size_t>(j)];
+                }
+                if (type == torch::kFloat32)
+                    writeRow(static_cast<float*>(raw) + i * r.cols, row.data(), r.cols);
+                else if (type == torch::kBFloat16)
+                    writeRow(static_cast<c10::BFloat16*>(raw) + i * r.cols, row.data(), r.cols);
+                else
+                    writeRow(static_cast<c10::Half*>(raw) + i * r.cols, row.data(), r.cols);
+            }
+        });
+    }
+}
+
+Slice slice1d(Mover& mover, const Direction& d1, const std::function<double()>& loss,
+              const SliceSettings& s, const StopToken& stop) {
+    if (s.points < 2) fail("landscape: a slice needs at least 2 points per axis, got ", s.points);
+    const auto start = std::chrono::steady_clock::now();
+    Slice out;
+    out.dims = 1;
+    out.centre = NAN;
+    for (int64_t i = 0; i < s.points; ++i) {
+        if (stop.stopRequested()) throw Cancelled(cat("landscape stopped at point ", i, " of ", s.points));
+        const double a = gridPoint(s.lo, s.hi, i, s.points);
+        mover.set({&d1}, {a});
+        const double l = loss();
+        out.axis.push_back(a);
+        out.loss.push_back(l);
+        if (a == 0) out.centre = l;
+        ++out.forwards;
+    }
+    mover.restore();
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return out;
+}
+
+Slice slice2d(Mover& mover, const Direction& d1, const Direction& d2, const std::function<double()>& loss,
+              const SliceSettings& s, const StopToken& stop, const std::function<void(int64_t, const Slice&)>& onRow) {
+    if (s.points < 2) fail("landscape: a slice needs at least 2 points per axis, got ", s.points);
+    const auto start = std::chrono::steady_clock::now();
+    Slice out;
+    out.dims = 2;
+    out.centre = NAN;
+    for (int64_t i = 0; i < s.points; ++i) out.axis.push_back(gridPoint(s.lo, s.hi, i, s.points));
+    for (int64_t row = 0; row < s.points; ++row) {
+        const double b = out.axis[static_cast<size_t>(row)];
+        for (int64_t col = 0; col < s.points; ++col) {
+            if (stop.stopRequested())
+                throw Cancelled(cat("landscape stopped at point ", row * s.points + col, " of ", s.points * s.points));
+            const double a = out.axis[static_cast<size_t>(col)];
+            mover.set({&d1, &d2}, {a, b});
+            const double l = loss();
+            out.loss.push_back(l);
+            if (a == 0 && b == 0) out.centre = l;
+            ++out.forwards;
+        }
+        if (onRow) onRow(row, out);
+    }
+    mover.restore();
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return out;
+}
+
+Sharpness sharpness(Mover& mover, const std::function<double()>& loss, const SharpnessSettings& s,
+                    const std::function<torch::Tensor()>& gradLoss) {
+    Sharpness out;
+    const auto& params = mover.params();
+    std::vector<Direction> probes, units;
+    for (int64_t k = 0; k < s.probes; ++k) {
+        probes.push_back(rawDirection(params, s.seed * 7919 + 2 * static_cast<uint64_t>(k) + 1,
+                                      zo::DirectionLaw::Rademacher));
+        Direction u = rawDirection(params, s.seed * 7919 + 2 * static_cast<uint64_t>(k) + 2, zo::DirectionLaw::Gaussian);
+        const double inv = 1.0 / u.norm;
+        for (auto& scale : u.rowScale)
+            for (float& v : scale) v = static_cast<float>(inv);
+        u.norm = 1;
+        units.push_back(std::move(u));
+    }
+    const zo::HutchinsonEstimate t = zo::hutchinsonTrace(
+        [&](int64_t k, double h) {
+            mover.set({&probes[static_cast<size_t>(k)]}, {h});
+            return loss();
+        },
+        s.probes, s.h);
+    const zo::EpsBallEstimate e = zo::epsBallSharpness(
+        [&](int64_t k, double r) {
+            mover.set({&units[static_cast<size_t>(k)]}, {r});
+            return loss();
+        },
+        s.probes, s.rho);
+    mover.restore();
+    out.trace = t.trace;
+    out.traceError = t.standardError;
+    out.epsBall = e.sharpness;
+    out.base = e.base;
+    out.forwards = t.forwards + e.forwards;
+    if (gradLoss) {
+        std::vector<torch::Tensor> grads;
+        for (const Trainable& p : params) p.tensor.set_requires_grad(true);
+        try {
+            const torch::Tensor l = gradLoss();
+            l.backward();
+            for (const Trainable& p : params)
+                grads.push_back(p.tensor.grad().defined() ? p.tensor.grad().to(torch::kFloat32).clone()
+                                                          : torch::zeros_like(p.tensor, torch::kFloat32));
+        } catch (...) {
+            for (const Trainable& p : params) p.tensor.set_requires_grad(false);
+            throw;
+        }
+        for (const Trainable& p : params) {
+            p.tensor.mutable_grad() = torch::Tensor();
+            p.tensor.set_requires_grad(false);
+        }
+        double sq = 0;
+        for (const auto& g : grads) sq += g.pow(2).sum().item<double>();
+        const double norm = std::sqrt(sq);
+        if (norm > 0 && std::isfinite(norm)) {
+            std::vector<torch::Tensor> target;
+            for (size_t t2 = 0; t2 < params.size(); ++t2)
+                target.push_back(params[t2].tensor.detach().to(torch::kFloat32) + grads[t2] * static_cast<float>(s.rho / norm));
+            const Direction step = between(params, target);
+            mover.set({&step}, {1.0});
+            out.sam = loss() - out.base;
+            mover.restore();
+            out.forwards += 1;
+        } else {
+            out.sam = norm == 0 ? 0.0 : NAN;
+        }
+    }
+    return out;
+}
+
+}  // namespace frugal::analysis

@@ -1,0 +1,219 @@
+// method = "landscape": a 1-D or 2-D loss-landscape slice of a model on one fixed batch of a task,
+// and its forward-only sharpness (analysis/landscape.h); the [landscape] table and [peft] (the
+// tensors the directions span; default: every weight).
+
+#include "analysis/landscape_method.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "analysis/landscape.h"
+#include "common/config_reader.h"
+#include "common/error.h"
+#include "common/files.h"
+#include "common/format.h"
+#include "eval/fine_tune_config.h"
+
+namespace frugal::analysis {
+
+namespace {
+
+struct LandscapeConfig {
+    eval::FineTuneSpec common;  // model, task, objective, batch_size, seed, [peft]
+    int64_t dims = 2, points = 51;
+    double lo = -1, hi = 1;
+    std::string directions = "filter";  // filter, between
+    std::string modelB;                 // between: the second model
+    int64_t timingForwards = 10;        // forwards at the centre timed before the slice; 0: none
+    int64_t sharpnessProbes = 16;       // 0: no sharpness
+    double sharpnessH = 1e-3, sharpnessRho = 0.05;
+    bool sam = true;
+};
+
+LandscapeConfig readLandscape(const toml::table& root, const std::string& source) {
+    using namespace frugal::config;
+    const toml::table empty;
+    const Section top(root, "", source, {"method", "landscape", "peft"});
+    const Section m(tableOr(root, "landscape", source, empty), "landscape", source,
+                    {"model", "task", "train_file", "dev_file", "template", "labels", "objective", "batch_size",
+                     "seed", "dims", "points", "lo", "hi", "directions", "model_b", "timing_forwards",
+                     "sharpness_probes", "sharpness_h", "sharpness_rho", "sam"});
+    LandscapeConfig c;
+    bool save = false;
+    eval::readFineTuneSpec(m, root, source, c.common, save);
+    m.integer("dims", c.dims, 1, 2);
+    m.integer("points", c.points, 2, 1001);
+    m.number("lo", c.lo, -1e6, 1e6);
+    m.number("hi", c.hi, -1e6, 1e6);
+    m.choice("directions", c.directions, {"filter", "between"});
+    m.string("model_b", c.modelB);
+    m.integer("timing_forwards", c.timingForwards, 0, 1000);
+    m.integer("sharpness_probes", c.sharpnessProbes, 0, 1 << 16);
+    m.number("sharpness_h", c.sharpnessH, 1e-9, 10.0);
+    m.number("sharpness_rho", c.sharpnessRho, 1e-9, 1e3);
+    m.boolean("sam", c.sam);
+    if (!(c.lo < c.hi)) fail(source, ": landscape.lo must be below landscape.hi, got ", c.lo, " and ", c.hi);
+    if (c.sharpnessProbes == 1) fail(source, ": landscape.sharpness_probes must be 0 (off) or at least 2, got 1");
+    if (c.directions == "between" && c.modelB.empty())
+        fail(source, ": landscape.directions = \"between\" needs landscape.model_b, the second model's folder");
+    if (c.directions == "between" && c.dims != 1)
+        fail(source, ": landscape.directions = \"between\" is a 1-D slice (the line from model to model_b); set dims = 1");
+    if (c.directions != "between" && !c.modelB.empty())
+        fail(source, ": landscape.model_b is read only with directions = \"between\"");
+    if (c.common.peft.target != peft::Target::Full && c.common.peft.target != peft::Target::BitFit &&
+        c.common.peft.target != peft::Target::Norms && c.common.peft.target != peft::Target::Head)
+        fail(source, ": peft.target = \"", peft::targetName(c.common.peft.target),
+             "\": a landscape spans a model's own weights (full, bitfit, norms or head); adapters are not loaded");
+    return c;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? NAN : v[v.size() / 2];
+}
+
+std::string surfaceCsv(const LandscapeConfig& c, const Slice& s, double d1Norm, double d2Norm) {
+    std::string out = cat("# frugal landscape: model=", c.common.model, " task=", c.common.task,
+                          " objective=", c.common.objective, " batch_size=", c.common.batchSize, " seed=",
+                          c.common.seed, " directions=", c.directions, c.modelB.empty() ? "" : " model_b=" + c.modelB,
+                          " dims=", c.dims, " points=", c.points, " lo=", c.lo, " hi=", c.hi,
+                          " peft=", peft::targetName(c.common.peft.target), " |d1|=", d1Norm,
+                          c.dims == 2 ? cat(" |d2|=", d2Norm) : std::string(), "\n");
+    out += c.dims == 1 ? "alpha,loss\n" : "alpha,beta,loss\n";
+    char line[128];
+    const auto n = static_cast<size_t>(c.points);
+    for (size_t i = 0; i < s.loss.size(); ++i) {
+        if (c.dims == 1)
+            std::snprintf(line, sizeof line, "%.17g,%.17g\n", s.axis[i], s.loss[i]);
+        else
+            std::snprintf(line, sizeof line, "%.17g,%.17g,%.17g\n", s.axis[i % n], s.axis[i / n], s.loss[i]);
+        out += line;
+    }
+    return out;
+}
+
+void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& stop) {
+    const auto start = std::chrono::steady_clock::now();
+    eval::FineTuneProblem problem(c.common);
+    std::mt19937_64 rng(c.common.seed);
+    problem.nextBatch(rng);  // one fixed batch for every point
+    const std::vector<Trainable>& params = problem.params().trainables();
+    int64_t elements = 0;
+    for (const auto& p : params) elements += p.tensor.numel();
+    const std::function<double()> loss = [&] { return problem.lossValue(); };
+
+    Direction d1, d2;
+    if (c.directions == "between") {
+        eval::FineTuneSpec other = c.common;
+        other.model = c.modelB;
+        eval::FineTuneProblem b(other);
+        std::vector<torch::Tensor> target;
+        for (const auto& p : b.params().trainables()) target.push_back(p.tensor.detach().to(torch::kFloat32).clone());
+        d1 = between(params, target);
+    } else {
+        d1 = filterNormalised(params, c.common.seed * 2 + 1);
+        if (c.dims == 2) d2 = filterNormalised(params, c.common.seed * 2 + 2);
+    }
+    sink.info(cat("landscape of ", c.common.model, " on ", c.common.task, " (", c.common.batchSize,
+                  " examples, seed ", c.common.seed, "): ", c.dims == 1 ? cat(c.points, " points") : cat(c.points, "x", c.points),
+                  " on [", c.lo, ", ", c.hi, "] along ", c.directions == "between" ? "model -> " + c.modelB
+                  : std::string("filter-normalised random directions"), " over ", params.size(), " tensors (",
+                  elements, " weights); |d1| = ", d1.norm, c.dims == 2 ? cat(", |d2| = ", d2.norm) : std::string()));
+    sink.metric("landscape/d1_norm", 0, d1.norm);
+    if (c.dims == 2) sink.metric("landscape/d2_norm", 0, d2.norm);
+
+    const double centre = problem.lossValue();
+    std::vector<double> forwardTimes;
+    for (int64_t k = 0; k < c.timingForwards; ++k) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const double l = problem.lossValue();
+        forwardTimes.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        if (l != centre) fail("landscape: the loss at the centre changed between two forwards (", centre, ", ", l,
+                              "); the forward is not deterministic");
+    }
+    Mover mover(params);
+    const int64_t total = c.dims == 1 ? c.points : c.points * c.points;
+    const auto onRow = [&](int64_t row, const Slice&) {
+        sink.progress((row + 1) * c.points, total, cat("row ", row + 1, " of ", c.points));
+    };
+    const Slice s = c.dims == 1 ? slice1d(mover, d1, loss, {c.points, c.lo, c.hi}, stop)
+                                : slice2d(mover, d1, d2, loss, {c.points, c.lo, c.hi}, stop, onRow);
+    std::vector<float> data(s.loss.begin(), s.loss.end()), axis(s.axis.begin(), s.axis.end());
+    int64_t nonFinite = 0;
+    for (double v : s.loss)
+        if (!std::isfinite(v)) ++nonFinite;
+    sink.vector("landscape/axis", 0, {c.points}, axis);
+    sink.vector(c.dims == 1 ? "landscape/slice1d" : "landscape/slice2d", 0,
+                c.dims == 1 ? std::vector<int64_t>{c.points} : std::vector<int64_t>{c.points, c.points}, data);
+    sink.metric("landscape/centre_loss", 0, s.centre);
+    sink.metric("landscape/batch_loss", 0, centre);
+    double lo = INFINITY, hi = -INFINITY;
+    for (double v : s.loss)
+        if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+    sink.metric("landscape/min_loss", 0, lo);
+    sink.metric("landscape/max_loss", 0, hi);
+    sink.metric("landscape/seconds", 0, s.seconds);
+    sink.metric("landscape/forwards", 0, static_cast<double>(s.forwards));
+    if (nonFinite > 0) {
+        sink.metric("landscape/non_finite_points", 0, static_cast<double>(nonFinite));
+        sink.log("warn", cat(nonFinite, " of ", total, " grid points have a non-finite loss (stored as NaN/Inf, "
+                             "shown blank); narrow landscape.lo/hi"));
+    }
+    if (!forwardTimes.empty()) {
+        const double f = median(forwardTimes);
+        sink.metric("landscape/forward_seconds", 0, f);
+        sink.metric("landscape/overhead_ratio", 0, s.seconds / (static_cast<double>(total) * f));
+        sink.info(cat("slice: ", total, " points in ", shortNumber(s.seconds), " s; one forward of the batch ",
+                      shortNumber(f * 1e3), " ms (median of ", forwardTimes.size(), "): ",
+                      shortNumber(s.seconds / (static_cast<double>(total) * f)), "x the forwards alone"));
+    }
+    if (s.centre != centre)
+        fail("landscape: the slice's centre ", s.centre, " differs from the model's loss ", centre, " on the batch");
+    const auto csv = sink.artifactDir() / "surface.csv";
+    writeTextFile(csv, surfaceCsv(c, s, d1.norm, d2.norm));
+    sink.artifact("surface", csv);
+
+    if (c.sharpnessProbes > 0) {
+        SharpnessSettings ss;
+        ss.probes = c.sharpnessProbes;
+        ss.h = c.sharpnessH;
+        ss.rho = c.sharpnessRho;
+        ss.seed = c.common.seed;
+        const Sharpness sh = sharpness(mover, loss, ss, c.sam ? std::function<torch::Tensor()>([&] { return problem.loss(); })
+                                                             : std::function<torch::Tensor()>());
+        sink.metric("sharpness/hutchinson_trace", 0, sh.trace);
+        sink.metric("sharpness/hutchinson_stderr", 0, sh.traceError);
+        sink.metric("sharpness/eps_ball", 0, sh.epsBall);
+        if (c.sam) sink.metric("sharpness/sam", 0, sh.sam);
+        sink.info(cat("sharpness (", ss.probes, " probes): Hutchinson trace ", sh.trace, " +- ", sh.traceError,
+                      " (h ", ss.h, "), eps-ball max rise ", sh.epsBall, " (rho ", ss.rho, ")",
+                      c.sam ? cat(", SAM one-step ", sh.sam) : std::string()));
+    }
+    sink.metric("sys/seconds", 0, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+}  // namespace
+
+PreparedRun prepareLandscapeMethod(const MethodRequest& request) {
+    if (request.resume) fail("landscape runs are not resumed; the same config and seed give the same surface");
+    const std::string source = request.file.string();
+    const toml::table root = config::parseConfig(request.text, source, request.overrides);
+    const LandscapeConfig c = readLandscape(root, source);
+    eval::checkFineTuneInputs(c.common, "landscape", source);
+    if (!c.modelB.empty()) {
+        eval::FineTuneSpec other = c.common;
+        other.model = c.modelB;
+        eval::checkFineTuneInputs(other, "landscape", source);
+    }
+    PreparedRun p = config::preparedFrom("landscape", root, static_cast<int64_t>(c.common.seed));
+    p.params["choice.landscape.filters"] =
+        "rows of every tensor of 2+ dimensions (Linear output neurons, embedding tokens); 1-D tensors get no component";
+    p.body = [c](EventSink& sink, const StopToken& stop) { runLandscape(c, sink, stop); };
+    return p;
+}
+
+}  // namespace frugal::analysis

@@ -1,0 +1,324 @@
+#include "search/sharpzo.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+
+#include "common/error.h"
+#include "common/format.h"
+#include "zo/directions.h"
+#include "zo/sharpness.h"
+
+namespace frugal::search {
+
+namespace {
+
+const auto kDouble = torch::TensorOptions().dtype(torch::kFloat64);
+
+// The Gaussian vector of SEED in dimension D (Philox: regenerated, never stored).
+torch::Tensor gaussian(uint64_t seed, uint32_t stream, int64_t d) {
+    std::vector<float> z(static_cast<size_t>(d));
+    zo::directionRange(seed, stream, 0, static_cast<uint64_t>(d), zo::DirectionLaw::Gaussian, z.data());
+    return torch::tensor(z).to(torch::kFloat64);
+}
+
+torch::Tensor rademacher(uint64_t seed, uint32_t stream, int64_t d) {
+    std::vector<float> z(static_cast<size_t>(d));
+    zo::directionRange(seed, stream, 0, static_cast<uint64_t>(d), zo::DirectionLaw::Rademacher, z.data());
+    return torch::tensor(z).to(torch::kFloat64);
+}
+
+// The soft prompt as a function of w: p = p₀ + reshape(A·w, [m, H]).
+class PromptProjection {
+public:
+    PromptProjection(torch::Tensor prompt, int64_t dim, uint64_t seed) : m_prompt(std::move(prompt)) {
+        m_p0 = m_prompt.detach().to(torch::kFloat32).clone();
+        const int64_t rows = m_p0.numel();
+        std::vector<float> a(static_cast<size_t>(rows * dim));
+        zo::directionRange(seed, 0, 0, a.size(), zo::DirectionLaw::Gaussian, a.data());
+        m_scale = m_p0.norm().item<double>() / std::sqrt(static_cast<double>(rows) * static_cast<double>(dim));
+        m_A = torch::tensor(a).view({rows, dim}).mul_(m_scale);
+    }
+    void apply(const torch::Tensor& w) {
+        c10::InferenceMode guard;
+        const torch::Tensor p = m_p0 + torch::matmul(m_A, w.to(torch::kFloat32)).view(m_p0.sizes());
+        m_prompt.copy_(p.to(m_prompt.scalar_type()));
+    }
+    double shiftNorm(const torch::Tensor& w) const {  // ‖A·w‖
+        return torch::matmul(m_A, w.to(torch::kFloat32)).norm().item<double>();
+    }
+    double scale() const { return m_scale; }
+    double promptNorm() const { return m_p0.norm().item<double>(); }
+
+private:
+    torch::Tensor m_prompt, m_p0, m_A;
+    double m_scale = 0;
+};
+
+struct Plateau {
+    double best = -INFINITY;
+    int64_t since = 0;
+    bool update(double accuracy, double minDelta) {  // true: no rise above best + minDelta
+        if (accuracy > best + minDelta) {
+            best = accuracy;
+            since = 0;
+            return false;
+        }
+        if (accuracy > best) best = accuracy;
+        ++since;
+        return true;
+    }
+};
+
+}  // namespace
+
+torch::Tensor coordinateGradient(const VectorLoss& loss, const torch::Tensor& w, double mu) {
+    const int64_t d = w.numel();
+    std::vector<double> g(static_cast<size_t>(d));
+    torch::Tensor x = w.to(torch::kFloat64).clone();
+    auto* data = x.data_ptr<double>();
+    for (int64_t j = 0; j < d; ++j) {
+        const double keep = data[j];
+        data[j] = keep + mu;
+        const double plus = loss(x);
+        data[j] = keep - mu;
+        const double minus = loss(x);
+        data[j] = keep;
+        g[static_cast<size_t>(j)] = (plus - minus) / (2 * mu);
+    }
+    return torch::tensor(g, kDouble);
+}
+
+torch::Tensor sharpnessShift(const VectorLoss& loss, const torch::Tensor& m, double rho, double mu) {
+    const torch::Tensor g = coordinateGradient(loss, m, mu);
+    const double norm = g.norm().item<double>();
+    if (!std::isfinite(norm)) fail("SharpZO: the CGE gradient at the CMA mean is not finite (norm ", norm, ")");
+    if (norm == 0) return torch::zeros_like(g);
+    return g * (rho / norm);
+}
+
+SharpGeneration sharpnessAwareGeneration(CmaEs& es, const VectorLoss& loss, double rho, double mu) {
+    SharpGeneration gen;
+    gen.candidates = es.ask();
+    const int64_t d = gen.candidates.size(1);
+    if (rho > 0) {
+        gen.shift = sharpnessShift(loss, es.mean(), rho, mu);
+        gen.forwards += 2 * d;
+    } else {
+        gen.shift = torch::zeros({d}, kDouble);
+    }
+    for (int64_t i = 0; i < gen.candidates.size(0); ++i) gen.fitness.push_back(loss(gen.candidates[i] + gen.shift));
+    gen.forwards += gen.candidates.size(0);
+    es.tell(gen.candidates, gen.fitness);
+    return gen;
+}
+
+torch::Tensor zScoreMask(const torch::Tensor& w, const torch::Tensor& g, double ratio) {
+    if (w.sizes() != g.sizes()) fail("zScoreMask: w ", w.sizes(), " and g ", g.sizes(), " differ in shape");
+    const torch::Tensor a = g.to(torch::kFloat64).abs();
+    const torch::Tensor z = (a - a.mean()) / (a.std(/*unbiased=*/false) + 1e-8);
+    const torch::Tensor score = w.to(torch::kFloat64).pow(2) * z;
+    const auto keep = static_cast<int64_t>(std::floor(ratio * static_cast<double>(w.numel())));
+    torch::Tensor mask = torch::zeros({w.numel()}, kDouble);
+    if (keep > 0) {
+        const torch::Tensor order = std::get<1>(score.flatten().sort(c10::optional<bool>(true), 0, false));
+        mask.index_fill_(0, order.slice(0, 0, keep), 1.0);
+    }
+    return mask.view(w.sizes());
+}
+
+void SharpZoConfig::validate() const {
+    if (common.peft.target != peft::Target::Prompt)
+        fail("sharpzo trains a soft prompt: peft.target must be \"prompt\", got \"",
+             peft::targetName(common.peft.target), "\"");
+    if (dim < 1) fail("sharpzo.dim must be at least 1, got ", dim);
+    if (popsize < 2) fail("sharpzo.popsize must be at least 2, got ", popsize);
+    if (rho < 0) fail("sharpzo.rho must be at least 0, got ", rho);
+    if (!(sigma0 > 0)) fail("sharpzo.sigma0 must be positive, got ", sigma0);
+    if (pruneRatio <= 0 || pruneRatio > 1) fail("sharpzo.prune_ratio must be in (0, 1], got ", pruneRatio);
+    if (std::floor(pruneRatio * static_cast<double>(dim)) < 1)
+        fail("sharpzo.prune_ratio = ", pruneRatio, " keeps no coordinate of ", dim, " (needs ratio·dim >= 1)");
+    if (maskEvery < 1) fail("sharpzo.mask_every must be at least 1, got ", maskEvery);
+    if (sharpnessProbes == 1) fail("sharpzo.sharpness_probes must be 0 (off) or at least 2, got 1");
+}
+
+SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToken& stop) {
+    c.validate();
+    const auto start = std::chrono::steady_clock::now();
+    eval::FineTuneProblem problem(c.common);
+    const auto& spec = c.common;
+    SharpZoResult r;
+    r.trainable = c.dim;
+    r.total = problem.params().totalCount();
+    PromptProjection projection(problem.model().softPrompt(), c.dim, c.projectionSeed);
+    sink.info(cat("SharpZO on ", spec.task, ": a ", c.dim, "-dimensional w moves ", spec.peft.promptTokens,
+                  " soft-prompt embeddings (||p0|| = ", shortNumber(projection.promptNorm()),
+                  ", projection entries N(0, ", shortNumber(projection.scale()), "^2)); stage 1: ",
+                  c.generations, " generations of ", c.separable ? "separable " : "", "CMA-ES, popsize ",
+                  c.popsize, ", sigma0 ", c.sigma0, ", rho ", c.rho, c.rho > 0 ? "" : " (plain CMA-ES)",
+                  "; stage 2: ", spec.steps, " sparse ZO-SGD steps, lr ", spec.lr, ", prune ratio ",
+                  c.pruneRatio, ", mask every ", c.maskEvery));
+    sink.metric("params/trainable", 0, static_cast<double>(c.dim));
+
+    int64_t forwards = 0;  // training forwards (dev scoring and sharpness probes not included)
+    const auto lossOf = [&](const torch::Tensor& w) {
+        projection.apply(w);
+        ++forwards;
+        return problem.lossValue();
+    };
+    const auto budgetLeft = [&](int64_t need) { return c.maxForwards <= 0 || forwards + need <= c.maxForwards; };
+    const auto devAt = [&](int64_t step, const torch::Tensor& w) {
+        projection.apply(w);
+        eval::reportDev(problem, step, sink, r);
+        sink.metric("train/forwards_at_eval", step, static_cast<double>(forwards));
+        if (c.targetLoss > 0 && r.forwardsToTarget < 0 && r.finalDevLoss <= c.targetLoss) {
+            r.forwardsToTarget = forwards;
+            sink.metric("sharpzo/forwards_to_target", step, static_cast<double>(forwards));
+            sink.info(cat("step ", step, ": dev loss ", r.finalDevLoss, " reached the target ", c.targetLoss,
+                          " after ", forwards, " training forwards"));
+        }
+    };
+    torch::Tensor w = torch::zeros({c.dim}, kDouble);
+    devAt(0, w);
+
+    std::mt19937_64 rng(spec.seed);
+    int64_t step = 0;
+    bool budgetSpent = false;
+    // Stage 1.
+    if (c.generations > 0) {
+        CmaOptions o;
+        o.x0.assign(static_cast<size_t>(c.dim), 0.0);
+        o.sigma0 = c.sigma0;
+        o.lambda = c.popsize;
+        o.separable = c.separable;
+        if (c.bound > 0) {
+            o.lower = -c.bound;
+            o.upper = c.bound;
+        }
+        o.seed = spec.seed ^ 0x5348415250ull;  // "SHARP": independent of the batch stream
+        CmaEs es(o);
+        Plateau plateau;
+        plateau.update(r.startDevAccuracy, c.minDelta);
+        plateau.since = 0;
+        const int64_t perGeneration = (c.rho > 0 ? 2 * c.dim : 0) + c.popsize + 1;
+        r.switchReason = cat("T_c = ", c.generations, " generations");
+        for (int64_t g = 1; g <= c.generations; ++g) {
+            if (stop.stopRequested()) throw Cancelled(cat("SharpZO stopped before generation ", g, " of stage 1"));
+            if (!budgetLeft(perGeneration)) {
+                budgetSpent = true;
+                r.switchReason = cat("the forward budget (", c.maxForwards, ")");
+                break;
+            }
+            if (const std::string why = es.stopReason(); !why.empty()) {
+                r.switchReason = "CMA-ES stopped: " + why;
+                break;
+            }
+            problem.nextBatch(rng);
+            const SharpGeneration gen = sharpnessAwareGeneration(es, lossOf, c.rho, c.cgeEps);
+            const double meanLoss = lossOf(es.mean());
+            step = g;
+            double best = INFINITY, mean = 0;
+            for (double f : gen.fitness) {
+                if (f < best) best = f;
+                mean += f;
+            }
+            mean /= static_cast<double>(gen.fitness.size());
+            sink.metric("sharpzo/stage", step, 1);
+            sink.metric("train/loss", step, meanLoss);
+            sink.metric("cma/best_fitness", step, best);
+            sink.metric("cma/mean_fitness", step, mean);
+            sink.metric("cma/sigma", step, es.sigma());
+            sink.metric("cma/shift_norm", step, gen.shift.norm().item<double>());
+            sink.metric("train/forwards", step, static_cast<double>(forwards));
+            if (es.nanFitnessCount() > 0) sink.metric("cma/nan_fitness", step, static_cast<double>(es.nanFitnessCount()));
+            sink.progress(step, c.generations + spec.steps, "stage 1, loss " + shortNumber(meanLoss));
+            if (!std::isfinite(meanLoss))
+                fail("SharpZO stage 1: the loss at the CMA mean is ", meanLoss, " at generation ", g,
+                     "; lower sharpzo.sigma0 or set sharpzo.bound");
+            devAt(step, es.mean());
+            if (c.patience > 0 && plateau.update(r.finalDevAccuracy, c.minDelta) && plateau.since >= c.patience) {
+                r.switchReason = cat("dev accuracy plateau (no rise above ", c.minDelta, " for ", c.patience,
+                                     " generations)");
+                break;
+            }
+        }
+        w = es.mean().clone();
+        r.stage1Generations = step;
+        r.stage1Forwards = forwards;
+        r.stage1DevAccuracy = r.finalDevAccuracy;
+        sink.metric("sharpzo/stage1_dev_accuracy", step, r.stage1DevAccuracy);
+        sink.metric("sharpzo/stage1_forwards", step, static_cast<double>(forwards));
+        sink.info(cat("stage 1 ended after ", step, " generations (", r.switchReason, "), ", forwards,
+                      " forwards; dev accuracy ", r.stage1DevAccuracy));
+    }
+
+    // Sharpness where stage 2 starts, on a batch of its own (the same for every run of one seed).
+    if (c.sharpnessProbes > 0) {
+        std::mt19937_64 probeRng(spec.seed ^ 0x50524f4245ull);
+        problem.nextBatch(probeRng);
+        const zo::LossAlong alongRademacher = [&](int64_t k, double h) {
+            projection.apply(w + h * rademacher(0x48555443ull + static_cast<uint64_t>(k), 1, c.dim));
+            return problem.lossValue();
+        };
+        const zo::HutchinsonEstimate t = zo::hutchinsonTrace(alongRademacher, c.sharpnessProbes, c.sharpnessH);
+        const zo::LossAlong alongUnit = [&](int64_t k, double h) {
+            const torch::Tensor u = gaussian(0x42414c4cull + static_cast<uint64_t>(k), 2, c.dim);
+            projection.apply(w + h * u / u.norm());
+            return problem.lossValue();
+        };
+        const double radius = c.rho > 0 ? c.rho : 0.1;
+        const zo::EpsBallEstimate e = zo::epsBallSharpness(alongUnit, c.sharpnessProbes, radius);
+        r.startTrace = t.trace;
+        r.startTraceError = t.standardError;
+        r.startEpsBall = e.sharpness;
+        sink.metric("sharpness/hutchinson_trace", step, t.trace);
+        sink.metric("sharpness/hutchinson_stderr", step, t.standardError);
+        sink.metric("sharpness/eps_ball", step, e.sharpness);
+        sink.info(cat("sharpness at stage 2's start (w-space, ", c.sharpnessProbes, " probes): Hutchinson trace ",
+                      t.trace, " +- ", t.standardError, ", eps-ball (rho ", radius, ") ", e.sharpness));
+    }
+
+    // Stage 2.
+    torch::Tensor mask = torch::ones({c.dim}, kDouble);
+    int64_t stage2 = 0;
+    for (int64_t s = 1; s <= spec.steps && !budgetSpent; ++s) {
+        if (stop.stopRequested()) throw Cancelled(cat("SharpZO stopped before step ", s, " of stage 2"));
+        const bool remask = c.pruneRatio < 1 && (s - 1) % c.maskEvery == 0;
+        if (!budgetLeft(2 + (remask ? 2 * c.dim : 0))) break;
+        problem.nextBatch(rng);
+        if (remask) {
+            mask = zScoreMask(w, coordinateGradient(lossOf, w, c.maskCgeEps), c.pruneRatio);
+            sink.metric("sharpzo/mask_density", step + 1, mask.mean().item<double>());
+        }
+        const torch::Tensor u = mask * gaussian(spec.seed * 1000003ull + static_cast<uint64_t>(s), 3, c.dim);
+        const double plus = lossOf(w + c.rgeEps * u), minus = lossOf(w - c.rgeEps * u);
+        const double g = (plus - minus) / (2 * c.rgeEps);
+        step += 1;
+        ++stage2;
+        const double loss = (plus + minus) / 2;
+        sink.metric("sharpzo/stage", step, 2);
+        sink.metric("train/loss", step, loss);
+        sink.metric("zo/projected_grad", step, g);
+        sink.metric("train/forwards", step, static_cast<double>(forwards));
+        if (!std::isfinite(g))
+            fail("SharpZO stage 2: the loss is ", std::isfinite(plus) ? minus : plus, " at step ", s,
+                 " (step ", step, " of the run); lower lr or sharpzo.rge_eps");
+        w = w - spec.lr * g * u;
+        sink.progress(step, r.stage1Generations + spec.steps, "stage 2, loss " + shortNumber(loss));
+        if (s % spec.evalEvery == 0 || s == spec.steps) devAt(step, w);
+    }
+    if (stage2 > 0 && stage2 % spec.evalEvery != 0 && stage2 != spec.steps) devAt(step, w);
+    projection.apply(w);
+    r.steps = step;
+    r.forwardPasses = forwards;
+    sink.metric("sharpzo/w_norm", step, w.norm().item<double>());
+    sink.metric("sharpzo/prompt_shift_norm", step, projection.shiftNorm(w));
+    eval::finishRun(problem, sink, r, start);
+    const torch::Tensor wf = w.to(torch::kFloat32).contiguous();
+    sink.vector("sharpzo/w", step, {c.dim}, std::vector<float>(wf.data_ptr<float>(), wf.data_ptr<float>() + c.dim));
+    return r;
+}
+
+}  // namespace frugal::search

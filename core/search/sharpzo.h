@@ -1,0 +1,81 @@
+#pragma once
+// SharpZO (SPEC-ZO §7) on a language model's soft prompt: a d-dimensional vector w moves the m
+// prompt embeddings through a fixed seeded random projection, p = p₀ + reshape(A·w, [m, H]), A's
+// entries N(0, s²) with s = ‖p₀‖/√(m·H·d), so that a w of standard-normal coordinates moves the
+// prompt by about its own norm (our scaling; BBT-style methods use the embedding std).
+//   stage 1  sharpness-aware CMA-ES: each generation draws λ candidates, estimates the gradient
+//            at the CMA mean by central differences on every coordinate (CGE, 2d forwards),
+//            ε* = ρ·g/‖g‖ (‖ε*‖ = ρ exactly: the paper's semantics; the reference code's
+//            shared-norm quirk gives ρ/√λ and is not reproduced), evaluates L(x_i + ε*) and tells
+//            CMA-ES the unshifted x_i. ρ = 0 is plain CMA-ES (BBT), without the CGE. It ends
+//            after T_c generations, or when the dev accuracy has not risen more than min_delta
+//            above its best for `patience` consecutive generations.
+//   stage 2  sparse ZO-SGD from the CMA mean: every K steps a mask Ω from Z-scores,
+//            score = |w|²·zscore(|ĝ_CGE|), Ω = 1 on the ⌊ratio·d⌋ smallest scores; each step
+//            one Gaussian direction z (q = 1), ĝ = (L(w+μΩz) − L(w−μΩz))/(2μ)·Ωz, w ← w − ηĝ; no
+//            weight decay, constant lr (the paper's plain update; the code's never-zeroed
+//            gradient buffer is not reproduced). T_c = 0 makes the run plain ZO-SGD on the same
+//            parameterisation, the baseline at equal forward budget.
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/events.h"
+#include "eval/fine_tune_problem.h"
+#include "search/cma_es.h"
+
+namespace frugal::search {
+
+// A loss of the search vector w ([d], double).
+using VectorLoss = std::function<double(const torch::Tensor& w)>;
+
+// Central differences on every coordinate: g_j = (L(w + μe_j) − L(w − μe_j))/(2μ); 2d calls.
+torch::Tensor coordinateGradient(const VectorLoss& loss, const torch::Tensor& w, double mu);
+// ε* = ρ·g/‖g‖ with g the CGE at M (a zero g gives ε* = 0).
+torch::Tensor sharpnessShift(const VectorLoss& loss, const torch::Tensor& m, double rho, double mu);
+
+struct SharpGeneration {
+    torch::Tensor candidates, shift;  // [λ, d] as told; [d]
+    std::vector<double> fitness;      // L(x_i + ε*)
+    int64_t forwards = 0;
+};
+// One stage-1 generation of ES: ask, ε* at the mean (ρ > 0), f_i = L(x_i + ε*), tell(x_i, f_i).
+SharpGeneration sharpnessAwareGeneration(CmaEs& es, const VectorLoss& loss, double rho, double mu);
+
+// Ω: 1 on the ⌊ratio·d⌋ coordinates with the smallest |w|²·zscore(|g|), 0 elsewhere.
+torch::Tensor zScoreMask(const torch::Tensor& w, const torch::Tensor& g, double ratio);
+
+struct SharpZoConfig {
+    eval::FineTuneSpec common;  // peft.target = prompt; steps, lr: stage 2
+    int64_t dim = 512, popsize = 40;
+    double rho = 0.1, sigma0 = 0.4, cgeEps = 1e-3, bound = 0;  // bound > 0: the box [−b, b]
+    bool separable = false;
+    int64_t generations = 100;  // T_c; 0: no stage 1 (plain ZO-SGD on w)
+    int64_t patience = 10;      // plateau rule, in generations; 0: off
+    double minDelta = 0.01;
+    double rgeEps = 1e-3, maskCgeEps = 1e-5, pruneRatio = 0.5;
+    int64_t maskEvery = 200;  // K
+    int64_t maxForwards = 0;  // training forwards of both stages; 0: no budget
+    double targetLoss = 0;    // > 0: report the forwards until the dev loss first reaches it
+    int64_t sharpnessProbes = 8;  // Hutchinson probes and ε-ball samples at stage 2's start; 0: off
+    double sharpnessH = 1e-2;     // second-difference step in w
+    uint64_t projectionSeed = 0;
+
+    void validate() const;
+};
+
+struct SharpZoResult : eval::FineTuneResult {
+    int64_t stage1Generations = 0, stage1Forwards = 0;
+    double stage1DevAccuracy = 0;
+    std::string switchReason;
+    int64_t forwardsToTarget = -1;  // −1: the target was never reached (or none was set)
+    double startTrace = NAN, startTraceError = NAN, startEpsBall = NAN;  // at stage 2's start
+};
+
+SharpZoResult runSharpZo(const SharpZoConfig& config, EventSink& sink, const StopToken& stop);
+
+}  // namespace frugal::search
