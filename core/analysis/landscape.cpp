@@ -1,12 +1,15 @@
 #include "analysis/landscape.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "common/error.h"
+#include "common/runtime_info.h"
+#include "zo/perturb.h"
 #include "zo/sharpness.h"
 
 namespace frugal::analysis {
@@ -144,46 +147,78 @@ void Mover::restore() {
 }
 
 void Mover::set(const std::vector<const Direction*>& directions, const std::vector<double>& coefficients) {
+    apply(directions, coefficients, true);
+}
+
+void Mover::add(const Direction& direction, double coefficient) { apply({&direction}, {coefficient}, false); }
+
+void Mover::apply(const std::vector<const Direction*>& directions, const std::vector<double>& coefficients,
+                  bool fromBase) {
     if (directions.size() != coefficients.size())
         fail("landscape: ", directions.size(), " directions and ", coefficients.size(), " coefficients");
-    c10::InferenceMode guard;
-    for (size_t t = 0; t < m_params.size(); ++t) {
-        torch::Tensor& out = m_params[t].tensor;
-        const Rows r = rowsOf(out);
-        const float* base = m_base[t].data_ptr<float>();
-        const uint32_t stream = m_params[t].index;
-        const auto type = out.scalar_type();
-        void* raw = out.data_ptr();
-        at::parallel_for(0, r.rows, 1, [&](int64_t begin, int64_t end) {
-            std::vector<float> row(static_cast<size_t>(r.cols)), z(static_cast<size_t>(r.cols));
-            for (int64_t i = begin; i < end; ++i) {
-                std::copy(base + i * r.cols, base + (i + 1) * r.cols, row.begin());
-                for (size_t k = 0; k < directions.size(); ++k) {
-                    const Direction& d = *directions[k];
-                    const double c = coefficients[k];
-                    if (c == 0) continue;
-                    if (d.kind == Direction::Kind::Dense) {
-                        const float* v = d.dense[t].data_ptr<float>() + i * r.cols;
-                        const auto cf = static_cast<float>(c);
-                        for (int64_t j = 0; j < r.cols; ++j) row[static_cast<size_t>(j)] += cf * v[j];
-                        continue;
-                    }
-                    const auto& scale = d.rowScale[t];
-                    if (scale.empty()) continue;
-                    zo::directionRange(d.seed, stream, static_cast<uint64_t>(i * r.cols),
-                                       static_cast<uint64_t>(r.cols), d.law, z.data());
-                    const auto cs = static_cast<float>(c * scale[static_cast<size_t>(i)]);
-                    for (int64_t j = 0; j < r.cols; ++j) row[static_cast<size_t>(j)] += cs * z[static_cast<size_t>(j)];
-                }
-                if (type == torch::kFloat32)
-                    writeRow(static_cast<float*>(raw) + i * r.cols, row.data(), r.cols);
-                else if (type == torch::kBFloat16)
-                    writeRow(static_cast<c10::BFloat16*>(raw) + i * r.cols, row.data(), r.cols);
-                else
-                    writeRow(static_cast<c10::Half*>(raw) + i * r.cols, row.data(), r.cols);
+    // Chunks of zo::kChunk elements across the usable cores, as the ZO passes do: each chunk is
+    // θ₀ plus every direction's values, generated for the whole chunk in one call and scaled row
+    // by row; the arithmetic of an element does not depend on the chunking or the thread count.
+    std::vector<std::pair<size_t, int64_t>> tasks;
+    for (size_t t = 0; t < m_params.size(); ++t)
+        for (int64_t start = 0; start < m_params[t].tensor.numel(); start += zo::kChunk) tasks.emplace_back(t, start);
+    std::atomic<size_t> next{0};
+    const auto worker = [&] {
+        std::vector<float> row(static_cast<size_t>(zo::kChunk)), z(static_cast<size_t>(zo::kChunk));
+        for (size_t k; (k = next.fetch_add(1)) < tasks.size();) {
+            const auto [t, start] = tasks[k];
+            torch::Tensor& out = m_params[t].tensor;
+            const int64_t len = std::min(zo::kChunk, out.numel() - start);
+            const int64_t cols = std::max<int64_t>(1, rowsOf(out).cols);
+            const auto type = out.scalar_type();
+            if (fromBase) {
+                const float* base = m_base[t].data_ptr<float>() + start;
+                std::copy(base, base + len, row.begin());
+            } else if (type == torch::kFloat32) {
+                const float* now = out.data_ptr<float>() + start;
+                std::copy(now, now + len, row.begin());
+            } else if (type == torch::kBFloat16) {
+                const auto* now = out.data_ptr<c10::BFloat16>() + start;
+                for (int64_t j = 0; j < len; ++j) row[static_cast<size_t>(j)] = static_cast<float>(now[j]);
+            } else {
+                const auto* now = out.data_ptr<c10::Half>() + start;
+                for (int64_t j = 0; j < len; ++j) row[static_cast<size_t>(j)] = static_cast<float>(now[j]);
             }
-        });
-    }
+            for (size_t di = 0; di < directions.size(); ++di) {
+                const Direction& d = *directions[di];
+                const double c = coefficients[di];
+                if (c == 0) continue;
+                if (d.kind == Direction::Kind::Dense) {
+                    const float* v = d.dense[t].data_ptr<float>() + start;
+                    const auto cf = static_cast<float>(c);
+                    for (int64_t j = 0; j < len; ++j) row[static_cast<size_t>(j)] += cf * v[j];
+                    continue;
+                }
+                const auto& scale = d.rowScale[t];
+                if (scale.empty()) continue;
+                zo::directionRange(d.seed, m_params[t].index, static_cast<uint64_t>(start), static_cast<uint64_t>(len),
+                                   d.law, z.data());
+                for (int64_t j = 0; j < len;) {  // one row segment at a time
+                    const int64_t r = (start + j) / cols;
+                    const int64_t end = std::min(len, (r + 1) * cols - start);
+                    const auto cs = static_cast<float>(c * scale[static_cast<size_t>(r)]);
+                    for (; j < end; ++j) row[static_cast<size_t>(j)] += cs * z[static_cast<size_t>(j)];
+                }
+            }
+            if (type == torch::kFloat32)
+                writeRow(out.data_ptr<float>() + start, row.data(), len);
+            else if (type == torch::kBFloat16)
+                writeRow(out.data_ptr<c10::BFloat16>() + start, row.data(), len);
+            else
+                writeRow(out.data_ptr<c10::Half>() + start, row.data(), len);
+        }
+    };
+    const int threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(1, usableCores())),
+                                                          (tasks.size() + 7) / 8));
+    std::vector<std::thread> pool;
+    for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
+    worker();
+    for (auto& th : pool) th.join();
 }
 
 Slice slice1d(Mover& mover, const Direction& d1, const std::function<double()>& loss,
@@ -222,7 +257,10 @@ Slice slice2d(Mover& mover, const Direction& d1, const Direction& d2, const std:
             if (stop.stopRequested())
                 throw Cancelled(cat("landscape stopped at point ", row * s.points + col, " of ", s.points * s.points));
             const double a = out.axis[static_cast<size_t>(col)];
-            mover.set({&d1, &d2}, {a, b});
+            if (col == 0 || a == 0)  // from θ₀: the centre is θ₀ exactly
+                mover.set({&d1, &d2}, {a, b});
+            else  // along the row, one direction regenerated instead of two
+                mover.add(d1, a - out.axis[static_cast<size_t>(col - 1)]);
             const double l = loss();
             out.loss.push_back(l);
             if (a == 0 && b == 0) out.centre = l;
