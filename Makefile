@@ -30,7 +30,7 @@ run: build data
 	$(BIN)
 
 # Short runs of the built-in model, then every view of the workbench rendered offscreen at
-# 1280x800 into docs/img/ (about 6 minutes on 2 cores).
+# 1280x800 into docs/img/ (about 10 minutes on 2 cores).
 screenshots: build data
 	QT_QPA_PLATFORM=offscreen $(BIN) screenshots --out docs/img
 

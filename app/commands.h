@@ -28,6 +28,7 @@ int pruneCommand(const Args& args, const std::vector<std::string>& argv);
 int listCommand(const Args& args);
 int showCommand(const Args& args);
 int replayCommand(const Args& args);
+int landscapeCommand(const Args& args, const std::vector<std::string>& argv);
 int compareCommand(const Args& args);
 int exportCommand(const Args& args);
 int rmCommand(const Args& args);

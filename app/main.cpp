@@ -139,6 +139,8 @@ int main(int argc, char** argv) {
         if (command == "list") return frugal::app::listCommand(commandArgs);
         if (command == "show") return frugal::app::showCommand(commandArgs);
         if (command == "replay") return frugal::app::replayCommand(commandArgs);
+        if (command == "landscape")
+            return frugal::app::landscapeCommand(commandArgs, std::vector<std::string>(argv, argv + argc));
         if (command == "compare") return frugal::app::compareCommand(commandArgs);
         if (command == "export") return frugal::app::exportCommand(commandArgs);
         if (command == "rm") return frugal::app::rmCommand(commandArgs);

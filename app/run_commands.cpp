@@ -24,6 +24,7 @@
 #include "run/method_registry.h"
 #include "run/provenance.h"
 #include "run/runner.h"
+#include "run/tools.h"
 #include "run/workspace.h"
 #include "store/run_filter.h"
 #include "store/store.h"
@@ -235,8 +236,9 @@ struct Executed {
     int signal = 0;
 };
 // OUT: where the run's log lines go (stdout; stderr for a command whose stdout is its result).
+// PARENT: the run's parent when the command knows it (else --parent, if given).
 Executed executeRun(const Parsed& p, const run::PreparedRun& prepared, const std::vector<std::string>& argv,
-                    store::Store& db, FILE* out = stdout);
+                    store::Store& db, FILE* out = stdout, std::optional<int64_t> parent = std::nullopt);
 int executeRun(const Parsed& p, const run::PreparedRun& prepared, const std::vector<std::string>& argv);
 }  // namespace
 
@@ -403,9 +405,10 @@ int pretrainCommand(const Args& args, const std::vector<std::string>& argv) {
 namespace {
 
 Executed executeRun(const Parsed& p, const run::PreparedRun& prepared, const std::vector<std::string>& argv,
-                    store::Store& db, FILE* out) {
+                    store::Store& db, FILE* out, std::optional<int64_t> parent) {
     store::NewRun spec = newRun(p, prepared, argv);
     if (p.has("parent")) spec.parentId = requireRun(db, p.get("parent", "")).id;
+    if (parent) spec.parentId = parent;
     run::StopToken stop;
     SignalScope signals(stop);
     Progress progress(p.has("quiet"), out);
@@ -448,6 +451,39 @@ int replayCommand(const Args& args) {
                 static_cast<long long>(r.id), static_cast<long long>(applied), trajectory.c_str(),
                 out.c_str());
     return 0;
+}
+
+// frugal landscape RUN [--step N] [--dims D] [--points P] [KEY=VALUE...]: a landscape run (child
+// of RUN) around RUN's weights; with --step, before step N of a zeroth-order run and along that
+// step's direction.
+int landscapeCommand(const Args& args, const std::vector<std::string>& argv) {
+    const Parsed p = parse(args, {"db", "name", "experiment", "tag", "step", "dims", "points"}, {"print-config", "quiet"});
+    if (p.positional.empty()) fail("landscape needs one RUN (id, uuid or name) [--step N] [KEY=VALUE...]");
+    store::Store db(dbPath(p));
+    const auto r = requireRun(db, p.positional[0]);
+    json request = {{"method", r.method},         {"params", db.params(r.id)},
+                    {"config", r.config},         {"run_id", r.id},
+                    {"artifact_root", run::artifactRoot(db.path()).string()},
+                    {"dims", p.getCount("dims", 2, 1)}, {"points", p.getCount("points", 51, 2)},
+                    {"artifacts", json::array()}};
+    if (p.has("step")) request["step"] = p.getCount("step", 0, 1);
+    for (const auto& a : db.artifacts(r.id)) request["artifacts"].push_back({{"kind", a.kind}, {"path", a.path}});
+    const json of = run::landscapeOfRun(request);
+    std::vector<std::string> overrides;
+    for (size_t i = 1; i < p.positional.size(); ++i) {
+        const std::string& o = p.positional[i];
+        if (o.find('=') == std::string::npos) fail("landscape: '", o, "' is not an override; expected KEY=VALUE");
+        overrides.push_back(o.rfind("landscape.", 0) == 0 || o.rfind("peft.", 0) == 0 ? o : "landscape." + o);
+    }
+    const run::PreparedRun prepared =
+        run::prepareRunText(of["config"].get<std::string>(), cat("the landscape of run ", r.id), overrides, "");
+    if (p.has("print-config")) {
+        std::cout << prepared.resolvedConfig;
+        return 0;
+    }
+    std::fprintf(stderr, "%s\n", of["note"].get<std::string>().c_str());
+    const Executed e = executeRun(p, prepared, argv, db, stderr, r.id);
+    return finishRun(db, e.outcome, e.signal);
 }
 
 }  // namespace frugal::app

@@ -355,6 +355,22 @@ std::vector<CommandUsage> buildTable() {
                  "  --out DIR            where the weights go (required)\n"
                  "  --step N             the weights after step N (default: after the last)\n" +
                      kDb + kHelp});
+    t.push_back({"landscape", "a loss-landscape slice and sharpness around a stored run's weights",
+                 "usage: frugal landscape RUN [--step N] [--dims 1|2] [--points P] [KEY=VALUE...]\n"
+                 "                        [--name NAME] [--tag TAG] [--print-config] [--quiet] [--db FILE]\n"
+                 "\n"
+                 "A landscape run (method = \"landscape\", a child of RUN) on one fixed batch of RUN's\n"
+                 "task: a 2-D slice (51 x 51 on [-1, 1]) along filter-normalised random directions,\n"
+                 "and the Hessian trace, eps-ball and SAM sharpness. A zeroth-order run is rebuilt\n"
+                 "from its trajectory; a run that saved its model (save = true) is sliced around it.\n"
+                 "\n"
+                 "options:\n"
+                 "  --step N             before step N of a zeroth-order run, along step N's direction z\n"
+                 "  --dims D             1 or 2 (default 2)\n"
+                 "  --points P           grid points per axis (default 51)\n"
+                 "  KEY=VALUE            a [landscape] key (lo=-0.5 hi=0.5 sharpness_probes=0 ...)\n"
+                 "  --print-config       print the landscape config and exit\n" +
+                     kDb + kHelp});
     t.push_back({"compare", "the config keys that differ between runs, and their metrics",
                  "usage: frugal compare RUN RUN... [--all] [--db FILE]\n"
                  "\n"

@@ -106,6 +106,7 @@ private slots:
     void progressBarOnATerminal();
     void badInputExitsTwo();
     void fineTuningRunsAndReplay();
+    void sharpZoAndLandscapeThroughTheCli();
     void experimentConfigsParse();
     void pruneThenRecoverAsLinkedRuns();
 };
@@ -417,6 +418,64 @@ void TestRuns::badInputExitsTwo() {
     QVERIFY2(r.err.contains("runs.db: no experiment database here"), qPrintable(r.err));  // not created
     Store store(dir / "runs.db");
     QCOMPARE(store.runs().size(), size_t{0});  // nothing was started
+}
+
+// SharpZO through `frugal run` into the database (its stage series and the recorded departures
+// from the reference code); `frugal landscape RUN --step N` slices a ZO run's rebuilt weights
+// along step N's own direction as a child run; runs it cannot slice are refused, exit 2.
+void TestRuns::sharpZoAndLandscapeThroughTheCli() {
+    TempDir dir("landscape");
+    frugal::test::writeText(dir / "sharpzo.toml", R"(method = "sharpzo"
+[sharpzo]
+batch_size = 2
+eval_limit = 4
+eval_every = 2
+steps = 2
+dim = 4
+popsize = 4
+generations = 2
+patience = 0
+sharpness_probes = 0
+)");
+    auto r = cli(dir, {"run", "sharpzo.toml", "--db", "runs.db", "--name", "sharp"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    frugal::test::writeText(dir / "zo.toml", R"(method = "zo"
+[zo]
+steps = 3
+batch_size = 2
+eval_every = 3
+eval_limit = 4
+[peft]
+target = "full"
+)");
+    r = cli(dir, {"run", "zo.toml", "--db", "runs.db", "--name", "zo"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    r = cli(dir, {"landscape", "zo", "--step", "2", "--points", "3", "batch_size=2", "sharpness_probes=0",
+                  "timing_forwards=0", "--db", "runs.db", "--name", "slice"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(r.err.contains("after step 1 rebuilt from its trajectory"), qPrintable(r.err));
+    {
+        Store store(dir / "runs.db");
+        const auto sharp = store.findRun("sharp");
+        QVERIFY(sharp && sharp->status == RunStatus::Finished);
+        QCOMPARE(store.metric(sharp->id, "cma/sigma").size(), size_t{2});
+        QCOMPARE(store.metric(sharp->id, "sharpzo/stage").size(), size_t{4});
+        QVERIFY(store.params(sharp->id).count("choice.sharpzo.shift_norm") == 1);
+        const auto zo = store.findRun("zo");
+        const auto slice = store.findRun("slice");
+        QVERIFY(slice && slice->status == RunStatus::Finished && slice->method == "landscape");
+        QCOMPARE(slice->parentId.value_or(-1), zo->id);
+        const auto seeds = store.metric(zo->id, "zo/seed");
+        QCOMPARE(store.params(slice->id).at("landscape.zo_seed"), std::to_string(static_cast<int64_t>(seeds.at(1).value)));
+        QCOMPARE(store.params(slice->id).at("landscape.directions"), std::string("zo_step"));
+        QCOMPARE(store.metric(slice->id, "landscape/centre_loss").size(), size_t{1});
+    }
+    r = cli(dir, {"landscape", "zo", "--step", "9", "--db", "runs.db"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("--step 9 is not a step of run"), qPrintable(r.err));
+    r = cli(dir, {"landscape", "sharp", "--db", "runs.db"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("trains a soft prompt"), qPrintable(r.err));
 }
 
 // ZO and FO fine-tuning through `frugal run` on the built-in model: series, artifacts, test-split

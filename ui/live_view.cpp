@@ -36,45 +36,95 @@ bool isEval(const QString& k) {
            k.startsWith(QStringLiteral("held_out/"));
 }
 
+bool has(const QString& k, std::initializer_list<const char*> keys) {
+    for (const char* key : keys)
+        if (k == QLatin1String(key)) return true;
+    return false;
+}
+
 }  // namespace
+
+// The panels of a method's live view: fine-tuning (ZO, FO) shows the query schedule and the
+// projected gradient; SharpZO its CMA-ES stage (best and mean fitness, σ) beside the loss, whose
+// chart shades that stage; a landscape run its surface (the vector panel, up front) and
+// sharpness; a pruning run its per-block error and sparsity (the grid, up front).
+QVector<LiveView::Spec> LiveView::specsFor(const QString& layout) {
+    const Spec loss{tr("Loss"), tr("loss"), isLoss, false};
+    const Spec eval{tr("Evaluation"), tr("metric"), isEval, false};
+    const Spec memory{tr("Memory"), tr("MiB"),
+                      [](const QString& k) { return has(k, {"sys/rss_mb", "sys/peak_rss_mb"}); }, false};
+    const Spec sharpness{tr("Sharpness"), tr("value"),
+                         [](const QString& k) { return k.startsWith(QStringLiteral("sharpness/")); }, false};
+    if (layout == QStringLiteral("sharpzo"))
+        return {loss,
+                eval,
+                {tr("CMA-ES fitness"), tr("fitness (loss)"),
+                 [](const QString& k) { return has(k, {"cma/best_fitness", "cma/mean_fitness"}); }, false},
+                {tr("CMA-ES step size"), tr("sigma"), [](const QString& k) { return k == QLatin1String("cma/sigma"); },
+                 false},
+                sharpness,
+                {tr("Forward passes"), tr("training forwards"),
+                 [](const QString& k) { return k == QLatin1String("train/forwards"); }, false}};
+    if (layout == QStringLiteral("landscape"))
+        return {{tr("Surface"), tr("loss"),
+                 [](const QString& k) {
+                     return has(k, {"landscape/min_loss", "landscape/max_loss", "landscape/centre_loss"});
+                 },
+                 false},
+                sharpness,
+                memory};
+    if (layout == QStringLiteral("prune"))
+        return {{tr("Block error"), tr("reconstruction error"),
+                 [](const QString& k) { return k == QLatin1String("prune/block_error"); }, false},
+                {tr("Perplexity"), tr("perplexity"),
+                 [](const QString& k) { return k.startsWith(QStringLiteral("prune/perplexity")); }, false},
+                memory};
+    return {loss,
+            eval,
+            {tr("Query schedule"), tr("queries Q per step"),
+             [](const QString& k) { return k == QLatin1String("zo/queries"); }, false},
+            {tr("Projected gradient"), tr("|g|"),
+             [](const QString& k) { return has(k, {"zo/projected_grad", "zo/projected_grad_abs_mean"}); }, true},
+            memory,
+            {tr("Throughput"), tr("steps / s"), [](const QString& k) { return k == QLatin1String("sys/steps_per_s"); },
+             false}};
+}
+
+QString LiveView::layoutOf(const QString& method) {
+    if (method == QLatin1String("sharpzo") || method == QLatin1String("landscape") || method == QLatin1String("prune"))
+        return method;
+    return QStringLiteral("fine-tuning");
+}
+
+void LiveView::useLayout(const QString& layout) {
+    if (layout == m_layout && !m_panels.isEmpty()) return;
+    m_layout = layout;
+    for (auto& p : m_panels) delete p.chart;
+    m_panels.clear();
+    const QVector<Spec> specs = specsFor(layout);
+    const int columns = specs.size() <= 3 ? static_cast<int>(specs.size()) : 3;
+    for (int i = 0; i < specs.size(); ++i) {
+        Panel p;
+        p.chart = new MetricChart(specs[i].title, specs[i].y, m_chartsHost);
+        p.chart->setOptions(m_controls->options());
+        p.accepts = specs[i].accepts;
+        p.absolute = specs[i].absolute;
+        m_grid->addWidget(p.chart, i / columns, i % columns);
+        m_panels.push_back(p);
+    }
+    // the surface of a landscape run and the sparsity grid of a pruning run are the result: the
+    // vector panel takes the charts' place beside them
+    const bool vectorsFirst = layout == QLatin1String("landscape") || layout == QLatin1String("prune");
+    m_split->setStretchFactor(0, vectorsFirst ? 1 : 4);
+    m_split->setStretchFactor(1, vectorsFirst ? 3 : 1);
+    if (vectorsFirst) m_split->setSizes({height() / 4, height() * 3 / 4});
+}
 
 LiveView::LiveView(StoreService* service, RunController* controller, QWidget* parent)
     : QWidget(parent), m_service(service), m_controller(controller) {
-    struct Spec {
-        QString title, y;
-        std::function<bool(const QString&)> accepts;
-        bool absolute;
-    };
-    const QVector<Spec> specs = {
-        {tr("Loss"), tr("loss"), isLoss, false},
-        {tr("Evaluation"), tr("metric"), isEval, false},
-        {tr("Query schedule"), tr("queries Q per step"),
-         [](const QString& k) { return k == QStringLiteral("zo/queries"); }, false},
-        {tr("Projected gradient"), tr("|g|"),
-         [](const QString& k) {
-             return k == QStringLiteral("zo/projected_grad") ||
-                    k == QStringLiteral("zo/projected_grad_abs_mean");
-         },
-         true},
-        {tr("Memory"), tr("MiB"),
-         [](const QString& k) {
-             return k == QStringLiteral("sys/rss_mb") || k == QStringLiteral("sys/peak_rss_mb");
-         },
-         false},
-        {tr("Throughput"), tr("steps / s"),
-         [](const QString& k) { return k == QStringLiteral("sys/steps_per_s"); }, false},
-    };
     m_controls = new ChartControls(this);
-    auto* grid = new QGridLayout;
-    grid->setSpacing(4);
-    for (int i = 0; i < specs.size(); ++i) {
-        Panel p;
-        p.chart = new MetricChart(specs[i].title, specs[i].y, this);
-        p.accepts = specs[i].accepts;
-        p.absolute = specs[i].absolute;
-        grid->addWidget(p.chart, i / 3, i % 3);
-        m_panels.push_back(p);
-    }
+    m_grid = new QGridLayout;
+    m_grid->setSpacing(4);
     m_title =
         new QLabel(tr("No run shown: start one from New experiment, or open one from Runs"), this);
     QFont big = m_title->font();
@@ -105,20 +155,19 @@ LiveView::LiveView(StoreService* service, RunController* controller, QWidget* pa
     m_log->setReadOnly(true);
     m_log->setMaximumBlockCount(5000);
     m_log->setPlaceholderText(tr("the run's log"));
-    auto* chartsHost = new QWidget(this);
-    chartsHost->setLayout(grid);
+    m_chartsHost = new QWidget(this);
+    m_chartsHost->setLayout(m_grid);
     auto* bottom = new QSplitter(Qt::Horizontal, this);
     bottom->addWidget(m_log);
     bottom->addWidget(m_vectors);
-    auto* split = new QSplitter(Qt::Vertical, this);
-    split->addWidget(chartsHost);
-    split->addWidget(bottom);
-    split->setStretchFactor(0, 4);
-    split->setStretchFactor(1, 1);
+    m_split = new QSplitter(Qt::Vertical, this);
+    m_split->addWidget(m_chartsHost);
+    m_split->addWidget(bottom);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(header);
     layout->addWidget(m_controls);
-    layout->addWidget(split, 1);
+    layout->addWidget(m_split, 1);
+    useLayout(QStringLiteral("fine-tuning"));
 
     m_poll = new QTimer(this);
     m_poll->setInterval(2000);
@@ -143,7 +192,6 @@ LiveView::LiveView(StoreService* service, RunController* controller, QWidget* pa
     connect(m_controller, &RunController::runEnded, this, &LiveView::ended);
     connect(m_controller, &RunController::busyChanged, this, [this] { setStatus(m_status); });
     connect(m_service, &StoreService::runsLoaded, this, &LiveView::loaded);
-    for (auto& p : m_panels) p.chart->setOptions(m_controls->options());
 }
 
 QVector<MetricChart*> LiveView::charts() const {
@@ -173,6 +221,8 @@ void LiveView::clear() {
         p.lines.clear();
     }
     m_passes.clear();
+    m_stageEnd = -1;
+    for (auto& p : m_panels) p.chart->setShadedSpan(0, -1, QString());
     m_log->clear();
     m_vectors->setSeries({});
     m_vectors->hide();
@@ -181,6 +231,12 @@ void LiveView::clear() {
 }
 
 void LiveView::addSample(const QString& key, double step, double wall, double value) {
+    if (key == QLatin1String("sharpzo/stage") && value == 1) {  // SharpZO's CMA-ES stage, shaded
+        m_stageEnd = std::max(m_stageEnd, step);
+        for (auto& p : m_panels)
+            if (p.chart->title() == tr("Loss") || p.chart->title() == tr("Evaluation"))
+                p.chart->setShadedSpan(0, m_stageEnd, tr("stage 1: CMA-ES"));
+    }
     if (key == QStringLiteral("zo/forward_passes")) {
         m_passes.emplace_back(step, value);
         m_passesDirty = true;
@@ -241,6 +297,7 @@ void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
     if (request != m_request || runs.isEmpty()) return;
     const RunData& d = runs.first();
     const bool same = d.row.id == m_runId;
+    useLayout(layoutOf(d.row.method));
     clear();
     m_runId = d.row.id;
     m_name = d.row.name;
@@ -263,6 +320,7 @@ void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
 }
 
 void LiveView::started(qint64 runId, const QString& name) {
+    useLayout(layoutOf(m_controller->currentMethod()));
     clear();
     m_live = true;
     m_runId = runId;

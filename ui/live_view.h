@@ -13,7 +13,9 @@
 #include "store_service.h"
 
 QT_BEGIN_NAMESPACE
+class QGridLayout;
 class QLabel;
+class QSplitter;
 class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
@@ -52,6 +54,14 @@ signals:
     void message(const QString& text);
 
 private:
+    struct Spec {
+        QString title, y;
+        std::function<bool(const QString&)> accepts;
+        bool absolute = false;
+    };
+    static QVector<Spec> specsFor(const QString& layout);
+    static QString layoutOf(const QString& method);
+    void useLayout(const QString& layout);
     struct Panel {
         MetricChart* chart = nullptr;
         std::function<bool(const QString&)> accepts;
@@ -73,6 +83,11 @@ private:
     StoreService* m_service;
     RunController* m_controller;
     QVector<Panel> m_panels;
+    QString m_layout;
+    QGridLayout* m_grid = nullptr;
+    QWidget* m_chartsHost = nullptr;
+    QSplitter* m_split = nullptr;
+    double m_stageEnd = -1;
     ChartControls* m_controls;
     VectorPanel* m_vectors;
     QLabel *m_title, *m_statusLabel, *m_progressText;

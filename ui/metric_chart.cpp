@@ -80,10 +80,44 @@ protected:
         event->accept();
     }
 
+public:
+    // A shaded band over steps [X0, X1] labelled LABEL (SharpZO's CMA-ES stage); X1 < X0: none.
+    void setSpan(double x0, double x1, const QString& label) {
+        m_span0 = x0;
+        m_span1 = x1;
+        m_spanLabel = label;
+        resetCachedContent();
+        viewport()->update();
+    }
+    void setSpanVisible(bool visible) {
+        m_spanVisible = visible;
+        viewport()->update();
+    }
+
+protected:
+    void drawForeground(QPainter* painter, const QRectF& rect) override {
+        QChartView::drawForeground(painter, rect);
+        if (!m_spanVisible || m_span1 < m_span0 || chart()->series().isEmpty()) return;
+        const QRectF plot = chart()->plotArea();
+        QAbstractSeries* series = chart()->series().first();
+        const double a = chart()->mapToPosition(QPointF(m_span0, 0), series).x();
+        const double b = chart()->mapToPosition(QPointF(m_span1, 0), series).x();
+        const double left = std::clamp(std::min(a, b), plot.left(), plot.right());
+        const double right = std::clamp(std::max(a, b), plot.left(), plot.right());
+        if (right <= left) return;
+        const QRectF band(left, plot.top(), right - left, plot.height());
+        painter->fillRect(band, QColor(0xE6, 0x9F, 0x00, 40));
+        painter->setPen(QColor(0x99, 0x66, 0x00));
+        painter->drawText(band.adjusted(3, 2, 0, 0), Qt::AlignLeft | Qt::AlignTop, m_spanLabel);
+    }
+
 private:
     std::function<void()> m_onFit;
     bool m_panning = false;
     QPointF m_last;
+    double m_span0 = 0, m_span1 = -1;
+    bool m_spanVisible = true;
+    QString m_spanLabel;
 };
 
 struct MetricChart::Line {
@@ -299,10 +333,16 @@ QString MetricChart::xLabel() const {
 
 QString MetricChart::notice() const { return m_notice->text(); }
 
+void MetricChart::setShadedSpan(double x0, double x1, const QString& label) {
+    m_view->setSpan(x0, x1, label);
+    m_view->setSpanVisible(m_options.xAxis == XAxisKind::Step);
+}
+
 void MetricChart::setOptions(const ChartOptions& options) {
     const bool axesChange = options.logX != m_options.logX || options.logY != m_options.logY ||
                             options.xAxis != m_options.xAxis;
     m_options = options;
+    m_view->setSpanVisible(m_options.xAxis == XAxisKind::Step);
     if (axesChange) {
         m_zoomed = false;
         rebuildAxes();

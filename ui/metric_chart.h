@@ -58,6 +58,9 @@ public:
     void setStepAxisLabel(const QString& label);
     void setTitle(const QString& title);
     void setYLabel(const QString& label);
+    // A shaded band over steps [X0, X1] with LABEL, on the step axis only (SharpZO's CMA-ES
+    // stage); X1 < X0 removes it.
+    void setShadedSpan(double x0, double x1, const QString& label);
 
     size_t pointCount() const;
     size_t pointCount(int line) const;

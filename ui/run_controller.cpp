@@ -140,6 +140,7 @@ void RunController::clearQueue() {
 
 void RunController::launch(const RunJob& job) {
     m_busy = true;
+    m_currentMethod = job.prepared ? QString::fromStdString(job.prepared->method) : QString();
     m_stop = std::make_shared<run::StopToken>();
     {
         std::lock_guard<std::mutex> lock(m_buffer->mutex);

@@ -61,6 +61,8 @@ public:
 
     bool busy() const { return m_busy; }
     qint64 currentRun() const { return m_currentRun; }
+    // The method of the job running (or last run), for the live view's layout.
+    QString currentMethod() const { return m_currentMethod; }
     int queued() const { return static_cast<int>(m_queue.size()); }
     QString databasePath() const { return m_dbPath; }
     // The database the next jobs go to; refused (false) while a job runs.
@@ -98,6 +100,7 @@ private:
     QVector<RunJob> m_queue;
     bool m_busy = false;
     qint64 m_currentRun = 0;
+    QString m_currentMethod;
 };
 
 }  // namespace frugal::ui

@@ -61,6 +61,7 @@ void VectorPlot::paintEvent(QPaintEvent*) {
     }
     if (!(lo <= hi)) lo = 0, hi = 1;
     if (m_mode != Mode::Heatmap) lo = std::min(lo, 0.0f);
+    if (m_fixedRange) lo = m_fixedLo, hi = m_fixedHi;  // one colour scale shared by several plots
     if (hi == lo) hi = lo + 1;
     const int bar = m_mode == Mode::Heatmap ? 56 : 0;  // the colour bar's width with labels
     const QRect area(46, fm.height() + 8, width() - 56 - bar, height() - 2 * fm.height() - 16);
@@ -110,6 +111,33 @@ void VectorPlot::paintEvent(QPaintEvent*) {
                 image.setPixelColor(c, rows - 1 - r, viridis((v - lo) / (hi - lo)));
             }
         p.drawImage(area, image);
+        // Contours at 8 levels between the extremes (marching squares on the cell centres),
+        // drawn over the image; a level's tick on the colour bar matches its line.
+        const auto xAt = [&](double c) { return area.left() + (c + 0.5) / cols * area.width(); };
+        const auto yAt = [&](double r) { return area.bottom() - (r + 0.5) / rows * area.height(); };
+        const auto at = [&](int r, int c) { return d[static_cast<qsizetype>(r) * cols + c]; };
+        const int levels = 8;
+        p.setPen(QPen(QColor(255, 255, 255, 170), 1.0));
+        for (int k = 1; k <= levels; ++k) {
+            const double level = lo + (hi - lo) * k / (levels + 1.0);
+            for (int r = 0; r + 1 < rows; ++r)
+                for (int c = 0; c + 1 < cols; ++c) {
+                    const double v[4] = {at(r, c), at(r, c + 1), at(r + 1, c + 1), at(r + 1, c)};
+                    if (!std::isfinite(v[0]) || !std::isfinite(v[1]) || !std::isfinite(v[2]) || !std::isfinite(v[3]))
+                        continue;
+                    const double cr[4] = {0, 0, 1, 1}, cc[4] = {0, 1, 1, 0};
+                    QPointF hits[4];
+                    int n = 0;
+                    for (int e = 0; e < 4; ++e) {  // the square's edges: where the level crosses
+                        const int f = (e + 1) % 4;
+                        if ((v[e] < level) == (v[f] < level)) continue;
+                        const double t = (level - v[e]) / (v[f] - v[e]);
+                        hits[n++] = QPointF(xAt(c + cc[e] + t * (cc[f] - cc[e])), yAt(r + cr[e] + t * (cr[f] - cr[e])));
+                    }
+                    if (n >= 2) p.drawLine(hits[0], hits[1]);
+                    if (n == 4) p.drawLine(hits[2], hits[3]);
+                }
+        }
         const QRect barRect(area.right() + 10, area.top(), 12, area.height());
         for (int y = 0; y < barRect.height(); ++y)
             p.fillRect(QRect(barRect.left(), barRect.bottom() - y, barRect.width(), 1),
@@ -119,6 +147,11 @@ void VectorPlot::paintEvent(QPaintEvent*) {
                    Qt::AlignLeft, QString::number(hi, 'g', 3));
         p.drawText(QRect(barRect.right() + 3, barRect.bottom() - fm.height() / 2, 40, fm.height()),
                    Qt::AlignLeft, QString::number(lo, 'g', 3));
+        p.setPen(QPen(palette().text().color(), 1.0));
+        for (int k = 1; k <= levels; ++k) {
+            const int y = barRect.bottom() - static_cast<int>(std::lround(static_cast<double>(k) / (levels + 1) * barRect.height()));
+            p.drawLine(barRect.left() - 3, y, barRect.left(), y);
+        }
     }
     if (nonFinite > 0) {
         p.setPen(QColor(0xb00020));

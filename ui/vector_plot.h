@@ -1,7 +1,7 @@
 #pragma once
 // A generic view of a run's vector series (store::logVector): a 1-D vector as per-index bars
 // (up to 64 values: per-layer sparsity, per-layer sharpness) or as a line (longer: a loss slice),
-// a 2-D one as a heatmap with a colour bar (a loss-landscape grid). A slider picks the step.
+// a 2-D one as a heatmap with contour lines and a colour bar (a loss-landscape grid). A slider picks the step.
 // GUI thread.
 
 #include <QVector>
@@ -23,6 +23,14 @@ public:
     enum class Mode { Empty, Bars, Line, Heatmap };
     explicit VectorPlot(QWidget* parent = nullptr);
     void setFrame(const QString& title, const VectorFrame& frame);
+    // A colour (or value) range shared with other plots, so that surfaces side by side compare;
+    // lo >= hi: each plot's own extremes again.
+    void setFixedRange(double lo, double hi) {
+        m_fixedRange = lo < hi;
+        m_fixedLo = static_cast<float>(lo);
+        m_fixedHi = static_cast<float>(hi);
+        update();
+    }
     Mode mode() const { return m_mode; }
     QSize sizeHint() const override { return {360, 220}; }
 
@@ -31,6 +39,8 @@ protected:
 
 private:
     Mode m_mode = Mode::Empty;
+    bool m_fixedRange = false;
+    float m_fixedLo = 0, m_fixedHi = 1;
     QString m_title;
     VectorFrame m_frame;
 };

@@ -415,6 +415,42 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     compare->setMetric(QStringLiteral("prune/block_error"));
     waitFor([] { return false; }, 400);
     ok = grab(window, out.filePath(QStringLiteral("prune-compare.png"))) && ok;
+
+    // SharpZO and the loss landscape (issue #16): short runs in a database of their own
+    const std::string searchDb = (work + QStringLiteral("/search.db")).toStdString();
+    {
+        store::Store db(searchDb);
+        LineObserver observer;
+        std::printf("sharpzo: 8 generations, 120 sparse ZO steps\n");
+        auto outcome = runQuietly(db, sourceDir() + "/experiments/sharpzo/sharpzo-prompt-sentiment.toml",
+                                  {"sharpzo.dim=16", "sharpzo.popsize=8", "sharpzo.generations=8",
+                                   "sharpzo.steps=120", "sharpzo.eval_every=20", "sharpzo.eval_limit=60",
+                                   "sharpzo.batch_size=8", "sharpzo.mask_every=40", "sharpzo.max_forwards=0",
+                                   "sharpzo.sharpness_probes=4"},
+                                  "SharpZO (short)", &observer);
+        if (outcome.status != store::RunStatus::Finished) {
+            std::fprintf(stderr, "sharpzo: %s\n", outcome.error.c_str());
+            return 1;
+        }
+        std::printf("landscape: 21 x 21\n");
+        outcome = runQuietly(db, sourceDir() + "/experiments/landscape/builtin-2d-sentiment.toml",
+                             {"landscape.points=21", "landscape.batch_size=8", "landscape.sharpness_probes=4",
+                              "landscape.timing_forwards=2"},
+                             "landscape 21x21", &observer);
+        if (outcome.status != store::RunStatus::Finished) {
+            std::fprintf(stderr, "landscape: %s\n", outcome.error.c_str());
+            return 1;
+        }
+    }
+    window.openDatabase(QString::fromStdString(searchDb));
+    waitFor([&] { return runs->model()->rowCount() == 2; }, 20000);
+    for (const auto& [id, file] : {std::pair<qint64, const char*>{1, "sharpzo-run.png"}, {2, "landscape-run.png"}}) {
+        window.liveView()->showRun(id);
+        window.tabs()->setCurrentWidget(window.liveView());
+        waitFor([&, id = id] { return window.liveView()->runId() == id; }, 20000);
+        waitFor([] { return false; }, 600);
+        ok = grab(window, out.filePath(QString::fromLatin1(file))) && ok;
+    }
     QDir(work).removeRecursively();
     return ok ? 0 : 1;
 }

@@ -26,8 +26,10 @@ struct LandscapeConfig {
     eval::FineTuneSpec common;  // model, task, objective, batch_size, seed, [peft]
     int64_t dims = 2, points = 51;
     double lo = -1, hi = 1;
-    std::string directions = "filter";  // filter, between
+    std::string directions = "filter";  // filter, between, zo_step
     std::string modelB;                 // between: the second model
+    int64_t zoSeed = -1;                // zo_step: the step's direction seed (query 0)
+    std::string zoLaw = "gaussian";     // zo_step: the run's direction law
     int64_t timingForwards = 10;        // forwards at the centre timed before the slice; 0: none
     int64_t sharpnessProbes = 16;       // 0: no sharpness
     double sharpnessH = 1e-3, sharpnessRho = 0.05;
@@ -41,7 +43,7 @@ LandscapeConfig readLandscape(const toml::table& root, const std::string& source
     const Section m(tableOr(root, "landscape", source, empty), "landscape", source,
                     {"model", "task", "train_file", "dev_file", "template", "labels", "objective", "batch_size",
                      "seed", "dims", "points", "lo", "hi", "directions", "model_b", "timing_forwards",
-                     "sharpness_probes", "sharpness_h", "sharpness_rho", "sam"});
+                     "sharpness_probes", "sharpness_h", "sharpness_rho", "sam", "zo_seed", "zo_law"});
     LandscapeConfig c;
     bool save = false;
     eval::readFineTuneSpec(m, root, source, c.common, save);
@@ -49,8 +51,10 @@ LandscapeConfig readLandscape(const toml::table& root, const std::string& source
     m.integer("points", c.points, 2, 1001);
     m.number("lo", c.lo, -1e6, 1e6);
     m.number("hi", c.hi, -1e6, 1e6);
-    m.choice("directions", c.directions, {"filter", "between"});
+    m.choice("directions", c.directions, {"filter", "between", "zo_step"});
     m.string("model_b", c.modelB);
+    m.integer("zo_seed", c.zoSeed, -1, INT64_MAX);
+    m.choice("zo_law", c.zoLaw, {"gaussian", "rademacher", "sphere"});
     m.integer("timing_forwards", c.timingForwards, 0, 1000);
     m.integer("sharpness_probes", c.sharpnessProbes, 0, 1 << 16);
     m.number("sharpness_h", c.sharpnessH, 1e-9, 10.0);
@@ -62,6 +66,11 @@ LandscapeConfig readLandscape(const toml::table& root, const std::string& source
         fail(source, ": landscape.directions = \"between\" needs landscape.model_b, the second model's folder");
     if (c.directions == "between" && c.dims != 1)
         fail(source, ": landscape.directions = \"between\" is a 1-D slice (the line from model to model_b); set dims = 1");
+    if (c.directions == "zo_step" && c.zoSeed < 0)
+        fail(source, ": landscape.directions = \"zo_step\" needs landscape.zo_seed, the step's direction seed "
+             "(`frugal landscape RUN --step N` fills it from the run's trajectory)");
+    if (c.directions != "zo_step" && c.zoSeed >= 0)
+        fail(source, ": landscape.zo_seed is read only with directions = \"zo_step\"");
     if (c.directions != "between" && !c.modelB.empty())
         fail(source, ": landscape.model_b is read only with directions = \"between\"");
     if (c.common.peft.target != peft::Target::Full && c.common.peft.target != peft::Target::BitFit &&
@@ -80,6 +89,7 @@ std::string surfaceCsv(const LandscapeConfig& c, const Slice& s, double d1Norm, 
     std::string out = cat("# frugal landscape: model=", c.common.model, " task=", c.common.task,
                           " objective=", c.common.objective, " batch_size=", c.common.batchSize, " seed=",
                           c.common.seed, " directions=", c.directions, c.modelB.empty() ? "" : " model_b=" + c.modelB,
+                          c.zoSeed >= 0 ? cat(" zo_seed=", c.zoSeed, " zo_law=", c.zoLaw) : std::string(),
                           " dims=", c.dims, " points=", c.points, " lo=", c.lo, " hi=", c.hi,
                           " peft=", peft::targetName(c.common.peft.target), " |d1|=", d1Norm,
                           c.dims == 2 ? cat(" |d2|=", d2Norm) : std::string(), "\n");
@@ -114,6 +124,14 @@ void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& st
         std::vector<torch::Tensor> target;
         for (const auto& p : b.params().trainables()) target.push_back(p.tensor.detach().to(torch::kFloat32).clone());
         d1 = between(params, target);
+    } else if (c.directions == "zo_step") {
+        // The step's own direction z over every trainable (norm weights too, as ZO perturbs
+        // them), scaled to the norm a filter-normalised direction has, so that α = ±1 compares
+        // with the random axis d₂.
+        d2 = filterNormalised(params, c.common.seed * 2 + 2);
+        const Direction raw = rawDirection(params, static_cast<uint64_t>(c.zoSeed), zo::parseLaw(c.zoLaw));
+        d1 = rawDirection(params, static_cast<uint64_t>(c.zoSeed), zo::parseLaw(c.zoLaw), d2.norm / raw.norm);
+        if (c.dims == 1) d2 = Direction();
     } else {
         d1 = filterNormalised(params, c.common.seed * 2 + 1);
         if (c.dims == 2) d2 = filterNormalised(params, c.common.seed * 2 + 2);
@@ -121,6 +139,8 @@ void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& st
     sink.info(cat("landscape of ", c.common.model, " on ", c.common.task, " (", c.common.batchSize,
                   " examples, seed ", c.common.seed, "): ", c.dims == 1 ? cat(c.points, " points") : cat(c.points, "x", c.points),
                   " on [", c.lo, ", ", c.hi, "] along ", c.directions == "between" ? "model -> " + c.modelB
+                  : c.directions == "zo_step" ? cat("the ZO step direction of seed ", c.zoSeed, " (", c.zoLaw, ")",
+                                                    c.dims == 2 ? " and a filter-normalised random direction" : "")
                   : std::string("filter-normalised random directions"), " over ", params.size(), " tensors (",
                   elements, " weights); |d1| = ", d1.norm, c.dims == 2 ? cat(", |d2| = ", d2.norm) : std::string()));
     sink.metric("landscape/d1_norm", 0, d1.norm);

@@ -43,3 +43,15 @@ int64_t writeRandomModel(const Json& options, const std::string& dir);
 Json trainTokenizer(const std::vector<std::string>& files, const Json& options, const std::string& out);
 
 }  // namespace frugal::run
+
+namespace frugal::run {
+
+// What `frugal landscape RUN` slices: a landscape config (TOML) around a stored run's weights.
+// {method, params (the run's flattened config), artifacts ([{kind, path}]), run_id, step (-1:
+// the end), artifact_root, dims, points} -> {config, model, note}. A zeroth-order run is rebuilt
+// from its trajectory into ARTIFACT_ROOT/replay-<id>-step-<n> (kept: the landscape run's config
+// names it); with STEP ≥ 1 the weights before step STEP, sliced along that step's direction z. A
+// run that saved its model (save = true) is sliced around it.
+Json landscapeOfRun(const Json& request);
+
+}  // namespace frugal::run

@@ -100,8 +100,12 @@ torch::Tensor sharpnessShift(const VectorLoss& loss, const torch::Tensor& m, dou
 }
 
 SharpGeneration sharpnessAwareGeneration(CmaEs& es, const VectorLoss& loss, double rho, double mu) {
+    using Clock = std::chrono::steady_clock;
+    const auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
     SharpGeneration gen;
+    auto t0 = Clock::now();
     gen.candidates = es.ask();
+    gen.cmaSeconds = since(t0);
     const int64_t d = gen.candidates.size(1);
     if (rho > 0) {
         gen.shift = sharpnessShift(loss, es.mean(), rho, mu);
@@ -109,9 +113,13 @@ SharpGeneration sharpnessAwareGeneration(CmaEs& es, const VectorLoss& loss, doub
     } else {
         gen.shift = torch::zeros({d}, kDouble);
     }
+    t0 = Clock::now();
     for (int64_t i = 0; i < gen.candidates.size(0); ++i) gen.fitness.push_back(loss(gen.candidates[i] + gen.shift));
+    gen.candidateSeconds = since(t0);
     gen.forwards += gen.candidates.size(0);
+    t0 = Clock::now();
     es.tell(gen.candidates, gen.fitness);
+    gen.cmaSeconds += since(t0);
     return gen;
 }
 
@@ -203,6 +211,7 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
         plateau.update(r.startDevAccuracy, c.minDelta);
         plateau.since = 0;
         const int64_t perGeneration = (c.rho > 0 ? 2 * c.dim : 0) + c.popsize + 1;
+        double cmaSeconds = 0, candidateSeconds = 0;
         r.switchReason = cat("T_c = ", c.generations, " generations");
         for (int64_t g = 1; g <= c.generations; ++g) {
             if (stop.stopRequested()) throw Cancelled(cat("SharpZO stopped before generation ", g, " of stage 1"));
@@ -231,6 +240,10 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
             sink.metric("cma/mean_fitness", step, mean);
             sink.metric("cma/sigma", step, es.sigma());
             sink.metric("cma/shift_norm", step, gen.shift.norm().item<double>());
+            sink.metric("cma/ask_tell_seconds", step, gen.cmaSeconds);
+            sink.metric("cma/candidate_seconds", step, gen.candidateSeconds);
+            cmaSeconds += gen.cmaSeconds;
+            candidateSeconds += gen.candidateSeconds;
             sink.metric("train/forwards", step, static_cast<double>(forwards));
             if (es.nanFitnessCount() > 0) sink.metric("cma/nan_fitness", step, static_cast<double>(es.nanFitnessCount()));
             sink.progress(step, c.generations + spec.steps, "stage 1, loss " + shortNumber(meanLoss));
@@ -251,7 +264,11 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
         sink.metric("sharpzo/stage1_dev_accuracy", step, r.stage1DevAccuracy);
         sink.metric("sharpzo/stage1_forwards", step, static_cast<double>(forwards));
         sink.info(cat("stage 1 ended after ", step, " generations (", r.switchReason, "), ", forwards,
-                      " forwards; dev accuracy ", r.stage1DevAccuracy));
+                      " forwards; dev accuracy ", r.stage1DevAccuracy, "; CMA-ES ask + tell ",
+                      shortNumber(cmaSeconds), " s against ", shortNumber(candidateSeconds), " s for the ",
+                      c.popsize, " candidate forwards of each generation (",
+                      shortNumber(candidateSeconds > 0 ? 100 * cmaSeconds / candidateSeconds : 0.0), "%)"));
+        if (candidateSeconds > 0) sink.metric("cma/overhead_ratio", step, cmaSeconds / candidateSeconds);
     }
 
     // Sharpness where stage 2 starts, on a batch of its own (the same for every run of one seed).

@@ -42,6 +42,7 @@ struct SharpGeneration {
     torch::Tensor candidates, shift;  // [λ, d] as told; [d]
     std::vector<double> fitness;      // L(x_i + ε*)
     int64_t forwards = 0;
+    double cmaSeconds = 0, candidateSeconds = 0;  // in ask + tell; in the λ evaluations
 };
 // One stage-1 generation of ES: ask, ε* at the mean (ρ > 0), f_i = L(x_i + ε*), tell(x_i, f_i).
 SharpGeneration sharpnessAwareGeneration(CmaEs& es, const VectorLoss& loss, double rho, double mu);
