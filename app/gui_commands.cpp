@@ -28,11 +28,13 @@ int guiCommand(const Args& args, int argc, char** argv) {
 }
 
 int plotCommand(const Args& args, int argc, char** argv) {
-    const Parsed p = parse(args, {"db", "metric", "x", "title", "out", "width-mm", "height-mm", "dpi"},
+    const Parsed p = parse(args, {"db", "metric", "vector", "x", "title", "out", "width-mm", "height-mm", "dpi"},
                            {"log-x", "log-y", "each-run"});
     ui::PlotRequest r;
     r.dbPath = p.get("db", "");
     r.metric = p.get("metric", r.metric);
+    r.vector = p.get("vector", "");
+    if (!r.vector.empty() && p.has("metric")) fail("plot: --metric and --vector are two figures; give one");
     r.x = p.get("x", r.x);
     r.title = p.get("title", "");
     r.out = p.get("out", "");

@@ -103,6 +103,8 @@ std::vector<CommandUsage> buildTable() {
                  "options:\n"
                  "  --out FILE           the figure: .png, .svg, .pdf, or .csv for the data\n"
                  "  --metric KEY         the metric series (default dev/loss)\n"
+                 "  --vector KEY         instead, the last frame of a vector series (a landscape surface,\n"
+                 "                       per-layer sparsity), the runs side by side on one colour scale\n"
                  "  --x AXIS             passes (forward passes, default), step or wall (seconds)\n"
                  "  --log-x, --log-y     logarithmic axes\n"
                  "  --each-run           one line per run, not the mean of runs of one name\n"

@@ -67,10 +67,20 @@ void VectorPlot::paintEvent(QPaintEvent*) {
     const QRect area(46, fm.height() + 8, width() - 56 - bar, height() - 2 * fm.height() - 16);
     if (area.width() < 10 || area.height() < 10) return;
     p.setPen(palette().text().color());
-    p.drawText(QRect(0, area.top() - fm.height() / 2, 42, fm.height()), Qt::AlignRight,
-               QString::number(hi, 'g', 3));
-    p.drawText(QRect(0, area.bottom() - fm.height() / 2, 42, fm.height()), Qt::AlignRight,
-               QString::number(lo, 'g', 3));
+    if (m_mode == Mode::Heatmap) {  // the values are on the colour bar; here the grid's indices
+        const qint64 rows = m_frame.shape[0], cols = m_frame.shape[1];
+        p.drawText(QRect(0, area.top(), 42, fm.height()), Qt::AlignRight, QString::number(rows - 1));
+        p.drawText(QRect(0, area.bottom() - fm.height(), 42, fm.height()), Qt::AlignRight, QStringLiteral("0"));
+        p.drawText(QRect(0, area.center().y() - fm.height() / 2, 42, fm.height()), Qt::AlignRight, tr("row"));
+        p.drawText(QRect(area.left(), area.bottom() + 2, area.width(), fm.height()), Qt::AlignHCenter,
+                   tr("column 0 … %1 (landscape: α along columns, β along rows)")
+                       .arg(cols - 1));
+    } else {
+        p.drawText(QRect(0, area.top() - fm.height() / 2, 42, fm.height()), Qt::AlignRight,
+                   QString::number(hi, 'g', 3));
+        p.drawText(QRect(0, area.bottom() - fm.height() / 2, 42, fm.height()), Qt::AlignRight,
+                   QString::number(lo, 'g', 3));
+    }
     const auto yOf = [&](double v) { return area.bottom() - (v - lo) / (hi - lo) * area.height(); };
     if (m_mode == Mode::Bars) {
         const double w = static_cast<double>(area.width()) / d.size();

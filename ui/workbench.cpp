@@ -4,9 +4,15 @@
 #include <QDir>
 #include <QEventLoop>
 #include <QFileInfo>
+#include <QHBoxLayout>
+#include <QImage>
+#include <QPainter>
+#include <QPdfWriter>
+#include <QSvgGenerator>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTimer>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <functional>
@@ -27,6 +33,7 @@
 #include "run/workspace.h"
 #include "runs_view.h"
 #include "store/store.h"
+#include "vector_plot.h"
 
 namespace frugal::ui {
 
@@ -190,11 +197,93 @@ int runHeadless(int argc, char** argv, const std::string& config, const std::str
     return outcome.status == store::RunStatus::Finished ? 0 : 1;
 }
 
+namespace {
+
+// The vector figure of plotRuns: each run's last frame of R.vector in a VectorPlot, side by side,
+// all on the colour scale of their joint extremes.
+PlotResult plotVectors(const PlotRequest& r) {
+    const std::string path = r.dbPath.empty() ? store::Store::defaultPath().string() : r.dbPath;
+    store::Store db(path, store::Store::Access::Read);
+    QWidget figure;
+    auto* layout = new QHBoxLayout(&figure);
+    layout->setContentsMargins(4, 4, 4, 4);
+    std::vector<VectorPlot*> plots;
+    double lo = INFINITY, hi = -INFINITY;
+    PlotResult result;
+    for (int64_t id : r.runs) {
+        const auto info = db.run(id);
+        if (!info) fail(path, ": no run ", id);
+        const auto series = db.vectorSeries(id, r.vector);
+        if (series.empty()) fail("run ", id, " (", info->name, ") has no vector series '", r.vector, "'");
+        const store::VectorPoint& last = series.back();
+        VectorFrame frame;
+        frame.step = last.step;
+        for (int64_t n : last.shape) frame.shape << n;
+        for (float v : last.data) {
+            frame.data << v;
+            if (std::isfinite(v)) lo = std::min(lo, static_cast<double>(v)), hi = std::max(hi, static_cast<double>(v));
+        }
+        result.points += last.data.size();
+        auto* plot = new VectorPlot(&figure);
+        plot->setFrame(QStringLiteral("run %1 · %2 · %3").arg(id).arg(QString::fromStdString(info->name),
+                                                                 QString::fromStdString(r.vector)),
+                       frame);
+        layout->addWidget(plot);
+        plots.push_back(plot);
+    }
+    if (plots.size() > 1)
+        for (VectorPlot* p : plots) p->setFixedRange(lo, hi);
+    const double aspect = r.heightMm / r.widthMm;
+    const int width = 560 * static_cast<int>(plots.size());
+    figure.resize(width, static_cast<int>(std::lround(width * aspect)));
+    figure.setAttribute(Qt::WA_DontShowOnScreen);
+    figure.show();
+    const QString out = QString::fromStdString(r.out);
+    const QString suffix = QFileInfo(out).suffix().toLower();
+    if (suffix == QLatin1String("png")) {
+        const double scale = r.dpi / 96.0;
+        QImage image(figure.size() * scale, QImage::Format_ARGB32);
+        image.setDevicePixelRatio(scale);
+        image.fill(Qt::white);
+        QPainter painter(&image);
+        figure.render(&painter);
+        painter.end();
+        if (!image.save(out, "PNG")) result.error = cat(r.out, ": cannot write the PNG file");
+    } else if (suffix == QLatin1String("svg")) {
+        QSvgGenerator svg;
+        svg.setFileName(out);
+        svg.setSize(figure.size());
+        svg.setViewBox(QRect(QPoint(0, 0), figure.size()));
+        QPainter painter;
+        if (!painter.begin(&svg)) return {cat(r.out, ": cannot write the SVG file"), 0};
+        figure.render(&painter);
+        painter.end();
+    } else if (suffix == QLatin1String("pdf")) {
+        QPdfWriter pdf(out);
+        pdf.setPageSize(QPageSize(QSizeF(r.widthMm * static_cast<double>(plots.size()), r.heightMm), QPageSize::Millimeter));
+        pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
+        pdf.setResolution(r.dpi);
+        QPainter painter;
+        if (!painter.begin(&pdf)) return {cat(r.out, ": cannot write the PDF file"), 0};
+        const double scale = std::min(pdf.width() / static_cast<double>(figure.width()),
+                                      pdf.height() / static_cast<double>(figure.height()));
+        painter.scale(scale, scale);
+        figure.render(&painter);
+        painter.end();
+    } else {
+        result.error = cat(r.out, ": a vector figure is .png, .svg or .pdf");
+    }
+    return result;
+}
+
+}  // namespace
+
 PlotResult plotRuns(int argc, char** argv, const PlotRequest& r) {
     qputenv("QT_QPA_PLATFORM", "offscreen");
     int qtArgc = argc;
     QApplication app(qtArgc, argv);
     setIdentity();
+    if (!r.vector.empty()) return plotVectors(r);
     const XAxisKind kind = r.x == "step" ? XAxisKind::Step
                            : r.x == "wall" ? XAxisKind::WallTime
                                            : XAxisKind::ForwardPasses;

@@ -35,6 +35,9 @@ struct PlotRequest {
     std::string dbPath;
     std::vector<int64_t> runs;
     std::string metric = "dev/loss";
+    // Set: a figure of this vector series instead (its last step), the runs side by side on one
+    // colour scale (loss-landscape surfaces, per-layer sparsity); .png .svg .pdf.
+    std::string vector;
     std::string x = "passes";  // step, passes, wall
     bool logX = false, logY = false;
     bool eachRun = false;

@@ -245,6 +245,7 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
             cmaSeconds += gen.cmaSeconds;
             candidateSeconds += gen.candidateSeconds;
             sink.metric("train/forwards", step, static_cast<double>(forwards));
+            sink.metric("zo/forward_passes", step, static_cast<double>(forwards));  // the passes axis
             if (es.nanFitnessCount() > 0) sink.metric("cma/nan_fitness", step, static_cast<double>(es.nanFitnessCount()));
             sink.progress(step, c.generations + spec.steps, "stage 1, loss " + shortNumber(meanLoss));
             if (!std::isfinite(meanLoss))
@@ -319,6 +320,7 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
         sink.metric("train/loss", step, loss);
         sink.metric("zo/projected_grad", step, g);
         sink.metric("train/forwards", step, static_cast<double>(forwards));
+        sink.metric("zo/forward_passes", step, static_cast<double>(forwards));
         if (!std::isfinite(g))
             fail("SharpZO stage 2: the loss is ", std::isfinite(plus) ? minus : plus, " at step ", s,
                  " (step ", step, " of the run); lower lr or sharpzo.rge_eps");

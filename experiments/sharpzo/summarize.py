@@ -42,6 +42,9 @@ def main():
         gens = int(p.get("sharpzo.generations", "100"))
         target = values(m, "sharpzo/forwards_to_target")
         dev = values(m, "dev/accuracy")
+        devloss = m.get("dev/loss", [])
+        stage1_steps = [pt[0] for pt in m.get("sharpzo/stage1_dev_accuracy", [])]
+        loss_after1 = [pt[2] for pt in devloss if stage1_steps and pt[0] == stage1_steps[0]]
         rows.append({
             "run": d["id"] if "id" in d else os.path.basename(f),
             "arm": "SharpZO" if gens > 0 else "plain ZO",
@@ -49,6 +52,9 @@ def main():
             "generations": len(values(m, "cma/sigma")),
             "stage1": last(m, "sharpzo/stage1_dev_accuracy") if gens > 0 else float("nan"),
             "final": dev[-1] if dev else float("nan"),
+            "loss0": devloss[0][2] if devloss else float("nan"),
+            "loss1": loss_after1[-1] if loss_after1 else float("nan"),
+            "lossf": devloss[-1][2] if devloss else float("nan"),
             "best": max(dev) if dev else float("nan"),
             "test": last(m, "test/accuracy"),
             "to_target": target[0] if target else None,
@@ -59,17 +65,18 @@ def main():
             "seconds": last(m, "sys/seconds"),
         })
     print("| arm | seed | CMA-ES generations | dev acc. after stage 1 | final dev acc. | best dev acc. | test acc. "
-          "| forwards to target dev loss | Hutchinson trace at ZO start | eps-ball rise at ZO start | training forwards | wall s |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| dev loss: start, after stage 1, final | forwards to target dev loss | Hutchinson trace at ZO start "
+          "| eps-ball rise at ZO start | training forwards | wall s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     for r in sorted(rows, key=lambda r: (r["arm"] != "SharpZO", r["seed"])):
         print(f"| {r['arm']} | {r['seed']} | {r['generations']} | {fmt(r['stage1'])} | {fmt(r['final'])} | "
-              f"{fmt(r['best'])} | {fmt(r['test'])} | {'not reached' if r['to_target'] is None else int(r['to_target'])} | "
+              f"{fmt(r['best'])} | {fmt(r['test'])} | {fmt(r['loss0'])}, {fmt(r['loss1'])}, {fmt(r['lossf'])} | {'not reached' if r['to_target'] is None else int(r['to_target'])} | "
               f"{fmt(r['trace'], 3)} ± {fmt(r['trace_se'], 3)} | {fmt(r['eps_ball'], 5)} | {int(r['forwards'])} | "
               f"{fmt(r['seconds'], 0)} |")
     print()
-    print("| arm | runs | dev acc. after stage 1 | final dev acc. | test acc. | runs reaching the target | "
-          "forwards to target (reached) | Hutchinson trace at ZO start | eps-ball rise at ZO start |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| arm | runs | dev acc. after stage 1 | final dev acc. | test acc. | dev loss after stage 1 | final dev loss "
+          "| runs reaching the target | forwards to target (reached) | Hutchinson trace at ZO start | eps-ball rise at ZO start |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
     def ms(xs, digits=3):
         xs = [x for x in xs if x is not None and not math.isnan(x)]
@@ -84,7 +91,7 @@ def main():
             continue
         reached = [r["to_target"] for r in rs if r["to_target"] is not None]
         print(f"| {arm} | {len(rs)} | {ms([r['stage1'] for r in rs])} | {ms([r['final'] for r in rs])} | "
-              f"{ms([r['test'] for r in rs])} | {len(reached)} of {len(rs)} | {ms(reached, 0)} | "
+              f"{ms([r['test'] for r in rs])} | {ms([r['loss1'] for r in rs])} | {ms([r['lossf'] for r in rs])} | {len(reached)} of {len(rs)} | {ms(reached, 0)} | "
               f"{ms([r['trace'] for r in rs])} | {ms([r['eps_ball'] for r in rs], 5)} |")
     return 0
 
