@@ -235,7 +235,7 @@ PlotResult plotVectors(const PlotRequest& r) {
         for (VectorPlot* p : plots) p->setFixedRange(lo, hi);
     const double aspect = r.heightMm / r.widthMm;
     const int width = 560 * static_cast<int>(plots.size());
-    figure.resize(width, static_cast<int>(std::lround(width * aspect)));
+    figure.resize(width, static_cast<int>(std::lround(560 * aspect)));  // each plot WIDTH x HEIGHT mm
     figure.setAttribute(Qt::WA_DontShowOnScreen);
     figure.show();
     const QString out = QString::fromStdString(r.out);
