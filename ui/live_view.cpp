@@ -115,9 +115,12 @@ void LiveView::useLayout(const QString& layout) {
     // the surface of a landscape run and the sparsity grid of a pruning run are the result: the
     // vector panel takes the charts' place beside them
     const bool vectorsFirst = layout == QLatin1String("landscape") || layout == QLatin1String("prune");
-    m_split->setStretchFactor(0, vectorsFirst ? 1 : 4);
+    m_split->setStretchFactor(0, vectorsFirst ? 2 : 4);
     m_split->setStretchFactor(1, vectorsFirst ? 3 : 1);
-    if (vectorsFirst) m_split->setSizes({height() / 4, height() * 3 / 4});
+    if (vectorsFirst) m_split->setSizes({height() * 2 / 5, height() * 3 / 5});
+    m_vectors->setPreferredKeys(layout == QLatin1String("prune")
+                                    ? QStringList{QStringLiteral("prune/sparsity_per_matrix")}
+                                    : QStringList{QStringLiteral("landscape/slice2d"), QStringLiteral("landscape/slice1d")});
 }
 
 LiveView::LiveView(StoreService* service, RunController* controller, QWidget* parent)

@@ -201,7 +201,15 @@ void VectorPanel::setSeries(const QMap<QString, QVector<VectorFrame>>& series) {
     m_key->clear();
     m_key->addItems(series.keys());
     m_key->blockSignals(false);
-    if (series.contains(current)) m_key->setCurrentText(current);
+    if (series.contains(current)) {
+        m_key->setCurrentText(current);
+    } else {
+        for (const QString& key : m_preferred)
+            if (series.contains(key)) {
+                m_key->setCurrentText(key);
+                break;
+            }
+    }
     emit m_key->currentTextChanged(m_key->currentText());
 }
 

@@ -51,12 +51,16 @@ class VectorPanel : public QWidget {
 public:
     explicit VectorPanel(QWidget* parent = nullptr);
     void setSeries(const QMap<QString, QVector<VectorFrame>>& series);
+    // The key shown first when a run's series arrive and it has that key (the per-matrix
+    // sparsity of a pruning run, a landscape's surface); empty: the first key.
+    void setPreferredKeys(const QStringList& keys) { m_preferred = keys; }
     bool isEmpty() const { return m_series.isEmpty(); }
     VectorPlot* plot() const { return m_plot; }
 
 private:
     void show(int stepIndex);
     QMap<QString, QVector<VectorFrame>> m_series;
+    QStringList m_preferred;
     QComboBox* m_key;
     QSlider* m_step;
     QLabel* m_stepLabel;
