@@ -84,6 +84,10 @@ Direction rawDirection(const std::vector<Trainable>& params, uint64_t seed, zo::
         checkDtype(p);
         const Rows r = rowsOf(p.tensor);
         d.rowScale.emplace_back(static_cast<size_t>(r.rows), static_cast<float>(scale));
+        if (d.law == zo::DirectionLaw::Rademacher) {  // ±1: the norm needs no values
+            sq += static_cast<double>(p.tensor.numel());
+            continue;
+        }
         std::vector<float> z(static_cast<size_t>(p.tensor.numel()));
         zo::directionRange(seed, p.index, 0, z.size(), d.law, z.data());
         for (float v : z) sq += static_cast<double>(v) * v;

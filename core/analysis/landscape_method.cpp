@@ -129,8 +129,11 @@ void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& st
         // them), scaled to the norm a filter-normalised direction has, so that α = ±1 compares
         // with the random axis d₂.
         d2 = filterNormalised(params, c.common.seed * 2 + 2);
-        const Direction raw = rawDirection(params, static_cast<uint64_t>(c.zoSeed), zo::parseLaw(c.zoLaw));
-        d1 = rawDirection(params, static_cast<uint64_t>(c.zoSeed), zo::parseLaw(c.zoLaw), d2.norm / raw.norm);
+        d1 = rawDirection(params, static_cast<uint64_t>(c.zoSeed), zo::parseLaw(c.zoLaw));
+        const double scale = d2.norm / d1.norm;  // rescaled, not generated a second time
+        for (auto& rows : d1.rowScale)
+            for (float& v : rows) v = static_cast<float>(scale);
+        d1.norm = d2.norm;
         if (c.dims == 1) d2 = Direction();
     } else {
         d1 = filterNormalised(params, c.common.seed * 2 + 1);

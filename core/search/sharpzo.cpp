@@ -17,16 +17,10 @@ namespace {
 
 const auto kDouble = torch::TensorOptions().dtype(torch::kFloat64);
 
-// The Gaussian vector of SEED in dimension D (Philox: regenerated, never stored).
-torch::Tensor gaussian(uint64_t seed, uint32_t stream, int64_t d) {
+// The direction of SEED (stream STREAM) in dimension D under LAW (Philox: regenerated, never stored).
+torch::Tensor seededVector(uint64_t seed, uint32_t stream, int64_t d, zo::DirectionLaw law) {
     std::vector<float> z(static_cast<size_t>(d));
-    zo::directionRange(seed, stream, 0, static_cast<uint64_t>(d), zo::DirectionLaw::Gaussian, z.data());
-    return torch::tensor(z).to(torch::kFloat64);
-}
-
-torch::Tensor rademacher(uint64_t seed, uint32_t stream, int64_t d) {
-    std::vector<float> z(static_cast<size_t>(d));
-    zo::directionRange(seed, stream, 0, static_cast<uint64_t>(d), zo::DirectionLaw::Rademacher, z.data());
+    zo::directionRange(seed, stream, 0, static_cast<uint64_t>(d), law, z.data());
     return torch::tensor(z).to(torch::kFloat64);
 }
 
@@ -277,12 +271,12 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
         std::mt19937_64 probeRng(spec.seed ^ 0x50524f4245ull);
         problem.nextBatch(probeRng);
         const zo::LossAlong alongRademacher = [&](int64_t k, double h) {
-            projection.apply(w + h * rademacher(0x48555443ull + static_cast<uint64_t>(k), 1, c.dim));
+            projection.apply(w + h * seededVector(0x48555443ull + static_cast<uint64_t>(k), 1, c.dim, zo::DirectionLaw::Rademacher));
             return problem.lossValue();
         };
         const zo::HutchinsonEstimate t = zo::hutchinsonTrace(alongRademacher, c.sharpnessProbes, c.sharpnessH);
         const zo::LossAlong alongUnit = [&](int64_t k, double h) {
-            const torch::Tensor u = gaussian(0x42414c4cull + static_cast<uint64_t>(k), 2, c.dim);
+            const torch::Tensor u = seededVector(0x42414c4cull + static_cast<uint64_t>(k), 2, c.dim, zo::DirectionLaw::Gaussian);
             projection.apply(w + h * u / u.norm());
             return problem.lossValue();
         };
@@ -310,7 +304,7 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
             mask = zScoreMask(w, coordinateGradient(lossOf, w, c.maskCgeEps), c.pruneRatio);
             sink.metric("sharpzo/mask_density", step + 1, mask.mean().item<double>());
         }
-        const torch::Tensor u = mask * gaussian(spec.seed * 1000003ull + static_cast<uint64_t>(s), 3, c.dim);
+        const torch::Tensor u = mask * seededVector(spec.seed * 1000003ull + static_cast<uint64_t>(s), 3, c.dim, zo::DirectionLaw::Gaussian);
         const double plus = lossOf(w + c.rgeEps * u), minus = lossOf(w - c.rgeEps * u);
         const double g = (plus - minus) / (2 * c.rgeEps);
         step += 1;
