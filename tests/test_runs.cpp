@@ -107,6 +107,7 @@ private slots:
     void badInputExitsTwo();
     void fineTuningRunsAndReplay();
     void sharpZoAndLandscapeThroughTheCli();
+    void liveLandscapeLeavesTrainingUnchanged();
     void experimentConfigsParse();
     void pruneThenRecoverAsLinkedRuns();
 };
@@ -476,6 +477,113 @@ target = "full"
     r = cli(dir, {"landscape", "sharp", "--db", "runs.db"});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains("trains a soft prompt"), qPrintable(r.err));
+}
+
+// [live_landscape] in a ZO and an FO run: slices and sharpness at step 0, every N steps and the
+// last step, as vector series and metrics; the training is the same as without the probes (loss
+// series and trajectory identical); bad keys named.
+void TestRuns::liveLandscapeLeavesTrainingUnchanged() {
+    TempDir dir("live-landscape");
+    const std::string zo = R"(method = "zo"
+[zo]
+steps = 5
+batch_size = 2
+lr = 1e-4
+eps = 1e-3
+eval_every = 5
+eval_limit = 4
+[peft]
+target = "full"
+)";
+    const std::string probe = R"(
+[live_landscape]
+every = 3
+points = 5
+batch_size = 3
+sharpness_probes = 2
+sharpness_h = 1e-2
+)";
+    frugal::test::writeText(dir / "zo.toml", zo);
+    frugal::test::writeText(dir / "zo-live.toml", zo + probe);
+    const std::string fo = R"(method = "fo"
+[fo]
+steps = 4
+batch_size = 2
+lr = 1e-3
+eval_every = 4
+eval_limit = 4
+[peft]
+target = "norms"
+)";
+    frugal::test::writeText(dir / "fo.toml", fo);
+    frugal::test::writeText(dir / "fo-live.toml", fo + R"(
+[live_landscape]
+every = 2
+dims = 2
+points = 3
+sharpness_probes = 2
+)");
+    for (const char* name : {"zo", "zo-live", "fo", "fo-live"}) {
+        const auto r = cli(dir, {"run", QString(name) + ".toml", "--db", "runs.db", "--name", name});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    }
+    Store store(dir / "runs.db");
+    const auto values = [&](const std::string& run, const std::string& key) {
+        std::vector<std::pair<int64_t, double>> out;
+        for (const auto& p : store.metric(store.findRun(run)->id, key)) out.emplace_back(p.step, p.value);
+        return out;
+    };
+    const auto steps = [&](const std::string& run, const std::string& key) {
+        std::vector<int64_t> out;
+        for (const auto& v : store.vectorSeries(store.findRun(run)->id, key)) out.push_back(v.step);
+        return out;
+    };
+    // the training is untouched: the same losses, dev figures and ZO trajectory bit for bit
+    for (const std::string key : {"train/loss", "dev/loss", "test/loss"}) {
+        QVERIFY2(!values("zo", key).empty(), key.c_str());
+        QVERIFY2(values("zo", key) == values("zo-live", key), key.c_str());
+        QVERIFY2(values("fo", key) == values("fo-live", key), key.c_str());
+    }
+    QVERIFY(values("zo", "zo/projected_grad") == values("zo-live", "zo/projected_grad"));
+    const auto trajectory = [&](const std::string& run) {
+        for (const auto& a : store.artifacts(store.findRun(run)->id))
+            if (a.kind == "trajectory") return frugal::test::readText(a.path);
+        return std::string();
+    };
+    QVERIFY(!trajectory("zo").empty());
+    QCOMPARE(trajectory("zo-live"), trajectory("zo"));
+    QCOMPARE(values("zo", "landscape/centre_loss").size(), size_t{0});
+    // probes at step 0, every N steps and the last step
+    QCOMPARE(steps("zo-live", "landscape/slice1d"), (std::vector<int64_t>{0, 3, 5}));
+    QCOMPARE(steps("fo-live", "landscape/slice2d"), (std::vector<int64_t>{0, 2, 4}));
+    const auto slices = store.vectorSeries(store.findRun("zo-live")->id, "landscape/slice1d");
+    QCOMPARE(slices[0].shape, std::vector<int64_t>{5});
+    QCOMPARE(store.vectorSeries(store.findRun("fo-live")->id, "landscape/slice2d")[0].shape,
+             (std::vector<int64_t>{3, 3}));
+    const auto axis = store.vectorSeries(store.findRun("zo-live")->id, "landscape/axis");
+    QCOMPARE(axis.size(), size_t{1});
+    QCOMPARE(axis[0].data, (std::vector<float>{-1.f, -0.5f, 0.f, 0.5f, 1.f}));
+    const auto centre = values("zo-live", "landscape/centre_loss");
+    QCOMPARE(centre.size(), size_t{3});
+    for (size_t i = 0; i < 3; ++i) {
+        QCOMPARE(static_cast<float>(centre[i].second), slices[i].data[2]);  // α = 0 is the weights themselves
+        QVERIFY(std::isfinite(slices[i].data[0]) && slices[i].data[0] != slices[i].data[2]);
+    }
+    QVERIFY(centre[0].second != centre[2].second);  // the weights moved between probes
+    QCOMPARE(values("zo-live", "sharpness/hutchinson_trace").size(), size_t{3});
+    QCOMPARE(values("zo-live", "sharpness/eps_ball").size(), size_t{3});
+    QCOMPARE(values("zo-live", "sharpness/sam").size(), size_t{0});  // forward-only: no gradients
+    const auto sam = values("fo-live", "sharpness/sam");
+    QCOMPARE(sam.size(), size_t{3});
+    for (const auto& [step, v] : sam) QVERIFY2(std::isfinite(v) && v > 0, qPrintable(QString::number(v)));
+
+    auto r = cli(dir, {"run", "zo.toml", "live_landscape.evry=3", "--db", "runs.db"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("live_landscape.evry") && r.err.contains("did you mean 'live_landscape.every'"),
+             qPrintable(r.err));
+    r = cli(dir, {"run", "zo.toml", "live_landscape.every=2", "live_landscape.lo=1", "--db", "runs.db"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("live_landscape.lo must be below live_landscape.hi"), qPrintable(r.err));
 }
 
 // ZO and FO fine-tuning through `frugal run` on the built-in model: series, artifacts, test-split

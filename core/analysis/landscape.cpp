@@ -311,22 +311,29 @@ Sharpness sharpness(Mover& mover, const std::function<double()>& loss, const Sha
     out.base = e.base;
     out.forwards = t.forwards + e.forwards;
     if (gradLoss) {
-        std::vector<torch::Tensor> grads;
-        for (const Trainable& p : params) p.tensor.set_requires_grad(true);
+        // The gradient through autograd::grad: the tensors' .grad (an optimiser's) and their
+        // requires_grad flags are left as they were.
+        std::vector<torch::Tensor> tensors, grads;
+        std::vector<bool> had;
+        for (const Trainable& p : params) {
+            had.push_back(p.tensor.requires_grad());
+            p.tensor.set_requires_grad(true);
+            tensors.push_back(p.tensor);
+        }
+        const auto reset = [&] {
+            for (size_t t2 = 0; t2 < params.size(); ++t2) params[t2].tensor.set_requires_grad(had[t2]);
+        };
         try {
             const torch::Tensor l = gradLoss();
-            l.backward();
-            for (const Trainable& p : params)
-                grads.push_back(p.tensor.grad().defined() ? p.tensor.grad().to(torch::kFloat32).clone()
-                                                          : torch::zeros_like(p.tensor, torch::kFloat32));
+            const auto g = torch::autograd::grad({l}, tensors, {}, false, false, /*allow_unused=*/true);
+            for (size_t t2 = 0; t2 < params.size(); ++t2)
+                grads.push_back(g[t2].defined() ? g[t2].to(torch::kFloat32)
+                                                : torch::zeros_like(params[t2].tensor, torch::kFloat32));
         } catch (...) {
-            for (const Trainable& p : params) p.tensor.set_requires_grad(false);
+            reset();
             throw;
         }
-        for (const Trainable& p : params) {
-            p.tensor.mutable_grad() = torch::Tensor();
-            p.tensor.set_requires_grad(false);
-        }
+        reset();
         double sq = 0;
         for (const auto& g : grads) sq += g.pow(2).sum().item<double>();
         const double norm = std::sqrt(sq);

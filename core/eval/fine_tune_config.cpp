@@ -86,6 +86,32 @@ void readFineTuneSpec(const config::Section& m, const toml::table& root, const s
              m.name("template"), " and ", m.name("labels"));
 }
 
+void readLiveLandscape(const toml::table& root, const std::string& source, FineTuneSpec& c) {
+    using namespace frugal::config;
+    const toml::table empty;
+    const Section s(tableOr(root, "live_landscape", source, empty), "live_landscape", source,
+                    {"every", "dims", "points", "lo", "hi", "batch_size", "seed", "sharpness_probes",
+                     "sharpness_h", "sharpness_rho", "sam"});
+    LiveLandscapeSpec& l = c.liveLandscape;
+    s.integer("every", l.every, 0, 1 << 30);
+    s.integer("dims", l.dims, 1, 2);
+    s.integer("points", l.points, 2, 201);
+    s.number("lo", l.lo, -1e6, 1e6);
+    s.number("hi", l.hi, -1e6, 1e6);
+    s.integer("batch_size", l.batchSize, 0, 4096);
+    s.integer("seed", l.seed, -1, INT64_MAX);
+    s.integer("sharpness_probes", l.sharpnessProbes, 0, 1 << 12);
+    s.number("sharpness_h", l.sharpnessH, 1e-9, 10.0);
+    s.number("sharpness_rho", l.sharpnessRho, 1e-9, 1e3);
+    s.boolean("sam", l.sam);
+    if (!(l.lo < l.hi)) fail(source, ": live_landscape.lo must be below live_landscape.hi, got ", l.lo, " and ", l.hi);
+    if (l.dims == 2 && l.points > 101)
+        fail(source, ": live_landscape.points = ", l.points, " with dims = 2 is ", l.points * l.points,
+             " forwards a probe; at most 101 per axis");
+    if (l.sharpnessProbes == 1)
+        fail(source, ": live_landscape.sharpness_probes must be 0 (off) or at least 2, got 1");
+}
+
 void checkFineTuneInputs(const FineTuneSpec& c, const std::string& table, const std::string& source) {
     for (const auto& [key, file] : {std::pair<const char*, std::filesystem::path>{"train_file", c.trainFile},
                                     {"dev_file", c.devFile}}) {

@@ -22,6 +22,10 @@ std::vector<std::string> fineTuneKeys(const std::vector<std::string>& more);
 void readFineTuneSpec(const config::Section& m, const toml::table& root, const std::string& source,
                       FineTuneSpec& c, bool& save);
 
+// Reads ROOT's [live_landscape] table (eval/training_probe.h) into C.LIVELANDSCAPE; a method
+// that reads it lists "live_landscape" among its top-level tables.
+void readLiveLandscape(const toml::table& root, const std::string& source, FineTuneSpec& c);
+
 // The inputs a fine-tuning run (SOURCE's [TABLE]) will read, checked before it starts: the task
 // files are files, the model a model folder, and the batch no larger than the training split
 // (read now: small beside a model). Not part of readFineTuneSpec, which the form calls on every

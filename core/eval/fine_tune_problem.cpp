@@ -132,9 +132,11 @@ FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
     m_params = peft::ParamSet::attach(m_loaded->model, spec.peft);
 }
 
-void FineTuneProblem::nextBatch(std::mt19937_64& rng) {
+void FineTuneProblem::nextBatch(std::mt19937_64& rng) { m_current = drawBatch(rng, m_spec.batchSize); }
+
+FineTuneProblem::Batch FineTuneProblem::drawBatch(std::mt19937_64& rng, int64_t size) const {
     const auto& examples = m_train.examples();
-    const auto n = static_cast<size_t>(m_spec.batchSize);
+    const auto n = static_cast<size_t>(size);
     std::vector<std::string> contexts(n);
     std::vector<std::vector<std::string>> candidates(n);
     std::vector<int64_t> gold(n);
@@ -145,34 +147,37 @@ void FineTuneProblem::nextBatch(std::mt19937_64& rng) {
         candidates[b] = rendered.continuations;
         gold[b] = m_train.labelIndex(ex.label);
     }
-    m_batch = encodeCandidates(m_loaded->model, m_loaded->tokenizer, contexts, candidates);
-    m_gold = torch::tensor(gold, torch::kLong).to(m_loaded->model.device());
+    Batch out;
+    out.candidates = encodeCandidates(m_loaded->model, m_loaded->tokenizer, contexts, candidates);
+    out.gold = torch::tensor(gold, torch::kLong).to(m_loaded->model.device());
+    return out;
 }
 
-torch::Tensor FineTuneProblem::loss() const {
-    if (m_batch.examples() == 0) fail("fine-tuning: loss() before nextBatch()");
-    const torch::Tensor sums = candidateLogProbs(m_loaded->model, m_batch);  // [E*C]
-    const auto examples = static_cast<int64_t>(m_batch.examples());
+torch::Tensor FineTuneProblem::lossOn(const Batch& batch) const {
+    const CandidateBatch& b = batch.candidates;
+    if (b.examples() == 0) fail("fine-tuning: loss() before nextBatch()");
+    const torch::Tensor sums = candidateLogProbs(m_loaded->model, b);  // [E*C]
+    const auto examples = static_cast<int64_t>(b.examples());
     const torch::Tensor scores = sums.view({examples, -1});  // every example has every label
     switch (m_objective) {
         case Objective::Classification:
-            return torch::nll_loss(torch::log_softmax(scores, 1), m_gold);
+            return torch::nll_loss(torch::log_softmax(scores, 1), batch.gold);
         case Objective::Lm: {
             const torch::Tensor tokens =
-                torch::tensor(m_batch.tokens, torch::kDouble).view({examples, -1}).to(sums.device());
-            const torch::Tensor goldSums = scores.gather(1, m_gold.unsqueeze(1)).squeeze(1);
-            const torch::Tensor goldTokens = tokens.gather(1, m_gold.unsqueeze(1)).squeeze(1);
+                torch::tensor(b.tokens, torch::kDouble).view({examples, -1}).to(sums.device());
+            const torch::Tensor goldSums = scores.gather(1, batch.gold.unsqueeze(1)).squeeze(1);
+            const torch::Tensor goldTokens = tokens.gather(1, batch.gold.unsqueeze(1)).squeeze(1);
             return -goldSums.sum() / goldTokens.sum().to(goldSums.scalar_type());
         }
         case Objective::NegAccuracy:
-            return -(scores.argmax(1) == m_gold).to(torch::kFloat32).mean();
+            return -(scores.argmax(1) == batch.gold).to(torch::kFloat32).mean();
     }
     return {};
 }
 
-double FineTuneProblem::lossValue() const {
+double FineTuneProblem::lossValueOn(const Batch& batch) const {
     c10::InferenceMode guard;
-    return loss().item<double>();
+    return lossOn(batch).item<double>();
 }
 
 DevMetrics evaluateOn(const ModelAndTokenizer& loaded, const data::Task& task,

@@ -25,6 +25,7 @@
 #include "data/task.h"
 #include "eval/candidate_batch.h"
 #include "eval/model_loading.h"
+#include "eval/training_probe.h"
 #include "peft/param_set.h"
 
 namespace frugal::eval {
@@ -58,6 +59,7 @@ struct FineTuneSpec {
     int64_t evalEvery = 100;  // steps; dev metrics (and at step 0 and the last step)
     int64_t evalLimit = 0;    // dev examples scored (0: all)
     std::filesystem::path saveTo;  // empty: the fine-tuned weights are not saved
+    LiveLandscapeSpec liveLandscape;  // [live_landscape] (zo, mezo, fo)
 };
 
 // The memory one forward pass of SEQUENCES sequences of TOKENS tokens takes at its peak, beyond
@@ -82,11 +84,21 @@ public:
     const data::Task& train() const { return m_train; }
     Objective objective() const { return m_objective; }
 
+    // A batch of training examples with their gold labels.
+    struct Batch {
+        CandidateBatch candidates;
+        torch::Tensor gold;  // [E] label index per example
+    };
     // Draws the next batch of training examples (uniformly, with replacement) from RNG.
     void nextBatch(std::mt19937_64& rng);
+    // Draws SIZE examples the same way without touching the current batch (a probe's own batch).
+    Batch drawBatch(std::mt19937_64& rng, int64_t size) const;
     // The objective on the current batch: a scalar tensor, differentiable when autograd is on.
-    torch::Tensor loss() const;
-    double lossValue() const;  // the same under InferenceMode
+    torch::Tensor loss() const { return lossOn(m_current); }
+    double lossValue() const { return lossValueOn(m_current); }  // the same under InferenceMode
+    // The same on another batch.
+    torch::Tensor lossOn(const Batch& batch) const;
+    double lossValueOn(const Batch& batch) const;
     DevMetrics evaluateDev() const;
     // The same on the built-in task's test split (no test split: nullopt); scored once, at the end.
     std::optional<DevMetrics> evaluateTest() const;
@@ -102,8 +114,7 @@ private:
     data::Task m_train, m_dev;
     std::optional<data::Task> m_test;
     data::PromptTemplate m_prompt;
-    CandidateBatch m_batch;
-    torch::Tensor m_gold;  // [E] label index per batch example
+    Batch m_current;
 };
 
 // Accuracy and classification loss of MODEL on TASK (first LIMIT examples; 0: all).

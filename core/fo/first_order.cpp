@@ -56,6 +56,9 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
             spec.lr, " (", spec.lrSchedule, ")"));
     metric("params/trainable", 0, static_cast<double>(r.trainable));
     reportDev(problem, 0, sink, r);
+    // [live_landscape]: probes beside the training, restored bit for bit (eval/training_probe.h).
+    const std::unique_ptr<TrainingProbe> probe = makeLiveLandscape(spec.liveLandscape, problem, true);
+    if (probe) probe->after(0, spec.steps, sink, stop);
     std::mt19937_64 rng(spec.seed);
     for (int64_t step = 1; step <= spec.steps; ++step) {
         if (stop.stopRequested())
@@ -81,6 +84,7 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
         metric("train/lr", step, lr);
         sink.progress(step, spec.steps, "loss " + shortNumber(value));
         if (step % spec.evalEvery == 0 || step == spec.steps) reportDev(problem, step, sink, r);
+        if (probe) probe->after(step, spec.steps, sink, stop);
     }
     r.steps = spec.steps;
     for (auto& t : all) t.set_requires_grad(false);

@@ -26,12 +26,13 @@ PreparedRun prepareFoMethod(const MethodRequest& request) {
     const std::string source = request.file.string();
     const toml::table root = parseConfig(request.text, source, request.overrides);
     const toml::table empty;
-    const Section top(root, "", source, {"method", "fo", "peft"});
+    const Section top(root, "", source, {"method", "fo", "peft", "live_landscape"});
     const Section m(tableOr(root, "fo", source, empty), "fo", source,
                     eval::fineTuneKeys({"optimizer", "momentum", "beta1", "beta2", "adam_eps", "grad_clip"}));
     FoConfig c;
     bool save = false;
     eval::readFineTuneSpec(m, root, source, c.common, save);
+    eval::readLiveLandscape(root, source, c.common);
     eval::checkFineTuneInputs(c.common, "fo", source);
     m.choice("optimizer", c.optimizer, {"adamw", "sgd"});
     m.number("momentum", c.momentum, 0.0, 1.0);

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "analysis/landscape_method.h"
+#include "analysis/live_landscape.h"
 #include "eval/eval_method.h"
 #include "eval/fine_tune_config.h"
 #include "fo/fo_method.h"
@@ -104,6 +105,13 @@ PreparedRun prepareRunText(const std::string& text, const std::string& source,
 }
 
 PreparedRun prepareRequest(const MethodRequest& request) {
+    // The probe that fine-tuning runs take every N steps ([live_landscape]) is analysis/'s; the
+    // training loops (zo/, fo/) reach it through eval/training_probe.h.
+    static const bool probeInstalled = [] {
+        eval::installLiveLandscape(analysis::makeLiveLandscapeProbe);
+        return true;
+    }();
+    (void)probeInstalled;
     const std::string source = request.file.string();
     return rowOf(config::parseConfig(request.text, source), source).prepare(request);
 }

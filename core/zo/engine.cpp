@@ -213,6 +213,9 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
     metric("params/trainable", 0, static_cast<double>(r.trainable));
 
     eval::reportDev(*problem, 0, sink, r);
+    // [live_landscape]: probes beside the training, restored bit for bit (eval/training_probe.h).
+    std::unique_ptr<eval::TrainingProbe> probe = eval::makeLiveLandscape(spec.liveLandscape, *problem, false);
+    if (probe) probe->after(0, spec.steps, sink, stop);
 
     std::mt19937_64 rng(spec.seed);
     std::vector<StepRecord> trajectory;
@@ -261,6 +264,7 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
             lrScale *= 0.5;
             problem = std::make_unique<eval::FineTuneProblem>(spec);
             stepper = std::make_unique<Stepper>(c, problem->params());
+            if (probe) probe = eval::makeLiveLandscape(spec.liveLandscape, *problem, false);
             int64_t unused = 0;
             for (auto& applied : trajectory) stepper->step(applied, nullptr, unused);
             log(cat("step ", step, ": ", d.what(), "; rolled back to the state after step ",
@@ -286,6 +290,7 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
         if (stepper->mask()) metric("zo/perturbed_fraction", step, stepper->mask()->density());
         sink.progress(step, spec.steps, "loss " + shortNumber(logged));
         if (step % spec.evalEvery == 0 || step == spec.steps) eval::reportDev(*problem, step, sink, r);
+        if (probe) probe->after(step, spec.steps, sink, stop);
     }
     r.steps = spec.steps;
     saveTrajectory();

@@ -49,7 +49,7 @@ ZoConfig readZo(const std::string& method, const toml::table& root, const std::s
                 bool& save) {
     using namespace frugal::config;
     const toml::table empty;
-    const Section top(root, "", source, {"method", method, "peft"});
+    const Section top(root, "", source, {"method", method, "peft", "live_landscape"});
     const Section m(tableOr(root, method, source, empty), method, source,
                     eval::fineTuneKeys({"estimator", "direction", "eps", "optimizer", "sign", "momentum",
                                         "beta1", "beta2", "adam_eps", "query_schedule", "queries",
@@ -58,6 +58,7 @@ ZoConfig readZo(const std::string& method, const toml::table& root, const std::s
                                         "max_rollbacks", "sparsity", "keep_zeros"}));
     ZoConfig c;
     eval::readFineTuneSpec(m, root, source, c.common, save);
+    eval::readLiveLandscape(root, source, c.common);
     m.choice("estimator", c.estimator, {"central", "forward"});
     m.choice("direction", c.direction, {"gaussian", "rademacher", "sphere"});
     m.number("eps", c.eps, 1e-12, 10.0);
