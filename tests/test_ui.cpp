@@ -654,6 +654,69 @@ private slots:
         QVERIFY(!window.liveView()->vectors()->isHidden());
     }
 
+    // A fine-tuning run with [live_landscape]: the live view opens on its slices, drawn as lines
+    // by step, with the Hutchinson trace as a curve; compare puts two runs' slices side by side
+    // on one scale and exports them.
+    void liveLandscapeSlicesByStepAndSideBySide() {
+        QTemporaryDir dir;
+        const QString dbFile = dir.filePath(QStringLiteral("runs.db"));
+        std::vector<int64_t> ids;
+        {
+            store::Store db(dbFile.toStdString());
+            for (int run = 0; run < 2; ++run) {
+                const int64_t id = addRun(db, run == 0 ? "flat" : "sharp",
+                                          {{"live_landscape.every", "5"}, {"zo.lr", run == 0 ? "1e-4" : "1e-3"}},
+                                          {2.0, 1.8, 1.6});
+                db.logVector(id, "landscape/axis", 0, {5}, {-1, -0.5f, 0, 0.5f, 1});
+                for (int k = 0; k < 3; ++k) {
+                    const float c = 2.0f - 0.2f * static_cast<float>(k), a = (run == 0 ? 0.5f : 3.0f) * static_cast<float>(k + 1);
+                    db.logVector(id, "landscape/slice1d", 5 * k, {5}, {c + a, c + a / 4, c, c + a / 4, c + a});
+                    db.logMetric(id, "sharpness/hutchinson_trace", 5 * k, a * 10);
+                }
+                ids.push_back(id);
+            }
+        }
+        {
+            MainWindow window(dbFile);
+            window.resize(1400, 900);
+            window.show();
+            QSignalSpy shown(window.liveView(), &LiveView::runShown);
+            window.liveView()->showRun(ids[0]);
+            QVERIFY(shown.wait(10000));
+            MetricChart* trace = window.liveView()->chartTitled(QStringLiteral("Hutchinson trace"));
+            QVERIFY(trace);
+            QCOMPARE(trace->pointCount(), 3);
+            VectorPlot* plot = window.liveView()->vectors()->plot();
+            QCOMPARE(plot->mode(), VectorPlot::Mode::Lines);
+            QCOMPARE(plot->lineCount(), 3);
+            QCOMPARE(plot->currentStep(), qint64{10});  // the last step, bold
+        }
+        ServiceThread st(dbFile);
+        CompareView view(st.service);
+        view.resize(1200, 800);
+        QSignalSpy loaded(&view, &CompareView::loadedRuns);
+        view.compare({ids[0], ids[1]});
+        QVERIFY(loaded.wait(10000));
+        view.setVector(QStringLiteral("landscape/slice1d"), 5);
+        QCOMPARE(view.vectorPlots().size(), 2);
+        for (VectorPlot* p : view.vectorPlots()) {
+            QCOMPARE(p->mode(), VectorPlot::Mode::Lines);
+            QCOMPARE(p->currentStep(), qint64{5});
+            QVERIFY(p->hasFixedRange());
+            QCOMPARE(p->fixedLo(), static_cast<double>(1.6f));  // the lowest centre, over both runs
+            QCOMPARE(p->fixedHi(), static_cast<double>(10.6f));  // the sharp run's edge at step 10 (1.6 + 9)
+        }
+        const QString svg = dir.filePath(QStringLiteral("figs/slices.svg"));  // folder created
+        QCOMPARE(view.exportVectors(svg), QString());
+        QFile f(svg);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray text = f.readAll();
+        QVERIFY(text.contains("<svg"));
+        QVERIFY(text.contains("run 2"));  // both plots in the file
+        QVERIFY(text.contains("run 1"));
+        QVERIFY(!view.exportVectors(dir.filePath(QStringLiteral("slices.txt"))).isEmpty());
+    }
+
     void settingsAreRemembered() {
         QTemporaryDir dir;
         const QString dbFile = dir.filePath(QStringLiteral("runs.db"));

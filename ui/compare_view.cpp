@@ -8,6 +8,8 @@
 #include <QPushButton>
 #include <QSet>
 #include <QSplitter>
+#include <QFileDialog>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
 #include <cmath>
@@ -16,6 +18,7 @@
 #include "chart_controls.h"
 #include "metric_chart.h"
 #include "palette.h"
+#include "vector_plot.h"
 
 namespace frugal::ui {
 
@@ -100,8 +103,34 @@ CompareView::CompareView(StoreService* service, QWidget* parent)
     metricsLayout->addWidget(m_metrics);
     tables->addWidget(diffBox);
     tables->addWidget(metricsBox);
+    // vector series side by side
+    m_vectorKey = new QComboBox(this);
+    m_vectorKey->setMinimumWidth(200);
+    m_vectorStep = new QComboBox(this);
+    m_vectorStep->setToolTip(tr("The step shown (a slice shows every step, this one bold)"));
+    m_vectorCaption = new QLabel(this);
+    auto* exportVectorsButton = new QPushButton(tr("Export…"), this);
+    exportVectorsButton->setToolTip(tr("The plots side by side as PNG, SVG or PDF"));
+    auto* vectorPage = new QWidget(this);
+    auto* vectorTop = new QHBoxLayout;
+    vectorTop->addWidget(new QLabel(tr("Vector series"), vectorPage));
+    vectorTop->addWidget(m_vectorKey);
+    vectorTop->addWidget(new QLabel(tr("step"), vectorPage));
+    vectorTop->addWidget(m_vectorStep);
+    vectorTop->addWidget(m_vectorCaption, 1);
+    vectorTop->addWidget(exportVectorsButton);
+    m_vectorRow = new QWidget(vectorPage);
+    m_vectorLayout = new QHBoxLayout(m_vectorRow);
+    m_vectorLayout->setContentsMargins(0, 0, 0, 0);
+    auto* vectorLayout = new QVBoxLayout(vectorPage);
+    vectorLayout->setContentsMargins(0, 0, 0, 0);
+    vectorLayout->addLayout(vectorTop);
+    vectorLayout->addWidget(m_vectorRow, 1);
+    m_tabs = new QTabWidget(this);
+    m_tabs->addTab(m_chart, tr("Metric overlay"));
+    m_tabs->addTab(vectorPage, tr("Vector series side by side"));
     auto* split = new QSplitter(Qt::Vertical, this);
-    split->addWidget(m_chart);
+    split->addWidget(m_tabs);
     split->addWidget(tables);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
@@ -119,6 +148,99 @@ CompareView::CompareView(StoreService* service, QWidget* parent)
     connect(m_controls->exportButton(), &QPushButton::clicked, this,
             [this] { emit exportRequested(m_chart); });
     m_chart->setOptions(m_controls->options());
+    connect(m_vectorKey, &QComboBox::currentTextChanged, this, [this] {
+        // the steps of the key's first run, "last" first
+        const QSignalBlocker block(m_vectorStep);
+        m_vectorStep->clear();
+        m_vectorStep->addItem(tr("last"), -1);
+        for (const RunData& r : m_runs) {
+            const auto frames = r.vectors.value(m_vectorKey->currentText());
+            if (frames.isEmpty()) continue;
+            for (const VectorFrame& f : frames) m_vectorStep->addItem(QString::number(f.step), f.step);
+            break;
+        }
+        redrawVectors();
+    });
+    connect(m_vectorStep, &QComboBox::currentIndexChanged, this, &CompareView::redrawVectors);
+    connect(exportVectorsButton, &QPushButton::clicked, this, [this] {
+        const QString name = m_vectorKey->currentText().replace(QLatin1Char('/'), QLatin1Char('-'));
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export the vector plots"),
+                                                          QDir::home().filePath(name + QStringLiteral(".pdf")),
+                                                          tr("PDF (*.pdf);;SVG (*.svg);;PNG (*.png)"));
+        if (path.isEmpty()) return;
+        const QString error = exportVectors(path);
+        m_vectorCaption->setText(error.isEmpty() ? tr("wrote %1 (%2 bytes)").arg(path).arg(QFileInfo(path).size())
+                                                 : error);
+    });
+}
+
+void CompareView::setVector(const QString& key, qint64 step) {
+    m_vectorKey->setCurrentText(key);
+    const int index = m_vectorStep->findData(step);
+    m_vectorStep->setCurrentIndex(index < 0 ? 0 : index);
+    redrawVectors();
+}
+
+void CompareView::redrawVectors() {
+    for (VectorPlot* p : m_plots) delete p;
+    m_plots.clear();
+    const QString key = m_vectorKey->currentText();
+    const qint64 step = m_vectorStep->currentData().isValid() ? m_vectorStep->currentData().toLongLong() : -1;
+    double lo = INFINITY, hi = -INFINITY;
+    const auto extend = [&](const VectorFrame& f) {
+        for (float v : f.data)
+            if (std::isfinite(v)) lo = std::min(lo, static_cast<double>(v)), hi = std::max(hi, static_cast<double>(v));
+    };
+    QStringList missing;
+    for (const RunData& r : m_runs) {
+        const auto frames = r.vectors.value(key);
+        if (frames.isEmpty()) {
+            missing << QString::number(r.row.id);
+            continue;
+        }
+        int index = static_cast<int>(frames.size()) - 1;
+        if (step >= 0)
+            for (int i = 0; i < frames.size(); ++i)
+                if (frames[i].step == step) index = i;
+        auto* plot = new VectorPlot(m_vectorRow);
+        const QString title = QStringLiteral("run %1 · %2").arg(r.row.id).arg(r.row.name);
+        if (isSliceKey(key) && frames[index].shape.size() <= 1) {
+            const auto axis = r.vectors.value(QStringLiteral("landscape/axis"));
+            plot->setLines(title, frames, index, axis.isEmpty() ? QVector<float>() : axis.last().data);
+            for (const VectorFrame& f : frames) extend(f);
+        } else {
+            plot->setFrame(title, frames[index]);
+            extend(frames[index]);
+        }
+        m_vectorLayout->addWidget(plot, 1);
+        m_plots << plot;
+    }
+    if (m_plots.size() > 1)
+        for (VectorPlot* p : m_plots) p->setFixedRange(lo, hi);  // one scale: the runs compare
+    m_vectorCaption->setText(
+        key.isEmpty() ? tr("no run has a vector series")
+        : m_plots.size() > 1 ? tr("%1 plots on one scale [%2, %3]%4")
+                                   .arg(m_plots.size())
+                                   .arg(lo, 0, 'g', 4)
+                                   .arg(hi, 0, 'g', 4)
+                                   .arg(missing.isEmpty() ? QString() : tr("; run(s) %1 lack %2").arg(missing.join(QStringLiteral(", ")), key))
+                             : tr("%n plot(s)", nullptr, static_cast<int>(m_plots.size())));
+}
+
+QString CompareView::exportVectors(const QString& path) {
+    if (m_plots.isEmpty()) return tr("no vector plot to export");
+    QWidget figure;
+    auto* layout = new QHBoxLayout(&figure);
+    layout->setContentsMargins(4, 4, 4, 4);
+    for (VectorPlot* p : m_plots) {
+        auto* copy = new VectorPlot(&figure);
+        copy->copyFrom(*p);
+        layout->addWidget(copy);
+    }
+    figure.resize(560 * static_cast<int>(m_plots.size()), 380);
+    figure.setAttribute(Qt::WA_DontShowOnScreen);
+    figure.show();
+    return exportFigure(figure, path, 120.0 * static_cast<double>(m_plots.size()), 80.0, 200);
 }
 
 void CompareView::compare(const QVector<qint64>& runIds) {
@@ -149,6 +271,24 @@ void CompareView::loaded(quint64 request, const QVector<RunData>& runs) {
                                    ? QStringLiteral("train/loss")
                                    : keys.value(0);
         m_metric->setCurrentText(wanted);
+    }
+    {
+        QStringList vectorKeys;
+        for (const RunData& r : runs)
+            for (auto it = r.vectors.begin(); it != r.vectors.end(); ++it)
+                if (!vectorKeys.contains(it.key()) && it.key() != QLatin1String("landscape/axis")) vectorKeys << it.key();
+        vectorKeys.sort();
+        const QString was = m_vectorKey->currentText();
+        {
+            const QSignalBlocker block(m_vectorKey);
+            m_vectorKey->clear();
+            m_vectorKey->addItems(vectorKeys);
+            QString wanted = vectorKeys.contains(was) ? was : vectorKeys.value(0);
+            for (const char* k : {"landscape/slice2d", "landscape/slice1d"})
+                if (!vectorKeys.contains(was) && vectorKeys.contains(QLatin1String(k))) wanted = QLatin1String(k);
+            m_vectorKey->setCurrentText(wanted);
+        }
+        emit m_vectorKey->currentTextChanged(m_vectorKey->currentText());
     }
     QVector<QMap<QString, QString>> params;
     for (const RunData& r : runs) params << r.row.params;

@@ -2,7 +2,9 @@
 // The compare view: two or more runs overlaid on one metric (each in its own colour, the same as
 // in the runs table), aligned by step or by relative step (steps since each run's first point);
 // the config keys whose values differ between the runs, and only those; and a metrics table
-// (final, best, first step reaching a target) for the chosen metric. GUI thread.
+// (final, best, first step reaching a target) for the chosen metric; and a vector series of the
+// runs side by side on one value/colour scale (a landscape's slices by step, surfaces, per-layer
+// figures), exportable as PNG/SVG/PDF. GUI thread.
 
 #include <QVector>
 #include <QWidget>
@@ -13,6 +15,8 @@ QT_BEGIN_NAMESPACE
 class QComboBox;
 class QLabel;
 class QLineEdit;
+class QHBoxLayout;
+class QTabWidget;
 class QTableWidget;
 QT_END_NAMESPACE
 
@@ -20,6 +24,7 @@ namespace frugal::ui {
 
 class ChartControls;
 class MetricChart;
+class VectorPlot;
 
 struct DiffRow {
     QString key;
@@ -41,6 +46,13 @@ public:
     void setMetric(const QString& key);
     void setRelativeSteps(bool relative);
     void setTarget(const QString& target);
+    // The vector series shown side by side (one plot per run that has it), at STEP (-1: each
+    // run's last); the plots, for tests.
+    void setVector(const QString& key, qint64 step = -1);
+    QVector<VectorPlot*> vectorPlots() const { return m_plots; }
+    QTabWidget* tabs() const { return m_tabs; }
+    // Writes the side-by-side vector figure to PATH (.png, .svg, .pdf); "" or the error.
+    QString exportVectors(const QString& path);
 
 public slots:
     void compare(const QVector<qint64>& runIds);
@@ -53,6 +65,7 @@ private:
     void loaded(quint64 request, const QVector<RunData>& runs);
     void redraw();
     void fillMetrics();
+    void redrawVectors();
 
     StoreService* m_service;
     QVector<qint64> m_ids;
@@ -64,6 +77,12 @@ private:
     ChartControls* m_controls;
     MetricChart* m_chart;
     QTableWidget *m_diff, *m_metrics;
+    QTabWidget* m_tabs;
+    QComboBox *m_vectorKey, *m_vectorStep;
+    QLabel* m_vectorCaption;
+    QWidget* m_vectorRow;
+    QHBoxLayout* m_vectorLayout;
+    QVector<VectorPlot*> m_plots;
 };
 
 }  // namespace frugal::ui

@@ -73,6 +73,20 @@ QVector<LiveView::Spec> LiveView::specsFor(const QString& layout) {
                  false},
                 sharpness,
                 memory};
+    if (layout == QStringLiteral("fine-tuning+landscape"))
+        return {loss,
+                eval,
+                {tr("Hutchinson trace"), tr("tr H (forward-only)"),
+                 [](const QString& k) {
+                     return has(k, {"sharpness/hutchinson_trace", "sharpness/hutchinson_stderr"});
+                 },
+                 false},
+                {tr("Sharpness rise"), tr("loss rise in the rho-ball"),
+                 [](const QString& k) { return has(k, {"sharpness/eps_ball", "sharpness/sam"}); }, false},
+                {tr("Slice"), tr("loss on the probe batch"),
+                 [](const QString& k) { return has(k, {"landscape/centre_loss", "landscape/min_loss"}); }, false},
+                {tr("Projected gradient"), tr("|g|"),
+                 [](const QString& k) { return has(k, {"zo/projected_grad", "zo/projected_grad_abs_mean"}); }, true}};
     if (layout == QStringLiteral("prune"))
         return {{tr("Block error"), tr("reconstruction error"),
                  [](const QString& k) { return k == QLatin1String("prune/block_error"); }, false},
@@ -90,9 +104,11 @@ QVector<LiveView::Spec> LiveView::specsFor(const QString& layout) {
              false}};
 }
 
-QString LiveView::layoutOf(const QString& method) {
+QString LiveView::layoutOf(const QString& method, const QMap<QString, QString>& params) {
     if (method == QLatin1String("sharpzo") || method == QLatin1String("landscape") || method == QLatin1String("prune"))
         return method;
+    const QString every = params.value(QStringLiteral("live_landscape.every"));
+    if (!every.isEmpty() && every != QLatin1String("0")) return QStringLiteral("fine-tuning+landscape");
     return QStringLiteral("fine-tuning");
 }
 
@@ -114,7 +130,8 @@ void LiveView::useLayout(const QString& layout) {
     }
     // the surface of a landscape run and the sparsity grid of a pruning run are the result: the
     // vector panel takes the charts' place beside them
-    const bool vectorsFirst = layout == QLatin1String("landscape") || layout == QLatin1String("prune");
+    const bool vectorsFirst = layout == QLatin1String("landscape") || layout == QLatin1String("prune") ||
+                              layout == QLatin1String("fine-tuning+landscape");
     m_split->setStretchFactor(0, vectorsFirst ? 2 : 4);
     m_split->setStretchFactor(1, vectorsFirst ? 3 : 1);
     if (vectorsFirst) m_split->setSizes({height() * 2 / 5, height() * 3 / 5});
@@ -190,6 +207,7 @@ LiveView::LiveView(StoreService* service, RunController* controller, QWidget* pa
     connect(m_resume, &QPushButton::clicked, this, &LiveView::resume);
     connect(m_controller, &RunController::runStarted, this, &LiveView::started);
     connect(m_controller, &RunController::metricsArrived, this, &LiveView::arrived);
+    connect(m_controller, &RunController::vectorsArrived, this, &LiveView::vectorsArrived);
     connect(m_controller, &RunController::logsArrived, this, &LiveView::logged);
     connect(m_controller, &RunController::progressChanged, this, &LiveView::progressed);
     connect(m_controller, &RunController::runEnded, this, &LiveView::ended);
@@ -227,6 +245,7 @@ void LiveView::clear() {
     m_stageEnd = -1;
     for (auto& p : m_panels) p.chart->setShadedSpan(0, -1, QString());
     m_log->clear();
+    m_vectorData.clear();
     m_vectors->setSeries({});
     m_vectors->hide();
     m_progress->reset();
@@ -300,7 +319,7 @@ void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
     if (request != m_request || runs.isEmpty()) return;
     const RunData& d = runs.first();
     const bool same = d.row.id == m_runId;
-    useLayout(layoutOf(d.row.method));
+    useLayout(layoutOf(d.row.method, d.row.params));
     clear();
     m_runId = d.row.id;
     m_name = d.row.name;
@@ -315,15 +334,16 @@ void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
         for (const SeriesPoint& p : it.value()) addSample(it.key(), p.step, p.wallSeconds, p.value);
     }
     for (const QString& line : d.logs) m_log->appendPlainText(line);
-    m_vectors->setSeries(d.vectors);
-    m_vectors->setVisible(!d.vectors.isEmpty());
+    m_vectorData = d.vectors;
+    m_vectors->setSeries(m_vectorData);
+    m_vectors->setVisible(!m_vectorData.isEmpty());
     setStatus(d.row.status, d.row.error);
     for (auto& p : m_panels) p.chart->redrawNow();
     if (!same) emit runShown(m_runId);
 }
 
 void LiveView::started(qint64 runId, const QString& name) {
-    useLayout(layoutOf(m_controller->currentMethod()));
+    useLayout(layoutOf(m_controller->currentMethod(), m_controller->currentParams()));
     clear();
     m_live = true;
     m_runId = runId;
@@ -338,6 +358,13 @@ void LiveView::arrived(qint64 runId, const QVector<MetricSample>& samples) {
     if (!m_live || runId != m_runId) return;
     for (const MetricSample& s : samples) addSample(s.key, s.step, s.wallSeconds, s.value);
     if (m_controls->options().xAxis == XAxisKind::ForwardPasses) pushPasses();
+}
+
+void LiveView::vectorsArrived(qint64 runId, const QVector<VectorSample>& samples) {
+    if (!m_live || runId != m_runId) return;
+    for (const VectorSample& s : samples) m_vectorData[s.key].push_back(VectorFrame{s.step, s.shape, s.data});
+    m_vectors->setSeries(m_vectorData);
+    m_vectors->setVisible(true);
 }
 
 void LiveView::logged(qint64 runId, const QStringList& lines) {

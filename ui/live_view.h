@@ -60,7 +60,9 @@ private:
         bool absolute = false;
     };
     static QVector<Spec> specsFor(const QString& layout);
-    static QString layoutOf(const QString& method);
+    // PARAMS: the run's flattened config; a fine-tuning run with [live_landscape] gets the
+    // sharpness charts and its slices up front.
+    static QString layoutOf(const QString& method, const QMap<QString, QString>& params = {});
     void useLayout(const QString& layout);
     struct Panel {
         MetricChart* chart = nullptr;
@@ -74,6 +76,7 @@ private:
     void setStatus(const QString& status, const QString& error = {});
     void started(qint64 runId, const QString& name);
     void arrived(qint64 runId, const QVector<MetricSample>& samples);
+    void vectorsArrived(qint64 runId, const QVector<VectorSample>& samples);
     void logged(qint64 runId, const QStringList& lines);
     void progressed(qint64 runId, qint64 step, qint64 total, const QString& status);
     void ended(qint64 runId, const QString& status, const QString& error);
@@ -90,6 +93,7 @@ private:
     double m_stageEnd = -1;
     ChartControls* m_controls;
     VectorPanel* m_vectors;
+    QMap<QString, QVector<VectorFrame>> m_vectorData;  // the run's vector series, live ones appended
     QLabel *m_title, *m_statusLabel, *m_progressText;
     QProgressBar* m_progress;
     QPushButton *m_stop, *m_resume;

@@ -14,6 +14,7 @@ namespace frugal::ui {
 struct LiveBuffer {
     std::mutex mutex;
     std::vector<MetricSample> samples;
+    std::vector<VectorSample> vectors;
     QStringList logs;
     bool hasProgress = false;
     qint64 step = 0, total = 0;
@@ -46,6 +47,13 @@ public:
         MetricSample sample{QString::fromStdString(key), static_cast<double>(step), wall, value};
         std::lock_guard<std::mutex> lock(m_buffer.mutex);
         m_buffer.samples.push_back(std::move(sample));
+    }
+    void onVector(const std::string& key, int64_t step, const std::vector<int64_t>& shape,
+                  const std::vector<float>& data) override {
+        VectorSample sample{QString::fromStdString(key), step, QVector<qint64>(shape.begin(), shape.end()),
+                            QVector<float>(data.begin(), data.end())};
+        std::lock_guard<std::mutex> lock(m_buffer.mutex);
+        m_buffer.vectors.push_back(std::move(sample));
     }
 
 private:
@@ -87,6 +95,7 @@ RunController::RunController(const QString& dbPath, QObject* parent)
     : QObject(parent), m_dbPath(dbPath), m_buffer(std::make_shared<LiveBuffer>()) {
     qRegisterMetaType<frugal::ui::MetricSample>();
     qRegisterMetaType<QVector<frugal::ui::MetricSample>>();
+    qRegisterMetaType<QVector<frugal::ui::VectorSample>>();
     m_worker = new RunWorker(m_buffer);
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
@@ -141,6 +150,10 @@ void RunController::clearQueue() {
 void RunController::launch(const RunJob& job) {
     m_busy = true;
     m_currentMethod = job.prepared ? QString::fromStdString(job.prepared->method) : QString();
+    m_currentParams.clear();
+    if (job.prepared)
+        for (const auto& [key, value] : job.prepared->params)
+            m_currentParams.insert(QString::fromStdString(key), QString::fromStdString(value));
     m_stop = std::make_shared<run::StopToken>();
     {
         std::lock_guard<std::mutex> lock(m_buffer->mutex);
@@ -163,6 +176,7 @@ void RunController::workerStarted(qint64 runId, const QString& name) {
 
 void RunController::drain() {
     std::vector<MetricSample> samples;
+    std::vector<VectorSample> vectors;
     QStringList logs;
     bool hasProgress = false;
     qint64 step = 0, total = 0;
@@ -170,6 +184,7 @@ void RunController::drain() {
     {
         std::lock_guard<std::mutex> lock(m_buffer->mutex);
         samples.swap(m_buffer->samples);
+        vectors.swap(m_buffer->vectors);
         logs.swap(m_buffer->logs);
         hasProgress = m_buffer->hasProgress;
         m_buffer->hasProgress = false;
@@ -180,6 +195,7 @@ void RunController::drain() {
     if (m_currentRun == 0) {  // not started yet: keep what came for the run's first batch
         std::lock_guard<std::mutex> lock(m_buffer->mutex);
         m_buffer->samples.insert(m_buffer->samples.begin(), samples.begin(), samples.end());
+        m_buffer->vectors.insert(m_buffer->vectors.begin(), vectors.begin(), vectors.end());
         logs.append(m_buffer->logs);
         m_buffer->logs = logs;
         m_buffer->hasProgress = m_buffer->hasProgress || hasProgress;
@@ -187,6 +203,8 @@ void RunController::drain() {
     }
     if (!samples.empty())
         emit metricsArrived(m_currentRun, QVector<MetricSample>(samples.begin(), samples.end()));
+    if (!vectors.empty())
+        emit vectorsArrived(m_currentRun, QVector<VectorSample>(vectors.begin(), vectors.end()));
     if (!logs.isEmpty()) emit logsArrived(m_currentRun, logs);
     if (hasProgress) emit progressChanged(m_currentRun, step, total, status);
 }

@@ -5,6 +5,7 @@
 // 30 times a second, so a run streaming thousands of points a second costs the GUI one batch per
 // frame. Stop sets the run's StopToken (the run ends as cancelled); queued jobs start in turn.
 
+#include <QMap>
 #include <QMetaType>
 #include <QObject>
 #include <QString>
@@ -27,6 +28,13 @@ struct MetricSample {
     double step = 0;
     double wallSeconds = 0;  // since the job started in this process
     double value = 0;
+};
+
+struct VectorSample {
+    QString key;
+    qint64 step = 0;
+    QVector<qint64> shape;
+    QVector<float> data;
 };
 
 // A run to start (a new run from a prepared config) or to continue (RESUMERUNID > 0).
@@ -63,6 +71,8 @@ public:
     qint64 currentRun() const { return m_currentRun; }
     // The method of the job running (or last run), for the live view's layout.
     QString currentMethod() const { return m_currentMethod; }
+    // The job's flattened config (params), for the live view's layout ([live_landscape]).
+    QMap<QString, QString> currentParams() const { return m_currentParams; }
     int queued() const { return static_cast<int>(m_queue.size()); }
     QString databasePath() const { return m_dbPath; }
     // The database the next jobs go to; refused (false) while a job runs.
@@ -79,6 +89,7 @@ public slots:
 signals:
     void runStarted(qint64 runId, const QString& name);
     void metricsArrived(qint64 runId, const QVector<frugal::ui::MetricSample>& samples);
+    void vectorsArrived(qint64 runId, const QVector<frugal::ui::VectorSample>& samples);
     void logsArrived(qint64 runId, const QStringList& lines);
     void progressChanged(qint64 runId, qint64 step, qint64 total, const QString& status);
     void runEnded(qint64 runId, const QString& status, const QString& error);
@@ -101,8 +112,10 @@ private:
     bool m_busy = false;
     qint64 m_currentRun = 0;
     QString m_currentMethod;
+    QMap<QString, QString> m_currentParams;
 };
 
 }  // namespace frugal::ui
 
 Q_DECLARE_METATYPE(frugal::ui::MetricSample)
+Q_DECLARE_METATYPE(frugal::ui::VectorSample)

@@ -1,6 +1,10 @@
 #include "vector_plot.h"
 
 #include <QComboBox>
+#include <QDir>
+#include <QFileInfo>
+#include <QPdfWriter>
+#include <QSvgGenerator>
 #include <QHBoxLayout>
 #include <QImage>
 #include <QLabel>
@@ -27,11 +31,83 @@ QColor viridis(double t) {
                             static_cast<float>(a.blueF() + f * (b.blueF() - a.blueF())));
 }
 
+QString exportFigure(QWidget& figure, const QString& path, double widthMm, double heightMm, double dpi) {
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    if (!QFileInfo(path).absoluteDir().exists() && !QDir().mkpath(QFileInfo(path).absolutePath()))
+        return QStringLiteral("%1: cannot create the folder").arg(QFileInfo(path).absolutePath());
+    if (suffix == QLatin1String("png")) {
+        const double scale = dpi / 96.0;
+        QImage image(figure.size() * scale, QImage::Format_ARGB32);
+        image.setDevicePixelRatio(scale);
+        image.fill(Qt::white);
+        QPainter painter(&image);
+        figure.render(&painter);
+        painter.end();
+        if (!image.save(path, "PNG")) return QStringLiteral("%1: cannot write the PNG file").arg(path);
+    } else if (suffix == QLatin1String("svg")) {
+        QSvgGenerator svg;
+        svg.setFileName(path);
+        svg.setSize(figure.size());
+        svg.setViewBox(QRect(QPoint(0, 0), figure.size()));
+        QPainter painter;
+        if (!painter.begin(&svg)) return QStringLiteral("%1: cannot write the SVG file").arg(path);
+        figure.render(&painter);
+        painter.end();
+    } else if (suffix == QLatin1String("pdf")) {
+        QPdfWriter pdf(path);
+        pdf.setPageSize(QPageSize(QSizeF(widthMm, heightMm), QPageSize::Millimeter));
+        pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
+        pdf.setResolution(static_cast<int>(dpi));
+        QPainter painter;
+        if (!painter.begin(&pdf)) return QStringLiteral("%1: cannot write the PDF file").arg(path);
+        const double scale = std::min(pdf.width() / static_cast<double>(figure.width()),
+                                      pdf.height() / static_cast<double>(figure.height()));
+        painter.scale(scale, scale);
+        figure.render(&painter);
+        painter.end();
+    } else {
+        return QStringLiteral("%1: a vector figure is .png, .svg or .pdf").arg(path);
+    }
+    return QString();
+}
+
 VectorPlot::VectorPlot(QWidget* parent) : QWidget(parent) { setMinimumSize(240, 150); }
+
+namespace {
+
+// LO and HI over the finite values of D; NONFINITE counts the others.
+void extendRange(const QVector<float>& d, float& lo, float& hi, int& nonFinite) {
+    for (float v : d) {
+        if (!std::isfinite(v)) {
+            ++nonFinite;
+            continue;
+        }
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+    }
+}
+
+}  // namespace
+
+bool isSliceKey(const QString& key) { return key.endsWith(QStringLiteral("slice1d")); }
+
+void VectorPlot::setLines(const QString& title, const QVector<VectorFrame>& frames, int current,
+                          const QVector<float>& axis) {
+    m_title = title;
+    m_frames.clear();
+    for (const VectorFrame& f : frames)
+        if (f.shape.size() <= 1 && !f.data.isEmpty()) m_frames << f;
+    m_current = std::clamp(current, 0, std::max(0, static_cast<int>(m_frames.size()) - 1));
+    m_axis = axis;
+    m_frame = m_frames.isEmpty() ? VectorFrame{} : m_frames.at(m_current);
+    m_mode = m_frames.isEmpty() ? Mode::Empty : Mode::Lines;
+    update();
+}
 
 void VectorPlot::setFrame(const QString& title, const VectorFrame& frame) {
     m_title = title;
     m_frame = frame;
+    m_frames.clear();
     if (frame.shape.size() == 2)
         m_mode = Mode::Heatmap;
     else if (frame.data.isEmpty())
@@ -48,17 +124,14 @@ void VectorPlot::paintEvent(QPaintEvent*) {
     const QFontMetrics fm(font());
     p.drawText(QRect(0, 2, width(), fm.height()), Qt::AlignHCenter, m_title);
     if (m_mode == Mode::Empty) return;
+    if (m_mode == Mode::Lines) {
+        paintLines(p);
+        return;
+    }
     const QVector<float>& d = m_frame.data;
     float lo = std::numeric_limits<float>::infinity(), hi = -lo;
     int nonFinite = 0;
-    for (float v : d) {
-        if (!std::isfinite(v)) {
-            ++nonFinite;
-            continue;
-        }
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-    }
+    extendRange(d, lo, hi, nonFinite);
     if (!(lo <= hi)) lo = 0, hi = 1;
     if (m_mode != Mode::Heatmap) lo = std::min(lo, 0.0f);
     if (m_fixedRange) lo = m_fixedLo, hi = m_fixedHi;  // one colour scale shared by several plots
@@ -171,6 +244,102 @@ void VectorPlot::paintEvent(QPaintEvent*) {
     }
 }
 
+void VectorPlot::paintLines(QPainter& p) {
+    const QFontMetrics fm(font());
+    float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+    int nonFinite = 0;
+    for (const VectorFrame& f : m_frames) extendRange(f.data, lo, hi, nonFinite);
+    if (!(lo <= hi)) lo = 0, hi = 1;
+    if (m_fixedRange) lo = m_fixedLo, hi = m_fixedHi;
+    if (hi == lo) hi = lo + 1;
+    const int bar = 70;  // the step colour bar with its labels
+    const QRect area(52, fm.height() + 8, width() - 62 - bar, height() - 4 * fm.height() - 18);
+    if (area.width() < 10 || area.height() < 10) return;
+    const qsizetype n = m_frames.at(m_current).data.size();
+    const bool useAxis = m_axis.size() == n && n > 1;
+    const double x0 = useAxis ? m_axis.first() : 0, x1 = useAxis ? m_axis.last() : static_cast<double>(n - 1);
+    const auto xOf = [&](qsizetype i) {
+        const double x = useAxis ? m_axis[i] : static_cast<double>(i);
+        return area.left() + (x1 == x0 ? 0.5 : (x - x0) / (x1 - x0)) * area.width();
+    };
+    const auto yOf = [&](double v) { return area.bottom() - (v - lo) / (hi - lo) * area.height(); };
+    p.setPen(palette().text().color());
+    p.drawRect(area.adjusted(0, 0, -1, -1));
+    for (int k = 0; k <= 4; ++k) {  // y ticks
+        const double v = lo + (hi - lo) * k / 4.0;
+        const int y = static_cast<int>(std::lround(yOf(v)));
+        p.drawLine(area.left() - 3, y, area.left(), y);
+        p.drawText(QRect(0, y - fm.height() / 2, 48, fm.height()), Qt::AlignRight, QString::number(v, 'g', 4));
+    }
+    for (int k = 0; k <= 4; ++k) {  // x ticks
+        const double x = x0 + (x1 - x0) * k / 4.0;
+        const int px = static_cast<int>(std::lround(area.left() + area.width() * k / 4.0));
+        p.drawLine(px, area.bottom(), px, area.bottom() + 3);
+        p.drawText(QRect(px - 30, area.bottom() + 4, 60, fm.height()), Qt::AlignHCenter, QString::number(x, 'g', 3));
+    }
+    p.drawText(QRect(area.left(), area.bottom() + 4 + fm.height(), area.width(), fm.height()), Qt::AlignHCenter,
+               useAxis ? tr("α (along the direction; 0 = the weights of that step)") : tr("index"));
+    const qint64 firstStep = m_frames.first().step, lastStep = m_frames.last().step;
+    const auto colourOf = [&](const VectorFrame& f) {
+        return viridis(lastStep == firstStep ? 1.0
+                                             : static_cast<double>(f.step - firstStep) / static_cast<double>(lastStep - firstStep));
+    };
+    const auto pathOf = [&](const VectorFrame& f) {
+        QPainterPath path;
+        bool open = false;
+        for (qsizetype i = 0; i < f.data.size() && i < n; ++i) {
+            if (!std::isfinite(f.data[i])) {
+                open = false;
+                continue;
+            }
+            const QPointF pt(xOf(i), yOf(f.data[i]));
+            if (open)
+                path.lineTo(pt);
+            else
+                path.moveTo(pt);
+            open = true;
+        }
+        return path;
+    };
+    p.save();
+    p.setClipRect(area);
+    for (int i = 0; i < m_frames.size(); ++i) {
+        if (i == m_current) continue;
+        p.setPen(QPen(colourOf(m_frames[i]), 1.3));
+        p.drawPath(pathOf(m_frames[i]));
+    }
+    const QPainterPath current = pathOf(m_frames[m_current]);
+    p.setPen(QPen(palette().text().color(), 4.0));
+    p.drawPath(current);
+    p.setPen(QPen(colourOf(m_frames[m_current]), 2.2));
+    p.drawPath(current);
+    p.restore();
+    // the step colour bar
+    const QRect barRect(area.right() + 12, area.top(), 12, area.height());
+    for (int y = 0; y < barRect.height(); ++y)
+        p.fillRect(QRect(barRect.left(), barRect.bottom() - y, barRect.width(), 1),
+                   viridis(static_cast<double>(y) / std::max(1, barRect.height() - 1)));
+    p.setPen(palette().text().color());
+    p.drawText(QRect(barRect.right() + 3, barRect.top() - fm.height() / 2, bar, fm.height()), Qt::AlignLeft,
+               tr("step %1").arg(lastStep));
+    p.drawText(QRect(barRect.right() + 3, barRect.bottom() - fm.height() / 2, bar, fm.height()), Qt::AlignLeft,
+               tr("step %1").arg(firstStep));
+    if (lastStep > firstStep) {
+        const int y = barRect.bottom() - static_cast<int>(std::lround(
+                                             static_cast<double>(m_frames[m_current].step - firstStep) /
+                                             static_cast<double>(lastStep - firstStep) * barRect.height()));
+        p.setPen(QPen(palette().text().color(), 2.0));
+        p.drawLine(barRect.left() - 4, y, barRect.right() + 2, y);
+    }
+    p.drawText(QRect(0, height() - fm.height() - 2, width(), fm.height()), Qt::AlignHCenter,
+               nonFinite > 0 ? tr("%n line(s) by step; step %1 bold; %2 NaN/infinite value(s) left as gaps", nullptr,
+                                  static_cast<int>(m_frames.size()))
+                                   .arg(m_frames[m_current].step)
+                                   .arg(nonFinite)
+                             : tr("%n line(s) coloured by step; step %1 bold", nullptr, static_cast<int>(m_frames.size()))
+                                   .arg(m_frames[m_current].step));
+}
+
 VectorPanel::VectorPanel(QWidget* parent) : QWidget(parent) {
     m_key = new QComboBox(this);
     m_step = new QSlider(Qt::Horizontal, this);
@@ -196,35 +365,53 @@ VectorPanel::VectorPanel(QWidget* parent) : QWidget(parent) {
 
 void VectorPanel::setSeries(const QMap<QString, QVector<VectorFrame>>& series) {
     const QString current = m_key->currentText();
+    const bool atLast = m_step->value() == m_step->maximum();
+    const int stepValue = m_step->value();
     m_series = series;
+    m_axis.clear();
+    const auto axis = series.value(QStringLiteral("landscape/axis"));
+    if (!axis.isEmpty()) m_axis = axis.last().data;
     m_key->blockSignals(true);
     m_key->clear();
     m_key->addItems(series.keys());
     m_key->blockSignals(false);
     if (series.contains(current)) {
         m_key->setCurrentText(current);
-    } else {
-        for (const QString& key : m_preferred)
-            if (series.contains(key)) {
-                m_key->setCurrentText(key);
-                break;
-            }
+        // the same key again (a live run's new frames): the last step stays followed, a step
+        // the user picked stays picked
+        const auto frames = m_series.value(current);
+        m_step->blockSignals(true);
+        m_step->setRange(0, std::max<int>(0, static_cast<int>(frames.size()) - 1));
+        m_step->setValue(atLast ? m_step->maximum() : stepValue);
+        m_step->blockSignals(false);
+        show(m_step->value());
+        return;
     }
+    for (const QString& key : m_preferred)
+        if (series.contains(key)) {
+            m_key->setCurrentText(key);
+            break;
+        }
     emit m_key->currentTextChanged(m_key->currentText());
 }
 
 void VectorPanel::show(int stepIndex) {
-    const auto frames = m_series.value(m_key->currentText());
+    const QString key = m_key->currentText();
+    const auto frames = m_series.value(key);
     if (frames.isEmpty()) {
         m_plot->setFrame(QString(), VectorFrame{});
         m_stepLabel->clear();
         return;
     }
-    const VectorFrame& f = frames.at(std::clamp<qsizetype>(stepIndex, 0, frames.size() - 1));
+    const int index = static_cast<int>(std::clamp<qsizetype>(stepIndex, 0, frames.size() - 1));
+    const VectorFrame& f = frames.at(index);
     QStringList dims;
     for (qint64 n : f.shape) dims << QString::number(n);
     m_stepLabel->setText(tr("step %1 · [%2]").arg(f.step).arg(dims.join(QStringLiteral(" × "))));
-    m_plot->setFrame(m_key->currentText(), f);
+    if (isSliceKey(key) && f.shape.size() <= 1)
+        m_plot->setLines(key, frames, index, m_axis);
+    else
+        m_plot->setFrame(key, f);
 }
 
 }  // namespace frugal::ui

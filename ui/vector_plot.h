@@ -11,6 +11,7 @@
 
 QT_BEGIN_NAMESPACE
 class QComboBox;
+class QPainter;
 class QLabel;
 class QSlider;
 QT_END_NAMESPACE
@@ -20,9 +21,28 @@ namespace frugal::ui {
 class VectorPlot : public QWidget {
     Q_OBJECT
 public:
-    enum class Mode { Empty, Bars, Line, Heatmap };
+    enum class Mode { Empty, Bars, Line, Heatmap, Lines };
     explicit VectorPlot(QWidget* parent = nullptr);
     void setFrame(const QString& title, const VectorFrame& frame);
+    // Every frame of a 1-D series as one line coloured by its step (viridis: early dark, late
+    // yellow, with a step colour bar), frame CURRENT drawn thicker and black-edged; AXIS (empty,
+    // or one x per value: a slice's grid) gives the x coordinates. A live landscape's slices.
+    void setLines(const QString& title, const QVector<VectorFrame>& frames, int current,
+                  const QVector<float>& axis = {});
+    int lineCount() const { return static_cast<int>(m_frames.size()); }
+    // The same frames, mode and range as OTHER (an export's copy).
+    void copyFrom(const VectorPlot& other) {
+        m_mode = other.m_mode;
+        m_fixedRange = other.m_fixedRange;
+        m_fixedLo = other.m_fixedLo;
+        m_fixedHi = other.m_fixedHi;
+        m_title = other.m_title;
+        m_frame = other.m_frame;
+        m_frames = other.m_frames;
+        m_axis = other.m_axis;
+        m_current = other.m_current;
+        update();
+    }
     // A colour (or value) range shared with other plots, so that surfaces side by side compare;
     // lo >= hi: each plot's own extremes again.
     void setFixedRange(double lo, double hi) {
@@ -32,18 +52,30 @@ public:
         update();
     }
     Mode mode() const { return m_mode; }
+    bool hasFixedRange() const { return m_fixedRange; }
+    double fixedLo() const { return m_fixedLo; }
+    double fixedHi() const { return m_fixedHi; }
+    qint64 currentStep() const { return m_frame.step; }
     QSize sizeHint() const override { return {360, 220}; }
 
 protected:
     void paintEvent(QPaintEvent* event) override;
 
 private:
+    void paintLines(QPainter& p);
     Mode m_mode = Mode::Empty;
     bool m_fixedRange = false;
     float m_fixedLo = 0, m_fixedHi = 1;
     QString m_title;
     VectorFrame m_frame;
+    QVector<VectorFrame> m_frames;  // Lines
+    QVector<float> m_axis;
+    int m_current = 0;
 };
+
+// True when the 1-D frames of KEY are a slice to draw as lines by step (landscape/slice1d and
+// the like).
+bool isSliceKey(const QString& key);
 
 // Key and step pickers over a run's vector series, feeding a VectorPlot.
 class VectorPanel : public QWidget {
@@ -60,12 +92,17 @@ public:
 private:
     void show(int stepIndex);
     QMap<QString, QVector<VectorFrame>> m_series;
+    QVector<float> m_axis;  // landscape/axis, when the run has it
     QStringList m_preferred;
     QComboBox* m_key;
     QSlider* m_step;
     QLabel* m_stepLabel;
     VectorPlot* m_plot;
 };
+
+// Renders FIGURE (shown off screen, at its size) to PATH: .png at DPI, .svg, or .pdf of WIDTHMM x
+// HEIGHTMM (vector). Returns "" or the error, naming the file.
+QString exportFigure(QWidget& figure, const QString& path, double widthMm, double heightMm, double dpi);
 
 // Viridis, T in [0, 1].
 QColor viridis(double t);

@@ -215,19 +215,31 @@ PlotResult plotVectors(const PlotRequest& r) {
         if (!info) fail(path, ": no run ", id);
         const auto series = db.vectorSeries(id, r.vector);
         if (series.empty()) fail("run ", id, " (", info->name, ") has no vector series '", r.vector, "'");
-        const store::VectorPoint& last = series.back();
-        VectorFrame frame;
-        frame.step = last.step;
-        for (int64_t n : last.shape) frame.shape << n;
-        for (float v : last.data) {
-            frame.data << v;
-            if (std::isfinite(v)) lo = std::min(lo, static_cast<double>(v)), hi = std::max(hi, static_cast<double>(v));
-        }
-        result.points += last.data.size();
+        const auto frameOf = [&](const store::VectorPoint& point) {
+            VectorFrame frame;
+            frame.step = point.step;
+            for (int64_t n : point.shape) frame.shape << n;
+            for (float v : point.data) {
+                frame.data << v;
+                if (std::isfinite(v)) lo = std::min(lo, static_cast<double>(v)), hi = std::max(hi, static_cast<double>(v));
+            }
+            result.points += point.data.size();
+            return frame;
+        };
         auto* plot = new VectorPlot(&figure);
-        plot->setFrame(QStringLiteral("run %1 · %2 · %3").arg(id).arg(QString::fromStdString(info->name),
-                                                                 QString::fromStdString(r.vector)),
-                       frame);
+        const QString title = QStringLiteral("run %1 · %2 · %3").arg(id).arg(QString::fromStdString(info->name),
+                                                                       QString::fromStdString(r.vector));
+        if (isSliceKey(QString::fromStdString(r.vector)) && series.back().shape.size() <= 1) {
+            // a slice: every step's line, coloured by step, on the grid's coordinates
+            QVector<VectorFrame> frames;
+            for (const auto& point : series) frames << frameOf(point);
+            QVector<float> axis;
+            const auto axes = db.vectorSeries(id, "landscape/axis");
+            if (!axes.empty()) axis = QVector<float>(axes.back().data.begin(), axes.back().data.end());
+            plot->setLines(title, frames, static_cast<int>(frames.size()) - 1, axis);
+        } else {
+            plot->setFrame(title, frameOf(series.back()));
+        }
         layout->addWidget(plot);
         plots.push_back(plot);
     }
@@ -238,41 +250,9 @@ PlotResult plotVectors(const PlotRequest& r) {
     figure.resize(width, static_cast<int>(std::lround(560 * aspect)));  // each plot WIDTH x HEIGHT mm
     figure.setAttribute(Qt::WA_DontShowOnScreen);
     figure.show();
-    const QString out = QString::fromStdString(r.out);
-    const QString suffix = QFileInfo(out).suffix().toLower();
-    if (suffix == QLatin1String("png")) {
-        const double scale = r.dpi / 96.0;
-        QImage image(figure.size() * scale, QImage::Format_ARGB32);
-        image.setDevicePixelRatio(scale);
-        image.fill(Qt::white);
-        QPainter painter(&image);
-        figure.render(&painter);
-        painter.end();
-        if (!image.save(out, "PNG")) result.error = cat(r.out, ": cannot write the PNG file");
-    } else if (suffix == QLatin1String("svg")) {
-        QSvgGenerator svg;
-        svg.setFileName(out);
-        svg.setSize(figure.size());
-        svg.setViewBox(QRect(QPoint(0, 0), figure.size()));
-        QPainter painter;
-        if (!painter.begin(&svg)) return {cat(r.out, ": cannot write the SVG file"), 0};
-        figure.render(&painter);
-        painter.end();
-    } else if (suffix == QLatin1String("pdf")) {
-        QPdfWriter pdf(out);
-        pdf.setPageSize(QPageSize(QSizeF(r.widthMm * static_cast<double>(plots.size()), r.heightMm), QPageSize::Millimeter));
-        pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
-        pdf.setResolution(r.dpi);
-        QPainter painter;
-        if (!painter.begin(&pdf)) return {cat(r.out, ": cannot write the PDF file"), 0};
-        const double scale = std::min(pdf.width() / static_cast<double>(figure.width()),
-                                      pdf.height() / static_cast<double>(figure.height()));
-        painter.scale(scale, scale);
-        figure.render(&painter);
-        painter.end();
-    } else {
-        result.error = cat(r.out, ": a vector figure is .png, .svg or .pdf");
-    }
+    const QString error = exportFigure(figure, QString::fromStdString(r.out), r.widthMm * static_cast<double>(plots.size()),
+                                       r.heightMm, r.dpi);
+    if (!error.isEmpty()) result.error = error.toStdString();
     return result;
 }
 

@@ -34,6 +34,7 @@ public:
     }
     void vector(const std::string& key, int64_t step, std::vector<int64_t> shape,
                 std::vector<float> data) override {
+        if (m_observer) m_observer->onVector(key, step, shape, data);
         m_store.logVector(m_run, key, step, std::move(shape), std::move(data));
     }
     void log(const std::string& level, const std::string& text) override {

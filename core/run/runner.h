@@ -41,6 +41,11 @@ public:
     virtual void onMetric(const std::string& key, int64_t step, double value) {
         (void)key, (void)step, (void)value;
     }
+    // Every vector point (a live landscape's slice, per-layer figures), the same way.
+    virtual void onVector(const std::string& key, int64_t step, const std::vector<int64_t>& shape,
+                          const std::vector<float>& data) {
+        (void)key, (void)step, (void)shape, (void)data;
+    }
 };
 
 struct RunOutcome {
