@@ -47,7 +47,8 @@ def main():
         loss_after1 = [pt[2] for pt in devloss if stage1_steps and pt[0] == stage1_steps[0]]
         rows.append({
             "run": d["id"] if "id" in d else os.path.basename(f),
-            "arm": "SharpZO" if gens > 0 else "plain ZO",
+            "arm": ("SharpZO" if float(p.get("sharpzo.rho", "0.05")) > 0 else "CMA-ES, rho = 0") if gens > 0
+                   else "plain ZO",
             "seed": int(p.get("sharpzo.seed", "0")),
             "generations": len(values(m, "cma/sigma")),
             "stage1": last(m, "sharpzo/stage1_dev_accuracy") if gens > 0 else float("nan"),
@@ -68,7 +69,8 @@ def main():
           "| dev loss: start, after stage 1, final | forwards to target dev loss | Hutchinson trace at ZO start "
           "| eps-ball rise at ZO start | training forwards | wall s |")
     print("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
-    for r in sorted(rows, key=lambda r: (r["arm"] != "SharpZO", r["seed"])):
+    arms = ("SharpZO", "CMA-ES, rho = 0", "plain ZO")
+    for r in sorted(rows, key=lambda r: (arms.index(r["arm"]), r["seed"])):
         print(f"| {r['arm']} | {r['seed']} | {r['generations']} | {fmt(r['stage1'])} | {fmt(r['final'])} | "
               f"{fmt(r['best'])} | {fmt(r['test'])} | {fmt(r['loss0'])}, {fmt(r['loss1'])}, {fmt(r['lossf'])} | {'not reached' if r['to_target'] is None else int(r['to_target'])} | "
               f"{fmt(r['trace'], 3)} ± {fmt(r['trace_se'], 3)} | {fmt(r['eps_ball'], 5)} | {int(r['forwards'])} | "
@@ -85,7 +87,7 @@ def main():
         sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
         return f"{statistics.mean(xs):.{digits}f} ± {sd:.{digits}f}"
 
-    for arm in ("SharpZO", "plain ZO"):
+    for arm in arms:
         rs = [r for r in rows if r["arm"] == arm]
         if not rs:
             continue
