@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
             return 0;
         }
     try {
+        frugal::keepLargeAllocationsInHeap();
         frugal::configureThreads(threads, intraOpThreads);
         logRuntime(verbose);
         frugal::app::setVerbose(verbose);

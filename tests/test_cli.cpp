@@ -94,8 +94,15 @@ void TestCli::inspectSummary() {
         sum += n;
     }
     QCOMPARE(j["parameters"].get<int64_t>(), sum);
-    // the log names the BLAS in use (with --verbose)
+    // the log names the BLAS in use (with --verbose) and how malloc keeps large blocks
     QVERIFY2(r.err.contains("BLAS: OpenBLAS"), qPrintable(r.err));
+    QVERIFY2(r.err.contains("malloc: large blocks kept in the heap"), qPrintable(r.err));
+    // a glibc knob the user set is left to glibc
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("MALLOC_TRIM_THRESHOLD_", "1048576");
+    const Result own = runFrugal({"--verbose", "inspect", refCase("llama_gqa_tied_bf16_sharded")}, env);
+    QCOMPARE(own.exitCode, 0);
+    QVERIFY2(own.err.contains("malloc: glibc's defaults (MALLOC_TRIM_THRESHOLD_ is set)"), qPrintable(own.err));
 }
 
 void TestCli::inspectLogitsMatchReference() {

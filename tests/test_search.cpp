@@ -10,6 +10,7 @@
 
 #include <cmath>
 
+#include "eval/fine_tune_problem.h"
 #include "search/cma_es.h"
 #include "search/sharpzo.h"
 #include "test_util.h"
@@ -29,6 +30,7 @@ private slots:
     void nanFitnessRanksLastAndIsCounted();
     void sharpnessShiftMatchesTheClosedForm();
     void zScoreMaskKeepsTheSmallestScores();
+    void populationAsOneBatchedForward();
 };
 
 namespace {
@@ -344,6 +346,60 @@ void TestSearch::zScoreMaskKeepsTheSmallestScores() {
     QCOMPARE(mask[2].item<double>(), 0.0);
     QCOMPARE(frugal::search::zScoreMask(w, g, 1.0).sum().item<double>(), 7.0);
     QCOMPARE(frugal::search::zScoreMask(w, g, 0.1).sum().item<double>(), 0.0);  // ⌊0.7⌋
+}
+
+void TestSearch::populationAsOneBatchedForward() {
+    // K soft prompts as K replicas of one batch in one forward give the losses that K forwards
+    // with the prompt set one at a time give; the model's own prompt is left untouched.
+    for (const char* objective : {"classification", "lm"}) {
+        frugal::eval::FineTuneSpec spec;
+        spec.objective = objective;
+        spec.batchSize = 3;
+        spec.peft.target = frugal::peft::Target::Prompt;
+        spec.peft.promptTokens = 4;
+        frugal::eval::FineTuneProblem problem(spec);
+        std::mt19937_64 rng(5);
+        problem.nextBatch(rng);
+        torch::Tensor own = problem.model().softPrompt();
+        const torch::Tensor p0 = own.detach().clone();
+        torch::manual_seed(3);
+        const torch::Tensor prompts = p0.unsqueeze(0) + 0.3 * torch::randn({5, p0.size(0), p0.size(1)});
+        const std::vector<double> batched = problem.lossValuesForPrompts(prompts);
+        QVERIFY(torch::equal(problem.model().softPrompt(), p0));
+        QCOMPARE(batched.size(), size_t{5});
+        std::vector<double> sequential;
+        for (int64_t k = 0; k < 5; ++k) {
+            {
+                c10::InferenceMode guard;
+                own.copy_(prompts[k]);
+            }
+            sequential.push_back(problem.lossValue());
+        }
+        {
+            c10::InferenceMode guard;
+            own.copy_(p0);
+        }
+        for (size_t k = 0; k < 5; ++k)
+            QVERIFY2(std::abs(batched[k] - sequential[k]) < 1e-5 * std::max(1.0, std::abs(sequential[k])),
+                     qPrintable(QStringLiteral("%1: %2 batched, %3 one by one").arg(objective).arg(batched[k]).arg(sequential[k])));
+        QVERIFY(sequential[0] != sequential[1]);  // the prompts matter
+    }
+    // a generation through the batched path ranks as the one-by-one path does
+    auto L = [](const torch::Tensor& x) { return 0.5 * x.pow(2).sum().item<double>(); };
+    int64_t calls = 0;
+    const frugal::search::PointsLoss points = [&](const torch::Tensor& x) {
+        ++calls;
+        std::vector<double> out;
+        for (int64_t i = 0; i < x.size(0); ++i) out.push_back(L(x[i]));
+        return out;
+    };
+    CmaOptions o = start(6, 0.5, 0.3, 2);
+    CmaEs a(o), b(o);
+    const auto ga = frugal::search::sharpnessAwareGeneration(a, L, 0.1, 1e-4, points);
+    const auto gb = frugal::search::sharpnessAwareGeneration(b, L, 0.1, 1e-4);
+    QCOMPARE(calls, 2);  // the 2d CGE points in one call, the λ candidates in another
+    QCOMPARE(ga.fitness, gb.fitness);
+    QVERIFY(torch::equal(a.mean(), b.mean()));
 }
 
 QTEST_APPLESS_MAIN(TestSearch)

@@ -1,6 +1,7 @@
 #include "common/runtime_info.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -80,10 +81,28 @@ void configureThreads(int blasThreads, int intraOpThreads) {
         set(n);
 }
 
+namespace {
+std::string g_allocator = "malloc: glibc's defaults";
+}  // namespace
+
+std::string keepLargeAllocationsInHeap() {
+    static const std::string done = g_allocator = [] {
+        for (const char* knob : {"MALLOC_MMAP_MAX_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"})
+            if (std::getenv(knob)) return std::string("malloc: glibc's defaults (") + knob + " is set)";
+        if (const char* off = std::getenv("FRUGAL_SYSTEM_MALLOC"); off && std::string(off) == "1")
+            return std::string("malloc: glibc's defaults (FRUGAL_SYSTEM_MALLOC=1)");
+        if (mallopt(M_MMAP_MAX, 0) != 1 || mallopt(M_TRIM_THRESHOLD, 1 << 30) != 1)
+            return std::string("malloc: glibc's defaults (mallopt refused)");
+        return std::string("malloc: large blocks kept in the heap (mmap off, 1 GiB trim threshold)");
+    }();
+    return done;
+}
+
 RuntimeInfo queryRuntime() {
     RuntimeInfo info;
     info.torchVersion = TORCH_VERSION;
     info.blasPath = sgemmProvider();
+    info.allocator = g_allocator;
     if (auto get = reinterpret_cast<OpenblasGetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config")))
         info.openblasConfig = get();
     if (auto get =
@@ -112,7 +131,7 @@ std::string runtimeLine(const RuntimeInfo& info) {
            "), threads: " + std::to_string(info.intraOpThreads) + " intra-op, " +
            std::to_string(info.interOpThreads) + " inter-op, " +
            std::to_string(info.openblasThreads) + " OpenBLAS, " +
-           std::to_string(info.hardwareThreads) + " cores";
+           std::to_string(info.hardwareThreads) + " cores; " + info.allocator;
 }
 
 int64_t currentRssBytes() { return statusField("VmRSS"); }

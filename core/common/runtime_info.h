@@ -13,6 +13,7 @@ struct RuntimeInfo {
     std::string blasPath;  // resolved path of the loaded libblas, empty if none found
     std::string blasKind;  // "OpenBLAS", "reference BLAS", "MKL" or "unknown"
     std::string openblasConfig;
+    std::string allocator;  // keepLargeAllocationsInHeap's state
     bool referenceBlas = false;
     int intraOpThreads = 0;
     int interOpThreads = 0;
@@ -27,11 +28,20 @@ struct RuntimeInfo {
 // oversubscribe the cores: one intra-op thread with all cores for BLAS measured fastest
 // (docs/BENCHMARKS.md).
 void configureThreads(int blasThreads, int intraOpThreads = 1);
+
+// glibc's malloc hands every allocation above 32 MiB to mmap and returns it on free, so each
+// forward of a large batch (logits, MLP activations) faults its pages in anew; on this kind of
+// virtual machine that made a forward of 64 sequences 4.5x slower per token than one of 16
+// (docs/BENCHMARKS.md). Keeps large blocks in the heap instead (mmap off, at most 1 GiB of free
+// heap top kept), once per process; not where the user set MALLOC_MMAP_MAX_,
+// MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_ (glibc's own knobs) or FRUGAL_SYSTEM_MALLOC=1.
+// Returns what it did, for the log.
+std::string keepLargeAllocationsInHeap();
 int usableCores();
 
 RuntimeInfo queryRuntime();
 // One line for the log: "LibTorch V, BLAS: KIND (PATH), threads: I intra-op, J inter-op, K
-// OpenBLAS, C cores".
+// OpenBLAS, C cores; malloc: ...".
 std::string runtimeLine(const RuntimeInfo& info);
 
 // Current and peak resident set size of this process, in bytes (Linux /proc/self/status).

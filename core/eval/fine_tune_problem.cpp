@@ -175,6 +175,65 @@ torch::Tensor FineTuneProblem::lossOn(const Batch& batch) const {
     return {};
 }
 
+std::vector<double> FineTuneProblem::lossValuesForPrompts(const torch::Tensor& prompts) {
+    model::Transformer& model = m_loaded->model;
+    const torch::Tensor own = model.softPrompt();
+    if (!own.defined()) fail("fine-tuning: lossValuesForPrompts on a model without a soft prompt (peft.target = \"prompt\")");
+    if (prompts.dim() != 3 || prompts.size(1) != own.size(0) || prompts.size(2) != own.size(1))
+        fail("fine-tuning: prompts must be [K, ", own.size(0), ", ", own.size(1), "], got ", prompts.sizes());
+    const CandidateBatch& b = m_current.candidates;
+    if (b.examples() == 0) fail("fine-tuning: loss() before nextBatch()");
+    c10::InferenceMode guard;
+    const int64_t k = prompts.size(0), n = b.ids.size(0);
+    const auto examples = static_cast<int64_t>(b.examples());
+    CandidateBatch r;  // the batch K times, replica j's sequences at j·N ..
+    r.ids = b.ids.repeat({k, 1});
+    r.mask = b.mask.repeat({k, 1});
+    const torch::Tensor offsets = (torch::arange(k, b.row.options()) * n).repeat_interleave(b.row.size(0));
+    r.row = b.row.repeat({k}) + offsets;
+    r.sequence = b.sequence.repeat({k}) + offsets;
+    r.position = b.position.repeat({k});
+    r.token = b.token.repeat({k});
+    for (int64_t j = 0; j < k; ++j) r.tokens.insert(r.tokens.end(), b.tokens.begin(), b.tokens.end());
+    r.firstOf = {0, static_cast<size_t>(k * n)};  // not read below
+    model.setSoftPrompt(prompts.to(own.scalar_type()).repeat_interleave(n, 0).contiguous());
+    torch::Tensor sums;
+    try {
+        sums = candidateLogProbs(model, r);  // [K*N]
+    } catch (...) {
+        model.setSoftPrompt(own);
+        throw;
+    }
+    model.setSoftPrompt(own);
+    const torch::Tensor scores = sums.view({k, examples, -1});  // [K, E, C]
+    const torch::Tensor gold = m_current.gold.unsqueeze(0).expand({k, examples}).unsqueeze(2);  // [K, E, 1]
+    torch::Tensor losses;
+    switch (m_objective) {
+        case Objective::Classification:
+            losses = -torch::log_softmax(scores, 2).gather(2, gold).squeeze(2).mean(1);
+            break;
+        case Objective::Lm: {
+            const torch::Tensor tokens =
+                torch::tensor(b.tokens, torch::kDouble).view({1, examples, -1}).expand({k, examples, -1}).to(sums.device());
+            losses = -scores.gather(2, gold).squeeze(2).sum(1) / tokens.gather(2, gold).squeeze(2).sum(1);
+            break;
+        }
+        case Objective::NegAccuracy:
+            losses = -(scores.argmax(2) == gold.squeeze(2)).to(torch::kFloat64).mean(1);
+            break;
+    }
+    losses = losses.to(torch::kCPU, torch::kDouble).contiguous();
+    return std::vector<double>(losses.data_ptr<double>(), losses.data_ptr<double>() + k);
+}
+
+int64_t FineTuneProblem::promptsForwardBytes(int64_t k) const {
+    const CandidateBatch& b = m_current.candidates;
+    if (b.examples() == 0) fail("fine-tuning: promptsForwardBytes() before nextBatch()");
+    const torch::Tensor& prompt = m_loaded->model.softPrompt();
+    const int64_t tokens = b.ids.size(1) + (prompt.defined() ? prompt.size(-2) : 0);
+    return forwardPeakBytes(m_loaded->model.config(), k * b.ids.size(0), tokens);
+}
+
 double FineTuneProblem::lossValueOn(const Batch& batch) const {
     c10::InferenceMode guard;
     return lossOn(batch).item<double>();

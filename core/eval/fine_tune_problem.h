@@ -99,6 +99,12 @@ public:
     // The same on another batch.
     torch::Tensor lossOn(const Batch& batch) const;
     double lossValueOn(const Batch& batch) const;
+    // The objective on the current batch under K soft prompts at once (PROMPTS [K, P, E], the
+    // model's prompt shape): the batch repeated K times in one forward, replica k under prompt k;
+    // the model's own prompt is left as it was. The K losses (InferenceMode).
+    std::vector<double> lossValuesForPrompts(const torch::Tensor& prompts);
+    // The estimated peak bytes of that forward for K prompts on the current batch (forwardPeakBytes).
+    int64_t promptsForwardBytes(int64_t k) const;
     DevMetrics evaluateDev() const;
     // The same on the built-in task's test split (no test split: nullopt); scored once, at the end.
     std::optional<DevMetrics> evaluateTest() const;

@@ -297,8 +297,10 @@ AttentionContext Transformer::context(const torch::Tensor& ids, const torch::Ten
         (valid.min().item<int64_t>() < 0 || valid.max().item<int64_t>() > 1))
         fail("attention mask must hold only 0 (padding) and 1 (token)");
     if (m_softPrompt.defined()) {  // the soft prompt's positions come first, always attended
-        valid = torch::cat({torch::ones({batch, m_softPrompt.size(0)}, longOpts), valid}, 1);
-        steps += m_softPrompt.size(0);
+        if (m_softPrompt.dim() == 3 && m_softPrompt.size(0) != batch)
+            fail("a per-sequence soft prompt has ", m_softPrompt.size(0), " rows for a batch of ", batch, " sequences");
+        valid = torch::cat({torch::ones({batch, m_softPrompt.size(-2)}, longOpts), valid}, 1);
+        steps += m_softPrompt.size(-2);
     }
     AttentionContext ctx;
     // With prefixes the real tokens come after them, as with Hugging Face's past key values.
@@ -363,7 +365,7 @@ torch::Tensor Transformer::embed(const torch::Tensor& ids, const AttentionContex
     }
     torch::Tensor x = torch::embedding(m_embed, idsDev);    // [B,T,E]
     if (m_softPrompt.defined())                             // [B,P+T,E]
-        x = torch::cat({m_softPrompt.unsqueeze(0).expand({x.size(0), -1, -1}), x}, 1);
+        x = torch::cat({m_softPrompt.dim() == 3 ? m_softPrompt : m_softPrompt.unsqueeze(0).expand({x.size(0), -1, -1}), x}, 1);
     if (m_projectIn.defined()) x = linear(m_projectIn, x);  // [B,T,H]
     if (m_spec->positions == PositionKind::Learned)
         x = x + torch::embedding(m_posEmbed, ctx.positions + m_spec->positionOffset);
@@ -449,13 +451,14 @@ torch::Tensor Transformer::forward(const torch::Tensor& ids, const torch::Tensor
     torch::Tensor h = embed(ids, ctx);
     for (int64_t layer = 0; layer < numLayers(); ++layer) h = forwardBlock(layer, h, ctx);
     torch::Tensor logits = head(h);
-    if (m_softPrompt.defined()) logits = logits.narrow(1, m_softPrompt.size(0), ids.size(1));
+    if (m_softPrompt.defined()) logits = logits.narrow(1, m_softPrompt.size(-2), ids.size(1));
     return logits;
 }
 
 void Transformer::setSoftPrompt(torch::Tensor prompt) {
-    if (prompt.defined() && (prompt.dim() != 2 || prompt.size(1) != m_embed.size(1)))
-        fail("soft prompt must be [P, ", m_embed.size(1), "], got ", prompt.sizes());
+    if (prompt.defined() && ((prompt.dim() != 2 && prompt.dim() != 3) || prompt.size(-1) != m_embed.size(1)))
+        fail("soft prompt must be [P, ", m_embed.size(1), "] (or [B, P, ", m_embed.size(1),
+             "], one per sequence), got ", prompt.sizes());
     m_softPrompt = std::move(prompt);
 }
 

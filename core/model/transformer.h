@@ -129,6 +129,7 @@ public:
 
     // Prompt tuning (Lester et al. 2021): P soft input embeddings [P, E] placed before every
     // sequence; forward() still returns the logits of the real tokens only. Undefined: none.
+    // [B, P, E]: one prompt per sequence of a batch of B (a population of prompts in one forward).
     const torch::Tensor& softPrompt() const { return m_softPrompt; }
     const torch::Tensor& tokenEmbedding() const { return m_embed; }  // [V, E]
     void setSoftPrompt(torch::Tensor prompt);

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/format.h"
+#include "common/runtime_info.h"
 #include "zo/directions.h"
 #include "zo/sharpness.h"
 
@@ -40,6 +41,14 @@ public:
         const torch::Tensor p = m_p0 + torch::matmul(m_A, w.to(torch::kFloat32)).view(m_p0.sizes());
         m_prompt.copy_(p.to(m_prompt.scalar_type()));
     }
+    // The prompts of the rows of X ([K, d]): [K, P, E], fp32.
+    torch::Tensor prompts(const torch::Tensor& x) const {
+        c10::InferenceMode guard;
+        const torch::Tensor shifts = torch::matmul(x.to(torch::kFloat32), m_A.t());  // [K, P·E]
+        std::vector<int64_t> shape{x.size(0)};
+        for (int64_t n : m_p0.sizes()) shape.push_back(n);
+        return (m_p0.flatten().unsqueeze(0) + shifts).view(shape);
+    }
     double shiftNorm(const torch::Tensor& w) const {  // ‖A·w‖
         return torch::matmul(m_A, w.to(torch::kFloat32)).norm().item<double>();
     }
@@ -68,32 +77,46 @@ struct Plateau {
 
 }  // namespace
 
-torch::Tensor coordinateGradient(const VectorLoss& loss, const torch::Tensor& w, double mu) {
-    const int64_t d = w.numel();
-    std::vector<double> g(static_cast<size_t>(d));
-    torch::Tensor x = w.to(torch::kFloat64).clone();
-    auto* data = x.data_ptr<double>();
-    for (int64_t j = 0; j < d; ++j) {
-        const double keep = data[j];
-        data[j] = keep + mu;
-        const double plus = loss(x);
-        data[j] = keep - mu;
-        const double minus = loss(x);
-        data[j] = keep;
-        g[static_cast<size_t>(j)] = (plus - minus) / (2 * mu);
+std::vector<double> lossesAt(const VectorLoss& loss, const PointsLoss& points, const torch::Tensor& x) {
+    if (points) {
+        std::vector<double> out = points(x);
+        if (static_cast<int64_t>(out.size()) != x.size(0))
+            fail("SharpZO: a batched evaluation of ", x.size(0), " points gave ", out.size(), " losses");
+        return out;
     }
-    return torch::tensor(g, kDouble);
+    std::vector<double> out;
+    for (int64_t i = 0; i < x.size(0); ++i) out.push_back(loss(x[i]));
+    return out;
 }
 
-torch::Tensor sharpnessShift(const VectorLoss& loss, const torch::Tensor& m, double rho, double mu) {
-    const torch::Tensor g = coordinateGradient(loss, m, mu);
+torch::Tensor coordinateGradient(const VectorLoss& loss, const torch::Tensor& w, double mu, const PointsLoss& points) {
+    const int64_t d = w.numel();
+    // rows 2j and 2j+1: w + μe_j and w − μe_j
+    const torch::Tensor base = w.to(torch::kFloat64).flatten();
+    torch::Tensor x = base.unsqueeze(0).repeat({2 * d, 1});
+    auto* data = x.data_ptr<double>();
+    for (int64_t j = 0; j < d; ++j) {
+        data[(2 * j) * d + j] += mu;
+        data[(2 * j + 1) * d + j] -= mu;
+    }
+    const std::vector<double> f = lossesAt(loss, points, x);
+    std::vector<double> g(static_cast<size_t>(d));
+    for (int64_t j = 0; j < d; ++j)
+        g[static_cast<size_t>(j)] = (f[static_cast<size_t>(2 * j)] - f[static_cast<size_t>(2 * j + 1)]) / (2 * mu);
+    return torch::tensor(g, kDouble).view(w.sizes());
+}
+
+torch::Tensor sharpnessShift(const VectorLoss& loss, const torch::Tensor& m, double rho, double mu,
+                             const PointsLoss& points) {
+    const torch::Tensor g = coordinateGradient(loss, m, mu, points);
     const double norm = g.norm().item<double>();
     if (!std::isfinite(norm)) fail("SharpZO: the CGE gradient at the CMA mean is not finite (norm ", norm, ")");
     if (norm == 0) return torch::zeros_like(g);
     return g * (rho / norm);
 }
 
-SharpGeneration sharpnessAwareGeneration(CmaEs& es, const VectorLoss& loss, double rho, double mu) {
+SharpGeneration sharpnessAwareGeneration(CmaEs& es, const VectorLoss& loss, double rho, double mu,
+                                         const PointsLoss& points) {
     using Clock = std::chrono::steady_clock;
     const auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
     SharpGeneration gen;
@@ -102,13 +125,15 @@ SharpGeneration sharpnessAwareGeneration(CmaEs& es, const VectorLoss& loss, doub
     gen.cmaSeconds = since(t0);
     const int64_t d = gen.candidates.size(1);
     if (rho > 0) {
-        gen.shift = sharpnessShift(loss, es.mean(), rho, mu);
+        t0 = Clock::now();
+        gen.shift = sharpnessShift(loss, es.mean(), rho, mu, points);
+        gen.cgeSeconds = since(t0);
         gen.forwards += 2 * d;
     } else {
         gen.shift = torch::zeros({d}, kDouble);
     }
     t0 = Clock::now();
-    for (int64_t i = 0; i < gen.candidates.size(0); ++i) gen.fitness.push_back(loss(gen.candidates[i] + gen.shift));
+    gen.fitness = lossesAt(loss, points, gen.candidates + gen.shift.unsqueeze(0));
     gen.candidateSeconds = since(t0);
     gen.forwards += gen.candidates.size(0);
     t0 = Clock::now();
@@ -160,6 +185,9 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
                   ", projection entries N(0, ", shortNumber(projection.scale()), "^2)); stage 1: ",
                   c.generations, " generations of ", c.separable ? "separable " : "", "CMA-ES, popsize ",
                   c.popsize, ", sigma0 ", c.sigma0, ", rho ", c.rho, c.rho > 0 ? "" : " (plain CMA-ES)",
+                  c.populationBatch == 1 ? std::string(", one forward a point")
+                                         : cat(", ", c.populationBatch > 0 ? c.populationBatch : c.popsize,
+                                               " points (soft prompts) batched into a forward"),
                   "; stage 2: ", spec.steps, " sparse ZO-SGD steps, lr ", spec.lr, ", prune ratio ",
                   c.pruneRatio, ", mask every ", c.maskEvery));
     sink.metric("params/trainable", 0, static_cast<double>(c.dim));
@@ -170,6 +198,31 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
         ++forwards;
         return problem.lossValue();
     };
+    // Stage 1's points as batches of population_batch soft prompts, each batch one forward of
+    // the current batch repeated (eval::FineTuneProblem::lossValuesForPrompts). A batch that
+    // cannot fit in memory is refused (never split on the fly: the chunking is the config's, so
+    // the same config gives the same numbers on any machine).
+    const int64_t perForward = c.populationBatch > 0 ? c.populationBatch : c.popsize;
+    const PointsLoss pointsOf = [&](const torch::Tensor& x) {
+        const int64_t k = x.size(0), per = std::min(k, perForward);
+        const int64_t need = problem.promptsForwardBytes(per), available = availableMemoryBytes();
+        if (per > 1 && available > 0 && need > available * 8 / 10) {
+            const auto gib = [](int64_t bytes) { return shortNumber(static_cast<double>(bytes) / (1 << 30)); };
+            failInput("sharpzo.population_batch: ", per, " soft prompts in one forward need about ", gib(need),
+                      " GiB (the batch repeated ", per, " times) but ", gib(available),
+                      " GiB of memory are available; set sharpzo.population_batch to at most about ",
+                      std::max<int64_t>(1, per * (available * 8 / 10) / need));
+        }
+        std::vector<double> out;
+        for (int64_t i = 0; i < k; i += per) {
+            const std::vector<double> part =
+                problem.lossValuesForPrompts(projection.prompts(x.slice(0, i, std::min(k, i + per))));
+            out.insert(out.end(), part.begin(), part.end());
+        }
+        forwards += k;
+        return out;
+    };
+    const PointsLoss batched = c.populationBatch == 1 ? PointsLoss() : pointsOf;
     const auto budgetLeft = [&](int64_t need) { return c.maxForwards <= 0 || forwards + need <= c.maxForwards; };
     const auto devAt = [&](int64_t step, const torch::Tensor& w) {
         projection.apply(w);
@@ -219,7 +272,7 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
                 break;
             }
             problem.nextBatch(rng);
-            const SharpGeneration gen = sharpnessAwareGeneration(es, lossOf, c.rho, c.cgeEps);
+            const SharpGeneration gen = sharpnessAwareGeneration(es, lossOf, c.rho, c.cgeEps, batched);
             const double meanLoss = lossOf(es.mean());
             step = g;
             double best = INFINITY, mean = 0;
@@ -236,6 +289,7 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
             sink.metric("cma/shift_norm", step, gen.shift.norm().item<double>());
             sink.metric("cma/ask_tell_seconds", step, gen.cmaSeconds);
             sink.metric("cma/candidate_seconds", step, gen.candidateSeconds);
+            if (c.rho > 0) sink.metric("cma/cge_seconds", step, gen.cgeSeconds);
             cmaSeconds += gen.cmaSeconds;
             candidateSeconds += gen.candidateSeconds;
             sink.metric("train/forwards", step, static_cast<double>(forwards));

@@ -33,19 +33,31 @@ namespace frugal::search {
 // A loss of the search vector w ([d], double).
 using VectorLoss = std::function<double(const torch::Tensor& w)>;
 
-// Central differences on every coordinate: g_j = (L(w + μe_j) − L(w − μe_j))/(2μ); 2d calls.
-torch::Tensor coordinateGradient(const VectorLoss& loss, const torch::Tensor& w, double mu);
+// The same loss at K points at once (X [K, d]): a population as one batched forward where the
+// objective allows (SharpZO: K soft prompts as K replicas of one batch). The K losses.
+using PointsLoss = std::function<std::vector<double>(const torch::Tensor& x)>;
+// The losses at the rows of X: through POINTS when given, else one LOSS call a row.
+std::vector<double> lossesAt(const VectorLoss& loss, const PointsLoss& points, const torch::Tensor& x);
+
+// Central differences on every coordinate: g_j = (L(w + μe_j) − L(w − μe_j))/(2μ); 2d points
+// (one POINTS call when given).
+torch::Tensor coordinateGradient(const VectorLoss& loss, const torch::Tensor& w, double mu,
+                                 const PointsLoss& points = {});
 // ε* = ρ·g/‖g‖ with g the CGE at M (a zero g gives ε* = 0).
-torch::Tensor sharpnessShift(const VectorLoss& loss, const torch::Tensor& m, double rho, double mu);
+torch::Tensor sharpnessShift(const VectorLoss& loss, const torch::Tensor& m, double rho, double mu,
+                             const PointsLoss& points = {});
 
 struct SharpGeneration {
     torch::Tensor candidates, shift;  // [λ, d] as told; [d]
     std::vector<double> fitness;      // L(x_i + ε*)
     int64_t forwards = 0;
     double cmaSeconds = 0, candidateSeconds = 0;  // in ask + tell; in the λ evaluations
+    double cgeSeconds = 0;                        // in the 2d CGE evaluations (ρ > 0)
 };
 // One stage-1 generation of ES: ask, ε* at the mean (ρ > 0), f_i = L(x_i + ε*), tell(x_i, f_i).
-SharpGeneration sharpnessAwareGeneration(CmaEs& es, const VectorLoss& loss, double rho, double mu);
+// POINTS (optional): the λ candidates (and the 2d CGE points) evaluated as batches.
+SharpGeneration sharpnessAwareGeneration(CmaEs& es, const VectorLoss& loss, double rho, double mu,
+                                         const PointsLoss& points = {});
 
 // Ω: 1 on the ⌊ratio·d⌋ coordinates with the smallest |w|²·zscore(|g|), 0 elsewhere.
 torch::Tensor zScoreMask(const torch::Tensor& w, const torch::Tensor& g, double ratio);
@@ -65,6 +77,10 @@ struct SharpZoConfig {
     int64_t sharpnessProbes = 8;  // Hutchinson probes and ε-ball samples at stage 2's start; 0: off
     double sharpnessH = 1e-2;     // second-difference step in w
     uint64_t projectionSeed = 0;
+    // Stage 1's points (candidates, CGE points) per batched forward: K soft prompts as K replicas
+    // of the batch. 0: popsize (the population in one forward, the 2d CGE points in forwards of
+    // popsize); 1: one forward a point. A forward of K points counts as K forwards.
+    int64_t populationBatch = 0;
 
     void validate() const;
 };

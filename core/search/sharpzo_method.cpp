@@ -20,7 +20,8 @@ SharpZoConfig readSharpZo(const toml::table& root, const std::string& source, bo
                     eval::fineTuneKeys({"dim", "popsize", "rho", "sigma0", "cge_eps", "bound", "separable",
                                         "generations", "patience", "min_delta", "rge_eps", "mask_cge_eps",
                                         "prune_ratio", "mask_every", "max_forwards", "target_loss",
-                                        "sharpness_probes", "sharpness_h", "projection_seed"}));
+                                        "sharpness_probes", "sharpness_h", "projection_seed",
+                                        "population_batch"}));
     SharpZoConfig c;
     c.common.peft.target = peft::Target::Prompt;
     c.common.peft.promptTokens = 4;
@@ -49,6 +50,7 @@ SharpZoConfig readSharpZo(const toml::table& root, const std::string& source, bo
     int64_t projectionSeed = 0;
     m.integer("projection_seed", projectionSeed, 0, INT64_MAX);
     c.projectionSeed = static_cast<uint64_t>(projectionSeed);
+    m.integer("population_batch", c.populationBatch, 0, 1 << 16);
     if (c.common.weightDecay != 0) fail(source, ": sharpzo.weight_decay: SharpZO's stage 2 takes no weight decay; set 0");
     if (c.common.lrSchedule != "constant")
         fail(source, ": sharpzo.lr_schedule: SharpZO's stage 2 uses a constant lr; set \"constant\"");
@@ -77,6 +79,9 @@ PreparedRun prepareSharpZoMethod(const MethodRequest& request) {
     p.params["choice.sharpzo.shift_point"] = "CGE at the CMA mean (the code uses the mean of a fresh ask batch)";
     p.params["choice.sharpzo.stage2_update"] = "plain w -= lr*g (the code's never-zeroed gradient buffer not reproduced)";
     p.params["choice.sharpzo.mask"] = "1 on the floor(ratio*d) smallest |w|^2*zscore(|g|) (the code's semantics)";
+    p.params["choice.sharpzo.population"] =
+        "stage 1's points (candidates, CGE points) as soft prompts over replicas of one batch, population_batch "
+        "a forward (0: popsize); a forward of K points counts K forwards (the reference evaluates them one by one)";
     p.params["choice.sharpzo.projection"] = "A ~ N(0, s^2), s = ||p0||/sqrt(m*H*d) (our scaling)";
     p.body = [c, save, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
         SharpZoConfig config = c;

@@ -29,15 +29,20 @@ def fmt(x, digits=3):
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
 
 
+def sharpzo_runs(export_dir):
+    """(file, run) for each SharpZO run of a `frugal export --json` folder."""
+    for f in sorted(glob.glob(os.path.join(export_dir, "*.json"))):
+        d = json.load(open(f))
+        if d["method"] == "sharpzo":
+            yield f, d
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__)
         return 2
     rows = []
-    for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
-        d = json.load(open(f))
-        if d["method"] != "sharpzo":
-            continue
+    for f, d in sharpzo_runs(sys.argv[1]):
         m, p = d["metrics"], d["params"]
         gens = int(p.get("sharpzo.generations", "100"))
         target = values(m, "sharpzo/forwards_to_target")
