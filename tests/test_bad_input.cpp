@@ -79,6 +79,11 @@ const std::vector<Case>& cases() {
          {"run", "experiments/zo/mezo-full-sentiment.toml", "zo.model=\"HUGEVOCAB\"", "zo.batch_size=1990",
           "zo.steps=1", "--db", "DB", "--name", "too-big"},
          2, "GiB for one forward pass"},
+        {"crash", "SharpZO points per forward that cannot fit in memory",
+         {"run", "experiments/sharpzo/sharpzo-prompt-sentiment.toml", "sharpzo.dim=4096", "sharpzo.population_batch=8192",
+          "sharpzo.generations=1", "sharpzo.steps=1", "sharpzo.eval_limit=8", "sharpzo.sharpness_probes=0",
+          "sharpzo.max_forwards=0", "--db", "DB"},
+         2, "sharpzo.population_batch: 8192 soft prompts in one forward need about"},
         // ---- silently wrong before: now errors
         {"silent", "inspect without model.norm.weight", {"inspect", "NONORM"}, 2,
          "checkpoint is missing tensor 'model.norm.weight'"},

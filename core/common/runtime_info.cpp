@@ -87,13 +87,15 @@ std::string g_allocator = "malloc: glibc's defaults";
 
 std::string keepLargeAllocationsInHeap() {
     static const std::string done = g_allocator = [] {
-        for (const char* knob : {"MALLOC_MMAP_MAX_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"})
+        for (const char* knob : {"MALLOC_MMAP_MAX_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX"})
             if (std::getenv(knob)) return std::string("malloc: glibc's defaults (") + knob + " is set)";
         if (const char* off = std::getenv("FRUGAL_SYSTEM_MALLOC"); off && std::string(off) == "1")
             return std::string("malloc: glibc's defaults (FRUGAL_SYSTEM_MALLOC=1)");
-        if (mallopt(M_MMAP_MAX, 0) != 1 || mallopt(M_TRIM_THRESHOLD, 1 << 30) != 1)
+        // one arena: a thread's own arena would still map its large blocks (glibc maps what its
+        // 64 MiB heaps cannot hold, whatever M_MMAP_MAX says), and runs train on worker threads
+        if (mallopt(M_ARENA_MAX, 1) != 1 || mallopt(M_MMAP_MAX, 0) != 1 || mallopt(M_TRIM_THRESHOLD, 1 << 30) != 1)
             return std::string("malloc: glibc's defaults (mallopt refused)");
-        return std::string("malloc: large blocks kept in the heap (mmap off, 1 GiB trim threshold)");
+        return std::string("malloc: large blocks kept in the heap (one arena, mmap off, 1 GiB trim threshold)");
     }();
     return done;
 }

@@ -32,9 +32,10 @@ void configureThreads(int blasThreads, int intraOpThreads = 1);
 // glibc's malloc hands every allocation above 32 MiB to mmap and returns it on free, so each
 // forward of a large batch (logits, MLP activations) faults its pages in anew; on this kind of
 // virtual machine that made a forward of 64 sequences 4.5x slower per token than one of 16
-// (docs/BENCHMARKS.md). Keeps large blocks in the heap instead (mmap off, at most 1 GiB of free
-// heap top kept), once per process; not where the user set MALLOC_MMAP_MAX_,
-// MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_ (glibc's own knobs) or FRUGAL_SYSTEM_MALLOC=1.
+// (docs/BENCHMARKS.md). Keeps large blocks in the heap instead (one arena for every thread, mmap
+// off, at most 1 GiB of free heap top kept), once per process; not where the user set
+// MALLOC_MMAP_MAX_, MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ or MALLOC_ARENA_MAX (glibc's
+// own knobs) or FRUGAL_SYSTEM_MALLOC=1.
 // Returns what it did, for the log.
 std::string keepLargeAllocationsInHeap();
 int usableCores();

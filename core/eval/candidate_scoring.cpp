@@ -91,9 +91,9 @@ CandidateBatch encodeCandidates(const model::Transformer& model, const model::To
 }
 
 torch::Tensor candidateLogProbs(const model::Transformer& model, const CandidateBatch& batch) {
-    const torch::Tensor logits = model.forward(batch.ids, batch.mask);  // [N,T,V]
-    // only the positions that predict a continuation token go through log_softmax
-    const torch::Tensor picked = logits.index({batch.row, batch.position}).to(torch::kFloat32);
+    // only the positions that predict a continuation token go through the head and log_softmax
+    const torch::Tensor picked =
+        model.forwardAt(batch.ids, batch.mask, batch.row, batch.position).to(torch::kFloat32);  // [K,V]
     const torch::Tensor logp =
         torch::log_softmax(picked, -1).gather(1, batch.token.unsqueeze(1)).squeeze(1).to(torch::kDouble);
     return torch::zeros({static_cast<int64_t>(batch.tokens.size())}, logp.options())

@@ -455,6 +455,15 @@ torch::Tensor Transformer::forward(const torch::Tensor& ids, const torch::Tensor
     return logits;
 }
 
+torch::Tensor Transformer::forwardAt(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& rows,
+                                     const torch::Tensor& positions) const {
+    const AttentionContext ctx = context(ids, mask);
+    torch::Tensor h = embed(ids, ctx);
+    for (int64_t layer = 0; layer < numLayers(); ++layer) h = forwardBlock(layer, h, ctx);
+    const torch::Tensor at = m_softPrompt.defined() ? positions + m_softPrompt.size(-2) : positions;
+    return head(h.index({rows, at}));
+}
+
 void Transformer::setSoftPrompt(torch::Tensor prompt) {
     if (prompt.defined() && ((prompt.dim() != 2 && prompt.dim() != 3) || prompt.size(-1) != m_embed.size(1)))
         fail("soft prompt must be [P, ", m_embed.size(1), "] (or [B, P, ", m_embed.size(1),

@@ -120,6 +120,12 @@ public:
     torch::Tensor forwardBlock(int64_t layer, const torch::Tensor& hidden,
                                const AttentionContext& ctx) const;
     torch::Tensor head(const torch::Tensor& hidden) const;  // [B,T,H] -> [B,T,V]
+    // The logits at K (sequence, position) pairs of the real tokens only ([K] each): [K, V]. The
+    // same as forward().index({rows, positions}) without the logits of the other positions (the
+    // head is the largest matrix product of a small model, and its [B,T,V] output the largest
+    // tensor of a forward).
+    torch::Tensor forwardAt(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& rows,
+                            const torch::Tensor& positions) const;
 
     int64_t numLayers() const { return static_cast<int64_t>(m_blocks.size()); }
     Block& block(int64_t layer) { return m_blocks.at(static_cast<size_t>(layer)); }

@@ -180,17 +180,19 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
     r.trainable = c.dim;
     r.total = problem.params().totalCount();
     PromptProjection projection(problem.model().softPrompt(), c.dim, c.projectionSeed);
+    const int64_t perForward =
+        c.populationBatch > 0 ? c.populationBatch : problem.model().device().is_cuda() ? c.popsize : 1;
     sink.info(cat("SharpZO on ", spec.task, ": a ", c.dim, "-dimensional w moves ", spec.peft.promptTokens,
                   " soft-prompt embeddings (||p0|| = ", shortNumber(projection.promptNorm()),
                   ", projection entries N(0, ", shortNumber(projection.scale()), "^2)); stage 1: ",
                   c.generations, " generations of ", c.separable ? "separable " : "", "CMA-ES, popsize ",
                   c.popsize, ", sigma0 ", c.sigma0, ", rho ", c.rho, c.rho > 0 ? "" : " (plain CMA-ES)",
-                  c.populationBatch == 1 ? std::string(", one forward a point")
-                                         : cat(", ", c.populationBatch > 0 ? c.populationBatch : c.popsize,
-                                               " points (soft prompts) batched into a forward"),
+                  perForward == 1 ? std::string(", one forward a point")
+                                  : cat(", ", perForward, " points (soft prompts) batched into a forward"),
                   "; stage 2: ", spec.steps, " sparse ZO-SGD steps, lr ", spec.lr, ", prune ratio ",
                   c.pruneRatio, ", mask every ", c.maskEvery));
     sink.metric("params/trainable", 0, static_cast<double>(c.dim));
+    sink.metric("sharpzo/points_per_forward", 0, static_cast<double>(perForward));
 
     int64_t forwards = 0;  // training forwards (dev scoring and sharpness probes not included)
     const auto lossOf = [&](const torch::Tensor& w) {
@@ -202,7 +204,6 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
     // the current batch repeated (eval::FineTuneProblem::lossValuesForPrompts). A batch that
     // cannot fit in memory is refused (never split on the fly: the chunking is the config's, so
     // the same config gives the same numbers on any machine).
-    const int64_t perForward = c.populationBatch > 0 ? c.populationBatch : c.popsize;
     const PointsLoss pointsOf = [&](const torch::Tensor& x) {
         const int64_t k = x.size(0), per = std::min(k, perForward);
         const int64_t need = problem.promptsForwardBytes(per), available = availableMemoryBytes();
@@ -222,7 +223,7 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
         forwards += k;
         return out;
     };
-    const PointsLoss batched = c.populationBatch == 1 ? PointsLoss() : pointsOf;
+    const PointsLoss batched = perForward == 1 ? PointsLoss() : pointsOf;
     const auto budgetLeft = [&](int64_t need) { return c.maxForwards <= 0 || forwards + need <= c.maxForwards; };
     const auto devAt = [&](int64_t step, const torch::Tensor& w) {
         projection.apply(w);

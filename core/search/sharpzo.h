@@ -78,8 +78,10 @@ struct SharpZoConfig {
     double sharpnessH = 1e-2;     // second-difference step in w
     uint64_t projectionSeed = 0;
     // Stage 1's points (candidates, CGE points) per batched forward: K soft prompts as K replicas
-    // of the batch. 0: popsize (the population in one forward, the 2d CGE points in forwards of
-    // popsize); 1: one forward a point. A forward of K points counts as K forwards.
+    // of the batch; 1: one forward a point. 0: popsize on a CUDA device (the population in one
+    // forward, the 2d CGE points in forwards of popsize), 1 on the CPU, where a batched forward
+    // costs what its points cost one by one (docs/BENCHMARKS.md) and takes K times the memory.
+    // A forward of K points counts as K forwards.
     int64_t populationBatch = 0;
 
     void validate() const;

@@ -81,7 +81,7 @@ PreparedRun prepareSharpZoMethod(const MethodRequest& request) {
     p.params["choice.sharpzo.mask"] = "1 on the floor(ratio*d) smallest |w|^2*zscore(|g|) (the code's semantics)";
     p.params["choice.sharpzo.population"] =
         "stage 1's points (candidates, CGE points) as soft prompts over replicas of one batch, population_batch "
-        "a forward (0: popsize); a forward of K points counts K forwards (the reference evaluates them one by one)";
+        "a forward (0: popsize on CUDA, 1 on the CPU); a forward of K points counts K forwards";
     p.params["choice.sharpzo.projection"] = "A ~ N(0, s^2), s = ||p0||/sqrt(m*H*d) (our scaling)";
     p.body = [c, save, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
         SharpZoConfig config = c;

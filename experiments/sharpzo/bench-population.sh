@@ -1,6 +1,6 @@
 #!/bin/sh
 # Stage 1 of SharpZO with its points one forward each (population_batch = 1) and batched
-# (population_batch = 0: popsize soft prompts over replicas of one batch a forward), at the
+# (population_batch = popsize: that many soft prompts over replicas of one batch a forward), at the
 # spec's size (d = 512, popsize 40, 2·512 CGE points) and at the committed configs' size
 # (d = 32, popsize 16), into one database; then the per-generation times from the stored series
 # (docs/BENCHMARKS.md). About 25 minutes on 2 cores.
@@ -10,9 +10,11 @@ F=${1:-build/release/bin/frugal}
 DB=${2:-experiments/sharpzo/bench-population.db}
 cfg=experiments/sharpzo/sharpzo-prompt-sentiment.toml
 stage1="sharpzo.patience=0 sharpzo.steps=1 sharpzo.eval_limit=8 sharpzo.max_forwards=0 sharpzo.sharpness_probes=0"
-for pb in 1 0; do
+for pb in 1 40; do
     $F run $cfg sharpzo.dim=512 sharpzo.popsize=40 sharpzo.generations=3 sharpzo.separable=true $stage1 \
         sharpzo.population_batch=$pb --db "$DB" --name "d512-pb$pb" --quiet
+done
+for pb in 1 16; do
     $F run $cfg sharpzo.generations=12 $stage1 sharpzo.population_batch=$pb --db "$DB" --name "d32-pb$pb" --quiet
 done
 rm -rf "$DB.export"
