@@ -400,6 +400,27 @@ void TestSearch::populationAsOneBatchedForward() {
     QCOMPARE(calls, 2);  // the 2d CGE points in one call, the λ candidates in another
     QCOMPARE(ga.fitness, gb.fitness);
     QVERIFY(torch::equal(a.mean(), b.mean()));
+    // a large d gets its 2d CGE points in blocks (64 MiB of points a call), every coordinate once
+    const int64_t d = 3000;
+    torch::manual_seed(7);
+    const torch::Tensor w = torch::randn({d}, torch::kFloat64);
+    const auto Lc = [](const torch::Tensor& x) {
+        return (0.5 * x.pow(2) + torch::arange(x.numel(), x.options()) * x).sum().item<double>();
+    };
+    int64_t blocks = 0, evaluated = 0;
+    const frugal::search::PointsLoss blockwise = [&](const torch::Tensor& x) {
+        ++blocks;
+        evaluated += x.size(0);
+        std::vector<double> out;
+        for (int64_t i = 0; i < x.size(0); ++i) out.push_back(Lc(x[i]));
+        return out;
+    };
+    const torch::Tensor gBlocks = frugal::search::coordinateGradient(Lc, w, 1e-3, blockwise);
+    const torch::Tensor gOne = frugal::search::coordinateGradient(Lc, w, 1e-3);
+    QCOMPARE(blocks, int64_t{3});  // 1,398 coordinates a block
+    QCOMPARE(evaluated, 2 * d);
+    QVERIFY(torch::allclose(gBlocks, w + torch::arange(d, w.options()), 1e-6, 1e-6));
+    QVERIFY(torch::equal(gBlocks, gOne));
 }
 
 QTEST_APPLESS_MAIN(TestSearch)

@@ -91,18 +91,38 @@ std::vector<double> lossesAt(const VectorLoss& loss, const PointsLoss& points, c
 
 torch::Tensor coordinateGradient(const VectorLoss& loss, const torch::Tensor& w, double mu, const PointsLoss& points) {
     const int64_t d = w.numel();
-    // rows 2j and 2j+1: w + μe_j and w − μe_j
-    const torch::Tensor base = w.to(torch::kFloat64).flatten();
-    torch::Tensor x = base.unsqueeze(0).repeat({2 * d, 1});
-    auto* data = x.data_ptr<double>();
-    for (int64_t j = 0; j < d; ++j) {
-        data[(2 * j) * d + j] += mu;
-        data[(2 * j + 1) * d + j] -= mu;
-    }
-    const std::vector<double> f = lossesAt(loss, points, x);
+    const torch::Tensor base = w.to(torch::kFloat64).flatten().contiguous();
     std::vector<double> g(static_cast<size_t>(d));
-    for (int64_t j = 0; j < d; ++j)
-        g[static_cast<size_t>(j)] = (f[static_cast<size_t>(2 * j)] - f[static_cast<size_t>(2 * j + 1)]) / (2 * mu);
+    if (!points) {  // one point at a time: one copy of w
+        torch::Tensor x = base.clone();
+        auto* data = x.data_ptr<double>();
+        for (int64_t j = 0; j < d; ++j) {
+            const double keep = data[j];
+            data[j] = keep + mu;
+            const double plus = loss(x.view(w.sizes()));
+            data[j] = keep - mu;
+            const double minus = loss(x.view(w.sizes()));
+            data[j] = keep;
+            g[static_cast<size_t>(j)] = (plus - minus) / (2 * mu);
+        }
+        return torch::tensor(g, kDouble).view(w.sizes());
+    }
+    // rows 2i and 2i+1 of a block: w + μe_j and w − μe_j (j = first + i); blocks of at most 64 MiB
+    // of points, so a large d never holds its 2d points at once
+    const int64_t block = std::max<int64_t>(1, std::min<int64_t>(d, (int64_t{64} << 20) / (16 * d)));
+    for (int64_t first = 0; first < d; first += block) {
+        const int64_t n = std::min(block, d - first);
+        torch::Tensor x = base.unsqueeze(0).repeat({2 * n, 1});
+        auto* data = x.data_ptr<double>();
+        for (int64_t i = 0; i < n; ++i) {
+            data[(2 * i) * d + first + i] += mu;
+            data[(2 * i + 1) * d + first + i] -= mu;
+        }
+        const std::vector<double> f = lossesAt(loss, points, x);
+        for (int64_t i = 0; i < n; ++i)
+            g[static_cast<size_t>(first + i)] =
+                (f[static_cast<size_t>(2 * i)] - f[static_cast<size_t>(2 * i + 1)]) / (2 * mu);
+    }
     return torch::tensor(g, kDouble).view(w.sizes());
 }
 

@@ -40,7 +40,7 @@ using PointsLoss = std::function<std::vector<double>(const torch::Tensor& x)>;
 std::vector<double> lossesAt(const VectorLoss& loss, const PointsLoss& points, const torch::Tensor& x);
 
 // Central differences on every coordinate: g_j = (L(w + μe_j) − L(w − μe_j))/(2μ); 2d points
-// (one POINTS call when given).
+// (POINTS, when given, gets them in blocks of at most 64 MiB: one call for d up to 2,048).
 torch::Tensor coordinateGradient(const VectorLoss& loss, const torch::Tensor& w, double mu,
                                  const PointsLoss& points = {});
 // ε* = ρ·g/‖g‖ with g the CGE at M (a zero g gives ε* = 0).
