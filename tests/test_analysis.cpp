@@ -288,9 +288,35 @@ seed = 1
     const frugal::MemorySink b = once();
     QCOMPARE(a.values("train/loss"), b.values("train/loss"));
     QCOMPARE(a.values("dev/accuracy"), b.values("dev/accuracy"));
-    QVERIFY(frugal::test::errorOf([] {
-                frugal::run::prepareRunText("method = \"sharpzo\"\n[peft]\ntarget = \"lora\"\n", "x.toml", {}, {});
-            }).find("peft.target must be \"prompt\"") != std::string::npos);
+
+    // any other small trainable set through the same projection: the norms (2,304 values)
+    const std::string norms = text + "[peft]\ntarget = \"norms\"\n";
+    const auto pn = frugal::run::prepareRunText(norms, "sharpzo.toml", {}, {});
+    frugal::MemorySink& n = frugal::test::sink();
+    pn.body(n, frugal::test::noStop());
+    QCOMPARE(n.values("train/forwards"), forwards);  // the same stages and counts
+    QVERIFY(n.values("sharpzo/shift_norm").at(0) > 0);
+    QVERIFY(n.values("sharpzo/prompt_shift_norm").empty());
+    bool named = false;
+    for (const auto& line : n.logs) named |= line.find("the 2304 trainable values of peft.target = \"norms\"") != std::string::npos;
+    QVERIFY(named);
+    QVERIFY(n.values("train/loss") != a.values("train/loss"));
+    // refused: a projection too large to keep, a batched population of anything but a soft prompt
+    const auto refusal = [&](const std::string& config) {
+        return frugal::test::errorOf([&] {
+            const auto p = frugal::run::prepareRunText(config, "sharpzo.toml", {}, {});
+            p.body(frugal::test::sink(), frugal::test::noStop());
+        });
+    };
+    std::string wide = text + "[peft]\ntarget = \"full\"\n";
+    wide.replace(wide.find("dim = 6\n"), 8, "dim = 16\n");
+    const std::string full = refusal(wide);
+    QVERIFY2(full.find("sharpzo.dim = 16 over the 4212992 trainable values needs a 4212992 x 16 projection") !=
+                 std::string::npos, full.c_str());
+    std::string batchedNorms = norms;
+    batchedNorms.replace(batchedNorms.find("seed = 1\n"), 9, "seed = 1\npopulation_batch = 4\n");
+    const std::string batched = refusal(batchedNorms);
+    QVERIFY2(batched.find("sharpzo.population_batch = 4 batches soft prompts") != std::string::npos, batched.c_str());
 }
 
 QTEST_APPLESS_MAIN(TestAnalysis)

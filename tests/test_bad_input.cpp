@@ -83,7 +83,7 @@ const std::vector<Case>& cases() {
          {"run", "experiments/sharpzo/sharpzo-prompt-sentiment.toml", "sharpzo.dim=4096", "sharpzo.population_batch=8192",
           "sharpzo.generations=1", "sharpzo.steps=1", "sharpzo.eval_limit=8", "sharpzo.sharpness_probes=0",
           "sharpzo.max_forwards=0", "--db", "DB"},
-         2, "sharpzo.population_batch: 8192 soft prompts in one forward need about"},
+         2, "sharpzo.population_batch: 2048 soft prompts in one forward need about"},  // a CGE block of 2,048 points
         // ---- silently wrong before: now errors
         {"silent", "inspect without model.norm.weight", {"inspect", "NONORM"}, 2,
          "checkpoint is missing tensor 'model.norm.weight'"},

@@ -25,12 +25,23 @@ torch::Tensor seededVector(uint64_t seed, uint32_t stream, int64_t d, zo::Direct
     return torch::tensor(z).to(torch::kFloat64);
 }
 
-// The soft prompt as a function of w: p = p₀ + reshape(A·w, [m, H]).
-class PromptProjection {
+// The trainables as a function of w: θ = θ₀ + A·w over their values laid end to end (a soft
+// prompt: p = p₀ + reshape(A·w, [m, H])). A is stored: at most kMaxProjection entries.
+constexpr int64_t kMaxProjection = int64_t{1} << 26;  // 256 MiB of fp32
+
+class Projection {
 public:
-    PromptProjection(torch::Tensor prompt, int64_t dim, uint64_t seed) : m_prompt(std::move(prompt)) {
-        m_p0 = m_prompt.detach().to(torch::kFloat32).clone();
+    Projection(const std::vector<peft::Trainable>& params, int64_t dim, uint64_t seed) : m_params(params) {
+        std::vector<torch::Tensor> flat;
+        for (const auto& t : m_params) flat.push_back(t.tensor.detach().to(torch::kFloat32).flatten());
+        m_p0 = torch::cat(flat);
         const int64_t rows = m_p0.numel();
+        if (rows * dim > kMaxProjection)
+            failInput("sharpzo.dim = ", dim, " over the ", rows, " trainable values needs a ", rows, " x ", dim,
+                      " projection (", shortNumber(static_cast<double>(rows * dim) * 4 / (1 << 30)),
+                      " GiB in fp32), more than the ", kMaxProjection * 4 / (1 << 20),
+                      " MiB SharpZO keeps; lower sharpzo.dim to at most ", std::max<int64_t>(1, kMaxProjection / rows),
+                      " or choose a smaller peft.target");
         std::vector<float> a(static_cast<size_t>(rows * dim));
         zo::directionRange(seed, 0, 0, a.size(), zo::DirectionLaw::Gaussian, a.data());
         m_scale = m_p0.norm().item<double>() / std::sqrt(static_cast<double>(rows) * static_cast<double>(dim));
@@ -38,25 +49,32 @@ public:
     }
     void apply(const torch::Tensor& w) {
         c10::InferenceMode guard;
-        const torch::Tensor p = m_p0 + torch::matmul(m_A, w.to(torch::kFloat32)).view(m_p0.sizes());
-        m_prompt.copy_(p.to(m_prompt.scalar_type()));
+        const torch::Tensor theta = m_p0 + torch::matmul(m_A, w.to(torch::kFloat32));
+        int64_t at = 0;
+        for (const auto& t : m_params) {
+            const int64_t n = t.tensor.numel();
+            t.tensor.copy_(theta.slice(0, at, at + n).view(t.tensor.sizes()).to(t.tensor.scalar_type()));
+            at += n;
+        }
     }
-    // The prompts of the rows of X ([K, d]): [K, P, E], fp32.
+    // The prompts of the rows of X ([K, d]) when the one trainable is a soft prompt: [K, P, E], fp32.
     torch::Tensor prompts(const torch::Tensor& x) const {
         c10::InferenceMode guard;
         const torch::Tensor shifts = torch::matmul(x.to(torch::kFloat32), m_A.t());  // [K, P·E]
         std::vector<int64_t> shape{x.size(0)};
-        for (int64_t n : m_p0.sizes()) shape.push_back(n);
-        return (m_p0.flatten().unsqueeze(0) + shifts).view(shape);
+        for (int64_t n : m_params.front().tensor.sizes()) shape.push_back(n);
+        return (m_p0.unsqueeze(0) + shifts).view(shape);
     }
     double shiftNorm(const torch::Tensor& w) const {  // ‖A·w‖
         return torch::matmul(m_A, w.to(torch::kFloat32)).norm().item<double>();
     }
     double scale() const { return m_scale; }
-    double promptNorm() const { return m_p0.norm().item<double>(); }
+    double norm() const { return m_p0.norm().item<double>(); }
+    int64_t values() const { return m_p0.numel(); }
 
 private:
-    torch::Tensor m_prompt, m_p0, m_A;
+    std::vector<peft::Trainable> m_params;
+    torch::Tensor m_p0, m_A;
     double m_scale = 0;
 };
 
@@ -177,9 +195,6 @@ torch::Tensor zScoreMask(const torch::Tensor& w, const torch::Tensor& g, double 
 }
 
 void SharpZoConfig::validate() const {
-    if (common.peft.target != peft::Target::Prompt)
-        fail("sharpzo trains a soft prompt: peft.target must be \"prompt\", got \"",
-             peft::targetName(common.peft.target), "\"");
     if (dim < 1) fail("sharpzo.dim must be at least 1, got ", dim);
     if (popsize < 2) fail("sharpzo.popsize must be at least 2, got ", popsize);
     if (rho < 0) fail("sharpzo.rho must be at least 0, got ", rho);
@@ -199,11 +214,21 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
     SharpZoResult r;
     r.trainable = c.dim;
     r.total = problem.params().totalCount();
-    PromptProjection projection(problem.model().softPrompt(), c.dim, c.projectionSeed);
-    const int64_t perForward =
-        c.populationBatch > 0 ? c.populationBatch : problem.model().device().is_cuda() ? c.popsize : 1;
-    sink.info(cat("SharpZO on ", spec.task, ": a ", c.dim, "-dimensional w moves ", spec.peft.promptTokens,
-                  " soft-prompt embeddings (||p0|| = ", shortNumber(projection.promptNorm()),
+    const bool prompt = spec.peft.target == peft::Target::Prompt;
+    Projection projection(problem.params().trainables(), c.dim, c.projectionSeed);
+    if (c.populationBatch > 1 && !prompt)
+        failInput("sharpzo.population_batch = ", c.populationBatch, " batches soft prompts; peft.target = \"",
+                  peft::targetName(spec.peft.target), "\" is evaluated one forward a point (set 0 or 1)");
+    const int64_t perForward = !prompt                     ? 1
+                               : c.populationBatch > 0     ? c.populationBatch
+                               : problem.model().device().is_cuda() ? c.popsize
+                                                                    : 1;
+    const std::string moved =
+        prompt ? cat(spec.peft.promptTokens, " soft-prompt embeddings (||p0|| = ")
+               : cat("the ", projection.values(), " trainable values of peft.target = \"",
+                     peft::targetName(spec.peft.target), "\" (||theta0|| = ");
+    sink.info(cat("SharpZO on ", spec.task, ": a ", c.dim, "-dimensional w moves ", moved,
+                  shortNumber(projection.norm()),
                   ", projection entries N(0, ", shortNumber(projection.scale()), "^2)); stage 1: ",
                   c.generations, " generations of ", c.separable ? "separable " : "", "CMA-ES, popsize ",
                   c.popsize, ", sigma0 ", c.sigma0, ", rho ", c.rho, c.rho > 0 ? "" : " (plain CMA-ES)",
@@ -402,7 +427,7 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
     r.steps = step;
     r.forwardPasses = forwards;
     sink.metric("sharpzo/w_norm", step, w.norm().item<double>());
-    sink.metric("sharpzo/prompt_shift_norm", step, projection.shiftNorm(w));
+    sink.metric(prompt ? "sharpzo/prompt_shift_norm" : "sharpzo/shift_norm", step, projection.shiftNorm(w));
     eval::finishRun(problem, sink, r, start);
     const torch::Tensor wf = w.to(torch::kFloat32).contiguous();
     sink.vector("sharpzo/w", step, {c.dim}, std::vector<float>(wf.data_ptr<float>(), wf.data_ptr<float>() + c.dim));

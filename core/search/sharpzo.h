@@ -2,7 +2,9 @@
 // SharpZO (SPEC-ZO §7) on a language model's soft prompt: a d-dimensional vector w moves the m
 // prompt embeddings through a fixed seeded random projection, p = p₀ + reshape(A·w, [m, H]), A's
 // entries N(0, s²) with s = ‖p₀‖/√(m·H·d), so that a w of standard-normal coordinates moves the
-// prompt by about its own norm (our scaling; BBT-style methods use the embedding std).
+// prompt by about its own norm (our scaling; BBT-style methods use the embedding std). Any other
+// small trainable set (peft.target head, norms, bitfit, prefix, LoRA, the TT adapters) is moved the
+// same way, θ = θ₀ + A·w over its values laid end to end (A stored: at most 2^26 entries).
 //   stage 1  sharpness-aware CMA-ES: each generation draws λ candidates, estimates the gradient
 //            at the CMA mean by central differences on every coordinate (CGE, 2d forwards),
 //            ε* = ρ·g/‖g‖ (‖ε*‖ = ρ exactly: the paper's semantics; the reference code's
@@ -63,7 +65,7 @@ SharpGeneration sharpnessAwareGeneration(CmaEs& es, const VectorLoss& loss, doub
 torch::Tensor zScoreMask(const torch::Tensor& w, const torch::Tensor& g, double ratio);
 
 struct SharpZoConfig {
-    eval::FineTuneSpec common;  // peft.target = prompt; steps, lr: stage 2
+    eval::FineTuneSpec common;  // peft.target: prompt by default; steps, lr: stage 2
     int64_t dim = 512, popsize = 40;
     double rho = 0.1, sigma0 = 0.4, cgeEps = 1e-3, bound = 0;  // bound > 0: the box [−b, b]
     bool separable = false;
