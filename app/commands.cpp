@@ -147,10 +147,14 @@ int benchStoreCommand(const Args& args) {
 }
 
 int benchZoCommand(const Args& args) {
-    const Parsed p = parse(args, {"model", "batch", "seq", "steps", "method", "direction", "target", "seed"},
-                           {"json"});
-    if (!p.has("model")) fail("bench zo needs --model DIR");
-    json o = {{"model", p.get("model", "")}};
+    const Parsed p = parse(args, {"model", "model-config", "dtype", "batch", "seq", "steps", "method", "direction",
+                                  "target", "seed"},
+                           {"json", "force"});
+    if (p.has("model") == p.has("model-config"))
+        fail("bench zo needs --model DIR or --model-config CONFIG.json (a random model of that shape, in memory)");
+    json o = p.has("model") ? json{{"model", p.get("model", "")}} : json{{"model_config", p.get("model-config", "")}};
+    o["force"] = p.has("force");
+    if (p.has("dtype")) o["dtype"] = p.get("dtype", "");
     for (const char* key : {"batch", "seq", "steps", "seed"})
         if (p.has(key)) o[key] = p.getInt(key, 0);
     for (const char* key : {"method", "direction", "target"})
@@ -163,9 +167,15 @@ int benchZoCommand(const Args& args) {
                     j["method"].get<std::string>().c_str(), j["direction"].get<std::string>().c_str(),
                     j["target"].get<std::string>().c_str(), j["trainable"].get<long long>(),
                     j["parameters"].get<long long>(), j["batch"].get<long long>(), j["seq"].get<long long>());
+        std::printf("  weights  %s\n  estimate %s\n", j["dtype"].get<std::string>().c_str(),
+                    j["estimate"].get<std::string>().c_str());
         std::printf("  step     %.1f ms (median of %lld)\n  forward  %.1f ms (no-grad)\n  ratio    %.2f\n",
                     j["step_ms"].get<double>(), j["steps"].get<long long>(), j["forward_ms"].get<double>(),
                     j["step_over_forward"].get<double>());
+        if (j["method"] == "mezo")
+            std::printf("  passes   %.1f ms (two a step)\n  three-pass step %.1f ms, passes %.1f ms, ratio %.2f\n",
+                        j["passes_ms"].get<double>(), j["three_pass_step_ms"].get<double>(),
+                        j["three_pass_passes_ms"].get<double>(), j["three_pass_step_over_forward"].get<double>());
         std::printf("  peak RSS %.1f MiB (%.1f MiB before the model)\n", j["peak_rss_mb"].get<double>(),
                     j["baseline_rss_mb"].get<double>());
     }
@@ -236,10 +246,11 @@ int paramsCommand(const Args& args) {
         if (!s) fail(file.string(), ": its method trains no parameter subset (params counts zo, mezo and fo configs)");
         if (p.has("json")) {
             out = {{"model_config", s->modelConfig.string()}, {"trainable", s->trainable},
-                   {"total", s->total}, {"target", s->detail}};
+                   {"total", s->total}, {"target", s->detail}, {"memory", s->memory}};
             std::cout << out.dump(2) << "\n";
         } else {
             std::cout << s->line() << "\n  (" << s->modelConfig.string() << ")\n";
+            if (!s->memory.empty()) std::cout << s->memory << "\n";
         }
         return 0;
     }
@@ -291,7 +302,7 @@ int paramsCommand(const Args& args) {
 int initModelCommand(const Args& args) {
     const Parsed p = parse(args,
                            {"type", "layers", "hidden", "heads", "kv-heads", "vocab",
-                            "intermediate", "max-positions", "seed", "dtype", "shard-mib", "std"},
+                            "intermediate", "max-positions", "seed", "dtype", "shard-mib", "std", "like"},
                            {"tied"});
     if (p.positional.size() != 1) fail("init-model needs exactly one output DIR");
     json o = {{"type", p.get("type", "llama")}, {"tied", p.has("tied")}, {"dtype", p.get("dtype", "F32")},
@@ -300,6 +311,12 @@ int initModelCommand(const Args& args) {
              {"layers", "layers"}, {"hidden", "hidden"}, {"heads", "heads"}, {"kv-heads", "kv_heads"},
              {"vocab", "vocab"}, {"intermediate", "intermediate"}, {"max-positions", "max_positions"}})
         if (p.has(flag)) o[key] = p.getInt(flag, 0);
+    if (p.has("like")) {
+        for (const char* flag : {"type", "layers", "hidden", "heads", "kv-heads", "vocab", "intermediate",
+                                 "max-positions", "tied"})
+            if (p.has(flag)) fail("init-model: --like takes the model's shape from ", p.get("like", ""), "; drop --", flag);
+        o["like"] = p.get("like", "");
+    }
     if (p.has("std")) {
         const std::string text = p.get("std", "");
         char* end = nullptr;
@@ -314,7 +331,7 @@ int initModelCommand(const Args& args) {
         o["shard_mib"] = mib;
     }
     const int64_t params = run::writeRandomModel(o, p.positional[0]);
-    std::cout << "wrote " << o["type"].get<std::string>() << " model with " << params << " parameters to "
+    std::cout << "wrote " << (p.has("like") ? "a " + p.get("like", "") + "-shaped" : o["type"].get<std::string>()) << " model with " << params << " parameters to "
               << p.positional[0] << "\n";
     return 0;
 }

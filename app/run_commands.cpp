@@ -250,7 +250,7 @@ int runCommand(const Args& rawArgs, const std::vector<std::string>& argv) {
         else args.push_back(a);
     }
     const Parsed p = parse(args, {"db", "name", "experiment", "out", "tag", "resume", "jobs", "parent"},
-                           {"print-config", "quiet"});
+                           {"print-config", "quiet", "force"});
     if (p.has("resume")) return resumeRun(p);
     if (multirun) return sweep(p, argv);
     if (p.positional.empty()) fail("run needs a CONFIG.toml (and optional KEY=VALUE overrides)");
@@ -261,7 +261,7 @@ int runCommand(const Args& rawArgs, const std::vector<std::string>& argv) {
             fail("run: '", p.positional[i], "' is not an override; expected KEY=VALUE after the config");
         overrides.push_back(p.positional[i]);
     }
-    return executeRun(p, run::prepareRun(config, overrides, p.get("out", "")), argv);
+    return executeRun(p, run::prepareRun(config, overrides, p.get("out", ""), false, p.has("force")), argv);
 }
 
 // frugal prune --model DIR --method M --sparsity S [--calib FILE] [--out DIR] [KEY=VALUE ...]:

@@ -209,6 +209,7 @@ std::vector<CommandUsage> buildTable() {
          "usage: frugal init-model DIR [--type llama|mistral|opt|gpt2] [--layers L] [--hidden H]\n"
          "       [--heads N] [--kv-heads N] [--vocab V] [--intermediate I] [--max-positions P]\n"
          "       [--tied] [--seed S] [--std X] [--dtype F32|F16|BF16] [--shard-mib M]\n"
+         "       frugal init-model DIR --like CONFIG.json [--seed S] [--std X] [--dtype ...]\n"
          "\n"
          "A randomly initialised checkpoint in Hugging Face layout (config.json, safetensors), "
          "for\n"
@@ -226,7 +227,10 @@ std::vector<CommandUsage> buildTable() {
          "  --tied               the LM head shares the embedding\n"
          "  --seed S             the weights' seed (default 0)\n"
          "  --std X              the weights' standard deviation (default 0.02)\n"
-         "  --dtype D            F32 (default), F16 or BF16\n"
+         "  --dtype D            F32 (default), F16 or BF16; the weights are drawn in fp32 one\n"
+         "                       tensor at a time and held in D (a 7 B model in BF16 needs 13.5 GB)\n"
+         "  --like CONFIG        the shape of a Hugging Face config.json instead of --type ... --tied,\n"
+         "                       e.g. experiments/models/llama-2-7b/config.json\n"
          "  --shard-mib M        a new safetensors shard above M MiB (default 4096)\n" +
              kHelp});
     t.push_back({"pretrain", "trains a LLaMA-architecture model and its BPE from scratch (AdamW)",
@@ -267,7 +271,7 @@ std::vector<CommandUsage> buildTable() {
     t.push_back(
         {"run", "runs a config's method as a stored run; a sweep with -m; --resume",
          "usage: frugal run CONFIG.toml [KEY=VALUE ...] [--name N] [--experiment E] [--tag T]\n"
-         "                  [--parent RUN] [--out DIR] [--print-config] [--quiet] [--db FILE]\n"
+         "                  [--parent RUN] [--out DIR] [--print-config] [--force] [--quiet] [--db FILE]\n"
          "       frugal run -m CONFIG.toml KEY=V1,V2 ... [--jobs N] [options as above]\n"
          "       frugal run --resume RUN [--quiet] [--db FILE]\n"
          "\n"
@@ -287,6 +291,7 @@ std::vector<CommandUsage> buildTable() {
          "  --out DIR            where the method writes its outputs (default the run's "
          "artifact folder)\n"
          "  --print-config       print the resolved config; run nothing\n"
+         "  --force              run even when the memory estimate exceeds the memory available\n"
          "  --quiet              warnings and errors only, no info lines\n"
          "  -m, --multirun       a sweep: every combination of the comma-separated values\n"
          "  --jobs N             with -m: runs at a time (default 1)\n"

@@ -76,6 +76,9 @@ private slots:
     void unknownCommandSuggests_data();
     void unknownCommandSuggests();
     void runtimeLineOnlyWhenVerbose();
+    void memoryGuardRefusesBeforeLoading();
+    void memoryEstimateWithinFifteenPercent_data();
+    void memoryEstimateWithinFifteenPercent();
 };
 
 void TestCli::inspectSummary() {
@@ -420,6 +423,131 @@ void TestCli::runtimeLineOnlyWhenVerbose() {
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QVERIFY2(r.err.contains("more threads than cores"), qPrintable(r.err));
     QVERIFY2(!r.err.contains("BLAS:"), qPrintable(r.err));
+}
+
+namespace {
+
+// The value of a metric in `frugal show`'s latest-metrics list.
+double shownMetric(const QString& show, const QString& key) {
+    for (const QString& line : show.split('\n')) {
+        const QString t = line.trimmed();
+        if (!t.startsWith(key + " ")) continue;
+        const QString value = t.section(": ", 1).section("  (", 0, 0).remove(',');
+        return value.toDouble();
+    }
+    return NAN;
+}
+
+// A model folder of CONFIG's shape with the built-in model's tokenizer and no weights: enough
+// for everything that reads only the config (the guard, `frugal params`).
+std::filesystem::path shapeOnlyModel(const std::filesystem::path& dir, const char* config) {
+    std::filesystem::create_directories(dir);
+    const auto source = frugal::test::envPath("FRUGAL_SOURCE_DIR");
+    std::filesystem::copy_file(source / config, dir / "config.json");
+    std::filesystem::copy_file(source / "resources/models/frugal-tiny/tokenizer.json", dir / "tokenizer.json");
+    return dir;
+}
+
+}  // namespace
+
+// AdamW on a LLaMA-2-7B-shaped model in bf16 needs ≈ 50 GiB; the guard says so from the config
+// alone, naming what takes it and that MeZO fits, before a weight is read (the folder has none)
+// and before a run is stored; `frugal params` shows the same estimate.
+void TestCli::memoryGuardRefusesBeforeLoading() {
+    const double available = static_cast<double>(frugal::availableMemoryBytes()) / (1 << 30);
+    if (available < 15 || available > 45) QSKIP("the guard's cases assume 15-45 GiB available");
+    frugal::test::TempDir dir("guard");
+    const auto model = shapeOnlyModel(dir / "llama7b", "experiments/models/llama-2-7b/config.json");
+    const auto config = dir / "fo.toml";
+    frugal::test::writeText(config, "method = \"fo\"\n[fo]\nmodel = \"" + model.string() +
+                                        "\"\ndtype = \"bf16\"\noptimizer = \"adamw\"\nsteps = 2\nbatch_size = 4\n");
+    const QString db = QString::fromStdString((dir / "runs.db").string());
+    Result r = runFrugal({"run", QString::fromStdString(config.string()), "--db", db});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("AdamW needs ≈") && r.err.contains("(weights 13") && r.err.contains("gradients 13") &&
+                 r.err.contains("moments 25") && r.err.contains("GiB available") &&
+                 r.err.contains("MeZO (ZO-SGD) needs ≈ 13") && r.err.contains("--force"),
+             qPrintable(r.err));
+    QCOMPARE(r.err.count('\n'), 1);  // one message
+    r = runFrugal({"list", "--db", db});
+    QVERIFY2(!r.out.contains("fo"), qPrintable(r.out));  // nothing stored
+    r = runFrugal({"params", "--config", QString::fromStdString(config.string())});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.contains("AdamW needs ≈") && r.out.contains("moments 25"), qPrintable(r.out));
+    // fp32 MeZO on the same shape needs the fp32 weights: 25 GiB, more than this machine has
+    frugal::test::writeText(config, "method = \"mezo\"\n[mezo]\nmodel = \"" + model.string() + "\"\nbatch_size = 4\n");
+    r = runFrugal({"run", QString::fromStdString(config.string()), "--db", db});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("MeZO (ZO-SGD) needs ≈ 2") && r.err.contains("GiB (weights 25, activations"),
+             qPrintable(r.err));
+    // bench zo refuses AdamW on the 7 B shape before building the model
+    r = runFrugal({"bench", "zo", "--model-config", QString::fromStdString((model / "config.json").string()),
+                   "--dtype", "bf16", "--method", "adam", "--batch", "4", "--seq", "128"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("bench zo: AdamW needs ≈") && r.err.contains("MeZO (ZO-SGD) needs ≈"), qPrintable(r.err));
+}
+
+void TestCli::memoryEstimateWithinFifteenPercent_data() {
+    QTest::addColumn<QString>("method");
+    QTest::addColumn<int>("hidden");
+    QTest::addColumn<int>("layers");
+    for (const char* m : {"mezo", "fo", "prune"}) {
+        QTest::newRow(qPrintable(QString("%1, 21 M parameters").arg(m))) << QString(m) << 512 << 4;
+        QTest::newRow(qPrintable(QString("%1, 49 M parameters").arg(m))) << QString(m) << 768 << 6;
+    }
+}
+
+// Every run stores its estimate (mem/estimate_mb) and its measured peak RSS (mem/peak_rss_mb);
+// for MeZO, AdamW and Wanda on two model sizes the peak is within 15% of the estimate.
+void TestCli::memoryEstimateWithinFifteenPercent() {
+    QFETCH(QString, method);
+    QFETCH(int, hidden);
+    QFETCH(int, layers);
+    frugal::test::TempDir dir("estimate");
+    const QString model = QString::fromStdString((dir / "m").string());
+    Result r = runFrugal({"init-model", model, "--layers", QString::number(layers), "--hidden", QString::number(hidden),
+                          "--heads", "8", "--vocab", "4096", "--max-positions", "256", "--seed", "1"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    std::filesystem::copy_file(frugal::test::envPath("FRUGAL_SOURCE_DIR") / "resources/models/frugal-tiny/tokenizer.json",
+                               dir / "m" / "tokenizer.json");
+    // a task whose examples are all one length: the estimate is of the largest batch, and here
+    // every batch is that large
+    std::string examples;
+    for (int i = 0; i < 64; ++i) {
+        std::string t;
+        for (int k = 0; k < 8; ++k) t += std::string(k ? " " : "") + "the film was long and the acting was fine but the story was thin";
+        examples += "{\"text\": \"" + t + "\", \"label\": \"" + (i % 2 ? "positive" : "negative") + "\"}\n";
+    }
+    frugal::test::writeText(dir / "train.jsonl", examples);
+    frugal::test::writeText(dir / "dev.jsonl", examples);
+    const std::string task = "task = \"uniform\"\ntrain_file = \"" + (dir / "train.jsonl").string() +
+                             "\"\ndev_file = \"" + (dir / "dev.jsonl").string() +
+                             "\"\ntemplate = \"{text} It was {terrible|great}.\"\nlabels = [\"negative\", \"positive\"]\n";
+    std::string text;
+    if (method == "mezo")
+        text = "method = \"mezo\"\n[mezo]\nmodel = \"" + (dir / "m").string() +
+               "\"\nsteps = 3\nbatch_size = 16\neval_every = 3\neval_limit = 16\nlr = 1e-6\n" + task;
+    else if (method == "fo")
+        text = "method = \"fo\"\n[fo]\nmodel = \"" + (dir / "m").string() +
+               "\"\noptimizer = \"adamw\"\nsteps = 3\nbatch_size = 16\neval_every = 3\neval_limit = 16\nlr = 1e-5\n" + task;
+    else
+        text = "method = \"prune\"\n[prune]\nmodel = \"" + (dir / "m").string() +
+               "\"\nmethod = \"wanda\"\nsparsity = \"0.5\"\ncalib_samples = 32\ncalib_seq_len = 128\n"
+               "eval_seq_len = 128\neval_windows = 4\n";
+    frugal::test::writeText(dir / "run.toml", text);
+    const QString db = QString::fromStdString((dir / "runs.db").string());
+    r = runFrugal({"run", QString::fromStdString((dir / "run.toml").string()), "--db", db, "--name", "r"}, 
+                  QProcessEnvironment::systemEnvironment(), QString(), 600000);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    r = runFrugal({"show", "r", "--db", db});
+    QCOMPARE(r.exitCode, 0);
+    const double estimate = shownMetric(r.out, "mem/estimate_mb"), peak = shownMetric(r.out, "mem/peak_rss_mb");
+    const double weights = shownMetric(r.out, "mem/estimate_weights_mb");
+    qInfo("%s, hidden %d, %d layers: estimate %.1f MiB (weights %.1f), measured peak %.1f MiB: %.3f",
+          qPrintable(method), hidden, layers, estimate, weights, peak, peak / estimate);
+    QVERIFY2(estimate > 0 && peak > 0 && weights > 0, qPrintable(r.out));
+    QVERIFY2(std::abs(peak / estimate - 1) <= 0.15, qPrintable(QString("peak / estimate = %1").arg(peak / estimate)));
+    QVERIFY(std::abs(shownMetric(r.out, "mem/peak_over_estimate") - peak / estimate) < 0.01);
 }
 
 QTEST_APPLESS_MAIN(TestCli)

@@ -5,6 +5,8 @@
 #include <QtTest/QtTest>
 #include <nlohmann/json.hpp>
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include "common/error.h"
 #include "common/runtime_info.h"
 #include "model/transformer.h"
@@ -61,6 +63,8 @@ private slots:
     void blockwiseEqualsForward();
     void observerSeesEveryLinear();
     void rejectsBadIds();
+    void bf16NearFp32_data();
+    void bf16NearFp32();
 };
 
 void TestTransformer::initTestCase() { frugal::configureThreads(2, 1); }
@@ -197,6 +201,50 @@ void TestTransformer::rejectsBadIds() {
     } catch (const frugal::Error& e) {
         QVERIFY2(QString(e.what()).contains("attention mask must hold only 0"), e.what());
     }
+}
+
+void TestTransformer::bf16NearFp32_data() {
+    addCases();
+    QTest::newRow("frugal-tiny") << QString("frugal-tiny");
+}
+
+// model.dtype = "bf16": weights held and multiplied in bf16, norms' statistics, softmax and the
+// log-probabilities in fp32. Against the same weights in fp32 the log-probabilities of every
+// position stay within kBf16LogProbTolerance nats (measured: docs/BENCHMARKS.md), and the argmax
+// token agrees where fp32's top two differ by more than that.
+void TestTransformer::bf16NearFp32() {
+    constexpr double kBf16LogProbTolerance = 0.25;  // measured at most 0.14 (the built-in model)
+    QFETCH(QString, name);
+    const std::filesystem::path dir = name == "frugal-tiny"
+                                          ? frugal::test::envPath("FRUGAL_SOURCE_DIR") / "resources/models/frugal-tiny"
+                                          : caseDir(name);
+    LoadOptions bf16;
+    bf16.computeType = torch::kBFloat16;
+    const Transformer full = Transformer::load(dir);
+    const Transformer half = Transformer::load(dir, bf16);
+    QCOMPARE(half.parameters().front().second.scalar_type(), torch::kBFloat16);
+    torch::NoGradGuard noGrad;
+    std::vector<torch::Tensor> batches;
+    if (name == "frugal-tiny") {
+        auto gen = at::detail::createCPUGenerator(7);
+        batches.push_back(torch::randint(full.config().vocabSize, {4, 64}, gen, torch::kLong));
+    } else {
+        for (const auto& s : readReference(caseDir(name)).sequences) batches.push_back(torch::tensor(s).view({1, -1}));
+    }
+    double worst = 0, scale = 0;
+    for (const auto& ids : batches) {
+        const torch::Tensor a = torch::log_softmax(full.forward(ids), -1);
+        const torch::Tensor b = torch::log_softmax(half.forward(ids).to(torch::kFloat32), -1);
+        worst = std::max(worst, maxDiff(a, b));
+        scale = std::max(scale, (a - a.mean(-1, true)).abs().max().item<double>());
+        const torch::Tensor top = std::get<0>(a.topk(2, -1));
+        const torch::Tensor clear = (top.select(-1, 0) - top.select(-1, 1)) > 2 * kBf16LogProbTolerance;
+        QVERIFY((a.argmax(-1) == b.argmax(-1)).logical_or(clear.logical_not()).all().item<bool>());
+    }
+    qInfo("%s: bf16 log-probabilities within %.4f nats of fp32 (log-probabilities spread over %.2f nats)",
+          qPrintable(name), worst, scale);
+    QVERIFY2(worst <= kBf16LogProbTolerance, qPrintable(QString::number(worst)));
+    QVERIFY(worst > 0);  // bf16 did round: the comparison is not of two fp32 models
 }
 
 QTEST_APPLESS_MAIN(TestTransformer)

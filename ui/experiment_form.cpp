@@ -391,7 +391,10 @@ QString ExperimentForm::validate() {
         try {
             if (const auto summary =
                     run::trainableSummary(m_baseText.toStdString(), "the form", overrides()))
+            {
                 trainable = tr("Trainable: %1").arg(q(summary->line()));
+                if (!summary->memory.empty()) trainable += tr("\nMemory: %1").arg(q(summary->memory));
+            }
         } catch (const std::exception& e) {
             trainable = tr("Trainable: cannot count (%1)").arg(q(e.what()));
         }

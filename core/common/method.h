@@ -31,6 +31,8 @@ struct MethodRequest {
     // With no OUTDIR: write where the config says (pre-training's output.dir), not into the run's
     // artifact folder (`frugal pretrain`).
     bool configuredOutput = false;
+    // Run even when the memory estimate exceeds the memory available (`frugal run --force`).
+    bool force = false;
 };
 
 // A config read, validated and ready to run.
@@ -60,6 +62,7 @@ struct TrainableSummary {
     int64_t trainable = 0, total = 0;
     std::vector<std::pair<std::string, int64_t>> parts;
     std::string detail;        // the target in words
+    std::string memory;        // the run's memory estimate: "MeZO needs ≈ 14 GiB (weights 12.6, ...)"
     std::string line() const;  // "6,144 of 4,212,992 parameters trainable (0.146%): ..."
 };
 

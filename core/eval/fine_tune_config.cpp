@@ -10,7 +10,7 @@
 namespace frugal::eval {
 
 std::vector<std::string> fineTuneKeys(const std::vector<std::string>& more) {
-    std::vector<std::string> keys = {"model",   "task",       "train_file",  "dev_file",
+    std::vector<std::string> keys = {"model",   "dtype", "task",       "train_file",  "dev_file",
                                      "template", "labels",    "objective",   "steps",
                                      "batch_size", "lr",      "lr_schedule", "weight_decay",
                                      "seed",    "eval_every", "eval_limit",  "save"};
@@ -22,6 +22,7 @@ void readFineTuneSpec(const config::Section& m, const toml::table& root, const s
                       FineTuneSpec& c, bool& save) {
     using namespace frugal::config;
     m.string("model", c.model);
+    m.choice("dtype", c.dtype, {"fp32", "bf16", "fp16"});
     m.string("task", c.task);
     m.choice("objective", c.objective, {"classification", "lm", "neg_accuracy"});
     m.integer("steps", c.steps, 1, 1 << 30);

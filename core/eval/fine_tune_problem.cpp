@@ -12,6 +12,7 @@
 #include "common/runtime_info.h"
 #include "model/safetensors.h"
 #include "peft/adapter_io.h"
+#include "peft/peft_options.h"
 
 namespace frugal::eval {
 
@@ -75,28 +76,46 @@ int64_t forwardPeakBytes(const model::ModelConfig& c, int64_t sequences, int64_t
 
 namespace {
 
-// Refuses a batch whose forward pass cannot fit in the memory left once the model is loaded:
-// the longest training prompts (by characters, then tokenized with every label) give the length.
-void checkBatchFits(const FineTuneSpec& spec, const data::Task& train, const data::PromptTemplate& prompt,
-                    const ModelAndTokenizer& loaded) {
+}  // namespace
+
+BatchShape largestBatch(const FineTuneSpec& spec, const data::Task& train, const data::PromptTemplate& prompt,
+                        const model::Tokenizer& tokenizer, const model::ModelConfig& config) {
     const auto& examples = train.examples();
     std::vector<size_t> order(examples.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     const size_t probe = std::min<size_t>(8, order.size());
     std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(probe), order.end(),
                       [&](size_t a, size_t b) { return examples[a].text.size() > examples[b].text.size(); });
-    int64_t longest = 1;
+    int64_t longest = 1, continuation = 1;
     size_t candidates = 1;
     for (size_t i = 0; i < probe; ++i) {
         const auto rendered = prompt.render(examples[order[i]].text);
         candidates = std::max(candidates, rendered.continuations.size());
-        for (const auto& c : rendered.continuations)
-            longest = std::max<int64_t>(
-                longest, static_cast<int64_t>(loaded.tokenizer.encode(rendered.context + c, true).size()));
+        const auto context = static_cast<int64_t>(tokenizer.encode(rendered.context, true).size());
+        for (const auto& c : rendered.continuations) {
+            const auto whole = static_cast<int64_t>(tokenizer.encode(rendered.context + c, true).size());
+            longest = std::max(longest, whole);
+            continuation = std::max<int64_t>(continuation, whole - context);
+        }
     }
-    const model::ModelConfig& config = loaded.model.config();
     if (config.maxPositions > 0) longest = std::min(longest, config.maxPositions);
-    const int64_t sequences = spec.batchSize * static_cast<int64_t>(candidates);
+    BatchShape shape;
+    shape.sequences = spec.batchSize * static_cast<int64_t>(candidates);
+    shape.tokens = longest;
+    shape.headRows = shape.sequences * continuation;
+    return shape;
+}
+
+namespace {
+
+// Refuses a batch whose forward pass cannot fit in the memory left once the model is loaded:
+// the longest training prompts (by characters, then tokenized with every label) give the length.
+void checkBatchFits(const FineTuneSpec& spec, const data::Task& train, const data::PromptTemplate& prompt,
+                    const ModelAndTokenizer& loaded) {
+    const model::ModelConfig& config = loaded.model.config();
+    const BatchShape shape = largestBatch(spec, train, prompt, loaded.tokenizer, config);
+    const int64_t sequences = shape.sequences, longest = shape.tokens;
+    const size_t candidates = static_cast<size_t>(shape.sequences / spec.batchSize);
     const int64_t need = forwardPeakBytes(config, sequences, longest);
     const int64_t available = availableMemoryBytes();
     if (available <= 0 || need <= available * 8 / 10) return;  // a fifth kept for the rest
@@ -109,6 +128,22 @@ void checkBatchFits(const FineTuneSpec& spec, const data::Task& train, const dat
 }
 
 }  // namespace
+
+MemoryEstimate estimateFineTuneRun(const FineTuneSpec& spec, const TrainingPlan& plan) {
+    const int64_t runtime = currentRssBytes();
+    const std::filesystem::path dir = data::resolveModel(spec.model);
+    const model::ModelConfig config = model::ModelConfig::fromFile(dir / "config.json");
+    const data::ResolvedTask task = data::resolveTask(
+        spec.task, spec.templateText, spec.labels, "task",
+        "a task of one's own needs train_file, dev_file, template and labels");
+    const data::Task train = data::Task::load(spec.trainFile.empty() ? task.train : spec.trainFile, task.labels);
+    const data::PromptTemplate prompt = data::PromptTemplate::parse(task.templateText, task.labels);
+    const BatchShape shape = largestBatch(spec, train, prompt, model::Tokenizer::load(dir), config);
+    const peft::TrainableCount count = peft::countTrainable(config, spec.peft);
+    const int64_t adapters =
+        peft::isAdapter(spec.peft.target) ? count.trainable - (spec.peft.trainNorms ? count.normElements : 0) : 0;
+    return estimateFineTune(config, spec.dtype, count.total, count.trainable, adapters, shape, plan, runtime);
+}
 
 FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
     : m_spec(spec), m_objective(parseObjective(spec.objective)) {
@@ -124,7 +159,7 @@ FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
     if (task.builtin && spec.trainFile.empty() && !task.test.empty())
         m_test = data::Task::load(task.test, task.labels);
     try {
-        m_loaded = std::make_unique<ModelAndTokenizer>(loadModelAndTokenizer(data::resolveModel(spec.model), {}));
+        m_loaded = std::make_unique<ModelAndTokenizer>(loadModelAndTokenizer(data::resolveModel(spec.model), {}, weightDtype(spec.dtype, "dtype")));
     } catch (const Error& e) {  // the weights, the tokenizer or their sizes: the input
         throw InputError(e.what());
     }
@@ -153,26 +188,35 @@ FineTuneProblem::Batch FineTuneProblem::drawBatch(std::mt19937_64& rng, int64_t 
     return out;
 }
 
+namespace {
+
+// The objective of one example batch from its candidates' summed log-probabilities SCORES [E, C]
+// (every example has every label), GOLD [E] and the continuations' token counts TOKENS [E·C].
+torch::Tensor objectiveLoss(Objective objective, const torch::Tensor& scores, const torch::Tensor& gold,
+                            const std::vector<int64_t>& tokens) {
+    switch (objective) {
+        case Objective::Classification:
+            return torch::nll_loss(torch::log_softmax(scores, 1), gold);
+        case Objective::Lm: {
+            const torch::Tensor counts =
+                torch::tensor(tokens, torch::kDouble).view({scores.size(0), -1}).to(scores.device());
+            const torch::Tensor goldSums = scores.gather(1, gold.unsqueeze(1)).squeeze(1);
+            const torch::Tensor goldTokens = counts.gather(1, gold.unsqueeze(1)).squeeze(1);
+            return -goldSums.sum() / goldTokens.sum().to(goldSums.scalar_type());
+        }
+        case Objective::NegAccuracy:
+            return -(scores.argmax(1) == gold).to(torch::kFloat32).mean();
+    }
+    return {};
+}
+
+}  // namespace
+
 torch::Tensor FineTuneProblem::lossOn(const Batch& batch) const {
     const CandidateBatch& b = batch.candidates;
     if (b.examples() == 0) fail("fine-tuning: loss() before nextBatch()");
     const torch::Tensor sums = candidateLogProbs(m_loaded->model, b);  // [E*C]
-    const auto examples = static_cast<int64_t>(b.examples());
-    const torch::Tensor scores = sums.view({examples, -1});  // every example has every label
-    switch (m_objective) {
-        case Objective::Classification:
-            return torch::nll_loss(torch::log_softmax(scores, 1), batch.gold);
-        case Objective::Lm: {
-            const torch::Tensor tokens =
-                torch::tensor(b.tokens, torch::kDouble).view({examples, -1}).to(sums.device());
-            const torch::Tensor goldSums = scores.gather(1, batch.gold.unsqueeze(1)).squeeze(1);
-            const torch::Tensor goldTokens = tokens.gather(1, batch.gold.unsqueeze(1)).squeeze(1);
-            return -goldSums.sum() / goldTokens.sum().to(goldSums.scalar_type());
-        }
-        case Objective::NegAccuracy:
-            return -(scores.argmax(1) == batch.gold).to(torch::kFloat32).mean();
-    }
-    return {};
+    return objectiveLoss(m_objective, sums.view({static_cast<int64_t>(b.examples()), -1}), batch.gold, b.tokens);
 }
 
 std::vector<double> FineTuneProblem::lossValuesForPrompts(const torch::Tensor& prompts) {
@@ -185,7 +229,6 @@ std::vector<double> FineTuneProblem::lossValuesForPrompts(const torch::Tensor& p
     if (b.examples() == 0) fail("fine-tuning: loss() before nextBatch()");
     c10::InferenceMode guard;
     const int64_t k = prompts.size(0), n = b.ids.size(0);
-    const auto examples = static_cast<int64_t>(b.examples());
     CandidateBatch r;  // the batch K times, replica j's sequences at j·N ..
     r.ids = b.ids.repeat({k, 1});
     r.mask = b.mask.repeat({k, 1});
@@ -205,25 +248,12 @@ std::vector<double> FineTuneProblem::lossValuesForPrompts(const torch::Tensor& p
         throw;
     }
     model.setSoftPrompt(own);
-    const torch::Tensor scores = sums.view({k, examples, -1});  // [K, E, C]
-    const torch::Tensor gold = m_current.gold.unsqueeze(0).expand({k, examples}).unsqueeze(2);  // [K, E, 1]
-    torch::Tensor losses;
-    switch (m_objective) {
-        case Objective::Classification:
-            losses = -torch::log_softmax(scores, 2).gather(2, gold).squeeze(2).mean(1);
-            break;
-        case Objective::Lm: {
-            const torch::Tensor tokens =
-                torch::tensor(b.tokens, torch::kDouble).view({1, examples, -1}).expand({k, examples, -1}).to(sums.device());
-            losses = -scores.gather(2, gold).squeeze(2).sum(1) / tokens.gather(2, gold).squeeze(2).sum(1);
-            break;
-        }
-        case Objective::NegAccuracy:
-            losses = -(scores.argmax(2) == gold.squeeze(2)).to(torch::kFloat64).mean(1);
-            break;
-    }
-    losses = losses.to(torch::kCPU, torch::kDouble).contiguous();
-    return std::vector<double>(losses.data_ptr<double>(), losses.data_ptr<double>() + k);
+    // replica j scored as lossOn scores one batch
+    const torch::Tensor scores = sums.view({k, static_cast<int64_t>(b.examples()), -1});  // [K, E, C]
+    std::vector<double> losses;
+    for (int64_t j = 0; j < k; ++j)
+        losses.push_back(objectiveLoss(m_objective, scores[j], m_current.gold, b.tokens).item<double>());
+    return losses;
 }
 
 int64_t FineTuneProblem::promptsForwardBytes(int64_t k) const {

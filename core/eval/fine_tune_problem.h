@@ -24,6 +24,7 @@
 #include "common/events.h"
 #include "data/task.h"
 #include "eval/candidate_batch.h"
+#include "eval/memory_estimate.h"
 #include "eval/model_loading.h"
 #include "eval/training_probe.h"
 #include "peft/param_set.h"
@@ -42,6 +43,7 @@ double lrAt(LrSchedule schedule, double base, int64_t step, int64_t total);
 
 struct FineTuneSpec {
     std::string model = "frugal-tiny";  // folder or built-in name
+    std::string dtype = "fp32";         // the weights' dtype in memory: fp32, bf16 or fp16
     std::string task = "sentiment";     // built-in task: trains on :train, evaluates on :dev
     // Or a task of one's own (task = any other name): labelled files as `frugal eval` reads them,
     // a template "{text} ... {word|word}" and the labels in the template's word order.
@@ -68,6 +70,15 @@ struct FineTuneSpec {
 // the longest. An estimate for refusing a batch that cannot fit before it is tried
 // (docs/BENCHMARKS.md compares it with measured peak RSS).
 int64_t forwardPeakBytes(const model::ModelConfig& config, int64_t sequences, int64_t tokens);
+
+// The largest training batch of SPEC on TRAIN: batch_size examples × every label, each as long
+// as the longest of the longest prompts (by characters), and their scored continuation tokens.
+BatchShape largestBatch(const FineTuneSpec& spec, const data::Task& train, const data::PromptTemplate& prompt,
+                        const model::Tokenizer& tokenizer, const model::ModelConfig& config);
+
+// What a fine-tuning run of SPEC trained by PLAN needs in memory, from its config, task and
+// tokenizer (no weights read); the process as it is now counts as the runtime.
+MemoryEstimate estimateFineTuneRun(const FineTuneSpec& spec, const TrainingPlan& plan);
 
 struct DevMetrics {
     double accuracy = 0, accuracyCalibrated = 0, loss = 0;  // loss: classification CE

@@ -19,21 +19,17 @@ void FoConfig::validate() const {
     eval::parseLrSchedule(common.lrSchedule);
 }
 
-PreparedRun prepareFoMethod(const MethodRequest& request) {
+namespace {
+
+FoConfig readFo(const toml::table& root, const std::string& source, bool& save) {
     using namespace frugal::config;
-    if (request.resume)
-        fail("first-order fine-tuning runs have no checkpoints; run again (same seed: same metrics)");
-    const std::string source = request.file.string();
-    const toml::table root = parseConfig(request.text, source, request.overrides);
     const toml::table empty;
     const Section top(root, "", source, {"method", "fo", "peft", "live_landscape"});
     const Section m(tableOr(root, "fo", source, empty), "fo", source,
                     eval::fineTuneKeys({"optimizer", "momentum", "beta1", "beta2", "adam_eps", "grad_clip"}));
     FoConfig c;
-    bool save = false;
     eval::readFineTuneSpec(m, root, source, c.common, save);
     eval::readLiveLandscape(root, source, c.common);
-    eval::checkFineTuneInputs(c.common, "fo", source);
     m.choice("optimizer", c.optimizer, {"adamw", "sgd"});
     m.number("momentum", c.momentum, 0.0, 1.0);
     m.number("beta1", c.beta1, 0.0, 1.0);
@@ -45,15 +41,59 @@ PreparedRun prepareFoMethod(const MethodRequest& request) {
     } catch (const Error& e) {
         fail(source, ": ", e.what());
     }
+    return c;
+}
+
+// Autograd's gradients and the optimiser's state, in each trainable's dtype (torch's optimisers).
+eval::TrainingPlan planOf(const FoConfig& c) {
+    eval::TrainingPlan plan;
+    plan.firstOrder = true;
+    plan.method = c.optimizer == "adamw" ? "AdamW" : c.momentum > 0 ? "SGD with momentum" : "SGD";
+    plan.stateBuffers = c.optimizer == "adamw" ? 2 : c.momentum > 0 ? 1 : 0;
+    return plan;
+}
+
+// The same problem fine-tuned by MeZO: what a refusal offers instead.
+eval::TrainingPlan mezoPlan() {
+    eval::TrainingPlan plan;
+    plan.method = "MeZO (ZO-SGD)";
+    return plan;
+}
+
+}  // namespace
+
+PreparedRun prepareFoMethod(const MethodRequest& request) {
+    using namespace frugal::config;
+    if (request.resume)
+        fail("first-order fine-tuning runs have no checkpoints; run again (same seed: same metrics)");
+    const std::string source = request.file.string();
+    const toml::table root = parseConfig(request.text, source, request.overrides);
+    bool save = false;
+    const FoConfig c = readFo(root, source, save);
+    eval::checkFineTuneInputs(c.common, "fo", source);
+    const eval::MemoryEstimate need = eval::estimateFineTuneRun(c.common, planOf(c));
+    eval::guardMemory(need, {eval::estimateFineTuneRun(c.common, mezoPlan())}, request.force, source);
     PreparedRun p = preparedFrom("fo", root, static_cast<int64_t>(c.common.seed));
-    p.body = [c, save, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
+    p.body = [c, save, need, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
+        eval::reportEstimate(sink, need);
         FoConfig config = c;
         if (save) config.common.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
         const auto r = runFirstOrder(config, sink, stop);
         eval::reportFineTune(sink, r, config.common,
                              cat(r.forwardPasses, " forward and ", r.backwardPasses, " backward passes"));
+        eval::reportPeak(sink, r.steps, need);
     };
     return p;
+}
+
+std::optional<TrainableSummary> foTrainables(const std::string& text, const std::string& source,
+                                             const std::vector<std::string>& overrides) {
+    std::optional<TrainableSummary> s = eval::fineTuneTrainables(text, source, overrides);
+    if (!s) return s;
+    bool save = false;
+    const FoConfig c = readFo(config::parseConfig(text, source, overrides), source, save);
+    s->memory = eval::estimateFineTuneRun(c.common, planOf(c)).line();
+    return s;
 }
 
 }  // namespace frugal::fo

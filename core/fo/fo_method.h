@@ -3,10 +3,17 @@
 // the same problem as ZO runs; the [fo] and [peft] tables. Registered in run/method_registry.cpp.
 // No torch in this header.
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "common/method.h"
 
 namespace frugal::fo {
 
 PreparedRun prepareFoMethod(const MethodRequest& request);
+// What an fo config trains and its memory estimate.
+std::optional<TrainableSummary> foTrainables(const std::string& text, const std::string& source,
+                                             const std::vector<std::string>& overrides);
 
 }  // namespace frugal::fo

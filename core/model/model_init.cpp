@@ -36,9 +36,15 @@ int64_t writeRandomModel(const RandomModelOptions& o, const std::filesystem::pat
         j["intermediate_size"] =
             o.intermediate > 0 ? o.intermediate : (8 * o.hidden / 3 + 31) / 32 * 32;
     }
-    const ModelConfig config = ModelConfig::fromJson(j.dump(), "init-model options");
-    const Transformer model = Transformer::random(config, o.seed, o.stddev);
-    model.save(dir, parseDType(o.dtype, "init-model --dtype"), o.maxShardBytes);
+    const ModelConfig config = o.like.empty() ? ModelConfig::fromJson(j.dump(), "init-model options")
+                                              : ModelConfig::fromFile(o.like);
+    // drawn in fp32 tensor by tensor and held in the written dtype (a 7 B model in bf16 is never
+    // materialised in fp32); the values are the fp32 draws rounded as the writer would round them
+    const DType dtype = parseDType(o.dtype, "init-model --dtype");
+    LoadOptions held;
+    held.computeType = toScalarType(dtype);
+    const Transformer model = Transformer::random(config, o.seed, o.stddev, held);
+    model.save(dir, dtype, o.maxShardBytes);
     return model.parameterCount();
 }
 

@@ -22,6 +22,9 @@ struct RandomModelOptions {
     double stddev = 0.02;
     std::string dtype = "F32";            // F32, F16 or BF16
     uint64_t maxShardBytes = 4ull << 30;  // shards above this size
+    // A Hugging Face config.json whose shape is used instead of the options above (type, layers,
+    // hidden, heads, ...): a random model of a published model's shape, e.g. LLaMA-2-7B's.
+    std::filesystem::path like;
 };
 
 // Returns the parameter count.

@@ -339,8 +339,9 @@ torch::Tensor Transformer::linear(const Linear& layer, const torch::Tensor& inpu
     const torch::Tensor x = layer.before ? layer.before->apply(input) : input;
     if (m_observer) m_observer(layer, x);
     torch::Tensor y = torch::linear(x, layer.weight, layer.bias);
-    if (layer.loraA.defined())
-        y = y + torch::linear(torch::linear(x, layer.loraA), layer.loraB) * layer.loraScale;
+    if (layer.loraA.defined())  // fp32 adapters over weights of any dtype
+        y = y + (torch::linear(torch::linear(x.to(layer.loraA.scalar_type()), layer.loraA), layer.loraB) *
+                 layer.loraScale).to(y.scalar_type());
     if (layer.update) y = y + layer.update->apply(x);
     return layer.after ? layer.after->apply(y) : y;
 }
@@ -365,7 +366,9 @@ torch::Tensor Transformer::embed(const torch::Tensor& ids, const AttentionContex
     }
     torch::Tensor x = torch::embedding(m_embed, idsDev);    // [B,T,E]
     if (m_softPrompt.defined())                             // [B,P+T,E]
-        x = torch::cat({m_softPrompt.dim() == 3 ? m_softPrompt : m_softPrompt.unsqueeze(0).expand({x.size(0), -1, -1}), x}, 1);
+        x = torch::cat({(m_softPrompt.dim() == 3 ? m_softPrompt : m_softPrompt.unsqueeze(0).expand({x.size(0), -1, -1}))
+                           .to(x.scalar_type()),
+                       x}, 1);
     if (m_projectIn.defined()) x = linear(m_projectIn, x);  // [B,T,H]
     if (m_spec->positions == PositionKind::Learned)
         x = x + torch::embedding(m_posEmbed, ctx.positions + m_spec->positionOffset);
@@ -394,8 +397,8 @@ torch::Tensor Transformer::attention(const Block& b, const torch::Tensor& x,
     torch::Tensor maskBias = ctx.maskBias;
     if (b.prefixKey.defined()) {  // [B,nkv,P+T,d]; every query sees every prefix position
         const int64_t p = b.prefixKey.size(0);
-        k = torch::cat({b.prefixKey.view({1, p, nkv, d}).transpose(1, 2).expand({batch, nkv, p, d}), k}, 2);
-        v = torch::cat({b.prefixValue.view({1, p, nkv, d}).transpose(1, 2).expand({batch, nkv, p, d}), v}, 2);
+        k = torch::cat({b.prefixKey.to(k.scalar_type()).view({1, p, nkv, d}).transpose(1, 2).expand({batch, nkv, p, d}), k}, 2);
+        v = torch::cat({b.prefixValue.to(v.scalar_type()).view({1, p, nkv, d}).transpose(1, 2).expand({batch, nkv, p, d}), v}, 2);
         maskBias = torch::cat({torch::zeros({batch, 1, steps, p}, maskBias.options()), maskBias}, -1);
     }
     const int64_t keys = k.size(2);
@@ -446,22 +449,23 @@ torch::Tensor Transformer::head(const torch::Tensor& hidden) const {
     return torch::linear(x, m_lmHead.defined() ? m_lmHead : m_embed);
 }
 
-torch::Tensor Transformer::forward(const torch::Tensor& ids, const torch::Tensor& mask) const {
+torch::Tensor Transformer::hidden(const torch::Tensor& ids, const torch::Tensor& mask) const {
     const AttentionContext ctx = context(ids, mask);
     torch::Tensor h = embed(ids, ctx);
     for (int64_t layer = 0; layer < numLayers(); ++layer) h = forwardBlock(layer, h, ctx);
-    torch::Tensor logits = head(h);
+    return h;
+}
+
+torch::Tensor Transformer::forward(const torch::Tensor& ids, const torch::Tensor& mask) const {
+    torch::Tensor logits = head(hidden(ids, mask));
     if (m_softPrompt.defined()) logits = logits.narrow(1, m_softPrompt.size(-2), ids.size(1));
     return logits;
 }
 
 torch::Tensor Transformer::forwardAt(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& rows,
                                      const torch::Tensor& positions) const {
-    const AttentionContext ctx = context(ids, mask);
-    torch::Tensor h = embed(ids, ctx);
-    for (int64_t layer = 0; layer < numLayers(); ++layer) h = forwardBlock(layer, h, ctx);
     const torch::Tensor at = m_softPrompt.defined() ? positions + m_softPrompt.size(-2) : positions;
-    return head(h.index({rows, at}));
+    return head(hidden(ids, mask).index({rows, at}));
 }
 
 void Transformer::setSoftPrompt(torch::Tensor prompt) {
@@ -490,8 +494,7 @@ void Transformer::mergeLora() {
     for (Block& b : m_blocks)
         for (Linear* l : b.linears())
             if (l->loraA.defined()) {
-                l->weight.add_(torch::matmul(l->loraB, l->loraA).to(l->weight.scalar_type()) *
-                               l->loraScale);
+                l->weight.add_((torch::matmul(l->loraB, l->loraA) * l->loraScale).to(l->weight.scalar_type()));
                 l->loraA = l->loraB = torch::Tensor();
             }
 }

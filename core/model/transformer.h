@@ -119,6 +119,8 @@ public:
     torch::Tensor embed(const torch::Tensor& ids, const AttentionContext& ctx) const;  // [B,T,H]
     torch::Tensor forwardBlock(int64_t layer, const torch::Tensor& hidden,
                                const AttentionContext& ctx) const;
+    // The last block's output, soft-prompt positions included: [B,P+T,H].
+    torch::Tensor hidden(const torch::Tensor& ids, const torch::Tensor& mask) const;
     torch::Tensor head(const torch::Tensor& hidden) const;  // [B,T,H] -> [B,T,V]
     // The logits at K (sequence, position) pairs of the real tokens only ([K] each): [K, V]. The
     // same as forward().index({rows, positions}) without the logits of the other positions (the

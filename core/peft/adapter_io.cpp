@@ -48,7 +48,7 @@ void attachSavedAdapters(model::Transformer& model, const std::filesystem::path&
             tt.emplace_back(name, archive.read(name, torch::kFloat32));
             continue;
         }
-        const torch::Tensor t = archive.read(name, model.tokenEmbedding().scalar_type()).contiguous();
+        const torch::Tensor t = archive.read(name, torch::kFloat32).contiguous();  // adapters are fp32
         std::smatch m;
         if (name == "prompt_embeddings") {
             if (t.dim() != 2 || t.size(1) != model.tokenEmbedding().size(1))

@@ -148,7 +148,7 @@ ParamSet ParamSet::attach(model::Transformer& model, const PeftOptions& o) {
     set.m_total = model.parameterCount();
     auto gen = at::detail::createCPUGenerator(o.seed);
     torch::NoGradGuard noGrad;
-    const auto dtype = model.tokenEmbedding().scalar_type();
+    const auto dtype = torch::kFloat32;  // adapters train in fp32 over base weights of any dtype
     const auto add = [&](const std::string& name, const torch::Tensor& t, bool decay = true) {
         set.m_trainables.push_back(
             {name, t, static_cast<uint32_t>(set.m_trainables.size()), decay});
@@ -167,7 +167,7 @@ ParamSet ParamSet::attach(model::Transformer& model, const PeftOptions& o) {
                 l->loraA = (torch::rand({o.loraRank, in}, gen) * (2 * bound) - bound)
                                .to(l->weight.device(), dtype)
                                .contiguous();
-                l->loraB = torch::zeros({out, o.loraRank}, l->weight.options());
+                l->loraB = torch::zeros({out, o.loraRank}, l->weight.options().dtype(dtype));
                 l->loraScale = o.loraAlpha / static_cast<double>(o.loraRank);
                 const std::string base = withoutWeightSuffix(l->name);
                 add(base + ".lora_A.weight", l->loraA);
@@ -185,8 +185,8 @@ ParamSet ParamSet::attach(model::Transformer& model, const PeftOptions& o) {
         for (int64_t layer = 0; layer < model.numLayers(); ++layer) {
             const auto& [k, v] = kv.at(static_cast<size_t>(layer));  // [1,nkv,P,d]
             model::Block& b = model.block(layer);
-            b.prefixKey = k[0].transpose(0, 1).reshape({o.prefixTokens, -1}).clone().contiguous();
-            b.prefixValue = v[0].transpose(0, 1).reshape({o.prefixTokens, -1}).clone().contiguous();
+            b.prefixKey = k[0].transpose(0, 1).reshape({o.prefixTokens, -1}).to(dtype).contiguous();
+            b.prefixValue = v[0].transpose(0, 1).reshape({o.prefixTokens, -1}).to(dtype).contiguous();
             add(cat("model.layers.", layer, ".prefix_key"), b.prefixKey);
             add(cat("model.layers.", layer, ".prefix_value"), b.prefixValue);
         }
@@ -259,7 +259,7 @@ ParamSet ParamSet::attach(model::Transformer& model, const PeftOptions& o) {
         if (o.promptTokens < 1) fail("peft.prompt_tokens must be at least 1, got ", o.promptTokens);
         const torch::Tensor ids = torch::randint(vocab, {o.promptTokens}, gen, torch::kLong);
         const torch::Tensor& embed = model.tokenEmbedding();
-        model.setSoftPrompt(embed.index_select(0, ids.to(embed.device())).clone().contiguous());
+        model.setSoftPrompt(embed.index_select(0, ids.to(embed.device())).to(dtype).contiguous());
         add("prompt_embeddings", model.softPrompt());
         set.m_detail = cat("prompt of ", o.promptTokens, " soft tokens");
     }

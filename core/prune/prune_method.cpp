@@ -9,7 +9,10 @@
 #include "common/config_reader.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "common/runtime_info.h"
 #include "data/builtin.h"
+#include "eval/memory_estimate.h"
+#include "model/model_config.h"
 #include "model/safetensors.h"
 #include "prune/mask.h"
 #include "prune/pipeline.h"
@@ -37,6 +40,23 @@ void PruneSpec::validate() const {
             "prune.method = \"masks\" needs prune.masks, the masks.safetensors of an earlier "
             "prune");
 }
+
+namespace {
+
+// The estimate from the model's config.json and the calibration and evaluation shapes.
+eval::MemoryEstimate estimateOf(const PruneSpec& c) {
+    const int64_t runtime = currentRssBytes();
+    const model::ModelConfig config = model::ModelConfig::fromFile(data::resolveModel(c.model) / "config.json");
+    const int64_t context = config.maxPositions;
+    const int64_t seqLen = c.calibSeqLen > 0 ? c.calibSeqLen : context;
+    const double bufferMib = static_cast<double>(c.calibSamples * seqLen * config.hiddenSize * 4) / (1 << 20);
+    const bool spilled = c.memoryMib > 0 && 3 * bufferMib > static_cast<double>(c.memoryMib);
+    const int64_t evalTokens = c.evalText.empty() ? 0 : c.evalSeqLen > 0 ? c.evalSeqLen : context;
+    return eval::estimatePruning(config, c.method, c.calibSamples, seqLen, c.batch, spilled, evalTokens, c.batch,
+                                 runtime);
+}
+
+}  // namespace
 
 PreparedRun preparePruneMethod(const MethodRequest& request) {
     using namespace frugal::config;
@@ -107,8 +127,11 @@ PreparedRun preparePruneMethod(const MethodRequest& request) {
         }
     }
     data::requireModel(c.model, source + ": " + m.name("model"));
+    const eval::MemoryEstimate need = estimateOf(c);
+    eval::guardMemory(need, {}, request.force, source);
     PreparedRun p = preparedFrom("prune", root, c.seed);
-    p.body = [c, save, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
+    p.body = [c, save, need, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
+        eval::reportEstimate(sink, need);
         PruneSpec spec = c;
         if (save) spec.outDir = outDir.empty() ? sink.artifactDir() / "model" : outDir;
         const Pruner& pruner = findPruner(spec.method);
@@ -120,7 +143,10 @@ PreparedRun preparePruneMethod(const MethodRequest& request) {
                             "||X_j|| " + spec.featureNorm + ", regional optimisation " + roModeName(spec.ro) +
                                 " with one RMSprop step per drawn sample and gradients zeroed every step"
                           : ""));
-        runPrune(spec, sink, stop);
+        const PruneResult r = runPrune(spec, sink, stop);
+        // the peak since the block procedure began (the pipeline resets it there): the blocks and
+        // the pruned model's perplexity, whose forward is the dense one's shape
+        eval::reportPeak(sink, static_cast<int64_t>(r.blockErrors.size()), need);
         if (!spec.outDir.empty()) {
             sink.artifact("model", spec.outDir / "model.safetensors");
             sink.artifact("masks", spec.outDir / "masks.safetensors");

@@ -35,9 +35,9 @@ struct MethodRow {
 const MethodRow kMethods[] = {
     {"pretrain", pretrain::preparePretrainMethod, nullptr, nullptr},
     {"eval", eval::prepareEvalMethod, nullptr, nullptr},
-    {"mezo", zo::prepareMezoMethod, eval::fineTuneTrainables, zo::replayZoMethod},
-    {"zo", zo::prepareZoMethod, eval::fineTuneTrainables, zo::replayZoMethod},
-    {"fo", fo::prepareFoMethod, eval::fineTuneTrainables, nullptr},
+    {"mezo", zo::prepareMezoMethod, zo::zoTrainables, zo::replayZoMethod},
+    {"zo", zo::prepareZoMethod, zo::zoTrainables, zo::replayZoMethod},
+    {"fo", fo::prepareFoMethod, fo::foTrainables, nullptr},
     {"prune", prune::preparePruneMethod, nullptr, nullptr},
     {"sharpzo", search::prepareSharpZoMethod, nullptr, nullptr},
     {"landscape", analysis::prepareLandscapeMethod, nullptr, nullptr},
@@ -88,19 +88,20 @@ int64_t replayRun(const std::string& method, const std::string& configText,
 }
 
 PreparedRun prepareRun(const std::filesystem::path& file, const std::vector<std::string>& overrides,
-                       const std::filesystem::path& outDir, bool resume) {
-    return prepareRunText(readFile(file, "experiment config"), file.string(), overrides, outDir, resume);
+                       const std::filesystem::path& outDir, bool resume, bool force) {
+    return prepareRunText(readFile(file, "experiment config"), file.string(), overrides, outDir, resume, force);
 }
 
 PreparedRun prepareRunText(const std::string& text, const std::string& source,
                            const std::vector<std::string>& overrides,
-                           const std::filesystem::path& outDir, bool resume) {
+                           const std::filesystem::path& outDir, bool resume, bool force) {
     MethodRequest request;
     request.file = source;
     request.text = text;
     request.overrides = overrides;
     request.outDir = outDir;
     request.resume = resume;
+    request.force = force;
     return prepareRequest(request);
 }
 

@@ -27,12 +27,13 @@ int64_t replayRun(const std::string& method, const std::string& configText,
                   int64_t untilStep = -1);
 // OUTDIR: where the method writes its outputs; empty: the run's artifact folder.
 // RESUME: the body continues from the run's last checkpoint (in its artifact folder).
+// FORCE: run even when the memory guard's estimate exceeds the memory available.
 PreparedRun prepareRun(const std::filesystem::path& config, const std::vector<std::string>& overrides,
-                       const std::filesystem::path& outDir, bool resume = false);
+                       const std::filesystem::path& outDir, bool resume = false, bool force = false);
 // The same for config TEXT; SOURCE names it in messages (a file name, "the form").
 PreparedRun prepareRunText(const std::string& text, const std::string& source,
                            const std::vector<std::string>& overrides,
-                           const std::filesystem::path& outDir, bool resume = false);
+                           const std::filesystem::path& outDir, bool resume = false, bool force = false);
 
 // The same for a whole request (configuredOutput: pre-training writes to its output.dir).
 PreparedRun prepareRequest(const MethodRequest& request);

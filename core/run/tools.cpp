@@ -76,7 +76,10 @@ Json benchForward(const Json& options) {
 
 Json benchZo(const Json& options) {
     zo::ZoBenchOptions o;
-    o.modelDir = data::resolveModel(options.at("model").get<std::string>());
+    if (options.contains("model_config")) o.modelConfig = options.at("model_config").get<std::string>();
+    else o.modelDir = data::resolveModel(options.at("model").get<std::string>());
+    o.dtype = options.value("dtype", o.dtype);
+    o.force = options.value("force", false);
     o.batch = options.value("batch", o.batch);
     o.seq = options.value("seq", o.seq);
     o.steps = options.value("steps", o.steps);
@@ -91,6 +94,9 @@ Json benchZo(const Json& options) {
             {"parameters", r.parameters}, {"trainable", r.trainable},
             {"step_ms", r.stepMs},        {"forward_ms", r.forwardMs},
             {"passes_ms", r.passesMs},
+            {"three_pass_step_ms", r.threePassStepMs}, {"three_pass_passes_ms", r.threePassPassesMs},
+            {"three_pass_step_over_forward", r.threePassStepOverForward},
+            {"dtype", r.dtype}, {"estimate_mb", r.estimateMb}, {"estimate", r.estimate},
             {"step_over_forward", r.stepOverForward},
             {"peak_rss_mb", r.peakRssMb}, {"baseline_rss_mb", r.baselineRssMb},
             {"final_loss", r.finalLoss},  {"blas", r.blas},
@@ -160,6 +166,7 @@ int64_t writeRandomModel(const Json& options, const std::string& dir) {
     o.seed = options.value("seed", uint64_t{0});
     o.dtype = options.value("dtype", std::string("F32"));
     o.stddev = options.value("std", o.stddev);
+    o.like = options.value("like", std::string());
     if (options.contains("shard_mib")) o.maxShardBytes = options.at("shard_mib").get<uint64_t>() << 20;
     return model::writeRandomModel(o, dir);
 }

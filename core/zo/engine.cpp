@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "common/error.h"
@@ -45,6 +46,17 @@ public:
     const OptimizerState& state() const { return m_state; }
     const SparseMask* mask() const { return m_mask.get(); }
 
+    // A one-query SGD step leaves its last pass (restore and update) pending, to be made together
+    // with the next step's first pass: two passes over the weights a step instead of three.
+    // settle() makes it alone, before anything that reads the weights (an evaluation, a probe, a
+    // save, the end); fused or alone, the bits are the same (restoreUpdateAndPerturb).
+    void settle() {
+        if (!m_pending) return;
+        restoreAndUpdate(m_params, m_pending->seed, m_pending->restore, m_pending->lr, m_pending->grad,
+                         m_c.common.weightDecay, m_law, m_mask.get());
+        m_pending.reset();
+    }
+
     // Returns the step's logged loss (L(θ+εz) of the first query for central, L(θ) for forward),
     // NaN in replay. LOSS == nullptr: replay REC.
     double step(StepRecord& rec, const std::function<double()>* loss, int64_t& forwards) {
@@ -60,29 +72,35 @@ public:
         const bool fused = m_applied.fusable && !m_optimizer.conservative && q == 1;
         const auto effective = [&](double g) { return m_scalarSign ? double((g > 0) - (g < 0)) : g; };
         double logged = NAN, base = NAN;
-        if (!replay && (!m_central || m_optimizer.conservative))
-            base = evaluate("at θ");
+        if (!m_central || m_optimizer.conservative) {
+            settle();  // L(θ) needs θ itself
+            if (!replay) base = evaluate("at θ");
+        }
         if (!replay) rec.grads.assign(q, 0.0);
         if (rec.grads.size() != q) fail("trajectory step ", rec.step, ": seeds and gradients differ in number");
         for (size_t j = 0; j < q; ++j) {
             const uint64_t s = rec.seeds[j];
-            perturb(m_params, s, +eps, m_law, m_mask.get(), /*refresh=*/j == 0);
+            if (j == 0 && m_pending) {  // the last pass of the previous step and the first of this
+                restoreUpdateAndPerturb(m_params, m_pending->seed, m_pending->restore, m_pending->lr,
+                                        m_pending->grad, m_c.common.weightDecay, m_law, m_mask.get(), s, +eps);
+                m_pending.reset();
+            } else {
+                perturb(m_params, s, +eps, m_law, m_mask.get(), /*refresh=*/j == 0);
+            }
             const double plus = replay ? 0 : evaluate("at θ+εz");
             if (j == 0) logged = m_central ? plus : base;
             if (m_central) {
                 perturb(m_params, s, -2 * eps, m_law, m_mask.get());
                 if (!replay) rec.grads[j] = (plus - evaluate("at θ−εz")) / (2 * eps);
-                if (fused) {
-                    restoreAndUpdate(m_params, s, +eps, rec.lr, effective(rec.grads[j]),
-                                     m_c.common.weightDecay, m_law, m_mask.get());
+                if (fused) {  // restored and updated by settle() or the next step's first pass
+                    m_pending = Pending{s, +eps, rec.lr, effective(rec.grads[j])};
                     return logged;
                 }
                 perturb(m_params, s, +eps, m_law, m_mask.get());
             } else {
                 if (!replay) rec.grads[j] = (plus - base) / eps;
                 if (fused) {
-                    restoreAndUpdate(m_params, s, -eps, rec.lr, effective(rec.grads[j]),
-                                     m_c.common.weightDecay, m_law, m_mask.get());
+                    m_pending = Pending{s, -eps, rec.lr, effective(rec.grads[j])};
                     return logged;
                 }
                 perturb(m_params, s, -eps, m_law, m_mask.get());
@@ -125,6 +143,11 @@ private:
     const ZoOptimizer& m_applied;  // the optimiser whose rule moves the weights
     OptimizerState m_state;
     std::unique_ptr<SparseMask> m_mask;
+    struct Pending {
+        uint64_t seed;
+        double restore, lr, grad;
+    };
+    std::optional<Pending> m_pending;
 };
 
 QuerySchedule scheduleOf(const ZoConfig& c, int64_t trainExamples) {
@@ -227,6 +250,7 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
     int64_t lastEpoch = -1;
     for (int64_t step = 1; step <= spec.steps; ++step) {
         if (stop.stopRequested()) {
+            stepper->settle();  // a stopped run's weights are θ after its last step
             saveTrajectory();
             throw Cancelled(cat("ZO stopped before step ", step, " of ", spec.steps));
         }
@@ -267,6 +291,7 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
             if (probe) probe = eval::makeLiveLandscape(spec.liveLandscape, *problem, false);
             int64_t unused = 0;
             for (auto& applied : trajectory) stepper->step(applied, nullptr, unused);
+            stepper->settle();
             log(cat("step ", step, ": ", d.what(), "; rolled back to the state after step ",
                     trajectory.empty() ? 0 : trajectory.back().step, " (", trajectory.size(),
                     " steps replayed), lr halved to ", spec.lr * lrScale));
@@ -289,9 +314,16 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
         if (rec.choice) metric("zo/conservative_choice", step, rec.choice);
         if (stepper->mask()) metric("zo/perturbed_fraction", step, stepper->mask()->density());
         sink.progress(step, spec.steps, "loss " + shortNumber(logged));
-        if (step % spec.evalEvery == 0 || step == spec.steps) eval::reportDev(*problem, step, sink, r);
-        if (probe) probe->after(step, spec.steps, sink, stop);
+        if (step % spec.evalEvery == 0 || step == spec.steps) {
+            stepper->settle();
+            eval::reportDev(*problem, step, sink, r);
+        }
+        if (probe) {
+            stepper->settle();
+            probe->after(step, spec.steps, sink, stop);
+        }
     }
+    stepper->settle();
     r.steps = spec.steps;
     saveTrajectory();
     eval::finishRun(*problem, sink, r, start);
@@ -305,6 +337,7 @@ void replayZo(const ZoConfig& c, const std::vector<StepRecord>& trajectory,
     Stepper stepper(c, problem.params());
     int64_t unused = 0;
     for (StepRecord rec : trajectory) stepper.step(rec, nullptr, unused);
+    stepper.settle();
     problem.save(outDir);
 }
 

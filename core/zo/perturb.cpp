@@ -149,6 +149,53 @@ void applyMask(const SparseMask* mask, size_t pi, int64_t start, int64_t n, floa
     for (int64_t i = 0; i < n; ++i) z[i] *= static_cast<float>((words[i / 64] >> (i % 64)) & 1u);
 }
 
+// One chunk of perturb(): refresh the mask's bits from the weights as they are, then w += s·z.
+void perturbChunk(const std::vector<Trainable>& params, size_t pi, float* w, int64_t start, int64_t n,
+                  uint64_t seed, float s, DirectionLaw law, SparseMask* mask, bool refresh) {
+    if (mask && refresh && !mask->fixed) {
+        uint64_t* words = mask->bits[pi].data() + start / 64;
+        const float h = mask->thresholds[pi];
+        for (int64_t word = 0; word < (n + 63) / 64; ++word) {
+            uint64_t bitsOfWord = 0;
+            for (int64_t b = 0; b < 64 && word * 64 + b < n; ++b)
+                bitsOfWord |= static_cast<uint64_t>(std::fabs(w[word * 64 + b]) <= h) << b;
+            words[word] = bitsOfWord;
+        }
+    }
+    float z[kChunk];
+    directionChunk(params[pi], seed, law, start, n, z);
+    applyMask(mask, pi, start, n, z);
+    for (int64_t i = 0; i < n; ++i) w[i] += s * z[i];
+}
+
+// One chunk of restoreAndUpdate(): w ← (w + e·z)·keep − step·z (masked-out weights are neither
+// moved nor decayed).
+void restoreUpdateChunk(const std::vector<Trainable>& params, size_t pi, float* w, int64_t start, int64_t n,
+                        uint64_t seed, float e, float step, double lr, double weightDecay, DirectionLaw law,
+                        const SparseMask* mask) {
+    const auto keep = static_cast<float>(1.0 - lr * (params[pi].decay ? weightDecay : 0.0));
+    float z[kChunk];
+    directionChunk(params[pi], seed, law, start, n, z);
+    if (mask) {
+        applyMask(mask, pi, start, n, z);
+        const uint64_t* words = mask->bits[pi].data() + start / 64;
+        for (int64_t i = 0; i < n; ++i) {
+            const float keepI = ((words[i / 64] >> (i % 64)) & 1u) ? keep : 1.0f;
+            w[i] = (w[i] + e * z[i]) * keepI - step * z[i];
+        }
+        return;
+    }
+    for (int64_t i = 0; i < n; ++i) w[i] = (w[i] + e * z[i]) * keep - step * z[i];
+}
+
+// W as a tensor of TYPE would hold it: a bf16/fp16 store and load (fp32: unchanged).
+void roundAsStored(torch::ScalarType type, float* w, int64_t n) {
+    if (type == torch::kBFloat16)
+        for (int64_t i = 0; i < n; ++i) w[i] = static_cast<float>(at::BFloat16(w[i]));
+    else if (type == torch::kHalf)
+        for (int64_t i = 0; i < n; ++i) w[i] = static_cast<float>(at::Half(w[i]));
+}
+
 }  // namespace
 
 void perturb(const std::vector<Trainable>& params, uint64_t seed, double scale, DirectionLaw law,
@@ -156,20 +203,7 @@ void perturb(const std::vector<Trainable>& params, uint64_t seed, double scale, 
     if (mask && law == DirectionLaw::Sphere) fail("zo.sparsity does not combine with sphere directions");
     const auto s = static_cast<float>(scale * directionScale(params, seed, law));
     forEachChunk(params, [&](size_t pi, float* w, int64_t start, int64_t n) {
-        if (mask && refresh && !mask->fixed) {
-            uint64_t* words = mask->bits[pi].data() + start / 64;
-            const float h = mask->thresholds[pi];
-            for (int64_t word = 0; word < (n + 63) / 64; ++word) {
-                uint64_t bitsOfWord = 0;
-                for (int64_t b = 0; b < 64 && word * 64 + b < n; ++b)
-                    bitsOfWord |= static_cast<uint64_t>(std::fabs(w[word * 64 + b]) <= h) << b;
-                words[word] = bitsOfWord;
-            }
-        }
-        float z[kChunk];
-        directionChunk(params[pi], seed, law, start, n, z);
-        applyMask(mask, pi, start, n, z);
-        for (int64_t i = 0; i < n; ++i) w[i] += s * z[i];
+        perturbChunk(params, pi, w, start, n, seed, s, law, mask, refresh);
     });
 }
 
@@ -180,19 +214,22 @@ void restoreAndUpdate(const std::vector<Trainable>& params, uint64_t seed, doubl
     const auto e = static_cast<float>(restore * k);
     const auto step = static_cast<float>(lr * projectedGradient * k);
     forEachChunk(params, [&](size_t pi, float* w, int64_t start, int64_t n) {
-        const auto keep = static_cast<float>(1.0 - lr * (params[pi].decay ? weightDecay : 0.0));
-        float z[kChunk];
-        directionChunk(params[pi], seed, law, start, n, z);
-        if (mask) {  // masked-out weights are neither moved nor decayed
-            applyMask(mask, pi, start, n, z);
-            const uint64_t* words = mask->bits[pi].data() + start / 64;
-            for (int64_t i = 0; i < n; ++i) {
-                const float keepI = ((words[i / 64] >> (i % 64)) & 1u) ? keep : 1.0f;
-                w[i] = (w[i] + e * z[i]) * keepI - step * z[i];
-            }
-            return;
-        }
-        for (int64_t i = 0; i < n; ++i) w[i] = (w[i] + e * z[i]) * keep - step * z[i];
+        restoreUpdateChunk(params, pi, w, start, n, seed, e, step, lr, weightDecay, law, mask);
+    });
+}
+
+void restoreUpdateAndPerturb(const std::vector<Trainable>& params, uint64_t seed, double restore,
+                             double lr, double projectedGradient, double weightDecay, DirectionLaw law,
+                             SparseMask* mask, uint64_t nextSeed, double nextScale) {
+    const double k = directionScale(params, seed, law);
+    const auto e = static_cast<float>(restore * k);
+    const auto step = static_cast<float>(lr * projectedGradient * k);
+    const auto s = static_cast<float>(nextScale * directionScale(params, nextSeed, law));
+    forEachChunk(params, [&](size_t pi, float* w, int64_t start, int64_t n) {
+        restoreUpdateChunk(params, pi, w, start, n, seed, e, step, lr, weightDecay, law, mask);
+        // the rounding the two separate passes make between them (a store in the tensor's dtype)
+        roundAsStored(params[pi].tensor.scalar_type(), w, n);
+        perturbChunk(params, pi, w, start, n, nextSeed, s, law, mask, /*refresh=*/true);
     });
 }
 

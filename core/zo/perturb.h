@@ -56,6 +56,14 @@ void restoreAndUpdate(const std::vector<Trainable>& params, uint64_t seed, doubl
                       double lr, double projectedGradient, double weightDecay, DirectionLaw law,
                       const SparseMask* mask = nullptr);
 
+// restoreAndUpdate() for SEED, then perturb(NEXTSEED, NEXTSCALE, refresh) in the same pass over
+// the weights: the last pass of one step and the first of the next (a two-pass MeZO step). Each
+// element goes through the same arithmetic and the same rounding to its dtype between the two as
+// the separate passes make, so fused and separate give the same bits.
+void restoreUpdateAndPerturb(const std::vector<Trainable>& params, uint64_t seed, double restore,
+                             double lr, double projectedGradient, double weightDecay, DirectionLaw law,
+                             SparseMask* mask, uint64_t nextSeed, double nextScale);
+
 // One direction of a step and its projected gradient.
 struct Query {
     uint64_t seed = 0;

@@ -1,7 +1,8 @@
 #pragma once
 // `frugal bench zo`: the cost of one fine-tuning step against the cost of one forward pass, on
-// random tokens with the plain next-token loss. Methods: mezo (ZO-SGD, the fused in-place step:
-// two forwards and three passes over the weights), zo-adam (the same estimate with Adam state),
+// random tokens with the plain next-token loss. Methods: mezo (ZO-SGD in place: two forwards and
+// two passes over the weights, the last pass of a step made with the first of the next; the
+// three-pass step of separate passes is timed beside it in the same loop), zo-adam (the same estimate with Adam state),
 // adam (AdamW through autograd), sgd (SGD through autograd), forward (no-grad forwards only, the
 // memory floor). Each method in its own process gives its own peak RSS. No torch in this header.
 
@@ -13,6 +14,11 @@ namespace frugal::zo {
 
 struct ZoBenchOptions {
     std::filesystem::path modelDir;
+    // Instead of MODELDIR: a model of this config.json's shape built in memory (seeded random
+    // weights drawn tensor by tensor in fp32 and held in DTYPE), e.g. LLaMA-2-7B's.
+    std::filesystem::path modelConfig;
+    std::string dtype = "fp32";  // the weights in memory: fp32, bf16 or fp16
+    bool force = false;          // run a method whose memory estimate exceeds what is available
     int64_t batch = 8, seq = 128, steps = 10;
     std::string method = "mezo";  // mezo, zo-adam, adam, sgd, forward
     std::string direction = "gaussian";
@@ -26,8 +32,12 @@ struct ZoBenchResult {
     int intraOpThreads = 0, blasThreads = 0;
     double stepMs = 0;     // median over the timed steps
     double forwardMs = 0;  // median no-grad forward of the same batch
-    double passesMs = 0;   // mezo: median time of a step's three passes over the weights
+    double passesMs = 0;   // mezo: median time of a step's two passes over the weights
     double stepOverForward = 0;
+    double threePassStepMs = 0, threePassPassesMs = 0, threePassStepOverForward = 0;  // mezo
+    std::string dtype;
+    double estimateMb = 0;     // the memory guard's estimate for this method and shape
+    std::string estimate;      // its parts in words
     double peakRssMb = 0;      // process peak RSS, MiB
     double baselineRssMb = 0;  // RSS before the model was loaded
     double finalLoss = 0;

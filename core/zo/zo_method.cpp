@@ -88,6 +88,17 @@ ZoConfig readZo(const std::string& method, const toml::table& root, const std::s
     return c;
 }
 
+// What a ZO run keeps beside the weights: the optimiser's fp32 state buffers and the mask bits.
+eval::TrainingPlan planOf(const ZoConfig& c) {
+    const ZoOptimizer& o = findZoOptimizer(c.optimizer);
+    eval::TrainingPlan plan;
+    plan.method = c.optimizer == "sgd" ? std::string("MeZO (ZO-SGD)") : cat("ZO-", c.optimizer);
+    plan.stateBuffers = c.signMode == "scalar" && c.optimizer == "sign" ? 0 : o.stateBuffers;
+    plan.stateElementBytes = 4;
+    plan.sparseMask = c.sparsity > 0 || c.keepZeros;
+    return plan;
+}
+
 PreparedRun prepareNamed(const std::string& method, const MethodRequest& request) {
     if (request.resume)
         fail("ZO runs are not resumed from checkpoints; `frugal replay RUN --out DIR` rebuilds "
@@ -97,8 +108,11 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
     bool save = false;
     const ZoConfig c = readZo(method, root, source, save);
     eval::checkFineTuneInputs(c.common, method, source);
+    const eval::MemoryEstimate need = eval::estimateFineTuneRun(c.common, planOf(c));
+    eval::guardMemory(need, {}, request.force, source);
     PreparedRun p = config::preparedFrom(method, root, static_cast<int64_t>(c.common.seed));
-    p.body = [c, save, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
+    p.body = [c, save, need, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
+        eval::reportEstimate(sink, need);
         ZoConfig config = c;
         if (save) config.common.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
         const auto trajectory = sink.artifactDir() / "trajectory.csv";
@@ -111,6 +125,7 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
         }
         sink.artifact("trajectory", trajectory);
         eval::reportFineTune(sink, r, config.common, cat(r.forwardPasses, " forward passes"));
+        eval::reportPeak(sink, r.steps, need);
     };
     return p;
 }
@@ -118,6 +133,17 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
 }  // namespace
 
 PreparedRun prepareZoMethod(const MethodRequest& request) { return prepareNamed("zo", request); }
+
+std::optional<TrainableSummary> zoTrainables(const std::string& text, const std::string& source,
+                                             const std::vector<std::string>& overrides) {
+    std::optional<TrainableSummary> s = eval::fineTuneTrainables(text, source, overrides);
+    if (!s) return s;
+    const toml::table root = config::parseConfig(text, source, overrides);
+    bool save = false;
+    const ZoConfig c = readZo(root["method"].value_or(std::string("zo")), root, source, save);
+    s->memory = eval::estimateFineTuneRun(c.common, planOf(c)).line();
+    return s;
+}
 PreparedRun prepareMezoMethod(const MethodRequest& request) { return prepareNamed("mezo", request); }
 
 int64_t replayZoMethod(const ReplayRequest& request) {
