@@ -308,10 +308,46 @@ private slots:
         QVERIFY(form.setFieldText(QStringLiteral("peft.train_norms"), QStringLiteral("true")));
         QCOMPARE(form.validate(), QString());
         QVERIFY2(form.trainableText().contains(QStringLiteral("+ norms")), qPrintable(form.trainableText()));
+        // and what the run will need in memory, as `frugal params --config` and the guard say it
+        QVERIFY2(form.trainableText().contains(QStringLiteral("Memory: MeZO (ZO-SGD) needs ≈")),
+                 qPrintable(form.trainableText()));
         // a method that trains no subset shows nothing
         QCOMPARE(form.loadFile(sourceDir() + QStringLiteral("/experiments/prune/prune-tiny.toml")), QString());
         form.validate();
         QCOMPARE(form.trainableText(), QString());
+    }
+
+    // The estimate for a LLaMA-2-7B-shaped model (config.json and tokenizer only: nothing is
+    // loaded) in bf16: MeZO ≈ 13 GiB, AdamW ≈ 50 GiB. With FRUGAL_SCREENSHOT_DIR set, the form is
+    // written there as memory-estimate.png (docs/img).
+    void formShowsTheMemoryEstimate() {
+        QTemporaryDir dir;
+        const QString model = dir.filePath(QStringLiteral("llama-2-7b"));
+        QVERIFY(QDir().mkpath(model));
+        QVERIFY(QFile::copy(sourceDir() + QStringLiteral("/experiments/models/llama-2-7b/config.json"),
+                            model + QStringLiteral("/config.json")));
+        QVERIFY(QFile::copy(sourceDir() + QStringLiteral("/resources/models/frugal-tiny/tokenizer.json"),
+                            model + QStringLiteral("/tokenizer.json")));
+        ExperimentForm form;
+        QCOMPARE(form.loadFile(preset(QStringLiteral("mezo-lora-sentiment.toml"))), QString());
+        const QString m = form.method();
+        QVERIFY(form.setFieldText(m + QStringLiteral(".model"), model));
+        QVERIFY(form.setFieldText(m + QStringLiteral(".dtype"), QStringLiteral("bf16")));
+        QVERIFY(form.setFieldText(m + QStringLiteral(".batch_size"), QStringLiteral("2")));
+        QVERIFY(form.setFieldText(QStringLiteral("peft.target"), QStringLiteral("full")));
+        QCOMPARE(form.validate(), QString());
+        QVERIFY2(form.trainableText().contains(QStringLiteral("6,738,415,616 of 6,738,415,616")),
+                 qPrintable(form.trainableText()));
+        QVERIFY2(form.trainableText().contains(QStringLiteral("Memory: MeZO (ZO-SGD) needs ≈ 13")) &&
+                     form.trainableText().contains(QStringLiteral("(weights 13")),
+                 qPrintable(form.trainableText()));
+        const QString shots = qEnvironmentVariable("FRUGAL_SCREENSHOT_DIR");
+        if (!shots.isEmpty()) {
+            form.resize(1100, 760);
+            form.show();
+            QTest::qWait(200);
+            QVERIFY(form.grab().save(shots + QStringLiteral("/memory-estimate.png")));
+        }
     }
 
     void formRejectsBadValuesWithTheCliMessages_data() {

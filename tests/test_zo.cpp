@@ -52,6 +52,7 @@ private slots:
     void twoPassStepEqualsThreePasses_data();
     void twoPassStepEqualsThreePasses();
     void halfPrecisionRestoreDrift();
+    void bf16PassRoundsAsTorch();
     void quadraticOracle();
     void adazetaScheduleMatchesTheSpec();
     void updateRulesFollowTheirFormulas();
@@ -266,6 +267,22 @@ void TestZo::halfPrecisionRestoreDrift() {
     // roundings of up to ±ulp/2 (uniform: ulp/√12 each) walk about sqrt(3000)·2^-7/√12 ≈ 12%
     const double walk = std::sqrt(3000.0) * std::ldexp(1.0, -7) / std::sqrt(12.0);
     QVERIFY2(bf16 > fp32 && bf16 < 2 * walk, qPrintable(QString("bf16 %1, walk %2").arg(bf16).arg(walk)));
+}
+
+// A pass over bf16 weights computes in fp32 and stores as torch's own conversion does (round to
+// nearest even), whatever the conversion code.
+void TestZo::bf16PassRoundsAsTorch() {
+    torch::manual_seed(6);
+    const torch::Tensor start = (torch::randn({30000}) * 0.02).to(torch::kBFloat16);
+    torch::Tensor w = start.clone();
+    const double eps = 1e-3;
+    perturb(oneTensor(w), 21, eps, DirectionLaw::Gaussian);
+    std::vector<float> z(30000);
+    directionRange(21, 0, 0, 30000, DirectionLaw::Gaussian, z.data());
+    const torch::Tensor expected =
+        (start.to(torch::kFloat32) + static_cast<float>(eps) * torch::from_blob(z.data(), {30000})).to(torch::kBFloat16);
+    QVERIFY(torch::equal(w, expected));
+    QVERIFY(!torch::equal(w, start));
 }
 
 // L(θ) = ½ θᵀAθ + bᵀθ: [L(θ+εz) − L(θ−εz)]/(2ε) = zᵀ(Aθ + b) exactly in exact arithmetic, and

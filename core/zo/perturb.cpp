@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <thread>
 
 #include "common/error.h"
@@ -13,6 +14,25 @@ namespace frugal::zo {
 namespace {
 
 std::atomic<int> g_passThreads{0};
+
+// bf16 <-> fp32 as c10::BFloat16 converts (round to nearest even, NaN to 0x7FC0), written as
+// branch-free integer arithmetic that the compiler vectorises: the scalar conversions were a
+// large share of a pass over bf16 weights.
+void bf16ToFloat(const uint16_t* in, float* out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        const uint32_t u = static_cast<uint32_t>(in[i]) << 16;
+        std::memcpy(out + i, &u, 4);
+    }
+}
+
+void floatToBf16(const float* in, uint16_t* out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        uint32_t u;
+        std::memcpy(&u, in + i, 4);
+        const uint32_t rounded = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+        out[i] = static_cast<uint16_t>((u & 0x7FFFFFFFu) > 0x7F800000u ? 0x7FC0u : rounded);
+    }
+}
 
 int passThreads() {
     const int n = g_passThreads.load();
@@ -51,10 +71,10 @@ void forEachChunk(const std::vector<Trainable>& params, const Body& body) {
                 if (dtype == torch::kFloat32) {
                     body(pi, t.data_ptr<float>() + start, start, len);
                 } else if (dtype == torch::kBFloat16) {
-                    auto* data = t.data_ptr<at::BFloat16>() + start;
-                    for (int64_t i = 0; i < len; ++i) w[i] = static_cast<float>(data[i]);
+                    auto* data = reinterpret_cast<uint16_t*>(t.data_ptr<at::BFloat16>() + start);
+                    bf16ToFloat(data, w, len);
                     body(pi, w, start, len);
-                    for (int64_t i = 0; i < len; ++i) data[i] = at::BFloat16(w[i]);
+                    floatToBf16(w, data, len);
                 } else {
                     auto* data = t.data_ptr<at::Half>() + start;
                     for (int64_t i = 0; i < len; ++i) w[i] = static_cast<float>(data[i]);
@@ -190,10 +210,13 @@ void restoreUpdateChunk(const std::vector<Trainable>& params, size_t pi, float* 
 
 // W as a tensor of TYPE would hold it: a bf16/fp16 store and load (fp32: unchanged).
 void roundAsStored(torch::ScalarType type, float* w, int64_t n) {
-    if (type == torch::kBFloat16)
-        for (int64_t i = 0; i < n; ++i) w[i] = static_cast<float>(at::BFloat16(w[i]));
-    else if (type == torch::kHalf)
+    if (type == torch::kBFloat16) {
+        uint16_t stored[kChunk];
+        floatToBf16(w, stored, n);
+        bf16ToFloat(stored, w, n);
+    } else if (type == torch::kHalf) {
         for (int64_t i = 0; i < n; ++i) w[i] = static_cast<float>(at::Half(w[i]));
+    }
 }
 
 }  // namespace

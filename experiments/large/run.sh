@@ -27,15 +27,19 @@ for shape in "${shapes[@]}"; do
         /usr/bin/time -v "$BIN" init-model "$dir" --like "$config" --dtype BF16 --seed 0 2> "$OUT/$shape-init.time" || exit 1
     fi
     cp resources/models/frugal-tiny/tokenizer.json "$dir/"
-    echo "== $shape: bench zo (mezo, batch $BATCH x $SEQ)"
-    "$BIN" bench zo --model "$dir" --dtype bf16 --method mezo --batch "$BATCH" --seq "$SEQ" --steps 1 --json \
-        > "$OUT/$shape-bench-mezo.json" 2> "$OUT/$shape-bench-mezo.err"
+    for direction in gaussian rademacher; do
+        echo "== $shape: bench zo (mezo, $direction, batch $BATCH x $SEQ)"
+        "$BIN" bench zo --model "$dir" --dtype bf16 --method mezo --direction $direction --batch "$BATCH" --seq "$SEQ" \
+            --steps 1 --json > "$OUT/$shape-bench-mezo-$direction.json" 2> "$OUT/$shape-bench-mezo-$direction.err"
+    done
     echo "== $shape: bench zo (adam: the guard)"
     "$BIN" bench zo --model "$dir" --dtype bf16 --method adam --batch "$BATCH" --seq "$SEQ" --steps 1 --json \
         > "$OUT/$shape-bench-adam.json" 2> "$OUT/$shape-bench-adam.err"
     echo "exit $?" >> "$OUT/$shape-bench-adam.err"
 done
-for shape in "${shapes[@]}"; do
+# the largest first: the runs that matter most finish first
+for (( k=${#shapes[@]}-1; k>=0; k-- )); do
+    shape=${shapes[$k]}
     dir=$OUT/models/$shape
     for run in mezo-full mezo-lora; do
         echo "== $shape: $run"
