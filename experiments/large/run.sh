@@ -6,7 +6,8 @@
 # experiment database. Results: $OUT/*.json and *.txt; summarise with summarize.py.
 #
 #   experiments/large/run.sh [SHAPE ...]     (default: opt-1.3b open-llama-3b llama-2-7b)
-#   env: OUT (default /tmp/frugal-large), BATCH (bench batch, default 4), SEQ (128), DB (frugal's)
+#   env: OUT (default /tmp/frugal-large), BATCH (bench batch, default 4), SEQ (128), DB (frugal's),
+#        PHASES ("bench runs": the timed benches, then the stored runs)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-build/release/bin/frugal}
@@ -18,8 +19,9 @@ DBARG=()
 mkdir -p "$OUT"
 shapes=("$@")
 [ ${#shapes[@]} -eq 0 ] && shapes=(opt-1.3b open-llama-3b llama-2-7b)
+PHASES=${PHASES:-bench runs}
 # the timed benches of every shape first, then the stored runs
-for shape in "${shapes[@]}"; do
+[[ " $PHASES " == *" bench "* ]] && for shape in "${shapes[@]}"; do
     config=experiments/models/$shape/config.json
     dir=$OUT/models/$shape
     if [ ! -f "$dir/config.json" ]; then
@@ -38,7 +40,7 @@ for shape in "${shapes[@]}"; do
     echo "exit $?" >> "$OUT/$shape-bench-adam.err"
 done
 # the largest first: the runs that matter most finish first
-for (( k=${#shapes[@]}-1; k>=0; k-- )); do
+[[ " $PHASES " == *" runs "* ]] && for (( k=${#shapes[@]}-1; k>=0; k-- )); do
     shape=${shapes[$k]}
     dir=$OUT/models/$shape
     for run in mezo-full mezo-lora; do
