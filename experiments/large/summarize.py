@@ -34,7 +34,7 @@ def shown(name):
         return None
     metrics = {}
     for line in r.stdout.splitlines():
-        m = re.match(r"\s+(\S+)\s+step (\d+): (\S+)", line)
+        m = re.match(r"\s+(\w+/\S+)\s+step (\d+): (\S+)", line)
         if m:
             metrics[m.group(1)] = float(m.group(3).replace(",", ""))
     status = re.search(r"status\s+(\w+)", r.stdout)
@@ -63,7 +63,7 @@ for shape in SHAPES:
               f"{adam_text if direction == 'gaussian' else ''} |")
 
 print()
-print("| run | status | wall s | peak RSS GiB | estimate GiB | peak / estimate | dev accuracy start → end |")
+print("| run | status | wall s | peak RSS GiB | estimate GiB | peak / estimate | dev accuracy at step 10 (4 examples) |")
 print("|---|---|---:|---:|---:|---:|---|")
 for shape in reversed(SHAPES):
     for run in ["mezo-full", "mezo-lora"]:
