@@ -690,6 +690,34 @@ private slots:
         QVERIFY(!window.liveView()->vectors()->isHidden());
     }
 
+    // The memory chart puts the guard's estimate (stored at the first and last step) beside the
+    // measured RSS, so a run that outgrows its estimate shows it.
+    void memoryChartShowsTheEstimate() {
+        QTemporaryDir dir;
+        const QString dbFile = dir.filePath(QStringLiteral("runs.db"));
+        int64_t id = 0;
+        {
+            store::Store db(dbFile.toStdString());
+            id = addRun(db, "memory", {}, {2.0, 1.9, 1.8});
+            for (int step = 0; step <= 20; step += 10) db.logMetric(id, "sys/rss_mb", step, 300 + step);
+            db.logMetric(id, "mem/estimate_mb", 0, 320);
+            db.logMetric(id, "mem/estimate_mb", 20, 320);
+            db.logMetric(id, "mem/estimate_weights_mb", 0, 120);  // a part: not a line of its own
+        }
+        MainWindow window(dbFile);
+        window.show();
+        QSignalSpy shown(window.liveView(), &LiveView::runShown);
+        window.liveView()->showRun(id);
+        QVERIFY(shown.wait(10000));
+        MetricChart* memory = window.liveView()->chartTitled(QStringLiteral("Memory"));
+        QVERIFY(memory);
+        QStringList labels;
+        for (int line = 0; line < memory->lineCount(); ++line) labels << memory->lineLabel(line);
+        labels.sort();
+        QCOMPARE(labels, (QStringList{QStringLiteral("mem/estimate_mb"), QStringLiteral("sys/rss_mb")}));
+        QCOMPARE(memory->pointCount(), size_t{5});
+    }
+
     // A fine-tuning run with [live_landscape]: the live view opens on its slices, drawn as lines
     // by step, with the Hutchinson trace as a curve; compare puts two runs' slices side by side
     // on one scale and exports them.

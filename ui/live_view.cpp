@@ -52,7 +52,7 @@ QVector<LiveView::Spec> LiveView::specsFor(const QString& layout) {
     const Spec loss{tr("Loss"), tr("loss"), isLoss, false};
     const Spec eval{tr("Evaluation"), tr("metric"), isEval, false};
     const Spec memory{tr("Memory"), tr("MiB"),
-                      [](const QString& k) { return has(k, {"sys/rss_mb", "sys/peak_rss_mb"}); }, false};
+                      [](const QString& k) { return has(k, {"sys/rss_mb", "sys/peak_rss_mb", "mem/estimate_mb"}); }, false};
     const Spec sharpness{tr("Sharpness"), tr("value"),
                          [](const QString& k) { return k.startsWith(QStringLiteral("sharpness/")); }, false};
     if (layout == QStringLiteral("sharpzo"))

@@ -160,6 +160,8 @@ void guardMemory(const MemoryEstimate& need, const std::vector<MemoryEstimate>& 
 void reportPeak(EventSink& sink, int64_t step, const MemoryEstimate& need) {
     const int64_t peak = peakRssBytes();
     sink.metric("mem/peak_rss_mb", step, static_cast<double>(peak) / (1 << 20));
+    // the estimate again at the last step: a flat line beside the measured RSS in the live view
+    if (step > 0) sink.metric("mem/estimate_mb", step, static_cast<double>(need.total()) / (1 << 20));
     if (need.total() > 0)
         sink.metric("mem/peak_over_estimate", step, static_cast<double>(peak) / static_cast<double>(need.total()));
 }
