@@ -33,6 +33,7 @@
 #include "compare_view.h"
 #include "experiment_form.h"
 #include "live_view.h"
+#include "palette.h"
 #include "main_window.h"
 #include "metric_chart.h"
 #include "run/method_registry.h"
@@ -91,12 +92,219 @@ int64_t addRun(store::Store& db, const std::string& name,
 
 }  // namespace
 
+// Every Qt warning the workbench prints is a failure of the test that printed it. The one
+// exception is the offscreen platform plugin saying it cannot pass size hints to a window
+// manager it does not have (a notice of the test platform, not of the workbench).
+QStringList& qtWarnings() {
+    static QStringList warnings;
+    return warnings;
+}
+
+QtMessageHandler& previousHandler() {
+    static QtMessageHandler previous = nullptr;
+    return previous;
+}
+
+void recordWarnings(QtMsgType type, const QMessageLogContext& context, const QString& message) {
+    if ((type == QtWarningMsg || type == QtCriticalMsg) &&
+        !message.contains(QLatin1String("does not support propagateSizeHints")))
+        qtWarnings() << message;
+    if (previousHandler()) previousHandler()(type, context, message);
+}
+
 class TestUi : public QObject {
     Q_OBJECT
 private slots:
     void initTestCase() {
         QStandardPaths::setTestModeEnabled(true);
         QSettings().clear();
+        previousHandler() = qInstallMessageHandler(recordWarnings);
+    }
+
+    void init() { qtWarnings().clear(); }
+
+    void cleanup() {
+        const QStringList warnings = qtWarnings();
+        qtWarnings().clear();
+        QVERIFY2(warnings.isEmpty(), qPrintable(QStringLiteral("Qt warned: ") + warnings.join(QStringLiteral(" | "))));
+    }
+
+    // Log axes keep their numbers: decades labelled over wide ranges, 2 and 5 between them over
+    // two decades, round linear ticks within one; values <= 0 are named, not warned about.
+    void logAxesHaveTickLabels() {
+        MetricChart chart(QStringLiteral("Evaluation"), QStringLiteral("metric"));
+        chart.resize(600, 400);
+        const int a = chart.addLine(QStringLiteral("dev/accuracy"), Qt::blue);
+        for (int i = 0; i < 6; ++i) chart.append(a, i * 10, i, 0.46 + 0.016 * i);
+        ChartOptions o;
+        o.logY = true;
+        chart.setOptions(o);
+        QVERIFY2(chart.yTickLabels().size() >= 2, qPrintable(chart.yTickLabels().join(QLatin1Char(' '))));
+        for (const QString& label : chart.yTickLabels()) {
+            bool ok = false;
+            const double v = label.toDouble(&ok);
+            QVERIFY2(ok && v >= 0.4 && v <= 0.6, qPrintable(label));
+        }
+        MetricChart wide(QStringLiteral("Loss"), QStringLiteral("loss"));
+        wide.resize(600, 400);
+        const int l = wide.addLine(QStringLiteral("train/loss"), Qt::blue);
+        for (int i = 0; i < 100; ++i) wide.append(l, i, i, std::pow(10.0, -3 + 4.0 * i / 99));
+        wide.append(l, 100, 100, 0.0);
+        wide.append(l, 101, 101, -1.0);
+        wide.setOptions(o);
+        QVERIFY2(wide.yTickLabels().contains(QStringLiteral("1e-3")) && wide.yTickLabels().contains(QStringLiteral("0.1")) &&
+                     wide.yTickLabels().contains(QStringLiteral("10")),
+                 qPrintable(wide.yTickLabels().join(QLatin1Char(' '))));
+        QVERIFY2(wide.notice().contains(QStringLiteral("train/loss: 2 point(s) <= 0 not shown on the log axis")),
+                 qPrintable(wide.notice()));
+        const std::vector<AxisTick> two = logTicks(0.02, 3);
+        QStringList labels;
+        for (const AxisTick& t : two)
+            if (!t.label.isEmpty()) labels << t.label;
+        QCOMPARE(labels, (QStringList{QStringLiteral("0.02"), QStringLiteral("0.05"), QStringLiteral("0.1"),
+                                      QStringLiteral("0.2"), QStringLiteral("0.5"), QStringLiteral("1"),
+                                      QStringLiteral("2")}));
+    }
+
+    // Ticks fall on 1, 2 or 5 x 10^k after any zoom; one point gives a real range; a series that
+    // never goes below zero is not drawn below zero.
+    void axesUseRoundNumbers() {
+        MetricChart chart(QStringLiteral("Projected gradient"), QStringLiteral("|g|"));
+        chart.resize(700, 400);
+        const int g = chart.addLine(QStringLiteral("zo/projected_grad"), Qt::blue);
+        for (int i = 0; i < 100; ++i) chart.append(g, i, i * 0.5, std::abs(std::sin(i * 0.3)) * 2);
+        chart.redrawNow();
+        QVERIFY2(chart.visibleRange().top() >= 0, qPrintable(QString::number(chart.visibleRange().top())));
+        chart.zoomTo(51.79, 77.39, 0.1, 1.9);
+        QCOMPARE(chart.xTickLabels(), (QStringList{QStringLiteral("55"), QStringLiteral("60"), QStringLiteral("65"),
+                                                   QStringLiteral("70"), QStringLiteral("75")}));
+        QCOMPARE(linearTicks(0.46, 0.54, 5).size(), size_t{5});
+        QCOMPARE(linearTicks(0.46, 0.54, 5).front().label, QStringLiteral("0.46"));
+        MetricChart one(QStringLiteral("Throughput"), QStringLiteral("steps / s"));
+        one.resize(500, 300);
+        const int t = one.addLine(QStringLiteral("sys/steps_per_s"), Qt::blue);
+        one.append(t, 10, 1.75, 2.0);
+        ChartOptions o;
+        o.xAxis = XAxisKind::WallTime;
+        one.setOptions(o);
+        QStringList xs = one.xTickLabels();
+        QVERIFY2(xs.size() >= 2 && xs.removeDuplicates() == 0, qPrintable(one.xTickLabels().join(QLatin1Char(' '))));
+    }
+
+    // The hover readout gives the stored points themselves; a legend click hides a line.
+    void hoverReadsStoredPointsAndLegendToggles() {
+        MetricChart chart(QStringLiteral("Loss"), QStringLiteral("loss"));
+        chart.resize(800, 500);
+        chart.show();
+        const int a = chart.addLine(QStringLiteral("train/loss"), Qt::blue);
+        const int b = chart.addLine(QStringLiteral("dev/loss"), Qt::red);
+        for (int i = 0; i < 1000; ++i) chart.append(a, i, i * 0.01, 2.0 + std::sin(i * 0.37));
+        for (int i = 0; i <= 1000; i += 100) chart.append(b, i, i * 0.01, 3.0 - i * 0.001);
+        chart.redrawNow();
+        const QPointF at = chart.positionOf(400, 2.5);
+        QTest::mouseMove(&chart, at.toPoint());
+        const HoverReadout r = chart.hover();
+        QVERIFY(r.valid);
+        QCOMPARE(r.rows.size(), 2);
+        QCOMPARE(r.rows[0].label, QStringLiteral("train/loss"));
+        QVERIFY(std::abs(r.rows[0].step - 400) <= 1);
+        QCOMPARE(r.rows[0].value, 2.0 + std::sin(r.rows[0].step * 0.37));  // the stored double, exactly
+        QCOMPARE(r.rows[1].step, 400.0);
+        QCOMPARE(r.rows[1].value, 3.0 - 400 * 0.001);
+        const QRectF legend = chart.legendRect(b);
+        QVERIFY(!legend.isEmpty());
+        QTest::mouseClick(&chart, Qt::LeftButton, Qt::NoModifier, legend.center().toPoint());
+        QVERIFY(!chart.lineVisible(b));
+        QCOMPARE(chart.readoutAt(at).rows.size(), 1);
+        QTest::mouseClick(&chart, Qt::LeftButton, Qt::NoModifier, chart.legendRect(b).center().toPoint());
+        QVERIFY(chart.lineVisible(b));
+    }
+
+    // Sparse series are drawn raw (the final value is the measured one); dense ones smoothed,
+    // and the legend says so.
+    void onlyDenseSeriesAreSmoothed() {
+        MetricChart chart(QStringLiteral("Evaluation"), QStringLiteral("metric"));
+        const int sparse = chart.addLine(QStringLiteral("dev/accuracy"), Qt::blue);
+        const int dense = chart.addLine(QStringLiteral("train/loss"), Qt::red);
+        for (int i = 0; i < 6; ++i) chart.append(sparse, i * 50, i, 0.5 + 0.01 * i);
+        for (int i = 0; i < 300; ++i) chart.append(dense, i, i, 1.0 / (i + 1));
+        chart.redrawNow();
+        QVERIFY(!chart.lineSmoothed(sparse));
+        QVERIFY(chart.lineSmoothed(dense));
+        QCOMPARE(chart.legendLabels(), (QStringList{QStringLiteral("dev/accuracy"), QStringLiteral("train/loss (EMA 0.6)")}));
+    }
+
+    // Long names stay apart in the legend on screen and in the file; single-point series (the test
+    // figures at the end) are drawn in the file as on screen.
+    void exportedLegendsAreDistinguishable() {
+        MetricChart chart(QStringLiteral("Evaluation"), QStringLiteral("metric"));
+        chart.resize(420, 300);
+        const QStringList keys{QStringLiteral("dev/accuracy"), QStringLiteral("dev/accuracy_calibrated"),
+                               QStringLiteral("test/accuracy"), QStringLiteral("test/accuracy_calibrated")};
+        for (const QString& k : keys) {
+            const int line = chart.addLine(k, seriesColor(k));
+            if (k.startsWith(QLatin1String("dev")))
+                for (int i = 0; i <= 5; ++i) chart.append(line, i * 10, i, 0.5 + 0.01 * i);
+            else
+                chart.append(line, 50, 5, 0.55);
+        }
+        chart.redrawNow();
+        QCOMPARE(chart.legendLabels(), keys);
+        QTemporaryDir dir;
+        ExportOptions o;
+        o.format = ExportOptions::Format::Svg;
+        o.path = dir.filePath(QStringLiteral("evaluation.svg"));
+        QCOMPARE(exportChart(chart, o), QString());
+        QFile file(o.path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QString svg = QString::fromUtf8(file.readAll());
+        for (const QString& k : keys) QVERIFY2(svg.contains(QLatin1Char('>') + k + QLatin1Char('<')), qPrintable(k));
+        // the two single points, each in its own colour, as markers
+        for (const QString& k : {keys[2], keys[3]}) {
+            const QString fill = QStringLiteral("fill=\"%1\"").arg(seriesColor(k).name());
+            QVERIFY2(svg.count(fill) >= 2, qPrintable(k));  // the legend's marker and the point
+        }
+    }
+
+    // A series keeps its colour whatever order series arrive in, and across the reload at a run's
+    // end; so does a zoom the user set.
+    void coloursAndZoomStayAsSeriesArrive() {
+        QTemporaryDir dir;
+        const QString dbFile = dir.filePath(QStringLiteral("runs.db"));
+        int64_t id = 0;
+        {
+            store::Store db(dbFile.toStdString());
+            id = addRun(db, "colours", {}, {2.0, 1.9, 1.8, 1.7, 1.6});
+        }
+        MainWindow window(dbFile);
+        window.show();
+        QSignalSpy shown(window.liveView(), &LiveView::runShown);
+        window.liveView()->showRun(id);
+        QVERIFY(shown.wait(10000));
+        MetricChart* loss = window.liveView()->chartTitled(QStringLiteral("Loss"));
+        QCOMPARE(loss->lineCount(), 1);
+        const QColor before = loss->lineColor(0);
+        QCOMPARE(before, seriesColor(QStringLiteral("train/loss")));
+        loss->zoomTo(10, 30, 1.7, 1.95);
+        {
+            store::Store db(dbFile.toStdString());
+            db.logMetric(id, "dev/loss", 0, 2.1);
+            db.logMetric(id, "test/loss", 40, 1.65);
+        }
+        QSignalSpy redrawn(loss, &MetricChart::redrawn);
+        window.liveView()->showRun(id);
+        QTRY_VERIFY_WITH_TIMEOUT(loss->lineCount() == 3, 10000);
+        QStringList seen;
+        for (int line = 0; line < loss->lineCount(); ++line) {
+            seen << loss->lineLabel(line);
+            QCOMPARE(loss->lineColor(line), seriesColor(loss->lineLabel(line)));
+        }
+        QSet<QRgb> distinct;
+        for (int line = 0; line < loss->lineCount(); ++line) distinct.insert(loss->lineColor(line).rgb());
+        QCOMPARE(distinct.size(), 3);
+        QVERIFY(loss->zoomed());
+        QCOMPARE(loss->visibleRange().left(), 10.0);
+        QCOMPARE(loss->visibleRange().right(), 30.0);
     }
 
     void smoothingMatchesTensorBoard() {

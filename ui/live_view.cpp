@@ -267,8 +267,7 @@ void LiveView::addSample(const QString& key, double step, double wall, double va
         if (!p.accepts(key)) continue;
         auto it = p.lines.find(key);
         if (it == p.lines.end()) {
-            const int n = static_cast<int>(p.lines.size());
-            const int line = p.chart->addLine(key, runColor(m_runId + n));
+            const int line = p.chart->addLine(key, seriesColor(key));  // by key, not by arrival
             if (!m_passes.empty()) p.chart->setPasses(line, m_passes);
             it = p.lines.insert(key, line);
         }
@@ -320,6 +319,15 @@ void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
     const RunData& d = runs.first();
     const bool same = d.row.id == m_runId;
     useLayout(layoutOf(d.row.method, d.row.params));
+    // the same run again (its end, a poll): the zoom the user set and the lines they hid stay
+    QMap<QString, QRectF> zooms;
+    QMap<QString, QStringList> hidden;
+    if (same)
+        for (const auto& p : m_panels) {
+            if (p.chart->zoomed()) zooms.insert(p.chart->title(), p.chart->visibleRange());
+            for (auto it = p.lines.begin(); it != p.lines.end(); ++it)
+                if (!p.chart->lineVisible(it.value())) hidden[p.chart->title()] << it.key();
+        }
     clear();
     m_runId = d.row.id;
     m_name = d.row.name;
@@ -338,7 +346,15 @@ void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
     m_vectors->setSeries(m_vectorData);
     m_vectors->setVisible(!m_vectorData.isEmpty());
     setStatus(d.row.status, d.row.error);
-    for (auto& p : m_panels) p.chart->redrawNow();
+    for (auto& p : m_panels) {
+        p.chart->redrawNow();
+        for (const QString& key : hidden.value(p.chart->title()))
+            if (p.lines.contains(key)) p.chart->setLineVisible(p.lines.value(key), false);
+        if (zooms.contains(p.chart->title())) {
+            const QRectF r = zooms.value(p.chart->title());
+            p.chart->zoomTo(r.left(), r.right(), r.top(), r.bottom());
+        }
+    }
     if (!same) emit runShown(m_runId);
 }
 

@@ -1,237 +1,174 @@
 #include "metric_chart.h"
 
-#include <QChart>
-#include <QChartView>
-#include <QGraphicsLayout>
-#include <QGraphicsScene>
+#include <QFontMetricsF>
 #include <QLabel>
-#include <QLegendMarker>
-#include <QLineSeries>
-#include <QLogValueAxis>
 #include <QMouseEvent>
 #include <QPainter>
+#include <QPainterPath>
 #include <QTimer>
 #include <QVBoxLayout>
-#include <QValueAxis>
 #include <QWheelEvent>
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <limits>
 
 namespace frugal::ui {
 
-// The view: wheel zooms x about the cursor, a drag zooms to a rectangle (QChartView's rubber
-// band), shift+drag or a middle drag pans, a double click fits the data again.
-class ChartView : public QChartView {
-public:
-    ChartView(QChart* chart, std::function<void()> onFit, QWidget* parent)
-        : QChartView(chart, parent), m_onFit(std::move(onFit)) {
-        setRubberBand(QChartView::RectangleRubberBand);
-        setRenderHint(QPainter::Antialiasing, true);
-    }
-
-protected:
-    void wheelEvent(QWheelEvent* event) override {
-        const QRectF plot = chart()->plotArea();
-        const double steps = event->angleDelta().y() / 120.0;
-        if (steps == 0 || plot.width() <= 0) return;
-        const double factor = std::pow(1.25, steps);
-        const double mouse = std::clamp(event->position().x(), plot.left(), plot.right());
-        const double left = mouse - (mouse - plot.left()) / factor;
-        chart()->zoomIn(QRectF(left, plot.top(), plot.width() / factor, plot.height()));
-        event->accept();
-    }
-    void mousePressEvent(QMouseEvent* event) override {
-        if (event->button() == Qt::MiddleButton ||
-            (event->button() == Qt::LeftButton && (event->modifiers() & Qt::ShiftModifier))) {
-            m_panning = true;
-            m_last = event->position();
-            event->accept();
-            return;
-        }
-        QChartView::mousePressEvent(event);
-    }
-    void mouseMoveEvent(QMouseEvent* event) override {
-        if (m_panning) {
-            const QPointF delta = event->position() - m_last;
-            m_last = event->position();
-            chart()->scroll(-delta.x(), delta.y());
-            event->accept();
-            return;
-        }
-        QChartView::mouseMoveEvent(event);
-    }
-    void mouseReleaseEvent(QMouseEvent* event) override {
-        if (m_panning) {
-            m_panning = false;
-            event->accept();
-            return;
-        }
-        if (event->button() == Qt::RightButton) {  // QChartView would zoom out; fit instead
-            m_onFit();
-            event->accept();
-            return;
-        }
-        QChartView::mouseReleaseEvent(event);
-    }
-    void mouseDoubleClickEvent(QMouseEvent* event) override {
-        m_onFit();
-        event->accept();
-    }
-
-public:
-    // A shaded band over steps [X0, X1] labelled LABEL (SharpZO's CMA-ES stage); X1 < X0: none.
-    void setSpan(double x0, double x1, const QString& label) {
-        m_span0 = x0;
-        m_span1 = x1;
-        m_spanLabel = label;
-        resetCachedContent();
-        viewport()->update();
-    }
-    void setSpanVisible(bool visible) {
-        m_spanVisible = visible;
-        viewport()->update();
-    }
-
-protected:
-    void drawForeground(QPainter* painter, const QRectF& rect) override {
-        QChartView::drawForeground(painter, rect);
-        if (!m_spanVisible || m_span1 < m_span0 || chart()->series().isEmpty()) return;
-        const QRectF plot = chart()->plotArea();
-        QAbstractSeries* series = chart()->series().first();
-        const double a = chart()->mapToPosition(QPointF(m_span0, 0), series).x();
-        const double b = chart()->mapToPosition(QPointF(m_span1, 0), series).x();
-        const double left = std::clamp(std::min(a, b), plot.left(), plot.right());
-        const double right = std::clamp(std::max(a, b), plot.left(), plot.right());
-        if (right <= left) return;
-        const QRectF band(left, plot.top(), right - left, plot.height());
-        painter->fillRect(band, QColor(0xE6, 0x9F, 0x00, 40));
-        painter->setPen(QColor(0x99, 0x66, 0x00));
-        painter->drawText(band.adjusted(3, 2, 0, 0), Qt::AlignLeft | Qt::AlignTop, m_spanLabel);
-    }
-
-private:
-    std::function<void()> m_onFit;
-    bool m_panning = false;
-    QPointF m_last;
-    double m_span0 = 0, m_span1 = -1;
-    bool m_spanVisible = true;
-    QString m_spanLabel;
-};
-
-struct MetricChart::Line {
-    QString label;
-    QColor color;
-    std::vector<double> step, wall, value, smooth;
-    EmaSmoother smoother;
-    std::vector<std::pair<double, double>> passes;
-    double offset = 0;
-    size_t nonFinite = 0;
-    double firstNonFiniteStep = 0;
-    QLineSeries* raw = nullptr;
-    QLineSeries* smoothed = nullptr;
-};
-
 namespace {
 
-QPen rawPen(const QColor& color, bool faint, double width) {
-    QColor c = color;
-    if (faint) c.setAlpha(70);
-    QPen pen(c);
-    pen.setWidthF(width);
-    return pen;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The step between ticks: 1, 2 or 5 times a power of ten, at least RAW.
+double niceStep(double raw) {
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    for (double m : {1.0, 2.0, 5.0})
+        if (m * magnitude >= raw * (1 - 1e-9)) return m * magnitude;
+    return 10 * magnitude;
 }
 
-QPen smoothPen(const QColor& color, double width) {
-    QPen pen(color);
-    pen.setWidthF(width);
-    return pen;
-}
-
-QAbstractAxis* makeAxis(bool log, const QString& title, double lo, double hi, QFont font) {
-    QAbstractAxis* axis = nullptr;
-    if (log) {
-        auto* a = new QLogValueAxis;
-        a->setBase(10);
-        a->setLabelFormat(QStringLiteral("%g"));
-        a->setMinorTickCount(-1);
-        axis = a;
-    } else {
-        auto* a = new QValueAxis;
-        a->setLabelFormat(QStringLiteral("%.4g"));
-        a->setTickCount(6);
-        axis = a;
+// A tick value as text with the digits that tell ticks STEP apart, and no more.
+QString tickText(double v, double step) {
+    if (std::abs(v) < step * 1e-9) return QStringLiteral("0");
+    const double big = std::abs(v);
+    const int stepExp = static_cast<int>(std::floor(std::log10(step) + 1e-9));
+    if (big >= 1e6 || big < 1e-4) {
+        const int valueExp = static_cast<int>(std::floor(std::log10(big) + 1e-9));
+        return QString::number(v, 'e', std::clamp(valueExp - stepExp, 0, 12));
     }
-    axis->setTitleText(title);
-    axis->setLabelsFont(font);
-    font.setBold(false);
-    axis->setTitleFont(font);
-    axis->setRange(lo, hi);
-    return axis;
+    return QString::number(v, 'f', std::clamp(-stepExp, 0, 12));
 }
 
-// A range with round ends and ticks (1, 2, 2.5 or 5 times a power of ten apart), about TICKS of
-// them, containing [LO, HI].
-void niceRange(double& lo, double& hi, int& ticks) {
+// A power of ten, or M times one, as a label: plain from 0.01 to 1000, "2e-5" beyond.
+QString decadeText(int m, int exponent) {
+    if (exponent >= -2 && exponent <= 3) return QString::number(m * std::pow(10.0, exponent), 'g', 6);
+    return QStringLiteral("%1e%2").arg(m).arg(exponent);
+}
+
+bool inside(double v, double lo, double hi) {
+    const double tolerance = (hi - lo) * 1e-9;
+    return v >= lo - tolerance && v <= hi + tolerance;
+}
+
+// The range grown to round ends (1, 2 or 5 times a power of ten apart, about TICKS of them).
+void niceRange(double& lo, double& hi, int ticks) {
     const double span = hi - lo;
     if (!(span > 0) || !std::isfinite(span)) return;
-    const double raw = span / std::max(1, ticks - 1);
-    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-    double step = magnitude;
-    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
-        if (m * magnitude >= raw) {
-            step = m * magnitude;
-            break;
-        }
-    lo = std::floor(lo / step) * step;
-    hi = std::ceil(hi / step) * step;
-    ticks = static_cast<int>(std::lround((hi - lo) / step)) + 1;
+    const double step = niceStep(span / std::max(1, ticks - 1));
+    lo = std::floor(lo / step + 1e-9) * step;
+    hi = std::ceil(hi / step - 1e-9) * step;
 }
 
-double axisMin(QAbstractAxis* axis) {
-    if (auto* v = qobject_cast<QValueAxis*>(axis)) return v->min();
-    if (auto* l = qobject_cast<QLogValueAxis*>(axis)) return l->min();
-    return 0;
+QFont pixelFont(QFont font, double pixels, bool bold) {
+    font.setPixelSize(std::max(1, static_cast<int>(std::lround(pixels))));
+    font.setBold(bold);
+    return font;
 }
 
-double axisMax(QAbstractAxis* axis) {
-    if (auto* v = qobject_cast<QValueAxis*>(axis)) return v->max();
-    if (auto* l = qobject_cast<QLogValueAxis*>(axis)) return l->max();
-    return 1;
+QString number(double v) {
+    if (std::isnan(v)) return QStringLiteral("NaN");
+    if (std::isinf(v)) return v > 0 ? QStringLiteral("inf") : QStringLiteral("-inf");
+    return QString::number(v, 'g', 6);
 }
 
 }  // namespace
 
+std::vector<AxisTick> linearTicks(double lo, double hi, int target) {
+    std::vector<AxisTick> ticks;
+    if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi)) return ticks;
+    const double step = niceStep((hi - lo) / std::max(1, target - 1));
+    const double first = std::ceil(lo / step - 1e-9);
+    for (double k = first;; k += 1) {
+        const double v = k * step;
+        if (v > hi + step * 1e-9 || ticks.size() > 100) break;
+        ticks.push_back({v, tickText(v, step)});
+    }
+    return ticks;
+}
+
+std::vector<AxisTick> logTicks(double lo, double hi) {
+    std::vector<AxisTick> ticks;
+    if (!(lo > 0) || !(hi > lo) || !std::isfinite(hi)) return ticks;
+    const int d0 = static_cast<int>(std::floor(std::log10(lo))), d1 = static_cast<int>(std::ceil(std::log10(hi)));
+    const auto labelled = [&](std::initializer_list<int> multiples) {
+        int n = 0;
+        for (int d = d0; d <= d1; ++d)
+            for (int m : multiples) n += inside(m * std::pow(10.0, d), lo, hi) ? 1 : 0;
+        return n;
+    };
+    const int decades = d1 - d0;
+    const double span = std::log10(hi / lo);  // decades covered
+    if (labelled({1}) >= 4 || (labelled({1}) >= 2 && span > 2.5)) {
+        const int every = std::max(1, (decades + 7) / 8);  // at most about 8 labels
+        for (int d = d0; d <= d1; ++d)
+            for (int m = 1; m <= 9; ++m) {
+                const double v = m * std::pow(10.0, d);
+                if (!inside(v, lo, hi)) continue;
+                if (m == 1 && d % every == 0)
+                    ticks.push_back({v, decadeText(1, d)});
+                else if (decades <= 6)
+                    ticks.push_back({v, QString()});
+            }
+        return ticks;
+    }
+    if (labelled({1, 2, 5}) >= 3) {
+        for (int d = d0; d <= d1; ++d)
+            for (int m = 1; m <= 9; ++m) {
+                const double v = m * std::pow(10.0, d);
+                if (!inside(v, lo, hi)) continue;
+                ticks.push_back({v, m == 1 || m == 2 || m == 5 ? decadeText(m, d) : QString()});
+            }
+        return ticks;
+    }
+    return linearTicks(lo, hi, 5);  // within about a decade: round numbers, evenly spaced
+}
+
+struct MetricChart::Line {
+    QString label;
+    QColor color;
+    bool visible = true;
+    std::vector<double> step, wall, value, smooth;
+    std::vector<double> xCache;  // x on the forward-pass axis, or offset steps
+    bool cached = false;
+    EmaSmoother smoother;
+    std::vector<std::pair<double, double>> passes;
+    double offset = 0;
+    size_t nonFinite = 0, notPositive = 0;
+    double firstNonFiniteStep = 0;
+    QList<QPointF> drawnRaw, drawnSmooth;
+
+    bool smoothed(double weight) const { return weight > 0 && value.size() - nonFinite > kDenseLine; }
+};
+
+struct MetricChart::Layout {
+    QRectF plot;
+    std::vector<std::pair<QRectF, int>> legend;  // entry, line
+    std::vector<AxisTick> xTicks, yTicks;
+    QString title;
+};
+
+struct MetricChart::Style {
+    QFont title, label;
+    double rawWidth = 1, lineWidth = 1.6, marker = 2.6;
+    bool screen = true;  // hidden lines greyed in the legend (left out of a file), hover drawn
+};
+
 MetricChart::MetricChart(const QString& title, const QString& yLabel, QWidget* parent)
     : QWidget(parent), m_title(title), m_yLabel(yLabel), m_stepLabel(tr("step")) {
-    m_chart = new QChart;
-    m_chart->setAnimationOptions(QChart::NoAnimation);
-    m_chart->setTitle(title);
-    QFont titleFont = font();
-    titleFont.setBold(true);
-    m_chart->setTitleFont(titleFont);
-    m_chart->setMargins(QMargins(2, 2, 2, 2));
-    m_chart->setBackgroundRoundness(0);
-    m_chart->legend()->setAlignment(Qt::AlignBottom);
-    m_chart->legend()->setVisible(false);
-    m_view = new ChartView(
-        m_chart, [this] { resetZoom(); }, this);
-    m_view->setMinimumSize(220, 160);
+    setMinimumSize(220, 160);
+    setMouseTracking(true);
+    setAttribute(Qt::WA_OpaquePaintEvent);
     m_notice = new QLabel(this);
-    m_notice->setStyleSheet(QStringLiteral("color: #b00020;"));
+    m_notice->setStyleSheet(QStringLiteral("color: #b00020; background: white;"));
     m_notice->setWordWrap(true);
     m_notice->hide();
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->setSpacing(0);
     layout->addWidget(m_notice);
-    layout->addWidget(m_view, 1);
+    layout->addStretch(1);
     m_redrawTimer = new QTimer(this);
     m_redrawTimer->setSingleShot(true);
     m_redrawTimer->setInterval(50);
     connect(m_redrawTimer, &QTimer::timeout, this, &MetricChart::redrawNow);
-    rebuildAxes();
 }
 
 MetricChart::~MetricChart() = default;
@@ -241,41 +178,37 @@ int MetricChart::addLine(const QString& label, const QColor& color) {
     line->label = label;
     line->color = color;
     line->smoother.reset(m_options.smoothing);
-    line->raw = new QLineSeries;
-    line->smoothed = new QLineSeries;
-    line->raw->setName(label + tr(" (raw)"));
-    line->smoothed->setName(label);
-    m_chart->addSeries(line->raw);
-    m_chart->addSeries(line->smoothed);
-    for (QAbstractAxis* axis : m_chart->axes()) {
-        line->raw->attachAxis(axis);
-        line->smoothed->attachAxis(axis);
-    }
-    for (QLegendMarker* marker : m_chart->legend()->markers(line->raw)) marker->setVisible(false);
     m_lines.push_back(std::move(line));
-    m_chart->legend()->setVisible(m_lines.size() > 1);
     scheduleRedraw();
     return static_cast<int>(m_lines.size()) - 1;
 }
 
 void MetricChart::clearLines() {
-    for (auto& line : m_lines) {
-        m_chart->removeSeries(line->raw);
-        m_chart->removeSeries(line->smoothed);
-        delete line->raw;
-        delete line->smoothed;
-    }
     m_lines.clear();
     m_reportedPoints = 0;
     m_zoomed = false;
-    m_chart->legend()->setVisible(false);
+    m_hover = {};
     scheduleRedraw();
 }
 
 int MetricChart::lineCount() const { return static_cast<int>(m_lines.size()); }
 
-QString MetricChart::lineLabel(int line) const {
-    return m_lines.at(static_cast<size_t>(line))->label;
+QString MetricChart::lineLabel(int line) const { return m_lines.at(static_cast<size_t>(line))->label; }
+
+QColor MetricChart::lineColor(int line) const { return m_lines.at(static_cast<size_t>(line))->color; }
+
+void MetricChart::setLineVisible(int index, bool visible) {
+    Line& line = *m_lines.at(static_cast<size_t>(index));
+    if (line.visible == visible) return;
+    line.visible = visible;
+    refit();  // the drawn points stand; only the y range and the paint change
+    emit lineVisibilityChanged(index, visible);
+}
+
+bool MetricChart::lineVisible(int line) const { return m_lines.at(static_cast<size_t>(line))->visible; }
+
+bool MetricChart::lineSmoothed(int line) const {
+    return m_lines.at(static_cast<size_t>(line))->smoothed(m_options.smoothing);
 }
 
 void MetricChart::append(int index, double step, double wallSeconds, double value) {
@@ -283,33 +216,52 @@ void MetricChart::append(int index, double step, double wallSeconds, double valu
     line.step.push_back(step);
     line.wall.push_back(wallSeconds);
     line.value.push_back(value);
+    line.cached = false;
     if (!std::isfinite(value) && line.nonFinite++ == 0) line.firstNonFiniteStep = step;
     scheduleRedraw();
 }
 
 void MetricChart::setPasses(int index, std::vector<std::pair<double, double>> stepToPasses) {
-    m_lines.at(static_cast<size_t>(index))->passes = std::move(stepToPasses);
+    Line& line = *m_lines.at(static_cast<size_t>(index));
+    line.passes = std::move(stepToPasses);
+    line.cached = false;
     if (m_options.xAxis == XAxisKind::ForwardPasses) scheduleRedraw();
 }
 
 void MetricChart::setStepOffset(int index, double offset) {
-    m_lines.at(static_cast<size_t>(index))->offset = offset;
+    Line& line = *m_lines.at(static_cast<size_t>(index));
+    line.offset = offset;
+    line.cached = false;
     scheduleRedraw();
 }
 
 void MetricChart::setStepAxisLabel(const QString& label) {
     m_stepLabel = label;
-    rebuildAxes();
+    update();
 }
 
 void MetricChart::setTitle(const QString& title) {
     m_title = title;
-    m_chart->setTitle(title);
+    update();
 }
 
 void MetricChart::setYLabel(const QString& label) {
     m_yLabel = label;
-    if (QAbstractAxis* y = m_chart->axes(Qt::Vertical).value(0)) y->setTitleText(label);
+    update();
+}
+
+void MetricChart::setShadedSpan(double x0, double x1, const QString& label) {
+    m_span0 = x0;
+    m_span1 = x1;
+    m_spanLabel = label;
+    update();
+}
+
+void MetricChart::setReferenceLine(double value, const QString& label) {
+    m_hasReference = std::isfinite(value);
+    m_reference = value;
+    m_referenceLabel = label;
+    scheduleRedraw();
 }
 
 size_t MetricChart::pointCount() const {
@@ -318,9 +270,7 @@ size_t MetricChart::pointCount() const {
     return n;
 }
 
-size_t MetricChart::pointCount(int line) const {
-    return m_lines.at(static_cast<size_t>(line))->value.size();
-}
+size_t MetricChart::pointCount(int line) const { return m_lines.at(static_cast<size_t>(line))->value.size(); }
 
 QString MetricChart::xLabel() const {
     switch (m_options.xAxis) {
@@ -333,19 +283,69 @@ QString MetricChart::xLabel() const {
 
 QString MetricChart::notice() const { return m_notice->text(); }
 
-void MetricChart::setShadedSpan(double x0, double x1, const QString& label) {
-    m_view->setSpan(x0, x1, label);
-    m_view->setSpanVisible(m_options.xAxis == XAxisKind::Step);
+// The prefix every line's name shares, cut after its last separator ("dev/", "run 3 · "), when
+// there are two lines or more and each keeps a name of its own.
+QString MetricChart::sharedPrefix() const {
+    if (m_lines.size() < 2) return {};
+    QString prefix = m_lines.front()->label;
+    for (const auto& line : m_lines) {
+        int n = 0;
+        while (n < prefix.size() && n < line->label.size() && prefix[n] == line->label[n]) ++n;
+        prefix.truncate(n);
+    }
+    int cut = -1;
+    for (int i = 0; i < prefix.size(); ++i)
+        if (QStringLiteral("/ ·:_-").contains(prefix[i])) cut = i;
+    prefix.truncate(cut + 1);
+    for (const auto& line : m_lines)
+        if (line->label.size() <= prefix.size()) return {};
+    return prefix;
 }
+
+QString MetricChart::legendText(const Line& line, const QString& prefix) const {
+    QString text = line.label.mid(prefix.size());
+    if (line.smoothed(m_options.smoothing)) text += tr(" (EMA %1)").arg(m_options.smoothing, 0, 'g', 3);
+    return text;
+}
+
+QString MetricChart::drawnTitle() const {
+    QString prefix = sharedPrefix();
+    while (!prefix.isEmpty() && QStringLiteral("/ ·:_-").contains(prefix.back())) prefix.chop(1);
+    return prefix.isEmpty() ? m_title : m_title + QStringLiteral(" · ") + prefix;
+}
+
+QStringList MetricChart::legendLabels() const {
+    QStringList out;
+    const QString prefix = sharedPrefix();
+    for (const auto& line : m_lines) out << legendText(*line, prefix);
+    return out;
+}
+
+QStringList MetricChart::xTickLabels() const {
+    QStringList out;
+    if (m_layout)
+        for (const AxisTick& t : m_layout->xTicks)
+            if (!t.label.isEmpty()) out << t.label;
+    return out;
+}
+
+QStringList MetricChart::yTickLabels() const {
+    QStringList out;
+    if (m_layout)
+        for (const AxisTick& t : m_layout->yTicks)
+            if (!t.label.isEmpty()) out << t.label;
+    return out;
+}
+
+QRectF MetricChart::visibleRange() const { return QRectF(QPointF(m_x0, m_y0), QPointF(m_x1, m_y1)); }
 
 void MetricChart::setOptions(const ChartOptions& options) {
     const bool axesChange = options.logX != m_options.logX || options.logY != m_options.logY ||
                             options.xAxis != m_options.xAxis;
     m_options = options;
-    m_view->setSpanVisible(m_options.xAxis == XAxisKind::Step);
     if (axesChange) {
         m_zoomed = false;
-        rebuildAxes();
+        for (auto& line : m_lines) line->cached = false;
     }
     redrawNow();
 }
@@ -353,6 +353,15 @@ void MetricChart::setOptions(const ChartOptions& options) {
 void MetricChart::resetZoom() {
     m_zoomed = false;
     redrawNow();
+}
+
+void MetricChart::zoomTo(double x0, double x1, double y0, double y1) {
+    if (!(x1 > x0) || !(y1 > y0)) return;
+    if ((m_options.logX && x0 <= 0) || (m_options.logY && y0 <= 0)) return;
+    m_zoomed = true;
+    m_x0 = x0, m_x1 = x1, m_y0 = y0, m_y1 = y1;
+    decimateAll(std::max(64, width() - 70));
+    refit();
 }
 
 void MetricChart::scheduleRedraw() {
@@ -391,45 +400,37 @@ const std::vector<double>& MetricChart::xsOf(const Line& line, std::vector<doubl
     return line.step;
 }
 
-void MetricChart::rebuildAxes() {
-    for (QAbstractAxis* axis : m_chart->axes()) {
-        m_chart->removeAxis(axis);
-        delete axis;
-    }
-    QFont font = this->font();
-    font.setPointSizeF(font.pointSizeF() * 0.85);
-    QAbstractAxis* x =
-        makeAxis(m_options.logX, xLabel(), m_options.logX ? 1 : 0, m_options.logX ? 10 : 1, font);
-    QAbstractAxis* y =
-        makeAxis(m_options.logY, m_yLabel, m_options.logY ? 0.1 : 0, m_options.logY ? 10 : 1, font);
-    m_chart->addAxis(x, Qt::AlignBottom);
-    m_chart->addAxis(y, Qt::AlignLeft);
-    for (auto& line : m_lines)
-        for (QLineSeries* s : {line->raw, line->smoothed}) {
-            s->attachAxis(x);
-            s->attachAxis(y);
-        }
-    if (auto* v = qobject_cast<QValueAxis*>(x))
-        connect(v, &QValueAxis::rangeChanged, this, &MetricChart::userRangeChanged);
-    if (auto* l = qobject_cast<QLogValueAxis*>(x))
-        connect(l, &QLogValueAxis::rangeChanged, this, &MetricChart::userRangeChanged);
-}
+double MetricChart::toAxisX(double x) const { return m_options.logX ? std::log10(x) : x; }
+double MetricChart::toAxisY(double y) const { return m_options.logY ? std::log10(y) : y; }
+double MetricChart::fromAxisX(double a) const { return m_options.logX ? std::pow(10.0, a) : a; }
+double MetricChart::fromAxisY(double a) const { return m_options.logY ? std::pow(10.0, a) : a; }
 
-void MetricChart::userRangeChanged() {
-    if (m_applyingRange) return;
-    QAbstractAxis* x = m_chart->axes(Qt::Horizontal).value(0);
-    QAbstractAxis* y = m_chart->axes(Qt::Vertical).value(0);
-    m_zoomed = true;
-    m_x0 = axisMin(x);
-    m_x1 = axisMax(x);
-    m_y0 = axisMin(y);
-    m_y1 = axisMax(y);
-    scheduleRedraw();  // decimate again at the new resolution
+void MetricChart::decimateAll(int columns) {
+    for (auto& line : m_lines) {
+        // the x of every point, kept between redraws for the hover readout
+        if (!line->cached) {
+            std::vector<double> scratch;
+            const auto& xs = xsOf(*line, scratch);
+            if (&xs == &scratch)
+                line->xCache = std::move(scratch);
+            else
+                line->xCache.clear();
+            line->cached = true;
+        }
+        const std::vector<double>& xs = line->xCache.empty() ? xsOf(*line, line->xCache) : line->xCache;
+        SkippedPoints skipped;
+        line->drawnRaw = decimate(xs.data(), line->value.data(), xs.size(), m_x0, m_x1, columns, m_options.logX,
+                                  m_options.logY, &skipped);
+        line->notPositive = skipped.notPositive;
+        line->drawnSmooth.clear();
+        if (line->smoothed(m_options.smoothing))
+            line->drawnSmooth = decimate(xs.data(), line->smooth.data(), xs.size(), m_x0, m_x1, columns,
+                                         m_options.logX, m_options.logY);
+    }
 }
 
 void MetricChart::redrawNow() {
     m_redrawTimer->stop();
-    const int columns = std::max(64, static_cast<int>(m_chart->plotArea().width()));
     std::vector<double> scratch;
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
     for (auto& line : m_lines) {
@@ -446,87 +447,86 @@ void MetricChart::redrawNow() {
             }
         if (!xs.empty()) hi = std::max(hi, xs.back());
     }
-    if (!(lo <= hi)) lo = m_options.logX ? 1 : 0, hi = m_options.logX ? 10 : 1;
-    if (lo == hi) hi = lo + (m_options.logX ? lo : 1);
-    const double x0 = m_zoomed ? m_x0 : lo, x1 = m_zoomed ? m_x1 : hi;
-    double yLo = std::numeric_limits<double>::infinity(), yHi = -yLo;
-    m_drawn = 0;
-    SkippedPoints skipped;
-    const bool smoothing = m_options.smoothing > 0;
-    std::vector<std::pair<QList<QPointF>, QList<QPointF>>> pending;  // raw and smoothed, per line
-    pending.reserve(m_lines.size());
-    for (auto& line : m_lines) {
-        const auto& xs = xsOf(*line, scratch);
-        const QList<QPointF> raw = decimate(xs.data(), line->value.data(), xs.size(), x0, x1,
-                                            columns, m_options.logX, m_options.logY, &skipped);
-        QList<QPointF> smooth;
-        if (smoothing)
-            smooth = decimate(xs.data(), line->smooth.data(), xs.size(), x0, x1, columns,
-                              m_options.logX, m_options.logY);
-        for (const QList<QPointF>* pts : {&raw, static_cast<const QList<QPointF>*>(&smooth)})
-            for (const QPointF& p : *pts)
-                if (p.x() >= x0 && p.x() <= x1) {
-                    yLo = std::min(yLo, p.y());
-                    yHi = std::max(yHi, p.y());
-                }
-        m_drawn += static_cast<size_t>(raw.size() + smooth.size());
-        pending.push_back({raw, smooth});
-    }
     if (!m_zoomed) {
-        if (!(yLo <= yHi)) yLo = m_options.logY ? 0.1 : 0, yHi = m_options.logY ? 10 : 1;
-        if (m_options.logY) {
-            yLo /= 1.25;
-            yHi *= 1.25;
-        } else {
-            const double pad =
-                yHi > yLo ? 0.05 * (yHi - yLo) : std::max(std::abs(yHi) * 0.05, 1e-12);
-            yLo -= pad;
-            yHi += pad;
+        if (!(lo <= hi)) lo = m_options.logX ? 1 : 0, hi = m_options.logX ? 10 : 1;
+        if (lo == hi) {  // one x: a range around it, not a range of width zero
+            if (m_options.logX) {
+                lo /= 2, hi *= 2;
+            } else {
+                const double pad = lo != 0 ? std::abs(lo) * 0.1 : 1;
+                lo -= pad, hi += pad;
+            }
         }
-        double xLo = x0, xHi = x1;
-        int xTicks = 6, yTicks = 6;
-        if (!m_options.logX)
-            niceRange(xLo, xHi, xTicks);  // round tick labels; the range grows to them
-        if (!m_options.logY) niceRange(yLo, yHi, yTicks);
-        // each range change re-lays out every series, so set a range only when it changes
-        m_applyingRange = true;
-        QAbstractAxis* xAxis = m_chart->axes(Qt::Horizontal).value(0);
-        QAbstractAxis* yAxis = m_chart->axes(Qt::Vertical).value(0);
-        if (axisMin(xAxis) != xLo || axisMax(xAxis) != xHi) xAxis->setRange(xLo, xHi);
-        if (axisMin(yAxis) != yLo || axisMax(yAxis) != yHi) yAxis->setRange(yLo, yHi);
-        if (auto* v = qobject_cast<QValueAxis*>(xAxis); v && v->tickCount() != xTicks)
-            v->setTickCount(xTicks);
-        if (auto* v = qobject_cast<QValueAxis*>(yAxis); v && v->tickCount() != yTicks)
-            v->setTickCount(yTicks);
-        m_x0 = xLo, m_x1 = xHi, m_y0 = yLo, m_y1 = yHi;
-        m_applyingRange = false;
+        if (!m_options.logX) niceRange(lo, hi, 6);
+        m_x0 = lo, m_x1 = hi;
     }
-    for (size_t i = 0; i < m_lines.size(); ++i) {
-        Line& line = *m_lines[i];
-        const QPen raw = rawPen(line.color, smoothing, 1.0);
-        if (line.raw->pen() != raw) line.raw->setPen(raw);
-        const QPen smooth = smoothPen(line.color, 1.6);
-        if (line.smoothed->pen() != smooth) line.smoothed->setPen(smooth);
-        // a line of a few points (one perplexity per run, one error per block) shows its points
-        const bool few = line.value.size() <= 32;
-        if (line.raw->pointsVisible() != few) line.raw->setPointsVisible(few);
-        if (line.smoothed->pointsVisible() != few) line.smoothed->setPointsVisible(few);
-        line.raw->replace(pending[i].first);
-        line.smoothed->replace(pending[i].second);
+    decimateAll(std::max(64, width() - 70));
+    refit();
+}
+
+void MetricChart::refit() {
+    if (!m_zoomed) {
+        double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+        for (const auto& line : m_lines) {
+            if (!line->visible) continue;
+            for (const QList<QPointF>* pts : {&line->drawnRaw, &line->drawnSmooth})
+                for (const QPointF& p : *pts)
+                    if (p.x() >= m_x0 && p.x() <= m_x1) {
+                        lo = std::min(lo, p.y());
+                        hi = std::max(hi, p.y());
+                    }
+        }
+        if (m_hasReference && (!m_options.logY || m_reference > 0)) {
+            lo = std::min(lo, m_reference);
+            hi = std::max(hi, m_reference);
+        }
+        if (!(lo <= hi)) lo = m_options.logY ? 0.1 : 0, hi = m_options.logY ? 10 : 1;
+        if (m_options.logY) {
+            if (lo == hi) lo /= 2, hi *= 2;
+            lo /= 1.25;
+            hi *= 1.25;
+        } else {
+            const bool nonNegative = lo >= 0;
+            const double pad = hi > lo ? 0.05 * (hi - lo) : std::max(std::abs(hi) * 0.05, 1e-12);
+            lo -= pad;
+            hi += pad;
+            if (nonNegative && lo < 0) lo = 0;  // |g|, memory, accuracy: not below zero
+            niceRange(lo, hi, 6);
+        }
+        m_y0 = lo, m_y1 = hi;
     }
-    QStringList notes;
+    m_drawn = 0;
     for (const auto& line : m_lines)
+        if (line->visible) m_drawn += static_cast<size_t>(line->drawnRaw.size() + line->drawnSmooth.size());
+
+    QStringList notes;
+    for (const auto& line : m_lines) {
         if (line->nonFinite > 0)
             notes << tr("%1: %n NaN/infinite value(s) not drawn, first at step %2", nullptr,
                         static_cast<int>(line->nonFinite))
                          .arg(line->label)
                          .arg(line->firstNonFiniteStep);
-    m_logSkipped = skipped.notPositive;
-    if (m_logSkipped > 0)
-        notes << tr("%n point(s) <= 0 not shown on the log axis", nullptr,
-                    static_cast<int>(m_logSkipped));
+        if (line->notPositive > 0)
+            notes << tr("%1: %n point(s) <= 0 not shown on the log axis", nullptr,
+                        static_cast<int>(line->notPositive))
+                         .arg(line->label);
+    }
     m_notice->setText(notes.join(QStringLiteral("; ")));
     m_notice->setVisible(!notes.isEmpty());
+
+    // the geometry now, so that ticks, legend and hover are known before the next paint
+    Style style;
+    style.title = pixelFont(font(), QFontInfo(font()).pixelSize(), true);
+    style.label = pixelFont(font(), QFontInfo(font()).pixelSize() * 0.85, false);
+    if (!m_layout) m_layout = std::make_unique<Layout>();
+    QImage probe(1, 1, QImage::Format_ARGB32);
+    QPainter painter(&probe);
+    const std::vector<std::pair<QList<QPointF>, QList<QPointF>>> none;
+    paintChart(painter, chartArea(), style, drawnTitle(), none, m_layout.get(), /*layoutOnly=*/true);
+    painter.end();
+    if (m_hover.valid) m_hover = readoutAt(m_hoverPos);
+    update();
+
     const size_t total = pointCount();
     if (total != m_reportedPoints) {
         m_reportedPoints = total;
@@ -535,97 +535,444 @@ void MetricChart::redrawNow() {
     emit redrawn(static_cast<qint64>(m_drawn));
 }
 
-struct MetricChart::Drawn {
-    QLineSeries* series;
-    QList<QPointF> points;
-    QPen pen;
-};
+void MetricChart::paintChart(QPainter& painter, const QRectF& rect, const Style& style, const QString& title,
+                             const std::vector<std::pair<QList<QPointF>, QList<QPointF>>>& drawn,
+                             Layout* out, bool layoutOnly) const {
+    Layout local;
+    Layout& L = out ? *out : local;
+    L = Layout{};
+    L.title = title;
+    const QFontMetricsF titleMetrics(style.title, painter.device());
+    const QFontMetricsF labelMetrics(style.label, painter.device());
+    const double line = labelMetrics.height();
+    const double pad = std::max(2.0, line * 0.3);
 
-void MetricChart::fillChart(QChart& chart, int columns, std::vector<Drawn>& drawn) const {
-    QFont font = this->font();
-    font.setPointSizeF(7.5);
-    QAbstractAxis* x = makeAxis(m_options.logX, xLabel(), m_x0, m_x1, font);
-    QAbstractAxis* y = makeAxis(m_options.logY, m_yLabel, m_y0, m_y1, font);
-    chart.addAxis(x, Qt::AlignBottom);
-    chart.addAxis(y, Qt::AlignLeft);
-    std::vector<double> scratch;
-    const bool smoothing = m_options.smoothing > 0;
-    for (const auto& line : m_lines) {
-        const auto& xs = xsOf(*line, scratch);
-        auto* raw = new QLineSeries;
-        raw->setPen(rawPen(line->color, smoothing, 0.8));
-        drawn.push_back({raw,
-                         decimate(xs.data(), line->value.data(), xs.size(), m_x0, m_x1, columns,
-                                  m_options.logX, m_options.logY),
-                         raw->pen()});
-        raw->setName(line->label);
-        chart.addSeries(raw);
-        raw->attachAxis(x);
-        raw->attachAxis(y);
-        if (smoothing) {
-            auto* smooth = new QLineSeries;
-            smooth->setPen(smoothPen(line->color, 1.3));
-            drawn.push_back({smooth,
-                             decimate(xs.data(), line->smooth.data(), xs.size(), m_x0, m_x1,
-                                      columns, m_options.logX, m_options.logY),
-                             smooth->pen()});
-            smooth->setName(line->label);
-            chart.addSeries(smooth);
-            smooth->attachAxis(x);
-            smooth->attachAxis(y);
-            for (QLegendMarker* marker : chart.legend()->markers(raw)) marker->setVisible(false);
+    // the legend: every line (a file: the shown ones), in rows that wrap, never elided
+    const QString prefix = sharedPrefix();
+    struct Entry {
+        int line;
+        QString text;
+        double width;
+    };
+    std::vector<Entry> entries;
+    for (size_t i = 0; i < m_lines.size(); ++i) {
+        if (!style.screen && !m_lines[i]->visible) continue;
+        const QString text = legendText(*m_lines[i], prefix);
+        entries.push_back({static_cast<int>(i), text, line * 1.4 + 4 + labelMetrics.horizontalAdvance(text)});
+    }
+    const double legendWidth = rect.width() - 2 * pad;
+    std::vector<int> rowOf(entries.size(), 0);
+    int rows = entries.empty() ? 0 : 1;
+    double x = 0;
+    for (size_t i = 0; i < entries.size(); ++i) {
+        if (x > 0 && x + entries[i].width > legendWidth) {
+            ++rows;
+            x = 0;
+        }
+        rowOf[i] = rows - 1;
+        x += entries[i].width + line;
+    }
+    const double legendHeight = rows * line + (rows > 0 ? pad : 0);
+
+    // ticks: the count from the width and height there is
+    const double approxWidth = rect.width() - 60, approxHeight = rect.height() - 3 * line - legendHeight;
+    const int xTarget = std::clamp(static_cast<int>(approxWidth / (labelMetrics.horizontalAdvance(QStringLiteral("0.0000")) * 1.6)), 2, 8);
+    const int yTarget = std::clamp(static_cast<int>(approxHeight / (line * 2.2)), 2, 7);
+    L.xTicks = m_options.logX ? logTicks(m_x0, m_x1) : linearTicks(m_x0, m_x1, xTarget);
+    L.yTicks = m_options.logY ? logTicks(m_y0, m_y1) : linearTicks(m_y0, m_y1, yTarget);
+    double yLabelWidth = 0;
+    for (const AxisTick& t : L.yTicks) yLabelWidth = std::max(yLabelWidth, labelMetrics.horizontalAdvance(t.label));
+    double lastXLabel = 0;
+    for (const AxisTick& t : L.xTicks)
+        if (!t.label.isEmpty()) lastXLabel = labelMetrics.horizontalAdvance(t.label);
+
+    const double top = rect.top() + titleMetrics.height() + pad;
+    const double left = rect.left() + pad + line + pad + yLabelWidth + 4;
+    const double right = rect.right() - std::max(pad * 2, lastXLabel / 2 + pad);
+    const double bottom = rect.bottom() - legendHeight - 2 * line - pad - 4;
+    L.plot = QRectF(QPointF(left, top), QPointF(std::max(left + 10, right), std::max(top + 10, bottom)));
+    const QRectF plot = L.plot;
+
+    const double ax0 = toAxisX(m_x0), ax1 = toAxisX(m_x1), ay0 = toAxisY(m_y0), ay1 = toAxisY(m_y1);
+    const auto px = [&](double v) { return plot.left() + (toAxisX(v) - ax0) / (ax1 - ax0) * plot.width(); };
+    const auto py = [&](double v) { return plot.bottom() - (toAxisY(v) - ay0) / (ay1 - ay0) * plot.height(); };
+
+    // the legend's entries, placed
+    {
+        std::vector<double> rowX(static_cast<size_t>(rows), rect.left() + pad);
+        for (size_t i = 0; i < entries.size(); ++i) {
+            const double ey = rect.bottom() - legendHeight + rowOf[i] * line;
+            double& ex = rowX[static_cast<size_t>(rowOf[i])];
+            L.legend.push_back({QRectF(ex, ey, entries[i].width, line), entries[i].line});
+            ex += entries[i].width + line;
         }
     }
-    QFont legendFont = font;
-    chart.legend()->setFont(legendFont);
-    chart.legend()->setAlignment(Qt::AlignBottom);
-    chart.legend()->setVisible(true);
+    if (layoutOnly) return;
+
+    painter.save();
+    painter.setRenderHint(QPainter::Antialiasing, true);
+    painter.fillRect(rect, Qt::white);
+    painter.setFont(style.title);
+    painter.setPen(QColor(0x21, 0x21, 0x21));
+    painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), titleMetrics.height() + pad),
+                     Qt::AlignHCenter | Qt::AlignVCenter, title);
+
+    // grid and ticks
+    painter.setFont(style.label);
+    const QColor major(0xDD, 0xDD, 0xDD), minor(0xF0, 0xF0, 0xF0), text(0x42, 0x42, 0x42);
+    for (const AxisTick& t : L.yTicks) {
+        if (!inside(t.value, m_y0, m_y1)) continue;
+        const double y = py(t.value);
+        painter.setPen(QPen(t.label.isEmpty() ? minor : major, 0.8));
+        painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y));
+        if (t.label.isEmpty()) continue;
+        painter.setPen(text);
+        painter.drawText(QRectF(rect.left(), y - line / 2, plot.left() - 4 - rect.left(), line),
+                         Qt::AlignRight | Qt::AlignVCenter, t.label);
+    }
+    for (const AxisTick& t : L.xTicks) {
+        if (!inside(t.value, m_x0, m_x1)) continue;
+        const double xx = px(t.value);
+        painter.setPen(QPen(t.label.isEmpty() ? minor : major, 0.8));
+        painter.drawLine(QPointF(xx, plot.top()), QPointF(xx, plot.bottom()));
+        if (t.label.isEmpty()) continue;
+        painter.setPen(text);
+        const double w = labelMetrics.horizontalAdvance(t.label) + 4;
+        painter.drawText(QRectF(xx - w / 2, plot.bottom() + 3, w, line), Qt::AlignHCenter | Qt::AlignTop, t.label);
+    }
+    painter.setPen(text);
+    painter.drawText(QRectF(plot.left(), plot.bottom() + 3 + line, plot.width(), line), Qt::AlignHCenter | Qt::AlignTop,
+                     xLabel());
+    painter.save();
+    painter.translate(rect.left() + pad + line / 2, plot.center().y());
+    painter.rotate(-90);
+    painter.drawText(QRectF(-plot.height() / 2, -line / 2, plot.height(), line), Qt::AlignCenter, m_yLabel);
+    painter.restore();
+
+    // SharpZO's stage band (step axis only)
+    if (m_options.xAxis == XAxisKind::Step && m_span1 >= m_span0 && !m_lines.empty()) {
+        const double a = std::clamp(px(std::max(m_span0, m_options.logX ? m_x0 : m_span0)), plot.left(), plot.right());
+        const double b = std::clamp(px(m_span1), plot.left(), plot.right());
+        if (b > a) {
+            const QRectF band(a, plot.top(), b - a, plot.height());
+            painter.fillRect(band, QColor(0xE6, 0x9F, 0x00, 40));
+            painter.setPen(QColor(0x99, 0x66, 0x00));
+            painter.drawText(band.adjusted(3, 2, 0, 0), Qt::AlignLeft | Qt::AlignTop, m_spanLabel);
+        }
+    }
+    painter.setPen(QPen(QColor(0xB0, 0xB0, 0xB0), 0.8));
+    painter.setBrush(Qt::NoBrush);
+    painter.drawRect(plot);
+
+    // the lines: on screen clipped to the plot; in a file the points are held to it (an SVG
+    // would otherwise cut each polyline into pieces)
+    if (style.screen) painter.setClipRect(plot);
+    const auto polyline = [&](const QList<QPointF>& pts) {
+        QPolygonF poly;
+        poly.reserve(pts.size());
+        for (const QPointF& p : pts) {
+            if (!style.screen && (p.x() < m_x0 || p.x() > m_x1)) continue;
+            const double y = style.screen ? p.y() : std::clamp(p.y(), m_y0, m_y1);
+            poly << QPointF(px(p.x()), py(y));
+        }
+        return poly;
+    };
+    for (size_t i = 0; i < m_lines.size(); ++i) {
+        const Line& l = *m_lines[i];
+        if (!l.visible || i >= drawn.size()) continue;
+        const bool smoothed = l.smoothed(m_options.smoothing);
+        const QPolygonF raw = polyline(drawn[i].first);
+        QColor faint = l.color;
+        faint.setAlpha(70);
+        painter.setPen(QPen(smoothed ? faint : l.color, smoothed ? style.rawWidth : style.lineWidth, Qt::SolidLine,
+                            Qt::RoundCap, Qt::RoundJoin));
+        painter.drawPolyline(raw);
+        if (smoothed) {
+            painter.setPen(QPen(l.color, style.lineWidth, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+            painter.drawPolyline(polyline(drawn[i].second));
+        }
+        if (l.value.size() <= kDenseLine) {  // a few points (evaluations, one per run): marked
+            painter.setPen(Qt::NoPen);
+            painter.setBrush(l.color);
+            for (const QPointF& p : raw) painter.drawEllipse(p, style.marker, style.marker);
+            painter.setBrush(Qt::NoBrush);
+        }
+    }
+    if (m_hasReference && (!m_options.logY || m_reference > 0) && inside(m_reference, m_y0, m_y1)) {
+        const double y = py(m_reference);
+        painter.setPen(QPen(QColor(0x60, 0x60, 0x60), 1, Qt::DashLine));
+        painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y));
+        painter.setPen(text);
+        painter.drawText(QRectF(plot.left() + 4, y - line - 1, plot.width() - 8, line), Qt::AlignRight | Qt::AlignBottom,
+                         m_referenceLabel);
+    }
+    painter.setClipping(false);
+
+    // the legend
+    for (size_t i = 0; i < L.legend.size(); ++i) {
+        const QRectF r = L.legend[i].first;
+        const Line& l = *m_lines[static_cast<size_t>(L.legend[i].second)];
+        const QColor c = l.visible ? l.color : QColor(0xBD, 0xBD, 0xBD);
+        const double swatch = line * 1.4;
+        painter.setPen(QPen(c, style.lineWidth * 1.5));
+        painter.drawLine(QPointF(r.left(), r.center().y()), QPointF(r.left() + swatch, r.center().y()));
+        if (l.value.size() <= kDenseLine) {
+            painter.setPen(Qt::NoPen);
+            painter.setBrush(c);
+            painter.drawEllipse(QPointF(r.left() + swatch / 2, r.center().y()), style.marker, style.marker);
+            painter.setBrush(Qt::NoBrush);
+        }
+        QFont f = style.label;
+        f.setStrikeOut(!l.visible);
+        painter.setFont(f);
+        painter.setPen(l.visible ? text : QColor(0x9E, 0x9E, 0x9E));
+        painter.drawText(QRectF(r.left() + swatch + 4, r.top(), r.width() - swatch - 4, r.height()),
+                         Qt::AlignLeft | Qt::AlignVCenter, entries[i].text);
+    }
+    painter.setFont(style.label);
+
+    if (style.screen && m_drag == Drag::Zoom) {
+        const QRectF band = QRectF(m_pressPos, m_dragPos).normalized().intersected(plot);
+        painter.setPen(QPen(QColor(0x15, 0x65, 0xC0), 1));
+        painter.setBrush(QColor(0x15, 0x65, 0xC0, 40));
+        painter.drawRect(band);
+        painter.setBrush(Qt::NoBrush);
+    }
+    if (style.screen && m_hover.valid && !m_hover.rows.isEmpty()) {
+        const double hx = px(m_hover.x);
+        painter.setPen(QPen(QColor(0x75, 0x75, 0x75), 1, Qt::DotLine));
+        painter.drawLine(QPointF(hx, plot.top()), QPointF(hx, plot.bottom()));
+        QStringList lines{QStringLiteral("%1 %2").arg(xLabel(), number(m_hover.x))};
+        for (const HoverReadout::Row& r : m_hover.rows) {
+            if (std::isfinite(r.value) && (!m_options.logY || r.value > 0)) {
+                painter.setPen(QPen(r.color, 1.5));
+                painter.setBrush(Qt::white);
+                painter.drawEllipse(QPointF(px(r.x), py(r.value)), style.marker + 1, style.marker + 1);
+            }
+            QString row = QStringLiteral("%1  %2").arg(r.label.mid(prefix.size()), number(r.value));
+            if (r.x != m_hover.x) row += tr("  (at %1)").arg(number(r.x));
+            lines << row;
+        }
+        painter.setBrush(Qt::NoBrush);
+        double w = 0;
+        for (const QString& s : lines) w = std::max(w, labelMetrics.horizontalAdvance(s));
+        w += line + 12;
+        const double h = lines.size() * line + 6;
+        double bx = m_hoverPos.x() + 12, by = plot.top() + 4;
+        if (bx + w > plot.right()) bx = m_hoverPos.x() - 12 - w;
+        bx = std::max(bx, plot.left());
+        const QRectF box(bx, by, w, h);
+        painter.setPen(QColor(0xBD, 0xBD, 0xBD));
+        painter.setBrush(QColor(255, 255, 255, 235));
+        painter.drawRect(box);
+        painter.setBrush(Qt::NoBrush);
+        for (int i = 0; i < lines.size(); ++i) {
+            const QRectF r(box.left() + 6, box.top() + 3 + i * line, w - 12, line);
+            if (i > 0) {
+                painter.fillRect(QRectF(r.left(), r.center().y() - 2, line * 0.6, 4), m_hover.rows[i - 1].color);
+                painter.setPen(text);
+                painter.drawText(r.adjusted(line * 0.6 + 6, 0, 0, 0), Qt::AlignLeft | Qt::AlignVCenter, lines[i]);
+            } else {
+                painter.setPen(text);
+                painter.drawText(r, Qt::AlignLeft | Qt::AlignVCenter, lines[i]);
+            }
+        }
+    }
+    painter.restore();
 }
 
-void MetricChart::render(QPainter& painter, const QRectF& target, const QSizeF& logicalSize,
-                         const QString& title, int columns) const {
-    QGraphicsScene scene;
-    auto* chart = new QChart;  // owned by the scene
-    scene.addItem(chart);
-    chart->setAnimationOptions(QChart::NoAnimation);
-    chart->setBackgroundRoundness(0);
-    chart->setMargins(QMargins(4, 4, 4, 4));
-    chart->setBackgroundBrush(Qt::white);
-    QFont titleFont = font();
-    titleFont.setPointSizeF(9);
-    titleFont.setBold(true);
-    chart->setTitleFont(titleFont);
-    chart->setTitle(title);
-    std::vector<Drawn> drawn;
-    fillChart(*chart, columns, drawn);
-    const QRectF rect(QPointF(0, 0), logicalSize);
-    chart->setGeometry(rect);
-    if (chart->layout()) chart->layout()->activate();
-    scene.setSceneRect(rect);
-    painter.setRenderHint(QPainter::Antialiasing, true);
-    scene.render(&painter, target, rect);  // axes, labels, legend; the series hold no points
-    // each line as one polyline in the plot area, in the same scene-to-target mapping
+void MetricChart::paintEvent(QPaintEvent*) {
+    QPainter painter(this);
+    Style style;
+    style.title = pixelFont(font(), QFontInfo(font()).pixelSize(), true);
+    style.label = pixelFont(font(), QFontInfo(font()).pixelSize() * 0.85, false);
+    std::vector<std::pair<QList<QPointF>, QList<QPointF>>> drawn;
+    drawn.reserve(m_lines.size());
+    for (const auto& line : m_lines) drawn.emplace_back(line->drawnRaw, line->drawnSmooth);
+    if (!m_layout) m_layout = std::make_unique<Layout>();
+    paintChart(painter, chartArea(), style, drawnTitle(), drawn, m_layout.get());
+}
+
+QRectF MetricChart::chartArea() const {
+    QRectF area(rect());
+    if (!m_notice->text().isEmpty()) area.setTop(m_notice->heightForWidth(width()) + 1);
+    return area;
+}
+
+void MetricChart::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    scheduleRedraw();  // decimated again for the new width
+}
+
+HoverReadout MetricChart::readoutAt(const QPointF& pos) const {
+    HoverReadout out;
+    if (!m_layout || !m_layout->plot.contains(pos) || m_lines.empty()) return out;
+    const QRectF& plot = m_layout->plot;
+    const double ax0 = toAxisX(m_x0), ax1 = toAxisX(m_x1);
+    const double a = ax0 + (pos.x() - plot.left()) / plot.width() * (ax1 - ax0);
+    const double target = fromAxisX(a);
+    double best = std::numeric_limits<double>::infinity();
+    std::vector<double> scratch;
+    for (const auto& line : m_lines) {
+        if (!line->visible || line->value.empty()) continue;
+        const std::vector<double>& xs = line->cached && !line->xCache.empty() ? line->xCache : xsOf(*line, scratch);
+        const auto it = std::lower_bound(xs.begin(), xs.end(), target);
+        size_t i = static_cast<size_t>(it - xs.begin());
+        const auto distance = [&](size_t j) {
+            const double v = xs[j];
+            if (m_options.logX && v <= 0) return std::numeric_limits<double>::infinity();
+            return std::abs(toAxisX(v) - a);
+        };
+        if (i == xs.size() || (i > 0 && distance(i - 1) <= distance(i))) i = i > 0 ? i - 1 : 0;
+        if (xs[i] < m_x0 || xs[i] > m_x1) continue;
+        out.rows.push_back({line->label, line->color, line->step[i], xs[i], line->value[i]});
+        if (distance(i) < best) {
+            best = distance(i);
+            out.x = xs[i];
+        }
+    }
+    out.valid = !out.rows.isEmpty();
+    return out;
+}
+
+QPointF MetricChart::positionOf(double x, double y) const {
+    if (!m_layout) return {};
+    const QRectF& plot = m_layout->plot;
+    const double ax0 = toAxisX(m_x0), ax1 = toAxisX(m_x1), ay0 = toAxisY(m_y0), ay1 = toAxisY(m_y1);
+    return {plot.left() + (toAxisX(x) - ax0) / (ax1 - ax0) * plot.width(),
+            plot.bottom() - (toAxisY(y) - ay0) / (ay1 - ay0) * plot.height()};
+}
+
+QRectF MetricChart::legendRect(int line) const {
+    if (m_layout)
+        for (const auto& [r, index] : m_layout->legend)
+            if (index == line) return r;
+    return {};
+}
+
+void MetricChart::wheelEvent(QWheelEvent* event) {
+    const double steps = event->angleDelta().y() / 120.0;
+    if (steps == 0 || !m_layout || m_layout->plot.width() <= 0) return;
+    const QRectF& plot = m_layout->plot;
+    const double factor = std::pow(1.25, steps);
+    const double a0 = toAxisX(m_x0), a1 = toAxisX(m_x1);
+    const double mouse = a0 + (std::clamp(event->position().x(), plot.left(), plot.right()) - plot.left()) /
+                                  plot.width() * (a1 - a0);
+    m_zoomed = true;
+    m_x0 = fromAxisX(mouse - (mouse - a0) / factor);
+    m_x1 = fromAxisX(mouse + (a1 - mouse) / factor);
+    decimateAll(std::max(64, width() - 70));
+    refit();
+    event->accept();
+}
+
+void MetricChart::mousePressEvent(QMouseEvent* event) {
+    m_pressPos = m_dragPos = event->position();
+    if (event->button() == Qt::MiddleButton ||
+        (event->button() == Qt::LeftButton && (event->modifiers() & Qt::ShiftModifier)))
+        m_drag = Drag::Pan;
+    else if (event->button() == Qt::LeftButton)
+        m_drag = Drag::Zoom;
+    event->accept();
+}
+
+void MetricChart::mouseMoveEvent(QMouseEvent* event) {
+    const QPointF pos = event->position();
+    if (m_drag == Drag::Pan && m_layout) {
+        const QRectF& plot = m_layout->plot;
+        const double ax = (toAxisX(m_x1) - toAxisX(m_x0)) / plot.width();
+        const double ay = (toAxisY(m_y1) - toAxisY(m_y0)) / plot.height();
+        const double dx = (pos.x() - m_dragPos.x()) * ax, dy = (pos.y() - m_dragPos.y()) * ay;
+        m_dragPos = pos;
+        m_zoomed = true;
+        m_x0 = fromAxisX(toAxisX(m_x0) - dx), m_x1 = fromAxisX(toAxisX(m_x1) - dx);
+        m_y0 = fromAxisY(toAxisY(m_y0) + dy), m_y1 = fromAxisY(toAxisY(m_y1) + dy);
+        decimateAll(std::max(64, width() - 70));
+        refit();
+        return;
+    }
+    if (m_drag == Drag::Zoom) {
+        m_dragPos = pos;
+        update();
+        return;
+    }
+    m_hoverPos = pos;
+    m_hover = readoutAt(pos);
+    update();
+}
+
+void MetricChart::mouseReleaseEvent(QMouseEvent* event) {
+    const Drag drag = m_drag;
+    m_drag = Drag::None;
+    const QPointF pos = event->position();
+    if (event->button() == Qt::RightButton) {
+        resetZoom();
+        return;
+    }
+    if (drag == Drag::Zoom && m_layout) {
+        const QRectF band = QRectF(m_pressPos, pos).normalized().intersected(m_layout->plot);
+        if (band.width() >= 5 && band.height() >= 5) {
+            const QRectF& plot = m_layout->plot;
+            const double ax0 = toAxisX(m_x0), ax1 = toAxisX(m_x1), ay0 = toAxisY(m_y0), ay1 = toAxisY(m_y1);
+            zoomTo(fromAxisX(ax0 + (band.left() - plot.left()) / plot.width() * (ax1 - ax0)),
+                   fromAxisX(ax0 + (band.right() - plot.left()) / plot.width() * (ax1 - ax0)),
+                   fromAxisY(ay0 + (plot.bottom() - band.bottom()) / plot.height() * (ay1 - ay0)),
+                   fromAxisY(ay0 + (plot.bottom() - band.top()) / plot.height() * (ay1 - ay0)));
+            return;
+        }
+        if ((pos - m_pressPos).manhattanLength() < 5)  // a click: on a legend entry, toggles it
+            for (const auto& [r, index] : m_layout->legend)
+                if (r.contains(pos)) {
+                    setLineVisible(index, !lineVisible(index));
+                    return;
+                }
+    }
+    update();
+}
+
+void MetricChart::mouseDoubleClickEvent(QMouseEvent* event) {
+    resetZoom();
+    event->accept();
+}
+
+void MetricChart::leaveEvent(QEvent* event) {
+    m_hover = {};
+    update();
+    QWidget::leaveEvent(event);
+}
+
+void MetricChart::render(QPainter& painter, const QRectF& target, const QSizeF& logicalSize, const QString& title,
+                         int columns) const {
+    std::vector<std::pair<QList<QPointF>, QList<QPointF>>> drawn;
+    std::vector<double> scratch;
+    for (const auto& line : m_lines) {
+        const auto& xs = xsOf(*line, scratch);
+        std::pair<QList<QPointF>, QList<QPointF>> d;
+        d.first = decimate(xs.data(), line->value.data(), xs.size(), m_x0, m_x1, columns, m_options.logX,
+                           m_options.logY);
+        if (line->smoothed(m_options.smoothing))
+            d.second = decimate(xs.data(), line->smooth.data(), xs.size(), m_x0, m_x1, columns, m_options.logX,
+                                m_options.logY);
+        drawn.push_back(std::move(d));
+    }
+    Style style;
+    style.screen = false;
+    constexpr double kPixelsPerPoint = 96.0 / 72.0;
+    style.title = pixelFont(font(), 9 * kPixelsPerPoint, true);
+    style.label = pixelFont(font(), 7.5 * kPixelsPerPoint, false);
+    style.rawWidth = 0.8;
+    style.lineWidth = 1.3;
+    style.marker = 2.2;
     painter.save();
     painter.translate(target.topLeft());
-    painter.scale(target.width() / rect.width(), target.height() / rect.height());
-    // (no clip path: an SVG painter would cut the polyline into segments) points outside the
-    // visible x range are left out and y is held to the visible range
-    for (const Drawn& d : drawn) {
-        QPolygonF polyline;
-        polyline.reserve(d.points.size());
-        for (const QPointF& p : d.points)
-            if (p.x() >= m_x0 && p.x() <= m_x1)
-                polyline << chart->mapToPosition(QPointF(p.x(), std::clamp(p.y(), m_y0, m_y1)),
-                                                 d.series);
-        painter.setPen(d.pen);
-        painter.drawPolyline(polyline);
-    }
+    painter.scale(target.width() / logicalSize.width(), target.height() / logicalSize.height());
+    paintChart(painter, QRectF(QPointF(0, 0), logicalSize), style, title, drawn, nullptr);
     painter.restore();
 }
 
 QString MetricChart::csv() const {
     QString out = QStringLiteral("line,step,wall_seconds,value\n");
-    const auto number = [](double v) {
+    const auto text = [](double v) {
         if (std::isnan(v)) return QStringLiteral("nan");
         if (std::isinf(v)) return v > 0 ? QStringLiteral("inf") : QStringLiteral("-inf");
         return QString::number(v, 'g', 17);
@@ -633,12 +980,10 @@ QString MetricChart::csv() const {
     for (const auto& line : m_lines) {
         QString label = line->label;
         if (label.contains(QLatin1Char(',')) || label.contains(QLatin1Char('"')))
-            label = QLatin1Char('"') + label.replace(QLatin1Char('"'), QStringLiteral("\"\"")) +
-                    QLatin1Char('"');
+            label = QLatin1Char('"') + label.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"');
         for (size_t i = 0; i < line->value.size(); ++i)
-            out += label + QLatin1Char(',') + number(line->step[i]) + QLatin1Char(',') +
-                   number(line->wall[i]) + QLatin1Char(',') + number(line->value[i]) +
-                   QLatin1Char('\n');
+            out += label + QLatin1Char(',') + text(line->step[i]) + QLatin1Char(',') + text(line->wall[i]) +
+                   QLatin1Char(',') + text(line->value[i]) + QLatin1Char('\n');
     }
     return out;
 }

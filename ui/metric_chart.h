@@ -1,15 +1,24 @@
 #pragma once
 // A chart of scalar series (loss, accuracy, Q per step, memory...): one or more lines, each
 // keeping every raw point it was given. What is drawn is decimated per pixel column (spikes
-// kept) over the visible x range and recomputed when the user zooms, with TensorBoard's debiased
-// EMA drawn over the faint raw line. x is the step, the forward passes or the wall time; either
-// axis may be logarithmic. Wheel: zoom x; drag: zoom to a rectangle; shift+drag or middle drag:
-// pan; double click: fit. Non-finite values are counted and named above the chart, never
-// dropped in silence. GUI thread only.
+// kept) over the visible x range and recomputed when the user zooms. Dense lines (more than
+// kDenseLine points) get TensorBoard's debiased EMA over the faint raw line, and say so in the
+// legend; sparse ones (evaluations) are drawn raw with their points marked. x is the step, the
+// forward passes or the wall time; either axis may be logarithmic (decade ticks with labels, and
+// 2 and 5 between them over short ranges). Ticks fall on 1, 2 or 5 times a power of ten.
+//
+// Wheel: zoom x; drag: zoom to a rectangle; shift+drag or middle drag: pan; double or right
+// click: fit; hover: a crosshair and the nearest stored point of every shown line; click a legend
+// entry: hide or show that line. Non-finite values, and values <= 0 on a log axis, are counted
+// and named above the chart, never dropped in silence. The screen and the exported figure are
+// painted by the same code, so every line on screen is in the file. GUI thread only.
 
 #include <QColor>
+#include <QRectF>
 #include <QSizeF>
 #include <QString>
+#include <QStringList>
+#include <QVector>
 #include <QWidget>
 #include <memory>
 #include <utility>
@@ -18,11 +27,8 @@
 #include "series_math.h"
 
 QT_BEGIN_NAMESPACE
-class QChart;
 class QLabel;
-class QLineSeries;
 class QPainter;
-class QRectF;
 class QTimer;
 QT_END_NAMESPACE
 
@@ -36,11 +42,38 @@ struct ChartOptions {
     bool logX = false, logY = false;
 };
 
-class ChartView;
+// A tick of an axis: its value and label (empty: a minor tick, grid line only).
+struct AxisTick {
+    double value = 0;
+    QString label;
+};
+// Ticks over [LO, HI] at 1, 2 or 5 times a power of ten, about TARGET of them, labelled with as
+// many digits as tell them apart.
+std::vector<AxisTick> linearTicks(double lo, double hi, int target = 6);
+// Ticks of a log axis over [LO, HI] (LO > 0): labelled decades; over less than about two decades
+// also 2 and 5 times them; within one decade, linear ticks. Unlabelled minor ticks in between.
+std::vector<AxisTick> logTicks(double lo, double hi);
+
+// What the hover readout says at one position: the x it snapped to and, for each shown line,
+// its stored point nearest to that x.
+struct HoverReadout {
+    struct Row {
+        QString label;
+        QColor color;
+        double step = 0, x = 0, value = 0;
+    };
+    bool valid = false;
+    double x = 0;
+    QVector<Row> rows;
+};
 
 class MetricChart : public QWidget {
     Q_OBJECT
 public:
+    // Lines with more points than this are smoothed (when smoothing is on); fewer are drawn raw
+    // with markers.
+    static constexpr size_t kDenseLine = 32;
+
     MetricChart(const QString& title, const QString& yLabel, QWidget* parent = nullptr);
     ~MetricChart() override;
 
@@ -49,6 +82,12 @@ public:
     void clearLines();
     int lineCount() const;
     QString lineLabel(int line) const;
+    QColor lineColor(int line) const;
+    // Whether LINE is drawn (a legend click toggles it); a hidden line leaves the y range.
+    void setLineVisible(int line, bool visible);
+    bool lineVisible(int line) const;
+    // Whether LINE is drawn smoothed now (smoothing on and the line dense).
+    bool lineSmoothed(int line) const;
     // Appends a point (steps ascending within a line); the chart redraws within 50 ms.
     void append(int line, double step, double wallSeconds, double value);
     // Cumulative forward passes by step, for the forward-pass x axis (steps ascending).
@@ -61,6 +100,8 @@ public:
     // A shaded band over steps [X0, X1] with LABEL, on the step axis only (SharpZO's CMA-ES
     // stage); X1 < X0 removes it.
     void setShadedSpan(double x0, double x1, const QString& label);
+    // A dashed horizontal line at VALUE with LABEL (compare's target); NaN removes it.
+    void setReferenceLine(double value, const QString& label);
 
     size_t pointCount() const;
     size_t pointCount(int line) const;
@@ -69,16 +110,38 @@ public:
     QString yLabel() const { return m_yLabel; }
     QString xLabel() const;
     QString notice() const;
+    // The title as drawn: the chart's title, plus the prefix its lines' names share (which the
+    // legend then leaves out).
+    QString drawnTitle() const;
+    // The legend's entries as drawn (the shared prefix left out; "(EMA w)" on smoothed lines).
+    QStringList legendLabels() const;
+    // The axes' tick labels as drawn now.
+    QStringList xTickLabels() const;
+    QStringList yTickLabels() const;
+    // The visible ranges, in data units.
+    QRectF visibleRange() const;
 
     void setOptions(const ChartOptions& options);
     const ChartOptions& options() const { return m_options; }
     void resetZoom();
     bool zoomed() const { return m_zoomed; }
+    // Shows [X0, X1] x [Y0, Y1] (data units), as a drag would.
+    void zoomTo(double x0, double x1, double y0, double y1);
     void scheduleRedraw();
     void redrawNow();
 
-    // The chart as it is now (lines, visible ranges, options) at LOGICALSIZE (units of 1/96 inch,
-    // fonts in points), titled TITLE, decimated to COLUMNS, painted into TARGET.
+    // The readout at widget position POS (invalid outside the plot or with nothing shown).
+    HoverReadout readoutAt(const QPointF& pos) const;
+    // The readout being shown (the mouse's last position over the plot).
+    HoverReadout hover() const { return m_hover; }
+    // The widget position of data point (X, Y) in the current view.
+    QPointF positionOf(double x, double y) const;
+    // The legend entry of LINE on screen (empty when not drawn).
+    QRectF legendRect(int line) const;
+
+    // The chart as it is now (lines shown, visible ranges, options) at LOGICALSIZE (units of
+    // 1/96 inch; fonts in points of that unit), titled TITLE, decimated to COLUMNS, painted
+    // into TARGET.
     void render(QPainter& painter, const QRectF& target, const QSizeF& logicalSize,
                 const QString& title, int columns) const;
     // Every raw point: line,step,wall_seconds,value (NaN and infinities written as such).
@@ -87,27 +150,58 @@ public:
 signals:
     void pointsAppended(qint64 total);
     void redrawn(qint64 drawnPoints);
+    void lineVisibilityChanged(int line, bool visible);
+
+protected:
+    void paintEvent(QPaintEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
+    void mousePressEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
+    void mouseDoubleClickEvent(QMouseEvent* event) override;
+    void leaveEvent(QEvent* event) override;
 
 private:
     struct Line;
+    struct Layout;
+    struct Style;
     const std::vector<double>& xsOf(const Line& line, std::vector<double>& scratch) const;
-    void rebuildAxes();
-    void userRangeChanged();
-    struct Drawn;
-    // Adds this chart's axes and lines to CHART; the points of each line go to DRAWN, which the
-    // export paints as one polyline per line (Qt Charts would write every segment apart).
-    void fillChart(QChart& chart, int columns, std::vector<Drawn>& drawn) const;
+    // Decimates every line at COLUMNS over the current x range into its drawn points.
+    void decimateAll(int columns);
+    // The y range of the shown lines' drawn points (when not zoomed), ticks, notice; repaints.
+    void refit();
+    QString sharedPrefix() const;
+    QString legendText(const Line& line, const QString& prefix) const;
+    // Lays out and paints the chart into RECT; LAYOUT (when given) receives the geometry.
+    void paintChart(QPainter& painter, const QRectF& rect, const Style& style, const QString& title,
+                    const std::vector<std::pair<QList<QPointF>, QList<QPointF>>>& drawn,
+                    Layout* layout, bool layoutOnly = false) const;
+    // The widget's area below the notice, where the chart is painted.
+    QRectF chartArea() const;
+    double toAxisX(double x) const;
+    double toAxisY(double y) const;
+    double fromAxisX(double a) const;
+    double fromAxisY(double a) const;
 
     QString m_title, m_yLabel, m_stepLabel;
     ChartOptions m_options;
     std::vector<std::unique_ptr<Line>> m_lines;
-    QChart* m_chart = nullptr;
-    ChartView* m_view = nullptr;
     QLabel* m_notice = nullptr;
     QTimer* m_redrawTimer = nullptr;
-    bool m_zoomed = false, m_applyingRange = false;
-    double m_x0 = 0, m_x1 = 1, m_y0 = 0, m_y1 = 1;
-    size_t m_drawn = 0, m_reportedPoints = 0, m_logSkipped = 0;
+    bool m_zoomed = false;
+    double m_x0 = 0, m_x1 = 1, m_y0 = 0, m_y1 = 1;  // visible ranges, data units
+    size_t m_drawn = 0, m_reportedPoints = 0;
+    double m_span0 = 0, m_span1 = -1;
+    QString m_spanLabel;
+    double m_reference = 0;
+    bool m_hasReference = false;
+    QString m_referenceLabel;
+    std::unique_ptr<Layout> m_layout;  // the geometry of the last paint
+    HoverReadout m_hover;
+    QPointF m_hoverPos;
+    enum class Drag { None, Zoom, Pan } m_drag = Drag::None;
+    QPointF m_pressPos, m_dragPos;
 };
 
 }  // namespace frugal::ui

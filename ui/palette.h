@@ -1,16 +1,25 @@
 #pragma once
-// One colour per run, the same in every view (runs table, live charts, compare, exports):
-// Okabe-Ito's colour-blind-safe palette, then Tableau's, picked by run id.
+// Colours that mean the same thing in every view. A run has one colour (runs table, compare,
+// exports): Okabe-Ito's colour-blind-safe palette, then Tableau's, picked by run id. A metric
+// key has one colour in a run's live charts, whatever order its series arrive in: the split sets
+// it (train blue, dev vermillion, test green), variants of a key take a neighbour, and keys the
+// table does not know are placed by a hash of their name.
 
 #include <QColor>
+#include <QString>
 
 namespace frugal::ui {
 
-inline QColor runColor(qint64 runId) {
+inline QColor paletteColor(qint64 index) {
     static const unsigned kColors[] = {0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7, 0xE69F00, 0x56B4E9,
                                        0x000000, 0x8C564B, 0x7F7F7F, 0xBCBD22, 0x9467BD, 0x17BECF};
     const auto n = static_cast<qint64>(sizeof kColors / sizeof kColors[0]);
-    return QColor::fromRgb(kColors[((runId % n) + n) % n]);
+    return QColor::fromRgb(kColors[((index % n) + n) % n]);
 }
+
+inline QColor runColor(qint64 runId) { return paletteColor(runId); }
+
+// The colour of metric KEY's line in a run's charts (distinct among the keys that share a chart).
+QColor seriesColor(const QString& key);
 
 }  // namespace frugal::ui

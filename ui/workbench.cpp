@@ -163,11 +163,10 @@ int runHeadless(int argc, char** argv, const std::string& config, const std::str
     for (const Group& g : groups) {
         MetricChart chart(QString::fromLatin1(g.title), QString::fromLatin1(g.y));
         chart.resize(900, 560);
-        int index = 0;
         for (const auto& key : db.metricKeys(outcome.runId)) {
             if (!g.accepts(key)) continue;
             const int line =
-                chart.addLine(QString::fromStdString(key), runColor(outcome.runId + index++));
+                chart.addLine(QString::fromStdString(key), seriesColor(QString::fromStdString(key)));
             for (const auto& p : db.metric(outcome.runId, key))
                 chart.append(line, static_cast<double>(p.step),
                              static_cast<double>(p.wallMs - info->startMs) / 1000.0, p.value);
