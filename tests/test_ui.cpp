@@ -32,6 +32,7 @@
 #include "chart_export.h"
 #include "compare_view.h"
 #include "experiment_form.h"
+#include "export_dialog.h"
 #include "live_view.h"
 #include "palette.h"
 #include "main_window.h"
@@ -459,9 +460,45 @@ private slots:
         QVERIFY(exportChart(chart, o).contains(
             QStringLiteral("resolution must be from 50 to 2400 dpi, got 10")));
         o.dpi = 300;
+        // a missing folder is created; one that cannot be (under a file) is named
         o.path = dir.filePath(QStringLiteral("no/such/folder/x.csv"));
         o.format = ExportOptions::Format::Csv;
-        QVERIFY(exportChart(chart, o).startsWith(o.path + QStringLiteral(": cannot write")));
+        QCOMPARE(exportChart(chart, o), QString());
+        QVERIFY(QFileInfo(o.path).size() > 0);
+        o.path = dir.filePath(QStringLiteral("no/such/folder/x.csv/y/z.csv"));
+        QVERIFY2(exportChart(chart, o).startsWith(o.path + QStringLiteral(": cannot create the folder")),
+                 qPrintable(exportChart(chart, o)));
+    }
+
+    // The export proposed by default works the first time: a metric's '/' is not a folder, the
+    // folder is created, and the window says what was written; format and size are remembered.
+    void exportWithTheDefaultNameWritesAFile() {
+        QCOMPARE(safeFileName(QStringLiteral("train/loss")), QStringLiteral("train-loss"));
+        QCOMPARE(safeFileName(QStringLiteral("run 3 · dev/accuracy")), QStringLiteral("run-3-dev-accuracy"));
+        QTemporaryDir dir;
+        const QString folder = dir.filePath(QStringLiteral("papers/figures"));
+        QSettings().setValue(QStringLiteral("export/folder"), folder);
+        QSettings().remove(QStringLiteral("export/format"));
+        MainWindow window(dir.filePath(QStringLiteral("runs.db")));
+        MetricChart chart(QStringLiteral("train/loss"), QStringLiteral("loss"));
+        const int line = chart.addLine(QStringLiteral("run 1"), Qt::blue);
+        for (int i = 0; i < 50; ++i) chart.append(line, i, i, 1.0 / (i + 1));
+        chart.redrawNow();
+        ExportDialog* dialog = window.exportDialog(&chart);
+        QCOMPARE(dialog->options().path, QDir(folder).filePath(QStringLiteral("train-loss.pdf")));
+        ExportOptions o = dialog->options();
+        o.format = ExportOptions::Format::Svg;
+        o.path = QDir(folder).filePath(QStringLiteral("train-loss.svg"));
+        o.widthMm = 120;
+        dialog->setOptions(o);
+        dialog->exportNow();
+        QCOMPARE(dialog->lastError(), QString());
+        QVERIFY(QFileInfo(o.path).size() > 0);
+        QVERIFY2(window.lastExport().contains(o.path), qPrintable(window.lastExport()));
+        ExportDialog* again = window.exportDialog(&chart);
+        QCOMPARE(again->options().format, ExportOptions::Format::Svg);
+        QCOMPARE(again->options().widthMm, 120.0);
+        again->close();
     }
 
     void formIsBuiltFromTheConfigSchema() {

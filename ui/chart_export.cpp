@@ -1,5 +1,6 @@
 #include "chart_export.h"
 
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QImage>
@@ -46,8 +47,26 @@ QSize pngPixels(const ExportOptions& o) {
                  static_cast<int>(std::lround(o.heightMm / 25.4 * o.dpi)));
 }
 
+QString safeFileName(const QString& name) {
+    QString out;
+    for (const QChar c : name) {
+        const bool keep = (c.isLetterOrNumber() && c.unicode() < 128) || c == QLatin1Char('.') ||
+                          c == QLatin1Char('_') || c == QLatin1Char('-');
+        if (keep)
+            out += c;
+        else if (!out.endsWith(QLatin1Char('-')))
+            out += QLatin1Char('-');
+    }
+    while (out.startsWith(QLatin1Char('-')) || out.startsWith(QLatin1Char('.'))) out.remove(0, 1);
+    while (out.endsWith(QLatin1Char('-'))) out.chop(1);
+    return out.isEmpty() ? QStringLiteral("chart") : out;
+}
+
 QString exportChart(const MetricChart& chart, const ExportOptions& o) {
     if (o.path.isEmpty()) return QObject::tr("export: no file name given");
+    const QFileInfo target(o.path);
+    if (!target.absoluteDir().exists() && !QDir().mkpath(target.absolutePath()))
+        return QObject::tr("%1: cannot create the folder %2").arg(o.path, target.absolutePath());
     if (!(o.widthMm >= 20 && o.widthMm <= 1000) || !(o.heightMm >= 20 && o.heightMm <= 1000))
         return QObject::tr("%1: the size must be from 20 to 1000 mm a side, got %2 x %3 mm")
             .arg(o.path)

@@ -25,7 +25,11 @@ ExportOptions::Format formatForPath(const QString& path);
 QString formatSuffix(ExportOptions::Format format);
 // Pixel size of a PNG export.
 QSize pngPixels(const ExportOptions& options);
-// Writes CHART; returns an empty string, or one message naming the file and what went wrong.
+// NAME as a file name that every file system takes: letters, digits, '.', '_' and '-' kept, any
+// other run of characters (a metric's '/', spaces) one '-' ("train/loss" -> "train-loss").
+QString safeFileName(const QString& name);
+// Writes CHART, creating its folder; returns an empty string, or one message naming the file and
+// what went wrong.
 QString exportChart(const MetricChart& chart, const ExportOptions& options);
 
 }  // namespace frugal::ui

@@ -6,6 +6,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
+#include <QLocale>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -190,15 +191,35 @@ ExportDialog* MainWindow::exportDialog(MetricChart* chart) {
             .value(QStringLiteral("export/folder"),
                    QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation))
             .toString();
-    QString base = chart->title().toLower().replace(QLatin1Char(' '), QLatin1Char('-'));
+    // a name that is a file, not a folder ("train/loss" -> "train-loss"), in the last format
+    QString base = safeFileName(chart->title().toLower());
     if (m_live->runId() > 0 && chart != m_compare->chart())
         base = QStringLiteral("run%1-%2").arg(m_live->runId()).arg(base);
-    auto* dialog =
-        new ExportDialog(*chart, QDir(folder).filePath(base + QStringLiteral(".pdf")), this);
+    const auto format = static_cast<ExportOptions::Format>(
+        settings.value(QStringLiteral("export/format"), static_cast<int>(ExportOptions::Format::Pdf)).toInt());
+    auto* dialog = new ExportDialog(
+        *chart, QDir(folder).filePath(base + QLatin1Char('.') + formatSuffix(format)), this);
+    ExportOptions remembered = dialog->options();
+    remembered.widthMm = settings.value(QStringLiteral("export/widthMm"), remembered.widthMm).toDouble();
+    remembered.heightMm = settings.value(QStringLiteral("export/heightMm"), remembered.heightMm).toDouble();
+    remembered.dpi = settings.value(QStringLiteral("export/dpi"), remembered.dpi).toInt();
+    if (settings.value(QStringLiteral("export/titleFor")).toString() == chart->title())
+        remembered.title = settings.value(QStringLiteral("export/title")).toString();
+    dialog->setOptions(remembered);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &QDialog::accepted, this, [dialog] {
-        QSettings().setValue(QStringLiteral("export/folder"),
-                             QFileInfo(dialog->options().path).absolutePath());
+    connect(dialog, &QDialog::accepted, this, [this, dialog, title = chart->title()] {
+        const ExportOptions o = dialog->options();
+        QSettings s;
+        s.setValue(QStringLiteral("export/folder"), QFileInfo(o.path).absolutePath());
+        s.setValue(QStringLiteral("export/format"), static_cast<int>(o.format));
+        s.setValue(QStringLiteral("export/widthMm"), o.widthMm);
+        s.setValue(QStringLiteral("export/heightMm"), o.heightMm);
+        s.setValue(QStringLiteral("export/dpi"), o.dpi);
+        s.setValue(QStringLiteral("export/titleFor"), title);
+        s.setValue(QStringLiteral("export/title"), o.title);
+        const QFileInfo written(o.path);
+        m_lastExport = tr("wrote %1 (%2)").arg(written.absoluteFilePath(), QLocale().formattedDataSize(written.size()));
+        statusBar()->showMessage(m_lastExport, 15000);
     });
     return dialog;
 }

@@ -38,6 +38,8 @@ public:
     RunController* controller() const { return m_controller; }
     StoreService* service() const { return m_service; }
     QString databasePath() const { return m_dbPath; }
+    // What the last export wrote ("wrote PATH (SIZE)"), also shown in the status bar.
+    QString lastExport() const { return m_lastExport; }
     // The export dialog for CHART (not yet shown), with a file name in the user's last folder.
     ExportDialog* exportDialog(MetricChart* chart);
 
@@ -53,7 +55,7 @@ private:
     void updateRecent();
     void saveSettings();
 
-    QString m_dbPath;
+    QString m_dbPath, m_lastExport;
     QThread m_storeThread;
     StoreService* m_service = nullptr;
     RunController* m_controller = nullptr;
