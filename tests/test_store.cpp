@@ -13,10 +13,12 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <thread>
 
 #include "common/error.h"
 #include "common/sha256.h"
+#include "store/run_filter.h"
 #include "store/store.h"
 #include "test_util.h"
 
@@ -81,6 +83,7 @@ private slots:
     void sha256OfArtifacts();
     void connectionsOpeningANewDatabaseAtOnce();
     void rewrittenStepsStayUniqueAndOrdered();
+    void filterErrorsNameTheirColumnAndTheNearestKey();
 };
 
 void TestStore::migratesAnOldSchemaWithItsData() {
@@ -414,6 +417,34 @@ void TestStore::connectionsOpeningANewDatabaseAtOnce() {
         for (const auto& e : errors) QVERIFY2(e.empty(), e.c_str());
         QCOMPARE(Store(file).runs().size(), errors.size());
     }
+}
+
+// A filter that does not parse says at which column; a key given by its last part ("perplexity")
+// is pointed to the keys it ends ("prune/perplexity") before the nearest by spelling.
+void TestStore::filterErrorsNameTheirColumnAndTheNearestKey() {
+    const auto error = [](const std::function<void()>& f) {
+        try {
+            f();
+        } catch (const frugal::Error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    QCOMPARE(frugal::store::parseFilter("method=mezo and lr<1e-3").size(), size_t{2});
+    QCOMPARE(frugal::store::parseFilter("  ").size(), size_t{0});
+    QVERIFY(error([] { frugal::store::parseFilter("lr<<2"); }).find("column 4:") != std::string::npos);
+    QVERIFY(error([] { frugal::store::parseFilter("and method=zo"); }).find("column 1: a term KEY OP VALUE is missing before 'and'") !=
+            std::string::npos);
+    QVERIFY(error([] { frugal::store::parseFilter("lr <"); }).find("column 4: no value after '<'") != std::string::npos);
+    QVERIFY(error([] { frugal::store::parseFilter("=3"); }).find("column 1: no key before '='") != std::string::npos);
+    TempDir dir("filter");
+    Store db((dir / "runs.db").string());
+    const int64_t run = db.createRun(simpleRun("pruned"));
+    db.logMetric(run, "prune/perplexity", 7, 31.5, 1000);
+    db.flush();
+    const auto terms = frugal::store::parseFilter("perplexity>1");
+    const std::string said = error([&] { frugal::store::checkFilterKeys(db, db.runs(), terms); });
+    QVERIFY2(said.find("(nearest: 'prune/perplexity'") != std::string::npos, said.c_str());
 }
 
 QTEST_APPLESS_MAIN(TestStore)

@@ -698,7 +698,7 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(view.visibleRows(), 1, 5000);
         QCOMPARE(view.model()->row(0).name, QStringLiteral("b"));
         view.setFilterText(QStringLiteral("lr"));
-        QTRY_VERIFY_WITH_TIMEOUT(view.filterError().contains(QStringLiteral("is not KEY OP VALUE")),
+        QTRY_VERIFY_WITH_TIMEOUT(view.filterError().contains(QStringLiteral("column 1: 'lr' has no operator")),
                                  5000);
         // a run written by another connection (another process would do the same) appears
         view.setFilterText(QString());

@@ -8,6 +8,7 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QFontDatabase>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QTimer>
@@ -190,6 +191,7 @@ RunsView::RunsView(StoreService* service, QWidget* parent) : QWidget(parent), m_
     m_filterError = new QLabel(this);
     m_filterError->setStyleSheet(QStringLiteral("color: #b00020;"));
     m_filterError->setWordWrap(true);
+    m_filterError->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));  // the caret under its column
     m_filterError->hide();
     m_count = new QLabel(this);
     m_open = new QPushButton(tr("Open"), this);

@@ -40,47 +40,73 @@ std::string exactNumberText(double v) {
     return std::string(buf, r.ptr);
 }
 
+namespace {
+
+bool isSpace(char c) { return c == ' ' || c == '\t'; }
+
+bool isOperatorChar(char c) { return c == '<' || c == '>' || c == '=' || c == '!' || c == '~'; }
+
+// One message for a filter that does not parse: what is wrong, at which column (1-based), and the
+// text with a caret under that column.
+[[noreturn]] void failAt(const std::string& text, size_t at, const std::string& what) {
+    fail("--filter: column ", at + 1, ": ", what, "\n  ", text, "\n  ", std::string(at, ' '), "^");
+}
+
+}  // namespace
+
 std::vector<FilterTerm> parseFilter(const std::string& text) {
-    std::vector<FilterTerm> terms;
-    std::string rest = text;
-    for (;;) {
-        size_t andAt = std::string::npos;
-        for (size_t i = 0; i + 5 <= rest.size(); ++i)
-            if (rest.compare(i, 5, " and ") == 0) {
-                andAt = i;
-                break;
-            }
-        std::string term = rest.substr(0, andAt);
-        const auto trim = [](std::string s) {
-            while (!s.empty() && s.front() == ' ') s.erase(0, 1);
-            while (!s.empty() && s.back() == ' ') s.pop_back();
-            return s;
-        };
-        term = trim(term);
-        static const char* ops[] = {"<=", ">=", "!=", "=", "<", ">", "~"};
-        size_t at = std::string::npos;
-        std::string op;
-        for (const char* o : ops) {
-            const size_t found = term.find(o);
-            if (found != std::string::npos && (at == std::string::npos || found < at ||
-                                               (found == at && std::strlen(o) > op.size()))) {
-                at = found;
-                op = o;
-            }
+    // the terms: the text between the words "and" (a word: spaces or an end on both sides)
+    std::vector<std::pair<size_t, size_t>> spans;  // [begin, end) of each term
+    size_t begin = 0;
+    for (size_t i = 0; i <= text.size(); ++i) {
+        const bool word = i + 3 <= text.size() && text.compare(i, 3, "and") == 0 &&
+                          (i == 0 || isSpace(text[i - 1])) && (i + 3 == text.size() || isSpace(text[i + 3]));
+        if (i == text.size() || word) {
+            spans.push_back({begin, i});
+            if (i == text.size()) break;
+            begin = i + 3;
+            i += 2;
         }
-        if (at == std::string::npos || at == 0 || at + op.size() >= term.size())
-            fail("--filter: '", term, "' is not KEY OP VALUE (OP one of = != < <= > >= ~), e.g. ",
-                 "'method=mezo and train.lr<1e-5'");
-        FilterTerm t{trim(term.substr(0, at)), op, trim(term.substr(at + op.size()))};
-        if (t.value.size() >= 2 && (t.value.front() == '\'' || t.value.front() == '"'))
+    }
+    std::vector<FilterTerm> terms;
+    for (size_t n = 0; n < spans.size(); ++n) {
+        size_t b = spans[n].first, e = spans[n].second;
+        while (b < e && isSpace(text[b])) ++b;
+        while (e > b && isSpace(text[e - 1])) --e;
+        if (b == e) {
+            if (spans.size() == 1) return terms;  // an empty filter: every run
+            failAt(text, std::min(b, text.size() == 0 ? 0 : text.size() - 1),
+                   n + 1 == spans.size() ? "a term KEY OP VALUE is missing after 'and'"
+                                         : "a term KEY OP VALUE is missing before 'and'");
+        }
+        // the first operator of the term: = != < <= > >= ~
+        size_t at = b;
+        while (at < e && !isOperatorChar(text[at])) ++at;
+        if (at == e)
+            failAt(text, b, "'" + text.substr(b, e - b) +
+                                "' has no operator: a term is KEY OP VALUE, OP one of = != < <= > >= ~, e.g. "
+                                "'method=mezo and lr<1e-3'");
+        std::string op(1, text[at]);
+        if (at + 1 < e && text[at + 1] == '=' && (op == "<" || op == ">" || op == "!")) op += '=';
+        if (op == "!") failAt(text, at, "'!' is not an operator: '!=' is");
+        size_t keyEnd = at;
+        while (keyEnd > b && isSpace(text[keyEnd - 1])) --keyEnd;
+        if (keyEnd == b) failAt(text, at, "no key before '" + op + "'");
+        size_t v = at + op.size();
+        while (v < e && isSpace(text[v])) ++v;
+        if (v == e) failAt(text, at, "no value after '" + op + "'");
+        if (isOperatorChar(text[v]))
+            failAt(text, v, std::string("'") + text[v] + "' after '" + op + "': a value cannot start with an operator");
+        FilterTerm t{text.substr(b, keyEnd - b), op, text.substr(v, e - v)};
+        if (t.key.find_first_of(" \t") != std::string::npos)
+            failAt(text, b + t.key.find_first_of(" \t"),
+                   "a key has no spaces: terms are joined by ' and ' (got '" + t.key + "')");
+        if (t.value.size() >= 2 && (t.value.front() == '\'' || t.value.front() == '"') && t.value.back() == t.value.front())
             t.value = t.value.substr(1, t.value.size() - 2);
         double number = 0;
         if ((t.op == "<" || t.op == "<=" || t.op == ">" || t.op == ">=") && !asNumber(t.value, number))
-            fail("--filter: '", term, "': ", t.op, " compares numbers, and '", t.value,
-                 "' is not a number (= != ~ compare text)");
+            failAt(text, v, "'" + t.op + "' compares numbers, and '" + t.value + "' is not one (= != ~ compare text)");
         terms.push_back(t);
-        if (andAt == std::string::npos) break;
-        rest = rest.substr(andAt + 5);
     }
     return terms;
 }
@@ -123,8 +149,15 @@ void checkFilterKeys(const Store& db, const std::vector<RunInfo>& runs, const st
         for (const auto& k : known)
             if (std::find(fixed.begin(), fixed.end(), k) == fixed.end()) candidates.push_back(k);
         candidates.insert(candidates.begin(), fixed.begin(), fixed.end());
+        std::vector<std::string> picks;  // keys of which it is the last part ("perplexity" -> "prune/perplexity")
+        for (const auto& k : candidates)
+            if (k.size() > t.key.size() && k.compare(k.size() - t.key.size(), t.key.size(), t.key) == 0 &&
+                std::string("/._").find(k[k.size() - t.key.size() - 1]) != std::string::npos)
+                picks.push_back(k);
+        for (const auto& k : nearestWords(t.key, candidates, 3))
+            if (picks.size() < 3 && std::find(picks.begin(), picks.end(), k) == picks.end()) picks.push_back(k);
         std::string nearest;
-        for (const auto& k : nearestWords(t.key, candidates, 3)) nearest += (nearest.empty() ? "'" : "', '") + k;
+        for (const auto& k : picks) nearest += (nearest.empty() ? "'" : "', '") + k;
         fail("--filter: no run has the key '", t.key, "' (nearest: ", nearest,
              "'); keys are status, method, name, experiment, tag, id, a config key (full or its "
              "last part) or a metric");
