@@ -7,6 +7,7 @@
 
 #include <signal.h>
 
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -74,6 +75,22 @@ eval_windows = 2
 )");
 }
 
+// The first difference between run A's and run B's series KEYS (each must exist in A), compared
+// bit for bit, not fuzzily; "" when they are the same.
+QString differingSeries(Store& store, int64_t a, int64_t b, const QStringList& keys) {
+    for (const QString& key : keys) {
+        const auto x = store.metric(a, key.toStdString());
+        const auto y = store.metric(b, key.toStdString());
+        if (x.empty()) return key + QStringLiteral(": no points");
+        if (x.size() != y.size()) return QStringLiteral("%1: %2 points vs %3").arg(key).arg(x.size()).arg(y.size());
+        for (size_t i = 0; i < x.size(); ++i)
+            if (x[i].step != y[i].step || !(x[i].value == y[i].value))
+                return QStringLiteral("%1 step %2: %3 vs step %4: %5")
+                    .arg(key).arg(x[i].step).arg(x[i].value, 0, 'g', 17).arg(y[i].step).arg(y[i].value, 0, 'g', 17);
+    }
+    return {};
+}
+
 // Starts a long run and waits until it has stored metrics.
 std::unique_ptr<QProcess> startLongRun(const TempDir& dir, const QString& name) {
     auto p = std::make_unique<QProcess>();
@@ -103,6 +120,8 @@ private slots:
     void sweepRunsTheGrid();
     void evaluationRun();
     void resumeEqualsUninterrupted();
+    void fineTuningResumeEqualsUninterrupted_data();
+    void fineTuningResumeEqualsUninterrupted();
     void progressBarOnATerminal();
     void badInputExitsTwo();
     void fineTuningRunsAndReplay();
@@ -367,25 +386,104 @@ void TestRuns::resumeEqualsUninterrupted() {
     const auto whole = store.findRun("whole");
     const auto cut = store.findRun("cut");
     QCOMPARE(cut->status, RunStatus::Finished);
-    for (const char* key : {"train/loss", "train/lr", "train/grad_norm", "held_out/mean",
-                            "eval/perplexity"}) {
-        const auto a = store.metric(whole->id, key);
-        const auto b = store.metric(cut->id, key);
-        QCOMPARE(a.size(), b.size());
-        for (size_t i = 0; i < a.size(); ++i) {
-            QCOMPARE(a[i].step, b[i].step);
-            QVERIFY2(a[i].value == b[i].value,  // bit for bit, not fuzzy
-                     qPrintable(QString("%1 step %2: %3 vs %4")
-                                    .arg(key).arg(a[i].step).arg(a[i].value, 0, 'g', 17)
-                                    .arg(b[i].value, 0, 'g', 17)));
-        }
-    }
+    QCOMPARE(differingSeries(store, whole->id, cut->id,
+                             {"train/loss", "train/lr", "train/grad_norm", "held_out/mean", "eval/perplexity"}),
+             QString());
     // the saved models are the same bytes
     QCOMPARE(store.artifacts(whole->id)[0].sha256, store.artifacts(cut->id)[0].sha256);
     // a finished run cannot be resumed
     const auto again = cli(dir, {"run", "--resume", "cut", "--db", "runs.db"});
     QCOMPARE(again.exitCode, 2);
     QVERIFY(again.err.contains("finished; there is nothing to resume"));
+}
+
+void TestRuns::fineTuningResumeEqualsUninterrupted_data() {
+    QTest::addColumn<QString>("config");
+    QTest::addColumn<int>("signal");  // SIGTERM: stopped (resume point at the stop); SIGKILL: killed
+    QTest::addColumn<QStringList>("keys");
+    const QString zo = QStringLiteral(R"(method = "zo"
+[zo]
+steps = 150
+batch_size = 2
+lr = 1e-3
+eps = 1e-2
+eval_every = 10
+eval_limit = 4
+save = true
+)");
+    const QStringList zoKeys = {"train/loss", "zo/projected_grad", "zo/seed", "zo/forward_passes",
+                                "zo/lr", "dev/accuracy", "dev/loss", "test/accuracy", "test/loss"};
+    QTest::newRow("zo sgd full, stopped")
+        << QString(zo).replace("lr = 1e-3", "lr = 1e-5") + "[peft]\ntarget = \"full\"\n" << int(SIGTERM)
+        << zoKeys;
+    QTest::newRow("zo adam lora, q=2, killed")
+        << zo + "optimizer = \"adam\"\nqueries = 2\n[peft]\ntarget = \"lora\"\nlora_rank = 2\n"
+        << int(SIGKILL) << zoKeys;
+    const QString fo = QStringLiteral(R"(method = "fo"
+[fo]
+steps = 150
+batch_size = 2
+lr = 1e-3
+eval_every = 10
+eval_limit = 4
+save = true
+)");
+    const QStringList foKeys = {"train/loss", "train/grad_norm", "train/lr", "dev/accuracy",
+                                "dev/loss", "test/accuracy", "test/loss"};
+    QTest::newRow("fo adamw lora, killed")
+        << fo + "[peft]\ntarget = \"lora\"\nlora_rank = 2\n" << int(SIGKILL) << foKeys;
+    QTest::newRow("fo sgd prefix, stopped")
+        << fo + "optimizer = \"sgd\"\n[peft]\ntarget = \"prefix\"\n" << int(SIGTERM) << foKeys;
+}
+
+// A ZO or FO run stopped (SIGTERM) or killed (SIGKILL) part-way and resumed with `frugal run
+// --resume` gives the same metrics, bit for bit, and the same saved model as the run that was
+// never interrupted: the ZO state replayed from the trajectory, the FO state from its checkpoint,
+// the data and seed generator and the dev figures from the resume point.
+void TestRuns::fineTuningResumeEqualsUninterrupted() {
+    QFETCH(QString, config);
+    QFETCH(int, signal);
+    QFETCH(QStringList, keys);
+    TempDir dir("ft-resume");
+    frugal::test::writeText(dir / "ft.toml", config.toStdString());
+    auto r = cli(dir, {"run", "ft.toml", "--db", "runs.db", "--name", "whole"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+
+    QProcess p;
+    p.setWorkingDirectory(QString::fromStdString(dir.path().string()));
+    p.start(bin(), {"--quiet", "--threads", "1", "run", "ft.toml", "--db", "runs.db", "--name", "cut"});
+    QVERIFY(p.waitForStarted());
+    bool far = false;
+    for (int i = 0; i < 6000 && !far; ++i) {
+        QTest::qWait(10);
+        Store store(dir / "runs.db");
+        const auto run = store.findRun("cut");
+        far = run && store.metric(run->id, "train/loss").size() >= 25;  // past the step-20 evaluation
+    }
+    QVERIFY(far);
+    ::kill(static_cast<pid_t>(p.processId()), signal);
+    QVERIFY(p.waitForFinished(60000));
+    {
+        Store store(dir / "runs.db");
+        const auto run = store.findRun("cut");
+        QCOMPARE(run->status, signal == SIGKILL ? RunStatus::Interrupted : RunStatus::Cancelled);
+        QVERIFY(store.metric(run->id, "train/loss").size() < 150);
+    }
+    r = cli(dir, {"run", "--resume", "cut", "--db", "runs.db"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(r.out.contains("resumed at step"), qPrintable(r.out));
+
+    Store store(dir / "runs.db");
+    const auto whole = store.findRun("whole");
+    const auto cut = store.findRun("cut");
+    QCOMPARE(cut->status, RunStatus::Finished);
+    QCOMPARE(differingSeries(store, whole->id, cut->id, keys), QString());
+    // the saved models (and a ZO run's trajectories) are the same bytes
+    std::map<std::string, std::string> wholeFiles, cutFiles;
+    for (const auto& a : store.artifacts(whole->id)) wholeFiles[a.kind] = a.sha256;
+    for (const auto& a : store.artifacts(cut->id)) cutFiles[a.kind] = a.sha256;
+    QVERIFY(wholeFiles.count("model"));
+    QVERIFY(wholeFiles == cutFiles);
 }
 
 void TestRuns::progressBarOnATerminal() {

@@ -8,6 +8,9 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QElapsedTimer>
+#include <QMenu>
+#include <QMessageBox>
+#include <QLineEdit>
 #include <QFile>
 #include <QFileInfo>
 #include <QImage>
@@ -23,6 +26,7 @@
 #include <QTimer>
 #include <QXmlStreamReader>
 #include <QtTest/QtTest>
+#include <QSortFilterProxyModel>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -789,12 +793,195 @@ private slots:
         QVERIFY(db.run(runId)->status == store::RunStatus::Cancelled);
         QVERIFY(db.metricPointCount(runId, "train/loss") >= static_cast<int64_t>(first));
         QTRY_COMPARE_WITH_TIMEOUT(window.liveView()->status(), QStringLiteral("cancelled"), 10000);
-        // a cancelled ZO run cannot resume (its trajectory replays instead): the message says so
+        // a stopped ZO run resumes (its resume point written at the stop): Resume is enabled and
+        // the same run goes on from the step after its last stored one
         QTRY_VERIFY_WITH_TIMEOUT(window.liveView()->canResume(), 10000);
-        QSignalSpy said(window.liveView(), &LiveView::message);
+        QVERIFY(window.liveView()->findChild<QPushButton*>(QStringLiteral("resume"))->isEnabled());
+        const int64_t before = db.metricPointCount(runId, "train/loss");
+        QSignalSpy restarted(window.controller(), &RunController::runStarted);
         window.liveView()->resume();
-        QVERIFY(!said.isEmpty());
-        QVERIFY(said.at(0).at(0).toString().contains(QStringLiteral("frugal replay")));
+        QVERIFY(restarted.wait(60000));
+        QCOMPARE(restarted.at(0).at(0).toLongLong(), runId);
+        QTRY_VERIFY_WITH_TIMEOUT(db.metricPointCount(runId, "train/loss") > before, 120000);
+        QSignalSpy endedAgain(window.controller(), &RunController::runEnded);
+        window.liveView()->stop();
+        QVERIFY(endedAgain.wait(60000));
+        QCOMPARE(endedAgain.at(0).at(1).toString(), QStringLiteral("cancelled"));
+        QVERIFY(window.liveView()->logText().contains(QStringLiteral("resumed at step ")));
+        const auto losses = db.metric(runId, "train/loss");
+        for (size_t i = 1; i < losses.size(); ++i) QCOMPARE(losses[i].step, losses[i - 1].step + 1);
+    }
+
+    void throughputIsMeasuredOverStepsNotWholeSeconds() {
+        // a body that takes 0.3 s a step: 3.33 steps/s over a window of steps, where counting the
+        // steps done in each whole second gave only 3 or 4
+        QTemporaryDir dir;
+        store::Store db(dir.filePath(QStringLiteral("runs.db")).toStdString());
+        store::NewRun spec;
+        spec.name = "paced";
+        spec.method = "zo";
+        StopToken stop;
+        const auto outcome = run::runMethod(
+            db, spec,
+            [](EventSink& sink, const StopToken&) {
+                for (int64_t step = 1; step <= 14; ++step) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                    sink.progress(step, 14, "");
+                }
+            },
+            stop, nullptr, std::filesystem::path(dir.path().toStdString()));
+        QCOMPARE(outcome.status, store::RunStatus::Finished);
+        const auto rates = db.metric(outcome.runId, "sys/steps_per_s");
+        QVERIFY2(rates.size() >= 2, qPrintable(QString::number(rates.size())));
+        for (const auto& r : rates)
+            QVERIFY2(r.value > 3.05 && r.value < 3.5,
+                     qPrintable(QStringLiteral("step %1: %2 steps/s").arg(r.step).arg(r.value)));
+    }
+
+    void resultColumnShowsEachMethodsHeadline() {
+        // a pruning run's perplexity, a fine-tuning run's dev accuracy and loss, an evaluation's
+        // accuracy and a pre-training run's perplexity, each in the one result column, sortable
+        const auto row = [](qint64 id, const QString& method, QMap<QString, double> latest) {
+            RunRow r;
+            r.id = id;
+            r.method = method;
+            r.latest = latest;
+            return r;
+        };
+        const QVector<RunRow> rows = {
+            row(1, QStringLiteral("prune"), {{QStringLiteral("prune/perplexity_dense"), 30.5},
+                                             {QStringLiteral("prune/perplexity"), 45.25},
+                                             {QStringLiteral("prune/sparsity"), 0.5},
+                                             {QStringLiteral("train/loss"), 9.0}}),
+            row(2, QStringLiteral("zo"), {{QStringLiteral("dev/accuracy"), 0.625},
+                                          {QStringLiteral("dev/loss"), 0.69},
+                                          {QStringLiteral("train/loss"), 0.7}}),
+            row(3, QStringLiteral("eval"), {{QStringLiteral("eval/sentiment/accuracy"), 0.8},
+                                            {QStringLiteral("eval/sentiment/accuracy_norm"), 0.7}}),
+            row(4, QStringLiteral("pretrain"), {{QStringLiteral("eval/perplexity"), 12.0},
+                                                {QStringLiteral("train/loss"), 2.0}}),
+            row(5, QStringLiteral("sharpzo"), {{QStringLiteral("dev/accuracy"), 0.5},
+                                               {QStringLiteral("cma/best_fitness"), 0.4}})};
+        QCOMPARE(resultOf(rows[0]).text, QStringLiteral("ppl 30.5 → 45.25 · 50% sparse"));
+        QCOMPARE(resultOf(rows[0]).value, 45.25);
+        QCOMPARE(resultOf(rows[1]).text, QStringLiteral("dev 0.625 · loss 0.69"));
+        QCOMPARE(resultOf(rows[2]).text, QStringLiteral("sentiment acc 0.8"));
+        QCOMPARE(resultOf(rows[3]).text, QStringLiteral("ppl 12"));
+        QCOMPARE(resultOf(rows[4]).text, QStringLiteral("dev 0.5 · best f 0.4"));
+        QVERIFY(resultOf(rows[0]).toolTip.contains(QStringLiteral("prune/perplexity")));
+        RunsModel model;
+        model.setRows(rows);
+        QCOMPARE(model.headerData(RunsModel::Result, Qt::Horizontal, Qt::DisplayRole).toString(),
+                 QStringLiteral("result"));
+        QCOMPARE(model.data(model.index(0, RunsModel::Result), Qt::DisplayRole).toString(),
+                 resultOf(rows[0]).text);
+        QSortFilterProxyModel proxy;
+        proxy.setSourceModel(&model);
+        proxy.setSortRole(Qt::UserRole);
+        proxy.sort(RunsModel::Result, Qt::DescendingOrder);
+        QStringList order;
+        for (int i = 0; i < proxy.rowCount(); ++i)
+            order << proxy.data(proxy.index(i, RunsModel::Id), Qt::UserRole).toString();
+        QCOMPARE(order, (QStringList{"1", "4", "3", "2", "5"}));  // 45.25, 12, 0.8, 0.625, 0.5
+    }
+
+    void runsAreRenamedDuplicatedAndDeletedFromTheTable() {
+        // rename in place (F2 on the name, type, Enter), the right-click menu's actions, its
+        // "duplicate config into the form", and the Delete key (after a confirmation)
+        QTemporaryDir dir;
+        const QString dbFile = dir.filePath(QStringLiteral("runs.db"));
+        QFile presetFile(preset(QStringLiteral("mezo-lora-sentiment.toml")));
+        QVERIFY(presetFile.open(QIODevice::ReadOnly));
+        const std::string config = presetFile.readAll().toStdString();
+        {
+            store::Store db(dbFile.toStdString());
+            for (const char* name : {"first", "second"}) {
+                store::NewRun spec;
+                spec.name = name;
+                spec.method = "zo";
+                spec.config = config;
+                db.setStatus(db.createRun(spec), store::RunStatus::Finished);
+            }
+        }
+        MainWindow window(dbFile);
+        window.resize(1280, 800);
+        window.show();
+        RunsView* view = window.runsView();
+        QTRY_COMPARE_WITH_TIMEOUT(view->visibleRows(), 2, 10000);
+        view->selectIds({1});
+        // rename: F2 opens the editor on the name
+        view->table()->setFocus();
+        view->renameSelected();
+        auto* editor = view->table()->viewport()->findChild<QLineEdit*>();
+        QVERIFY(editor);
+        QCOMPARE(editor->text(), QStringLiteral("first"));
+        editor->setText(QStringLiteral("  baseline lr 1e-6 "));
+        QTest::keyClick(editor, Qt::Key_Return);
+        QTRY_COMPARE_WITH_TIMEOUT(store::Store(dbFile.toStdString()).run(1)->name,
+                                  std::string("baseline lr 1e-6"), 10000);
+        // the menu: every action, enabled as the selection allows
+        QMenu menu;
+        view->fillContextMenu(&menu);
+        QStringList texts, enabled;
+        for (QAction* a : menu.actions())
+            if (!a->isSeparator()) {
+                texts << a->text();
+                if (a->isEnabled()) enabled << a->text();
+            }
+        QCOMPARE(texts, (QStringList{"Open", "Compare", "Rename", "Tag…", "Untag…", "Note…",
+                                     "Duplicate config into the form", "Delete…"}));
+        QVERIFY(!enabled.contains(QStringLiteral("Compare")));  // one run selected
+        for (QAction* a : menu.actions())
+            if (a->text() == QStringLiteral("Duplicate config into the form")) a->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(window.tabs()->currentWidget(), static_cast<QWidget*>(window.form()), 10000);
+        QCOMPARE(window.form()->method(), QStringLiteral("zo"));
+        QCOMPARE(window.form()->validate(), QString());
+        // Delete: a confirmation, then the run is gone from the table and the store
+        window.tabs()->setCurrentWidget(view);
+        view->selectIds({2});
+        QTimer::singleShot(100, [] {
+            auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+            if (box) box->button(QMessageBox::Yes)->click();
+        });
+        QTest::keyClick(view->table(), Qt::Key_Delete);
+        QTRY_COMPARE_WITH_TIMEOUT(view->visibleRows(), 1, 10000);
+        QVERIFY(!store::Store(dbFile.toStdString()).run(2));
+    }
+
+    void resumeIsOfferedOnlyWhereItWorks() {
+        // a ZO run stopped before any step has a resume point (written at the stop); an
+        // evaluation run and a run that ended before writing one do not: Resume is disabled
+        // there and its tooltip says why
+        QTemporaryDir dir;
+        const QString dbFile = dir.filePath(QStringLiteral("runs.db"));
+        {
+            store::Store db(dbFile.toStdString());
+            store::NewRun spec;
+            spec.name = "an evaluation";
+            spec.method = "eval";
+            spec.config = "method = \"eval\"\n";
+            const int64_t id = db.createRun(spec);
+            db.setStatus(id, store::RunStatus::Failed, "an error");
+            spec.name = "a zo run";
+            spec.method = "zo";
+            spec.config = "method = \"zo\"\n";
+            const int64_t zo = db.createRun(spec);
+            db.setStatus(zo, store::RunStatus::Cancelled, "stopped");
+        }
+        MainWindow window(dbFile);
+        window.show();
+        auto* button = window.liveView()->findChild<QPushButton*>(QStringLiteral("resume"));
+        QVERIFY(button);
+        for (qint64 id : {1, 2}) {
+            window.liveView()->showRun(id);
+            QTRY_COMPARE_WITH_TIMEOUT(window.liveView()->runId(), id, 10000);
+            QTRY_VERIFY_WITH_TIMEOUT(!window.liveView()->status().isEmpty(), 10000);
+            QVERIFY(!window.liveView()->canResume());
+            QVERIFY(!button->isEnabled());
+            QVERIFY2(button->toolTip().contains(id == 1 ? QStringLiteral("eval runs are not resumed")
+                                                        : QStringLiteral("no resume point")),
+                     qPrintable(button->toolTip()));
+        }
     }
 
     void guiThreadStaysResponsiveWhileARunStreams() {

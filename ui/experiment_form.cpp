@@ -196,20 +196,25 @@ void ExperimentForm::selectPreset(int index) {
 }
 
 QString ExperimentForm::loadFile(const QString& path) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
+        return tr("%1: cannot read (%2)").arg(path, file.errorString());
+    const QString text = QString::fromUtf8(file.readAll());
+    const bool autoName = m_name->text().isEmpty() || m_name->property("auto").toBool();
+    return loadText(text, path, autoName ? QFileInfo(path).completeBaseName() : QString());
+}
+
+QString ExperimentForm::loadText(const QString& text, const QString& source, const QString& name) {
     try {
-        QFile file(path);
-        if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
-            return tr("%1: cannot read (%2)").arg(path, file.errorString());
-        const QString text = QString::fromUtf8(file.readAll());
         const run::PreparedRun prepared =
-            run::prepareRunText(text.toStdString(), path.toStdString(), {}, {});
+            run::prepareRunText(text.toStdString(), source.toStdString(), {}, {});
         QMap<QString, QString> values;
         for (const auto& [key, value] : prepared.params) values.insert(q(key), q(value));
-        m_source = path;
+        m_source = source;
         m_baseText = text;
         rebuild(q(prepared.method), values);
-        if (m_name->text().isEmpty() || m_name->property("auto").toBool()) {
-            m_name->setText(QFileInfo(path).completeBaseName());
+        if (!name.isEmpty()) {
+            m_name->setText(name);
             m_name->setProperty("auto", true);
         }
         validate();

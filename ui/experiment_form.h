@@ -39,6 +39,9 @@ public:
 
     // Fills the form from a config file (a preset or one's own); returns the error, or "".
     QString loadFile(const QString& path);
+    // Fills the form from config TEXT (a stored run's, to run it again changed); SOURCE names it
+    // in messages and NAME is the new run's name. Returns the error, or "".
+    QString loadText(const QString& text, const QString& source, const QString& name);
     void selectPreset(int index);
     QString method() const { return m_method; }
     QStringList keys() const;

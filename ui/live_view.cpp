@@ -159,6 +159,7 @@ LiveView::LiveView(StoreService* service, RunController* controller, QWidget* pa
     m_stop = new QPushButton(tr("Stop"), this);
     m_resume = new QPushButton(tr("Resume"), this);
     m_stop->setEnabled(false);
+    m_resume->setObjectName(QStringLiteral("resume"));
     m_resume->setEnabled(false);
     auto* header = new QHBoxLayout;
     header->addWidget(m_title);
@@ -233,7 +234,7 @@ bool LiveView::canResume() const {
     const bool ended = m_status == QStringLiteral("cancelled") ||
                        m_status == QStringLiteral("interrupted") ||
                        m_status == QStringLiteral("failed");
-    return ended && !m_controller->busy() && !m_config.isEmpty();
+    return ended && !m_controller->busy() && !m_config.isEmpty() && m_resumeRefusal.isEmpty();
 }
 
 void LiveView::clear() {
@@ -302,6 +303,10 @@ void LiveView::setStatus(const QString& status, const QString& error) {
             ? tr("This run belongs to another process; stop it there (Ctrl+C or SIGTERM)")
             : QString());
     m_resume->setEnabled(canResume());
+    m_resume->setToolTip(canResume() ? tr("Continue this run from its last resume point (the same "
+                                          "metrics as a run that never stopped)")
+                         : m_controller->busy() ? tr("Another run is in progress")
+                                                : m_resumeRefusal);
 }
 
 void LiveView::showRun(qint64 runId) {
@@ -332,6 +337,7 @@ void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
     m_runId = d.row.id;
     m_name = d.row.name;
     m_config = d.config;
+    m_resumeRefusal = d.resumeRefusal;
     m_title->setText(tr("Run %1 · %2 · %3").arg(d.row.id).arg(d.row.name, d.row.method));
     // zo/forward_passes first, so every line gets the pass counts
     if (const auto it = d.metrics.find(QStringLiteral("zo/forward_passes")); it != d.metrics.end())
@@ -365,6 +371,7 @@ void LiveView::started(qint64 runId, const QString& name) {
     m_runId = runId;
     m_name = name;
     m_config.clear();
+    m_resumeRefusal = tr("the run is in progress");
     m_title->setText(tr("Run %1 · %2").arg(runId).arg(name));
     setStatus(QStringLiteral("running"));
     emit runShown(runId);

@@ -101,6 +101,7 @@ private:
     QTimer* m_poll;
     qint64 m_runId = 0;
     QString m_status, m_name, m_config;
+    QString m_resumeRefusal = QStringLiteral("no run shown");  // from the store: why Resume does not apply
     bool m_live = false;
     quint64 m_request = 0;
     std::vector<std::pair<double, double>> m_passes;

@@ -70,6 +70,28 @@ MainWindow::MainWindow(const QString& dbPath, QWidget* parent)
         m_live->showRun(id);
         m_tabs->setCurrentWidget(m_live);
     });
+    connect(m_runs, &RunsView::duplicateRequested, this, [this](qint64 id) {
+        const quint64 request = StoreService::newRequestId();
+        m_duplicateRequest = request;
+        QMetaObject::invokeMethod(
+            m_service, [service = m_service, request, id] { service->loadRuns(request, {id}); },
+            Qt::QueuedConnection);
+    });
+    connect(m_service, &StoreService::runsLoaded, this,
+            [this](quint64 request, const QVector<RunData>& runs) {
+                if (request != m_duplicateRequest || runs.isEmpty()) return;
+                m_duplicateRequest = 0;
+                const RunData& d = runs.first();
+                const QString error = m_form->loadText(
+                    d.config, tr("run %1's config").arg(d.row.id), d.row.name + tr(" (copy)"));
+                if (!error.isEmpty()) {
+                    QMessageBox::warning(this, tr("Duplicate config"), error);
+                    return;
+                }
+                m_tabs->setCurrentWidget(m_form);
+                statusBar()->showMessage(
+                    tr("run %1's config is in the form: change it and start a new run").arg(d.row.id), 8000);
+            });
     connect(m_runs, &RunsView::compareRequested, this, [this](const QVector<qint64>& ids) {
         m_compare->compare(ids);
         m_tabs->setCurrentWidget(m_compare);

@@ -58,6 +58,7 @@ private:
     QString m_dbPath, m_lastExport;
     QThread m_storeThread;
     StoreService* m_service = nullptr;
+    quint64 m_duplicateRequest = 0;  // the loadRuns answer that fills the form
     RunController* m_controller = nullptr;
     QTabWidget* m_tabs = nullptr;
     RunsView* m_runs = nullptr;

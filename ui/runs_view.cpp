@@ -5,7 +5,9 @@
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QLabel>
+#include <QKeyEvent>
 #include <QLineEdit>
+#include <QMenu>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QFontDatabase>
@@ -52,19 +54,63 @@ QString durationText(double s) {
     return QStringLiteral("%1h%2m").arg(t / 3600).arg((t / 60) % 60, 2, 10, QLatin1Char('0'));
 }
 
-// The other key metric: the first of these a run has.
-const char* const kOtherMetrics[] = {"eval/perplexity", "held_out/mean", "eval/sentiment/accuracy",
-                                     "eval/spam/accuracy", "train/perplexity"};
-
-std::optional<std::pair<QString, double>> otherMetric(const RunRow& r) {
-    for (const char* key : kOtherMetrics) {
-        const QString k = QString::fromLatin1(key);
-        if (r.latest.contains(k)) return std::make_pair(k, r.latest.value(k));
-    }
-    return std::nullopt;
-}
-
 }  // namespace
+
+RunResult resultOf(const RunRow& r) {
+    RunResult out;
+    QStringList parts, keys;
+    const auto has = [&](const QString& key) { return r.latest.contains(key); };
+    const auto value = [&](const QString& key) { return r.latest.value(key); };
+    const auto add = [&](const QString& label, const QString& key) {
+        if (!has(key)) return false;
+        parts << label + metricText(value(key));
+        keys << key;
+        return true;
+    };
+    const QString method = r.method;
+    if (method == QStringLiteral("prune")) {
+        const QString pruned = QStringLiteral("prune/perplexity"), dense = QStringLiteral("prune/perplexity_dense");
+        if (has(pruned)) {
+            out.value = value(pruned);
+            parts << (has(dense) ? QStringLiteral("ppl %1 → %2").arg(metricText(value(dense)), metricText(value(pruned)))
+                                 : QStringLiteral("ppl %1").arg(metricText(value(pruned))));
+            keys << dense << pruned;
+        }
+        if (has(QStringLiteral("prune/sparsity"))) {
+            parts << QStringLiteral("%1% sparse").arg(value(QStringLiteral("prune/sparsity")) * 100, 0, 'g', 3);
+            keys << QStringLiteral("prune/sparsity");
+        }
+    } else if (method == QStringLiteral("pretrain")) {
+        if (add(QStringLiteral("ppl "), QStringLiteral("eval/perplexity")))
+            out.value = value(QStringLiteral("eval/perplexity"));
+        else if (add(QStringLiteral("held-out loss "), QStringLiteral("held_out/mean")))
+            out.value = value(QStringLiteral("held_out/mean"));
+    } else if (method == QStringLiteral("eval")) {
+        for (auto it = r.latest.begin(); it != r.latest.end(); ++it) {
+            const QStringList k = it.key().split(QLatin1Char('/'));
+            if (k.size() != 3 || k[0] != QStringLiteral("eval") || k[2] != QStringLiteral("accuracy")) continue;
+            if (std::isnan(out.value)) out.value = it.value();
+            add(k[1] + QStringLiteral(" acc "), it.key());
+        }
+        if (add(QStringLiteral("ppl "), QStringLiteral("eval/perplexity")) && std::isnan(out.value))
+            out.value = value(QStringLiteral("eval/perplexity"));
+    } else if (method == QStringLiteral("landscape")) {
+        if (add(QStringLiteral("tr(H) "), QStringLiteral("sharpness/hutchinson_trace")))
+            out.value = value(QStringLiteral("sharpness/hutchinson_trace"));
+        add(QStringLiteral("ε-ball "), QStringLiteral("sharpness/eps_ball"));
+        if (add(QStringLiteral("centre loss "), QStringLiteral("landscape/centre_loss")) && std::isnan(out.value))
+            out.value = value(QStringLiteral("landscape/centre_loss"));
+    } else {  // fine-tuning: zo, mezo, fo, sharpzo
+        if (add(QStringLiteral("dev "), QStringLiteral("dev/accuracy"))) out.value = value(QStringLiteral("dev/accuracy"));
+        add(QStringLiteral("loss "), QStringLiteral("dev/loss"));
+        if (method == QStringLiteral("sharpzo")) add(QStringLiteral("best f "), QStringLiteral("cma/best_fitness"));
+    }
+    if (parts.isEmpty() && add(QStringLiteral("train loss "), QStringLiteral("train/loss")))
+        out.value = value(QStringLiteral("train/loss"));
+    out.text = parts.join(QStringLiteral(" · "));
+    out.toolTip = keys.join(QStringLiteral(", "));
+    return out;
+}
 
 int RunsModel::rowCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : static_cast<int>(m_rows.size());
@@ -86,7 +132,7 @@ QVariant RunsModel::headerData(int section, Qt::Orientation orientation, int rol
         case Loss: return tr("train loss");
         case Dev: return tr("dev acc");
         case Test: return tr("test acc");
-        case Other: return tr("other");
+        case Result: return tr("result");
         case Tags: return tr("tags");
         default: return {};
     }
@@ -106,8 +152,10 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::ToolTipRole) {
         if (index.column() == Status && !r.error.isEmpty()) return r.error;
         if (index.column() == Name && !r.note.isEmpty()) return r.note;
+        if (index.column() == Result) return resultOf(r).toolTip;
         return {};
     }
+    if (role == Qt::EditRole && index.column() == Name) return r.name;
     if (role != Qt::DisplayRole && role != Qt::UserRole) return {};
     const bool sortKey = role == Qt::UserRole;
     switch (index.column()) {
@@ -126,16 +174,34 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
         case Loss: return metric("train/loss");
         case Dev: return metric("dev/accuracy");
         case Test: return metric("test/accuracy");
-        case Other: {
-            const auto other = otherMetric(r);
-            if (!other) return {};
-            return sortKey ? QVariant(other->second)
-                           : QVariant(other->first.section(QLatin1Char('/'), -2) +
-                                      QStringLiteral(" ") + metricText(other->second));
+        case Result: {
+            const RunResult result = resultOf(r);
+            if (result.text.isEmpty()) return {};
+            // runs without a number sort after those with one, either way round
+            return sortKey ? QVariant(std::isnan(result.value) ? QVariant() : QVariant(result.value))
+                           : QVariant(result.text);
         }
         case Tags: return r.tags.join(QStringLiteral(", "));
         default: return {};
     }
+}
+
+Qt::ItemFlags RunsModel::flags(const QModelIndex& index) const {
+    Qt::ItemFlags f = QAbstractTableModel::flags(index);
+    if (index.isValid() && index.column() == Name) f |= Qt::ItemIsEditable;
+    return f;
+}
+
+bool RunsModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+    if (!index.isValid() || index.column() != Name || role != Qt::EditRole || index.row() >= m_rows.size())
+        return false;
+    const QString name = value.toString().trimmed();
+    RunRow& r = m_rows[index.row()];
+    if (name.isEmpty() || name == r.name) return false;
+    r.name = name;  // shown at once; the store has it when the service is done
+    emit dataChanged(index, index);
+    emit renameRequested(r.id, name);
+    return true;
 }
 
 void RunsModel::setRows(const QVector<RunRow>& rows) {
@@ -172,6 +238,9 @@ RunsView::RunsView(StoreService* service, QWidget* parent) : QWidget(parent), m_
     m_table->verticalHeader()->hide();
     m_table->setAlternatingRowColors(true);
     m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->setEditTriggers(QAbstractItemView::EditKeyPressed | QAbstractItemView::SelectedClicked);
+    m_table->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_table->installEventFilter(this);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     m_table->setColumnWidth(RunsModel::Id, 48);
     m_table->setColumnWidth(RunsModel::Status, 80);
@@ -182,7 +251,7 @@ RunsView::RunsView(StoreService* service, QWidget* parent) : QWidget(parent), m_
     m_table->setColumnWidth(RunsModel::Start, 125);
     m_table->setColumnWidth(RunsModel::Duration, 70);
     for (int c : {RunsModel::Loss, RunsModel::Dev, RunsModel::Test}) m_table->setColumnWidth(c, 75);
-    m_table->setColumnWidth(RunsModel::Other, 120);
+    m_table->setColumnWidth(RunsModel::Result, 210);
 
     m_filter = new QLineEdit(this);
     m_filter->setPlaceholderText(
@@ -241,6 +310,20 @@ RunsView::RunsView(StoreService* service, QWidget* parent) : QWidget(parent), m_
     connect(m_untag, &QPushButton::clicked, this, &RunsView::untag);
     connect(m_note, &QPushButton::clicked, this, &RunsView::note);
     connect(m_delete, &QPushButton::clicked, this, &RunsView::remove);
+    m_delete->setToolTip(tr("Delete the selected runs (Delete key)"));
+    connect(m_model, &RunsModel::renameRequested, this, [this](qint64 id, const QString& name) {
+        QMetaObject::invokeMethod(
+            m_service, [service = m_service, id, name] { service->renameRun(id, name); },
+            Qt::QueuedConnection);
+    });
+    connect(m_table, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        const QModelIndex index = m_table->indexAt(at);
+        if (index.isValid() && !m_table->selectionModel()->isRowSelected(index.row(), QModelIndex()))
+            m_table->selectRow(index.row());
+        QMenu menu(this);
+        fillContextMenu(&menu);
+        menu.exec(m_table->viewport()->mapToGlobal(at));
+    });
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &RunsView::selectionChanged);
     selectionChanged();
@@ -248,6 +331,7 @@ RunsView::RunsView(StoreService* service, QWidget* parent) : QWidget(parent), m_
 
 void RunsView::refresh() {
     if (m_inFlight) return;
+    if (editing()) return;  // a rename being typed: the rows stay as they are
     m_inFlight = true;
     const QString filter = m_filter->text();
     QMetaObject::invokeMethod(
@@ -302,6 +386,51 @@ void RunsView::selectionChanged() {
     m_untag->setEnabled(n >= 1);
     m_note->setEnabled(n == 1);
     m_delete->setEnabled(n >= 1);
+}
+
+void RunsView::fillContextMenu(QMenu* menu) {
+    const auto ids = selectedIds();
+    const qsizetype n = ids.size();
+    const auto add = [&](const QString& text, bool enabled, auto&& slot) {
+        QAction* a = menu->addAction(text);
+        a->setEnabled(enabled);
+        connect(a, &QAction::triggered, this, slot);
+        return a;
+    };
+    add(tr("Open"), n >= 1, [this, ids] { emit openRequested(ids.first()); });
+    add(tr("Compare"), n >= 2, [this, ids] { emit compareRequested(ids); });
+    menu->addSeparator();
+    add(tr("Rename"), n == 1, [this] { renameSelected(); })->setShortcut(QKeySequence(Qt::Key_F2));
+    add(tr("Tag…"), n >= 1, [this] { tag(); });
+    add(tr("Untag…"), n >= 1, [this] { untag(); });
+    add(tr("Note…"), n == 1, [this] { note(); });
+    add(tr("Duplicate config into the form"), n == 1, [this, ids] { emit duplicateRequested(ids.first()); });
+    menu->addSeparator();
+    add(tr("Delete…"), n >= 1, [this] { remove(); })->setShortcut(QKeySequence(QKeySequence::Delete));
+}
+
+bool RunsView::editing() const {
+    for (const QWidget* w : m_table->viewport()->findChildren<QLineEdit*>(QString(), Qt::FindDirectChildrenOnly))
+        if (w->isVisible()) return true;
+    return false;
+}
+
+void RunsView::renameSelected() {
+    const auto rows = m_table->selectionModel()->selectedRows(RunsModel::Name);
+    if (rows.size() != 1) return;
+    m_table->setCurrentIndex(rows.first());
+    m_table->edit(rows.first());
+}
+
+bool RunsView::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == m_table && event->type() == QEvent::KeyPress && !editing()) {
+        const auto* key = static_cast<QKeyEvent*>(event);
+        if (key->key() == Qt::Key_Delete || (key->key() == Qt::Key_Backspace && key->modifiers() & Qt::ControlModifier)) {
+            remove();
+            return true;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
 }
 
 void RunsView::tag() {

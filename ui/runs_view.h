@@ -8,11 +8,14 @@
 #include <QVector>
 #include <QWidget>
 
+#include <limits>
+
 #include "store_service.h"
 
 QT_BEGIN_NAMESPACE
 class QLabel;
 class QLineEdit;
+class QMenu;
 class QSortFilterProxyModel;
 class QTableView;
 class QTimer;
@@ -20,6 +23,17 @@ class QPushButton;
 QT_END_NAMESPACE
 
 namespace frugal::ui {
+
+// A run's headline, as its method defines it: dev accuracy and loss for fine-tuning (and the
+// search's best fitness for SharpZO), pruned against dense perplexity and sparsity for pruning,
+// held-out perplexity for pre-training, each task's accuracy for an evaluation, the sharpness
+// for a landscape. VALUE is what the column sorts by (NaN: no result yet).
+struct RunResult {
+    QString text;
+    double value = std::numeric_limits<double>::quiet_NaN();
+    QString toolTip;  // the keys the text is read from
+};
+RunResult resultOf(const RunRow& row);
 
 class RunsModel : public QAbstractTableModel {
     Q_OBJECT
@@ -36,7 +50,7 @@ public:
         Loss,
         Dev,
         Test,
-        Other,
+        Result,
         Tags,
         Count
     };
@@ -45,9 +59,15 @@ public:
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+    // The name is edited in place (double click it, or F2): a rename, stored through the view.
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
+    bool setData(const QModelIndex& index, const QVariant& value, int role) override;
     void setRows(const QVector<RunRow>& rows);
     const RunRow& row(int r) const { return m_rows.at(r); }
     int rowOfId(qint64 id) const;
+
+signals:
+    void renameRequested(qint64 runId, const QString& name);
 
 private:
     QVector<RunRow> m_rows;
@@ -65,6 +85,11 @@ public:
     int visibleRows() const;
     RunsModel* model() const { return m_model; }
     QTableView* table() const { return m_table; }
+    // The right-click menu for the selected runs: open, compare, rename, tag, note, duplicate the
+    // config into the form, delete (each enabled when it applies to the selection).
+    void fillContextMenu(QMenu* menu);
+    // Starts editing the selected run's name in place.
+    void renameSelected();
 
 public slots:
     void refresh();
@@ -72,6 +97,7 @@ public slots:
 signals:
     void openRequested(qint64 runId);
     void compareRequested(const QVector<qint64>& runIds);
+    void duplicateRequested(qint64 runId);
     void refreshed();
 
 private:
@@ -81,6 +107,8 @@ private:
     void note();
     void remove();
     void selectionChanged();
+    bool eventFilter(QObject* watched, QEvent* event) override;
+    bool editing() const;  // a name's editor is open
 
     StoreService* m_service;
     RunsModel* m_model;

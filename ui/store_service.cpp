@@ -3,6 +3,7 @@
 #include <atomic>
 #include <exception>
 
+#include "run/jobs.h"
 #include "store/run_filter.h"
 #include "store/store.h"
 
@@ -123,6 +124,7 @@ void StoreService::loadRuns(quint64 request, const QVector<qint64>& ids) {
                 }
             }
             for (const auto& line : m_store->logs(id)) d.logs << q(line.level + ": " + line.text);
+            d.resumeRefusal = q(run::resumeRefusal(m_store->path(), *r));
             out.push_back(std::move(d));
         }
     } catch (const std::exception& e) {
@@ -152,6 +154,15 @@ void StoreService::untagRuns(const QVector<qint64>& ids, const QString& tag) {
 void StoreService::setNote(qint64 id, const QString& note) {
     try {
         m_store->setNote(id, note.toStdString());
+        emit changed();
+    } catch (const std::exception& e) {
+        emit actionFailed(q(e.what()));
+    }
+}
+
+void StoreService::renameRun(qint64 id, const QString& name) {
+    try {
+        m_store->renameRun(id, name.toStdString());
         emit changed();
     } catch (const std::exception& e) {
         emit actionFailed(q(e.what()));

@@ -45,6 +45,7 @@ struct RunData {
     QMap<QString, QVector<SeriesPoint>> metrics;
     QMap<QString, QVector<VectorFrame>> vectors;
     QStringList logs;
+    QString resumeRefusal;  // why Resume does not apply, "" when it does (run/jobs.h)
 };
 
 class StoreService : public QObject {
@@ -63,6 +64,7 @@ public slots:
     void tagRuns(const QVector<qint64>& ids, const QString& tag);
     void untagRuns(const QVector<qint64>& ids, const QString& tag);
     void setNote(qint64 id, const QString& note);
+    void renameRun(qint64 id, const QString& name);
     void deleteRuns(const QVector<qint64>& ids);
 
 signals:

@@ -8,12 +8,14 @@
 #include "common/error.h"
 #include "common/runtime_info.h"
 #include "common/format.h"
+#include "eval/resume_point.h"
 
 namespace frugal::fo {
 
 using namespace frugal::eval;
 
-FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop) {
+FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop,
+                       const std::filesystem::path& resumeDir, bool resume) {
     c.validate();
     const auto metric = [&](const std::string& key, int64_t step, double value) {
         sink.metric(key, step, value);
@@ -54,15 +56,70 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
     sink.info(cat("first-order ", c.optimizer, " on ", spec.task, " with the ", spec.objective,
             " objective: ", problem.params().describe(), "; batch ", spec.batchSize, ", lr ",
             spec.lr, " (", spec.lrSchedule, ")"));
-    metric("params/trainable", 0, static_cast<double>(r.trainable));
-    reportDev(problem, 0, sink, r);
+    std::mt19937_64 rng(spec.seed);
+    int64_t firstStep = 1;
+    // The state at the top of step NEXT: metrics stored first, then the tensors, then the point.
+    const auto saveResumePoint = [&](int64_t next) {
+        if (resumeDir.empty()) return;
+        sink.flush();
+        std::filesystem::create_directories(resumeDir);
+        std::vector<torch::Tensor> weights;
+        for (const auto& t : all) weights.push_back(t.detach());
+        torch::save(weights, (resumeDir / "trainables.pt.tmp").string());
+        torch::save(*optimizer, (resumeDir / "optimizer.pt.tmp").string());
+        std::filesystem::rename(resumeDir / "trainables.pt.tmp", resumeDir / "trainables.pt");
+        std::filesystem::rename(resumeDir / "optimizer.pt.tmp", resumeDir / "optimizer.pt");
+        ResumePoint point;
+        point.nextStep = next;
+        point.setRng(rng);
+        point.result = r;
+        point.counters = {{"backward_passes", static_cast<double>(r.backwardPasses)},
+                          {"tensors", static_cast<double>(all.size())}};
+        writeResumePoint(resumeDir, point);
+    };
+    if (resume) {
+        if (resumeDir.empty()) fail("resume: first-order training resumes from a checkpoint; none was given");
+        const ResumePoint point = readResumePoint(
+            resumeDir, "the run stopped before its first evaluation step; start it again");
+        if (static_cast<size_t>(point.counter("tensors")) != all.size())
+            fail((resumeDir / "state.json").string(), ": the checkpoint holds ", point.counter("tensors"),
+                 " trainable tensors, the config trains ", all.size());
+        std::vector<torch::Tensor> weights;
+        torch::load(weights, (resumeDir / "trainables.pt").string());
+        if (weights.size() != all.size())
+            fail((resumeDir / "trainables.pt").string(), ": ", weights.size(), " tensors, expected ", all.size());
+        {
+            torch::NoGradGuard noGrad;
+            for (size_t i = 0; i < all.size(); ++i) {
+                if (weights[i].sizes() != all[i].sizes() || weights[i].scalar_type() != all[i].scalar_type())
+                    fail((resumeDir / "trainables.pt").string(), ": tensor ", i, " is ", weights[i].sizes(), " ",
+                         weights[i].scalar_type(), ", expected ", all[i].sizes(), " ", all[i].scalar_type());
+                all[i].copy_(weights[i]);
+            }
+        }
+        torch::load(*optimizer, (resumeDir / "optimizer.pt").string());
+        point.restoreRng(rng);
+        r.forwardPasses = point.result.forwardPasses;
+        r.backwardPasses = static_cast<int64_t>(point.counter("backward_passes"));
+        r.startDevAccuracy = point.result.startDevAccuracy;
+        r.bestDevAccuracy = point.result.bestDevAccuracy;
+        r.finalDevAccuracy = point.result.finalDevAccuracy;
+        r.finalDevLoss = point.result.finalDevLoss;
+        firstStep = point.nextStep;
+        sink.info(cat("resumed at step ", firstStep, " of ", spec.steps, " from the checkpoint in ",
+                      resumeDir.string()));
+    } else {
+        metric("params/trainable", 0, static_cast<double>(r.trainable));
+        reportDev(problem, 0, sink, r);
+    }
     // [live_landscape]: probes beside the training, restored bit for bit (eval/training_probe.h).
     const std::unique_ptr<TrainingProbe> probe = makeLiveLandscape(spec.liveLandscape, problem, true);
-    if (probe) probe->after(0, spec.steps, sink, stop);
-    std::mt19937_64 rng(spec.seed);
-    for (int64_t step = 1; step <= spec.steps; ++step) {
-        if (stop.stopRequested())
+    if (probe && !resume) probe->after(0, spec.steps, sink, stop);
+    for (int64_t step = firstStep; step <= spec.steps; ++step) {
+        if (stop.stopRequested()) {
+            saveResumePoint(step);
             throw Cancelled(cat("first-order training stopped before step ", step, " of ", spec.steps));
+        }
         problem.nextBatch(rng);
         const double lr = lrAt(schedule, spec.lr, step, spec.steps);
         for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
@@ -83,8 +140,10 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
         metric("train/grad_norm", step, gradNorm);
         metric("train/lr", step, lr);
         sink.progress(step, spec.steps, "loss " + shortNumber(value));
-        if (step % spec.evalEvery == 0 || step == spec.steps) reportDev(problem, step, sink, r);
+        const bool evaluated = step % spec.evalEvery == 0 || step == spec.steps;
+        if (evaluated) reportDev(problem, step, sink, r);
         if (probe) probe->after(step, spec.steps, sink, stop);
+        if (evaluated && step < spec.steps) saveResumePoint(step + 1);
     }
     r.steps = spec.steps;
     for (auto& t : all) t.set_requires_grad(false);

@@ -5,6 +5,7 @@
 // activations kept for it, a gradient per trainable element and, for AdamW, two moments.
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 #include "common/events.h"
@@ -27,7 +28,11 @@ struct FoResult : eval::FineTuneResult {
 };
 
 // Fine-tunes CONFIG's model, reporting to SINK. A NaN or infinite loss is recorded, then fails the
-// run naming the step; a stop request ends it with Cancelled.
-FoResult runFirstOrder(const FoConfig& config, EventSink& sink, const StopToken& stop);
+// run naming the step; a stop request ends it with Cancelled. With a RESUMEDIR, a resume point
+// (eval/resume_point.h) and a checkpoint of the trainable tensors and the optimiser state are
+// kept there, rewritten at every evaluation step and at a stop; RESUME continues from them, the
+// run then going on exactly as if it had never stopped.
+FoResult runFirstOrder(const FoConfig& config, EventSink& sink, const StopToken& stop,
+                       const std::filesystem::path& resumeDir = {}, bool resume = false);
 
 }  // namespace frugal::fo

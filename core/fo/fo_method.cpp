@@ -6,6 +6,7 @@
 #include "common/config_reader.h"
 #include "common/error.h"
 #include "eval/fine_tune_config.h"
+#include "eval/resume_point.h"
 #include "fo/first_order.h"
 
 namespace frugal::fo {
@@ -64,8 +65,6 @@ eval::TrainingPlan mezoPlan() {
 
 PreparedRun prepareFoMethod(const MethodRequest& request) {
     using namespace frugal::config;
-    if (request.resume)
-        fail("first-order fine-tuning runs have no checkpoints; run again (same seed: same metrics)");
     const std::string source = request.file.string();
     const toml::table root = parseConfig(request.text, source, request.overrides);
     bool save = false;
@@ -74,11 +73,12 @@ PreparedRun prepareFoMethod(const MethodRequest& request) {
     const eval::MemoryEstimate need = eval::estimateFineTuneRun(c.common, planOf(c));
     eval::guardMemory(need, {eval::estimateFineTuneRun(c.common, mezoPlan())}, request.force, source);
     PreparedRun p = preparedFrom("fo", root, static_cast<int64_t>(c.common.seed));
-    p.body = [c, save, need, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
+    p.body = [c, save, need, outDir = request.outDir, resume = request.resume](EventSink& sink,
+                                                                                const StopToken& stop) {
         eval::reportEstimate(sink, need);
         FoConfig config = c;
         if (save) config.common.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
-        const auto r = runFirstOrder(config, sink, stop);
+        const auto r = runFirstOrder(config, sink, stop, eval::resumeDir(sink.artifactDir()), resume);
         eval::reportFineTune(sink, r, config.common,
                              cat(r.forwardPasses, " forward and ", r.backwardPasses, " backward passes"));
         eval::reportPeak(sink, r.steps, need);

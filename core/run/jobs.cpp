@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "eval/resume_point.h"
 #include "run/method_registry.h"
 #include "run/workspace.h"
 
@@ -80,9 +81,31 @@ std::vector<RunOutcome> runSweep(store::Store& store, const std::vector<SweepJob
     return outcomes;
 }
 
+std::string resumeRefusal(const std::filesystem::path& storePath, const store::RunInfo& info) {
+    using store::RunStatus;
+    if (info.status == RunStatus::Finished) return cat("run ", info.id, " (", info.name, ") finished; there is nothing to resume");
+    if (info.status == RunStatus::Running || info.status == RunStatus::Queued)
+        return cat("run ", info.id, " (", info.name, ") is ", store::statusName(info.status), " in process ",
+                   info.pid, " on ", info.host, "; it cannot be resumed twice");
+    const auto dir = runArtifactDir(storePath, info.uuid);
+    if (info.method == "pretrain") {
+        std::error_code ec;
+        if (std::filesystem::exists(dir / "checkpoint" / "latest", ec)) return "";
+        return cat("run ", info.id, " (", info.name, ") wrote no checkpoint before it ended "
+                   "(train.checkpoint_every was 0, or it stopped before the first); start it again");
+    }
+    if (info.method == "zo" || info.method == "mezo" || info.method == "fo") {
+        if (eval::hasResumePoint(dir)) return "";
+        return cat("run ", info.id, " (", info.name, ") ended before its first evaluation step, so it "
+                   "has no resume point; start it again (the same config and seed give the same run)");
+    }
+    return cat(info.method, " runs are not resumed; the same config and seed give the same run");
+}
+
 RunOutcome resumeStoredRun(store::Store& store, int64_t runId, StopToken& stop, Observer* observer) {
     const auto info = store.run(runId);
     if (!info) fail("no run ", runId, " in ", store.path().string());
+    if (const std::string why = resumeRefusal(store.path(), *info); !why.empty()) fail(why);
     const auto config = runArtifactDir(store.path(), info->uuid) / "config.toml";
     std::filesystem::create_directories(config.parent_path());
     {

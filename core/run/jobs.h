@@ -4,6 +4,7 @@
 // nothing themselves (what each run reports goes to its Observer). No torch in this header.
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -30,6 +31,11 @@ struct SweepJob {
 std::vector<RunOutcome> runSweep(store::Store& store, const std::vector<SweepJob>& jobs, int64_t parallel,
                                  StopToken& stop, const std::function<Observer*(size_t)>& observerFor,
                                  const std::function<void(size_t, const RunOutcome&)>& onDone);
+
+// Why stored run INFO (in the database at STOREPATH) cannot be resumed, or "" when it can: an
+// ended run (cancelled, interrupted, failed) of a method that keeps a resume point (zo, mezo, fo:
+// eval/resume_point.h; pretrain: its checkpoints) that wrote one before it ended.
+std::string resumeRefusal(const std::filesystem::path& storePath, const store::RunInfo& info);
 
 // Continues stored run RUNID from its last checkpoint with its own resolved config, in its own
 // artifact folder; the run is marked running again and says so in its log.

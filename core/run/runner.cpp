@@ -1,6 +1,8 @@
 #include "run/runner.h"
 
 #include <chrono>
+#include <cmath>
+#include <deque>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -43,10 +45,26 @@ public:
     }
     void flush() override { m_store.flush(); }
     void progress(int64_t step, int64_t total, const std::string& status) override {
+        {
+            std::lock_guard<std::mutex> lock(m_timesMutex);
+            if (!m_times.empty() && step <= m_times.back().first) m_times.clear();  // resumed, rolled back
+            m_times.emplace_back(step, std::chrono::steady_clock::now());
+            while (m_times.size() > kThroughputWindow + 1) m_times.pop_front();
+        }
         m_step = step;
         if (m_observer) m_observer->onProgress(step, total, status);
     }
     int64_t lastStep() const { return m_step; }
+    // Steps a second over the last kThroughputWindow steps (fewer at the start), from the times
+    // the steps were reported, not from whole seconds of wall time: NaN before two steps.
+    double throughput() const {
+        std::lock_guard<std::mutex> lock(m_timesMutex);
+        if (m_times.size() < 2) return NAN;
+        const double seconds = std::chrono::duration<double>(m_times.back().second - m_times.front().second).count();
+        if (seconds <= 0) return NAN;
+        return static_cast<double>(m_times.back().first - m_times.front().first) / seconds;
+    }
+    static constexpr size_t kThroughputWindow = 20;
 
 private:
     store::Store& m_store;
@@ -54,10 +72,13 @@ private:
     Observer* m_observer;
     std::filesystem::path m_dir;
     std::atomic<int64_t> m_step{0};
+    mutable std::mutex m_timesMutex;
+    std::deque<std::pair<int64_t, std::chrono::steady_clock::time_point>> m_times;
 };
 
-// While a run's body works: once a second, the process's resident memory (sys/rss_mb) and the
-// steps done per second since the last sample (sys/steps_per_s), at the last reported step.
+// While a run's body works: once a second, the process's resident memory (sys/rss_mb) and, when
+// a step was reported since the last sample, the steps a second over the last 20 steps
+// (sys/steps_per_s, StoreSink::throughput), at the last reported step.
 class ResourceMonitor {
 public:
     explicit ResourceMonitor(StoreSink& sink) : m_sink(sink), m_thread([this] { loop(); }) {}
@@ -72,24 +93,18 @@ public:
 
 private:
     void loop() {
-        using Clock = std::chrono::steady_clock;
-        auto lastTime = Clock::now();
         int64_t lastStep = m_sink.lastStep();
         std::unique_lock<std::mutex> lock(m_mutex);
         while (!m_wake.wait_for(lock, std::chrono::seconds(1), [this] { return m_done; })) {
             const int64_t step = m_sink.lastStep();
-            const auto now = Clock::now();
             try {
                 m_sink.metric("sys/rss_mb", step, static_cast<double>(currentRssBytes()) / (1 << 20));
-                if (step > lastStep)
-                    m_sink.metric("sys/steps_per_s", step,
-                                  static_cast<double>(step - lastStep) /
-                                      std::chrono::duration<double>(now - lastTime).count());
+                const double rate = m_sink.throughput();
+                if (step != lastStep && std::isfinite(rate)) m_sink.metric("sys/steps_per_s", step, rate);
             } catch (const std::exception&) {
                 return;  // the store refuses writes (a full disk): the run's body meets it too
             }
             lastStep = step;
-            lastTime = now;
         }
     }
 

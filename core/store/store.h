@@ -122,6 +122,8 @@ public:
     void resumeRun(int64_t run);
     void heartbeat(int64_t run);
     void setNote(int64_t run, const std::string& note);
+    // A run's new NAME (trimmed); refused when empty or when it has a line break.
+    void renameRun(int64_t run, const std::string& name);
     void addTag(int64_t run, const std::string& tag);
     void removeTag(int64_t run, const std::string& tag);
     void deleteRun(int64_t run);

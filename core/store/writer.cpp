@@ -342,6 +342,17 @@ void Store::setNote(int64_t run, const std::string& note) {
     s.bind(1, note).bind(2, run).run();
 }
 
+void Store::renameRun(int64_t run, const std::string& name) {
+    const size_t first = name.find_first_not_of(" \t"), last = name.find_last_not_of(" \t");
+    if (first == std::string::npos) fail("a run's name must be non-empty text");
+    const std::string trimmed = name.substr(first, last - first + 1);
+    if (trimmed.find_first_of("\n\r") != std::string::npos) fail("a run's name must be one line of text");
+    if (!this->run(run)) fail(m_impl->name, ": no run with id ", run);
+    std::lock_guard<std::mutex> lock(m_impl->dbMutex);
+    Stmt s(m_impl->db.get(), "UPDATE runs SET name=? WHERE id=?", m_impl->name);
+    s.bind(1, trimmed).bind(2, run).run();
+}
+
 void Store::addTag(int64_t run, const std::string& tag) {
     if (tag.empty() || tag.find('\x1f') != std::string::npos) fail("a tag must be non-empty text");
     std::lock_guard<std::mutex> lock(m_impl->dbMutex);

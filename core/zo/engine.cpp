@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/runtime_info.h"
 #include "common/format.h"
+#include "eval/resume_point.h"
 #include "zo/perturb.h"
 #include "zo/query_schedule.h"
 
@@ -210,7 +211,7 @@ std::vector<StepRecord> readTrajectory(const std::filesystem::path& file) {
 }
 
 ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
-              const std::filesystem::path& trajectoryFile) {
+              const std::filesystem::path& trajectoryFile, bool resume) {
     c.validate();
     const auto log = [&](const std::string& line) { sink.info(line); };
     const auto metric = [&](const std::string& key, int64_t step, double value) {
@@ -233,25 +234,67 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
             ") on ", spec.task, " with the ", spec.objective, " objective: ",
             problem->params().describe(), "; ", trainExamples, " training examples, batch ",
             spec.batchSize, ", lr ", spec.lr, " (", spec.lrSchedule, "), eps ", c.eps));
-    metric("params/trainable", 0, static_cast<double>(r.trainable));
-
-    eval::reportDev(*problem, 0, sink, r);
-    // [live_landscape]: probes beside the training, restored bit for bit (eval/training_probe.h).
-    std::unique_ptr<eval::TrainingProbe> probe = eval::makeLiveLandscape(spec.liveLandscape, *problem, false);
-    if (probe) probe->after(0, spec.steps, sink, stop);
-
     std::mt19937_64 rng(spec.seed);
     std::vector<StepRecord> trajectory;
+    const std::filesystem::path resumeAt =
+        trajectoryFile.empty() ? std::filesystem::path() : eval::resumeDir(trajectoryFile.parent_path());
     const auto saveTrajectory = [&] {
         if (!trajectoryFile.empty()) writeTrajectory(trajectoryFile, trajectory);
     };
     const std::function<double()> lossFn = [&] { return problem->lossValue(); };
     double lrScale = 1, firstLoss = NAN;
-    int64_t lastEpoch = -1;
-    for (int64_t step = 1; step <= spec.steps; ++step) {
+    int64_t lastEpoch = -1, firstStep = 1;
+    // The state at the top of step NEXT (the weights settled): metrics stored first, then the
+    // trajectory, then the point that refers to both.
+    const auto saveResumePoint = [&](int64_t next) {
+        if (resumeAt.empty()) return;
+        sink.flush();
+        saveTrajectory();
+        eval::ResumePoint point;
+        point.nextStep = next;
+        point.setRng(rng);
+        point.result = r;
+        point.counters = {{"lr_scale", lrScale},
+                          {"first_loss", firstLoss},
+                          {"last_epoch", static_cast<double>(lastEpoch)},
+                          {"rollbacks", static_cast<double>(r.rollbacks)}};
+        eval::writeResumePoint(resumeAt, point);
+    };
+    if (resume) {
+        if (resumeAt.empty()) fail("resume: a ZO run resumes from its trajectory; none was given");
+        const eval::ResumePoint point = eval::readResumePoint(
+            resumeAt, "the run stopped before its first evaluation step; start it again");
+        trajectory = readTrajectory(trajectoryFile);
+        while (!trajectory.empty() && trajectory.back().step >= point.nextStep) trajectory.pop_back();
+        int64_t unused = 0;
+        for (auto& applied : trajectory) stepper->step(applied, nullptr, unused);
+        stepper->settle();
+        point.restoreRng(rng);
+        r.forwardPasses = point.result.forwardPasses;
+        r.startDevAccuracy = point.result.startDevAccuracy;
+        r.bestDevAccuracy = point.result.bestDevAccuracy;
+        r.finalDevAccuracy = point.result.finalDevAccuracy;
+        r.finalDevLoss = point.result.finalDevLoss;
+        lrScale = point.counter("lr_scale");
+        firstLoss = point.counter("first_loss");
+        lastEpoch = static_cast<int64_t>(point.counter("last_epoch"));
+        r.rollbacks = static_cast<int64_t>(point.counter("rollbacks"));
+        firstStep = point.nextStep;
+        log(cat("resumed at step ", firstStep, " of ", spec.steps, ": ", trajectory.size(),
+                " steps replayed from ", trajectoryFile.string()));
+    } else {
+        metric("params/trainable", 0, static_cast<double>(r.trainable));
+        eval::reportDev(*problem, 0, sink, r);
+    }
+    // [live_landscape]: probes beside the training, restored bit for bit (eval/training_probe.h).
+    std::unique_ptr<eval::TrainingProbe> probe = eval::makeLiveLandscape(spec.liveLandscape, *problem, false);
+    if (probe && !resume) probe->after(0, spec.steps, sink, stop);
+
+    for (int64_t step = firstStep; step <= spec.steps; ++step) {
         if (stop.stopRequested()) {
             stepper->settle();  // a stopped run's weights are θ after its last step
             saveTrajectory();
+            saveResumePoint(step);
             throw Cancelled(cat("ZO stopped before step ", step, " of ", spec.steps));
         }
         problem->nextBatch(rng);
@@ -314,7 +357,8 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
         if (rec.choice) metric("zo/conservative_choice", step, rec.choice);
         if (stepper->mask()) metric("zo/perturbed_fraction", step, stepper->mask()->density());
         sink.progress(step, spec.steps, "loss " + shortNumber(logged));
-        if (step % spec.evalEvery == 0 || step == spec.steps) {
+        const bool evaluated = step % spec.evalEvery == 0 || step == spec.steps;
+        if (evaluated) {
             stepper->settle();
             eval::reportDev(*problem, step, sink, r);
         }
@@ -322,6 +366,7 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
             stepper->settle();
             probe->after(step, spec.steps, sink, stop);
         }
+        if (evaluated && step < spec.steps) saveResumePoint(step + 1);
     }
     stepper->settle();
     r.steps = spec.steps;

@@ -66,9 +66,13 @@ struct ZoResult : eval::FineTuneResult {
 };
 
 // Fine-tunes CONFIG's model, reporting to SINK; TRAJECTORYFILE (if any) is written at the end,
-// and when stopped or failed. A stop request ends it with Cancelled.
+// and when stopped or failed. A stop request ends it with Cancelled. With a TRAJECTORYFILE, a
+// resume point (eval/resume_point.h) is kept beside it in resume/, rewritten at every evaluation
+// step and at a stop; RESUME continues from it: the weights and optimiser state replayed from the
+// trajectory, the generator, counters and dev figures read back, so that the run goes on exactly
+// as if it had never stopped.
 ZoResult runZo(const ZoConfig& config, EventSink& sink, const StopToken& stop,
-               const std::filesystem::path& trajectoryFile = {});
+               const std::filesystem::path& trajectoryFile = {}, bool resume = false);
 
 // Rebuilds the fine-tuned model from CONFIG's base model and adapters and the trajectory, and
 // saves it to OUTDIR as runZo would.

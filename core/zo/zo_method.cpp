@@ -100,9 +100,6 @@ eval::TrainingPlan planOf(const ZoConfig& c) {
 }
 
 PreparedRun prepareNamed(const std::string& method, const MethodRequest& request) {
-    if (request.resume)
-        fail("ZO runs are not resumed from checkpoints; `frugal replay RUN --out DIR` rebuilds "
-             "their weights from the trajectory, and the same config and seed give the same run");
     const std::string source = request.file.string();
     const toml::table root = config::parseConfig(request.text, source, request.overrides);
     bool save = false;
@@ -111,14 +108,15 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
     const eval::MemoryEstimate need = eval::estimateFineTuneRun(c.common, planOf(c));
     eval::guardMemory(need, {}, request.force, source);
     PreparedRun p = config::preparedFrom(method, root, static_cast<int64_t>(c.common.seed));
-    p.body = [c, save, need, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
+    p.body = [c, save, need, outDir = request.outDir, resume = request.resume](EventSink& sink,
+                                                                                const StopToken& stop) {
         eval::reportEstimate(sink, need);
         ZoConfig config = c;
         if (save) config.common.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
         const auto trajectory = sink.artifactDir() / "trajectory.csv";
         ZoResult r;
         try {
-            r = runZo(config, sink, stop, trajectory);
+            r = runZo(config, sink, stop, trajectory, resume);
         } catch (...) {
             if (std::filesystem::exists(trajectory)) sink.artifact("trajectory", trajectory);
             throw;

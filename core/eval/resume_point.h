@@ -1,0 +1,41 @@
+#pragma once
+// Where a fine-tuning run (zo, mezo, fo) can continue from: written at every evaluation step and
+// when the run is stopped, read by `frugal run --resume` and the workbench's Resume. It holds what
+// the weights alone do not give back: the step to continue at, the data and seed generator's
+// state, the dev figures so far and the method's own counters. The weights come back from the
+// trajectory (ZO: replayed bit for bit) or from a checkpoint beside this file (FO: trainables
+// and optimiser state), so the resumed run's metrics equal the uninterrupted run's, bit for bit.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "eval/fine_tune_problem.h"
+
+namespace frugal::eval {
+
+struct ResumePoint {
+    int64_t nextStep = 1;          // the first step the resumed run takes
+    std::string rng;               // std::mt19937_64's state, as operator<< writes it
+    FineTuneResult result;         // forward passes and the dev figures so far
+    std::map<std::string, double> counters;  // the method's own (lr scale, rollbacks, ...); NaN kept
+
+    void setRng(const std::mt19937_64& rng);
+    void restoreRng(std::mt19937_64& rng) const;
+    double counter(const std::string& key) const;  // fails naming the key when absent
+};
+
+// The folder of a run's resume point: ARTIFACTDIR/resume.
+std::filesystem::path resumeDir(const std::filesystem::path& artifactDir);
+// Whether ARTIFACTDIR holds a resume point.
+bool hasResumePoint(const std::filesystem::path& artifactDir);
+// Writes DIR/state.json atomically (a kill at any moment leaves the old or the new one whole).
+void writeResumePoint(const std::filesystem::path& dir, const ResumePoint& point);
+// Reads DIR/state.json; fails with one message naming the file when it is absent or malformed
+// (WHY says why a run may have none).
+ResumePoint readResumePoint(const std::filesystem::path& dir, const std::string& why);
+
+}  // namespace frugal::eval
