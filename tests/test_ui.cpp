@@ -8,7 +8,9 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QElapsedTimer>
+#include <QLabel>
 #include <QMenu>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QLineEdit>
 #include <QFile>
@@ -42,6 +44,7 @@
 #include "main_window.h"
 #include "metric_chart.h"
 #include "run/method_registry.h"
+#include "run/config_help.h"
 #include "run/runner.h"
 #include "run_controller.h"
 #include "runs_view.h"
@@ -533,12 +536,80 @@ private slots:
             }
         }
         QVERIFY(sawLr && sawOptimizer);
-        // every preset loads into a valid form
+        // every preset loads into a valid form, but the recovery one, which asks for a pruned model
         for (const Preset& p : methodPresets()) {
             QCOMPARE(form.loadFile(p.file), QString());
+            if (p.file.endsWith(QStringLiteral("recover-zo.toml"))) {
+                QVERIFY2(form.validate().contains(QStringLiteral("choose the pruned model's folder")),
+                         qPrintable(form.message()));
+                QCOMPARE(form.invalidKeys(), QStringList{QStringLiteral("zo.model")});
+                continue;
+            }
             QVERIFY2(form.validate().isEmpty(),
                      qPrintable(p.file + QStringLiteral(": ") + form.message()));
         }
+    }
+
+    void formShowsOnlyTheKeysItsChoicesRead() {
+        ExperimentForm form;
+        form.show();
+        QCOMPARE(form.loadFile(preset(QStringLiteral("mezo-lora-sentiment.toml"))), QString());
+        const auto shown = [&](const char* key) { return form.keyShown(QString::fromLatin1(key)); };
+        // MeZO-SGD on LoRA, constant queries: no Adam moments, no AdaZeta, no prefix
+        for (const char* key : {"zo.lr", "zo.eps", "zo.optimizer", "peft.lora_rank", "peft.target", "zo.queries"})
+            QVERIFY2(shown(key), key);
+        for (const char* key : {"zo.beta1", "zo.adam_eps", "zo.momentum", "zo.adazeta_alpha", "zo.q_max",
+                                "peft.prefix_tokens", "peft.tt_rank", "zo.rollback_steps", "live_landscape.points"})
+            QVERIFY2(!shown(key), key);
+        QVERIFY(form.setFieldText(QStringLiteral("zo.optimizer"), QStringLiteral("adam")));
+        QVERIFY(shown("zo.beta1") && shown("zo.adam_eps") && !shown("zo.momentum"));
+        QVERIFY(form.setFieldText(QStringLiteral("peft.target"), QStringLiteral("prefix")));
+        QVERIFY(shown("peft.prefix_tokens") && !shown("peft.lora_rank"));
+        QVERIFY(form.setFieldText(QStringLiteral("zo.query_schedule"), QStringLiteral("adazeta")));
+        QVERIFY(shown("zo.adazeta_alpha") && shown("zo.q_max") && !shown("zo.queries"));
+        form.setShowAllKeys(true);  // "advanced": every key
+        QVERIFY(shown("peft.lora_rank") && shown("zo.momentum"));
+        form.setShowAllKeys(false);
+        QVERIFY(!shown("peft.lora_rank"));
+        // each key's tooltip says what it means, from the schema's one line
+        const auto labels = form.findChildren<QLabel*>();
+        bool sawEps = false;
+        for (const QLabel* label : labels)
+            if (label->text() == QStringLiteral("eps")) {
+                sawEps = true;
+                QVERIFY2(label->toolTip().startsWith(QStringLiteral("zo.eps: ") +
+                                                     QString::fromStdString(run::keyHelp("zo", "zo.eps"))),
+                         qPrintable(label->toolTip()));
+            }
+        QVERIFY(sawEps);
+        for (const char* method : {"zo", "mezo", "fo", "prune", "sharpzo", "landscape", "pretrain", "eval"})
+            for (const auto& f : run::configSchema(method))
+                if (f.key.find('[') == std::string::npos)
+                    QVERIFY2(!run::keyHelp(method, f.key).empty(), qPrintable(QString::fromLatin1(method) +
+                                                                            QStringLiteral(": ") +
+                                                                            QString::fromStdString(f.key)));
+        // every invalid field flagged at once, the message without "the form (from an override)"
+        QVERIFY(form.setFieldText(QStringLiteral("zo.lr"), QStringLiteral("20")));
+        QVERIFY(form.setFieldText(QStringLiteral("zo.eps"), QStringLiteral("-1")));
+        QVERIFY(form.setFieldText(QStringLiteral("zo.steps"), QStringLiteral("0")));
+        const QString message = form.validate();
+        QStringList bad = form.invalidKeys();
+        bad.sort();
+        QCOMPARE(bad, (QStringList{"zo.eps", "zo.lr", "zo.steps"}));
+        QVERIFY2(!message.contains(QStringLiteral("the form")), qPrintable(message));
+        QVERIFY2(message.startsWith(QStringLiteral("zo.")), qPrintable(message));
+        // a landscape reads none of the training keys the shared reader declares: folded, and the
+        // config still valid
+        QCOMPARE(form.loadFile(sourceDir() + QStringLiteral("/experiments/landscape/builtin-2d-sentiment.toml")),
+                 QString());
+        QCOMPARE(form.validate(), QString());
+        QVERIFY(!shown("landscape.steps") && !shown("landscape.lr") && shown("landscape.points"));
+        // presets name their task
+        bool named = false;
+        for (const Preset& p : methodPresets())
+            if (p.file.endsWith(QStringLiteral("mezo-lora-sentiment.toml")))
+                named = p.label.contains(QStringLiteral("sentiment"));
+        QVERIFY(named);
     }
 
     void formShowsTheTrainableCountBeforeARun() {
@@ -627,11 +698,12 @@ private slots:
         QCOMPARE(cli.exitCode(), 2);
         const QString cliError =
             QString::fromUtf8(cli.readAllStandardError()).trimmed().section(QLatin1Char('\n'), -1);
-        // the same text after the source (the form's "the form", the CLI's file name)
+        // the same text as the CLI's after its source (the file name): the form names none
         const auto tail = [](const QString& m) {
             return m.mid(m.indexOf(QStringLiteral(": ")) + 2);
         };
-        QCOMPARE(tail(message),
+        QVERIFY2(!message.startsWith(QStringLiteral("the form")), qPrintable(message));
+        QCOMPARE(message,
                  tail(cliError.mid(cliError.indexOf(QStringLiteral("] "),
                                                     cliError.indexOf(QStringLiteral("[error]"))) +
                                    2)));
@@ -662,11 +734,12 @@ private slots:
         QSignalSpy loaded(&view, &CompareView::loadedRuns);
         view.compare({ids[0], ids[1], ids[2]});
         QVERIFY(loaded.wait(10000));
+        // the method's own keys first, then what is trained
         QCOMPARE(view.diffKeys(),
-                 (QStringList{QStringLiteral("peft.lora_rank"), QStringLiteral("peft.target"),
-                              QStringLiteral("zo.lr")}));
-        QCOMPARE(view.diffTable()->item(0, 1)->text(), QStringLiteral("(unset)"));
-        QCOMPARE(view.diffTable()->item(0, 3)->text(), QStringLiteral("8"));
+                 (QStringList{QStringLiteral("zo.lr"), QStringLiteral("peft.target"),
+                              QStringLiteral("peft.lora_rank")}));
+        QCOMPARE(view.diffTable()->item(2, 1)->text(), QStringLiteral("(unset)"));
+        QCOMPARE(view.diffTable()->item(2, 3)->text(), QStringLiteral("8"));
         QCOMPARE(view.chart()->lineCount(), 3);
         // metrics: final, best (min for a loss) and the first step at or below the target
         view.setTarget(QStringLiteral("1.2"));
@@ -676,12 +749,51 @@ private slots:
         QCOMPARE(m->item(2, 3)->text(), QStringLiteral("20"));
         QCOMPARE(m->item(0, 4)->text(), QStringLiteral("20"));
         QCOMPARE(m->item(1, 4)->text(), QStringLiteral("not reached"));
+        QCOMPARE(view.chart()->referenceLine(), 1.2);  // the target drawn
+        view.setTarget(QString());
+        QVERIFY(std::isnan(view.chart()->referenceLine()));
         // configDiff on its own: a key one run lacks differs; equal keys never show
         const auto diff = configDiff({{{QStringLiteral("a"), QStringLiteral("1")}},
                                       {{QStringLiteral("a"), QStringLiteral("1")},
                                        {QStringLiteral("b"), QStringLiteral("2")}}});
         QCOMPARE(diff.size(), 1);
         QCOMPARE(diff[0].key, QStringLiteral("b"));
+    }
+
+    void compareStepsToTargetFollowsTheDrawnCurveAndMarksUnfinishedRuns() {
+        // a dense series with one lucky point under the target early on: the smoothed curve (as
+        // drawn) reaches the target later; a cancelled run is marked and says where it stopped
+        QTemporaryDir dir;
+        const QString dbFile = dir.filePath(QStringLiteral("runs.db"));
+        std::vector<double> noisy, slow;
+        for (int i = 0; i < 100; ++i) {
+            noisy.push_back(i == 5 ? 0.5 : 2.0 - 0.01 * i);
+            slow.push_back(2.0 - 0.001 * i);
+        }
+        int64_t a = 0, b = 0;
+        {
+            store::Store db(dbFile.toStdString());
+            a = addRun(db, "noisy", {{"zo.lr", "0.001"}, {"zo.seed", "1"}, {"method", "zo"}}, noisy);
+            b = addRun(db, "slow", {{"zo.lr", "0.0001"}, {"zo.seed", "2"}, {"method", "zo"}}, slow);
+            db.setStatus(b, store::RunStatus::Cancelled, "stopped");
+        }
+        ServiceThread st(dbFile);
+        CompareView view(st.service);
+        view.resize(1000, 700);
+        QSignalSpy loaded(&view, &CompareView::loadedRuns);
+        view.compare({a, b});
+        QVERIFY(loaded.wait(10000));
+        QCOMPARE(view.diffKeys(), (QStringList{QStringLiteral("zo.lr"), QStringLiteral("zo.seed")}));
+        view.setTarget(QStringLiteral("1.2"));
+        const std::vector<double> drawn = smoothEma(noisy, ChartOptions().smoothing);
+        size_t first = 0;
+        while (drawn[first] > 1.2) ++first;
+        QVERIFY(first > 5);  // not the lucky point
+        QTableWidget* m = view.metricsTable();
+        QCOMPARE(m->item(0, 4)->text(), QStringLiteral("%1 (smoothed)").arg(first * 10));
+        QVERIFY2(m->item(1, 0)->text().contains(QStringLiteral("cancelled")), qPrintable(m->item(1, 0)->text()));
+        QCOMPARE(m->item(1, 4)->text(), QStringLiteral("not reached (cancelled at step 990)"));
+        QVERIFY(view.chart()->legendLabels().join(QLatin1Char(' ')).contains(QStringLiteral("cancelled")));
     }
 
     void runsViewFiltersWithTheCliSyntax() {
@@ -782,6 +894,10 @@ private slots:
         QCOMPARE(window.tabs()->currentWidget(), static_cast<QWidget*>(window.liveView()));
         const qint64 runId = started.at(0).at(0).toLongLong();
         QTRY_VERIFY_WITH_TIMEOUT(grew.size() >= 3, 120000);
+        // the progress: step of total and the time left
+        QTRY_VERIFY_WITH_TIMEOUT(window.liveView()->progressText().contains(QStringLiteral(" / 5000")) &&
+                                     window.liveView()->progressText().contains(QStringLiteral(" left")),
+                                 30000);
         const qint64 first = grew.at(0).at(0).toLongLong();
         const qint64 later = grew.back().at(0).toLongLong();
         QVERIFY2(later > first, qPrintable(QStringLiteral("%1 -> %2").arg(first).arg(later)));
@@ -946,6 +1062,36 @@ private slots:
         QTest::keyClick(view->table(), Qt::Key_Delete);
         QTRY_COMPARE_WITH_TIMEOUT(view->visibleRows(), 1, 10000);
         QVERIFY(!store::Store(dbFile.toStdString()).run(2));
+    }
+
+    void firstLaunchSaysWhatToDoAndHelpNamesShortcutsAndVersions() {
+        QTemporaryDir dir;
+        MainWindow window(dir.filePath(QStringLiteral("runs.db")));
+        window.resize(1280, 800);
+        window.show();
+        // an empty database: a hint in place of the table, its link opens the form
+        QTRY_VERIFY_WITH_TIMEOUT(window.runsView()->emptyHint().contains(QStringLiteral("No runs yet")), 10000);
+        QVERIFY(window.runsView()->emptyHint().contains(QStringLiteral("frugal run experiments/")));
+        QVERIFY(!window.runsView()->table()->isVisible());
+        auto* hint = window.runsView()->findChild<QLabel*>(QStringLiteral("emptyHint"));
+        QVERIFY(hint);
+        emit hint->linkActivated(QStringLiteral("form"));
+        QCOMPARE(window.tabs()->currentWidget(), static_cast<QWidget*>(window.form()));
+        // the Help menu: shortcuts and versions
+        QStringList menus;
+        for (QAction* a : window.menuBar()->actions()) menus << a->text();
+        QVERIFY2(menus.contains(QStringLiteral("&Help")), qPrintable(menus.join(QLatin1Char(' '))));
+        const QString keys = window.shortcutsText();
+        for (const char* k : {"F1", "F2", "Delete", "Ctrl+1", "legend", "wheel"})
+            QVERIFY2(keys.contains(QString::fromLatin1(k)), k);
+        const QString about = window.aboutText();
+        QVERIFY2(about.contains(QString::fromLatin1(qVersion())) && about.contains(QStringLiteral("LibTorch")) &&
+                     about.contains(QStringLiteral("SQLite")) && about.contains(QStringLiteral("Frugal 0.")),
+                 qPrintable(about));
+        QVERIFY(!about.contains(QStringLiteral("<td></td>")));  // every version known
+        // no run: the progress bar says idle
+        QVERIFY2(window.liveView()->progressText().startsWith(QStringLiteral("idle")),
+                 qPrintable(window.liveView()->progressText()));
     }
 
     void resumeIsOfferedOnlyWhereItWorks() {

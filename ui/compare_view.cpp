@@ -12,22 +12,50 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
 #include "chart_controls.h"
 #include "metric_chart.h"
 #include "palette.h"
+#include "series_math.h"
 #include "vector_plot.h"
 
 namespace frugal::ui {
+
+static int keyWeight(const QString& key) {
+    // the method and its own table first, then what is trained, then the data and the model,
+    // then the rest; seeds last (runs that differ only by seed are replicates)
+    static const QStringList methodTables = {QStringLiteral("zo"), QStringLiteral("mezo"), QStringLiteral("fo"),
+                                             QStringLiteral("prune"), QStringLiteral("sharpzo"),
+                                             QStringLiteral("landscape"), QStringLiteral("train"),
+                                             QStringLiteral("eval")};
+    static const QStringList first = {QStringLiteral("method"), QStringLiteral("optimizer"), QStringLiteral("lr"),
+                                      QStringLiteral("eps"), QStringLiteral("target"), QStringLiteral("sparsity"),
+                                      QStringLiteral("query_schedule"), QStringLiteral("queries"),
+                                      QStringLiteral("steps"), QStringLiteral("batch_size")};
+    const QString table = key.contains(QLatin1Char('.')) ? key.section(QLatin1Char('.'), 0, -2) : QString();
+    const QString name = key.section(QLatin1Char('.'), -1);
+    int group = 4;
+    if (key == QStringLiteral("method") || name == QStringLiteral("method")) group = 0;
+    else if (name == QStringLiteral("seed")) group = 5;
+    else if (methodTables.contains(table) && name != QStringLiteral("model") && name != QStringLiteral("task")) group = 1;
+    else if (table == QStringLiteral("peft")) group = 2;
+    else if (name == QStringLiteral("model") || name == QStringLiteral("task") || name == QStringLiteral("dtype")) group = 3;
+    const int rank = static_cast<int>(first.indexOf(name));
+    return group * 100 + (rank < 0 ? 99 : rank);
+}
 
 QVector<DiffRow> configDiff(const QVector<QMap<QString, QString>>& params) {
     QSet<QString> keys;
     for (const auto& p : params)
         for (auto it = p.begin(); it != p.end(); ++it) keys.insert(it.key());
     QStringList sorted(keys.begin(), keys.end());
-    sorted.sort();
+    std::sort(sorted.begin(), sorted.end(), [](const QString& a, const QString& b) {
+        const int wa = keyWeight(a), wb = keyWeight(b);
+        return wa != wb ? wa < wb : a < b;
+    });
     QVector<DiffRow> out;
     for (const QString& key : sorted) {
         DiffRow row{key, {}};
@@ -43,6 +71,14 @@ QVector<DiffRow> configDiff(const QVector<QMap<QString, QString>>& params) {
 }
 
 namespace {
+
+// " · cancelled" after a run that did not finish (cancelled, failed, interrupted), "" otherwise.
+QString statusMark(const RunRow& row) {
+    if (row.status == QStringLiteral("cancelled") || row.status == QStringLiteral("failed") ||
+        row.status == QStringLiteral("interrupted"))
+        return QStringLiteral(" · ") + row.status;
+    return {};
+}
 
 // Lower is better for losses and perplexities; higher for the rest.
 bool lowerIsBetter(const QString& key) {
@@ -144,6 +180,7 @@ CompareView::CompareView(StoreService* service, QWidget* parent)
     connect(m_align, &QComboBox::currentIndexChanged, this, &CompareView::redraw);
     connect(m_target, &QLineEdit::textChanged, this, &CompareView::fillMetrics);
     connect(m_controls, &ChartControls::optionsChanged, m_chart, &MetricChart::setOptions);
+    connect(m_controls, &ChartControls::optionsChanged, this, &CompareView::fillMetrics);  // smoothing
     connect(m_controls, &ChartControls::fitRequested, m_chart, &MetricChart::resetZoom);
     connect(m_controls->exportButton(), &QPushButton::clicked, this,
             [this] { emit exportRequested(m_chart); });
@@ -338,7 +375,7 @@ void CompareView::redraw() {
     for (const RunData& r : m_runs) {
         const auto it = r.metrics.find(key);
         if (it == r.metrics.end() || it->isEmpty()) continue;
-        const int line = m_chart->addLine(QStringLiteral("%1 %2").arg(r.row.id).arg(r.row.name),
+        const int line = m_chart->addLine(QStringLiteral("%1 %2%3").arg(r.row.id).arg(r.row.name, statusMark(r.row)),
                                           runColor(r.row.id));
         for (const SeriesPoint& p : *it) m_chart->append(line, p.step, p.wallSeconds, p.value);
         if (relative) m_chart->setStepOffset(line, it->front().step);
@@ -358,16 +395,25 @@ void CompareView::fillMetrics() {
     const bool lower = lowerIsBetter(key);
     bool haveTarget = false;
     const double target = m_target->text().toDouble(&haveTarget);
+    const double weight = m_controls->options().smoothing;
+    m_chart->setReferenceLine(haveTarget ? target : NAN, tr("target %1").arg(m_target->text().trimmed()));
     m_metrics->clear();
     m_metrics->setColumnCount(6);
     m_metrics->setHorizontalHeaderLabels({tr("run"), tr("final"),
                                           lower ? tr("best (min)") : tr("best (max)"),
                                           tr("at step"), tr("steps to target"), tr("points")});
+    m_metrics->horizontalHeaderItem(4)->setToolTip(
+        tr("The first step where the drawn curve reaches the target: the smoothed curve (EMA weight %1) "
+           "for a dense series, the raw points for a sparse one, so one lucky point does not count")
+            .arg(weight));
     m_metrics->setRowCount(static_cast<int>(m_runs.size()));
     for (int i = 0; i < m_runs.size(); ++i) {
         const RunData& r = m_runs[i];
-        auto* name = new QTableWidgetItem(QStringLiteral("%1 %2").arg(r.row.id).arg(r.row.name));
+        auto* name = new QTableWidgetItem(QStringLiteral("%1 %2%3").arg(r.row.id).arg(r.row.name, statusMark(r.row)));
         name->setForeground(runColor(r.row.id));
+        if (!statusMark(r.row).isEmpty())
+            name->setToolTip(tr("this run %1%2").arg(r.row.status,
+                                                      r.row.error.isEmpty() ? QString() : QStringLiteral(": ") + r.row.error));
         m_metrics->setItem(i, 0, name);
         const auto it = r.metrics.find(key);
         if (it == r.metrics.end() || it->isEmpty()) {
@@ -375,22 +421,32 @@ void CompareView::fillMetrics() {
             continue;
         }
         std::optional<SeriesPoint> best;
-        std::optional<double> reached;
+        std::vector<double> steps, values;
         for (const SeriesPoint& p : *it) {
             if (!std::isfinite(p.value)) continue;
             if (!best || (lower ? p.value < best->value : p.value > best->value)) best = p;
-            if (haveTarget && !reached && (lower ? p.value <= target : p.value >= target))
-                reached = p.step;
+            steps.push_back(p.step);
+            values.push_back(p.value);
         }
+        // as the chart draws it: dense series smoothed, sparse ones raw
+        const bool smoothed = weight > 0 && values.size() > MetricChart::kDenseLine;
+        if (smoothed) values = smoothEma(values, weight);
+        std::optional<double> reached;
+        for (size_t j = 0; haveTarget && !reached && j < values.size(); ++j)
+            if (lower ? values[j] <= target : values[j] >= target) reached = steps[j];
         m_metrics->setItem(i, 1, new QTableWidgetItem(number(it->back().value)));
         m_metrics->setItem(
             i, 2, new QTableWidgetItem(best ? number(best->value) : tr("(no finite value)")));
         m_metrics->setItem(i, 3,
                            new QTableWidgetItem(best ? QString::number(best->step) : QString()));
-        m_metrics->setItem(i, 4,
-                           new QTableWidgetItem(!haveTarget ? tr("(set a target)")
-                                                : reached   ? QString::number(*reached)
-                                                            : tr("not reached")));
+        const bool ended = r.row.status == QStringLiteral("cancelled") || r.row.status == QStringLiteral("failed") ||
+                           r.row.status == QStringLiteral("interrupted");
+        m_metrics->setItem(
+            i, 4,
+            new QTableWidgetItem(!haveTarget ? tr("(set a target)")
+                                 : reached   ? QString::number(*reached) + (smoothed ? tr(" (smoothed)") : QString())
+                                 : ended     ? tr("not reached (%1 at step %2)").arg(r.row.status).arg(it->back().step)
+                                             : tr("not reached")));
         m_metrics->setItem(i, 5, new QTableWidgetItem(QString::number(it->size())));
     }
     m_metrics->resizeColumnsToContents();

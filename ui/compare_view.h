@@ -30,7 +30,9 @@ struct DiffRow {
     QString key;
     QStringList values;  // one per run, "" where a run lacks the key
 };
-// The keys of PARAMS (one map per run) whose values are not all the same, sorted.
+// The keys of PARAMS (one map per run) whose values are not all the same, the keys that matter
+// most first: the method, its own table's keys (optimiser, lr, eps, ... before the rest), the
+// trained target (peft), the model, task and data, the others, the seeds last.
 QVector<DiffRow> configDiff(const QVector<QMap<QString, QString>>& params);
 
 class CompareView : public QWidget {

@@ -12,12 +12,14 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QScrollArea>
 #include <QTimer>
 #include <QVBoxLayout>
 #include <exception>
 
 #include "common/error.h"
+#include "run/config_help.h"
 #include "run/provenance.h"
 #include "run/method_registry.h"
 #include "run/runner.h"
@@ -69,7 +71,35 @@ QString kindText(const run::ConfigField& f) {
     return {};
 }
 
+// The task a preset's config trains or evaluates on ("sentiment"), "" when it names none.
+QString presetTask(const QString& file) {
+    QFile f(file);
+    if (!f.open(QIODevice::ReadOnly | QIODevice::Text)) return {};
+    static const QRegularExpression task(QStringLiteral("^\\s*tasks?\\s*=\\s*\\[?\\s*\"([^\"]+)\""),
+                                         QRegularExpression::MultilineOption);
+    const auto m = task.match(QString::fromUtf8(f.readAll()));
+    return m.hasMatch() ? m.captured(1) : QString();
+}
+
+// Whether MESSAGE names KEY as a whole key ("zo.lr" in "zo.lr is 20", not in "zo.lr_schedule").
+bool mentions(const QString& message, const QString& key) {
+    for (qsizetype at = message.indexOf(key); at >= 0; at = message.indexOf(key, at + 1)) {
+        const qsizetype end = at + key.size();
+        const auto partOfName = [](QChar c) { return c.isLetterOrNumber() || c == QLatin1Char('_') || c == QLatin1Char('.'); };
+        if ((at == 0 || !partOfName(message.at(at - 1))) && (end >= message.size() || !partOfName(message.at(end))))
+            return true;
+    }
+    return false;
+}
+
 }  // namespace
+
+QString formMessage(const QString& message) {
+    static const QRegularExpression prefix(QStringLiteral("^the form(:\\d+| \\(from an override\\))?: "));
+    QString out = message;
+    out.remove(prefix);
+    return out;
+}
 
 QVector<Preset> methodPresets() {
     const QDir dir(experimentsDir());
@@ -93,8 +123,12 @@ QVector<Preset> methodPresets() {
         {QObject::tr("Evaluation"), QStringLiteral("eval-tiny.toml")},
     };
     QVector<Preset> out;
-    for (const Preset& p : all)
-        if (QFileInfo::exists(dir.filePath(p.file))) out.push_back({p.label, dir.filePath(p.file)});
+    for (const Preset& p : all) {
+        const QString file = dir.filePath(p.file);
+        if (!QFileInfo::exists(file)) continue;
+        const QString task = presetTask(file);
+        out.push_back({task.isEmpty() ? p.label : QObject::tr("%1 · on %2").arg(p.label, task), file});
+    }
     return out;
 }
 
@@ -102,6 +136,11 @@ struct ExperimentForm::Field {
     run::ConfigField schema;
     QString key;
     QLabel* label = nullptr;
+    QFormLayout* form = nullptr;  // the row's layout and its box, to fold it away
+    QWidget* box = nullptr;
+    QWidget* rowWidget = nullptr;
+    bool used = true;  // read under the current choices (run::keyUsed)
+    QString problem;   // what validation says of this field, "" when fine
     QLineEdit* line = nullptr;
     QComboBox* combo = nullptr;
     QCheckBox* check = nullptr;
@@ -141,6 +180,10 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
     nameRow->addWidget(new QLabel(tr("Run name"), this));
     nameRow->addWidget(m_name, 1);
 
+    m_showAll = new QCheckBox(this);
+    m_showAll->setToolTip(tr("Keys the chosen method, optimiser, target and schedule do not read: "
+                             "shown greyed, and kept in the saved config"));
+    connect(m_showAll, &QCheckBox::toggled, this, &ExperimentForm::updateRelevance);
     m_fieldsHost = new QWidget;
     m_fieldsLayout = new QVBoxLayout(m_fieldsHost);
     auto* scroll = new QScrollArea(this);
@@ -167,6 +210,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
     layout->addLayout(top);
     layout->addLayout(nameRow);
     layout->addWidget(m_summary);
+    layout->addWidget(m_showAll);
     layout->addWidget(scroll, 1);
     layout->addWidget(m_trainable);
     layout->addLayout(bottom);
@@ -273,6 +317,7 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
             field->check = new QCheckBox(host);
             editor = field->check;
             connect(field->check, &QCheckBox::toggled, this, &ExperimentForm::scheduleValidation);
+            connect(field->check, &QCheckBox::toggled, this, &ExperimentForm::updateRelevance);
         } else if (!s.choices.empty() || name == QStringLiteral("model") ||
                    name == QStringLiteral("task")) {
             field->combo = new QComboBox(host);
@@ -282,6 +327,7 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
                 field->combo->setEditable(true);
                 if (name == QStringLiteral("model")) {
                     field->combo->addItem(q(run::builtinModelName()));
+                    for (const QString& folder : m_prunedModels) field->combo->addItem(folder);
                 } else {
                     for (const auto& t : run::builtinTaskNames()) field->combo->addItem(q(t));
                 }
@@ -289,11 +335,14 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
             editor = field->combo;
             connect(field->combo, &QComboBox::currentTextChanged, this,
                     &ExperimentForm::scheduleValidation);
+            connect(field->combo, &QComboBox::currentTextChanged, this, &ExperimentForm::updateRelevance);
         } else {
             field->line = new QLineEdit(host);
             editor = field->line;
             connect(field->line, &QLineEdit::textChanged, this,
                     &ExperimentForm::scheduleValidation);
+            if (name == QStringLiteral("every"))  // live_landscape.every: 0 folds the probe's keys
+                connect(field->line, &QLineEdit::textChanged, this, &ExperimentForm::updateRelevance);
         }
         if (s.kind == Kind::Path || name == QStringLiteral("model")) {
             row = new QWidget(host);
@@ -318,16 +367,21 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
             editor->setToolTip(
                 tr("%1 is an entry of a list of tables; edit it in the TOML file").arg(key));
         }
+        const QString help = q(run::keyHelp(method.toStdString(), s.key));
         const QString tip =
-            tr("%1: %2; default %3")
-                .arg(key, kindText(s), s.defaultValue.empty() ? tr("none") : q(s.defaultValue));
+            (help.isEmpty() ? key : QStringLiteral("%1: %2").arg(key, help)) +
+            tr("\n(%1; default %2)").arg(kindText(s), s.defaultValue.empty() ? tr("none") : q(s.defaultValue));
         if (editor->isEnabled()) editor->setToolTip(tip);
         field->label = new QLabel(name, host);
         field->label->setToolTip(tip);
         form->addRow(field->label, row ? row : editor);
+        field->form = form;
+        field->box = form->parentWidget();
+        field->rowWidget = row ? row : editor;
         m_fields.push_back(field);
     }
     m_fieldsLayout->addStretch(1);
+    updateRelevance();
     m_summary->setText(
         tr("method <b>%1</b> · %n key(s) from its config schema · source %2", nullptr,
            static_cast<int>(m_fields.size()))
@@ -360,11 +414,56 @@ void ExperimentForm::setRunName(const QString& name) {
     m_name->setProperty("auto", false);
 }
 
-std::vector<std::string> ExperimentForm::overrides() const {
+void ExperimentForm::updateRelevance() {
+    std::map<std::string, std::string> values;
+    for (const Field* f : m_fields) values[f->key.toStdString()] = f->text().trimmed().toStdString();
+    int folded = 0;
+    QMap<QWidget*, bool> boxShown;
+    for (Field* f : m_fields) {
+        f->used = run::keyUsed(m_method.toStdString(), f->key.toStdString(), values);
+        if (!f->used) ++folded;
+        const bool shown = f->used || m_showAll->isChecked();
+        f->form->setRowVisible(f->rowWidget, shown);
+        f->label->setEnabled(f->used);  // shown under "advanced": greyed, still editable
+        boxShown[f->box] = boxShown.value(f->box) || shown;
+    }
+    for (auto it = boxShown.begin(); it != boxShown.end(); ++it)
+        if (it.key()) it.key()->setVisible(it.value());
+    m_showAll->setVisible(folded > 0);
+    m_showAll->setText(tr("Advanced: also show the %n key(s) these choices do not read", nullptr, folded));
+}
+
+bool ExperimentForm::keyShown(const QString& key) const {
+    for (const Field* f : m_fields)
+        if (f->key == key) return f->used || m_showAll->isChecked();
+    return false;
+}
+
+void ExperimentForm::setShowAllKeys(bool on) { m_showAll->setChecked(on); }
+
+QStringList ExperimentForm::invalidKeys() const {
+    QStringList out;
+    for (const Field* f : m_fields)
+        if (!f->problem.isEmpty()) out << f->key;
+    return out;
+}
+
+void ExperimentForm::setPrunedModels(const QStringList& folders) {
+    m_prunedModels = folders;
+    for (Field* f : m_fields)
+        if (f->combo && f->key.endsWith(QStringLiteral(".model")))
+            for (const QString& folder : folders)
+                if (f->combo->findText(folder) < 0) f->combo->addItem(folder);
+    if (!m_fields.isEmpty()) validate();
+}
+
+std::vector<std::string> ExperimentForm::overrides(const QSet<QString>& skipped) const {
     std::vector<std::string> out;
     using Kind = run::ConfigField::Kind;
     for (const Field* f : m_fields) {
+        if (skipped.contains(f->key)) continue;  // the config's own value
         const QString text = f->text().trimmed();
+        if (!f->used && text == displayValue(q(f->schema.defaultValue))) continue;  // not read, not changed
         if (text.isEmpty()) continue;  // the reader's default
         if (f->key.contains(QLatin1Char('[')))
             continue;  // kept as the file has it (not editable here)
@@ -377,16 +476,54 @@ std::vector<std::string> ExperimentForm::overrides() const {
 }
 
 QString ExperimentForm::validate() {
-    QString message;
-    try {
-        run::prepareRunText(m_baseText.toStdString(), "the form", overrides(), {});
-    } catch (const std::exception& e) {
-        message = q(e.what());
+    // Every invalid field at once: the reader stops at its first error, so the field that error
+    // names is set back to the config's own value and the form read again, until it reads or an
+    // error names no field.
+    for (Field* f : m_fields) f->problem.clear();
+    QStringList problems;
+    QSet<QString> skipped;
+    for (int round = 0; round <= static_cast<int>(m_fields.size()); ++round) {
+        QString error;
+        try {
+            run::prepareRunText(m_baseText.toStdString(), "the form", overrides(skipped), {});
+        } catch (const std::exception& e) {
+            error = formMessage(q(e.what()));
+        }
+        if (error.isEmpty()) break;
+        Field* named = nullptr;
+        for (Field* f : m_fields)
+            if (!skipped.contains(f->key) && mentions(error, f->key)) {
+                named = f;
+                break;
+            }
+        problems << error;
+        if (!named) break;
+        named->problem = error;
+        skipped.insert(named->key);
     }
+    // A recovery run keeps a pruned model's zeros: the built-in model has none to keep.
     for (Field* f : m_fields) {
-        const bool bad = !message.isEmpty() && message.contains(f->key);
+        if (!f->key.endsWith(QStringLiteral(".keep_zeros")) || f->text() != QStringLiteral("true")) continue;
+        const QString modelKey = f->key.section(QLatin1Char('.'), 0, -2) + QStringLiteral(".model");
+        for (Field* model : m_fields)
+            if (model->key == modelKey && model->problem.isEmpty() &&
+                (model->text().trimmed().isEmpty() || model->text().trimmed() == q(run::builtinModelName()))) {
+                model->problem =
+                    tr("%1: choose the pruned model's folder (a prune run with save = true writes it%2); "
+                       "%3 keeps its zero weights at zero, and the built-in model has none")
+                        .arg(modelKey,
+                             m_prunedModels.isEmpty() ? tr("; Browse… to it")
+                                                      : tr("; the pruned models of this database are listed"),
+                             f->key);
+                problems << model->problem;
+            }
+    }
+    const QString message = problems.join(QLatin1Char('\n'));
+    for (Field* f : m_fields) {
+        const bool bad = !f->problem.isEmpty();
         f->editor()->setStyleSheet(bad ? QStringLiteral("border: 1px solid #b00020;") : QString());
         f->label->setStyleSheet(bad ? QStringLiteral("color: #b00020;") : QString());
+        if (bad && !f->used) m_showAll->setChecked(true);  // an invalid key is never hidden
     }
     m_message->setStyleSheet(message.isEmpty() ? QStringLiteral("color: #2e7d32;")
                                                : QStringLiteral("color: #b00020;"));
@@ -395,7 +532,7 @@ QString ExperimentForm::validate() {
     if (message.isEmpty()) {
         try {
             if (const auto summary =
-                    run::trainableSummary(m_baseText.toStdString(), "the form", overrides()))
+                    run::trainableSummary(m_baseText.toStdString(), "the form", overrides({})))
             {
                 trainable = tr("Trainable: %1").arg(q(summary->line()));
                 if (!summary->memory.empty()) trainable += tr("\nMemory: %1").arg(q(summary->memory));
@@ -417,7 +554,7 @@ QString ExperimentForm::trainableText() const { return m_trainable->text(); }
 
 QString ExperimentForm::resolvedConfig() {
     try {
-        return q(run::prepareRunText(m_baseText.toStdString(), "the form", overrides(), {})
+        return q(run::prepareRunText(m_baseText.toStdString(), "the form", overrides({}), {})
                      .resolvedConfig);
     } catch (const std::exception&) {
         return {};
@@ -454,14 +591,14 @@ bool ExperimentForm::makeJob(RunJob& job) {
     if (!validate().isEmpty()) return false;
     try {
         auto prepared = std::make_shared<run::PreparedRun>(
-            run::prepareRunText(m_baseText.toStdString(), "the form", overrides(), {}));
+            run::prepareRunText(m_baseText.toStdString(), "the form", overrides({}), {}));
         const run::Provenance prov = run::collectProvenance({"frugal", "workbench"}, run::sourceTree());
         job.name = m_name->text().trimmed().isEmpty() ? m_method : m_name->text().trimmed();
         job.newRun = run::newRunFor(*prepared, prov, job.name.toStdString(), "workbench");
         job.prepared = std::move(prepared);
         return true;
     } catch (const std::exception& e) {
-        m_message->setText(q(e.what()));
+        m_message->setText(formMessage(q(e.what())));
         return false;
     }
 }

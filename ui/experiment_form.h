@@ -7,12 +7,14 @@
 
 #include <QMap>
 #include <QString>
+#include <QSet>
 #include <QVector>
 #include <QWidget>
 
 #include "run_controller.h"
 
 QT_BEGIN_NAMESPACE
+class QCheckBox;
 class QComboBox;
 class QFormLayout;
 class QLabel;
@@ -28,8 +30,11 @@ struct Preset {
     QString label;
     QString file;  // a TOML config
 };
-// The method presets: committed configs under experiments/ that exist in this source tree.
+// The method presets: committed configs under experiments/ that exist in this source tree, each
+// label naming the task its config trains on.
 QVector<Preset> methodPresets();
+// A reader's message as the form shows it: without "the form (from an override): " before it.
+QString formMessage(const QString& message);
 
 class ExperimentForm : public QWidget {
     Q_OBJECT
@@ -56,6 +61,15 @@ public:
     // subset, or while the form is invalid.
     QString trainableText() const;
     QString resolvedConfig();  // the TOML the run would store ("" when invalid)
+    // Whether KEY's row is shown: read under the current choices (run::keyUsed), or every key
+    // shown (the "advanced" box). The others are folded away.
+    bool keyShown(const QString& key) const;
+    void setShowAllKeys(bool on);
+    // The keys the last validate() flagged (all of them, not only the first).
+    QStringList invalidKeys() const;
+    // Model folders that prune runs of this database saved: offered in the model field, and what
+    // a recovery config (keep_zeros = true) asks for.
+    void setPrunedModels(const QStringList& folders);
     bool saveFile(const QString& path, QString* error = nullptr);
     void setRunning(bool running);
 
@@ -69,7 +83,9 @@ signals:
 private:
     struct Field;
     void rebuild(const QString& method, const QMap<QString, QString>& values);
-    std::vector<std::string> overrides() const;
+    // KEY=VALUE for every field but SKIPPED (those keep the config's own value).
+    std::vector<std::string> overrides(const QSet<QString>& skipped) const;
+    void updateRelevance();
     bool makeJob(RunJob& job);
     void openDialog();
     void saveDialog();
@@ -84,6 +100,8 @@ private:
     QLabel *m_message, *m_summary, *m_trainable;
     QPushButton *m_start, *m_queue;
     QTimer* m_validateTimer;
+    QCheckBox* m_showAll;
+    QStringList m_prunedModels;
     bool m_running = false;
 };
 

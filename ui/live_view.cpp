@@ -156,6 +156,7 @@ LiveView::LiveView(StoreService* service, RunController* controller, QWidget* pa
     m_progress->setMaximumWidth(260);
     m_progress->setTextVisible(true);
     m_progressText = new QLabel(this);
+    showIdleProgress();
     m_stop = new QPushButton(tr("Stop"), this);
     m_resume = new QPushButton(tr("Resume"), this);
     m_stop->setEnabled(false);
@@ -249,8 +250,7 @@ void LiveView::clear() {
     m_vectorData.clear();
     m_vectors->setSeries({});
     m_vectors->hide();
-    m_progress->reset();
-    m_progressText->clear();
+    showIdleProgress();
 }
 
 void LiveView::addSample(const QString& key, double step, double wall, double value) {
@@ -395,16 +395,48 @@ void LiveView::logged(qint64 runId, const QStringList& lines) {
     for (const QString& line : lines) m_log->appendPlainText(line);
 }
 
+void LiveView::showIdleProgress() {
+    m_progress->setRange(0, 1);
+    m_progress->setValue(0);
+    m_progress->setFormat(tr("idle"));
+    m_progressText->clear();
+    m_progressClock.invalidate();
+}
+
+static QString remainingText(double seconds) {
+    if (!std::isfinite(seconds) || seconds < 0) return {};
+    const auto t = static_cast<qint64>(seconds + 0.5);
+    if (t < 60) return QObject::tr("%1 s left").arg(t);
+    if (t < 3600) return QObject::tr("%1 min %2 s left").arg(t / 60).arg(t % 60, 2, 10, QLatin1Char('0'));
+    return QObject::tr("%1 h %2 min left").arg(t / 3600).arg((t / 60) % 60, 2, 10, QLatin1Char('0'));
+}
+
 void LiveView::progressed(qint64 runId, qint64 step, qint64 total, const QString& status) {
     if (!m_live || runId != m_runId) return;
+    // the time left from the pace since the first step this view saw (a resumed run's too)
+    if (!m_progressClock.isValid() || step < m_progressFirstStep) {
+        m_progressClock.start();
+        m_progressFirstStep = step;
+    }
+    const double done = static_cast<double>(step - m_progressFirstStep);
+    const double left = done > 0 ? static_cast<double>(m_progressClock.elapsed()) / 1000.0 / done *
+                                       static_cast<double>(total - step)
+                                 : NAN;
     m_progress->setRange(0, static_cast<int>(std::min<qint64>(total, INT32_MAX)));
     m_progress->setValue(static_cast<int>(std::min<qint64>(step, INT32_MAX)));
-    m_progressText->setText(status);
+    m_progress->setFormat(tr("step %1 / %2").arg(step).arg(total));
+    QStringList parts;
+    if (const QString eta = remainingText(left); !eta.isEmpty()) parts << eta;
+    if (!status.isEmpty()) parts << status;
+    m_progressText->setText(parts.join(QStringLiteral(" · ")));
 }
+
+QString LiveView::progressText() const { return m_progress->text() + QStringLiteral(" | ") + m_progressText->text(); }
 
 void LiveView::ended(qint64 runId, const QString& status, const QString& error) {
     if (runId != m_runId) return;
     m_live = false;
+    showIdleProgress();
     if (!error.isEmpty()) m_log->appendPlainText(status + QStringLiteral(": ") + error);
     setStatus(status, error);
     showRun(runId);  // the stored run: config (for resume), vectors, the final figures

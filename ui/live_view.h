@@ -6,6 +6,7 @@
 
 #include <QMap>
 #include <QVector>
+#include <QElapsedTimer>
 #include <QWidget>
 #include <functional>
 
@@ -34,6 +35,9 @@ public:
     LiveView(StoreService* service, RunController* controller, QWidget* parent = nullptr);
     qint64 runId() const { return m_runId; }
     QString status() const { return m_status; }
+    // The progress bar's text and the line beside it: "step 120 / 5000 | 2 min 30 s left · loss 0.69"
+    // while a run goes, "idle | " when none does.
+    QString progressText() const;
     QVector<MetricChart*> charts() const;
     MetricChart* chartTitled(const QString& title) const;
     ChartControls* controls() const { return m_controls; }
@@ -42,6 +46,7 @@ public:
     // Whether Resume applies: an ended run (cancelled, interrupted, failed) whose config is
     // loaded, while no run of this window is going.
     bool canResume() const;
+    void showIdleProgress();
 
 public slots:
     void showRun(qint64 runId);
@@ -101,6 +106,8 @@ private:
     QTimer* m_poll;
     qint64 m_runId = 0;
     QString m_status, m_name, m_config;
+    QElapsedTimer m_progressClock;  // since the first step this view saw of the live run
+    qint64 m_progressFirstStep = 0;
     QString m_resumeRefusal = QStringLiteral("no run shown");  // from the store: why Resume does not apply
     bool m_live = false;
     quint64 m_request = 0;

@@ -24,6 +24,8 @@
 #include "run_controller.h"
 #include "runs_view.h"
 #include "store_service.h"
+#include "common/runtime_info.h"
+#include "store/store.h"
 
 namespace frugal::ui {
 
@@ -70,6 +72,13 @@ MainWindow::MainWindow(const QString& dbPath, QWidget* parent)
         m_live->showRun(id);
         m_tabs->setCurrentWidget(m_live);
     });
+    // the form offers the pruned models of this database (a recovery config asks for one)
+    connect(m_service, &StoreService::prunedModelsListed, m_form, &ExperimentForm::setPrunedModels);
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
+        if (m_tabs->currentWidget() == m_form)
+            QMetaObject::invokeMethod(m_service, &StoreService::listPrunedModels, Qt::QueuedConnection);
+    });
+    connect(m_runs, &RunsView::newExperimentRequested, this, [this] { m_tabs->setCurrentWidget(m_form); });
     connect(m_runs, &RunsView::duplicateRequested, this, [this](qint64 id) {
         const quint64 request = StoreService::newRequestId();
         m_duplicateRequest = request;
@@ -181,7 +190,53 @@ void MainWindow::buildMenus() {
         a->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)));
         connect(a, &QAction::triggered, this, [this, i] { m_tabs->setCurrentIndex(i); });
     }
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* keys = help->addAction(tr("&Keyboard and mouse shortcuts"));
+    keys->setShortcut(QKeySequence::HelpContents);
+    connect(keys, &QAction::triggered, this,
+            [this] { QMessageBox::information(this, tr("Shortcuts"), shortcutsText()); });
+    QAction* about = help->addAction(tr("&About Frugal"));
+    connect(about, &QAction::triggered, this, [this] { QMessageBox::about(this, tr("About Frugal"), aboutText()); });
     updateRecent();
+}
+
+QString MainWindow::shortcutsText() const {
+    QString rows;
+    const auto row = [&](const QString& keys, const QString& what) {
+        rows += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(keys, what);
+    };
+    row(QKeySequence(QKeySequence::Open).toString(QKeySequence::NativeText), tr("open a database"));
+    row(QKeySequence(QKeySequence::Quit).toString(QKeySequence::NativeText), tr("quit"));
+    for (int i = 0; i < m_tabs->count(); ++i)
+        row(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)).toString(QKeySequence::NativeText),
+            tr("the %1 tab").arg(m_tabs->tabText(i)));
+    row(QKeySequence(QKeySequence::HelpContents).toString(QKeySequence::NativeText), tr("this list"));
+    row(tr("Runs: double click, Enter"), tr("open the run"));
+    row(tr("Runs: F2, or click a selected name"), tr("rename the run in place"));
+    row(tr("Runs: Delete"), tr("delete the selected runs (asks first)"));
+    row(tr("Runs: right click"), tr("open, compare, rename, tag, note, duplicate config into the form, delete"));
+    row(tr("Chart: drag"), tr("zoom to the box"));
+    row(tr("Chart: wheel"), tr("zoom the x axis around the mouse"));
+    row(tr("Chart: Shift+drag, middle drag"), tr("pan"));
+    row(tr("Chart: double click, right click"), tr("fit everything again"));
+    row(tr("Chart: hover"), tr("read the nearest step's values of every line"));
+    row(tr("Chart: click a legend entry"), tr("hide or show that line"));
+    return QStringLiteral("<table cellspacing=6>%1</table>").arg(rows);
+}
+
+QString MainWindow::aboutText() const {
+    const RuntimeInfo rt = queryRuntime();
+    return tr("<h3>Frugal %1</h3><p>A workbench for fine-tuning language models with forward passes only "
+              "(zeroth-order optimisation) and for post-training pruning.</p>"
+              "<table><tr><td>Qt</td><td>%2 (built with %3)</td></tr>"
+              "<tr><td>LibTorch</td><td>%4</td></tr>"
+              "<tr><td>BLAS</td><td>%5, %6 thread(s)</td></tr>"
+              "<tr><td>SQLite</td><td>%7</td></tr>"
+              "<tr><td>Database</td><td>%8</td></tr></table>")
+        .arg(QStringLiteral(FRUGAL_VERSION), QString::fromLatin1(qVersion()), QStringLiteral(QT_VERSION_STR),
+             QString::fromStdString(rt.torchVersion), QString::fromStdString(rt.blasKind))
+        .arg(rt.openblasThreads)
+        .arg(QString::fromStdString(store::sqliteVersion()), m_dbPath.toHtmlEscaped());
 }
 
 void MainWindow::updateRecent() {

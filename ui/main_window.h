@@ -33,6 +33,9 @@ public:
     QTabWidget* tabs() const { return m_tabs; }
     RunsView* runsView() const { return m_runs; }
     ExperimentForm* form() const { return m_form; }
+    // The Help menu's texts: every keyboard and mouse shortcut, and the versions of what runs.
+    QString shortcutsText() const;
+    QString aboutText() const;
     LiveView* liveView() const { return m_live; }
     CompareView* compareView() const { return m_compare; }
     RunController* controller() const { return m_controller; }

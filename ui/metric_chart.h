@@ -102,6 +102,7 @@ public:
     void setShadedSpan(double x0, double x1, const QString& label);
     // A dashed horizontal line at VALUE with LABEL (compare's target); NaN removes it.
     void setReferenceLine(double value, const QString& label);
+    double referenceLine() const;  // NaN when none
 
     size_t pointCount() const;
     size_t pointCount(int line) const;

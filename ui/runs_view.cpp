@@ -263,6 +263,14 @@ RunsView::RunsView(StoreService* service, QWidget* parent) : QWidget(parent), m_
     m_filterError->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));  // the caret under its column
     m_filterError->hide();
     m_count = new QLabel(this);
+    // a first launch: an empty database says what to do
+    m_emptyHint = new QLabel(this);
+    m_emptyHint->setObjectName(QStringLiteral("emptyHint"));
+    m_emptyHint->setWordWrap(true);
+    m_emptyHint->setAlignment(Qt::AlignCenter);
+    m_emptyHint->setTextInteractionFlags(Qt::TextBrowserInteraction);
+    m_emptyHint->hide();
+    connect(m_emptyHint, &QLabel::linkActivated, this, [this] { emit newExperimentRequested(); });
     m_open = new QPushButton(tr("Open"), this);
     m_compare = new QPushButton(tr("Compare"), this);
     m_tag = new QPushButton(tr("Tag…"), this);
@@ -284,6 +292,7 @@ RunsView::RunsView(StoreService* service, QWidget* parent) : QWidget(parent), m_
     layout->addLayout(top);
     layout->addWidget(m_filterError);
     layout->addWidget(m_table, 1);
+    layout->addWidget(m_emptyHint, 1);
     layout->addLayout(buttons);
 
     m_timer = new QTimer(this);
@@ -347,6 +356,17 @@ void RunsView::listed(const QVector<RunRow>& rows, const QString& filterError) {
     m_filterError->setText(filterError);
     m_filterError->setVisible(!filterError.isEmpty());
     m_count->setText(tr("%n run(s)", nullptr, static_cast<int>(rows.size())));
+    const bool empty = rows.isEmpty() && m_filter->text().trimmed().isEmpty() && filterError.isEmpty();
+    if (empty)
+        m_emptyHint->setText(
+            tr("<p style='font-size:large'><b>No runs yet.</b></p>"
+               "<p>Open the <a href='form'>New experiment</a> tab, pick a preset (MeZO with LoRA on the "
+               "built-in model and task takes about a minute) and press <i>Start now</i>.</p>"
+               "<p>Or from a terminal: <code>frugal run experiments/zo/mezo-lora-sentiment.toml --db %1</code><br>"
+               "Runs of other processes writing to this database appear here as they start.</p>")
+                .arg(m_service->path().toHtmlEscaped()));
+    m_emptyHint->setVisible(empty);
+    m_table->setVisible(!empty);
     selectionChanged();
     emit refreshed();
 }
@@ -377,6 +397,8 @@ void RunsView::setFilterText(const QString& text) { m_filter->setText(text); }
 QString RunsView::filterError() const { return m_filterError->text(); }
 
 int RunsView::visibleRows() const { return m_proxy->rowCount(); }
+
+QString RunsView::emptyHint() const { return m_emptyHint->isVisible() ? m_emptyHint->text() : QString(); }
 
 void RunsView::selectionChanged() {
     const auto n = selectedIds().size();
@@ -427,6 +449,10 @@ bool RunsView::eventFilter(QObject* watched, QEvent* event) {
         const auto* key = static_cast<QKeyEvent*>(event);
         if (key->key() == Qt::Key_Delete || (key->key() == Qt::Key_Backspace && key->modifiers() & Qt::ControlModifier)) {
             remove();
+            return true;
+        }
+        if ((key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter) && !selectedIds().isEmpty()) {
+            emit openRequested(selectedIds().first());
             return true;
         }
     }

@@ -83,6 +83,8 @@ public:
     void setFilterText(const QString& text);
     QString filterError() const;
     int visibleRows() const;
+    // The hint an empty database shows instead of the table ("" when the table is shown).
+    QString emptyHint() const;
     RunsModel* model() const { return m_model; }
     QTableView* table() const { return m_table; }
     // The right-click menu for the selected runs: open, compare, rename, tag, note, duplicate the
@@ -98,6 +100,7 @@ signals:
     void openRequested(qint64 runId);
     void compareRequested(const QVector<qint64>& runIds);
     void duplicateRequested(qint64 runId);
+    void newExperimentRequested();  // the empty database's hint, clicked
     void refreshed();
 
 private:
@@ -115,7 +118,7 @@ private:
     QSortFilterProxyModel* m_proxy;
     QTableView* m_table;
     QLineEdit* m_filter;
-    QLabel *m_filterError, *m_count;
+    QLabel *m_filterError, *m_count, *m_emptyHint;
     QPushButton *m_open, *m_compare, *m_tag, *m_untag, *m_note, *m_delete;
     QTimer* m_timer;
     bool m_inFlight = false;

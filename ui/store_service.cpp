@@ -1,5 +1,7 @@
 #include "store_service.h"
 
+#include <QFileInfo>
+
 #include <atomic>
 #include <exception>
 
@@ -158,6 +160,24 @@ void StoreService::setNote(qint64 id, const QString& note) {
     } catch (const std::exception& e) {
         emit actionFailed(q(e.what()));
     }
+}
+
+void StoreService::listPrunedModels() {
+    if (!m_store) return;
+    QStringList folders;
+    try {
+        for (const auto& r : m_store->runs()) {
+            if (r.method != "prune" || r.status != store::RunStatus::Finished) continue;
+            for (const auto& a : m_store->artifacts(r.id)) {
+                const QFileInfo file(q(a.path));
+                if (a.kind == "model" && file.exists() && !folders.contains(file.absolutePath()))
+                    folders << file.absolutePath();
+            }
+        }
+    } catch (const std::exception& e) {
+        emit actionFailed(q(e.what()));
+    }
+    emit prunedModelsListed(folders);
 }
 
 void StoreService::renameRun(qint64 id, const QString& name) {

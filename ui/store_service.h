@@ -65,6 +65,8 @@ public slots:
     void untagRuns(const QVector<qint64>& ids, const QString& tag);
     void setNote(qint64 id, const QString& note);
     void renameRun(qint64 id, const QString& name);
+    // The model folders that finished prune runs saved (newest first, those still on disk).
+    void listPrunedModels();
     void deleteRuns(const QVector<qint64>& ids);
 
 signals:
@@ -73,6 +75,7 @@ signals:
     void runsLoaded(quint64 request, const QVector<frugal::ui::RunData>& runs);
     void actionFailed(const QString& message);
     void changed();
+    void prunedModelsListed(const QStringList& folders);
 
 private:
     RunRow rowOf(qint64 id);

@@ -20,6 +20,7 @@
 
 #include "chart_export.h"
 #include "common/error.h"
+#include "chart_controls.h"
 #include "compare_view.h"
 #include "experiment_form.h"
 #include "export_dialog.h"
@@ -364,6 +365,15 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     QDir().mkpath(work);
     const std::string dbPath = (work + QStringLiteral("/runs.db")).toStdString();
     const std::string experiments = sourceDir() + "/experiments/zo/";
+    bool ok = true;
+    {  // a first launch: the empty database says what to do
+        MainWindow first(work + QStringLiteral("/empty.db"));
+        first.resize(1280, 800);
+        first.show();
+        waitFor([&] { return !first.runsView()->emptyHint().isEmpty(); }, 20000);
+        waitFor([] { return false; }, 300);
+        ok = grab(first, out.filePath(QStringLiteral("first-launch.png"))) && ok;
+    }
     {
         store::Store db(dbPath);
         LineObserver observer;
@@ -387,7 +397,6 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     MainWindow window(QString::fromStdString(dbPath));
     window.resize(1280, 800);
     window.show();
-    bool ok = true;
     RunsView* runs = window.runsView();
     waitFor([&] { return runs->model()->rowCount() >= 4; }, 20000);
     runs->table()->selectRow(0);
@@ -416,6 +425,15 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     waitFor([&] { return live->chartTitled(QObject::tr("Loss"))->pointCount() >= 150; }, 400000);
     waitFor([] { return false; }, 400);
     ok = grab(window, out.filePath(QStringLiteral("live-run.png"))) && ok;
+    {  // the same charts on a log y axis: decade ticks, labelled
+        ChartOptions logY = live->controls()->options();
+        logY.logY = true;
+        live->controls()->setOptions(logY);
+        waitFor([] { return false; }, 400);
+        ok = grab(window, out.filePath(QStringLiteral("live-run-log-y.png"))) && ok;
+        logY.logY = false;
+        live->controls()->setOptions(logY);
+    }
     live->stop();
     waitFor([&] { return !window.controller()->busy(); }, 60000);
 
@@ -472,6 +490,9 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     }
     window.openDatabase(QString::fromStdString(pruneDb));
     waitFor([&] { return runs->model()->rowCount() == 4; }, 20000);
+    window.tabs()->setCurrentWidget(runs);
+    waitFor([] { return false; }, 400);
+    ok = grab(window, out.filePath(QStringLiteral("runs-prune.png"))) && ok;  // the result column
     window.liveView()->showRun(4);  // Wanda++
     window.tabs()->setCurrentWidget(window.liveView());
     waitFor([&] { return window.liveView()->runId() == 4; }, 20000);

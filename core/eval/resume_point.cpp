@@ -62,11 +62,11 @@ void writeResumePoint(const std::filesystem::path& dir, const ResumePoint& p) {
     nlohmann::json j;
     j["next_step"] = p.nextStep;
     j["rng"] = p.rng;
-    j["forward_passes"] = p.result.forwardPasses;
-    j["start_dev_accuracy"] = number(p.result.startDevAccuracy);
-    j["best_dev_accuracy"] = number(p.result.bestDevAccuracy);
-    j["final_dev_accuracy"] = number(p.result.finalDevAccuracy);
-    j["final_dev_loss"] = number(p.result.finalDevLoss);
+    j["forward_passes"] = p.forwardPasses;
+    j["start_dev_accuracy"] = number(p.startDevAccuracy);
+    j["best_dev_accuracy"] = number(p.bestDevAccuracy);
+    j["final_dev_accuracy"] = number(p.finalDevAccuracy);
+    j["final_dev_loss"] = number(p.finalDevLoss);
     nlohmann::json counters = nlohmann::json::object();
     for (const auto& [k, v] : p.counters) counters[k] = number(v);
     j["counters"] = counters;
@@ -90,11 +90,11 @@ ResumePoint readResumePoint(const std::filesystem::path& dir, const std::string&
     try {
         p.nextStep = j.at("next_step").get<int64_t>();
         p.rng = j.at("rng").get<std::string>();
-        p.result.forwardPasses = j.at("forward_passes").get<int64_t>();
-        p.result.startDevAccuracy = numberFrom(j.at("start_dev_accuracy"), "start_dev_accuracy", name);
-        p.result.bestDevAccuracy = numberFrom(j.at("best_dev_accuracy"), "best_dev_accuracy", name);
-        p.result.finalDevAccuracy = numberFrom(j.at("final_dev_accuracy"), "final_dev_accuracy", name);
-        p.result.finalDevLoss = numberFrom(j.at("final_dev_loss"), "final_dev_loss", name);
+        p.forwardPasses = j.at("forward_passes").get<int64_t>();
+        p.startDevAccuracy = numberFrom(j.at("start_dev_accuracy"), "start_dev_accuracy", name);
+        p.bestDevAccuracy = numberFrom(j.at("best_dev_accuracy"), "best_dev_accuracy", name);
+        p.finalDevAccuracy = numberFrom(j.at("final_dev_accuracy"), "final_dev_accuracy", name);
+        p.finalDevLoss = numberFrom(j.at("final_dev_loss"), "final_dev_loss", name);
         for (const auto& [k, v] : j.at("counters").items()) p.counters[k] = numberFrom(v, "counters." + k, name);
     } catch (const nlohmann::json::exception& e) {
         fail(name, ": ", e.what(), "; expected next_step, rng, forward_passes, the dev figures and counters");

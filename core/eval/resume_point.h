@@ -13,19 +13,36 @@
 #include <random>
 #include <string>
 
-#include "eval/fine_tune_problem.h"
 
 namespace frugal::eval {
 
 struct ResumePoint {
     int64_t nextStep = 1;          // the first step the resumed run takes
     std::string rng;               // std::mt19937_64's state, as operator<< writes it
-    FineTuneResult result;         // forward passes and the dev figures so far
+    // Forward passes and the dev figures so far (a FineTuneResult's, kept here without torch).
+    int64_t forwardPasses = 0;
+    double startDevAccuracy = 0, bestDevAccuracy = 0, finalDevAccuracy = 0, finalDevLoss = 0;
     std::map<std::string, double> counters;  // the method's own (lr scale, rollbacks, ...); NaN kept
 
     void setRng(const std::mt19937_64& rng);
     void restoreRng(std::mt19937_64& rng) const;
     double counter(const std::string& key) const;  // fails naming the key when absent
+    template <class Result>
+    void keep(const Result& r) {
+        forwardPasses = r.forwardPasses;
+        startDevAccuracy = r.startDevAccuracy;
+        bestDevAccuracy = r.bestDevAccuracy;
+        finalDevAccuracy = r.finalDevAccuracy;
+        finalDevLoss = r.finalDevLoss;
+    }
+    template <class Result>
+    void restore(Result& r) const {
+        r.forwardPasses = forwardPasses;
+        r.startDevAccuracy = startDevAccuracy;
+        r.bestDevAccuracy = bestDevAccuracy;
+        r.finalDevAccuracy = finalDevAccuracy;
+        r.finalDevLoss = finalDevLoss;
+    }
 };
 
 // The folder of a run's resume point: ARTIFACTDIR/resume.

@@ -72,7 +72,7 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
         ResumePoint point;
         point.nextStep = next;
         point.setRng(rng);
-        point.result = r;
+        point.keep(r);
         point.counters = {{"backward_passes", static_cast<double>(r.backwardPasses)},
                           {"tensors", static_cast<double>(all.size())}};
         writeResumePoint(resumeDir, point);
@@ -99,12 +99,8 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
         }
         torch::load(*optimizer, (resumeDir / "optimizer.pt").string());
         point.restoreRng(rng);
-        r.forwardPasses = point.result.forwardPasses;
+        point.restore(r);
         r.backwardPasses = static_cast<int64_t>(point.counter("backward_passes"));
-        r.startDevAccuracy = point.result.startDevAccuracy;
-        r.bestDevAccuracy = point.result.bestDevAccuracy;
-        r.finalDevAccuracy = point.result.finalDevAccuracy;
-        r.finalDevLoss = point.result.finalDevLoss;
         firstStep = point.nextStep;
         sink.info(cat("resumed at step ", firstStep, " of ", spec.steps, " from the checkpoint in ",
                       resumeDir.string()));

@@ -253,7 +253,7 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
         eval::ResumePoint point;
         point.nextStep = next;
         point.setRng(rng);
-        point.result = r;
+        point.keep(r);
         point.counters = {{"lr_scale", lrScale},
                           {"first_loss", firstLoss},
                           {"last_epoch", static_cast<double>(lastEpoch)},
@@ -270,11 +270,7 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
         for (auto& applied : trajectory) stepper->step(applied, nullptr, unused);
         stepper->settle();
         point.restoreRng(rng);
-        r.forwardPasses = point.result.forwardPasses;
-        r.startDevAccuracy = point.result.startDevAccuracy;
-        r.bestDevAccuracy = point.result.bestDevAccuracy;
-        r.finalDevAccuracy = point.result.finalDevAccuracy;
-        r.finalDevLoss = point.result.finalDevLoss;
+        point.restore(r);
         lrScale = point.counter("lr_scale");
         firstLoss = point.counter("first_loss");
         lastEpoch = static_cast<int64_t>(point.counter("last_epoch"));
