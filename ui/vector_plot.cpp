@@ -146,8 +146,9 @@ void VectorPlot::paintEvent(QPaintEvent*) {
         p.drawText(QRect(0, area.bottom() - fm.height(), 42, fm.height()), Qt::AlignRight, QStringLiteral("0"));
         p.drawText(QRect(0, area.center().y() - fm.height() / 2, 42, fm.height()), Qt::AlignRight, tr("row"));
         p.drawText(QRect(area.left(), area.bottom() + 2, area.width(), fm.height()), Qt::AlignHCenter,
-                   tr("column 0 … %1 (landscape: α along columns, β along rows)")
-                       .arg(cols - 1));
+                   m_title.contains(QStringLiteral("landscape/"))
+                       ? tr("column 0 … %1 (α along columns, β along rows)").arg(cols - 1)
+                       : tr("column 0 … %1").arg(cols - 1));
     } else {
         p.drawText(QRect(0, area.top() - fm.height() / 2, 42, fm.height()), Qt::AlignRight,
                    QString::number(hi, 'g', 3));
