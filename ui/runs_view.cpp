@@ -152,7 +152,7 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::ToolTipRole) {
         if (index.column() == Status && !r.error.isEmpty()) return r.error;
         if (index.column() == Name && !r.note.isEmpty()) return r.note;
-        if (index.column() == Result) return resultOf(r).toolTip;
+        if (index.column() == Result) return m_results.at(index.row()).toolTip;
         return {};
     }
     if (role == Qt::EditRole && index.column() == Name) return r.name;
@@ -175,7 +175,7 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
         case Dev: return metric("dev/accuracy");
         case Test: return metric("test/accuracy");
         case Result: {
-            const RunResult result = resultOf(r);
+            const RunResult& result = m_results.at(index.row());
             if (result.text.isEmpty()) return {};
             // runs without a number sort after those with one, either way round
             return sortKey ? QVariant(std::isnan(result.value) ? QVariant() : QVariant(result.value))
@@ -209,13 +209,21 @@ void RunsModel::setRows(const QVector<RunRow>& rows) {
     for (qsizetype i = 0; sameIds && i < rows.size(); ++i) sameIds = rows[i].id == m_rows[i].id;
     if (sameIds) {
         m_rows = rows;
+        fillResults();
         if (!m_rows.isEmpty())
             emit dataChanged(index(0, 0), index(static_cast<int>(m_rows.size()) - 1, Count - 1));
         return;
     }
     beginResetModel();
     m_rows = rows;
+    fillResults();
     endResetModel();
+}
+
+void RunsModel::fillResults() {
+    m_results.clear();
+    m_results.reserve(m_rows.size());
+    for (const RunRow& r : m_rows) m_results.push_back(resultOf(r));
 }
 
 int RunsModel::rowOfId(qint64 id) const {

@@ -70,7 +70,9 @@ signals:
     void renameRequested(qint64 runId, const QString& name);
 
 private:
+    void fillResults();
     QVector<RunRow> m_rows;
+    QVector<RunResult> m_results;  // resultOf each row, once per refresh (the sort reads it often)
 };
 
 class RunsView : public QWidget {
