@@ -8,6 +8,8 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QElapsedTimer>
+#include <QGroupBox>
+#include <QFormLayout>
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
@@ -567,7 +569,22 @@ private slots:
         QVERIFY(shown("peft.prefix_tokens") && !shown("peft.lora_rank"));
         QVERIFY(form.setFieldText(QStringLiteral("zo.query_schedule"), QStringLiteral("adazeta")));
         QVERIFY(shown("zo.adazeta_alpha") && shown("zo.q_max") && !shown("zo.queries"));
+        // each box's shown rows split evenly between its two columns, as keys fold and unfold
+        const auto balanced = [&] {
+            for (QGroupBox* box : form.findChildren<QGroupBox*>()) {
+                const auto columns = box->findChildren<QFormLayout*>();
+                if (!box->isVisibleTo(&form) || columns.size() != 2) continue;
+                int shownRows[2] = {0, 0};
+                for (int c = 0; c < 2; ++c)
+                    for (int r = 0; r < columns[c]->rowCount(); ++r) shownRows[c] += columns[c]->isRowVisible(r);
+                if (std::abs(shownRows[0] - shownRows[1]) > 1) return box->title() + QStringLiteral(": %1 vs %2")
+                                                                    .arg(shownRows[0]).arg(shownRows[1]);
+            }
+            return QString();
+        };
+        QCOMPARE(balanced(), QString());
         form.setShowAllKeys(true);  // "advanced": every key
+        QCOMPARE(balanced(), QString());
         QVERIFY(shown("peft.lora_rank") && shown("zo.momentum"));
         form.setShowAllKeys(false);
         QVERIFY(!shown("peft.lora_rank"));

@@ -137,6 +137,7 @@ struct ExperimentForm::Field {
     QString key;
     QLabel* label = nullptr;
     QFormLayout* form = nullptr;  // the row's layout and its box, to fold it away
+    std::pair<QFormLayout*, QFormLayout*> columns{nullptr, nullptr};  // the box's two columns
     QWidget* box = nullptr;
     QWidget* rowWidget = nullptr;
     bool used = true;  // read under the current choices (run::keyUsed)
@@ -376,6 +377,7 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
         field->label->setToolTip(tip);
         form->addRow(field->label, row ? row : editor);
         field->form = form;
+        field->columns = pair;
         field->box = form->parentWidget();
         field->rowWidget = row ? row : editor;
         m_fields.push_back(field);
@@ -419,13 +421,32 @@ void ExperimentForm::updateRelevance() {
     for (const Field* f : m_fields) values[f->key.toStdString()] = f->text().trimmed().toStdString();
     int folded = 0;
     QMap<QWidget*, bool> boxShown;
+    QMap<QWidget*, int> boxCount;  // the rows each box shows
     for (Field* f : m_fields) {
         f->used = run::keyUsed(m_method.toStdString(), f->key.toStdString(), values);
         if (!f->used) ++folded;
         const bool shown = f->used || m_showAll->isChecked();
-        f->form->setRowVisible(f->rowWidget, shown);
-        f->label->setEnabled(f->used);  // shown under "advanced": greyed, still editable
         boxShown[f->box] = boxShown.value(f->box) || shown;
+        if (shown) ++boxCount[f->box];
+    }
+    // each box's shown rows split evenly between its two columns, in schema order: every row is
+    // taken out and put back as keys fold and unfold (the widgets stay, with what was typed)
+    for (Field* f : m_fields)
+        if (f->form->indexOf(f->rowWidget) >= 0) {
+            const QFormLayout::TakeRowResult row = f->form->takeRow(f->rowWidget);
+            delete row.labelItem;  // the layout items, not the widgets
+            delete row.fieldItem;
+        }
+    QMap<QWidget*, int> placed;
+    for (Field* f : m_fields) {
+        const bool shown = f->used || m_showAll->isChecked();
+        const int index = shown ? placed[f->box]++ : placed.value(f->box);
+        f->form = index < (boxCount.value(f->box) + 1) / 2 ? f->columns.first : f->columns.second;
+        f->form->addRow(f->label, f->rowWidget);
+    }
+    for (Field* f : m_fields) {
+        f->form->setRowVisible(f->rowWidget, f->used || m_showAll->isChecked());
+        f->label->setEnabled(f->used);  // shown under "advanced": greyed, still editable
     }
     for (auto it = boxShown.begin(); it != boxShown.end(); ++it)
         if (it.key()) it.key()->setVisible(it.value());
