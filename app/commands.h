@@ -24,6 +24,7 @@ int pretrainCommand(const Args& args, const std::vector<std::string>& argv);
 int trainTokenizerCommand(const Args& args);
 // ARGV: the whole command line, recorded with the run.
 int runCommand(const Args& args, const std::vector<std::string>& argv);
+int launchCommand(const Args& args);
 int pruneCommand(const Args& args, const std::vector<std::string>& argv);
 int listCommand(const Args& args);
 int showCommand(const Args& args);

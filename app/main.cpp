@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
         if (command == "train-tokenizer") return frugal::app::trainTokenizerCommand(commandArgs);
         if (command == "run")
             return frugal::app::runCommand(commandArgs, std::vector<std::string>(argv, argv + argc));
+        if (command == "launch") return frugal::app::launchCommand(commandArgs);
         if (command == "prune")
             return frugal::app::pruneCommand(commandArgs, std::vector<std::string>(argv, argv + argc));
         if (command == "list") return frugal::app::listCommand(commandArgs);

@@ -298,6 +298,27 @@ std::vector<CommandUsage> buildTable() {
          "  --resume RUN         continue that run from its last checkpoint\n" +
              kDb + kHelp});
     t.push_back(
+        {"launch", "N local processes of a data-parallel run (zo, mezo), output prefixed by rank",
+         "usage: frugal launch -n N [--port P] [--timeout S] [--threads T] run CONFIG.toml [KEY=VALUE ...]\n"
+         "                     [run options]\n"
+         "\n"
+         "Starts N processes of `frugal run` on 127.0.0.1 with torchrun's variables (RANK,\n"
+         "WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT) and forwards their output, each line\n"
+         "prefixed with [rank]. Every process holds the model and scores its shard of each batch;\n"
+         "they exchange only the loss scalars (2q numbers a step), through LibTorch's c10d (Gloo).\n"
+         "Process 0 stores the run (world_size in its metadata). `frugal run` started by srun,\n"
+         "mpirun or torchrun-style launchers, or with RANK and WORLD_SIZE set by hand in N shells,\n"
+         "does the same (README: a Slurm example). Exit: rank 0's code, else the first failure's.\n"
+         "\n"
+         "options:\n"
+         "  -n N, --nproc N      processes (1 to 64)\n"
+         "  --port P             the rendezvous store's port (default: a free one)\n"
+         "  --timeout S          seconds a process waits for the others in a collective before\n"
+         "                       the run fails naming the process that did not answer (default\n"
+         "                       300; FRUGAL_DIST_TIMEOUT)\n"
+         "  --threads T          threads per process (default: the cores divided by N)\n" +
+             kHelp});
+    t.push_back(
         {"prune", "post-training pruning (Wanda, Wanda++, magnitude, SparseGPT) as a stored run",
          "usage: frugal prune --model DIR\n"
          "                    --method wanda|wandapp|magnitude|magnitude_row|sparsegpt|masks\n"

@@ -167,16 +167,49 @@ FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
     m_params = peft::ParamSet::attach(m_loaded->model, spec.peft);
 }
 
-void FineTuneProblem::nextBatch(std::mt19937_64& rng) { m_current = drawBatch(rng, m_spec.batchSize); }
+void FineTuneProblem::nextBatch(std::mt19937_64& rng) {
+    m_current = drawBatch(rng, m_spec.batchSize, m_shardRank, m_shardCount);
+}
+
+void FineTuneProblem::setShard(int rank, int count) {
+    if (count < 1 || rank < 0 || rank >= count) fail("fine-tuning: shard ", rank, " of ", count, " does not exist");
+    if (m_spec.batchSize < count)
+        throw InputError(cat("batch_size is ", m_spec.batchSize, " but the run has ", count,
+                             " processes; every process needs at least one example of each batch"));
+    m_shardRank = rank;
+    m_shardCount = count;
+}
+
+double FineTuneProblem::lossWeight() const {
+    const CandidateBatch& b = m_current.candidates;
+    if (b.examples() == 0) fail("fine-tuning: lossWeight() before nextBatch()");
+    if (m_objective != Objective::Lm) return static_cast<double>(b.examples());
+    // lm: the mean is over the gold continuations' tokens
+    const auto labels = static_cast<int64_t>(b.tokens.size() / b.examples());
+    const torch::Tensor gold = m_current.gold.cpu();
+    double tokens = 0;
+    for (int64_t e = 0; e < gold.size(0); ++e)
+        tokens += static_cast<double>(b.tokens[static_cast<size_t>(e * labels + gold[e].item<int64_t>())]);
+    return tokens;
+}
 
 FineTuneProblem::Batch FineTuneProblem::drawBatch(std::mt19937_64& rng, int64_t size) const {
+    return drawBatch(rng, size, 0, 1);
+}
+
+FineTuneProblem::Batch FineTuneProblem::drawBatch(std::mt19937_64& rng, int64_t size, int shard,
+                                                  int shards) const {
     const auto& examples = m_train.examples();
-    const auto n = static_cast<size_t>(size);
+    // every draw is made, whichever shard is kept, so that every process's generator stays in step
+    std::vector<size_t> drawn(static_cast<size_t>(size));
+    for (auto& d : drawn) d = data::uniformBelow(rng, examples.size());
+    const auto first = static_cast<size_t>(size * shard / shards), last = static_cast<size_t>(size * (shard + 1) / shards);
+    const size_t n = last - first;
     std::vector<std::string> contexts(n);
     std::vector<std::vector<std::string>> candidates(n);
     std::vector<int64_t> gold(n);
     for (size_t b = 0; b < n; ++b) {
-        const auto& ex = examples[data::uniformBelow(rng, examples.size())];
+        const auto& ex = examples[drawn[first + b]];
         const auto rendered = m_prompt.render(ex.text);
         contexts[b] = rendered.context;
         candidates[b] = rendered.continuations;

@@ -102,8 +102,16 @@ public:
     };
     // Draws the next batch of training examples (uniformly, with replacement) from RNG.
     void nextBatch(std::mt19937_64& rng);
+    // Data parallelism: from now on nextBatch draws the whole batch as before (every process's
+    // generator stays in step) but keeps only shard RANK of COUNT, examples
+    // [B·RANK/COUNT, B·(RANK+1)/COUNT). Refused when the batch has fewer examples than COUNT.
+    void setShard(int rank, int count);
+    // What the current batch's objective is a mean over, to weight it against the other shards':
+    // its examples; for lm, its gold continuations' tokens.
+    double lossWeight() const;
     // Draws SIZE examples the same way without touching the current batch (a probe's own batch).
     Batch drawBatch(std::mt19937_64& rng, int64_t size) const;
+    Batch drawBatch(std::mt19937_64& rng, int64_t size, int shard, int shards) const;
     // The objective on the current batch: a scalar tensor, differentiable when autograd is on.
     torch::Tensor loss() const { return lossOn(m_current); }
     double lossValue() const { return lossValueOn(m_current); }  // the same under InferenceMode
@@ -132,6 +140,7 @@ private:
     std::optional<data::Task> m_test;
     data::PromptTemplate m_prompt;
     Batch m_current;
+    int m_shardRank = 0, m_shardCount = 1;
 };
 
 // Accuracy and classification loss of MODEL on TASK (first LIMIT examples; 0: all).

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 #include "common/error.h"
 #include "common/runtime_info.h"
 #include "common/format.h"
+#include "dist/world.h"
 #include "eval/resume_point.h"
 #include "zo/perturb.h"
 #include "zo/query_schedule.h"
@@ -151,6 +153,46 @@ private:
     std::optional<Pending> m_pending;
 };
 
+// A 64-bit digest of TENSORS (names, shapes, dtypes and every byte), to check that processes hold
+// the same weights: four interleaved multiply-xor lanes over 8-byte words, a few GB/s, so that a
+// 7 B model is checked in seconds. Not cryptographic; it only has to tell copies apart.
+std::string weightsDigest(const model::NamedTensors& tensors) {
+    uint64_t lanes[4] = {0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full, 0x165667B19E3779F9ull, 0x27D4EB2F165667C5ull};
+    const auto mix = [](uint64_t h, uint64_t w) {
+        h ^= w * 0xFF51AFD7ED558CCDull;
+        h = (h << 31) | (h >> 33);
+        return h * 0x9E3779B97F4A7C15ull;
+    };
+    const auto absorb = [&](const unsigned char* p, size_t n) {
+        size_t i = 0;
+        for (; i + 32 <= n; i += 32)
+            for (int k = 0; k < 4; ++k) {
+                uint64_t w;
+                std::memcpy(&w, p + i + 8 * k, 8);
+                lanes[k] = mix(lanes[k], w);
+            }
+        uint64_t tail = n;
+        for (; i < n; ++i) tail = tail * 131 + p[i];
+        lanes[0] = mix(lanes[0], tail);
+    };
+    for (const auto& [name, t] : tensors) {
+        const std::string head = cat(name, t.sizes(), t.scalar_type());
+        absorb(reinterpret_cast<const unsigned char*>(head.data()), head.size());
+        const torch::Tensor c = t.detach().contiguous().cpu();
+        absorb(static_cast<const unsigned char*>(c.data_ptr()), static_cast<size_t>(c.nbytes()));
+    }
+    char out[17];
+    std::snprintf(out, sizeof out, "%016llx",
+                  static_cast<unsigned long long>(mix(mix(lanes[0], lanes[1]), mix(lanes[2], lanes[3]))));
+    return out;
+}
+
+model::NamedTensors trainablesOf(const eval::FineTuneProblem& problem) {
+    model::NamedTensors out;
+    for (const auto& t : problem.params().trainables()) out.emplace_back(t.name, t.tensor);
+    return out;
+}
+
 QuerySchedule scheduleOf(const ZoConfig& c, int64_t trainExamples) {
     if (c.querySchedule == "constant") return QuerySchedule::constant(c.queries);
     return QuerySchedule::adazeta(
@@ -218,7 +260,16 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
         sink.metric(key, step, value);
     };
     const auto start = std::chrono::steady_clock::now();
+    // Data parallel (dist/world.h): every process holds the model and draws the same seeds; each
+    // scores its shard of every batch; the loss scalars are averaged over the processes (weighted
+    // by shard size), so every process applies the same update. Process 0 alone writes.
+    dist::World* world = dist::current();
+    if (world && resume) fail("resume: a distributed run cannot be resumed yet; start it again");
     auto problem = std::make_unique<eval::FineTuneProblem>(c.common);
+    if (world) {
+        problem->setShard(world->rank(), world->size());
+        world->agree("model (weights digest)", weightsDigest(problem->model().parameters()));
+    }
     auto stepper = std::make_unique<Stepper>(c, problem->params());
     const auto& spec = c.common;
     const auto trainExamples = static_cast<int64_t>(problem->train().examples().size());
@@ -241,7 +292,17 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
     const auto saveTrajectory = [&] {
         if (!trajectoryFile.empty()) writeTrajectory(trajectoryFile, trajectory);
     };
-    const std::function<double()> lossFn = [&] { return problem->lossValue(); };
+    const std::function<double()> lossFn = [&] {
+        const double local = problem->lossValue();
+        return world ? world->weightedMean(local, problem->lossWeight()) : local;
+    };
+    if (world) {
+        log(cat("data parallel over ", world->size(), " processes (", world->backend(), "): process ",
+                world->rank(), " scores examples [", spec.batchSize * world->rank() / world->size(), ", ",
+                spec.batchSize * (world->rank() + 1) / world->size(), ") of each batch of ", spec.batchSize));
+        metric("dist/world_size", 0, world->size());
+    }
+    dist::World::Traffic sent;  // the traffic before the current step
     double lrScale = 1, firstLoss = NAN;
     int64_t lastEpoch = -1, firstStep = 1;
     // The state at the top of step NEXT (the weights settled): metrics stored first, then the
@@ -286,86 +347,111 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
     std::unique_ptr<eval::TrainingProbe> probe = eval::makeLiveLandscape(spec.liveLandscape, *problem, false);
     if (probe && !resume) probe->after(0, spec.steps, sink, stop);
 
-    for (int64_t step = firstStep; step <= spec.steps; ++step) {
-        if (stop.stopRequested()) {
-            stepper->settle();  // a stopped run's weights are θ after its last step
-            saveTrajectory();
-            saveResumePoint(step);
-            throw Cancelled(cat("ZO stopped before step ", step, " of ", spec.steps));
-        }
-        problem->nextBatch(rng);
-        const int64_t epoch = (step - 1) * spec.batchSize / trainExamples;
-        StepRecord rec;
-        rec.step = step;
-        rec.lr = eval::lrAt(lrSchedule, spec.lr, step, spec.steps) * lrScale;
-        const int64_t q = schedule.queriesAt(epoch);
-        if (epoch != lastEpoch) {  // Q per data epoch, the schedule's own axis
-            metric("zo/epoch_queries", epoch, static_cast<double>(q));
-            lastEpoch = epoch;
-        }
-        for (int64_t j = 0; j < q; ++j) rec.seeds.push_back(rng() >> 11);
-        double logged = NAN;
-        try {
-            logged = stepper->step(rec, &lossFn, r.forwardPasses);
-            if (c.divergence != "off" && std::isfinite(firstLoss) && firstLoss > 0 &&
-                logged > c.divergenceFactor * firstLoss)
-                throw Diverged(cat("the loss ", logged, " exceeds ", c.divergenceFactor,
-                                   " × the first step's ", firstLoss));
-        } catch (const Diverged& d) {
-            if (c.divergence != "rollback" || r.rollbacks >= c.maxRollbacks) {
+    int64_t atStep = firstStep;
+    try {
+        for (int64_t step = firstStep; step <= spec.steps; ++step) {
+            atStep = step;
+            if (world) sent = world->traffic();
+            // every process stops at the same step, whichever was asked
+            if (world ? world->any(stop.stopRequested()) : stop.stopRequested()) {
+                stepper->settle();  // a stopped run's weights are θ after its last step
                 saveTrajectory();
-                log(cat("step ", step, ": ", d.what(), "; the divergence monitor (zo.divergence = \"",
-                        c.divergence, "\") stops the run"));
-                fail("ZO diverged at step ", step, ": ", d.what(),
-                     c.divergence != "rollback"
-                         ? "; lower zo.lr or zo.eps, or set zo.divergence = \"rollback\""
-                         : cat(" after ", r.rollbacks, " rollbacks; lower zo.lr or zo.eps"));
+                saveResumePoint(step);
+                throw Cancelled(cat("ZO stopped before step ", step, " of ", spec.steps));
             }
-            ++r.rollbacks;
-            const int64_t keepBefore = step - c.rollbackSteps;
-            while (!trajectory.empty() && trajectory.back().step >= keepBefore) trajectory.pop_back();
-            lrScale *= 0.5;
-            problem = std::make_unique<eval::FineTuneProblem>(spec);
-            stepper = std::make_unique<Stepper>(c, problem->params());
-            if (probe) probe = eval::makeLiveLandscape(spec.liveLandscape, *problem, false);
-            int64_t unused = 0;
-            for (auto& applied : trajectory) stepper->step(applied, nullptr, unused);
-            stepper->settle();
-            log(cat("step ", step, ": ", d.what(), "; rolled back to the state after step ",
-                    trajectory.empty() ? 0 : trajectory.back().step, " (", trajectory.size(),
-                    " steps replayed), lr halved to ", spec.lr * lrScale));
-            metric("zo/rollback", step, static_cast<double>(r.rollbacks));
-            continue;
+            problem->nextBatch(rng);
+            const int64_t epoch = (step - 1) * spec.batchSize / trainExamples;
+            StepRecord rec;
+            rec.step = step;
+            rec.lr = eval::lrAt(lrSchedule, spec.lr, step, spec.steps) * lrScale;
+            const int64_t q = schedule.queriesAt(epoch);
+            if (epoch != lastEpoch) {  // Q per data epoch, the schedule's own axis
+                metric("zo/epoch_queries", epoch, static_cast<double>(q));
+                lastEpoch = epoch;
+            }
+            for (int64_t j = 0; j < q; ++j) rec.seeds.push_back(rng() >> 11);
+            double logged = NAN;
+            try {
+                logged = stepper->step(rec, &lossFn, r.forwardPasses);
+                if (c.divergence != "off" && std::isfinite(firstLoss) && firstLoss > 0 &&
+                    logged > c.divergenceFactor * firstLoss)
+                    throw Diverged(cat("the loss ", logged, " exceeds ", c.divergenceFactor,
+                                       " × the first step's ", firstLoss));
+            } catch (const Diverged& d) {
+                if (c.divergence != "rollback" || r.rollbacks >= c.maxRollbacks) {
+                    saveTrajectory();
+                    log(cat("step ", step, ": ", d.what(), "; the divergence monitor (zo.divergence = \"",
+                            c.divergence, "\") stops the run"));
+                    fail("ZO diverged at step ", step, ": ", d.what(),
+                         c.divergence != "rollback"
+                             ? "; lower zo.lr or zo.eps, or set zo.divergence = \"rollback\""
+                             : cat(" after ", r.rollbacks, " rollbacks; lower zo.lr or zo.eps"));
+                }
+                ++r.rollbacks;
+                const int64_t keepBefore = step - c.rollbackSteps;
+                while (!trajectory.empty() && trajectory.back().step >= keepBefore) trajectory.pop_back();
+                lrScale *= 0.5;
+                problem = std::make_unique<eval::FineTuneProblem>(spec);
+                if (world) problem->setShard(world->rank(), world->size());
+                stepper = std::make_unique<Stepper>(c, problem->params());
+                if (probe) probe = eval::makeLiveLandscape(spec.liveLandscape, *problem, false);
+                int64_t unused = 0;
+                for (auto& applied : trajectory) stepper->step(applied, nullptr, unused);
+                stepper->settle();
+                log(cat("step ", step, ": ", d.what(), "; rolled back to the state after step ",
+                        trajectory.empty() ? 0 : trajectory.back().step, " (", trajectory.size(),
+                        " steps replayed), lr halved to ", spec.lr * lrScale));
+                metric("zo/rollback", step, static_cast<double>(r.rollbacks));
+                continue;
+            }
+            if (!std::isfinite(firstLoss)) firstLoss = logged;
+            trajectory.push_back(rec);
+            metric("train/loss", step, logged);
+            metric("zo/projected_grad", step, rec.grads[0]);
+            if (q > 1) {
+                double mean = 0;
+                for (double g : rec.grads) mean += std::fabs(g);
+                metric("zo/projected_grad_abs_mean", step, mean / static_cast<double>(q));
+            }
+            metric("zo/seed", step, static_cast<double>(rec.seeds[0]));
+            metric("zo/queries", step, static_cast<double>(q));
+            metric("zo/forward_passes", step, static_cast<double>(r.forwardPasses));
+            metric("zo/lr", step, rec.lr);
+            if (rec.choice) metric("zo/conservative_choice", step, rec.choice);
+            if (world) {
+                const dist::World::Traffic now = world->traffic();
+                metric("dist/bytes_per_step", step, static_cast<double>(now.bytes - sent.bytes));
+                metric("dist/collectives_per_step", step, static_cast<double>(now.calls - sent.calls));
+                metric("dist/comm_seconds", step, now.seconds - sent.seconds);
+            }
+            if (stepper->mask()) metric("zo/perturbed_fraction", step, stepper->mask()->density());
+            sink.progress(step, spec.steps, "loss " + shortNumber(logged));
+            const bool evaluated = step % spec.evalEvery == 0 || step == spec.steps;
+            if (evaluated) {
+                stepper->settle();
+                eval::reportDev(*problem, step, sink, r);
+            }
+            if (probe) {
+                stepper->settle();
+                probe->after(step, spec.steps, sink, stop);
+            }
+            if (evaluated && step < spec.steps) saveResumePoint(step + 1);
         }
-        if (!std::isfinite(firstLoss)) firstLoss = logged;
-        trajectory.push_back(rec);
-        metric("train/loss", step, logged);
-        metric("zo/projected_grad", step, rec.grads[0]);
-        if (q > 1) {
-            double mean = 0;
-            for (double g : rec.grads) mean += std::fabs(g);
-            metric("zo/projected_grad_abs_mean", step, mean / static_cast<double>(q));
-        }
-        metric("zo/seed", step, static_cast<double>(rec.seeds[0]));
-        metric("zo/queries", step, static_cast<double>(q));
-        metric("zo/forward_passes", step, static_cast<double>(r.forwardPasses));
-        metric("zo/lr", step, rec.lr);
-        if (rec.choice) metric("zo/conservative_choice", step, rec.choice);
-        if (stepper->mask()) metric("zo/perturbed_fraction", step, stepper->mask()->density());
-        sink.progress(step, spec.steps, "loss " + shortNumber(logged));
-        const bool evaluated = step % spec.evalEvery == 0 || step == spec.steps;
-        if (evaluated) {
-            stepper->settle();
-            eval::reportDev(*problem, step, sink, r);
-        }
-        if (probe) {
-            stepper->settle();
-            probe->after(step, spec.steps, sink, stop);
-        }
-        if (evaluated && step < spec.steps) saveResumePoint(step + 1);
+    } catch (const dist::PeerFailure& e) {  // another process failed: everything before this step is kept
+        saveTrajectory();
+        fail("ZO stopped at step ", atStep, " of ", spec.steps, ": ", e.what());
     }
     stepper->settle();
     r.steps = spec.steps;
+    if (world) {
+        const std::string digest = weightsDigest(trainablesOf(*problem));
+        world->agree("final trainable weights (digest)", digest);
+        const dist::World::Traffic t = world->traffic();
+        log(cat("the final trainable weights are the same on all ", world->size(), " processes (digest ", digest,
+                "); this process handed ", t.bytes, " bytes to ", t.calls, " collectives (",
+                shortNumber(static_cast<double>(t.bytes) / static_cast<double>(std::max<int64_t>(spec.steps, 1))),
+                " a step), ", shortNumber(t.seconds), " s inside them"));
+    }
     saveTrajectory();
     eval::finishRun(*problem, sink, r, start);
     return r;

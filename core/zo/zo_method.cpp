@@ -4,6 +4,8 @@
 
 #include "zo/zo_method.h"
 
+#include "dist/world.h"
+
 #include "common/config_reader.h"
 #include "common/error.h"
 #include "eval/fine_tune_config.h"
@@ -112,16 +114,18 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
                                                                                 const StopToken& stop) {
         eval::reportEstimate(sink, need);
         ZoConfig config = c;
-        if (save) config.common.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
-        const auto trajectory = sink.artifactDir() / "trajectory.csv";
+        // in a data-parallel run, process 0 alone writes the trajectory and the model
+        const bool writes = !dist::current() || dist::current()->rank() == 0;
+        if (save && writes) config.common.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
+        const auto trajectory = writes ? sink.artifactDir() / "trajectory.csv" : std::filesystem::path();
         ZoResult r;
         try {
             r = runZo(config, sink, stop, trajectory, resume);
         } catch (...) {
-            if (std::filesystem::exists(trajectory)) sink.artifact("trajectory", trajectory);
+            if (writes && std::filesystem::exists(trajectory)) sink.artifact("trajectory", trajectory);
             throw;
         }
-        sink.artifact("trajectory", trajectory);
+        if (writes) sink.artifact("trajectory", trajectory);
         eval::reportFineTune(sink, r, config.common, cat(r.forwardPasses, " forward passes"));
         eval::reportPeak(sink, r.steps, need);
     };

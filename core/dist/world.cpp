@@ -1,0 +1,323 @@
+#include "dist/world.h"
+
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+#include "common/format.h"
+
+namespace frugal::dist {
+
+namespace {
+
+World* g_current = nullptr;
+
+constexpr auto kBeatPeriod = std::chrono::milliseconds(500);
+// A rank whose heartbeat has not moved in this long is taken as gone (five periods: a loaded
+// machine may delay one beat, not five).
+constexpr auto kSilence = std::chrono::milliseconds(2500);
+
+std::optional<long> number(const GetEnv& getenv, const char* name) {
+    const char* v = getenv(name);
+    if (!v || !*v) return std::nullopt;
+    char* end = nullptr;
+    const long n = std::strtol(v, &end, 10);
+    if (*end != '\0') fail("the environment variable ", name, " is '", v, "'; expected a whole number");
+    return n;
+}
+
+std::string text(const std::vector<uint8_t>& bytes) { return {bytes.begin(), bytes.end()}; }
+std::vector<uint8_t> bytes(const std::string& s) { return {s.begin(), s.end()}; }
+
+bool loopback(const std::string& addr) { return addr == "localhost" || addr.rfind("127.", 0) == 0; }
+
+}  // namespace
+
+std::optional<WorldSpec> specFromEnvironment(const GetEnv& getenv) {
+    // (rank, size, local rank) variables of each launcher, torchrun's first
+    struct Names {
+        const char *rank, *size, *local, *source;
+        bool sizeMarks = false;  // only the size says the process is a rank (Slurm's PROCID is 0 in a batch script)
+    };
+    const Names launchers[] = {
+        {"RANK", "WORLD_SIZE", "LOCAL_RANK", "RANK/WORLD_SIZE"},
+        {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK", "Open MPI's OMPI_COMM_WORLD_*"},
+        // a step's task count, not the allocation's: the batch script itself is no rank
+        {"SLURM_PROCID", "SLURM_STEP_NUM_TASKS", "SLURM_LOCALID", "Slurm's SLURM_PROCID/SLURM_STEP_NUM_TASKS", true},
+    };
+    for (const Names& n : launchers) {
+        const auto rank = number(getenv, n.rank);
+        const auto size = number(getenv, n.size);
+        if ((!rank && !size) || (n.sizeMarks && !size)) continue;
+        if (!size) fail("the environment sets ", n.rank, " but not ", n.size, "; a distributed run needs both");
+        if (*size < 1) fail("the environment variable ", n.size, " is ", *size, "; expected 1 or more processes");
+        if (!rank) fail("the environment sets ", n.size, " but not ", n.rank, "; a distributed run needs both");
+        if (*rank < 0 || *rank >= *size)
+            fail("the environment variable ", n.rank, " is ", *rank, "; expected 0 to ", *size - 1, " (", n.size,
+                 " is ", *size, ")");
+        if (*size == 1) return std::nullopt;
+        WorldSpec s;
+        s.rank = static_cast<int>(*rank);
+        s.size = static_cast<int>(*size);
+        s.localRank = static_cast<int>(number(getenv, n.local).value_or(*rank));
+        if (const char* addr = getenv("MASTER_ADDR"); addr && *addr) s.masterAddr = addr;
+        if (const auto port = number(getenv, "MASTER_PORT")) {
+            if (*port < 1 || *port > 65535)
+                fail("the environment variable MASTER_PORT is ", *port, "; expected a TCP port, 1 to 65535");
+            s.masterPort = static_cast<int>(*port);
+        }
+        if (const char* t = getenv("FRUGAL_DIST_TIMEOUT"); t && *t) {
+            char* end = nullptr;
+            s.timeoutSeconds = std::strtod(t, &end);
+            if (*end != '\0' || !(s.timeoutSeconds > 0))
+                fail("the environment variable FRUGAL_DIST_TIMEOUT is '", t, "'; expected seconds, more than 0");
+        }
+        s.source = n.source;
+        return s;
+    }
+    return std::nullopt;
+}
+
+std::optional<WorldSpec> specFromEnvironment() {
+    return specFromEnvironment([](const char* name) { return std::getenv(name); });
+}
+
+World* current() { return g_current; }
+void setCurrent(World* world) { g_current = world; }
+
+struct World::Impl {
+    WorldSpec spec;
+    std::chrono::milliseconds timeout{0};
+    c10::intrusive_ptr<c10d::TCPStore> store;     // the main thread's client (rank 0: also the server)
+    c10::intrusive_ptr<c10d::TCPStore> beatStore;  // the heartbeat thread's own connection
+    c10::intrusive_ptr<c10d::ProcessGroup> group;
+    std::string backend;
+    Traffic traffic;
+    std::atomic<int64_t> calls{0};
+    int64_t agreements = 0;
+    std::thread beat;
+    std::mutex beatMutex;
+    std::condition_variable beatWake;
+    bool beatStop = false;
+
+    std::string where() const { return cat(spec.masterAddr, ":", spec.masterPort); }
+
+    void startHeartbeat() {
+        c10d::TCPStoreOptions o;
+        o.port = static_cast<uint16_t>(spec.masterPort);
+        o.isServer = false;
+        o.waitWorkers = false;
+        o.timeout = timeout;
+        beatStore = c10::make_intrusive<c10d::TCPStore>(spec.masterAddr, o);
+        beat = std::thread([this] {
+            const std::string beatKey = cat("beat/", spec.rank), callsKey = cat("calls/", spec.rank);
+            std::unique_lock<std::mutex> lock(beatMutex);
+            while (!beatStop) {
+                try {
+                    beatStore->add(beatKey, 1);
+                    beatStore->set(callsKey, bytes(std::to_string(calls.load())));
+                } catch (const std::exception&) {
+                    return;  // the store is gone (rank 0 ended): a collective will say so
+                }
+                beatWake.wait_for(lock, kBeatPeriod, [this] { return beatStop; });
+            }
+        });
+    }
+
+    void stopHeartbeat() {
+        {
+            std::lock_guard<std::mutex> lock(beatMutex);
+            beatStop = true;
+        }
+        beatWake.notify_all();
+        if (beat.joinable()) beat.join();
+    }
+
+    // The rank whose failure made a collective fail, and why, from the store.
+    std::string diagnose(const std::string& what) {
+        try {
+            const auto postedError = [&]() -> std::string {
+                for (int r = 0; r < spec.size; ++r)
+                    if (r != spec.rank && store->check({cat("error/", r)}))
+                        return cat("rank ", r, " of ", spec.size, " failed: ", text(store->get(cat("error/", r))));
+                return {};
+            };
+            if (auto e = postedError(); !e.empty()) return e;
+            std::vector<int64_t> before(static_cast<size_t>(spec.size));
+            for (int r = 0; r < spec.size; ++r) before[static_cast<size_t>(r)] = store->add(cat("beat/", r), 0);
+            std::this_thread::sleep_for(kSilence);
+            if (auto e = postedError(); !e.empty()) return e;
+            for (int r = 0; r < spec.size; ++r)
+                if (r != spec.rank && store->add(cat("beat/", r), 0) == before[static_cast<size_t>(r)])
+                    return cat("rank ", r, " of ", spec.size, " stopped answering (no heartbeat for ",
+                               kSilence.count() / 1000.0, " s: killed, crashed or stopped); ", what);
+            const int64_t mine = calls.load();
+            for (int r = 0; r < spec.size; ++r) {
+                if (r == spec.rank || !store->check({cat("calls/", r)})) continue;
+                const int64_t theirs = std::stoll(text(store->get(cat("calls/", r))));
+                if (theirs < mine)
+                    return cat("rank ", r, " of ", spec.size, " is alive but has not reached collective #",
+                               mine + 1, " (it completed ", theirs, ") within the timeout of ", spec.timeoutSeconds,
+                               " s (FRUGAL_DIST_TIMEOUT); ", what);
+            }
+            return cat("a collective failed on rank ", spec.rank, " of ", spec.size, ": ", what);
+        } catch (const std::exception&) {
+            return cat("rank 0's rendezvous store at ", where(),
+                       " is unreachable (rank 0 killed or crashed); ", what);
+        }
+    }
+
+    // Runs one call on the group: counted, timed, and a failure diagnosed.
+    void call(int64_t payloadBytes, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) {
+        const auto t0 = std::chrono::steady_clock::now();
+        try {
+            start()->wait();
+        } catch (const std::exception& e) {
+            std::string first = e.what();
+            if (const auto nl = first.find('\n'); nl != std::string::npos) first.resize(nl);
+            throw PeerFailure(diagnose(first));
+        }
+        traffic.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        traffic.bytes += payloadBytes;
+        ++traffic.calls;
+        ++calls;
+    }
+};
+
+World::World() : m(std::make_unique<Impl>()) {}
+
+World::~World() {
+    m->stopHeartbeat();
+    if (g_current == this) g_current = nullptr;
+}
+
+std::unique_ptr<World> World::join(const WorldSpec& spec) {
+    std::unique_ptr<World> w(new World());
+    Impl& m = *w->m;
+    m.spec = spec;
+    m.timeout = std::chrono::milliseconds(static_cast<int64_t>(spec.timeoutSeconds * 1000));
+    c10d::TCPStoreOptions o;
+    o.port = static_cast<uint16_t>(spec.masterPort);
+    o.isServer = spec.rank == 0;
+    o.numWorkers = static_cast<size_t>(spec.size);
+    o.waitWorkers = true;
+    o.timeout = m.timeout;
+    try {
+        m.store = c10::make_intrusive<c10d::TCPStore>(spec.masterAddr, o);
+    } catch (const std::exception& e) {
+        std::string first = e.what();
+        if (const auto nl = first.find('\n'); nl != std::string::npos) first.resize(nl);
+        fail("rank ", spec.rank, " of ", spec.size, ": the rendezvous at ", m.where(), " (", spec.source,
+             ", MASTER_ADDR, MASTER_PORT) failed within ", spec.timeoutSeconds, " s: ", first,
+             spec.rank == 0 ? "; is the port in use, or did a rank not start?"
+                            : "; is rank 0 running and MASTER_ADDR/MASTER_PORT the same on every rank?");
+    }
+    auto options = c10d::ProcessGroupGloo::Options::create(m.timeout);
+    if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname)
+        options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+    else if (loopback(spec.masterAddr))
+        options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    else
+        options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    options->threads = 1;  // a few scalars per step: one thread is plenty
+    try {
+        m.group = c10::make_intrusive<c10d::ProcessGroupGloo>(
+            c10::make_intrusive<c10d::PrefixStore>("gloo", m.store), spec.rank, spec.size, options);
+    } catch (const std::exception& e) {
+        std::string first = e.what();
+        if (const auto nl = first.find('\n'); nl != std::string::npos) first.resize(nl);
+        fail("rank ", spec.rank, " of ", spec.size, ": the Gloo process group could not connect: ", first);
+    }
+    m.backend = "gloo";
+    m.startHeartbeat();
+    return w;
+}
+
+int World::rank() const { return m->spec.rank; }
+int World::size() const { return m->spec.size; }
+const WorldSpec& World::spec() const { return m->spec; }
+std::string World::backend() const { return m->backend; }
+
+std::vector<double> World::allgather(const std::vector<double>& values) {
+    const auto n = static_cast<int64_t>(values.size());
+    std::vector<at::Tensor> in{torch::tensor(values, torch::kDouble)};
+    std::vector<std::vector<at::Tensor>> out(1);
+    for (int r = 0; r < m->spec.size; ++r) out[0].push_back(torch::empty({n}, torch::kDouble));
+    m->call(n * 8, [&] { return m->group->allgather(out, in); });
+    std::vector<double> all;
+    all.reserve(static_cast<size_t>(n * m->spec.size));
+    for (const auto& t : out[0]) {
+        const double* p = t.data_ptr<double>();
+        all.insert(all.end(), p, p + n);
+    }
+    return all;
+}
+
+double World::weightedMean(double value, double weight) {
+    const std::vector<double> all = allgather({value * weight, weight});
+    double sum = 0, weights = 0;
+    for (size_t r = 0; r < all.size(); r += 2) {
+        sum += all[r];
+        weights += all[r + 1];
+    }
+    return sum / weights;
+}
+
+bool World::any(bool mine) {
+    for (double v : allgather({mine ? 1.0 : 0.0}))
+        if (v != 0) return true;
+    return false;
+}
+
+void World::barrier() {
+    m->call(0, [&] { return m->group->barrier(); });
+}
+
+void World::agree(const std::string& what, const std::string& value) {
+    const std::string prefix = cat("agree/", m->agreements++, "/");
+    m->store->set(prefix + std::to_string(m->spec.rank), bytes(value));
+    std::vector<std::string> keys;
+    for (int r = 0; r < m->spec.size; ++r) keys.push_back(prefix + std::to_string(r));
+    try {
+        m->store->wait(keys, m->timeout);
+    } catch (const std::exception& e) {
+        throw PeerFailure(m->diagnose(cat("waiting for every rank's ", what, ": ", e.what())));
+    }
+    const std::string first = text(m->store->get(keys[0]));
+    for (int r = 1; r < m->spec.size; ++r) {
+        const std::string theirs = text(m->store->get(keys[static_cast<size_t>(r)]));
+        if (theirs != first)
+            fail("rank ", r, " of ", m->spec.size, " has another ", what, " than rank 0 (", theirs, " vs ", first,
+                 "); every rank must run the same config, model and code");
+    }
+}
+
+void World::reportFailure(const std::string& message) {
+    try {
+        m->store->set(cat("error/", m->spec.rank), bytes(message));
+    } catch (const std::exception&) {
+        // the store is gone with rank 0; the others learn of it from the closed connections
+    }
+}
+
+void World::finish() {
+    m->store->add("finished", 1);
+    if (m->spec.rank != 0) return;
+    const auto deadline = std::chrono::steady_clock::now() + m->timeout;
+    while (m->store->add("finished", 0) < m->spec.size) {
+        if (std::chrono::steady_clock::now() > deadline)
+            fail("rank 0: not every rank finished within ", m->spec.timeoutSeconds, " s after the run");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+World::Traffic World::traffic() const { return m->traffic; }
+
+}  // namespace frugal::dist

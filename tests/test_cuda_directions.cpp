@@ -1,0 +1,273 @@
+// The CUDA kernels' math (core/cuda/direction_math.cuh) compiled as plain C++ and held to the CPU
+// engine bit for bit: Philox, the Gaussian and Rademacher directions with their element layout
+// (seeds up to 64 bits, offsets past 2^32, ranges not multiples of 4), the bf16/fp16 conversions,
+// the blocks a kernel runs through, and the per-element pass against perturb.cpp's perturb,
+// restoreAndUpdate and restoreUpdateAndPerturb (fp32, bf16, fp16; dense, sparse and fixed masks).
+// The GPU runs this same code through zo_kernels.cu; that file's compilation is ctest's
+// cuda_kernels_compile, where nvcc is installed.
+
+#include <QtTest/QtTest>
+
+#include <c10/util/BFloat16.h>
+#include <c10/util/Half.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "cuda/direction_math.cuh"
+#include "zo/directions.h"
+#include "zo/perturb.h"
+
+using namespace frugal;
+namespace gpu = frugal::cuda::math;
+
+namespace {
+
+constexpr uint64_t kSeeds[] = {0, 1, 20250101, (uint64_t{1} << 53) - 12345, ~uint64_t{0}};
+constexpr uint32_t kTensors[] = {0, 1, 7, 0xFFFFFFFFu};
+
+struct Range {
+    uint64_t first, n;
+};
+// whole batches, batch edges (6144 Gaussian, 4096 Rademacher), lengths not multiples of 4,
+// offsets past 2^32 and far beyond
+constexpr Range kRanges[] = {{0, 13000},
+                             {6141, 7},
+                             {4093, 9},
+                             {1021, 1030},
+                             {(uint64_t{1} << 32) - 3, 13001},
+                             {(uint64_t{1} << 40) + 1, 7001},
+                             {(uint64_t{1} << 62) + 5, 999}};
+
+enum Pass { PerturbPass, RestoreAndUpdatePass, FusedPass };
+enum Masking { Dense, Sparse, Fixed };
+
+QString hex(float f) { return QString::number(gpu::bitsOf(f), 16); }
+
+// Element I of weights W (fp32, bf16 or fp16 storage) as fp32, and back.
+float weightAt(const std::vector<uint16_t>& w16, const std::vector<float>& w32, cuda::WeightType type, size_t i) {
+    if (type == cuda::WeightType::F32) return w32[i];
+    return type == cuda::WeightType::BF16 ? gpu::bf16ToFloat(w16[i]) : gpu::f16ToFloat(w16[i]);
+}
+
+}  // namespace
+
+class TestCudaDirections : public QObject {
+    Q_OBJECT
+private slots:
+    void philoxMatchesTheCpu();
+    void directionsMatchTheCpu_data();
+    void directionsMatchTheCpu();
+    void conversionsMatchTorch();
+    void passBlocksCoverEveryElementAndMaskWord();
+    void passesMatchTheCpu_data();
+    void passesMatchTheCpu();
+};
+
+// Random123's known answers, then random keys and counters against the CPU's philox4x32.
+void TestCudaDirections::philoxMatchesTheCpu() {
+    const auto words = [](uint32_t k0, uint32_t k1, std::array<uint32_t, 4> c) {
+        const gpu::Words w = gpu::philox(k0, k1, gpu::Words{{c[0], c[1], c[2], c[3]}});
+        return std::array<uint32_t, 4>{w.w[0], w.w[1], w.w[2], w.w[3]};
+    };
+    QCOMPARE(words(0, 0, {0, 0, 0, 0}), (std::array<uint32_t, 4>{0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}));
+    QCOMPARE(words(0xa4093822, 0x299f31d0, {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}),
+             (std::array<uint32_t, 4>{0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}));
+    std::mt19937 random(5);
+    for (int trial = 0; trial < 1000; ++trial) {
+        const std::array<uint32_t, 2> key = {random(), random()};
+        const std::array<uint32_t, 4> counter = {random(), random(), random(), random()};
+        QCOMPARE(words(key[0], key[1], counter), zo::philox4x32(key, counter));
+    }
+}
+
+void TestCudaDirections::directionsMatchTheCpu_data() {
+    QTest::addColumn<bool>("rademacher");
+    QTest::newRow("gaussian") << false;
+    QTest::newRow("rademacher") << true;
+}
+
+// Every element of every range against directionRange, and a sample against directionAt (which
+// regenerates a whole batch per call), compared as bits.
+void TestCudaDirections::directionsMatchTheCpu() {
+    QFETCH(bool, rademacher);
+    const auto law = rademacher ? zo::DirectionLaw::Rademacher : zo::DirectionLaw::Gaussian;
+    for (uint64_t seed : kSeeds) {
+        for (uint32_t tensor : kTensors) {
+            for (const Range& r : kRanges) {
+                std::vector<float> cpu(r.n);
+                zo::directionRange(seed, tensor, r.first, r.n, law, cpu.data());
+                for (uint64_t j = 0; j < r.n; ++j) {
+                    const uint64_t i = r.first + j;
+                    const float mine = gpu::directionAt(seed, tensor, i, rademacher);
+                    if (gpu::bitsOf(mine) != gpu::bitsOf(cpu[j]))
+                        QFAIL(qPrintable(QString("seed %1 tensor %2 element %3: %4, directionRange gives %5")
+                                             .arg(seed).arg(tensor).arg(i).arg(hex(mine), hex(cpu[j]))));
+                    if ((j % 211 == 0 || j + 1 == r.n) &&
+                        gpu::bitsOf(mine) != gpu::bitsOf(zo::directionAt(seed, tensor, i, law)))
+                        QFAIL(qPrintable(QString("seed %1 tensor %2 element %3: directionAt differs").arg(seed).arg(tensor).arg(i)));
+                }
+            }
+        }
+    }
+}
+
+// Every bf16 and fp16 value to fp32, and a sweep of fp32 bit patterns (odd stride: every rounding
+// residue is hit, ties included) to bf16 and fp16, against c10's conversions, which perturb.cpp
+// reproduces (bf16) or calls (fp16). Checked once over all 2^32 patterns when written.
+void TestCudaDirections::conversionsMatchTorch() {
+    for (uint32_t h = 0; h < 65536; ++h) {
+        const auto x = static_cast<uint16_t>(h);
+        QCOMPARE(gpu::bitsOf(gpu::bf16ToFloat(x)), gpu::bitsOf(static_cast<float>(c10::BFloat16(x, c10::BFloat16::from_bits()))));
+        QCOMPARE(gpu::bitsOf(gpu::f16ToFloat(x)), gpu::bitsOf(static_cast<float>(c10::Half(x, c10::Half::from_bits()))));
+    }
+    for (uint64_t u = 0; u <= 0xFFFFFFFFu; u += 257) {
+        const float f = gpu::floatOf(static_cast<uint32_t>(u));
+        if (gpu::bf16FromFloat(f) != c10::BFloat16(f).x || gpu::f16FromFloat(f) != c10::Half(f).x)
+            QFAIL(qPrintable(QString("fp32 %1: bf16 %2 (c10 %3), fp16 %4 (c10 %5)")
+                                 .arg(u, 0, 16).arg(gpu::bf16FromFloat(f), 0, 16).arg(c10::BFloat16(f).x, 0, 16)
+                                 .arg(gpu::f16FromFloat(f), 0, 16).arg(c10::Half(f).x, 0, 16)));
+    }
+}
+
+// A kernel runs passBlocks(n) blocks, a warp per 32 aligned ones: every element below n must be
+// fed exactly once, and for each value k a warp's 32 elements must be one aligned 32-bit half of
+// a mask word, every half of the tensor's (n + 63) / 64 words being written by exactly one warp.
+void TestCudaDirections::passBlocksCoverEveryElementAndMaskWord() {
+    for (bool rademacher : {false, true}) {
+        for (uint64_t n : {1, 31, 63, 64, 65, 1023, 1024, 1025, 4095, 4096, 4097, 6143, 6144, 6145, 7147, 13000, 20481}) {
+            const uint64_t blocks = gpu::passBlocks(n, rademacher);
+            QCOMPARE(blocks % 64, uint64_t{0});
+            std::vector<int> fed(n, 0), halves((n + 63) / 64 * 2, 0);
+            for (uint64_t b = 0; b < blocks; ++b) {
+                for (int k = 0; k < gpu::valuesPerBlock(rademacher); ++k) {
+                    const uint64_t i = gpu::elementOf(b, k, rademacher);
+                    if (i < n) ++fed[i];
+                    if (b % 32 == 0 && i < halves.size() * 32) {
+                        QCOMPARE(i % 32, uint64_t{0});
+                        QCOMPARE(gpu::elementOf(b + 31, k, rademacher), i + 31);
+                        ++halves[i / 32];
+                    }
+                }
+            }
+            for (uint64_t i = 0; i < n; ++i)
+                if (fed[i] != 1) QFAIL(qPrintable(QString("n %1: element %2 fed %3 times").arg(n).arg(i).arg(fed[i])));
+            for (size_t h = 0; h < halves.size(); ++h)
+                if (halves[h] != 1) QFAIL(qPrintable(QString("n %1: mask half %2 written %3 times").arg(n).arg(h).arg(halves[h])));
+        }
+    }
+}
+
+void TestCudaDirections::passesMatchTheCpu_data() {
+    QTest::addColumn<int>("pass");
+    QTest::addColumn<int>("dtype");
+    QTest::addColumn<int>("masking");
+    QTest::addColumn<int>("law");
+    const char* passNames[] = {"perturb", "restoreAndUpdate", "fused"};
+    const char* typeNames[] = {"f32", "bf16", "f16"};
+    const char* maskNames[] = {"dense", "sparse", "fixed"};
+    for (int pass : {PerturbPass, RestoreAndUpdatePass, FusedPass})
+        for (int dtype = 0; dtype < 3; ++dtype)
+            for (int masking : {Dense, Sparse, Fixed})
+                for (auto law : {zo::DirectionLaw::Gaussian, zo::DirectionLaw::Rademacher, zo::DirectionLaw::Sphere}) {
+                    if (masking != Dense && law == zo::DirectionLaw::Sphere) continue;  // refused by the CPU
+                    QTest::addRow("%s/%s/%s/%s", passNames[pass], typeNames[dtype], maskNames[masking],
+                                  zo::lawName(law).c_str())
+                        << pass << dtype << masking << static_cast<int>(law);
+                }
+}
+
+// The CPU pass on two tensors (one decayed, one not; sizes past a batch and below one block run)
+// against the kernels' loop run on the host: block by block, value by value, passElement on each
+// element, the mask bits rewritten as a refresh does. Weights and bits must be the same bits.
+void TestCudaDirections::passesMatchTheCpu() {
+    QFETCH(int, pass);
+    QFETCH(int, dtype);
+    QFETCH(int, masking);
+    QFETCH(int, law);
+    const auto zoLaw = static_cast<zo::DirectionLaw>(law);
+    const bool rademacher = zoLaw == zo::DirectionLaw::Rademacher;
+    const auto type = static_cast<cuda::WeightType>(dtype);
+    const torch::ScalarType scalar[] = {torch::kFloat32, torch::kBFloat16, torch::kFloat16};
+
+    torch::manual_seed(11);
+    std::vector<zo::Trainable> params;
+    for (auto [name, n, index, decay] : {std::tuple{"a", 7147, 3u, true}, std::tuple{"b", 130, 8u, false}}) {
+        torch::Tensor t = torch::randn({n}) * 0.02;
+        if (masking == Fixed) t.index_put_({torch::arange(0, n, 3)}, 0.0);  // pruned weights
+        params.push_back(zo::Trainable{name, t.to(scalar[dtype]), index, decay});
+    }
+    zo::SparseMask mask;
+    zo::SparseMask* maskPtr = nullptr;
+    if (masking == Sparse) {
+        mask = zo::SparseMask::fromWeights(params, 0.5);
+        maskPtr = &mask;
+        zo::perturb(params, 100, 1e-3, zoLaw, maskPtr, /*refresh=*/true);  // bits as a step's first pass makes them
+    } else if (masking == Fixed) {
+        mask = zo::SparseMask::nonZero(params);
+        maskPtr = &mask;
+    }
+    std::vector<torch::Tensor> before;
+    for (const auto& p : params) before.push_back(p.tensor.clone());
+    const std::vector<std::vector<uint64_t>> bitsBefore = mask.bits;
+
+    const uint64_t seed = 7, nextSeed = 8;
+    const double eps = 1e-3, lr = 1e-2, g = 3.5, wd = 0.1;
+    if (pass == PerturbPass) zo::perturb(params, seed, eps, zoLaw, maskPtr, /*refresh=*/true);
+    if (pass == RestoreAndUpdatePass) zo::restoreAndUpdate(params, seed, eps, lr, g, wd, zoLaw, maskPtr);
+    if (pass == FusedPass) zo::restoreUpdateAndPerturb(params, seed, eps, lr, g, wd, zoLaw, maskPtr, nextSeed, eps);
+
+    for (size_t pi = 0; pi < params.size(); ++pi) {
+        const zo::Trainable& p = params[pi];
+        const auto n = static_cast<uint64_t>(p.tensor.numel());
+        cuda::RestoreUpdate update{seed, eps, lr, g, wd, p.decay, zo::directionScale(params, seed, zoLaw)};
+        cuda::Perturbation perturbation{pass == FusedPass ? nextSeed : seed, eps,
+                                        zo::directionScale(params, pass == FusedPass ? nextSeed : seed, zoLaw),
+                                        masking == Sparse, masking == Sparse ? mask.thresholds[pi] : 0.0f};
+        const gpu::PassFloats floats = gpu::passFloats(pass == PerturbPass ? nullptr : &update,
+                                                       pass == RestoreAndUpdatePass ? nullptr : &perturbation);
+        // the weights before, as the kernel would find them in device memory
+        std::vector<float> w32(n);
+        std::vector<uint16_t> w16(n);
+        const torch::Tensor& b0 = before[pi];
+        std::memcpy(type == cuda::WeightType::F32 ? static_cast<void*>(w32.data()) : static_cast<void*>(w16.data()),
+                    b0.data_ptr(), n * b0.element_size());
+        std::vector<uint64_t> bits = masking == Dense ? std::vector<uint64_t>{} : bitsBefore[pi];
+        const std::vector<uint64_t> oldBits = bits;
+        for (uint64_t b = 0; b < gpu::passBlocks(n, rademacher); ++b) {
+            float z[6] = {}, zNext[6] = {};
+            const auto values = [&](uint64_t s, float* out) {
+                if (rademacher) gpu::blockValues<true>(gpu::directionBlock(s, p.index, b), out);
+                else gpu::blockValues<false>(gpu::directionBlock(s, p.index, b), out);
+            };
+            if (floats.update) values(update.seed, z);
+            if (floats.perturb) values(perturbation.seed, zNext);
+            for (int k = 0; k < gpu::valuesPerBlock(rademacher); ++k) {
+                const uint64_t i = gpu::elementOf(b, k, rademacher);
+                if (i >= n) continue;
+                uint32_t bit = masking == Dense ? 0 : (oldBits[i / 64] >> (i % 64)) & 1u;
+                const float out = gpu::passElement(weightAt(w16, w32, type, i), z[k], zNext[k], floats, type,
+                                                   masking == Dense ? nullptr : &bit);
+                if (type == cuda::WeightType::F32) w32[i] = out;
+                else w16[i] = type == cuda::WeightType::BF16 ? gpu::bf16FromFloat(out) : gpu::f16FromFloat(out);
+                if (masking != Dense) bits[i / 64] = (bits[i / 64] & ~(uint64_t{1} << (i % 64))) | (uint64_t{bit} << (i % 64));
+            }
+        }
+        const void* mine = type == cuda::WeightType::F32 ? static_cast<const void*>(w32.data()) : w16.data();
+        if (std::memcmp(mine, p.tensor.data_ptr(), n * p.tensor.element_size()) != 0) {
+            for (uint64_t i = 0; i < n; ++i) {
+                const float cpu = p.tensor.to(torch::kFloat32).data_ptr<float>()[i];
+                const float ref = weightAt(w16, w32, type, i);
+                if (gpu::bitsOf(cpu) != gpu::bitsOf(ref))
+                    QFAIL(qPrintable(QString("tensor %1 element %2: %3, the CPU pass gives %4")
+                                         .arg(p.name.c_str()).arg(i).arg(hex(ref), hex(cpu))));
+            }
+        }
+        QVERIFY2(!torch::equal(p.tensor, before[pi]), "the pass left the weights as they were");
+        if (masking != Dense) QCOMPARE(bits, mask.bits[pi]);
+    }
+}
+
+QTEST_APPLESS_MAIN(TestCudaDirections)
+#include "test_cuda_directions.moc"
