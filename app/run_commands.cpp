@@ -20,9 +20,7 @@
 #include "commands.h"
 #include "common/error.h"
 #include "common/files.h"
-#include "common/format.h"
-#include "common/sha256.h"
-#include "dist/world.h"
+#include "run/data_parallel.h"
 #include "run/jobs.h"
 #include "run/method_registry.h"
 #include "run/provenance.h"
@@ -243,8 +241,7 @@ struct Executed {
 Executed executeRun(const Parsed& p, const run::PreparedRun& prepared, const std::vector<std::string>& argv,
                     store::Store& db, FILE* out = stdout, std::optional<int64_t> parent = std::nullopt);
 int executeRun(const Parsed& p, const run::PreparedRun& prepared, const std::vector<std::string>& argv);
-int executeDistributed(const Parsed& p, const run::PreparedRun& prepared, const std::vector<std::string>& argv,
-                       const dist::WorldSpec& spec);
+int executeDistributed(const Parsed& p, const run::PreparedRun& prepared, const std::vector<std::string>& argv);
 }  // namespace
 
 int runCommand(const Args& rawArgs, const std::vector<std::string>& argv) {
@@ -256,7 +253,7 @@ int runCommand(const Args& rawArgs, const std::vector<std::string>& argv) {
     }
     const Parsed p = parse(args, {"db", "name", "experiment", "out", "tag", "resume", "jobs", "parent"},
                            {"print-config", "quiet", "force"});
-    if ((p.has("resume") || multirun) && dist::specFromEnvironment())
+    if ((p.has("resume") || multirun) && run::DataParallel::requested())
         fail("run: ", p.has("resume") ? "--resume" : "a sweep (-m)", " does not run data parallel; unset "
              "RANK and WORLD_SIZE (or run it outside frugal launch / srun / mpirun)");
     if (p.has("resume")) return resumeRun(p);
@@ -269,9 +266,8 @@ int runCommand(const Args& rawArgs, const std::vector<std::string>& argv) {
             fail("run: '", p.positional[i], "' is not an override; expected KEY=VALUE after the config");
         overrides.push_back(p.positional[i]);
     }
-    const auto world = dist::specFromEnvironment();
-    if (world) return executeDistributed(p, run::prepareRun(config, overrides, p.get("out", ""), false, p.has("force")),
-                                         argv, *world);
+    if (run::DataParallel::requested())
+        return executeDistributed(p, run::prepareRun(config, overrides, p.get("out", ""), false, p.has("force")), argv);
     return executeRun(p, run::prepareRun(config, overrides, p.get("out", ""), false, p.has("force")), argv);
 }
 
@@ -440,86 +436,25 @@ int executeRun(const Parsed& p, const run::PreparedRun& prepared, const std::vec
     return finishRun(db, e.outcome, e.signal);
 }
 
-// What a process other than 0 reports: its warnings and errors, with its rank; metrics and info
-// lines are process 0's to store. Its files go to a folder of its own, removed at the end.
-class FollowerSink : public run::EventSink {
-public:
-    explicit FollowerSink(int rank)
-        : m_rank(rank),
-          m_dir(std::filesystem::temp_directory_path() / cat("frugal-rank", rank, "-", getpid())) {}
-    ~FollowerSink() override {
-        std::error_code ignored;
-        std::filesystem::remove_all(m_dir, ignored);
-    }
-    void metric(const std::string&, int64_t, double) override {}
-    void vector(const std::string&, int64_t, std::vector<int64_t>, std::vector<float>) override {}
-    void log(const std::string& level, const std::string& text) override {
-        if (level == "warning" || level == "error") std::fprintf(stderr, "rank %d: %s: %s\n", m_rank, level.c_str(), text.c_str());
-    }
-    void progress(int64_t, int64_t, const std::string&) override {}
-    std::filesystem::path artifactDir() override {
-        std::filesystem::create_directories(m_dir);
-        return m_dir;
-    }
-    void artifact(const std::string&, const std::filesystem::path&) override {}
-    void flush() override {}
-
-private:
-    int m_rank;
-    std::filesystem::path m_dir;
-};
-
-// One process of a data-parallel run (RANK/WORLD_SIZE or a launcher's variables set): the
-// rendezvous, the same config and code on every process (refused otherwise, naming the process),
-// then process 0 runs it as a stored run and the others follow it.
-int executeDistributed(const Parsed& p, const run::PreparedRun& prepared, const std::vector<std::string>& argv,
-                       const dist::WorldSpec& spec) {
-    if (prepared.method != "zo" && prepared.method != "mezo")
-        fail("method '", prepared.method, "' does not run data parallel (", spec.source, " ask for ", spec.size,
-             " processes); zo and mezo do; run it as one process");
+// One process of a data-parallel run (RANK/WORLD_SIZE or a launcher's variables set): process 0
+// runs it as a stored run, the others follow it (run/data_parallel.h).
+int executeDistributed(const Parsed& p, const run::PreparedRun& prepared, const std::vector<std::string>& argv) {
     if (p.has("print-config")) return executeRun(p, prepared, argv);
-    std::unique_ptr<dist::World> world = dist::World::join(spec);
-    dist::setCurrent(world.get());
     const run::Provenance provenance = run::collectProvenance(argv, run::sourceTree().string());
-    world->agree("config (sha256 of the resolved TOML)", sha256Hex(prepared.resolvedConfig).substr(0, 16));
-    world->agree("program (sha256 of the executable)", sha256OfFile("/proc/self/exe").substr(0, 16));
-    world->agree("source (git commit)", provenance.gitCommit + (provenance.gitDirty ? " with changes" : ""));
-    if (world->rank() != 0) {
-        FollowerSink sink(world->rank());
-        run::StopToken stop;
-        SignalScope signals(stop);
-        try {
-            prepared.body(sink, stop);
-        } catch (const Cancelled&) {
-            world->finish();
-            return stop.signal() == SIGINT ? 130 : 143;
-        } catch (const std::exception& e) {
-            world->reportFailure(e.what());
-            std::fprintf(stderr, "rank %d: %s\n", world->rank(), e.what());
-            return 1;
-        }
-        world->finish();
-        return 0;
-    }
-    store::Store db(dbPath(p));
-    store::NewRun runSpec = run::newRunFor(prepared, provenance, p.get("name", ""), p.get("experiment", "default"));
-    auto hardware = nlohmann::ordered_json::parse(runSpec.hardware.empty() ? "{}" : runSpec.hardware);
-    hardware["world_size"] = spec.size;
-    hardware["dist_backend"] = world->backend();
-    hardware["dist_launch"] = spec.source;
-    hardware["dist_master"] = cat(spec.masterAddr, ":", spec.masterPort);
-    runSpec.hardware = hardware.dump();
-    runSpec.params["dist.world_size"] = std::to_string(spec.size);
-    if (p.has("parent")) runSpec.parentId = requireRun(db, p.get("parent", "")).id;
+    const auto world = run::DataParallel::join(prepared, provenance.gitCommit, provenance.gitDirty);
     run::StopToken stop;
     SignalScope signals(stop);
+    if (world->rank() != 0) return world->follow(prepared.body, stop);
+    store::Store db(dbPath(p));
+    store::NewRun runSpec = run::newRunFor(prepared, provenance, p.get("name", ""), p.get("experiment", "default"));
+    world->annotate(runSpec);
+    if (p.has("parent")) runSpec.parentId = requireRun(db, p.get("parent", "")).id;
     Progress progress(p.has("quiet"));
     const run::RunOutcome outcome =
         run::runMethod(db, runSpec, prepared.body, stop, &progress, run::artifactRoot(db.path()));
     progress.finish();
     if (p.has("tag")) db.addTag(outcome.runId, p.get("tag", ""));
-    if (outcome.status == store::RunStatus::Failed) world->reportFailure(outcome.error);
-    else world->finish();
+    world->finish(outcome.status == store::RunStatus::Failed, outcome.error);
     return finishRun(db, outcome, stop.signal());
 }
 

@@ -75,9 +75,10 @@ void TestCudaDirections::philoxMatchesTheCpu() {
     QCOMPARE(words(0xa4093822, 0x299f31d0, {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}),
              (std::array<uint32_t, 4>{0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}));
     std::mt19937 random(5);
+    const auto word = [&random] { return static_cast<uint32_t>(random()); };
     for (int trial = 0; trial < 1000; ++trial) {
-        const std::array<uint32_t, 2> key = {random(), random()};
-        const std::array<uint32_t, 4> counter = {random(), random(), random(), random()};
+        const std::array<uint32_t, 2> key = {word(), word()};
+        const std::array<uint32_t, 4> counter = {word(), word(), word(), word()};
         QCOMPARE(words(key[0], key[1], counter), zo::philox4x32(key, counter));
     }
 }

@@ -1,0 +1,116 @@
+#include "run/data_parallel.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/format.h"
+#include "common/sha256.h"
+#include "dist/world.h"
+
+namespace frugal::run {
+
+namespace {
+
+// What a process other than 0 reports: its warnings and errors, with its rank; metrics and info
+// lines are process 0's to store. Its files go to a folder of its own, removed at the end.
+class FollowerSink : public EventSink {
+public:
+    explicit FollowerSink(int rank)
+        : m_rank(rank),
+          m_dir(std::filesystem::temp_directory_path() / cat("frugal-rank", rank, "-", getpid())) {}
+    ~FollowerSink() override {
+        std::error_code ignored;
+        std::filesystem::remove_all(m_dir, ignored);
+    }
+    void metric(const std::string&, int64_t, double) override {}
+    void vector(const std::string&, int64_t, std::vector<int64_t>, std::vector<float>) override {}
+    void log(const std::string& level, const std::string& text) override {
+        if (level == "warning" || level == "error")
+            std::fprintf(stderr, "rank %d: %s: %s\n", m_rank, level.c_str(), text.c_str());
+    }
+    void progress(int64_t, int64_t, const std::string&) override {}
+    std::filesystem::path artifactDir() override {
+        std::filesystem::create_directories(m_dir);
+        return m_dir;
+    }
+    void artifact(const std::string&, const std::filesystem::path&) override {}
+    void flush() override {}
+
+private:
+    int m_rank;
+    std::filesystem::path m_dir;
+};
+
+}  // namespace
+
+struct DataParallel::Impl {
+    std::unique_ptr<dist::World> world;
+};
+
+DataParallel::DataParallel() : m(std::make_unique<Impl>()) {}
+
+DataParallel::~DataParallel() {
+    if (m->world) dist::setCurrent(nullptr);
+}
+
+bool DataParallel::requested() { return dist::specFromEnvironment().has_value(); }
+
+std::unique_ptr<DataParallel> DataParallel::join(const PreparedRun& prepared, const std::string& gitCommit,
+                                                 bool gitDirty) {
+    const auto spec = dist::specFromEnvironment();
+    if (!spec) fail("data parallel: the environment names no world of more than one process");
+    if (prepared.method != "zo" && prepared.method != "mezo")
+        fail("method '", prepared.method, "' does not run data parallel (", spec->source, " ask for ", spec->size,
+             " processes); zo and mezo do; run it as one process");
+    std::unique_ptr<DataParallel> d(new DataParallel());
+    d->m->world = dist::World::join(*spec);
+    dist::setCurrent(d->m->world.get());
+    dist::World& w = *d->m->world;
+    w.agree("config (sha256 of the resolved TOML)", sha256Hex(prepared.resolvedConfig).substr(0, 16));
+    w.agree("program (sha256 of the executable)", sha256OfFile("/proc/self/exe").substr(0, 16));
+    w.agree("source (git commit)", gitCommit + (gitDirty ? " with changes" : ""));
+    return d;
+}
+
+int DataParallel::rank() const { return m->world->rank(); }
+int DataParallel::size() const { return m->world->size(); }
+
+void DataParallel::annotate(store::NewRun& run) const {
+    const dist::WorldSpec& s = m->world->spec();
+    auto hardware = nlohmann::ordered_json::parse(run.hardware.empty() ? "{}" : run.hardware);
+    hardware["world_size"] = s.size;
+    hardware["dist_backend"] = m->world->backend();
+    hardware["dist_launch"] = s.source;
+    hardware["dist_master"] = cat(s.masterAddr, ":", s.masterPort);
+    hardware["dist_timeout_s"] = s.timeoutSeconds;
+    run.hardware = hardware.dump();
+    run.params["dist.world_size"] = std::to_string(s.size);
+}
+
+int DataParallel::follow(const MethodBody& body, StopToken& stop) {
+    dist::World& w = *m->world;
+    FollowerSink sink(w.rank());
+    try {
+        body(sink, stop);
+    } catch (const Cancelled&) {
+        w.finish();
+        return stop.signal() == SIGINT ? 130 : 143;
+    } catch (const std::exception& e) {
+        w.reportFailure(e.what());
+        std::fprintf(stderr, "rank %d: %s\n", w.rank(), e.what());
+        return 1;
+    }
+    w.finish();
+    return 0;
+}
+
+void DataParallel::finish(bool failed, const std::string& error) {
+    if (failed) m->world->reportFailure(error);
+    else m->world->finish();
+}
+
+}  // namespace frugal::run
