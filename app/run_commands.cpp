@@ -454,8 +454,11 @@ int executeDistributed(const Parsed& p, const run::PreparedRun& prepared, const 
         run::runMethod(db, runSpec, prepared.body, stop, &progress, run::artifactRoot(db.path()));
     progress.finish();
     if (p.has("tag")) db.addTag(outcome.runId, p.get("tag", ""));
-    world->finish(outcome.status == store::RunStatus::Failed, outcome.error);
-    return finishRun(db, outcome, stop.signal());
+    const std::string others = world->finish(outcome.status == store::RunStatus::Failed, outcome.error);
+    const int code = finishRun(db, outcome, stop.signal());
+    if (others.empty()) return code;
+    std::fprintf(stderr, "after the run: %s\n", others.c_str());  // this process's run stands as stored
+    return code == 0 ? 1 : code;
 }
 
 }  // namespace

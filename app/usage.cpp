@@ -298,7 +298,7 @@ std::vector<CommandUsage> buildTable() {
          "  --resume RUN         continue that run from its last checkpoint\n" +
              kDb + kHelp});
     t.push_back(
-        {"launch", "N local processes of a data-parallel run (zo, mezo), output prefixed by rank",
+        {"launch", "N local processes of a data-parallel run (zo, mezo, landscape), prefixed output",
          "usage: frugal launch -n N [--port P] [--timeout S] [--threads T] run CONFIG.toml [KEY=VALUE ...]\n"
          "                     [run options]\n"
          "\n"
@@ -306,6 +306,7 @@ std::vector<CommandUsage> buildTable() {
          "WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT) and forwards their output, each line\n"
          "prefixed with [rank]. Every process holds the model and scores its shard of each batch;\n"
          "they exchange only the loss scalars (2q numbers a step), through LibTorch's c10d (Gloo).\n"
+         "A landscape run shares out its grid's points (1-D) or rows (2-D) instead.\n"
          "Process 0 stores the run (world_size in its metadata). `frugal run` started by srun,\n"
          "mpirun or torchrun-style launchers, or with RANK and WORLD_SIZE set by hand in N shells,\n"
          "does the same (README: a Slurm example). Exit: rank 0's code, else the first failure's.\n"

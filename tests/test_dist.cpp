@@ -126,6 +126,8 @@ private slots:
     void collectivesBetweenThreads();
     void dataParallelEqualsOneProcess_data();
     void dataParallelEqualsOneProcess();
+    void landscapeGridSharedOut_data();
+    void landscapeGridSharedOut();
     void differingConfigRefused();
     void lostRankFailsTheRun_data();
     void lostRankFailsTheRun();
@@ -276,6 +278,15 @@ void TestDist::dataParallelEqualsOneProcess() {
     qInfo("largest relative difference of the loss over %d steps: %.3g", steps, worst);
     QVERIFY2(worst <= 1e-5, qPrintable(QString::number(worst)));
     QVERIFY(worst > 0 || processes == 1);  // sharded sums round differently: a real comparison
+    // dev evaluation shared out over the processes: at step 0 (the same weights) the same bits
+    for (const char* key : {"dev/accuracy", "dev/accuracy_calibrated", "dev/loss"}) {
+        const auto single = store.metric(a->id, key), many = store.metric(b->id, key);
+        QVERIFY2(!single.empty() && !many.empty() && single[0].step == 0 && many[0].step == 0, key);
+        QVERIFY2(single[0].value == many[0].value, qPrintable(QStringLiteral("%1 at step 0: %2 vs %3").arg(key)
+                                                              .arg(single[0].value, 0, 'g', 17).arg(many[0].value, 0, 'g', 17)));
+    }
+    QVERIFY(logged(store, b->id, "step 0: dev accuracy"));
+    QVERIFY(!store.metric(b->id, "test/accuracy").empty());
     // bytes a step: (value, weight) per loss evaluation (2q) and the stop flag, O(q), not O(d)
     const auto bytes = store.metric(b->id, "dist/bytes_per_step");
     QCOMPARE(bytes.size(), size_t(steps));
@@ -287,6 +298,62 @@ void TestDist::dataParallelEqualsOneProcess() {
     std::filesystem::path saved = store.artifacts(b->id).empty() ? dir.path() : std::filesystem::path(store.artifacts(b->id)[0].path).parent_path() / "model";
     QVERIFY2(std::filesystem::exists(saved / "model.safetensors"), saved.string().c_str());
     QCOMPARE(frugal::test::readText(dir / "replayed" / "model.safetensors"), frugal::test::readText(saved / "model.safetensors"));
+}
+
+void TestDist::landscapeGridSharedOut_data() {
+    QTest::addColumn<int>("dims");
+    QTest::addColumn<int>("processes");
+    QTest::newRow("2-D, 2 processes") << 2 << 2;  // 5 rows: the last round has one row
+    QTest::newRow("1-D, 3 processes") << 1 << 3;
+}
+
+// The grid of a landscape shared out over processes is the surface one process computes, bit for bit.
+void TestDist::landscapeGridSharedOut() {
+    QFETCH(int, dims);
+    QFETCH(int, processes);
+    TempDir dir("dist-landscape");
+    frugal::test::writeText(dir / "land.toml", QStringLiteral(R"(method = "landscape"
+[landscape]
+model = "frugal-tiny"
+task = "sentiment"
+batch_size = 4
+dims = %1
+points = 5
+lo = -0.5
+hi = 0.5
+timing_forwards = 0
+sharpness_probes = 0
+[peft]
+target = "full"
+)").arg(dims).toStdString());
+    auto one = start(dir, {"--quiet", "--threads", "1", "run", "land.toml", "--db", "runs.db", "--name", "one"});
+    Exit e = wait(*one);
+    QVERIFY2(e.code == 0, qPrintable(e.err));
+    auto p = start(dir, {"--quiet", "launch", "-n", QString::number(processes), "run", "land.toml", "--db", "runs.db",
+                         "--name", "many"});
+    e = wait(*p);
+    QVERIFY2(e.code == 0, qPrintable(e.out + e.err));
+    Store store(dir / "runs.db");
+    const auto a = store.findRun("one"), b = store.findRun("many");
+    QVERIFY(a && b);
+    QCOMPARE(b->status, RunStatus::Finished);
+    QCOMPARE(hardwareOf(store, b->id)["world_size"].get<int>(), processes);
+    const std::string key = dims == 1 ? "landscape/slice1d" : "landscape/slice2d";
+    const auto x = store.vectorSeries(a->id, key), y = store.vectorSeries(b->id, key);
+    QCOMPARE(x.size(), size_t{1});
+    QCOMPARE(y.size(), size_t{1});
+    QCOMPARE(y[0].shape, x[0].shape);
+    QCOMPARE(x[0].data.size(), size_t(dims == 1 ? 5 : 25));
+    for (size_t i = 0; i < x[0].data.size(); ++i) {
+        QVERIFY(std::isfinite(x[0].data[i]));
+        QVERIFY2(x[0].data[i] == y[0].data[i], qPrintable(QStringLiteral("point %1: %2 vs %3").arg(i)
+                                                              .arg(x[0].data[i], 0, 'g', 9).arg(y[0].data[i], 0, 'g', 9)));
+    }
+    // each process computed its share of the points
+    const auto forwards = store.metric(b->id, "landscape/forwards");
+    QCOMPARE(forwards.size(), size_t{1});
+    const int rows = 5, perRow = dims == 1 ? 1 : 5;
+    QCOMPARE(forwards[0].value, double(((rows + processes - 1) / processes) * perRow));
 }
 
 void TestDist::differingConfigRefused() {

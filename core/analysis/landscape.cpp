@@ -225,6 +225,29 @@ void Mover::apply(const std::vector<const Direction*>& directions, const std::ve
     for (auto& th : pool) th.join();
 }
 
+namespace {
+
+// One round of a shared-out slice: this process's VALUES (NaN where it had no point) and its stop
+// flag gathered; every process's values in rank order, or Cancelled when any process was asked to
+// stop.
+std::vector<double> gatherRound(const SliceSettings& s, std::vector<double> values, bool stopMine,
+                                const std::string& where) {
+    values.push_back(stopMine ? 1 : 0);
+    const size_t width = values.size();
+    std::vector<double> all = s.gather(values);
+    std::vector<double> out;
+    bool stopAny = false;
+    for (int r = 0; r < s.count; ++r) {
+        const auto at = all.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(r) * width);
+        out.insert(out.end(), at, at + static_cast<std::ptrdiff_t>(width - 1));
+        stopAny = stopAny || at[static_cast<std::ptrdiff_t>(width - 1)] != 0;
+    }
+    if (stopAny) throw Cancelled("landscape stopped " + where);
+    return out;
+}
+
+}  // namespace
+
 Slice slice1d(Mover& mover, const Direction& d1, const std::function<double()>& loss,
               const SliceSettings& s, const StopToken& stop) {
     if (s.points < 2) fail("landscape: a slice needs at least 2 points per axis, got ", s.points);
@@ -232,15 +255,24 @@ Slice slice1d(Mover& mover, const Direction& d1, const std::function<double()>& 
     Slice out;
     out.dims = 1;
     out.centre = NAN;
-    for (int64_t i = 0; i < s.points; ++i) {
-        if (stop.stopRequested()) throw Cancelled(cat("landscape stopped at point ", i, " of ", s.points));
-        const double a = gridPoint(s.lo, s.hi, i, s.points);
-        mover.set({&d1}, {a});
-        const double l = loss();
-        out.axis.push_back(a);
-        out.loss.push_back(l);
-        if (a == 0) out.centre = l;
-        ++out.forwards;
+    for (int64_t i = 0; i < s.points; ++i) out.axis.push_back(gridPoint(s.lo, s.hi, i, s.points));
+    const int64_t count = s.gather ? s.count : 1, rank = s.gather ? s.rank : 0;
+    for (int64_t round = 0; round * count < s.points; ++round) {
+        const int64_t i = round * count + rank;
+        const std::string where = cat("at point ", round * count, " of ", s.points);
+        if (!s.gather && stop.stopRequested()) throw Cancelled("landscape stopped " + where);
+        double l = NAN;
+        if (i < s.points) {
+            mover.set({&d1}, {out.axis[static_cast<size_t>(i)]});
+            l = loss();
+            ++out.forwards;
+        }
+        const std::vector<double> round_ = s.gather ? gatherRound(s, {l}, stop.stopRequested(), where) : std::vector<double>{l};
+        for (int64_t r = 0; r < count && round * count + r < s.points; ++r) {
+            const double v = round_[static_cast<size_t>(r)];
+            out.loss.push_back(v);
+            if (out.axis[static_cast<size_t>(round * count + r)] == 0) out.centre = v;
+        }
     }
     mover.restore();
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -255,22 +287,35 @@ Slice slice2d(Mover& mover, const Direction& d1, const Direction& d2, const std:
     out.dims = 2;
     out.centre = NAN;
     for (int64_t i = 0; i < s.points; ++i) out.axis.push_back(gridPoint(s.lo, s.hi, i, s.points));
-    for (int64_t row = 0; row < s.points; ++row) {
-        const double b = out.axis[static_cast<size_t>(row)];
-        for (int64_t col = 0; col < s.points; ++col) {
-            if (stop.stopRequested())
-                throw Cancelled(cat("landscape stopped at point ", row * s.points + col, " of ", s.points * s.points));
-            const double a = out.axis[static_cast<size_t>(col)];
-            if (col == 0 || a == 0)  // from θ₀: the centre is θ₀ exactly
-                mover.set({&d1, &d2}, {a, b});
-            else  // along the row, one direction regenerated instead of two
-                mover.add(d1, a - out.axis[static_cast<size_t>(col - 1)]);
-            const double l = loss();
-            out.loss.push_back(l);
-            if (a == 0 && b == 0) out.centre = l;
-            ++out.forwards;
+    const int64_t count = s.gather ? s.count : 1, rank = s.gather ? s.rank : 0;
+    for (int64_t round = 0; round * count < s.points; ++round) {
+        const int64_t row = round * count + rank;
+        std::vector<double> mine(static_cast<size_t>(s.points), NAN);
+        if (row < s.points) {
+            const double b = out.axis[static_cast<size_t>(row)];
+            for (int64_t col = 0; col < s.points; ++col) {
+                if (!s.gather && stop.stopRequested())
+                    throw Cancelled(cat("landscape stopped at point ", row * s.points + col, " of ", s.points * s.points));
+                const double a = out.axis[static_cast<size_t>(col)];
+                if (col == 0 || a == 0)  // from θ₀: the centre is θ₀ exactly
+                    mover.set({&d1, &d2}, {a, b});
+                else  // along the row, one direction regenerated instead of two
+                    mover.add(d1, a - out.axis[static_cast<size_t>(col - 1)]);
+                mine[static_cast<size_t>(col)] = loss();
+                ++out.forwards;
+            }
         }
-        if (onRow) onRow(row, out);
+        const std::vector<double> rows =
+            s.gather ? gatherRound(s, mine, stop.stopRequested(), cat("at row ", round * count, " of ", s.points)) : mine;
+        for (int64_t r = 0; r < count && round * count + r < s.points; ++r) {
+            const int64_t done = round * count + r;
+            for (int64_t col = 0; col < s.points; ++col) {
+                const double v = rows[static_cast<size_t>(r * s.points + col)];
+                out.loss.push_back(v);
+                if (out.axis[static_cast<size_t>(col)] == 0 && out.axis[static_cast<size_t>(done)] == 0) out.centre = v;
+            }
+            if (onRow) onRow(done, out);
+        }
     }
     mover.restore();
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -72,8 +72,17 @@ private:
 };
 
 struct SliceSettings {
-    int64_t points = 51;  // per axis
-    double lo = -1, hi = 1;
+    SliceSettings(int64_t pointsPerAxis = 51, double from = -1, double to = 1)
+        : points(pointsPerAxis), lo(from), hi(to) {}
+    int64_t points;  // per axis
+    double lo, hi;
+    // Shared out over COUNT processes (this one RANK): the points of a 1-D slice, the rows of a
+    // 2-D one, in rounds of COUNT; after each round GATHER (every process's values, the same count
+    // from each, in rank order) gives every process the round's losses, and a stop asked of any
+    // process stops all at the same round. Every point is computed as one process computes it,
+    // so the surface is the same bits.
+    int rank = 0, count = 1;
+    std::function<std::vector<double>(const std::vector<double>&)> gather;
 };
 
 struct Slice {
@@ -81,7 +90,7 @@ struct Slice {
     std::vector<double> loss;  // 1-D: [points]; 2-D: [points (β, rows), points (α, columns)]
     int64_t dims = 1;
     double centre = 0;  // the loss at the grid point (0, 0), when the grid has it; else NaN
-    int64_t forwards = 0;
+    int64_t forwards = 0;  // this process's
     double seconds = 0;
 };
 

@@ -4,6 +4,8 @@
 
 #include "analysis/landscape_method.h"
 
+#include "dist/world.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -163,8 +165,20 @@ void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& st
     const auto onRow = [&](int64_t row, const Slice&) {
         sink.progress((row + 1) * c.points, total, cat("row ", row + 1, " of ", c.points));
     };
-    const Slice s = c.dims == 1 ? slice1d(mover, d1, loss, {c.points, c.lo, c.hi}, stop)
-                                : slice2d(mover, d1, d2, loss, {c.points, c.lo, c.hi}, stop, onRow);
+    SliceSettings settings;
+    settings.points = c.points;
+    settings.lo = c.lo;
+    settings.hi = c.hi;
+    if (dist::World* world = dist::current()) {  // the grid's points (1-D) or rows (2-D) shared out
+        settings.rank = world->rank();
+        settings.count = world->size();
+        settings.gather = [world](const std::vector<double>& mine) { return world->allgather(mine); };
+        sink.info(cat("the grid is shared out over ", world->size(), " processes (", c.dims == 1 ? "points" : "rows",
+                      " in rounds of ", world->size(), "); this process computes ", c.dims == 1 ? "point" : "row",
+                      "s ", world->rank(), ", ", world->rank() + world->size(), ", ..."));
+    }
+    const Slice s = c.dims == 1 ? slice1d(mover, d1, loss, settings, stop)
+                                : slice2d(mover, d1, d2, loss, settings, stop, onRow);
     std::vector<float> data(s.loss.begin(), s.loss.end()), axis(s.axis.begin(), s.axis.end());
     int64_t nonFinite = 0;
     for (double v : s.loss)
@@ -189,10 +203,12 @@ void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& st
     if (!forwardTimes.empty()) {
         const double f = median(forwardTimes);
         sink.metric("landscape/forward_seconds", 0, f);
-        sink.metric("landscape/overhead_ratio", 0, s.seconds / (static_cast<double>(total) * f));
+        // against this process's own forwards (all of them in one process)
+        sink.metric("landscape/overhead_ratio", 0, s.seconds / (static_cast<double>(s.forwards) * f));
         sink.info(cat("slice: ", total, " points in ", shortNumber(s.seconds), " s; one forward of the batch ",
                       shortNumber(f * 1e3), " ms (median of ", forwardTimes.size(), "): ",
-                      shortNumber(s.seconds / (static_cast<double>(total) * f)), "x the forwards alone"));
+                      shortNumber(s.seconds / (static_cast<double>(s.forwards) * f)), "x this process's ",
+                      s.forwards, " forwards alone"));
     }
     if (s.centre != centre)
         fail("landscape: the slice's centre ", s.centre, " differs from the model's loss ", centre, " on the batch");

@@ -1,5 +1,7 @@
 #include "analysis/live_landscape.h"
 
+#include "dist/world.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -65,7 +67,15 @@ private:
             m_first = false;
         }
         Mover mover(params);
-        const SliceSettings settings{m_spec.points, m_spec.lo, m_spec.hi};
+        SliceSettings settings;
+        settings.points = m_spec.points;
+        settings.lo = m_spec.lo;
+        settings.hi = m_spec.hi;
+        if (dist::World* world = dist::current()) {  // a data-parallel run: the probe's points shared out
+            settings.rank = world->rank();
+            settings.count = world->size();
+            settings.gather = [world](const std::vector<double>& mine) { return world->allgather(mine); };
+        }
         const Slice s = m_spec.dims == 1 ? slice1d(mover, d1, loss, settings, stop)
                                          : slice2d(mover, d1, d2, loss, settings, stop);
         const std::vector<float> data(s.loss.begin(), s.loss.end());

@@ -174,6 +174,38 @@ struct World::Impl {
         }
     }
 
+    // Waits until READY() (store reads), watching the other ranks meanwhile: a rank that posted
+    // an error or whose heartbeat stopped ends the wait at once with its name; else the timeout.
+    void waitUntil(const std::function<bool()>& ready, const std::string& what) {
+        const auto startWait = std::chrono::steady_clock::now();
+        std::vector<int64_t> beats(static_cast<size_t>(spec.size), -1);
+        auto lastMove = std::vector<std::chrono::steady_clock::time_point>(static_cast<size_t>(spec.size), startWait);
+        for (int64_t polls = 0;; ++polls) {
+            if (ready()) return;
+            const auto now = std::chrono::steady_clock::now();
+            if (polls % 10 == 0) {  // every 0.2 s
+                for (int r = 0; r < spec.size; ++r) {
+                    if (r == spec.rank) continue;
+                    if (store->check({cat("error/", r)}))
+                        throw PeerFailure(cat("rank ", r, " of ", spec.size, " failed: ",
+                                              text(store->get(cat("error/", r))), " (while ", what, ")"));
+                    const int64_t beats_r = store->add(cat("beat/", r), 0);
+                    if (beats_r != beats[static_cast<size_t>(r)]) {
+                        beats[static_cast<size_t>(r)] = beats_r;
+                        lastMove[static_cast<size_t>(r)] = now;
+                    } else if (now - lastMove[static_cast<size_t>(r)] > kSilence) {
+                        throw PeerFailure(cat("rank ", r, " of ", spec.size, " stopped answering (no heartbeat for ",
+                                              kSilence.count() / 1000.0, " s: killed, crashed or stopped) while ", what));
+                    }
+                }
+            }
+            if (now - startWait > timeout)
+                throw PeerFailure(cat("not every rank arrived within the timeout of ", spec.timeoutSeconds,
+                                      " s (FRUGAL_DIST_TIMEOUT) while ", what));
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+
     // Runs one call on the group: counted, timed, and a failure diagnosed.
     void call(int64_t payloadBytes, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) {
         const auto t0 = std::chrono::steady_clock::now();
@@ -286,7 +318,9 @@ void World::agree(const std::string& what, const std::string& value) {
     std::vector<std::string> keys;
     for (int r = 0; r < m->spec.size; ++r) keys.push_back(prefix + std::to_string(r));
     try {
-        m->store->wait(keys, m->timeout);
+        m->waitUntil([&] { return m->store->check(keys); }, cat("waiting for every rank's ", what));
+    } catch (const PeerFailure&) {
+        throw;
     } catch (const std::exception& e) {
         throw PeerFailure(m->diagnose(cat("waiting for every rank's ", what, ": ", e.what())));
     }
@@ -310,12 +344,7 @@ void World::reportFailure(const std::string& message) {
 void World::finish() {
     m->store->add("finished", 1);
     if (m->spec.rank != 0) return;
-    const auto deadline = std::chrono::steady_clock::now() + m->timeout;
-    while (m->store->add("finished", 0) < m->spec.size) {
-        if (std::chrono::steady_clock::now() > deadline)
-            fail("rank 0: not every rank finished within ", m->spec.timeoutSeconds, " s after the run");
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    m->waitUntil([&] { return m->store->add("finished", 0) >= m->spec.size; }, "waiting for every rank to finish");
 }
 
 World::Traffic World::traffic() const { return m->traffic; }

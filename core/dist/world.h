@@ -76,7 +76,8 @@ public:
     // Posts this rank's error for the others to name (before it exits on that error).
     void reportFailure(const std::string& message);
     // The normal end: rank 0 waits (up to the timeout) until every rank has finished, so that the
-    // store it hosts outlives their last reads.
+    // store it hosts outlives their last reads; a rank that failed or stopped answering meanwhile
+    // ends the wait with PeerFailure naming it.
     void finish();
 
     // What this rank has handed to the process group so far: payload bytes (a ring all-reduce

@@ -171,13 +171,14 @@ void FineTuneProblem::nextBatch(std::mt19937_64& rng) {
     m_current = drawBatch(rng, m_spec.batchSize, m_shardRank, m_shardCount);
 }
 
-void FineTuneProblem::setShard(int rank, int count) {
+void FineTuneProblem::setShard(int rank, int count, Gather gather) {
     if (count < 1 || rank < 0 || rank >= count) fail("fine-tuning: shard ", rank, " of ", count, " does not exist");
     if (m_spec.batchSize < count)
         throw InputError(cat("batch_size is ", m_spec.batchSize, " but the run has ", count,
                              " processes; every process needs at least one example of each batch"));
     m_shardRank = rank;
     m_shardCount = count;
+    m_gather = std::move(gather);
 }
 
 double FineTuneProblem::lossWeight() const {
@@ -316,12 +317,67 @@ DevMetrics evaluateOn(const ModelAndTokenizer& loaded, const data::Task& task,
     return {r.accuracy, r.accuracyCalibrated, classificationLoss(scores, gold), r.examples};
 }
 
+DevMetrics evaluateShardedOn(const ModelAndTokenizer& loaded, const data::Task& task,
+                             const data::PromptTemplate& prompt, int64_t limit, int rank, int count,
+                             const FineTuneProblem::Gather& gather) {
+    if (prompt.labels() != task.labels()) fail("the template's labels do not match the task's labels");
+    const auto& examples = task.examples();
+    const int64_t total = static_cast<int64_t>(examples.size());
+    const int64_t n = limit > 0 ? std::min(limit, total) : total;
+    const auto labels = static_cast<int64_t>(task.labels().size());
+    const auto blockOf = [&](int r) { return std::make_pair(n * r / count, n * (r + 1) / count); };
+    const int64_t widest = (n + count - 1) / count;  // every process sends this many rows
+    std::vector<double> mine(static_cast<size_t>(widest * labels), NAN);
+    const auto [first, last] = blockOf(rank);
+    for (int64_t e = first; e < last; ++e) {
+        const auto rendered = prompt.render(examples[static_cast<size_t>(e)].text);
+        const auto scores = scoreContinuations(loaded.model, loaded.tokenizer, rendered.context, rendered.continuations);
+        if (static_cast<int64_t>(scores.size()) != labels) fail("the template gives ", scores.size(), " candidates for ", labels, " labels");
+        for (int64_t c = 0; c < labels; ++c)
+            mine[static_cast<size_t>((e - first) * labels + c)] = scores[static_cast<size_t>(c)].sumLogProb;
+    }
+    const std::vector<double> all = gather(mine);
+    if (static_cast<int64_t>(all.size()) != count * widest * labels)
+        fail("sharded evaluation: gathered ", all.size(), " scores, expected ", count * widest * labels);
+    std::vector<std::vector<double>> table;
+    std::vector<int> gold;
+    for (int r = 0; r < count; ++r) {
+        const auto [f, l] = blockOf(r);
+        for (int64_t e = f; e < l; ++e) {
+            const auto at = all.begin() + static_cast<std::ptrdiff_t>((r * widest + (e - f)) * labels);
+            table.emplace_back(at, at + labels);
+            gold.push_back(task.labelIndex(examples[static_cast<size_t>(e)].label));
+        }
+    }
+    // the content-free baseline of contextual calibration, as evaluateTask scores it
+    const auto blank = prompt.render("N/A");
+    std::vector<double> contentFree;
+    for (const auto& b : scoreContinuations(loaded.model, loaded.tokenizer, blank.context, blank.continuations))
+        contentFree.push_back(b.sumLogProb);
+    int64_t correct = 0, correctCalibrated = 0;
+    for (size_t e = 0; e < table.size(); ++e) {
+        const auto& row = table[e];
+        size_t best = 0, bestCalibrated = 0;
+        for (size_t i = 1; i < row.size(); ++i) {
+            if (row[i] - contentFree[i] > row[bestCalibrated] - contentFree[bestCalibrated]) bestCalibrated = i;
+            if (row[i] > row[best]) best = i;
+        }
+        correct += static_cast<int>(best) == gold[e];
+        correctCalibrated += static_cast<int>(bestCalibrated) == gold[e];
+    }
+    const auto examplesScored = static_cast<double>(table.size());
+    return {static_cast<double>(correct) / examplesScored, static_cast<double>(correctCalibrated) / examplesScored,
+            classificationLoss(table, gold), static_cast<int64_t>(table.size())};
+}
+
 DevMetrics FineTuneProblem::evaluateDev() const {
+    if (m_gather) return evaluateShardedOn(*m_loaded, m_dev, m_prompt, m_spec.evalLimit, m_shardRank, m_shardCount, m_gather);
     return evaluateOn(*m_loaded, m_dev, m_prompt, m_spec.evalLimit);
 }
 
 std::optional<DevMetrics> FineTuneProblem::evaluateTest() const {
     if (!m_test) return std::nullopt;
+    if (m_gather) return evaluateShardedOn(*m_loaded, *m_test, m_prompt, 0, m_shardRank, m_shardCount, m_gather);
     return evaluateOn(*m_loaded, *m_test, m_prompt, 0);
 }
 

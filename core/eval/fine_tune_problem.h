@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -105,7 +106,12 @@ public:
     // Data parallelism: from now on nextBatch draws the whole batch as before (every process's
     // generator stays in step) but keeps only shard RANK of COUNT, examples
     // [B·RANK/COUNT, B·(RANK+1)/COUNT). Refused when the batch has fewer examples than COUNT.
-    void setShard(int rank, int count);
+    // With GATHER (every process's values, the same count from each, concatenated in rank order),
+    // dev and test evaluation are shared out the same way: each process scores its block of the
+    // examples, and the scores gathered in example order give every process the figures one
+    // process would compute, bit for bit.
+    using Gather = std::function<std::vector<double>(const std::vector<double>&)>;
+    void setShard(int rank, int count, Gather gather = {});
     // What the current batch's objective is a mean over, to weight it against the other shards':
     // its examples; for lm, its gold continuations' tokens.
     double lossWeight() const;
@@ -141,11 +147,18 @@ private:
     data::PromptTemplate m_prompt;
     Batch m_current;
     int m_shardRank = 0, m_shardCount = 1;
+    Gather m_gather;
 };
 
 // Accuracy and classification loss of MODEL on TASK (first LIMIT examples; 0: all).
 DevMetrics evaluateOn(const ModelAndTokenizer& loaded, const data::Task& task,
                       const data::PromptTemplate& prompt, int64_t limit);
+// The same with the examples shared out over COUNT processes (this one RANK): each scores its
+// block, GATHER brings every block's candidate scores, and every process computes the figures
+// from the whole table in example order, as evaluateOn does.
+DevMetrics evaluateShardedOn(const ModelAndTokenizer& loaded, const data::Task& task,
+                             const data::PromptTemplate& prompt, int64_t limit, int rank, int count,
+                             const FineTuneProblem::Gather& gather);
 
 // The figures of a run that zeroth-order and first-order runs share.
 struct FineTuneResult {

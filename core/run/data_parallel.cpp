@@ -63,9 +63,10 @@ std::unique_ptr<DataParallel> DataParallel::join(const PreparedRun& prepared, co
                                                  bool gitDirty) {
     const auto spec = dist::specFromEnvironment();
     if (!spec) fail("data parallel: the environment names no world of more than one process");
-    if (prepared.method != "zo" && prepared.method != "mezo")
+    if (prepared.method != "zo" && prepared.method != "mezo" && prepared.method != "landscape")
         fail("method '", prepared.method, "' does not run data parallel (", spec->source, " ask for ", spec->size,
-             " processes); zo and mezo do; run it as one process");
+             " processes); zo, mezo (the batch shared out) and landscape (the grid shared out) do; run it as one "
+             "process");
     std::unique_ptr<DataParallel> d(new DataParallel());
     d->m->world = dist::World::join(*spec);
     dist::setCurrent(d->m->world.get());
@@ -108,9 +109,17 @@ int DataParallel::follow(const MethodBody& body, StopToken& stop) {
     return 0;
 }
 
-void DataParallel::finish(bool failed, const std::string& error) {
-    if (failed) m->world->reportFailure(error);
-    else m->world->finish();
+std::string DataParallel::finish(bool failed, const std::string& error) {
+    if (failed) {
+        m->world->reportFailure(error);
+        return {};
+    }
+    try {
+        m->world->finish();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return {};
 }
 
 }  // namespace frugal::run

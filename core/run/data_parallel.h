@@ -17,7 +17,7 @@ public:
     // Whether this process's environment names a world of more than one process (RANK and
     // WORLD_SIZE, Open MPI's or Slurm's variables); throws on malformed variables.
     static bool requested();
-    // Joins that world for METHOD's PREPARED run (zo and mezo; others refused) and checks that every
+    // Joins that world for the PREPARED run (zo, mezo and landscape; others refused) and checks that every
     // process runs the same resolved config, executable and source commit.
     static std::unique_ptr<DataParallel> join(const PreparedRun& prepared, const std::string& gitCommit,
                                               bool gitDirty);
@@ -31,8 +31,9 @@ public:
     // A process other than 0: runs BODY with a sink that keeps nothing but warnings and errors
     // (printed with the rank); returns the exit code (0, 1 failed, 130/143 stopped).
     int follow(const MethodBody& body, StopToken& stop);
-    // Process 0 after its run: posts a failure for the others to name, or waits for them to end.
-    void finish(bool failed, const std::string& error);
+    // Process 0 after its run: posts a failure for the others to name, or waits for them to end;
+    // returns what went wrong with another process meanwhile ("" when nothing).
+    std::string finish(bool failed, const std::string& error);
 
 private:
     DataParallel();

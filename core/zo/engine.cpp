@@ -264,10 +264,13 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
     // scores its shard of every batch; the loss scalars are averaged over the processes (weighted
     // by shard size), so every process applies the same update. Process 0 alone writes.
     dist::World* world = dist::current();
+    const eval::FineTuneProblem::Gather gather = [world](const std::vector<double>& mine) {
+        return world->allgather(mine);
+    };
     if (world && resume) fail("resume: a distributed run cannot be resumed yet; start it again");
     auto problem = std::make_unique<eval::FineTuneProblem>(c.common);
     if (world) {
-        problem->setShard(world->rank(), world->size());
+        problem->setShard(world->rank(), world->size(), gather);
         world->agree("model (weights digest)", weightsDigest(problem->model().parameters()));
     }
     auto stepper = std::make_unique<Stepper>(c, problem->params());
@@ -392,7 +395,7 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
                 while (!trajectory.empty() && trajectory.back().step >= keepBefore) trajectory.pop_back();
                 lrScale *= 0.5;
                 problem = std::make_unique<eval::FineTuneProblem>(spec);
-                if (world) problem->setShard(world->rank(), world->size());
+                if (world) problem->setShard(world->rank(), world->size(), gather);
                 stepper = std::make_unique<Stepper>(c, problem->params());
                 if (probe) probe = eval::makeLiveLandscape(spec.liveLandscape, *problem, false);
                 int64_t unused = 0;
