@@ -362,7 +362,7 @@ void TestDist::differingConfigRefused() {
     auto ps = byHand(dir, 2, {"zo.toml", "--db", "runs.db"}, {{"FRUGAL_DIST_TIMEOUT", "60"}}, {{1, {"lr=2e-4"}}});
     for (int r = 0; r < 2; ++r) {
         const Exit e = wait(*ps[static_cast<size_t>(r)], 120000);
-        QCOMPARE(e.code, 2);
+        QVERIFY2(e.code == 2, qPrintable(QStringLiteral("rank %1: exit %2: ").arg(r).arg(e.code) + e.err));
         QVERIFY2(e.err.contains("rank 1 of 2 has another config"), qPrintable(e.err));
     }
     QVERIFY(!std::filesystem::exists(dir / "runs.db") || Store(dir / "runs.db").runs().empty());
@@ -398,7 +398,7 @@ void TestDist::lostRankFailsTheRun() {
     const double seconds = clock.elapsed() / 1000.0;
     ::kill(static_cast<pid_t>(ps[1]->processId()), SIGKILL);
     ps[1]->waitForFinished(10000);
-    QCOMPARE(e.code, 1);
+    QVERIFY2(e.code == 1, qPrintable(QStringLiteral("exit %1 (-1: crashed or timed out): ").arg(e.code) + e.err));
     QVERIFY2(e.err.contains(expected), qPrintable(e.err));
     qInfo("process 0 ended %.1f s after the signal (timeout %g s)", seconds, timeout);
     QVERIFY2(seconds < timeout + 10, qPrintable(QString::number(seconds)));

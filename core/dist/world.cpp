@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <csignal>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -231,6 +232,9 @@ World::~World() {
 }
 
 std::unique_ptr<World> World::join(const WorldSpec& spec) {
+    // A write to a peer that has died must fail with EPIPE (diagnosed, the run ended cleanly),
+    // not kill this process with SIGPIPE: Gloo's transport writes without MSG_NOSIGNAL.
+    std::signal(SIGPIPE, SIG_IGN);
     std::unique_ptr<World> w(new World());
     Impl& m = *w->m;
     m.spec = spec;
@@ -324,13 +328,17 @@ void World::agree(const std::string& what, const std::string& value) {
     } catch (const std::exception& e) {
         throw PeerFailure(m->diagnose(cat("waiting for every rank's ", what, ": ", e.what())));
     }
-    const std::string first = text(m->store->get(keys[0]));
-    for (int r = 1; r < m->spec.size; ++r) {
-        const std::string theirs = text(m->store->get(keys[static_cast<size_t>(r)]));
-        if (theirs != first)
-            fail("rank ", r, " of ", m->spec.size, " has another ", what, " than rank 0 (", theirs, " vs ", first,
-                 "); every rank must run the same config, model and code");
-    }
+    std::vector<std::string> texts;
+    for (const auto& key : keys) texts.push_back(text(m->store->get(key)));
+    // rank 0 hosts the store: it goes on (or exits on a refusal) only once every rank has read
+    m->store->add(prefix + "read", 1);
+    if (m->spec.rank == 0)
+        m->waitUntil([&] { return m->store->add(prefix + "read", 0) >= m->spec.size; },
+                     cat("waiting for every rank to read the ", what));
+    for (int r = 1; r < m->spec.size; ++r)
+        if (texts[static_cast<size_t>(r)] != texts[0])
+            fail("rank ", r, " of ", m->spec.size, " has another ", what, " than rank 0 (", texts[static_cast<size_t>(r)],
+                 " vs ", texts[0], "); every rank must run the same config, model and code");
 }
 
 void World::reportFailure(const std::string& message) {
