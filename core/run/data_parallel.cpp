@@ -95,6 +95,8 @@ void DataParallel::annotate(store::NewRun& run) const {
 int DataParallel::follow(const MethodBody& body, StopToken& stop) {
     dist::World& w = *m->world;
     FollowerSink sink(w.rank());
+    std::fprintf(stderr, "rank %d of %d: joined %s:%d (%s); process 0 stores the run\n", w.rank(), w.size(),
+                 w.spec().masterAddr.c_str(), w.spec().masterPort, w.backend().c_str());
     try {
         body(sink, stop);
     } catch (const Cancelled&) {
@@ -106,6 +108,7 @@ int DataParallel::follow(const MethodBody& body, StopToken& stop) {
         return 1;
     }
     w.finish();
+    std::fprintf(stderr, "rank %d of %d: finished\n", w.rank(), w.size());
     return 0;
 }
 

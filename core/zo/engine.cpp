@@ -451,9 +451,8 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
         world->agree("final trainable weights (digest)", digest);
         const dist::World::Traffic t = world->traffic();
         log(cat("the final trainable weights are the same on all ", world->size(), " processes (digest ", digest,
-                "); this process handed ", t.bytes, " bytes to ", t.calls, " collectives (",
-                shortNumber(static_cast<double>(t.bytes) / static_cast<double>(std::max<int64_t>(spec.steps, 1))),
-                " a step), ", shortNumber(t.seconds), " s inside them"));
+                "); this process handed ", t.bytes, " bytes to ", t.calls, " collectives (the steps' and the "
+                "evaluations'), ", shortNumber(t.seconds), " s inside them"));
     }
     saveTrajectory();
     eval::finishRun(*problem, sink, r, start);
