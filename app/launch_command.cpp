@@ -93,6 +93,9 @@ int launchCommand(const Args& args) {
     const int64_t n = p.getInt("n", p.getInt("nproc", 0));
     if (n < 1 || n > 64) fail("launch: -n expects the number of processes, 1 to 64");
     if (p.positional.empty()) fail("launch: expected a command after the options, e.g. launch -n 2 run CONFIG.toml");
+    if (p.positional[0] != "run")
+        fail("launch: '", p.positional[0], "' does not run data parallel; launch starts `run CONFIG.toml ...` (zo, mezo, "
+             "landscape)");
     const int port = static_cast<int>(p.getInt("port", 0));
     const std::string timeout = p.get("timeout", "");
     if (!timeout.empty()) {
@@ -113,11 +116,26 @@ int launchCommand(const Args& args) {
     std::fprintf(stderr, "launch: %lld processes on 127.0.0.1:%d, %lld thread(s) each\n", static_cast<long long>(n),
                  masterPort, static_cast<long long>(threads));
     std::vector<Worker> workers(static_cast<size_t>(n));
+    const auto abandon = [&](int started, const std::string& why) {  // stop and reap what was started
+        for (int k = 0; k < started; ++k) {
+            kill(workers[static_cast<size_t>(k)].pid, SIGKILL);
+            waitpid(workers[static_cast<size_t>(k)].pid, nullptr, 0);
+        }
+        fail("launch: ", why);
+    };
     for (int r = 0; r < n; ++r) {
         int outPipe[2], errPipe[2];
-        if (pipe(outPipe) != 0 || pipe(errPipe) != 0) fail("launch: cannot create pipes for rank ", r);
+        // close-on-exec: a later worker must not hold an earlier one's pipes open
+        if (pipe2(outPipe, O_CLOEXEC) != 0) abandon(r, cat("cannot create pipes for rank ", r));
+        if (pipe2(errPipe, O_CLOEXEC) != 0) {
+            close(outPipe[0]), close(outPipe[1]);
+            abandon(r, cat("cannot create pipes for rank ", r));
+        }
         const pid_t pid = fork();
-        if (pid < 0) fail("launch: cannot start rank ", r);
+        if (pid < 0) {
+            close(outPipe[0]), close(outPipe[1]), close(errPipe[0]), close(errPipe[1]);
+            abandon(r, cat("cannot start rank ", r));
+        }
         if (pid == 0) {
             dup2(outPipe[1], STDOUT_FILENO);
             dup2(errPipe[1], STDERR_FILENO);
@@ -143,6 +161,7 @@ int launchCommand(const Args& args) {
 
     using Clock = std::chrono::steady_clock;
     std::optional<Clock::time_point> deadline;  // after a failure: when the rest are stopped
+    std::optional<Clock::time_point> drained;  // every worker ended: until when their pipes are read
     bool terminated = false;
     int firstFailure = -1;
     for (;;) {
@@ -155,6 +174,7 @@ int launchCommand(const Args& args) {
             if (w.err >= 0) fds.push_back({w.err, POLLIN, 0});
         }
         if (!fds.empty()) poll(fds.data(), fds.size(), 100);
+        else std::this_thread::sleep_for(std::chrono::milliseconds(100));
         for (auto& w : workers)
             for (int* fd : {&w.out, &w.err}) {
                 if (*fd < 0) continue;
@@ -194,7 +214,16 @@ int launchCommand(const Args& args) {
         }
         const bool pipesOpen = std::any_of(workers.begin(), workers.end(), [](const Worker& w) { return w.out >= 0 || w.err >= 0; });
         if (!anyRunning && !pipesOpen) break;
-        if (!anyRunning) continue;  // the last output of processes that have ended
+        if (!anyRunning) {  // the last output of processes that have ended, for a moment
+            if (!drained) drained = Clock::now() + std::chrono::seconds(2);
+            if (Clock::now() > *drained) {  // a descendant holds a pipe open: stop reading
+                for (auto& w : workers)
+                    for (int* fd : {&w.out, &w.err})
+                        if (*fd >= 0) close(*fd), *fd = -1;
+                break;
+            }
+            continue;
+        }
         if (deadline && Clock::now() > *deadline) {
             for (const auto& w : workers)
                 if (w.running) kill(w.pid, terminated ? SIGKILL : SIGTERM);

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -20,6 +21,7 @@
 #include "commands.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "common/format.h"
 #include "run/data_parallel.h"
 #include "run/jobs.h"
 #include "run/method_registry.h"
@@ -413,6 +415,9 @@ namespace {
 
 Executed executeRun(const Parsed& p, const run::PreparedRun& prepared, const std::vector<std::string>& argv,
                     store::Store& db, FILE* out, std::optional<int64_t> parent) {
+    if (run::DataParallel::requested())  // N copies would store N runs and share their output folders
+        fail("only `frugal run CONFIG` runs data parallel (zo, mezo, landscape); this command runs as one "
+             "process: unset RANK and WORLD_SIZE (or run it outside frugal launch / srun / mpirun)");
     store::NewRun spec = newRun(p, prepared, argv);
     if (p.has("parent")) spec.parentId = requireRun(db, p.get("parent", "")).id;
     if (parent) spec.parentId = parent;
@@ -445,17 +450,24 @@ int executeDistributed(const Parsed& p, const run::PreparedRun& prepared, const 
     run::StopToken stop;
     SignalScope signals(stop);
     if (world->rank() != 0) return world->follow(prepared.body, stop);
-    store::Store db(dbPath(p));
-    store::NewRun runSpec = run::newRunFor(prepared, provenance, p.get("name", ""), p.get("experiment", "default"));
-    world->annotate(runSpec);
-    if (p.has("parent")) runSpec.parentId = requireRun(db, p.get("parent", "")).id;
-    Progress progress(p.has("quiet"));
-    const run::RunOutcome outcome =
-        run::runMethod(db, runSpec, prepared.body, stop, &progress, run::artifactRoot(db.path()));
-    progress.finish();
-    if (p.has("tag")) db.addTag(outcome.runId, p.get("tag", ""));
+    std::optional<store::Store> db;
+    run::RunOutcome outcome;
+    try {  // whatever fails here, the other processes are told, not left waiting
+        db.emplace(dbPath(p));
+        store::NewRun runSpec = run::newRunFor(prepared, provenance, p.get("name", ""), p.get("experiment", "default"));
+        world->annotate(runSpec);
+        if (p.has("parent")) runSpec.parentId = requireRun(*db, p.get("parent", "")).id;
+        Progress progress(p.has("quiet"));
+        outcome = run::runMethod(*db, runSpec, prepared.body, stop, &progress, run::artifactRoot(db->path()));
+        progress.finish();
+    } catch (const std::exception& e) {
+        world->finish(true, cat("rank 0 of ", world->size(), ": ", e.what()));
+        throw;
+    }
+    store::Store& store = *db;
+    if (p.has("tag")) store.addTag(outcome.runId, p.get("tag", ""));
     const std::string others = world->finish(outcome.status == store::RunStatus::Failed, outcome.error);
-    const int code = finishRun(db, outcome, stop.signal());
+    const int code = finishRun(store, outcome, stop.signal());
     if (others.empty()) return code;
     std::fprintf(stderr, "after the run: %s\n", others.c_str());  // this process's run stands as stored
     return code == 0 ? 1 : code;

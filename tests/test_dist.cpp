@@ -129,6 +129,7 @@ private slots:
     void landscapeGridSharedOut_data();
     void landscapeGridSharedOut();
     void differingConfigRefused();
+    void rankZeroFailureNamedByTheOthers();
     void lostRankFailsTheRun_data();
     void lostRankFailsTheRun();
 };
@@ -366,6 +367,22 @@ void TestDist::differingConfigRefused() {
         QVERIFY2(e.err.contains("rank 1 of 2 has another config"), qPrintable(e.err));
     }
     QVERIFY(!std::filesystem::exists(dir / "runs.db") || Store(dir / "runs.db").runs().empty());
+}
+
+// Rank 0 fails before its run starts (a --parent that does not exist): the other process names it
+// and ends, not left waiting in a collective or told only that the store is gone.
+void TestDist::rankZeroFailureNamedByTheOthers() {
+    TempDir dir("dist-rank0");
+    frugal::test::writeText(dir / "zo.toml", zoConfig(20, 1, 4).toStdString());
+    auto ps = byHand(dir, 2, {"zo.toml", "--db", "runs.db"}, {{"FRUGAL_DIST_TIMEOUT", "60"}},
+                     {{0, {"--parent", "no-such-run"}}});
+    QElapsedTimer clock;
+    clock.start();
+    const Exit zero = wait(*ps[0], 120000), one = wait(*ps[1], 120000);
+    QVERIFY2(zero.code == 2, qPrintable(zero.err));
+    QVERIFY2(one.code == 1, qPrintable(QStringLiteral("exit %1: ").arg(one.code) + one.err));
+    QVERIFY2(one.err.contains("rank 0 of 2 failed: rank 0 of 2:") && one.err.contains("no-such-run"), qPrintable(one.err));
+    QVERIFY2(clock.elapsed() < 50000, "the processes waited out the timeout");
 }
 
 void TestDist::lostRankFailsTheRun_data() {

@@ -5,6 +5,7 @@
 #include "analysis/landscape_method.h"
 
 #include "dist/world.h"
+#include "zo/engine.h"
 
 #include <torch/torch.h>
 
@@ -170,6 +171,9 @@ void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& st
     settings.lo = c.lo;
     settings.hi = c.hi;
     if (dist::World* world = dist::current()) {  // the grid's points (1-D) or rows (2-D) shared out
+        // one surface from many processes only if they move the same weights along the same lines
+        world->agree("model (weights digest)", zo::weightsDigest(problem.model().parameters()));
+        world->agree("directions (norms)", cat(d1.norm, " ", d2.norm));
         settings.rank = world->rank();
         settings.count = world->size();
         settings.gather = [world](const std::vector<double>& mine) { return world->allgather(mine); };

@@ -115,18 +115,22 @@ struct World::Impl {
         o.port = static_cast<uint16_t>(spec.masterPort);
         o.isServer = false;
         o.waitWorkers = false;
-        o.timeout = timeout;
+        // short: a stopped or vanished rank 0 must not hold up this process's end
+        o.timeout = std::min(timeout, std::chrono::milliseconds(5000));
         beatStore = c10::make_intrusive<c10d::TCPStore>(spec.masterAddr, o);
         beat = std::thread([this] {
             const std::string beatKey = cat("beat/", spec.rank), callsKey = cat("calls/", spec.rank);
             std::unique_lock<std::mutex> lock(beatMutex);
             while (!beatStop) {
+                lock.unlock();  // the store calls may block; stopHeartbeat must not wait on them
                 try {
                     beatStore->add(beatKey, 1);
                     beatStore->set(callsKey, bytes(std::to_string(calls.load())));
                 } catch (const std::exception&) {
-                    return;  // the store is gone (rank 0 ended): a collective will say so
+                    // a missed beat (the store busy or gone): the next period tries again; a
+                    // collective or a wait names what happened
                 }
+                lock.lock();
                 beatWake.wait_for(lock, kBeatPeriod, [this] { return beatStop; });
             }
         });
@@ -190,6 +194,7 @@ struct World::Impl {
                     if (store->check({cat("error/", r)}))
                         throw PeerFailure(cat("rank ", r, " of ", spec.size, " failed: ",
                                               text(store->get(cat("error/", r))), " (while ", what, ")"));
+                    if (store->check({cat("done/", r)})) continue;  // ended normally: no more beats
                     const int64_t beats_r = store->add(cat("beat/", r), 0);
                     if (beats_r != beats[static_cast<size_t>(r)]) {
                         beats[static_cast<size_t>(r)] = beats_r;
@@ -344,13 +349,37 @@ void World::agree(const std::string& what, const std::string& value) {
 void World::reportFailure(const std::string& message) {
     try {
         m->store->set(cat("error/", m->spec.rank), bytes(message));
+        m->store->set(cat("done/", m->spec.rank), bytes("failed"));
     } catch (const std::exception&) {
-        // the store is gone with rank 0; the others learn of it from the closed connections
+        return;  // the store is gone with rank 0; the others learn of it from the closed connections
+    }
+    if (m->spec.rank != 0) return;
+    // Rank 0 hosts the store: it stays until the others have read its error. Its connections are
+    // closed first, so that a rank waiting in a collective fails at once and reads the error.
+    m->group.reset();
+    const auto deadline = std::chrono::steady_clock::now() + m->timeout;
+    std::vector<int64_t> beats(static_cast<size_t>(m->spec.size), -1);
+    auto lastMove = std::vector<std::chrono::steady_clock::time_point>(beats.size(), std::chrono::steady_clock::now());
+    try {
+        for (;;) {
+            bool waiting = false;
+            const auto now = std::chrono::steady_clock::now();
+            for (int r = 1; r < m->spec.size; ++r) {
+                if (m->store->check({cat("done/", r)})) continue;
+                const int64_t b = m->store->add(cat("beat/", r), 0);
+                if (b != beats[static_cast<size_t>(r)]) beats[static_cast<size_t>(r)] = b, lastMove[static_cast<size_t>(r)] = now;
+                if (now - lastMove[static_cast<size_t>(r)] <= kSilence) waiting = true;  // alive: let it read
+            }
+            if (!waiting || now > deadline) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    } catch (const std::exception&) {
     }
 }
 
 void World::finish() {
     m->store->add("finished", 1);
+    m->store->set(cat("done/", m->spec.rank), bytes("finished"));
     if (m->spec.rank != 0) return;
     m->waitUntil([&] { return m->store->add("finished", 0) >= m->spec.size; }, "waiting for every rank to finish");
 }

@@ -73,15 +73,17 @@ public:
     // throws the same message naming the first such rank, WHAT and both texts.
     void agree(const std::string& what, const std::string& text);
 
-    // Posts this rank's error for the others to name (before it exits on that error).
+    // Posts this rank's error for the others to name (before it exits on that error). Rank 0,
+    // which hosts the store, then closes its connections and stays until the others have ended
+    // or stopped answering (up to the timeout), so that they read the error, not a lost store.
     void reportFailure(const std::string& message);
     // The normal end: rank 0 waits (up to the timeout) until every rank has finished, so that the
     // store it hosts outlives their last reads; a rank that failed or stopped answering meanwhile
     // ends the wait with PeerFailure naming it.
     void finish();
 
-    // What this rank has handed to the process group so far: payload bytes (a ring all-reduce
-    // puts about 2·(N−1)/N of them on the wire), calls, and seconds spent inside them (waiting for
+    // What this rank has handed to the process group so far: payload bytes (an all-gather sends
+    // each rank's payload to the N−1 others), calls, and seconds spent inside them (waiting for
     // the slowest rank included).
     struct Traffic {
         int64_t bytes = 0, calls = 0;

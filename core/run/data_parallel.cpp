@@ -97,19 +97,21 @@ int DataParallel::follow(const MethodBody& body, StopToken& stop) {
     FollowerSink sink(w.rank());
     std::fprintf(stderr, "rank %d of %d: joined %s:%d (%s); process 0 stores the run\n", w.rank(), w.size(),
                  w.spec().masterAddr.c_str(), w.spec().masterPort, w.backend().c_str());
+    int code = 0;
     try {
-        body(sink, stop);
-    } catch (const Cancelled&) {
+        try {
+            body(sink, stop);
+        } catch (const Cancelled&) {
+            code = stop.signal() == SIGINT ? 130 : 143;  // 143 also when another process was stopped
+        }
         w.finish();
-        return stop.signal() == SIGINT ? 130 : 143;
     } catch (const std::exception& e) {
         w.reportFailure(e.what());
         std::fprintf(stderr, "rank %d: %s\n", w.rank(), e.what());
         return 1;
     }
-    w.finish();
-    std::fprintf(stderr, "rank %d of %d: finished\n", w.rank(), w.size());
-    return 0;
+    if (code == 0) std::fprintf(stderr, "rank %d of %d: finished\n", w.rank(), w.size());
+    return code;
 }
 
 std::string DataParallel::finish(bool failed, const std::string& error) {

@@ -156,7 +156,7 @@ private:
 // A 64-bit digest of TENSORS (names, shapes, dtypes and every byte), to check that processes hold
 // the same weights: four interleaved multiply-xor lanes over 8-byte words, a few GB/s, so that a
 // 7 B model is checked in seconds. Not cryptographic; it only has to tell copies apart.
-std::string weightsDigest(const model::NamedTensors& tensors) {
+std::string digestOf(const model::NamedTensors& tensors) {
     uint64_t lanes[4] = {0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full, 0x165667B19E3779F9ull, 0x27D4EB2F165667C5ull};
     const auto mix = [](uint64_t h, uint64_t w) {
         h ^= w * 0xFF51AFD7ED558CCDull;
@@ -201,6 +201,8 @@ QuerySchedule scheduleOf(const ZoConfig& c, int64_t trainExamples) {
 }
 
 }  // namespace
+
+std::string weightsDigest(const model::NamedTensors& tensors) { return digestOf(tensors); }
 
 void writeTrajectory(const std::filesystem::path& file, const std::vector<StepRecord>& steps) {
     std::ostringstream out;
@@ -271,7 +273,7 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
     auto problem = std::make_unique<eval::FineTuneProblem>(c.common);
     if (world) {
         problem->setShard(world->rank(), world->size(), gather);
-        world->agree("model (weights digest)", weightsDigest(problem->model().parameters()));
+        world->agree("model (weights digest)", digestOf(problem->model().parameters()));
     }
     auto stepper = std::make_unique<Stepper>(c, problem->params());
     const auto& spec = c.common;
@@ -447,7 +449,7 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
     stepper->settle();
     r.steps = spec.steps;
     if (world) {
-        const std::string digest = weightsDigest(trainablesOf(*problem));
+        const std::string digest = digestOf(trainablesOf(*problem));
         world->agree("final trainable weights (digest)", digest);
         const dist::World::Traffic t = world->traffic();
         log(cat("the final trainable weights are the same on all ", world->size(), " processes (digest ", digest,

@@ -23,6 +23,7 @@
 
 #include "common/events.h"
 #include "eval/fine_tune_problem.h"
+#include "model/safetensors.h"
 
 namespace frugal::zo {
 
@@ -47,6 +48,10 @@ struct ZoConfig {
     // Every name and combination, before anything is loaded (zo/zo_method.cpp, beside the reader).
     void validate() const;
 };
+
+// A 64-bit digest (hex) of TENSORS: names, shapes, dtypes and every byte; fast (a few GB/s), not
+// cryptographic. Processes of a data-parallel run compare their weights with it.
+std::string weightsDigest(const model::NamedTensors& tensors);
 
 // One applied step. Seeds are 53-bit so that they survive as double metric values.
 struct StepRecord {
