@@ -6,7 +6,7 @@ BIN := build/release/bin/frugal
 DEMO := build/demo-model
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps data configure build run screenshots pretrain layers test test-all test-asan fuzz bench clean
+.PHONY: all deps data configure build run screenshots pretrain layers check test test-all test-asan fuzz bench clean
 
 all: build
 
@@ -46,6 +46,10 @@ layers:
 
 test: layers build data
 	ctest --test-dir build/release -L unit --output-on-failure -j $(JOBS) --timeout 900
+
+# The fast tests only (label "fast": each under about a minute), for the edit-build-test loop.
+check: layers build data
+	ctest --test-dir build/release -L fast --output-on-failure -j $(JOBS) --timeout 900
 
 test-asan: deps data
 	@cmake --preset asan >/dev/null

@@ -25,7 +25,7 @@ endif()
 add_test(NAME cuda_kernels_compile
          COMMAND ${FRUGAL_NVCC} -std=c++17 -fmad=false -I${PROJECT_SOURCE_DIR}/core
                  -c ${PROJECT_SOURCE_DIR}/core/cuda/zo_kernels.cu -o ${CMAKE_BINARY_DIR}/cuda_kernels_check.o)
-set_tests_properties(cuda_kernels_compile PROPERTIES LABELS unit)
+set_tests_properties(cuda_kernels_compile PROPERTIES LABELS "unit;fast")
 message(STATUS "nvcc found (${FRUGAL_NVCC}): ctest compile-checks the core/cuda/ kernels (cuda_kernels_compile)")
 
 # Linking the kernels only makes sense where LibTorch can hand them device tensors.

@@ -129,26 +129,43 @@ void TestSearch::rosenbrockReachesTheTarget() {
 void TestSearch::ellipsoidLearnsTheScaling() {
     // Condition 1e6 in n = 10: an isotropic ES would need ~1e3 times the sphere's evaluations;
     // CMA-ES learns C and needs a small multiple (the tutorial's figure: ~6000).
+    // What it learns is the property, not one trajectory's bits (those hang on the last bits of the
+    // BLAS behind the eigendecomposition, which differ between CPUs): once the target is reached,
+    // C is close to a multiple of the inverse Hessian H^-1 = diag(1/scale), i.e. H^1/2 C H^1/2 is
+    // close to a multiple of the identity. Its condition number is compared with cond(H) = 1e6,
+    // the value an unlearnt (isotropic) C would give, for every seed.
+    const int64_t n = 10;
+    const auto scale = torch::pow(10.0, 6.0 * torch::arange(n, torch::kFloat64) / (n - 1));
     int64_t worst = 0;
+    double worstCondition = 0;
     for (uint64_t seed = 0; seed < 3; ++seed) {
-        CmaOptions o = start(10, 1.0, 0.5, seed);
-        const int64_t e = evaluationsTo(o, ellipsoid, 1e-10, 12000);
-        QVERIFY2(e > 0, qPrintable(QString("seed %1: 1e-10 not reached in 12000 evaluations").arg(seed)));
-        worst = std::max(worst, e);
+        CmaOptions o = start(n, 1.0, 0.5, seed);
+        o.targetFitness = 1e-10;
+        o.maxEvaluations = 12000;
+        CmaEs es(o);
+        frugal::search::minimize(es, [](const torch::Tensor& X) {
+            std::vector<double> f;
+            for (int64_t i = 0; i < X.size(0); ++i) f.push_back(ellipsoid(X[i]));
+            return f;
+        }, frugal::test::noStop());
+        QVERIFY2(es.bestFitness() <= 1e-10,
+                 qPrintable(QString("seed %1: 1e-10 not reached in 12000 evaluations").arg(seed)));
+        worst = std::max(worst, es.evaluations());
+        const auto root = scale.sqrt();
+        const auto M = root.unsqueeze(1) * es.covariance().to(torch::kFloat64) * root.unsqueeze(0);
+        const auto eig = torch::linalg_eigvalsh(M);
+        const double condition = (eig.max() / eig.min()).item<double>();
+        const auto C = es.covariance();
+        qInfo("ellipsoid n=10, seed %llu: %lld evaluations, C00/C99 = %.3g, cond(H^1/2 C H^1/2) = %.3g",
+              static_cast<unsigned long long>(seed), static_cast<long long>(es.evaluations()),
+              (C[0][0] / C[9][9]).item<double>(), condition);
+        worstCondition = std::max(worstCondition, condition);
     }
-    qInfo("ellipsoid n=10: worst of 3 seeds %lld evaluations", static_cast<long long>(worst));
-    // the learnt C has the ellipsoid's inverse scaling: axis 0 far wider than axis 9
-    CmaOptions o = start(10, 1.0, 0.5, 7);
-    o.maxEvaluations = 4000;
-    CmaEs es(o);
-    frugal::search::minimize(es, [](const torch::Tensor& X) {
-        std::vector<double> f;
-        for (int64_t i = 0; i < X.size(0); ++i) f.push_back(ellipsoid(X[i]));
-        return f;
-    }, frugal::test::noStop());
-    const auto C = es.covariance();
-    QVERIFY2(C[0][0].item<double>() / C[9][9].item<double>() > 1e4,
-             qPrintable(QString("C00/C99 = %1").arg(C[0][0].item<double>() / C[9][9].item<double>())));
+    qInfo("ellipsoid n=10: worst of 3 seeds %lld evaluations, worst cond(H^1/2 C H^1/2) %.3g",
+          static_cast<long long>(worst), worstCondition);
+    // measured 2.9-3.1 on the three seeds (C00/C99 6.6e5-7.6e5); a C that had learnt only 1e4 of
+    // the 1e6 would leave 1e2
+    QVERIFY2(worstCondition < 100, qPrintable(QString("cond(H^1/2 C H^1/2) = %1").arg(worstCondition)));
 }
 
 void TestSearch::separableVariantOnTheEllipsoid() {

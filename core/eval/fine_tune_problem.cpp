@@ -108,10 +108,18 @@ BatchShape largestBatch(const FineTuneSpec& spec, const data::Task& train, const
 
 namespace {
 
+// SPEC as one forward pass sees it: batch_size examples, or micro_batch where that is smaller.
+FineTuneSpec forwardSpec(const FineTuneSpec& spec) {
+    FineTuneSpec s = spec;
+    if (spec.microBatch > 0) s.batchSize = std::min(spec.batchSize, spec.microBatch);
+    return s;
+}
+
 // Refuses a batch whose forward pass cannot fit in the memory left once the model is loaded:
 // the longest training prompts (by characters, then tokenized with every label) give the length.
-void checkBatchFits(const FineTuneSpec& spec, const data::Task& train, const data::PromptTemplate& prompt,
+void checkBatchFits(const FineTuneSpec& full, const data::Task& train, const data::PromptTemplate& prompt,
                     const ModelAndTokenizer& loaded) {
+    const FineTuneSpec spec = forwardSpec(full);
     const model::ModelConfig& config = loaded.model.config();
     const BatchShape shape = largestBatch(spec, train, prompt, loaded.tokenizer, config);
     const int64_t sequences = shape.sequences, longest = shape.tokens;
@@ -121,10 +129,11 @@ void checkBatchFits(const FineTuneSpec& spec, const data::Task& train, const dat
     if (available <= 0 || need <= available * 8 / 10) return;  // a fifth kept for the rest
     const int64_t perExample = std::max<int64_t>(1, need / spec.batchSize);
     const auto gib = [](int64_t bytes) { return shortNumber(static_cast<double>(bytes) / (1 << 30)); };
-    failInput("batch_size = ", spec.batchSize, " needs about ", gib(need), " GiB for one forward pass (",
+    failInput(full.microBatch > 0 ? "micro_batch = " : "batch_size = ", spec.batchSize, " needs about ", gib(need), " GiB for one forward pass (",
               sequences, " sequences of up to ", longest, " tokens: ", spec.batchSize, " examples x ",
               candidates, " labels) but ", gib(available), " GiB of memory are available; at most about ",
-              std::max<int64_t>(1, available * 8 / 10 / perExample), " examples per batch fit");
+              std::max<int64_t>(1, available * 8 / 10 / perExample), " examples per forward fit",
+              full.microBatch > 0 ? "" : " (or set micro_batch to compute the batch in pieces)");
 }
 
 }  // namespace
@@ -138,7 +147,7 @@ MemoryEstimate estimateFineTuneRun(const FineTuneSpec& spec, const TrainingPlan&
         "a task of one's own needs train_file, dev_file, template and labels");
     const data::Task train = data::Task::load(spec.trainFile.empty() ? task.train : spec.trainFile, task.labels);
     const data::PromptTemplate prompt = data::PromptTemplate::parse(task.templateText, task.labels);
-    const BatchShape shape = largestBatch(spec, train, prompt, model::Tokenizer::load(dir), config);
+    const BatchShape shape = largestBatch(forwardSpec(spec), train, prompt, model::Tokenizer::load(dir), config);
     const peft::TrainableCount count = peft::countTrainable(config, spec.peft);
     const int64_t adapters =
         peft::isAdapter(spec.peft.target) ? count.trainable - (spec.peft.trainNorms ? count.normElements : 0) : 0;
@@ -181,13 +190,15 @@ void FineTuneProblem::setShard(int rank, int count, Gather gather) {
     m_gather = std::move(gather);
 }
 
-double FineTuneProblem::lossWeight() const {
-    const CandidateBatch& b = m_current.candidates;
+double FineTuneProblem::lossWeight() const { return lossWeightOf(m_current); }
+
+double FineTuneProblem::lossWeightOf(const Batch& batch) const {
+    const CandidateBatch& b = batch.candidates;
     if (b.examples() == 0) fail("fine-tuning: lossWeight() before nextBatch()");
     if (m_objective != Objective::Lm) return static_cast<double>(b.examples());
     // lm: the mean is over the gold continuations' tokens
     const auto labels = static_cast<int64_t>(b.tokens.size() / b.examples());
-    const torch::Tensor gold = m_current.gold.cpu();
+    const torch::Tensor gold = batch.gold.cpu();
     double tokens = 0;
     for (int64_t e = 0; e < gold.size(0); ++e)
         tokens += static_cast<double>(b.tokens[static_cast<size_t>(e * labels + gold[e].item<int64_t>())]);
@@ -205,20 +216,27 @@ FineTuneProblem::Batch FineTuneProblem::drawBatch(std::mt19937_64& rng, int64_t 
     std::vector<size_t> drawn(static_cast<size_t>(size));
     for (auto& d : drawn) d = data::uniformBelow(rng, examples.size());
     const auto first = static_cast<size_t>(size * shard / shards), last = static_cast<size_t>(size * (shard + 1) / shards);
-    const size_t n = last - first;
-    std::vector<std::string> contexts(n);
-    std::vector<std::vector<std::string>> candidates(n);
-    std::vector<int64_t> gold(n);
-    for (size_t b = 0; b < n; ++b) {
-        const auto& ex = examples[drawn[first + b]];
-        const auto rendered = m_prompt.render(ex.text);
-        contexts[b] = rendered.context;
-        candidates[b] = rendered.continuations;
-        gold[b] = m_train.labelIndex(ex.label);
-    }
-    Batch out;
-    out.candidates = encodeCandidates(m_loaded->model, m_loaded->tokenizer, contexts, candidates);
-    out.gold = torch::tensor(gold, torch::kLong).to(m_loaded->model.device());
+    const auto encode = [&](size_t from, size_t to) {  // drawn examples [from, to)
+        const size_t n = to - from;
+        std::vector<std::string> contexts(n);
+        std::vector<std::vector<std::string>> candidates(n);
+        std::vector<int64_t> gold(n);
+        for (size_t b = 0; b < n; ++b) {
+            const auto& ex = examples[drawn[from + b]];
+            const auto rendered = m_prompt.render(ex.text);
+            contexts[b] = rendered.context;
+            candidates[b] = rendered.continuations;
+            gold[b] = m_train.labelIndex(ex.label);
+        }
+        Batch out;
+        out.candidates = encodeCandidates(m_loaded->model, m_loaded->tokenizer, contexts, candidates);
+        out.gold = torch::tensor(gold, torch::kLong).to(m_loaded->model.device());
+        return out;
+    };
+    Batch out = encode(first, last);
+    const auto piece = static_cast<size_t>(m_spec.microBatch);
+    if (piece > 0 && piece < last - first)
+        for (size_t from = first; from < last; from += piece) out.pieces.push_back(encode(from, std::min(last, from + piece)));
     return out;
 }
 
@@ -300,7 +318,14 @@ int64_t FineTuneProblem::promptsForwardBytes(int64_t k) const {
 
 double FineTuneProblem::lossValueOn(const Batch& batch) const {
     c10::InferenceMode guard;
-    return lossOn(batch).item<double>();
+    if (batch.pieces.empty()) return lossOn(batch).item<double>();
+    double sum = 0, weights = 0;  // as dist::World::weightedMean combines the processes' shards
+    for (const Batch& piece : batch.pieces) {
+        const double weight = lossWeightOf(piece);
+        sum += lossOn(piece).item<double>() * weight;
+        weights += weight;
+    }
+    return sum / weights;
 }
 
 DevMetrics evaluateOn(const ModelAndTokenizer& loaded, const data::Task& task,

@@ -55,6 +55,10 @@ struct FineTuneSpec {
     peft::PeftOptions peft;
     int64_t steps = 1000;
     int64_t batchSize = 16;
+    // Examples a forward pass (zo, mezo): the batch's objective computed in consecutive pieces of
+    // this many examples and combined by weight, so that activation memory is that of a piece;
+    // the same estimator up to rounding. 0: the whole batch in one forward.
+    int64_t microBatch = 0;
     double lr = 1e-6;
     std::string lrSchedule = "constant";
     double weightDecay = 0.0;
@@ -100,6 +104,10 @@ public:
     struct Batch {
         CandidateBatch candidates;
         torch::Tensor gold;  // [E] label index per example
+        // With micro_batch: the same examples as consecutive pieces of at most micro_batch, each
+        // encoded on its own (padded to its own longest sequence), as one process of a
+        // data-parallel run encodes its shard. Empty: one forward over the whole batch.
+        std::vector<Batch> pieces;
     };
     // Draws the next batch of training examples (uniformly, with replacement) from RNG.
     void nextBatch(std::mt19937_64& rng);
@@ -115,13 +123,17 @@ public:
     // What the current batch's objective is a mean over, to weight it against the other shards':
     // its examples; for lm, its gold continuations' tokens.
     double lossWeight() const;
+    // The same of any batch.
+    double lossWeightOf(const Batch& batch) const;
     // Draws SIZE examples the same way without touching the current batch (a probe's own batch).
     Batch drawBatch(std::mt19937_64& rng, int64_t size) const;
     Batch drawBatch(std::mt19937_64& rng, int64_t size, int shard, int shards) const;
     // The objective on the current batch: a scalar tensor, differentiable when autograd is on.
     torch::Tensor loss() const { return lossOn(m_current); }
-    double lossValue() const { return lossValueOn(m_current); }  // the same under InferenceMode
-    // The same on another batch.
+    // The same under InferenceMode; with pieces, the weighted mean of the pieces' objectives
+    // (Σ value·weight / Σ weight in double, in order: how a data-parallel run combines its shards).
+    double lossValue() const { return lossValueOn(m_current); }
+    // The same on another batch (lossOn: one forward over the whole batch, pieces ignored).
     torch::Tensor lossOn(const Batch& batch) const;
     double lossValueOn(const Batch& batch) const;
     // The objective on the current batch under K soft prompts at once (PROMPTS [K, P, E], the

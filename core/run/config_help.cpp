@@ -246,6 +246,7 @@ const Table& zoKeys() {
         {"max_rollbacks", "rollbacks allowed before a divergence stops the run"},
         {"sparsity", "Sparse-MeZO: the share of each tensor, largest |θ| first, left unperturbed and unmoved; 0: off"},
         {"keep_zeros", "weights that are zero at the start are never perturbed or moved (fine-tuning a pruned model)"},
+        {"micro_batch", "examples a forward pass: the batch's loss in pieces of this many, weighted (activation memory of a piece); 0: the whole batch"},
     };
     return table;
 }

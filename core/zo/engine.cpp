@@ -289,7 +289,8 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
             : c.keepZeros ? std::string(", the zero weights kept at zero (a pruned model)") : std::string(),
             ") on ", spec.task, " with the ", spec.objective, " objective: ",
             problem->params().describe(), "; ", trainExamples, " training examples, batch ",
-            spec.batchSize, ", lr ", spec.lr, " (", spec.lrSchedule, "), eps ", c.eps));
+            spec.batchSize, spec.microBatch > 0 && spec.microBatch < spec.batchSize
+                                ? cat(" in pieces of ", spec.microBatch) : std::string(), ", lr ", spec.lr, " (", spec.lrSchedule, "), eps ", c.eps));
     std::mt19937_64 rng(spec.seed);
     std::vector<StepRecord> trajectory;
     const std::filesystem::path resumeAt =

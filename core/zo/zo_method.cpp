@@ -32,6 +32,10 @@ void ZoConfig::validate() const {
         fail("zo.optimizer = \"", optimizer, "\" compares losses along ±ηĝ and takes no weight decay; "
              "set weight_decay = 0");
     if (queries < 1) fail("zo.queries must be at least 1, got ", queries);
+    if (common.microBatch < 0) fail("zo.micro_batch must be at least 0, got ", common.microBatch);
+    if (common.microBatch > common.batchSize)
+        fail("zo.micro_batch (", common.microBatch, ") is larger than batch_size (", common.batchSize,
+             "); a piece of the batch holds at most the batch (0: the whole batch in one forward)");
     if (sparsity < 0 || sparsity >= 1) fail("zo.sparsity must be in [0, 1), got ", sparsity);
     if (keepZeros && sparsity > 0) fail("zo.keep_zeros and zo.sparsity are two masks; choose one");
     if (keepZeros && direction == "sphere")
@@ -57,7 +61,7 @@ ZoConfig readZo(const std::string& method, const toml::table& root, const std::s
                                         "beta1", "beta2", "adam_eps", "query_schedule", "queries",
                                         "adazeta_alpha", "adazeta_num", "adazeta_beta", "q_max",
                                         "divergence", "divergence_factor", "rollback_steps",
-                                        "max_rollbacks", "sparsity", "keep_zeros"}));
+                                        "max_rollbacks", "sparsity", "keep_zeros", "micro_batch"}));
     ZoConfig c;
     eval::readFineTuneSpec(m, root, source, c.common, save);
     eval::readLiveLandscape(root, source, c.common);
@@ -82,6 +86,7 @@ ZoConfig readZo(const std::string& method, const toml::table& root, const std::s
     m.integer("max_rollbacks", c.maxRollbacks, 0, 1000);
     m.number("sparsity", c.sparsity, 0.0, 0.999);
     m.boolean("keep_zeros", c.keepZeros);
+    m.integer("micro_batch", c.common.microBatch, 0, 4096);
     try {
         c.validate();
     } catch (const Error& e) {
