@@ -88,10 +88,15 @@ def read_metadata(path):
     return meta
 
 
-def need(meta, path, key):
-    if key not in meta:
-        die(f"{path}: metadata key {key} missing")
-    return meta[key]
+def read_vocab(path, model, *keys):
+    """The tokenizer.ggml.KEY arrays of PATH, whose tokenizer.ggml.model must be MODEL."""
+    meta = read_metadata(path)
+    for key in ("model",) + keys:
+        if f"tokenizer.ggml.{key}" not in meta:
+            die(f"{path}: metadata key tokenizer.ggml.{key} missing")
+    if meta["tokenizer.ggml.model"] != model:
+        die(f"{path}: tokenizer.ggml.model is {meta['tokenizer.ggml.model']!r}, expected {model!r}")
+    return [meta[f"tokenizer.ggml.{key}"] for key in keys]
 
 
 def write_atomic(path, text):
@@ -121,11 +126,7 @@ def tokenizer_json(header, model, tokens, merges):
 
 
 def gpt2(path, out):
-    meta = read_metadata(path)
-    if need(meta, path, "tokenizer.ggml.model") != "gpt2":
-        die(f"{path}: tokenizer.ggml.model is not gpt2")
-    tokens = need(meta, path, "tokenizer.ggml.tokens")
-    merges = need(meta, path, "tokenizer.ggml.merges")
+    tokens, merges = read_vocab(path, "gpt2", "tokens", "merges")
     if len(tokens) != 50257 or len(merges) != 50000:
         die(f"{path}: {len(tokens)} tokens and {len(merges)} merges; GPT-2 has 50257 and 50000")
     ids = {t: i for i, t in enumerate(tokens)}
@@ -162,12 +163,7 @@ def gpt2(path, out):
 
 
 def llama(path, out):
-    meta = read_metadata(path)
-    if need(meta, path, "tokenizer.ggml.model") != "llama":
-        die(f"{path}: tokenizer.ggml.model is not llama (SentencePiece)")
-    tokens = need(meta, path, "tokenizer.ggml.tokens")
-    scores = need(meta, path, "tokenizer.ggml.scores")
-    types = need(meta, path, "tokenizer.ggml.token_type")
+    tokens, scores, types = read_vocab(path, "llama", "tokens", "scores", "token_type")
     if not (len(tokens) == len(scores) == len(types) == 32000):
         die(f"{path}: {len(tokens)} tokens, {len(scores)} scores, {len(types)} types; expected 32000")
     specials = ["<unk>", "<s>", "</s>"]
