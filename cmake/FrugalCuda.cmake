@@ -43,7 +43,8 @@ if(TORCH_CUDA_LIBRARIES OR TARGET torch_cuda)
     target_compile_options(frugal_cuda PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-fmad=false>)
     set_target_properties(frugal_cuda PROPERTIES CUDA_STANDARD 17 CUDA_STANDARD_REQUIRED ON
                                                  POSITION_INDEPENDENT_CODE ON)
-    target_link_libraries(frugal_cuda PUBLIC CUDA::cudart)
+    # the static runtime: no libcudart to find at run time beside LibTorch's own
+    target_link_libraries(frugal_cuda PUBLIC CUDA::cudart_static)
     set(FRUGAL_WITH_CUDA ON)
     message(STATUS "LibTorch has CUDA: building frugal_cuda (core/cuda/zo_kernels.cu), FRUGAL_WITH_CUDA ON")
 endif()

@@ -16,6 +16,9 @@
 #include <vector>
 
 #include "cuda/direction_math.cuh"
+#if FRUGAL_WITH_CUDA
+#include "cuda/zo_kernels.h"
+#endif
 #include "zo/directions.h"
 #include "zo/perturb.h"
 
@@ -63,6 +66,7 @@ private slots:
     void passBlocksCoverEveryElementAndMaskWord();
     void passesMatchTheCpu_data();
     void passesMatchTheCpu();
+    void hostWrapperIsLinked();
 };
 
 // Random123's known answers, then random keys and counters against the CPU's philox4x32.
@@ -268,6 +272,30 @@ void TestCudaDirections::passesMatchTheCpu() {
         QVERIFY2(!torch::equal(p.tensor, before[pi]), "the pass left the weights as they were");
         if (masking != Dense) QCOMPARE(bits, mask.bits[pi]);
     }
+}
+
+// core/cuda is compiled into the library where LibTorch has CUDA: the host wrapper links and,
+// on a machine without a GPU, answers with CUDA's own error, not a crash or a link error.
+void TestCudaDirections::hostWrapperIsLinked() {
+#if FRUGAL_WITH_CUDA
+    if (frugal::cuda::cudaDeviceAvailable()) QSKIP("a CUDA device is present: the device tests run the kernels");
+    float fake = 0;  // never dereferenced: the launch fails first
+    frugal::cuda::RestoreUpdate update;
+    frugal::cuda::TensorPass pass;
+    pass.weights = &fake;
+    pass.n = 1;
+    pass.update = &update;
+    try {
+        frugal::cuda::applyPass(pass);
+        QFAIL("applyPass launched a kernel on a machine without a CUDA device");
+    } catch (const std::runtime_error& e) {
+        const QString what = QString::fromUtf8(e.what());
+        qInfo("%s", e.what());
+        QVERIFY2(what.contains("frugal::cuda::applyPass (tensor 0): kernel launch failed: "), e.what());
+    }
+#else
+    QSKIP("built without CUDA (no nvcc, or a LibTorch without CUDA)");
+#endif
 }
 
 QTEST_APPLESS_MAIN(TestCudaDirections)

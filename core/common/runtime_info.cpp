@@ -73,12 +73,15 @@ void configureThreads(int blasThreads, int intraOpThreads) {
     const int n = blasThreads > 0 ? blasThreads : usableCores();
     static const bool spinShortened = (shortenOpenblasSpin(), true);
     (void)spinShortened;
-    at::set_num_threads(intraOpThreads > 0 ? intraOpThreads : 1);
+    const auto setOpenblas =
+        reinterpret_cast<OpenblasSetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    // Without OpenBLAS (PyPI's LibTorch: MKL and oneDNN inside it), the matrix products run on
+    // LibTorch's own OpenMP pool: it takes the matrix-product thread count.
+    const int intraOp = setOpenblas ? (intraOpThreads > 0 ? intraOpThreads : 1) : std::max(n, intraOpThreads);
+    at::set_num_threads(intraOp);
     // LibTorch accepts one setting of the inter-op pool per process; it is 1 after the first call.
     if (at::get_num_interop_threads() != 1) at::set_num_interop_threads(1);
-    if (auto set =
-            reinterpret_cast<OpenblasSetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
-        set(n);
+    if (setOpenblas) setOpenblas(n);
 }
 
 namespace {
@@ -110,9 +113,16 @@ RuntimeInfo queryRuntime() {
     if (auto get =
             reinterpret_cast<OpenblasGetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads")))
         info.openblasThreads = get();
+    // PyPI's LibTorch carries MKL inside libtorch_cpu (its sgemm_ resolves there); its build
+    // settings name the BLAS it was built with
+    const std::string config = at::show_config();
+    const auto blasInfo = config.find("BLAS_INFO=");
+    const std::string builtWith =
+        blasInfo == std::string::npos ? std::string() : config.substr(blasInfo + 10, config.find_first_of(", \n", blasInfo) - blasInfo - 10);
     if (info.blasPath.find("openblas") != std::string::npos) {
         info.blasKind = "OpenBLAS";
-    } else if (info.blasPath.find("mkl") != std::string::npos) {
+    } else if (info.blasPath.find("mkl") != std::string::npos ||
+               (info.blasPath.find("libtorch_cpu") != std::string::npos && builtWith == "mkl")) {
         info.blasKind = "MKL";
     } else if (!info.blasPath.empty()) {
         info.blasKind = "reference BLAS";

@@ -98,7 +98,7 @@ struct World::Impl {
     std::chrono::milliseconds timeout{0};
     c10::intrusive_ptr<c10d::TCPStore> store;     // the main thread's client (rank 0: also the server)
     c10::intrusive_ptr<c10d::TCPStore> beatStore;  // the heartbeat thread's own connection
-    c10::intrusive_ptr<c10d::ProcessGroup> group;
+    c10::intrusive_ptr<c10d::Backend> group;  // ProcessGroupGloo: a c10d Backend since LibTorch 2.0
     std::string backend;
     Traffic traffic;
     std::atomic<int64_t> calls{0};
