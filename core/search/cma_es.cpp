@@ -1,6 +1,6 @@
 #include "search/cma_es.h"
 
-#include <torch/linalg.h>
+#include <ATen/ATen.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -154,7 +154,7 @@ void CmaEs::tell(const torch::Tensor& candidates, const std::vector<double>& fit
 
 void CmaEs::decompose() {
     m_C = torch::triu(m_C) + torch::triu(m_C, 1).t();  // exactly symmetric
-    auto [values, vectors] = torch::linalg::eigh(m_C, "L");
+    auto [values, vectors] = at::linalg_eigh(m_C, "L");
     m_D = values.clamp_min(1e-300).sqrt();
     m_B = vectors;
     m_invSqrtC = torch::matmul(m_B / m_D, m_B.t());
