@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/format.h"
+#include "common/weighted_mean.h"
 
 namespace frugal::dist {
 
@@ -302,13 +303,7 @@ std::vector<double> World::allgather(const std::vector<double>& values) {
 }
 
 double World::weightedMean(double value, double weight) {
-    const std::vector<double> all = allgather({value * weight, weight});
-    double sum = 0, weights = 0;
-    for (size_t r = 0; r < all.size(); r += 2) {
-        sum += all[r];
-        weights += all[r + 1];
-    }
-    return sum / weights;
+    return frugal::weightedMean(allgather({value * weight, weight}));
 }
 
 bool World::any(bool mine) {

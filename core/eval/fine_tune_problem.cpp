@@ -8,6 +8,7 @@
 #include "data/builtin.h"
 #include "data/corpus.h"
 #include "common/format.h"
+#include "common/weighted_mean.h"
 #include "eval/candidate_scoring.h"
 #include "common/runtime_info.h"
 #include "model/safetensors.h"
@@ -319,13 +320,13 @@ int64_t FineTuneProblem::promptsForwardBytes(int64_t k) const {
 double FineTuneProblem::lossValueOn(const Batch& batch) const {
     c10::InferenceMode guard;
     if (batch.pieces.empty()) return lossOn(batch).item<double>();
-    double sum = 0, weights = 0;  // as dist::World::weightedMean combines the processes' shards
+    std::vector<double> pairs;  // combined as a data-parallel run combines its processes' shards
     for (const Batch& piece : batch.pieces) {
         const double weight = lossWeightOf(piece);
-        sum += lossOn(piece).item<double>() * weight;
-        weights += weight;
+        pairs.push_back(lossOn(piece).item<double>() * weight);
+        pairs.push_back(weight);
     }
-    return sum / weights;
+    return weightedMean(pairs);
 }
 
 DevMetrics evaluateOn(const ModelAndTokenizer& loaded, const data::Task& task,
