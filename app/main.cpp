@@ -35,10 +35,11 @@ void logRuntime(bool verbose) {
     const int cores = info.hardwareThreads;
     if (cores > 0 && (info.openblasThreads > cores || info.intraOpThreads > cores))
         spdlog::warn(
-            "more threads than cores: {} OpenBLAS and {} intra-op thread(s) on {} cores; the "
-            "pools busy-wait, so they oversubscribe the machine and slow down; give --threads "
-            "and --intra-op-threads of at most {}",
-            info.openblasThreads, info.intraOpThreads, cores, cores);
+            "more threads than cores: {}{} intra-op thread(s) on {} cores; the pools busy-wait, so "
+            "they oversubscribe the machine and slow down; give --threads and --intra-op-threads "
+            "of at most {}",
+            info.openblasThreads > 0 ? std::to_string(info.openblasThreads) + " OpenBLAS and " : std::string(),
+            info.intraOpThreads, cores, cores);
 }
 
 // "unknown command 'X'", with the nearest command name when one is close; exit code 2.

@@ -1,7 +1,7 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """MeZO step as the reference implementation writes it, for `frugal bench zo` to beat.
 
-usage: /usr/bin/python3 bench/mezo_reference.py --model DIR --batch B --seq T --threads N
+usage: .venv/bin/python bench/mezo_reference.py --model DIR --batch B --seq T --threads N
                                                 [--steps K] [--json]
 
 The same model (Hugging Face folder, read with tests/reference/safetensors_io.py and run by the
@@ -14,7 +14,6 @@ skipped for bias and norm tensors. Prints the median step time, the median no-gr
 the peak RSS.
 """
 import argparse
-import ctypes
 import json
 import os
 import resource
@@ -29,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "reference"))
 import safetensors_io as st  # noqa: E402
 import reference_model as ref  # noqa: E402
+import thread_policy  # noqa: E402
 
 
 def main():
@@ -37,14 +37,12 @@ def main():
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--threads", type=int, required=True,
-                    help="OpenBLAS threads, as frugal's --threads (torch intra-op stays 1)")
+                    help="matrix-product threads, as frugal's --threads (intra-op as frugal's default)")
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
-    torch.set_num_threads(1)
-    torch.set_num_interop_threads(1)
-    ctypes.CDLL("libopenblas.so.0").openblas_set_num_threads(a.threads)
+    thread_policy.apply(a.threads, 1)
 
     with open(os.path.join(a.model, "config.json")) as f:
         config = json.load(f)
@@ -99,7 +97,7 @@ def main():
             steps.append(time.perf_counter() - t0)
     res = {
         "method": "mezo",
-        "impl": "python3-torch (MeZO reference style)",
+        "impl": "python-torch (MeZO reference style)",
         "step_ms": statistics.median(steps) * 1000,
         "forward_ms": statistics.median(forwards) * 1000,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,

@@ -33,9 +33,8 @@ if(TORCH_CUDA_LIBRARIES OR TARGET torch_cuda)
     if(NOT CMAKE_CUDA_COMPILER)
         set(CMAKE_CUDA_COMPILER "${FRUGAL_NVCC}")
     endif()
-    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
-        set(CMAKE_CUDA_ARCHITECTURES 80 90)  # A100 and H100 code, plus PTX for later GPUs
-    endif()
+    # the architectures: Torch's CMake puts TORCH_CUDA_ARCH_LIST's -gencode flags (A100, H100, PTX
+    # for later GPUs; the top-level CMakeLists.txt) into CMAKE_CUDA_FLAGS
     enable_language(CUDA)
     find_package(CUDAToolkit REQUIRED)
     add_library(frugal_cuda STATIC ${PROJECT_SOURCE_DIR}/core/cuda/zo_kernels.cu)

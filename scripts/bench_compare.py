@@ -1,9 +1,9 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Forward throughput of `frugal bench forward` against the same checkpoint run through
-python3-torch (scripts/bench_forward.py, the independent reference forward), same LibTorch, same
+Python torch (scripts/bench_forward.py, the independent reference forward), same LibTorch, same
 thread count, same batch and sequence length. Prints a Markdown table.
 
-usage: /usr/bin/python3 scripts/bench_compare.py [--frugal build/release/bin/frugal]
+usage: .venv/bin/python scripts/bench_compare.py [--frugal build/release/bin/frugal]
            [--out build/bench-models] [--threads 1,2] [--repeats 3] [--batch 4] [--seq 128]
 
 Each (model, threads) pair runs the two programs alternately `repeats` times; the table shows the
@@ -57,16 +57,16 @@ def main():
             for _ in range(a.repeats):
                 f = run_json([a.frugal, "--quiet", "--threads", str(threads), "bench", "forward",
                               "--model", model_dir, "--json"] + common)
-                p = run_json(["/usr/bin/python3", os.path.join(HERE, "bench_forward.py"),
+                p = run_json([sys.executable, os.path.join(HERE, "bench_forward.py"),
                               "--model", model_dir, "--threads", str(threads), "--json"] + common)
                 best_f = max(best_f, f["tokens_per_s"])
                 best_p = max(best_p, p["tokens_per_s"])
                 rss_f, rss_p = f["peak_rss_mib"], p["peak_rss_mib"]
             rows.append((name, threads, best_f, best_p, best_p / best_f, rss_f, rss_p))
-            print(f"{name} threads={threads}: frugal {best_f:.0f} tok/s, python3-torch {best_p:.0f} tok/s",
+            print(f"{name} threads={threads}: frugal {best_f:.0f} tok/s, python torch {best_p:.0f} tok/s",
                   file=sys.stderr)
 
-    print(f"| model | threads | frugal tokens/s | python3-torch tokens/s | python/frugal | frugal peak RSS MiB | python peak RSS MiB |")
+    print(f"| model | threads | frugal tokens/s | python torch tokens/s | python/frugal | frugal peak RSS MiB | python peak RSS MiB |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, threads, f, p, ratio, rf, rp in rows:
         print(f"| {name} | {threads} | {f:.0f} | {p:.0f} | {ratio:.3f} | {rf:.0f} | {rp:.0f} |")

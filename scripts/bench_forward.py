@@ -1,8 +1,8 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Throughput yardstick: batched float32 forward of a Hugging Face-format
 checkpoint (llama/mistral, opt, gpt2) with the independent PyTorch reference.
 
-usage: /usr/bin/python3 scripts/bench_forward.py --model DIR --batch B --seq T --threads N [--iters K] [--json]
+usage: .venv/bin/python scripts/bench_forward.py --model DIR --batch B --seq T --threads N [--iters K] [--json]
 
 Reads DIR/config.json and DIR/model.safetensors (or the sharded set named by
 model.safetensors.index.json) with the hand-written reader in
@@ -11,7 +11,6 @@ K full forwards (logits for all B*T positions) on fixed random ids without
 padding. Prints tokens/s = B*T*K / seconds and peak RSS (MiB).
 """
 import argparse
-import ctypes
 import json
 import os
 import resource
@@ -23,6 +22,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "reference"))
 import safetensors_io as st  # noqa: E402
+import thread_policy  # noqa: E402
 import reference_model as ref  # noqa: E402
 
 
@@ -37,7 +37,7 @@ def main():
     ap.add_argument("--batch", type=int, required=True)
     ap.add_argument("--seq", type=int, required=True)
     ap.add_argument("--threads", type=int, required=True,
-                    help="OpenBLAS threads (matrix products), as frugal's --threads")
+                    help="matrix-product threads, as frugal's --threads")
     ap.add_argument("--intra-op-threads", type=int, default=1,
                     help="torch intra-op (OpenMP) threads, as frugal's --intra-op-threads")
     ap.add_argument("--iters", type=int, default=5)
@@ -47,11 +47,8 @@ def main():
     if a.batch < 1 or a.seq < 1 or a.threads < 1 or a.iters < 1:
         ap.error("batch, seq, threads, iters must be >= 1")
 
-    # The same explicit policy as frugal: torch.set_num_threads leaves OpenBLAS's own pool alone,
-    # so set both, or the two busy-waiting pools oversubscribe the cores.
-    torch.set_num_threads(a.intra_op_threads)
-    torch.set_num_interop_threads(1)
-    ctypes.CDLL("libopenblas.so.0").openblas_set_num_threads(a.threads)
+    # The same explicit policy as frugal (tests/reference/thread_policy.py)
+    blas = thread_policy.apply(a.threads, a.intra_op_threads)
 
     with open(os.path.join(a.model, "config.json")) as f:
         config = json.load(f)
@@ -82,7 +79,9 @@ def main():
         "seq": a.seq,
         "threads": a.threads,
         "intra_op_threads": a.intra_op_threads,
-        "impl": "python3-torch",
+        "impl": "python-torch",
+        "torch": torch.__version__,
+        "blas": blas,
     }
     if a.json:
         print(json.dumps(res))

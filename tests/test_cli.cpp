@@ -61,6 +61,7 @@ private slots:
     void inspectSummary();
     void inspectLogitsMatchReference();
     void warnsOnReferenceBlas();
+    void blasKindOfProvider();
     void tokenize();
     void benchForwardJson();
     void initModelThenInspect();
@@ -98,8 +99,12 @@ void TestCli::inspectSummary() {
         sum += n;
     }
     QCOMPARE(j["parameters"].get<int64_t>(), sum);
-    // the log names the BLAS in use (with --verbose) and how malloc keeps large blocks
-    QVERIFY2(r.err.contains("BLAS: OpenBLAS"), qPrintable(r.err));
+    // the log names the BLAS in use (with --verbose): the one this LibTorch serves sgemm_ from
+    // (MKL inside PyPI's, OpenBLAS under Debian's), never the reference BLAS; and how malloc keeps
+    // large blocks
+    const std::string blas = frugal::queryRuntime().blasKind;
+    QVERIFY2(blas == "MKL" || blas == "OpenBLAS", blas.c_str());
+    QVERIFY2(r.err.contains(QString::fromStdString("BLAS: " + blas + " (")), qPrintable(r.err));
     QVERIFY2(r.err.contains("malloc: large blocks kept in the heap"), qPrintable(r.err));
     // a glibc knob the user set is left to glibc
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -125,15 +130,16 @@ void TestCli::inspectLogitsMatchReference() {
     for (size_t i = 0; i < logits.size(); ++i) QVERIFY(std::abs(logits[i] - expected[i]) <= 1e-4);
 }
 
-// Debian's reference BLAS (libblas3) put first on the library path must be named and warned about.
+// Debian's reference BLAS (libblas3) loaded first, so that it serves sgemm_, must be named and
+// warned about.
 void TestCli::warnsOnReferenceBlas() {
-    const QString referenceDir =
-        QString("/usr/lib/%1/blas")
+    const QString reference =
+        QString("/usr/lib/%1/blas/libblas.so.3")
             .arg(QString::fromStdString(frugal::test::envPath("FRUGAL_LIB_ARCH").string()));
-    if (!QFile::exists(referenceDir + "/libblas.so.3"))
+    if (!QFile::exists(reference))
         QFAIL("reference BLAS (libblas3) not installed: run scripts/install-deps");
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("LD_LIBRARY_PATH", referenceDir);
+    env.insert("LD_PRELOAD", reference);
     Result r = runFrugal({"--verbose", "inspect", refCase("gpt2_f32"), "--logits", "1,2"}, env);
     QCOMPARE(r.exitCode, 0);
     QVERIFY2(r.err.contains("BLAS: reference BLAS"), qPrintable(r.err));
@@ -143,6 +149,20 @@ void TestCli::warnsOnReferenceBlas() {
     QCOMPARE(r.exitCode, 0);
     QVERIFY2(r.err.contains("LibTorch is running on the reference BLAS"), qPrintable(r.err));
     QVERIFY2(!r.err.contains("BLAS: reference BLAS"), qPrintable(r.err));
+}
+
+// Which BLAS serves sgemm_, from the library it resolves in and the BLAS LibTorch was built with.
+void TestCli::blasKindOfProvider() {
+    using frugal::blasKindOf;
+    QCOMPARE(blasKindOf("/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3", "generic"),
+             std::string("OpenBLAS"));  // Debian's alternative: OpenBLAS under the common name
+    QCOMPARE(blasKindOf("/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so", "generic"),
+             std::string("OpenBLAS"));
+    QCOMPARE(blasKindOf("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0", "generic"), std::string("reference BLAS"));
+    QCOMPARE(blasKindOf("/opt/intel/oneapi/mkl/lib/libmkl_rt.so.2", "mkl"), std::string("MKL"));
+    QCOMPARE(blasKindOf("/venv/lib/python3.11/site-packages/torch/lib/libtorch_cpu.so", "mkl"), std::string("MKL"));
+    QCOMPARE(blasKindOf("/venv/lib/python3.11/site-packages/torch/lib/libtorch_cpu.so", "open"), std::string("reference BLAS"));
+    QCOMPARE(blasKindOf("", "mkl"), std::string("unknown"));
 }
 
 void TestCli::tokenize() {
@@ -417,7 +437,11 @@ void TestCli::runtimeLineOnlyWhenVerbose() {
         r = runFrugal({flag, "list", "--db", db});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY2(r.err.contains("BLAS:") && r.err.contains("LibTorch "), qPrintable(r.err));
-        QVERIFY2(r.err.contains("threads: 1 intra-op"), qPrintable(r.err));
+        // one intra-op thread beside OpenBLAS's pool; with MKL inside LibTorch its one pool has
+        // a thread per core
+        const bool openblas = frugal::queryRuntime().blasKind == "OpenBLAS";
+        const QString threads = QString("threads: %1 intra-op").arg(openblas ? 1 : frugal::usableCores());
+        QVERIFY2(r.err.contains(threads), qPrintable(threads + " not in: " + r.err));
     }
     r = runFrugal(
         {"--intra-op-threads", QString::number(frugal::usableCores() + 1), "list", "--db", db});

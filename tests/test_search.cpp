@@ -6,7 +6,7 @@
 
 #include <QtTest/QtTest>
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cmath>
 

@@ -1,6 +1,6 @@
 // The transformer against an independent PyTorch reference (tests/reference): logits within 1e-4
 // for LLaMA (GQA, tied and untied), Mistral, OPT (pre/post-norm, projections) and GPT-2, single
-// and sharded, F32/F16/BF16; padded batches; save/load; load memory.
+// and sharded, F32/F16/BF16; padded batches; save/load; load memory; LoRA against peft.
 
 #include <QtTest/QtTest>
 #include <nlohmann/json.hpp>
@@ -9,7 +9,9 @@
 
 #include "common/error.h"
 #include "common/runtime_info.h"
+#include "model/safetensors.h"
 #include "model/transformer.h"
+#include "peft/param_set.h"
 #include "test_util.h"
 
 using namespace frugal::model;
@@ -25,10 +27,8 @@ struct Reference {
     std::string dtype;
 };
 
-Reference readReference(const std::filesystem::path& caseDir) {
-    const auto j = nlohmann::json::parse(frugal::test::readText(caseDir / "reference.json"));
+Reference readLogits(const nlohmann::json& j) {
     Reference r;
-    r.dtype = j.at("dtype").get<std::string>();
     for (const auto& seq : j.at("sequences"))
         r.sequences.push_back(seq.get<std::vector<int64_t>>());
     for (const auto& rows : j.at("logits")) {
@@ -37,6 +37,13 @@ Reference readReference(const std::filesystem::path& caseDir) {
             positions.push_back(torch::tensor(row.get<std::vector<float>>()));
         r.logits.push_back(torch::stack(positions));
     }
+    return r;
+}
+
+Reference readReference(const std::filesystem::path& caseDir) {
+    const auto j = nlohmann::json::parse(frugal::test::readText(caseDir / "reference.json"));
+    Reference r = readLogits(j);
+    r.dtype = j.at("dtype").get<std::string>();
     return r;
 }
 
@@ -65,6 +72,8 @@ private slots:
     void rejectsBadIds();
     void bf16NearFp32_data();
     void bf16NearFp32();
+    void loraMatchesPeft_data();
+    void loraMatchesPeft();
 };
 
 void TestTransformer::initTestCase() { frugal::configureThreads(2, 1); }
@@ -245,6 +254,49 @@ void TestTransformer::bf16NearFp32() {
           qPrintable(name), worst, scale);
     QVERIFY2(worst <= kBf16LogProbTolerance, qPrintable(QString::number(worst)));
     QVERIFY(worst > 0);  // bf16 did round: the comparison is not of two fp32 models
+}
+
+void TestTransformer::loraMatchesPeft_data() {
+    QTest::addColumn<QString>("name");
+    for (const char* name : {"llama_gqa_untied_f32", "mistral_gqa_f32", "opt_prenorm_f32", "gpt2_f32"})
+        QTest::newRow(name) << QString(name);
+}
+
+// Hugging Face's peft as the oracle of Frugal's LoRA (tests/reference/make_peft_lora.py): peft's
+// own adapter files (random A and B, rank 4, alpha 8, on q, v and down; GPT-2's fused qkv) put
+// into Frugal's LoRA tensors by name give peft's logits within 1e-4.
+void TestTransformer::loraMatchesPeft() {
+    QFETCH(QString, name);
+    const auto dir = caseDir(name) / "peft-lora";
+    const auto j = nlohmann::json::parse(frugal::test::readText(dir / "logits.json"));
+    const Reference peftOut = readLogits(j);
+    const Reference base = readReference(caseDir(name));
+    Transformer model = Transformer::load(caseDir(name));
+    frugal::peft::PeftOptions o;
+    o.target = frugal::peft::Target::Lora;
+    o.loraRank = j.at("rank").get<int64_t>();
+    o.loraAlpha = j.at("alpha").get<double>();
+    o.loraModules = j.at("frugal_modules").get<std::vector<std::string>>();
+    const auto params = frugal::peft::ParamSet::attach(model, o);
+    const auto adapter = SafetensorsArchive::open(dir / "adapter_model.safetensors");
+    QCOMPARE(params.trainables().size(), adapter.names().size());
+    torch::NoGradGuard noGrad;
+    for (const auto& t : params.trainables()) {
+        const std::string key = "base_model.model." + t.name;  // peft's prefix
+        QVERIFY2(adapter.contains(key), qPrintable(QString::fromStdString("peft has no " + key)));
+        const torch::Tensor value = adapter.read(key, torch::kFloat32);
+        QCOMPARE(value.sizes().vec(), t.tensor.sizes().vec());
+        t.tensor.copy_(value);
+    }
+    for (size_t i = 0; i < peftOut.sequences.size(); ++i) {
+        QCOMPARE(peftOut.sequences[i], base.sequences[i]);
+        const torch::Tensor ids = torch::tensor(peftOut.sequences[i]).view({1, -1});
+        const torch::Tensor logits = model.forward(ids).squeeze(0);
+        const double diff = maxDiff(logits, peftOut.logits[i]);
+        QVERIFY2(diff <= kTolerance, qPrintable(QString("sequence %1: max |Frugal - peft| %2").arg(i).arg(diff)));
+        // the adapters move the logits far beyond the tolerance: the comparison means something
+        QVERIFY(maxDiff(peftOut.logits[i], base.logits[i]) > 100 * kTolerance);
+    }
 }
 
 QTEST_APPLESS_MAIN(TestTransformer)

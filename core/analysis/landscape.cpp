@@ -1,6 +1,7 @@
 #include "analysis/landscape.h"
 
-#include <torch/torch.h>
+#include <torch/autograd.h>
+#include <torch/types.h>
 
 #include <atomic>
 #include <chrono>

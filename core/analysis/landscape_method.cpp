@@ -7,7 +7,7 @@
 #include "dist/world.h"
 #include "zo/engine.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <algorithm>
 #include <chrono>

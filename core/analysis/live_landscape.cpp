@@ -2,7 +2,7 @@
 
 #include "dist/world.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <algorithm>
 #include <chrono>

@@ -1,5 +1,8 @@
 #include "common/runtime_info.h"
 
+#include <torch/cuda.h>
+#include <torch/version.h>
+
 #include <dlfcn.h>
 #include <malloc.h>
 #include <sched.h>
@@ -7,6 +10,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -103,6 +107,17 @@ std::string keepLargeAllocationsInHeap() {
     return done;
 }
 
+std::string blasKindOf(const std::string& sgemmPath, const std::string& builtWith) {
+    if (sgemmPath.empty()) return "unknown";
+    // Debian's alternatives keep OpenBLAS's libblas.so.3 in an openblas-* directory
+    if (sgemmPath.find("openblas") != std::string::npos) return "OpenBLAS";
+    const std::string file = std::filesystem::path(sgemmPath).filename().string();
+    if (file.find("mkl") != std::string::npos) return "MKL";
+    // MKL linked into LibTorch itself: sgemm_ is LibTorch's own
+    if (file.find("libtorch_cpu") != std::string::npos && builtWith == "mkl") return "MKL";
+    return "reference BLAS";
+}
+
 RuntimeInfo queryRuntime() {
     RuntimeInfo info;
     info.torchVersion = TORCH_VERSION;
@@ -113,23 +128,16 @@ RuntimeInfo queryRuntime() {
     if (auto get =
             reinterpret_cast<OpenblasGetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads")))
         info.openblasThreads = get();
-    // PyPI's LibTorch carries MKL inside libtorch_cpu (its sgemm_ resolves there); its build
-    // settings name the BLAS it was built with
+    // the BLAS LibTorch was built with, from its build settings ("mkl" in PyPI's wheel, which
+    // carries MKL inside libtorch_cpu; "generic" in Debian's, which loads libblas.so.3)
     const std::string config = at::show_config();
     const auto blasInfo = config.find("BLAS_INFO=");
     const std::string builtWith =
-        blasInfo == std::string::npos ? std::string() : config.substr(blasInfo + 10, config.find_first_of(", \n", blasInfo) - blasInfo - 10);
-    if (info.blasPath.find("openblas") != std::string::npos) {
-        info.blasKind = "OpenBLAS";
-    } else if (info.blasPath.find("mkl") != std::string::npos ||
-               (info.blasPath.find("libtorch_cpu") != std::string::npos && builtWith == "mkl")) {
-        info.blasKind = "MKL";
-    } else if (!info.blasPath.empty()) {
-        info.blasKind = "reference BLAS";
-        info.referenceBlas = true;
-    } else {
-        info.blasKind = "unknown";
-    }
+        blasInfo == std::string::npos
+            ? std::string()
+            : config.substr(blasInfo + 10, config.find_first_of(", \n", blasInfo) - blasInfo - 10);
+    info.blasKind = blasKindOf(info.blasPath, builtWith);
+    info.referenceBlas = info.blasKind == "reference BLAS";
     info.intraOpThreads = at::get_num_threads();
     info.interOpThreads = at::get_num_interop_threads();
     info.hardwareThreads = usableCores();
@@ -142,7 +150,7 @@ std::string runtimeLine(const RuntimeInfo& info) {
            (info.blasPath.empty() ? std::string("not found") : info.blasPath) +
            "), threads: " + std::to_string(info.intraOpThreads) + " intra-op, " +
            std::to_string(info.interOpThreads) + " inter-op, " +
-           std::to_string(info.openblasThreads) + " OpenBLAS, " +
+           (info.openblasThreads > 0 ? std::to_string(info.openblasThreads) + " OpenBLAS, " : std::string()) +
            std::to_string(info.hardwareThreads) + " cores; " + info.allocator;
 }
 

@@ -22,11 +22,13 @@ struct RuntimeInfo {
     bool cudaAvailable = false;
 };
 
-// Sets the thread counts explicitly: OpenBLAS (matrix products) to `blasThreads` (<= 0: one per
-// core) and LibTorch's OpenMP intra-op pool to `intraOpThreads` (<= 0: 1); inter-op to 1 (once
-// per process; LibTorch refuses later changes). Both pools busy-wait, so on a small machine they
-// oversubscribe the cores: one intra-op thread with all cores for BLAS measured fastest
-// (docs/BENCHMARKS.md).
+// Sets the thread counts explicitly; inter-op to 1 (once per process; LibTorch refuses later
+// changes). Matrix products get `blasThreads` (<= 0: one per core):
+// - LibTorch on OpenBLAS (Debian's): OpenBLAS's pool gets them and LibTorch's OpenMP intra-op pool
+//   `intraOpThreads` (<= 0: 1). Both pools busy-wait, so on a small machine they oversubscribe the
+//   cores: one intra-op thread with all cores for BLAS measured fastest (docs/BENCHMARKS.md).
+// - LibTorch with MKL and oneDNN inside (PyPI's): one OpenMP pool runs the products and every
+//   other op; it gets max(blasThreads, intraOpThreads).
 void configureThreads(int blasThreads, int intraOpThreads = 1);
 
 // glibc's malloc hands every allocation above 32 MiB to mmap and returns it on free, so each
@@ -41,8 +43,12 @@ std::string keepLargeAllocationsInHeap();
 int usableCores();
 
 RuntimeInfo queryRuntime();
-// One line for the log: "LibTorch V, BLAS: KIND (PATH), threads: I intra-op, J inter-op, K
-// OpenBLAS, C cores; malloc: ...".
+// What serves sgemm_: "OpenBLAS", "MKL" (its own library, or linked into libtorch_cpu by a LibTorch
+// built with MKL, BUILT_WITH "mkl"), "reference BLAS" (any other library: Debian's libblas3,
+// about 9x slower) or "unknown" (SGEMM_PATH empty: no sgemm_ in the process).
+std::string blasKindOf(const std::string& sgemmPath, const std::string& builtWith);
+// One line for the log: "LibTorch V, BLAS: KIND (PATH), threads: I intra-op, J inter-op[, K
+// OpenBLAS], C cores; malloc: ...".
 std::string runtimeLine(const RuntimeInfo& info);
 
 // Current and peak resident set size of this process, in bytes (Linux /proc/self/status).

@@ -1,5 +1,7 @@
 #include "eval/perplexity.h"
 
+#include <torch/nn/functional/loss.h>
+
 #include <cmath>
 #include <fstream>
 #include <sstream>

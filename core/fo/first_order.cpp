@@ -1,6 +1,8 @@
 #include "fo/first_order.h"
 
 #include <torch/optim.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/serialize.h>
 
 #include <chrono>
 #include <cmath>

@@ -12,6 +12,9 @@
 #include <set>
 #include <sstream>
 #include <torch/serialize.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
 
 #include "common/error.h"
 #include "common/files.h"

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
+#include <torch/optim/rmsprop.h>
 
 #include "common/error.h"
 #include "common/files.h"

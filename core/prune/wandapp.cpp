@@ -1,5 +1,7 @@
 #include "prune/wandapp.h"
 
+#include <torch/autograd.h>
+
 #include "common/error.h"
 
 namespace frugal::prune {

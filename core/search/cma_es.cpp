@@ -1,7 +1,7 @@
 #include "search/cma_es.h"
 
 #include <ATen/ATen.h>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 #include "search/sharpzo.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <chrono>
 #include <cmath>

@@ -1,6 +1,7 @@
 #include "zo/zo_bench.h"
 
 #include <torch/optim.h>
+#include <torch/nn/functional/loss.h>
 
 #include <ATen/CPUGeneratorImpl.h>
 

@@ -19,9 +19,9 @@ import json
 import os
 import sys
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+from oracle_run import quiet_offline, run_checks
+
+quiet_offline()
 
 import torch  # noqa: E402
 import transformers  # noqa: E402
@@ -91,16 +91,7 @@ def main(argv):
                                                            os.path.join(vecdir, "gpt2.jsonl"), False)))
     checks.append(("tokenizers llama", lambda: check_vectors(os.path.join(tokdir, "llama", "tokenizer.json"),
                                                             os.path.join(vecdir, "llama.jsonl"), True)))
-    passed = failed = 0
-    for name, fn in checks:
-        try:
-            print(f"PASS {name}: {fn()}")
-            passed += 1
-        except Exception as e:  # noqa: BLE001
-            print(f"FAIL {name}: {e}")
-            failed += 1
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run_checks(checks)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Write random tiny checkpoints in Hugging Face on-disk format plus reference
 logits computed by reference_model.py.
 
-usage: /usr/bin/python3 tests/reference/make_checkpoints.py OUTDIR [CASE ...]
+usage: .venv/bin/python tests/reference/make_checkpoints.py OUTDIR [CASE ...]
 
 OUTDIR/<case>/config.json, model.safetensors (or model-0000k-of-0000K.safetensors
 + model.safetensors.index.json), reference.json.
