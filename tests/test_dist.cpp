@@ -124,6 +124,7 @@ class TestDist : public QObject {
 private slots:
     void worldFromTheEnvironment();
     void collectivesBetweenThreads();
+    void backendFollowsTheDevice();
     void dataParallelEqualsOneProcess_data();
     void dataParallelEqualsOneProcess();
     void landscapeGridSharedOut_data();
@@ -227,6 +228,44 @@ void TestDist::collectivesBetweenThreads() {
         QVERIFY2(QString::fromStdString(s.refusal).contains("rank 1 of 3 has another config than rank 0"),
                  s.refusal.c_str());
     }
+}
+
+// Gloo for CPU tensors, NCCL (compiled in: PyPI's LibTorch has it) for CUDA tensors. Without a GPU
+// an NCCL world says so before its rendezvous; with one, a one-process NCCL world runs a
+// collective on the GPU.
+void TestDist::backendFollowsTheDevice() {
+    using frugal::dist::backendFor;
+    QCOMPARE(backendFor("cpu"), std::string("gloo"));
+    QCOMPARE(backendFor("cuda"), std::string("nccl"));
+    QCOMPARE(backendFor("cuda:1"), std::string("nccl"));
+    try {
+        backendFor("mps");
+        QFAIL("backendFor(\"mps\") did not throw");
+    } catch (const std::exception& e) {
+        QVERIFY2(QString(e.what()).contains("'mps' is not one a process group carries"), e.what());
+    }
+    WorldSpec spec;
+    spec.size = 1;
+    spec.masterPort = freePort();
+    spec.timeoutSeconds = 30;
+    spec.source = "the test";
+    spec.device = "cuda:0";
+    if (!torch::cuda::is_available()) {
+        try {
+            World::join(spec);
+            QFAIL("an NCCL world joined without a GPU");
+        } catch (const std::exception& e) {
+            QVERIFY2(QString(e.what()).contains("the world's device 'cuda:0' (NCCL) needs CUDA device 0, and this "
+                                                "process sees 0"),
+                     e.what());
+        }
+        return;
+    }
+    auto world = World::join(spec);
+    QCOMPARE(world->backend(), std::string("nccl"));
+    QCOMPARE(world->weightedMean(3.0, 2.0), 3.0);
+    QCOMPARE(world->allgather({1.0, 2.0}), (std::vector<double>{1.0, 2.0}));
+    world->finish();
 }
 
 void TestDist::dataParallelEqualsOneProcess_data() {

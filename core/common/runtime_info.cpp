@@ -94,6 +94,10 @@ std::string g_allocator = "malloc: glibc's defaults";
 
 std::string keepLargeAllocationsInHeap() {
     static const std::string done = g_allocator = [] {
+        // MKL (inside PyPI's LibTorch) keeps the buffers it frees for reuse: 40-150 MB above what
+        // a forward holds at 17-49 M parameters, beyond the memory estimate (docs/BENCHMARKS.md).
+        // It reads this at its first allocation; a value the user set is kept.
+        setenv("MKL_DISABLE_FAST_MM", "1", 0);
         for (const char* knob : {"MALLOC_MMAP_MAX_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX"})
             if (std::getenv(knob)) return std::string("malloc: glibc's defaults (") + knob + " is set)";
         if (const char* off = std::getenv("FRUGAL_SYSTEM_MALLOC"); off && std::string(off) == "1")
@@ -105,6 +109,11 @@ std::string keepLargeAllocationsInHeap() {
         return std::string("malloc: large blocks kept in the heap (one arena, mmap off, 1 GiB trim threshold)");
     }();
     return done;
+}
+
+static std::string mklCacheState() {
+    const char* v = std::getenv("MKL_DISABLE_FAST_MM");
+    return v && std::string(v) == "1" ? "; MKL's buffer cache off" : "; MKL's buffer cache on";
 }
 
 std::string blasKindOf(const std::string& sgemmPath, const std::string& builtWith) {
@@ -151,7 +160,8 @@ std::string runtimeLine(const RuntimeInfo& info) {
            "), threads: " + std::to_string(info.intraOpThreads) + " intra-op, " +
            std::to_string(info.interOpThreads) + " inter-op, " +
            (info.openblasThreads > 0 ? std::to_string(info.openblasThreads) + " OpenBLAS, " : std::string()) +
-           std::to_string(info.hardwareThreads) + " cores; " + info.allocator;
+           std::to_string(info.hardwareThreads) + " cores; " + info.allocator +
+           (info.blasKind == "MKL" ? mklCacheState() : std::string());
 }
 
 int64_t currentRssBytes() { return statusField("VmRSS"); }

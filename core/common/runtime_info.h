@@ -37,7 +37,8 @@ void configureThreads(int blasThreads, int intraOpThreads = 1);
 // (docs/BENCHMARKS.md). Keeps large blocks in the heap instead (one arena for every thread, mmap
 // off, at most 1 GiB of free heap top kept), once per process; not where the user set
 // MALLOC_MMAP_MAX_, MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ or MALLOC_ARENA_MAX (glibc's
-// own knobs) or FRUGAL_SYSTEM_MALLOC=1.
+// own knobs) or FRUGAL_SYSTEM_MALLOC=1. Also turns MKL's cache of freed buffers off
+// (MKL_DISABLE_FAST_MM=1, unless the user set it), which held memory beyond the estimate.
 // Returns what it did, for the log.
 std::string keepLargeAllocationsInHeap();
 int usableCores();

@@ -3,7 +3,12 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/cuda.h>
 #include <torch/types.h>
+#ifdef USE_C10D_NCCL
+#include <c10/cuda/CUDAFunctions.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <atomic>
 #include <condition_variable>
@@ -94,12 +99,25 @@ std::optional<WorldSpec> specFromEnvironment() {
 World* current() { return g_current; }
 void setCurrent(World* world) { g_current = world; }
 
+std::string backendFor(const std::string& device) {
+    if (device == "cpu") return "gloo";
+    if (device == "cuda" || device.rfind("cuda:", 0) == 0) {
+#ifdef USE_C10D_NCCL
+        return "nccl";
+#else
+        fail("the world's device '", device, "' needs NCCL, and this LibTorch was built without it");
+#endif
+    }
+    fail("the world's device '", device, "' is not one a process group carries: expected cpu (Gloo) or cuda[:N] (NCCL)");
+}
+
 struct World::Impl {
     WorldSpec spec;
+    at::Device device{at::kCPU};  // where the collectives' tensors live
     std::chrono::milliseconds timeout{0};
     c10::intrusive_ptr<c10d::TCPStore> store;     // the main thread's client (rank 0: also the server)
     c10::intrusive_ptr<c10d::TCPStore> beatStore;  // the heartbeat thread's own connection
-    c10::intrusive_ptr<c10d::Backend> group;  // ProcessGroupGloo: a c10d Backend since LibTorch 2.0
+    c10::intrusive_ptr<c10d::Backend> group;  // ProcessGroupGloo or ProcessGroupNCCL (c10d Backends)
     std::string backend;
     Traffic traffic;
     std::atomic<int64_t> calls{0};
@@ -245,6 +263,16 @@ std::unique_ptr<World> World::join(const WorldSpec& spec) {
     Impl& m = *w->m;
     m.spec = spec;
     m.timeout = std::chrono::milliseconds(static_cast<int64_t>(spec.timeoutSeconds * 1000));
+    m.backend = backendFor(spec.device);
+    if (m.backend == "nccl") {
+        // before the rendezvous: a rank without its GPU says so at once instead of holding up the others
+        const int64_t gpus = torch::cuda::device_count();
+        const int64_t index = spec.device == "cuda" ? spec.localRank : std::atoll(spec.device.c_str() + 5);
+        if (index >= gpus)
+            fail("rank ", spec.rank, " of ", spec.size, ": the world's device '", spec.device, "' (NCCL) needs CUDA device ",
+                 index, ", and this process sees ", gpus, " (no GPU, or CUDA_VISIBLE_DEVICES hides it)");
+        m.device = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+    }
     c10d::TCPStoreOptions o;
     o.port = static_cast<uint16_t>(spec.masterPort);
     o.isServer = spec.rank == 0;
@@ -261,23 +289,39 @@ std::unique_ptr<World> World::join(const WorldSpec& spec) {
              spec.rank == 0 ? "; is the port in use, or did a rank not start?"
                             : "; is rank 0 running and MASTER_ADDR/MASTER_PORT the same on every rank?");
     }
-    auto options = c10d::ProcessGroupGloo::Options::create(m.timeout);
-    if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname)
-        options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
-    else if (loopback(spec.masterAddr))
-        options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-    else
-        options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-    options->threads = 1;  // a few scalars per step: one thread is plenty
-    try {
-        m.group = c10::make_intrusive<c10d::ProcessGroupGloo>(
-            c10::make_intrusive<c10d::PrefixStore>("gloo", m.store), spec.rank, spec.size, options);
-    } catch (const std::exception& e) {
-        std::string first = e.what();
-        if (const auto nl = first.find('\n'); nl != std::string::npos) first.resize(nl);
-        fail("rank ", spec.rank, " of ", spec.size, ": the Gloo process group could not connect: ", first);
+    if (m.backend == "nccl") {
+#ifdef USE_C10D_NCCL
+        c10::cuda::set_device(m.device.index());
+        auto options = c10d::ProcessGroupNCCL::Options::create();
+        options->timeout = m.timeout;
+        try {
+            m.group = c10::make_intrusive<c10d::ProcessGroupNCCL>(
+                c10::make_intrusive<c10d::PrefixStore>("nccl", m.store), spec.rank, spec.size, options);
+        } catch (const std::exception& e) {
+            std::string first = e.what();
+            if (const auto nl = first.find('\n'); nl != std::string::npos) first.resize(nl);
+            fail("rank ", spec.rank, " of ", spec.size, ": the NCCL process group could not start on ", spec.device, ": ",
+                 first);
+        }
+#endif
+    } else {
+        auto options = c10d::ProcessGroupGloo::Options::create(m.timeout);
+        if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname)
+            options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+        else if (loopback(spec.masterAddr))
+            options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+        else
+            options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+        options->threads = 1;  // a few scalars per step: one thread is plenty
+        try {
+            m.group = c10::make_intrusive<c10d::ProcessGroupGloo>(
+                c10::make_intrusive<c10d::PrefixStore>("gloo", m.store), spec.rank, spec.size, options);
+        } catch (const std::exception& e) {
+            std::string first = e.what();
+            if (const auto nl = first.find('\n'); nl != std::string::npos) first.resize(nl);
+            fail("rank ", spec.rank, " of ", spec.size, ": the Gloo process group could not connect: ", first);
+        }
     }
-    m.backend = "gloo";
     m.startHeartbeat();
     return w;
 }
@@ -289,13 +333,15 @@ std::string World::backend() const { return m->backend; }
 
 std::vector<double> World::allgather(const std::vector<double>& values) {
     const auto n = static_cast<int64_t>(values.size());
-    std::vector<at::Tensor> in{torch::tensor(values, torch::kDouble)};
+    const auto options = torch::TensorOptions().dtype(torch::kDouble).device(m->device);
+    std::vector<at::Tensor> in{torch::tensor(values, torch::kDouble).to(m->device)};
     std::vector<std::vector<at::Tensor>> out(1);
-    for (int r = 0; r < m->spec.size; ++r) out[0].push_back(torch::empty({n}, torch::kDouble));
+    for (int r = 0; r < m->spec.size; ++r) out[0].push_back(torch::empty({n}, options));
     m->call(n * 8, [&] { return m->group->allgather(out, in); });
     std::vector<double> all;
     all.reserve(static_cast<size_t>(n * m->spec.size));
-    for (const auto& t : out[0]) {
+    for (const auto& gathered : out[0]) {
+        const at::Tensor t = gathered.cpu();
         const double* p = t.data_ptr<double>();
         all.insert(all.end(), p, p + n);
     }

@@ -1,8 +1,8 @@
 #pragma once
 // Data-parallel processes on LibTorch's own c10d: a TCPStore rendezvous the torchrun way (RANK,
 // WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT; Open MPI's and Slurm's variables mapped) and a
-// process group (Gloo on CPU; NCCL where the LibTorch built against has it and the model is on a
-// GPU). Every collective goes through a counting wrapper, so the bytes each rank hands to the
+// process group (Gloo for CPU tensors; NCCL for CUDA tensors, where the LibTorch built against has
+// it: WorldSpec::device). Every collective goes through a counting wrapper, so the bytes each rank hands to the
 // group per step are measured, not assumed.
 //
 // Failures: every rank beats a heartbeat into the store and posts its own error there before it
@@ -28,7 +28,14 @@ struct WorldSpec {
     int masterPort = 29500;
     double timeoutSeconds = 300;  // rendezvous, store reads and every collective
     std::string source;           // the variables it was read from, for messages
+    // The device whose tensors the collectives carry: "cpu" (Gloo) or "cuda" / "cuda:N" (NCCL,
+    // on that GPU; "cuda" is the rank's LOCAL_RANK-th GPU).
+    std::string device = "cpu";
 };
+
+// The process-group backend for DEVICE: "gloo" for "cpu", "nccl" for "cuda" and "cuda:N". Throws
+// naming the device when it is neither, or when this LibTorch was built without NCCL.
+std::string backendFor(const std::string& device);
 
 // The world this process belongs to, from its environment: torchrun's RANK and WORLD_SIZE (with
 // LOCAL_RANK, MASTER_ADDR, MASTER_PORT); else Open MPI's OMPI_COMM_WORLD_RANK / _SIZE /
@@ -58,7 +65,7 @@ public:
     int rank() const;
     int size() const;
     const WorldSpec& spec() const;
-    std::string backend() const;  // "gloo" or "nccl"
+    std::string backend() const;  // "gloo" or "nccl" (backendFor(spec.device))
 
     // Every rank's VALUES (the same count on each), concatenated in rank order.
     std::vector<double> allgather(const std::vector<double>& values);

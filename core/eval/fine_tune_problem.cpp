@@ -140,9 +140,9 @@ void checkBatchFits(const FineTuneSpec& full, const data::Task& train, const dat
 }  // namespace
 
 MemoryEstimate estimateFineTuneRun(const FineTuneSpec& spec, const TrainingPlan& plan) {
-    const int64_t runtime = currentRssBytes();
     const std::filesystem::path dir = data::resolveModel(spec.model);
     const model::ModelConfig config = model::ModelConfig::fromFile(dir / "config.json");
+    const int64_t runtime = runtimeBytesBeforeLoading(config);
     const data::ResolvedTask task = data::resolveTask(
         spec.task, spec.templateText, spec.labels, "task",
         "a task of one's own needs train_file, dev_file, template and labels");

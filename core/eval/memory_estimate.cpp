@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/format.h"
 #include "common/runtime_info.h"
+#include "model/transformer.h"
 #include "peft/peft_options.h"
 
 namespace frugal::eval {
@@ -20,12 +21,48 @@ std::string gib(int64_t bytes) {
 }
 
 // The heap's overhead over the live tensors' bytes (glibc keeps freed blocks, and a block freed
-// at one size is not always reused at the next): fitted to the MeZO and AdamW runs of two model
-// sizes (21 M and 49 M parameters, fp32; docs/BENCHMARKS.md), then checked on the large models.
-constexpr double kInferenceHeap = 1.15;
-constexpr double kTrainingHeap = 1.28;
+// at one size is not always reused at the next), for a forward and for what autograd keeps:
+// fitted to the MeZO and AdamW runs of two model sizes (21 M and 49 M parameters, fp32;
+// docs/BENCHMARKS.md) for each BLAS LibTorch runs on. Debian's LibTorch 1.13 on OpenBLAS: 1.15
+// and 1.28, then checked on the large models. PyPI's LibTorch 2.11 with MKL inside: a forward's
+// working set measured 1.3-1.46 x the OpenBLAS one's (MKL's SGEMM and SGEMM_BATCH), autograd's
+// 0.85 x.
+struct HeapFactors {
+    double inference, training;
+};
+
+const HeapFactors& heapFactors() {
+    static const HeapFactors factors =
+        queryRuntime().blasKind == "MKL" ? HeapFactors{1.6, 1.08} : HeapFactors{1.15, 1.28};
+    return factors;
+}
 
 }  // namespace
+
+int64_t runtimeBytesBeforeLoading(const model::ModelConfig& config) {
+    static bool warm = false;
+    if (!warm) {
+        model::ModelConfig tiny = config;
+        tiny.hiddenSize = 64;
+        tiny.numHeads = 4;
+        tiny.numKvHeads = config.numKvHeads > 0 && config.numKvHeads < config.numHeads ? 2 : 4;
+        tiny.headDim = 16;
+        tiny.intermediateSize = 128;
+        tiny.numLayers = 1;
+        tiny.vocabSize = 256;
+        tiny.maxPositions = std::max<int64_t>(32, std::min<int64_t>(config.maxPositions, 64));
+        tiny.wordEmbedProjDim = config.wordEmbedProjDim > 0 ? 32 : 0;
+        tiny.slidingWindow.reset();
+        tiny.bosTokenId.reset();
+        tiny.eosTokenId.reset();
+        tiny.padTokenId.reset();
+        const model::Transformer model = model::Transformer::random(tiny, 0);
+        torch::NoGradGuard noGrad;
+        (void)model.forward(torch::randint(tiny.vocabSize, {2, 16}, torch::kLong));
+        warm = true;
+    }
+    return currentRssBytes();
+}
 
 int64_t MemoryEstimate::total() const {
     int64_t n = 0;
@@ -66,14 +103,16 @@ int64_t forwardActivationBytes(const model::ModelConfig& c, const BatchShape& sh
     const double rows = shape.headRows >= 0 ? static_cast<double>(shape.headRows) : n * t;
     const double head = rows * v * (e + 8) + rows * h * e;
     // glibc keeps the freed blocks of one shape and fragments between the next: measured on
-    // two model sizes (docs/BENCHMARKS.md), a forward's heap peaks 1.15 × its live tensors'
-    double bytes = kInferenceHeap * (resident + std::max({attention, mlp, head}));
+    // two model sizes (docs/BENCHMARKS.md), a forward's heap peaks 1.15 × its live tensors' (on
+    // OpenBLAS; heapFactors)
+    const HeapFactors& heap = heapFactors();
+    double bytes = heap.inference * (resident + std::max({attention, mlp, head}));
     if (training) {
         // kept per block for backward: the norms' fp32 statistics, q, k, v after rotary, the
         // attention probabilities (fp32 and cast), the MLP's intermediates; then the head's
         // logits in fp32 and the backward's own working set (about one block's forward)
         const double kept = 2 * (8 + e) * ntH + 7 * e * ntH + (4 + e) * scores + (gated ? 4 : 3) * e * ntI;
-        bytes += kTrainingHeap * (static_cast<double>(c.numLayers) * kept + rows * v * (e + 8) + std::max(attention, mlp));
+        bytes += heap.training * (static_cast<double>(c.numLayers) * kept + rows * v * (e + 8) + std::max(attention, mlp));
     }
     return static_cast<int64_t>(bytes);
 }

@@ -65,6 +65,13 @@ MemoryEstimate estimatePruning(const model::ModelConfig& config, const std::stri
                                int64_t seqLen, int64_t batch, bool spilled, int64_t evalTokens, int64_t evalBatch,
                                int64_t runtimeBytes);
 
+// The process before a model of CONFIG's family loads, as the estimates' runtime part: its RSS
+// after one forward of a tiny random model of that family (1 layer, hidden 64, 2 x 16 tokens),
+// once per process, so that the kernels' code and the BLAS's own buffers that every forward
+// touches are counted (PyPI's LibTorch: 60-120 MB more than before any compute;
+// docs/BENCHMARKS.md).
+int64_t runtimeBytesBeforeLoading(const model::ModelConfig& config);
+
 // Refuses (one InputError) when NEED exceeds the memory available now (MemAvailable plus what
 // the process already holds, counted in NEED's runtime), naming NEED's parts and the first of
 // ALTERNATIVES that fits; FORCE: only a warning to SINK (when given).

@@ -45,8 +45,8 @@ namespace {
 
 // The estimate from the model's config.json and the calibration and evaluation shapes.
 eval::MemoryEstimate estimateOf(const PruneSpec& c) {
-    const int64_t runtime = currentRssBytes();
     const model::ModelConfig config = model::ModelConfig::fromFile(data::resolveModel(c.model) / "config.json");
+    const int64_t runtime = eval::runtimeBytesBeforeLoading(config);
     const int64_t context = config.maxPositions;
     const int64_t seqLen = c.calibSeqLen > 0 ? c.calibSeqLen : context;
     const double bufferMib = static_cast<double>(c.calibSamples * seqLen * config.hiddenSize * 4) / (1 << 20);
