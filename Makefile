@@ -24,7 +24,7 @@ build: configure
 
 # The desktop workbench (frugal with no command). With no display it says so in one line and runs
 # the default experiment headless instead (MeZO on the built-in model and the sentiment task,
-# experiments/zo/mezo-full-sentiment.toml, about 5 minutes on 2 cores): metrics into the run
+# experiments/zo/mezo-full-sentiment.toml, about 2 minutes on 2 cores): metrics into the run
 # database, figures (PDF, SVG, PNG) and raw series (CSV) into ./frugal-plots/run-<id>/.
 run: build data
 	$(BIN)
