@@ -24,6 +24,13 @@ namespace frugal::dist {
 
 namespace {
 
+// The first line of a c10d error (the rest is LibTorch's stack trace).
+std::string firstLine(const std::exception& e) {
+    std::string line = e.what();
+    if (const auto nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
+    return line;
+}
+
 World* g_current = nullptr;
 
 constexpr auto kBeatPeriod = std::chrono::milliseconds(500);
@@ -237,8 +244,7 @@ struct World::Impl {
         try {
             start()->wait();
         } catch (const std::exception& e) {
-            std::string first = e.what();
-            if (const auto nl = first.find('\n'); nl != std::string::npos) first.resize(nl);
+            const std::string first = firstLine(e);
             throw PeerFailure(diagnose(first));
         }
         traffic.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -282,8 +288,7 @@ std::unique_ptr<World> World::join(const WorldSpec& spec) {
     try {
         m.store = c10::make_intrusive<c10d::TCPStore>(spec.masterAddr, o);
     } catch (const std::exception& e) {
-        std::string first = e.what();
-        if (const auto nl = first.find('\n'); nl != std::string::npos) first.resize(nl);
+        const std::string first = firstLine(e);
         fail("rank ", spec.rank, " of ", spec.size, ": the rendezvous at ", m.where(), " (", spec.source,
              ", MASTER_ADDR, MASTER_PORT) failed within ", spec.timeoutSeconds, " s: ", first,
              spec.rank == 0 ? "; is the port in use, or did a rank not start?"
@@ -298,8 +303,7 @@ std::unique_ptr<World> World::join(const WorldSpec& spec) {
             m.group = c10::make_intrusive<c10d::ProcessGroupNCCL>(
                 c10::make_intrusive<c10d::PrefixStore>("nccl", m.store), spec.rank, spec.size, options);
         } catch (const std::exception& e) {
-            std::string first = e.what();
-            if (const auto nl = first.find('\n'); nl != std::string::npos) first.resize(nl);
+            const std::string first = firstLine(e);
             fail("rank ", spec.rank, " of ", spec.size, ": the NCCL process group could not start on ", spec.device, ": ",
                  first);
         }
@@ -317,8 +321,7 @@ std::unique_ptr<World> World::join(const WorldSpec& spec) {
             m.group = c10::make_intrusive<c10d::ProcessGroupGloo>(
                 c10::make_intrusive<c10d::PrefixStore>("gloo", m.store), spec.rank, spec.size, options);
         } catch (const std::exception& e) {
-            std::string first = e.what();
-            if (const auto nl = first.find('\n'); nl != std::string::npos) first.resize(nl);
+            const std::string first = firstLine(e);
             fail("rank ", spec.rank, " of ", spec.size, ": the Gloo process group could not connect: ", first);
         }
     }
