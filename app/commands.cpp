@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <iomanip>
 #include <optional>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -48,20 +50,63 @@ std::string floatText(float v) {
 
 }  // namespace
 
+int convertCommand(const Args& args) {
+    const Parsed p = parse(args, {"out", "dtype"}, {"json"});
+    if (p.positional.size() != 1) fail("convert needs exactly one FILE.gguf");
+    if (!p.has("out")) fail("convert needs --out DIR (the Hugging Face folder to write)");
+    const json r = run::convertGguf(p.positional[0], p.get("out", ""), p.get("dtype", "fp32"));
+    if (p.has("json")) {
+        std::cout << r.dump(2) << "\n";
+        return 0;
+    }
+    std::cout << "converted " << r["file"].get<std::string>() << " (" << r["architecture"].get<std::string>()
+              << ", " << r["parameters"] << " parameters in " << r["tensors"] << " tensors: ";
+    bool first = true;
+    for (const auto& [type, count] : r["tensors_by_type"].items()) {
+        std::cout << (first ? "" : ", ") << count << " " << type;
+        first = false;
+    }
+    std::cout << ") into " << r["out"].get<std::string>() << " as " << r["dtype"].get<std::string>()
+              << " in " << cat(std::fixed, std::setprecision(1), r["seconds"].get<double>()) << " s\n";
+    return 0;
+}
+
 int inspectCommand(const Args& args) {
     const Parsed p = parse(args, {"logits", "device"}, {"json"});
     if (p.positional.size() != 1) fail("inspect needs exactly one MODEL_DIR");
-    if (p.has("logits")) {
-        const std::vector<float> logits =
-            run::lastPositionLogits(p.positional[0], parseIdList(p.get("logits", "")), p.get("device", "cpu"));
-        std::string out = "[";
-        for (size_t i = 0; i < logits.size(); ++i) {
-            if (!std::isfinite(logits[i]))
-                fail("logit ", i, " is ", logits[i],
-                     "; the model's weights or inputs give non-finite values");
-            out += (i ? ", " : "") + floatText(logits[i]);
+    if (!p.has("logits") && std::filesystem::path(p.positional[0]).extension() == ".gguf" &&
+        !std::filesystem::is_directory(p.positional[0])) {
+        const json g = run::inspectGguf(p.positional[0]);
+        if (p.has("json")) {
+            std::cout << g.dump(2) << "\n";
+            return 0;
         }
-        std::cout << out << "]\n";
+        std::cout << "GGUF version " << g["version"] << ", alignment " << g["alignment"] << ", data at byte "
+                  << g["data_offset"] << ", " << g["parameters"] << " parameters\n\nmetadata\n";
+        for (const auto& [key, value] : g["metadata"].items())
+            std::cout << "  " << key << " = " << value.get<std::string>() << "\n";
+        std::cout << "\ntensors\n";
+        for (const auto& t : g["tensors"])
+            std::cout << "  " << t["name"].get<std::string>() << "  " << t["type"].get<std::string>() << " "
+                      << shapeText(t["shape"].get<std::vector<int64_t>>()) << "  " << t["bytes"] << " bytes\n";
+        return 0;
+    }
+    if (p.has("logits")) {
+        std::vector<std::vector<int64_t>> sequences;
+        std::stringstream in(p.get("logits", ""));
+        std::string one;
+        while (std::getline(in, one, ';')) sequences.push_back(parseIdList(one));
+        const auto all = run::lastPositionLogits(p.positional[0], sequences, p.get("device", "cpu"));
+        for (const auto& logits : all) {
+            std::string out = "[";
+            for (size_t i = 0; i < logits.size(); ++i) {
+                if (!std::isfinite(logits[i]))
+                    fail("logit ", i, " is ", logits[i],
+                         "; the model's weights or inputs give non-finite values");
+                out += (i ? ", " : "") + floatText(logits[i]);
+            }
+            std::cout << out << "]\n";
+        }
         return 0;
     }
     const json j = run::inspectModel(p.positional[0]);

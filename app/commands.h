@@ -14,6 +14,7 @@ void setVerbose(bool on);
 bool verbose();
 
 int inspectCommand(const Args& args);
+int convertCommand(const Args& args);
 int paramsCommand(const Args& args);
 int plotCommand(const Args& args, int argc, char** argv);
 int tokenizeCommand(const Args& args);

@@ -124,6 +124,7 @@ int main(int argc, char** argv) {
         if (command == "gui") return frugal::app::guiCommand(commandArgs, argc, argv);
         if (command == "screenshots") return frugal::app::screenshotsCommand(commandArgs, argc, argv);
         if (command == "inspect") return frugal::app::inspectCommand(commandArgs);
+        if (command == "convert") return frugal::app::convertCommand(commandArgs);
         if (command == "params") return frugal::app::paramsCommand(commandArgs);
         if (command == "plot") return frugal::app::plotCommand(commandArgs, argc, argv);
         if (command == "tokenize") return frugal::app::tokenizeCommand(commandArgs);

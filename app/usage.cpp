@@ -40,16 +40,37 @@ std::vector<CommandUsage> buildTable() {
          "options:\n"
          "  --out DIR            where the images go (default docs/img)\n" +
              kHelp});
-    t.push_back({"inspect", "a model folder: family, parameter count, dtypes, tensors; or logits",
+    t.push_back({"convert", "a llama.cpp GGUF file into a Hugging Face folder",
+                 "usage: frugal convert FILE.gguf --out DIR [--dtype fp32|bf16]\n"
+                 "\n"
+                 "Reads a GGUF file (versions 2 and 3; tensor types F32, F16, BF16, Q8_0, Q4_0, "
+                 "Q4_1,\n"
+                 "Q4_K, Q5_K, Q6_K; architectures llama (LLaMA, Mistral, SmolLM) and gpt2) and "
+                 "writes\n"
+                 "DIR/config.json, DIR/model.safetensors (the weights dequantized, llama.cpp's "
+                 "query/key\n"
+                 "row order undone) and DIR/tokenizer.json (from tokenizer.ggml.*). Every command "
+                 "that\n"
+                 "takes a model folder also takes a .gguf file: it is converted once (fp32) into\n"
+                 "$FRUGAL_CACHE_DIR, else $XDG_CACHE_HOME/frugal, else ~/.cache/frugal.\n"
+                 "\n"
+                 "options:\n"
+                 "  --out DIR            the folder to write (created; its three files replaced)\n"
+                 "  --dtype D            fp32 (default: the dequantized values exactly) or bf16\n" +
+                     kHelp});
+    t.push_back({"inspect", "a model folder or GGUF file: family, parameter count, dtypes, tensors; or logits",
                  "usage: frugal inspect MODEL_DIR [--json]\n"
+                 "       frugal inspect FILE.gguf [--json]\n"
                  "       frugal inspect MODEL_DIR --logits 1,5,7,9 [--device cpu|cuda]\n"
                  "\n"
                  "A model in Hugging Face layout (a folder, or a built-in model's name): family, "
                  "sizes,\n"
                  "parameter count by dtype and every tensor, from the headers alone (no weights "
                  "loaded).\n"
+                 "A .gguf file: its version, metadata and tensors with their ggml types.\n"
                  "With --logits: the logits at the last position of that token sequence, as one "
-                 "JSON array.\n"
+                 "JSON array;\n"
+                 "several sequences separated by ';' give one array a line (the model loads once).\n"
                  "\n"
                  "options:\n"
                  "  --json               the summary as JSON\n"
@@ -116,9 +137,9 @@ std::vector<CommandUsage> buildTable() {
     t.push_back({"tokenize", "a text's token ids as one JSON array",
                  "usage: frugal tokenize --tokenizer PATH [--no-special] \"TEXT\"\n"
                  "\n"
-                 "The token ids of TEXT as one JSON array. PATH: a tokenizer.json, or a folder "
+                 "The token ids of TEXT as one JSON array. PATH: a tokenizer.json, a folder "
                  "holding\n"
-                 "one or vocab.json + merges.txt.\n"
+                 "one or vocab.json + merges.txt, or a .gguf file.\n"
                  "\n"
                  "options:\n"
                  "  --tokenizer PATH     the tokenizer (required)\n"

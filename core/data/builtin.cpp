@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "data/task.h"
+#include "model/gguf.h"
 
 namespace frugal::data {
 
@@ -77,6 +78,8 @@ std::optional<TaskReference> findBuiltinTask(const std::string& name) {
 }
 
 std::filesystem::path resolveModel(const std::string& nameOrDir) {
+    // a llama.cpp file: converted once into a cached Hugging Face folder (model/gguf.h)
+    if (model::gguf::isGgufPath(nameOrDir)) return model::gguf::modelFolderFor(nameOrDir);
     if (std::filesystem::exists(nameOrDir)) return nameOrDir;
     if (nameOrDir == kBuiltinModel) {
         const auto dir = resourcesDir() / "models" / kBuiltinModel;
@@ -90,8 +93,8 @@ std::filesystem::path resolveModel(const std::string& nameOrDir) {
 
 std::filesystem::path requireModel(const std::string& nameOrDir, const std::string& what) {
     const std::filesystem::path dir = resolveModel(nameOrDir);
-    const std::string expected = cat("expected a model folder with config.json and *.safetensors, or the "
-                                     "built-in model's name, ", kBuiltinModel);
+    const std::string expected = cat("expected a model folder with config.json and *.safetensors, a "
+                                     "llama.cpp .gguf file, or the built-in model's name, ", kBuiltinModel);
     std::error_code ec;
     const auto status = std::filesystem::status(dir, ec);
     if (!std::filesystem::exists(status))

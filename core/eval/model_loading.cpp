@@ -1,6 +1,7 @@
 #include "eval/model_loading.h"
 
 #include "common/error.h"
+#include "model/gguf.h"
 #include "peft/adapter_io.h"
 
 namespace frugal::eval {
@@ -23,7 +24,7 @@ ModelAndTokenizer loadModelAndTokenizer(const std::filesystem::path& modelDir,
         failInput("dtype = \"fp16\": this LibTorch has no fp16 matrix products on the CPU; use \"bf16\" "
                   "(as fast here, with fp32's range) or \"fp32\"");
     model::Transformer model = model::Transformer::load(modelDir, options);
-    peft::attachSavedAdapters(model, modelDir);
+    peft::attachSavedAdapters(model, model::gguf::modelFolderFor(modelDir));
     if (tokenizer.vocabSize() > model.config().vocabSize)
         fail("tokenizer has ", tokenizer.vocabSize(), " tokens but the model's vocab_size is ",
              model.config().vocabSize, "; wrong --tokenizer for this model?");

@@ -36,16 +36,26 @@ ModelSummary inspectModel(const std::filesystem::path& dir) {
     return s;
 }
 
-std::vector<float> lastPositionLogits(const std::filesystem::path& dir,
-                                      const std::vector<int64_t>& ids, const std::string& device) {
-    if (ids.empty()) fail("--logits needs at least one token id");
+std::vector<std::vector<float>> lastPositionLogits(const std::filesystem::path& dir,
+                                                   const std::vector<std::vector<int64_t>>& sequences,
+                                                   const std::string& device) {
+    if (sequences.empty()) fail("--logits needs at least one token id");
+    for (const auto& ids : sequences)
+        if (ids.empty()) fail("--logits: a sequence has no token ids (sequences are separated by ';')");
     const Transformer model = Transformer::load(dir, LoadOptions::forDevice(device));
     c10::InferenceMode guard;
-    torch::Tensor input = torch::tensor(ids, torch::kLong).view({1, -1});
-    torch::Tensor logits =
-        model.forward(input).select(/*dim=*/1, -1).squeeze(0).to(torch::kCPU).contiguous();  // [V]
-    const float* p = logits.data_ptr<float>();
-    return std::vector<float>(p, p + logits.numel());
+    std::vector<std::vector<float>> out;
+    for (const auto& ids : sequences) {
+        for (const int64_t id : ids)
+            if (id < 0 || id >= model.config().vocabSize)
+                fail("--logits: token id ", id, " is outside the model's vocabulary of ", model.config().vocabSize);
+        torch::Tensor input = torch::tensor(ids, torch::kLong).view({1, -1});
+        torch::Tensor logits =
+            model.forward(input).select(/*dim=*/1, -1).squeeze(0).to(torch::kCPU, torch::kFloat32).contiguous();  // [V]
+        const float* p = logits.data_ptr<float>();
+        out.emplace_back(p, p + logits.numel());
+    }
+    return out;
 }
 
 }  // namespace frugal::model

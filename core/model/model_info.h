@@ -38,8 +38,8 @@ ModelSummary inspectModel(const std::filesystem::path& dir);
 
 // Runs one unpadded sequence through the model (fp32, on `device`: cpu, cuda, cuda:N) and
 // returns the logits at its last position, [V].
-std::vector<float> lastPositionLogits(const std::filesystem::path& dir,
-                                      const std::vector<int64_t>& ids,
-                                      const std::string& device = "cpu");
+std::vector<std::vector<float>> lastPositionLogits(const std::filesystem::path& dir,
+                                                   const std::vector<std::vector<int64_t>>& sequences,
+                                                   const std::string& device);
 
 }  // namespace frugal::model

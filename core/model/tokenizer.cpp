@@ -155,6 +155,12 @@ void Tokenizer::Impl::splitSegment(const Segment& segment, pcre2_match_data* mat
                 return;
             }
             // The pattern runs on well-formed UTF-8 runs; ill-formed bytes are words of their own.
+            std::unique_ptr<pcre2_match_data, Pcre2MatchDataDeleter> digitHolder;
+            if (digitRegex) {
+                digitHolder.reset(pcre2_match_data_create(2, nullptr));
+                if (!digitHolder) fail(source, ": out of memory for regex match data");
+            }
+            pcre2_match_data* digitMatch = digitHolder.get();
             const std::string_view all(text);
             std::size_t pos = 0;
             while (pos < all.size()) {
@@ -164,23 +170,44 @@ void Tokenizer::Impl::splitSegment(const Segment& segment, pcre2_match_data* mat
                     if (len == 0) break;
                     runEnd += len;
                 }
-                const std::string_view run = all.substr(pos, runEnd - pos);
-                PCRE2_SIZE offset = 0;
-                while (offset < run.size()) {
-                    const int rc =
-                        pcre2_match(regex.get(), reinterpret_cast<PCRE2_SPTR>(run.data()),
-                                    run.size(), offset, PCRE2_NO_UTF_CHECK, matchData, nullptr);
-                    if (rc == PCRE2_ERROR_NOMATCH) break;
-                    if (rc < 0) {
-                        PCRE2_UCHAR message[256];
-                        pcre2_get_error_message(rc, message, sizeof(message));
-                        fail(source, ": ByteLevel pattern failed at byte ", pos + offset, ": ",
-                             reinterpret_cast<const char*>(message));
+                const auto split = [&](std::string_view run) {
+                    PCRE2_SIZE offset = 0;
+                    while (offset < run.size()) {
+                        const int rc =
+                            pcre2_match(regex.get(), reinterpret_cast<PCRE2_SPTR>(run.data()),
+                                        run.size(), offset, PCRE2_NO_UTF_CHECK, matchData, nullptr);
+                        if (rc == PCRE2_ERROR_NOMATCH) break;
+                        if (rc < 0) {
+                            PCRE2_UCHAR message[256];
+                            pcre2_get_error_message(rc, message, sizeof(message));
+                            fail(source, ": ByteLevel pattern failed at byte ", pos + offset, ": ",
+                                 reinterpret_cast<const char*>(message));
+                        }
+                        const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(matchData);
+                        if (ovector[1] <= ovector[0]) break;  // the pattern never matches empty
+                        emit(run.substr(ovector[0], ovector[1] - ovector[0]));
+                        offset = ovector[1];
                     }
-                    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(matchData);
-                    if (ovector[1] <= ovector[0]) break;  // the pattern never matches empty
-                    emit(run.substr(ovector[0], ovector[1] - ovector[0]));
-                    offset = ovector[1];
+                };
+                const std::string_view run = all.substr(pos, runEnd - pos);
+                if (!digitRegex || run.empty()) {
+                    split(run);
+                } else {
+                    // Digits(individual_digits) before ByteLevel: every numeric character
+                    // (\p{N}, Rust's char::is_numeric) is a piece of its own.
+                    std::size_t from = 0;
+                    while (from < run.size()) {
+                        const int rc = pcre2_match(digitRegex.get(), reinterpret_cast<PCRE2_SPTR>(run.data()),
+                                                   run.size(), from, PCRE2_NO_UTF_CHECK, digitMatch, nullptr);
+                        if (rc < 0) {
+                            split(run.substr(from));
+                            break;
+                        }
+                        const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(digitMatch);
+                        if (ovector[0] > from) split(run.substr(from, ovector[0] - from));
+                        emit(run.substr(ovector[0], ovector[1] - ovector[0]));
+                        from = ovector[1];
+                    }
                 }
                 pos = runEnd;
                 while (pos < all.size() && utf8CharLength(all, pos) == 0) {

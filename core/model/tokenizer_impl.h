@@ -83,6 +83,8 @@ struct Tokenizer::Impl {
     std::optional<int32_t> eos;
     std::string kind;
     std::unique_ptr<pcre2_code, Pcre2CodeDeleter> regex;
+    bool splitDigits = false;  // Digits(individual_digits) before ByteLevel (SmolLM, StarCoder)
+    std::unique_ptr<pcre2_code, Pcre2CodeDeleter> digitRegex;
 
     struct Segment {
         std::string_view text;

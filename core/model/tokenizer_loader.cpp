@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "model/bpe_model.h"
+#include "model/gguf.h"
 #include "model/tokenizer.h"
 #include "model/tokenizer_impl.h"
 #include "model/utf8.h"
@@ -302,9 +303,25 @@ void Tokenizer::Impl::parsePreTokenizer(const JsonReader& r, const Json& j, cons
     const std::string type = r.string(j, "type", path + ".type");
     if (type == "Sequence") {
         const Json& list = r.array(j, "pretokenizers", path + ".pretokenizers");
+        const auto isDigits = [&](const Json& item) {
+            return item.is_object() && item.contains("type") && item["type"] == "Digits";
+        };
+        if (list.size() == 2 && isDigits(list[0])) {
+            // Digits(individual_digits = true), then ByteLevel: SmolLM's and StarCoder's
+            const std::string digitsPath = path + ".pretokenizers[0]";
+            if (!r.boolean(list[0], "individual_digits", digitsPath + ".individual_digits", false))
+                fail(source, ": ", digitsPath,
+                     " is Digits without individual_digits; only individual digits are supported");
+            parsePreTokenizer(r, list[1], path + ".pretokenizers[1]", depth + 1);
+            if (preTokenizer != PreTokenizer::ByteLevel || !byteLevelUseRegex)
+                fail(source, ": ", path, " is Digits followed by something other than ByteLevel "
+                     "with use_regex; only Digits + ByteLevel is supported");
+            splitDigits = true;
+            return;
+        }
         if (list.size() > 1) {
             fail(source, ": ", path, " has ", list.size(),
-                 " pre-tokenizers; only a Sequence of one is supported");
+                 " pre-tokenizers; only a Sequence of one, or Digits then ByteLevel, is supported");
         }
         if (list.size() == 1) parsePreTokenizer(r, list[0], path + ".pretokenizers[0]", depth + 1);
     } else if (type == "ByteLevel") {
@@ -338,7 +355,8 @@ void Tokenizer::Impl::parsePreTokenizer(const JsonReader& r, const Json& j, cons
         metaspaceSplit = r.boolean(j, "split", path + ".split", true);
     } else {
         fail(source, ": ", path, ".type is '", type,
-             "', which is not supported (supported pre-tokenizers: ByteLevel, Metaspace)");
+             "', which is not supported (supported pre-tokenizers: ByteLevel, Metaspace, and "
+             "Digits before ByteLevel in a Sequence)");
     }
 }
 
@@ -473,6 +491,15 @@ void Tokenizer::Impl::finish() {
         regex.reset(code);
         pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // optional speed-up; interpreter otherwise
     }
+    if (splitDigits) {
+        int errorCode = 0;
+        PCRE2_SIZE errorOffset = 0;
+        pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(R"(\p{N})"), PCRE2_ZERO_TERMINATED,
+                                         PCRE2_UTF | PCRE2_UCP, &errorCode, &errorOffset, nullptr);
+        if (!code) fail(source, ": cannot compile the Digits pattern");
+        digitRegex.reset(code);
+        pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    }
 
     // BOS/EOS: the template's special tokens around the sequence, else well-known names.
     bool seenSequence = false;
@@ -567,6 +594,7 @@ Tokenizer Tokenizer::fromVocabAndMerges(const std::filesystem::path& vocabJson,
 
 Tokenizer Tokenizer::load(const std::filesystem::path& path) {
     std::error_code ec;
+    if (gguf::isGgufPath(path)) return load(gguf::modelFolderFor(path) / "tokenizer.json");
     if (std::filesystem::is_directory(path, ec)) {
         if (std::filesystem::exists(path / "tokenizer.json", ec)) {
             return load(path / "tokenizer.json");

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/format.h"
+#include "model/gguf.h"
 
 namespace frugal::model {
 namespace {
@@ -142,7 +143,8 @@ static void nameLinears(const FamilySpec& spec, std::vector<Block>& blocks, Line
     }
 }
 
-Transformer Transformer::load(const std::filesystem::path& dir, const LoadOptions& options) {
+Transformer Transformer::load(const std::filesystem::path& path, const LoadOptions& options) {
+    const std::filesystem::path dir = gguf::modelFolderFor(path);
     const ModelConfig config = ModelConfig::fromFile(dir / "config.json");
     const SafetensorsArchive archive = SafetensorsArchive::open(dir);
     return fromArchive(config, archive, options);

@@ -1,10 +1,13 @@
 #include "run/tools.h"
 
+#include <chrono>
+
 #include "common/error.h"
 #include "common/files.h"
 #include "data/builtin.h"
 #include "model/bpe_trainer.h"
 #include "model/forward_bench.h"
+#include "model/gguf.h"
 #include "model/model_config.h"
 #include "model/model_info.h"
 #include "model/model_init.h"
@@ -39,9 +42,46 @@ Json inspectModel(const std::string& model) {
     return j;
 }
 
-std::vector<float> lastPositionLogits(const std::string& model, const std::vector<int64_t>& ids,
-                                      const std::string& device) {
-    return model::lastPositionLogits(data::requireModel(model, "inspect"), ids, device);
+std::vector<std::vector<float>> lastPositionLogits(const std::string& model,
+                                                   const std::vector<std::vector<int64_t>>& sequences,
+                                                   const std::string& device) {
+    return model::lastPositionLogits(data::requireModel(model, "inspect"), sequences, device);
+}
+
+Json inspectGguf(const std::string& file) {
+    const auto gguf = model::gguf::GgufFile::open(file);
+    const auto& h = gguf->header();
+    Json metadata = Json::object();
+    for (const auto& key : h.keys) metadata[key] = h.metadata.at(key).text();
+    Json tensors = Json::array();
+    std::map<std::string, int64_t> byType;
+    int64_t parameters = 0;
+    for (const auto& t : h.tensors) {
+        tensors.push_back({{"name", t.name}, {"type", model::gguf::typeName(t.type)}, {"shape", t.shape()},
+                           {"bytes", t.bytes}, {"offset", t.offset}});
+        ++byType[model::gguf::typeName(t.type)];
+        parameters += t.numel();
+    }
+    return {{"file", file}, {"version", h.version}, {"alignment", h.alignment},
+            {"data_offset", h.dataOffset}, {"metadata", metadata}, {"tensors", tensors},
+            {"tensors_by_type", byType}, {"parameters", parameters}};
+}
+
+Json convertGguf(const std::string& file, const std::string& out, const std::string& dtype) {
+    model::gguf::ConvertOptions options;
+    if (dtype == "fp32") {
+        options.dtype = model::DType::F32;
+    } else if (dtype == "bf16") {
+        options.dtype = model::DType::BF16;
+    } else {
+        fail("--dtype is '", dtype, "', expected fp32 or bf16");
+    }
+    const auto start = std::chrono::steady_clock::now();
+    const model::gguf::ConvertResult r = model::gguf::convert(file, out, options);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return {{"file", file}, {"out", out}, {"dtype", dtype}, {"architecture", r.architecture},
+            {"tensors", r.tensors}, {"parameters", r.parameters}, {"tensors_by_type", r.tensorsByType},
+            {"vocabulary", r.vocabulary}, {"seconds", seconds}};
 }
 
 std::vector<int32_t> tokenize(const std::string& tokenizerPath, const std::string& text, bool special) {

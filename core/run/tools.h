@@ -17,9 +17,15 @@ using Json = nlohmann::json;
 // Family, sizes, parameter counts by dtype, files and every tensor of a model folder or the
 // built-in model's name.
 Json inspectModel(const std::string& model);
-// The logits at the last position of one sequence of token IDS, [V].
-std::vector<float> lastPositionLogits(const std::string& model, const std::vector<int64_t>& ids,
-                                      const std::string& device);
+// The logits at the last position of each sequence of token ids, [V] each; the model loads once.
+std::vector<std::vector<float>> lastPositionLogits(const std::string& model,
+                                                   const std::vector<std::vector<int64_t>>& sequences,
+                                                   const std::string& device);
+// A GGUF file's version, metadata (long arrays shortened) and tensors with their ggml types.
+Json inspectGguf(const std::string& file);
+// FILE.gguf -> OUT/{config.json, model.safetensors, tokenizer.json}; DTYPE fp32 or bf16.
+// Returns {architecture, tensors, parameters, tensors_by_type, vocabulary, seconds}.
+Json convertGguf(const std::string& file, const std::string& out, const std::string& dtype);
 std::vector<int32_t> tokenize(const std::string& tokenizerPath, const std::string& text, bool special);
 
 // {model, batch, seq, iters, seed, device} -> tokens/s, load time, peak RSS ...
