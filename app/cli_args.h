@@ -76,6 +76,10 @@ inline Parsed parse(const std::vector<std::string>& args, const std::vector<std:
     Parsed p;
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
+        if (a == "--") {  // the rest are positional, even when they start with '-'
+            p.positional.insert(p.positional.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+            break;
+        }
         if (a.rfind("--", 0) == 0 && a.size() > 2) {
             const std::string name = a.substr(2);
             if (std::find(valueFlags.begin(), valueFlags.end(), name) != valueFlags.end()) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <optional>
 #include <iostream>
@@ -144,9 +145,31 @@ int inspectCommand(const Args& args) {
 }
 
 int tokenizeCommand(const Args& args) {
-    const Parsed p = parse(args, {"tokenizer"}, {"no-special"});
+    const Parsed p = parse(args, {"tokenizer", "texts"}, {"no-special"});
     if (!p.has("tokenizer")) fail("tokenize needs --tokenizer PATH");
-    if (p.positional.size() != 1) fail("tokenize needs exactly one text argument");
+    if (p.has("texts")) {  // one JSON string a line in, one id array a line out
+        if (!p.positional.empty()) fail("tokenize takes either --texts FILE or one text argument, not both");
+        const std::string file = p.get("texts", "");
+        std::ifstream in(file);
+        if (!in) fail(file, ": cannot open for reading");
+        std::vector<std::string> texts;
+        std::string line;
+        for (size_t n = 1; std::getline(in, line); ++n) {
+            if (line.empty()) continue;
+            json j;
+            try {
+                j = json::parse(line);
+            } catch (const json::exception&) {
+                fail(file, ": line ", n, " is not JSON; --texts expects one JSON string a line");
+            }
+            if (!j.is_string()) fail(file, ": line ", n, " is not a JSON string; --texts expects one a line");
+            texts.push_back(j.get<std::string>());
+        }
+        for (const auto& ids : run::tokenizeMany(p.get("tokenizer", ""), texts, !p.has("no-special")))
+            std::cout << json(ids).dump() << "\n";
+        return 0;
+    }
+    if (p.positional.size() != 1) fail("tokenize needs exactly one text argument (or --texts FILE)");
     const std::vector<int32_t> ids = run::tokenize(p.get("tokenizer", ""), p.positional[0], !p.has("no-special"));
     std::cout << json(ids).dump() << "\n";
     return 0;

@@ -111,11 +111,13 @@ int main(int argc, char** argv) {
     const frugal::app::Args commandArgs(rest.empty() ? rest.end() : rest.begin() + 1, rest.end());
     if (!frugal::app::findCommand(command)) return unknownCommand(command);
     // COMMAND ... --help (or -h) anywhere: its usage, before any work (threads, runtime, models)
-    for (const auto& a : commandArgs)
+    for (const auto& a : commandArgs) {
+        if (a == "--") break;  // what follows is an argument, not an option
         if (a == "--help" || a == "-h") {
             frugal::app::printCommandUsage(command, std::cout);
             return 0;
         }
+    }
     try {
         frugal::keepLargeAllocationsInHeap();
         frugal::configureThreads(threads, intraOpThreads);

@@ -135,7 +135,8 @@ std::vector<CommandUsage> buildTable() {
                  "  --dpi D              resolution of a .png (default 200)\n" +
                      kDb + kHelp});
     t.push_back({"tokenize", "a text's token ids as one JSON array",
-                 "usage: frugal tokenize --tokenizer PATH [--no-special] \"TEXT\"\n"
+                 "usage: frugal tokenize --tokenizer PATH [--no-special] [--] \"TEXT\"\n"
+                 "       frugal tokenize --tokenizer PATH [--no-special] --texts FILE\n"
                  "\n"
                  "The token ids of TEXT as one JSON array. PATH: a tokenizer.json, a folder "
                  "holding\n"
@@ -143,7 +144,9 @@ std::vector<CommandUsage> buildTable() {
                  "\n"
                  "options:\n"
                  "  --tokenizer PATH     the tokenizer (required)\n"
-                 "  --no-special         no special tokens (no BOS)\n" +
+                 "  --no-special         no special tokens (no BOS)\n"
+                 "  --texts FILE         one JSON string a line; prints one id array a line\n"
+                 "  --                   what follows is the text, even when it starts with '-'\n" +
                      kHelp});
     t.push_back(
         {"bench", "benchmarks: forward throughput, a ZO step, tensor-train forwards, the database",

@@ -89,6 +89,16 @@ std::vector<int32_t> tokenize(const std::string& tokenizerPath, const std::strin
     return model::Tokenizer::load(tokenizerPath).encode(text, special);
 }
 
+std::vector<std::vector<int32_t>> tokenizeMany(const std::string& tokenizerPath,
+                                               const std::vector<std::string>& texts, bool special) {
+    for (size_t k = 0; k < texts.size(); ++k) requireUtf8(texts[k], cat("tokenize: text ", k + 1));
+    const model::Tokenizer tokenizer = model::Tokenizer::load(tokenizerPath);
+    std::vector<std::vector<int32_t>> out;
+    out.reserve(texts.size());
+    for (const auto& text : texts) out.push_back(tokenizer.encode(text, special));
+    return out;
+}
+
 Json benchForward(const Json& options) {
     model::ForwardBenchOptions o;
     o.modelDir = data::resolveModel(options.at("model").get<std::string>());

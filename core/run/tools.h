@@ -27,6 +27,9 @@ Json inspectGguf(const std::string& file);
 // Returns {architecture, tensors, parameters, tensors_by_type, vocabulary, seconds}.
 Json convertGguf(const std::string& file, const std::string& out, const std::string& dtype);
 std::vector<int32_t> tokenize(const std::string& tokenizerPath, const std::string& text, bool special);
+// The same for many texts; the tokenizer loads once.
+std::vector<std::vector<int32_t>> tokenizeMany(const std::string& tokenizerPath,
+                                               const std::vector<std::string>& texts, bool special);
 
 // {model, batch, seq, iters, seed, device} -> tokens/s, load time, peak RSS ...
 Json benchForward(const Json& options);
