@@ -59,8 +59,9 @@ test-asan: deps data
 # libFuzzer targets (clang): each runs FUZZ_SECONDS on its seed corpus.
 fuzz: deps
 	@cmake --preset fuzz >/dev/null
-	cmake --build --preset fuzz -j $(JOBS) --target fuzz_safetensors fuzz_tokenizer_json fuzz_run_filter
-	mkdir -p build/fuzz/corpus/safetensors build/fuzz/corpus/tokenizer_json build/fuzz/corpus/run_filter
+	cmake --build --preset fuzz -j $(JOBS) --target fuzz_safetensors fuzz_tokenizer_json fuzz_run_filter fuzz_gguf
+	mkdir -p build/fuzz/corpus/safetensors build/fuzz/corpus/tokenizer_json build/fuzz/corpus/run_filter \
+	    build/fuzz/corpus/gguf
 	build/fuzz/bin/fuzz_safetensors -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	    -artifact_prefix=build/fuzz/ \
 	    build/fuzz/corpus/safetensors tests/fuzz/corpus/safetensors
@@ -70,6 +71,9 @@ fuzz: deps
 	build/fuzz/bin/fuzz_run_filter -max_total_time=$(FUZZ_SECONDS) -max_len=512 \
 	    -artifact_prefix=build/fuzz/ \
 	    build/fuzz/corpus/run_filter tests/fuzz/corpus/run_filter
+	build/fuzz/bin/fuzz_gguf -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    -artifact_prefix=build/fuzz/ \
+	    build/fuzz/corpus/gguf tests/fuzz/corpus/gguf
 
 clean:
 	rm -rf build

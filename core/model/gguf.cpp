@@ -71,34 +71,35 @@ uint64_t minimumBytes(ValueType type) {
 bool knownValueType(uint32_t t) { return t <= 12; }
 
 Value readValue(Cursor& c, ValueType type, const std::string& key, int depth) {
+    const std::string what = "metadata " + key;
     Value v;
     v.type = type;
     switch (type) {
-        case ValueType::U8: v.u = c.get<uint8_t>(key); break;
-        case ValueType::I8: v.i = c.get<int8_t>(key); break;
-        case ValueType::U16: v.u = c.get<uint16_t>(key); break;
-        case ValueType::I16: v.i = c.get<int16_t>(key); break;
-        case ValueType::U32: v.u = c.get<uint32_t>(key); break;
-        case ValueType::I32: v.i = c.get<int32_t>(key); break;
-        case ValueType::U64: v.u = c.get<uint64_t>(key); break;
-        case ValueType::I64: v.i = c.get<int64_t>(key); break;
-        case ValueType::F32: v.f = c.get<float>(key); break;
-        case ValueType::F64: v.f = c.get<double>(key); break;
+        case ValueType::U8: v.u = c.get<uint8_t>(what); break;
+        case ValueType::I8: v.i = c.get<int8_t>(what); break;
+        case ValueType::U16: v.u = c.get<uint16_t>(what); break;
+        case ValueType::I16: v.i = c.get<int16_t>(what); break;
+        case ValueType::U32: v.u = c.get<uint32_t>(what); break;
+        case ValueType::I32: v.i = c.get<int32_t>(what); break;
+        case ValueType::U64: v.u = c.get<uint64_t>(what); break;
+        case ValueType::I64: v.i = c.get<int64_t>(what); break;
+        case ValueType::F32: v.f = c.get<float>(what); break;
+        case ValueType::F64: v.f = c.get<double>(what); break;
         case ValueType::Bool: {
-            const auto b = c.get<uint8_t>(key);
+            const auto b = c.get<uint8_t>(what);
             if (b > 1) failInput(c.source, ": metadata ", key, " is a bool stored as ", int(b), ", expected 0 or 1");
             v.u = b;
             break;
         }
-        case ValueType::String: v.s = c.string(key); break;
+        case ValueType::String: v.s = c.string(what); break;
         case ValueType::Array: {
             if (depth >= kMaxArrayNesting)
                 failInput(c.source, ": metadata ", key, " nests arrays more than ", kMaxArrayNesting, " deep");
-            const auto element = c.get<uint32_t>(key + " (array type)");
+            const auto element = c.get<uint32_t>(what + " (array type)");
             if (!knownValueType(element))
                 failInput(c.source, ": metadata ", key, " is an array of value type ", element,
                           ", which GGUF does not define (0-12)");
-            const auto count = c.get<uint64_t>(key + " (array length)");
+            const auto count = c.get<uint64_t>(what + " (array length)");
             v.elementType = static_cast<ValueType>(element);
             if (count > (c.size - c.pos) / minimumBytes(v.elementType))
                 failInput(c.source, ": truncated GGUF file: metadata ", key, " says ", count,
