@@ -17,7 +17,7 @@ int guiCommand(const Args& args, int argc, char** argv) {
     const Parsed p = parse(args, {"db", "plots", "config"}, {});
     if (ui::displayAvailable()) return ui::runWorkbench(argc, argv, p.get("db", ""));
     const std::string config =
-        p.get("config", (run::experimentsDir() / "zo/mezo-full-sentiment.toml").string());
+        p.get("config", (run::experimentsDir() / "zo/mezo-full-smollm2-movie.toml").string());
     const std::string plots = p.get("plots", "frugal-plots");
     std::printf(
         "frugal: no display ($DISPLAY and $WAYLAND_DISPLAY are unset), so no window: running %s "

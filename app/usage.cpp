@@ -28,7 +28,8 @@ std::vector<CommandUsage> buildTable() {
                      "  --plots DIR          headless: where the figures go (default "
                      "./frugal-plots)\n"
                      "  --config RUN.toml    headless: the experiment to run (default\n"
-                     "                       experiments/zo/mezo-full-sentiment.toml)\n" +
+                     "                       experiments/zo/mezo-full-smollm2-movie.toml: MeZO on\n"
+                     "                       SmolLM2-135M and the movie sentences)\n" +
                      kHelp});
     t.push_back(
         {"screenshots", "short runs, then every workbench view rendered offscreen",

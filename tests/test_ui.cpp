@@ -629,6 +629,35 @@ private slots:
         QVERIFY(named);
     }
 
+    void formOffersBothModels() {
+        // the pre-trained model first, then the built-in one, each saying what it is and its size
+        ExperimentForm form;
+        form.show();
+        QCOMPARE(form.loadFile(preset(QStringLiteral("mezo-full-smollm2-movie.toml"))), QString());
+        QCOMPARE(form.fieldText(QStringLiteral("zo.model")), QStringLiteral("smollm2-135m"));
+        QComboBox* models = nullptr;
+        for (QComboBox* c : form.findChildren<QComboBox*>())
+            if (c->findText(QStringLiteral("frugal-tiny")) >= 0) models = c;
+        QVERIFY(models);
+        QCOMPARE(models->itemText(0), QStringLiteral("smollm2-135m"));
+        QVERIFY(models->itemData(0, Qt::ToolTipRole).toString().contains(QStringLiteral("135 M parameters")));
+        const int tiny = models->findText(QStringLiteral("frugal-tiny"));
+        QVERIFY(models->itemData(tiny, Qt::ToolTipRole).toString().contains(QStringLiteral("4.2 M parameters")));
+        const auto shownLabel = [&](const QString& text) {
+            for (QLabel* l : form.findChildren<QLabel*>())
+                if (l->isVisible() && l->text().contains(text)) return true;
+            return false;
+        };
+        QVERIFY(shownLabel(QStringLiteral("SmolLM2-135M-Instruct: 135 M parameters")));
+        models->setCurrentText(QStringLiteral("frugal-tiny"));
+        QVERIFY(shownLabel(QStringLiteral("frugal-tiny: 4.2 M parameters")));
+        QVERIFY(!shownLabel(QStringLiteral("SmolLM2-135M-Instruct: 135 M parameters")));
+        // the presets say which model they use, SmolLM2's first
+        const QVector<Preset> presets = methodPresets();
+        QVERIFY2(presets.first().label.contains(QStringLiteral("smollm2-135m on movie-sentences")),
+                 qPrintable(presets.first().label));
+    }
+
     void formShowsTheTrainableCountBeforeARun() {
         // counted from the model's config.json alone, as `frugal params --config` counts it
         ExperimentForm form;

@@ -81,6 +81,16 @@ QString presetTask(const QString& file) {
     return m.hasMatch() ? m.captured(1) : QString();
 }
 
+// The model a preset's config names ("smollm2-135m"), "" when it names none.
+QString presetModel(const QString& file) {
+    QFile f(file);
+    if (!f.open(QIODevice::ReadOnly | QIODevice::Text)) return {};
+    static const QRegularExpression model(QStringLiteral("^\\s*model\\s*=\\s*\"([^\"]+)\""),
+                                          QRegularExpression::MultilineOption);
+    const auto m = model.match(QString::fromUtf8(f.readAll()));
+    return m.hasMatch() ? m.captured(1) : QString();
+}
+
 // Whether MESSAGE names KEY as a whole key ("zo.lr" in "zo.lr is 20", not in "zo.lr_schedule").
 bool mentions(const QString& message, const QString& key) {
     for (qsizetype at = message.indexOf(key); at >= 0; at = message.indexOf(key, at + 1)) {
@@ -104,6 +114,10 @@ QString formMessage(const QString& message) {
 QVector<Preset> methodPresets() {
     const QDir dir(experimentsDir());
     const QVector<Preset> all = {
+        {QObject::tr("MeZO — full parameters"), QStringLiteral("zo/mezo-full-smollm2-movie.toml")},
+        {QObject::tr("MeZO — LoRA"), QStringLiteral("zo/mezo-lora-smollm2-movie.toml")},
+        {QObject::tr("MeZO — prefix tuning"), QStringLiteral("zo/mezo-prefix-smollm2-movie.toml")},
+        {QObject::tr("Evaluation — zero-shot and few-shot, perplexity"), QStringLiteral("eval-smollm2.toml")},
         {QObject::tr("MeZO — full parameters"), QStringLiteral("zo/mezo-full-sentiment.toml")},
         {QObject::tr("MeZO — LoRA"), QStringLiteral("zo/mezo-lora-sentiment.toml")},
         {QObject::tr("MeZO — prefix tuning"), QStringLiteral("zo/mezo-prefix-sentiment.toml")},
@@ -127,7 +141,11 @@ QVector<Preset> methodPresets() {
         const QString file = dir.filePath(p.file);
         if (!QFileInfo::exists(file)) continue;
         const QString task = presetTask(file);
-        out.push_back({task.isEmpty() ? p.label : QObject::tr("%1 · on %2").arg(p.label, task), file});
+        const QString model = presetModel(file);
+        QString label = p.label;
+        if (!model.isEmpty()) label = QObject::tr("%1 · %2").arg(label, model);
+        if (!task.isEmpty()) label = QObject::tr("%1 on %2").arg(label, task);
+        out.push_back({label, file});
     }
     return out;
 }
@@ -327,7 +345,10 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
             } else {
                 field->combo->setEditable(true);
                 if (name == QStringLiteral("model")) {
-                    field->combo->addItem(q(run::builtinModelName()));
+                    for (const auto& [model, what] : run::builtinModels()) {
+                        field->combo->addItem(q(model));
+                        field->combo->setItemData(field->combo->count() - 1, q(what), Qt::ToolTipRole);
+                    }
                     for (const QString& folder : m_prunedModels) field->combo->addItem(folder);
                 } else {
                     for (const auto& t : run::builtinTaskNames()) field->combo->addItem(q(t));
@@ -347,11 +368,30 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
         }
         if (s.kind == Kind::Path || name == QStringLiteral("model")) {
             row = new QWidget(host);
-            auto* h = new QHBoxLayout(row);
+            auto* v = new QVBoxLayout(row);
+            v->setContentsMargins(0, 0, 0, 0);
+            v->setSpacing(2);
+            auto* h = new QHBoxLayout;
+            v->addLayout(h);
             h->setContentsMargins(0, 0, 0, 0);
             h->addWidget(editor, 1);
             auto* browse = new QPushButton(tr("Browse…"), row);
             h->addWidget(browse);
+            if (name == QStringLiteral("model")) {  // what the chosen built-in model is, and its size
+                auto* what = new QLabel(row);
+                what->setWordWrap(true);
+                what->setStyleSheet(QStringLiteral("color: palette(mid);"));
+                v->addWidget(what);
+                const auto describe = [what](const QString& text) {
+                    QString line;
+                    for (const auto& [model, about] : run::builtinModels())
+                        if (q(model) == text.trimmed()) line = q(about);
+                    what->setText(line);
+                    what->setVisible(!line.isEmpty());
+                };
+                connect(field->combo, &QComboBox::currentTextChanged, what, describe);
+                describe(current);
+            }
             const bool folder = name == QStringLiteral("model");
             connect(browse, &QPushButton::clicked, this, [this, field, folder] {
                 const QString chosen =

@@ -25,6 +25,15 @@ std::filesystem::path experimentsDir() { return sourceTree() / "experiments"; }
 
 std::string builtinModelName() { return data::kBuiltinModel; }
 
+std::vector<std::pair<std::string, std::string>> builtinModels() {
+    return {{data::kPretrainedModel,
+             "SmolLM2-135M-Instruct: 135 M parameters, LLaMA architecture, pre-trained by Hugging Face "
+             "(Apache-2.0); fetched by scripts/fetch-data from PyPI (Q4_1 GGUF, converted to fp32)"},
+            {data::kBuiltinModel,
+             "frugal-tiny: 4.2 M parameters, LLaMA architecture, trained here on 5 M tokens; at chance "
+             "zero-shot, for tests and quick looks"}};
+}
+
 std::vector<std::string> builtinTaskNames() {
     std::vector<std::string> names;
     for (const auto& t : data::builtinTasks()) names.push_back(t.name);

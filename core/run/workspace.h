@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace frugal::run {
@@ -21,6 +22,8 @@ std::filesystem::path sourceTree();
 std::filesystem::path experimentsDir();
 
 std::string builtinModelName();                // "frugal-tiny"
+// The models a name stands for, the pre-trained one first: {name, one line: what it is, its size}.
+std::vector<std::pair<std::string, std::string>> builtinModels();
 std::vector<std::string> builtinTaskNames();   // "sentiment", "spam"
 
 }  // namespace frugal::run
