@@ -18,6 +18,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "model/model_config.h"
+#include "model/utf8.h"
 
 namespace frugal::model::gguf {
 namespace {
@@ -732,7 +733,11 @@ std::string tokenizerJson(const Header& header, const std::string& source) {
     const Meta m{header, source};
     const std::string kind = m.string("tokenizer.ggml.model");
     std::vector<std::string> tokens;
-    for (const Value& v : m.array("tokenizer.ggml.tokens", ValueType::String)) tokens.push_back(v.s);
+    for (const Value& v : m.array("tokenizer.ggml.tokens", ValueType::String)) {
+        if (!isValidUtf8(v.s))
+            failInput(source, ": tokenizer.ggml.tokens[", tokens.size(), "] is not valid UTF-8");
+        tokens.push_back(v.s);
+    }
     if (tokens.empty()) failInput(source, ": metadata tokenizer.ggml.tokens is empty");
     std::vector<int> types(tokens.size(), kNormal);
     if (header.find("tokenizer.ggml.token_type")) {
@@ -782,6 +787,8 @@ std::string tokenizerJson(const Header& header, const std::string& source) {
     std::vector<std::string> merges;
     if (kind == "gpt2") {
         for (const Value& v : m.array("tokenizer.ggml.merges", ValueType::String)) {
+            if (!isValidUtf8(v.s))
+                failInput(source, ": tokenizer.ggml.merges[", merges.size(), "] is not valid UTF-8");
             const size_t space = v.s.find(' ');
             if (space == std::string::npos || space == 0 || space + 1 == v.s.size() ||
                 v.s.find(' ', space + 1) != std::string::npos)
@@ -894,7 +901,11 @@ std::string tokenizerJson(const Header& header, const std::string& source) {
     }
     j["model"] = bpeModel(tokens, merges, spm, unk ? tokens[*unk] : std::string("<unk>"));
     (void)eos;
-    return j.dump(1, ' ', false, json::error_handler_t::strict);
+    try {
+        return j.dump(1, ' ', false, json::error_handler_t::strict);
+    } catch (const json::exception& e) {  // every string was checked above; say so if one slipped
+        failInput(source, ": the tokenizer metadata cannot be written as JSON: ", e.what());
+    }
 }
 
 ConvertResult convert(const std::filesystem::path& path, const std::filesystem::path& outDir,
