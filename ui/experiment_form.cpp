@@ -71,24 +71,26 @@ QString kindText(const run::ConfigField& f) {
     return {};
 }
 
-// The task a preset's config trains or evaluates on ("sentiment"), "" when it names none.
-QString presetTask(const QString& file) {
+// The first capture of PATTERN (multi-line) in a preset's config file, "" when it has none.
+QString presetValue(const QString& file, const QRegularExpression& pattern) {
     QFile f(file);
     if (!f.open(QIODevice::ReadOnly | QIODevice::Text)) return {};
+    const auto m = pattern.match(QString::fromUtf8(f.readAll()));
+    return m.hasMatch() ? m.captured(1) : QString();
+}
+
+// The task a preset's config trains or evaluates on ("sentiment"), "" when it names none.
+QString presetTask(const QString& file) {
     static const QRegularExpression task(QStringLiteral("^\\s*tasks?\\s*=\\s*\\[?\\s*\"([^\"]+)\""),
                                          QRegularExpression::MultilineOption);
-    const auto m = task.match(QString::fromUtf8(f.readAll()));
-    return m.hasMatch() ? m.captured(1) : QString();
+    return presetValue(file, task);
 }
 
 // The model a preset's config names ("smollm2-135m"), "" when it names none.
 QString presetModel(const QString& file) {
-    QFile f(file);
-    if (!f.open(QIODevice::ReadOnly | QIODevice::Text)) return {};
     static const QRegularExpression model(QStringLiteral("^\\s*model\\s*=\\s*\"([^\"]+)\""),
                                           QRegularExpression::MultilineOption);
-    const auto m = model.match(QString::fromUtf8(f.readAll()));
-    return m.hasMatch() ? m.captured(1) : QString();
+    return presetValue(file, model);
 }
 
 // Whether MESSAGE names KEY as a whole key ("zo.lr" in "zo.lr is 20", not in "zo.lr_schedule").
@@ -237,7 +239,13 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
     m_validateTimer = new QTimer(this);
     m_validateTimer->setSingleShot(true);
     m_validateTimer->setInterval(250);
-    connect(m_validateTimer, &QTimer::timeout, this, [this] { validate(); });
+    connect(m_validateTimer, &QTimer::timeout, this, [this] {
+        if (!isVisible()) {
+            m_validatePending = true;
+            return;
+        }
+        validate();
+    });
     connect(m_presets, &QComboBox::currentIndexChanged, this, &ExperimentForm::selectPreset);
     connect(openButton, &QPushButton::clicked, this, &ExperimentForm::openDialog);
     connect(saveButton, &QPushButton::clicked, this, &ExperimentForm::saveDialog);
@@ -696,5 +704,13 @@ void ExperimentForm::saveDialog() {
 }
 
 void ExperimentForm::scheduleValidation() { m_validateTimer->start(); }
+
+void ExperimentForm::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    if (m_validatePending) {
+        m_validatePending = false;
+        m_validateTimer->start();
+    }
+}
 
 }  // namespace frugal::ui

@@ -9,6 +9,7 @@
 #include <QString>
 #include <QSet>
 #include <QVector>
+#include <QShowEvent>
 #include <QWidget>
 
 #include "run_controller.h"
@@ -80,6 +81,12 @@ public slots:
 signals:
     void runRequested(const frugal::ui::RunJob& job, bool now);
 
+protected:
+    // A validation asked for while the form was hidden runs when it is shown: validating loads
+    // the model's tokenizer (a 49,152-token one takes ~0.2 s), which a hidden form must not cost
+    // the GUI thread.
+    void showEvent(QShowEvent* event) override;
+
 private:
     struct Field;
     void rebuild(const QString& method, const QMap<QString, QString>& values);
@@ -100,6 +107,7 @@ private:
     QLabel *m_message, *m_summary, *m_trainable;
     QPushButton *m_start, *m_queue;
     QTimer* m_validateTimer;
+    bool m_validatePending = false;
     QCheckBox* m_showAll;
     QStringList m_prunedModels;
     bool m_running = false;

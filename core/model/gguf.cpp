@@ -641,13 +641,27 @@ struct Mapped {
     enum class Fix { None, Query, Key, Transpose } fix = Fix::None;
 };
 
+using BlockTable = std::map<std::string, std::pair<std::string, Mapped::Fix>>;
+
+// "blk.N.SUFFIX" -> PREFIX + "N." + the table's name for SUFFIX; nullopt for anything else.
+std::optional<Mapped> mapBlock(const std::string& name, const std::string& prefix, const BlockTable& block) {
+    if (name.rfind("blk.", 0) != 0) return std::nullopt;
+    const size_t dot = name.find('.', 4);
+    if (dot == std::string::npos) return std::nullopt;
+    const std::string layer = name.substr(4, dot - 4);
+    if (layer.empty() || !std::all_of(layer.begin(), layer.end(), ::isdigit)) return std::nullopt;
+    const auto it = block.find(name.substr(dot + 1));
+    if (it == block.end()) return std::nullopt;
+    return Mapped{prefix + layer + "." + it->second.first, it->second.second};
+}
+
 std::optional<Mapped> mapLlama(const std::string& name) {
     static const std::map<std::string, std::string> top = {
         {"token_embd.weight", "model.embed_tokens.weight"},
         {"output_norm.weight", "model.norm.weight"},
         {"output.weight", "lm_head.weight"}};
     if (const auto it = top.find(name); it != top.end()) return Mapped{it->second};
-    static const std::map<std::string, std::pair<std::string, Mapped::Fix>> block = {
+    static const BlockTable block = {
         {"attn_norm.weight", {"input_layernorm.weight", Mapped::Fix::None}},
         {"ffn_norm.weight", {"post_attention_layernorm.weight", Mapped::Fix::None}},
         {"attn_q.weight", {"self_attn.q_proj.weight", Mapped::Fix::Query}},
@@ -660,14 +674,7 @@ std::optional<Mapped> mapLlama(const std::string& name) {
         {"ffn_gate.weight", {"mlp.gate_proj.weight", Mapped::Fix::None}},
         {"ffn_up.weight", {"mlp.up_proj.weight", Mapped::Fix::None}},
         {"ffn_down.weight", {"mlp.down_proj.weight", Mapped::Fix::None}}};
-    if (name.rfind("blk.", 0) != 0) return std::nullopt;
-    const size_t dot = name.find('.', 4);
-    if (dot == std::string::npos) return std::nullopt;
-    const std::string layer = name.substr(4, dot - 4);
-    if (layer.empty() || !std::all_of(layer.begin(), layer.end(), ::isdigit)) return std::nullopt;
-    const auto it = block.find(name.substr(dot + 1));
-    if (it == block.end()) return std::nullopt;
-    return Mapped{"model.layers." + layer + "." + it->second.first, it->second.second};
+    return mapBlock(name, "model.layers.", block);
 }
 
 std::optional<Mapped> mapGpt2(const std::string& name) {
@@ -678,7 +685,7 @@ std::optional<Mapped> mapGpt2(const std::string& name) {
         {"output_norm.bias", "transformer.ln_f.bias"},
         {"output.weight", "lm_head.weight"}};
     if (const auto it = top.find(name); it != top.end()) return Mapped{it->second};
-    static const std::map<std::string, std::pair<std::string, Mapped::Fix>> block = {
+    static const BlockTable block = {
         {"attn_norm.weight", {"ln_1.weight", Mapped::Fix::None}},
         {"attn_norm.bias", {"ln_1.bias", Mapped::Fix::None}},
         {"attn_qkv.weight", {"attn.c_attn.weight", Mapped::Fix::Transpose}},
@@ -691,14 +698,7 @@ std::optional<Mapped> mapGpt2(const std::string& name) {
         {"ffn_up.bias", {"mlp.c_fc.bias", Mapped::Fix::None}},
         {"ffn_down.weight", {"mlp.c_proj.weight", Mapped::Fix::Transpose}},
         {"ffn_down.bias", {"mlp.c_proj.bias", Mapped::Fix::None}}};
-    if (name.rfind("blk.", 0) != 0) return std::nullopt;
-    const size_t dot = name.find('.', 4);
-    if (dot == std::string::npos) return std::nullopt;
-    const std::string layer = name.substr(4, dot - 4);
-    if (layer.empty() || !std::all_of(layer.begin(), layer.end(), ::isdigit)) return std::nullopt;
-    const auto it = block.find(name.substr(dot + 1));
-    if (it == block.end()) return std::nullopt;
-    return Mapped{"transformer.h." + layer + "." + it->second.first, it->second.second};
+    return mapBlock(name, "transformer.h.", block);
 }
 
 // ---- tokenizer ---------------------------------------------------------------------------------
