@@ -594,7 +594,10 @@ Tokenizer Tokenizer::fromVocabAndMerges(const std::filesystem::path& vocabJson,
 
 Tokenizer Tokenizer::load(const std::filesystem::path& path) {
     std::error_code ec;
-    if (gguf::isGgufPath(path)) return load(gguf::modelFolderFor(path) / "tokenizer.json");
+    if (gguf::isGgufPath(path)) {  // the tokenizer.json a conversion would write, without the weights
+        const auto file = gguf::GgufFile::open(path);
+        return fromTokenizerJson(gguf::tokenizerJson(file->header(), path.string()), path.string());
+    }
     if (std::filesystem::is_directory(path, ec)) {
         if (std::filesystem::exists(path / "tokenizer.json", ec)) {
             return load(path / "tokenizer.json");
