@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SmolLM2-135M-Instruct zero-shot and few-shot (k = 4, 16) on the movie sentences, sentiment and
 # spam (test splits), plain / length-normalised / calibrated accuracy, and perplexity on Moby Dick;
-# each row a stored run in DB, its JSON in OUT/. Then summarize.py prints the table of
-# docs/RESULTS.md. About 30 minutes on 2 cores.
+# each row a stored run in DB, its JSON in OUT/ (a row whose JSON exists is not run again). Then
+# summarize.py prints the table of docs/RESULTS.md.
 #
-# Budget: every zero-shot row is the whole test split; 4-shot spam and the 16-shot rows score the
-# first examples only (--limit) and 16-shot spam is left out: 16 e-mails make prompts of several
-# thousand tokens (hours here). Perplexity: the first 200 windows of 256 tokens of Moby Dick.
+# Budget on 2 cores: the zero-shot rows, perplexity and the 4-shot sentence rows take about 20
+# minutes; 4-shot spam (100 examples) more than 11 (stopped there for docs/RESULTS.md), each
+# 16-shot row about 10. Every zero-shot row is the whole test split; 4-shot spam and the 16-shot
+# rows score the first examples only (--limit) and 16-shot spam is left out: 16 e-mails make
+# prompts of several thousand tokens. Perplexity: the first 200 windows of 256 tokens of Moby Dick.
 #
 #   experiments/smollm2/eval-table.sh [OUT] [DB]
 set -euo pipefail

@@ -26,3 +26,4 @@ for sparsity in 2:4 0.5; do
   done
 done
 "$frugal" list --db "$db" --json > "$out/runs.json"
+"$root/.venv/bin/python" "$root/experiments/smollm2/prune-summarize.py" "$out"
