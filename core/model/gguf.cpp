@@ -710,6 +710,18 @@ json addedToken(int64_t id, const std::string& content, bool special, bool norma
             {"rstrip", false}, {"normalized", normalized}, {"special", special}};
 }
 
+// A TemplateProcessing post-processor that puts BOS (token NAME, id ID) before each sequence.
+json bosTemplate(const std::string& name, int64_t id) {
+    const json bos0 = {{"SpecialToken", {{"id", name}, {"type_id", 0}}}};
+    const json bos1 = {{"SpecialToken", {{"id", name}, {"type_id", 1}}}};
+    const json a = {{"Sequence", {{"id", "A"}, {"type_id", 0}}}};
+    const json b = {{"Sequence", {{"id", "B"}, {"type_id", 1}}}};
+    return {{"type", "TemplateProcessing"},
+            {"single", json::array({bos0, a})},
+            {"pair", json::array({bos0, a, bos1, b})},
+            {"special_tokens", {{name, {{"id", name}, {"ids", {id}}, {"tokens", {name}}}}}}};
+}
+
 json bpeModel(const std::vector<std::string>& tokens, const std::vector<std::string>& merges,
               bool spm, const std::string& unk) {
     json model;
@@ -811,15 +823,7 @@ std::string tokenizerJson(const Header& header, const std::string& source) {
                       "its token ids would differ from the model's");
         }
         if (addBos && bos) {
-            j["post_processor"] = {
-                {"type", "TemplateProcessing"},
-                {"single", json::array({{{"SpecialToken", {{"id", tokens[*bos]}, {"type_id", 0}}}},
-                                        {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}})},
-                {"pair", json::array({{{"SpecialToken", {{"id", tokens[*bos]}, {"type_id", 0}}}},
-                                      {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
-                                      {{"SpecialToken", {{"id", tokens[*bos]}, {"type_id", 1}}}},
-                                      {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}})},
-                {"special_tokens", {{tokens[*bos], {{"id", tokens[*bos]}, {"ids", {*bos}}, {"tokens", {tokens[*bos]}}}}}}};
+            j["post_processor"] = bosTemplate(tokens[*bos], *bos);
         } else {
             j["post_processor"] = {{"type", "ByteLevel"}, {"add_prefix_space", false},
                                    {"trim_offsets", false}, {"use_regex", true}};
@@ -874,15 +878,7 @@ std::string tokenizerJson(const Header& header, const std::string& source) {
         j["normalizer"] = {{"type", "Sequence"}, {"normalizers", normalizers}};
         j["pre_tokenizer"] = nullptr;
         if (addBos && bos) {
-            j["post_processor"] = {
-                {"type", "TemplateProcessing"},
-                {"single", json::array({{{"SpecialToken", {{"id", tokens[*bos]}, {"type_id", 0}}}},
-                                        {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}})},
-                {"pair", json::array({{{"SpecialToken", {{"id", tokens[*bos]}, {"type_id", 0}}}},
-                                      {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
-                                      {{"SpecialToken", {{"id", tokens[*bos]}, {"type_id", 1}}}},
-                                      {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}})},
-                {"special_tokens", {{tokens[*bos], {{"id", tokens[*bos]}, {"ids", {*bos}}, {"tokens", {tokens[*bos]}}}}}}};
+            j["post_processor"] = bosTemplate(tokens[*bos], *bos);
         } else {
             j["post_processor"] = nullptr;
         }
