@@ -11,6 +11,7 @@
 #include "data/corpus.h"
 #include "data/task.h"
 #include "data/builtin.h"
+#include "eval/candidate_batch.h"
 #include "eval/candidate_scoring.h"
 #include "eval/fine_tune_problem.h"
 #include "eval/model_loading.h"
@@ -66,6 +67,7 @@ private slots:
     void matchesDirectComputation();
     void rejects();
     void scoresMatchDirectComputation();
+    void candidatesSharingAnInputShareARow();
     void handBuiltModelPicksItsLabel();
     void longPromptsAreCutFromTheLeft();
     void fewShotPrefixesDemonstrations();
@@ -177,6 +179,32 @@ void TestEval::scoresMatchDirectComputation() {
                 1e-4);
     }
     QCOMPARE(scores[1].tokens, int64_t{2});  // " terribly boring" is two GPT-2 tokens
+}
+
+// Candidates whose model inputs are prefixes of one another share one row: " great" reads the
+// context, " terribly boring" the context and " terribly", so each example costs one sequence;
+// " great fun" and " terribly boring" read different tokens and cost two. Every score equals the
+// candidate scored alone, in a batch of its own, within the fp32 rounding of the other shapes.
+void TestEval::candidatesSharingAnInputShareARow() {
+    const Transformer model = gpt2Model(11);
+    const Tokenizer tokenizer = gpt2Tokenizer();
+    const std::vector<std::string> contexts{"The film was long. It was", "A short one, and it was",
+                                            "It was"};
+    const std::vector<std::vector<std::string>> shared(3, {" great", " terribly boring"}),
+        apart(3, {" great fun", " terribly boring"});
+    QCOMPARE(frugal::eval::encodeCandidates(model, tokenizer, contexts, shared).ids.size(0), int64_t{3});
+    QCOMPARE(frugal::eval::encodeCandidates(model, tokenizer, contexts, apart).ids.size(0), int64_t{6});
+    for (const auto* lists : {&shared, &apart}) {
+        const auto together = frugal::eval::scoreBatch(model, tokenizer, contexts, *lists);
+        for (size_t e = 0; e < contexts.size(); ++e)
+            for (size_t c = 0; c < 2; ++c) {
+                const auto alone =
+                    frugal::eval::scoreContinuations(model, tokenizer, contexts[e], {(*lists)[e][c]});
+                QVERIFY2(std::abs(together[e][c].sumLogProb - alone[0].sumLogProb) < 1e-4,
+                         qPrintable(QString("%1 vs %2").arg(together[e][c].sumLogProb).arg(alone[0].sumLogProb)));
+                QCOMPARE(together[e][c].tokens, alone[0].tokens);
+            }
+    }
 }
 
 // GPT-2's final LayerNorm with zero gain outputs its bias at every position; a bias pointing along

@@ -541,8 +541,10 @@ void TestPrune::zeroOrderRecoveryKeepsPrunedWeightsZero() {
         for (size_t i = 0; i < before.block(layer).linears().size(); ++i) {
             const auto& a = before.block(layer).linears()[i]->weight;
             const auto& b = after.block(layer).linears()[i]->weight;
-            QVERIFY(torch::equal(a == 0, b == 0));
-            QVERIFY(!torch::signbit(b.masked_select(b == 0)).any().item<bool>());  // +0.0
+            // every pruned weight is still +0.0; a kept weight may land on 0.0 by chance (one in
+            // ~10^7 updates, seen here), which the mask, taken once at the start, does not change
+            QVERIFY(!(b != 0).masked_select(a == 0).any().item<bool>());
+            QVERIFY(!torch::signbit(b.masked_select(a == 0)).any().item<bool>());  // +0.0
             moved = moved || !torch::equal(a, b);
         }
     QVERIFY(moved);

@@ -18,17 +18,19 @@ class Tokenizer;
 namespace frugal::eval {
 
 struct CandidateBatch {
-    torch::Tensor ids, mask;         // [N,T] int64, N = every candidate of every example
-    torch::Tensor row, position;     // [K] the (sequence, position) predicting each scored token
-    torch::Tensor token, sequence;   // [K] the scored token and its sequence index
-    std::vector<int64_t> tokens;     // [N] continuation tokens per sequence
-    std::vector<size_t> firstOf;     // [E+1] sequences of example e: firstOf[e] .. firstOf[e+1)
+    torch::Tensor ids, mask;         // [R,T] int64: the packed model inputs, R <= N candidates
+    torch::Tensor row, position;     // [K] the (row, position) predicting each scored token
+    torch::Tensor token, sequence;   // [K] the scored token and its candidate index (0 .. N)
+    std::vector<int64_t> tokens;     // [N] continuation tokens per candidate
+    std::vector<size_t> firstOf;     // [E+1] candidates of example e: firstOf[e] .. firstOf[e+1)
     size_t examples() const { return firstOf.empty() ? 0 : firstOf.size() - 1; }
 };
 
 // Continuation tokens are those of encode(context + continuation) past the length of
 // encode(context), as lm-eval-harness splits them. A prompt longer than the model's context loses
 // its oldest context tokens (a leading BOS is kept), the same number from every candidate.
+// Candidates of one example whose inputs are prefixes of one another share one row of IDS (with
+// single-token labels, every label of an example is scored from one sequence).
 CandidateBatch encodeCandidates(const model::Transformer& model, const model::Tokenizer& tokenizer,
                                 const std::vector<std::string>& contexts,
                                 const std::vector<std::vector<std::string>>& continuations);

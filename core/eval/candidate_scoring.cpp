@@ -14,7 +14,8 @@
 
 namespace frugal::eval {
 
-// Dimensions: N sequences (every candidate of every example), T the longest, V vocabulary.
+// Dimensions: N candidate sequences (every candidate of every example), R packed rows (N or
+// fewer), T the longest row, V vocabulary.
 CandidateBatch encodeCandidates(const model::Transformer& model, const model::Tokenizer& tokenizer,
                                 const std::vector<std::string>& contexts,
                                 const std::vector<std::vector<std::string>>& continuations) {
@@ -28,7 +29,6 @@ CandidateBatch encodeCandidates(const model::Transformer& model, const model::To
     std::vector<Seq> seqs;
     CandidateBatch batch;
     const int64_t limit = model.config().maxPositions;
-    int64_t longest = 0;
     for (size_t e = 0; e < contexts.size(); ++e) {
         if (continuations[e].empty()) fail("scoring needs at least one continuation");
         const std::vector<int32_t> contextIds = tokenizer.encode(contexts[e], true);
@@ -60,29 +60,61 @@ CandidateBatch encodeCandidates(const model::Transformer& model, const model::To
             }
             exampleLongest = limit;
         }
-        longest = std::max(longest, exampleLongest);
     }
     batch.firstOf.push_back(seqs.size());
-    const auto n = static_cast<int64_t>(seqs.size());
-    std::vector<int64_t> idData(static_cast<size_t>(n * longest), 0), maskData(idData.size(), 0);
-    std::vector<int64_t> row, position, token, sequence;
-    for (int64_t i = 0; i < n; ++i) {
-        const Seq& s = seqs[static_cast<size_t>(i)];
-        for (size_t t = 0; t < s.ids.size(); ++t) {
-            idData[static_cast<size_t>(i * longest) + t] = s.ids[t];
-            maskData[static_cast<size_t>(i * longest) + t] = 1;
+    // Pack: the model reads every token of a candidate's sequence but the last. Candidates of one
+    // example whose inputs are prefixes of one another (single-token verbalisers after the same
+    // context: " negative" / " positive") share one row, because attention is causal: a prefix's
+    // hidden states do not depend on what follows it. Two labels then cost one sequence, not two.
+    std::vector<std::vector<int32_t>> rows;  // packed inputs
+    std::vector<int64_t> rowOf(seqs.size());
+    const auto isPrefix = [](const std::vector<int32_t>& a, size_t aLen, const std::vector<int32_t>& b) {
+        return aLen <= b.size() && std::equal(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(aLen), b.begin());
+    };
+    for (size_t e = 0; e + 1 < batch.firstOf.size(); ++e) {
+        const size_t firstRow = rows.size();
+        for (size_t i = batch.firstOf[e]; i < batch.firstOf[e + 1]; ++i) {
+            const std::vector<int32_t>& ids = seqs[i].ids;
+            const size_t len = ids.size() - 1;  // input tokens
+            int64_t found = -1;
+            for (size_t r = firstRow; r < rows.size() && found < 0; ++r) {
+                if (isPrefix(ids, len, rows[r])) {
+                    found = static_cast<int64_t>(r);
+                } else if (isPrefix(rows[r], rows[r].size(), ids) && rows[r].size() < len) {
+                    rows[r].assign(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(len));
+                    found = static_cast<int64_t>(r);
+                }
+            }
+            if (found < 0) {
+                found = static_cast<int64_t>(rows.size());
+                rows.emplace_back(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(len));
+            }
+            rowOf[i] = found;
         }
+    }
+    int64_t width = 1;
+    for (const auto& r : rows) width = std::max<int64_t>(width, static_cast<int64_t>(r.size()));
+    const auto n = static_cast<int64_t>(rows.size());
+    std::vector<int64_t> idData(static_cast<size_t>(n * width), 0), maskData(idData.size(), 0);
+    for (int64_t i = 0; i < n; ++i)
+        for (size_t t = 0; t < rows[static_cast<size_t>(i)].size(); ++t) {
+            idData[static_cast<size_t>(i * width) + t] = rows[static_cast<size_t>(i)][t];
+            maskData[static_cast<size_t>(i * width) + t] = 1;
+        }
+    std::vector<int64_t> row, position, token, sequence;
+    for (size_t i = 0; i < seqs.size(); ++i) {
+        const Seq& s = seqs[i];
         for (size_t t = static_cast<size_t>(s.start); t < s.ids.size(); ++t) {
-            row.push_back(i);  // the token at t is predicted at position t-1
+            row.push_back(rowOf[i]);  // the token at t is predicted at position t-1
             position.push_back(static_cast<int64_t>(t) - 1);
             token.push_back(s.ids[t]);
-            sequence.push_back(i);
+            sequence.push_back(static_cast<int64_t>(i));
         }
         batch.tokens.push_back(static_cast<int64_t>(s.ids.size()) - s.start);
     }
     const auto dev = model.device();
-    batch.ids = torch::tensor(idData, torch::kLong).view({n, longest}).to(dev);
-    batch.mask = torch::tensor(maskData, torch::kLong).view({n, longest}).to(dev);
+    batch.ids = torch::tensor(idData, torch::kLong).view({n, width}).to(dev);
+    batch.mask = torch::tensor(maskData, torch::kLong).view({n, width}).to(dev);
     batch.row = torch::tensor(row, torch::kLong).to(dev);
     batch.position = torch::tensor(position, torch::kLong).to(dev);
     batch.token = torch::tensor(token, torch::kLong).to(dev);

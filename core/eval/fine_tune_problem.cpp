@@ -311,16 +311,17 @@ std::vector<double> FineTuneProblem::lossValuesForPrompts(const torch::Tensor& p
     if (b.examples() == 0) fail("fine-tuning: loss() before nextBatch()");
     c10::InferenceMode guard;
     const int64_t k = prompts.size(0), n = b.ids.size(0);
-    CandidateBatch r;  // the batch K times, replica j's sequences at j·N ..
+    const auto candidates = static_cast<int64_t>(b.tokens.size());
+    CandidateBatch r;  // the batch K times, replica j's rows at j·R .., its candidates at j·N ..
     r.ids = b.ids.repeat({k, 1});
     r.mask = b.mask.repeat({k, 1});
-    const torch::Tensor offsets = (torch::arange(k, b.row.options()) * n).repeat_interleave(b.row.size(0));
-    r.row = b.row.repeat({k}) + offsets;
-    r.sequence = b.sequence.repeat({k}) + offsets;
+    const torch::Tensor replica = torch::arange(k, b.row.options()).repeat_interleave(b.row.size(0));
+    r.row = b.row.repeat({k}) + replica * n;
+    r.sequence = b.sequence.repeat({k}) + replica * candidates;
     r.position = b.position.repeat({k});
     r.token = b.token.repeat({k});
     for (int64_t j = 0; j < k; ++j) r.tokens.insert(r.tokens.end(), b.tokens.begin(), b.tokens.end());
-    r.firstOf = {0, static_cast<size_t>(k * n)};  // not read below
+    r.firstOf = {0, static_cast<size_t>(k * candidates)};  // not read below
     model.setSoftPrompt(prompts.to(own.scalar_type()).repeat_interleave(n, 0).contiguous());
     torch::Tensor sums;
     try {
@@ -384,12 +385,23 @@ DevMetrics evaluateShardedOn(const ModelAndTokenizer& loaded, const data::Task& 
     const int64_t widest = (n + count - 1) / count;  // every process sends this many rows
     std::vector<double> mine(static_cast<size_t>(widest * labels), NAN);
     const auto [first, last] = blockOf(rank);
-    for (int64_t e = first; e < last; ++e) {
-        const auto rendered = prompt.render(examples[static_cast<size_t>(e)].text);
-        const auto scores = scoreContinuations(loaded.model, loaded.tokenizer, rendered.context, rendered.continuations);
-        if (static_cast<int64_t>(scores.size()) != labels) fail("the template gives ", scores.size(), " candidates for ", labels, " labels");
-        for (int64_t c = 0; c < labels; ++c)
-            mine[static_cast<size_t>((e - first) * labels + c)] = scores[static_cast<size_t>(c)].sumLogProb;
+    constexpr int64_t kExamplesPerForward = 16;  // short prompts batched: one forward per 16 examples
+    for (int64_t from = first; from < last; from += kExamplesPerForward) {
+        const int64_t to = std::min(last, from + kExamplesPerForward);
+        std::vector<std::string> contexts;
+        std::vector<std::vector<std::string>> continuations;
+        for (int64_t e = from; e < to; ++e) {
+            auto rendered = prompt.render(examples[static_cast<size_t>(e)].text);
+            contexts.push_back(std::move(rendered.context));
+            continuations.push_back(std::move(rendered.continuations));
+        }
+        const auto batch = scoreBatch(loaded.model, loaded.tokenizer, contexts, continuations);
+        for (int64_t e = from; e < to; ++e) {
+            const auto& scores = batch[static_cast<size_t>(e - from)];
+            if (static_cast<int64_t>(scores.size()) != labels) fail("the template gives ", scores.size(), " candidates for ", labels, " labels");
+            for (int64_t c = 0; c < labels; ++c)
+                mine[static_cast<size_t>((e - first) * labels + c)] = scores[static_cast<size_t>(c)].sumLogProb;
+        }
     }
     const std::vector<double> all = gather(mine);
     if (static_cast<int64_t>(all.size()) != count * widest * labels)
