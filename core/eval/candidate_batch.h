@@ -26,6 +26,21 @@ struct CandidateBatch {
     size_t examples() const { return firstOf.empty() ? 0 : firstOf.size() - 1; }
 };
 
+// One example's candidates: each as the whole sequence it scores (START: its first continuation
+// token), cut from the left to the model's context, and the packed rows the model reads (ROWOF:
+// each candidate's row). Candidates whose inputs are prefixes of one another share a row.
+struct ExampleCandidates {
+    struct Sequence {
+        std::vector<int32_t> ids;
+        int64_t start = 0;
+    };
+    std::vector<Sequence> sequences;
+    std::vector<std::vector<int32_t>> rows;
+    std::vector<int64_t> rowOf;
+};
+ExampleCandidates encodeExample(const model::Tokenizer& tokenizer, int64_t maxPositions,
+                                const std::string& context, const std::vector<std::string>& continuations);
+
 // Continuation tokens are those of encode(context + continuation) past the length of
 // encode(context), as lm-eval-harness splits them. A prompt longer than the model's context loses
 // its oldest context tokens (a leading BOS is kept), the same number from every candidate.

@@ -14,6 +14,60 @@
 
 namespace frugal::eval {
 
+ExampleCandidates encodeExample(const model::Tokenizer& tokenizer, int64_t maxPositions,
+                                const std::string& context, const std::vector<std::string>& continuations) {
+    if (continuations.empty()) fail("scoring needs at least one continuation");
+    const std::vector<int32_t> contextIds = tokenizer.encode(context, true);
+    ExampleCandidates out;
+    int64_t longest = 0;
+    for (const auto& c : continuations) {
+        ExampleCandidates::Sequence s{tokenizer.encode(context + c, true), static_cast<int64_t>(contextIds.size())};
+        if (static_cast<int64_t>(s.ids.size()) <= s.start)
+            fail("continuation '", c, "' adds no tokens to the context");
+        longest = std::max<int64_t>(longest, static_cast<int64_t>(s.ids.size()));
+        out.sequences.push_back(std::move(s));
+    }
+    // Longer than the model's context: drop the oldest context tokens (after a leading BOS, which
+    // every prompt keeps), the same number from every candidate, as lm-eval-harness does.
+    if (maxPositions > 0 && longest > maxPositions) {
+        const int64_t keep =
+            tokenizer.bosId() && !contextIds.empty() && contextIds.front() == *tokenizer.bosId() ? 1 : 0;
+        const int64_t dropped = longest - maxPositions;
+        if (dropped > static_cast<int64_t>(contextIds.size()) - keep - 1)
+            fail("a continuation is too long for the model's context of ", maxPositions,
+                 " tokens even with the context cut to one token");
+        for (auto& s : out.sequences) {
+            s.ids.erase(s.ids.begin() + keep, s.ids.begin() + keep + dropped);
+            s.start -= dropped;
+        }
+    }
+    // Pack: the model reads every token of a candidate's sequence but the last. Candidates whose
+    // inputs are prefixes of one another (single-token verbalisers after the same context:
+    // " negative" / " positive") share one row, because attention is causal: a prefix's hidden
+    // states do not depend on what follows it. Two labels then cost one sequence, not two.
+    const auto isPrefix = [](const std::vector<int32_t>& a, size_t aLen, const std::vector<int32_t>& b) {
+        return aLen <= b.size() && std::equal(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(aLen), b.begin());
+    };
+    for (const auto& s : out.sequences) {
+        const size_t len = s.ids.size() - 1;  // input tokens
+        int64_t found = -1;
+        for (size_t r = 0; r < out.rows.size() && found < 0; ++r) {
+            if (isPrefix(s.ids, len, out.rows[r])) {
+                found = static_cast<int64_t>(r);
+            } else if (out.rows[r].size() < len && isPrefix(out.rows[r], out.rows[r].size(), s.ids)) {
+                out.rows[r].assign(s.ids.begin(), s.ids.begin() + static_cast<std::ptrdiff_t>(len));
+                found = static_cast<int64_t>(r);
+            }
+        }
+        if (found < 0) {
+            found = static_cast<int64_t>(out.rows.size());
+            out.rows.emplace_back(s.ids.begin(), s.ids.begin() + static_cast<std::ptrdiff_t>(len));
+        }
+        out.rowOf.push_back(found);
+    }
+    return out;
+}
+
 // Dimensions: N candidate sequences (every candidate of every example), R packed rows (N or
 // fewer), T the longest row, V vocabulary.
 CandidateBatch encodeCandidates(const model::Transformer& model, const model::Tokenizer& tokenizer,
@@ -22,99 +76,40 @@ CandidateBatch encodeCandidates(const model::Transformer& model, const model::To
     if (contexts.size() != continuations.size())
         fail("scoreBatch: ", contexts.size(), " contexts but ", continuations.size(),
              " candidate lists");
-    struct Seq {
-        std::vector<int32_t> ids;
-        int64_t start;  // first continuation token
-    };
-    std::vector<Seq> seqs;
     CandidateBatch batch;
-    const int64_t limit = model.config().maxPositions;
+    std::vector<ExampleCandidates> encoded;
+    int64_t width = 1, rowCount = 0;
     for (size_t e = 0; e < contexts.size(); ++e) {
-        if (continuations[e].empty()) fail("scoring needs at least one continuation");
-        const std::vector<int32_t> contextIds = tokenizer.encode(contexts[e], true);
-        const size_t first = seqs.size();
-        batch.firstOf.push_back(first);
-        int64_t exampleLongest = 0;
-        for (const auto& c : continuations[e]) {
-            Seq s{tokenizer.encode(contexts[e] + c, true), static_cast<int64_t>(contextIds.size())};
-            if (static_cast<int64_t>(s.ids.size()) <= s.start)
-                fail("continuation '", c, "' adds no tokens to the context");
-            exampleLongest = std::max<int64_t>(exampleLongest, static_cast<int64_t>(s.ids.size()));
-            seqs.push_back(std::move(s));
-        }
-        // Longer than the model's context: drop the oldest context tokens (after a leading BOS,
-        // which every prompt keeps), the same number from every candidate, as lm-eval-harness
-        // does.
-        if (limit > 0 && exampleLongest > limit) {
-            const int64_t keep = tokenizer.bosId() && !contextIds.empty() &&
-                                         contextIds.front() == *tokenizer.bosId()
-                                     ? 1
-                                     : 0;
-            const int64_t dropped = exampleLongest - limit;
-            if (dropped > static_cast<int64_t>(contextIds.size()) - keep - 1)
-                fail("a continuation is too long for the model's context of ", limit,
-                     " tokens even with the context cut to one token");
-            for (size_t i = first; i < seqs.size(); ++i) {
-                seqs[i].ids.erase(seqs[i].ids.begin() + keep, seqs[i].ids.begin() + keep + dropped);
-                seqs[i].start -= dropped;
-            }
-            exampleLongest = limit;
-        }
+        encoded.push_back(encodeExample(tokenizer, model.config().maxPositions, contexts[e], continuations[e]));
+        for (const auto& r : encoded.back().rows) width = std::max<int64_t>(width, static_cast<int64_t>(r.size()));
+        rowCount += static_cast<int64_t>(encoded.back().rows.size());
     }
-    batch.firstOf.push_back(seqs.size());
-    // Pack: the model reads every token of a candidate's sequence but the last. Candidates of one
-    // example whose inputs are prefixes of one another (single-token verbalisers after the same
-    // context: " negative" / " positive") share one row, because attention is causal: a prefix's
-    // hidden states do not depend on what follows it. Two labels then cost one sequence, not two.
-    std::vector<std::vector<int32_t>> rows;  // packed inputs
-    std::vector<int64_t> rowOf(seqs.size());
-    const auto isPrefix = [](const std::vector<int32_t>& a, size_t aLen, const std::vector<int32_t>& b) {
-        return aLen <= b.size() && std::equal(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(aLen), b.begin());
-    };
-    for (size_t e = 0; e + 1 < batch.firstOf.size(); ++e) {
-        const size_t firstRow = rows.size();
-        for (size_t i = batch.firstOf[e]; i < batch.firstOf[e + 1]; ++i) {
-            const std::vector<int32_t>& ids = seqs[i].ids;
-            const size_t len = ids.size() - 1;  // input tokens
-            int64_t found = -1;
-            for (size_t r = firstRow; r < rows.size() && found < 0; ++r) {
-                if (isPrefix(ids, len, rows[r])) {
-                    found = static_cast<int64_t>(r);
-                } else if (isPrefix(rows[r], rows[r].size(), ids) && rows[r].size() < len) {
-                    rows[r].assign(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(len));
-                    found = static_cast<int64_t>(r);
-                }
-            }
-            if (found < 0) {
-                found = static_cast<int64_t>(rows.size());
-                rows.emplace_back(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(len));
-            }
-            rowOf[i] = found;
-        }
-    }
-    int64_t width = 1;
-    for (const auto& r : rows) width = std::max<int64_t>(width, static_cast<int64_t>(r.size()));
-    const auto n = static_cast<int64_t>(rows.size());
-    std::vector<int64_t> idData(static_cast<size_t>(n * width), 0), maskData(idData.size(), 0);
-    for (int64_t i = 0; i < n; ++i)
-        for (size_t t = 0; t < rows[static_cast<size_t>(i)].size(); ++t) {
-            idData[static_cast<size_t>(i * width) + t] = rows[static_cast<size_t>(i)][t];
-            maskData[static_cast<size_t>(i * width) + t] = 1;
-        }
+    std::vector<int64_t> idData(static_cast<size_t>(rowCount * width), 0), maskData(idData.size(), 0);
     std::vector<int64_t> row, position, token, sequence;
-    for (size_t i = 0; i < seqs.size(); ++i) {
-        const Seq& s = seqs[i];
-        for (size_t t = static_cast<size_t>(s.start); t < s.ids.size(); ++t) {
-            row.push_back(rowOf[i]);  // the token at t is predicted at position t-1
-            position.push_back(static_cast<int64_t>(t) - 1);
-            token.push_back(s.ids[t]);
-            sequence.push_back(static_cast<int64_t>(i));
+    int64_t firstRow = 0, candidate = 0;
+    for (const ExampleCandidates& ex : encoded) {
+        batch.firstOf.push_back(static_cast<size_t>(candidate));
+        for (size_t r = 0; r < ex.rows.size(); ++r)
+            for (size_t t = 0; t < ex.rows[r].size(); ++t) {
+                idData[static_cast<size_t>((firstRow + static_cast<int64_t>(r)) * width) + t] = ex.rows[r][t];
+                maskData[static_cast<size_t>((firstRow + static_cast<int64_t>(r)) * width) + t] = 1;
+            }
+        for (size_t i = 0; i < ex.sequences.size(); ++i, ++candidate) {
+            const auto& s = ex.sequences[i];
+            for (size_t t = static_cast<size_t>(s.start); t < s.ids.size(); ++t) {
+                row.push_back(firstRow + ex.rowOf[i]);  // the token at t is predicted at position t-1
+                position.push_back(static_cast<int64_t>(t) - 1);
+                token.push_back(s.ids[t]);
+                sequence.push_back(candidate);
+            }
+            batch.tokens.push_back(static_cast<int64_t>(s.ids.size()) - s.start);
         }
-        batch.tokens.push_back(static_cast<int64_t>(s.ids.size()) - s.start);
+        firstRow += static_cast<int64_t>(ex.rows.size());
     }
+    batch.firstOf.push_back(static_cast<size_t>(candidate));
     const auto dev = model.device();
-    batch.ids = torch::tensor(idData, torch::kLong).view({n, width}).to(dev);
-    batch.mask = torch::tensor(maskData, torch::kLong).view({n, width}).to(dev);
+    batch.ids = torch::tensor(idData, torch::kLong).view({rowCount, width}).to(dev);
+    batch.mask = torch::tensor(maskData, torch::kLong).view({rowCount, width}).to(dev);
     batch.row = torch::tensor(row, torch::kLong).to(dev);
     batch.position = torch::tensor(position, torch::kLong).to(dev);
     batch.token = torch::tensor(token, torch::kLong).to(dev);

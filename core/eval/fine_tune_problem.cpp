@@ -89,23 +89,23 @@ BatchShape largestBatch(const FineTuneSpec& spec, const data::Task& train, const
     const size_t probe = std::min<size_t>(8, order.size());
     std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(probe), order.end(),
                       [&](size_t a, size_t b) { return examples[a].text.size() > examples[b].text.size(); });
-    int64_t longest = 1, continuation = 1;
-    size_t candidates = 1;
+    // the probed prompts encoded as a batch encodes them: each example's candidates packed into
+    // rows (encodeExample), cut to the model's context
+    int64_t longest = 1, continuation = 1, rows = 1, candidates = 1;
     for (size_t i = 0; i < probe; ++i) {
         const auto rendered = prompt.render(examples[order[i]].text);
-        candidates = std::max(candidates, rendered.continuations.size());
-        const auto context = static_cast<int64_t>(tokenizer.encode(rendered.context, true).size());
-        for (const auto& c : rendered.continuations) {
-            const auto whole = static_cast<int64_t>(tokenizer.encode(rendered.context + c, true).size());
-            longest = std::max(longest, whole);
-            continuation = std::max<int64_t>(continuation, whole - context);
-        }
+        const ExampleCandidates ex =
+            encodeExample(tokenizer, config.maxPositions, rendered.context, rendered.continuations);
+        rows = std::max(rows, static_cast<int64_t>(ex.rows.size()));
+        candidates = std::max(candidates, static_cast<int64_t>(ex.sequences.size()));
+        for (const auto& r : ex.rows) longest = std::max(longest, static_cast<int64_t>(r.size()));
+        for (const auto& s : ex.sequences)
+            continuation = std::max<int64_t>(continuation, static_cast<int64_t>(s.ids.size()) - s.start);
     }
-    if (config.maxPositions > 0) longest = std::min(longest, config.maxPositions);
     BatchShape shape;
-    shape.sequences = spec.batchSize * static_cast<int64_t>(candidates);
+    shape.sequences = spec.batchSize * rows;
     shape.tokens = longest;
-    shape.headRows = shape.sequences * continuation;
+    shape.headRows = spec.batchSize * candidates * continuation;
     return shape;
 }
 
@@ -126,7 +126,7 @@ void checkBatchFits(const FineTuneSpec& full, const data::Task& train, const dat
     const model::ModelConfig& config = loaded.model.config();
     const BatchShape shape = largestBatch(spec, train, prompt, loaded.tokenizer, config);
     const int64_t sequences = shape.sequences, longest = shape.tokens;
-    const size_t candidates = static_cast<size_t>(shape.sequences / spec.batchSize);
+    const size_t rows = static_cast<size_t>(shape.sequences / spec.batchSize);
     const int64_t need = forwardPeakBytes(config, sequences, longest);
     const int64_t available = availableMemoryBytes();
     if (available <= 0 || need <= available * 8 / 10) return;  // a fifth kept for the rest
@@ -134,7 +134,7 @@ void checkBatchFits(const FineTuneSpec& full, const data::Task& train, const dat
     const auto gib = [](int64_t bytes) { return shortNumber(static_cast<double>(bytes) / (1 << 30)); };
     failInput(full.microBatch > 0 ? "micro_batch = " : "batch_size = ", spec.batchSize, " needs about ", gib(need), " GiB for one forward pass (",
               sequences, " sequences of up to ", longest, " tokens: ", spec.batchSize, " examples x ",
-              candidates, " labels) but ", gib(available), " GiB of memory are available; at most about ",
+              rows, rows == 1 ? " sequence" : " sequences", ") but ", gib(available), " GiB of memory are available; at most about ",
               std::max<int64_t>(1, available * 8 / 10 / perExample), " examples per forward fit",
               full.microBatch > 0 ? "" : " (or set micro_batch to compute the batch in pieces)");
 }
@@ -385,23 +385,14 @@ DevMetrics evaluateShardedOn(const ModelAndTokenizer& loaded, const data::Task& 
     const int64_t widest = (n + count - 1) / count;  // every process sends this many rows
     std::vector<double> mine(static_cast<size_t>(widest * labels), NAN);
     const auto [first, last] = blockOf(rank);
-    constexpr int64_t kExamplesPerForward = 16;  // short prompts batched: one forward per 16 examples
-    for (int64_t from = first; from < last; from += kExamplesPerForward) {
-        const int64_t to = std::min(last, from + kExamplesPerForward);
-        std::vector<std::string> contexts;
-        std::vector<std::vector<std::string>> continuations;
-        for (int64_t e = from; e < to; ++e) {
-            auto rendered = prompt.render(examples[static_cast<size_t>(e)].text);
-            contexts.push_back(std::move(rendered.context));
-            continuations.push_back(std::move(rendered.continuations));
-        }
-        const auto batch = scoreBatch(loaded.model, loaded.tokenizer, contexts, continuations);
-        for (int64_t e = from; e < to; ++e) {
-            const auto& scores = batch[static_cast<size_t>(e - from)];
-            if (static_cast<int64_t>(scores.size()) != labels) fail("the template gives ", scores.size(), " candidates for ", labels, " labels");
-            for (int64_t c = 0; c < labels; ++c)
-                mine[static_cast<size_t>((e - first) * labels + c)] = scores[static_cast<size_t>(c)].sumLogProb;
-        }
+    // one example a forward: an example's scores do not depend on which others share its batch,
+    // so a sharded evaluation gives one process's figures bit for bit
+    for (int64_t e = first; e < last; ++e) {
+        const auto rendered = prompt.render(examples[static_cast<size_t>(e)].text);
+        const auto scores = scoreContinuations(loaded.model, loaded.tokenizer, rendered.context, rendered.continuations);
+        if (static_cast<int64_t>(scores.size()) != labels) fail("the template gives ", scores.size(), " candidates for ", labels, " labels");
+        for (int64_t c = 0; c < labels; ++c)
+            mine[static_cast<size_t>((e - first) * labels + c)] = scores[static_cast<size_t>(c)].sumLogProb;
     }
     const std::vector<double> all = gather(mine);
     if (static_cast<int64_t>(all.size()) != count * widest * labels)

@@ -76,8 +76,9 @@ struct FineTuneSpec {
 // (docs/BENCHMARKS.md compares it with measured peak RSS).
 int64_t forwardPeakBytes(const model::ModelConfig& config, int64_t sequences, int64_t tokens);
 
-// The largest training batch of SPEC on TRAIN: batch_size examples × every label, each as long
-// as the longest of the longest prompts (by characters), and their scored continuation tokens.
+// The largest training batch of SPEC on TRAIN: batch_size examples × the rows an example's
+// candidates pack into (encodeExample), each as long as the longest row of the longest prompts
+// (by characters), and their scored continuation tokens.
 BatchShape largestBatch(const FineTuneSpec& spec, const data::Task& train, const data::PromptTemplate& prompt,
                         const model::Tokenizer& tokenizer, const model::ModelConfig& config);
 

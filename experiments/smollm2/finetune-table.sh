@@ -3,28 +3,26 @@
 # (MeZO full, MeZO-LoRA, MeZO-prefix, MeZO on LoRETTA_adp, AdaZeta, SharpZO on a soft prompt and
 # first-order AdamW-LoRA) on SmolLM2-135M-Instruct and the movie-sentences task, seeds 0, 1 and 2
 # (batches, directions, adapter init), two runs at a time on one thread each, into one database;
-# then the table from the stored series. About 75 minutes on 2 cores. A run already finished in
-# the database under its name (config and seed) is not run again.
+# then the table from the stored series. About 90 minutes on 2 cores. A run already in the
+# database under its name (config and seed), finished or still running, is not started again.
 #
 #   sh experiments/smollm2/finetune-table.sh [FRUGAL_BINARY] [DB]
 F=${1:-build/release/bin/frugal}
 DB=${2:-experiments/smollm2/finetune.db}
 here=experiments/smollm2
-common="--db $DB --experiment smollm2-finetune --quiet"
-done_already() {  # run name
-    [ -f "$DB" ] && $F list --db "$DB" --status finished --json | /usr/bin/python3 -c \
-        "import json,sys; sys.exit(0 if any(r['name'] == '$1' for r in json.load(sys.stdin)) else 1)"
+names() {  # the runs of DB with status finished or running
+    [ -f "$DB" ] && $F list --db "$DB" --json | /usr/bin/python3 -c \
+        "import json,sys; print(' '.join(r['name'] for r in json.load(sys.stdin) if r['status'] in ('finished', 'running')))"
 }
+have=" $(names) "
 for cfg in mezo-full mezo-lora mezo-prefix loretta-adp adazeta sharpzo-prompt fo-adamw-lora; do
     case $cfg in fo-*) t=fo ;; sharpzo-*) t=sharpzo ;; *) t=zo ;; esac
     for seed in 0 1 2; do
-        if done_already "$cfg-s$seed"; then continue; fi
-        $F --threads 1 run $here/ft-$cfg.toml $t.seed=$seed peft.seed=$seed \
-            --name $cfg-s$seed $common > /dev/null || echo "stopped or failed: $cfg seed $seed" &
-        [ $seed = 1 ] && wait
+        case "$have" in *" $cfg-s$seed "*) continue ;; esac
+        echo "$cfg $t $seed"
     done
-    wait
-done
+done | xargs -P 2 -L 1 sh -c '"$0" --threads 1 run '$here'/ft-$1.toml $2.seed=$3 peft.seed=$3 --name $1-s$3 \
+    --db '"$DB"' --experiment smollm2-finetune --quiet > /dev/null || echo "stopped or failed: $1 seed $3"' "$F"
 rm -rf "$DB.export"
 ids=$($F list --db "$DB" --json | /usr/bin/python3 -c \
     "import json,sys; print(' '.join(str(r['id']) for r in json.load(sys.stdin)))")

@@ -6,11 +6,14 @@
 # stderr and the table goes on.
 #
 #   experiments/smollm2/prune-table.sh [OUT] [DB]
+#
+# FRUGAL_BIN names another frugal binary; FRUGAL_THREADS sets --threads (default: one per core).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${1:-$root/build/smollm2-prune}"
 db="${2:-$out/runs.db}"
-frugal="$root/build/release/bin/frugal"
+frugal="${FRUGAL_BIN:-$root/build/release/bin/frugal}"
+threads=${FRUGAL_THREADS:+--threads $FRUGAL_THREADS}
 mkdir -p "$out"
 cd "$root"
 for sparsity in 2:4 0.5; do
@@ -19,9 +22,9 @@ for sparsity in 2:4 0.5; do
     name="$method-$tag"
     [ -s "$out/$name.eval.json" ] && continue
     echo "== $name"
-    "$frugal" -q run experiments/smollm2/prune-smollm2.toml prune.method=$method prune.sparsity=$sparsity \
+    "$frugal" $threads -q run experiments/smollm2/prune-smollm2.toml prune.method=$method prune.sparsity=$sparsity \
       --db "$db" --name "smollm2 $method $sparsity" --out "$out/$name" || { echo "prune-table: $name FAILED" >&2; continue; }
-    "$frugal" eval task --model "$out/$name" --task movie-sentences --db "$db" --name "smollm2 $name zero-shot" \
+    "$frugal" $threads eval task --model "$out/$name" --task movie-sentences --db "$db" --name "smollm2 $name zero-shot" \
       --json > "$out/$name.eval.json" || echo "prune-table: $name zero-shot FAILED" >&2
   done
 done

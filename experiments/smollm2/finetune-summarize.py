@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""The SmolLM2 fine-tuning table of docs/RESULTS.md from `frugal export --json` files.
+
+usage: /usr/bin/python3 experiments/smollm2/finetune-summarize.py EXPORT_DIR --frugal BIN
+
+Runs are named CONFIG-sSEED (experiments/smollm2/finetune-table.sh) and grouped by CONFIG. For
+each group, mean ± std over its finished seeds of: dev accuracy at step 0 (the zero-shot prompt,
+or SharpZO's starting prompt), best dev accuracy and the steps it was reached at, final dev
+accuracy and loss, test accuracy (the test split is scored once, at the end), training forward
+passes, wall time, seconds a step and peak RSS; trainable parameters from `frugal params`. Every
+number is read from the runs' stored series.
+"""
+import glob
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+
+ORDER = ["mezo-full", "mezo-lora", "mezo-prefix", "loretta-adp", "adazeta", "sharpzo-prompt", "fo-adamw-lora"]
+LABEL = {
+    "mezo-full": "MeZO full (fp32)",
+    "mezo-lora": "MeZO-LoRA (q,v r 8)",
+    "mezo-prefix": "MeZO-prefix (5 tokens)",
+    "loretta-adp": "MeZO on LoRETTA_adp",
+    "adazeta": "AdaZeta (LoRETTA_adp, Q schedule)",
+    "sharpzo-prompt": "SharpZO (4-token soft prompt)",
+    "fo-adamw-lora": "FO AdamW-LoRA (reference)",
+}
+
+
+def series(metrics, key):
+    return [(p[0], p[1], p[2]) for p in metrics.get(key, [])]
+
+
+def ms(values, digits=3):
+    values = [v for v in values if v is not None and not math.isnan(v)]
+    if not values:
+        return "-"
+    m = sum(values) / len(values)
+    s = math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
+    return "%.*f ± %.*f" % (digits, m, digits, s)
+
+
+def ms_int(values):
+    if not values:
+        return "-"
+    m = sum(values) / len(values)
+    s = math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
+    return "%s ± %s" % (format(round(m), ","), format(round(s), ","))
+
+
+def trainable(frugal, config):
+    if not os.path.exists(config):
+        return "-"
+    out = subprocess.run([frugal, "--quiet", "params", "--config", config, "--json"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        return "-"
+    return format(json.loads(out.stdout)["trainable"], ",")
+
+
+def main():
+    if len(sys.argv) < 2 or "--frugal" not in sys.argv:
+        print(__doc__)
+        return 2
+    frugal = sys.argv[sys.argv.index("--frugal") + 1]
+    groups = {}
+    for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
+        d = json.load(open(f))
+        m = re.fullmatch(r"(.*)-s(\d+)", d["name"])
+        if m:
+            groups.setdefault(m.group(1), []).append(d)
+    print("| method | trainable | seeds (stopped) | dev acc step 0 | dev acc best (at step) | dev acc final | "
+          "test acc (end) | dev loss step 0 → final | forward passes | wall s | s / step | peak RSS MiB |")
+    print("|---|---:|---|---|---|---|---|---|---:|---:|---:|---:|")
+    for name in ORDER + sorted(set(groups) - set(ORDER)):
+        runs = groups.get(name)
+        if not runs:
+            continue
+        ok = [r for r in runs if r["status"] == "finished"]
+        here = os.path.dirname(os.path.abspath(__file__))
+        count = trainable(frugal, os.path.join(here, "ft-" + name + ".toml"))
+        seeds = ",".join(str(r["seed"]) for r in sorted(runs, key=lambda r: r["seed"]))
+        acc0, best, best_at, final, test, loss0, lossf, passes, wall, per_step, rss = ([] for _ in range(11))
+        for r in ok:
+            m = r["metrics"]
+            dev = series(m, "dev/accuracy")
+            loss = series(m, "dev/loss")
+            acc0.append(dev[0][2])
+            top = max(v for _, _, v in dev)
+            best.append(top)
+            best_at.append("/".join(str(s) for s, _, v in dev if v == top))
+            final.append(dev[-1][2])
+            t = series(m, "test/accuracy")
+            test.append(t[-1][2] if t else float("nan"))
+            loss0.append(loss[0][2])
+            lossf.append(loss[-1][2])
+            fp = series(m, "zo/forward_passes")
+            steps = max(s for k in m for s, _, _ in series(m, k))
+            passes.append(fp[-1][2] if fp else steps)  # first order: one forward (and backward) a step
+            sec = series(m, "sys/seconds")
+            wall.append(sec[-1][2] if sec else float("nan"))
+            sps = [v for _, _, v in series(m, "sys/steps_per_s") if v > 0]
+            per_step.append(len(sps) / sum(sps) if sps else float("nan"))  # mean of 1/rate
+            peak = series(m, "sys/peak_rss_mb")
+            rss.append(peak[-1][2] if peak else float("nan"))
+        fo = name.startswith("fo-")
+        print("| %s | %s | %s (%d) | %s | %s (%s) | %s | %s | %s → %s | %s%s | %s | %s | %s |" % (
+            LABEL.get(name, name), count, seeds, len(runs) - len(ok), ms(acc0), ms(best), "; ".join(best_at),
+            ms(final), ms(test), ms(loss0), ms(lossf), ms_int(passes), " (+ backward)" if fo else "",
+            ms_int(wall), ms(per_step, 2), ms_int(rss)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
