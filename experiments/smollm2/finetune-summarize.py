@@ -15,6 +15,7 @@ import json
 import math
 import os
 import re
+import statistics
 import subprocess
 import sys
 
@@ -30,25 +31,16 @@ LABEL = {
 }
 
 
-def series(metrics, key):
-    return [(p[0], p[1], p[2]) for p in metrics.get(key, [])]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "loretta"))
+from summarize import mean_std, mean_std_int, series  # noqa: E402  (the LoRETTA table's helpers)
 
 
 def ms(values, digits=3):
+    if digits == 3:
+        return mean_std(values)
     values = [v for v in values if v is not None and not math.isnan(v)]
-    if not values:
-        return "-"
-    m = sum(values) / len(values)
-    s = math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
-    return "%.*f ± %.*f" % (digits, m, digits, s)
-
-
-def ms_int(values):
-    if not values:
-        return "-"
-    m = sum(values) / len(values)
-    s = math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
-    return "%s ± %s" % (format(round(m), ","), format(round(s), ","))
+    return "%.*f ± %.*f" % (digits, statistics.mean(values), digits,
+                            statistics.stdev(values) if len(values) > 1 else 0.0) if values else "-"
 
 
 def trainable(frugal, config):
@@ -109,8 +101,8 @@ def main():
         fo = name.startswith("fo-")
         print("| %s | %s | %s (%d) | %s | %s (%s) | %s | %s | %s → %s | %s%s | %s | %s | %s |" % (
             LABEL.get(name, name), count, seeds, len(runs) - len(ok), ms(acc0), ms(best), "; ".join(best_at),
-            ms(final), ms(test), ms(loss0), ms(lossf), ms_int(passes), " (+ backward)" if fo else "",
-            ms_int(wall), ms(per_step, 2), ms_int(rss)))
+            ms(final), ms(test), ms(loss0), ms(lossf), mean_std_int(passes), " (+ backward)" if fo else "",
+            mean_std_int(wall), ms(per_step, 2), mean_std_int(rss)))
     return 0
 
 
