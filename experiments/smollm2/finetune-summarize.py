@@ -3,7 +3,8 @@
 
 usage: /usr/bin/python3 experiments/smollm2/finetune-summarize.py EXPORT_DIR --frugal BIN
 
-Runs are named CONFIG-sSEED (experiments/smollm2/finetune-table.sh) and grouped by CONFIG. For
+Runs are named by their config (experiments/smollm2/finetune-table.sh: ft-CONFIG.toml, tagged
+seed-N) and grouped by name. For
 each group, mean ± std over its finished seeds of: dev accuracy at step 0 (the zero-shot prompt,
 or SharpZO's starting prompt), best dev accuracy and the steps it was reached at, final dev
 accuracy and loss, test accuracy (the test split is scored once, at the end), training forward
@@ -14,18 +15,18 @@ import glob
 import json
 import math
 import os
-import re
 import statistics
 import subprocess
 import sys
 
-ORDER = ["mezo-full", "mezo-lora", "mezo-prefix", "loretta-adp", "adazeta", "sharpzo-prompt", "fo-adamw-lora"]
+ORDER = ["mezo-full", "mezo-lora", "mezo-prefix", "loretta-adp", "loretta-adp-lr1e-4", "adazeta", "sharpzo-prompt", "fo-adamw-lora"]
 LABEL = {
     "mezo-full": "MeZO full (fp32)",
     "mezo-lora": "MeZO-LoRA (q,v r 8)",
     "mezo-prefix": "MeZO-prefix (5 tokens)",
-    "loretta-adp": "MeZO on LoRETTA_adp",
-    "adazeta": "AdaZeta (LoRETTA_adp, Q schedule)",
+    "loretta-adp": "MeZO on LoRETTA_adp (lr 1e-3)",
+    "loretta-adp-lr1e-4": "MeZO on LoRETTA_adp (lr 1e-4)",
+    "adazeta": "AdaZeta (LoRETTA_adp, Q schedule, lr 1e-3)",
     "sharpzo-prompt": "SharpZO (4-token soft prompt)",
     "fo-adamw-lora": "FO AdamW-LoRA (reference)",
 }
@@ -61,9 +62,7 @@ def main():
     groups = {}
     for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
         d = json.load(open(f))
-        m = re.fullmatch(r"(.*)-s(\d+)", d["name"])
-        if m:
-            groups.setdefault(m.group(1), []).append(d)
+        groups.setdefault(d["name"], []).append(d)
     print("| method | trainable | seeds (stopped) | dev acc step 0 | dev acc best (at step) | dev acc final | "
           "test acc (end) | dev loss step 0 → final | forward passes | wall s | s / step | peak RSS MiB |")
     print("|---|---:|---|---|---|---|---|---|---:|---:|---:|---:|")
@@ -74,6 +73,9 @@ def main():
         ok = [r for r in runs if r["status"] == "finished"]
         here = os.path.dirname(os.path.abspath(__file__))
         count = trainable(frugal, os.path.join(here, "ft-" + name + ".toml"))
+        if count == "-" and ok and series(ok[0]["metrics"], "params/trainable"):
+            # `frugal params` counts zo, mezo and fo configs; SharpZO logs the dimension it searches
+            count = format(round(series(ok[0]["metrics"], "params/trainable")[0][2]), ",") + " (searched)"
         seeds = ",".join(str(r["seed"]) for r in sorted(runs, key=lambda r: r["seed"]))
         acc0, best, best_at, final, test, loss0, lossf, passes, wall, per_step, rss = ([] for _ in range(11))
         for r in ok:
