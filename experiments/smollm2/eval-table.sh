@@ -4,9 +4,10 @@
 # each row a stored run in DB, its JSON in OUT/ (a row whose JSON exists is not run again). Then
 # summarize.py prints the table of docs/RESULTS.md.
 #
-# Budget on 2 cores: the zero-shot rows, perplexity and the 4-shot sentence rows take about 20
-# minutes; 4-shot spam (100 examples) more than 11 (stopped there for docs/RESULTS.md), each
-# 16-shot row about 10. Every zero-shot row is the whole test split; 4-shot spam and the 16-shot
+# Budget on 2 cores: the zero-shot rows, perplexity and the 4-shot sentence rows took about 20
+# minutes when each verbaliser was its own sequence; since both share one, 4-shot spam (100
+# examples) takes 10 minutes, the 16-shot rows 5 (movie) and 3 (sentiment). Every zero-shot row
+# is the whole test split; 4-shot spam and the 16-shot
 # rows score the first examples only (--limit) and 16-shot spam is left out: 16 e-mails make
 # prompts of several thousand tokens. Perplexity: the first 200 windows of 256 tokens of Moby Dick.
 #
