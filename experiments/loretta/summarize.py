@@ -61,15 +61,33 @@ def passes_at(d, step):
     return done
 
 
+def runs_by_name(export_dir):
+    """The exported runs of EXPORT_DIR (`frugal export --json`), grouped by run name."""
+    groups = {}
+    for f in sorted(glob.glob(os.path.join(export_dir, "*.json"))):
+        d = json.load(open(f))
+        groups.setdefault(d["name"], []).append(d)
+    return groups
+
+
+def trainable(frugal, config):
+    """`frugal params --config CONFIG`'s trainable count with thousands separators; "-" where the
+    config is missing or its method trains no parameter subset."""
+    if not os.path.exists(config):
+        return "-"
+    out = subprocess.run([frugal, "--quiet", "params", "--config", config, "--json"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        return "-"
+    return format(json.loads(out.stdout)["trainable"], ",")
+
+
 def main():
     if len(sys.argv) < 2 or "--frugal" not in sys.argv:
         print(__doc__)
         return 2
     frugal = sys.argv[sys.argv.index("--frugal") + 1]
-    groups = {}
-    for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
-        d = json.load(open(f))
-        groups.setdefault(d["name"], []).append(d)
+    groups = runs_by_name(sys.argv[1])
     finished = lambda runs: [r for r in runs if r["status"] == "finished"]
     lora = finished(groups.get("mezo-lora", []))
     target = sum(series(r["metrics"], "dev/loss")[-1][2] for r in lora) / len(lora) if lora else float("nan")
@@ -82,12 +100,7 @@ def main():
         if not runs:
             continue
         ok = finished(runs)
-        config = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".toml")
-        trainable = "-"
-        if os.path.exists(config):
-            out = subprocess.run([frugal, "--quiet", "params", "--config", config, "--json"],
-                                 check=True, capture_output=True, text=True).stdout
-            trainable = format(json.loads(out)["trainable"], ",")
+        count = trainable(frugal, os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".toml"))
         seeds = ",".join(str(r["seed"]) for r in sorted(runs, key=lambda r: r["seed"]))
         stopped = len(runs) - len(ok)
         final_acc, best_acc, final_loss, test_acc = [], [], [], []
@@ -113,7 +126,7 @@ def main():
             peak = series(m, "sys/peak_rss_mb")
             rss.append(peak[-1][2] if peak else float("nan"))
         print("| %s | %s | %s (%d) | %s | %s | %s | %s | %s (%d/%d) | %s | %s | %s | %s |" % (
-            LABEL.get(name, name), trainable, seeds, stopped, mean_std(final_acc), mean_std(best_acc),
+            LABEL.get(name, name), count, seeds, stopped, mean_std(final_acc), mean_std(best_acc),
             mean_std(final_loss), mean_std(test_acc), mean_std_int(reach_passes), len(reach_passes), len(ok),
             mean_std_int(reach_wall), mean_std_int(total_passes), mean_std_int(wall), mean_std_int(rss)))
     return 0

@@ -11,12 +11,9 @@ accuracy and loss, test accuracy (the test split is scored once, at the end), tr
 passes, wall time, seconds a step and peak RSS; trainable parameters from `frugal params`. Every
 number is read from the runs' stored series.
 """
-import glob
-import json
 import math
 import os
 import statistics
-import subprocess
 import sys
 
 ORDER = ["mezo-full", "mezo-lora", "mezo-prefix", "loretta-adp", "loretta-adp-lr1e-4", "adazeta", "sharpzo-prompt", "fo-adamw-lora"]
@@ -33,7 +30,7 @@ LABEL = {
 
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "loretta"))
-from summarize import mean_std, mean_std_int, series  # noqa: E402  (the LoRETTA table's helpers)
+from summarize import mean_std, mean_std_int, runs_by_name, series, trainable  # noqa: E402  (the LoRETTA table's helpers)
 
 
 def ms(values, digits=3):
@@ -44,25 +41,12 @@ def ms(values, digits=3):
                             statistics.stdev(values) if len(values) > 1 else 0.0) if values else "-"
 
 
-def trainable(frugal, config):
-    if not os.path.exists(config):
-        return "-"
-    out = subprocess.run([frugal, "--quiet", "params", "--config", config, "--json"],
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        return "-"
-    return format(json.loads(out.stdout)["trainable"], ",")
-
-
 def main():
     if len(sys.argv) < 2 or "--frugal" not in sys.argv:
         print(__doc__)
         return 2
     frugal = sys.argv[sys.argv.index("--frugal") + 1]
-    groups = {}
-    for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
-        d = json.load(open(f))
-        groups.setdefault(d["name"], []).append(d)
+    groups = runs_by_name(sys.argv[1])
     print("| method | trainable | seeds (stopped) | dev acc step 0 | dev acc best (at step) | dev acc final | "
           "test acc (end) | dev loss step 0 → final | forward passes | wall s | s / step | peak RSS MiB |")
     print("|---|---:|---|---|---|---|---|---|---:|---:|---:|---:|")
