@@ -67,7 +67,7 @@ int listCommand(const Args& args) {
                 return m.key.size() >= suffix.size() &&
                        m.key.compare(m.key.size() - suffix.size(), suffix.size(), suffix) == 0;
             };
-            if (m.key == "train/loss" || m.key == "eval/perplexity" || m.key == "held_out/mean" ||
+            if (m.key == "train/loss" || m.key == "eval/perplexity" || m.key == "dev/perplexity" || m.key == "held_out/mean" ||
                 endsWith("/accuracy"))
                 metrics += (metrics.empty() ? "" : " ") + m.key + "=" + number(m.point.value);
         }

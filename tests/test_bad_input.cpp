@@ -175,6 +175,19 @@ const std::vector<Case>& cases() {
          2, "eval.model: 'BADTEXT' is a file, not a model folder"},
         {"unclear", "ppl --text is a folder", {"eval", "ppl", "--text", "TMP", "--seq-len", "8"}, 2,
          "eval.text: TMP: is a folder, not a file (expected a UTF-8 text file)"},
+        // plain-text language modelling (train_text): named keys, and a text too short for a window
+        {"unclear", "train_text beside a labelled task",
+         {"run", "experiments/zo/mezo-full-sentiment.toml", "zo.train_text=\"resources/data/text/moby-dick.txt\"",
+          "zo.dev_text=\"resources/data/text/moby-dick.txt\"", "--db", "DB"},
+         2, "zo.task names a labelled task, but zo.train_text trains a language model on plain text"},
+        {"unclear", "train_text without dev_text",
+         {"@sh", "printf 'method = \"fo\"\\n[fo]\\ntrain_text = \"resources/data/text/moby-dick.txt\"\\n' > DB-text.toml && "
+                 "FRUGAL run DB-text.toml --db DB"},
+         2, "fo.train_text is set but fo.dev_text is not"},
+        {"unclear", "train_text shorter than one window",
+         {"@sh", "printf 'Too short.' > DB-short.txt && printf 'method = \"fo\"\\n[fo]\\ntrain_text = \"DB-short.txt\"\\n"
+                 "dev_text = \"resources/data/text/moby-dick.txt\"\\nsteps = 1\\n' > DB-text.toml && FRUGAL run DB-text.toml --db DB"},
+         2, "re:train_text: \\S*short\\.txt has [0-9]+ tokens, fewer than one window of seq_len = 256"},
         {"unclear", "task train_file is a folder",
          {"run", "experiments/zo/mezo-full-sentiment.toml", "zo.task=\"mine\"", "zo.train_file=\"TMP\"",
           "zo.dev_file=\"DEVFILE\"", "zo.template=\"{text} It was {bad|good}.\"", "zo.labels=[\"negative\",\"positive\"]",

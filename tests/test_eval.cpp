@@ -73,6 +73,7 @@ private slots:
     void fewShotPrefixesDemonstrations();
     void objectives();
     void microBatchesGiveTheBatchObjective();
+    void textModeScoresEveryTokenOfItsWindows();
 };
 
 void TestEval::uniformLogitsGiveVocabularySize() {
@@ -385,6 +386,72 @@ void TestEval::objectives() {
     QVERIFY(std::abs(value["classification"] - frugal::eval::classificationLoss(sums, gold)) < 1e-9);
     QVERIFY(std::abs(value["lm"] - nll / tokens) < 1e-9);
     QCOMPARE(value["neg_accuracy"], -hits / 6.0);
+}
+
+// Plain-text language modelling (train_text): a batch is windows of seq_len tokens drawn from the
+// text's non-overlapping windows, its objective the mean NLL of every token after a window's
+// first, as the perplexity protocol scores those windows; dev is the dev text's perplexity, as
+// `frugal eval ppl` computes it. Texts too short for a window are refused naming the key.
+void TestEval::textModeScoresEveryTokenOfItsWindows() {
+    frugal::test::useSourceResources();
+    frugal::test::TempDir dir("text-mode");
+    const std::string prose = frugal::test::kProse;
+    frugal::test::writeText(dir / "train.txt", prose + "\n" + prose);
+    frugal::test::writeText(dir / "dev.txt", prose);
+    frugal::eval::FineTuneSpec spec;
+    spec.trainText = dir / "train.txt";
+    spec.devText = dir / "dev.txt";
+    spec.objective = "lm";
+    spec.seqLen = 16;
+    spec.batchSize = 5;
+    spec.evalLimit = 3;
+    spec.peft.target = frugal::peft::Target::Norms;
+    frugal::eval::FineTuneProblem problem(spec);
+    auto loaded = frugal::eval::loadModelAndTokenizer(frugal::data::resolveModel("frugal-tiny"), {});
+    const auto stream = loaded.tokenizer.encode(prose + "\n" + prose, true);
+    const auto windows = static_cast<int64_t>(stream.size()) / 16;
+    QCOMPARE(problem.trainSize(), windows);
+    std::mt19937_64 rng(7);
+    problem.nextBatch(rng);
+    QCOMPARE(problem.lossWeight(), 5.0 * 15);
+    // the drawn windows, one after another, scored by the perplexity protocol
+    std::mt19937_64 replay(7);
+    std::vector<int32_t> drawn;
+    for (int b = 0; b < 5; ++b) {
+        const auto w = static_cast<int64_t>(frugal::data::uniformBelow(replay, static_cast<uint64_t>(windows)));
+        drawn.insert(drawn.end(), stream.begin() + w * 16, stream.begin() + (w + 1) * 16);
+    }
+    const double expected = frugal::eval::perplexity(loaded.model, drawn, 16, 5).meanLoss;
+    const double shifted = [&] {  // the same windows one token later: what an off-by-one scores
+        std::vector<int32_t> later(drawn.begin() + 1, drawn.end());
+        later.push_back(drawn.front());
+        return frugal::eval::perplexity(loaded.model, later, 16, 5).meanLoss;
+    }();
+    const double got = problem.lossValue();
+    qInfo("text batch: objective %.9g, perplexity protocol %.9g, shifted windows %.9g", got, expected, shifted);
+    // two fp32 forwards of other shapes (the head on every position or on the scored ones):
+    // rounding differences of ~1e-7 relative; a window off by one token differs by far more
+    QVERIFY2(std::abs(got - expected) < 1e-5 * std::abs(expected), qPrintable(QString::number(got - expected)));
+    QVERIFY(std::abs(shifted - expected) > 1e-3);
+    const auto dev = problem.evaluateDev();
+    const auto devStream = loaded.tokenizer.encode(prose, true);
+    const auto ppl = frugal::eval::perplexity(loaded.model, devStream, 16, 5, 3);
+    QCOMPARE(dev.loss, ppl.meanLoss);
+    QCOMPARE(dev.perplexity, ppl.perplexity);
+    QCOMPARE(dev.examples, int64_t{3});
+    QVERIFY(std::isnan(dev.accuracy));
+    QVERIFY(!problem.evaluateTest());
+    // a text shorter than one window, and a classification objective, are refused
+    frugal::test::writeText(dir / "short.txt", "Too short.");
+    auto shortSpec = spec;
+    shortSpec.devText = dir / "short.txt";
+    const QString tooShort = QString::fromStdString(frugal::test::errorOf([&] { frugal::eval::FineTuneProblem p(shortSpec); }));
+    QVERIFY2(tooShort.contains("dev_text") && tooShort.contains("short.txt") && tooShort.contains("fewer than one window"),
+             qPrintable(tooShort));
+    auto classification = spec;
+    classification.objective = "classification";
+    QVERIFY(QString::fromStdString(frugal::test::errorOf([&] { frugal::eval::FineTuneProblem p(classification); }))
+                .contains("objective must be lm"));
 }
 
 // micro_batch: the batch's objective computed in pieces and combined by weight (examples; gold

@@ -20,6 +20,7 @@ private slots:
     void adaptersStartAtTheBaseFunction_data();
     void adaptersStartAtTheBaseFunction();
     void savedAdaptersLoadBack();
+    void maskedLoraIsItsMergedModel();
 };
 
 void TestPeft::paramSets() {
@@ -154,6 +155,42 @@ void TestPeft::savedAdaptersLoadBack() {
     QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
                 frugal::peft::attachSavedAdapters(fresh, dir.path());
             })).contains("tensor 'model.layers.0.prefix_key' has shape [5, 7], expected [P, 16]"));
+}
+
+// LoRA on a pruned model (lora_keep_zeros): the forward computes what the merged model computes,
+// and the merge leaves every zero weight at +0.0 while the others move.
+void TestPeft::maskedLoraIsItsMergedModel() {
+    c10::InferenceMode guard;
+    const torch::Tensor y = torch::randint(60, {2, 7}, torch::kLong);
+    auto model = tinyModel("llama");
+    for (int64_t layer = 0; layer < model.numLayers(); ++layer)  // a pruned model: every other weight 0
+        for (auto m : {&frugal::model::Block::q, &frugal::model::Block::v})
+            (model.block(layer).*m).weight.view({-1}).slice(0, 0, c10::nullopt, 2).zero_();
+    frugal::peft::PeftOptions o;
+    o.target = frugal::peft::Target::Lora;
+    o.loraKeepZeros = true;
+    const auto set = frugal::peft::ParamSet::attach(model, o);
+    auto gen = at::detail::createCPUGenerator(5);
+    for (const auto& t : set.trainables()) t.tensor.copy_(torch::randn(t.tensor.sizes(), gen));  // as if trained
+    const torch::Tensor adapted = model.forward(y);
+    std::vector<torch::Tensor> before;
+    for (int64_t layer = 0; layer < model.numLayers(); ++layer)
+        for (auto m : {&frugal::model::Block::q, &frugal::model::Block::v})
+            before.push_back((model.block(layer).*m).weight.clone());
+    model.mergeLora();
+    const torch::Tensor merged = model.forward(y);
+    // the same function in two association orders (x·(W + ΔW)ᵀ and x·Wᵀ + x·ΔWᵀ): fp32 rounding
+    QVERIFY2(torch::allclose(adapted, merged, 1e-4, 1e-4),
+             qPrintable(QString::number((adapted - merged).abs().max().item<double>())));
+    size_t i = 0;
+    for (int64_t layer = 0; layer < model.numLayers(); ++layer)
+        for (auto m : {&frugal::model::Block::q, &frugal::model::Block::v}) {
+            const torch::Tensor& a = before[i++];
+            const torch::Tensor& b = (model.block(layer).*m).weight;
+            QVERIFY(!(b != 0).masked_select(a == 0).any().item<bool>());
+            QVERIFY(!torch::signbit(b.masked_select(a == 0)).any().item<bool>());
+            QVERIFY(!torch::equal(a.masked_select(a != 0), b.masked_select(a != 0)));
+        }
 }
 
 QTEST_APPLESS_MAIN(TestPeft)

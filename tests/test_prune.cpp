@@ -17,6 +17,7 @@
 #include "prune/sparsegpt.h"
 #include "prune/wandapp.h"
 #include "test_util.h"
+#include "fo/first_order.h"
 #include "zo/engine.h"
 
 using frugal::prune::InputStatistics;
@@ -49,6 +50,7 @@ private slots:
     void savedMasksApplyAndBadOnesAreRefused();
     void pipelineRefusesBadInput();
     void zeroOrderRecoveryKeepsPrunedWeightsZero();
+    void loraRecoveryOnTextKeepsTheMasks();
     void regionalOptimisationAtZeroLearningRateIsRgsOnly();
     void laterBlocksSeeThePrunedBlocksOutputs();
     void activationsBeyondTheBudgetGoThroughFiles();
@@ -80,6 +82,15 @@ frugal::prune::PruneResult runPrune(const frugal::prune::PruneSpec& spec) {
 
 frugal::model::Transformer loadPruned(const std::filesystem::path& dir) {
     return frugal::model::Transformer::load(dir);
+}
+
+// The small model pruned by Wanda at 2:4 into DIR/pruned, for the recovery tests.
+frugal::prune::PruneSpec prunedForRecovery(const frugal::test::TempDir& dir) {
+    auto spec = smallSpec("wanda", "2:4");
+    spec.evalText.clear();
+    spec.outDir = dir / "pruned";
+    runPrune(spec);
+    return spec;
 }
 
 }  // namespace
@@ -520,10 +531,7 @@ void TestPrune::zeroOrderRecoveryKeepsPrunedWeightsZero() {
     // prune, then MeZO on all weights with zo.keep_zeros: every pruned weight stays exactly +0.0
     // while the kept ones move
     frugal::test::TempDir dir("prune-recover");
-    auto spec = smallSpec("wanda", "2:4");
-    spec.evalText.clear();
-    spec.outDir = dir / "pruned";
-    runPrune(spec);
+    const auto spec = prunedForRecovery(dir);
     frugal::zo::ZoConfig c;
     c.common.model = spec.outDir.string();
     c.common.steps = 4;
@@ -553,6 +561,76 @@ void TestPrune::zeroOrderRecoveryKeepsPrunedWeightsZero() {
     QVERIFY(QString::fromStdString(frugal::test::errorOf([&] {
                 c.validate();
             })).contains(QLatin1String("keep_zeros")));
+}
+
+// Wanda++'s recovery: the pruned model fine-tuned with LoRA on plain text (the lm objective),
+// first order and zeroth order, with peft.lora_keep_zeros: after the merge every pruned weight is
+// still +0.0 and the adapted kept weights moved; the dev metric is the dev text's perplexity.
+// Without the mask the merge fills the zeros in (the check can fail).
+void TestPrune::loraRecoveryOnTextKeepsTheMasks() {
+    frugal::test::TempDir dir("prune-lora-recover");
+    const auto spec = prunedForRecovery(dir);
+    const auto text = frugal::test::envPath("FRUGAL_SOURCE_DIR") / "resources/data/text/moby-dick.txt";
+    frugal::eval::FineTuneSpec common;
+    common.model = spec.outDir.string();
+    common.trainText = common.devText = text;
+    common.objective = "lm";
+    common.seqLen = 32;
+    common.steps = 3;
+    common.batchSize = 2;
+    common.evalEvery = 1000;
+    common.evalLimit = 3;
+    common.peft.target = frugal::peft::Target::Lora;
+    common.peft.loraModules = {"q", "v", "down"};
+    // the pruned weights' mask kept, or (false) the merge is left to fill the zeros in
+    const auto zerosKept = [&](const std::filesystem::path& out, bool& adaptedMoved) {
+        auto before = loadPruned(spec.outDir), after = loadPruned(out);
+        bool kept = true;
+        adaptedMoved = false;
+        for (int64_t layer = 0; layer < before.numLayers(); ++layer)
+            for (auto m : {&frugal::model::Block::q, &frugal::model::Block::v, &frugal::model::Block::down}) {
+                const auto& a = (before.block(layer).*m).weight;
+                const auto& b = (after.block(layer).*m).weight;
+                kept = kept && !(b != 0).masked_select(a == 0).any().item<bool>() &&
+                       !torch::signbit(b.masked_select(a == 0)).any().item<bool>();
+                adaptedMoved = adaptedMoved || !torch::equal(a.masked_select(a != 0), b.masked_select(a != 0));
+            }
+        return kept;
+    };
+    for (const bool zo : {false, true}) {
+        for (const bool mask : {true, false}) {
+            common.peft.loraKeepZeros = mask;
+            common.saveTo = dir / (std::string(zo ? "zo" : "fo") + (mask ? "-masked" : "-unmasked"));
+            auto& s = frugal::test::sink();
+            if (zo) {
+                frugal::zo::ZoConfig c;
+                c.common = common;
+                c.common.lr = 1e-2;
+                c.eps = 1e-2;
+                frugal::zo::runZo(c, s, frugal::test::noStop());
+            } else {
+                frugal::fo::FoConfig c;
+                c.common = common;
+                c.common.lr = 1e-2;
+                frugal::fo::runFirstOrder(c, s, frugal::test::noStop());
+            }
+            int devPoints = 0;
+            for (const auto& p : s.points) {
+                QVERIFY2(p.key != "dev/accuracy", "a text run has no dev accuracy");
+                if (p.key == "dev/perplexity") {
+                    ++devPoints;
+                    QVERIFY(std::isfinite(p.value) && p.value > 1);
+                }
+            }
+            QCOMPARE(devPoints, 2);  // step 0 and the last step
+            bool moved = false;
+            const bool kept = zerosKept(common.saveTo, moved);
+            QVERIFY2(moved, zo ? "zo: LoRA moved no kept weight" : "fo: LoRA moved no kept weight");
+            QVERIFY2(kept == mask, qPrintable(QString("%1, lora_keep_zeros %2: pruned weights %3")
+                                                  .arg(zo ? "zo" : "fo").arg(mask)
+                                                  .arg(kept ? "kept at +0.0" : "filled in")));
+        }
+    }
 }
 
 // SPEC-PRUNING §7 oracle 17: with lr = 0 the regional optimisation leaves the weights as they

@@ -1030,6 +1030,12 @@ private slots:
         QCOMPARE(resultOf(rows[2]).text, QStringLiteral("sentiment acc 0.8"));
         QCOMPARE(resultOf(rows[3]).text, QStringLiteral("ppl 12"));
         QCOMPARE(resultOf(rows[4]).text, QStringLiteral("dev 0.5 · best f 0.4"));
+        // language modelling on plain text: the dev text's perplexity
+        const RunRow text = row(6, QStringLiteral("fo"), {{QStringLiteral("dev/perplexity"), 182.5},
+                                                          {QStringLiteral("dev/loss"), 5.2},
+                                                          {QStringLiteral("train/loss"), 4.9}});
+        QCOMPARE(resultOf(text).text, QStringLiteral("dev ppl 182.5 · loss 5.2"));
+        QCOMPARE(resultOf(text).value, 182.5);
         QVERIFY(resultOf(rows[0]).toolTip.contains(QStringLiteral("prune/perplexity")));
         RunsModel model;
         model.setRows(rows);

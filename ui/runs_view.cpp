@@ -102,6 +102,8 @@ RunResult resultOf(const RunRow& r) {
             out.value = value(QStringLiteral("landscape/centre_loss"));
     } else {  // fine-tuning: zo, mezo, fo, sharpzo
         if (add(QStringLiteral("dev "), QStringLiteral("dev/accuracy"))) out.value = value(QStringLiteral("dev/accuracy"));
+        else if (add(QStringLiteral("dev ppl "), QStringLiteral("dev/perplexity")))  // plain-text language modelling
+            out.value = value(QStringLiteral("dev/perplexity"));
         add(QStringLiteral("loss "), QStringLiteral("dev/loss"));
         if (method == QStringLiteral("sharpzo")) add(QStringLiteral("best f "), QStringLiteral("cma/best_fitness"));
     }

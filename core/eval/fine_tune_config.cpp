@@ -13,7 +13,8 @@ std::vector<std::string> fineTuneKeys(const std::vector<std::string>& more) {
     std::vector<std::string> keys = {"model",   "dtype", "task",       "train_file",  "dev_file",
                                      "template", "labels",    "objective",   "steps",
                                      "batch_size", "lr",      "lr_schedule", "weight_decay",
-                                     "seed",    "eval_every", "eval_limit",  "save"};
+                                     "seed",    "eval_every", "eval_limit",  "save",
+                                     "train_text", "dev_text", "seq_len"};
     keys.insert(keys.end(), more.begin(), more.end());
     return keys;
 }
@@ -38,7 +39,7 @@ void readFineTuneSpec(const config::Section& m, const toml::table& root, const s
     m.boolean("save", save);
     const toml::table empty;
     const Section p(tableOr(root, "peft", source, empty), "peft", source,
-                    {"target", "lora_rank", "lora_alpha", "lora_modules", "prefix_tokens",
+                    {"target", "lora_rank", "lora_alpha", "lora_modules", "lora_keep_zeros", "prefix_tokens",
                      "prompt_tokens", "tt_rank", "tt_bottleneck", "tt_activation", "tt_scaling",
                      "tt_init", "tt_forward", "train_norms", "tt_head", "seed"});
     std::string target = peft::targetName(c.peft.target);
@@ -56,6 +57,10 @@ void readFineTuneSpec(const config::Section& m, const toml::table& root, const s
     p.choice("tt_init", c.peft.ttInit, {"gaussian", "identity"});
     p.choice("tt_forward", c.peft.ttForward, {"auto", "dense", "contract"});
     p.boolean("train_norms", c.peft.trainNorms);
+    p.boolean("lora_keep_zeros", c.peft.loraKeepZeros);
+    if (c.peft.loraKeepZeros && c.peft.target != peft::Target::Lora)
+        fail(source, ": ", p.name("lora_keep_zeros"), " masks LoRA's update by the base weights' non-zeros; peft.target is ",
+             peft::targetName(c.peft.target), ", not lora");
     p.boolean("tt_head", c.peft.ttHead);
     int64_t peftSeed = 0;
     p.integer("seed", peftSeed, 0, INT64_MAX);
@@ -78,8 +83,27 @@ void readFineTuneSpec(const config::Section& m, const toml::table& root, const s
     m.path("dev_file", c.devFile);
     m.string("template", c.templateText);
     stringList(m, "labels", c.labels);
+    m.path("train_text", c.trainText);
+    m.path("dev_text", c.devText);
+    m.integer("seq_len", c.seqLen, 2, 1 << 20);
     parseObjective(c.objective);
     parseLrSchedule(c.lrSchedule);
+    if (!c.trainText.empty() || !c.devText.empty()) {  // language modelling on plain text
+        if (c.trainText.empty() || c.devText.empty())
+            fail(source, ": ", m.name(c.trainText.empty() ? "dev_text" : "train_text"), " is set but ",
+                 m.name(c.trainText.empty() ? "train_text" : "dev_text"),
+                 " is not; plain-text language modelling needs both (the training text and the text whose perplexity is the dev metric)");
+        for (const char* key : {"task", "train_file", "dev_file", "template", "labels"})
+            if (m.find(key))
+                fail(source, ": ", m.name(key), " names a labelled task, but ", m.name("train_text"),
+                     " trains a language model on plain text; give one or the other");
+        if (!m.find("objective")) c.objective = "lm";
+        if (c.objective != "lm")
+            fail(source, ": ", m.name("objective"), " is '", c.objective, "', but ", m.name("train_text"),
+                 " trains a language model: the objective is lm (or leave it out)");
+        c.task = "text";
+        return;
+    }
     const bool builtin = data::findBuiltinTask(c.task).has_value();
     if (!builtin && (c.trainFile.empty() || c.devFile.empty() || c.templateText.empty() || c.labels.empty()))
         fail(source, ": ", m.name("task"), " is '", c.task, "', not a built-in task (", data::builtinTaskNames(),
@@ -115,15 +139,17 @@ void readLiveLandscape(const toml::table& root, const std::string& source, FineT
 
 void checkFineTuneInputs(const FineTuneSpec& c, const std::string& table, const std::string& source) {
     for (const auto& [key, file] : {std::pair<const char*, std::filesystem::path>{"train_file", c.trainFile},
-                                    {"dev_file", c.devFile}}) {
+                                    {"dev_file", c.devFile}, {"train_text", c.trainText}, {"dev_text", c.devText}}) {
         if (file.empty()) continue;
         try {
-            requireFile(file, "a labelled task file: .jsonl, .csv or .tsv");
+            requireFile(file, std::string(key).find("text") != std::string::npos ? "a UTF-8 text file"
+                                                                                 : "a labelled task file: .jsonl, .csv or .tsv");
         } catch (const Error& e) {
             fail(source, ": ", cat(table, ".", key), ": ", e.what());
         }
     }
     data::requireModel(c.model, source + ": " + cat(table, ".model"));
+    if (c.textMode()) return;
     if (!c.templateText.empty() || data::findBuiltinTask(c.task)) {
         const data::ResolvedTask task =
             data::resolveTask(c.task, c.templateText, c.labels, source + ": " + cat(table, ".task"),
@@ -167,9 +193,11 @@ void reportFineTune(EventSink& sink, const FineTuneResult& r, const FineTuneSpec
                     const std::string& passes) {
     sink.metric("sys/peak_rss_mb", r.steps, static_cast<double>(r.peakRssBytes) / (1 << 20));
     sink.metric("sys/seconds", r.steps, r.seconds);
-    sink.info(cat("dev accuracy ", r.startDevAccuracy, " at the start, ", r.finalDevAccuracy,
-                  " at the end (best ", r.bestDevAccuracy, "); ", passes, " in ", r.seconds,
-                  " s; peak RSS ", r.peakRssBytes >> 20, " MiB"));
+    const std::string dev =
+        spec.textMode() ? cat("dev perplexity ", r.startDevPerplexity, " at the start, ", r.finalDevPerplexity, " at the end")
+                        : cat("dev accuracy ", r.startDevAccuracy, " at the start, ", r.finalDevAccuracy,
+                              " at the end (best ", r.bestDevAccuracy, ")");
+    sink.info(cat(dev, "; ", passes, " in ", r.seconds, " s; peak RSS ", r.peakRssBytes >> 20, " MiB"));
     if (!spec.saveTo.empty()) sink.artifact("model", spec.saveTo / "model.safetensors");
 }
 

@@ -12,6 +12,8 @@
 #include "common/format.h"
 #include "common/weighted_mean.h"
 #include "eval/candidate_scoring.h"
+#include "eval/perplexity.h"
+#include "model/tokenizer.h"
 #include "common/runtime_info.h"
 #include "model/safetensors.h"
 #include "peft/adapter_io.h"
@@ -118,13 +120,24 @@ FineTuneSpec forwardSpec(const FineTuneSpec& spec) {
     return s;
 }
 
+// Text mode: a forward of SPEC's batch is batch_size windows, each fed its first seq_len − 1
+// tokens, every position scored.
+BatchShape textBatch(const FineTuneSpec& spec) {
+    BatchShape shape;
+    shape.sequences = spec.batchSize;
+    shape.tokens = spec.seqLen - 1;
+    shape.headRows = spec.batchSize * (spec.seqLen - 1);
+    return shape;
+}
+
 // Refuses a batch whose forward pass cannot fit in the memory left once the model is loaded:
 // the longest training prompts (by characters, then tokenized with every label) give the length.
 void checkBatchFits(const FineTuneSpec& full, const data::Task& train, const data::PromptTemplate& prompt,
                     const ModelAndTokenizer& loaded) {
     const FineTuneSpec spec = forwardSpec(full);
     const model::ModelConfig& config = loaded.model.config();
-    const BatchShape shape = largestBatch(spec, train, prompt, loaded.tokenizer, config);
+    const BatchShape shape =
+        spec.textMode() ? textBatch(spec) : largestBatch(spec, train, prompt, loaded.tokenizer, config);
     const int64_t sequences = shape.sequences, longest = shape.tokens;
     const size_t rows = static_cast<size_t>(shape.sequences / spec.batchSize);
     const int64_t need = forwardPeakBytes(config, sequences, longest);
@@ -172,20 +185,66 @@ MemoryEstimate estimateFineTuneRun(const FineTuneSpec& spec, const TrainingPlan&
     const std::filesystem::path dir = data::resolveModel(spec.model);
     const model::ModelConfig config = model::ModelConfig::fromFile(dir / "config.json");
     const int64_t runtime = runtimeBytesBeforeLoading(config);
+    const peft::TrainableCount count = peft::countTrainable(config, spec.peft);
+    const int64_t adapters =
+        peft::isAdapter(spec.peft.target) ? count.trainable - (spec.peft.trainNorms ? count.normElements : 0) : 0;
+    if (spec.textMode())
+        return estimateFineTune(config, spec.dtype, count.total, count.trainable, adapters, textBatch(forwardSpec(spec)),
+                                plan, runtime);
     const data::ResolvedTask task = data::resolveTask(
         spec.task, spec.templateText, spec.labels, "task",
         "a task of one's own needs train_file, dev_file, template and labels");
     const data::Task train = data::Task::load(spec.trainFile.empty() ? task.train : spec.trainFile, task.labels);
     const data::PromptTemplate prompt = data::PromptTemplate::parse(task.templateText, task.labels);
     const BatchShape shape = largestBatch(forwardSpec(spec), train, prompt, cachedTokenizer(dir), config);
-    const peft::TrainableCount count = peft::countTrainable(config, spec.peft);
-    const int64_t adapters =
-        peft::isAdapter(spec.peft.target) ? count.trainable - (spec.peft.trainNorms ? count.normElements : 0) : 0;
     return estimateFineTune(config, spec.dtype, count.total, count.trainable, adapters, shape, plan, runtime);
 }
 
+namespace {
+
+// The tokens of text file FILE (config key KEY), as `frugal eval ppl` reads it: one stream with
+// the tokenizer's special tokens; at least one window of SEQLEN.
+std::vector<int32_t> textStream(const model::Tokenizer& tokenizer, const std::filesystem::path& file,
+                                const std::string& key, int64_t seqLen) {
+    std::string text;
+    try {
+        text = readFile(file, "a UTF-8 text file");
+        requireUtf8(text, file.string());
+    } catch (const Error& e) {
+        throw InputError(cat(key, ": ", e.what()));
+    }
+    std::vector<int32_t> stream = tokenizer.encode(text, /*addSpecialTokens=*/true);
+    if (static_cast<int64_t>(stream.size()) < seqLen)
+        throw InputError(cat(key, ": ", file.string(), " has ", stream.size(), " tokens, fewer than one window of seq_len = ",
+                             seqLen, "; use a longer text or a shorter seq_len"));
+    return stream;
+}
+
+}  // namespace
+
 FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
     : m_spec(spec), m_objective(parseObjective(spec.objective)) {
+    if (spec.textMode()) {
+        if (m_objective != Objective::Lm)
+            throw InputError(cat("train_text trains a language model: objective must be lm, got ", spec.objective));
+        if (spec.devText.empty()) throw InputError("train_text needs dev_text, the text whose perplexity is the dev metric");
+        try {
+            m_loaded = std::make_unique<ModelAndTokenizer>(
+                loadModelAndTokenizer(data::resolveModel(spec.model), {}, weightDtype(spec.dtype, "dtype")));
+        } catch (const Error& e) {
+            throw InputError(e.what());
+        }
+        if (const int64_t context = m_loaded->model.config().maxPositions; context > 0 && spec.seqLen > context)
+            throw InputError(cat("seq_len = ", spec.seqLen, " is longer than the model's context of ", context,
+                                 " positions (max_position_embeddings); at most ", context));
+        if (spec.seqLen < 2) throw InputError(cat("seq_len must be at least 2 tokens, got ", spec.seqLen));
+        m_trainStream = textStream(m_loaded->tokenizer, spec.trainText, "train_text", spec.seqLen);
+        m_devStream = textStream(m_loaded->tokenizer, spec.devText, "dev_text", spec.seqLen);
+        m_trainWindows = static_cast<int64_t>(m_trainStream.size()) / spec.seqLen;
+        checkBatchFits(spec, m_train, m_prompt, *m_loaded);
+        m_params = peft::ParamSet::attach(m_loaded->model, spec.peft);
+        return;
+    }
     const data::ResolvedTask task = data::resolveTask(
         spec.task, spec.templateText, spec.labels, "task",
         "a task of one's own needs train_file, dev_file, template and labels");
@@ -204,6 +263,16 @@ FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
     }
     checkBatchFits(spec, m_train, m_prompt, *m_loaded);
     m_params = peft::ParamSet::attach(m_loaded->model, spec.peft);
+}
+
+int64_t FineTuneProblem::trainSize() const {
+    return m_spec.textMode() ? m_trainWindows : static_cast<int64_t>(m_train.examples().size());
+}
+
+std::string FineTuneProblem::describeData() const {
+    if (!m_spec.textMode()) return cat("task ", m_spec.task, "; ", m_train.examples().size(), " training examples");
+    return cat("text ", m_spec.trainText.string(), "; ", m_trainWindows, " windows of ", m_spec.seqLen,
+               " tokens (", m_trainStream.size(), " tokens)");
 }
 
 void FineTuneProblem::nextBatch(std::mt19937_64& rng) {
@@ -244,9 +313,34 @@ FineTuneProblem::Batch FineTuneProblem::drawBatch(std::mt19937_64& rng, int64_t 
     const auto& examples = m_train.examples();
     // every draw is made, whichever shard is kept, so that every process's generator stays in step
     std::vector<size_t> drawn(static_cast<size_t>(size));
-    for (auto& d : drawn) d = data::uniformBelow(rng, examples.size());
+    for (auto& d : drawn) d = data::uniformBelow(rng, static_cast<uint64_t>(trainSize()));
     const auto first = static_cast<size_t>(size * shard / shards), last = static_cast<size_t>(size * (shard + 1) / shards);
+    // text mode: window w is tokens [w·L, (w+1)·L); the model reads its first L − 1 and every
+    // position predicts the next token, one candidate a window
+    const auto encodeWindows = [&](size_t from, size_t to) {
+        const auto n = static_cast<int64_t>(to - from), L = m_spec.seqLen;
+        std::vector<int64_t> tokens(static_cast<size_t>(n * L));
+        for (int64_t b = 0; b < n; ++b)
+            for (int64_t t = 0; t < L; ++t)
+                tokens[static_cast<size_t>(b * L + t)] =
+                    m_trainStream[static_cast<size_t>(static_cast<int64_t>(drawn[from + static_cast<size_t>(b)]) * L + t)];
+        const torch::Tensor all = torch::tensor(tokens, torch::kLong).view({n, L});
+        const torch::Device device = m_loaded->model.device();
+        Batch out;
+        CandidateBatch& c = out.candidates;
+        c.ids = all.narrow(1, 0, L - 1).contiguous().to(device);
+        c.mask = torch::ones_like(c.ids);
+        c.row = torch::arange(n, torch::kLong).repeat_interleave(L - 1).to(device);
+        c.position = torch::arange(L - 1, torch::kLong).repeat({n}).to(device);
+        c.token = all.narrow(1, 1, L - 1).reshape({-1}).to(device);
+        c.sequence = c.row.clone();
+        c.tokens.assign(static_cast<size_t>(n), L - 1);
+        for (int64_t b = 0; b <= n; ++b) c.firstOf.push_back(static_cast<size_t>(b));
+        out.gold = torch::zeros({n}, torch::kLong).to(device);
+        return out;
+    };
     const auto encode = [&](size_t from, size_t to) {  // drawn examples [from, to)
+        if (m_spec.textMode()) return encodeWindows(from, to);
         const size_t n = to - from;
         std::vector<std::string> contexts(n);
         std::vector<std::vector<std::string>> candidates(n);
@@ -429,12 +523,22 @@ DevMetrics evaluateShardedOn(const ModelAndTokenizer& loaded, const data::Task& 
 }
 
 DevMetrics FineTuneProblem::evaluateDev() const {
+    if (m_spec.textMode()) {  // every process scores the whole dev text: the same bits on each
+        const int64_t batch = m_spec.microBatch > 0 ? std::min(m_spec.microBatch, m_spec.batchSize) : m_spec.batchSize;
+        const PerplexityResult p = perplexity(m_loaded->model, m_devStream, m_spec.seqLen, batch, m_spec.evalLimit);
+        DevMetrics d;
+        d.accuracy = d.accuracyCalibrated = NAN;
+        d.loss = p.meanLoss;
+        d.perplexity = p.perplexity;
+        d.examples = p.windows;
+        return d;
+    }
     if (m_gather) return evaluateShardedOn(*m_loaded, m_dev, m_prompt, m_spec.evalLimit, m_shardRank, m_shardCount, m_gather);
     return evaluateOn(*m_loaded, m_dev, m_prompt, m_spec.evalLimit);
 }
 
 std::optional<DevMetrics> FineTuneProblem::evaluateTest() const {
-    if (!m_test) return std::nullopt;
+    if (!m_test || m_spec.textMode()) return std::nullopt;
     if (m_gather) return evaluateShardedOn(*m_loaded, *m_test, m_prompt, 0, m_shardRank, m_shardCount, m_gather);
     return evaluateOn(*m_loaded, *m_test, m_prompt, 0);
 }
@@ -459,6 +563,16 @@ std::string FineTuneProblem::save(const std::filesystem::path& dir) {
 void reportDev(const FineTuneProblem& problem, int64_t step, EventSink& sink, FineTuneResult& r) {
     torch::NoGradGuard noGrad;
     const DevMetrics d = problem.evaluateDev();
+    if (problem.spec().textMode()) {
+        sink.metric("dev/loss", step, d.loss);
+        sink.metric("dev/perplexity", step, d.perplexity);
+        sink.info(cat("step ", step, ": dev perplexity ", d.perplexity, " (loss ", d.loss, " nats a token), ",
+                      d.examples, " windows of ", problem.spec().seqLen));
+        if (step == 0) r.startDevPerplexity = d.perplexity;
+        r.finalDevPerplexity = d.perplexity;
+        r.finalDevLoss = d.loss;
+        return;
+    }
     sink.metric("dev/accuracy", step, d.accuracy);
     sink.metric("dev/accuracy_calibrated", step, d.accuracyCalibrated);
     sink.metric("dev/loss", step, d.loss);

@@ -52,6 +52,13 @@ struct FineTuneSpec {
     std::string templateText;
     std::vector<std::string> labels;
     std::string objective = "classification";
+    // Or language modelling on plain text (objective lm): TRAIN_TEXT tokenized once and cut into
+    // non-overlapping windows of SEQ_LEN tokens, a batch drawn from them (uniformly, with
+    // replacement), every token of a window after its first scored; dev is the perplexity of
+    // DEV_TEXT's first eval_limit windows (0: all), as `frugal eval ppl` computes it. No test split.
+    std::filesystem::path trainText, devText;
+    int64_t seqLen = 256;
+    bool textMode() const { return !trainText.empty(); }
     peft::PeftOptions peft;
     int64_t steps = 1000;
     int64_t batchSize = 16;
@@ -89,6 +96,8 @@ MemoryEstimate estimateFineTuneRun(const FineTuneSpec& spec, const TrainingPlan&
 struct DevMetrics {
     double accuracy = 0, accuracyCalibrated = 0, loss = 0;  // loss: classification CE
     int64_t examples = 0;
+    // text mode: loss is the mean NLL a scored token, examples the windows; no accuracy (NaN)
+    double perplexity = NAN;
 };
 
 class FineTuneProblem {
@@ -99,6 +108,10 @@ public:
     const FineTuneSpec& spec() const { return m_spec; }
     const peft::ParamSet& params() const { return m_params; }
     const data::Task& train() const { return m_train; }
+    // What a data epoch holds: the training examples, or in text mode the training text's windows.
+    int64_t trainSize() const;
+    // The training data in words ("task sentiment", "text FILE: N windows of L tokens").
+    std::string describeData() const;
     Objective objective() const { return m_objective; }
 
     // A batch of training examples with their gold labels.
@@ -158,6 +171,8 @@ private:
     data::Task m_train, m_dev;
     std::optional<data::Task> m_test;
     data::PromptTemplate m_prompt;
+    std::vector<int32_t> m_trainStream, m_devStream;  // text mode: the tokenized texts
+    int64_t m_trainWindows = 0;
     Batch m_current;
     int m_shardRank = 0, m_shardCount = 1;
     Gather m_gather;
@@ -178,6 +193,7 @@ struct FineTuneResult {
     int64_t trainable = 0, total = 0;
     int64_t steps = 0, forwardPasses = 0;
     double startDevAccuracy = 0, finalDevAccuracy = 0, bestDevAccuracy = 0, finalDevLoss = 0;
+    double startDevPerplexity = NAN, finalDevPerplexity = NAN;  // text mode
     double testAccuracy = NAN;  // the built-in task's test split, at the end
     double seconds = 0;
     int64_t peakRssBytes = 0;

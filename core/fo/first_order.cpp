@@ -55,7 +55,7 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
             std::move(groups), torch::optim::SGDOptions(spec.lr).momentum(c.momentum));
     }
     const LrSchedule schedule = parseLrSchedule(spec.lrSchedule);
-    sink.info(cat("first-order ", c.optimizer, " on ", spec.task, " with the ", spec.objective,
+    sink.info(cat("first-order ", c.optimizer, " on ", problem.describeData(), " with the ", spec.objective,
             " objective: ", problem.params().describe(), "; batch ", spec.batchSize, ", lr ",
             spec.lr, " (", spec.lrSchedule, ")"));
     std::mt19937_64 rng(spec.seed);

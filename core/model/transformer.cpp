@@ -337,11 +337,23 @@ AttentionContext Transformer::context(const torch::Tensor& ids, const torch::Ten
     return ctx;
 }
 
+namespace {
+
+// scale * B A where LAYER's mask is true, exactly 0.0 elsewhere.
+torch::Tensor maskedLoraDelta(const Linear& layer) {
+    const torch::Tensor delta = torch::matmul(layer.loraB, layer.loraA) * layer.loraScale;
+    return torch::where(layer.loraMask, delta, torch::zeros({}, delta.options()));
+}
+
+}  // namespace
+
 torch::Tensor Transformer::linear(const Linear& layer, const torch::Tensor& input) const {
     const torch::Tensor x = layer.before ? layer.before->apply(input) : input;
     if (m_observer) m_observer(layer, x);
     torch::Tensor y = torch::linear(x, layer.weight, layer.bias);
-    if (layer.loraA.defined())  // fp32 adapters over weights of any dtype
+    if (layer.loraMask.defined())  // the masked update as one [out, in] matrix: zeros stay zero
+        y = y + (torch::linear(x.to(layer.loraA.scalar_type()), maskedLoraDelta(layer))).to(y.scalar_type());
+    else if (layer.loraA.defined())  // fp32 adapters over weights of any dtype
         y = y + (torch::linear(torch::linear(x.to(layer.loraA.scalar_type()), layer.loraA), layer.loraB) *
                  layer.loraScale).to(y.scalar_type());
     if (layer.update) y = y + layer.update->apply(x);
@@ -496,8 +508,10 @@ void Transformer::mergeLora() {
     for (Block& b : m_blocks)
         for (Linear* l : b.linears())
             if (l->loraA.defined()) {
-                l->weight.add_((torch::matmul(l->loraB, l->loraA) * l->loraScale).to(l->weight.scalar_type()));
-                l->loraA = l->loraB = torch::Tensor();
+                const torch::Tensor delta = l->loraMask.defined() ? maskedLoraDelta(*l)
+                                                                  : torch::matmul(l->loraB, l->loraA) * l->loraScale;
+                l->weight.add_(delta.to(l->weight.scalar_type()));
+                l->loraA = l->loraB = l->loraMask = torch::Tensor();
             }
 }
 

@@ -40,6 +40,10 @@ struct Linear {
     // the layer has no adapter.
     torch::Tensor loraA, loraB;
     double loraScale = 0;
+    // [out, in] bool, defined for LoRA on a pruned model (peft.lora_keep_zeros): the update
+    // scale * B A counts only where the mask is true, in the forward and at merge, so weights
+    // that are zero stay +0.0.
+    torch::Tensor loraMask;
     // Tensor-train adapters (LoRETTA): x -> before(x) ahead of the layer, y += update(x) beside
     // it, y -> after(y) behind it; null when absent.
     std::shared_ptr<const LinearAdapter> before, update, after;

@@ -169,6 +169,7 @@ ParamSet ParamSet::attach(model::Transformer& model, const PeftOptions& o) {
                                .contiguous();
                 l->loraB = torch::zeros({out, o.loraRank}, l->weight.options().dtype(dtype));
                 l->loraScale = o.loraAlpha / static_cast<double>(o.loraRank);
+                if (o.loraKeepZeros) l->loraMask = l->weight != 0;
                 const std::string base = withoutWeightSuffix(l->name);
                 add(base + ".lora_A.weight", l->loraA);
                 add(base + ".lora_B.weight", l->loraB);
@@ -176,7 +177,8 @@ ParamSet ParamSet::attach(model::Transformer& model, const PeftOptions& o) {
         }
         std::string modules;
         for (const auto& m : o.loraModules) modules += (modules.empty() ? "" : ",") + m;
-        set.m_detail = cat("lora r=", o.loraRank, " alpha=", o.loraAlpha, " on ", modules);
+        set.m_detail = cat("lora r=", o.loraRank, " alpha=", o.loraAlpha, " on ", modules,
+                           o.loraKeepZeros ? ", masked by the base weights' non-zeros" : "");
     } else if (o.target == Target::Prefix) {
         if (o.prefixTokens < 1) fail("peft.prefix_tokens must be at least 1, got ", o.prefixTokens);
         const torch::Tensor ids = torch::randint(vocab, {1, o.prefixTokens}, gen, torch::kLong);

@@ -24,6 +24,9 @@ struct PeftOptions {
     int64_t loraRank = 8;
     double loraAlpha = 16;
     std::vector<std::string> loraModules = {"q", "v"};  // of q, k, v, o, qkv, gate, up, down
+    // LoRA on a pruned model: the update B·A counts only where the base weight is non-zero (in
+    // the forward and at merge), so its zeros stay +0.0 (Wanda++'s recovery keeps the masks).
+    bool loraKeepZeros = false;
     // Prefix: per layer, the keys and values of this many random vocabulary tokens run through
     // the model (MeZO's initialisation, crucial for ZO stability).
     int64_t prefixTokens = 5;

@@ -27,6 +27,8 @@ const Table& byPath() {
         {"peft.lora_alpha", "LoRA's scale: the update B·A is multiplied by alpha / r"},
         {"peft.lora_modules",
          "the projections LoRA (and loretta_rep) adapt, by name: q, k, v, o, qkv, gate, up, down"},
+        {"peft.lora_keep_zeros",
+         "LoRA on a pruned model: the update B·A is masked by the base weights' non-zeros, so they stay pruned"},
         {"peft.prefix_tokens", "prefix tuning: trained key/value positions put before every layer's attention"},
         {"peft.prompt_tokens", "prompt tuning: trained input embeddings put before the text"},
         {"peft.tt_rank", "LoRETTA: the tensor-train rank of the adapters' cores (fewer parameters when smaller)"},
@@ -216,6 +218,9 @@ const Table& fineTuneKeys() {
         {"seed", "the seed of the run's random draws: batches and perturbation directions"},
         {"eval_every", "steps between dev evaluations (also at the first and last step)"},
         {"eval_limit", "dev examples scored at each evaluation; 0: all"},
+        {"train_text", "language modelling on plain text: the UTF-8 text trained on, in windows of seq_len tokens (instead of a task)"},
+        {"dev_text", "language modelling on plain text: the text whose perplexity is the dev metric"},
+        {"seq_len", "language modelling on plain text: tokens a window (non-overlapping windows, every token after the first scored)"},
         {"save", "write the fine-tuned model (LoRA merged, other adapters beside it) into the run's artifacts"},
     };
     return table;

@@ -38,7 +38,8 @@ bool keyUsed(const std::string& method, const std::string& key, const Values& va
     if (table == "peft") {
         const std::string target = get("peft.target", "full");
         const bool adapter = oneOf(target, {"lora", "prefix", "prompt", "loretta_adp", "loretta_rep"});
-        if (name == "lora_rank" || name == "lora_alpha" || name == "lora_modules") return target == "lora";
+        if (name == "lora_rank" || name == "lora_alpha" || name == "lora_modules" || name == "lora_keep_zeros")
+            return target == "lora";
         if (name == "prefix_tokens") return target == "prefix";
         if (name == "prompt_tokens") return target == "prompt";
         if (name.rfind("tt_", 0) == 0 && name != "tt_head") return oneOf(target, {"loretta_adp", "loretta_rep"});
@@ -51,6 +52,12 @@ bool keyUsed(const std::string& method, const std::string& key, const Values& va
         if (every == "0") return false;
         if (name == "sam") return method == "fo";
         return true;
+    }
+    if (oneOf(method, {"zo", "mezo", "fo", "sharpzo"}) && table == method) {
+        // plain-text language modelling (train_text) or a labelled task
+        const bool text = !get(table + ".train_text", "").empty();
+        if (oneOf(name, {"dev_text", "seq_len"})) return text;
+        if (oneOf(name, {"task", "train_file", "dev_file", "template", "labels"})) return !text;
     }
     if ((method == "zo" || method == "mezo") && table == method) {
         const std::string optimizer = get(table + ".optimizer", "sgd");

@@ -51,6 +51,9 @@ SharpZoConfig readSharpZo(const toml::table& root, const std::string& source, bo
     m.integer("projection_seed", projectionSeed, 0, INT64_MAX);
     c.projectionSeed = static_cast<uint64_t>(projectionSeed);
     m.integer("population_batch", c.populationBatch, 0, 1 << 16);
+    if (c.common.textMode())
+        fail(source, ": sharpzo.train_text: SharpZO tunes a soft prompt for a labelled task and stops on dev accuracy; "
+             "plain-text language modelling is for zo, mezo and fo");
     if (c.common.weightDecay != 0) fail(source, ": sharpzo.weight_decay: SharpZO's stage 2 takes no weight decay; set 0");
     if (c.common.lrSchedule != "constant")
         fail(source, ": sharpzo.lr_schedule: SharpZO's stage 2 uses a constant lr; set \"constant\"");

@@ -277,7 +277,7 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
     }
     auto stepper = std::make_unique<Stepper>(c, problem->params());
     const auto& spec = c.common;
-    const auto trainExamples = static_cast<int64_t>(problem->train().examples().size());
+    const int64_t trainExamples = problem->trainSize();  // examples, or a text's windows
     const QuerySchedule schedule = scheduleOf(c, trainExamples);
     const eval::LrSchedule lrSchedule = eval::parseLrSchedule(spec.lrSchedule);
     ZoResult r;
@@ -287,8 +287,8 @@ ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
     log(cat("ZO (", c.optimizer, ": ", findZoOptimizer(c.optimizer).rule, ", ", c.estimator, " estimator, ", c.direction, " directions, ",
             schedule.describe(), c.sparsity > 0 ? cat(", Sparse-MeZO mask at sparsity ", c.sparsity)
             : c.keepZeros ? std::string(", the zero weights kept at zero (a pruned model)") : std::string(),
-            ") on ", spec.task, " with the ", spec.objective, " objective: ",
-            problem->params().describe(), "; ", trainExamples, " training examples, batch ",
+            ") on ", problem->describeData(), " with the ", spec.objective, " objective: ",
+            problem->params().describe(), "; batch ",
             spec.batchSize, spec.microBatch > 0 && spec.microBatch < spec.batchSize
                                 ? cat(" in pieces of ", spec.microBatch) : std::string(), ", lr ", spec.lr, " (", spec.lrSchedule, "), eps ", c.eps));
     std::mt19937_64 rng(spec.seed);

@@ -43,7 +43,9 @@ void ZoConfig::validate() const {
     if (keepZeros && (common.peft.target == peft::Target::Lora || common.peft.target == peft::Target::Prefix ||
                       common.peft.target == peft::Target::Prompt))
         fail("zo.keep_zeros keeps a pruned model's zeros in the weights it trains; with peft.target = ",
-             peft::targetName(common.peft.target), " the adapters would move them (use full, bitfit, norms or head)");
+             peft::targetName(common.peft.target), " the adapters would move them (use full, bitfit, norms or head",
+             common.peft.target == peft::Target::Lora ? "; for LoRA, peft.lora_keep_zeros = true masks its update" : "",
+             ")");
     if (sparsity > 0 && direction == "sphere")
         fail("zo.sparsity does not combine with sphere directions (their norm is over all weights)");
     if (queriesMax < 1) fail("zo.q_max must be at least 1, got ", queriesMax);
