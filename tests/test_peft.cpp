@@ -170,6 +170,11 @@ void TestPeft::maskedLoraIsItsMergedModel() {
     o.target = frugal::peft::Target::Lora;
     o.loraKeepZeros = true;
     const auto set = frugal::peft::ParamSet::attach(model, o);
+    // the memory estimate counts the masks: one byte per element of each adapted matrix
+    int64_t adaptedElements = 0;
+    for (int64_t layer = 0; layer < model.numLayers(); ++layer)
+        adaptedElements += model.block(layer).q.weight.numel() + model.block(layer).v.weight.numel();
+    QCOMPARE(frugal::peft::countTrainable(model.config(), o).maskBytes, adaptedElements);
     auto gen = at::detail::createCPUGenerator(5);
     for (const auto& t : set.trainables()) t.tensor.copy_(torch::randn(t.tensor.sizes(), gen));  // as if trained
     const torch::Tensor adapted = model.forward(y);

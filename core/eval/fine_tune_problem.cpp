@@ -181,13 +181,15 @@ model::Tokenizer cachedTokenizer(const std::filesystem::path& dir) {
 
 }  // namespace
 
-MemoryEstimate estimateFineTuneRun(const FineTuneSpec& spec, const TrainingPlan& plan) {
+MemoryEstimate estimateFineTuneRun(const FineTuneSpec& spec, const TrainingPlan& given) {
     const std::filesystem::path dir = data::resolveModel(spec.model);
     const model::ModelConfig config = model::ModelConfig::fromFile(dir / "config.json");
     const int64_t runtime = runtimeBytesBeforeLoading(config);
     const peft::TrainableCount count = peft::countTrainable(config, spec.peft);
     const int64_t adapters =
         peft::isAdapter(spec.peft.target) ? count.trainable - (spec.peft.trainNorms ? count.normElements : 0) : 0;
+    TrainingPlan plan = given;
+    plan.loraMaskBytes = count.maskBytes;
     if (spec.textMode())
         return estimateFineTune(config, spec.dtype, count.total, count.trainable, adapters, textBatch(forwardSpec(spec)),
                                 plan, runtime);

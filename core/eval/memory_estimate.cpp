@@ -137,6 +137,7 @@ MemoryEstimate estimateFineTune(const model::ModelConfig& c, const std::string& 
                              plan.stateBuffers * trainable * plan.stateElementBytes);
         if (plan.sparseMask) m.parts.emplace_back("mask", trainable / 8);
     }
+    if (plan.loraMaskBytes > 0) m.parts.emplace_back("LoRA masks", plan.loraMaskBytes);
     m.parts.emplace_back("activations", forwardActivationBytes(c, shape, s, plan.firstOrder));
     m.parts.emplace_back("runtime", runtimeBytes);
     return m;

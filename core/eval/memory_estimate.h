@@ -49,6 +49,7 @@ struct TrainingPlan {
     int stateBuffers = 0;
     int64_t stateElementBytes = 4;
     bool sparseMask = false;  // Sparse-MeZO or keep_zeros: one bit a trainable element
+    int64_t loraMaskBytes = 0;  // peft.lora_keep_zeros: the adapted matrices' non-zero masks
 };
 
 // A fine-tuning run on CONFIG in DTYPE training TRAINABLE elements (ADAPTERELEMENTS of which are

@@ -358,6 +358,7 @@ TrainableCount countTrainable(const model::ModelConfig& config, const PeftOption
                 const int64_t out = (*shape)[0], in = (*shape)[1], r = o.loraRank;
                 n += tt ? ttCoreCount(ttModes(in, r), o.ttRank) + ttCoreCount(ttModes(r, out), o.ttRank)
                         : r * (in + out);
+                if (o.loraKeepZeros && !tt) c.maskBytes += layers * out * in;
                 modules += (modules.empty() ? "" : ",") + m;
             }
             part(tt ? "TT updates" : "LoRA A and B", n * layers);

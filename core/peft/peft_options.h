@@ -52,6 +52,7 @@ struct TrainableCount {
     int64_t trainable = 0;  // what attach() would train
     std::vector<std::pair<std::string, int64_t>> parts;  // e.g. {"adapters", 610560}
     int64_t normElements = 0;  // the model's norm tensors (trained only with train_norms)
+    int64_t maskBytes = 0;     // lora_keep_zeros: one byte per element of every adapted matrix
     std::string detail;        // what the target adds, in words
 };
 TrainableCount countTrainable(const model::ModelConfig& config, const PeftOptions& options);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The recovery rows of docs/RESULTS.md's SmolLM2 pruning table from experiments/smollm2/recover-table.sh's
 output: OUT/NAME.ppl.json (`frugal eval ppl --json` of each pruned and each recovered model: Moby
-Dick, the first 50 windows of 256 tokens) and OUT/export (`frugal export --json` of every run: each
+Dick, the first 50 windows of 256 tokens), OUT/NAME.eval.json (`frugal eval task --json`: zero-shot
+accuracy on the movie-sentences test split) and OUT/export (`frugal export --json` of every run: each
 recovery's dev perplexity curve, wall time and peak RSS). It also checks from the saved models that
 every weight zero in the pruned model is still +0.0 after recovery (the masks were kept).
 
@@ -23,6 +24,13 @@ def ppl(name):
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         return None
     return json.load(open(path))["perplexity"]
+
+
+def acc(name):
+    path = os.path.join(out, f"{name}.eval.json")
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return None
+    return json.load(open(path))["accuracy"]
 
 
 def fmt(v, spec=".2f"):
@@ -52,15 +60,15 @@ def zeros_kept(pruned, recovered):
 
 
 print("| pruned model (2:4) | recovery: LoRA r 8 on every projection, masked | steps | Moby Dick perplexity "
-      "(50 × 256): pruned → recovered | dev perplexity (Moby Dick, 20 × 128): start → end | pruned zeros kept "
-      "| wall s | peak RSS MiB |")
-print("| --- | --- | ---: | --- | --- | --- | ---: | ---: |")
+      "(50 × 256): pruned → recovered | zero-shot movie-sentences test: pruned → recovered "
+      "| dev perplexity (Moby Dick, 20 × 128): start → end | pruned zeros kept | wall s | peak RSS MiB |")
+print("| --- | --- | ---: | --- | --- | --- | --- | ---: | ---: |")
 for pruned, label in (("wanda-2-4", "Wanda"), ("wandapp-2-4-lr1e-4", "Wanda++ (RO lr 1e-4)")):
     for kind, how in (("fo", "AdamW, lr 3e-4 (first order)"), ("mezo", "MeZO-SGD, lr 3e-3, ε 1e-2 (forwards only)")):
         name = f"{pruned}-{kind}-lora"
         found = runs.get(f"smollm2 {name}")
         if not found:
-            print(f"| {label} | {how} | not run | | | | | |")
+            print(f"| {label} | {how} | not run | | | | | | |")
             continue
         d = found[-1]
         m = d["metrics"]
@@ -73,5 +81,5 @@ for pruned, label in (("wanda-2-4", "Wanda"), ("wandapp-2-4-lr1e-4", "Wanda++ (R
         kept_text = "-" if kept is None else f"{'yes' if kept[0] else 'NO'} ({kept[1]:,})"
         status = "" if d.get("status") == "finished" else f" ({d.get('status')})"
         print(f"| {label} | {how}{status} | {steps} | {fmt(ppl(pruned))} → {fmt(ppl(name))} | "
-              f"{fmt(dev[0][2] if dev else None)} → {fmt(dev[-1][2] if dev else None)} | {kept_text} | "
+              f"{fmt(acc(pruned), '.3f')} → {fmt(acc(name), '.3f')} | {fmt(dev[0][2] if dev else None)} → {fmt(dev[-1][2] if dev else None)} | {kept_text} | "
               f"{fmt(last('sys/seconds'), '.0f')} | {fmt(last('sys/peak_rss_mb'), '.0f')} |")

@@ -4,7 +4,8 @@
 # lr of wandapp-lr.sh) pruned as prune-smollm2.toml prunes them, then each recovered with LoRA
 # masked by its pruned weights (recover-fo-lora.toml: AdamW; recover-mezo-lora.toml: MeZO-LoRA,
 # forwards only) on Jane Austen's novels, and every model's Moby Dick perplexity scored by the
-# pruning table's protocol (the first 50 windows of 256 tokens). Runs in DB, models and JSON in
+# pruning table's protocol (the first 50 windows of 256 tokens) and its zero-shot accuracy on the
+# movie-sentences test split. Runs in DB, models and JSON in
 # OUT; a pruned model already in OUT/NAME is used as it is. Recoveries run FRUGAL_JOBS (2) at a
 # time, one thread each. A failed row is named on stderr and the table goes on.
 #
@@ -25,7 +26,13 @@ ppl() {  # MODEL_DIR NAME: Moby Dick perplexity as the pruning table scores it
     --batch 4 --db "$db" --name "smollm2 $2 moby-dick ppl" --json > "$out/$2.ppl.json.part" &&
     mv "$out/$2.ppl.json.part" "$out/$2.ppl.json" || echo "recover-table: $2 perplexity FAILED" >&2
 }
-export -f ppl
+acc() {  # MODEL_DIR NAME: zero-shot accuracy on the movie-sentences test split
+  [ -s "$out/$2.eval.json" ] && return 0
+  "$frugal" --threads 1 eval task --model "$1" --task movie-sentences --db "$db" --name "smollm2 $2 zero-shot" \
+    --json > "$out/$2.eval.json.part" && mv "$out/$2.eval.json.part" "$out/$2.eval.json" ||
+    echo "recover-table: $2 zero-shot FAILED" >&2
+}
+export -f ppl acc
 export out db frugal
 for pruned in "wanda-2-4 prune.method=wanda" "wandapp-2-4-lr1e-4 prune.method=wandapp prune.ro_lr=1e-4"; do
   set -- $pruned
@@ -48,7 +55,13 @@ printf '%s\n' "wandapp-2-4-lr1e-4 fo" "wandapp-2-4-lr1e-4 mezo" "wanda-2-4 fo" "
         { echo "recover-table: $name FAILED (see $out/$name.log)" >&2; exit 0; }
     fi
     ppl "$out/$name" "$name"
+    acc "$out/$name" "$name"
   ' _
-for pruned in wanda-2-4 wandapp-2-4-lr1e-4; do [ -s "$out/$pruned/model.safetensors" ] && ppl "$out/$pruned" "$pruned"; done
-"$frugal" list --db "$db" --json > "$out/runs.json"
+for pruned in wanda-2-4 wandapp-2-4-lr1e-4; do
+  [ -s "$out/$pruned/model.safetensors" ] && ppl "$out/$pruned" "$pruned" && acc "$out/$pruned" "$pruned"
+done
+rm -rf "$out/export"
+ids=$("$frugal" list --db "$db" --json | "$root/.venv/bin/python" -c \
+  "import json,sys; print(' '.join(str(r['id']) for r in json.load(sys.stdin)))")
+"$frugal" export $ids --db "$db" --json "$out/export" > /dev/null
 "$root/.venv/bin/python" "$root/experiments/smollm2/recover-summarize.py" "$out"
