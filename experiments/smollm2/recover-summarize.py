@@ -64,7 +64,8 @@ print("| pruned model (2:4) | recovery: LoRA r 8 on every projection, masked | s
       "| dev perplexity (Moby Dick, 20 × 128): start → end | pruned zeros kept | wall s | peak RSS MiB |")
 print("| --- | --- | ---: | --- | --- | --- | --- | ---: | ---: |")
 for pruned, label in (("wanda-2-4", "Wanda"), ("wandapp-2-4-lr1e-4", "Wanda++ (RO lr 1e-4)")):
-    for kind, how in (("fo", "AdamW, lr 3e-4 (first order)"), ("mezo", "MeZO-SGD, lr 3e-3, ε 1e-2 (forwards only)")):
+    for kind, how in (("fo", "AdamW, lr 3e-4 (first order)"), ("mezo", "MeZO-SGD, lr 3e-3, ε 1e-2 (forwards only)"),
+                      ("mezo-lr1e-3", "MeZO-SGD, lr 1e-3, ε 1e-2 (forwards only)")):
         name = f"{pruned}-{kind}-lora"
         found = runs.get(f"smollm2 {name}")
         if not found:
@@ -80,6 +81,8 @@ for pruned, label in (("wanda-2-4", "Wanda"), ("wandapp-2-4-lr1e-4", "Wanda++ (R
             kept = zeros_kept(pruned, name)
         kept_text = "-" if kept is None else f"{'yes' if kept[0] else 'NO'} ({kept[1]:,})"
         status = "" if d.get("status") == "finished" else f" ({d.get('status')})"
+        if dev and dev[-1][2] > min(p[2] for p in dev) * 1.5:  # the dev perplexity ran away from its best
+            status += f" (diverged: dev perplexity {min(p[2] for p in dev):.1f} at best)"
         print(f"| {label} | {how}{status} | {steps} | {fmt(ppl(pruned))} → {fmt(ppl(name))} | "
               f"{fmt(acc(pruned), '.3f')} → {fmt(acc(name), '.3f')} | {fmt(dev[0][2] if dev else None)} → {fmt(dev[-1][2] if dev else None)} | {kept_text} | "
               f"{fmt(last('sys/seconds'), '.0f')} | {fmt(last('sys/peak_rss_mb'), '.0f')} |")

@@ -44,13 +44,16 @@ for pruned in "wanda-2-4 prune.method=wanda" "wandapp-2-4-lr1e-4 prune.method=wa
   fi
 done
 # the recoveries, then each model's perplexity (the pruned ones too, by the same command)
-printf '%s\n' "wandapp-2-4-lr1e-4 fo" "wandapp-2-4-lr1e-4 mezo" "wanda-2-4 fo" "wanda-2-4 mezo" |
+# (KIND-lrX: the config of KIND at lr X)
+printf '%s\n' "wandapp-2-4-lr1e-4 fo" "wandapp-2-4-lr1e-4 mezo" "wanda-2-4 fo" "wanda-2-4 mezo" \
+  "wandapp-2-4-lr1e-4 mezo-lr1e-3" "wanda-2-4 mezo-lr1e-3" |
   xargs -r -P "$jobs" -L 1 bash -c '
-    pruned=$1 kind=$2 name="$1-$2-lora" table=$([ "$2" = fo ] && echo fo || echo zo)
+    pruned=$1 kind=$2 name="$1-$2-lora" config=${2%%-lr*} table=$([ "$2" = fo ] && echo fo || echo zo)
+    lr=$(case $kind in *-lr*) echo "$table.lr=${kind#*-lr}" ;; esac)
     [ -s "$out/$pruned/model.safetensors" ] || exit 0
     if [ ! -s "$out/$name/model.safetensors" ]; then
       echo "== recover $name"
-      "$frugal" --threads 1 -q run experiments/smollm2/recover-$kind-lora.toml "$table.model=\"$out/$pruned\"" \
+      "$frugal" --threads 1 -q run experiments/smollm2/recover-$config-lora.toml "$table.model=\"$out/$pruned\"" $lr \
         --db "$db" --name "smollm2 $name" --out "$out/$name" > "$out/$name.log" 2>&1 ||
         { echo "recover-table: $name FAILED (see $out/$name.log)" >&2; exit 0; }
     fi
