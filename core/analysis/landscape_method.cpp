@@ -46,10 +46,14 @@ LandscapeConfig readLandscape(const toml::table& root, const std::string& source
     const Section m(tableOr(root, "landscape", source, empty), "landscape", source,
                     {"model", "task", "train_file", "dev_file", "template", "labels", "objective", "batch_size",
                      "seed", "dims", "points", "lo", "hi", "directions", "model_b", "timing_forwards",
-                     "sharpness_probes", "sharpness_h", "sharpness_rho", "sam", "zo_seed", "zo_law"});
+                     "sharpness_probes", "sharpness_h", "sharpness_rho", "sam", "zo_seed", "zo_law",
+                     "train_text", "dev_text", "seq_len"});
     LandscapeConfig c;
     bool save = false;
     eval::readFineTuneSpec(m, root, source, c.common, save);
+    if (c.common.textMode())
+        fail(source, ": landscape.train_text: a landscape is drawn on one batch of a labelled task; "
+             "plain-text language modelling is for zo, mezo and fo");
     m.integer("dims", c.dims, 1, 2);
     m.integer("points", c.points, 2, 1001);
     m.number("lo", c.lo, -1e6, 1e6);

@@ -92,7 +92,8 @@ bool keyUsed(const std::string& method, const std::string& key, const Values& va
     }
     if (method == "landscape" && table == "landscape") {
         // declared by the shared fine-tuning reader, but a landscape trains nothing
-        if (oneOf(name, {"dtype", "steps", "lr", "lr_schedule", "weight_decay", "eval_every", "eval_limit", "save"}))
+        if (oneOf(name, {"dtype", "steps", "lr", "lr_schedule", "weight_decay", "eval_every", "eval_limit", "save",
+                         "train_text", "dev_text", "seq_len"}))
             return false;
         const std::string directions = get("landscape.directions", "filter");
         if (name == "model_b") return directions == "between";

@@ -20,6 +20,7 @@ frugal="${FRUGAL_BIN:-$root/build/release/bin/frugal}"
 jobs="${FRUGAL_JOBS:-2}"
 mkdir -p "$out"
 cd "$root"
+scripts/fetch-data --corpus > /dev/null  # the training text, .cache/corpus/austen.txt (checked; built once)
 ppl() {  # MODEL_DIR NAME: Moby Dick perplexity as the pruning table scores it
   [ -s "$out/$2.ppl.json" ] && return 0
   "$frugal" --threads 1 eval ppl --model "$1" --text resources/data/text/moby-dick.txt --seq-len 256 --limit-windows 50 \
