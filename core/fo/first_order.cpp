@@ -60,7 +60,12 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
             spec.lr, " (", spec.lrSchedule, ")"));
     std::mt19937_64 rng(spec.seed);
     int64_t firstStep = 1;
-    // The state at the top of step NEXT: metrics stored first, then the tensors, then the point.
+    // The state at the top of step NEXT: metrics stored first, then the tensors under names of
+    // their own step, then the point, which commits them (a kill at any moment leaves state.json
+    // naming tensors of its own step); the previous point's tensors go last.
+    const auto tensorsOf = [&](int64_t next, const char* what) {
+        return resumeDir / cat(what, "-", next, ".pt");
+    };
     const auto saveResumePoint = [&](int64_t next) {
         if (resumeDir.empty()) return;
         sink.flush();
@@ -69,8 +74,8 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
         for (const auto& t : all) weights.push_back(t.detach());
         torch::save(weights, (resumeDir / "trainables.pt.tmp").string());
         torch::save(*optimizer, (resumeDir / "optimizer.pt.tmp").string());
-        std::filesystem::rename(resumeDir / "trainables.pt.tmp", resumeDir / "trainables.pt");
-        std::filesystem::rename(resumeDir / "optimizer.pt.tmp", resumeDir / "optimizer.pt");
+        std::filesystem::rename(resumeDir / "trainables.pt.tmp", tensorsOf(next, "trainables"));
+        std::filesystem::rename(resumeDir / "optimizer.pt.tmp", tensorsOf(next, "optimizer"));
         ResumePoint point;
         point.nextStep = next;
         point.setRng(rng);
@@ -78,6 +83,12 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
         point.counters = {{"backward_passes", static_cast<double>(r.backwardPasses)},
                           {"tensors", static_cast<double>(all.size())}};
         writeResumePoint(resumeDir, point);
+        for (const auto& entry : std::filesystem::directory_iterator(resumeDir)) {  // older points' tensors
+            const std::string name = entry.path().filename().string();
+            if (entry.path().extension() == ".pt" && (name.rfind("trainables", 0) == 0 || name.rfind("optimizer", 0) == 0) &&
+                entry.path() != tensorsOf(next, "trainables") && entry.path() != tensorsOf(next, "optimizer"))
+                std::filesystem::remove(entry.path());
+        }
     };
     if (resume) {
         if (resumeDir.empty()) fail("resume: first-order training resumes from a checkpoint; none was given");
@@ -86,20 +97,27 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
         if (static_cast<size_t>(point.counter("tensors")) != all.size())
             fail((resumeDir / "state.json").string(), ": the checkpoint holds ", point.counter("tensors"),
                  " trainable tensors, the config trains ", all.size());
+        // the tensors of the point's own step (a resume point written before they were named by
+        // step holds trainables.pt and optimizer.pt)
+        const auto fileOf = [&](const char* what) {
+            const auto own = tensorsOf(point.nextStep, what);
+            return std::filesystem::exists(own) ? own : resumeDir / cat(what, ".pt");
+        };
+        const std::filesystem::path trainables = fileOf("trainables"), optimizerFile = fileOf("optimizer");
         std::vector<torch::Tensor> weights;
-        torch::load(weights, (resumeDir / "trainables.pt").string());
+        torch::load(weights, trainables.string());
         if (weights.size() != all.size())
-            fail((resumeDir / "trainables.pt").string(), ": ", weights.size(), " tensors, expected ", all.size());
+            fail(trainables.string(), ": ", weights.size(), " tensors, expected ", all.size());
         {
             torch::NoGradGuard noGrad;
             for (size_t i = 0; i < all.size(); ++i) {
                 if (weights[i].sizes() != all[i].sizes() || weights[i].scalar_type() != all[i].scalar_type())
-                    fail((resumeDir / "trainables.pt").string(), ": tensor ", i, " is ", weights[i].sizes(), " ",
+                    fail(trainables.string(), ": tensor ", i, " is ", weights[i].sizes(), " ",
                          weights[i].scalar_type(), ", expected ", all[i].sizes(), " ", all[i].scalar_type());
                 all[i].copy_(weights[i]);
             }
         }
-        torch::load(*optimizer, (resumeDir / "optimizer.pt").string());
+        torch::load(*optimizer, optimizerFile.string());
         point.restoreRng(rng);
         point.restore(r);
         r.backwardPasses = static_cast<int64_t>(point.counter("backward_passes"));
