@@ -208,14 +208,12 @@ namespace {
 // the tokenizer's special tokens; at least one window of SEQLEN.
 std::vector<int32_t> textStream(const model::Tokenizer& tokenizer, const std::filesystem::path& file,
                                 const std::string& key, int64_t seqLen) {
-    std::string text;
+    std::vector<int32_t> stream;
     try {
-        text = readFile(file, "a UTF-8 text file");
-        requireUtf8(text, file.string());
+        stream = tokenizeTextFile(tokenizer, file);
     } catch (const Error& e) {
         throw InputError(cat(key, ": ", e.what()));
     }
-    std::vector<int32_t> stream = tokenizer.encode(text, /*addSpecialTokens=*/true);
     if (static_cast<int64_t>(stream.size()) < seqLen)
         throw InputError(cat(key, ": ", file.string(), " has ", stream.size(), " tokens, fewer than one window of seq_len = ",
                              seqLen, "; use a longer text or a shorter seq_len"));

@@ -85,10 +85,7 @@ PerplexityResult perplexityOfFile(const std::filesystem::path& modelDir,
     return perplexityOfText(loaded.model, loaded.tokenizer, textFile, seqLen, batch, maxWindows);
 }
 
-PerplexityResult perplexityOfText(const model::Transformer& model,
-                                  const model::Tokenizer& tokenizer,
-                                  const std::filesystem::path& textFile, int64_t seqLen,
-                                  int64_t batch, int64_t maxWindows) {
+std::vector<int32_t> tokenizeTextFile(const model::Tokenizer& tokenizer, const std::filesystem::path& textFile) {
     std::ifstream in(textFile, std::ios::binary);
     if (!in) fail(textFile.string(), ": cannot open (expected a UTF-8 text file)");
     std::stringstream buffer;
@@ -96,8 +93,14 @@ PerplexityResult perplexityOfText(const model::Transformer& model,
     const std::string text = buffer.str();
     if (text.empty()) fail(textFile.string(), ": file is empty (expected a UTF-8 text file)");
     requireUtf8(text, textFile.string());
-    const std::vector<int32_t> stream = tokenizer.encode(text, /*addSpecialTokens=*/true);
-    return perplexity(model, stream, seqLen, batch, maxWindows);
+    return tokenizer.encode(text, /*addSpecialTokens=*/true);
+}
+
+PerplexityResult perplexityOfText(const model::Transformer& model,
+                                  const model::Tokenizer& tokenizer,
+                                  const std::filesystem::path& textFile, int64_t seqLen,
+                                  int64_t batch, int64_t maxWindows) {
+    return perplexity(model, tokenizeTextFile(tokenizer, textFile), seqLen, batch, maxWindows);
 }
 
 }  // namespace frugal::eval

@@ -44,6 +44,10 @@ PerplexityResult perplexityOfFile(const std::filesystem::path& modelDir,
                                   const std::filesystem::path& tokenizerPath, int64_t seqLen,
                                   int64_t batch = 1, int64_t maxWindows = 0);
 
+// The tokens of UTF-8 text file TEXTFILE as one stream with the tokenizer's special tokens (what
+// perplexityOfText scores); an empty, unreadable or non-UTF-8 file is an error naming it.
+std::vector<int32_t> tokenizeTextFile(const model::Tokenizer& tokenizer, const std::filesystem::path& textFile);
+
 // The same with a model and tokenizer already loaded.
 PerplexityResult perplexityOfText(const model::Transformer& model,
                                   const model::Tokenizer& tokenizer,
