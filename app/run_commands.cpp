@@ -458,7 +458,8 @@ int executeDistributed(const Parsed& p, const run::PreparedRun& prepared, const 
         world->annotate(runSpec);
         if (p.has("parent")) runSpec.parentId = requireRun(*db, p.get("parent", "")).id;
         Progress progress(p.has("quiet"));
-        outcome = run::runMethod(*db, runSpec, prepared.body, stop, &progress, run::artifactRoot(db->path()));
+        outcome = run::runMethod(*db, runSpec, world->lead(prepared.body), stop, &progress,
+                                 run::artifactRoot(db->path()));
         progress.finish();
     } catch (const std::exception& e) {
         world->finish(true, cat("rank 0 of ", world->size(), ": ", e.what()));

@@ -27,7 +27,9 @@ inline RunJob streamingJob(double seconds, int64_t perSecond) {
     job.name = QStringLiteral("stream");
     auto prepared = std::make_shared<run::PreparedRun>();
     prepared->method = "synthetic";
-    prepared->body = [seconds, perSecond](run::EventSink& sink, const run::StopToken& stop) {
+    prepared->body = [seconds, perSecond](const run::RunContext& context) {
+        run::EventSink& sink = context.sink;
+        const run::StopToken& stop = context.stop;
         const auto start = std::chrono::steady_clock::now();
         int64_t step = 0;
         for (;;) {

@@ -190,7 +190,7 @@ sharpness_probes = 2
     const auto p = frugal::run::prepareRunText(text, "test.toml", {}, {});
     QTemporaryDir dir;
     frugal::MemorySink& sink = frugal::test::sink(dir.path().toStdString());
-    p.body(sink, frugal::test::noStop());
+    p.body(frugal::RunContext{sink, frugal::test::noStop()});
     // the same batch from an independent problem
     frugal::eval::FineTuneSpec spec;
     spec.batchSize = 4;
@@ -267,7 +267,7 @@ seed = 1
     const auto once = [&]() -> frugal::MemorySink {
         const auto p = frugal::run::prepareRunText(text, "sharpzo.toml", {}, {});
         frugal::MemorySink& sink = frugal::test::sink();
-        p.body(sink, frugal::test::noStop());
+        p.body(frugal::RunContext{sink, frugal::test::noStop()});
         return sink;
     };
     const frugal::MemorySink a = once();
@@ -293,7 +293,7 @@ seed = 1
     const std::string norms = text + "[peft]\ntarget = \"norms\"\n";
     const auto pn = frugal::run::prepareRunText(norms, "sharpzo.toml", {}, {});
     frugal::MemorySink& n = frugal::test::sink();
-    pn.body(n, frugal::test::noStop());
+    pn.body(frugal::RunContext{n, frugal::test::noStop()});
     QCOMPARE(n.values("train/forwards"), forwards);  // the same stages and counts
     QVERIFY(n.values("sharpzo/shift_norm").at(0) > 0);
     QVERIFY(n.values("sharpzo/prompt_shift_norm").empty());
@@ -305,7 +305,7 @@ seed = 1
     const auto refusal = [&](const std::string& config) {
         return frugal::test::errorOf([&] {
             const auto p = frugal::run::prepareRunText(config, "sharpzo.toml", {}, {});
-            p.body(frugal::test::sink(), frugal::test::noStop());
+            p.body(frugal::RunContext{frugal::test::sink(), frugal::test::noStop()});
         });
     };
     std::string wide = text + "[peft]\ntarget = \"full\"\n";

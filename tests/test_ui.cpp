@@ -985,10 +985,10 @@ private slots:
         StopToken stop;
         const auto outcome = run::runMethod(
             db, spec,
-            [](EventSink& sink, const StopToken&) {
+            [](const frugal::RunContext& context) {
                 for (int64_t step = 1; step <= 14; ++step) {
                     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-                    sink.progress(step, 14, "");
+                    context.sink.progress(step, 14, "");
                 }
             },
             stop, nullptr, std::filesystem::path(dir.path().toStdString()));

@@ -551,7 +551,9 @@ void TestZo::replayIsBitIdentical() {
     c.rollbackSteps = 0;
     c.maxRollbacks = 100;
     const auto trajectoryFile = dir / "trajectory.csv";
-    const auto r = runZo(c, frugal::test::sink(), frugal::test::noStop(), trajectoryFile);
+    frugal::zo::ZoRunOptions options;
+    options.trajectoryFile = trajectoryFile;
+    const auto r = runZo(c, frugal::test::sink(), frugal::test::noStop(), options);
     const auto trajectory = readTrajectory(trajectoryFile);
     QVERIFY(!trajectory.empty());
     for (const auto& step : trajectory) QCOMPARE(step.seeds.size(), size_t(queries));

@@ -113,7 +113,7 @@ std::string surfaceCsv(const LandscapeConfig& c, const Slice& s, double d1Norm, 
     return out;
 }
 
-void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& stop) {
+void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& stop, dist::World* world) {
     const auto start = std::chrono::steady_clock::now();
     eval::FineTuneProblem problem(c.common);
     std::mt19937_64 rng(c.common.seed);
@@ -174,7 +174,7 @@ void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& st
     settings.points = c.points;
     settings.lo = c.lo;
     settings.hi = c.hi;
-    if (dist::World* world = dist::current()) {  // the grid's points (1-D) or rows (2-D) shared out
+    if (world) {  // the grid's points (1-D) or rows (2-D) shared out
         // one surface from many processes only if they move the same weights along the same lines
         world->agree("model (weights digest)", zo::weightsDigest(problem.model().parameters()));
         world->agree("directions (norms)", cat(d1.norm, " ", d2.norm));
@@ -259,7 +259,7 @@ PreparedRun prepareLandscapeMethod(const MethodRequest& request) {
     PreparedRun p = config::preparedFrom("landscape", root, static_cast<int64_t>(c.common.seed));
     p.params["choice.landscape.filters"] =
         "rows of every tensor of 2+ dimensions (Linear output neurons, embedding tokens); 1-D tensors get no component";
-    p.body = [c](EventSink& sink, const StopToken& stop) { runLandscape(c, sink, stop); };
+    p.body = [c](const RunContext& context) { runLandscape(c, context.sink, context.stop, context.world); };
     return p;
 }
 

@@ -19,9 +19,11 @@ namespace {
 
 class LiveLandscape final : public eval::TrainingProbe {
 public:
-    LiveLandscape(const eval::LiveLandscapeSpec& spec, eval::FineTuneProblem& problem, bool gradients)
+    LiveLandscape(const eval::LiveLandscapeSpec& spec, eval::FineTuneProblem& problem, bool gradients,
+                  dist::World* world)
         : m_spec(spec),
           m_problem(problem),
+          m_world(world),
           m_seed(spec.seed >= 0 ? static_cast<uint64_t>(spec.seed) : problem.spec().seed),
           m_sam(gradients && spec.sam) {
         // Its own stream (not the training's mt19937_64(seed)): the same batch at every probe.
@@ -71,7 +73,7 @@ private:
         settings.points = m_spec.points;
         settings.lo = m_spec.lo;
         settings.hi = m_spec.hi;
-        if (dist::World* world = dist::current()) {  // a data-parallel run: the probe's points shared out
+        if (dist::World* world = m_world) {  // a data-parallel run: the probe's points shared out
             settings.rank = world->rank();
             settings.count = world->size();
             settings.gather = [world](const std::vector<double>& mine) { return world->allgather(mine); };
@@ -128,6 +130,7 @@ private:
 
     eval::LiveLandscapeSpec m_spec;
     eval::FineTuneProblem& m_problem;
+    dist::World* m_world;  // null: one process
     uint64_t m_seed;
     bool m_sam;
     eval::FineTuneProblem::Batch m_batch;
@@ -138,8 +141,9 @@ private:
 }  // namespace
 
 std::unique_ptr<eval::TrainingProbe> makeLiveLandscapeProbe(const eval::LiveLandscapeSpec& spec,
-                                                            eval::FineTuneProblem& problem, bool gradients) {
-    return std::make_unique<LiveLandscape>(spec, problem, gradients);
+                                                            eval::FineTuneProblem& problem, bool gradients,
+                                                            dist::World* world) {
+    return std::make_unique<LiveLandscape>(spec, problem, gradients, world);
 }
 
 }  // namespace frugal::analysis

@@ -13,6 +13,7 @@
 namespace frugal::analysis {
 
 std::unique_ptr<eval::TrainingProbe> makeLiveLandscapeProbe(const eval::LiveLandscapeSpec& spec,
-                                                            eval::FineTuneProblem& problem, bool gradients);
+                                                            eval::FineTuneProblem& problem, bool gradients,
+                                                            dist::World* world);
 
 }  // namespace frugal::analysis

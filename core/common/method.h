@@ -18,8 +18,22 @@
 
 namespace frugal {
 
-// A method's body: runs on the runner's worker thread, reports to SINK, stops when asked.
-using MethodBody = std::function<void(EventSink& sink, const StopToken& stop)>;
+namespace dist {
+class World;
+}
+
+// What a method's body is handed when it runs: everything it reports to, obeys or shares work
+// with comes in here, none of it is found through a global.
+struct RunContext {
+    EventSink& sink;
+    const StopToken& stop;
+    // The processes of a data-parallel run (dist/world.h); null when the run is one process.
+    dist::World* world = nullptr;
+};
+
+// A method's body: runs on the runner's worker thread, reports to the context's sink, stops when
+// its stop token asks.
+using MethodBody = std::function<void(const RunContext& context)>;
 
 // What a method's reader is given.
 struct MethodRequest {

@@ -31,8 +31,6 @@ std::string firstLine(const std::exception& e) {
     return line;
 }
 
-World* g_current = nullptr;
-
 constexpr auto kBeatPeriod = std::chrono::milliseconds(500);
 // A rank whose heartbeat has not moved in this long is taken as gone (five periods: a loaded
 // machine may delay one beat, not five).
@@ -102,9 +100,6 @@ std::optional<WorldSpec> specFromEnvironment(const GetEnv& getenv) {
 std::optional<WorldSpec> specFromEnvironment() {
     return specFromEnvironment([](const char* name) { return std::getenv(name); });
 }
-
-World* current() { return g_current; }
-void setCurrent(World* world) { g_current = world; }
 
 std::string backendFor(const std::string& device) {
     if (device == "cpu") return "gloo";
@@ -258,7 +253,6 @@ World::World() : m(std::make_unique<Impl>()) {}
 
 World::~World() {
     m->stopHeartbeat();
-    if (g_current == this) g_current = nullptr;
 }
 
 std::unique_ptr<World> World::join(const WorldSpec& spec) {

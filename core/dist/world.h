@@ -104,9 +104,4 @@ private:
     std::unique_ptr<Impl> m;
 };
 
-// The process's world: nullptr in a single-process run. Set by whoever joined it (the command
-// line), read by the methods that run data-parallel.
-World* current();
-void setCurrent(World* world);
-
 }  // namespace frugal::dist

@@ -105,7 +105,9 @@ PreparedRun prepareEvalMethod(const MethodRequest& request) {
                  " positions; at most ", config.maxPositions);
     }
     PreparedRun p = preparedFrom("eval", root, spec.seed);
-    p.body = [spec, tasks](EventSink& sink, const StopToken& stop) {
+    p.body = [spec, tasks](const RunContext& context) {
+        EventSink& sink = context.sink;
+        const StopToken& stop = context.stop;
         const std::filesystem::path modelDir = data::resolveModel(spec.model);
         const auto loaded = [&] {
             try {

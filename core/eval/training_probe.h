@@ -9,14 +9,18 @@
 // one without them.
 //
 // The spec is read here (eval/fine_tune_config.h); the probe is analysis/'s
-// (analysis/live_landscape.h), which zo/ and fo/ may not include: run/ installs its factory before
-// any method runs, and the training loops get the probe through makeLiveLandscape().
+// (analysis/live_landscape.h), which zo/ and fo/ may not include: the registry rows of run/ hand
+// its factory to the zo, mezo and fo readers, which pass it down to their training loops.
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 
 #include "common/events.h"
+
+namespace frugal::dist {
+class World;
+}
 
 namespace frugal::eval {
 
@@ -45,12 +49,14 @@ public:
     virtual int64_t forwards() const = 0;
 };
 
-// GRADIENTS: the run computes gradients (SAM's value is then measured).
-using TrainingProbeFactory =
-    std::function<std::unique_ptr<TrainingProbe>(const LiveLandscapeSpec&, FineTuneProblem&, bool gradients)>;
-void installLiveLandscape(TrainingProbeFactory factory);
-// Null when SPEC is not enabled; fails when no factory is installed.
-std::unique_ptr<TrainingProbe> makeLiveLandscape(const LiveLandscapeSpec& spec, FineTuneProblem& problem,
-                                                 bool gradients);
+// GRADIENTS: the run computes gradients (SAM's value is then measured). WORLD: the processes of a
+// data-parallel run, which share each probe's points (null: one process).
+using TrainingProbeFactory = std::function<std::unique_ptr<TrainingProbe>(
+    const LiveLandscapeSpec&, FineTuneProblem&, bool gradients, dist::World* world)>;
+// FACTORY's probe for SPEC; null when SPEC is not enabled; fails when SPEC is enabled and the
+// caller was given no factory.
+std::unique_ptr<TrainingProbe> makeLiveLandscape(const TrainingProbeFactory& factory,
+                                                 const LiveLandscapeSpec& spec, FineTuneProblem& problem,
+                                                 bool gradients, dist::World* world);
 
 }  // namespace frugal::eval

@@ -17,7 +17,7 @@ namespace frugal::fo {
 using namespace frugal::eval;
 
 FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop,
-                       const std::filesystem::path& resumeDir, bool resume) {
+                       const std::filesystem::path& resumeDir, bool resume, const TrainingProbeFactory& probes) {
     c.validate();
     const auto metric = [&](const std::string& key, int64_t step, double value) {
         sink.metric(key, step, value);
@@ -129,7 +129,7 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
         reportDev(problem, 0, sink, r);
     }
     // [live_landscape]: probes beside the training, restored bit for bit (eval/training_probe.h).
-    const std::unique_ptr<TrainingProbe> probe = makeLiveLandscape(spec.liveLandscape, problem, true);
+    const std::unique_ptr<TrainingProbe> probe = makeLiveLandscape(probes, spec.liveLandscape, problem, true, nullptr);
     if (probe && !resume) probe->after(0, spec.steps, sink, stop);
     for (int64_t step = firstStep; step <= spec.steps; ++step) {
         if (stop.stopRequested()) {

@@ -10,6 +10,7 @@
 
 #include "common/events.h"
 #include "eval/fine_tune_problem.h"
+#include "eval/training_probe.h"
 
 namespace frugal::fo {
 
@@ -32,7 +33,9 @@ struct FoResult : eval::FineTuneResult {
 // (eval/resume_point.h) and a checkpoint of the trainable tensors and the optimiser state are
 // kept there, rewritten at every evaluation step and at a stop; RESUME continues from them, the
 // run then going on exactly as if it had never stopped.
+// PROBES: the [live_landscape] probe's factory (empty: a config with the table is refused).
 FoResult runFirstOrder(const FoConfig& config, EventSink& sink, const StopToken& stop,
-                       const std::filesystem::path& resumeDir = {}, bool resume = false);
+                       const std::filesystem::path& resumeDir = {}, bool resume = false,
+                       const eval::TrainingProbeFactory& probes = {});
 
 }  // namespace frugal::fo

@@ -63,7 +63,7 @@ eval::TrainingPlan mezoPlan() {
 
 }  // namespace
 
-PreparedRun prepareFoMethod(const MethodRequest& request) {
+PreparedRun prepareFoMethod(const MethodRequest& request, const eval::TrainingProbeFactory& probes) {
     using namespace frugal::config;
     const std::string source = request.file.string();
     const toml::table root = parseConfig(request.text, source, request.overrides);
@@ -73,12 +73,13 @@ PreparedRun prepareFoMethod(const MethodRequest& request) {
     const eval::MemoryEstimate need = eval::estimateFineTuneRun(c.common, planOf(c));
     eval::guardMemory(need, {eval::estimateFineTuneRun(c.common, mezoPlan())}, request.force, source);
     PreparedRun p = preparedFrom("fo", root, static_cast<int64_t>(c.common.seed));
-    p.body = [c, save, need, outDir = request.outDir, resume = request.resume](EventSink& sink,
-                                                                                const StopToken& stop) {
+    p.body = [c, save, need, probes, outDir = request.outDir, resume = request.resume](const RunContext& context) {
+        EventSink& sink = context.sink;
         eval::reportEstimate(sink, need);
         FoConfig config = c;
         if (save) config.common.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
-        const auto r = runFirstOrder(config, sink, stop, eval::resumeDir(sink.artifactDir()), resume);
+        const auto r =
+            runFirstOrder(config, sink, context.stop, eval::resumeDir(sink.artifactDir()), resume, probes);
         eval::reportFineTune(sink, r, config.common,
                              cat(r.forwardPasses, " forward and ", r.backwardPasses, " backward passes"));
         eval::reportPeak(sink, r.steps, need);

@@ -8,10 +8,12 @@
 #include <vector>
 
 #include "common/method.h"
+#include "eval/training_probe.h"
 
 namespace frugal::fo {
 
-PreparedRun prepareFoMethod(const MethodRequest& request);
+// PROBES: the [live_landscape] probe's factory (analysis/'s, handed down by the registry row).
+PreparedRun prepareFoMethod(const MethodRequest& request, const eval::TrainingProbeFactory& probes);
 // What an fo config trains and its memory estimate.
 std::optional<TrainableSummary> foTrainables(const std::string& text, const std::string& source,
                                              const std::vector<std::string>& overrides);

@@ -23,33 +23,31 @@ PretrainConfig PretrainConfig::fromToml(const std::filesystem::path& file,
     return c;
 }
 
-PretrainConfig PretrainConfig::fromTomlText(const std::string& text, const std::string& source,
-                                            const std::vector<std::string>& overrides) {
-    const toml::table root = parseConfig(text, source, overrides);
-    PretrainConfig c;
-    c.text = text;
-    c.resolvedText = tomlText(root);
-    const toml::table empty;
-    const Section top(root, "", source, {"method", "output", "tokenizer", "model", "data", "train"});
-    if (const toml::node* m = top.find("method")) {
-        if (!m->is_string() || *m->value<std::string>() != "pretrain")
-            top.wrong("method", *m, "\"pretrain\" in a pre-training config");
-    }
+namespace {
 
-    const Section output(tableOr(root, "output", source, empty), "output", source,
-                         {"dir", "dtype"});
+// Each table of the config, read in the schema's order.
+
+void readOutput(const toml::table& root, const std::string& source, PretrainConfig& c) {
+    const toml::table empty;
+    const Section output(tableOr(root, "output", source, empty), "output", source, {"dir", "dtype"});
     output.path("dir", c.outDir);
     output.string("dtype", c.dtype);
     if (c.dtype != "F32" && c.dtype != "BF16" && c.dtype != "F16")
         fail(source, ": output.dtype is '", c.dtype, "', expected F32, BF16 or F16");
     if (c.outDir.empty()) fail(source, ": output.dir is missing (the folder to write the model to)");
+}
 
+void readTokenizer(const toml::table& root, const std::string& source, PretrainConfig& c) {
+    const toml::table empty;
     const Section tok(tableOr(root, "tokenizer", source, empty), "tokenizer", source,
                       {"path", "vocab_size", "min_frequency"});
     tok.path("path", c.tokenizerPath);
     tok.integer("vocab_size", c.vocabSize, 258, 1 << 20);
     tok.integer("min_frequency", c.minFrequency, 1, 1 << 30);
+}
 
+void readModel(const toml::table& root, const std::string& source, PretrainConfig& c) {
+    const toml::table empty;
     const Section m(tableOr(root, "model", source, empty), "model", source,
                     {"hidden_size", "num_layers", "num_heads", "num_kv_heads", "intermediate_size",
                      "max_position_embeddings", "rope_theta", "tie_word_embeddings", "init_std"});
@@ -63,9 +61,11 @@ PretrainConfig PretrainConfig::fromTomlText(const std::string& text, const std::
     m.number("rope_theta", c.ropeTheta, 1.0, 1e9);
     m.boolean("tie_word_embeddings", c.tied);
     m.number("init_std", c.initStd, 1e-6, 1.0);
+}
 
-    const toml::table& dataTable = tableOr(root, "data", source, empty);
-    const Section d(dataTable, "data", source, {"sources", "holdout_fraction", "eval_text"});
+void readData(const toml::table& root, const std::string& source, PretrainConfig& c) {
+    const toml::table empty;
+    const Section d(tableOr(root, "data", source, empty), "data", source, {"sources", "holdout_fraction", "eval_text"});
     d.number("holdout_fraction", c.holdoutFraction, 0.0, 0.5);
     d.path("eval_text", c.evalText);
     if (const toml::node* s = d.find("sources")) {
@@ -87,11 +87,13 @@ PretrainConfig PretrainConfig::fromTomlText(const std::string& text, const std::
     double weights = 0;
     for (const auto& s : c.sources) weights += s.weight;
     if (!(weights > 0)) fail(source, ": the data.sources weights sum to 0");
+}
 
+void readTrain(const toml::table& root, const std::string& source, PretrainConfig& c) {
+    const toml::table empty;
     const Section t(tableOr(root, "train", source, empty), "train", source,
-                    {"seed", "steps", "batch_size", "seq_len", "lr", "min_lr", "warmup_steps",
-                     "weight_decay", "beta1", "beta2", "adam_eps", "grad_clip", "log_every",
-                     "eval_every", "eval_windows", "checkpoint_every"});
+                    {"seed", "steps", "batch_size", "seq_len", "lr", "min_lr", "warmup_steps", "weight_decay", "beta1",
+                     "beta2", "adam_eps", "grad_clip", "log_every", "eval_every", "eval_windows", "checkpoint_every"});
     int64_t seed = static_cast<int64_t>(c.seed);
     t.integer("seed", seed, 0, INT64_MAX);
     c.seed = static_cast<uint64_t>(seed);
@@ -111,19 +113,41 @@ PretrainConfig PretrainConfig::fromTomlText(const std::string& text, const std::
     t.integer("eval_every", c.evalEvery, 1, 1 << 30);
     t.integer("eval_windows", c.evalWindows, 1, 1 << 20);
     t.integer("checkpoint_every", c.checkpointEvery, 0, 1 << 30);
+}
+
+// What spans tables: the shapes against each other, the schedule's pieces.
+void checkTogether(const std::string& source, const PretrainConfig& c) {
     if (c.checkpointEvery > 0 && c.checkpointEvery % c.logEvery != 0)
-        fail(source, ": train.checkpoint_every (", c.checkpointEvery,
-             ") must be a multiple of train.log_every (", c.logEvery, ")");
+        fail(source, ": train.checkpoint_every (", c.checkpointEvery, ") must be a multiple of train.log_every (",
+             c.logEvery, ")");
     if (c.seqLen > c.maxPositions)
-        fail(source, ": train.seq_len (", c.seqLen, ") exceeds model.max_position_embeddings (",
-             c.maxPositions, ")");
+        fail(source, ": train.seq_len (", c.seqLen, ") exceeds model.max_position_embeddings (", c.maxPositions, ")");
     if (c.hidden % c.heads != 0)
-        fail(source, ": model.hidden_size (", c.hidden, ") is not a multiple of model.num_heads (",
-             c.heads, ")");
+        fail(source, ": model.hidden_size (", c.hidden, ") is not a multiple of model.num_heads (", c.heads, ")");
     if (c.heads % c.kvHeads != 0)
-        fail(source, ": model.num_heads (", c.heads, ") is not a multiple of model.num_kv_heads (",
-             c.kvHeads, ")");
+        fail(source, ": model.num_heads (", c.heads, ") is not a multiple of model.num_kv_heads (", c.kvHeads, ")");
     if (c.minLr > c.lr) fail(source, ": train.min_lr (", c.minLr, ") exceeds train.lr (", c.lr, ")");
+}
+
+}  // namespace
+
+PretrainConfig PretrainConfig::fromTomlText(const std::string& text, const std::string& source,
+                                            const std::vector<std::string>& overrides) {
+    const toml::table root = parseConfig(text, source, overrides);
+    PretrainConfig c;
+    c.text = text;
+    c.resolvedText = tomlText(root);
+    const Section top(root, "", source, {"method", "output", "tokenizer", "model", "data", "train"});
+    if (const toml::node* m = top.find("method")) {
+        if (!m->is_string() || *m->value<std::string>() != "pretrain")
+            top.wrong("method", *m, "\"pretrain\" in a pre-training config");
+    }
+    readOutput(root, source, c);
+    readTokenizer(root, source, c);
+    readModel(root, source, c);
+    readData(root, source, c);
+    readTrain(root, source, c);
+    checkTogether(source, c);
     return c;
 }
 
@@ -134,7 +158,9 @@ PreparedRun preparePretrainMethod(const MethodRequest& request) {
                                  static_cast<int64_t>(config.seed));
     const std::filesystem::path outDir =
         !request.outDir.empty() ? request.outDir : request.configuredOutput ? config.outDir : "";
-    p.body = [config, outDir, resume = request.resume](EventSink& sink, const StopToken& stop) {
+    p.body = [config, outDir, resume = request.resume](const RunContext& context) {
+        EventSink& sink = context.sink;
+        const StopToken& stop = context.stop;
         PretrainConfig c = config;
         c.outDir = outDir.empty() ? sink.artifactDir() / "model" : outDir;
         const PretrainResult r = pretrain(c, sink, stop, resume);

@@ -130,7 +130,9 @@ PreparedRun preparePruneMethod(const MethodRequest& request) {
     const eval::MemoryEstimate need = estimateOf(c);
     eval::guardMemory(need, {}, request.force, source);
     PreparedRun p = preparedFrom("prune", root, c.seed);
-    p.body = [c, save, need, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
+    p.body = [c, save, need, outDir = request.outDir](const RunContext& context) {
+        EventSink& sink = context.sink;
+        const StopToken& stop = context.stop;
         eval::reportEstimate(sink, need);
         PruneSpec spec = c;
         if (save) spec.outDir = outDir.empty() ? sink.artifactDir() / "model" : outDir;

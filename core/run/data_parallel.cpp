@@ -53,9 +53,7 @@ struct DataParallel::Impl {
 
 DataParallel::DataParallel() : m(std::make_unique<Impl>()) {}
 
-DataParallel::~DataParallel() {
-    if (m->world) dist::setCurrent(nullptr);
-}
+DataParallel::~DataParallel() = default;
 
 bool DataParallel::requested() { return dist::specFromEnvironment().has_value(); }
 
@@ -69,7 +67,6 @@ std::unique_ptr<DataParallel> DataParallel::join(const PreparedRun& prepared, co
              "process");
     std::unique_ptr<DataParallel> d(new DataParallel());
     d->m->world = dist::World::join(*spec);
-    dist::setCurrent(d->m->world.get());
     dist::World& w = *d->m->world;
     w.agree("config (sha256 of the resolved TOML)", sha256Hex(prepared.resolvedConfig).substr(0, 16));
     w.agree("program (sha256 of the executable)", sha256OfFile("/proc/self/exe").substr(0, 16));
@@ -100,7 +97,7 @@ int DataParallel::follow(const MethodBody& body, StopToken& stop) {
     int code = 0;
     try {
         try {
-            body(sink, stop);
+            body(RunContext{sink, stop, &w});
         } catch (const Cancelled&) {
             code = stop.signal() == SIGINT ? 130 : 143;  // 143 also when another process was stopped
         }
@@ -112,6 +109,13 @@ int DataParallel::follow(const MethodBody& body, StopToken& stop) {
     }
     if (code == 0) std::fprintf(stderr, "rank %d of %d: finished\n", w.rank(), w.size());
     return code;
+}
+
+MethodBody DataParallel::lead(MethodBody body) const {
+    dist::World* world = m->world.get();
+    return [world, body = std::move(body)](const RunContext& context) {
+        body(RunContext{context.sink, context.stop, world});
+    };
 }
 
 std::string DataParallel::finish(bool failed, const std::string& error) {

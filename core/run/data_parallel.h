@@ -31,6 +31,8 @@ public:
     // A process other than 0: runs BODY with a sink that keeps nothing but warnings and errors
     // (printed with the rank); returns the exit code (0, 1 failed, 130/143 stopped).
     int follow(const MethodBody& body, StopToken& stop);
+    // Process 0's body: BODY run with this world in its context.
+    MethodBody lead(MethodBody body) const;
     // Process 0 after its run: posts a failure for the others to name, or waits for them to end;
     // returns what went wrong with another process meanwhile ("" when nothing).
     std::string finish(bool failed, const std::string& error);

@@ -35,9 +35,13 @@ struct MethodRow {
 const MethodRow kMethods[] = {
     {"pretrain", pretrain::preparePretrainMethod, nullptr, nullptr},
     {"eval", eval::prepareEvalMethod, nullptr, nullptr},
-    {"mezo", zo::prepareMezoMethod, zo::zoTrainables, zo::replayZoMethod},
-    {"zo", zo::prepareZoMethod, zo::zoTrainables, zo::replayZoMethod},
-    {"fo", fo::prepareFoMethod, fo::foTrainables, nullptr},
+    // the fine-tuning methods get the [live_landscape] probe, which is analysis/'s, from here
+    {"mezo", [](const MethodRequest& r) { return zo::prepareMezoMethod(r, analysis::makeLiveLandscapeProbe); },
+     zo::zoTrainables, zo::replayZoMethod},
+    {"zo", [](const MethodRequest& r) { return zo::prepareZoMethod(r, analysis::makeLiveLandscapeProbe); },
+     zo::zoTrainables, zo::replayZoMethod},
+    {"fo", [](const MethodRequest& r) { return fo::prepareFoMethod(r, analysis::makeLiveLandscapeProbe); },
+     fo::foTrainables, nullptr},
     {"prune", prune::preparePruneMethod, nullptr, nullptr},
     {"sharpzo", search::prepareSharpZoMethod, nullptr, nullptr},
     {"landscape", analysis::prepareLandscapeMethod, nullptr, nullptr},
@@ -106,13 +110,6 @@ PreparedRun prepareRunText(const std::string& text, const std::string& source,
 }
 
 PreparedRun prepareRequest(const MethodRequest& request) {
-    // The probe that fine-tuning runs take every N steps ([live_landscape]) is analysis/'s; the
-    // training loops (zo/, fo/) reach it through eval/training_probe.h.
-    static const bool probeInstalled = [] {
-        eval::installLiveLandscape(analysis::makeLiveLandscapeProbe);
-        return true;
-    }();
-    (void)probeInstalled;
     const std::string source = request.file.string();
     return rowOf(config::parseConfig(request.text, source), source).prepare(request);
 }

@@ -159,7 +159,7 @@ RunOutcome continueMethod(store::Store& store, int64_t runId, const MethodBody& 
             // the numeric runtime, for diagnosis: in every run's stored log (the CLI prints it
             // only with --verbose, or when it warns; observers show debug lines when asked)
             sink.log("debug", runtimeLine(queryRuntime()));
-            body(sink, stop);
+            body(RunContext{sink, stop});
             outcome.status = store::RunStatus::Finished;
         } catch (const Cancelled& e) {
             outcome.status = store::RunStatus::Cancelled;

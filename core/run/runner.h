@@ -26,6 +26,7 @@ using frugal::Cancelled;
 using frugal::ConfigField;
 using frugal::EventSink;
 using frugal::MethodBody;
+using frugal::RunContext;
 using frugal::PreparedRun;
 using frugal::StopToken;
 using frugal::TrainableSummary;

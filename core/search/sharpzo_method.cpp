@@ -86,7 +86,9 @@ PreparedRun prepareSharpZoMethod(const MethodRequest& request) {
         "stage 1's points (candidates, CGE points) as soft prompts over replicas of one batch, population_batch "
         "a forward (0: popsize on CUDA, 1 on the CPU); a forward of K points counts K forwards";
     p.params["choice.sharpzo.projection"] = "A ~ N(0, s^2), s = ||p0||/sqrt(m*H*d) (our scaling)";
-    p.body = [c, save, outDir = request.outDir](EventSink& sink, const StopToken& stop) {
+    p.body = [c, save, outDir = request.outDir](const RunContext& context) {
+        EventSink& sink = context.sink;
+        const StopToken& stop = context.stop;
         SharpZoConfig config = c;
         if (save) config.common.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
         const SharpZoResult r = runSharpZo(config, sink, stop);

@@ -254,212 +254,312 @@ std::vector<StepRecord> readTrajectory(const std::filesystem::path& file) {
     return steps;
 }
 
-ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop,
-              const std::filesystem::path& trajectoryFile, bool resume) {
-    c.validate();
-    const auto log = [&](const std::string& line) { sink.info(line); };
-    const auto metric = [&](const std::string& key, int64_t step, double value) {
-        sink.metric(key, step, value);
-    };
-    const auto start = std::chrono::steady_clock::now();
-    // Data parallel (dist/world.h): every process holds the model and draws the same seeds; each
-    // scores its shard of every batch; the loss scalars are averaged over the processes (weighted
-    // by shard size), so every process applies the same update. Process 0 alone writes.
-    dist::World* world = dist::current();
-    const eval::FineTuneProblem::Gather gather = [world](const std::vector<double>& mine) {
-        return world->allgather(mine);
-    };
-    if (world && resume) fail("resume: a distributed run cannot be resumed yet; start it again");
-    auto problem = std::make_unique<eval::FineTuneProblem>(c.common);
-    if (world) {
-        problem->setShard(world->rank(), world->size(), gather);
-        world->agree("model (weights digest)", digestOf(problem->model().parameters()));
+namespace {
+
+// Applies TRAJECTORY's recorded steps to STEPPER and settles the weights: how a resume, a rollback
+// and a replay rebuild the state after a step, bit for bit.
+void replayOnto(Stepper& stepper, const std::vector<StepRecord>& trajectory) {
+    int64_t unused = 0;
+    for (StepRecord applied : trajectory) stepper.step(applied, nullptr, unused);
+    stepper.settle();
+}
+
+// One ZO fine-tuning run, phase by phase (run() is the table of contents). Data parallel
+// (dist/world.h): every process holds the model and draws the same seeds; each scores its shard
+// of every batch; the loss scalars are averaged over the processes (weighted by shard size), so
+// every process applies the same update. Process 0 alone writes.
+class ZoRun {
+public:
+    ZoRun(const ZoConfig& c, EventSink& sink, const StopToken& stop, const ZoRunOptions& options)
+        : m_c(c), m_spec(c.common), m_sink(sink), m_stop(stop), m_o(options), m_world(options.world),
+          m_rng(c.common.seed) {}
+
+    ZoResult run() {
+        m_c.validate();
+        const auto start = std::chrono::steady_clock::now();
+        setUp();
+        describe();
+        if (m_o.resume)
+            resume();
+        else
+            begin();
+        startProbes();
+        train();
+        finish(start);
+        return m_r;
     }
-    auto stepper = std::make_unique<Stepper>(c, problem->params());
-    const auto& spec = c.common;
-    const int64_t trainExamples = problem->trainSize();  // examples, or a text's windows
-    const QuerySchedule schedule = scheduleOf(c, trainExamples);
-    const eval::LrSchedule lrSchedule = eval::parseLrSchedule(spec.lrSchedule);
-    ZoResult r;
-    r.trainable = problem->params().trainableCount();
-    r.total = problem->params().totalCount();
-    r.optimizerStateBytes = stepper->state().bytes();
-    log(cat("ZO (", c.optimizer, ": ", findZoOptimizer(c.optimizer).rule, ", ", c.estimator, " estimator, ", c.direction, " directions, ",
-            schedule.describe(), c.sparsity > 0 ? cat(", Sparse-MeZO mask at sparsity ", c.sparsity)
-            : c.keepZeros ? std::string(", the zero weights kept at zero (a pruned model)") : std::string(),
-            ") on ", problem->describeData(), " with the ", spec.objective, " objective: ",
-            problem->params().describe(), "; batch ",
-            spec.batchSize, spec.microBatch > 0 && spec.microBatch < spec.batchSize
-                                ? cat(" in pieces of ", spec.microBatch) : std::string(), ", lr ", spec.lr, " (", spec.lrSchedule, "), eps ", c.eps));
-    std::mt19937_64 rng(spec.seed);
-    std::vector<StepRecord> trajectory;
-    const std::filesystem::path resumeAt =
-        trajectoryFile.empty() ? std::filesystem::path() : eval::resumeDir(trajectoryFile.parent_path());
-    const auto saveTrajectory = [&] {
-        if (!trajectoryFile.empty()) writeTrajectory(trajectoryFile, trajectory);
-    };
-    const std::function<double()> lossFn = [&] {
-        const double local = problem->lossValue();
-        return world ? world->weightedMean(local, problem->lossWeight()) : local;
-    };
-    if (world) {
-        log(cat("data parallel over ", world->size(), " processes (", world->backend(), "): process ",
-                world->rank(), " scores examples [", spec.batchSize * world->rank() / world->size(), ", ",
-                spec.batchSize * (world->rank() + 1) / world->size(), ") of each batch of ", spec.batchSize));
-        metric("dist/world_size", 0, world->size());
+
+private:
+    void setUp() {
+        if (m_world && m_o.resume) fail("resume: a distributed run cannot be resumed yet; start it again");
+        if (!m_o.trajectoryFile.empty()) m_resumeAt = eval::resumeDir(m_o.trajectoryFile.parent_path());
+        build();
+        if (m_world) m_world->agree("model (weights digest)", digestOf(m_problem->model().parameters()));
+        m_trainExamples = m_problem->trainSize();  // examples, or a text's windows
+        m_schedule = std::make_unique<QuerySchedule>(scheduleOf(m_c, m_trainExamples));
+        m_lrSchedule = eval::parseLrSchedule(m_spec.lrSchedule);
+        m_r.trainable = m_problem->params().trainableCount();
+        m_r.total = m_problem->params().totalCount();
+        m_r.optimizerStateBytes = m_stepper->state().bytes();
     }
-    dist::World::Traffic sent;  // the traffic before the current step
-    double lrScale = 1, firstLoss = NAN;
-    int64_t lastEpoch = -1, firstStep = 1;
+
+    // The problem (model, data, trainables) and the stepper over its trainables, from the config.
+    void build() {
+        m_problem = std::make_unique<eval::FineTuneProblem>(m_spec);
+        if (m_world) {
+            dist::World* world = m_world;
+            m_problem->setShard(world->rank(), world->size(),
+                                [world](const std::vector<double>& mine) { return world->allgather(mine); });
+        }
+        m_stepper = std::make_unique<Stepper>(m_c, m_problem->params());
+    }
+
+    void describe() {
+        const auto& c = m_c;
+        const auto& spec = m_spec;
+        log(cat("ZO (", c.optimizer, ": ", findZoOptimizer(c.optimizer).rule, ", ", c.estimator, " estimator, ",
+                c.direction, " directions, ", m_schedule->describe(),
+                c.sparsity > 0    ? cat(", Sparse-MeZO mask at sparsity ", c.sparsity)
+                : c.keepZeros     ? std::string(", the zero weights kept at zero (a pruned model)")
+                                  : std::string(),
+                ") on ", m_problem->describeData(), " with the ", spec.objective, " objective: ",
+                m_problem->params().describe(), "; batch ", spec.batchSize,
+                spec.microBatch > 0 && spec.microBatch < spec.batchSize ? cat(" in pieces of ", spec.microBatch)
+                                                                         : std::string(),
+                ", lr ", spec.lr, " (", spec.lrSchedule, "), eps ", c.eps));
+        if (!m_world) return;
+        log(cat("data parallel over ", m_world->size(), " processes (", m_world->backend(), "): process ",
+                m_world->rank(), " scores examples [", spec.batchSize * m_world->rank() / m_world->size(), ", ",
+                spec.batchSize * (m_world->rank() + 1) / m_world->size(), ") of each batch of ", spec.batchSize));
+        metric("dist/world_size", 0, m_world->size());
+    }
+
+    void begin() {
+        metric("params/trainable", 0, static_cast<double>(m_r.trainable));
+        eval::reportDev(*m_problem, 0, m_sink, m_r);
+    }
+
+    void resume() {
+        if (m_resumeAt.empty()) fail("resume: a ZO run resumes from its trajectory; none was given");
+        const eval::ResumePoint point = eval::readResumePoint(
+            m_resumeAt, "the run stopped before its first evaluation step; start it again");
+        m_trajectory = readTrajectory(m_o.trajectoryFile);
+        while (!m_trajectory.empty() && m_trajectory.back().step >= point.nextStep) m_trajectory.pop_back();
+        replayOnto(*m_stepper, m_trajectory);
+        point.restoreRng(m_rng);
+        point.restore(m_r);
+        m_lrScale = point.counter("lr_scale");
+        m_firstLoss = point.counter("first_loss");
+        m_lastEpoch = static_cast<int64_t>(point.counter("last_epoch"));
+        m_r.rollbacks = static_cast<int64_t>(point.counter("rollbacks"));
+        m_firstStep = point.nextStep;
+        log(cat("resumed at step ", m_firstStep, " of ", m_spec.steps, ": ", m_trajectory.size(),
+                " steps replayed from ", m_o.trajectoryFile.string()));
+    }
+
+    // [live_landscape]: probes beside the training, restored bit for bit (eval/training_probe.h).
+    std::unique_ptr<eval::TrainingProbe> makeProbe() {
+        return eval::makeLiveLandscape(m_o.probes, m_spec.liveLandscape, *m_problem, false, m_world);
+    }
+    void startProbes() {
+        m_probe = makeProbe();
+        if (m_probe && !m_o.resume) m_probe->after(0, m_spec.steps, m_sink, m_stop);
+    }
+
+    void train() {
+        int64_t atStep = m_firstStep;
+        try {
+            for (int64_t step = m_firstStep; step <= m_spec.steps; ++step) {
+                atStep = step;
+                stopIfAsked(step);
+                StepRecord rec = draw(step);
+                double logged = NAN;
+                if (!takeStep(rec, logged)) continue;  // rolled back
+                if (!std::isfinite(m_firstLoss)) m_firstLoss = logged;
+                m_trajectory.push_back(rec);
+                report(rec, logged);
+                afterStep(step);
+            }
+        } catch (const dist::PeerFailure& e) {  // another process failed: everything before this step is kept
+            saveTrajectory();
+            fail("ZO stopped at step ", atStep, " of ", m_spec.steps, ": ", e.what());
+        }
+    }
+
+    // Every process stops at the same step, whichever was asked.
+    void stopIfAsked(int64_t step) {
+        if (m_world) m_sent = m_world->traffic();
+        if (!(m_world ? m_world->any(m_stop.stopRequested()) : m_stop.stopRequested())) return;
+        m_stepper->settle();  // a stopped run's weights are θ after its last step
+        saveTrajectory();
+        saveResumePoint(step);
+        throw Cancelled(cat("ZO stopped before step ", step, " of ", m_spec.steps));
+    }
+
+    // STEP's batch, learning rate and seeds (Q per data epoch, the schedule's own axis).
+    StepRecord draw(int64_t step) {
+        m_problem->nextBatch(m_rng);
+        const int64_t epoch = (step - 1) * m_spec.batchSize / m_trainExamples;
+        StepRecord rec;
+        rec.step = step;
+        rec.lr = eval::lrAt(m_lrSchedule, m_spec.lr, step, m_spec.steps) * m_lrScale;
+        const int64_t q = m_schedule->queriesAt(epoch);
+        if (epoch != m_lastEpoch) {
+            metric("zo/epoch_queries", epoch, static_cast<double>(q));
+            m_lastEpoch = epoch;
+        }
+        for (int64_t j = 0; j < q; ++j) rec.seeds.push_back(m_rng() >> 11);
+        return rec;
+    }
+
+    // Applies REC; false when the step diverged and the run was rolled back instead.
+    bool takeStep(StepRecord& rec, double& logged) {
+        const std::function<double()> lossFn = [this] {
+            const double local = m_problem->lossValue();
+            return m_world ? m_world->weightedMean(local, m_problem->lossWeight()) : local;
+        };
+        try {
+            logged = m_stepper->step(rec, &lossFn, m_r.forwardPasses);
+            if (m_c.divergence != "off" && std::isfinite(m_firstLoss) && m_firstLoss > 0 &&
+                logged > m_c.divergenceFactor * m_firstLoss)
+                throw Diverged(cat("the loss ", logged, " exceeds ", m_c.divergenceFactor, " × the first step's ",
+                                   m_firstLoss));
+        } catch (const Diverged& d) {
+            rollBack(rec.step, d);
+            return false;
+        }
+        return true;
+    }
+
+    // The divergence monitor: stop, or rebuild the state ROLLBACKSTEPS before STEP from the
+    // trajectory and halve the learning rate.
+    void rollBack(int64_t step, const Diverged& d) {
+        const ZoConfig& c = m_c;
+        if (c.divergence != "rollback" || m_r.rollbacks >= c.maxRollbacks) {
+            saveTrajectory();
+            log(cat("step ", step, ": ", d.what(), "; the divergence monitor (zo.divergence = \"", c.divergence,
+                    "\") stops the run"));
+            fail("ZO diverged at step ", step, ": ", d.what(),
+                 c.divergence != "rollback" ? "; lower zo.lr or zo.eps, or set zo.divergence = \"rollback\""
+                                            : cat(" after ", m_r.rollbacks, " rollbacks; lower zo.lr or zo.eps"));
+        }
+        ++m_r.rollbacks;
+        const int64_t keepBefore = step - c.rollbackSteps;
+        while (!m_trajectory.empty() && m_trajectory.back().step >= keepBefore) m_trajectory.pop_back();
+        m_lrScale *= 0.5;
+        m_probe.reset();  // it refers to the problem rebuilt here
+        build();
+        m_probe = makeProbe();
+        replayOnto(*m_stepper, m_trajectory);
+        log(cat("step ", step, ": ", d.what(), "; rolled back to the state after step ",
+                m_trajectory.empty() ? 0 : m_trajectory.back().step, " (", m_trajectory.size(),
+                " steps replayed), lr halved to ", m_spec.lr * m_lrScale));
+        metric("zo/rollback", step, static_cast<double>(m_r.rollbacks));
+    }
+
+    void report(const StepRecord& rec, double logged) {
+        const int64_t step = rec.step;
+        const size_t q = rec.seeds.size();
+        metric("train/loss", step, logged);
+        metric("zo/projected_grad", step, rec.grads[0]);
+        if (q > 1) {
+            double mean = 0;
+            for (double g : rec.grads) mean += std::fabs(g);
+            metric("zo/projected_grad_abs_mean", step, mean / static_cast<double>(q));
+        }
+        metric("zo/seed", step, static_cast<double>(rec.seeds[0]));
+        metric("zo/queries", step, static_cast<double>(q));
+        metric("zo/forward_passes", step, static_cast<double>(m_r.forwardPasses));
+        metric("zo/lr", step, rec.lr);
+        if (rec.choice) metric("zo/conservative_choice", step, rec.choice);
+        if (m_world) {
+            const dist::World::Traffic now = m_world->traffic();
+            metric("dist/bytes_per_step", step, static_cast<double>(now.bytes - m_sent.bytes));
+            metric("dist/collectives_per_step", step, static_cast<double>(now.calls - m_sent.calls));
+            metric("dist/comm_seconds", step, now.seconds - m_sent.seconds);
+        }
+        if (m_stepper->mask()) metric("zo/perturbed_fraction", step, m_stepper->mask()->density());
+        m_sink.progress(step, m_spec.steps, "loss " + shortNumber(logged));
+    }
+
+    // The dev evaluation every eval_every steps, the probes, and the resume point.
+    void afterStep(int64_t step) {
+        const bool evaluated = step % m_spec.evalEvery == 0 || step == m_spec.steps;
+        if (evaluated) {
+            m_stepper->settle();
+            eval::reportDev(*m_problem, step, m_sink, m_r);
+        }
+        if (m_probe) {
+            m_stepper->settle();
+            m_probe->after(step, m_spec.steps, m_sink, m_stop);
+        }
+        if (evaluated && step < m_spec.steps) saveResumePoint(step + 1);
+    }
+
+    void finish(std::chrono::steady_clock::time_point start) {
+        m_stepper->settle();
+        m_r.steps = m_spec.steps;
+        if (m_world) {
+            const std::string digest = digestOf(trainablesOf(*m_problem));
+            m_world->agree("final trainable weights (digest)", digest);
+            const dist::World::Traffic t = m_world->traffic();
+            log(cat("the final trainable weights are the same on all ", m_world->size(), " processes (digest ",
+                    digest, "); this process handed ", t.bytes, " bytes to ", t.calls,
+                    " collectives (the steps' and the evaluations'), ", shortNumber(t.seconds), " s inside them"));
+        }
+        saveTrajectory();
+        eval::finishRun(*m_problem, m_sink, m_r, start);
+    }
+
+    void saveTrajectory() {
+        if (!m_o.trajectoryFile.empty()) writeTrajectory(m_o.trajectoryFile, m_trajectory);
+    }
+
     // The state at the top of step NEXT (the weights settled): metrics stored first, then the
     // trajectory, then the point that refers to both.
-    const auto saveResumePoint = [&](int64_t next) {
-        if (resumeAt.empty()) return;
-        sink.flush();
+    void saveResumePoint(int64_t next) {
+        if (m_resumeAt.empty()) return;
+        m_sink.flush();
         saveTrajectory();
         eval::ResumePoint point;
         point.nextStep = next;
-        point.setRng(rng);
-        point.keep(r);
-        point.counters = {{"lr_scale", lrScale},
-                          {"first_loss", firstLoss},
-                          {"last_epoch", static_cast<double>(lastEpoch)},
-                          {"rollbacks", static_cast<double>(r.rollbacks)}};
-        eval::writeResumePoint(resumeAt, point);
-    };
-    if (resume) {
-        if (resumeAt.empty()) fail("resume: a ZO run resumes from its trajectory; none was given");
-        const eval::ResumePoint point = eval::readResumePoint(
-            resumeAt, "the run stopped before its first evaluation step; start it again");
-        trajectory = readTrajectory(trajectoryFile);
-        while (!trajectory.empty() && trajectory.back().step >= point.nextStep) trajectory.pop_back();
-        int64_t unused = 0;
-        for (auto& applied : trajectory) stepper->step(applied, nullptr, unused);
-        stepper->settle();
-        point.restoreRng(rng);
-        point.restore(r);
-        lrScale = point.counter("lr_scale");
-        firstLoss = point.counter("first_loss");
-        lastEpoch = static_cast<int64_t>(point.counter("last_epoch"));
-        r.rollbacks = static_cast<int64_t>(point.counter("rollbacks"));
-        firstStep = point.nextStep;
-        log(cat("resumed at step ", firstStep, " of ", spec.steps, ": ", trajectory.size(),
-                " steps replayed from ", trajectoryFile.string()));
-    } else {
-        metric("params/trainable", 0, static_cast<double>(r.trainable));
-        eval::reportDev(*problem, 0, sink, r);
+        point.setRng(m_rng);
+        point.keep(m_r);
+        point.counters = {{"lr_scale", m_lrScale},
+                          {"first_loss", m_firstLoss},
+                          {"last_epoch", static_cast<double>(m_lastEpoch)},
+                          {"rollbacks", static_cast<double>(m_r.rollbacks)}};
+        eval::writeResumePoint(m_resumeAt, point);
     }
-    // [live_landscape]: probes beside the training, restored bit for bit (eval/training_probe.h).
-    std::unique_ptr<eval::TrainingProbe> probe = eval::makeLiveLandscape(spec.liveLandscape, *problem, false);
-    if (probe && !resume) probe->after(0, spec.steps, sink, stop);
 
-    int64_t atStep = firstStep;
-    try {
-        for (int64_t step = firstStep; step <= spec.steps; ++step) {
-            atStep = step;
-            if (world) sent = world->traffic();
-            // every process stops at the same step, whichever was asked
-            if (world ? world->any(stop.stopRequested()) : stop.stopRequested()) {
-                stepper->settle();  // a stopped run's weights are θ after its last step
-                saveTrajectory();
-                saveResumePoint(step);
-                throw Cancelled(cat("ZO stopped before step ", step, " of ", spec.steps));
-            }
-            problem->nextBatch(rng);
-            const int64_t epoch = (step - 1) * spec.batchSize / trainExamples;
-            StepRecord rec;
-            rec.step = step;
-            rec.lr = eval::lrAt(lrSchedule, spec.lr, step, spec.steps) * lrScale;
-            const int64_t q = schedule.queriesAt(epoch);
-            if (epoch != lastEpoch) {  // Q per data epoch, the schedule's own axis
-                metric("zo/epoch_queries", epoch, static_cast<double>(q));
-                lastEpoch = epoch;
-            }
-            for (int64_t j = 0; j < q; ++j) rec.seeds.push_back(rng() >> 11);
-            double logged = NAN;
-            try {
-                logged = stepper->step(rec, &lossFn, r.forwardPasses);
-                if (c.divergence != "off" && std::isfinite(firstLoss) && firstLoss > 0 &&
-                    logged > c.divergenceFactor * firstLoss)
-                    throw Diverged(cat("the loss ", logged, " exceeds ", c.divergenceFactor,
-                                       " × the first step's ", firstLoss));
-            } catch (const Diverged& d) {
-                if (c.divergence != "rollback" || r.rollbacks >= c.maxRollbacks) {
-                    saveTrajectory();
-                    log(cat("step ", step, ": ", d.what(), "; the divergence monitor (zo.divergence = \"",
-                            c.divergence, "\") stops the run"));
-                    fail("ZO diverged at step ", step, ": ", d.what(),
-                         c.divergence != "rollback"
-                             ? "; lower zo.lr or zo.eps, or set zo.divergence = \"rollback\""
-                             : cat(" after ", r.rollbacks, " rollbacks; lower zo.lr or zo.eps"));
-                }
-                ++r.rollbacks;
-                const int64_t keepBefore = step - c.rollbackSteps;
-                while (!trajectory.empty() && trajectory.back().step >= keepBefore) trajectory.pop_back();
-                lrScale *= 0.5;
-                problem = std::make_unique<eval::FineTuneProblem>(spec);
-                if (world) problem->setShard(world->rank(), world->size(), gather);
-                stepper = std::make_unique<Stepper>(c, problem->params());
-                if (probe) probe = eval::makeLiveLandscape(spec.liveLandscape, *problem, false);
-                int64_t unused = 0;
-                for (auto& applied : trajectory) stepper->step(applied, nullptr, unused);
-                stepper->settle();
-                log(cat("step ", step, ": ", d.what(), "; rolled back to the state after step ",
-                        trajectory.empty() ? 0 : trajectory.back().step, " (", trajectory.size(),
-                        " steps replayed), lr halved to ", spec.lr * lrScale));
-                metric("zo/rollback", step, static_cast<double>(r.rollbacks));
-                continue;
-            }
-            if (!std::isfinite(firstLoss)) firstLoss = logged;
-            trajectory.push_back(rec);
-            metric("train/loss", step, logged);
-            metric("zo/projected_grad", step, rec.grads[0]);
-            if (q > 1) {
-                double mean = 0;
-                for (double g : rec.grads) mean += std::fabs(g);
-                metric("zo/projected_grad_abs_mean", step, mean / static_cast<double>(q));
-            }
-            metric("zo/seed", step, static_cast<double>(rec.seeds[0]));
-            metric("zo/queries", step, static_cast<double>(q));
-            metric("zo/forward_passes", step, static_cast<double>(r.forwardPasses));
-            metric("zo/lr", step, rec.lr);
-            if (rec.choice) metric("zo/conservative_choice", step, rec.choice);
-            if (world) {
-                const dist::World::Traffic now = world->traffic();
-                metric("dist/bytes_per_step", step, static_cast<double>(now.bytes - sent.bytes));
-                metric("dist/collectives_per_step", step, static_cast<double>(now.calls - sent.calls));
-                metric("dist/comm_seconds", step, now.seconds - sent.seconds);
-            }
-            if (stepper->mask()) metric("zo/perturbed_fraction", step, stepper->mask()->density());
-            sink.progress(step, spec.steps, "loss " + shortNumber(logged));
-            const bool evaluated = step % spec.evalEvery == 0 || step == spec.steps;
-            if (evaluated) {
-                stepper->settle();
-                eval::reportDev(*problem, step, sink, r);
-            }
-            if (probe) {
-                stepper->settle();
-                probe->after(step, spec.steps, sink, stop);
-            }
-            if (evaluated && step < spec.steps) saveResumePoint(step + 1);
-        }
-    } catch (const dist::PeerFailure& e) {  // another process failed: everything before this step is kept
-        saveTrajectory();
-        fail("ZO stopped at step ", atStep, " of ", spec.steps, ": ", e.what());
-    }
-    stepper->settle();
-    r.steps = spec.steps;
-    if (world) {
-        const std::string digest = digestOf(trainablesOf(*problem));
-        world->agree("final trainable weights (digest)", digest);
-        const dist::World::Traffic t = world->traffic();
-        log(cat("the final trainable weights are the same on all ", world->size(), " processes (digest ", digest,
-                "); this process handed ", t.bytes, " bytes to ", t.calls, " collectives (the steps' and the "
-                "evaluations'), ", shortNumber(t.seconds), " s inside them"));
-    }
-    saveTrajectory();
-    eval::finishRun(*problem, sink, r, start);
-    return r;
+    void log(const std::string& line) { m_sink.info(line); }
+    void metric(const std::string& key, int64_t step, double value) { m_sink.metric(key, step, value); }
+
+    const ZoConfig& m_c;
+    const eval::FineTuneSpec& m_spec;
+    EventSink& m_sink;
+    const StopToken& m_stop;
+    const ZoRunOptions& m_o;
+    dist::World* m_world;
+    std::filesystem::path m_resumeAt;  // empty: no resume points
+    std::unique_ptr<eval::FineTuneProblem> m_problem;
+    std::unique_ptr<Stepper> m_stepper;
+    std::unique_ptr<eval::TrainingProbe> m_probe;
+    std::unique_ptr<QuerySchedule> m_schedule;
+    eval::LrSchedule m_lrSchedule{};
+    int64_t m_trainExamples = 0;
+    ZoResult m_r;
+    std::mt19937_64 m_rng;
+    std::vector<StepRecord> m_trajectory;
+    dist::World::Traffic m_sent;  // the traffic before the current step
+    double m_lrScale = 1, m_firstLoss = NAN;
+    int64_t m_lastEpoch = -1, m_firstStep = 1;
+};
+
+}  // namespace
+
+ZoResult runZo(const ZoConfig& c, EventSink& sink, const StopToken& stop, const ZoRunOptions& options) {
+    return ZoRun(c, sink, stop, options).run();
 }
 
 void replayZo(const ZoConfig& c, const std::vector<StepRecord>& trajectory,
@@ -467,9 +567,7 @@ void replayZo(const ZoConfig& c, const std::vector<StepRecord>& trajectory,
     c.validate();
     eval::FineTuneProblem problem(c.common);
     Stepper stepper(c, problem.params());
-    int64_t unused = 0;
-    for (StepRecord rec : trajectory) stepper.step(rec, nullptr, unused);
-    stepper.settle();
+    replayOnto(stepper, trajectory);
     problem.save(outDir);
 }
 

@@ -23,6 +23,7 @@
 
 #include "common/events.h"
 #include "eval/fine_tune_problem.h"
+#include "eval/training_probe.h"
 #include "model/safetensors.h"
 
 namespace frugal::zo {
@@ -70,14 +71,19 @@ struct ZoResult : eval::FineTuneResult {
     int64_t optimizerStateBytes = 0;
 };
 
-// Fine-tunes CONFIG's model, reporting to SINK; TRAJECTORYFILE (if any) is written at the end,
+// Fine-tunes CONFIG's model, reporting to SINK; the TRAJECTORYFILE of OPTIONS (if any) is written at the end,
 // and when stopped or failed. A stop request ends it with Cancelled. With a TRAJECTORYFILE, a
 // resume point (eval/resume_point.h) is kept beside it in resume/, rewritten at every evaluation
 // step and at a stop; RESUME continues from it: the weights and optimiser state replayed from the
 // trajectory, the generator, counters and dev figures read back, so that the run goes on exactly
 // as if it had never stopped.
-ZoResult runZo(const ZoConfig& config, EventSink& sink, const StopToken& stop,
-               const std::filesystem::path& trajectoryFile = {}, bool resume = false);
+struct ZoRunOptions {
+    std::filesystem::path trajectoryFile;  // empty: no trajectory written, no resume points
+    bool resume = false;
+    dist::World* world = nullptr;          // the processes of a data-parallel run; null: one
+    eval::TrainingProbeFactory probes;     // the [live_landscape] probe (empty: the table refused)
+};
+ZoResult runZo(const ZoConfig& config, EventSink& sink, const StopToken& stop, const ZoRunOptions& options = {});
 
 // Rebuilds the fine-tuned model from CONFIG's base model and adapters and the trajectory, and
 // saves it to OUTDIR as runZo would.

@@ -108,7 +108,8 @@ eval::TrainingPlan planOf(const ZoConfig& c) {
     return plan;
 }
 
-PreparedRun prepareNamed(const std::string& method, const MethodRequest& request) {
+PreparedRun prepareNamed(const std::string& method, const MethodRequest& request,
+                         const eval::TrainingProbeFactory& probes) {
     const std::string source = request.file.string();
     const toml::table root = config::parseConfig(request.text, source, request.overrides);
     bool save = false;
@@ -117,17 +118,22 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
     const eval::MemoryEstimate need = eval::estimateFineTuneRun(c.common, planOf(c));
     eval::guardMemory(need, {}, request.force, source);
     PreparedRun p = config::preparedFrom(method, root, static_cast<int64_t>(c.common.seed));
-    p.body = [c, save, need, outDir = request.outDir, resume = request.resume](EventSink& sink,
-                                                                                const StopToken& stop) {
+    p.body = [c, save, need, probes, outDir = request.outDir, resume = request.resume](const RunContext& context) {
+        EventSink& sink = context.sink;
         eval::reportEstimate(sink, need);
         ZoConfig config = c;
         // in a data-parallel run, process 0 alone writes the trajectory and the model
-        const bool writes = !dist::current() || dist::current()->rank() == 0;
+        const bool writes = !context.world || context.world->rank() == 0;
         if (save && writes) config.common.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
-        const auto trajectory = writes ? sink.artifactDir() / "trajectory.csv" : std::filesystem::path();
+        ZoRunOptions options;
+        options.trajectoryFile = writes ? sink.artifactDir() / "trajectory.csv" : std::filesystem::path();
+        options.resume = resume;
+        options.world = context.world;
+        options.probes = probes;
+        const auto& trajectory = options.trajectoryFile;
         ZoResult r;
         try {
-            r = runZo(config, sink, stop, trajectory, resume);
+            r = runZo(config, sink, context.stop, options);
         } catch (...) {
             if (writes && std::filesystem::exists(trajectory)) sink.artifact("trajectory", trajectory);
             throw;
@@ -141,7 +147,9 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
 
 }  // namespace
 
-PreparedRun prepareZoMethod(const MethodRequest& request) { return prepareNamed("zo", request); }
+PreparedRun prepareZoMethod(const MethodRequest& request, const eval::TrainingProbeFactory& probes) {
+    return prepareNamed("zo", request, probes);
+}
 
 std::optional<TrainableSummary> zoTrainables(const std::string& text, const std::string& source,
                                              const std::vector<std::string>& overrides) {
@@ -153,7 +161,9 @@ std::optional<TrainableSummary> zoTrainables(const std::string& text, const std:
     s->memory = eval::estimateFineTuneRun(c.common, planOf(c)).line();
     return s;
 }
-PreparedRun prepareMezoMethod(const MethodRequest& request) { return prepareNamed("mezo", request); }
+PreparedRun prepareMezoMethod(const MethodRequest& request, const eval::TrainingProbeFactory& probes) {
+    return prepareNamed("mezo", request, probes);
+}
 
 int64_t replayZoMethod(const ReplayRequest& request) {
     bool save = false;

@@ -9,11 +9,13 @@
 #include <vector>
 
 #include "common/method.h"
+#include "eval/training_probe.h"
 
 namespace frugal::zo {
 
-PreparedRun prepareZoMethod(const MethodRequest& request);    // method = "zo"
-PreparedRun prepareMezoMethod(const MethodRequest& request);  // method = "mezo"
+// PROBES: the [live_landscape] probe's factory (analysis/'s, handed down by the registry row).
+PreparedRun prepareZoMethod(const MethodRequest& request, const eval::TrainingProbeFactory& probes);    // "zo"
+PreparedRun prepareMezoMethod(const MethodRequest& request, const eval::TrainingProbeFactory& probes);  // "mezo"
 // Rebuilds a zo or mezo run's weights from its config and trajectory; returns the steps applied.
 int64_t replayZoMethod(const ReplayRequest& request);
 // What a zo or mezo config trains and its memory estimate.
