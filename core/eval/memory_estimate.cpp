@@ -40,8 +40,8 @@ const HeapFactors& heapFactors() {
 }  // namespace
 
 int64_t runtimeBytesBeforeLoading(const model::ModelConfig& config) {
-    static bool warm = false;
-    if (!warm) {
+    // once per process, thread-safe (the first caller warms the runtime, the others wait)
+    static const bool warmed = [&config] {
         model::ModelConfig tiny = config;
         tiny.hiddenSize = 64;
         tiny.numHeads = 4;
@@ -59,8 +59,9 @@ int64_t runtimeBytesBeforeLoading(const model::ModelConfig& config) {
         const model::Transformer model = model::Transformer::random(tiny, 0);
         torch::NoGradGuard noGrad;
         (void)model.forward(torch::randint(tiny.vocabSize, {2, 16}, torch::kLong));
-        warm = true;
-    }
+        return true;
+    }();
+    (void)warmed;
     return currentRssBytes();
 }
 

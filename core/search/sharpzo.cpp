@@ -206,52 +206,94 @@ void SharpZoConfig::validate() const {
     if (sharpnessProbes == 1) fail("sharpzo.sharpness_probes must be 0 (off) or at least 2, got 1");
 }
 
-SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToken& stop) {
-    c.validate();
-    const auto start = std::chrono::steady_clock::now();
-    eval::FineTuneProblem problem(c.common);
-    const auto& spec = c.common;
-    SharpZoResult r;
-    r.trainable = c.dim;
-    r.total = problem.params().totalCount();
-    const bool prompt = spec.peft.target == peft::Target::Prompt;
-    Projection projection(problem.params().trainables(), c.dim, c.projectionSeed);
-    if (c.populationBatch > 1 && !prompt)
-        failInput("sharpzo.population_batch = ", c.populationBatch, " batches soft prompts; peft.target = \"",
-                  peft::targetName(spec.peft.target), "\" is evaluated one forward a point (set 0 or 1)");
-    const int64_t perForward = !prompt                     ? 1
-                               : c.populationBatch > 0     ? c.populationBatch
-                               : problem.model().device().is_cuda() ? c.popsize
-                                                                    : 1;
-    const std::string moved =
-        prompt ? cat(spec.peft.promptTokens, " soft-prompt embeddings (||p0|| = ")
-               : cat("the ", projection.values(), " trainable values of peft.target = \"",
-                     peft::targetName(spec.peft.target), "\" (||theta0|| = ");
-    sink.info(cat("SharpZO on ", spec.task, ": a ", c.dim, "-dimensional w moves ", moved,
-                  shortNumber(projection.norm()),
-                  ", projection entries N(0, ", shortNumber(projection.scale()), "^2)); stage 1: ",
-                  c.generations, " generations of ", c.separable ? "separable " : "", "CMA-ES, popsize ",
-                  c.popsize, ", sigma0 ", c.sigma0, ", rho ", c.rho, c.rho > 0 ? "" : " (plain CMA-ES)",
-                  perForward == 1 ? std::string(", one forward a point")
-                                  : cat(", ", perForward, " points (soft prompts) batched into a forward"),
-                  "; stage 2: ", spec.steps, " sparse ZO-SGD steps, lr ", spec.lr, ", prune ratio ",
-                  c.pruneRatio, ", mask every ", c.maskEvery));
-    sink.metric("params/trainable", 0, static_cast<double>(c.dim));
-    sink.metric("sharpzo/points_per_forward", 0, static_cast<double>(perForward));
+namespace {
 
-    int64_t forwards = 0;  // training forwards (dev scoring and sharpness probes not included)
-    const auto lossOf = [&](const torch::Tensor& w) {
-        projection.apply(w);
-        ++forwards;
-        return problem.lossValue();
-    };
-    // Stage 1's points as batches of population_batch soft prompts, each batch one forward of
-    // the current batch repeated (eval::FineTuneProblem::lossValuesForPrompts). A batch that
-    // cannot fit in memory is refused (never split on the fly: the chunking is the config's, so
-    // the same config gives the same numbers on any machine).
-    const PointsLoss pointsOf = [&](const torch::Tensor& x) {
-        const int64_t k = x.size(0), per = std::min(k, perForward);
-        const int64_t need = problem.promptsForwardBytes(per), available = availableMemoryBytes();
+// The seeds' salts: each of SharpZO's random streams is its own function of the run's seed.
+constexpr uint64_t kCmaSeedSalt = 0x5348415250ull;         // "SHARP": CMA-ES, apart from the batches
+constexpr uint64_t kProbeBatchSalt = 0x50524f4245ull;      // "PROBE": the sharpness probes' batch
+constexpr uint64_t kHutchinsonSeedBase = 0x48555443ull;    // "HUTC": + k, the k-th Rademacher probe
+constexpr uint64_t kEpsBallSeedBase = 0x42414c4cull;       // "BALL": + k, the k-th unit direction
+constexpr uint64_t kStage2SeedMultiplier = 1000003ull;     // seed × this + s: stage 2's step-s direction
+constexpr uint32_t kHutchinsonStream = 1, kEpsBallStream = 2, kStage2Stream = 3;
+
+const SharpZoConfig& validated(const SharpZoConfig& c) {
+    c.validate();
+    return c;
+}
+
+// One SharpZO run, phase by phase (run() is the table of contents).
+class SharpZoRun {
+public:
+    SharpZoRun(const SharpZoConfig& c, EventSink& sink, const StopToken& stop)
+        : m_c(validated(c)), m_spec(c.common), m_sink(sink), m_stop(stop), m_problem(c.common),
+          m_projection(m_problem.params().trainables(), c.dim, c.projectionSeed),
+          m_prompt(c.common.peft.target == peft::Target::Prompt), m_rng(c.common.seed) {}
+
+    SharpZoResult run() {
+        const auto start = std::chrono::steady_clock::now();
+        m_r.trainable = m_c.dim;
+        m_r.total = m_problem.params().totalCount();
+        choosePointsPerForward();
+        describe();
+        m_w = torch::zeros({m_c.dim}, kDouble);
+        devAt(0, m_w);
+        if (m_c.generations > 0) stage1();
+        if (m_c.sharpnessProbes > 0) measureSharpness();
+        stage2();
+        finish(start);
+        return m_r;
+    }
+
+private:
+    // Stage 1's points per forward: soft prompts are batched (eval::FineTuneProblem::
+    // lossValuesForPrompts); other targets are evaluated one forward a point.
+    void choosePointsPerForward() {
+        const SharpZoConfig& c = m_c;
+        if (c.populationBatch > 1 && !m_prompt)
+            failInput("sharpzo.population_batch = ", c.populationBatch, " batches soft prompts; peft.target = \"",
+                      peft::targetName(m_spec.peft.target), "\" is evaluated one forward a point (set 0 or 1)");
+        m_perForward = !m_prompt                            ? 1
+                       : c.populationBatch > 0              ? c.populationBatch
+                       : m_problem.model().device().is_cuda() ? c.popsize
+                                                              : 1;
+    }
+
+    void describe() {
+        const SharpZoConfig& c = m_c;
+        const std::string moved =
+            m_prompt ? cat(m_spec.peft.promptTokens, " soft-prompt embeddings (||p0|| = ")
+                     : cat("the ", m_projection.values(), " trainable values of peft.target = \"",
+                           peft::targetName(m_spec.peft.target), "\" (||theta0|| = ");
+        m_sink.info(cat("SharpZO on ", m_spec.task, ": a ", c.dim, "-dimensional w moves ", moved,
+                        shortNumber(m_projection.norm()), ", projection entries N(0, ",
+                        shortNumber(m_projection.scale()), "^2)); stage 1: ", c.generations, " generations of ",
+                        c.separable ? "separable " : "", "CMA-ES, popsize ", c.popsize, ", sigma0 ", c.sigma0,
+                        ", rho ", c.rho, c.rho > 0 ? "" : " (plain CMA-ES)",
+                        m_perForward == 1 ? std::string(", one forward a point")
+                                          : cat(", ", m_perForward, " points (soft prompts) batched into a forward"),
+                        "; stage 2: ", m_spec.steps, " sparse ZO-SGD steps, lr ", m_spec.lr, ", prune ratio ",
+                        c.pruneRatio, ", mask every ", c.maskEvery));
+        m_sink.metric("params/trainable", 0, static_cast<double>(c.dim));
+        m_sink.metric("sharpzo/points_per_forward", 0, static_cast<double>(m_perForward));
+    }
+
+    // The training loss at W (one forward, counted).
+    double lossOf(const torch::Tensor& w) {
+        m_projection.apply(w);
+        ++m_forwards;
+        return m_problem.lossValue();
+    }
+    VectorLoss vectorLoss() {
+        return [this](const torch::Tensor& w) { return lossOf(w); };
+    }
+
+    // Stage 1's points X as batches of population_batch soft prompts, each batch one forward of
+    // the current batch repeated. A batch that cannot fit in memory is refused (never split on
+    // the fly: the chunking is the config's, so the same config gives the same numbers on any
+    // machine).
+    std::vector<double> pointsLoss(const torch::Tensor& x) {
+        const int64_t k = x.size(0), per = std::min(k, m_perForward);
+        const int64_t need = m_problem.promptsForwardBytes(per), available = availableMemoryBytes();
         if (per > 1 && available > 0 && need > available * 8 / 10) {
             const auto gib = [](int64_t bytes) { return shortNumber(static_cast<double>(bytes) / (1 << 30)); };
             failInput("sharpzo.population_batch: ", per, " soft prompts in one forward need about ", gib(need),
@@ -262,176 +304,233 @@ SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToke
         std::vector<double> out;
         for (int64_t i = 0; i < k; i += per) {
             const std::vector<double> part =
-                problem.lossValuesForPrompts(projection.prompts(x.slice(0, i, std::min(k, i + per))));
+                m_problem.lossValuesForPrompts(m_projection.prompts(x.slice(0, i, std::min(k, i + per))));
             out.insert(out.end(), part.begin(), part.end());
         }
-        forwards += k;
+        m_forwards += k;
         return out;
-    };
-    const PointsLoss batched = perForward == 1 ? PointsLoss() : pointsOf;
-    const auto budgetLeft = [&](int64_t need) { return c.maxForwards <= 0 || forwards + need <= c.maxForwards; };
-    const auto devAt = [&](int64_t step, const torch::Tensor& w) {
-        projection.apply(w);
-        eval::reportDev(problem, step, sink, r);
-        sink.metric("train/forwards_at_eval", step, static_cast<double>(forwards));
-        if (c.targetLoss > 0 && r.forwardsToTarget < 0 && r.finalDevLoss <= c.targetLoss) {
-            r.forwardsToTarget = forwards;
-            sink.metric("sharpzo/forwards_to_target", step, static_cast<double>(forwards));
-            sink.info(cat("step ", step, ": dev loss ", r.finalDevLoss, " reached the target ", c.targetLoss,
-                          " after ", forwards, " training forwards"));
-        }
-    };
-    torch::Tensor w = torch::zeros({c.dim}, kDouble);
-    devAt(0, w);
+    }
 
-    std::mt19937_64 rng(spec.seed);
-    int64_t step = 0;
-    bool budgetSpent = false;
-    // Stage 1.
-    if (c.generations > 0) {
-        CmaOptions o;
-        o.x0.assign(static_cast<size_t>(c.dim), 0.0);
-        o.sigma0 = c.sigma0;
-        o.lambda = c.popsize;
-        o.separable = c.separable;
-        if (c.bound > 0) {
-            o.lower = -c.bound;
-            o.upper = c.bound;
+    bool budgetLeft(int64_t need) const { return m_c.maxForwards <= 0 || m_forwards + need <= m_c.maxForwards; }
+
+    void devAt(int64_t step, const torch::Tensor& w) {
+        m_projection.apply(w);
+        eval::reportDev(m_problem, step, m_sink, m_r);
+        m_sink.metric("train/forwards_at_eval", step, static_cast<double>(m_forwards));
+        if (m_c.targetLoss > 0 && m_r.forwardsToTarget < 0 && m_r.finalDevLoss <= m_c.targetLoss) {
+            m_r.forwardsToTarget = m_forwards;
+            m_sink.metric("sharpzo/forwards_to_target", step, static_cast<double>(m_forwards));
+            m_sink.info(cat("step ", step, ": dev loss ", m_r.finalDevLoss, " reached the target ", m_c.targetLoss,
+                            " after ", m_forwards, " training forwards"));
         }
-        o.seed = spec.seed ^ 0x5348415250ull;  // "SHARP": independent of the batch stream
-        CmaEs es(o);
+    }
+
+    CmaOptions cmaOptions() const {
+        CmaOptions o;
+        o.x0.assign(static_cast<size_t>(m_c.dim), 0.0);
+        o.sigma0 = m_c.sigma0;
+        o.lambda = m_c.popsize;
+        o.separable = m_c.separable;
+        if (m_c.bound > 0) {
+            o.lower = -m_c.bound;
+            o.upper = m_c.bound;
+        }
+        o.seed = m_spec.seed ^ kCmaSeedSalt;
+        return o;
+    }
+
+    // Stage 1: sharpness-aware CMA-ES until T_c generations, the budget, CMA-ES's own stop or a
+    // dev-accuracy plateau.
+    void stage1() {
+        const SharpZoConfig& c = m_c;
+        CmaEs es(cmaOptions());
         Plateau plateau;
-        plateau.update(r.startDevAccuracy, c.minDelta);
+        plateau.update(m_r.startDevAccuracy, c.minDelta);
         plateau.since = 0;
         const int64_t perGeneration = (c.rho > 0 ? 2 * c.dim : 0) + c.popsize + 1;
-        double cmaSeconds = 0, candidateSeconds = 0;
-        r.switchReason = cat("T_c = ", c.generations, " generations");
+        m_r.switchReason = cat("T_c = ", c.generations, " generations");
         for (int64_t g = 1; g <= c.generations; ++g) {
-            if (stop.stopRequested()) throw Cancelled(cat("SharpZO stopped before generation ", g, " of stage 1"));
+            if (m_stop.stopRequested()) throw Cancelled(cat("SharpZO stopped before generation ", g, " of stage 1"));
             if (!budgetLeft(perGeneration)) {
-                budgetSpent = true;
-                r.switchReason = cat("the forward budget (", c.maxForwards, ")");
+                m_budgetSpent = true;
+                m_r.switchReason = cat("the forward budget (", c.maxForwards, ")");
                 break;
             }
             if (const std::string why = es.stopReason(); !why.empty()) {
-                r.switchReason = "CMA-ES stopped: " + why;
+                m_r.switchReason = "CMA-ES stopped: " + why;
                 break;
             }
-            problem.nextBatch(rng);
-            const SharpGeneration gen = sharpnessAwareGeneration(es, lossOf, c.rho, c.cgeEps, batched);
-            const double meanLoss = lossOf(es.mean());
-            step = g;
-            double best = INFINITY, mean = 0;
-            for (double f : gen.fitness) {
-                if (f < best) best = f;
-                mean += f;
-            }
-            mean /= static_cast<double>(gen.fitness.size());
-            sink.metric("sharpzo/stage", step, 1);
-            sink.metric("train/loss", step, meanLoss);
-            sink.metric("cma/best_fitness", step, best);
-            sink.metric("cma/mean_fitness", step, mean);
-            sink.metric("cma/sigma", step, es.sigma());
-            sink.metric("cma/shift_norm", step, gen.shift.norm().item<double>());
-            sink.metric("cma/ask_tell_seconds", step, gen.cmaSeconds);
-            sink.metric("cma/candidate_seconds", step, gen.candidateSeconds);
-            if (c.rho > 0) sink.metric("cma/cge_seconds", step, gen.cgeSeconds);
-            cmaSeconds += gen.cmaSeconds;
-            candidateSeconds += gen.candidateSeconds;
-            sink.metric("train/forwards", step, static_cast<double>(forwards));
-            sink.metric("zo/forward_passes", step, static_cast<double>(forwards));  // the passes axis
-            if (es.nanFitnessCount() > 0) sink.metric("cma/nan_fitness", step, static_cast<double>(es.nanFitnessCount()));
-            sink.progress(step, c.generations + spec.steps, "stage 1, loss " + shortNumber(meanLoss));
-            if (!std::isfinite(meanLoss))
-                fail("SharpZO stage 1: the loss at the CMA mean is ", meanLoss, " at generation ", g,
-                     "; lower sharpzo.sigma0 or set sharpzo.bound");
-            devAt(step, es.mean());
-            if (c.patience > 0 && plateau.update(r.finalDevAccuracy, c.minDelta) && plateau.since >= c.patience) {
-                r.switchReason = cat("dev accuracy plateau (no rise above ", c.minDelta, " for ", c.patience,
-                                     " generations)");
+            generation(es, g);
+            if (c.patience > 0 && plateau.update(m_r.finalDevAccuracy, c.minDelta) && plateau.since >= c.patience) {
+                m_r.switchReason = cat("dev accuracy plateau (no rise above ", c.minDelta, " for ", c.patience,
+                                       " generations)");
                 break;
             }
         }
-        w = es.mean().clone();
-        r.stage1Generations = step;
-        r.stage1Forwards = forwards;
-        r.stage1DevAccuracy = r.finalDevAccuracy;
-        sink.metric("sharpzo/stage1_dev_accuracy", step, r.stage1DevAccuracy);
-        sink.metric("sharpzo/stage1_forwards", step, static_cast<double>(forwards));
-        sink.info(cat("stage 1 ended after ", step, " generations (", r.switchReason, "), ", forwards,
-                      " forwards; dev accuracy ", r.stage1DevAccuracy, "; CMA-ES ask + tell ",
-                      shortNumber(cmaSeconds), " s against ", shortNumber(candidateSeconds), " s for the ",
-                      c.popsize, " candidate forwards of each generation (",
-                      shortNumber(candidateSeconds > 0 ? 100 * cmaSeconds / candidateSeconds : 0.0), "%)"));
-        if (candidateSeconds > 0) sink.metric("cma/overhead_ratio", step, cmaSeconds / candidateSeconds);
+        m_w = es.mean().clone();
+        endStage1();
+    }
+
+    // Generation G of stage 1: ask, the sharpness shift, tell; the metrics and a dev evaluation.
+    void generation(CmaEs& es, int64_t g) {
+        const SharpZoConfig& c = m_c;
+        m_problem.nextBatch(m_rng);
+        const PointsLoss batched =
+            m_perForward == 1 ? PointsLoss() : PointsLoss([this](const torch::Tensor& x) { return pointsLoss(x); });
+        const SharpGeneration gen = sharpnessAwareGeneration(es, vectorLoss(), c.rho, c.cgeEps, batched);
+        const double meanLoss = lossOf(es.mean());
+        m_step = g;
+        double best = INFINITY, mean = 0;
+        for (double f : gen.fitness) {
+            if (f < best) best = f;
+            mean += f;
+        }
+        mean /= static_cast<double>(gen.fitness.size());
+        const int64_t step = m_step;
+        m_sink.metric("sharpzo/stage", step, 1);
+        m_sink.metric("train/loss", step, meanLoss);
+        m_sink.metric("cma/best_fitness", step, best);
+        m_sink.metric("cma/mean_fitness", step, mean);
+        m_sink.metric("cma/sigma", step, es.sigma());
+        m_sink.metric("cma/shift_norm", step, gen.shift.norm().item<double>());
+        m_sink.metric("cma/ask_tell_seconds", step, gen.cmaSeconds);
+        m_sink.metric("cma/candidate_seconds", step, gen.candidateSeconds);
+        if (c.rho > 0) m_sink.metric("cma/cge_seconds", step, gen.cgeSeconds);
+        m_cmaSeconds += gen.cmaSeconds;
+        m_candidateSeconds += gen.candidateSeconds;
+        m_sink.metric("train/forwards", step, static_cast<double>(m_forwards));
+        m_sink.metric("zo/forward_passes", step, static_cast<double>(m_forwards));  // the passes axis
+        if (es.nanFitnessCount() > 0)
+            m_sink.metric("cma/nan_fitness", step, static_cast<double>(es.nanFitnessCount()));
+        m_sink.progress(step, c.generations + m_spec.steps, "stage 1, loss " + shortNumber(meanLoss));
+        if (!std::isfinite(meanLoss))
+            fail("SharpZO stage 1: the loss at the CMA mean is ", meanLoss, " at generation ", g,
+                 "; lower sharpzo.sigma0 or set sharpzo.bound");
+        devAt(step, es.mean());
+    }
+
+    void endStage1() {
+        const int64_t step = m_step;
+        m_r.stage1Generations = step;
+        m_r.stage1Forwards = m_forwards;
+        m_r.stage1DevAccuracy = m_r.finalDevAccuracy;
+        m_sink.metric("sharpzo/stage1_dev_accuracy", step, m_r.stage1DevAccuracy);
+        m_sink.metric("sharpzo/stage1_forwards", step, static_cast<double>(m_forwards));
+        m_sink.info(cat("stage 1 ended after ", step, " generations (", m_r.switchReason, "), ", m_forwards,
+                        " forwards; dev accuracy ", m_r.stage1DevAccuracy, "; CMA-ES ask + tell ",
+                        shortNumber(m_cmaSeconds), " s against ", shortNumber(m_candidateSeconds), " s for the ",
+                        m_c.popsize, " candidate forwards of each generation (",
+                        shortNumber(m_candidateSeconds > 0 ? 100 * m_cmaSeconds / m_candidateSeconds : 0.0), "%)"));
+        if (m_candidateSeconds > 0) m_sink.metric("cma/overhead_ratio", step, m_cmaSeconds / m_candidateSeconds);
     }
 
     // Sharpness where stage 2 starts, on a batch of its own (the same for every run of one seed).
-    if (c.sharpnessProbes > 0) {
-        std::mt19937_64 probeRng(spec.seed ^ 0x50524f4245ull);
-        problem.nextBatch(probeRng);
+    void measureSharpness() {
+        const SharpZoConfig& c = m_c;
+        std::mt19937_64 probeRng(m_spec.seed ^ kProbeBatchSalt);
+        m_problem.nextBatch(probeRng);
         const zo::LossAlong alongRademacher = [&](int64_t k, double h) {
-            projection.apply(w + h * seededVector(0x48555443ull + static_cast<uint64_t>(k), 1, c.dim, zo::DirectionLaw::Rademacher));
-            return problem.lossValue();
+            m_projection.apply(m_w + h * seededVector(kHutchinsonSeedBase + static_cast<uint64_t>(k), kHutchinsonStream,
+                                                      c.dim, zo::DirectionLaw::Rademacher));
+            return m_problem.lossValue();
         };
         const zo::HutchinsonEstimate t = zo::hutchinsonTrace(alongRademacher, c.sharpnessProbes, c.sharpnessH);
         const zo::LossAlong alongUnit = [&](int64_t k, double h) {
-            const torch::Tensor u = seededVector(0x42414c4cull + static_cast<uint64_t>(k), 2, c.dim, zo::DirectionLaw::Gaussian);
-            projection.apply(w + h * u / u.norm());
-            return problem.lossValue();
+            const torch::Tensor u = seededVector(kEpsBallSeedBase + static_cast<uint64_t>(k), kEpsBallStream, c.dim,
+                                                 zo::DirectionLaw::Gaussian);
+            m_projection.apply(m_w + h * u / u.norm());
+            return m_problem.lossValue();
         };
         const double radius = c.rho > 0 ? c.rho : 0.1;
         const zo::EpsBallEstimate e = zo::epsBallSharpness(alongUnit, c.sharpnessProbes, radius);
-        r.startTrace = t.trace;
-        r.startTraceError = t.standardError;
-        r.startEpsBall = e.sharpness;
-        sink.metric("sharpness/hutchinson_trace", step, t.trace);
-        sink.metric("sharpness/hutchinson_stderr", step, t.standardError);
-        sink.metric("sharpness/eps_ball", step, e.sharpness);
-        sink.info(cat("sharpness at stage 2's start (w-space, ", c.sharpnessProbes, " probes): Hutchinson trace ",
-                      t.trace, " +- ", t.standardError, ", eps-ball (rho ", radius, ") ", e.sharpness));
+        m_r.startTrace = t.trace;
+        m_r.startTraceError = t.standardError;
+        m_r.startEpsBall = e.sharpness;
+        m_sink.metric("sharpness/hutchinson_trace", m_step, t.trace);
+        m_sink.metric("sharpness/hutchinson_stderr", m_step, t.standardError);
+        m_sink.metric("sharpness/eps_ball", m_step, e.sharpness);
+        m_sink.info(cat("sharpness at stage 2's start (w-space, ", c.sharpnessProbes, " probes): Hutchinson trace ",
+                        t.trace, " +- ", t.standardError, ", eps-ball (rho ", radius, ") ", e.sharpness));
     }
 
-    // Stage 2.
-    torch::Tensor mask = torch::ones({c.dim}, kDouble);
-    int64_t stage2 = 0;
-    for (int64_t s = 1; s <= spec.steps && !budgetSpent; ++s) {
-        if (stop.stopRequested()) throw Cancelled(cat("SharpZO stopped before step ", s, " of stage 2"));
-        const bool remask = c.pruneRatio < 1 && (s - 1) % c.maskEvery == 0;
-        if (!budgetLeft(2 + (remask ? 2 * c.dim : 0))) break;
-        problem.nextBatch(rng);
-        if (remask) {
-            mask = zScoreMask(w, coordinateGradient(lossOf, w, c.maskCgeEps), c.pruneRatio);
-            sink.metric("sharpzo/mask_density", step + 1, mask.mean().item<double>());
+    // Stage 2: sparse ZO-SGD on w, the mask re-chosen every mask_every steps by z-scores of a
+    // coordinate gradient estimate.
+    void stage2() {
+        int64_t stage2Steps = 0;
+        torch::Tensor mask = torch::ones({m_c.dim}, kDouble);
+        for (int64_t s = 1; s <= m_spec.steps && !m_budgetSpent; ++s) {
+            if (m_stop.stopRequested()) throw Cancelled(cat("SharpZO stopped before step ", s, " of stage 2"));
+            const bool remask = m_c.pruneRatio < 1 && (s - 1) % m_c.maskEvery == 0;
+            if (!budgetLeft(2 + (remask ? 2 * m_c.dim : 0))) break;
+            m_problem.nextBatch(m_rng);
+            if (remask) {
+                mask = zScoreMask(m_w, coordinateGradient(vectorLoss(), m_w, m_c.maskCgeEps), m_c.pruneRatio);
+                m_sink.metric("sharpzo/mask_density", m_step + 1, mask.mean().item<double>());
+            }
+            zoStep(s, mask);
+            ++stage2Steps;
+            if (s % m_spec.evalEvery == 0 || s == m_spec.steps) devAt(m_step, m_w);
         }
-        const torch::Tensor u = mask * seededVector(spec.seed * 1000003ull + static_cast<uint64_t>(s), 3, c.dim, zo::DirectionLaw::Gaussian);
-        const double plus = lossOf(w + c.rgeEps * u), minus = lossOf(w - c.rgeEps * u);
-        const double g = (plus - minus) / (2 * c.rgeEps);
-        step += 1;
-        ++stage2;
-        const double loss = (plus + minus) / 2;
-        sink.metric("sharpzo/stage", step, 2);
-        sink.metric("train/loss", step, loss);
-        sink.metric("zo/projected_grad", step, g);
-        sink.metric("train/forwards", step, static_cast<double>(forwards));
-        sink.metric("zo/forward_passes", step, static_cast<double>(forwards));
-        if (!std::isfinite(g))
-            fail("SharpZO stage 2: the loss is ", std::isfinite(plus) ? minus : plus, " at step ", s,
-                 " (step ", step, " of the run); lower lr or sharpzo.rge_eps");
-        w = w - spec.lr * g * u;
-        sink.progress(step, r.stage1Generations + spec.steps, "stage 2, loss " + shortNumber(loss));
-        if (s % spec.evalEvery == 0 || s == spec.steps) devAt(step, w);
+        if (stage2Steps > 0 && stage2Steps % m_spec.evalEvery != 0 && stage2Steps != m_spec.steps) devAt(m_step, m_w);
     }
-    if (stage2 > 0 && stage2 % spec.evalEvery != 0 && stage2 != spec.steps) devAt(step, w);
-    projection.apply(w);
-    r.steps = step;
-    r.forwardPasses = forwards;
-    sink.metric("sharpzo/w_norm", step, w.norm().item<double>());
-    sink.metric(prompt ? "sharpzo/prompt_shift_norm" : "sharpzo/shift_norm", step, projection.shiftNorm(w));
-    eval::finishRun(problem, sink, r, start);
-    const torch::Tensor wf = w.to(torch::kFloat32).contiguous();
-    sink.vector("sharpzo/w", step, {c.dim}, std::vector<float>(wf.data_ptr<float>(), wf.data_ptr<float>() + c.dim));
-    return r;
+
+    // Stage 2's step S: a two-point estimate along a masked Gaussian direction, then SGD.
+    void zoStep(int64_t s, const torch::Tensor& mask) {
+        const SharpZoConfig& c = m_c;
+        const torch::Tensor u =
+            mask * seededVector(m_spec.seed * kStage2SeedMultiplier + static_cast<uint64_t>(s), kStage2Stream, c.dim,
+                                zo::DirectionLaw::Gaussian);
+        const double plus = lossOf(m_w + c.rgeEps * u), minus = lossOf(m_w - c.rgeEps * u);
+        const double g = (plus - minus) / (2 * c.rgeEps);
+        const int64_t step = ++m_step;
+        const double loss = (plus + minus) / 2;
+        m_sink.metric("sharpzo/stage", step, 2);
+        m_sink.metric("train/loss", step, loss);
+        m_sink.metric("zo/projected_grad", step, g);
+        m_sink.metric("train/forwards", step, static_cast<double>(m_forwards));
+        m_sink.metric("zo/forward_passes", step, static_cast<double>(m_forwards));
+        if (!std::isfinite(g))
+            fail("SharpZO stage 2: the loss is ", std::isfinite(plus) ? minus : plus, " at step ", s, " (step ", step,
+                 " of the run); lower lr or sharpzo.rge_eps");
+        m_w = m_w - m_spec.lr * g * u;
+        m_sink.progress(step, m_r.stage1Generations + m_spec.steps, "stage 2, loss " + shortNumber(loss));
+    }
+
+    void finish(std::chrono::steady_clock::time_point start) {
+        const int64_t step = m_step;
+        m_projection.apply(m_w);
+        m_r.steps = step;
+        m_r.forwardPasses = m_forwards;
+        m_sink.metric("sharpzo/w_norm", step, m_w.norm().item<double>());
+        m_sink.metric(m_prompt ? "sharpzo/prompt_shift_norm" : "sharpzo/shift_norm", step,
+                      m_projection.shiftNorm(m_w));
+        eval::finishRun(m_problem, m_sink, m_r, start);
+        const torch::Tensor wf = m_w.to(torch::kFloat32).contiguous();
+        m_sink.vector("sharpzo/w", step, {m_c.dim},
+                      std::vector<float>(wf.data_ptr<float>(), wf.data_ptr<float>() + m_c.dim));
+    }
+
+    const SharpZoConfig& m_c;
+    const eval::FineTuneSpec& m_spec;
+    EventSink& m_sink;
+    const StopToken& m_stop;
+    eval::FineTuneProblem m_problem;
+    Projection m_projection;
+    bool m_prompt;
+    std::mt19937_64 m_rng;
+    SharpZoResult m_r;
+    int64_t m_perForward = 1;
+    int64_t m_forwards = 0;  // training forwards (dev scoring and sharpness probes not included)
+    int64_t m_step = 0;      // the run's step: generations, then stage 2's steps
+    bool m_budgetSpent = false;
+    torch::Tensor m_w;
+    double m_cmaSeconds = 0, m_candidateSeconds = 0;
+};
+
+}  // namespace
+
+SharpZoResult runSharpZo(const SharpZoConfig& c, EventSink& sink, const StopToken& stop) {
+    return SharpZoRun(c, sink, stop).run();
 }
 
 }  // namespace frugal::search
