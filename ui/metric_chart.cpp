@@ -185,11 +185,15 @@ struct MetricChart::Line {
     bool smoothed(double weight) const { return weight > 0 && value.size() - nonFinite > kDenseLine; }
 };
 
+// Where everything goes, computed before (and apart from) any painting: the plot, the ticks, the
+// legend's entries, the metrics they were measured with.
 struct MetricChart::Layout {
-    QRectF plot;
+    QRectF rect, plot;
     std::vector<std::pair<QRectF, int>> legend;  // entry, line
+    std::vector<QString> legendText;             // of each legend entry
     std::vector<AxisTick> xTicks, yTicks;
     QString title;
+    double line = 0, pad = 0, titleHeight = 0;  // the label font's line height, the padding
 };
 
 struct MetricChart::Style {
@@ -583,48 +587,69 @@ void MetricChart::refit() {
     emit redrawn(static_cast<qint64>(m_drawn));
 }
 
-void MetricChart::paintChart(QPainter& painter, const QRectF& rect, const Style& style, const QString& title,
-                             const std::vector<std::pair<QList<QPointF>, QList<QPointF>>>& drawn,
-                             Layout* out, bool layoutOnly) const {
-    Layout local;
-    Layout& L = out ? *out : local;
-    L = Layout{};
-    L.title = title;
-    const QFontMetricsF titleMetrics(style.title, painter.device());
-    const QFontMetricsF labelMetrics(style.label, painter.device());
-    const double line = labelMetrics.height();
-    const double pad = std::max(2.0, line * 0.3);
+double MetricChart::pxOf(const Layout& L, double x) const {
+    const double a0 = toAxisX(m_x0), a1 = toAxisX(m_x1);
+    return L.plot.left() + (toAxisX(x) - a0) / (a1 - a0) * L.plot.width();
+}
 
-    // the legend: every line (a file: the shown ones), in rows that wrap, never elided
+double MetricChart::pyOf(const Layout& L, double y) const {
+    const double a0 = toAxisY(m_y0), a1 = toAxisY(m_y1);
+    return L.plot.bottom() - (toAxisY(y) - a0) / (a1 - a0) * L.plot.height();
+}
+
+// The legend: every line (a file: the shown ones), in rows that wrap, never elided; returns its height.
+double MetricChart::layoutLegend(const QFontMetricsF& labelMetrics, const Style& style, Layout& L) const {
     const QString prefix = sharedPrefix();
-    struct Entry {
-        int line;
-        QString text;
-        double width;
-    };
-    std::vector<Entry> entries;
+    const double line = L.line;
+    std::vector<int> lines;
+    std::vector<double> widths;
     for (size_t i = 0; i < m_lines.size(); ++i) {
         if (!style.screen && !m_lines[i]->visible) continue;
         const QString text = legendText(*m_lines[i], prefix);
-        entries.push_back({static_cast<int>(i), text, line * 1.4 + 4 + labelMetrics.horizontalAdvance(text)});
+        lines.push_back(static_cast<int>(i));
+        L.legendText.push_back(text);
+        widths.push_back(line * 1.4 + 4 + labelMetrics.horizontalAdvance(text));
     }
-    const double legendWidth = rect.width() - 2 * pad;
-    std::vector<int> rowOf(entries.size(), 0);
-    int rows = entries.empty() ? 0 : 1;
+    const double legendWidth = L.rect.width() - 2 * L.pad;
+    std::vector<int> rowOf(lines.size(), 0);
+    int rows = lines.empty() ? 0 : 1;
     double x = 0;
-    for (size_t i = 0; i < entries.size(); ++i) {
-        if (x > 0 && x + entries[i].width > legendWidth) {
+    for (size_t i = 0; i < lines.size(); ++i) {
+        if (x > 0 && x + widths[i] > legendWidth) {
             ++rows;
             x = 0;
         }
         rowOf[i] = rows - 1;
-        x += entries[i].width + line;
+        x += widths[i] + line;
     }
-    const double legendHeight = rows * line + (rows > 0 ? pad : 0);
+    const double height = rows * line + (rows > 0 ? L.pad : 0);
+    std::vector<double> rowX(static_cast<size_t>(rows), L.rect.left() + L.pad);
+    for (size_t i = 0; i < lines.size(); ++i) {
+        const double ey = L.rect.bottom() - height + rowOf[i] * line;
+        double& ex = rowX[static_cast<size_t>(rowOf[i])];
+        L.legend.push_back({QRectF(ex, ey, widths[i], line), lines[i]});
+        ex += widths[i] + line;
+    }
+    return height;
+}
+
+void MetricChart::layoutChart(const QPaintDevice* device, const QRectF& rect, const Style& style, const QString& title,
+                              Layout& L) const {
+    L = Layout{};
+    L.rect = rect;
+    L.title = title;
+    const QFontMetricsF titleMetrics(style.title, device);
+    const QFontMetricsF labelMetrics(style.label, device);
+    L.line = labelMetrics.height();
+    L.pad = std::max(2.0, L.line * 0.3);
+    L.titleHeight = titleMetrics.height();
+    const double line = L.line, pad = L.pad;
+    const double legendHeight = layoutLegend(labelMetrics, style, L);
 
     // ticks: the count from the width and height there is
     const double approxWidth = rect.width() - 60, approxHeight = rect.height() - 3 * line - legendHeight;
-    const int xTarget = std::clamp(static_cast<int>(approxWidth / (labelMetrics.horizontalAdvance(QStringLiteral("0.0000")) * 1.6)), 2, 8);
+    const int xTarget = std::clamp(
+        static_cast<int>(approxWidth / (labelMetrics.horizontalAdvance(QStringLiteral("0.0000")) * 1.6)), 2, 8);
     const int yTarget = std::clamp(static_cast<int>(approxHeight / (line * 2.2)), 2, 7);
     L.xTicks = m_options.logX ? logTicks(m_x0, m_x1) : linearTicks(m_x0, m_x1, xTarget);
     L.yTicks = m_options.logY ? logTicks(m_y0, m_y1) : linearTicks(m_y0, m_y1, yTarget);
@@ -634,73 +659,66 @@ void MetricChart::paintChart(QPainter& painter, const QRectF& rect, const Style&
     for (const AxisTick& t : L.xTicks)
         if (!t.label.isEmpty()) lastXLabel = labelMetrics.horizontalAdvance(t.label);
 
-    const double top = rect.top() + titleMetrics.height() + pad;
+    const double top = rect.top() + L.titleHeight + pad;
     const double left = rect.left() + pad + line + pad + yLabelWidth + 4;
     const double right = rect.right() - std::max(pad * 2, lastXLabel / 2 + pad);
     const double bottom = rect.bottom() - legendHeight - 2 * line - pad - 4;
     L.plot = QRectF(QPointF(left, top), QPointF(std::max(left + 10, right), std::max(top + 10, bottom)));
-    const QRectF plot = L.plot;
+}
 
-    const double ax0 = toAxisX(m_x0), ax1 = toAxisX(m_x1), ay0 = toAxisY(m_y0), ay1 = toAxisY(m_y1);
-    const auto px = [&](double v) { return plot.left() + (toAxisX(v) - ax0) / (ax1 - ax0) * plot.width(); };
-    const auto py = [&](double v) { return plot.bottom() - (toAxisY(v) - ay0) / (ay1 - ay0) * plot.height(); };
+namespace {
+const QColor kMajorGrid(0xDD, 0xDD, 0xDD), kMinorGrid(0xF0, 0xF0, 0xF0), kText(0x42, 0x42, 0x42);
+}  // namespace
 
-    // the legend's entries, placed
-    {
-        std::vector<double> rowX(static_cast<size_t>(rows), rect.left() + pad);
-        for (size_t i = 0; i < entries.size(); ++i) {
-            const double ey = rect.bottom() - legendHeight + rowOf[i] * line;
-            double& ex = rowX[static_cast<size_t>(rowOf[i])];
-            L.legend.push_back({QRectF(ex, ey, entries[i].width, line), entries[i].line});
-            ex += entries[i].width + line;
-        }
-    }
-    if (layoutOnly) return;
-
-    painter.save();
-    painter.setRenderHint(QPainter::Antialiasing, true);
+// The title, the grid with its tick labels, the axis labels.
+void MetricChart::paintFrame(QPainter& painter, const Layout& L, const Style& style) const {
+    const QRectF& rect = L.rect;
+    const QRectF& plot = L.plot;
+    const double line = L.line;
     painter.fillRect(rect, Qt::white);
     painter.setFont(style.title);
     painter.setPen(QColor(0x21, 0x21, 0x21));
-    painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), titleMetrics.height() + pad),
-                     Qt::AlignHCenter | Qt::AlignVCenter, title);
-
-    // grid and ticks
+    painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), L.titleHeight + L.pad),
+                     Qt::AlignHCenter | Qt::AlignVCenter, L.title);
     painter.setFont(style.label);
-    const QColor major(0xDD, 0xDD, 0xDD), minor(0xF0, 0xF0, 0xF0), text(0x42, 0x42, 0x42);
+    const QFontMetricsF labelMetrics(style.label, painter.device());
     for (const AxisTick& t : L.yTicks) {
         if (!inside(t.value, m_y0, m_y1)) continue;
-        const double y = py(t.value);
-        painter.setPen(QPen(t.label.isEmpty() ? minor : major, 0.8));
+        const double y = pyOf(L, t.value);
+        painter.setPen(QPen(t.label.isEmpty() ? kMinorGrid : kMajorGrid, 0.8));
         painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y));
         if (t.label.isEmpty()) continue;
-        painter.setPen(text);
+        painter.setPen(kText);
         painter.drawText(QRectF(rect.left(), y - line / 2, plot.left() - 4 - rect.left(), line),
                          Qt::AlignRight | Qt::AlignVCenter, t.label);
     }
     for (const AxisTick& t : L.xTicks) {
         if (!inside(t.value, m_x0, m_x1)) continue;
-        const double xx = px(t.value);
-        painter.setPen(QPen(t.label.isEmpty() ? minor : major, 0.8));
+        const double xx = pxOf(L, t.value);
+        painter.setPen(QPen(t.label.isEmpty() ? kMinorGrid : kMajorGrid, 0.8));
         painter.drawLine(QPointF(xx, plot.top()), QPointF(xx, plot.bottom()));
         if (t.label.isEmpty()) continue;
-        painter.setPen(text);
+        painter.setPen(kText);
         const double w = labelMetrics.horizontalAdvance(t.label) + 4;
         painter.drawText(QRectF(xx - w / 2, plot.bottom() + 3, w, line), Qt::AlignHCenter | Qt::AlignTop, t.label);
     }
-    painter.setPen(text);
+    painter.setPen(kText);
     painter.drawText(QRectF(plot.left(), plot.bottom() + 3 + line, plot.width(), line), Qt::AlignHCenter | Qt::AlignTop,
                      xLabel());
     painter.save();
-    painter.translate(rect.left() + pad + line / 2, plot.center().y());
+    painter.translate(rect.left() + L.pad + line / 2, plot.center().y());
     painter.rotate(-90);
     painter.drawText(QRectF(-plot.height() / 2, -line / 2, plot.height(), line), Qt::AlignCenter, m_yLabel);
     painter.restore();
+}
 
-    // SharpZO's stage band (step axis only)
+// SharpZO's stage band (step axis only), then the plot's border.
+void MetricChart::paintBand(QPainter& painter, const Layout& L) const {
+    const QRectF& plot = L.plot;
     if (m_options.xAxis == XAxisKind::Step && m_span1 >= m_span0 && !m_lines.empty()) {
-        const double a = std::clamp(px(std::max(m_span0, m_options.logX ? m_x0 : m_span0)), plot.left(), plot.right());
-        const double b = std::clamp(px(m_span1), plot.left(), plot.right());
+        const double a =
+            std::clamp(pxOf(L, std::max(m_span0, m_options.logX ? m_x0 : m_span0)), plot.left(), plot.right());
+        const double b = std::clamp(pxOf(L, m_span1), plot.left(), plot.right());
         if (b > a) {
             const QRectF band(a, plot.top(), b - a, plot.height());
             painter.fillRect(band, QColor(0xE6, 0x9F, 0x00, 40));
@@ -711,9 +729,13 @@ void MetricChart::paintChart(QPainter& painter, const QRectF& rect, const Style&
     painter.setPen(QPen(QColor(0xB0, 0xB0, 0xB0), 0.8));
     painter.setBrush(Qt::NoBrush);
     painter.drawRect(plot);
+}
 
-    // the lines: on screen clipped to the plot; in a file the points are held to it (an SVG
-    // would otherwise cut each polyline into pieces)
+// The lines: on screen clipped to the plot; in a file the points are held to it (an SVG would
+// otherwise cut each polyline into pieces). Then the reference line.
+void MetricChart::paintLines(QPainter& painter, const Layout& L, const Style& style,
+                             const std::vector<std::pair<QList<QPointF>, QList<QPointF>>>& drawn) const {
+    const QRectF& plot = L.plot;
     if (style.screen) painter.setClipRect(plot);
     const auto polyline = [&](const QList<QPointF>& pts) {
         QPolygonF poly;
@@ -721,18 +743,17 @@ void MetricChart::paintChart(QPainter& painter, const QRectF& rect, const Style&
         for (const QPointF& p : pts) {
             if (!style.screen && (p.x() < m_x0 || p.x() > m_x1)) continue;
             const double y = style.screen ? p.y() : std::clamp(p.y(), m_y0, m_y1);
-            poly << QPointF(px(p.x()), py(y));
+            poly << QPointF(pxOf(L, p.x()), pyOf(L, y));
         }
         return poly;
     };
     for (size_t i = 0; i < m_lines.size(); ++i) {
         const Line& l = *m_lines[i];
         if (!l.visible || i >= drawn.size()) continue;
-        const bool smoothed = l.smoothed(m_options.smoothing);
         const QPolygonF raw = polyline(drawn[i].first);
         QColor faint = l.color;
         faint.setAlpha(70);
-        if (smoothed) {
+        if (l.smoothed(m_options.smoothing)) {
             drawLine(painter, raw, faint, style.rawWidth, style.screen);
             drawLine(painter, polyline(drawn[i].second), l.color, style.lineWidth, style.screen);
         } else {
@@ -746,21 +767,22 @@ void MetricChart::paintChart(QPainter& painter, const QRectF& rect, const Style&
         }
     }
     if (m_hasReference && (!m_options.logY || m_reference > 0) && inside(m_reference, m_y0, m_y1)) {
-        const double y = py(m_reference);
+        const double y = pyOf(L, m_reference);
         painter.setPen(QPen(QColor(0x60, 0x60, 0x60), 1, Qt::DashLine));
         painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y));
-        painter.setPen(text);
-        painter.drawText(QRectF(plot.left() + 4, y - line - 1, plot.width() - 8, line), Qt::AlignRight | Qt::AlignBottom,
-                         m_referenceLabel);
+        painter.setPen(kText);
+        painter.drawText(QRectF(plot.left() + 4, y - L.line - 1, plot.width() - 8, L.line),
+                         Qt::AlignRight | Qt::AlignBottom, m_referenceLabel);
     }
     painter.setClipping(false);
+}
 
-    // the legend
+void MetricChart::paintLegend(QPainter& painter, const Layout& L, const Style& style) const {
     for (size_t i = 0; i < L.legend.size(); ++i) {
         const QRectF r = L.legend[i].first;
         const Line& l = *m_lines[static_cast<size_t>(L.legend[i].second)];
         const QColor c = l.visible ? l.color : QColor(0xBD, 0xBD, 0xBD);
-        const double swatch = line * 1.4;
+        const double swatch = L.line * 1.4;
         painter.setPen(QPen(c, style.lineWidth * 1.5));
         painter.drawLine(QPointF(r.left(), r.center().y()), QPointF(r.left() + swatch, r.center().y()));
         if (l.value.size() <= kDenseLine) {
@@ -772,58 +794,86 @@ void MetricChart::paintChart(QPainter& painter, const QRectF& rect, const Style&
         QFont f = style.label;
         f.setStrikeOut(!l.visible);
         painter.setFont(f);
-        painter.setPen(l.visible ? text : QColor(0x9E, 0x9E, 0x9E));
+        painter.setPen(l.visible ? kText : QColor(0x9E, 0x9E, 0x9E));
         painter.drawText(QRectF(r.left() + swatch + 4, r.top(), r.width() - swatch - 4, r.height()),
-                         Qt::AlignLeft | Qt::AlignVCenter, entries[i].text);
+                         Qt::AlignLeft | Qt::AlignVCenter, L.legendText[i]);
     }
     painter.setFont(style.label);
+}
 
-    if (style.screen && m_drag == Drag::Zoom) {
-        const QRectF band = QRectF(m_pressPos, m_dragPos).normalized().intersected(plot);
-        painter.setPen(QPen(QColor(0x15, 0x65, 0xC0), 1));
-        painter.setBrush(QColor(0x15, 0x65, 0xC0, 40));
-        painter.drawRect(band);
-        painter.setBrush(Qt::NoBrush);
+// On screen: the zoom rectangle being dragged.
+void MetricChart::paintZoomBand(QPainter& painter, const Layout& L) const {
+    if (m_drag != Drag::Zoom) return;
+    const QRectF band = QRectF(m_pressPos, m_dragPos).normalized().intersected(L.plot);
+    painter.setPen(QPen(QColor(0x15, 0x65, 0xC0), 1));
+    painter.setBrush(QColor(0x15, 0x65, 0xC0, 40));
+    painter.drawRect(band);
+    painter.setBrush(Qt::NoBrush);
+}
+
+// On screen: the crosshair at the hovered x, each line's point marked, and the readout box.
+void MetricChart::paintHover(QPainter& painter, const Layout& L, const Style& style) const {
+    if (!m_hover.valid || m_hover.rows.isEmpty()) return;
+    const QRectF& plot = L.plot;
+    const double line = L.line;
+    const QString prefix = sharedPrefix();
+    const double hx = pxOf(L, m_hover.x);
+    painter.setPen(QPen(QColor(0x75, 0x75, 0x75), 1, Qt::DotLine));
+    painter.drawLine(QPointF(hx, plot.top()), QPointF(hx, plot.bottom()));
+    QStringList lines{QStringLiteral("%1 %2").arg(xLabel(), number(m_hover.x))};
+    for (const HoverReadout::Row& r : m_hover.rows) {
+        if (std::isfinite(r.value) && (!m_options.logY || r.value > 0)) {
+            painter.setPen(QPen(r.color, 1.5));
+            painter.setBrush(Qt::white);
+            painter.drawEllipse(QPointF(pxOf(L, r.x), pyOf(L, r.value)), style.marker + 1, style.marker + 1);
+        }
+        QString row = QStringLiteral("%1  %2").arg(r.label.mid(prefix.size()), number(r.value));
+        if (r.x != m_hover.x) row += tr("  (at %1)").arg(number(r.x));
+        lines << row;
     }
-    if (style.screen && m_hover.valid && !m_hover.rows.isEmpty()) {
-        const double hx = px(m_hover.x);
-        painter.setPen(QPen(QColor(0x75, 0x75, 0x75), 1, Qt::DotLine));
-        painter.drawLine(QPointF(hx, plot.top()), QPointF(hx, plot.bottom()));
-        QStringList lines{QStringLiteral("%1 %2").arg(xLabel(), number(m_hover.x))};
-        for (const HoverReadout::Row& r : m_hover.rows) {
-            if (std::isfinite(r.value) && (!m_options.logY || r.value > 0)) {
-                painter.setPen(QPen(r.color, 1.5));
-                painter.setBrush(Qt::white);
-                painter.drawEllipse(QPointF(px(r.x), py(r.value)), style.marker + 1, style.marker + 1);
-            }
-            QString row = QStringLiteral("%1  %2").arg(r.label.mid(prefix.size()), number(r.value));
-            if (r.x != m_hover.x) row += tr("  (at %1)").arg(number(r.x));
-            lines << row;
+    painter.setBrush(Qt::NoBrush);
+    const QFontMetricsF labelMetrics(style.label, painter.device());
+    double w = 0;
+    for (const QString& s : lines) w = std::max(w, labelMetrics.horizontalAdvance(s));
+    w += line + 12;
+    const double h = lines.size() * line + 6;
+    double bx = m_hoverPos.x() + 12;
+    if (bx + w > plot.right()) bx = m_hoverPos.x() - 12 - w;
+    bx = std::max(bx, plot.left());
+    const QRectF box(bx, plot.top() + 4, w, h);
+    painter.setPen(QColor(0xBD, 0xBD, 0xBD));
+    painter.setBrush(QColor(255, 255, 255, 235));
+    painter.drawRect(box);
+    painter.setBrush(Qt::NoBrush);
+    for (int i = 0; i < lines.size(); ++i) {
+        const QRectF r(box.left() + 6, box.top() + 3 + i * line, w - 12, line);
+        painter.setPen(kText);
+        if (i == 0) {
+            painter.drawText(r, Qt::AlignLeft | Qt::AlignVCenter, lines[i]);
+            continue;
         }
-        painter.setBrush(Qt::NoBrush);
-        double w = 0;
-        for (const QString& s : lines) w = std::max(w, labelMetrics.horizontalAdvance(s));
-        w += line + 12;
-        const double h = lines.size() * line + 6;
-        double bx = m_hoverPos.x() + 12, by = plot.top() + 4;
-        if (bx + w > plot.right()) bx = m_hoverPos.x() - 12 - w;
-        bx = std::max(bx, plot.left());
-        const QRectF box(bx, by, w, h);
-        painter.setPen(QColor(0xBD, 0xBD, 0xBD));
-        painter.setBrush(QColor(255, 255, 255, 235));
-        painter.drawRect(box);
-        painter.setBrush(Qt::NoBrush);
-        for (int i = 0; i < lines.size(); ++i) {
-            const QRectF r(box.left() + 6, box.top() + 3 + i * line, w - 12, line);
-            if (i > 0) {
-                painter.fillRect(QRectF(r.left(), r.center().y() - 2, line * 0.6, 4), m_hover.rows[i - 1].color);
-                painter.setPen(text);
-                painter.drawText(r.adjusted(line * 0.6 + 6, 0, 0, 0), Qt::AlignLeft | Qt::AlignVCenter, lines[i]);
-            } else {
-                painter.setPen(text);
-                painter.drawText(r, Qt::AlignLeft | Qt::AlignVCenter, lines[i]);
-            }
-        }
+        painter.fillRect(QRectF(r.left(), r.center().y() - 2, line * 0.6, 4), m_hover.rows[i - 1].color);
+        painter.setPen(kText);
+        painter.drawText(r.adjusted(line * 0.6 + 6, 0, 0, 0), Qt::AlignLeft | Qt::AlignVCenter, lines[i]);
+    }
+}
+
+void MetricChart::paintChart(QPainter& painter, const QRectF& rect, const Style& style, const QString& title,
+                             const std::vector<std::pair<QList<QPointF>, QList<QPointF>>>& drawn,
+                             Layout* out, bool layoutOnly) const {
+    Layout local;
+    Layout& L = out ? *out : local;
+    layoutChart(painter.device(), rect, style, title, L);
+    if (layoutOnly) return;
+    painter.save();
+    painter.setRenderHint(QPainter::Antialiasing, true);
+    paintFrame(painter, L, style);
+    paintBand(painter, L);
+    paintLines(painter, L, style, drawn);
+    paintLegend(painter, L, style);
+    if (style.screen) {
+        paintZoomBand(painter, L);
+        paintHover(painter, L, style);
     }
     painter.restore();
 }

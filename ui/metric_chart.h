@@ -27,7 +27,9 @@
 #include "series_math.h"
 
 QT_BEGIN_NAMESPACE
+class QFontMetricsF;
 class QLabel;
+class QPaintDevice;
 class QPainter;
 class QTimer;
 QT_END_NAMESPACE
@@ -178,6 +180,21 @@ private:
     void paintChart(QPainter& painter, const QRectF& rect, const Style& style, const QString& title,
                     const std::vector<std::pair<QList<QPointF>, QList<QPointF>>>& drawn,
                     Layout* layout, bool layoutOnly = false) const;
+    // The layout alone (no painting), measured with DEVICE's fonts.
+    void layoutChart(const QPaintDevice* device, const QRectF& rect, const Style& style, const QString& title,
+                     Layout& layout) const;
+    double layoutLegend(const QFontMetricsF& labelMetrics, const Style& style, Layout& layout) const;
+    // A value's pixel on the laid-out plot.
+    double pxOf(const Layout& layout, double x) const;
+    double pyOf(const Layout& layout, double y) const;
+    // The painting, part by part, over a computed layout.
+    void paintFrame(QPainter& painter, const Layout& layout, const Style& style) const;
+    void paintBand(QPainter& painter, const Layout& layout) const;
+    void paintLines(QPainter& painter, const Layout& layout, const Style& style,
+                    const std::vector<std::pair<QList<QPointF>, QList<QPointF>>>& drawn) const;
+    void paintLegend(QPainter& painter, const Layout& layout, const Style& style) const;
+    void paintZoomBand(QPainter& painter, const Layout& layout) const;
+    void paintHover(QPainter& painter, const Layout& layout, const Style& style) const;
     // The widget's area below the notice, where the chart is painted.
     QRectF chartArea() const;
     double toAxisX(double x) const;
