@@ -40,7 +40,8 @@ pretrain: build
 	@scripts/fetch-data --corpus
 	$(BIN) pretrain experiments/pretrain-tiny.toml
 
-# Every #include in core/, ui/ and app/ against the design's layer table (also a ctest test).
+# Every #include in core/, ui/ and app/ against the layer table of docs/ARCHITECTURE.md (also a
+# ctest test).
 layers:
 	@scripts/check-layers
 
