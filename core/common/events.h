@@ -4,6 +4,7 @@
 // test's collects them); a StopToken asks it to stop, and it ends by throwing Cancelled. Both are
 // used on the operation's own (worker) thread; StopToken alone is shared across threads. No
 // store, no torch in this header.
+// Where the events go: docs/ARCHITECTURE.md, "How a config becomes a stored run".
 
 #include <atomic>
 #include <cstdint>

@@ -1,9 +1,10 @@
 #pragma once
-// The method contract's plain types (DESIGN.md "The method contract"): what a method's reader
+// The method contract's plain types: what a method's reader
 // gets (MethodRequest) and gives back (PreparedRun: the resolved config, the params to store and
 // the body the runner executes), the key schema the form is built from (ConfigField), and what a
 // fine-tuning config trains (TrainableSummary). Each method folder's <name>_method.cpp produces
 // them; run/method_registry.cpp lists the methods. No torch, no toml++ in this header.
+// See docs/ARCHITECTURE.md, "The method contract".
 
 #include <cstdint>
 #include <filesystem>

@@ -2,6 +2,7 @@
 // The family table: for each model family, the Hugging Face tensor names of every weight role and
 // the architecture choices (norm, activation, positions, MLP form). Adding a family adds rows
 // here and a test; the transformer code reads the table instead of branching on the family.
+// Adding a family: docs/ARCHITECTURE.md, "How to add", "A model family".
 
 #include <string>
 #include <vector>

@@ -5,6 +5,7 @@
 // reader's choices and validation follow from the table. Wanda++ is the one regional row: its
 // score needs the block's regional gradient and its optimisation moves the whole block, so the
 // driver runs it as a block-level procedure. Core-private (torch).
+// Adding a row: docs/ARCHITECTURE.md, "How to add", "A pruner (a score rule)".
 //
 // Dimension legend: C_out x C_in a linear layer's weight.
 

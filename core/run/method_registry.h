@@ -1,9 +1,10 @@
 #pragma once
-// The registry of methods (DESIGN.md "The method contract"): one row per method in
+// The registry of methods: one row per method in
 // run/method_registry.cpp — its name, reader (config -> PreparedRun), and optionally a trainable
 // summary and a replay. Everything that works on a config by its `method` key goes through it:
 // `frugal run`, the workbench's form (schema, validation, trainable count), replay. No torch, no
 // toml++ in this header.
+// See docs/ARCHITECTURE.md, "The method contract".
 
 #include <cstdint>
 #include <filesystem>

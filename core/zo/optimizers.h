@@ -5,6 +5,7 @@
 // reader's choices, validation and the form follow from the table). Decay is decoupled
 // everywhere: θ ← θ·(1 − lr·λ) − lr·u, λ only for tensors with decay == true; weights that a mask
 // leaves out are neither moved nor decayed, and their state is untouched.
+// Adding a row: docs/ARCHITECTURE.md, "How to add", "A ZO optimiser".
 
 #include <cstdint>
 #include <string>
