@@ -10,12 +10,14 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <random>
 
 #include "data/builtin.h"
 #include "data/corpus.h"
 #include "data/task.h"
+#include "common/files.h"
 #include "eval/candidate_scoring.h"
 #include "eval/model_loading.h"
 #include "eval/fine_tune_problem.h"
@@ -61,6 +63,7 @@ private slots:
     void replayIsBitIdentical_data();
     void replayIsBitIdentical();
     void divergenceStopsAtItsStep();
+    void trajectoryHasAVersionLine();
 };
 
 // Random123's kat_vectors for philox4x32-10.
@@ -360,8 +363,12 @@ void TestZo::updateRulesFollowTheirFormulas() {
     torch::manual_seed(6);
     const torch::Tensor start = torch::randn({5000});
     const std::vector<Query> queries = {{21, 0.7}, {22, -1.3}};
+    // step 2's estimate is −3 × step 1's, so that the order of a rule's state update matters to
+    // the sign rules too (Lion with β1 = 0.99, β2 = 0.5: u keeps step 1's sign only when m is
+    // updated after the step, as the algorithm says)
+    const double scale[2] = {1.0, -3.0};
     const double lr = 0.01, wd = 0.1;
-    for (const std::string kind : {"sgd", "sign", "momentum", "nesterov", "adam"}) {
+    for (const std::string kind : {"sgd", "sign", "momentum", "nesterov", "adam", "lion"}) {
         torch::Tensor w = start.clone();
         const auto params = oneTensor(w);
         const ZoOptimizer& optimizer = findZoOptimizer(kind);
@@ -370,16 +377,22 @@ void TestZo::updateRulesFollowTheirFormulas() {
         rule.optimizer = &optimizer;
         rule.lr = lr;
         rule.weightDecay = wd;
+        const double b1 = kind == "lion" ? 0.99 : 0.9, b2 = kind == "lion" ? 0.5 : 0.999;
+        rule.beta1 = b1;
+        rule.beta2 = b2;
         for (int64_t t = 1; t <= 2; ++t) {  // two steps, so momentum and Adam state matter
             rule.t = t;
-            applyUpdate(params, queries, DirectionLaw::Gaussian, rule, state);
+            std::vector<Query> scaled = queries;
+            for (auto& q : scaled) q.grad *= scale[t - 1];
+            applyUpdate(params, scaled, DirectionLaw::Gaussian, rule, state);
         }
         for (int64_t i : {0L, 4095L, 4096L, 4999L}) {
-            double ghat = 0;
+            double ghat1 = 0;
             for (const auto& q : queries)
-                ghat += q.grad * directionAt(q.seed, 0, static_cast<uint64_t>(i), DirectionLaw::Gaussian) / 2;
+                ghat1 += q.grad * directionAt(q.seed, 0, static_cast<uint64_t>(i), DirectionLaw::Gaussian) / 2;
             double theta = start[i].item<double>(), m = 0, v = 0;
             for (int t = 1; t <= 2; ++t) {
+                const double ghat = scale[t - 1] * ghat1;
                 theta *= 1 - lr * wd;
                 if (kind == "sgd") {
                     theta -= lr * ghat;
@@ -392,10 +405,13 @@ void TestZo::updateRulesFollowTheirFormulas() {
                     m = 0.9 * m + ghat;
                     theta -= lr * (ghat + 0.9 * m);
                 } else if (kind == "adam") {
-                    m = 0.9 * m + 0.1 * ghat;
-                    v = 0.999 * v + 0.001 * ghat * ghat;
-                    theta -= lr * (m / (1 - std::pow(0.9, t))) /
-                             (std::sqrt(v / (1 - std::pow(0.999, t))) + 1e-8);
+                    m = b1 * m + (1 - b1) * ghat;
+                    v = b2 * v + (1 - b2) * ghat * ghat;
+                    theta -= lr * (m / (1 - std::pow(b1, t))) / (std::sqrt(v / (1 - std::pow(b2, t))) + 1e-8);
+                } else if (kind == "lion") {  // Chen et al. 2023, Algorithm 2
+                    const double u = b1 * m + (1 - b1) * ghat;
+                    theta -= lr * ((u > 0) - (u < 0));
+                    m = b2 * m + (1 - b2) * ghat;
                 }
             }
             QVERIFY2(std::abs(w[i].item<double>() - theta) < 2e-6,
@@ -404,7 +420,7 @@ void TestZo::updateRulesFollowTheirFormulas() {
                                     .arg(w[i].item<double>()).arg(theta)));
         }
         if (kind == "adam") QCOMPARE(state.bytes(), int64_t{2 * 5000 * 4});
-        if (kind == "momentum" || kind == "nesterov") QCOMPARE(state.bytes(), int64_t{5000 * 4});
+        if (kind == "momentum" || kind == "nesterov" || kind == "lion") QCOMPARE(state.bytes(), int64_t{5000 * 4});
     }
 }
 
@@ -520,6 +536,7 @@ void TestZo::replayIsBitIdentical_data() {
     QTest::newRow("LoRA over bf16, evaluated every 2 steps") << "lora" << "sgd" << "central" << 1 << "rademacher" << 0.0 << "bf16" << 2;
     QTest::newRow("full, Sparse-MeZO 0.5, bf16, evaluated every step") << "full" << "sgd" << "central" << 1 << "gaussian" << 0.5 << "bf16" << 1;
     QTest::newRow("LoRETTA_rep, adam") << "loretta_rep" << "adam" << "central" << 1 << "gaussian" << 0.0 << "fp32" << 100;
+    QTest::newRow("LoRA, lion, q=2") << "lora" << "lion" << "central" << 2 << "gaussian" << 0.0 << "fp32" << 100;
 }
 
 // The run's saved weights and replay(trajectory) are the same bytes, for every optimiser and
@@ -605,6 +622,42 @@ void TestZo::divergenceStopsAtItsStep() {
     QVERIFY2(!off.contains("exceeds"), qPrintable(off));
     c.divergence = "stop";
     QVERIFY(QString::fromStdString(frugal::test::errorOf([&] { runZo(c, frugal::test::sink(), frugal::test::noStop()); })).contains("exceeds"));
+}
+
+// The trajectory's first line names its version; a version-less file (version 1) reads the same,
+// an unknown version is refused by name.
+void TestZo::trajectoryHasAVersionLine() {
+    QTemporaryDir tmp;
+    const std::filesystem::path dir = tmp.path().toStdString();
+    std::vector<StepRecord> steps(2);
+    steps[0].step = 1;
+    steps[0].lr = 1e-3;
+    steps[0].seeds = {11, 12};
+    steps[0].grads = {0.25, -1.0 / 3};
+    steps[1].step = 2;
+    steps[1].lr = 5e-4;
+    steps[1].seeds = {13, 14};
+    steps[1].grads = {2.5, 7e-9};
+    steps[1].choice = 2;
+    writeTrajectory(dir / "t.csv", steps);
+    const std::string text = frugal::readFile(dir / "t.csv", "trajectory");
+    QVERIFY2(text.rfind("# frugal trajectory 2\nstep,query,seed,projected_grad,lr,choice\n", 0) == 0, text.c_str());
+    const auto same = [&](const std::vector<StepRecord>& read) {
+        QCOMPARE(read.size(), steps.size());
+        for (size_t i = 0; i < steps.size(); ++i) {
+            QCOMPARE(read[i].step, steps[i].step);
+            QCOMPARE(read[i].lr, steps[i].lr);
+            QCOMPARE(read[i].seeds, steps[i].seeds);
+            QCOMPARE(read[i].grads, steps[i].grads);
+            QCOMPARE(read[i].choice, steps[i].choice);
+        }
+    };
+    same(readTrajectory(dir / "t.csv"));
+    std::ofstream(dir / "v1.csv") << text.substr(text.find('\n') + 1);
+    same(readTrajectory(dir / "v1.csv"));
+    std::ofstream(dir / "v9.csv") << "# frugal trajectory 9\n" << text.substr(text.find('\n') + 1);
+    const QString refused = QString::fromStdString(frugal::test::errorOf([&] { readTrajectory(dir / "v9.csv"); }));
+    QVERIFY2(refused.contains("v9.csv:1") && refused.contains("version '9'"), qPrintable(refused));
 }
 
 QTEST_APPLESS_MAIN(TestZo)

@@ -6,6 +6,8 @@
 
 #include "run/config_help.h"
 
+#include "zo/optimizers.h"
+
 #include <map>
 
 namespace frugal::run {
@@ -233,12 +235,12 @@ const Table& zoKeys() {
         {"estimator", "the gradient estimate: central two-point (2q forwards) or one-sided forward (q + 1)"},
         {"direction", "the law of each perturbation z: Gaussian, Rademacher (±1) or the sphere of radius √d"},
         {"eps", "the perturbation scale ε of the two-point estimate (L(θ + εz) − L(θ − εz)) / 2ε"},
-        {"optimizer", "how the estimate ĝ becomes a step: sgd (MeZO), momentum, nesterov, sign, conservative, adam"},
-        {"sign", "how the sign optimiser takes signs: of each element of ĝ, or (scalar) of each projected gradient"},
-        {"momentum", "momentum, nesterov: the decay μ of the running direction m ← μ·m + ĝ"},
-        {"beta1", "adam: the decay β1 of the first moment of ĝ"},
-        {"beta2", "adam: the decay β2 of the second moment of ĝ"},
-        {"adam_eps", "adam: the ε added to √v̂ in the denominator"},
+        // the optimiser's line and the rows that read each constant come from the optimiser table
+        {"sign", "how signs are taken: of each element of ĝ, or (scalar) of each projected gradient"},
+        {"momentum", "the decay μ of the running direction m ← μ·m + ĝ"},
+        {"beta1", "β1, the rule's first decay rate (Adam's: of the first moment of ĝ; the run's log gives the rule)"},
+        {"beta2", "β2, the rule's second decay rate (Adam's: of the second moment of ĝ)"},
+        {"adam_eps", "the ε added to √v̂ in the denominator"},
         {"query_schedule", "directions per step: a constant q, or AdaZeta's, growing with the data epoch"},
         {"queries", "q: random directions averaged into each step's estimate ĝ"},
         {"adazeta_alpha", "AdaZeta: the scale α of the schedule Q_e = floor(α·e^β) at data epoch e"},
@@ -318,7 +320,18 @@ std::string keyHelp(const std::string& method, const std::string& key) {
     const std::string table = dot == std::string::npos ? std::string() : path.substr(0, dot);
     const std::string name = dot == std::string::npos ? path : path.substr(dot + 1);
     if (table == "zo" || table == "mezo") {
-        if (const char* line = find(zoKeys(), name)) return line;
+        if (name == "optimizer") {
+            std::string names;
+            for (const auto& o : zo::zoOptimizers()) names += (names.empty() ? "" : ", ") + std::string(o.name);
+            return "how the estimate ĝ becomes a step: " + names + " (sgd is MeZO's)";
+        }
+        if (const char* line = find(zoKeys(), name)) {
+            if (!zo::isZoOptimizerKey(name)) return line;
+            std::string rows;
+            for (const auto& o : zo::zoOptimizers())
+                if (zo::zoOptimizerReads(o.name, name)) rows += (rows.empty() ? "" : ", ") + std::string(o.name);
+            return rows + ": " + line;
+        }
     }
     if (table == "fo") {
         if (const char* line = find(foKeys(), name)) return line;

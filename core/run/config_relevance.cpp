@@ -5,6 +5,7 @@
 #include <set>
 
 #include "run/config_help.h"
+#include "zo/optimizers.h"
 
 namespace frugal::run {
 
@@ -60,10 +61,8 @@ bool keyUsed(const std::string& method, const std::string& key, const Values& va
         if (oneOf(name, {"task", "train_file", "dev_file", "template", "labels"})) return !text;
     }
     if ((method == "zo" || method == "mezo") && table == method) {
-        const std::string optimizer = get(table + ".optimizer", "sgd");
-        if (name == "momentum") return oneOf(optimizer, {"momentum", "nesterov"});
-        if (name == "beta1" || name == "beta2" || name == "adam_eps") return optimizer == "adam";
-        if (name == "sign") return optimizer == "sign";
+        // the optimiser table says which of its constants each row reads
+        if (zo::isZoOptimizerKey(name)) return zo::zoOptimizerReads(get(table + ".optimizer", "sgd"), name);
         const std::string schedule = get(table + ".query_schedule", "constant");
         if (name == "queries") return schedule == "constant";
         if (name.rfind("adazeta_", 0) == 0 || name == "q_max") return schedule == "adazeta";

@@ -204,9 +204,17 @@ QuerySchedule scheduleOf(const ZoConfig& c, int64_t trainExamples) {
 
 std::string weightsDigest(const model::NamedTensors& tensors) { return digestOf(tensors); }
 
+namespace {
+// The trajectory file's first line from version 2 on; a file without it is version 1 (the same
+// columns).
+constexpr const char* kTrajectoryVersionLine = "# frugal trajectory 2";
+constexpr int kTrajectoryVersion = 2;
+constexpr const char* kTrajectoryHeader = "step,query,seed,projected_grad,lr,choice";
+}  // namespace
+
 void writeTrajectory(const std::filesystem::path& file, const std::vector<StepRecord>& steps) {
     std::ostringstream out;
-    out << "step,query,seed,projected_grad,lr,choice\n";
+    out << kTrajectoryVersionLine << "\n" << kTrajectoryHeader << "\n";
     char line[160];
     for (const auto& r : steps)
         for (size_t j = 0; j < r.seeds.size(); ++j) {
@@ -230,10 +238,19 @@ std::vector<StepRecord> readTrajectory(const std::filesystem::path& file) {
     if (!in) fail(file.string(), ": cannot open the trajectory");
     std::string line;
     std::getline(in, line);
-    if (line != "step,query,seed,projected_grad,lr,choice")
-        fail(file.string(), ": line 1 is not the trajectory header step,query,seed,projected_grad,lr,choice");
-    std::vector<StepRecord> steps;
     int64_t lineNo = 1;
+    const std::string versionPrefix = "# frugal trajectory ";
+    if (line.rfind(versionPrefix, 0) == 0) {
+        const std::string version = line.substr(versionPrefix.size());
+        if (version != std::to_string(kTrajectoryVersion))
+            fail(file.string(), ":1: a trajectory of version '", version, "'; this build reads versions 1 and ",
+                 kTrajectoryVersion);
+        std::getline(in, line);
+        ++lineNo;
+    }
+    if (line != kTrajectoryHeader)
+        fail(file.string(), ":", lineNo, ": expected the trajectory header ", kTrajectoryHeader);
+    std::vector<StepRecord> steps;
     while (std::getline(in, line)) {
         ++lineNo;
         if (line.empty()) continue;

@@ -7,7 +7,7 @@
 //   optimisers   the table in zo/optimizers.h: sgd (MeZO), momentum, nesterov, sign (element-wise
 //                sign of ĝ, or "scalar": the sign of each projected gradient, as ZO-Bench's code
 //                does), conservative (keeps the best of θ, θ−ηĝ, θ+ηĝ on the same batch), adam
-//                (AdamW-style decoupled decay);
+//                (AdamW-style decoupled decay), lion (the sign of an interpolated momentum);
 //   lr schedules constant (the ZO default), linear, cosine;
 //   masks        optional Sparse-MeZO masks (perturb.h).
 // Every step's seeds, projected gradients, lr and conservative choice form the trajectory, from
@@ -62,7 +62,9 @@ struct StepRecord {
     std::vector<double> grads;
     int choice = 0;  // conservative: 0 kept θ, 1 took θ−ηĝ, 2 took θ+ηĝ
 };
-// CSV (step,query,seed,projected_grad,lr,choice), doubles printed exactly (%.17g).
+// CSV (step,query,seed,projected_grad,lr,choice) after the version line "# frugal trajectory 2",
+// doubles printed exactly (%.17g). The reader also reads version 1 (the same without the version
+// line) and refuses other versions by name.
 void writeTrajectory(const std::filesystem::path& file, const std::vector<StepRecord>& steps);
 std::vector<StepRecord> readTrajectory(const std::filesystem::path& file);
 

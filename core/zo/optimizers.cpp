@@ -1,5 +1,7 @@
 #include "zo/optimizers.h"
 
+#include <sstream>
+
 #include <cmath>
 
 #include "common/error.h"
@@ -65,17 +67,35 @@ void adam(const UpdateRule& rule, const UpdateChunk& c) {
     }
 }
 
+// lion: u ← β1·m + (1−β1)·ĝ; θ ← θ(1 − lr·λ) − lr·sign(u); m ← β2·m + (1−β2)·ĝ (Chen et al.
+// 2023, "Symbolic Discovery of Optimization Algorithms", Algorithm 2, with ĝ the ZO estimate; the
+// paper's β2 is 0.99, this table's shared default 0.999)
+void lion(const UpdateRule& rule, const UpdateChunk& c) {
+    const auto lr = static_cast<float>(rule.lr);
+    const auto b1 = static_cast<float>(rule.beta1), b2 = static_cast<float>(rule.beta2);
+    for (int64_t i = 0; i < c.n; ++i) {
+        if (!c.live(i)) continue;
+        float& mi = c.m[i];
+        const float u = b1 * mi + (1 - b1) * c.g[i];
+        c.w[i] = c.w[i] * c.keep - lr * static_cast<float>((u > 0) - (u < 0));
+        mi = b2 * mi + (1 - b2) * c.g[i];
+    }
+}
+
 }  // namespace
 
 const std::vector<ZoOptimizer>& zoOptimizers() {
-    // name, rule, state buffers, counts steps, fusable, conservative, element rule
+    // name, rule, state buffers, counts steps, fusable, conservative, element rule, keys it reads
     static const std::vector<ZoOptimizer> table = {
-        {"sgd", "θ ← θ(1 − lr·λ) − lr·ĝ", 0, false, true, false, sgd},
-        {"momentum", "m ← μ·m + ĝ; θ ← θ(1 − lr·λ) − lr·m", 1, false, false, false, momentum},
-        {"nesterov", "m ← μ·m + ĝ; θ ← θ(1 − lr·λ) − lr·(ĝ + μ·m)", 1, false, false, false, nesterov},
-        {"sign", "θ ← θ(1 − lr·λ) − lr·sign(ĝ)", 0, false, false, false, sign},
-        {"conservative", "the best of θ, θ − lr·ĝ, θ + lr·ĝ on the step's batch", 0, false, false, true, sgd},
-        {"adam", "m, v: Adam's moments of ĝ; θ ← θ(1 − lr·λ) − lr·m̂/(√v̂ + eps)", 2, true, false, false, adam},
+        {"sgd", "θ ← θ(1 − lr·λ) − lr·ĝ", 0, false, true, false, sgd, ""},
+        {"momentum", "m ← μ·m + ĝ; θ ← θ(1 − lr·λ) − lr·m", 1, false, false, false, momentum, "momentum"},
+        {"nesterov", "m ← μ·m + ĝ; θ ← θ(1 − lr·λ) − lr·(ĝ + μ·m)", 1, false, false, false, nesterov, "momentum"},
+        {"sign", "θ ← θ(1 − lr·λ) − lr·sign(ĝ)", 0, false, false, false, sign, "sign"},
+        {"conservative", "the best of θ, θ − lr·ĝ, θ + lr·ĝ on the step's batch", 0, false, false, true, sgd, ""},
+        {"adam", "m, v: Adam's moments of ĝ; θ ← θ(1 − lr·λ) − lr·m̂/(√v̂ + eps)", 2, true, false, false, adam,
+         "beta1 beta2 adam_eps"},
+        {"lion", "u = β1·m + (1 − β1)·ĝ; θ ← θ(1 − lr·λ) − lr·sign(u); m ← β2·m + (1 − β2)·ĝ", 1, false, false, false,
+         lion, "beta1 beta2"},
     };
     return table;
 }
@@ -93,6 +113,27 @@ const ZoOptimizer& findZoOptimizer(const std::string& name) {
         names += (names.empty() ? "" : ", ") + std::string(o.name);
     }
     fail("zo.optimizer: unknown optimizer '", name, "' (expected one of ", names, ")");
+}
+
+namespace {
+bool reads(const ZoOptimizer& o, const std::string& key) {
+    std::istringstream words(o.reads);
+    for (std::string word; words >> word;)
+        if (word == key) return true;
+    return false;
+}
+}  // namespace
+
+bool isZoOptimizerKey(const std::string& key) {
+    for (const auto& o : zoOptimizers())
+        if (reads(o, key)) return true;
+    return false;
+}
+
+bool zoOptimizerReads(const std::string& optimizer, const std::string& key) {
+    for (const auto& o : zoOptimizers())
+        if (optimizer == o.name) return reads(o, key);
+    return true;
 }
 
 }  // namespace frugal::zo

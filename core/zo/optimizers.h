@@ -48,11 +48,18 @@ struct ZoOptimizer {
     // engine's three-way step; the move itself is SGD's).
     bool conservative;
     void (*apply)(const UpdateRule& rule, const UpdateChunk& chunk);
+    // The keys of the [zo] table this row's rule reads besides lr and weight_decay, separated by
+    // spaces ("beta1 beta2 adam_eps"): the form shows them only for this row.
+    const char* reads;
 };
 
 const std::vector<ZoOptimizer>& zoOptimizers();
 std::vector<std::string> zoOptimizerNames();
 // The row named NAME; throws naming zo.optimizer and every valid name.
 const ZoOptimizer& findZoOptimizer(const std::string& name);
+// Whether KEY ("momentum") is read by some row of the table (zoOptimizers' `reads`), and whether
+// by the row OPTIMIZER (an unknown name reads every such key).
+bool isZoOptimizerKey(const std::string& key);
+bool zoOptimizerReads(const std::string& optimizer, const std::string& key);
 
 }  // namespace frugal::zo
