@@ -37,6 +37,7 @@
 #include <thread>
 
 #include "chart_controls.h"
+#include "common/call_count.h"
 #include "chart_export.h"
 #include "compare_view.h"
 #include "experiment_form.h"
@@ -588,23 +589,34 @@ private slots:
         QVERIFY(shown("peft.lora_rank") && shown("zo.momentum"));
         form.setShowAllKeys(false);
         QVERIFY(!shown("peft.lora_rank"));
-        // each key's tooltip says what it means, from the schema's one line
+        // each key's tooltip says what it means and when it is read, from the reader's declaration
+        const auto field = [](const char* method, const char* key) {
+            for (const auto& f : run::configSchema(method))
+                if (f.key == key) return f;
+            return run::ConfigField{};
+        };
         const auto labels = form.findChildren<QLabel*>();
-        bool sawEps = false;
-        for (const QLabel* label : labels)
+        bool sawEps = false, sawBeta1 = false;
+        for (const QLabel* label : labels) {
             if (label->text() == QStringLiteral("eps")) {
                 sawEps = true;
                 QVERIFY2(label->toolTip().startsWith(QStringLiteral("zo.eps: ") +
-                                                     QString::fromStdString(run::keyHelp("zo", "zo.eps"))),
+                                                     QString::fromStdString(run::keyHelp("zo", field("zo", "zo.eps")))),
                          qPrintable(label->toolTip()));
             }
-        QVERIFY(sawEps);
+            if (label->text() == QStringLiteral("beta1")) {  // read by the optimiser rows that say so
+                sawBeta1 = true;
+                QVERIFY2(label->toolTip().endsWith(QStringLiteral("used when zo.optimizer is adam or lion")),
+                         qPrintable(label->toolTip()));
+            }
+        }
+        QVERIFY(sawEps && sawBeta1);
         for (const char* method : {"zo", "mezo", "fo", "prune", "sharpzo", "landscape", "pretrain", "eval"})
             for (const auto& f : run::configSchema(method))
                 if (f.key.find('[') == std::string::npos)
-                    QVERIFY2(!run::keyHelp(method, f.key).empty(), qPrintable(QString::fromLatin1(method) +
-                                                                            QStringLiteral(": ") +
-                                                                            QString::fromStdString(f.key)));
+                    QVERIFY2(!run::keyHelp(method, f).empty(), qPrintable(QString::fromLatin1(method) +
+                                                                        QStringLiteral(": ") +
+                                                                        QString::fromStdString(f.key)));
         // every invalid field flagged at once, the message without "the form (from an override)"
         QVERIFY(form.setFieldText(QStringLiteral("zo.lr"), QStringLiteral("20")));
         QVERIFY(form.setFieldText(QStringLiteral("zo.eps"), QStringLiteral("-1")));
@@ -663,16 +675,19 @@ private slots:
         ExperimentForm form;
         QCOMPARE(form.loadFile(preset(QStringLiteral("mezo-lora-sentiment.toml"))), QString());
         QCOMPARE(form.validate(), QString());
+        QVERIFY(form.waitForChecks());  // the count and estimate come from the worker
         QVERIFY2(form.trainableText().contains(QStringLiteral("32,768 of 4,212,992 parameters trainable")),
                  qPrintable(form.trainableText()));
         // tensor-train adapters on the built-in model (hidden 256, 4 LLaMA blocks, 3 sites each):
         // 12 x (TT 256->64 + TT 64->256 + 64 + 256 biases)
         QVERIFY(form.setFieldText(QStringLiteral("peft.target"), QStringLiteral("loretta_adp")));
         QCOMPARE(form.validate(), QString());
+        QVERIFY(form.waitForChecks());  // the count and estimate come from the worker
         QVERIFY2(form.trainableText().contains(QStringLiteral("loretta_adp")), qPrintable(form.trainableText()));
         QVERIFY2(form.trainableText().contains(QStringLiteral("12 adapters")), qPrintable(form.trainableText()));
         QVERIFY(form.setFieldText(QStringLiteral("peft.train_norms"), QStringLiteral("true")));
         QCOMPARE(form.validate(), QString());
+        QVERIFY(form.waitForChecks());  // the count and estimate come from the worker
         QVERIFY2(form.trainableText().contains(QStringLiteral("+ norms")), qPrintable(form.trainableText()));
         // and what the run will need in memory, as `frugal params --config` and the guard say it
         QVERIFY2(form.trainableText().contains(QStringLiteral("Memory: MeZO (ZO-SGD) needs ≈")),
@@ -680,6 +695,7 @@ private slots:
         // a method that trains no subset shows nothing
         QCOMPARE(form.loadFile(sourceDir() + QStringLiteral("/experiments/prune/prune-tiny.toml")), QString());
         form.validate();
+        QVERIFY(form.waitForChecks());
         QCOMPARE(form.trainableText(), QString());
     }
 
@@ -702,6 +718,7 @@ private slots:
         QVERIFY(form.setFieldText(m + QStringLiteral(".batch_size"), QStringLiteral("2")));
         QVERIFY(form.setFieldText(QStringLiteral("peft.target"), QStringLiteral("full")));
         QCOMPARE(form.validate(), QString());
+        QVERIFY(form.waitForChecks());  // the count and estimate come from the worker
         QVERIFY2(form.trainableText().contains(QStringLiteral("6,738,415,616 of 6,738,415,616")),
                  qPrintable(form.trainableText()));
         QVERIFY2(form.trainableText().contains(QStringLiteral("Memory: MeZO (ZO-SGD) needs ≈ 13")) &&
@@ -714,6 +731,47 @@ private slots:
             QTest::qWait(200);
             QVERIFY(form.grab().save(shots + QStringLiteral("/memory-estimate.png")));
         }
+    }
+
+    // An edit costs one reading of the config on the GUI thread, which finds every key-level
+    // problem at once, each on its key; the task files, model and tokenizer are read on a worker.
+    void formReadsItsConfigOncePerEditAndNoTaskFileOnTheGuiThread() {
+        ExperimentForm form;
+        form.show();
+        QCOMPARE(form.loadFile(preset(QStringLiteral("mezo-lora-sentiment.toml"))), QString());
+        QVERIFY(form.waitForChecks());
+        QVERIFY2(form.trainableText().contains(QStringLiteral("parameters trainable")), qPrintable(form.trainableText()));
+        frugal::CallCount reads(QStringLiteral("config reader").toStdString());
+        frugal::CallCount tasks(QStringLiteral("task file read").toStdString());
+        // three fields edited at once: one validation, one reading, every problem on its field
+        QVERIFY(form.setFieldText(QStringLiteral("zo.lr"), QStringLiteral("20")));
+        QVERIFY(form.setFieldText(QStringLiteral("zo.eps"), QStringLiteral("-1")));
+        QVERIFY(form.setFieldText(QStringLiteral("peft.lora_rank"), QStringLiteral("0")));
+        QTRY_COMPARE(reads.count(), 1);
+        QStringList bad = form.invalidKeys();
+        bad.sort();
+        QCOMPARE(bad, (QStringList{"peft.lora_rank", "zo.eps", "zo.lr"}));
+        QTest::qWait(400);  // no second reading for the same edit
+        QCOMPARE(reads.count(), 1);
+        // valid again: the inputs' check (the task's training split, the tokenizer) on the worker
+        QVERIFY(form.setFieldText(QStringLiteral("zo.lr"), QStringLiteral("0.002")));
+        QVERIFY(form.setFieldText(QStringLiteral("zo.eps"), QStringLiteral("0.001")));
+        QVERIFY(form.setFieldText(QStringLiteral("peft.lora_rank"), QStringLiteral("8")));
+        QTRY_COMPARE(reads.count(), 2);
+        QVERIFY(form.waitForChecks());
+        QVERIFY2(form.message() == QStringLiteral("valid"), qPrintable(form.message()));
+        QVERIFY2(form.trainableText().contains(QStringLiteral("parameters trainable")), qPrintable(form.trainableText()));
+        // a problem only the inputs show comes back from the worker on its key
+        QVERIFY(form.setFieldText(QStringLiteral("zo.train_file"), QStringLiteral("/no/such/train.jsonl")));
+        QTRY_COMPARE(reads.count(), 3);
+        QVERIFY(form.waitForChecks());
+        QCOMPARE(form.invalidKeys(), QStringList{QStringLiteral("zo.train_file")});
+        QVERIFY2(form.message().contains(QStringLiteral("/no/such/train.jsonl")), qPrintable(form.message()));
+        QCOMPARE(tasks.count(), 0);  // no task file read on the GUI thread
+        QCOMPARE(reads.count(), 3);
+        // (the count sees a task file read on this thread: the full reader reads the training split)
+        run::prepareRun(preset(QStringLiteral("mezo-lora-sentiment.toml")).toStdString(), {}, {});
+        QVERIFY(tasks.count() > 0);
     }
 
     void formRejectsBadValuesWithTheCliMessages_data() {

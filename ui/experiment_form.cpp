@@ -14,9 +14,13 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QScrollArea>
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QThread>
 #include <QTimer>
 #include <QVBoxLayout>
 #include <exception>
+#include <memory>
 
 #include "common/error.h"
 #include "run/config_help.h"
@@ -91,17 +95,6 @@ QString presetModel(const QString& file) {
     static const QRegularExpression model(QStringLiteral("^\\s*model\\s*=\\s*\"([^\"]+)\""),
                                           QRegularExpression::MultilineOption);
     return presetValue(file, model);
-}
-
-// Whether MESSAGE names KEY as a whole key ("zo.lr" in "zo.lr is 20", not in "zo.lr_schedule").
-bool mentions(const QString& message, const QString& key) {
-    for (qsizetype at = message.indexOf(key); at >= 0; at = message.indexOf(key, at + 1)) {
-        const qsizetype end = at + key.size();
-        const auto partOfName = [](QChar c) { return c.isLetterOrNumber() || c == QLatin1Char('_') || c == QLatin1Char('.'); };
-        if ((at == 0 || !partOfName(message.at(at - 1))) && (end >= message.size() || !partOfName(message.at(end))))
-            return true;
-    }
-    return false;
 }
 
 }  // namespace
@@ -254,7 +247,28 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
     if (m_presets->count() > 0) selectPreset(0);
 }
 
-ExperimentForm::~ExperimentForm() { qDeleteAll(m_fields); }
+ExperimentForm::~ExperimentForm() {
+    for (const QPointer<QThread>& worker : m_workers)
+        if (worker) worker->wait();  // an inputs' check: short (a task file, a tokenizer)
+    qDeleteAll(m_fields);
+}
+
+// What the worker thread found of the form's inputs.
+struct ExperimentForm::InputCheck {
+    std::shared_ptr<run::PreparedRun> prepared;
+    QString trainable;
+    std::string key;  // the key of the error, if it has one
+    QString error;
+};
+
+run::PreparedRun ExperimentForm::readKeys(const std::vector<std::string>& overrides) const {
+    MethodRequest request;
+    request.file = "the form";
+    request.text = m_baseText.toStdString();
+    request.overrides = overrides;
+    request.checkOnly = true;
+    return run::prepareRequest(request);
+}
 
 void ExperimentForm::selectPreset(int index) {
     if (index < 0 || index >= m_presets->count()) return;
@@ -277,8 +291,11 @@ QString ExperimentForm::loadFile(const QString& path) {
 
 QString ExperimentForm::loadText(const QString& text, const QString& source, const QString& name) {
     try {
-        const run::PreparedRun prepared =
-            run::prepareRunText(text.toStdString(), source.toStdString(), {}, {});
+        MethodRequest request;  // the keys only: its files are checked on a worker by validate()
+        request.file = source.toStdString();
+        request.text = text.toStdString();
+        request.checkOnly = true;
+        const run::PreparedRun prepared = run::prepareRequest(request);
         QMap<QString, QString> values;
         for (const auto& [key, value] : prepared.params) values.insert(q(key), q(value));
         m_source = source;
@@ -416,10 +433,12 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
             editor->setToolTip(
                 tr("%1 is an entry of a list of tables; edit it in the TOML file").arg(key));
         }
-        const QString help = q(run::keyHelp(method.toStdString(), s.key));
+        const QString help = q(run::keyHelp(method.toStdString(), s));
+        const QString when = q(s.whenText());
         const QString tip =
             (help.isEmpty() ? key : QStringLiteral("%1: %2").arg(key, help)) +
-            tr("\n(%1; default %2)").arg(kindText(s), s.defaultValue.empty() ? tr("none") : q(s.defaultValue));
+            tr("\n(%1; default %2)").arg(kindText(s), s.defaultValue.empty() ? tr("none") : q(s.defaultValue)) +
+            (when.isEmpty() ? QString() : QStringLiteral("\n") + when);
         if (editor->isEnabled()) editor->setToolTip(tip);
         field->label = new QLabel(name, host);
         field->label->setToolTip(tip);
@@ -470,8 +489,10 @@ void ExperimentForm::updateRelevance() {
     int folded = 0;
     QMap<QWidget*, bool> boxShown;
     QMap<QWidget*, int> boxCount;  // the rows each box shows
+    std::vector<run::ConfigField> schema;
+    for (const Field* f : m_fields) schema.push_back(f->schema);
     for (Field* f : m_fields) {
-        f->used = run::keyUsed(m_method.toStdString(), f->key.toStdString(), values);
+        f->used = run::keyUsed(m_method.toStdString(), f->schema, schema, values);
         if (!f->used) ++folded;
         const bool shown = f->used || m_showAll->isChecked();
         boxShown[f->box] = boxShown.value(f->box) || shown;
@@ -545,30 +566,14 @@ std::vector<std::string> ExperimentForm::overrides(const QSet<QString>& skipped)
 }
 
 QString ExperimentForm::validate() {
-    // Every invalid field at once: the reader stops at its first error, so the field that error
-    // names is set back to the config's own value and the form read again, until it reads or an
-    // error names no field.
+    // One reading of the config, its keys only: every problem it finds, each on its field.
     for (Field* f : m_fields) f->problem.clear();
     QStringList problems;
-    QSet<QString> skipped;
-    for (int round = 0; round <= static_cast<int>(m_fields.size()); ++round) {
-        QString error;
-        try {
-            run::prepareRunText(m_baseText.toStdString(), "the form", overrides(skipped), {});
-        } catch (const std::exception& e) {
-            error = formMessage(q(e.what()));
-        }
-        if (error.isEmpty()) break;
-        Field* named = nullptr;
-        for (Field* f : m_fields)
-            if (!skipped.contains(f->key) && mentions(error, f->key)) {
-                named = f;
-                break;
-            }
+    for (const ConfigProblem& p : run::checkConfig(m_baseText.toStdString(), "the form", overrides({}))) {
+        const QString error = formMessage(q(p.message));
         problems << error;
-        if (!named) break;
-        named->problem = error;
-        skipped.insert(named->key);
+        for (Field* f : m_fields)
+            if (f->key == q(p.key) && f->problem.isEmpty()) f->problem = error;
     }
     // A recovery run keeps a pruned model's zeros: the built-in model has none to keep.
     for (Field* f : m_fields) {
@@ -588,6 +593,13 @@ QString ExperimentForm::validate() {
             }
     }
     const QString message = problems.join(QLatin1Char('\n'));
+    m_keysValid = message.isEmpty();
+    showProblems(message);
+    startInputCheck();
+    return message;
+}
+
+void ExperimentForm::showProblems(const QString& message) {
     for (Field* f : m_fields) {
         const bool bad = !f->problem.isEmpty();
         f->editor()->setStyleSheet(bad ? QStringLiteral("border: 1px solid #b00020;") : QString());
@@ -596,25 +608,79 @@ QString ExperimentForm::validate() {
     }
     m_message->setStyleSheet(message.isEmpty() ? QStringLiteral("color: #2e7d32;")
                                                : QStringLiteral("color: #b00020;"));
-    m_message->setText(message.isEmpty() ? tr("valid") : message);
-    QString trainable;
-    if (message.isEmpty()) {
-        try {
-            if (const auto summary =
-                    run::trainableSummary(m_baseText.toStdString(), "the form", overrides({})))
-            {
-                trainable = tr("Trainable: %1").arg(q(summary->line()));
-                if (!summary->memory.empty()) trainable += tr("\nMemory: %1").arg(q(summary->memory));
-            }
-        } catch (const std::exception& e) {
-            trainable = tr("Trainable: cannot count (%1)").arg(q(e.what()));
-        }
+    m_message->setText(message.isEmpty() ? (m_checking ? tr("valid; checking its files…") : tr("valid")) : message);
+    const bool ready = message.isEmpty() && !m_checking && m_prepared;
+    m_start->setEnabled(ready && !m_running);
+    m_queue->setEnabled(ready);
+}
+
+// The inputs (task files, the model folder, its tokenizer), what the run trains and its memory
+// estimate, read on a worker thread: the full reader of `frugal run`, whose PreparedRun a run
+// started from the form then uses as it is.
+void ExperimentForm::startInputCheck() {
+    const int generation = ++m_checkGeneration;
+    m_prepared.reset();
+    m_trainable->clear();
+    m_trainable->setVisible(false);
+    m_checking = m_keysValid;
+    if (!m_keysValid) {
+        showProblems(m_message->text());
+        return;
     }
-    m_trainable->setText(trainable);
-    m_trainable->setVisible(!trainable.isEmpty());
-    m_start->setEnabled(message.isEmpty() && !m_running);
-    m_queue->setEnabled(message.isEmpty());
-    return message;
+    showProblems(QString());
+    auto result = std::make_shared<InputCheck>();
+    const std::string text = m_baseText.toStdString();
+    const std::vector<std::string> overrides = this->overrides({});
+    QThread* worker = QThread::create([result, text, overrides] {
+        try {
+            result->prepared = std::make_shared<run::PreparedRun>(run::prepareRunText(text, "the form", overrides, {}));
+            try {
+                if (const auto summary = run::trainableSummary(text, "the form", overrides)) {
+                    result->trainable = tr("Trainable: %1").arg(q(summary->line()));
+                    if (!summary->memory.empty()) result->trainable += tr("\nMemory: %1").arg(q(summary->memory));
+                }
+            } catch (const std::exception& e) {
+                result->trainable = tr("Trainable: cannot count (%1)").arg(q(e.what()));
+            }
+        } catch (const ConfigError& e) {
+            result->key = e.key();
+            result->error = formMessage(q(e.what()));
+        } catch (const std::exception& e) {
+            result->error = formMessage(q(e.what()));
+        }
+    });
+    connect(worker, &QThread::finished, worker, &QObject::deleteLater);
+    connect(worker, &QThread::finished, this, [this, result, generation] {
+        if (generation == m_checkGeneration) applyInputCheck(*result);  // else an edit came since
+    });
+    m_workers.removeAll(QPointer<QThread>());
+    m_workers.push_back(worker);
+    worker->start();
+}
+
+void ExperimentForm::applyInputCheck(const InputCheck& check) {
+    m_checking = false;
+    if (!check.error.isEmpty()) {
+        for (Field* f : m_fields)
+            if (f->key == q(check.key)) f->problem = check.error;
+        showProblems(check.error);
+        return;
+    }
+    m_prepared = check.prepared;
+    m_trainable->setText(check.trainable);
+    m_trainable->setVisible(!check.trainable.isEmpty());
+    showProblems(QString());
+}
+
+bool ExperimentForm::waitForChecks(int ms) {
+    if (m_validateTimer->isActive()) {  // an edit not validated yet
+        m_validateTimer->stop();
+        validate();
+    }
+    QElapsedTimer clock;
+    clock.start();
+    while (m_checking && clock.elapsed() < ms) QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+    return !m_checking;
 }
 
 QString ExperimentForm::message() const { return m_message->text(); }
@@ -623,8 +689,7 @@ QString ExperimentForm::trainableText() const { return m_trainable->text(); }
 
 QString ExperimentForm::resolvedConfig() {
     try {
-        return q(run::prepareRunText(m_baseText.toStdString(), "the form", overrides({}), {})
-                     .resolvedConfig);
+        return q(readKeys(overrides({})).resolvedConfig);
     } catch (const std::exception&) {
         return {};
     }
@@ -651,16 +716,21 @@ bool ExperimentForm::saveFile(const QString& path, QString* error) {
 
 void ExperimentForm::setRunning(bool running) {
     m_running = running;
-    m_start->setEnabled(!running && validate().isEmpty());
+    m_start->setEnabled(!running && m_keysValid && !m_checking && m_prepared);
     m_start->setToolTip(running ? tr("A run is going: queue this one, or stop that one first")
                                 : QString());
 }
 
 bool ExperimentForm::makeJob(RunJob& job) {
-    if (!validate().isEmpty()) return false;
+    if (m_validateTimer->isActive()) {  // an edit not validated yet
+        m_validateTimer->stop();
+        validate();
+    }
+    // the PreparedRun of the last inputs' check, made on its worker (nothing is read here)
+    if (!m_prepared) waitForChecks();
+    if (!m_prepared) return false;
     try {
-        auto prepared = std::make_shared<run::PreparedRun>(
-            run::prepareRunText(m_baseText.toStdString(), "the form", overrides({}), {}));
+        std::shared_ptr<const run::PreparedRun> prepared = m_prepared;
         const run::Provenance prov = run::collectProvenance({"frugal", "workbench"}, run::sourceTree());
         job.name = m_name->text().trimmed().isEmpty() ? m_method : m_name->text().trimmed();
         job.newRun = run::newRunFor(*prepared, prov, job.name.toStdString(), "workbench");
@@ -703,7 +773,13 @@ void ExperimentForm::saveDialog() {
     if (!saveFile(path, &error)) m_message->setText(error);
 }
 
-void ExperimentForm::scheduleValidation() { m_validateTimer->start(); }
+void ExperimentForm::scheduleValidation() {
+    // what was checked is no longer what the form says
+    ++m_checkGeneration;
+    m_prepared.reset();
+    m_checking = false;
+    m_validateTimer->start();
+}
 
 void ExperimentForm::showEvent(QShowEvent* event) {
     QWidget::showEvent(event);

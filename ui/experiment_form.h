@@ -3,9 +3,13 @@
 // its reader declares, with type, default, range and choices), so no method has a hand-written
 // form. Method presets are the committed configs under experiments/; model and task pickers offer
 // the built-in ones. Validation runs the same reader as `frugal run`, so the form shows the CLI's
-// messages. Open/save TOML; queue a run or start it now. GUI thread.
+// messages: once per edit on the GUI thread, the keys only (every problem of one reading, each on
+// its field), then the inputs (task files, model, tokenizer), the trainable count and the memory
+// estimate on a worker thread, whose PreparedRun the run starts from. Open/save TOML; queue a run
+// or start it now. GUI thread.
 
 #include <QMap>
+#include <QPointer>
 #include <QString>
 #include <QSet>
 #include <QVector>
@@ -15,6 +19,7 @@
 #include "run_controller.h"
 
 QT_BEGIN_NAMESPACE
+class QThread;
 class QCheckBox;
 class QComboBox;
 class QFormLayout;
@@ -54,8 +59,12 @@ public:
     QString fieldText(const QString& key) const;
     bool setFieldText(const QString& key, const QString& text);
     void setRunName(const QString& name);
-    // Validates the form with the CLI's reader; returns its message or "" when valid.
+    // Validates the form's keys with the CLI's reader (one reading, no input file opened) and
+    // starts the check of its inputs on a worker; returns the keys' message or "" when they read.
     QString validate();
+    // Waits (the event loop running) until the inputs' check of the last validate() is done, at
+    // most MS milliseconds; whether it is done.
+    bool waitForChecks(int ms = 60000);
     QString message() const;
     // What the run would train, counted from the model's config.json before it runs: "32,768 of
     // 4,212,992 parameters trainable (0.778%): lora r=8 on q,v"; "" for methods that train no
@@ -89,6 +98,12 @@ protected:
 
 private:
     struct Field;
+    struct InputCheck;
+    void showProblems(const QString& message);
+    void startInputCheck();
+    void applyInputCheck(const InputCheck& check);
+    // The config read, its keys only (MethodRequest::checkOnly): the resolved TOML and params.
+    run::PreparedRun readKeys(const std::vector<std::string>& overrides) const;
     void rebuild(const QString& method, const QMap<QString, QString>& values);
     // KEY=VALUE for every field but SKIPPED (those keep the config's own value).
     std::vector<std::string> overrides(const QSet<QString>& skipped) const;
@@ -111,6 +126,11 @@ private:
     QCheckBox* m_showAll;
     QStringList m_prunedModels;
     bool m_running = false;
+    bool m_keysValid = false;
+    int m_checkGeneration = 0;  // of the inputs' check; a result of an older one is dropped
+    bool m_checking = false;
+    std::shared_ptr<run::PreparedRun> m_prepared;  // the last check's, while nothing changed
+    QVector<QPointer<QThread>> m_workers;
 };
 
 }  // namespace frugal::ui

@@ -250,6 +250,7 @@ PreparedRun prepareLandscapeMethod(const MethodRequest& request) {
     const std::string source = request.file.string();
     const toml::table root = config::parseConfig(request.text, source, request.overrides);
     const LandscapeConfig c = readLandscape(root, source);
+    if (request.checkOnly) return config::preparedFrom("landscape", root, static_cast<int64_t>(c.common.seed));
     eval::checkFineTuneInputs(c.common, "landscape", source);
     if (!c.modelB.empty()) {
         eval::FineTuneSpec other = c.common;

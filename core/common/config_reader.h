@@ -42,6 +42,42 @@ private:
     SchemaCapture* m_previous;
 };
 
+// While it lives, on this thread only, the readers' key-level refusals (an unknown key, a value of
+// the wrong type or out of range) are collected instead of thrown, the key keeping its default,
+// so that one reading of a config finds every such problem (the workbench's form reads a config
+// once per edit). What a reader checks across keys still throws.
+class ErrorCollector {
+public:
+    ErrorCollector() : m_previous(current()) { current() = this; }
+    ~ErrorCollector() { current() = m_previous; }
+    ErrorCollector(const ErrorCollector&) = delete;
+    ErrorCollector& operator=(const ErrorCollector&) = delete;
+
+    static ErrorCollector*& current() {
+        thread_local ErrorCollector* active = nullptr;
+        return active;
+    }
+    std::vector<ConfigProblem> problems;
+
+private:
+    ErrorCollector* m_previous;
+};
+
+// Throws ConfigError(KEY, MESSAGE), or, while an ErrorCollector is active, records it.
+inline void refuse(const std::string& key, const std::string& message) {
+    if (ErrorCollector* c = ErrorCollector::current()) {
+        c->problems.push_back({key, message});
+        return;
+    }
+    throw ConfigError(key, message);
+}
+
+// E again, its message prefixed with SOURCE (a ConfigError keeps its key).
+[[noreturn]] inline void rethrowIn(const std::string& source, const Error& e) {
+    if (const auto* c = dynamic_cast<const ConfigError*>(&e)) throw ConfigError(c->key(), cat(source, ": ", e.what()));
+    fail(source, ": ", e.what());
+}
+
 // "train.lr" -> "lr".
 inline std::string lastPart(const std::string& path) {
     const size_t dot = path.rfind('.');
@@ -66,23 +102,36 @@ inline std::string lineOf(const toml::source_region& region) {
     return region.begin.line > 0 ? cat(":", region.begin.line) : std::string(" (from an override)");
 }
 
-// Reads one TOML table, refusing keys it does not know.
+// What a reader says of a key where it reads it: its meaning in one line and when it is read.
+struct KeyDoc {
+    std::string help{};
+    std::vector<KeyCondition> when{};  // read only when every condition holds
+    bool unused = false;               // declared for a shared reader's sake, never read
+};
+
+// Reads one TOML table, refusing keys it does not know. Either KNOWN lists them up front, or the
+// reader declares each as it reads it and calls done() at the end, which refuses what was not
+// declared (the declarations are then the only list).
 class Section {
 public:
     Section(const toml::table& table, std::string path, std::string source,
             std::vector<std::string> known)
         : m_table(table), m_path(std::move(path)), m_source(std::move(source)),
           m_known(std::move(known)) {
-        for (const auto& [key, value] : m_table) {
-            const std::string k(key.str());
-            if (std::find(m_known.begin(), m_known.end(), k) != m_known.end()) continue;
-            const std::string guess = nearest(k, m_known, 3);
-            std::string all;
-            for (const auto& candidate : m_known) all += (all.empty() ? "" : ", ") + candidate;
-            fail(m_source, lineOf(key.source()), ": unknown key '", name(k), "'",
-                 guess.empty() ? std::string() : cat(" (did you mean '", name(guess), "'?)"),
-                 "; valid keys: ", all);
-        }
+        refuseUnknown(m_known);
+    }
+    Section(const toml::table& table, std::string path, std::string source)
+        : m_table(table), m_path(std::move(path)), m_source(std::move(source)) {}
+
+    // Refuses every key of the table that was not declared (for a Section without KNOWN).
+    void done() const { refuseUnknown(m_declared); }
+
+    // Conditions for KeyDoc::when, on keys of this table: KEY is one of VALUES, or none of them.
+    KeyCondition when(const std::string& key, std::vector<std::string> values) const {
+        return {name(key), std::move(values), false};
+    }
+    KeyCondition unless(const std::string& key, std::vector<std::string> values) const {
+        return {name(key), std::move(values), true};
     }
 
     std::string name(const std::string& key) const {
@@ -91,66 +140,64 @@ public:
 
     const toml::node* find(const std::string& key) const { return m_table.get(key); }
 
-    [[noreturn]] void wrong(const std::string& key, const toml::node& node,
-                            const std::string& expected) const {
-        fail(m_source, lineOf(node.source()), ": ", name(key), " is ", describe(node),
-             ", expected ", expected);
+    std::string wrongText(const std::string& key, const toml::node& node, const std::string& expected) const {
+        return cat(m_source, lineOf(node.source()), ": ", name(key), " is ", describe(node), ", expected ", expected);
+    }
+    [[noreturn]] void wrong(const std::string& key, const toml::node& node, const std::string& expected) const {
+        throw ConfigError(name(key), wrongText(key, node, expected));
     }
 
-    void integer(const std::string& key, int64_t& out, int64_t lo, int64_t hi) const {
-        declare(key, ConfigField::Kind::Integer, std::to_string(out), static_cast<double>(lo),
+    // The typed readers: an absent key keeps OUT; a wrong one is refused (config::refuse), and
+    // while errors are collected OUT keeps its default.
+    void integer(const std::string& key, int64_t& out, int64_t lo, int64_t hi, const KeyDoc& doc = {}) const {
+        declare(key, ConfigField::Kind::Integer, std::to_string(out), doc, static_cast<double>(lo),
                 static_cast<double>(hi));
         const toml::node* n = find(key);
         if (!n) return;
         const auto v = n->value<int64_t>();
-        if (!n->is_integer() || !v) wrong(key, *n, cat("an integer in [", lo, ", ", hi, "]"));
-        if (*v < lo || *v > hi) wrong(key, *n, cat("an integer in [", lo, ", ", hi, "]"));
-        out = *v;
+        if (accepted(key, *n, n->is_integer() && v && *v >= lo && *v <= hi, cat("an integer in [", lo, ", ", hi, "]")))
+            out = *v;
     }
-    void number(const std::string& key, double& out, double lo, double hi) const {
+    void number(const std::string& key, double& out, double lo, double hi, const KeyDoc& doc = {}) const {
         std::ostringstream text;
         text << out;
-        declare(key, ConfigField::Kind::Number, text.str(), lo, hi);
+        declare(key, ConfigField::Kind::Number, text.str(), doc, lo, hi);
         const toml::node* n = find(key);
         if (!n) return;
         const auto v = n->value<double>();
-        if (!(n->is_floating_point() || n->is_integer()) || !v || !(*v >= lo && *v <= hi))
-            wrong(key, *n, cat("a number in [", lo, ", ", hi, "]"));
-        out = *v;
+        if (accepted(key, *n, (n->is_floating_point() || n->is_integer()) && v && *v >= lo && *v <= hi,
+                     cat("a number in [", lo, ", ", hi, "]")))
+            out = *v;
     }
-    void boolean(const std::string& key, bool& out) const {
-        declare(key, ConfigField::Kind::Boolean, out ? "true" : "false");
+    void boolean(const std::string& key, bool& out, const KeyDoc& doc = {}) const {
+        declare(key, ConfigField::Kind::Boolean, out ? "true" : "false", doc);
         const toml::node* n = find(key);
-        if (!n) return;
-        if (!n->is_boolean()) wrong(key, *n, "true or false");
-        out = *n->value<bool>();
+        if (n && accepted(key, *n, n->is_boolean(), "true or false")) out = *n->value<bool>();
     }
-    void string(const std::string& key, std::string& out) const {
-        declare(key, ConfigField::Kind::String, out);
+    void string(const std::string& key, std::string& out, const KeyDoc& doc = {}) const {
+        declare(key, ConfigField::Kind::String, out, doc);
         const toml::node* n = find(key);
-        if (!n) return;
-        if (!n->is_string()) wrong(key, *n, "a string");
-        out = *n->value<std::string>();
+        if (n && accepted(key, *n, n->is_string(), "a string")) out = *n->value<std::string>();
     }
-    void path(const std::string& key, std::filesystem::path& out) const {
-        declare(key, ConfigField::Kind::Path, out.string());
-        std::string text;
-        string(key, text);
-        if (find(key)) out = text;
+    void path(const std::string& key, std::filesystem::path& out, const KeyDoc& doc = {}) const {
+        declare(key, ConfigField::Kind::Path, out.string(), doc);
+        const toml::node* n = find(key);
+        if (n && accepted(key, *n, n->is_string(), "a string")) out = *n->value<std::string>();
     }
     // A string with a fixed set of values (checked where the value is used; declared here so that
     // the form offers them).
-    void choice(const std::string& key, std::string& out, const std::vector<std::string>& options) const {
-        declare(key, ConfigField::Kind::String, out, 0, 0, options);
+    void choice(const std::string& key, std::string& out, const std::vector<std::string>& options,
+                const KeyDoc& doc = {}) const {
+        declare(key, ConfigField::Kind::String, out, doc, 0, 0, options);
         string(key, out);
     }
     // A key read by hand (an array): declared for the schema with its default as TOML text.
     // A key read by hand that takes text (a number given for it is read as its text).
-    void declareText(const std::string& key, const std::string& defaultText) const {
-        declare(key, ConfigField::Kind::String, defaultText);
+    void declareText(const std::string& key, const std::string& defaultText, const KeyDoc& doc = {}) const {
+        declare(key, ConfigField::Kind::String, defaultText, doc);
     }
-    void declareList(const std::string& key, const std::string& defaultToml) const {
-        declare(key, ConfigField::Kind::List, defaultToml);
+    void declareList(const std::string& key, const std::string& defaultToml, const KeyDoc& doc = {}) const {
+        declare(key, ConfigField::Kind::List, defaultToml, doc);
     }
 
     static std::string describe(const toml::node& node) {
@@ -168,15 +215,47 @@ public:
     }
 
 private:
-    void declare(const std::string& key, ConfigField::Kind kind, const std::string& def,
+    void declare(const std::string& key, ConfigField::Kind kind, const std::string& def, const KeyDoc& doc,
                  double lo = 0, double hi = 0, std::vector<std::string> choices = {}) const {
-        if (SchemaCapture* capture = SchemaCapture::current())
-            capture->add({name(key), kind, def, lo, hi, std::move(choices)});
+        if (std::find(m_declared.begin(), m_declared.end(), key) == m_declared.end()) m_declared.push_back(key);
+        if (SchemaCapture* capture = SchemaCapture::current()) {
+            ConfigField f;
+            f.key = name(key);
+            f.kind = kind;
+            f.defaultValue = def;
+            f.lo = lo;
+            f.hi = hi;
+            f.choices = std::move(choices);
+            f.help = doc.help;
+            f.when = doc.when;
+            f.unused = doc.unused;
+            capture->add(std::move(f));
+        }
+    }
+
+    // OK, or the value at KEY refused (false while errors are collected).
+    bool accepted(const std::string& key, const toml::node& node, bool ok, const std::string& expected) const {
+        if (!ok) refuse(name(key), wrongText(key, node, expected));
+        return ok;
+    }
+
+    void refuseUnknown(const std::vector<std::string>& known) const {
+        for (const auto& [key, value] : m_table) {
+            const std::string k(key.str());
+            if (std::find(known.begin(), known.end(), k) != known.end()) continue;
+            const std::string guess = nearest(k, known, 3);
+            std::string all;
+            for (const auto& candidate : known) all += (all.empty() ? "" : ", ") + candidate;
+            refuse(name(k), cat(m_source, lineOf(key.source()), ": unknown key '", name(k), "'",
+                                guess.empty() ? std::string() : cat(" (did you mean '", name(guess), "'?)"),
+                                "; valid keys: ", all));
+        }
     }
 
     const toml::table& m_table;
     std::string m_path, m_source;
     std::vector<std::string> m_known;
+    mutable std::vector<std::string> m_declared;  // in reading order
 };
 
 inline const toml::table& tableOr(const toml::table& root, const std::string& key,
@@ -311,8 +390,8 @@ inline PreparedRun preparedFrom(const std::string& method, const toml::table& ro
 // An array of strings at KEY of SECTION (declared for the schema with DEFAULTTOML), into OUT;
 // absent: OUT unchanged.
 inline void stringList(const Section& section, const std::string& key, std::vector<std::string>& out,
-                       const std::string& defaultToml = "[]") {
-    section.declareList(key, defaultToml);
+                       const std::string& defaultToml = "[]", const KeyDoc& doc = {}) {
+    section.declareList(key, defaultToml, doc);
     const toml::node* n = section.find(key);
     if (!n) return;
     const toml::array* list = n->as_array();

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace frugal {
 
@@ -19,6 +20,18 @@ public:
 class InputError : public Error {
 public:
     explicit InputError(const std::string& message) : Error(message) {}
+};
+
+// A config refused at one key: KEY is its full path ("zo.eps", "peft.lora_rank"), which the
+// message names too. The workbench's form marks that field; a config error without a key (a
+// syntax error, two keys that disagree) is a plain Error.
+class ConfigError : public Error {
+public:
+    ConfigError(std::string key, const std::string& message) : Error(message), m_key(std::move(key)) {}
+    const std::string& key() const { return m_key; }
+
+private:
+    std::string m_key;
 };
 
 // Concatenates its arguments with operator<< into one message: fail("x", 3) -> "x3".
@@ -37,6 +50,12 @@ template <typename... Args>
 template <typename... Args>
 [[noreturn]] void failInput(const Args&... args) {
     throw InputError(cat(args...));
+}
+
+// A ConfigError at KEY (a full path) with the message made of ARGS.
+template <typename... Args>
+[[noreturn]] void failAt(const std::string& key, const Args&... args) {
+    throw ConfigError(key, cat(args...));
 }
 
 }  // namespace frugal

@@ -48,6 +48,9 @@ struct MethodRequest {
     bool configuredOutput = false;
     // Run even when the memory estimate exceeds the memory available (`frugal run --force`).
     bool force = false;
+    // Read and validate the config only: no input file, model or tokenizer is opened and no
+    // memory is estimated (the workbench's form on every edit); the PreparedRun has no body.
+    bool checkOnly = false;
 };
 
 // A config read, validated and ready to run.
@@ -59,8 +62,23 @@ struct PreparedRun {
     MethodBody body;
 };
 
-// One key a method's config reads, as its reader declares it: what the workbench's form is built
-// from (no hand-written form per method).
+// One problem of a config, at KEY (a full path: "zo.eps"; "" when it concerns no one key).
+struct ConfigProblem {
+    std::string key;
+    std::string message;
+};
+
+// A condition on the other keys under which a key is read: KEY (a full path) holds one of VALUES
+// (as the form shows a value; "" is an empty one), or, with NEGATE, none of them.
+struct KeyCondition {
+    std::string key;
+    std::vector<std::string> values;
+    bool negate = false;
+};
+
+// One key a method's config reads, as its reader declares it, once: its type, default, range,
+// choices, meaning and when it is read. The workbench's form, its tooltips and the keys it folds
+// away, and --print-config come from it (no hand-written form or key list per method).
 struct ConfigField {
     enum class Kind { Integer, Number, Boolean, String, Path, List };
     std::string key;  // full path: "zo.lr", "peft.target"
@@ -68,6 +86,15 @@ struct ConfigField {
     std::string defaultValue;  // as TOML would write it; "" for none
     double lo = 0, hi = 0;     // Integer and Number
     std::vector<std::string> choices;  // a String with a fixed set of values
+    std::string help{};                // what the key changes in the experiment, in one line
+    std::vector<KeyCondition> when{};  // read only when every condition holds (empty: always)
+    bool unused = false;               // declared by a reader this method shares, never read by it
+
+    // Whether the key is read under VALUES (full key -> the form's text); a key VALUES lacks or
+    // leaves empty takes its default from SCHEMA.
+    bool readUnder(const std::map<std::string, std::string>& values, const std::vector<ConfigField>& schema) const;
+    // "used when zo.optimizer is adam or lion"; "" when always read.
+    std::string whenText() const;
 };
 
 // What a fine-tuning config trains, counted from its model's config.json alone (no weights

@@ -1,5 +1,7 @@
 #include "data/task.h"
 
+#include "common/call_count.h"
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -111,6 +113,7 @@ std::string PromptTemplate::demonstration(const std::string& exampleText, int la
 }
 
 Task Task::load(const std::filesystem::path& file, const std::vector<std::string>& labels) {
+    CallCount::hit("task file read");
     const std::string name = file.string();
     if (labels.size() < 2) fail(name, ": a task needs at least two labels, got ", labels.size());
     std::ifstream in(file, std::ios::binary);

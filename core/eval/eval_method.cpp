@@ -62,7 +62,8 @@ PreparedRun prepareEvalMethod(const MethodRequest& request) {
     stringList(e, "tasks", spec.tasks);
     stringList(e, "labels", spec.labels);
     if (spec.tasks.empty() && spec.text.empty())
-        fail(source, ": eval needs eval.tasks (e.g. [\"sentiment\", \"spam\"]) or eval.text");
+        failAt("eval.tasks", source, ": eval needs eval.tasks (e.g. [\"sentiment\", \"spam\"]) or eval.text");
+    if (request.checkOnly) return preparedFrom("eval", root, spec.seed);
     // every task resolved now, so a bad name fails before the run starts
     std::vector<TaskRun> tasks;
     for (const auto& name : spec.tasks) {

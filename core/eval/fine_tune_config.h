@@ -23,8 +23,9 @@ void readFineTuneSpec(const config::Section& m, const toml::table& root, const s
                       FineTuneSpec& c, bool& save);
 
 // Reads ROOT's [live_landscape] table (eval/training_probe.h) into C.LIVELANDSCAPE; a method
-// that reads it lists "live_landscape" among its top-level tables.
-void readLiveLandscape(const toml::table& root, const std::string& source, FineTuneSpec& c);
+// that reads it lists "live_landscape" among its top-level tables. GRADIENTS: the method has
+// gradients, so that SAM's value (`sam`) is read.
+void readLiveLandscape(const toml::table& root, const std::string& source, FineTuneSpec& c, bool gradients);
 
 // The inputs a fine-tuning run (SOURCE's [TABLE]) will read, checked before it starts: the task
 // files are files, the model a model folder, and the batch no larger than the training split

@@ -13,11 +13,21 @@ namespace frugal::fo {
 
 void FoConfig::validate() const {
     if (optimizer != "adamw" && optimizer != "sgd")
-        fail("fo.optimizer: unknown optimizer '", optimizer, "' (expected adamw or sgd)");
-    if (eval::parseObjective(common.objective) == eval::Objective::NegAccuracy)
-        fail("fo.objective = \"neg_accuracy\" is not differentiable; first-order runs need "
-             "classification or lm (zeroth-order runs can optimise neg_accuracy)");
-    eval::parseLrSchedule(common.lrSchedule);
+        failAt("fo.optimizer", "fo.optimizer: unknown optimizer '", optimizer, "' (expected adamw or sgd)");
+    eval::Objective objective{};
+    try {
+        objective = eval::parseObjective(common.objective);
+    } catch (const Error& e) {
+        failAt("fo.objective", e.what());
+    }
+    if (objective == eval::Objective::NegAccuracy)
+        failAt("fo.objective", "fo.objective = \"neg_accuracy\" is not differentiable; first-order runs need "
+               "classification or lm (zeroth-order runs can optimise neg_accuracy)");
+    try {
+        eval::parseLrSchedule(common.lrSchedule);
+    } catch (const Error& e) {
+        failAt("fo.lr_schedule", e.what());
+    }
 }
 
 namespace {
@@ -26,21 +36,23 @@ FoConfig readFo(const toml::table& root, const std::string& source, bool& save) 
     using namespace frugal::config;
     const toml::table empty;
     const Section top(root, "", source, {"method", "fo", "peft", "live_landscape"});
-    const Section m(tableOr(root, "fo", source, empty), "fo", source,
-                    eval::fineTuneKeys({"optimizer", "momentum", "beta1", "beta2", "adam_eps", "grad_clip"}));
+    const Section m(tableOr(root, "fo", source, empty), "fo", source);
     FoConfig c;
     eval::readFineTuneSpec(m, root, source, c.common, save);
-    eval::readLiveLandscape(root, source, c.common);
-    m.choice("optimizer", c.optimizer, {"adamw", "sgd"});
-    m.number("momentum", c.momentum, 0.0, 1.0);
-    m.number("beta1", c.beta1, 0.0, 1.0);
-    m.number("beta2", c.beta2, 0.0, 1.0);
-    m.number("adam_eps", c.adamEps, 0.0, 1.0);
-    m.number("grad_clip", c.gradClip, 0.0, 1e12);
+    eval::readLiveLandscape(root, source, c.common, /*gradients=*/true);
+    m.choice("optimizer", c.optimizer, {"adamw", "sgd"}, {"AdamW or SGD on the back-propagated gradient"});
+    const KeyCondition adamw = m.when("optimizer", {"adamw"});
+    m.number("momentum", c.momentum, 0.0, 1.0, {"the momentum of SGD; 0: plain SGD", {m.when("optimizer", {"sgd"})}});
+    m.number("beta1", c.beta1, 0.0, 1.0, {"the decay β1 of the gradient's first moment", {adamw}});
+    m.number("beta2", c.beta2, 0.0, 1.0, {"the decay β2 of the gradient's second moment", {adamw}});
+    m.number("adam_eps", c.adamEps, 0.0, 1.0, {"the ε added to the denominator", {adamw}});
+    m.number("grad_clip", c.gradClip, 0.0, 1e12,
+             {"the global gradient norm is clipped to this before each step; 0: no clipping"});
+    m.done();
     try {
         c.validate();
     } catch (const Error& e) {
-        fail(source, ": ", e.what());
+        config::rethrowIn(source, e);
     }
     return c;
 }
@@ -69,6 +81,7 @@ PreparedRun prepareFoMethod(const MethodRequest& request, const eval::TrainingPr
     const toml::table root = parseConfig(request.text, source, request.overrides);
     bool save = false;
     const FoConfig c = readFo(root, source, save);
+    if (request.checkOnly) return preparedFrom("fo", root, static_cast<int64_t>(c.common.seed));
     eval::checkFineTuneInputs(c.common, "fo", source);
     const eval::MemoryEstimate need = eval::estimateFineTuneRun(c.common, planOf(c));
     eval::guardMemory(need, {eval::estimateFineTuneRun(c.common, mezoPlan())}, request.force, source);

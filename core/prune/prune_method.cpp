@@ -112,6 +112,7 @@ PreparedRun preparePruneMethod(const MethodRequest& request) {
     } catch (const Error& e) {
         fail(source, ": ", e.what());
     }
+    if (request.checkOnly) return preparedFrom("prune", root, c.seed);
     // a relative path is taken from the working directory, else from the source tree
     for (const auto& [key, path] : {std::pair<const char*, std::filesystem::path*>{"calib", &c.calibFile},
                                     {"masks", &c.masksFile}, {"eval_text", &c.evalText}}) {

@@ -1,12 +1,12 @@
-// keyHelp (run/config_help.h): one line on what each config key means, written from the readers
-// (eval/fine_tune_config.cpp, zo/zo_method.cpp, fo/fo_method.cpp, prune/prune_method.cpp,
-// search/sharpzo_method.cpp, analysis/landscape_method.cpp, pretrain/pretrain_method.cpp,
-// eval/eval_method.cpp) and what the code does with each value. Types, ranges and defaults are the
+// keyHelp (run/config_help.h): one line on what each config key means. The fine-tuning readers
+// (eval/fine_tune_config.cpp with [peft] and [live_landscape], zo/zo_method.cpp, fo/fo_method.cpp)
+// declare it with the key; the lines here are those of the readers that do not yet
+// (prune/prune_method.cpp, search/sharpzo_method.cpp, analysis/landscape_method.cpp,
+// pretrain/pretrain_method.cpp, eval/eval_method.cpp) and the meanings a method gives a key that a
+// shared reader declares (a landscape's or SharpZO's steps). Types, ranges and defaults are the
 // schema's; these lines say what a key changes in the experiment.
 
 #include "run/config_help.h"
-
-#include "zo/optimizers.h"
 
 #include <map>
 
@@ -21,42 +21,10 @@ constexpr const char* kNotLandscape = "a fine-tuning key; a landscape trains not
 // Keys of tables whose name is fixed, by full path ("peft.seed", "prune.sparsity").
 const Table& byPath() {
     static const Table table = {
-        // [peft]: what a fine-tuning run trains (zo, mezo, fo, sharpzo; landscape: what it spans)
-        {"peft.target",
-         "what is trained: every weight, biases, norms, the head, LoRA, a prefix, a prompt or TT adapters"},
-        {"peft.lora_rank",
-         "LoRA's rank r: each adapted matrix gets a trained update B·A of rank r (also loretta_rep's)"},
-        {"peft.lora_alpha", "LoRA's scale: the update B·A is multiplied by alpha / r"},
-        {"peft.lora_modules",
-         "the projections LoRA (and loretta_rep) adapt, by name: q, k, v, o, qkv, gate, up, down"},
-        {"peft.lora_keep_zeros",
-         "LoRA on a pruned model: the update B·A is masked by the base weights' non-zeros, so they stay pruned"},
-        {"peft.prefix_tokens", "prefix tuning: trained key/value positions put before every layer's attention"},
-        {"peft.prompt_tokens", "prompt tuning: trained input embeddings put before the text"},
-        {"peft.tt_rank", "LoRETTA: the tensor-train rank of the adapters' cores (fewer parameters when smaller)"},
-        {"peft.tt_bottleneck", "LoRETTA_adp: each adapter's bottleneck width (hidden -> bottleneck -> hidden)"},
-        {"peft.tt_activation", "LoRETTA_adp: the non-linearity inside each bottleneck adapter"},
-        {"peft.tt_scaling", "LoRETTA_adp: the factor s on each adapter's output, h -> h + s·adapter(h)"},
-        {"peft.tt_init",
-         "LoRETTA: random cores, or a last core of zeros so the adapted model starts exactly as the base"},
-        {"peft.tt_forward",
-         "LoRETTA: rebuild the dense matrix or contract the cores with the input (auto: the cheaper)"},
-        {"peft.train_norms", "adapter targets: train the norm weights (and biases) too"},
-        {"peft.tt_head", "adapter targets: also train a tensor-train hidden×hidden map ahead of the LM head"},
-        {"peft.seed", "the seed of the adapters' initial values (apart from the run's seed)"},
-        // [live_landscape]: probes beside a fine-tuning run (zo, mezo, fo)
-        {"live_landscape.every", "steps between loss-landscape probes (also at the first and last step); 0: none"},
-        {"live_landscape.dims", "each probe: 1, a loss line along one direction; 2, a surface over two"},
-        {"live_landscape.points", "points per axis of each probe's slice"},
-        {"live_landscape.lo", "where each axis starts, in units of the filter-normalised direction"},
-        {"live_landscape.hi", "where each axis ends, in units of the filter-normalised direction"},
-        {"live_landscape.batch_size", "examples in the probes' own batch, drawn once; 0: the run's batch_size"},
-        {"live_landscape.seed", "the seed of the probes' directions and batch; -1: the run's seed"},
-        {"live_landscape.sharpness_probes",
-         "Hutchinson probes and ε-ball samples of each sharpness estimate; 0: none"},
-        {"live_landscape.sharpness_h", "the second-difference step of the Hutchinson trace estimate"},
-        {"live_landscape.sharpness_rho", "the radius ρ of the ε-ball maximum and of SAM's step"},
-        {"live_landscape.sam", "also SAM's one-step sharpness L(θ + ρ∇L/‖∇L‖) − L(θ) (runs with gradients: fo)"},
+        // what the fine-tuning readers declare means something else in FO's table
+        {"fo.seed", "the seed of the batch order"},
+        {"fo.objective", "the loss: cross-entropy over the labels, or the gold label's LM loss"},
+        {"fo.weight_decay", "weight decay λ: AdamW's decoupled, SGD's added to the gradient (none on biases and norms)"},
         // [prune]
         {"prune.model", "the dense model to prune: a built-in name or a Hugging Face folder"},
         {"prune.method",
@@ -200,79 +168,8 @@ const Table& byPath() {
     return table;
 }
 
-// The keys that every fine-tuning table shares ([zo], [mezo], [fo], [sharpzo], [landscape]), by
-// name; a table's own meaning (byPath, zoKeys, foKeys) comes first.
-const Table& fineTuneKeys() {
-    static const Table table = {
-        {"model", "the model fine-tuned: a built-in name or a Hugging Face folder"},
-        {"dtype", "the dtype the model's weights are held in while it trains"},
-        {"task", "the task trained on and evaluated: a built-in name, or a name of one's own with its files"},
-        {"train_file", "a task of one's own: its labelled training examples (.jsonl, .csv or .tsv)"},
-        {"dev_file", "a task of one's own: its dev examples, scored at each evaluation"},
-        {"template", "a task of one's own: the prompt, {text} for the example and one {a|b} slot for the labels"},
-        {"labels", "a task of one's own: its labels, in the order of the template's slot words"},
-        {"objective", "the loss: cross-entropy over the labels, the gold label's LM loss, or −accuracy (ZO only)"},
-        {"steps", "optimisation steps, one batch each"},
-        {"batch_size", "training examples per step"},
-        {"lr", "the learning rate η"},
-        {"lr_schedule", "how the learning rate changes over the run: constant, or linear or cosine decay to 0"},
-        {"weight_decay", "weight decay λ (none on biases and norms)"},
-        {"seed", "the seed of the run's random draws: batches and perturbation directions"},
-        {"eval_every", "steps between dev evaluations (also at the first and last step)"},
-        {"eval_limit", "dev examples scored at each evaluation; 0: all"},
-        {"train_text", "language modelling on plain text: the UTF-8 text trained on, in windows of seq_len tokens (instead of a task)"},
-        {"dev_text", "language modelling on plain text: the text whose perplexity is the dev metric"},
-        {"seq_len", "language modelling on plain text: tokens a window (non-overlapping windows, every token after the first scored)"},
-        {"save", "write the fine-tuned model (LoRA merged, other adapters beside it) into the run's artifacts"},
-    };
-    return table;
-}
 
-// The ZO table's own keys ([zo], or [mezo] for method = "mezo"), by name.
-const Table& zoKeys() {
-    static const Table table = {
-        {"weight_decay", "decoupled weight decay λ: θ ← θ·(1 − η·λ) − η·u (none on biases and norms)"},
-        {"estimator", "the gradient estimate: central two-point (2q forwards) or one-sided forward (q + 1)"},
-        {"direction", "the law of each perturbation z: Gaussian, Rademacher (±1) or the sphere of radius √d"},
-        {"eps", "the perturbation scale ε of the two-point estimate (L(θ + εz) − L(θ − εz)) / 2ε"},
-        // the optimiser's line and the rows that read each constant come from the optimiser table
-        {"sign", "how signs are taken: of each element of ĝ, or (scalar) of each projected gradient"},
-        {"momentum", "the decay μ of the running direction m ← μ·m + ĝ"},
-        {"beta1", "β1, the rule's first decay rate (Adam's: of the first moment of ĝ; the run's log gives the rule)"},
-        {"beta2", "β2, the rule's second decay rate (Adam's: of the second moment of ĝ)"},
-        {"adam_eps", "the ε added to √v̂ in the denominator"},
-        {"query_schedule", "directions per step: a constant q, or AdaZeta's, growing with the data epoch"},
-        {"queries", "q: random directions averaged into each step's estimate ĝ"},
-        {"adazeta_alpha", "AdaZeta: the scale α of the schedule Q_e = floor(α·e^β) at data epoch e"},
-        {"adazeta_num", "AdaZeta: the queries the schedule reaches at the run's last epoch (sets β when β = 0)"},
-        {"adazeta_beta", "AdaZeta: the exponent β of the epoch; 0: derived from num and the run's epochs"},
-        {"q_max", "AdaZeta: the most queries a step takes"},
-        {"divergence", "a loss far above the first step's: stop the run, roll back, or carry on (NaN/Inf stops)"},
-        {"divergence_factor", "a loss above this multiple of the first step's counts as divergence"},
-        {"rollback_steps", "steps undone before the divergent one on a rollback (the lr is then halved)"},
-        {"max_rollbacks", "rollbacks allowed before a divergence stops the run"},
-        {"sparsity", "Sparse-MeZO: the share of each tensor, largest |θ| first, left unperturbed and unmoved; 0: off"},
-        {"keep_zeros", "weights that are zero at the start are never perturbed or moved (fine-tuning a pruned model)"},
-        {"micro_batch", "examples a forward pass: the batch's loss in pieces of this many, weighted (activation memory of a piece); 0: the whole batch"},
-    };
-    return table;
-}
 
-// The FO table's own keys ([fo]), by name.
-const Table& foKeys() {
-    static const Table table = {
-        {"seed", "the seed of the batch order"},
-        {"objective", "the loss: cross-entropy over the labels, or the gold label's LM loss"},
-        {"weight_decay", "weight decay λ: AdamW's decoupled, SGD's added to the gradient (none on biases and norms)"},
-        {"optimizer", "AdamW or SGD on the back-propagated gradient"},
-        {"momentum", "sgd: the momentum of SGD; 0: plain SGD"},
-        {"beta1", "adamw: the decay β1 of the gradient's first moment"},
-        {"beta2", "adamw: the decay β2 of the gradient's second moment"},
-        {"adam_eps", "adamw: the ε added to the denominator"},
-        {"grad_clip", "the global gradient norm is clipped to this before each step; 0: no clipping"},
-    };
-    return table;
-}
 
 // Keys that mean the same wherever they are, by name: the last resort.
 const Table& anywhere() {
@@ -302,9 +199,10 @@ const char* find(const Table& table, const std::string& key) {
 
 }  // namespace
 
-std::string keyHelp(const std::string& method, const std::string& key) {
+std::string keyHelp(const std::string& method, const ConfigField& field) {
     // an entry of an array of tables ("data.sources[0].path") reads as its list's key
     std::string path;
+    const std::string& key = field.key;
     for (size_t i = 0; i < key.size(); ++i) {
         if (key[i] == '[') {
             const size_t close = key.find(']', i);
@@ -316,30 +214,9 @@ std::string keyHelp(const std::string& method, const std::string& key) {
     }
     if (const char* line = forMethod(method, path)) return line;
     if (const char* line = find(byPath(), path)) return line;
+    if (!field.help.empty()) return field.help;  // the reader's own declaration
     const size_t dot = path.rfind('.');
-    const std::string table = dot == std::string::npos ? std::string() : path.substr(0, dot);
-    const std::string name = dot == std::string::npos ? path : path.substr(dot + 1);
-    if (table == "zo" || table == "mezo") {
-        if (name == "optimizer") {
-            std::string names;
-            for (const auto& o : zo::zoOptimizers()) names += (names.empty() ? "" : ", ") + std::string(o.name);
-            return "how the estimate ĝ becomes a step: " + names + " (sgd is MeZO's)";
-        }
-        if (const char* line = find(zoKeys(), name)) {
-            if (!zo::isZoOptimizerKey(name)) return line;
-            std::string rows;
-            for (const auto& o : zo::zoOptimizers())
-                if (zo::zoOptimizerReads(o.name, name)) rows += (rows.empty() ? "" : ", ") + std::string(o.name);
-            return rows + ": " + line;
-        }
-    }
-    if (table == "fo") {
-        if (const char* line = find(foKeys(), name)) return line;
-    }
-    if (table == "zo" || table == "mezo" || table == "fo" || table == "sharpzo" || table == "landscape") {
-        if (const char* line = find(fineTuneKeys(), name)) return line;
-    }
-    if (const char* line = find(anywhere(), name)) return line;
+    if (const char* line = find(anywhere(), dot == std::string::npos ? path : path.substr(dot + 1))) return line;
     return "";
 }
 

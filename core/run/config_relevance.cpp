@@ -1,11 +1,11 @@
-// keyUsed (run/config_help.h): which keys a run reads under the choices made, from the readers'
-// own branches (zo/zo_method.cpp, fo/fo_method.cpp, eval/fine_tune_config.cpp,
-// prune/prune_method.cpp, analysis/landscape_method.cpp).
+// keyUsed (run/config_help.h): which keys a run reads under the choices made. The fine-tuning
+// readers (eval/fine_tune_config.cpp, zo/zo_method.cpp, fo/fo_method.cpp) declare it with each key
+// (KeyDoc::when); the rules here are those of prune/prune_method.cpp and
+// analysis/landscape_method.cpp, whose readers do not yet.
 
 #include <set>
 
 #include "run/config_help.h"
-#include "zo/optimizers.h"
 
 namespace frugal::run {
 
@@ -33,50 +33,11 @@ std::pair<std::string, std::string> split(const std::string& key) {
 
 }  // namespace
 
-bool keyUsed(const std::string& method, const std::string& key, const Values& values) {
-    const auto [table, name] = split(key);
+bool keyUsed(const std::string& method, const ConfigField& field, const std::vector<ConfigField>& schema,
+             const Values& values) {
+    if (!field.readUnder(values, schema)) return false;
+    const auto [table, name] = split(field.key);
     const auto get = [&](const std::string& k, const char* fallback) { return valueOf(values, k, fallback); };
-    if (table == "peft") {
-        const std::string target = get("peft.target", "full");
-        const bool adapter = oneOf(target, {"lora", "prefix", "prompt", "loretta_adp", "loretta_rep"});
-        if (name == "lora_rank" || name == "lora_alpha" || name == "lora_modules" || name == "lora_keep_zeros")
-            return target == "lora";
-        if (name == "prefix_tokens") return target == "prefix";
-        if (name == "prompt_tokens") return target == "prompt";
-        if (name.rfind("tt_", 0) == 0 && name != "tt_head") return oneOf(target, {"loretta_adp", "loretta_rep"});
-        if (name == "tt_head" || name == "train_norms" || name == "seed") return adapter;
-        return true;
-    }
-    if (table == "live_landscape") {
-        if (name == "every") return true;
-        const std::string every = get("live_landscape.every", "0");
-        if (every == "0") return false;
-        if (name == "sam") return method == "fo";
-        return true;
-    }
-    if (oneOf(method, {"zo", "mezo", "fo", "sharpzo"}) && table == method) {
-        // plain-text language modelling (train_text) or a labelled task
-        const bool text = !get(table + ".train_text", "").empty();
-        if (oneOf(name, {"dev_text", "seq_len"})) return text;
-        if (oneOf(name, {"task", "train_file", "dev_file", "template", "labels"})) return !text;
-    }
-    if ((method == "zo" || method == "mezo") && table == method) {
-        // the optimiser table says which of its constants each row reads
-        if (zo::isZoOptimizerKey(name)) return zo::zoOptimizerReads(get(table + ".optimizer", "sgd"), name);
-        const std::string schedule = get(table + ".query_schedule", "constant");
-        if (name == "queries") return schedule == "constant";
-        if (name.rfind("adazeta_", 0) == 0 || name == "q_max") return schedule == "adazeta";
-        const std::string divergence = get(table + ".divergence", "stop");
-        if (name == "divergence_factor") return divergence != "off";
-        if (name == "rollback_steps" || name == "max_rollbacks") return divergence == "rollback";
-        return true;
-    }
-    if (method == "fo" && table == "fo") {
-        const std::string optimizer = get("fo.optimizer", "adamw");
-        if (name == "momentum") return optimizer == "sgd";
-        if (name == "beta1" || name == "beta2" || name == "adam_eps") return optimizer == "adamw";
-        return true;
-    }
     if (method == "prune" && table == "prune") {
         const std::string pruner = get("prune.method", "wanda");
         const std::string ro = get("prune.ro", "off");

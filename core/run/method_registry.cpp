@@ -5,6 +5,7 @@
 
 #include <toml++/toml.h>
 
+#include "common/call_count.h"
 #include "common/config_reader.h"
 #include "common/error.h"
 #include "common/files.h"
@@ -110,8 +111,32 @@ PreparedRun prepareRunText(const std::string& text, const std::string& source,
 }
 
 PreparedRun prepareRequest(const MethodRequest& request) {
+    CallCount::hit("config reader");
     const std::string source = request.file.string();
     return rowOf(config::parseConfig(request.text, source), source).prepare(request);
+}
+
+std::vector<ConfigProblem> checkConfig(const std::string& text, const std::string& source,
+                                       const std::vector<std::string>& overrides) {
+    CallCount::hit("config reader");
+    config::ErrorCollector collector;
+    std::vector<ConfigProblem> thrown;
+    try {
+        const toml::table root = config::parseConfig(text, source, overrides);
+        MethodRequest request;
+        request.file = source;
+        request.text = text;
+        request.overrides = overrides;
+        request.checkOnly = true;
+        rowOf(root, source).prepare(request);
+    } catch (const ConfigError& e) {
+        thrown.push_back({e.key(), e.what()});
+    } catch (const Error& e) {
+        thrown.push_back({"", e.what()});
+    }
+    std::vector<ConfigProblem> problems = std::move(collector.problems);
+    problems.insert(problems.end(), thrown.begin(), thrown.end());
+    return problems;
 }
 
 std::optional<TrainableSummary> trainableSummary(const std::string& text, const std::string& source,
@@ -133,6 +158,7 @@ std::vector<ConfigField> configSchema(const std::string& method, const std::stri
         MethodRequest request;
         request.file = "schema";
         request.text = configText.empty() ? cat("method = \"", method, "\"\n") : configText;
+        request.checkOnly = true;  // the keys only: no input file, model or tokenizer opened
         row->prepare(request);
     } catch (const Error&) {
         if (configText.empty()) return capture.fields;

@@ -39,6 +39,13 @@ PreparedRun prepareRunText(const std::string& text, const std::string& source,
 // The same for a whole request (configuredOutput: pre-training writes to its output.dir).
 PreparedRun prepareRequest(const MethodRequest& request);
 
+// Every problem of config TEXT that one reading finds, without opening its input files, models or
+// tokenizers (MethodRequest::checkOnly): every unknown key and every value of the wrong type or
+// out of range, then the first problem its reader finds across keys; each with its key ("" when
+// it has none). Empty: the config reads. The workbench's form calls it once per edit.
+std::vector<ConfigProblem> checkConfig(const std::string& text, const std::string& source,
+                                       const std::vector<std::string>& overrides = {});
+
 // What a fine-tuning config (method zo, mezo or fo) trains, from its model's config.json alone.
 // Empty for methods that train no subset (pretrain, eval, prune). Throws on a bad config.
 std::optional<TrainableSummary> trainableSummary(const std::string& text, const std::string& source,

@@ -24,6 +24,7 @@ namespace frugal::run {
 // them as run:: too.
 using frugal::Cancelled;
 using frugal::ConfigField;
+using frugal::ConfigProblem;
 using frugal::EventSink;
 using frugal::MethodBody;
 using frugal::RunContext;

@@ -74,6 +74,7 @@ PreparedRun prepareSharpZoMethod(const MethodRequest& request) {
     const toml::table root = config::parseConfig(request.text, source, request.overrides);
     bool save = false;
     const SharpZoConfig c = readSharpZo(root, source, save);
+    if (request.checkOnly) return config::preparedFrom("sharpzo", root, static_cast<int64_t>(c.common.seed));
     eval::checkFineTuneInputs(c.common, "sharpzo", source);
     PreparedRun p = config::preparedFrom("sharpzo", root, static_cast<int64_t>(c.common.seed));
     // Where this implementation departs from the reference code on purpose (SPEC-ZO §7), stored

@@ -45,6 +45,7 @@ struct ZoConfig {
     std::string divergence = "stop";  // stop, rollback, off (NaN/Inf still stops)
     double divergenceFactor = 10;
     int64_t rollbackSteps = 10, maxRollbacks = 3;
+    std::string table = "zo";  // the config's table ("zo", or "mezo"): where validate()'s keys are
 
     // Every name and combination, before anything is loaded (zo/zo_method.cpp, beside the reader).
     void validate() const;

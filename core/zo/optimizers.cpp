@@ -124,16 +124,12 @@ bool reads(const ZoOptimizer& o, const std::string& key) {
 }
 }  // namespace
 
-bool isZoOptimizerKey(const std::string& key) {
+std::vector<std::string> zoOptimizersReading(const std::string& key) {
+    std::vector<std::string> rows;
     for (const auto& o : zoOptimizers())
-        if (reads(o, key)) return true;
-    return false;
+        if (reads(o, key)) rows.emplace_back(o.name);
+    return rows;
 }
 
-bool zoOptimizerReads(const std::string& optimizer, const std::string& key) {
-    for (const auto& o : zoOptimizers())
-        if (optimizer == o.name) return reads(o, key);
-    return true;
-}
 
 }  // namespace frugal::zo

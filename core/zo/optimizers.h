@@ -57,9 +57,8 @@ const std::vector<ZoOptimizer>& zoOptimizers();
 std::vector<std::string> zoOptimizerNames();
 // The row named NAME; throws naming zo.optimizer and every valid name.
 const ZoOptimizer& findZoOptimizer(const std::string& name);
-// Whether KEY ("momentum") is read by some row of the table (zoOptimizers' `reads`), and whether
-// by the row OPTIMIZER (an unknown name reads every such key).
-bool isZoOptimizerKey(const std::string& key);
-bool zoOptimizerReads(const std::string& optimizer, const std::string& key);
+// The rows whose rule reads KEY ("momentum"), by the table's `reads`: the reader declares each
+// constant as read only under these rows.
+std::vector<std::string> zoOptimizersReading(const std::string& key);
 
 }  // namespace frugal::zo

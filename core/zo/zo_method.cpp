@@ -16,39 +16,52 @@
 namespace frugal::zo {
 
 void ZoConfig::validate() const {
-    parseLaw(direction);
+    const auto k = [this](const char* key) { return table + "." + key; };
+    // a choice refused by the table that reads it, refused at its key
+    const auto at = [](const std::string& key, const auto& check) {
+        try {
+            check();
+        } catch (const ConfigError&) {
+            throw;
+        } catch (const Error& e) {
+            failAt(key, e.what());
+        }
+    };
+    at(k("direction"), [&] { parseLaw(direction); });
+    at(k("optimizer"), [&] { findZoOptimizer(optimizer); });
+    at(k("objective"), [&] { eval::parseObjective(common.objective); });
+    at(k("lr_schedule"), [&] { eval::parseLrSchedule(common.lrSchedule); });
     const ZoOptimizer& o = findZoOptimizer(optimizer);
-    eval::parseObjective(common.objective);
-    eval::parseLrSchedule(common.lrSchedule);
     if (estimator != "central" && estimator != "forward")
-        fail("zo.estimator: unknown estimator '", estimator, "' (expected central or forward)");
+        failAt(k("estimator"), "zo.estimator: unknown estimator '", estimator, "' (expected central or forward)");
     if (signMode != "elementwise" && signMode != "scalar")
-        fail("zo.sign: unknown sign mode '", signMode, "' (expected elementwise or scalar)");
+        failAt(k("sign"), "zo.sign: unknown sign mode '", signMode, "' (expected elementwise or scalar)");
     if (querySchedule != "constant" && querySchedule != "adazeta")
-        fail("zo.query_schedule: unknown schedule '", querySchedule, "' (expected constant or adazeta)");
+        failAt(k("query_schedule"), "zo.query_schedule: unknown schedule '", querySchedule,
+               "' (expected constant or adazeta)");
     if (divergence != "stop" && divergence != "rollback" && divergence != "off")
-        fail("zo.divergence: unknown policy '", divergence, "' (expected stop, rollback or off)");
+        failAt(k("divergence"), "zo.divergence: unknown policy '", divergence, "' (expected stop, rollback or off)");
     if (o.conservative && common.weightDecay != 0)
-        fail("zo.optimizer = \"", optimizer, "\" compares losses along ±ηĝ and takes no weight decay; "
-             "set weight_decay = 0");
-    if (queries < 1) fail("zo.queries must be at least 1, got ", queries);
-    if (common.microBatch < 0) fail("zo.micro_batch must be at least 0, got ", common.microBatch);
+        failAt(k("weight_decay"), "zo.optimizer = \"", optimizer,
+               "\" compares losses along ±ηĝ and takes no weight decay; set weight_decay = 0");
+    if (queries < 1) failAt(k("queries"), "zo.queries must be at least 1, got ", queries);
+    if (common.microBatch < 0) failAt(k("micro_batch"), "zo.micro_batch must be at least 0, got ", common.microBatch);
     if (common.microBatch > common.batchSize)
-        fail("zo.micro_batch (", common.microBatch, ") is larger than batch_size (", common.batchSize,
-             "); a piece of the batch holds at most the batch (0: the whole batch in one forward)");
-    if (sparsity < 0 || sparsity >= 1) fail("zo.sparsity must be in [0, 1), got ", sparsity);
-    if (keepZeros && sparsity > 0) fail("zo.keep_zeros and zo.sparsity are two masks; choose one");
+        failAt(k("micro_batch"), "zo.micro_batch (", common.microBatch, ") is larger than batch_size (",
+               common.batchSize, "); a piece of the batch holds at most the batch (0: the whole batch in one forward)");
+    if (sparsity < 0 || sparsity >= 1) failAt(k("sparsity"), "zo.sparsity must be in [0, 1), got ", sparsity);
+    if (keepZeros && sparsity > 0) failAt(k("keep_zeros"), "zo.keep_zeros and zo.sparsity are two masks; choose one");
     if (keepZeros && direction == "sphere")
-        fail("zo.keep_zeros does not combine with sphere directions (their norm is over all weights)");
+        failAt(k("keep_zeros"), "zo.keep_zeros does not combine with sphere directions (their norm is over all weights)");
     if (keepZeros && (common.peft.target == peft::Target::Lora || common.peft.target == peft::Target::Prefix ||
                       common.peft.target == peft::Target::Prompt))
-        fail("zo.keep_zeros keeps a pruned model's zeros in the weights it trains; with peft.target = ",
-             peft::targetName(common.peft.target), " the adapters would move them (use full, bitfit, norms or head",
-             common.peft.target == peft::Target::Lora ? "; for LoRA, peft.lora_keep_zeros = true masks its update" : "",
-             ")");
+        failAt(k("keep_zeros"), "zo.keep_zeros keeps a pruned model's zeros in the weights it trains; with peft.target = ",
+               peft::targetName(common.peft.target), " the adapters would move them (use full, bitfit, norms or head",
+               common.peft.target == peft::Target::Lora ? "; for LoRA, peft.lora_keep_zeros = true masks its update" : "",
+               ")");
     if (sparsity > 0 && direction == "sphere")
-        fail("zo.sparsity does not combine with sphere directions (their norm is over all weights)");
-    if (queriesMax < 1) fail("zo.q_max must be at least 1, got ", queriesMax);
+        failAt(k("sparsity"), "zo.sparsity does not combine with sphere directions (their norm is over all weights)");
+    if (queriesMax < 1) failAt(k("q_max"), "zo.q_max must be at least 1, got ", queriesMax);
 }
 
 namespace {
@@ -58,41 +71,66 @@ ZoConfig readZo(const std::string& method, const toml::table& root, const std::s
     using namespace frugal::config;
     const toml::table empty;
     const Section top(root, "", source, {"method", method, "peft", "live_landscape"});
-    const Section m(tableOr(root, method, source, empty), method, source,
-                    eval::fineTuneKeys({"estimator", "direction", "eps", "optimizer", "sign", "momentum",
-                                        "beta1", "beta2", "adam_eps", "query_schedule", "queries",
-                                        "adazeta_alpha", "adazeta_num", "adazeta_beta", "q_max",
-                                        "divergence", "divergence_factor", "rollback_steps",
-                                        "max_rollbacks", "sparsity", "keep_zeros", "micro_batch"}));
+    const Section m(tableOr(root, method, source, empty), method, source);
     ZoConfig c;
     eval::readFineTuneSpec(m, root, source, c.common, save);
-    eval::readLiveLandscape(root, source, c.common);
-    m.choice("estimator", c.estimator, {"central", "forward"});
-    m.choice("direction", c.direction, {"gaussian", "rademacher", "sphere"});
-    m.number("eps", c.eps, 1e-12, 10.0);
-    m.choice("optimizer", c.optimizer, zoOptimizerNames());
-    m.choice("sign", c.signMode, {"elementwise", "scalar"});
-    m.number("momentum", c.momentum, 0.0, 1.0);
-    m.number("beta1", c.beta1, 0.0, 1.0);
-    m.number("beta2", c.beta2, 0.0, 1.0);
-    m.number("adam_eps", c.adamEps, 0.0, 1.0);
-    m.choice("query_schedule", c.querySchedule, {"constant", "adazeta"});
-    m.integer("queries", c.queries, 1, 4096);
-    m.number("adazeta_alpha", c.adazetaAlpha, 1e-6, 1e6);
-    m.number("adazeta_num", c.adazetaNum, 1.0, 1e6);
-    m.number("adazeta_beta", c.adazetaBeta, 0.0, 10.0);
-    m.integer("q_max", c.queriesMax, 1, 4096);
-    m.choice("divergence", c.divergence, {"stop", "rollback", "off"});
-    m.number("divergence_factor", c.divergenceFactor, 1.0, 1e12);
-    m.integer("rollback_steps", c.rollbackSteps, 0, 1 << 30);
-    m.integer("max_rollbacks", c.maxRollbacks, 0, 1000);
-    m.number("sparsity", c.sparsity, 0.0, 0.999);
-    m.boolean("keep_zeros", c.keepZeros);
-    m.integer("micro_batch", c.common.microBatch, 0, 4096);
+    eval::readLiveLandscape(root, source, c.common, /*gradients=*/false);
+    m.choice("estimator", c.estimator, {"central", "forward"},
+             {"the gradient estimate: central two-point (2q forwards) or one-sided forward (q + 1)"});
+    m.choice("direction", c.direction, {"gaussian", "rademacher", "sphere"},
+             {"the law of each perturbation z: Gaussian, Rademacher (±1) or the sphere of radius √d"});
+    m.number("eps", c.eps, 1e-12, 10.0,
+             {"the perturbation scale ε of the two-point estimate (L(θ + εz) − L(θ − εz)) / 2ε"});
+    std::string optimizers;
+    for (const auto& name : zoOptimizerNames()) optimizers += (optimizers.empty() ? "" : ", ") + name;
+    m.choice("optimizer", c.optimizer, zoOptimizerNames(),
+             {"how the estimate ĝ becomes a step: " + optimizers + " (sgd is MeZO's; zo/optimizers.cpp)"});
+    // an optimiser's constants are read by the rows of the optimiser table that say so
+    const auto readBy = [&m](const char* key) { return m.when("optimizer", zoOptimizersReading(key)); };
+    m.choice("sign", c.signMode, {"elementwise", "scalar"},
+             {"how signs are taken: of each element of ĝ, or (scalar) of each projected gradient", {readBy("sign")}});
+    m.number("momentum", c.momentum, 0.0, 1.0,
+             {"the decay μ of the running direction m ← μ·m + ĝ", {readBy("momentum")}});
+    m.number("beta1", c.beta1, 0.0, 1.0,
+             {"β1, the rule's first decay rate (Adam's: of the first moment of ĝ; the run's log gives the rule)",
+              {readBy("beta1")}});
+    m.number("beta2", c.beta2, 0.0, 1.0,
+             {"β2, the rule's second decay rate (Adam's: of the second moment of ĝ)", {readBy("beta2")}});
+    m.number("adam_eps", c.adamEps, 0.0, 1.0, {"the ε added to √v̂ in the denominator", {readBy("adam_eps")}});
+    m.choice("query_schedule", c.querySchedule, {"constant", "adazeta"},
+             {"directions per step: a constant q, or AdaZeta's, growing with the data epoch"});
+    const KeyCondition adazeta = m.when("query_schedule", {"adazeta"});
+    m.integer("queries", c.queries, 1, 4096,
+              {"q: random directions averaged into each step's estimate ĝ", {m.when("query_schedule", {"constant"})}});
+    m.number("adazeta_alpha", c.adazetaAlpha, 1e-6, 1e6,
+             {"AdaZeta: the scale α of the schedule Q_e = floor(α·e^β) at data epoch e", {adazeta}});
+    m.number("adazeta_num", c.adazetaNum, 1.0, 1e6,
+             {"AdaZeta: the queries the schedule reaches at the run's last epoch (sets β when β = 0)", {adazeta}});
+    m.number("adazeta_beta", c.adazetaBeta, 0.0, 10.0,
+             {"AdaZeta: the exponent β of the epoch; 0: derived from num and the run's epochs", {adazeta}});
+    m.integer("q_max", c.queriesMax, 1, 4096, {"AdaZeta: the most queries a step takes", {adazeta}});
+    m.choice("divergence", c.divergence, {"stop", "rollback", "off"},
+             {"a loss far above the first step's: stop the run, roll back, or carry on (NaN/Inf stops)"});
+    const KeyCondition rollback = m.when("divergence", {"rollback"});
+    m.number("divergence_factor", c.divergenceFactor, 1.0, 1e12,
+             {"a loss above this multiple of the first step's counts as divergence", {m.unless("divergence", {"off"})}});
+    m.integer("rollback_steps", c.rollbackSteps, 0, 1 << 30,
+              {"steps undone before the divergent one on a rollback (the lr is then halved)", {rollback}});
+    m.integer("max_rollbacks", c.maxRollbacks, 0, 1000,
+              {"rollbacks allowed before a divergence stops the run", {rollback}});
+    m.number("sparsity", c.sparsity, 0.0, 0.999,
+             {"Sparse-MeZO: the share of each tensor, largest |θ| first, left unperturbed and unmoved; 0: off"});
+    m.boolean("keep_zeros", c.keepZeros,
+              {"weights that are zero at the start are never perturbed or moved (fine-tuning a pruned model)"});
+    m.integer("micro_batch", c.common.microBatch, 0, 4096,
+              {"examples a forward pass: the batch's loss in pieces of this many, weighted (activation memory of a "
+               "piece); 0: the whole batch"});
+    m.done();
+    c.table = method;
     try {
         c.validate();
     } catch (const Error& e) {
-        fail(source, ": ", e.what());
+        config::rethrowIn(source, e);
     }
     return c;
 }
@@ -114,6 +152,7 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
     const toml::table root = config::parseConfig(request.text, source, request.overrides);
     bool save = false;
     const ZoConfig c = readZo(method, root, source, save);
+    if (request.checkOnly) return config::preparedFrom(method, root, static_cast<int64_t>(c.common.seed));
     eval::checkFineTuneInputs(c.common, method, source);
     const eval::MemoryEstimate need = eval::estimateFineTuneRun(c.common, planOf(c));
     eval::guardMemory(need, {}, request.force, source);
