@@ -1,6 +1,7 @@
 #include "usage.h"
 
 #include "cli_args.h"
+#include "run/method_registry.h"
 
 namespace frugal::app {
 namespace {
@@ -10,6 +11,15 @@ const std::string kDb =
     "  --db FILE            the experiment database (default $XDG_DATA_HOME/frugal/runs.db, else\n"
     "                       ~/.local/share/frugal/runs.db)\n";
 const std::string kHelp = "  --help, -h           this text\n";
+
+// The choices of KEY in METHOD's config, from its reader's declaration, joined by SEPARATOR.
+std::string choicesOf(const std::string& method, const std::string& key, const std::string& separator) {
+    std::string out;
+    for (const auto& f : run::configSchema(method))
+        if (f.key == key)
+            for (const auto& c : f.choices) out += (out.empty() ? "" : separator) + c;
+    return out;
+}
 
 std::vector<CommandUsage> buildTable() {
     std::vector<CommandUsage> t;
@@ -347,7 +357,7 @@ std::vector<CommandUsage> buildTable() {
     t.push_back(
         {"prune", "post-training pruning (Wanda, Wanda++, magnitude, SparseGPT) as a stored run",
          "usage: frugal prune --model DIR\n"
-         "                    --method wanda|wandapp|magnitude|magnitude_row|sparsegpt|masks\n"
+         "                    --method " + choicesOf("prune", "prune.method", "|") + "\n"
          "                    --sparsity 0.5|2:4|4:8 [--calib FILE] [--out DIR] [--masks FILE]\n"
          "                    [--eval-text FILE] [KEY=VALUE ...] [--name N] [--experiment E]\n"
          "                    [--tag T] [--parent RUN] [--print-config] [--quiet] [--db FILE]\n"
@@ -358,9 +368,8 @@ std::vector<CommandUsage> buildTable() {
          "\n"
          "options:\n"
          "  --model DIR          the model to prune\n"
-         "  --method M           wanda, wandapp, magnitude (per matrix), magnitude_row (per "
-         "output row),\n"
-         "                       sparsegpt, or masks (apply --masks)\n"
+         "  --method M           a row of the score table (magnitude: per matrix; masks: apply\n"
+         "                       --masks): " + choicesOf("prune", "prune.method", ", ") + "\n"
          "  --sparsity S         a fraction such as 0.5, or N:M such as 2:4\n"
          "  --calib FILE         the calibration text\n"
          "  --masks FILE         with --method masks: the saved masks to apply\n"

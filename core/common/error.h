@@ -58,4 +58,17 @@ template <typename... Args>
     throw ConfigError(key, cat(args...));
 }
 
+// CHECK()'s value; an Error it throws (a choice refused by the code that reads it) becomes a
+// ConfigError at KEY with the same message.
+template <typename Check>
+auto atKey(const std::string& key, const Check& check) -> decltype(check()) {
+    try {
+        return check();
+    } catch (const ConfigError&) {
+        throw;
+    } catch (const Error& e) {
+        failAt(key, e.what());
+    }
+}
+
 }  // namespace frugal

@@ -131,14 +131,8 @@ void readPeft(const toml::table& root, const std::string& source, peft::PeftOpti
 }
 
 void checkTask(const config::Section& m, const std::string& source, FineTuneSpec& c) {
-    for (const auto& [key, check] : {std::pair<const char*, std::function<void()>>{"objective", [&] { parseObjective(c.objective); }},
-                                     {"lr_schedule", [&] { parseLrSchedule(c.lrSchedule); }}}) {
-        try {
-            check();
-        } catch (const Error& e) {
-            failAt(m.name(key), e.what());
-        }
-    }
+    atKey(m.name("objective"), [&] { parseObjective(c.objective); });
+    atKey(m.name("lr_schedule"), [&] { parseLrSchedule(c.lrSchedule); });
     if (!c.trainText.empty() || !c.devText.empty()) {  // language modelling on plain text
         if (c.trainText.empty() || c.devText.empty())
             failAt(m.name(c.trainText.empty() ? "train_text" : "dev_text"), source, ": ", m.name(c.trainText.empty() ? "dev_text" : "train_text"), " is set but ",
@@ -206,20 +200,10 @@ void checkFineTuneInputs(const FineTuneSpec& c, const std::string& table, const 
             failAt(cat(table, ".", key), source, ": ", cat(table, ".", key), ": ", e.what());
         }
     }
-    // what is refused here is refused at its key
-    const auto at = [](const std::string& key, const auto& check) {
-        try {
-            return check();
-        } catch (const ConfigError&) {
-            throw;
-        } catch (const Error& e) {
-            failAt(key, e.what());
-        }
-    };
-    at(cat(table, ".model"), [&] { data::requireModel(c.model, source + ": " + cat(table, ".model")); });
+    atKey(cat(table, ".model"), [&] { data::requireModel(c.model, source + ": " + cat(table, ".model")); });
     if (c.textMode()) return;
     if (!c.templateText.empty() || data::findBuiltinTask(c.task)) {
-        const data::ResolvedTask task = at(cat(table, ".task"), [&] {
+        const data::ResolvedTask task = atKey(cat(table, ".task"), [&] {
             return data::resolveTask(c.task, c.templateText, c.labels, source + ": " + cat(table, ".task"),
                                      "a task of one's own needs its template and labels");
         });

@@ -14,20 +14,10 @@ namespace frugal::fo {
 void FoConfig::validate() const {
     if (optimizer != "adamw" && optimizer != "sgd")
         failAt("fo.optimizer", "fo.optimizer: unknown optimizer '", optimizer, "' (expected adamw or sgd)");
-    eval::Objective objective{};
-    try {
-        objective = eval::parseObjective(common.objective);
-    } catch (const Error& e) {
-        failAt("fo.objective", e.what());
-    }
-    if (objective == eval::Objective::NegAccuracy)
+    if (atKey("fo.objective", [&] { return eval::parseObjective(common.objective); }) == eval::Objective::NegAccuracy)
         failAt("fo.objective", "fo.objective = \"neg_accuracy\" is not differentiable; first-order runs need "
                "classification or lm (zeroth-order runs can optimise neg_accuracy)");
-    try {
-        eval::parseLrSchedule(common.lrSchedule);
-    } catch (const Error& e) {
-        failAt("fo.lr_schedule", e.what());
-    }
+    atKey("fo.lr_schedule", [&] { eval::parseLrSchedule(common.lrSchedule); });
 }
 
 namespace {

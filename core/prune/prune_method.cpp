@@ -22,23 +22,21 @@
 namespace frugal::prune {
 
 void PruneSpec::validate() const {
-    findPruner(method);
-    Sparsity::parse(sparsity);
-    parseFeatureNorm(featureNorm);
-    if (calibSamples < 1) fail("prune.calib_samples must be at least 1, got ", calibSamples);
+    atKey("prune.method", [&] { findPruner(method); });
+    atKey("prune.sparsity", [&] { Sparsity::parse(sparsity); });
+    atKey("prune.feature_norm", [&] { parseFeatureNorm(featureNorm); });
+    if (calibSamples < 1) failAt("prune.calib_samples", "prune.calib_samples must be at least 1, got ", calibSamples);
     if (calibSeqLen < 0 || calibSeqLen == 1)
-        fail("prune.calib_seq_len must be 0 (the model's context) or at least 2, got ",
-             calibSeqLen);
-    if (batch < 1) fail("prune.batch must be at least 1, got ", batch);
-    if (findPruner(method).regional && ro != RoMode::Off &&
-        (roSamples < 1 || roSamples > calibSamples))
-        fail("prune.ro_samples must be from 1 to calib_samples (", calibSamples, "), got ",
-             roSamples);
-    if (roRounds < 1) fail("prune.ro_rounds must be at least 1, got ", roRounds);
+        failAt("prune.calib_seq_len", "prune.calib_seq_len must be 0 (the model's context) or at least 2, got ",
+               calibSeqLen);
+    if (batch < 1) failAt("prune.batch", "prune.batch must be at least 1, got ", batch);
+    if (findPruner(method).regional && ro != RoMode::Off && (roSamples < 1 || roSamples > calibSamples))
+        failAt("prune.ro_samples", "prune.ro_samples must be from 1 to calib_samples (", calibSamples, "), got ",
+               roSamples);
+    if (roRounds < 1) failAt("prune.ro_rounds", "prune.ro_rounds must be at least 1, got ", roRounds);
     if (method == "masks" && masksFile.empty())
-        fail(
-            "prune.method = \"masks\" needs prune.masks, the masks.safetensors of an earlier "
-            "prune");
+        failAt("prune.masks",
+               "prune.method = \"masks\" needs prune.masks, the masks.safetensors of an earlier prune");
 }
 
 namespace {
@@ -66,51 +64,71 @@ PreparedRun preparePruneMethod(const MethodRequest& request) {
     const toml::table root = parseConfig(request.text, source, request.overrides);
     const toml::table empty;
     const Section top(root, "", source, {"method", "prune"});
-    const Section m(tableOr(root, "prune", source, empty), "prune", source,
-                    {"model", "method", "sparsity", "calib", "calib_samples", "calib_seq_len", "seed", "batch",
-                     "alpha", "feature_norm", "ro", "ro_rounds", "ro_samples", "ro_lr", "ro_regradient",
-                     "block_size", "percdamp", "masks", "eval_text", "eval_seq_len", "eval_windows", "save",
-                     "memory_mib", "spill_dir"});
+    const Section m(tableOr(root, "prune", source, empty), "prune", source);
     PruneSpec c;
     std::string ro = roModeName(c.ro);
     bool save = false;
     c.evalText = data::resourcesDir() / "data/text/moby-dick.txt";
-    m.string("model", c.model);
-    m.choice("method", c.method, prunerNames());
+    // a key that a row of the score table reads is read only under those rows
+    const auto readBy = [&m](const char* key) { return m.when("method", prunersReading(key)); };
+    m.string("model", c.model, {"the dense model to prune: a built-in name or a Hugging Face folder"});
+    std::string rows;
+    for (const auto& p : pruners()) rows += cat(rows.empty() ? "" : ", ", p.name, " (", p.selection, ")");
+    m.choice("method", c.method, prunerNames(), {"how masks are chosen: " + rows});
+    const KeyDoc sparsity{"the share of weights zeroed (0.5, \"50%\"), or N:M (\"2:4\": 2 of every 4 inputs of a row)"};
     if (const toml::node* n = m.find("sparsity"); n && (n->is_floating_point() || n->is_integer())) {
         std::ostringstream ratio;  // sparsity = 0.5 as well as "0.5", "50%", "2:4"
         ratio << *n->value<double>();
         c.sparsity = ratio.str();
-        m.declareText("sparsity", "0.5");
+        m.declareText("sparsity", "0.5", sparsity);
     } else {
-        m.string("sparsity", c.sparsity);
+        m.string("sparsity", c.sparsity, sparsity);
     }
-    m.path("calib", c.calibFile);
-    m.integer("calib_samples", c.calibSamples, 1, 1 << 20);
-    m.integer("calib_seq_len", c.calibSeqLen, 0, 1 << 20);
-    m.integer("seed", c.seed, 0, INT64_MAX);
-    m.integer("batch", c.batch, 1, 4096);
-    m.number("alpha", c.alpha, 0.0, 1e12);
-    m.choice("feature_norm", c.featureNorm, {"unnormalised", "per_sequence"});
-    m.choice("ro", ro, {"off", "reselect", "fixed"});
-    m.integer("ro_rounds", c.roRounds, 1, 1000);
-    m.integer("ro_samples", c.roSamples, 1, 1 << 20);
-    m.number("ro_lr", c.roLr, 0.0, 1.0);
-    m.boolean("ro_regradient", c.roRegradient);
-    m.integer("block_size", c.blockSize, 1, 1 << 20);
-    m.number("percdamp", c.percdamp, 0.0, 10.0);
-    m.path("masks", c.masksFile);
-    m.path("eval_text", c.evalText);
-    m.integer("eval_seq_len", c.evalSeqLen, 0, 1 << 20);
-    m.integer("eval_windows", c.evalWindows, 0, 1 << 30);
-    m.boolean("save", save);
-    m.integer("memory_mib", c.memoryMib, 0, INT64_MAX);
-    m.path("spill_dir", c.spillDir);
+    m.path("calib", c.calibFile,
+           {"the calibration corpus (text, or JSON lines with a \"text\" field) the statistics come from", {readBy("calib")}});
+    m.integer("calib_samples", c.calibSamples, 1, 1 << 20,
+              {"calibration windows drawn from the corpus", {readBy("calib_samples")}});
+    m.integer("calib_seq_len", c.calibSeqLen, 0, 1 << 20,
+              {"tokens per calibration window; 0: the model's context length", {readBy("calib_seq_len")}});
+    m.integer("seed", c.seed, 0, INT64_MAX, {"the seed that draws the calibration windows (and Wanda++'s samples)"});
+    m.integer("batch", c.batch, 1, 4096, {"calibration windows per forward pass", {readBy("batch")}});
+    m.number("alpha", c.alpha, 0.0, 1e12,
+             {"Wanda++: the weight α of the regional gradient G in the score (α·G + ‖X_j‖)·|W|; 0: Wanda",
+              {readBy("alpha")}});
+    m.choice("feature_norm", c.featureNorm, {"unnormalised", "per_sequence"},
+             {"‖X_j‖ over all calibration tokens, or per sequence (Wanda's, √N smaller)", {readBy("feature_norm")}});
+    m.choice("ro", ro, {"off", "reselect", "fixed"},
+             {"Wanda++'s regional optimisation: off, reselect (a new mask each round) or fixed (first mask)",
+              {readBy("ro")}});
+    const KeyCondition optimising = m.unless("ro", {"off"});
+    m.integer("ro_rounds", c.roRounds, 1, 1000,
+              {"Wanda++: rounds of regional optimisation per block", {readBy("ro_rounds"), optimising}});
+    m.integer("ro_samples", c.roSamples, 1, 1 << 20,
+              {"Wanda++: calibration windows drawn each round, one RMSprop step each", {readBy("ro_samples"), optimising}});
+    m.number("ro_lr", c.roLr, 0.0, 1.0,
+             {"Wanda++: RMSprop's learning rate in the regional optimisation", {readBy("ro_lr"), optimising}});
+    m.boolean("ro_regradient", c.roRegradient,
+              {"Wanda++: recompute G on the optimised block before its final prune", {readBy("ro_regradient"), optimising}});
+    m.integer("block_size", c.blockSize, 1, 1 << 20,
+              {"SparseGPT: columns whose mask is chosen and error compensated together", {readBy("block_size")}});
+    m.number("percdamp", c.percdamp, 0.0, 10.0,
+             {"SparseGPT: the dampening added to the Hessian's diagonal, as a share of its mean", {readBy("percdamp")}});
+    m.path("masks", c.masksFile,
+           {"method = masks: the masks.safetensors of an earlier prune, applied as they are", {readBy("masks")}});
+    m.path("eval_text", c.evalText, {"the text whose perplexity is measured before and after pruning"});
+    m.integer("eval_seq_len", c.evalSeqLen, 0, 1 << 20, {"tokens per perplexity window; 0: the model's context length"});
+    m.integer("eval_windows", c.evalWindows, 0, 1 << 30, {"perplexity windows scored; 0: the whole text"});
+    m.boolean("save", save, {"write the pruned model, its masks and the calibration ids into the run's artifacts"});
+    m.integer("memory_mib", c.memoryMib, 0, INT64_MAX,
+              {"MiB the calibration activations may take in memory before they go to files; 0: no limit"});
+    m.path("spill_dir", c.spillDir,
+           {"the folder the calibration activations are spilled to (empty: the temporary folder)"});
+    m.done();
     try {
         c.ro = parseRoMode(ro);
         c.validate();
     } catch (const Error& e) {
-        fail(source, ": ", e.what());
+        config::rethrowIn(source, e);
     }
     if (request.checkOnly) return preparedFrom("prune", root, c.seed);
     // a relative path is taken from the working directory, else from the source tree

@@ -1,5 +1,7 @@
 #include "prune/pruners.h"
 
+#include <sstream>
+
 #include "common/error.h"
 #include "prune/pipeline.h"
 
@@ -39,19 +41,26 @@ torch::Tensor savedMask(const MatrixInput& in) {
 
 }  // namespace
 
+// The calibration keys, read by every row that looks at activations (a literal, to be joined to
+// each row's own keys).
+#define FRUGAL_CALIBRATION_KEYS "calib calib_samples calib_seq_len batch"
+
 const std::vector<Pruner>& pruners() {
-    // name, selection, needs the Hessian, regional, mask of one matrix
+    // name, selection, needs the Hessian, regional, mask of one matrix, the keys it reads
     static const std::vector<Pruner> table = {
-        {"magnitude", "|W| within the whole matrix", false, false, magnitude},
-        {"magnitude_row", "|W| within each output row", false, false, magnitudeRow},
-        {"wanda", "|W| * ||X_j|| within each output row", false, false, wanda},
-        {"sparsegpt", "OBS with the damped Hessian, adaptive mask per column block", true, false, sparsegpt},
+        {"magnitude", "|W| within the whole matrix", false, false, magnitude, ""},
+        {"magnitude_row", "|W| within each output row", false, false, magnitudeRow, FRUGAL_CALIBRATION_KEYS},
+        {"wanda", "|W| * ||X_j|| within each output row", false, false, wanda, FRUGAL_CALIBRATION_KEYS " feature_norm"},
+        {"sparsegpt", "OBS with the damped Hessian, adaptive mask per column block", true, false, sparsegpt,
+         FRUGAL_CALIBRATION_KEYS " block_size percdamp"},
         {"wandapp", "(alpha * G + ||X_j||) * |W| within each output row, regional optimisation", false, true,
-         nullptr},
-        {"masks", "the saved masks of an earlier prune", false, false, savedMask},
+         nullptr, FRUGAL_CALIBRATION_KEYS " feature_norm alpha ro ro_rounds ro_samples ro_lr ro_regradient"},
+        {"masks", "the saved masks of an earlier prune", false, false, savedMask, "masks"},
     };
     return table;
 }
+
+#undef FRUGAL_CALIBRATION_KEYS
 
 std::vector<std::string> prunerNames() {
     std::vector<std::string> names;
@@ -66,6 +75,19 @@ const Pruner& findPruner(const std::string& name) {
         names += (names.empty() ? "" : ", ") + std::string(p.name);
     }
     fail("prune.method: unknown method '", name, "' (expected one of ", names, ")");
+}
+
+std::vector<std::string> prunersReading(const std::string& key) {
+    std::vector<std::string> rows;
+    for (const auto& p : pruners()) {
+        std::istringstream words(p.reads);
+        for (std::string word; words >> word;)
+            if (word == key) {
+                rows.emplace_back(p.name);
+                break;
+            }
+    }
+    return rows;
 }
 
 }  // namespace frugal::prune

@@ -40,11 +40,16 @@ struct Pruner {
     bool regional;          // Wanda++: the block-level procedure (select is unused)
     // The mask of one matrix, [C_out, C_in] bool, true = pruned.
     torch::Tensor (*select)(const MatrixInput& input);
+    // The keys of the [prune] table this row reads beyond those every row reads, separated by
+    // spaces ("calib feature_norm"): the form shows them only for this row.
+    const char* reads;
 };
 
 const std::vector<Pruner>& pruners();
 std::vector<std::string> prunerNames();
 // The row named NAME; throws naming prune.method and every valid name.
 const Pruner& findPruner(const std::string& name);
+// The rows that read KEY of the [prune] table (their `reads`).
+std::vector<std::string> prunersReading(const std::string& key);
 
 }  // namespace frugal::prune

@@ -1,7 +1,7 @@
 // keyHelp (run/config_help.h): one line on what each config key means. The fine-tuning readers
 // (eval/fine_tune_config.cpp with [peft] and [live_landscape], zo/zo_method.cpp, fo/fo_method.cpp)
-// declare it with the key; the lines here are those of the readers that do not yet
-// (prune/prune_method.cpp, search/sharpzo_method.cpp, analysis/landscape_method.cpp,
+// and prune/prune_method.cpp declare it with the key; the lines here are those of the readers
+// that do not yet (search/sharpzo_method.cpp, analysis/landscape_method.cpp,
 // pretrain/pretrain_method.cpp, eval/eval_method.cpp) and the meanings a method gives a key that a
 // shared reader declares (a landscape's or SharpZO's steps). Types, ranges and defaults are the
 // schema's; these lines say what a key changes in the experiment.
@@ -18,42 +18,13 @@ using Table = std::map<std::string, const char*>;
 
 constexpr const char* kNotLandscape = "a fine-tuning key; a landscape trains nothing and does not read it";
 
-// Keys of tables whose name is fixed, by full path ("peft.seed", "prune.sparsity").
+// Keys of tables whose name is fixed, by full path ("landscape.dims", "train.lr").
 const Table& byPath() {
     static const Table table = {
         // what the fine-tuning readers declare means something else in FO's table
         {"fo.seed", "the seed of the batch order"},
         {"fo.objective", "the loss: cross-entropy over the labels, or the gold label's LM loss"},
         {"fo.weight_decay", "weight decay λ: AdamW's decoupled, SGD's added to the gradient (none on biases and norms)"},
-        // [prune]
-        {"prune.model", "the dense model to prune: a built-in name or a Hugging Face folder"},
-        {"prune.method",
-         "how masks are chosen: magnitude (per matrix or row), Wanda, SparseGPT, Wanda++ or saved masks"},
-        {"prune.sparsity",
-         "the share of weights zeroed (0.5, \"50%\"), or N:M (\"2:4\": 2 of every 4 inputs of a row)"},
-        {"prune.calib", "the calibration corpus (text, or JSON lines with a \"text\" field) the statistics come from"},
-        {"prune.calib_samples", "calibration windows drawn from the corpus"},
-        {"prune.calib_seq_len", "tokens per calibration window; 0: the model's context length"},
-        {"prune.seed", "the seed that draws the calibration windows (and Wanda++'s samples)"},
-        {"prune.batch", "calibration windows per forward pass"},
-        {"prune.alpha", "Wanda++: the weight α of the regional gradient G in the score (α·G + ‖X_j‖)·|W|; 0: Wanda"},
-        {"prune.feature_norm",
-         "Wanda, Wanda++: ‖X_j‖ over all calibration tokens, or per sequence (Wanda's, √N smaller)"},
-        {"prune.ro", "Wanda++'s regional optimisation: off, reselect (a new mask each round) or fixed (first mask)"},
-        {"prune.ro_rounds", "Wanda++: rounds of regional optimisation per block"},
-        {"prune.ro_samples", "Wanda++: calibration windows drawn each round, one RMSprop step each"},
-        {"prune.ro_lr", "Wanda++: RMSprop's learning rate in the regional optimisation"},
-        {"prune.ro_regradient", "Wanda++: recompute G on the optimised block before its final prune"},
-        {"prune.block_size", "SparseGPT: columns whose mask is chosen and error compensated together"},
-        {"prune.percdamp", "SparseGPT: the dampening added to the Hessian's diagonal, as a share of its mean"},
-        {"prune.masks", "method = masks: the masks.safetensors of an earlier prune, applied as they are"},
-        {"prune.eval_text", "the text whose perplexity is measured before and after pruning"},
-        {"prune.eval_seq_len", "tokens per perplexity window; 0: the model's context length"},
-        {"prune.eval_windows", "perplexity windows scored; 0: the whole text"},
-        {"prune.save", "write the pruned model, its masks and the calibration ids into the run's artifacts"},
-        {"prune.memory_mib",
-         "MiB the calibration activations may take in memory before they go to files; 0: no limit"},
-        {"prune.spill_dir", "the folder the calibration activations are spilled to (empty: the temporary folder)"},
         // [landscape]
         {"landscape.model", "the model whose loss surface is sliced: a built-in name or a Hugging Face folder"},
         {"landscape.batch_size", "examples in the one fixed batch every point is scored on"},

@@ -1,7 +1,7 @@
 // keyUsed (run/config_help.h): which keys a run reads under the choices made. The fine-tuning
 // readers (eval/fine_tune_config.cpp, zo/zo_method.cpp, fo/fo_method.cpp) declare it with each key
-// (KeyDoc::when); the rules here are those of prune/prune_method.cpp and
-// analysis/landscape_method.cpp, whose readers do not yet.
+// and prune/prune_method.cpp (KeyDoc::when); the rules here are those of
+// analysis/landscape_method.cpp, whose reader does not yet.
 
 #include <set>
 
@@ -38,18 +38,6 @@ bool keyUsed(const std::string& method, const ConfigField& field, const std::vec
     if (!field.readUnder(values, schema)) return false;
     const auto [table, name] = split(field.key);
     const auto get = [&](const std::string& k, const char* fallback) { return valueOf(values, k, fallback); };
-    if (method == "prune" && table == "prune") {
-        const std::string pruner = get("prune.method", "wanda");
-        const std::string ro = get("prune.ro", "off");
-        if (name == "alpha" || name == "ro") return pruner == "wandapp";
-        if (name.rfind("ro_", 0) == 0) return pruner == "wandapp" && ro != "off";
-        if (name == "feature_norm") return oneOf(pruner, {"wanda", "wandapp"});
-        if (name == "block_size" || name == "percdamp") return pruner == "sparsegpt";
-        if (name == "masks") return pruner == "masks";
-        if (name == "calib" || name == "calib_samples" || name == "calib_seq_len" || name == "batch")
-            return !oneOf(pruner, {"magnitude", "masks"});
-        return true;
-    }
     if (method == "landscape" && table == "landscape") {
         // declared by the shared fine-tuning reader, but a landscape trains nothing
         if (oneOf(name, {"dtype", "steps", "lr", "lr_schedule", "weight_decay", "eval_every", "eval_limit", "save",

@@ -17,20 +17,10 @@ namespace frugal::zo {
 
 void ZoConfig::validate() const {
     const auto k = [this](const char* key) { return table + "." + key; };
-    // a choice refused by the table that reads it, refused at its key
-    const auto at = [](const std::string& key, const auto& check) {
-        try {
-            check();
-        } catch (const ConfigError&) {
-            throw;
-        } catch (const Error& e) {
-            failAt(key, e.what());
-        }
-    };
-    at(k("direction"), [&] { parseLaw(direction); });
-    at(k("optimizer"), [&] { findZoOptimizer(optimizer); });
-    at(k("objective"), [&] { eval::parseObjective(common.objective); });
-    at(k("lr_schedule"), [&] { eval::parseLrSchedule(common.lrSchedule); });
+    atKey(k("direction"), [&] { parseLaw(direction); });
+    atKey(k("optimizer"), [&] { findZoOptimizer(optimizer); });
+    atKey(k("objective"), [&] { eval::parseObjective(common.objective); });
+    atKey(k("lr_schedule"), [&] { eval::parseLrSchedule(common.lrSchedule); });
     const ZoOptimizer& o = findZoOptimizer(optimizer);
     if (estimator != "central" && estimator != "forward")
         failAt(k("estimator"), "zo.estimator: unknown estimator '", estimator, "' (expected central or forward)");
