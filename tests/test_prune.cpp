@@ -35,6 +35,7 @@ private slots:
     void magnitudeIsPerMatrixAndExact();
     void magnitudeRowIsPerOutputRow();
     void theScoreTableNamesItsRows();
+    void riaScoresRelativeImportance();
     void runningStatisticMatchesOneShot();
     void prunedWeightsArePositiveZero();
     void sparseGptErrorBookkeeping_data();
@@ -98,7 +99,7 @@ frugal::prune::PruneSpec prunedForRecovery(const frugal::test::TempDir& dir) {
 void TestPrune::pipelinePrunesEveryMatrixExactly_data() {
     QTest::addColumn<QString>("method");
     QTest::addColumn<QString>("sparsity");
-    for (const char* method : {"magnitude", "wanda", "sparsegpt", "wandapp"})
+    for (const char* method : {"magnitude", "wanda", "sparsegpt", "wandapp", "ria"})
         for (const char* sparsity : {"0.5", "2:4"})
             QTest::newRow((std::string(method) + " " + sparsity).c_str())
                 << QString::fromLatin1(method) << QString::fromLatin1(sparsity);
@@ -377,11 +378,37 @@ void TestPrune::magnitudeRowIsPerOutputRow() {
                          frugal::prune::magnitudeMask(linear.weight, nm)));
 }
 
+// RIA, a row added to the table: the relative importance of |W_ij| against its input column and
+// its output row, times ||X_j||^0.5, compared per output row. The scores worked out by hand
+// (row 0: 0.971, 0.169, 0.846, 0.769; row 1: 0.185, 1.748, 0.336, 0.341; row 2: 0.338, 1.948,
+// 0.208, 1.284) give this mask, which is not Wanda's on the same matrix (row 0).
+void TestPrune::riaScoresRelativeImportance() {
+    frugal::model::Linear linear;
+    linear.name = "w";
+    linear.weight = torch::tensor({{4.f, 1.f, 3.f, 2.f}, {1.f, 20.f, 1.5f, 1.2f}, {2.f, 30.f, 1.f, 5.f}});
+    InputStatistics stats(4);
+    stats.add(torch::tensor({{1.f, 2.f, 1.f, 3.f}}));  // one token: ||X_j|| in the ratios 1 : 2 : 1 : 3
+    frugal::prune::PruneSpec spec;
+    const Sparsity half = Sparsity::parse("0.5");
+    const frugal::prune::MatrixInput input{linear, stats, nullptr, half, spec, nullptr};
+    const torch::Tensor ria = frugal::prune::findPruner("ria").select(input);
+    const torch::Tensor expected =
+        torch::tensor({0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1, 0}).view({3, 4}).to(torch::kBool);
+    QVERIFY2(torch::equal(ria, expected), qPrintable(QString::fromStdString(frugal::cat(ria.to(torch::kInt)))));
+    QVERIFY(!torch::equal(ria, frugal::prune::findPruner("wanda").select(input)));
+    // with a = 0, the activations drop out: the relative importance alone (row 1 then prunes the
+    // columns of 1.0 and 1.2: 0.185 and 0.197 against 0.336 for 1.5)
+    spec.riaPower = 0;
+    const torch::Tensor alone = frugal::prune::findPruner("ria").select(input);
+    QVERIFY2(torch::equal(alone[1], torch::tensor({1, 0, 0, 1}).to(torch::kBool)),
+             qPrintable(QString::fromStdString(frugal::cat(alone.to(torch::kInt)))));
+}
+
 // #14: a pruner is a row of the table; the reader's choices are the table's names, and an unknown
 // name is refused naming them all.
 void TestPrune::theScoreTableNamesItsRows() {
     const auto names = frugal::prune::prunerNames();
-    for (const char* expected : {"magnitude", "magnitude_row", "wanda", "sparsegpt", "wandapp", "masks"})
+    for (const char* expected : {"magnitude", "magnitude_row", "wanda", "sparsegpt", "wandapp", "masks", "ria"})
         QVERIFY2(std::find(names.begin(), names.end(), expected) != names.end(), expected);
     const QString message = QString::fromStdString(
         frugal::test::errorOf([] { frugal::prune::findPruner("magnitude_col"); }));

@@ -42,6 +42,8 @@ struct PruneSpec {
     // SparseGPT
     int64_t blockSize = 128;
     double percdamp = 0.01;
+    // RIA: the power a of ||X_j|| in its score
+    double riaPower = 0.5;
     // Masks: a file written by an earlier prune (masks.safetensors)
     std::filesystem::path masksFile;
     // evaluation: perplexity on this text before and after (empty: none)

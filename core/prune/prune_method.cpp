@@ -113,6 +113,8 @@ PreparedRun preparePruneMethod(const MethodRequest& request) {
               {"SparseGPT: columns whose mask is chosen and error compensated together", {readBy("block_size")}});
     m.number("percdamp", c.percdamp, 0.0, 10.0,
              {"SparseGPT: the dampening added to the Hessian's diagonal, as a share of its mean", {readBy("percdamp")}});
+    m.number("ria_power", c.riaPower, 0.0, 10.0,
+             {"RIA: the power a of ‖X_j‖ in its score (the paper's 0.5)", {readBy("ria_power")}});
     m.path("masks", c.masksFile,
            {"method = masks: the masks.safetensors of an earlier prune, applied as they are", {readBy("masks")}});
     m.path("eval_text", c.evalText, {"the text whose perplexity is measured before and after pruning"});

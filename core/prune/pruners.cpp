@@ -34,6 +34,17 @@ torch::Tensor sparsegpt(const MatrixInput& in) {
     return sparseGpt(in.linear.weight, in.hessian->hessian(), in.sparsity, o, in.linear.name).mask;
 }
 
+// ria (Zhang et al. 2024, "Plug-and-Play", Eq. 4 with Wanda's comparison group): the relative
+// importance |W_ij|/Σ_k|W_kj| + |W_ij|/Σ_k|W_ik| (against its input column and its output row)
+// times ||X_j||^a, a = prune.ria_power (the paper's 0.5), compared per output row. The norm's
+// scale (all tokens or per sequence) multiplies a whole row alike, so it leaves the mask as it is.
+torch::Tensor ria(const MatrixInput& in) {
+    const torch::Tensor w = in.linear.weight.to(torch::kFloat32).abs();
+    const torch::Tensor relative = w / w.sum(0, /*keepdim=*/true) + w / w.sum(1, /*keepdim=*/true);
+    const torch::Tensor activation = in.stats.meanSquares().to(torch::kFloat32).sqrt().pow(in.spec.riaPower);
+    return selectPerRow(relative * activation.unsqueeze(0), in.sparsity, in.linear.name);
+}
+
 // masks: the masks of an earlier prune, as they are.
 torch::Tensor savedMask(const MatrixInput& in) {
     return in.masks->read(in.linear.name, torch::kFloat32) != 0;
@@ -56,6 +67,8 @@ const std::vector<Pruner>& pruners() {
         {"wandapp", "(alpha * G + ||X_j||) * |W| within each output row, regional optimisation", false, true,
          nullptr, FRUGAL_CALIBRATION_KEYS " feature_norm alpha ro ro_rounds ro_samples ro_lr ro_regradient"},
         {"masks", "the saved masks of an earlier prune", false, false, savedMask, "masks"},
+        {"ria", "(|W|/column sum + |W|/row sum) * ||X_j||^a within each output row", false, false, ria,
+         FRUGAL_CALIBRATION_KEYS " ria_power"},
     };
     return table;
 }
