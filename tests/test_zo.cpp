@@ -123,7 +123,7 @@ void TestZo::threadCountDoesNotMatter() {
     const torch::Tensor start = torch::randn({100003}), start2 = torch::randn({7, 5001});
     std::vector<torch::Tensor> results;
     for (int threads : {1, 2, 5}) {
-        setPassThreads(threads);
+        const PassThreads scope(threads);
         torch::Tensor a = start.clone(), b = start2.clone();
         const std::vector<Trainable> params = {{"a", a, 0, true}, {"b", b, 1, false}};
         perturb(params, 11, 1e-3, DirectionLaw::Gaussian);
@@ -136,7 +136,6 @@ void TestZo::threadCountDoesNotMatter() {
         applyUpdate(params, {{12, 0.3}, {13, -0.2}}, DirectionLaw::Gaussian, rule, state);
         results.push_back(torch::cat({a, b.flatten()}));
     }
-    setPassThreads(0);
     QVERIFY(!torch::equal(results[0], torch::cat({start, start2.flatten()})));
     QVERIFY(torch::equal(results[0], results[1]));  // bit for bit
     QVERIFY(torch::equal(results[0], results[2]));

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <mutex>
 
 #include "common/error.h"
 #include "common/files.h"
@@ -154,33 +153,6 @@ void checkBatchFits(const FineTuneSpec& full, const data::Task& train, const dat
 
 }  // namespace
 
-namespace {
-
-// The tokenizer of model folder DIR, loaded once per file version: the workbench's form estimates
-// a run on every edit, and loading a 49,152-token tokenizer takes ~0.2 s.
-model::Tokenizer cachedTokenizer(const std::filesystem::path& dir) {
-    static std::mutex mutex;
-    static std::map<std::string, std::pair<std::string, model::Tokenizer>> cache;
-    std::error_code ec;
-    const auto file = dir / "tokenizer.json";
-    const std::string version =
-        std::filesystem::exists(file, ec)
-            ? cat(std::filesystem::file_size(file, ec), ":",
-                  std::filesystem::last_write_time(file, ec).time_since_epoch().count())
-            : std::string();
-    const std::string key = std::filesystem::absolute(dir, ec).string();
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!version.empty()) {
-        const auto it = cache.find(key);
-        if (it != cache.end() && it->second.first == version) return it->second.second;
-    }
-    model::Tokenizer tokenizer = model::Tokenizer::load(dir);
-    if (!version.empty()) cache.insert_or_assign(key, std::make_pair(version, tokenizer));
-    return tokenizer;
-}
-
-}  // namespace
-
 MemoryEstimate estimateFineTuneRun(const FineTuneSpec& spec, const TrainingPlan& given) {
     const std::filesystem::path dir = data::resolveModel(spec.model);
     const model::ModelConfig config = model::ModelConfig::fromFile(dir / "config.json");
@@ -198,7 +170,7 @@ MemoryEstimate estimateFineTuneRun(const FineTuneSpec& spec, const TrainingPlan&
         "a task of one's own needs train_file, dev_file, template and labels");
     const data::Task train = data::Task::load(spec.trainFile.empty() ? task.train : spec.trainFile, task.labels);
     const data::PromptTemplate prompt = data::PromptTemplate::parse(task.templateText, task.labels);
-    const BatchShape shape = largestBatch(forwardSpec(spec), train, prompt, cachedTokenizer(dir), config);
+    const BatchShape shape = largestBatch(forwardSpec(spec), train, prompt, model::Tokenizer::load(dir), config);
     return estimateFineTune(config, spec.dtype, count.total, count.trainable, adapters, shape, plan, runtime);
 }
 

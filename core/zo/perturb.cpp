@@ -13,8 +13,6 @@ namespace frugal::zo {
 
 namespace {
 
-std::atomic<int> g_passThreads{0};
-
 // bf16 <-> fp32 as c10::BFloat16 converts (round to nearest even, NaN to 0x7FC0), written as
 // branch-free integer arithmetic that the compiler vectorises: the scalar conversions were a
 // large share of a pass over bf16 weights.
@@ -34,10 +32,7 @@ void floatToBf16(const float* in, uint16_t* out, int64_t n) {
     }
 }
 
-int passThreads() {
-    const int n = g_passThreads.load();
-    return n > 0 ? n : usableCores();
-}
+int passThreads() { return PassThreads::current(); }
 
 // Calls BODY(paramIndex, float* weights-as-fp32, start, n) for every chunk of every tensor,
 // spread over the usable cores (the passes run between forwards, when BLAS is idle), writing each
@@ -306,6 +301,15 @@ void applyUpdate(const std::vector<Trainable>& params, const std::vector<Query>&
     });
 }
 
-void setPassThreads(int threads) { g_passThreads = threads; }
+PassThreads::PassThreads(int threads) : m_threads(threads), m_previous(active()) { active() = this; }
+PassThreads::~PassThreads() { active() = m_previous; }
+PassThreads*& PassThreads::active() {
+    thread_local PassThreads* scope = nullptr;
+    return scope;
+}
+int PassThreads::current() {
+    const PassThreads* scope = active();
+    return scope && scope->m_threads > 0 ? scope->m_threads : usableCores();
+}
 
 }  // namespace frugal::zo

@@ -85,8 +85,22 @@ void applyUpdate(const std::vector<Trainable>& params, const std::vector<Query>&
                  DirectionLaw law, const UpdateRule& rule, OptimizerState& state,
                  const SparseMask* mask = nullptr);
 
-// Threads of the perturbation passes (0: one per usable core, the default). The passes run
-// between forwards, when BLAS is idle; results are the same for any count.
-void setPassThreads(int threads);
+// The threads of the perturbation passes that this thread starts while the scope lives (by
+// default one per usable core). The passes run between forwards, when BLAS is idle; results are
+// the same for any count, which is what a test of it sets the count for.
+class PassThreads {
+public:
+    explicit PassThreads(int threads);
+    ~PassThreads();
+    PassThreads(const PassThreads&) = delete;
+    PassThreads& operator=(const PassThreads&) = delete;
+    // This thread's count: the innermost scope's, else one per usable core.
+    static int current();
+
+private:
+    int m_threads;
+    PassThreads* m_previous;
+    static PassThreads*& active();
+};
 
 }  // namespace frugal::zo
