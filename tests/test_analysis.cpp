@@ -11,6 +11,11 @@
 #include <cmath>
 
 #include "analysis/landscape.h"
+#include "common/files.h"
+#include "data/builtin.h"
+#include "data/task.h"
+#include "eval/candidate_scoring.h"
+#include "model/safetensors.h"
 #include "eval/fine_tune_problem.h"
 #include "run/method_registry.h"
 #include "test_util.h"
@@ -27,6 +32,7 @@ private slots:
     void landscapeCentreIsTheBatchLoss();
     void landscapeRefusesBadConfigs();
     void sharpZoEndToEnd();
+    void probeScoresAStoredRunsCheckpoints();
 };
 
 namespace {
@@ -317,6 +323,83 @@ seed = 1
     batchedNorms.replace(batchedNorms.find("seed = 1\n"), 9, "seed = 1\npopulation_batch = 4\n");
     const std::string batched = refusal(batchedNorms);
     QVERIFY2(batched.find("sharpzo.population_batch = 4 batches soft prompts") != std::string::npos, batched.c_str());
+}
+
+// method = "probe": a stored ZO run's checkpoints (step 0, every N steps, the last) scored on
+// another task. Step 0 is the base model's score and the last step the score of the model the run
+// saved, each evaluated here apart; a config of another method and a missing trajectory are
+// refused at their keys.
+void TestAnalysis::probeScoresAStoredRunsCheckpoints() {
+    frugal::test::useSourceResources();
+    QTemporaryDir dir;
+    const std::filesystem::path runDir = dir.filePath("run").toStdString();
+    const std::string runConfig = R"(method = "zo"
+[zo]
+model = "frugal-tiny"
+task = "sentiment"
+steps = 5
+batch_size = 4
+lr = 0.0005
+eps = 0.001
+eval_every = 5
+eval_limit = 8
+save = true
+seed = 7
+[peft]
+target = "full"
+)";
+    const auto run = frugal::run::prepareRunText(runConfig, "run.toml", {}, {});
+    run.body(frugal::RunContext{frugal::test::sink(runDir), frugal::test::noStop()});
+    frugal::model::writeTextAtomically(runDir / "config.toml", runConfig);
+    const std::string probe = "method = \"probe\"\n[probe]\nconfig = \"" + (runDir / "config.toml").string() +
+                              "\"\ntrajectory = \"" + (runDir / "trajectory.csv").string() +
+                              "\"\ntask = \"spam\"\nevery = 2\nlimit = 24\n";
+    const auto p = frugal::run::prepareRunText(probe, "probe.toml", {}, {});
+    QTemporaryDir out;
+    frugal::MemorySink& sink = frugal::test::sink(out.path().toStdString());
+    p.body(frugal::RunContext{sink, frugal::test::noStop()});
+    std::vector<int64_t> steps;
+    for (const auto& point : sink.points)
+        if (point.key == "probe/accuracy") steps.push_back(point.step);
+    QCOMPARE(steps, (std::vector<int64_t>{0, 2, 4, 5}));
+    const std::vector<double> accuracy = sink.values("probe/accuracy");
+    // the same task scored apart on the base model and on the model the run saved
+    const auto spam = frugal::data::resolveTask("spam", "", {}, "test", "");
+    const frugal::data::Task task = frugal::data::Task::load(spam.file, spam.labels);
+    const auto prompt = frugal::data::PromptTemplate::parse(spam.templateText, spam.labels);
+    const double base = frugal::eval::evaluateTaskInFolder(frugal::data::resolveModel("frugal-tiny").string(), "",
+                                                           task, prompt, 24).accuracy;
+    const double saved = frugal::eval::evaluateTaskInFolder((runDir / "model").string(), "", task, prompt, 24).accuracy;
+    QCOMPARE(accuracy.front(), base);
+    QCOMPARE(accuracy.back(), saved);
+    // the gold labels' log-probability: the base model's at step 0, the saved model's at the end
+    // (bit for bit: the replay rebuilds the run's weights exactly), and it moved in between
+    const auto goldOf = [&](const std::string& folder) {
+        const frugal::eval::TaskResult r = frugal::eval::evaluateTaskInFolder(folder, "", task, prompt, 24);
+        double sum = 0;
+        for (size_t i = 0; i < r.scores.size(); ++i)
+            for (size_t k = 0; k < spam.labels.size(); ++k)
+                if (spam.labels[k] == task.examples()[i].label) sum += r.scores[i][k].sumLogProb;
+        return sum / static_cast<double>(r.scores.size());
+    };
+    const std::vector<double> gold = sink.values("probe/gold_logprob");
+    QCOMPARE(gold.size(), size_t{4});
+    QCOMPARE(gold.front(), goldOf(frugal::data::resolveModel("frugal-tiny").string()));
+    QCOMPARE(gold.back(), goldOf((runDir / "model").string()));
+    QVERIFY2(gold.front() != gold.back(), qPrintable(QString::number(gold.front(), 'g', 17)));
+    // refused at their keys: a run of another method, a trajectory that is not there
+    frugal::model::writeTextAtomically(runDir / "prune.toml", "method = \"prune\"\n");
+    QString e = QString::fromStdString(frugal::test::errorOf([&] {
+        frugal::run::prepareRunText(probe, "probe.toml", {"probe.config=\"" + (runDir / "prune.toml").string() + "\""}, {});
+    }));
+    QVERIFY2(e.contains("probe.config") && e.contains("'prune' run"), qPrintable(e));
+    const auto problems = frugal::run::checkConfig(probe, "probe.toml", {"probe.every=0"});
+    QVERIFY(!problems.empty());
+    QCOMPARE(QString::fromStdString(problems.front().key), QStringLiteral("probe.every"));
+    e = QString::fromStdString(frugal::test::errorOf([&] {
+        frugal::run::prepareRunText(probe, "probe.toml", {"probe.trajectory=\"/no/such/trajectory.csv\""}, {});
+    }));
+    QVERIFY2(e.contains("/no/such/trajectory.csv"), qPrintable(e));
 }
 
 QTEST_APPLESS_MAIN(TestAnalysis)

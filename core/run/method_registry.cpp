@@ -11,6 +11,7 @@
 #include "common/files.h"
 #include "analysis/landscape_method.h"
 #include "analysis/live_landscape.h"
+#include "analysis/probe_method.h"
 #include "eval/eval_method.h"
 #include "eval/fine_tune_config.h"
 #include "fo/fo_method.h"
@@ -46,6 +47,7 @@ const MethodRow kMethods[] = {
     {"prune", prune::preparePruneMethod, nullptr, nullptr},
     {"sharpzo", search::prepareSharpZoMethod, nullptr, nullptr},
     {"landscape", analysis::prepareLandscapeMethod, nullptr, nullptr},
+    {"probe", analysis::prepareProbeMethod, nullptr, nullptr},
 };
 
 std::string namesOf() {
