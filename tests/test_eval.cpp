@@ -352,7 +352,7 @@ void TestEval::objectives() {
     spec.peft.target = frugal::peft::Target::Norms;
     std::map<std::string, double> value;
     for (const char* objective : {"classification", "lm", "neg_accuracy"}) {
-        spec.objective = objective;
+        spec.objective = frugal::eval::parseObjective(objective);
         frugal::eval::FineTuneProblem problem(spec);
         std::mt19937_64 rng(3);
         problem.nextBatch(rng);
@@ -401,7 +401,7 @@ void TestEval::textModeScoresEveryTokenOfItsWindows() {
     frugal::eval::FineTuneSpec spec;
     spec.trainText = dir / "train.txt";
     spec.devText = dir / "dev.txt";
-    spec.objective = "lm";
+    spec.objective = frugal::eval::Objective::Lm;
     spec.seqLen = 16;
     spec.batchSize = 5;
     spec.evalLimit = 3;
@@ -449,7 +449,7 @@ void TestEval::textModeScoresEveryTokenOfItsWindows() {
     QVERIFY2(tooShort.contains("dev_text") && tooShort.contains("short.txt") && tooShort.contains("fewer than one window"),
              qPrintable(tooShort));
     auto classification = spec;
-    classification.objective = "classification";
+    classification.objective = frugal::eval::Objective::Classification;
     QVERIFY(QString::fromStdString(frugal::test::errorOf([&] { frugal::eval::FineTuneProblem p(classification); }))
                 .contains("objective must be lm"));
 }
@@ -462,7 +462,7 @@ void TestEval::microBatchesGiveTheBatchObjective() {
     for (const char* objective : {"classification", "lm", "neg_accuracy"}) {
         frugal::eval::FineTuneSpec spec;
         spec.batchSize = 6;
-        spec.objective = objective;
+        spec.objective = frugal::eval::parseObjective(objective);
         spec.peft.target = frugal::peft::Target::Norms;
         std::map<int64_t, double> value;
         for (const int64_t micro : {0, 1, 4, 6}) {  // 4: pieces of 4 and 2, unequal weights

@@ -34,7 +34,7 @@ frugal::fo::FoConfig shortRun() {
 void TestFo::nonFiniteLossIsRecordedThenStops() {
     frugal::test::useSourceResources();
     frugal::fo::FoConfig c = shortRun();
-    c.optimizer = "sgd";
+    c.optimizer = frugal::fo::FoOptimizer::Sgd;
     c.common.lr = 1e12;  // the first step wrecks the weights
     frugal::MemorySink& sink = frugal::test::sink();
     const QString message = QString::fromStdString(

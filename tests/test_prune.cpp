@@ -601,7 +601,7 @@ void TestPrune::loraRecoveryOnTextKeepsTheMasks() {
     frugal::eval::FineTuneSpec common;
     common.model = spec.outDir.string();
     common.trainText = common.devText = text;
-    common.objective = "lm";
+    common.objective = frugal::eval::Objective::Lm;
     common.seqLen = 32;
     common.steps = 3;
     common.batchSize = 2;

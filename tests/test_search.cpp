@@ -370,7 +370,7 @@ void TestSearch::populationAsOneBatchedForward() {
     // with the prompt set one at a time give; the model's own prompt is left untouched.
     for (const char* objective : {"classification", "lm"}) {
         frugal::eval::FineTuneSpec spec;
-        spec.objective = objective;
+        spec.objective = frugal::eval::parseObjective(objective);
         spec.batchSize = 3;
         spec.peft.target = frugal::peft::Target::Prompt;
         spec.peft.promptTokens = 4;

@@ -555,14 +555,14 @@ void TestZo::replayIsBitIdentical() {
     c.common.peft.target = frugal::peft::parseTarget(target.toStdString());
     c.common.steps = 5;
     c.common.lr = 1e-3;
-    c.optimizer = optimizer.toStdString();
-    c.estimator = estimator.toStdString();
+    c.optimizer = &findZoOptimizer(optimizer.toStdString());
+    c.estimator = frugal::parseNamed(frugal::zo::kEstimators, estimator.toStdString(), "estimator");
     c.queries = queries;
-    c.direction = direction.toStdString();
+    c.direction = parseLaw(direction.toStdString());
     c.sparsity = sparsity;
     c.common.dtype = dtype.toStdString();
     c.common.evalEvery = evalEvery;
-    c.divergence = "rollback";
+    c.divergence = frugal::zo::Divergence::Rollback;
     c.divergenceFactor = 1.0;
     c.rollbackSteps = 0;
     c.maxRollbacks = 100;
@@ -600,26 +600,26 @@ void TestZo::divergenceStopsAtItsStep() {
     const QString message = QString::fromStdString(frugal::test::errorOf([&] { runZo(c, frugal::test::sink(), frugal::test::noStop()); }));
     QVERIFY2(message.contains("ZO diverged at step 2: the loss"), qPrintable(message));
     QVERIFY2(message.contains("lower zo.lr or zo.eps"), qPrintable(message));
-    c.divergence = "rollback";
+    c.divergence = frugal::zo::Divergence::Rollback;
     c.maxRollbacks = 2;
     c.divergenceFactor = 1.0;  // any rise above the first loss counts
     c.common.steps = 10;
     const QString again = QString::fromStdString(frugal::test::errorOf([&] { runZo(c, frugal::test::sink(), frugal::test::noStop()); }));
     QVERIFY2(again.contains("after 2 rollbacks"), qPrintable(again));
     c.common.lr = 1e-3;
-    c.optimizer = "conservative";
+    c.optimizer = &findZoOptimizer("conservative");
     c.common.weightDecay = 0.1;
     QVERIFY(QString::fromStdString(frugal::test::errorOf([&] { runZo(c, frugal::test::sink(), frugal::test::noStop()); }))
                 .contains("takes no weight decay"));
     // with the monitor off a growing loss runs on; a NaN loss still stops the run, named
-    c.optimizer = "sgd";
+    c.optimizer = &findZoOptimizer("sgd");
     c.common.weightDecay = 0;
-    c.divergence = "off";
+    c.divergence = frugal::zo::Divergence::Off;
     c.common.lr = 1e3;
     c.common.steps = 4;
     const QString off = QString::fromStdString(frugal::test::errorOf([&] { runZo(c, frugal::test::sink(), frugal::test::noStop()); }));
     QVERIFY2(!off.contains("exceeds"), qPrintable(off));
-    c.divergence = "stop";
+    c.divergence = frugal::zo::Divergence::Stop;
     QVERIFY(QString::fromStdString(frugal::test::errorOf([&] { runZo(c, frugal::test::sink(), frugal::test::noStop()); })).contains("exceeds"));
 }
 

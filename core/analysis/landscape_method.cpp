@@ -52,7 +52,7 @@ LandscapeConfig readLandscape(const toml::table& root, const std::string& source
     bool save = false;
     eval::readFineTuneSpec(m, root, source, c.common, save);
     if (c.common.textMode())
-        fail(source, ": landscape.train_text: a landscape is drawn on one batch of a labelled task; "
+        failAt("landscape.train_text", source, ": landscape.train_text: a landscape is drawn on one batch of a labelled task; "
              "plain-text language modelling is for zo, mezo and fo");
     m.integer("dims", c.dims, 1, 2);
     m.integer("points", c.points, 2, 1001);
@@ -67,22 +67,22 @@ LandscapeConfig readLandscape(const toml::table& root, const std::string& source
     m.number("sharpness_h", c.sharpnessH, 1e-9, 10.0);
     m.number("sharpness_rho", c.sharpnessRho, 1e-9, 1e3);
     m.boolean("sam", c.sam);
-    if (!(c.lo < c.hi)) fail(source, ": landscape.lo must be below landscape.hi, got ", c.lo, " and ", c.hi);
-    if (c.sharpnessProbes == 1) fail(source, ": landscape.sharpness_probes must be 0 (off) or at least 2, got 1");
+    if (!(c.lo < c.hi)) failAt("landscape.lo", source, ": landscape.lo must be below landscape.hi, got ", c.lo, " and ", c.hi);
+    if (c.sharpnessProbes == 1) failAt("landscape.sharpness_probes", source, ": landscape.sharpness_probes must be 0 (off) or at least 2, got 1");
     if (c.directions == "between" && c.modelB.empty())
-        fail(source, ": landscape.directions = \"between\" needs landscape.model_b, the second model's folder");
+        failAt("landscape.directions", source, ": landscape.directions = \"between\" needs landscape.model_b, the second model's folder");
     if (c.directions == "between" && c.dims != 1)
-        fail(source, ": landscape.directions = \"between\" is a 1-D slice (the line from model to model_b); set dims = 1");
+        failAt("landscape.directions", source, ": landscape.directions = \"between\" is a 1-D slice (the line from model to model_b); set dims = 1");
     if (c.directions == "zo_step" && c.zoSeed < 0)
-        fail(source, ": landscape.directions = \"zo_step\" needs landscape.zo_seed, the step's direction seed "
+        failAt("landscape.directions", source, ": landscape.directions = \"zo_step\" needs landscape.zo_seed, the step's direction seed "
              "(`frugal landscape RUN --step N` fills it from the run's trajectory)");
     if (c.directions != "zo_step" && c.zoSeed >= 0)
-        fail(source, ": landscape.zo_seed is read only with directions = \"zo_step\"");
+        failAt("landscape.zo_seed", source, ": landscape.zo_seed is read only with directions = \"zo_step\"");
     if (c.directions != "between" && !c.modelB.empty())
-        fail(source, ": landscape.model_b is read only with directions = \"between\"");
+        failAt("landscape.model_b", source, ": landscape.model_b is read only with directions = \"between\"");
     if (c.common.peft.target != peft::Target::Full && c.common.peft.target != peft::Target::BitFit &&
         c.common.peft.target != peft::Target::Norms && c.common.peft.target != peft::Target::Head)
-        fail(source, ": peft.target = \"", peft::targetName(c.common.peft.target),
+        failAt("peft.target", source, ": peft.target = \"", peft::targetName(c.common.peft.target),
              "\": a landscape spans a model's own weights (full, bitfit, norms or head); adapters are not loaded");
     return c;
 }
@@ -94,7 +94,7 @@ double median(std::vector<double> v) {
 
 std::string surfaceCsv(const LandscapeConfig& c, const Slice& s, double d1Norm, double d2Norm) {
     std::string out = cat("# frugal landscape: model=", c.common.model, " task=", c.common.task,
-                          " objective=", c.common.objective, " batch_size=", c.common.batchSize, " seed=",
+                          " objective=", eval::objectiveName(c.common.objective), " batch_size=", c.common.batchSize, " seed=",
                           c.common.seed, " directions=", c.directions, c.modelB.empty() ? "" : " model_b=" + c.modelB,
                           c.zoSeed >= 0 ? cat(" zo_seed=", c.zoSeed, " zo_law=", c.zoLaw) : std::string(),
                           " dims=", c.dims, " points=", c.points, " lo=", c.lo, " hi=", c.hi,

@@ -38,7 +38,7 @@ ProbeConfig readProbe(const toml::table& root, const std::string& source) {
     const Section m(tableOr(root, "probe", source, empty), "probe", source);
     ProbeConfig c;
     m.path("config", c.config,
-           {"the stored zo or mezo run's resolved config (frugal show RUN --config, or the file it ran)"});
+           {"the stored zo or mezo run's resolved config (as frugal show RUN prints it, or the file it ran)"});
     m.path("trajectory", c.trajectory, {"the stored run's trajectory.csv (in its artifact folder)"});
     m.string("task", c.task, {"the task each checkpoint is scored on: a built-in name (NAME:SPLIT) or a task file"});
     m.string("template", c.templateText,

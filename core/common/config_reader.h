@@ -15,6 +15,7 @@
 #include "common/edit_distance.h"
 #include "common/error.h"
 #include "common/method.h"
+#include "common/named.h"
 
 namespace frugal::config {
 
@@ -123,8 +124,13 @@ public:
     Section(const toml::table& table, std::string path, std::string source)
         : m_table(table), m_path(std::move(path)), m_source(std::move(source)) {}
 
-    // Refuses every key of the table that was not declared (for a Section without KNOWN).
-    void done() const { refuseUnknown(m_declared); }
+    // Refuses every key of the table that was not declared (for a Section without KNOWN), but
+    // ALSOREAD, the keys its reader reads by hand (an array of tables).
+    void done(const std::vector<std::string>& alsoRead = {}) const {
+        std::vector<std::string> known = m_declared;
+        known.insert(known.end(), alsoRead.begin(), alsoRead.end());
+        refuseUnknown(known);
+    }
 
     // Conditions for KeyDoc::when, on keys of this table: KEY is one of VALUES, or none of them.
     KeyCondition when(const std::string& key, std::vector<std::string> values) const {
@@ -183,6 +189,22 @@ public:
         declare(key, ConfigField::Kind::Path, out.string(), doc);
         const toml::node* n = find(key);
         if (n && accepted(key, *n, n->is_string(), "a string")) out = *n->value<std::string>();
+    }
+    // A string naming one value of an enum's TABLE (common/named.h), read into OUT; another string
+    // is refused at the key, naming the values.
+    template <typename E, size_t N>
+    void named(const std::string& key, E& out, const std::array<Named<E>, N>& table, const KeyDoc& doc = {}) const {
+        declare(key, ConfigField::Kind::String, nameOf(table, out), doc, 0, 0, namesOf(table));
+        const toml::node* n = find(key);
+        if (!n || !accepted(key, *n, n->is_string(), "a string")) return;
+        const std::string v = *n->value<std::string>();
+        for (const auto& e : table)
+            if (v == e.name) {
+                out = e.value;
+                return;
+            }
+        refuse(name(key), cat(m_source, lineOf(n->source()), ": ", name(key), ": unknown value '", v, "' (expected ",
+                              namesText(table), ")"));
     }
     // A string with a fixed set of values (checked where the value is used; declared here so that
     // the form offers them).

@@ -44,23 +44,22 @@ PreparedRun prepareEvalMethod(const MethodRequest& request) {
     const toml::table root = parseConfig(request.text, source, request.overrides);
     const toml::table empty;
     const Section top(root, "", source, {"method", "eval"});
-    const Section e(tableOr(root, "eval", source, empty), "eval", source,
-                    {"model", "tokenizer", "tasks", "template", "labels", "shots", "shots_from", "seed",
-                     "limit", "text", "seq_len", "batch", "limit_windows"});
+    const Section e(tableOr(root, "eval", source, empty), "eval", source);
     EvalSpec spec;
-    e.string("model", spec.model);
-    e.path("tokenizer", spec.tokenizer);
-    e.string("template", spec.templateText);
-    e.integer("shots", spec.shots, 0, 64);
-    e.string("shots_from", spec.shotsFrom);
-    e.integer("seed", spec.seed, 0, INT64_MAX);
-    e.integer("limit", spec.limit, 0, INT64_MAX);
-    e.path("text", spec.text);
-    e.integer("seq_len", spec.seqLen, 2, 1 << 20);
-    e.integer("batch", spec.batch, 1, 4096);
-    e.integer("limit_windows", spec.limitWindows, 0, INT64_MAX);
-    stringList(e, "tasks", spec.tasks);
-    stringList(e, "labels", spec.labels);
+    e.string("model", spec.model, {"the model evaluated: a built-in name or a Hugging Face folder"});
+    e.path("tokenizer", spec.tokenizer, {"a tokenizer.json (or a folder holding one) other than the model folder's"});
+    e.string("template", spec.templateText, {"task files: the prompt, {text} for the example and one {a|b} slot for the label words"});
+    e.integer("shots", spec.shots, 0, 64, {"demonstrations put before each question (k-shot); 0: zero-shot"});
+    e.string("shots_from", spec.shotsFrom, {"where demonstrations are drawn from: a file or NAME:train (default: the task's train split)"});
+    e.integer("seed", spec.seed, 0, INT64_MAX, {"the seed that draws the demonstrations"});
+    e.integer("limit", spec.limit, 0, INT64_MAX, {"examples scored per task; 0: all"});
+    e.path("text", spec.text, {"a text whose perplexity is measured"});
+    e.integer("seq_len", spec.seqLen, 2, 1 << 20, {"tokens per perplexity window"});
+    e.integer("batch", spec.batch, 1, 4096, {"perplexity windows per forward pass"});
+    e.integer("limit_windows", spec.limitWindows, 0, INT64_MAX, {"perplexity windows scored; 0: all"});
+    stringList(e, "tasks", spec.tasks, "[]", {"the tasks whose accuracy is measured: built-in names or labelled task files"});
+    stringList(e, "labels", spec.labels, "[]", {"task files: the labels, in the order of the template's slot words"});
+    e.done();
     if (spec.tasks.empty() && spec.text.empty())
         failAt("eval.tasks", source, ": eval needs eval.tasks (e.g. [\"sentiment\", \"spam\"]) or eval.text");
     if (request.checkOnly) return preparedFrom("eval", root, spec.seed);
@@ -77,7 +76,7 @@ PreparedRun prepareEvalMethod(const MethodRequest& request) {
             } else if (t.task.builtin) {
                 t.pool = t.task.train;
             } else {
-                fail(source, ": eval.shots = ", spec.shots, " needs eval.shots_from (a file or NAME:train, "
+                failAt("eval.shots", source, ": eval.shots = ", spec.shots, " needs eval.shots_from (a file or NAME:train, "
                      "the examples to draw demonstrations from) for the task file '", name, "'");
             }
         }
@@ -88,7 +87,7 @@ PreparedRun prepareEvalMethod(const MethodRequest& request) {
     // end must not cost a perplexity pass), the window against the model's context
     const std::filesystem::path checkedModel = data::requireModel(spec.model, source + ": eval.model");
     if (!spec.tokenizer.empty() && !std::filesystem::exists(spec.tokenizer))
-        fail(source, ": eval.tokenizer: no such file or folder '", spec.tokenizer.string(),
+        failAt("eval.tokenizer", source, ": eval.tokenizer: no such file or folder '", spec.tokenizer.string(),
              "' (expected a tokenizer.json or a folder holding one)");
     if (!spec.text.empty()) {
         try {
@@ -97,11 +96,11 @@ PreparedRun prepareEvalMethod(const MethodRequest& request) {
             if (text.empty()) fail(spec.text.string(), ": file is empty (expected a UTF-8 text file)");
             requireUtf8(text, spec.text.string());
         } catch (const Error& err) {
-            fail(source, ": eval.text: ", err.what());
+            failAt("eval.text", source, ": eval.text: ", err.what());
         }
         const model::ModelConfig config = model::ModelConfig::fromFile(checkedModel / "config.json");
         if (config.maxPositions > 0 && spec.seqLen > config.maxPositions)
-            fail(source, ": eval.seq_len = ", spec.seqLen, " is longer than the model's context: ",
+            failAt("eval.seq_len", source, ": eval.seq_len = ", spec.seqLen, " is longer than the model's context: ",
                  (checkedModel / "config.json").string(), " gives ", config.maxPositions,
                  " positions; at most ", config.maxPositions);
     }

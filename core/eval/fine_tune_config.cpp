@@ -12,16 +12,6 @@
 
 namespace frugal::eval {
 
-std::vector<std::string> fineTuneKeys(const std::vector<std::string>& more) {
-    std::vector<std::string> keys = {"model",   "dtype", "task",       "train_file",  "dev_file",
-                                     "template", "labels",    "objective",   "steps",
-                                     "batch_size", "lr",      "lr_schedule", "weight_decay",
-                                     "seed",    "eval_every", "eval_limit",  "save",
-                                     "train_text", "dev_text", "seq_len"};
-    keys.insert(keys.end(), more.begin(), more.end());
-    return keys;
-}
-
 namespace {
 void readPeft(const toml::table& root, const std::string& source, peft::PeftOptions& o);
 void checkTask(const config::Section& m, const std::string& source, FineTuneSpec& c);
@@ -36,12 +26,12 @@ void readFineTuneSpec(const config::Section& m, const toml::table& root, const s
     m.choice("dtype", c.dtype, {"fp32", "bf16", "fp16"}, {"the dtype the model's weights are held in while it trains"});
     m.string("task", c.task,
              {"the task trained on and evaluated: a built-in name, or a name of one's own with its files", {onTask}});
-    m.choice("objective", c.objective, {"classification", "lm", "neg_accuracy"},
+    m.named("objective", c.objective, kObjectives,
              {"the loss: cross-entropy over the labels, the gold label's LM loss, or −accuracy (ZO only)"});
     m.integer("steps", c.steps, 1, 1 << 30, {"optimisation steps, one batch each"});
     m.integer("batch_size", c.batchSize, 1, 4096, {"training examples per step"});
     m.number("lr", c.lr, 0.0, 10.0, {"the learning rate η"});
-    m.choice("lr_schedule", c.lrSchedule, {"constant", "linear", "cosine"},
+    m.named("lr_schedule", c.lrSchedule, kLrSchedules,
              {"how the learning rate changes over the run: constant, or linear or cosine decay to 0"});
     m.number("weight_decay", c.weightDecay, 0.0, 10.0,
              {"decoupled weight decay λ: θ ← θ·(1 − η·λ) − η·u (none on biases and norms)"});
@@ -131,8 +121,6 @@ void readPeft(const toml::table& root, const std::string& source, peft::PeftOpti
 }
 
 void checkTask(const config::Section& m, const std::string& source, FineTuneSpec& c) {
-    atKey(m.name("objective"), [&] { parseObjective(c.objective); });
-    atKey(m.name("lr_schedule"), [&] { parseLrSchedule(c.lrSchedule); });
     if (!c.trainText.empty() || !c.devText.empty()) {  // language modelling on plain text
         if (c.trainText.empty() || c.devText.empty())
             failAt(m.name(c.trainText.empty() ? "train_text" : "dev_text"), source, ": ", m.name(c.trainText.empty() ? "dev_text" : "train_text"), " is set but ",
@@ -142,9 +130,9 @@ void checkTask(const config::Section& m, const std::string& source, FineTuneSpec
             if (m.find(key))
                 failAt(m.name(key), source, ": ", m.name(key), " names a labelled task, but ", m.name("train_text"),
                      " trains a language model on plain text; give one or the other");
-        if (!m.find("objective")) c.objective = "lm";
-        if (c.objective != "lm")
-            failAt(m.name("objective"), source, ": ", m.name("objective"), " is '", c.objective, "', but ", m.name("train_text"),
+        if (!m.find("objective")) c.objective = Objective::Lm;
+        if (c.objective != Objective::Lm)
+            failAt(m.name("objective"), source, ": ", m.name("objective"), " is '", objectiveName(c.objective), "', but ", m.name("train_text"),
                  " trains a language model: the objective is lm (or leave it out)");
         c.task = "text";
         return;

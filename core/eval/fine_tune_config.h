@@ -14,9 +14,6 @@
 
 namespace frugal::eval {
 
-// The shared keys of a fine-tuning method's table; a method adds its own after them.
-std::vector<std::string> fineTuneKeys(const std::vector<std::string>& more);
-
 // Reads the shared keys of M (the method's table) and ROOT's [peft] table into C, and whether to
 // save the model; checks the task (a task of one's own needs its files, template and labels).
 void readFineTuneSpec(const config::Section& m, const toml::table& root, const std::string& source,

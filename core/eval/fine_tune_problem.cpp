@@ -20,35 +20,13 @@
 
 namespace frugal::eval {
 
-std::string objectiveName(Objective o) {
-    switch (o) {
-        case Objective::Classification: return "classification";
-        case Objective::Lm: return "lm";
-        case Objective::NegAccuracy: return "neg_accuracy";
-    }
-    return "unknown";
-}
+std::string objectiveName(Objective o) { return nameOf(kObjectives, o); }
 
-Objective parseObjective(const std::string& name) {
-    for (auto o : {Objective::Classification, Objective::Lm, Objective::NegAccuracy})
-        if (objectiveName(o) == name) return o;
-    fail("unknown objective '", name, "' (expected classification, lm or neg_accuracy)");
-}
+Objective parseObjective(const std::string& name) { return parseNamed(kObjectives, name, "objective"); }
 
-std::string lrScheduleName(LrSchedule s) {
-    switch (s) {
-        case LrSchedule::Constant: return "constant";
-        case LrSchedule::Linear: return "linear";
-        case LrSchedule::Cosine: return "cosine";
-    }
-    return "unknown";
-}
+std::string lrScheduleName(LrSchedule s) { return nameOf(kLrSchedules, s); }
 
-LrSchedule parseLrSchedule(const std::string& name) {
-    for (auto s : {LrSchedule::Constant, LrSchedule::Linear, LrSchedule::Cosine})
-        if (lrScheduleName(s) == name) return s;
-    fail("unknown lr schedule '", name, "' (expected constant, linear or cosine)");
-}
+LrSchedule parseLrSchedule(const std::string& name) { return parseNamed(kLrSchedules, name, "lr schedule"); }
 
 double lrAt(LrSchedule s, double base, int64_t step, int64_t total) {
     const double progress = total > 0 ? static_cast<double>(step - 1) / static_cast<double>(total) : 0;
@@ -195,10 +173,10 @@ std::vector<int32_t> textStream(const model::Tokenizer& tokenizer, const std::fi
 }  // namespace
 
 FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
-    : m_spec(spec), m_objective(parseObjective(spec.objective)) {
+    : m_spec(spec), m_objective(spec.objective) {
     if (spec.textMode()) {
         if (m_objective != Objective::Lm)
-            throw InputError(cat("train_text trains a language model: objective must be lm, got ", spec.objective));
+            throw InputError(cat("train_text trains a language model: objective must be lm, got ", objectiveName(spec.objective)));
         if (spec.devText.empty()) throw InputError("train_text needs dev_text, the text whose perplexity is the dev metric");
         try {
             m_loaded = std::make_unique<ModelAndTokenizer>(

@@ -11,6 +11,7 @@
 
 #include <torch/types.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "common/events.h"
+#include "common/named.h"
 #include "data/task.h"
 #include "eval/candidate_batch.h"
 #include "eval/memory_estimate.h"
@@ -33,10 +35,14 @@
 namespace frugal::eval {
 
 enum class Objective { Classification, Lm, NegAccuracy };
+inline constexpr std::array<Named<Objective>, 3> kObjectives = {
+    {{Objective::Classification, "classification"}, {Objective::Lm, "lm"}, {Objective::NegAccuracy, "neg_accuracy"}}};
 std::string objectiveName(Objective objective);
 Objective parseObjective(const std::string& name);
 
 enum class LrSchedule { Constant, Linear, Cosine };
+inline constexpr std::array<Named<LrSchedule>, 3> kLrSchedules = {
+    {{LrSchedule::Constant, "constant"}, {LrSchedule::Linear, "linear"}, {LrSchedule::Cosine, "cosine"}}};
 std::string lrScheduleName(LrSchedule schedule);
 LrSchedule parseLrSchedule(const std::string& name);
 // The learning rate of step STEP (1..TOTAL): constant; linear decay to 0; cosine decay to 0.
@@ -51,7 +57,7 @@ struct FineTuneSpec {
     std::filesystem::path trainFile, devFile;
     std::string templateText;
     std::vector<std::string> labels;
-    std::string objective = "classification";
+    Objective objective = Objective::Classification;
     // Or language modelling on plain text (objective lm): TRAIN_TEXT tokenized once and cut into
     // non-overlapping windows of SEQ_LEN tokens, a batch drawn from them (uniformly, with
     // replacement), every token of a window after its first scored; dev is the perplexity of
@@ -67,7 +73,7 @@ struct FineTuneSpec {
     // the same estimator up to rounding. 0: the whole batch in one forward.
     int64_t microBatch = 0;
     double lr = 1e-6;
-    std::string lrSchedule = "constant";
+    LrSchedule lrSchedule = LrSchedule::Constant;
     double weightDecay = 0.0;
     uint64_t seed = 0;        // batches and (ZO) directions
     int64_t evalEvery = 100;  // steps; dev metrics (and at step 0 and the last step)

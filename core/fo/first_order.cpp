@@ -36,7 +36,7 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
     }
     std::unique_ptr<torch::optim::Optimizer> optimizer;
     std::vector<torch::optim::OptimizerParamGroup> groups;
-    if (c.optimizer == "adamw") {
+    if (c.optimizer == FoOptimizer::AdamW) {
         const auto options = [&](double wd) {
             return std::make_unique<torch::optim::AdamWOptions>(
                 torch::optim::AdamWOptions(spec.lr).betas({c.beta1, c.beta2}).eps(c.adamEps).weight_decay(wd));
@@ -54,10 +54,10 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
         optimizer = std::make_unique<torch::optim::SGD>(
             std::move(groups), torch::optim::SGDOptions(spec.lr).momentum(c.momentum));
     }
-    const LrSchedule schedule = parseLrSchedule(spec.lrSchedule);
-    sink.info(cat("first-order ", c.optimizer, " on ", problem.describeData(), " with the ", spec.objective,
+    const LrSchedule schedule = spec.lrSchedule;
+    sink.info(cat("first-order ", nameOf(kFoOptimizers, c.optimizer), " on ", problem.describeData(), " with the ", objectiveName(spec.objective),
             " objective: ", problem.params().describe(), "; batch ", spec.batchSize, ", lr ",
-            spec.lr, " (", spec.lrSchedule, ")"));
+            spec.lr, " (", lrScheduleName(spec.lrSchedule), ")"));
     std::mt19937_64 rng(spec.seed);
     int64_t firstStep = 1;
     // The state at the top of step NEXT: metrics stored first, then the tensors under names of

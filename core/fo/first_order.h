@@ -4,19 +4,24 @@
 // autograd, so ZO and FO runs compare in one table. Memory is what a backward pass costs: the
 // activations kept for it, a gradient per trainable element and, for AdamW, two moments.
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 
 #include "common/events.h"
+#include "common/named.h"
 #include "eval/fine_tune_problem.h"
 #include "eval/training_probe.h"
 
 namespace frugal::fo {
 
+enum class FoOptimizer { AdamW, Sgd };
+inline constexpr std::array<Named<FoOptimizer>, 2> kFoOptimizers = {{{FoOptimizer::AdamW, "adamw"}, {FoOptimizer::Sgd, "sgd"}}};
+
 struct FoConfig {
     eval::FineTuneSpec common;
-    std::string optimizer = "adamw";  // adamw, sgd
+    FoOptimizer optimizer = FoOptimizer::AdamW;
     double momentum = 0.0;            // sgd
     double beta1 = 0.9, beta2 = 0.999, adamEps = 1e-8;
     double gradClip = 0;  // global norm; 0: none

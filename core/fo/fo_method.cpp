@@ -12,12 +12,9 @@
 namespace frugal::fo {
 
 void FoConfig::validate() const {
-    if (optimizer != "adamw" && optimizer != "sgd")
-        failAt("fo.optimizer", "fo.optimizer: unknown optimizer '", optimizer, "' (expected adamw or sgd)");
-    if (atKey("fo.objective", [&] { return eval::parseObjective(common.objective); }) == eval::Objective::NegAccuracy)
+    if (common.objective == eval::Objective::NegAccuracy)
         failAt("fo.objective", "fo.objective = \"neg_accuracy\" is not differentiable; first-order runs need "
                "classification or lm (zeroth-order runs can optimise neg_accuracy)");
-    atKey("fo.lr_schedule", [&] { eval::parseLrSchedule(common.lrSchedule); });
 }
 
 namespace {
@@ -30,7 +27,7 @@ FoConfig readFo(const toml::table& root, const std::string& source, bool& save) 
     FoConfig c;
     eval::readFineTuneSpec(m, root, source, c.common, save);
     eval::readLiveLandscape(root, source, c.common, /*gradients=*/true);
-    m.choice("optimizer", c.optimizer, {"adamw", "sgd"}, {"AdamW or SGD on the back-propagated gradient"});
+    m.named("optimizer", c.optimizer, kFoOptimizers, {"AdamW or SGD on the back-propagated gradient"});
     const KeyCondition adamw = m.when("optimizer", {"adamw"});
     m.number("momentum", c.momentum, 0.0, 1.0, {"the momentum of SGD; 0: plain SGD", {m.when("optimizer", {"sgd"})}});
     m.number("beta1", c.beta1, 0.0, 1.0, {"the decay β1 of the gradient's first moment", {adamw}});
@@ -51,8 +48,9 @@ FoConfig readFo(const toml::table& root, const std::string& source, bool& save) 
 eval::TrainingPlan planOf(const FoConfig& c) {
     eval::TrainingPlan plan;
     plan.firstOrder = true;
-    plan.method = c.optimizer == "adamw" ? "AdamW" : c.momentum > 0 ? "SGD with momentum" : "SGD";
-    plan.stateBuffers = c.optimizer == "adamw" ? 2 : c.momentum > 0 ? 1 : 0;
+    const bool adamw = c.optimizer == FoOptimizer::AdamW;
+    plan.method = adamw ? "AdamW" : c.momentum > 0 ? "SGD with momentum" : "SGD";
+    plan.stateBuffers = adamw ? 2 : c.momentum > 0 ? 1 : 0;
     return plan;
 }
 

@@ -29,104 +29,105 @@ namespace {
 
 void readOutput(const toml::table& root, const std::string& source, PretrainConfig& c) {
     const toml::table empty;
-    const Section output(tableOr(root, "output", source, empty), "output", source, {"dir", "dtype"});
-    output.path("dir", c.outDir);
-    output.string("dtype", c.dtype);
+    const Section output(tableOr(root, "output", source, empty), "output", source);
+    output.path("dir", c.outDir, {"the folder the model, tokenizer, training.json and training_log.csv are written to"});
+    output.string("dtype", c.dtype, {"the dtype the trained weights are saved in"});
+    output.done();
     if (c.dtype != "F32" && c.dtype != "BF16" && c.dtype != "F16")
-        fail(source, ": output.dtype is '", c.dtype, "', expected F32, BF16 or F16");
-    if (c.outDir.empty()) fail(source, ": output.dir is missing (the folder to write the model to)");
+        failAt("output.dtype", source, ": output.dtype is '", c.dtype, "', expected F32, BF16 or F16");
+    if (c.outDir.empty()) failAt("output.dir", source, ": output.dir is missing (the folder to write the model to)");
 }
 
 void readTokenizer(const toml::table& root, const std::string& source, PretrainConfig& c) {
     const toml::table empty;
-    const Section tok(tableOr(root, "tokenizer", source, empty), "tokenizer", source,
-                      {"path", "vocab_size", "min_frequency"});
-    tok.path("path", c.tokenizerPath);
-    tok.integer("vocab_size", c.vocabSize, 258, 1 << 20);
-    tok.integer("min_frequency", c.minFrequency, 1, 1 << 30);
+    const Section tok(tableOr(root, "tokenizer", source, empty), "tokenizer", source);
+    tok.path("path", c.tokenizerPath, {"a tokenizer.json to use; empty: a byte-level BPE is trained on the sources"});
+    tok.integer("vocab_size", c.vocabSize, 258, 1 << 20, {"the size of the byte-level BPE vocabulary trained on the sources"});
+    tok.integer("min_frequency", c.minFrequency, 1, 1 << 30, {"how often a pair must occur in the corpus to become a merge"});
+    tok.done();
 }
 
 void readModel(const toml::table& root, const std::string& source, PretrainConfig& c) {
     const toml::table empty;
-    const Section m(tableOr(root, "model", source, empty), "model", source,
-                    {"hidden_size", "num_layers", "num_heads", "num_kv_heads", "intermediate_size",
-                     "max_position_embeddings", "rope_theta", "tie_word_embeddings", "init_std"});
-    m.integer("hidden_size", c.hidden, 8, 1 << 16);
-    m.integer("num_layers", c.layers, 1, 1024);
-    m.integer("num_heads", c.heads, 1, 1024);
+    const Section m(tableOr(root, "model", source, empty), "model", source);
+    m.integer("hidden_size", c.hidden, 8, 1 << 16, {"the width of the residual stream"});
+    m.integer("num_layers", c.layers, 1, 1024, {"transformer blocks"});
+    m.integer("num_heads", c.heads, 1, 1024, {"attention heads per block"});
     c.kvHeads = c.heads;
-    m.integer("num_kv_heads", c.kvHeads, 1, 1024);
-    m.integer("intermediate_size", c.intermediate, 0, 1 << 20);
-    m.integer("max_position_embeddings", c.maxPositions, 2, 1 << 20);
-    m.number("rope_theta", c.ropeTheta, 1.0, 1e9);
-    m.boolean("tie_word_embeddings", c.tied);
-    m.number("init_std", c.initStd, 1e-6, 1.0);
+    m.integer("num_kv_heads", c.kvHeads, 1, 1024, {"key/value heads per block (fewer than num_heads: grouped-query attention)"});
+    m.integer("intermediate_size", c.intermediate, 0, 1 << 20, {"the MLP's hidden width; 0: LLaMA's 8·hidden/3, rounded up to a multiple of 32"});
+    m.integer("max_position_embeddings", c.maxPositions, 2, 1 << 20, {"the longest context the model is built for"});
+    m.number("rope_theta", c.ropeTheta, 1.0, 1e9, {"the base of the rotary position embedding's frequencies"});
+    m.boolean("tie_word_embeddings", c.tied, {"share the token embedding with the output head"});
+    m.number("init_std", c.initStd, 1e-6, 1.0, {"the standard deviation of the initial weights"});
+    m.done();
 }
 
 void readData(const toml::table& root, const std::string& source, PretrainConfig& c) {
     const toml::table empty;
-    const Section d(tableOr(root, "data", source, empty), "data", source, {"sources", "holdout_fraction", "eval_text"});
-    d.number("holdout_fraction", c.holdoutFraction, 0.0, 0.5);
-    d.path("eval_text", c.evalText);
+    const Section d(tableOr(root, "data", source, empty), "data", source);
+    d.number("holdout_fraction", c.holdoutFraction, 0.0, 0.5, {"the tail of each source kept out of training, for the held-out loss"});
+    d.path("eval_text", c.evalText, {"a text whose perplexity the finished model is measured on"});
+    d.done({"sources"});
     if (const toml::node* s = d.find("sources")) {
         if (!s->is_array_of_tables()) d.wrong("sources", *s, "an array of tables [[data.sources]]");
         size_t i = 0;
         for (const auto& node : *s->as_array()) {
             const std::string path = cat("data.sources[", i++, "]");
-            const Section src(*node.as_table(), path, source, {"name", "path", "weight"});
+            const Section src(*node.as_table(), path, source);
             CorpusSource cs;
-            src.string("name", cs.name);
-            src.path("path", cs.path);
-            src.number("weight", cs.weight, 0.0, 1e9);
-            if (cs.path.empty()) fail(source, ": ", path, ".path is missing");
+            src.string("name", cs.name, {"a corpus's name in the logs (default: its file name)"});
+            src.path("path", cs.path, {"the corpus's text file"});
+            src.number("weight", cs.weight, 0.0, 1e9, {"the corpus's share of the training windows (normalised over the sources)"});
+            src.done();
+            if (cs.path.empty()) failAt(path + ".path", source, ": ", path, ".path is missing");
             if (cs.name.empty()) cs.name = cs.path.stem().string();
             c.sources.push_back(cs);
         }
     }
-    if (c.sources.empty()) fail(source, ": data.sources is empty; give at least one [[data.sources]]");
+    if (c.sources.empty()) failAt("data.sources", source, ": data.sources is empty; give at least one [[data.sources]]");
     double weights = 0;
     for (const auto& s : c.sources) weights += s.weight;
-    if (!(weights > 0)) fail(source, ": the data.sources weights sum to 0");
+    if (!(weights > 0)) failAt("data.sources", source, ": the data.sources weights sum to 0");
 }
 
 void readTrain(const toml::table& root, const std::string& source, PretrainConfig& c) {
     const toml::table empty;
-    const Section t(tableOr(root, "train", source, empty), "train", source,
-                    {"seed", "steps", "batch_size", "seq_len", "lr", "min_lr", "warmup_steps", "weight_decay", "beta1",
-                     "beta2", "adam_eps", "grad_clip", "log_every", "eval_every", "eval_windows", "checkpoint_every"});
+    const Section t(tableOr(root, "train", source, empty), "train", source);
     int64_t seed = static_cast<int64_t>(c.seed);
-    t.integer("seed", seed, 0, INT64_MAX);
+    t.integer("seed", seed, 0, INT64_MAX, {"the seed of the initial weights and the training windows"});
     c.seed = static_cast<uint64_t>(seed);
-    t.integer("steps", c.steps, 1, 1 << 30);
-    t.integer("batch_size", c.batchSize, 1, 1 << 16);
+    t.integer("steps", c.steps, 1, 1 << 30, {"AdamW steps"});
+    t.integer("batch_size", c.batchSize, 1, 1 << 16, {"training windows per step"});
     c.seqLen = c.maxPositions;
-    t.integer("seq_len", c.seqLen, 2, 1 << 20);
-    t.number("lr", c.lr, 0.0, 10.0);
-    t.number("min_lr", c.minLr, 0.0, 10.0);
-    t.integer("warmup_steps", c.warmupSteps, 0, 1 << 30);
-    t.number("weight_decay", c.weightDecay, 0.0, 10.0);
-    t.number("beta1", c.beta1, 0.0, 0.999999);
-    t.number("beta2", c.beta2, 0.0, 0.999999);
-    t.number("adam_eps", c.adamEps, 1e-12, 1.0);
-    t.number("grad_clip", c.gradClip, 0.0, 1e9);
-    t.integer("log_every", c.logEvery, 1, 1 << 30);
-    t.integer("eval_every", c.evalEvery, 1, 1 << 30);
-    t.integer("eval_windows", c.evalWindows, 1, 1 << 20);
-    t.integer("checkpoint_every", c.checkpointEvery, 0, 1 << 30);
+    t.integer("seq_len", c.seqLen, 2, 1 << 20, {"tokens per training window"});
+    t.number("lr", c.lr, 0.0, 10.0, {"AdamW's peak learning rate, reached after warm-up, then cosine-decayed to min_lr"});
+    t.number("min_lr", c.minLr, 0.0, 10.0, {"the learning rate the cosine decay ends at"});
+    t.integer("warmup_steps", c.warmupSteps, 0, 1 << 30, {"steps of linear warm-up to the peak learning rate"});
+    t.number("weight_decay", c.weightDecay, 0.0, 10.0, {"AdamW's decoupled weight decay"});
+    t.number("beta1", c.beta1, 0.0, 0.999999, {"AdamW's first-moment decay β1"});
+    t.number("beta2", c.beta2, 0.0, 0.999999, {"AdamW's second-moment decay β2"});
+    t.number("adam_eps", c.adamEps, 1e-12, 1.0, {"AdamW's ε in the denominator"});
+    t.number("grad_clip", c.gradClip, 0.0, 1e9, {"the global gradient norm is clipped to this; 0: no clipping"});
+    t.integer("log_every", c.logEvery, 1, 1 << 30, {"steps between logged training losses"});
+    t.integer("eval_every", c.evalEvery, 1, 1 << 30, {"steps between held-out loss evaluations"});
+    t.integer("eval_windows", c.evalWindows, 1, 1 << 20, {"held-out windows per source scored at each evaluation"});
+    t.integer("checkpoint_every", c.checkpointEvery, 0, 1 << 30, {"steps between checkpoints that --resume continues from; 0: none"});
+    t.done();
 }
 
 // What spans tables: the shapes against each other, the schedule's pieces.
 void checkTogether(const std::string& source, const PretrainConfig& c) {
     if (c.checkpointEvery > 0 && c.checkpointEvery % c.logEvery != 0)
-        fail(source, ": train.checkpoint_every (", c.checkpointEvery, ") must be a multiple of train.log_every (",
+        failAt("train.checkpoint_every", source, ": train.checkpoint_every (", c.checkpointEvery, ") must be a multiple of train.log_every (",
              c.logEvery, ")");
     if (c.seqLen > c.maxPositions)
-        fail(source, ": train.seq_len (", c.seqLen, ") exceeds model.max_position_embeddings (", c.maxPositions, ")");
+        failAt("train.seq_len", source, ": train.seq_len (", c.seqLen, ") exceeds model.max_position_embeddings (", c.maxPositions, ")");
     if (c.hidden % c.heads != 0)
-        fail(source, ": model.hidden_size (", c.hidden, ") is not a multiple of model.num_heads (", c.heads, ")");
+        failAt("model.hidden_size", source, ": model.hidden_size (", c.hidden, ") is not a multiple of model.num_heads (", c.heads, ")");
     if (c.heads % c.kvHeads != 0)
-        fail(source, ": model.num_heads (", c.heads, ") is not a multiple of model.num_kv_heads (", c.kvHeads, ")");
-    if (c.minLr > c.lr) fail(source, ": train.min_lr (", c.minLr, ") exceeds train.lr (", c.lr, ")");
+        failAt("model.num_heads", source, ": model.num_heads (", c.heads, ") is not a multiple of model.num_kv_heads (", c.kvHeads, ")");
+    if (c.minLr > c.lr) failAt("train.min_lr", source, ": train.min_lr (", c.minLr, ") exceeds train.lr (", c.lr, ")");
 }
 
 }  // namespace

@@ -144,7 +144,7 @@ PreparedRun preparePruneMethod(const MethodRequest& request) {
             if (std::string(key) == "masks") model::SafetensorsArchive::open(*path);  // the header only
             else requireUtf8(readFile(*path, "text"), path->string());
         } catch (const Error& e) {
-            fail(source, ": ", m.name(key), ": ", e.what());
+            failAt(m.name(key), source, ": ", m.name(key), ": ", e.what());
         }
     }
     data::requireModel(c.model, source + ": " + m.name("model"));

@@ -1,9 +1,8 @@
 // keyHelp (run/config_help.h): one line on what each config key means. The fine-tuning readers
 // (eval/fine_tune_config.cpp with [peft] and [live_landscape], zo/zo_method.cpp, fo/fo_method.cpp)
-// and prune/prune_method.cpp declare it with the key; the lines here are those of the readers
-// that do not yet (search/sharpzo_method.cpp, analysis/landscape_method.cpp,
-// pretrain/pretrain_method.cpp, eval/eval_method.cpp) and the meanings a method gives a key that a
-// shared reader declares (a landscape's or SharpZO's steps). Types, ranges and defaults are the
+// and prune, sharpzo, pretrain and eval declare it with the key; the lines here are those of
+// analysis/landscape_method.cpp, whose reader does not yet, and the meanings a method gives a key
+// that a shared reader declares (SharpZO's steps, FO's seed). Types, ranges and defaults are the
 // schema's; these lines say what a key changes in the experiment.
 
 #include "run/config_help.h"
@@ -62,85 +61,11 @@ const Table& byPath() {
         {"sharpzo.weight_decay", "weight decay (SharpZO's stage 2 takes none: keep 0)"},
         {"sharpzo.seed", "the seed of the batches, CMA-ES's samples and stage 2's directions"},
         {"sharpzo.eval_every", "stage-2 steps between dev evaluations (stage 1 evaluates every generation)"},
-        {"sharpzo.dim", "d: the size of the vector w that moves the trainables through a fixed random projection"},
-        {"sharpzo.popsize", "λ: CMA-ES candidates per stage-1 generation"},
-        {"sharpzo.rho", "stage 1's sharpness radius: candidates scored at x + ρ·g/‖g‖; 0: plain CMA-ES"},
-        {"sharpzo.sigma0", "CMA-ES's initial step size σ0, in w's coordinates"},
-        {"sharpzo.cge_eps", "stage 1's coordinate-difference step for the gradient g at the CMA mean"},
-        {"sharpzo.bound", "candidates kept in the box [−bound, bound] per coordinate; 0: unbounded"},
-        {"sharpzo.separable", "sep-CMA-ES: a diagonal covariance, cheaper for a large dim"},
-        {"sharpzo.generations", "the most CMA-ES generations of stage 1; 0: no stage 1 (plain ZO-SGD on w)"},
-        {"sharpzo.patience", "stage 1 ends after this many generations without a dev-accuracy rise; 0: off"},
-        {"sharpzo.min_delta", "the rise of dev accuracy above its best that counts as progress for patience"},
-        {"sharpzo.rge_eps", "stage 2's perturbation scale μ of the two-point estimate"},
-        {"sharpzo.mask_cge_eps", "the coordinate-difference step of the gradient that scores stage 2's mask"},
-        {"sharpzo.prune_ratio", "the share of w's coordinates stage 2 perturbs: the smallest |w|²·zscore(|g|)"},
-        {"sharpzo.mask_every", "stage-2 steps between recomputing the mask"},
-        {"sharpzo.max_forwards", "training forwards both stages may take in all; 0: no budget"},
-        {"sharpzo.target_loss", "a dev loss; the forwards until it is first reached are reported; 0: none"},
-        {"sharpzo.sharpness_probes",
-         "Hutchinson probes and ε-ball samples of the sharpness at stage 2's start; 0: none"},
-        {"sharpzo.sharpness_h", "the second-difference step (in w) of the Hutchinson trace estimate"},
-        {"sharpzo.projection_seed", "the seed of the random projection from w to the trainables"},
-        {"sharpzo.population_batch", "stage-1 points scored in one batched forward; 0: popsize on CUDA, 1 on the CPU"},
-        // pre-training ([output], [tokenizer], [model], [data], [train])
-        {"output.dir", "the folder the model, tokenizer, training.json and training_log.csv are written to"},
-        {"output.dtype", "the dtype the trained weights are saved in"},
-        {"tokenizer.path", "a tokenizer.json to use; empty: a byte-level BPE is trained on the sources"},
-        {"tokenizer.vocab_size", "the size of the byte-level BPE vocabulary trained on the sources"},
-        {"tokenizer.min_frequency", "how often a pair must occur in the corpus to become a merge"},
-        {"model.hidden_size", "the width of the residual stream"},
-        {"model.num_layers", "transformer blocks"},
-        {"model.num_heads", "attention heads per block"},
-        {"model.num_kv_heads", "key/value heads per block (fewer than num_heads: grouped-query attention)"},
-        {"model.intermediate_size", "the MLP's hidden width; 0: LLaMA's 8·hidden/3, rounded up to a multiple of 32"},
-        {"model.max_position_embeddings", "the longest context the model is built for"},
-        {"model.rope_theta", "the base of the rotary position embedding's frequencies"},
-        {"model.tie_word_embeddings", "share the token embedding with the output head"},
-        {"model.init_std", "the standard deviation of the initial weights"},
+        // pre-training: the array of tables its reader reads by hand
         {"data.sources", "the corpora trained on, each a [[data.sources]] with a name, path and weight"},
-        {"data.sources.name", "a corpus's name in the logs (default: its file name)"},
-        {"data.sources.path", "the corpus's text file"},
-        {"data.sources.weight", "the corpus's share of the training windows (normalised over the sources)"},
-        {"data.holdout_fraction", "the tail of each source kept out of training, for the held-out loss"},
-        {"data.eval_text", "a text whose perplexity the finished model is measured on"},
-        {"train.seed", "the seed of the initial weights and the training windows"},
-        {"train.steps", "AdamW steps"},
-        {"train.batch_size", "training windows per step"},
-        {"train.seq_len", "tokens per training window"},
-        {"train.lr", "AdamW's peak learning rate, reached after warm-up, then cosine-decayed to min_lr"},
-        {"train.min_lr", "the learning rate the cosine decay ends at"},
-        {"train.warmup_steps", "steps of linear warm-up to the peak learning rate"},
-        {"train.weight_decay", "AdamW's decoupled weight decay"},
-        {"train.beta1", "AdamW's first-moment decay β1"},
-        {"train.beta2", "AdamW's second-moment decay β2"},
-        {"train.adam_eps", "AdamW's ε in the denominator"},
-        {"train.grad_clip", "the global gradient norm is clipped to this; 0: no clipping"},
-        {"train.log_every", "steps between logged training losses"},
-        {"train.eval_every", "steps between held-out loss evaluations"},
-        {"train.eval_windows", "held-out windows per source scored at each evaluation"},
-        {"train.checkpoint_every", "steps between checkpoints that --resume continues from; 0: none"},
-        // [eval]
-        {"eval.model", "the model evaluated: a built-in name or a Hugging Face folder"},
-        {"eval.tokenizer", "a tokenizer.json (or a folder holding one) other than the model folder's"},
-        {"eval.tasks", "the tasks whose accuracy is measured: built-in names or labelled task files"},
-        {"eval.template", "task files: the prompt, {text} for the example and one {a|b} slot for the label words"},
-        {"eval.labels", "task files: the labels, in the order of the template's slot words"},
-        {"eval.shots", "demonstrations put before each question (k-shot); 0: zero-shot"},
-        {"eval.shots_from",
-         "where demonstrations are drawn from: a file or NAME:train (default: the task's train split)"},
-        {"eval.seed", "the seed that draws the demonstrations"},
-        {"eval.limit", "examples scored per task; 0: all"},
-        {"eval.text", "a text whose perplexity is measured"},
-        {"eval.seq_len", "tokens per perplexity window"},
-        {"eval.batch", "perplexity windows per forward pass"},
-        {"eval.limit_windows", "perplexity windows scored; 0: all"},
     };
     return table;
 }
-
-
-
 
 // Keys that mean the same wherever they are, by name: the last resort.
 const Table& anywhere() {

@@ -195,15 +195,15 @@ torch::Tensor zScoreMask(const torch::Tensor& w, const torch::Tensor& g, double 
 }
 
 void SharpZoConfig::validate() const {
-    if (dim < 1) fail("sharpzo.dim must be at least 1, got ", dim);
-    if (popsize < 2) fail("sharpzo.popsize must be at least 2, got ", popsize);
-    if (rho < 0) fail("sharpzo.rho must be at least 0, got ", rho);
-    if (!(sigma0 > 0)) fail("sharpzo.sigma0 must be positive, got ", sigma0);
-    if (pruneRatio <= 0 || pruneRatio > 1) fail("sharpzo.prune_ratio must be in (0, 1], got ", pruneRatio);
+    if (dim < 1) failAt("sharpzo.dim", "sharpzo.dim must be at least 1, got ", dim);
+    if (popsize < 2) failAt("sharpzo.popsize", "sharpzo.popsize must be at least 2, got ", popsize);
+    if (rho < 0) failAt("sharpzo.rho", "sharpzo.rho must be at least 0, got ", rho);
+    if (!(sigma0 > 0)) failAt("sharpzo.sigma0", "sharpzo.sigma0 must be positive, got ", sigma0);
+    if (pruneRatio <= 0 || pruneRatio > 1) failAt("sharpzo.prune_ratio", "sharpzo.prune_ratio must be in (0, 1], got ", pruneRatio);
     if (std::floor(pruneRatio * static_cast<double>(dim)) < 1)
-        fail("sharpzo.prune_ratio = ", pruneRatio, " keeps no coordinate of ", dim, " (needs ratio·dim >= 1)");
-    if (maskEvery < 1) fail("sharpzo.mask_every must be at least 1, got ", maskEvery);
-    if (sharpnessProbes == 1) fail("sharpzo.sharpness_probes must be 0 (off) or at least 2, got 1");
+        failAt("sharpzo.prune_ratio", "sharpzo.prune_ratio = ", pruneRatio, " keeps no coordinate of ", dim, " (needs ratio·dim >= 1)");
+    if (maskEvery < 1) failAt("sharpzo.mask_every", "sharpzo.mask_every must be at least 1, got ", maskEvery);
+    if (sharpnessProbes == 1) failAt("sharpzo.sharpness_probes", "sharpzo.sharpness_probes must be 0 (off) or at least 2, got 1");
 }
 
 namespace {

@@ -16,12 +16,7 @@ SharpZoConfig readSharpZo(const toml::table& root, const std::string& source, bo
     using namespace frugal::config;
     const toml::table empty;
     const Section top(root, "", source, {"method", "sharpzo", "peft"});
-    const Section m(tableOr(root, "sharpzo", source, empty), "sharpzo", source,
-                    eval::fineTuneKeys({"dim", "popsize", "rho", "sigma0", "cge_eps", "bound", "separable",
-                                        "generations", "patience", "min_delta", "rge_eps", "mask_cge_eps",
-                                        "prune_ratio", "mask_every", "max_forwards", "target_loss",
-                                        "sharpness_probes", "sharpness_h", "projection_seed",
-                                        "population_batch"}));
+    const Section m(tableOr(root, "sharpzo", source, empty), "sharpzo", source);
     SharpZoConfig c;
     c.common.peft.target = peft::Target::Prompt;
     c.common.peft.promptTokens = 4;
@@ -29,38 +24,39 @@ SharpZoConfig readSharpZo(const toml::table& root, const std::string& source, bo
     c.common.steps = 2000;
     c.common.evalEvery = 100;
     eval::readFineTuneSpec(m, root, source, c.common, save);
-    m.integer("dim", c.dim, 1, 1 << 16);
-    m.integer("popsize", c.popsize, 2, 1 << 12);
-    m.number("rho", c.rho, 0.0, 1e3);
-    m.number("sigma0", c.sigma0, 1e-12, 1e3);
-    m.number("cge_eps", c.cgeEps, 1e-12, 10.0);
-    m.number("bound", c.bound, 0.0, 1e6);
-    m.boolean("separable", c.separable);
-    m.integer("generations", c.generations, 0, 1 << 20);
-    m.integer("patience", c.patience, 0, 1 << 20);
-    m.number("min_delta", c.minDelta, 0.0, 1.0);
-    m.number("rge_eps", c.rgeEps, 1e-12, 10.0);
-    m.number("mask_cge_eps", c.maskCgeEps, 1e-12, 10.0);
-    m.number("prune_ratio", c.pruneRatio, 1e-6, 1.0);
-    m.integer("mask_every", c.maskEvery, 1, 1 << 30);
-    m.integer("max_forwards", c.maxForwards, 0, INT64_MAX);
-    m.number("target_loss", c.targetLoss, 0.0, 1e6);
-    m.integer("sharpness_probes", c.sharpnessProbes, 0, 1 << 16);
-    m.number("sharpness_h", c.sharpnessH, 1e-9, 10.0);
+    m.integer("dim", c.dim, 1, 1 << 16, {"d: the size of the vector w that moves the trainables through a fixed random projection"});
+    m.integer("popsize", c.popsize, 2, 1 << 12, {"λ: CMA-ES candidates per stage-1 generation"});
+    m.number("rho", c.rho, 0.0, 1e3, {"stage 1's sharpness radius: candidates scored at x + ρ·g/‖g‖; 0: plain CMA-ES"});
+    m.number("sigma0", c.sigma0, 1e-12, 1e3, {"CMA-ES's initial step size σ0, in w's coordinates"});
+    m.number("cge_eps", c.cgeEps, 1e-12, 10.0, {"stage 1's coordinate-difference step for the gradient g at the CMA mean"});
+    m.number("bound", c.bound, 0.0, 1e6, {"candidates kept in the box [−bound, bound] per coordinate; 0: unbounded"});
+    m.boolean("separable", c.separable, {"sep-CMA-ES: a diagonal covariance, cheaper for a large dim"});
+    m.integer("generations", c.generations, 0, 1 << 20, {"the most CMA-ES generations of stage 1; 0: no stage 1 (plain ZO-SGD on w)"});
+    m.integer("patience", c.patience, 0, 1 << 20, {"stage 1 ends after this many generations without a dev-accuracy rise; 0: off"});
+    m.number("min_delta", c.minDelta, 0.0, 1.0, {"the rise of dev accuracy above its best that counts as progress for patience"});
+    m.number("rge_eps", c.rgeEps, 1e-12, 10.0, {"stage 2's perturbation scale μ of the two-point estimate"});
+    m.number("mask_cge_eps", c.maskCgeEps, 1e-12, 10.0, {"the coordinate-difference step of the gradient that scores stage 2's mask"});
+    m.number("prune_ratio", c.pruneRatio, 1e-6, 1.0, {"the share of w's coordinates stage 2 perturbs: the smallest |w|²·zscore(|g|)"});
+    m.integer("mask_every", c.maskEvery, 1, 1 << 30, {"stage-2 steps between recomputing the mask"});
+    m.integer("max_forwards", c.maxForwards, 0, INT64_MAX, {"training forwards both stages may take in all; 0: no budget"});
+    m.number("target_loss", c.targetLoss, 0.0, 1e6, {"a dev loss; the forwards until it is first reached are reported; 0: none"});
+    m.integer("sharpness_probes", c.sharpnessProbes, 0, 1 << 16, {"Hutchinson probes and ε-ball samples of the sharpness at stage 2's start; 0: none"});
+    m.number("sharpness_h", c.sharpnessH, 1e-9, 10.0, {"the second-difference step (in w) of the Hutchinson trace estimate"});
     int64_t projectionSeed = 0;
-    m.integer("projection_seed", projectionSeed, 0, INT64_MAX);
+    m.integer("projection_seed", projectionSeed, 0, INT64_MAX, {"the seed of the random projection from w to the trainables"});
     c.projectionSeed = static_cast<uint64_t>(projectionSeed);
-    m.integer("population_batch", c.populationBatch, 0, 1 << 16);
+    m.integer("population_batch", c.populationBatch, 0, 1 << 16, {"stage-1 points scored in one batched forward; 0: popsize on CUDA, 1 on the CPU"});
+    m.done();
     if (c.common.textMode())
-        fail(source, ": sharpzo.train_text: SharpZO tunes a soft prompt for a labelled task and stops on dev accuracy; "
+        failAt("sharpzo.train_text", source, ": sharpzo.train_text: SharpZO tunes a soft prompt for a labelled task and stops on dev accuracy; "
              "plain-text language modelling is for zo, mezo and fo");
-    if (c.common.weightDecay != 0) fail(source, ": sharpzo.weight_decay: SharpZO's stage 2 takes no weight decay; set 0");
-    if (c.common.lrSchedule != "constant")
-        fail(source, ": sharpzo.lr_schedule: SharpZO's stage 2 uses a constant lr; set \"constant\"");
+    if (c.common.weightDecay != 0) failAt("sharpzo.weight_decay", source, ": sharpzo.weight_decay: SharpZO's stage 2 takes no weight decay; set 0");
+    if (c.common.lrSchedule != eval::LrSchedule::Constant)
+        failAt("sharpzo.lr_schedule", source, ": sharpzo.lr_schedule: SharpZO's stage 2 uses a constant lr; set \"constant\"");
     try {
         c.validate();
     } catch (const Error& e) {
-        fail(source, ": ", e.what());
+        config::rethrowIn(source, e);
     }
     return c;
 }

@@ -61,20 +61,9 @@ inline void mulhilo(uint32_t a, uint32_t b, uint32_t& hi, uint32_t& lo) {
 
 }  // namespace
 
-std::string lawName(DirectionLaw law) {
-    switch (law) {
-        case DirectionLaw::Gaussian: return "gaussian";
-        case DirectionLaw::Rademacher: return "rademacher";
-        case DirectionLaw::Sphere: return "sphere";
-    }
-    return "unknown";
-}
+std::string lawName(DirectionLaw law) { return nameOf(kDirectionLaws, law); }
 
-DirectionLaw parseLaw(const std::string& name) {
-    for (auto law : {DirectionLaw::Gaussian, DirectionLaw::Rademacher, DirectionLaw::Sphere})
-        if (lawName(law) == name) return law;
-    fail("unknown direction law '", name, "' (expected gaussian, rademacher or sphere)");
-}
+DirectionLaw parseLaw(const std::string& name) { return parseNamed(kDirectionLaws, name, "direction law"); }
 
 std::array<uint32_t, 4> philox4x32(std::array<uint32_t, 2> key, std::array<uint32_t, 4> c) {
     for (int round = 0; round < 10; ++round) {

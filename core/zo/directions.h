@@ -11,11 +11,15 @@
 #include <array>
 #include <cstdint>
 #include <string>
+
+#include "common/named.h"
 #include <vector>
 
 namespace frugal::zo {
 
 enum class DirectionLaw { Gaussian, Rademacher, Sphere };
+inline constexpr std::array<Named<DirectionLaw>, 3> kDirectionLaws = {
+    {{DirectionLaw::Gaussian, "gaussian"}, {DirectionLaw::Rademacher, "rademacher"}, {DirectionLaw::Sphere, "sphere"}}};
 std::string lawName(DirectionLaw law);
 DirectionLaw parseLaw(const std::string& name);  // "gaussian", "rademacher", "sphere"
 

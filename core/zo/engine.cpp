@@ -35,12 +35,12 @@ public:
     Stepper(const ZoConfig& c, const peft::ParamSet& params)
         : m_c(c),
           m_params(params.trainables()),
-          m_law(parseLaw(c.direction)),
-          m_optimizer(findZoOptimizer(c.optimizer)),
-          m_central(c.estimator == "central"),
+          m_law(c.direction),
+          m_optimizer(*c.optimizer),
+          m_central(c.estimator == Estimator::Central),
           // the sign of each projected gradient, then SGD's move (ZO-Bench's code)
-          m_scalarSign(c.signMode == "scalar" && std::string(m_optimizer.name) == "sign"),
-          m_applied(m_scalarSign ? findZoOptimizer("sgd") : m_optimizer) {
+          m_scalarSign(c.signMode == SignMode::Scalar && m_optimizer.signRule),
+          m_applied(m_scalarSign ? zoSgd() : m_optimizer) {
         m_state = OptimizerState::forRule(m_applied, m_params);
         if (c.sparsity > 0) m_mask = std::make_unique<SparseMask>(SparseMask::fromWeights(m_params, c.sparsity));
         if (c.keepZeros) m_mask = std::make_unique<SparseMask>(SparseMask::nonZero(m_params));
@@ -194,7 +194,7 @@ model::NamedTensors trainablesOf(const eval::FineTuneProblem& problem) {
 }
 
 QuerySchedule scheduleOf(const ZoConfig& c, int64_t trainExamples) {
-    if (c.querySchedule == "constant") return QuerySchedule::constant(c.queries);
+    if (c.querySchedule == QueryPolicy::Constant) return QuerySchedule::constant(c.queries);
     return QuerySchedule::adazeta(
         c.adazetaAlpha, c.adazetaNum, c.queriesMax,
         QuerySchedule::epochsOf(c.common.steps, trainExamples, c.common.batchSize), c.adazetaBeta);
@@ -314,7 +314,6 @@ private:
         if (m_world) m_world->agree("model (weights digest)", digestOf(m_problem->model().parameters()));
         m_trainExamples = m_problem->trainSize();  // examples, or a text's windows
         m_schedule = std::make_unique<QuerySchedule>(scheduleOf(m_c, m_trainExamples));
-        m_lrSchedule = eval::parseLrSchedule(m_spec.lrSchedule);
         m_r.trainable = m_problem->params().trainableCount();
         m_r.total = m_problem->params().totalCount();
         m_r.optimizerStateBytes = m_stepper->state().bytes();
@@ -334,16 +333,16 @@ private:
     void describe() {
         const auto& c = m_c;
         const auto& spec = m_spec;
-        log(cat("ZO (", c.optimizer, ": ", findZoOptimizer(c.optimizer).rule, ", ", c.estimator, " estimator, ",
-                c.direction, " directions, ", m_schedule->describe(),
+        log(cat("ZO (", c.optimizer->name, ": ", c.optimizer->rule, ", ", nameOf(kEstimators, c.estimator), " estimator, ",
+                lawName(c.direction), " directions, ", m_schedule->describe(),
                 c.sparsity > 0    ? cat(", Sparse-MeZO mask at sparsity ", c.sparsity)
                 : c.keepZeros     ? std::string(", the zero weights kept at zero (a pruned model)")
                                   : std::string(),
-                ") on ", m_problem->describeData(), " with the ", spec.objective, " objective: ",
+                ") on ", m_problem->describeData(), " with the ", eval::objectiveName(spec.objective), " objective: ",
                 m_problem->params().describe(), "; batch ", spec.batchSize,
                 spec.microBatch > 0 && spec.microBatch < spec.batchSize ? cat(" in pieces of ", spec.microBatch)
                                                                          : std::string(),
-                ", lr ", spec.lr, " (", spec.lrSchedule, "), eps ", c.eps));
+                ", lr ", spec.lr, " (", eval::lrScheduleName(spec.lrSchedule), "), eps ", c.eps));
         if (!m_world) return;
         log(cat("data parallel over ", m_world->size(), " processes (", m_world->backend(), "): process ",
                 m_world->rank(), " scores examples [", spec.batchSize * m_world->rank() / m_world->size(), ", ",
@@ -419,7 +418,7 @@ private:
         const int64_t epoch = (step - 1) * m_spec.batchSize / m_trainExamples;
         StepRecord rec;
         rec.step = step;
-        rec.lr = eval::lrAt(m_lrSchedule, m_spec.lr, step, m_spec.steps) * m_lrScale;
+        rec.lr = eval::lrAt(m_spec.lrSchedule, m_spec.lr, step, m_spec.steps) * m_lrScale;
         const int64_t q = m_schedule->queriesAt(epoch);
         if (epoch != m_lastEpoch) {
             metric("zo/epoch_queries", epoch, static_cast<double>(q));
@@ -437,7 +436,7 @@ private:
         };
         try {
             logged = m_stepper->step(rec, &lossFn, m_r.forwardPasses);
-            if (m_c.divergence != "off" && std::isfinite(m_firstLoss) && m_firstLoss > 0 &&
+            if (m_c.divergence != Divergence::Off && std::isfinite(m_firstLoss) && m_firstLoss > 0 &&
                 logged > m_c.divergenceFactor * m_firstLoss)
                 throw Diverged(cat("the loss ", logged, " exceeds ", m_c.divergenceFactor, " × the first step's ",
                                    m_firstLoss));
@@ -452,12 +451,13 @@ private:
     // trajectory and halve the learning rate.
     void rollBack(int64_t step, const Diverged& d) {
         const ZoConfig& c = m_c;
-        if (c.divergence != "rollback" || m_r.rollbacks >= c.maxRollbacks) {
+        if (c.divergence != Divergence::Rollback || m_r.rollbacks >= c.maxRollbacks) {
             saveTrajectory();
-            log(cat("step ", step, ": ", d.what(), "; the divergence monitor (zo.divergence = \"", c.divergence,
+            log(cat("step ", step, ": ", d.what(), "; the divergence monitor (zo.divergence = \"",
+                    nameOf(kDivergences, c.divergence),
                     "\") stops the run"));
             fail("ZO diverged at step ", step, ": ", d.what(),
-                 c.divergence != "rollback" ? "; lower zo.lr or zo.eps, or set zo.divergence = \"rollback\""
+                 c.divergence != Divergence::Rollback ? "; lower zo.lr or zo.eps, or set zo.divergence = \"rollback\""
                                             : cat(" after ", m_r.rollbacks, " rollbacks; lower zo.lr or zo.eps"));
         }
         ++m_r.rollbacks;
@@ -563,7 +563,6 @@ private:
     std::unique_ptr<Stepper> m_stepper;
     std::unique_ptr<eval::TrainingProbe> m_probe;
     std::unique_ptr<QuerySchedule> m_schedule;
-    eval::LrSchedule m_lrSchedule{};
     int64_t m_trainExamples = 0;
     ZoResult m_r;
     std::mt19937_64 m_rng;

@@ -16,33 +16,52 @@
 // rebuilds the state before it from the trajectory, drops rollback_steps more steps and halves
 // the learning rate.
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "common/events.h"
+#include "common/named.h"
 #include "eval/fine_tune_problem.h"
 #include "eval/training_probe.h"
+#include "zo/directions.h"
+#include "zo/optimizers.h"
 #include "model/safetensors.h"
 
 namespace frugal::zo {
 
+// The ZO config's choices, each an enum with its one {value, name} table (common/named.h): the
+// reader parses a config into them once; the engine compares no strings.
+enum class Estimator { Central, Forward };
+inline constexpr std::array<Named<Estimator>, 2> kEstimators = {
+    {{Estimator::Central, "central"}, {Estimator::Forward, "forward"}}};
+enum class SignMode { Elementwise, Scalar };
+inline constexpr std::array<Named<SignMode>, 2> kSignModes = {
+    {{SignMode::Elementwise, "elementwise"}, {SignMode::Scalar, "scalar"}}};
+enum class QueryPolicy { Constant, AdaZeta };
+inline constexpr std::array<Named<QueryPolicy>, 2> kQueryPolicies = {
+    {{QueryPolicy::Constant, "constant"}, {QueryPolicy::AdaZeta, "adazeta"}}};
+enum class Divergence { Stop, Rollback, Off };
+inline constexpr std::array<Named<Divergence>, 3> kDivergences = {
+    {{Divergence::Stop, "stop"}, {Divergence::Rollback, "rollback"}, {Divergence::Off, "off"}}};
+
 struct ZoConfig {
     eval::FineTuneSpec common;
-    std::string estimator = "central";  // central, forward
-    std::string direction = "gaussian";
+    Estimator estimator = Estimator::Central;
+    DirectionLaw direction = DirectionLaw::Gaussian;
     double eps = 1e-3;
-    std::string optimizer = "sgd";  // a row of the optimiser table (zo/optimizers.h)
-    std::string signMode = "elementwise";  // elementwise, scalar
+    const ZoOptimizer* optimizer = &zoSgd();  // a row of the optimiser table (zo/optimizers.h)
+    SignMode signMode = SignMode::Elementwise;
     double momentum = 0.9, beta1 = 0.9, beta2 = 0.999, adamEps = 1e-8;
-    std::string querySchedule = "constant";  // constant (queries), adazeta
+    QueryPolicy querySchedule = QueryPolicy::Constant;  // a constant q (queries), or AdaZeta's
     int64_t queries = 1;
     double adazetaAlpha = 1, adazetaNum = 15, adazetaBeta = 0;  // beta <= 0: derived
     int64_t queriesMax = 15;
     double sparsity = 0;  // Sparse-MeZO: perturb only the smallest-|θ| (1 − sparsity) per tensor; 0: off
     bool keepZeros = false;  // weights that are exactly zero at the start stay +0.0 (a pruned model)
-    std::string divergence = "stop";  // stop, rollback, off (NaN/Inf still stops)
+    Divergence divergence = Divergence::Stop;  // NaN/Inf stops whatever it says
     double divergenceFactor = 10;
     int64_t rollbackSteps = 10, maxRollbacks = 3;
     std::string table = "zo";  // the config's table ("zo", or "mezo"): where validate()'s keys are

@@ -90,7 +90,7 @@ const std::vector<ZoOptimizer>& zoOptimizers() {
         {"sgd", "θ ← θ(1 − lr·λ) − lr·ĝ", 0, false, true, false, sgd, ""},
         {"momentum", "m ← μ·m + ĝ; θ ← θ(1 − lr·λ) − lr·m", 1, false, false, false, momentum, "momentum"},
         {"nesterov", "m ← μ·m + ĝ; θ ← θ(1 − lr·λ) − lr·(ĝ + μ·m)", 1, false, false, false, nesterov, "momentum"},
-        {"sign", "θ ← θ(1 − lr·λ) − lr·sign(ĝ)", 0, false, false, false, sign, "sign"},
+        {"sign", "θ ← θ(1 − lr·λ) − lr·sign(ĝ)", 0, false, false, false, sign, "sign", /*signRule=*/true},
         {"conservative", "the best of θ, θ − lr·ĝ, θ + lr·ĝ on the step's batch", 0, false, false, true, sgd, ""},
         {"adam", "m, v: Adam's moments of ĝ; θ ← θ(1 − lr·λ) − lr·m̂/(√v̂ + eps)", 2, true, false, false, adam,
          "beta1 beta2 adam_eps"},
@@ -99,6 +99,8 @@ const std::vector<ZoOptimizer>& zoOptimizers() {
     };
     return table;
 }
+
+const ZoOptimizer& zoSgd() { return zoOptimizers().front(); }
 
 std::vector<std::string> zoOptimizerNames() {
     std::vector<std::string> names;

@@ -51,9 +51,14 @@ struct ZoOptimizer {
     // The keys of the [zo] table this row's rule reads besides lr and weight_decay, separated by
     // spaces ("beta1 beta2 adam_eps"): the form shows them only for this row.
     const char* reads;
+    // The sign rule, which with zo.sign = "scalar" takes the sign of each projected gradient
+    // and then moves as SGD does (ZO-Bench's code).
+    bool signRule = false;
 };
 
 const std::vector<ZoOptimizer>& zoOptimizers();
+// MeZO's row, sgd: the default, and the move of the scalar sign rule.
+const ZoOptimizer& zoSgd();
 std::vector<std::string> zoOptimizerNames();
 // The row named NAME; throws naming zo.optimizer and every valid name.
 const ZoOptimizer& findZoOptimizer(const std::string& name);

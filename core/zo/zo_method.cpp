@@ -17,22 +17,8 @@ namespace frugal::zo {
 
 void ZoConfig::validate() const {
     const auto k = [this](const char* key) { return table + "." + key; };
-    atKey(k("direction"), [&] { parseLaw(direction); });
-    atKey(k("optimizer"), [&] { findZoOptimizer(optimizer); });
-    atKey(k("objective"), [&] { eval::parseObjective(common.objective); });
-    atKey(k("lr_schedule"), [&] { eval::parseLrSchedule(common.lrSchedule); });
-    const ZoOptimizer& o = findZoOptimizer(optimizer);
-    if (estimator != "central" && estimator != "forward")
-        failAt(k("estimator"), "zo.estimator: unknown estimator '", estimator, "' (expected central or forward)");
-    if (signMode != "elementwise" && signMode != "scalar")
-        failAt(k("sign"), "zo.sign: unknown sign mode '", signMode, "' (expected elementwise or scalar)");
-    if (querySchedule != "constant" && querySchedule != "adazeta")
-        failAt(k("query_schedule"), "zo.query_schedule: unknown schedule '", querySchedule,
-               "' (expected constant or adazeta)");
-    if (divergence != "stop" && divergence != "rollback" && divergence != "off")
-        failAt(k("divergence"), "zo.divergence: unknown policy '", divergence, "' (expected stop, rollback or off)");
-    if (o.conservative && common.weightDecay != 0)
-        failAt(k("weight_decay"), "zo.optimizer = \"", optimizer,
+    if (optimizer->conservative && common.weightDecay != 0)
+        failAt(k("weight_decay"), "zo.optimizer = \"", optimizer->name,
                "\" compares losses along ±ηĝ and takes no weight decay; set weight_decay = 0");
     if (queries < 1) failAt(k("queries"), "zo.queries must be at least 1, got ", queries);
     if (common.microBatch < 0) failAt(k("micro_batch"), "zo.micro_batch must be at least 0, got ", common.microBatch);
@@ -41,7 +27,7 @@ void ZoConfig::validate() const {
                common.batchSize, "); a piece of the batch holds at most the batch (0: the whole batch in one forward)");
     if (sparsity < 0 || sparsity >= 1) failAt(k("sparsity"), "zo.sparsity must be in [0, 1), got ", sparsity);
     if (keepZeros && sparsity > 0) failAt(k("keep_zeros"), "zo.keep_zeros and zo.sparsity are two masks; choose one");
-    if (keepZeros && direction == "sphere")
+    if (keepZeros && direction == DirectionLaw::Sphere)
         failAt(k("keep_zeros"), "zo.keep_zeros does not combine with sphere directions (their norm is over all weights)");
     if (keepZeros && (common.peft.target == peft::Target::Lora || common.peft.target == peft::Target::Prefix ||
                       common.peft.target == peft::Target::Prompt))
@@ -49,7 +35,7 @@ void ZoConfig::validate() const {
                peft::targetName(common.peft.target), " the adapters would move them (use full, bitfit, norms or head",
                common.peft.target == peft::Target::Lora ? "; for LoRA, peft.lora_keep_zeros = true masks its update" : "",
                ")");
-    if (sparsity > 0 && direction == "sphere")
+    if (sparsity > 0 && direction == DirectionLaw::Sphere)
         failAt(k("sparsity"), "zo.sparsity does not combine with sphere directions (their norm is over all weights)");
     if (queriesMax < 1) failAt(k("q_max"), "zo.q_max must be at least 1, got ", queriesMax);
 }
@@ -65,19 +51,21 @@ ZoConfig readZo(const std::string& method, const toml::table& root, const std::s
     ZoConfig c;
     eval::readFineTuneSpec(m, root, source, c.common, save);
     eval::readLiveLandscape(root, source, c.common, /*gradients=*/false);
-    m.choice("estimator", c.estimator, {"central", "forward"},
+    m.named("estimator", c.estimator, kEstimators,
              {"the gradient estimate: central two-point (2q forwards) or one-sided forward (q + 1)"});
-    m.choice("direction", c.direction, {"gaussian", "rademacher", "sphere"},
+    m.named("direction", c.direction, kDirectionLaws,
              {"the law of each perturbation z: Gaussian, Rademacher (±1) or the sphere of radius √d"});
     m.number("eps", c.eps, 1e-12, 10.0,
              {"the perturbation scale ε of the two-point estimate (L(θ + εz) − L(θ − εz)) / 2ε"});
     std::string optimizers;
     for (const auto& name : zoOptimizerNames()) optimizers += (optimizers.empty() ? "" : ", ") + name;
-    m.choice("optimizer", c.optimizer, zoOptimizerNames(),
+    std::string optimizer = c.optimizer->name;
+    m.choice("optimizer", optimizer, zoOptimizerNames(),
              {"how the estimate ĝ becomes a step: " + optimizers + " (sgd is MeZO's; zo/optimizers.cpp)"});
+    c.optimizer = &atKey(m.name("optimizer"), [&]() -> const ZoOptimizer& { return findZoOptimizer(optimizer); });
     // an optimiser's constants are read by the rows of the optimiser table that say so
     const auto readBy = [&m](const char* key) { return m.when("optimizer", zoOptimizersReading(key)); };
-    m.choice("sign", c.signMode, {"elementwise", "scalar"},
+    m.named("sign", c.signMode, kSignModes,
              {"how signs are taken: of each element of ĝ, or (scalar) of each projected gradient", {readBy("sign")}});
     m.number("momentum", c.momentum, 0.0, 1.0,
              {"the decay μ of the running direction m ← μ·m + ĝ", {readBy("momentum")}});
@@ -87,7 +75,7 @@ ZoConfig readZo(const std::string& method, const toml::table& root, const std::s
     m.number("beta2", c.beta2, 0.0, 1.0,
              {"β2, the rule's second decay rate (Adam's: of the second moment of ĝ)", {readBy("beta2")}});
     m.number("adam_eps", c.adamEps, 0.0, 1.0, {"the ε added to √v̂ in the denominator", {readBy("adam_eps")}});
-    m.choice("query_schedule", c.querySchedule, {"constant", "adazeta"},
+    m.named("query_schedule", c.querySchedule, kQueryPolicies,
              {"directions per step: a constant q, or AdaZeta's, growing with the data epoch"});
     const KeyCondition adazeta = m.when("query_schedule", {"adazeta"});
     m.integer("queries", c.queries, 1, 4096,
@@ -99,7 +87,7 @@ ZoConfig readZo(const std::string& method, const toml::table& root, const std::s
     m.number("adazeta_beta", c.adazetaBeta, 0.0, 10.0,
              {"AdaZeta: the exponent β of the epoch; 0: derived from num and the run's epochs", {adazeta}});
     m.integer("q_max", c.queriesMax, 1, 4096, {"AdaZeta: the most queries a step takes", {adazeta}});
-    m.choice("divergence", c.divergence, {"stop", "rollback", "off"},
+    m.named("divergence", c.divergence, kDivergences,
              {"a loss far above the first step's: stop the run, roll back, or carry on (NaN/Inf stops)"});
     const KeyCondition rollback = m.when("divergence", {"rollback"});
     m.number("divergence_factor", c.divergenceFactor, 1.0, 1e12,
@@ -127,10 +115,10 @@ ZoConfig readZo(const std::string& method, const toml::table& root, const std::s
 
 // What a ZO run keeps beside the weights: the optimiser's fp32 state buffers and the mask bits.
 eval::TrainingPlan planOf(const ZoConfig& c) {
-    const ZoOptimizer& o = findZoOptimizer(c.optimizer);
+    const ZoOptimizer& o = *c.optimizer;
     eval::TrainingPlan plan;
-    plan.method = c.optimizer == "sgd" ? std::string("MeZO (ZO-SGD)") : cat("ZO-", c.optimizer);
-    plan.stateBuffers = c.signMode == "scalar" && c.optimizer == "sign" ? 0 : o.stateBuffers;
+    plan.method = &o == &zoSgd() ? std::string("MeZO (ZO-SGD)") : cat("ZO-", o.name);
+    plan.stateBuffers = c.signMode == SignMode::Scalar && o.signRule ? 0 : o.stateBuffers;
     plan.stateElementBytes = 4;
     plan.sparseMask = c.sparsity > 0 || c.keepZeros;
     return plan;
