@@ -89,26 +89,51 @@ void configureThreads(int blasThreads, int intraOpThreads) {
 }
 
 namespace {
-std::string g_allocator = "malloc: glibc's defaults";
+
+// The knob of glibc's malloc the user set (the policy then leaves malloc alone), or "".
+std::string userMallocKnob() {
+    for (const char* knob : {"MALLOC_MMAP_MAX_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX"})
+        if (std::getenv(knob)) return knob;
+    return {};
+}
+
+// Whether large blocks are kept in the heap (keepLargeAllocationsInHeap's policy in force): read
+// off malloc itself, not remembered. Under glibc's defaults a 64 MiB block is mapped on its own
+// (the mmap threshold grows to 32 MiB at most); under the policy it is not. The block is not
+// touched, so it costs no resident memory.
+bool largeBlocksInHeap() {
+    const size_t before = mallinfo2().hblks;
+    void* block = std::malloc(size_t{64} << 20);
+    const bool mapped = block && mallinfo2().hblks > before;
+    std::free(block);
+    return block && !mapped;
+}
+
+// The allocator as it is now, in one line for the runtime info.
+std::string allocatorLine() {
+    if (const std::string knob = userMallocKnob(); !knob.empty()) return "malloc: glibc's defaults (" + knob + " is set)";
+    if (const char* off = std::getenv("FRUGAL_SYSTEM_MALLOC"); off && std::string(off) == "1")
+        return "malloc: glibc's defaults (FRUGAL_SYSTEM_MALLOC=1)";
+    return largeBlocksInHeap() ? "malloc: large blocks kept in the heap (one arena, mmap off, 1 GiB trim threshold)"
+                               : "malloc: glibc's defaults";
+}
+
 }  // namespace
 
 std::string keepLargeAllocationsInHeap() {
-    static const std::string done = g_allocator = [] {
+    static const bool applied = [] {
         // MKL (inside PyPI's LibTorch) keeps the buffers it frees for reuse: 40-150 MB above what
         // a forward holds at 17-49 M parameters, beyond the memory estimate (docs/BENCHMARKS.md).
         // It reads this at its first allocation; a value the user set is kept.
         setenv("MKL_DISABLE_FAST_MM", "1", 0);
-        for (const char* knob : {"MALLOC_MMAP_MAX_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX"})
-            if (std::getenv(knob)) return std::string("malloc: glibc's defaults (") + knob + " is set)";
-        if (const char* off = std::getenv("FRUGAL_SYSTEM_MALLOC"); off && std::string(off) == "1")
-            return std::string("malloc: glibc's defaults (FRUGAL_SYSTEM_MALLOC=1)");
+        if (!userMallocKnob().empty()) return false;
+        if (const char* off = std::getenv("FRUGAL_SYSTEM_MALLOC"); off && std::string(off) == "1") return false;
         // one arena: a thread's own arena would still map its large blocks (glibc maps what its
         // 64 MiB heaps cannot hold, whatever M_MMAP_MAX says), and runs train on worker threads
-        if (mallopt(M_ARENA_MAX, 1) != 1 || mallopt(M_MMAP_MAX, 0) != 1 || mallopt(M_TRIM_THRESHOLD, 1 << 30) != 1)
-            return std::string("malloc: glibc's defaults (mallopt refused)");
-        return std::string("malloc: large blocks kept in the heap (one arena, mmap off, 1 GiB trim threshold)");
+        return mallopt(M_ARENA_MAX, 1) == 1 && mallopt(M_MMAP_MAX, 0) == 1 && mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1;
     }();
-    return done;
+    (void)applied;
+    return allocatorLine();
 }
 
 static std::string mklCacheState() {
@@ -131,7 +156,7 @@ RuntimeInfo queryRuntime() {
     RuntimeInfo info;
     info.torchVersion = TORCH_VERSION;
     info.blasPath = sgemmProvider();
-    info.allocator = g_allocator;
+    info.allocator = allocatorLine();
     if (auto get = reinterpret_cast<OpenblasGetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config")))
         info.openblasConfig = get();
     if (auto get =

@@ -13,7 +13,7 @@ struct RuntimeInfo {
     std::string blasPath;  // resolved path of the loaded libblas, empty if none found
     std::string blasKind;  // "OpenBLAS", "reference BLAS", "MKL" or "unknown"
     std::string openblasConfig;
-    std::string allocator;  // keepLargeAllocationsInHeap's state
+    std::string allocator;  // malloc as it behaves now: keepLargeAllocationsInHeap's policy or glibc's defaults
     bool referenceBlas = false;
     int intraOpThreads = 0;
     int interOpThreads = 0;
