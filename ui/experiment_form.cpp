@@ -547,11 +547,10 @@ void ExperimentForm::setPrunedModels(const QStringList& folders) {
     if (!m_fields.isEmpty()) validate();
 }
 
-std::vector<std::string> ExperimentForm::overrides(const QSet<QString>& skipped) const {
+std::vector<std::string> ExperimentForm::overrides() const {
     std::vector<std::string> out;
     using Kind = run::ConfigField::Kind;
     for (const Field* f : m_fields) {
-        if (skipped.contains(f->key)) continue;  // the config's own value
         const QString text = f->text().trimmed();
         if (!f->used && text == displayValue(q(f->schema.defaultValue))) continue;  // not read, not changed
         if (text.isEmpty()) continue;  // the reader's default
@@ -569,7 +568,7 @@ QString ExperimentForm::validate() {
     // One reading of the config, its keys only: every problem it finds, each on its field.
     for (Field* f : m_fields) f->problem.clear();
     QStringList problems;
-    for (const ConfigProblem& p : run::checkConfig(m_baseText.toStdString(), "the form", overrides({}))) {
+    for (const ConfigProblem& p : run::checkConfig(m_baseText.toStdString(), "the form", overrides())) {
         const QString error = formMessage(q(p.message));
         problems << error;
         for (Field* f : m_fields)
@@ -630,7 +629,7 @@ void ExperimentForm::startInputCheck() {
     showProblems(QString());
     auto result = std::make_shared<InputCheck>();
     const std::string text = m_baseText.toStdString();
-    const std::vector<std::string> overrides = this->overrides({});
+    const std::vector<std::string> overrides = this->overrides();
     QThread* worker = QThread::create([result, text, overrides] {
         try {
             result->prepared = std::make_shared<run::PreparedRun>(run::prepareRunText(text, "the form", overrides, {}));
@@ -689,7 +688,7 @@ QString ExperimentForm::trainableText() const { return m_trainable->text(); }
 
 QString ExperimentForm::resolvedConfig() {
     try {
-        return q(readKeys(overrides({})).resolvedConfig);
+        return q(readKeys(overrides()).resolvedConfig);
     } catch (const std::exception&) {
         return {};
     }

@@ -105,8 +105,8 @@ private:
     // The config read, its keys only (MethodRequest::checkOnly): the resolved TOML and params.
     run::PreparedRun readKeys(const std::vector<std::string>& overrides) const;
     void rebuild(const QString& method, const QMap<QString, QString>& values);
-    // KEY=VALUE for every field but SKIPPED (those keep the config's own value).
-    std::vector<std::string> overrides(const QSet<QString>& skipped) const;
+    // KEY=VALUE for every field read or changed (a field left empty keeps the reader's default).
+    std::vector<std::string> overrides() const;
     void updateRelevance();
     bool makeJob(RunJob& job);
     void openDialog();

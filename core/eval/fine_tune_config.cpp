@@ -1,6 +1,5 @@
 #include "eval/fine_tune_config.h"
 
-#include <functional>
 #include <utility>
 
 #include "common/error.h"
