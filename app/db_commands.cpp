@@ -11,6 +11,7 @@
 #include <thread>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -18,6 +19,7 @@
 #include "cli_output.h"
 #include "commands.h"
 #include "common/error.h"
+#include "run/method_registry.h"
 #include "store/run_filter.h"
 #include "store/store.h"
 
@@ -51,7 +53,7 @@ int listCommand(const Args& args) {
     const auto allRuns = db.runs();
     store::checkFilterKeys(db, allRuns, terms);
     std::vector<std::vector<std::string>> rows = {
-        {"id", "status", "name", "method", "start", "duration", "final metrics", "tags"}};
+        {"id", "status", "name", "method", "start", "duration", "result", "tags"}};
     json out = json::array();
     int64_t shown = 0;
     for (const auto& r : allRuns) {
@@ -59,18 +61,14 @@ int listCommand(const Args& args) {
         if (!terms.empty() && !store::runMatches(db, r, terms)) continue;
         if (limit > 0 && shown >= limit) break;
         ++shown;
-        std::string metrics;
         json latest = json::object();
+        std::map<std::string, double> values;
         for (const auto& m : db.latestMetrics(r.id)) {
             latest[m.key] = std::isfinite(m.point.value) ? json(m.point.value) : json(number(m.point.value));
-            const auto endsWith = [&](const std::string& suffix) {
-                return m.key.size() >= suffix.size() &&
-                       m.key.compare(m.key.size() - suffix.size(), suffix.size(), suffix) == 0;
-            };
-            if (m.key == "train/loss" || m.key == "eval/perplexity" || m.key == "dev/perplexity" || m.key == "held_out/mean" ||
-                endsWith("/accuracy"))
-                metrics += (metrics.empty() ? "" : " ") + m.key + "=" + number(m.point.value);
+            values[m.key] = m.point.value;
         }
+        // the headline result as the workbench's runs table shows it (the method row's view)
+        const std::string metrics = resultText(run::methodView(r.method).result, values).text;
         std::string tags;
         for (const auto& t : r.tags) tags += (tags.empty() ? "" : ",") + t;
         rows.push_back({std::to_string(r.id), store::statusName(r.status), r.name, r.method,

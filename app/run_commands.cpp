@@ -18,6 +18,7 @@
 
 #include "cli_args.h"
 #include "cli_output.h"
+#include "key_flags.h"
 #include "commands.h"
 #include "common/error.h"
 #include "common/files.h"
@@ -273,17 +274,14 @@ int runCommand(const Args& rawArgs, const std::vector<std::string>& argv) {
     return executeRun(p, run::prepareRun(config, overrides, p.get("out", ""), false, p.has("force")), argv);
 }
 
-// frugal prune --model DIR --method M --sparsity S [--calib FILE] [--out DIR] [KEY=VALUE ...]:
-// method = "prune" with these keys, stored as a run like `frugal run` would.
+// frugal prune --model DIR --method M --sparsity S [--KEY VALUE ...] [--out DIR] [KEY=VALUE ...]:
+// method = "prune" with these keys, stored as a run like `frugal run` would. Every [prune] key
+// its reader declares is a flag (KeyFlags).
 int pruneCommand(const Args& args, const std::vector<std::string>& argv) {
-    const Parsed p = parse(args, {"db", "name", "experiment", "out", "tag", "parent", "model", "method", "sparsity",
-                                  "calib", "masks", "eval-text"},
+    const KeyFlags keys("prune", "prune");
+    const Parsed p = parse(args, keys.names({"db", "name", "experiment", "out", "tag", "parent"}),
                            {"print-config", "quiet"});
-    std::vector<std::string> overrides;
-    for (const auto& [flag, key] : std::vector<std::pair<std::string, std::string>>{
-             {"model", "model"}, {"method", "method"}, {"sparsity", "sparsity"}, {"calib", "calib"},
-             {"masks", "masks"}, {"eval-text", "eval_text"}})
-        if (p.has(flag)) overrides.push_back("prune." + key + "=" + tomlString(p.get(flag, "")));
+    std::vector<std::string> overrides = keys.overrides(p);
     if (p.has("out")) overrides.push_back("prune.save=true");
     for (const auto& o : p.positional) {
         if (o.find('=') == std::string::npos) fail("prune: '", o, "' is not an override; expected KEY=VALUE");
@@ -313,34 +311,28 @@ int evalCommand(const Args& args, const std::vector<std::string>& argv) {
     flags.insert(flags.end(), runFlags.begin(), runFlags.end());
     const Parsed p = parse(Args(args.begin() + 1, args.end()), flags, {"json", "quiet"});
     if (!p.positional.empty()) fail("eval ", args[0], ": unexpected argument '", p.positional[0], "'");
+    // each flag sets the eval key its reader declares (KeyFlags); --task is eval.tasks' one item
+    const KeyFlags keys("eval", "eval");
     std::vector<std::string> o;
-    if (p.has("model")) o.push_back("eval.model=" + tomlString(p.get("model", "")));
-    if (p.has("tokenizer")) o.push_back("eval.tokenizer=" + tomlString(p.get("tokenizer", "")));
+    for (const char* flag : {"model", "tokenizer", "template", "labels", "shots-from", "text"})
+        if (p.has(flag)) o.push_back(keys.overrideFor(flag, p.get(flag, "")));
     if (task) {
         if (!p.has("task"))
             fail("eval task needs --task NAME|FILE (built-in: sentiment, spam; NAME:dev for a split)"
                  " and, for a file, --template \"{text} ... {a|b}\" --labels A,B");
-        o.push_back("eval.tasks=" + tomlList({p.get("task", "")}));
-        if (p.has("template")) o.push_back("eval.template=" + tomlString(p.get("template", "")));
-        if (p.has("labels")) {
-            std::vector<std::string> labels;
-            std::stringstream list(p.get("labels", ""));
-            for (std::string label; std::getline(list, label, ',');) labels.push_back(label);
-            o.push_back("eval.labels=" + tomlList(labels));
-        }
-        if (p.has("shots-from")) o.push_back("eval.shots_from=" + tomlString(p.get("shots-from", "")));
+        o.push_back("eval.tasks=" + tomlList({p.get("task", "")}));  // one task, whatever its name holds
         // a flag given is a limit: 0 or less is an error (the config's eval.limit = 0 means all)
-        if (p.has("limit")) o.push_back(cat("eval.limit=", p.getCount("limit", 0, 1)));
-        if (p.has("shots")) o.push_back(cat("eval.shots=", p.getCount("shots", 0, 0)));
-        if (p.has("seed")) o.push_back(cat("eval.seed=", p.getCount("seed", 0, 0)));
+        if (p.has("limit")) o.push_back(keys.overrideFor("limit", cat(p.getCount("limit", 0, 1))));
+        if (p.has("shots")) o.push_back(keys.overrideFor("shots", cat(p.getCount("shots", 0, 0))));
+        if (p.has("seed")) o.push_back(keys.overrideFor("seed", cat(p.getCount("seed", 0, 0))));
     } else {
         if (!p.has("text") || !p.has("seq-len"))
             fail("eval ppl needs --text FILE --seq-len N (and --model DIR, default the built-in ",
                  run::builtinModelName(), ")");
-        o.push_back("eval.text=" + tomlString(p.get("text", "")));
-        o.push_back(cat("eval.seq_len=", p.getCount("seq-len", 0, 2)));
-        o.push_back(cat("eval.batch=", p.getCount("batch", 1, 1)));
-        if (p.has("limit-windows")) o.push_back(cat("eval.limit_windows=", p.getCount("limit-windows", 0, 1)));
+        o.push_back(keys.overrideFor("seq-len", cat(p.getCount("seq-len", 0, 2))));
+        o.push_back(keys.overrideFor("batch", cat(p.getCount("batch", 1, 1))));
+        if (p.has("limit-windows"))
+            o.push_back(keys.overrideFor("limit-windows", cat(p.getCount("limit-windows", 0, 1))));
     }
     const run::PreparedRun prepared = run::prepareRunText("method = \"eval\"\n", "frugal eval", o, "");
     store::Store db(dbPath(p));
@@ -394,14 +386,11 @@ int evalCommand(const Args& args, const std::vector<std::string>& argv) {
 // frugal pretrain CONFIG [--out DIR] [--steps N]: method = "pretrain" as a stored run, the model
 // written to --out or the config's output.dir.
 int pretrainCommand(const Args& args, const std::vector<std::string>& argv) {
-    const Parsed p = parse(args, {"out", "steps", "db", "name", "experiment", "tag"}, {"quiet", "print-config"});
+    const KeyFlags keys("pretrain", "train");  // every [train] key is a flag: --steps, --lr, ...
+    const Parsed p = parse(args, keys.names({"out", "db", "name", "experiment", "tag"}), {"quiet", "print-config"});
     if (p.positional.size() != 1) fail("pretrain needs exactly one CONFIG.toml");
-    std::vector<std::string> overrides;
-    if (p.has("steps")) {
-        const int64_t steps = p.getInt("steps", 0);
-        if (steps < 1) fail("--steps expects a positive count, got ", steps);
-        overrides.push_back(cat("train.steps=", steps));
-    }
+    if (p.has("steps") && p.getInt("steps", 0) < 1) fail("--steps expects a positive count, got ", p.getInt("steps", 0));
+    const std::vector<std::string> overrides = keys.overrides(p);
     MethodRequest request;
     request.file = p.positional[0];
     request.text = readFile(request.file, "experiment config");

@@ -1,6 +1,7 @@
 #include "usage.h"
 
 #include "cli_args.h"
+#include "key_flags.h"
 #include "run/method_registry.h"
 
 namespace frugal::app {
@@ -269,8 +270,9 @@ std::vector<CommandUsage> buildTable() {
          "  --shard-mib M        a new safetensors shard above M MiB (default 4096)\n" +
              kHelp});
     t.push_back({"pretrain", "trains a LLaMA-architecture model and its BPE from scratch (AdamW)",
-                 "usage: frugal pretrain CONFIG.toml [--out DIR] [--steps N] [--db FILE] [--name N]\n"
-                 "                       [--experiment E] [--tag T] [--quiet] [--print-config]\n"
+                 "usage: frugal pretrain CONFIG.toml [--out DIR] [--steps N] [--KEY VALUE ...]\n"
+                 "                       [--db FILE] [--name N] [--experiment E] [--tag T] [--quiet]\n"
+                 "                       [--print-config]\n"
                  "\n"
                  "Trains a byte-level BPE and a LLaMA-architecture model from scratch (AdamW), "
                  "logging\n"
@@ -280,7 +282,7 @@ std::vector<CommandUsage> buildTable() {
                  "\n"
                  "options:\n"
                  "  --out DIR            the output folder (default: the config's output.dir)\n"
-                 "  --steps N            training steps (default: the config's)\n"
+                 "  --KEY VALUE          any [train] key, e.g. --steps N, --lr X (default: the config's)\n"
                  "  --db FILE            the run database (default $XDG_DATA_HOME/frugal/runs.db)\n"
                  "  --name N             the run's name\n"
                  "  --experiment E       the run's experiment (default \"default\")\n"
@@ -359,21 +361,18 @@ std::vector<CommandUsage> buildTable() {
          "usage: frugal prune --model DIR\n"
          "                    --method " + choicesOf("prune", "prune.method", "|") + "\n"
          "                    --sparsity 0.5|2:4|4:8 [--calib FILE] [--out DIR] [--masks FILE]\n"
-         "                    [--eval-text FILE] [KEY=VALUE ...] [--name N] [--experiment E]\n"
-         "                    [--tag T] [--parent RUN] [--print-config] [--quiet] [--db FILE]\n"
+         "                    [--eval-text FILE] [--KEY VALUE ...] [KEY=VALUE ...] [--name N]\n"
+         "                    [--experiment E] [--tag T] [--parent RUN] [--print-config] [--quiet]\n"
+         "                    [--db FILE]\n"
          "\n"
          "Post-training pruning as a stored run (method prune; KEY=VALUE sets prune.KEY): "
          "perplexity\n"
          "before and after, per-matrix sparsity and per-block reconstruction error.\n"
          "\n"
-         "options:\n"
-         "  --model DIR          the model to prune\n"
-         "  --method M           a row of the score table (magnitude: per matrix; masks: apply\n"
-         "                       --masks): " + choicesOf("prune", "prune.method", ", ") + "\n"
-         "  --sparsity S         a fraction such as 0.5, or N:M such as 2:4\n"
-         "  --calib FILE         the calibration text\n"
-         "  --masks FILE         with --method masks: the saved masks to apply\n"
-         "  --eval-text FILE     the text of the perplexity before and after\n"
+         "the [prune] keys, each a flag (as its reader declares it):\n" +
+             KeyFlags("prune", "prune").help() +
+             "\n"
+             "options:\n"
          "  --out DIR            save the pruned model, its masks and the calibration ids there\n"
          "  --name N             the run's name (default: prune and its uuid prefix)\n"
          "  --experiment E       the experiment it belongs to (default \"default\")\n"

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/runtime_info.h"
+#include "run/method_registry.h"
 #include "test_util.h"
 
 namespace {
@@ -70,6 +71,7 @@ private slots:
     void evalTask();
     void paramsFromAConfigAlone();
     void globalHelpListsCommands();
+    void pruneFlagsComeFromTheKeysDeclarations();
     void commandHelp_data();
     void commandHelp();
     void unknownOptionNamesValidOnes_data();
@@ -296,6 +298,35 @@ void TestCli::evalTask() {
     const double accuracy = j["accuracy"].get<double>();
     QVERIFY(accuracy >= 0 && accuracy <= 1);
     QCOMPARE(std::round(accuracy * 6), accuracy * 6);  // a count of correct examples out of 6
+}
+
+// Every [prune] key its reader declares is a flag of `frugal prune`, typed and explained as
+// declared: none is listed by hand (app/key_flags.h).
+void TestCli::pruneFlagsComeFromTheKeysDeclarations() {
+    Result r = runFrugal({"prune", "--help"});
+    QCOMPARE(r.exitCode, 0);
+    for (const auto& field : frugal::run::configSchema("prune")) {
+        if (field.unused) continue;
+        QString flag = QString::fromStdString(field.key.substr(field.key.rfind('.') + 1));
+        flag.replace('_', '-');
+        QVERIFY2(r.out.contains("  --" + flag + " "), qPrintable(flag + " not in\n" + r.out));
+        if (!field.help.empty())  // wrapped to 100 columns
+            QVERIFY2(r.out.simplified().contains(QString::fromStdString(field.help).simplified()), field.key.c_str());
+    }
+    // a key no hand-written map had: set as a number, read by the reader into the config
+    r = runFrugal({"prune", "--method", "ria", "--ria-power", "0.25", "--calib-samples", "3", "--print-config"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(r.out.contains("ria_power = 0.25") && r.out.contains("calib_samples = 3"), qPrintable(r.out));
+    // a value of the wrong type is refused by the reader, naming the key
+    r = runFrugal({"prune", "--calib-samples", "many", "--print-config"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("prune.calib_samples"), qPrintable(r.err));
+    // pre-training: every [train] key, whatever the config leaves out
+    const QString config = QString::fromStdString(
+        (frugal::test::envPath("FRUGAL_SOURCE_DIR") / "experiments/pretrain-tiny.toml").string());
+    r = runFrugal({"pretrain", config, "--lr", "0.002", "--warmup-steps", "7", "--print-config"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(r.out.contains("lr = 0.002") && r.out.contains("warmup_steps = 7"), qPrintable(r.out));
 }
 
 // frugal --help (and -h, and frugal help): the global options, then every command.

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/method_view.h"
 #include "store/store.h"
 #include "test_util.h"
 
@@ -160,6 +161,15 @@ void TestRuns::runListShowCompareExportRm() {
     auto list = nlohmann::json::parse(r.out.toStdString());
     QCOMPARE(list.size(), size_t{2});
     QCOMPARE(list[0]["name"].get<std::string>(), std::string("slow"));  // newest first
+    // the table's result column is the pre-training row's headline result, as the runs table's
+    {
+        const auto latest = list[0]["latest"];
+        const std::string ppl = frugal::resultNumber(latest["eval/perplexity"].get<double>());
+        r = cli(dir, {"list", "--db", "runs.db"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("result") && r.out.contains(QString::fromStdString("ppl " + ppl)),
+                 qPrintable(r.out));
+    }
     r = cli(dir, {"list", "--db", "runs.db", "--json", "--filter", "lr<5e-3 and method=pretrain"});
     list = nlohmann::json::parse(r.out.toStdString());
     QCOMPARE(list.size(), size_t{1});

@@ -34,6 +34,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <set>
 #include <thread>
 
 #include "chart_controls.h"
@@ -1056,6 +1057,80 @@ private slots:
         for (const auto& r : rates)
             QVERIFY2(r.value > 3.05 && r.value < 3.5,
                      qPrintable(QStringLiteral("step %1: %2 steps/s").arg(r.step).arg(r.value)));
+    }
+
+    void methodRowsDescribeWhatTheViewsShow() {
+        // every method's row describes its panels, result and presets; the views and the palette
+        // read only these (no method's metric key is named in ui/)
+        std::map<std::string, int> slotOf;
+        QSet<QString> presetFiles;
+        for (const std::string& method : run::methodNames()) {
+            const MethodView view = run::methodView(method);
+            QVERIFY2(!view.panels.empty() && !view.result.empty(), method.c_str());
+            for (const PanelView& panel : view.panels) {
+                const bool matchesSomething = !panel.match.lines.empty() || !panel.match.prefixes.empty() ||
+                                              panel.match.kind != KeyMatch::Class::None;
+                QVERIFY2(matchesSomething, panel.title.c_str());
+                std::set<int> taken;
+                for (const MetricLine& line : panel.match.lines) {
+                    // the keys sharing a chart never share a colour; a key has one colour everywhere
+                    QVERIFY2(taken.insert(line.slot).second, (method + ": " + panel.title + ": " + line.key).c_str());
+                    QVERIFY2(panel.match.matches(line.key), line.key.c_str());
+                    const auto [it, fresh] = slotOf.emplace(line.key, line.slot);
+                    QVERIFY2(fresh || it->second == line.slot, line.key.c_str());
+                    QCOMPARE(seriesColor(QString::fromStdString(line.key)), paletteColor(line.slot));
+                }
+            }
+            for (const PresetView& preset : view.presets) {
+                // each preset is a committed config of this very method
+                const QString file = sourceDir() + QStringLiteral("/experiments/") + QString::fromStdString(preset.file);
+                QFile f(file);
+                QVERIFY2(f.open(QIODevice::ReadOnly), qPrintable(file));
+                const QString text = QString::fromUtf8(f.readAll());
+                QVERIFY2(text.contains(QStringLiteral("method = \"%1\"").arg(QString::fromStdString(method))),
+                         qPrintable(file));
+                presetFiles.insert(file);
+            }
+        }
+        // the form offers the rows' presets, in their order, SmolLM2's first
+        const QVector<Preset> presets = methodPresets();
+        QCOMPARE(presets.size(), presetFiles.size());
+        QVERIFY(presets.first().file.endsWith(QStringLiteral("mezo-full-smollm2-movie.toml")));
+        // a fine-tuning run with [live_landscape] trades the schedule, memory and throughput for
+        // the probe's panels, and puts its slices up front; without it, the schedule
+        const auto titles = [](const std::vector<PanelView>& panels) {
+            QStringList out;
+            for (const auto& p : panels) out << QString::fromStdString(p.title);
+            return out;
+        };
+        const MethodView zo = run::methodView("zo");
+        QCOMPARE(titles(zo.panelsUnder({{"live_landscape.every", "5"}})),
+                 (QStringList{"Loss", "Evaluation", "Hutchinson trace", "Sharpness rise", "Slice", "Projected gradient"}));
+        QCOMPARE(titles(zo.panelsUnder({{"live_landscape.every", "0"}})),
+                 (QStringList{"Loss", "Evaluation", "Query schedule", "Projected gradient", "Memory", "Throughput"}));
+        QCOMPARE(zo.vectorsUnder({}).size(), size_t{0});
+        QCOMPARE(zo.vectorsUnder({{"live_landscape.every", "5"}}).size(), size_t{2});
+        // SharpZO's band is an annotation its row puts on its loss and evaluation charts
+        int banded = 0;
+        for (const auto& p : run::methodView("sharpzo").panels) banded += p.band.empty() ? 0 : 1;
+        QCOMPARE(banded, 2);
+        // generic classes: a system series is neither a loss nor an evaluation
+        QVERIFY(lossPanel().match.matches("held_out/x/loss") && !lossPanel().match.matches("sys/loss"));
+        QVERIFY(evaluationPanel().match.matches("eval/spam/accuracy") &&
+                !evaluationPanel().match.matches("eval/spam/examples") &&
+                !evaluationPanel().match.matches("sys/perplexity"));
+        // a result pattern names its wildcard; an alternative shows only when the first is absent
+        const std::vector<ResultPart> parts = {{"{} acc ", "eval/*/accuracy", true},
+                                               {"ppl ", "a/ppl", true},
+                                               {"loss ", "a/loss", true, true}};
+        ResultText t = resultText(parts, {{"eval/spam/accuracy", 0.5}, {"eval/x/y/accuracy", 1}, {"a/loss", 2}});
+        QCOMPARE(QString::fromStdString(t.text), QStringLiteral("spam acc 0.5 · loss 2"));
+        QCOMPARE(t.value, 0.5);
+        t = resultText(parts, {{"a/ppl", 7}, {"a/loss", 2}});
+        QCOMPARE(QString::fromStdString(t.text), QStringLiteral("ppl 7"));
+        t = resultText(parts, {{"train/loss", 3}});
+        QCOMPARE(QString::fromStdString(t.text), QStringLiteral("train loss 3"));
+        QCOMPARE(t.value, 3.0);
     }
 
     void resultColumnShowsEachMethodsHeadline() {

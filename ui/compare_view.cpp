@@ -16,6 +16,8 @@
 #include <cmath>
 #include <optional>
 
+#include "common/metric_keys.h"
+#include "run/method_registry.h"
 #include "chart_controls.h"
 #include "metric_chart.h"
 #include "palette.h"
@@ -27,10 +29,11 @@ namespace frugal::ui {
 static int keyWeight(const QString& key) {
     // the method and its own table first, then what is trained, then the data and the model,
     // then the rest; seeds last (runs that differ only by seed are replicates)
-    static const QStringList methodTables = {QStringLiteral("zo"), QStringLiteral("mezo"), QStringLiteral("fo"),
-                                             QStringLiteral("prune"), QStringLiteral("sharpzo"),
-                                             QStringLiteral("landscape"), QStringLiteral("train"),
-                                             QStringLiteral("eval")};
+    static const QStringList methodTables = [] {
+        QStringList tables = {QStringLiteral("train")};  // pre-training's table
+        for (const std::string& m : run::methodNames()) tables << QString::fromStdString(m);
+        return tables;
+    }();
     static const QStringList first = {QStringLiteral("method"), QStringLiteral("optimizer"), QStringLiteral("lr"),
                                       QStringLiteral("eps"), QStringLiteral("target"), QStringLiteral("sparsity"),
                                       QStringLiteral("query_schedule"), QStringLiteral("queries"),
@@ -242,7 +245,7 @@ void CompareView::redrawVectors() {
         auto* plot = new VectorPlot(m_vectorRow);
         const QString title = QStringLiteral("run %1 · %2").arg(r.row.id).arg(r.row.name);
         if (isSliceKey(key) && frames[index].shape.size() <= 1) {
-            const auto axis = r.vectors.value(QStringLiteral("landscape/axis"));
+            const auto axis = r.vectors.value(QString::fromLatin1(metrics::kLandscapeAxis));
             plot->setLines(title, frames, index, axis.isEmpty() ? QVector<float>() : axis.last().data);
             for (const VectorFrame& f : frames) extend(f);
         } else {
@@ -304,8 +307,8 @@ void CompareView::loaded(quint64 request, const QVector<RunData>& runs) {
         m_metric->clear();
         m_metric->addItems(keys);
         const QString wanted = keys.contains(current) ? current
-                               : keys.contains(QStringLiteral("train/loss"))
-                                   ? QStringLiteral("train/loss")
+                               : keys.contains(QString::fromLatin1(metrics::kTrainLoss))
+                                   ? QString::fromLatin1(metrics::kTrainLoss)
                                    : keys.value(0);
         m_metric->setCurrentText(wanted);
     }
@@ -313,7 +316,7 @@ void CompareView::loaded(quint64 request, const QVector<RunData>& runs) {
         QStringList vectorKeys;
         for (const RunData& r : runs)
             for (auto it = r.vectors.begin(); it != r.vectors.end(); ++it)
-                if (!vectorKeys.contains(it.key()) && it.key() != QLatin1String("landscape/axis")) vectorKeys << it.key();
+                if (!vectorKeys.contains(it.key()) && it.key() != QLatin1String(metrics::kLandscapeAxis)) vectorKeys << it.key();
         vectorKeys.sort();
         const QString was = m_vectorKey->currentText();
         {
@@ -321,7 +324,7 @@ void CompareView::loaded(quint64 request, const QVector<RunData>& runs) {
             m_vectorKey->clear();
             m_vectorKey->addItems(vectorKeys);
             QString wanted = vectorKeys.contains(was) ? was : vectorKeys.value(0);
-            for (const char* k : {"landscape/slice2d", "landscape/slice1d"})
+            for (const char* k : {metrics::kSlice2d, metrics::kSlice1d})
                 if (!vectorKeys.contains(was) && vectorKeys.contains(QLatin1String(k))) wanted = QLatin1String(k);
             m_vectorKey->setCurrentText(wanted);
         }
@@ -379,7 +382,7 @@ void CompareView::redraw() {
                                           runColor(r.row.id));
         for (const SeriesPoint& p : *it) m_chart->append(line, p.step, p.wallSeconds, p.value);
         if (relative) m_chart->setStepOffset(line, it->front().step);
-        if (const auto passes = r.metrics.find(QStringLiteral("zo/forward_passes"));
+        if (const auto passes = r.metrics.find(QString::fromLatin1(metrics::kForwardPasses));
             passes != r.metrics.end()) {
             std::vector<std::pair<double, double>> map;
             for (const SeriesPoint& p : *passes) map.emplace_back(p.step, p.value);

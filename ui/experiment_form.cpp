@@ -75,28 +75,6 @@ QString kindText(const run::ConfigField& f) {
     return {};
 }
 
-// The first capture of PATTERN (multi-line) in a preset's config file, "" when it has none.
-QString presetValue(const QString& file, const QRegularExpression& pattern) {
-    QFile f(file);
-    if (!f.open(QIODevice::ReadOnly | QIODevice::Text)) return {};
-    const auto m = pattern.match(QString::fromUtf8(f.readAll()));
-    return m.hasMatch() ? m.captured(1) : QString();
-}
-
-// The task a preset's config trains or evaluates on ("sentiment"), "" when it names none.
-QString presetTask(const QString& file) {
-    static const QRegularExpression task(QStringLiteral("^\\s*tasks?\\s*=\\s*\\[?\\s*\"([^\"]+)\""),
-                                         QRegularExpression::MultilineOption);
-    return presetValue(file, task);
-}
-
-// The model a preset's config names ("smollm2-135m"), "" when it names none.
-QString presetModel(const QString& file) {
-    static const QRegularExpression model(QStringLiteral("^\\s*model\\s*=\\s*\"([^\"]+)\""),
-                                          QRegularExpression::MultilineOption);
-    return presetValue(file, model);
-}
-
 }  // namespace
 
 QString formMessage(const QString& message) {
@@ -108,38 +86,15 @@ QString formMessage(const QString& message) {
 
 QVector<Preset> methodPresets() {
     const QDir dir(experimentsDir());
-    const QVector<Preset> all = {
-        {QObject::tr("MeZO — full parameters"), QStringLiteral("zo/mezo-full-smollm2-movie.toml")},
-        {QObject::tr("MeZO — LoRA"), QStringLiteral("zo/mezo-lora-smollm2-movie.toml")},
-        {QObject::tr("MeZO — prefix tuning"), QStringLiteral("zo/mezo-prefix-smollm2-movie.toml")},
-        {QObject::tr("Evaluation — zero-shot and few-shot, perplexity"), QStringLiteral("eval-smollm2.toml")},
-        {QObject::tr("MeZO — full parameters"), QStringLiteral("zo/mezo-full-sentiment.toml")},
-        {QObject::tr("MeZO — LoRA"), QStringLiteral("zo/mezo-lora-sentiment.toml")},
-        {QObject::tr("MeZO — prefix tuning"), QStringLiteral("zo/mezo-prefix-sentiment.toml")},
-        {QObject::tr("MeZO — LoRETTA_adp tensor-train adapters"),
-         QStringLiteral("loretta/loretta-adp-zo.toml")},
-        {QObject::tr("AdaZeta — LoRETTA_adp + adaptive queries"), QStringLiteral("loretta/adazeta.toml")},
-        {QObject::tr("First-order AdamW — LoRETTA_adp"), QStringLiteral("loretta/fo-loretta-adp.toml")},
-        {QObject::tr("ZO-Adam — LoRA"), QStringLiteral("zo/zo-adam-lora-sentiment.toml")},
-        {QObject::tr("AdaZeta query schedule — LoRA"),
-         QStringLiteral("zo/adazeta-lora-sentiment.toml")},
-        {QObject::tr("First-order AdamW — full (baseline)"),
-         QStringLiteral("zo/fo-adamw-sentiment.toml")},
-        {QObject::tr("Pruning — Wanda at 2:4 (method: magnitude, wanda, sparsegpt, wandapp)"),
-         QStringLiteral("prune/prune-tiny.toml")},
-        {QObject::tr("Recovery after pruning — MeZO, pruned weights kept at zero"), QStringLiteral("prune/recover-zo.toml")},
-        {QObject::tr("Pre-train the built-in model"), QStringLiteral("pretrain-tiny.toml")},
-        {QObject::tr("Evaluation"), QStringLiteral("eval-tiny.toml")},
-    };
     QVector<Preset> out;
-    for (const Preset& p : all) {
-        const QString file = dir.filePath(p.file);
-        if (!QFileInfo::exists(file)) continue;
-        const QString task = presetTask(file);
-        const QString model = presetModel(file);
-        QString label = p.label;
-        if (!model.isEmpty()) label = QObject::tr("%1 · %2").arg(label, model);
-        if (!task.isEmpty()) label = QObject::tr("%1 on %2").arg(label, task);
+    for (const run::MethodPreset& p : run::methodPresets()) {
+        const QString file = dir.filePath(QString::fromStdString(p.preset.file));
+        QFile f(file);
+        if (!f.open(QIODevice::ReadOnly | QIODevice::Text)) continue;  // not in this source tree
+        const run::ConfigSubject subject = run::configSubject(f.readAll().toStdString());
+        QString label = QString::fromStdString(p.preset.label);
+        if (!subject.model.empty()) label = QObject::tr("%1 · %2").arg(label, QString::fromStdString(subject.model));
+        if (!subject.task.empty()) label = QObject::tr("%1 on %2").arg(label, QString::fromStdString(subject.task));
         out.push_back({label, file});
     }
     return out;

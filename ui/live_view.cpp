@@ -15,6 +15,7 @@
 
 #include "chart_controls.h"
 #include "metric_chart.h"
+#include "common/metric_keys.h"
 #include "palette.h"
 #include "run/method_registry.h"
 #include "vector_plot.h"
@@ -23,121 +24,48 @@ namespace frugal::ui {
 
 namespace {
 
-bool isLoss(const QString& k) {
-    return k == QStringLiteral("train/loss") || k.endsWith(QStringLiteral("/loss"));
-}
-
-bool isEval(const QString& k) {
-    if (k.startsWith(QStringLiteral("sys/")) || k.startsWith(QStringLiteral("zo/")) ||
-        k.startsWith(QStringLiteral("params/")))
-        return false;
-    if (k.endsWith(QStringLiteral("/examples"))) return false;
-    return k.contains(QStringLiteral("accuracy")) || k.contains(QStringLiteral("perplexity")) ||
-           k.startsWith(QStringLiteral("held_out/"));
-}
-
-bool has(const QString& k, std::initializer_list<const char*> keys) {
-    for (const char* key : keys)
-        if (k == QLatin1String(key)) return true;
-    return false;
+std::map<std::string, std::string> stdParams(const QMap<QString, QString>& params) {
+    std::map<std::string, std::string> out;
+    for (auto it = params.begin(); it != params.end(); ++it) out[it.key().toStdString()] = it.value().toStdString();
+    return out;
 }
 
 }  // namespace
 
-// The panels of a method's live view: fine-tuning (ZO, FO) shows the query schedule and the
-// projected gradient; SharpZO its CMA-ES stage (best and mean fitness, σ) beside the loss, whose
-// chart shades that stage; a landscape run its surface (the vector panel, up front) and
-// sharpness; a pruning run its per-block error and sparsity (the grid, up front).
-QVector<LiveView::Spec> LiveView::specsFor(const QString& layout) {
-    const Spec loss{tr("Loss"), tr("loss"), isLoss, false};
-    const Spec eval{tr("Evaluation"), tr("metric"), isEval, false};
-    const Spec memory{tr("Memory"), tr("MiB"),
-                      [](const QString& k) { return has(k, {"sys/rss_mb", "sys/peak_rss_mb", "mem/estimate_mb"}); }, false};
-    const Spec sharpness{tr("Sharpness"), tr("value"),
-                         [](const QString& k) { return k.startsWith(QStringLiteral("sharpness/")); }, false};
-    if (layout == QStringLiteral("sharpzo"))
-        return {loss,
-                eval,
-                {tr("CMA-ES fitness"), tr("fitness (loss)"),
-                 [](const QString& k) { return has(k, {"cma/best_fitness", "cma/mean_fitness"}); }, false},
-                {tr("CMA-ES step size"), tr("sigma"), [](const QString& k) { return k == QLatin1String("cma/sigma"); },
-                 false},
-                sharpness,
-                {tr("Forward passes"), tr("training forwards"),
-                 [](const QString& k) { return k == QLatin1String("train/forwards"); }, false}};
-    if (layout == QStringLiteral("landscape"))
-        return {{tr("Surface"), tr("loss"),
-                 [](const QString& k) {
-                     return has(k, {"landscape/min_loss", "landscape/max_loss", "landscape/centre_loss"});
-                 },
-                 false},
-                sharpness,
-                memory};
-    if (layout == QStringLiteral("fine-tuning+landscape"))
-        return {loss,
-                eval,
-                {tr("Hutchinson trace"), tr("tr H (forward-only)"),
-                 [](const QString& k) {
-                     return has(k, {"sharpness/hutchinson_trace", "sharpness/hutchinson_stderr"});
-                 },
-                 false},
-                {tr("Sharpness rise"), tr("loss rise in the rho-ball"),
-                 [](const QString& k) { return has(k, {"sharpness/eps_ball", "sharpness/sam"}); }, false},
-                {tr("Slice"), tr("loss on the probe batch"),
-                 [](const QString& k) { return has(k, {"landscape/centre_loss", "landscape/min_loss"}); }, false},
-                {tr("Projected gradient"), tr("|g|"),
-                 [](const QString& k) { return has(k, {"zo/projected_grad", "zo/projected_grad_abs_mean"}); }, true}};
-    if (layout == QStringLiteral("prune"))
-        return {{tr("Block error"), tr("reconstruction error"),
-                 [](const QString& k) { return k == QLatin1String("prune/block_error"); }, false},
-                {tr("Perplexity"), tr("perplexity"),
-                 [](const QString& k) { return k.startsWith(QStringLiteral("prune/perplexity")); }, false},
-                memory};
-    return {loss,
-            eval,
-            {tr("Query schedule"), tr("queries Q per step"),
-             [](const QString& k) { return k == QLatin1String("zo/queries"); }, false},
-            {tr("Projected gradient"), tr("|g|"),
-             [](const QString& k) { return has(k, {"zo/projected_grad", "zo/projected_grad_abs_mean"}); }, true},
-            memory,
-            {tr("Throughput"), tr("steps / s"), [](const QString& k) { return k == QLatin1String("sys/steps_per_s"); },
-             false}};
-}
-
-QString LiveView::layoutOf(const QString& method, const QMap<QString, QString>& params) {
-    if (method == QLatin1String("sharpzo") || method == QLatin1String("landscape") || method == QLatin1String("prune"))
-        return method;
-    const QString every = params.value(QStringLiteral("live_landscape.every"));
-    if (!every.isEmpty() && every != QLatin1String("0")) return QStringLiteral("fine-tuning+landscape");
-    return QStringLiteral("fine-tuning");
-}
-
-void LiveView::useLayout(const QString& layout) {
+// The panels of a run's live view, as its method's row describes them (common/method_view.h):
+// fine-tuning shows the query schedule and the projected gradient; SharpZO its CMA-ES stage
+// beside the loss, whose chart shades that stage; a landscape run its surface (the vector panel,
+// up front) and sharpness; a pruning run its per-block error and sparsity (the grid, up front).
+void LiveView::useView(const QString& method, const QMap<QString, QString>& params) {
+    const auto values = stdParams(params);
+    const MethodView view = run::methodView(method.toStdString());
+    const std::vector<PanelView> panels = view.panelsUnder(values);
+    const std::vector<std::string> vectors = view.vectorsUnder(values);
+    QString layout = method;
+    for (const auto& p : panels) layout += QLatin1Char('|') + QString::fromStdString(p.title);
     if (layout == m_layout && !m_panels.isEmpty()) return;
     m_layout = layout;
     for (auto& p : m_panels) delete p.chart;
     m_panels.clear();
-    const QVector<Spec> specs = specsFor(layout);
-    const int columns = specs.size() <= 3 ? static_cast<int>(specs.size()) : 3;
-    for (int i = 0; i < specs.size(); ++i) {
+    const int count = static_cast<int>(panels.size());
+    const int columns = count <= 3 ? count : 3;
+    for (int i = 0; i < count; ++i) {
         Panel p;
-        p.chart = new MetricChart(specs[i].title, specs[i].y, m_chartsHost);
+        p.chart = new MetricChart(tr(panels[i].title.c_str()), tr(panels[i].y.c_str()), m_chartsHost);
         p.chart->setOptions(m_controls->options());
-        p.accepts = specs[i].accepts;
-        p.absolute = specs[i].absolute;
+        p.view = panels[i];
         m_grid->addWidget(p.chart, i / columns, i % columns);
         m_panels.push_back(p);
     }
     // the surface of a landscape run and the sparsity grid of a pruning run are the result: the
     // vector panel takes the charts' place beside them
-    const bool vectorsFirst = layout == QLatin1String("landscape") || layout == QLatin1String("prune") ||
-                              layout == QLatin1String("fine-tuning+landscape");
+    const bool vectorsFirst = !vectors.empty();
     m_split->setStretchFactor(0, vectorsFirst ? 2 : 4);
     m_split->setStretchFactor(1, vectorsFirst ? 3 : 1);
     if (vectorsFirst) m_split->setSizes({height() * 2 / 5, height() * 3 / 5});
-    m_vectors->setPreferredKeys(layout == QLatin1String("prune")
-                                    ? QStringList{QStringLiteral("prune/sparsity_per_matrix")}
-                                    : QStringList{QStringLiteral("landscape/slice2d"), QStringLiteral("landscape/slice1d")});
+    QStringList preferred;
+    for (const auto& v : vectors) preferred << QString::fromStdString(v);
+    m_vectors->setPreferredKeys(preferred);
 }
 
 LiveView::LiveView(StoreService* service, RunController* controller, QWidget* parent)
@@ -189,7 +117,7 @@ LiveView::LiveView(StoreService* service, RunController* controller, QWidget* pa
     layout->addLayout(header);
     layout->addWidget(m_controls);
     layout->addWidget(m_split, 1);
-    useLayout(QStringLiteral("fine-tuning"));
+    useView(QStringLiteral("zo"), {});
 
     m_poll = new QTimer(this);
     m_poll->setInterval(2000);
@@ -244,8 +172,10 @@ void LiveView::clear() {
         p.lines.clear();
     }
     m_passes.clear();
-    m_stageEnd = -1;
-    for (auto& p : m_panels) p.chart->setShadedSpan(0, -1, QString());
+    for (auto& p : m_panels) {
+        p.bandEnd = -1;
+        p.chart->setShadedSpan(0, -1, QString());
+    }
     m_log->clear();
     m_vectorData.clear();
     m_vectors->setSeries({});
@@ -254,25 +184,25 @@ void LiveView::clear() {
 }
 
 void LiveView::addSample(const QString& key, double step, double wall, double value) {
-    if (key == QLatin1String("sharpzo/stage") && value == 1) {  // SharpZO's CMA-ES stage, shaded
-        m_stageEnd = std::max(m_stageEnd, step);
-        for (auto& p : m_panels)
-            if (p.chart->title() == tr("Loss") || p.chart->title() == tr("Evaluation"))
-                p.chart->setShadedSpan(0, m_stageEnd, tr("stage 1: CMA-ES"));
+    const std::string k = key.toStdString();
+    for (auto& p : m_panels) {  // an annotation a panel carries: the steps where its band metric is 1
+        if (p.view.band != k || value != 1) continue;
+        p.bandEnd = std::max(p.bandEnd, step);
+        p.chart->setShadedSpan(0, p.bandEnd, tr(p.view.bandLabel.c_str()));
     }
-    if (key == QStringLiteral("zo/forward_passes")) {
+    if (k == metrics::kForwardPasses) {
         m_passes.emplace_back(step, value);
         m_passesDirty = true;
     }
     for (auto& p : m_panels) {
-        if (!p.accepts(key)) continue;
+        if (!p.view.match.matches(k)) continue;
         auto it = p.lines.find(key);
         if (it == p.lines.end()) {
             const int line = p.chart->addLine(key, seriesColor(key));  // by key, not by arrival
             if (!m_passes.empty()) p.chart->setPasses(line, m_passes);
             it = p.lines.insert(key, line);
         }
-        p.chart->append(it.value(), step, wall, p.absolute ? std::abs(value) : value);
+        p.chart->append(it.value(), step, wall, p.view.absolute ? std::abs(value) : value);
     }
 }
 
@@ -323,7 +253,7 @@ void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
     if (request != m_request || runs.isEmpty()) return;
     const RunData& d = runs.first();
     const bool same = d.row.id == m_runId;
-    useLayout(layoutOf(d.row.method, d.row.params));
+    useView(d.row.method, d.row.params);
     // the same run again (its end, a poll): the zoom the user set and the lines they hid stay
     QMap<QString, QRectF> zooms;
     QMap<QString, QStringList> hidden;
@@ -340,11 +270,12 @@ void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
     m_resumeRefusal = d.resumeRefusal;
     m_title->setText(tr("Run %1 · %2 · %3").arg(d.row.id).arg(d.row.name, d.row.method));
     // zo/forward_passes first, so every line gets the pass counts
-    if (const auto it = d.metrics.find(QStringLiteral("zo/forward_passes")); it != d.metrics.end())
+    const QString passes = QString::fromLatin1(metrics::kForwardPasses);
+    if (const auto it = d.metrics.find(passes); it != d.metrics.end())
         for (const SeriesPoint& p : *it) m_passes.emplace_back(p.step, p.value);
     m_passesDirty = false;
     for (auto it = d.metrics.begin(); it != d.metrics.end(); ++it) {
-        if (it.key() == QStringLiteral("zo/forward_passes")) continue;
+        if (it.key() == passes) continue;
         for (const SeriesPoint& p : it.value()) addSample(it.key(), p.step, p.wallSeconds, p.value);
     }
     for (const QString& line : d.logs) m_log->appendPlainText(line);
@@ -365,7 +296,7 @@ void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
 }
 
 void LiveView::started(qint64 runId, const QString& name) {
-    useLayout(layoutOf(m_controller->currentMethod(), m_controller->currentParams()));
+    useView(m_controller->currentMethod(), m_controller->currentParams());
     clear();
     m_live = true;
     m_runId = runId;

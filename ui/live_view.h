@@ -10,6 +10,7 @@
 #include <QWidget>
 #include <functional>
 
+#include "common/method_view.h"
 #include "run_controller.h"
 #include "store_service.h"
 
@@ -59,20 +60,13 @@ signals:
     void message(const QString& text);
 
 private:
-    struct Spec {
-        QString title, y;
-        std::function<bool(const QString&)> accepts;
-        bool absolute = false;
-    };
-    static QVector<Spec> specsFor(const QString& layout);
-    // PARAMS: the run's flattened config; a fine-tuning run with [live_landscape] gets the
-    // sharpness charts and its slices up front.
-    static QString layoutOf(const QString& method, const QMap<QString, QString>& params = {});
-    void useLayout(const QString& layout);
+    // The panels METHOD's row describes for a run with PARAMS (its flattened config; a
+    // fine-tuning run with [live_landscape] gets the sharpness charts and its slices up front).
+    void useView(const QString& method, const QMap<QString, QString>& params);
     struct Panel {
         MetricChart* chart = nullptr;
-        std::function<bool(const QString&)> accepts;
-        bool absolute = false;
+        PanelView view;  // which keys it draws, its annotation
+        double bandEnd = -1;  // the last step of its shaded band so far
         QMap<QString, int> lines;
     };
     void clear();
@@ -95,7 +89,6 @@ private:
     QGridLayout* m_grid = nullptr;
     QWidget* m_chartsHost = nullptr;
     QSplitter* m_split = nullptr;
-    double m_stageEnd = -1;
     ChartControls* m_controls;
     VectorPanel* m_vectors;
     QMap<QString, QVector<VectorFrame>> m_vectorData;  // the run's vector series, live ones appended

@@ -1,5 +1,7 @@
 #include "metric_chart.h"
 
+#include "metric_chart_parts.h"
+
 #include <QFontMetricsF>
 #include <QLabel>
 #include <QMouseEvent>
@@ -64,46 +66,6 @@ void drawInPieces(QPainter& painter, const QPolygonF& points) {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// The step between ticks: 1, 2 or 5 times a power of ten, at least RAW.
-double niceStep(double raw) {
-    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-    for (double m : {1.0, 2.0, 5.0})
-        if (m * magnitude >= raw * (1 - 1e-9)) return m * magnitude;
-    return 10 * magnitude;
-}
-
-// A tick value as text with the digits that tell ticks STEP apart, and no more.
-QString tickText(double v, double step) {
-    if (std::abs(v) < step * 1e-9) return QStringLiteral("0");
-    const double big = std::abs(v);
-    const int stepExp = static_cast<int>(std::floor(std::log10(step) + 1e-9));
-    if (big >= 1e6 || big < 1e-4) {
-        const int valueExp = static_cast<int>(std::floor(std::log10(big) + 1e-9));
-        return QString::number(v, 'e', std::clamp(valueExp - stepExp, 0, 12));
-    }
-    return QString::number(v, 'f', std::clamp(-stepExp, 0, 12));
-}
-
-// A power of ten, or M times one, as a label: plain from 0.01 to 1000, "2e-5" beyond.
-QString decadeText(int m, int exponent) {
-    if (exponent >= -2 && exponent <= 3) return QString::number(m * std::pow(10.0, exponent), 'g', 6);
-    return QStringLiteral("%1e%2").arg(m).arg(exponent);
-}
-
-bool inside(double v, double lo, double hi) {
-    const double tolerance = (hi - lo) * 1e-9;
-    return v >= lo - tolerance && v <= hi + tolerance;
-}
-
-// The range grown to round ends (1, 2 or 5 times a power of ten apart, about TICKS of them).
-void niceRange(double& lo, double& hi, int ticks) {
-    const double span = hi - lo;
-    if (!(span > 0) || !std::isfinite(span)) return;
-    const double step = niceStep(span / std::max(1, ticks - 1));
-    lo = std::floor(lo / step + 1e-9) * step;
-    hi = std::ceil(hi / step - 1e-9) * step;
-}
-
 QFont pixelFont(QFont font, double pixels, bool bold) {
     font.setPixelSize(std::max(1, static_cast<int>(std::lround(pixels))));
     font.setBold(bold);
@@ -117,90 +79,6 @@ QString number(double v) {
 }
 
 }  // namespace
-
-std::vector<AxisTick> linearTicks(double lo, double hi, int target) {
-    std::vector<AxisTick> ticks;
-    if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi)) return ticks;
-    const double step = niceStep((hi - lo) / std::max(1, target - 1));
-    const double first = std::ceil(lo / step - 1e-9);
-    for (double k = first;; k += 1) {
-        const double v = k * step;
-        if (v > hi + step * 1e-9 || ticks.size() > 100) break;
-        ticks.push_back({v, tickText(v, step)});
-    }
-    return ticks;
-}
-
-std::vector<AxisTick> logTicks(double lo, double hi) {
-    std::vector<AxisTick> ticks;
-    if (!(lo > 0) || !(hi > lo) || !std::isfinite(hi)) return ticks;
-    const int d0 = static_cast<int>(std::floor(std::log10(lo))), d1 = static_cast<int>(std::ceil(std::log10(hi)));
-    const auto labelled = [&](std::initializer_list<int> multiples) {
-        int n = 0;
-        for (int d = d0; d <= d1; ++d)
-            for (int m : multiples) n += inside(m * std::pow(10.0, d), lo, hi) ? 1 : 0;
-        return n;
-    };
-    const int decades = d1 - d0;
-    const double span = std::log10(hi / lo);  // decades covered
-    if (labelled({1}) >= 4 || (labelled({1}) >= 2 && span > 2.5)) {
-        const int every = std::max(1, (decades + 7) / 8);  // at most about 8 labels
-        for (int d = d0; d <= d1; ++d)
-            for (int m = 1; m <= 9; ++m) {
-                const double v = m * std::pow(10.0, d);
-                if (!inside(v, lo, hi)) continue;
-                if (m == 1 && d % every == 0)
-                    ticks.push_back({v, decadeText(1, d)});
-                else if (decades <= 6)
-                    ticks.push_back({v, QString()});
-            }
-        return ticks;
-    }
-    if (labelled({1, 2, 5}) >= 3) {
-        for (int d = d0; d <= d1; ++d)
-            for (int m = 1; m <= 9; ++m) {
-                const double v = m * std::pow(10.0, d);
-                if (!inside(v, lo, hi)) continue;
-                ticks.push_back({v, m == 1 || m == 2 || m == 5 ? decadeText(m, d) : QString()});
-            }
-        return ticks;
-    }
-    return linearTicks(lo, hi, 5);  // within about a decade: round numbers, evenly spaced
-}
-
-struct MetricChart::Line {
-    QString label;
-    QColor color;
-    bool visible = true;
-    std::vector<double> step, wall, value, smooth;
-    std::vector<double> xCache;  // x on the forward-pass axis, or offset steps
-    bool cached = false;
-    EmaSmoother smoother;
-    std::vector<std::pair<double, double>> passes;
-    double offset = 0;
-    size_t nonFinite = 0, notPositive = 0;
-    double firstNonFiniteStep = 0;
-    QList<QPointF> drawnRaw, drawnSmooth;
-
-    bool smoothed(double weight) const { return weight > 0 && value.size() - nonFinite > kDenseLine; }
-};
-
-// Where everything goes, computed before (and apart from) any painting: the plot, the ticks, the
-// legend's entries, the metrics they were measured with.
-struct MetricChart::Layout {
-    QRectF rect, plot;
-    std::vector<std::pair<QRectF, int>> legend;  // entry, line
-    std::vector<QString> legendText;             // of each legend entry
-    std::vector<AxisTick> xTicks, yTicks;
-    QString title;
-    double line = 0, pad = 0, titleHeight = 0;  // the label font's line height, the padding
-};
-
-struct MetricChart::Style {
-    QFont title, label;
-    double rawWidth = 1, lineWidth = 1.6, marker = 2.6;
-    bool screen = true;  // hidden lines greyed in the legend (left out of a file), hover drawn
-};
 
 MetricChart::MetricChart(const QString& title, const QString& yLabel, QWidget* parent)
     : QWidget(parent), m_title(title), m_yLabel(yLabel), m_stepLabel(tr("step")) {
@@ -683,7 +561,7 @@ void MetricChart::paintFrame(QPainter& painter, const Layout& L, const Style& st
     painter.setFont(style.label);
     const QFontMetricsF labelMetrics(style.label, painter.device());
     for (const AxisTick& t : L.yTicks) {
-        if (!inside(t.value, m_y0, m_y1)) continue;
+        if (!insideRange(t.value, m_y0, m_y1)) continue;
         const double y = pyOf(L, t.value);
         painter.setPen(QPen(t.label.isEmpty() ? kMinorGrid : kMajorGrid, 0.8));
         painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y));
@@ -693,7 +571,7 @@ void MetricChart::paintFrame(QPainter& painter, const Layout& L, const Style& st
                          Qt::AlignRight | Qt::AlignVCenter, t.label);
     }
     for (const AxisTick& t : L.xTicks) {
-        if (!inside(t.value, m_x0, m_x1)) continue;
+        if (!insideRange(t.value, m_x0, m_x1)) continue;
         const double xx = pxOf(L, t.value);
         painter.setPen(QPen(t.label.isEmpty() ? kMinorGrid : kMajorGrid, 0.8));
         painter.drawLine(QPointF(xx, plot.top()), QPointF(xx, plot.bottom()));
@@ -766,7 +644,7 @@ void MetricChart::paintLines(QPainter& painter, const Layout& L, const Style& st
             painter.setBrush(Qt::NoBrush);
         }
     }
-    if (m_hasReference && (!m_options.logY || m_reference > 0) && inside(m_reference, m_y0, m_y1)) {
+    if (m_hasReference && (!m_options.logY || m_reference > 0) && insideRange(m_reference, m_y0, m_y1)) {
         const double y = pyOf(L, m_reference);
         painter.setPen(QPen(QColor(0x60, 0x60, 0x60), 1, Qt::DashLine));
         painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y));
@@ -899,143 +777,6 @@ QRectF MetricChart::chartArea() const {
 void MetricChart::resizeEvent(QResizeEvent* event) {
     QWidget::resizeEvent(event);
     scheduleRedraw();  // decimated again for the new width
-}
-
-HoverReadout MetricChart::readoutAt(const QPointF& pos) const {
-    HoverReadout out;
-    if (!m_layout || !m_layout->plot.contains(pos) || m_lines.empty()) return out;
-    const QRectF& plot = m_layout->plot;
-    const double ax0 = toAxisX(m_x0), ax1 = toAxisX(m_x1);
-    const double a = ax0 + (pos.x() - plot.left()) / plot.width() * (ax1 - ax0);
-    const double target = fromAxisX(a);
-    double best = std::numeric_limits<double>::infinity();
-    std::vector<double> scratch;
-    for (const auto& line : m_lines) {
-        if (!line->visible || line->value.empty()) continue;
-        const std::vector<double>& xs = line->cached && !line->xCache.empty() ? line->xCache : xsOf(*line, scratch);
-        const auto it = std::lower_bound(xs.begin(), xs.end(), target);
-        size_t i = static_cast<size_t>(it - xs.begin());
-        const auto distance = [&](size_t j) {
-            const double v = xs[j];
-            if (m_options.logX && v <= 0) return std::numeric_limits<double>::infinity();
-            return std::abs(toAxisX(v) - a);
-        };
-        if (i == xs.size() || (i > 0 && distance(i - 1) <= distance(i))) i = i > 0 ? i - 1 : 0;
-        if (xs[i] < m_x0 || xs[i] > m_x1) continue;
-        out.rows.push_back({line->label, line->color, line->step[i], xs[i], line->value[i]});
-        if (distance(i) < best) {
-            best = distance(i);
-            out.x = xs[i];
-        }
-    }
-    out.valid = !out.rows.isEmpty();
-    return out;
-}
-
-QPointF MetricChart::positionOf(double x, double y) const {
-    if (!m_layout) return {};
-    const QRectF& plot = m_layout->plot;
-    const double ax0 = toAxisX(m_x0), ax1 = toAxisX(m_x1), ay0 = toAxisY(m_y0), ay1 = toAxisY(m_y1);
-    return {plot.left() + (toAxisX(x) - ax0) / (ax1 - ax0) * plot.width(),
-            plot.bottom() - (toAxisY(y) - ay0) / (ay1 - ay0) * plot.height()};
-}
-
-QRectF MetricChart::legendRect(int line) const {
-    if (m_layout)
-        for (const auto& [r, index] : m_layout->legend)
-            if (index == line) return r;
-    return {};
-}
-
-void MetricChart::wheelEvent(QWheelEvent* event) {
-    const double steps = event->angleDelta().y() / 120.0;
-    if (steps == 0 || !m_layout || m_layout->plot.width() <= 0) return;
-    const QRectF& plot = m_layout->plot;
-    const double factor = std::pow(1.25, steps);
-    const double a0 = toAxisX(m_x0), a1 = toAxisX(m_x1);
-    const double mouse = a0 + (std::clamp(event->position().x(), plot.left(), plot.right()) - plot.left()) /
-                                  plot.width() * (a1 - a0);
-    m_zoomed = true;
-    m_x0 = fromAxisX(mouse - (mouse - a0) / factor);
-    m_x1 = fromAxisX(mouse + (a1 - mouse) / factor);
-    decimateAll(std::max(64, width() - 70));
-    refit();
-    event->accept();
-}
-
-void MetricChart::mousePressEvent(QMouseEvent* event) {
-    m_pressPos = m_dragPos = event->position();
-    if (event->button() == Qt::MiddleButton ||
-        (event->button() == Qt::LeftButton && (event->modifiers() & Qt::ShiftModifier)))
-        m_drag = Drag::Pan;
-    else if (event->button() == Qt::LeftButton)
-        m_drag = Drag::Zoom;
-    event->accept();
-}
-
-void MetricChart::mouseMoveEvent(QMouseEvent* event) {
-    const QPointF pos = event->position();
-    if (m_drag == Drag::Pan && m_layout) {
-        const QRectF& plot = m_layout->plot;
-        const double ax = (toAxisX(m_x1) - toAxisX(m_x0)) / plot.width();
-        const double ay = (toAxisY(m_y1) - toAxisY(m_y0)) / plot.height();
-        const double dx = (pos.x() - m_dragPos.x()) * ax, dy = (pos.y() - m_dragPos.y()) * ay;
-        m_dragPos = pos;
-        m_zoomed = true;
-        m_x0 = fromAxisX(toAxisX(m_x0) - dx), m_x1 = fromAxisX(toAxisX(m_x1) - dx);
-        m_y0 = fromAxisY(toAxisY(m_y0) + dy), m_y1 = fromAxisY(toAxisY(m_y1) + dy);
-        decimateAll(std::max(64, width() - 70));
-        refit();
-        return;
-    }
-    if (m_drag == Drag::Zoom) {
-        m_dragPos = pos;
-        update();
-        return;
-    }
-    m_hoverPos = pos;
-    m_hover = readoutAt(pos);
-    update();
-}
-
-void MetricChart::mouseReleaseEvent(QMouseEvent* event) {
-    const Drag drag = m_drag;
-    m_drag = Drag::None;
-    const QPointF pos = event->position();
-    if (event->button() == Qt::RightButton) {
-        resetZoom();
-        return;
-    }
-    if (drag == Drag::Zoom && m_layout) {
-        const QRectF band = QRectF(m_pressPos, pos).normalized().intersected(m_layout->plot);
-        if (band.width() >= 5 && band.height() >= 5) {
-            const QRectF& plot = m_layout->plot;
-            const double ax0 = toAxisX(m_x0), ax1 = toAxisX(m_x1), ay0 = toAxisY(m_y0), ay1 = toAxisY(m_y1);
-            zoomTo(fromAxisX(ax0 + (band.left() - plot.left()) / plot.width() * (ax1 - ax0)),
-                   fromAxisX(ax0 + (band.right() - plot.left()) / plot.width() * (ax1 - ax0)),
-                   fromAxisY(ay0 + (plot.bottom() - band.bottom()) / plot.height() * (ay1 - ay0)),
-                   fromAxisY(ay0 + (plot.bottom() - band.top()) / plot.height() * (ay1 - ay0)));
-            return;
-        }
-        if ((pos - m_pressPos).manhattanLength() < 5)  // a click: on a legend entry, toggles it
-            for (const auto& [r, index] : m_layout->legend)
-                if (r.contains(pos)) {
-                    setLineVisible(index, !lineVisible(index));
-                    return;
-                }
-    }
-    update();
-}
-
-void MetricChart::mouseDoubleClickEvent(QMouseEvent* event) {
-    resetZoom();
-    event->accept();
-}
-
-void MetricChart::leaveEvent(QEvent* event) {
-    m_hover = {};
-    update();
-    QWidget::leaveEvent(event);
 }
 
 void MetricChart::render(QPainter& painter, const QRectF& target, const QSizeF& logicalSize, const QString& title,

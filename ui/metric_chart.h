@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "axis_ticks.h"
 #include "series_math.h"
 
 QT_BEGIN_NAMESPACE
@@ -44,17 +45,7 @@ struct ChartOptions {
     bool logX = false, logY = false;
 };
 
-// A tick of an axis: its value and label (empty: a minor tick, grid line only).
-struct AxisTick {
-    double value = 0;
-    QString label;
-};
-// Ticks over [LO, HI] at 1, 2 or 5 times a power of ten, about TARGET of them, labelled with as
-// many digits as tell them apart.
-std::vector<AxisTick> linearTicks(double lo, double hi, int target = 6);
-// Ticks of a log axis over [LO, HI] (LO > 0): labelled decades; over less than about two decades
-// also 2 and 5 times them; within one decade, linear ticks. Unlabelled minor ticks in between.
-std::vector<AxisTick> logTicks(double lo, double hi);
+// The axes' ticks: axis_ticks.h (linearTicks, logTicks), shared with VectorPlot.
 
 // What the hover readout says at one position: the x it snapped to and, for each shown line,
 // its stored point nearest to that x.

@@ -1,9 +1,9 @@
 #pragma once
 // Colours that mean the same thing in every view. A run has one colour (runs table, compare,
 // exports): Okabe-Ito's colour-blind-safe palette, then Tableau's, picked by run id. A metric
-// key has one colour in a run's live charts, whatever order its series arrive in: the split sets
-// it (train blue, dev vermillion, test green), variants of a key take a neighbour, and keys the
-// table does not know are placed by a hash of their name.
+// key has one colour in a run's live charts, whatever order its series arrive in: the slot its
+// method's view gives it (train blue, dev vermillion, test green; common/method_view.h), and keys
+// no view names are placed by a hash of their name.
 
 #include <QColor>
 #include <QString>

@@ -18,6 +18,8 @@
 #include <cmath>
 
 #include "palette.h"
+#include "common/metric_keys.h"
+#include "run/method_registry.h"
 
 namespace frugal::ui {
 
@@ -57,61 +59,13 @@ QString durationText(double s) {
 }  // namespace
 
 RunResult resultOf(const RunRow& r) {
-    RunResult out;
-    QStringList parts, keys;
-    const auto has = [&](const QString& key) { return r.latest.contains(key); };
-    const auto value = [&](const QString& key) { return r.latest.value(key); };
-    const auto add = [&](const QString& label, const QString& key) {
-        if (!has(key)) return false;
-        parts << label + metricText(value(key));
-        keys << key;
-        return true;
-    };
-    const QString method = r.method;
-    if (method == QStringLiteral("prune")) {
-        const QString pruned = QStringLiteral("prune/perplexity"), dense = QStringLiteral("prune/perplexity_dense");
-        if (has(pruned)) {
-            out.value = value(pruned);
-            parts << (has(dense) ? QStringLiteral("ppl %1 → %2").arg(metricText(value(dense)), metricText(value(pruned)))
-                                 : QStringLiteral("ppl %1").arg(metricText(value(pruned))));
-            keys << dense << pruned;
-        }
-        if (has(QStringLiteral("prune/sparsity"))) {
-            parts << QStringLiteral("%1% sparse").arg(value(QStringLiteral("prune/sparsity")) * 100, 0, 'g', 3);
-            keys << QStringLiteral("prune/sparsity");
-        }
-    } else if (method == QStringLiteral("pretrain")) {
-        if (add(QStringLiteral("ppl "), QStringLiteral("eval/perplexity")))
-            out.value = value(QStringLiteral("eval/perplexity"));
-        else if (add(QStringLiteral("held-out loss "), QStringLiteral("held_out/mean")))
-            out.value = value(QStringLiteral("held_out/mean"));
-    } else if (method == QStringLiteral("eval")) {
-        for (auto it = r.latest.begin(); it != r.latest.end(); ++it) {
-            const QStringList k = it.key().split(QLatin1Char('/'));
-            if (k.size() != 3 || k[0] != QStringLiteral("eval") || k[2] != QStringLiteral("accuracy")) continue;
-            if (std::isnan(out.value)) out.value = it.value();
-            add(k[1] + QStringLiteral(" acc "), it.key());
-        }
-        if (add(QStringLiteral("ppl "), QStringLiteral("eval/perplexity")) && std::isnan(out.value))
-            out.value = value(QStringLiteral("eval/perplexity"));
-    } else if (method == QStringLiteral("landscape")) {
-        if (add(QStringLiteral("tr(H) "), QStringLiteral("sharpness/hutchinson_trace")))
-            out.value = value(QStringLiteral("sharpness/hutchinson_trace"));
-        add(QStringLiteral("ε-ball "), QStringLiteral("sharpness/eps_ball"));
-        if (add(QStringLiteral("centre loss "), QStringLiteral("landscape/centre_loss")) && std::isnan(out.value))
-            out.value = value(QStringLiteral("landscape/centre_loss"));
-    } else {  // fine-tuning: zo, mezo, fo, sharpzo
-        if (add(QStringLiteral("dev "), QStringLiteral("dev/accuracy"))) out.value = value(QStringLiteral("dev/accuracy"));
-        else if (add(QStringLiteral("dev ppl "), QStringLiteral("dev/perplexity")))  // plain-text language modelling
-            out.value = value(QStringLiteral("dev/perplexity"));
-        add(QStringLiteral("loss "), QStringLiteral("dev/loss"));
-        if (method == QStringLiteral("sharpzo")) add(QStringLiteral("best f "), QStringLiteral("cma/best_fitness"));
-    }
-    if (parts.isEmpty() && add(QStringLiteral("train loss "), QStringLiteral("train/loss")))
-        out.value = value(QStringLiteral("train/loss"));
-    out.text = parts.join(QStringLiteral(" · "));
-    out.toolTip = keys.join(QStringLiteral(", "));
-    return out;
+    // the parts the run's method row names (common/method_view.h), as `frugal list` shows them
+    std::map<std::string, double> latest;
+    for (auto it = r.latest.begin(); it != r.latest.end(); ++it) latest[it.key().toStdString()] = it.value();
+    const ResultText result = resultText(run::methodView(r.method.toStdString()).result, latest);
+    QStringList keys;
+    for (const auto& k : result.keys) keys << QString::fromStdString(k);
+    return {QString::fromStdString(result.text), result.value, keys.join(QStringLiteral(", "))};
 }
 
 int RunsModel::rowCount(const QModelIndex& parent) const {
@@ -173,9 +127,9 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
                                        QStringLiteral("yyyy-MM-dd HH:mm"))
                                  : QStringLiteral("-");
         case Duration: return sortKey ? QVariant(seconds(r)) : QVariant(durationText(seconds(r)));
-        case Loss: return metric("train/loss");
-        case Dev: return metric("dev/accuracy");
-        case Test: return metric("test/accuracy");
+        case Loss: return metric(metrics::kTrainLoss);
+        case Dev: return metric(metrics::kDevAccuracy);
+        case Test: return metric(metrics::kTestAccuracy);
         case Result: {
             const RunResult& result = m_results.at(index.row());
             if (result.text.isEmpty()) return {};

@@ -15,6 +15,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "axis_ticks.h"
+#include "common/metric_keys.h"
+
 namespace frugal::ui {
 
 QColor viridis(double t) {
@@ -146,7 +149,7 @@ void VectorPlot::paintEvent(QPaintEvent*) {
         p.drawText(QRect(0, area.bottom() - fm.height(), 42, fm.height()), Qt::AlignRight, QStringLiteral("0"));
         p.drawText(QRect(0, area.center().y() - fm.height() / 2, 42, fm.height()), Qt::AlignRight, tr("row"));
         p.drawText(QRect(area.left(), area.bottom() + 2, area.width(), fm.height()), Qt::AlignHCenter,
-                   m_title.contains(QStringLiteral("landscape/"))
+                   m_title == QLatin1String(metrics::kSlice2d)
                        ? tr("column 0 … %1 (α along columns, β along rows)").arg(cols - 1)
                        : tr("column 0 … %1").arg(cols - 1));
     } else {
@@ -266,17 +269,17 @@ void VectorPlot::paintLines(QPainter& p) {
     const auto yOf = [&](double v) { return area.bottom() - (v - lo) / (hi - lo) * area.height(); };
     p.setPen(palette().text().color());
     p.drawRect(area.adjusted(0, 0, -1, -1));
-    for (int k = 0; k <= 4; ++k) {  // y ticks
-        const double v = lo + (hi - lo) * k / 4.0;
-        const int y = static_cast<int>(std::lround(yOf(v)));
+    // the ticks MetricChart draws: round values, as many digits as tell them apart
+    for (const AxisTick& t : linearTicks(lo, hi, 5)) {
+        const int y = static_cast<int>(std::lround(yOf(t.value)));
         p.drawLine(area.left() - 3, y, area.left(), y);
-        p.drawText(QRect(0, y - fm.height() / 2, 48, fm.height()), Qt::AlignRight, QString::number(v, 'g', 4));
+        p.drawText(QRect(0, y - fm.height() / 2, 48, fm.height()), Qt::AlignRight, t.label);
     }
-    for (int k = 0; k <= 4; ++k) {  // x ticks
-        const double x = x0 + (x1 - x0) * k / 4.0;
-        const int px = static_cast<int>(std::lround(area.left() + area.width() * k / 4.0));
+    for (const AxisTick& t : linearTicks(x0, x1, 5)) {
+        const double share = x1 == x0 ? 0.5 : (t.value - x0) / (x1 - x0);
+        const int px = static_cast<int>(std::lround(area.left() + area.width() * share));
         p.drawLine(px, area.bottom(), px, area.bottom() + 3);
-        p.drawText(QRect(px - 30, area.bottom() + 4, 60, fm.height()), Qt::AlignHCenter, QString::number(x, 'g', 3));
+        p.drawText(QRect(px - 30, area.bottom() + 4, 60, fm.height()), Qt::AlignHCenter, t.label);
     }
     p.drawText(QRect(area.left(), area.bottom() + 4 + fm.height(), area.width(), fm.height()), Qt::AlignHCenter,
                useAxis ? tr("α (along the direction; 0 = the weights of that step)") : tr("index"));
@@ -370,7 +373,7 @@ void VectorPanel::setSeries(const QMap<QString, QVector<VectorFrame>>& series) {
     const int stepValue = m_step->value();
     m_series = series;
     m_axis.clear();
-    const auto axis = series.value(QStringLiteral("landscape/axis"));
+    const auto axis = series.value(QString::fromLatin1(metrics::kLandscapeAxis));
     if (!axis.isEmpty()) m_axis = axis.last().data;
     m_key->blockSignals(true);
     m_key->clear();

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 
+#include "common/metric_keys.h"
 #include "chart_export.h"
 #include "common/error.h"
 #include "chart_controls.h"
@@ -133,49 +134,36 @@ int runHeadless(int argc, char** argv, const std::string& config, const std::str
                 store::statusName(outcome.status).c_str(), path.c_str());
     if (!outcome.error.empty()) std::printf("%s\n", outcome.error.c_str());
 
-    // the run's charts, as the live view groups them
-    struct Group {
-        const char* title;
-        const char* y;
-        std::function<bool(const std::string&)> accepts;
-    };
-    const auto has = [](const std::string& s, const char* part) {
-        return s.find(part) != std::string::npos;
-    };
-    const std::vector<Group> groups = {
-        {"Loss", "loss",
-         [&](const std::string& k) {
-             return k == "train/loss" || (has(k, "/loss") && k.rfind("sys/", 0) != 0);
-         }},
-        {"Evaluation", "accuracy",
-         [&](const std::string& k) { return has(k, "accuracy") || has(k, "perplexity"); }},
-        {"Query schedule", "queries Q per step",
-         [](const std::string& k) { return k == "zo/queries"; }},
-        {"Memory", "MiB", [](const std::string& k) { return k == "sys/rss_mb"; }},
-    };
+    // the run's charts, as the live view shows them: its method row's panels
+    std::map<std::string, std::string> params;
+    const auto info = db.run(outcome.runId);
+    if (info)
+        for (const auto& [key, value] : db.params(outcome.runId)) params[key] = value;
+    const std::vector<PanelView> panels =
+        run::methodView(info ? info->method : std::string()).panelsUnder(params);
     const QDir dir(QString::fromStdString(plotsDir) + QStringLiteral("/run-%1").arg(outcome.runId));
     if (!QDir().mkpath(dir.path())) {
         std::fprintf(stderr, "%s: cannot create the plots folder\n",
                      dir.path().toStdString().c_str());
         return 1;
     }
-    const auto info = db.run(outcome.runId);
     int written = 0;
-    for (const Group& g : groups) {
-        MetricChart chart(QString::fromLatin1(g.title), QString::fromLatin1(g.y));
+    for (const PanelView& panel : panels) {
+        MetricChart chart(QString::fromStdString(panel.title), QString::fromStdString(panel.y));
         chart.resize(900, 560);
         for (const auto& key : db.metricKeys(outcome.runId)) {
-            if (!g.accepts(key)) continue;
+            if (!panel.match.matches(key)) continue;
             const int line =
                 chart.addLine(QString::fromStdString(key), seriesColor(QString::fromStdString(key)));
             for (const auto& p : db.metric(outcome.runId, key))
                 chart.append(line, static_cast<double>(p.step),
-                             static_cast<double>(p.wallMs - info->startMs) / 1000.0, p.value);
+                             static_cast<double>(p.wallMs - info->startMs) / 1000.0,
+                             panel.absolute ? std::abs(p.value) : p.value);
         }
         if (chart.pointCount() == 0) continue;
         chart.redrawNow();
         const QString base =
-            QString::fromLatin1(g.title).toLower().replace(QLatin1Char(' '), QLatin1Char('-'));
+            QString::fromStdString(panel.title).toLower().replace(QLatin1Char(' '), QLatin1Char('-'));
         for (const auto format : {ExportOptions::Format::Pdf, ExportOptions::Format::Svg,
                                   ExportOptions::Format::Png, ExportOptions::Format::Csv}) {
             ExportOptions o;
@@ -234,7 +222,7 @@ PlotResult plotVectors(const PlotRequest& r) {
             QVector<VectorFrame> frames;
             for (const auto& point : series) frames << frameOf(point);
             QVector<float> axis;
-            const auto axes = db.vectorSeries(id, "landscape/axis");
+            const auto axes = db.vectorSeries(id, metrics::kLandscapeAxis);
             if (!axes.empty()) axis = QVector<float>(axes.back().data.begin(), axes.back().data.end());
             plot->setLines(title, frames, static_cast<int>(frames.size()) - 1, axis);
         } else {
@@ -293,7 +281,7 @@ PlotResult plotRuns(int argc, char** argv, const PlotRequest& r) {
     for (int64_t id : r.runs) {
         const auto info = db.run(id);
         if (!info) fail(path, ": no run ", id);
-        Run run{id, info->startMs, db.metric(id, r.metric), db.metric(id, "zo/forward_passes")};
+        Run run{id, info->startMs, db.metric(id, r.metric), db.metric(id, metrics::kForwardPasses)};
         if (run.points.empty()) fail("run ", id, " (", info->name, ") has no metric '", r.metric, "'");
         auto at = std::find_if(groups.begin(), groups.end(),
                                [&](const Group& g) { return g.name == info->name; });
@@ -448,12 +436,12 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     compare->compare(ids);
     window.tabs()->setCurrentWidget(compare);
     waitFor([&] { return compare->runIds() == ids && compare->chart()->lineCount() >= 2; }, 20000);
-    compare->setMetric(QStringLiteral("dev/accuracy"));
+    compare->setMetric(QString::fromLatin1(metrics::kDevAccuracy));
     compare->setTarget(QStringLiteral("0.55"));
     waitFor([] { return false; }, 300);
     ok = grab(window, out.filePath(QStringLiteral("compare.png"))) && ok;
 
-    compare->setMetric(QStringLiteral("train/loss"));
+    compare->setMetric(QString::fromLatin1(metrics::kTrainLoss));
     ExportDialog* dialog = window.exportDialog(compare->chart());
     ExportOptions o = dialog->options();
     o.path = out.filePath(QStringLiteral("compare-train-loss.png"));
@@ -501,7 +489,7 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     compare->compare({1, 2, 3, 4});
     window.tabs()->setCurrentWidget(compare);
     waitFor([&] { return compare->runIds().size() == 4 && compare->chart()->lineCount() >= 1; }, 20000);
-    compare->setMetric(QStringLiteral("prune/block_error"));
+    compare->setMetric(QString::fromStdString(run::methodView("prune").panels.front().match.lines.front().key));
     waitFor([] { return false; }, 400);
     ok = grab(window, out.filePath(QStringLiteral("prune-compare.png"))) && ok;
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "common/metric_keys.h"
+
 namespace frugal::ui {
 
 // Whether a window can open here: a display ($DISPLAY or $WAYLAND_DISPLAY), or a Qt platform
@@ -34,7 +36,7 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir);
 struct PlotRequest {
     std::string dbPath;
     std::vector<int64_t> runs;
-    std::string metric = "dev/loss";
+    std::string metric = metrics::kDevLoss;
     // Set: a figure of this vector series instead (its last step), the runs side by side on one
     // colour scale (loss-landscape surfaces, per-layer sparsity); .png .svg .pdf.
     std::string vector;

@@ -20,6 +20,8 @@
 #include "common/files.h"
 #include "common/format.h"
 #include "eval/fine_tune_config.h"
+#include "common/metric_keys.h"
+#include "analysis/analysis_metrics.h"
 
 namespace frugal::analysis {
 
@@ -43,30 +45,48 @@ LandscapeConfig readLandscape(const toml::table& root, const std::string& source
     using namespace frugal::config;
     const toml::table empty;
     const Section top(root, "", source, {"method", "landscape", "peft"});
-    const Section m(tableOr(root, "landscape", source, empty), "landscape", source,
-                    {"model", "task", "train_file", "dev_file", "template", "labels", "objective", "batch_size",
-                     "seed", "dims", "points", "lo", "hi", "directions", "model_b", "timing_forwards",
-                     "sharpness_probes", "sharpness_h", "sharpness_rho", "sam", "zo_seed", "zo_law",
-                     "train_text", "dev_text", "seq_len"});
+    const Section m(tableOr(root, "landscape", source, empty), "landscape", source);
+    // what a landscape makes of the keys the shared fine-tuning reader declares: the training
+    // keys are refused in its table (it trains nothing); the task's keys name its one batch
+    const std::string notRead = "a fine-tuning key; a landscape trains nothing and does not read it";
+    KeyDocs retold = {
+        {"landscape.model", {"the model whose loss surface is sliced: a built-in name or a Hugging Face folder"}},
+        {"landscape.batch_size", {"examples in the one fixed batch every point is scored on"}},
+        {"landscape.seed", {"the seed of the fixed batch and the random directions"}},
+        {"landscape.task", {"the task whose training split the fixed batch is drawn from"}},
+        {"landscape.objective", {"the loss the surface shows: cross-entropy over the labels, LM loss or −accuracy"}},
+        {"landscape.dev_file", {"a task of one's own: its dev examples (a landscape scores its training batch only)"}},
+        {"peft.target", {"the weights the directions span: every weight, biases, norms or the head"}},
+    };
+    for (const char* key : {"dtype", "steps", "lr", "lr_schedule", "weight_decay", "eval_every", "eval_limit", "save"})
+        retold[m.name(key)] = {notRead, {}, false, true};
+    for (const char* key : {"train_text", "dev_text", "seq_len"})  // refused below, saying why
+        retold[m.name(key)] = {"plain-text language modelling: zo, mezo and fo only; a landscape needs a task", {}, true};
     LandscapeConfig c;
     bool save = false;
-    eval::readFineTuneSpec(m, root, source, c.common, save);
+    eval::readFineTuneSpec(m, root, source, c.common, save, retold);
     if (c.common.textMode())
         failAt("landscape.train_text", source, ": landscape.train_text: a landscape is drawn on one batch of a labelled task; "
              "plain-text language modelling is for zo, mezo and fo");
-    m.integer("dims", c.dims, 1, 2);
-    m.integer("points", c.points, 2, 1001);
-    m.number("lo", c.lo, -1e6, 1e6);
-    m.number("hi", c.hi, -1e6, 1e6);
-    m.choice("directions", c.directions, {"filter", "between", "zo_step"});
-    m.string("model_b", c.modelB);
-    m.integer("zo_seed", c.zoSeed, -1, INT64_MAX);
-    m.choice("zo_law", c.zoLaw, {"gaussian", "rademacher", "sphere"});
-    m.integer("timing_forwards", c.timingForwards, 0, 1000);
-    m.integer("sharpness_probes", c.sharpnessProbes, 0, 1 << 16);
-    m.number("sharpness_h", c.sharpnessH, 1e-9, 10.0);
-    m.number("sharpness_rho", c.sharpnessRho, 1e-9, 1e3);
-    m.boolean("sam", c.sam);
+    m.integer("dims", c.dims, 1, 2, {"1: the loss along one direction; 2: a surface over two"});
+    m.integer("points", c.points, 2, 1001, {"points per axis (a 2-D slice scores points × points)"});
+    m.number("lo", c.lo, -1e6, 1e6, {"where each axis starts, in units of its direction (between: 1 is model_b)"});
+    m.number("hi", c.hi, -1e6, 1e6, {"where each axis ends, in units of its direction (between: 1 is model_b)"});
+    m.choice("directions", c.directions, {"filter", "between", "zo_step"},
+             {"filter-normalised random axes, the line towards model_b, or a ZO step's direction z"});
+    const KeyCondition between = m.when("directions", {"between"}), zoStep = m.when("directions", {"zo_step"});
+    m.string("model_b", c.modelB, {"the second model; the slice runs from model to it", {between}});
+    m.integer("zo_seed", c.zoSeed, -1, INT64_MAX, {"the direction seed of the ZO step whose z is the first axis", {zoStep}});
+    m.choice("zo_law", c.zoLaw, {"gaussian", "rademacher", "sphere"},
+             {"the ZO run's direction law, to regenerate its z", {zoStep}});
+    m.integer("timing_forwards", c.timingForwards, 0, 1000,
+              {"forwards at the centre timed first, to state the slice's cost in forwards"});
+    m.integer("sharpness_probes", c.sharpnessProbes, 0, 1 << 16,
+              {"Hutchinson probes and ε-ball samples of the sharpness at the centre; 0: none"});
+    m.number("sharpness_h", c.sharpnessH, 1e-9, 10.0, {"the second-difference step of the Hutchinson trace estimate"});
+    m.number("sharpness_rho", c.sharpnessRho, 1e-9, 1e3, {"the radius ρ of the ε-ball maximum and of SAM's step"});
+    m.boolean("sam", c.sam, {"also SAM's one-step sharpness L(θ + ρ∇L/‖∇L‖) − L(θ) (one backward pass)"});
+    m.done();
     if (!(c.lo < c.hi)) failAt("landscape.lo", source, ": landscape.lo must be below landscape.hi, got ", c.lo, " and ", c.hi);
     if (c.sharpnessProbes == 1) failAt("landscape.sharpness_probes", source, ": landscape.sharpness_probes must be 0 (off) or at least 2, got 1");
     if (c.directions == "between" && c.modelB.empty())
@@ -153,8 +173,8 @@ void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& st
                                                     c.dims == 2 ? " and a filter-normalised random direction" : "")
                   : std::string("filter-normalised random directions"), " over ", params.size(), " tensors (",
                   elements, " weights); |d1| = ", d1.norm, c.dims == 2 ? cat(", |d2| = ", d2.norm) : std::string()));
-    sink.metric("landscape/d1_norm", 0, d1.norm);
-    if (c.dims == 2) sink.metric("landscape/d2_norm", 0, d2.norm);
+    sink.metric(analysis::metrics::kD1Norm, 0, d1.norm);
+    if (c.dims == 2) sink.metric(analysis::metrics::kD2Norm, 0, d2.norm);
 
     const double centre = problem.lossValue();
     std::vector<double> forwardTimes;
@@ -191,28 +211,28 @@ void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& st
     int64_t nonFinite = 0;
     for (double v : s.loss)
         if (!std::isfinite(v)) ++nonFinite;
-    sink.vector("landscape/axis", 0, {c.points}, axis);
-    sink.vector(c.dims == 1 ? "landscape/slice1d" : "landscape/slice2d", 0,
+    sink.vector(frugal::metrics::kLandscapeAxis, 0, {c.points}, axis);
+    sink.vector(c.dims == 1 ? frugal::metrics::kSlice1d : frugal::metrics::kSlice2d, 0,
                 c.dims == 1 ? std::vector<int64_t>{c.points} : std::vector<int64_t>{c.points, c.points}, data);
-    sink.metric("landscape/centre_loss", 0, s.centre);
-    sink.metric("landscape/batch_loss", 0, centre);
+    sink.metric(frugal::metrics::kLandscapeCentreLoss, 0, s.centre);
+    sink.metric(analysis::metrics::kBatchLoss, 0, centre);
     double lo = INFINITY, hi = -INFINITY;
     for (double v : s.loss)
         if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
-    sink.metric("landscape/min_loss", 0, lo);
-    sink.metric("landscape/max_loss", 0, hi);
-    sink.metric("landscape/seconds", 0, s.seconds);
-    sink.metric("landscape/forwards", 0, static_cast<double>(s.forwards));
+    sink.metric(frugal::metrics::kLandscapeMinLoss, 0, lo);
+    sink.metric(frugal::metrics::kLandscapeMaxLoss, 0, hi);
+    sink.metric(analysis::metrics::kLandscapeSeconds, 0, s.seconds);
+    sink.metric(analysis::metrics::kLandscapeForwards, 0, static_cast<double>(s.forwards));
     if (nonFinite > 0) {
-        sink.metric("landscape/non_finite_points", 0, static_cast<double>(nonFinite));
+        sink.metric(frugal::metrics::kLandscapeNonFinite, 0, static_cast<double>(nonFinite));
         sink.log("warn", cat(nonFinite, " of ", total, " grid points have a non-finite loss (stored as NaN/Inf, "
                              "shown blank); narrow landscape.lo/hi"));
     }
     if (!forwardTimes.empty()) {
         const double f = median(forwardTimes);
-        sink.metric("landscape/forward_seconds", 0, f);
+        sink.metric(analysis::metrics::kForwardSeconds, 0, f);
         // against this process's own forwards (all of them in one process)
-        sink.metric("landscape/overhead_ratio", 0, s.seconds / (static_cast<double>(s.forwards) * f));
+        sink.metric(analysis::metrics::kOverheadRatio, 0, s.seconds / (static_cast<double>(s.forwards) * f));
         sink.info(cat("slice: ", total, " points in ", shortNumber(s.seconds), " s; one forward of the batch ",
                       shortNumber(f * 1e3), " ms (median of ", forwardTimes.size(), "): ",
                       shortNumber(s.seconds / (static_cast<double>(s.forwards) * f)), "x this process's ",
@@ -232,15 +252,15 @@ void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& st
         ss.seed = c.common.seed;
         const Sharpness sh = sharpness(mover, loss, ss, c.sam ? std::function<torch::Tensor()>([&] { return problem.loss(); })
                                                              : std::function<torch::Tensor()>());
-        sink.metric("sharpness/hutchinson_trace", 0, sh.trace);
-        sink.metric("sharpness/hutchinson_stderr", 0, sh.traceError);
-        sink.metric("sharpness/eps_ball", 0, sh.epsBall);
-        if (c.sam) sink.metric("sharpness/sam", 0, sh.sam);
+        sink.metric(frugal::metrics::kHutchinsonTrace, 0, sh.trace);
+        sink.metric(frugal::metrics::kHutchinsonStderr, 0, sh.traceError);
+        sink.metric(frugal::metrics::kEpsBall, 0, sh.epsBall);
+        if (c.sam) sink.metric(frugal::metrics::kSam, 0, sh.sam);
         sink.info(cat("sharpness (", ss.probes, " probes): Hutchinson trace ", sh.trace, " +- ", sh.traceError,
                       " (h ", ss.h, "), eps-ball max rise ", sh.epsBall, " (rho ", ss.rho, ")",
                       c.sam ? cat(", SAM one-step ", sh.sam) : std::string()));
     }
-    sink.metric("sys/seconds", 0, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    sink.metric(frugal::metrics::kSeconds, 0, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 }  // namespace
@@ -262,6 +282,24 @@ PreparedRun prepareLandscapeMethod(const MethodRequest& request) {
         "rows of every tensor of 2+ dimensions (Linear output neurons, embedding tokens); 1-D tensors get no component";
     p.body = [c](const RunContext& context) { runLandscape(c, context.sink, context.stop, context.world); };
     return p;
+}
+
+// A landscape run: its surface (the slices up front), the surface's extremes, sharpness, memory.
+MethodView landscapeView() {
+    MethodView v;
+    PanelView surface{"Surface", "loss",
+                      {{{frugal::metrics::kLandscapeMinLoss, 0}, {frugal::metrics::kLandscapeMaxLoss, 1}, {frugal::metrics::kLandscapeCentreLoss, 2}}}};
+    PanelView sharpness{"Sharpness", "value",
+                        {{{frugal::metrics::kHutchinsonTrace, 0}, {frugal::metrics::kHutchinsonStderr, 1}, {frugal::metrics::kEpsBall, 4},
+                          {frugal::metrics::kSam, 5}},
+                         {"sharpness/"}}};
+    v.panels = {surface, sharpness, memoryPanel()};
+    v.vectors = {{frugal::metrics::kSlice2d, ""}, {frugal::metrics::kSlice1d, ""}};
+    v.result = {{"tr(H) ", frugal::metrics::kHutchinsonTrace, true},
+                {"ε-ball ", frugal::metrics::kEpsBall},
+                {"centre loss ", frugal::metrics::kLandscapeCentreLoss, true}};
+    v.presets = {{"Loss landscape — 2-D slice and sharpness", "landscape/builtin-2d-sentiment.toml", 24}};
+    return v;
 }
 
 }  // namespace frugal::analysis

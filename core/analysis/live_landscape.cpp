@@ -12,6 +12,8 @@
 #include "analysis/landscape.h"
 #include "common/error.h"
 #include "common/format.h"
+#include "common/metric_keys.h"
+#include "analysis/analysis_metrics.h"
 
 namespace frugal::analysis {
 
@@ -65,7 +67,7 @@ private:
             std::vector<float> axis;
             for (int64_t i = 0; i < m_spec.points; ++i)
                 axis.push_back(static_cast<float>(gridPoint(m_spec.lo, m_spec.hi, i, m_spec.points)));
-            sink.vector("landscape/axis", step, {m_spec.points}, axis);
+            sink.vector(frugal::metrics::kLandscapeAxis, step, {m_spec.points}, axis);
             m_first = false;
         }
         Mover mover(params);
@@ -81,7 +83,7 @@ private:
         const Slice s = m_spec.dims == 1 ? slice1d(mover, d1, loss, settings, stop)
                                          : slice2d(mover, d1, d2, loss, settings, stop);
         const std::vector<float> data(s.loss.begin(), s.loss.end());
-        sink.vector(m_spec.dims == 1 ? "landscape/slice1d" : "landscape/slice2d", step,
+        sink.vector(m_spec.dims == 1 ? frugal::metrics::kSlice1d : frugal::metrics::kSlice2d, step,
                     m_spec.dims == 1 ? std::vector<int64_t>{m_spec.points}
                                      : std::vector<int64_t>{m_spec.points, m_spec.points},
                     data);
@@ -92,10 +94,10 @@ private:
                 lo = std::min(lo, v);
             else
                 ++nonFinite;
-        if (std::isfinite(s.centre)) sink.metric("landscape/centre_loss", step, s.centre);
-        sink.metric("landscape/min_loss", step, lo);
+        if (std::isfinite(s.centre)) sink.metric(frugal::metrics::kLandscapeCentreLoss, step, s.centre);
+        sink.metric(frugal::metrics::kLandscapeMinLoss, step, lo);
         if (nonFinite > 0) {
-            sink.metric("landscape/non_finite_points", step, static_cast<double>(nonFinite));
+            sink.metric(frugal::metrics::kLandscapeNonFinite, step, static_cast<double>(nonFinite));
             sink.log("warn", cat("live landscape at step ", step, ": ", nonFinite, " of ", s.loss.size(),
                                  " points have a non-finite loss (stored as NaN/Inf)"));
         }
@@ -114,16 +116,16 @@ private:
                               return m_problem.lossOn(m_batch);
                           })
                                 : std::function<torch::Tensor()>());
-            sink.metric("sharpness/hutchinson_trace", step, sh.trace);
-            sink.metric("sharpness/hutchinson_stderr", step, sh.traceError);
-            sink.metric("sharpness/eps_ball", step, sh.epsBall);
-            if (m_sam) sink.metric("sharpness/sam", step, sh.sam);
+            sink.metric(frugal::metrics::kHutchinsonTrace, step, sh.trace);
+            sink.metric(frugal::metrics::kHutchinsonStderr, step, sh.traceError);
+            sink.metric(frugal::metrics::kEpsBall, step, sh.epsBall);
+            if (m_sam) sink.metric(frugal::metrics::kSam, step, sh.sam);
             sharp = cat("; Hutchinson trace ", shortNumber(sh.trace), " +- ", shortNumber(sh.traceError),
                         ", eps-ball rise ", shortNumber(sh.epsBall), m_sam ? cat(", SAM ", shortNumber(sh.sam)) : "");
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        sink.metric("landscape/probe_seconds", step, seconds);
-        sink.metric("landscape/probe_forwards", step, static_cast<double>(m_forwards));
+        sink.metric(analysis::metrics::kProbeSeconds, step, seconds);
+        sink.metric(analysis::metrics::kProbeForwards, step, static_cast<double>(m_forwards));
         sink.info(cat("live landscape at step ", step, ": centre ", shortNumber(s.centre), ", lowest ", shortNumber(lo),
                       sharp, " (", m_forwards - before, " forwards, ", shortNumber(seconds), " s)"));
     }
@@ -144,6 +146,23 @@ std::unique_ptr<eval::TrainingProbe> makeLiveLandscapeProbe(const eval::LiveLand
                                                             eval::FineTuneProblem& problem, bool gradients,
                                                             dist::World* world) {
     return std::make_unique<LiveLandscape>(spec, problem, gradients, world);
+}
+
+MethodView withLiveLandscape(MethodView view) {
+    const std::string every = "live_landscape.every";
+    PanelView trace{"Hutchinson trace", "tr H (forward-only)",
+                    {{{frugal::metrics::kHutchinsonTrace, 0}, {frugal::metrics::kHutchinsonStderr, 1}}}};
+    PanelView rise{"Sharpness rise", "loss rise in the rho-ball", {{{frugal::metrics::kEpsBall, 4}, {frugal::metrics::kSam, 5}}}};
+    PanelView slice{"Slice", "loss on the probe batch",
+                    {{{frugal::metrics::kLandscapeCentreLoss, 2}, {frugal::metrics::kLandscapeMinLoss, 0}}}};
+    std::vector<PanelView> probe = {trace, rise, slice};
+    for (auto& p : probe) p.whenSet = every;
+    // after loss and evaluation
+    const auto at = view.panels.begin() + static_cast<std::ptrdiff_t>(std::min<size_t>(2, view.panels.size()));
+    view.panels.insert(at, probe.begin(), probe.end());
+    view.vectors.push_back({frugal::metrics::kSlice2d, every});
+    view.vectors.push_back({frugal::metrics::kSlice1d, every});
+    return view;
 }
 
 }  // namespace frugal::analysis

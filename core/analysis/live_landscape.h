@@ -7,6 +7,8 @@
 
 #include <memory>
 
+#include "common/method_view.h"
+
 #include "eval/fine_tune_problem.h"
 #include "eval/training_probe.h"
 
@@ -15,5 +17,10 @@ namespace frugal::analysis {
 std::unique_ptr<eval::TrainingProbe> makeLiveLandscapeProbe(const eval::LiveLandscapeSpec& spec,
                                                             eval::FineTuneProblem& problem, bool gradients,
                                                             dist::World* world);
+
+
+// VIEW with the [live_landscape] probe's panels and slices, shown when its config sets
+// live_landscape.every (the fine-tuning rows get them from the registry).
+MethodView withLiveLandscape(MethodView view);
 
 }  // namespace frugal::analysis

@@ -17,6 +17,7 @@
 #include "eval/model_loading.h"
 #include "zo/engine.h"
 #include "zo/zo_method.h"
+#include "analysis/analysis_metrics.h"
 
 namespace frugal::analysis {
 
@@ -111,16 +112,27 @@ PreparedRun prepareProbeMethod(const MethodRequest& request) {
             zo::replayZoMethod({method, runConfig, c.trajectory, weights, step});
             const eval::ModelAndTokenizer loaded = eval::loadModelAndTokenizer(weights, {});
             const eval::TaskResult r = eval::evaluateTask(loaded.model, loaded.tokenizer, examples, prompt, c.limit);
-            sink.metric("probe/accuracy", step, r.accuracy);
-            sink.metric("probe/accuracy_norm", step, r.accuracyMean);
-            sink.metric("probe/accuracy_calibrated", step, r.accuracyCalibrated);
-            sink.metric("probe/gold_logprob", step, goldLogProb(r, examples));
+            sink.metric(analysis::metrics::kProbeAccuracy, step, r.accuracy);
+            sink.metric(analysis::metrics::kProbeAccuracyNorm, step, r.accuracyMean);
+            sink.metric(analysis::metrics::kProbeAccuracyCalibrated, step, r.accuracyCalibrated);
+            sink.metric(analysis::metrics::kProbeGoldLogprob, step, goldLogProb(r, examples));
             sink.info(cat("step ", step, ": accuracy ", r.accuracy, " on ", r.examples, " examples of ", task.name));
             sink.progress(++done, static_cast<int64_t>(checkpoints.size()), cat("step ", step));
         }
         std::filesystem::remove_all(weights);
     };
     return p;
+}
+
+// A probe run: its scores per checkpoint of the probed run.
+MethodView probeView() {
+    MethodView v;
+    PanelView scores{"Probe", "accuracy",
+                     {{{metrics::kProbeAccuracy, 0}, {metrics::kProbeAccuracyNorm, 1}, {metrics::kProbeAccuracyCalibrated, 2}}}};
+    PanelView gold{"Gold log-probability", "mean log p(gold)", {{{metrics::kProbeGoldLogprob, 0}}}};
+    v.panels = {scores, gold, memoryPanel()};
+    v.result = {{"probe acc ", metrics::kProbeAccuracy, true}};
+    return v;
 }
 
 }  // namespace frugal::analysis

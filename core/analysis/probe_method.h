@@ -4,9 +4,13 @@
 // run/method_registry.cpp. No torch in this header.
 
 #include "common/method.h"
+#include "common/method_view.h"
 
 namespace frugal::analysis {
 
 PreparedRun prepareProbeMethod(const MethodRequest& request);
+
+
+MethodView probeView();
 
 }  // namespace frugal::analysis

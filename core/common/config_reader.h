@@ -108,7 +108,12 @@ struct KeyDoc {
     std::string help{};
     std::vector<KeyCondition> when{};  // read only when every condition holds
     bool unused = false;               // declared for a shared reader's sake, never read
+    bool refused = false;              // (retold) declared by a shared reader, refused in this table
 };
+
+// What a method says of the keys a shared reader declares for it, by full key ("sharpzo.steps":
+// stage 2's steps; "landscape.lr": a landscape trains nothing): Section::retell.
+using KeyDocs = std::map<std::string, KeyDoc>;
 
 // Reads one TOML table, refusing keys it does not know. Either KNOWN lists them up front, or the
 // reader declares each as it reads it and calls done() at the end, which refuses what was not
@@ -127,9 +132,21 @@ public:
     // Refuses every key of the table that was not declared (for a Section without KNOWN), but
     // ALSOREAD, the keys its reader reads by hand (an array of tables).
     void done(const std::vector<std::string>& alsoRead = {}) const {
-        std::vector<std::string> known = m_declared;
+        std::vector<std::string> known;
+        for (const auto& key : m_declared)
+            if (const auto it = m_retold.find(name(key)); it == m_retold.end() || !it->second.refused)
+                known.push_back(key);
         known.insert(known.end(), alsoRead.begin(), alsoRead.end());
         refuseUnknown(known);
+    }
+
+    // The meanings a method gives keys that a shared reader declares in this table (those of
+    // DOCS under this table's path): a key declared afterwards takes DOCS' line instead of the
+    // reader's; a refused one is not accepted by done(), so its value is refused as unknown.
+    void retell(const KeyDocs& docs) const {
+        for (const auto& [key, doc] : docs)
+            if (key.rfind(name(""), 0) == 0 && key.find('.', name("").size()) == std::string::npos)
+                m_retold[key] = doc;
     }
 
     // Conditions for KeyDoc::when, on keys of this table: KEY is one of VALUES, or none of them.
@@ -248,9 +265,11 @@ private:
             f.lo = lo;
             f.hi = hi;
             f.choices = std::move(choices);
-            f.help = doc.help;
-            f.when = doc.when;
-            f.unused = doc.unused;
+            const auto retold = m_retold.find(f.key);
+            const KeyDoc& d = retold == m_retold.end() ? doc : retold->second;
+            f.help = d.help;
+            f.when = d.when;
+            f.unused = d.unused || d.refused;
             capture->add(std::move(f));
         }
     }
@@ -278,6 +297,7 @@ private:
     std::string m_path, m_source;
     std::vector<std::string> m_known;
     mutable std::vector<std::string> m_declared;  // in reading order
+    mutable KeyDocs m_retold;                     // retell()
 };
 
 inline const toml::table& tableOr(const toml::table& root, const std::string& key,

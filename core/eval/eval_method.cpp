@@ -16,6 +16,7 @@
 #include "eval/model_loading.h"
 #include "eval/perplexity.h"
 #include "model/model_config.h"
+#include "common/metric_keys.h"
 
 namespace frugal::eval {
 
@@ -154,7 +155,7 @@ PreparedRun prepareEvalMethod(const MethodRequest& request) {
             if (stop.stopRequested()) throw Cancelled("evaluation stopped before the perplexity");
             const auto ppl = perplexityOfText(loaded.model, loaded.tokenizer, spec.text, spec.seqLen,
                                               spec.batch, spec.limitWindows);
-            sink.metric("eval/perplexity", 0, ppl.perplexity);
+            sink.metric(frugal::metrics::kEvalPerplexity, 0, ppl.perplexity);
             sink.info(cat("perplexity ", ppl.perplexity, " on ", spec.text.string(), " (", ppl.protocol(), ")"));
             results["perplexity"] = {{"perplexity", ppl.perplexity},
                                      {"mean_loss_nats", ppl.meanLoss},
@@ -173,6 +174,16 @@ PreparedRun prepareEvalMethod(const MethodRequest& request) {
         sink.artifact("results", file);
     };
     return p;
+}
+
+// An evaluation: its accuracies and perplexity, memory.
+MethodView evalView() {
+    MethodView v;
+    v.panels = {evaluationPanel(), memoryPanel()};
+    v.result = {{"{} acc ", "eval/*/accuracy", true}, {"ppl ", metrics::kEvalPerplexity, true}};
+    v.presets = {{"Evaluation — zero-shot and few-shot, perplexity", "eval-smollm2.toml", 3},
+                 {"Evaluation", "eval-tiny.toml", 23}};
+    return v;
 }
 
 }  // namespace frugal::eval

@@ -4,6 +4,7 @@
 // Registered in run/method_registry.cpp. No torch in this header.
 
 #include "common/method.h"
+#include "common/method_view.h"
 
 namespace frugal::eval {
 
@@ -11,5 +12,8 @@ namespace frugal::eval {
 // .../examples and eval/perplexity, and writes results.json (artifact "results": every figure
 // with what it was measured on) into the run's artifact folder.
 PreparedRun prepareEvalMethod(const MethodRequest& request);
+
+
+MethodView evalView();
 
 }  // namespace frugal::eval

@@ -8,17 +8,20 @@
 #include "data/builtin.h"
 #include "model/model_config.h"
 #include "peft/peft_options.h"
+#include "common/metric_keys.h"
 
 namespace frugal::eval {
 
 namespace {
-void readPeft(const toml::table& root, const std::string& source, peft::PeftOptions& o);
+void readPeft(const toml::table& root, const std::string& source, peft::PeftOptions& o,
+              const config::KeyDocs& retold);
 void checkTask(const config::Section& m, const std::string& source, FineTuneSpec& c);
 }  // namespace
 
 void readFineTuneSpec(const config::Section& m, const toml::table& root, const std::string& source,
-                      FineTuneSpec& c, bool& save) {
+                      FineTuneSpec& c, bool& save, const config::KeyDocs& retold) {
     using namespace frugal::config;
+    m.retell(retold);
     // a labelled task's keys, or plain text's (train_text set)
     const KeyCondition onTask = m.when("train_text", {""}), onText = m.unless("train_text", {""});
     m.string("model", c.model, {"the model fine-tuned: a built-in name or a Hugging Face folder"});
@@ -41,7 +44,7 @@ void readFineTuneSpec(const config::Section& m, const toml::table& root, const s
     m.integer("eval_limit", c.evalLimit, 0, 1 << 30, {"dev examples scored at each evaluation; 0: all"});
     m.boolean("save", save,
               {"write the fine-tuned model (LoRA merged, other adapters beside it) into the run's artifacts"});
-    readPeft(root, source, c.peft);
+    readPeft(root, source, c.peft, retold);
     m.path("train_file", c.trainFile,
            {"a task of one's own: its labelled training examples (.jsonl, .csv or .tsv)", {onTask}});
     m.path("dev_file", c.devFile, {"a task of one's own: its dev examples, scored at each evaluation", {onTask}});
@@ -62,10 +65,12 @@ void readFineTuneSpec(const config::Section& m, const toml::table& root, const s
 
 namespace {
 
-void readPeft(const toml::table& root, const std::string& source, peft::PeftOptions& o) {
+void readPeft(const toml::table& root, const std::string& source, peft::PeftOptions& o,
+              const config::KeyDocs& retold) {
     using namespace frugal::config;
     const toml::table empty;
     const Section p(tableOr(root, "peft", source, empty), "peft", source);
+    p.retell(retold);
     std::string target = peft::targetName(o.target);
     p.choice("target", target, {"full", "bitfit", "norms", "head", "lora", "prefix", "prompt", "loretta_adp", "loretta_rep"},
              {"what is trained: every weight, biases, norms, the head, LoRA, a prefix, a prompt or TT adapters"});
@@ -231,8 +236,8 @@ std::optional<TrainableSummary> fineTuneTrainables(const std::string& text, cons
 
 void reportFineTune(EventSink& sink, const FineTuneResult& r, const FineTuneSpec& spec,
                     const std::string& passes) {
-    sink.metric("sys/peak_rss_mb", r.steps, static_cast<double>(r.peakRssBytes) / (1 << 20));
-    sink.metric("sys/seconds", r.steps, r.seconds);
+    sink.metric(frugal::metrics::kPeakRssMb, r.steps, static_cast<double>(r.peakRssBytes) / (1 << 20));
+    sink.metric(frugal::metrics::kSeconds, r.steps, r.seconds);
     const std::string dev =
         spec.textMode() ? cat("dev perplexity ", r.startDevPerplexity, " at the start, ", r.finalDevPerplexity, " at the end")
                         : cat("dev accuracy ", r.startDevAccuracy, " at the start, ", r.finalDevAccuracy,

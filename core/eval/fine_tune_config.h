@@ -16,8 +16,10 @@ namespace frugal::eval {
 
 // Reads the shared keys of M (the method's table) and ROOT's [peft] table into C, and whether to
 // save the model; checks the task (a task of one's own needs its files, template and labels).
+// RETOLD: what the method says of these keys where it differs from the shared meaning (by full
+// key: SharpZO's steps are stage 2's; a landscape reads none of the training keys).
 void readFineTuneSpec(const config::Section& m, const toml::table& root, const std::string& source,
-                      FineTuneSpec& c, bool& save);
+                      FineTuneSpec& c, bool& save, const config::KeyDocs& retold = {});
 
 // Reads ROOT's [live_landscape] table (eval/training_probe.h) into C.LIVELANDSCAPE; a method
 // that reads it lists "live_landscape" among its top-level tables. GRADIENTS: the method has

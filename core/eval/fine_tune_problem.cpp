@@ -17,6 +17,7 @@
 #include "model/safetensors.h"
 #include "peft/adapter_io.h"
 #include "peft/peft_options.h"
+#include "common/metric_keys.h"
 
 namespace frugal::eval {
 
@@ -514,8 +515,8 @@ void reportDev(const FineTuneProblem& problem, int64_t step, EventSink& sink, Fi
     torch::NoGradGuard noGrad;
     const DevMetrics d = problem.evaluateDev();
     if (problem.spec().textMode()) {
-        sink.metric("dev/loss", step, d.loss);
-        sink.metric("dev/perplexity", step, d.perplexity);
+        sink.metric(frugal::metrics::kDevLoss, step, d.loss);
+        sink.metric(frugal::metrics::kDevPerplexity, step, d.perplexity);
         sink.info(cat("step ", step, ": dev perplexity ", d.perplexity, " (loss ", d.loss, " nats a token), ",
                       d.examples, " windows of ", problem.spec().seqLen));
         if (step == 0) r.startDevPerplexity = d.perplexity;
@@ -523,9 +524,9 @@ void reportDev(const FineTuneProblem& problem, int64_t step, EventSink& sink, Fi
         r.finalDevLoss = d.loss;
         return;
     }
-    sink.metric("dev/accuracy", step, d.accuracy);
-    sink.metric("dev/accuracy_calibrated", step, d.accuracyCalibrated);
-    sink.metric("dev/loss", step, d.loss);
+    sink.metric(frugal::metrics::kDevAccuracy, step, d.accuracy);
+    sink.metric(frugal::metrics::kDevAccuracyCalibrated, step, d.accuracyCalibrated);
+    sink.metric(frugal::metrics::kDevLoss, step, d.loss);
     sink.info(cat("step ", step, ": dev accuracy ", d.accuracy, " (calibrated ", d.accuracyCalibrated,
                   "), dev loss ", d.loss, ", ", d.examples, " examples"));
     if (step == 0) r.startDevAccuracy = r.bestDevAccuracy = d.accuracy;
@@ -538,9 +539,9 @@ void finishRun(FineTuneProblem& problem, EventSink& sink, FineTuneResult& r,
                std::chrono::steady_clock::time_point start) {
     torch::NoGradGuard noGrad;
     if (const auto test = problem.evaluateTest()) {
-        sink.metric("test/accuracy", r.steps, test->accuracy);
-        sink.metric("test/accuracy_calibrated", r.steps, test->accuracyCalibrated);
-        sink.metric("test/loss", r.steps, test->loss);
+        sink.metric(frugal::metrics::kTestAccuracy, r.steps, test->accuracy);
+        sink.metric(frugal::metrics::kTestAccuracyCalibrated, r.steps, test->accuracyCalibrated);
+        sink.metric(frugal::metrics::kTestLoss, r.steps, test->loss);
         r.testAccuracy = test->accuracy;
         sink.info(cat("test accuracy ", test->accuracy, " (calibrated ", test->accuracyCalibrated,
                       "), test loss ", test->loss, ", ", test->examples, " examples"));

@@ -8,6 +8,7 @@
 #include "common/runtime_info.h"
 #include "model/transformer.h"
 #include "peft/peft_options.h"
+#include "common/metric_keys.h"
 
 namespace frugal::eval {
 
@@ -200,16 +201,16 @@ void guardMemory(const MemoryEstimate& need, const std::vector<MemoryEstimate>& 
 
 void reportPeak(EventSink& sink, int64_t step, const MemoryEstimate& need) {
     const int64_t peak = peakRssBytes();
-    sink.metric("mem/peak_rss_mb", step, static_cast<double>(peak) / (1 << 20));
+    sink.metric(frugal::metrics::kMemPeakRssMb, step, static_cast<double>(peak) / (1 << 20));
     // the estimate again at the last step: a flat line beside the measured RSS in the live view
-    if (step > 0) sink.metric("mem/estimate_mb", step, static_cast<double>(need.total()) / (1 << 20));
+    if (step > 0) sink.metric(frugal::metrics::kEstimateMb, step, static_cast<double>(need.total()) / (1 << 20));
     if (need.total() > 0)
-        sink.metric("mem/peak_over_estimate", step, static_cast<double>(peak) / static_cast<double>(need.total()));
+        sink.metric(frugal::metrics::kPeakOverEstimate, step, static_cast<double>(peak) / static_cast<double>(need.total()));
 }
 
 void reportEstimate(EventSink& sink, const MemoryEstimate& need) {
     const auto mib = [](int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
-    sink.metric("mem/estimate_mb", 0, mib(need.total()));
+    sink.metric(frugal::metrics::kEstimateMb, 0, mib(need.total()));
     for (const auto& [name, bytes] : need.parts) sink.metric("mem/estimate_" + name + "_mb", 0, mib(bytes));
     sink.info("memory: " + need.line());
 }

@@ -11,6 +11,7 @@
 #include "common/runtime_info.h"
 #include "common/format.h"
 #include "eval/resume_point.h"
+#include "common/metric_keys.h"
 
 namespace frugal::fo {
 
@@ -125,7 +126,7 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
         sink.info(cat("resumed at step ", firstStep, " of ", spec.steps, " from the checkpoint in ",
                       resumeDir.string()));
     } else {
-        metric("params/trainable", 0, static_cast<double>(r.trainable));
+        metric(frugal::metrics::kTrainable, 0, static_cast<double>(r.trainable));
         reportDev(problem, 0, sink, r);
     }
     // [live_landscape]: probes beside the training, restored bit for bit (eval/training_probe.h).
@@ -143,7 +144,7 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
         const torch::Tensor loss = problem.loss();
         const double value = loss.item<double>();
         if (!std::isfinite(value)) {
-            metric("train/loss", step, value);  // recorded and shown, then the run stops
+            metric(frugal::metrics::kTrainLoss, step, value);  // recorded and shown, then the run stops
             fail("first-order training: the loss is ", value, " at step ", step, " (lr ", lr,
                  "); lower fo.lr");
         }
@@ -152,9 +153,9 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
         optimizer->step();
         r.forwardPasses += 1;
         r.backwardPasses += 1;
-        metric("train/loss", step, value);
-        metric("train/grad_norm", step, gradNorm);
-        metric("train/lr", step, lr);
+        metric(frugal::metrics::kTrainLoss, step, value);
+        metric(frugal::metrics::kTrainGradNorm, step, gradNorm);
+        metric(frugal::metrics::kTrainLr, step, lr);
         sink.progress(step, spec.steps, "loss " + shortNumber(value));
         const bool evaluated = step % spec.evalEvery == 0 || step == spec.steps;
         if (evaluated) reportDev(problem, step, sink, r);

@@ -8,6 +8,7 @@
 #include "eval/fine_tune_config.h"
 #include "eval/resume_point.h"
 #include "fo/first_order.h"
+#include "common/metric_keys.h"
 
 namespace frugal::fo {
 
@@ -25,7 +26,13 @@ FoConfig readFo(const toml::table& root, const std::string& source, bool& save) 
     const Section top(root, "", source, {"method", "fo", "peft", "live_landscape"});
     const Section m(tableOr(root, "fo", source, empty), "fo", source);
     FoConfig c;
-    eval::readFineTuneSpec(m, root, source, c.common, save);
+    // the shared keys as first-order training reads them (no perturbation directions)
+    const KeyDocs retold = {
+        {"fo.seed", {"the seed of the batch order"}},
+        {"fo.objective", {"the loss: cross-entropy over the labels, or the gold label's LM loss"}},
+        {"fo.weight_decay", {"weight decay λ: AdamW's decoupled, SGD's added to the gradient (none on biases and norms)"}},
+    };
+    eval::readFineTuneSpec(m, root, source, c.common, save, retold);
     eval::readLiveLandscape(root, source, c.common, /*gradients=*/true);
     m.named("optimizer", c.optimizer, kFoOptimizers, {"AdamW or SGD on the back-propagated gradient"});
     const KeyCondition adamw = m.when("optimizer", {"adamw"});
@@ -96,6 +103,23 @@ std::optional<TrainableSummary> foTrainables(const std::string& text, const std:
     const FoConfig c = readFo(config::parseConfig(text, source, overrides), source, save);
     s->memory = eval::estimateFineTuneRun(c.common, planOf(c)).line();
     return s;
+}
+
+// The first-order baselines: loss and evaluation, the gradient norm and learning rate, memory and
+// throughput (the [live_landscape] panels added by the registry row).
+MethodView foView() {
+    MethodView v;
+    PanelView gradient{"Gradient norm", "||g||", {{{metrics::kTrainGradNorm, 0}}}};
+    PanelView lr{"Learning rate", "lr", {{{metrics::kTrainLr, 0}}}};
+    PanelView memory = memoryPanel(), throughput = throughputPanel();
+    lr.unlessSet = memory.unlessSet = throughput.unlessSet = "live_landscape.every";
+    v.panels = {lossPanel(), evaluationPanel(), gradient, lr, memory, throughput};
+    v.result = {{"dev ", metrics::kDevAccuracy, true},
+                {"dev ppl ", metrics::kDevPerplexity, true, true},
+                {"loss ", metrics::kDevLoss}};
+    v.presets = {{"First-order AdamW — LoRETTA_adp", "loretta/fo-loretta-adp.toml", 15},
+                 {"First-order AdamW — full (baseline)", "zo/fo-adamw-sentiment.toml", 18}};
+    return v;
 }
 
 }  // namespace frugal::fo

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/method.h"
+#include "common/method_view.h"
 #include "eval/training_probe.h"
 
 namespace frugal::fo {
@@ -17,5 +18,8 @@ PreparedRun prepareFoMethod(const MethodRequest& request, const eval::TrainingPr
 // What an fo config trains and its memory estimate.
 std::optional<TrainableSummary> foTrainables(const std::string& text, const std::string& source,
                                              const std::vector<std::string>& overrides);
+
+
+MethodView foView();
 
 }  // namespace frugal::fo

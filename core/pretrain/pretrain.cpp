@@ -29,6 +29,7 @@
 #include "model/safetensors.h"
 #include "model/tokenizer.h"
 #include "model/transformer.h"
+#include "common/metric_keys.h"
 
 namespace frugal::pretrain {
 
@@ -336,9 +337,9 @@ private:
                                                : torch::nn::utils::clip_grad_norm_(m_all, 1e30);
         m_optimizer->step();
         m_result.tokensSeen += c.batchSize * c.seqLen;
-        metric("train/loss", step, lossValue);
-        metric("train/lr", step, lr);
-        metric("train/grad_norm", step, gradNorm);
+        metric(frugal::metrics::kTrainLoss, step, lossValue);
+        metric(frugal::metrics::kTrainLr, step, lr);
+        metric(frugal::metrics::kTrainGradNorm, step, gradNorm);
         m_sink.progress(step, c.steps, "loss " + shortNumber(lossValue));
         m_intervalLoss += lossValue;
         m_intervalSteps += 1;
@@ -358,9 +359,9 @@ private:
         if (evalNow) {
             heldOutLoss = evaluateHeldOut(step, heldOutText);
             m_result.heldOutLoss = heldOutLoss;
-            metric("held_out/mean", step, heldOutLoss);
+            metric(frugal::metrics::kHeldOutMean, step, heldOutLoss);
         }
-        metric("train/tokens_per_s", step, tokensPerSecond);
+        metric(frugal::metrics::kTokensPerSecond, step, tokensPerSecond);
         const double elapsed = m_secondsBefore + secondsSince(m_trainStart);
         const double eta = elapsed / static_cast<double>(step) * static_cast<double>(c.steps - step);
         char line[256];
@@ -385,7 +386,7 @@ private:
         const eval::PerplexityResult ppl = eval::perplexityOfFile(c.outDir, c.evalText, {}, c.maxPositions, 8);
         m_result.evalPerplexity = ppl.perplexity;
         m_result.evalProtocol = ppl.protocol();
-        metric("eval/perplexity", c.steps, ppl.perplexity);
+        metric(frugal::metrics::kEvalPerplexity, c.steps, ppl.perplexity);
         log(cat("held-out text ", c.evalText.string(), ": perplexity ", ppl.perplexity, " (", ppl.protocol(), ")"));
     }
 

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "pretrain/pretrain.h"
+#include "common/metric_keys.h"
 
 namespace frugal::pretrain {
 
@@ -35,7 +36,6 @@ void readOutput(const toml::table& root, const std::string& source, PretrainConf
     output.done();
     if (c.dtype != "F32" && c.dtype != "BF16" && c.dtype != "F16")
         failAt("output.dtype", source, ": output.dtype is '", c.dtype, "', expected F32, BF16 or F16");
-    if (c.outDir.empty()) failAt("output.dir", source, ": output.dir is missing (the folder to write the model to)");
 }
 
 void readTokenizer(const toml::table& root, const std::string& source, PretrainConfig& c) {
@@ -85,10 +85,6 @@ void readData(const toml::table& root, const std::string& source, PretrainConfig
             c.sources.push_back(cs);
         }
     }
-    if (c.sources.empty()) failAt("data.sources", source, ": data.sources is empty; give at least one [[data.sources]]");
-    double weights = 0;
-    for (const auto& s : c.sources) weights += s.weight;
-    if (!(weights > 0)) failAt("data.sources", source, ": the data.sources weights sum to 0");
 }
 
 void readTrain(const toml::table& root, const std::string& source, PretrainConfig& c) {
@@ -116,8 +112,15 @@ void readTrain(const toml::table& root, const std::string& source, PretrainConfi
     t.done();
 }
 
-// What spans tables: the shapes against each other, the schedule's pieces.
+// What spans tables, checked once every key is read (so that the schema holds every key, and
+// the command line's flags, whatever the config lacks): what must be given, the shapes against
+// each other, the schedule's pieces.
 void checkTogether(const std::string& source, const PretrainConfig& c) {
+    if (c.outDir.empty()) failAt("output.dir", source, ": output.dir is missing (the folder to write the model to)");
+    if (c.sources.empty()) failAt("data.sources", source, ": data.sources is empty; give at least one [[data.sources]]");
+    double weights = 0;
+    for (const auto& s : c.sources) weights += s.weight;
+    if (!(weights > 0)) failAt("data.sources", source, ": the data.sources weights sum to 0");
     if (c.checkpointEvery > 0 && c.checkpointEvery % c.logEvery != 0)
         failAt("train.checkpoint_every", source, ": train.checkpoint_every (", c.checkpointEvery, ") must be a multiple of train.log_every (",
              c.logEvery, ")");
@@ -175,6 +178,20 @@ PreparedRun preparePretrainMethod(const MethodRequest& request) {
         sink.artifact("log", c.outDir / "training_log.csv");
     };
     return p;
+}
+
+// Pre-training: the loss and each source's held-out loss, perplexity, the learning rate, tokens a
+// second, memory.
+MethodView pretrainView() {
+    MethodView v;
+    PanelView loss = lossPanel();
+    loss.match.prefixes = {"held_out/"};
+    PanelView lr{"Learning rate", "lr", {{{metrics::kTrainLr, 0}}}};
+    PanelView speed{"Throughput", "tokens / s", {{{metrics::kTokensPerSecond, 0}}}};
+    v.panels = {loss, evaluationPanel(), lr, speed, memoryPanel()};
+    v.result = {{"ppl ", metrics::kEvalPerplexity, true}, {"held-out loss ", metrics::kHeldOutMean, true, true}};
+    v.presets = {{"Pre-train the built-in model", "pretrain-tiny.toml", 22}};
+    return v;
 }
 
 }  // namespace frugal::pretrain

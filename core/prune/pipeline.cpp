@@ -28,6 +28,8 @@
 #include "prune/pruners.h"
 #include "prune/sparsegpt.h"
 #include "prune/wandapp.h"
+#include "common/metric_keys.h"
+#include "prune/prune_metrics.h"
 
 namespace frugal::prune {
 
@@ -204,7 +206,7 @@ private:
         m_result.densePerplexity = m_result.prunedPerplexity = std::numeric_limits<double>::quiet_NaN();
         if (m_spec.evalText.empty()) return;
         m_result.densePerplexity = perplexity();
-        metric("prune/perplexity_dense", 0, m_result.densePerplexity);
+        metric(prune::metrics::kPerplexityDense, 0, m_result.densePerplexity);
         say(cat("dense perplexity ", m_result.densePerplexity, " (", m_result.protocol, ")"));
     }
 
@@ -388,7 +390,7 @@ private:
                 share += m_spec.alpha * g[i].mean().item<double>() /
                          featureNorms(m_stats[i], m_featureNorm).mean().item<double>();
             share /= static_cast<double>(linears.size());
-            metric("prune/rgs_gradient_share", layer, share);
+            metric(prune::metrics::kRgsGradientShare, layer, share);
             say(cat("block ", layer, ": mean(alpha * G) / mean(||X_j||) = ", share));
         }
         const auto prune = [&] {
@@ -477,7 +479,7 @@ private:
             m_prunedSeconds += secondsSince(phase);
             const double error = blockError(dense, *out);
             m_result.blockErrors.push_back(error);
-            metric("prune/block_error", layer, error);
+            metric(prune::metrics::kBlockError, layer, error);
             recordBlock(linears, selected);
             std::swap(in, out);
             m_sink.progress(layer + 1, m_layers, cat("block ", layer, " error ", error));
@@ -490,13 +492,13 @@ private:
         m_result.sparsity = m_weightsTotal > 0
                                 ? static_cast<double>(m_prunedTotal) / static_cast<double>(m_weightsTotal)
                                 : 0;
-        metric("prune/sparsity", m_layers, m_result.sparsity);
-        metric("prune/seconds", m_layers, m_result.pruneSeconds);
-        metric("prune/calib_forward_seconds", m_layers, m_result.calibForwardSeconds);
-        metric("prune/time_over_forward", m_layers, m_result.pruneSeconds / m_result.calibForwardSeconds);
-        metric("sys/peak_rss_mb", m_layers, static_cast<double>(m_result.peakRssBytes) / (1 << 20));
-        m_sink.vector("prune/sparsity_per_matrix", m_layers, {m_layers, m_perBlock}, m_sparsityGrid);
-        m_sink.vector("prune/block_error", m_layers, {m_layers},
+        metric(prune::metrics::kSparsity, m_layers, m_result.sparsity);
+        metric(prune::metrics::kSeconds, m_layers, m_result.pruneSeconds);
+        metric(prune::metrics::kCalibForwardSeconds, m_layers, m_result.calibForwardSeconds);
+        metric(prune::metrics::kTimeOverForward, m_layers, m_result.pruneSeconds / m_result.calibForwardSeconds);
+        metric(frugal::metrics::kPeakRssMb, m_layers, static_cast<double>(m_result.peakRssBytes) / (1 << 20));
+        m_sink.vector(prune::metrics::kSparsityPerMatrix, m_layers, {m_layers, m_perBlock}, m_sparsityGrid);
+        m_sink.vector(prune::metrics::kBlockError, m_layers, {m_layers},
                       std::vector<float>(m_result.blockErrors.begin(), m_result.blockErrors.end()));
         say(cat("pruned ", m_prunedTotal, " of ", m_weightsTotal, " weights in ", m_layers, " blocks (",
                 m_result.sparsity * 100, "%) in ", m_result.pruneSeconds, " s (",
@@ -506,7 +508,7 @@ private:
                 m_selectSeconds, " s, pruned passes ", m_prunedSeconds, " s"));
         if (!m_spec.evalText.empty()) {
             m_result.prunedPerplexity = perplexity();
-            metric("prune/perplexity", m_layers, m_result.prunedPerplexity);
+            metric(prune::metrics::kPerplexity, m_layers, m_result.prunedPerplexity);
             say(cat("pruned perplexity ", m_result.prunedPerplexity, " (dense ", m_result.densePerplexity,
                     "; ", m_result.protocol, ")"));
         }

@@ -18,6 +18,8 @@
 #include "prune/pipeline.h"
 #include "prune/pruners.h"
 #include "prune/wandapp.h"
+#include "common/metric_keys.h"
+#include "prune/prune_metrics.h"
 
 namespace frugal::prune {
 
@@ -177,6 +179,26 @@ PreparedRun preparePruneMethod(const MethodRequest& request) {
         }
     };
     return p;
+}
+
+// A pruning run: each block's reconstruction error, the perplexity before and after, memory; its
+// per-matrix sparsity grid up front.
+MethodView pruneView() {
+    MethodView v;
+    PanelView error{"Block error", "reconstruction error", {{{metrics::kBlockError, 0}}}};
+    PanelView perplexity{"Perplexity", "perplexity",
+                         {{{metrics::kPerplexityDense, 0}, {metrics::kPerplexity, 1}}, {"prune/perplexity"}}};
+    v.panels = {error, perplexity, memoryPanel()};
+    v.vectors = {{metrics::kSparsityPerMatrix, ""}};
+    ResultPart ppl{"ppl ", metrics::kPerplexity, true};
+    ppl.format = ResultPart::Format::Change;
+    ppl.from = metrics::kPerplexityDense;
+    ResultPart sparsity{"", metrics::kSparsity};
+    sparsity.format = ResultPart::Format::Percent;
+    sparsity.suffix = "% sparse";
+    v.result = {ppl, sparsity};
+    v.presets = {{"Pruning — Wanda at 2:4 (method: magnitude, wanda, sparsegpt, wandapp, ria)", "prune/prune-tiny.toml", 20}};
+    return v;
 }
 
 }  // namespace frugal::prune

@@ -3,9 +3,13 @@
 // run/method_registry.cpp. No torch in this header.
 
 #include "common/method.h"
+#include "common/method_view.h"
 
 namespace frugal::prune {
 
 PreparedRun preparePruneMethod(const MethodRequest& request);
+
+
+MethodView pruneView();  // block error, perplexity, the sparsity grid up front
 
 }  // namespace frugal::prune

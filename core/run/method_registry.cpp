@@ -5,6 +5,8 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
+
 #include "common/call_count.h"
 #include "common/config_reader.h"
 #include "common/error.h"
@@ -32,22 +34,25 @@ struct MethodRow {
                                                   const std::vector<std::string>& overrides);
     // optional: a stored run's weights rebuilt from its trajectory
     int64_t (*replay)(const ReplayRequest& request);
+    // what the workbench and `frugal list` show of its runs (common/method_view.h)
+    MethodView (*view)();
 };
 
 const MethodRow kMethods[] = {
-    {"pretrain", pretrain::preparePretrainMethod, nullptr, nullptr},
-    {"eval", eval::prepareEvalMethod, nullptr, nullptr},
-    // the fine-tuning methods get the [live_landscape] probe, which is analysis/'s, from here
+    {"pretrain", pretrain::preparePretrainMethod, nullptr, nullptr, pretrain::pretrainView},
+    {"eval", eval::prepareEvalMethod, nullptr, nullptr, eval::evalView},
+    // the fine-tuning methods get the [live_landscape] probe and its panels, which are analysis/'s,
+    // from here
     {"mezo", [](const MethodRequest& r) { return zo::prepareMezoMethod(r, analysis::makeLiveLandscapeProbe); },
-     zo::zoTrainables, zo::replayZoMethod},
+     zo::zoTrainables, zo::replayZoMethod, [] { return analysis::withLiveLandscape(zo::mezoView()); }},
     {"zo", [](const MethodRequest& r) { return zo::prepareZoMethod(r, analysis::makeLiveLandscapeProbe); },
-     zo::zoTrainables, zo::replayZoMethod},
+     zo::zoTrainables, zo::replayZoMethod, [] { return analysis::withLiveLandscape(zo::zoView()); }},
     {"fo", [](const MethodRequest& r) { return fo::prepareFoMethod(r, analysis::makeLiveLandscapeProbe); },
-     fo::foTrainables, nullptr},
-    {"prune", prune::preparePruneMethod, nullptr, nullptr},
-    {"sharpzo", search::prepareSharpZoMethod, nullptr, nullptr},
-    {"landscape", analysis::prepareLandscapeMethod, nullptr, nullptr},
-    {"probe", analysis::prepareProbeMethod, nullptr, nullptr},
+     fo::foTrainables, nullptr, [] { return analysis::withLiveLandscape(fo::foView()); }},
+    {"prune", prune::preparePruneMethod, nullptr, nullptr, prune::pruneView},
+    {"sharpzo", search::prepareSharpZoMethod, nullptr, nullptr, search::sharpZoView},
+    {"landscape", analysis::prepareLandscapeMethod, nullptr, nullptr, analysis::landscapeView},
+    {"probe", analysis::prepareProbeMethod, nullptr, nullptr, analysis::probeView},
 };
 
 std::string namesOf() {
@@ -147,6 +152,51 @@ std::optional<TrainableSummary> trainableSummary(const std::string& text, const 
     const MethodRow* row = method ? findRow(*method) : nullptr;
     if (!row || !row->trainables) return std::nullopt;
     return row->trainables(text, source, overrides);
+}
+
+MethodView methodView(const std::string& method) {
+    if (const MethodRow* row = findRow(method)) return row->view();
+    MethodView unknown;  // a run of a method this build does not have (another version's database)
+    unknown.panels = {lossPanel(), evaluationPanel(), memoryPanel()};
+    return unknown;
+}
+
+int metricSlot(const std::string& key) {
+    for (const auto& m : kMethods)
+        for (const auto& panel : m.view().panels)
+            for (const auto& line : panel.match.lines)
+                if (line.key == key) return line.slot;
+    return -1;
+}
+
+std::vector<MethodPreset> methodPresets() {
+    std::vector<MethodPreset> out;
+    for (const auto& m : kMethods)
+        for (const auto& p : m.view().presets) out.push_back({m.name, p});
+    std::stable_sort(out.begin(), out.end(),
+                     [](const MethodPreset& a, const MethodPreset& b) { return a.preset.order < b.preset.order; });
+    return out;
+}
+
+ConfigSubject configSubject(const std::string& text) {
+    ConfigSubject out;
+    try {
+        const toml::table root = toml::parse(text);
+        root.for_each([&](const toml::key&, const toml::node& node) {
+            const toml::table* t = node.as_table();
+            if (!t) return;
+            if (out.model.empty())
+                if (const auto model = (*t)["model"].value<std::string>()) out.model = *model;
+            if (out.task.empty()) {
+                if (const auto task = (*t)["task"].value<std::string>()) out.task = *task;
+                else if (const auto first = (*t)["tasks"][0].value<std::string>()) out.task = *first;
+                else if (const auto train = (*t)["train_text"].value<std::string>())
+                    out.task = std::filesystem::path(*train).stem().string();
+            }
+        });
+    } catch (const toml::parse_error&) {
+    }
+    return out;
 }
 
 std::vector<ConfigField> configSchema(const std::string& method, const std::string& configText) {

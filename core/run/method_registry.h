@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/method.h"
+#include "common/method_view.h"
 
 namespace frugal::run {
 
@@ -50,6 +51,27 @@ std::vector<ConfigProblem> checkConfig(const std::string& text, const std::strin
 // Empty for methods that train no subset (pretrain, eval, prune). Throws on a bad config.
 std::optional<TrainableSummary> trainableSummary(const std::string& text, const std::string& source,
                                                  const std::vector<std::string>& overrides = {});
+
+// What the workbench and `frugal list` show of a run of METHOD: its chart panels, vector panels,
+// headline result (common/method_view.h). A method this build lacks gets loss, evaluation, memory.
+MethodView methodView(const std::string& method);
+// The palette slot a method's view gives metric KEY, -1 when none names it.
+int metricSlot(const std::string& key);
+
+// The presets of every method, in their order (the form offers them).
+struct MethodPreset {
+    std::string method;
+    PresetView preset;
+};
+std::vector<MethodPreset> methodPresets();
+
+// What a config trains or evaluates, read from its tables (a preset's label): the first `model`
+// and the first of `task`, `tasks[0]` or `train_text`'s file stem; empty when it names none or
+// does not parse.
+struct ConfigSubject {
+    std::string model, task;
+};
+ConfigSubject configSubject(const std::string& text);
 
 // Every key METHOD's config reads, in reading order, with defaults, ranges and choices; with
 // CONFIGTEXT (a config of that method), also the keys of the tables it has (pre-training's

@@ -9,6 +9,7 @@
 
 #include "common/runtime_info.h"
 #include "common/sha256.h"
+#include "common/metric_keys.h"
 
 namespace frugal::run {
 
@@ -98,9 +99,9 @@ private:
         while (!m_wake.wait_for(lock, std::chrono::seconds(1), [this] { return m_done; })) {
             const int64_t step = m_sink.lastStep();
             try {
-                m_sink.metric("sys/rss_mb", step, static_cast<double>(currentRssBytes()) / (1 << 20));
+                m_sink.metric(frugal::metrics::kRssMb, step, static_cast<double>(currentRssBytes()) / (1 << 20));
                 const double rate = m_sink.throughput();
-                if (step != lastStep && std::isfinite(rate)) m_sink.metric("sys/steps_per_s", step, rate);
+                if (step != lastStep && std::isfinite(rate)) m_sink.metric(frugal::metrics::kStepsPerSecond, step, rate);
             } catch (const std::exception&) {
                 return;  // the store refuses writes (a full disk): the run's body meets it too
             }

@@ -11,6 +11,9 @@
 #include "common/runtime_info.h"
 #include "zo/directions.h"
 #include "zo/sharpness.h"
+#include "common/metric_keys.h"
+#include "search/sharpzo_metrics.h"
+#include "zo/zo_metrics.h"
 
 namespace frugal::search {
 
@@ -273,8 +276,8 @@ private:
                                           : cat(", ", m_perForward, " points (soft prompts) batched into a forward"),
                         "; stage 2: ", m_spec.steps, " sparse ZO-SGD steps, lr ", m_spec.lr, ", prune ratio ",
                         c.pruneRatio, ", mask every ", c.maskEvery));
-        m_sink.metric("params/trainable", 0, static_cast<double>(c.dim));
-        m_sink.metric("sharpzo/points_per_forward", 0, static_cast<double>(m_perForward));
+        m_sink.metric(frugal::metrics::kTrainable, 0, static_cast<double>(c.dim));
+        m_sink.metric(search::metrics::kPointsPerForward, 0, static_cast<double>(m_perForward));
     }
 
     // The training loss at W (one forward, counted).
@@ -316,10 +319,10 @@ private:
     void devAt(int64_t step, const torch::Tensor& w) {
         m_projection.apply(w);
         eval::reportDev(m_problem, step, m_sink, m_r);
-        m_sink.metric("train/forwards_at_eval", step, static_cast<double>(m_forwards));
+        m_sink.metric(search::metrics::kForwardsAtEval, step, static_cast<double>(m_forwards));
         if (m_c.targetLoss > 0 && m_r.forwardsToTarget < 0 && m_r.finalDevLoss <= m_c.targetLoss) {
             m_r.forwardsToTarget = m_forwards;
-            m_sink.metric("sharpzo/forwards_to_target", step, static_cast<double>(m_forwards));
+            m_sink.metric(search::metrics::kForwardsToTarget, step, static_cast<double>(m_forwards));
             m_sink.info(cat("step ", step, ": dev loss ", m_r.finalDevLoss, " reached the target ", m_c.targetLoss,
                             " after ", m_forwards, " training forwards"));
         }
@@ -387,21 +390,21 @@ private:
         }
         mean /= static_cast<double>(gen.fitness.size());
         const int64_t step = m_step;
-        m_sink.metric("sharpzo/stage", step, 1);
-        m_sink.metric("train/loss", step, meanLoss);
-        m_sink.metric("cma/best_fitness", step, best);
-        m_sink.metric("cma/mean_fitness", step, mean);
-        m_sink.metric("cma/sigma", step, es.sigma());
-        m_sink.metric("cma/shift_norm", step, gen.shift.norm().item<double>());
-        m_sink.metric("cma/ask_tell_seconds", step, gen.cmaSeconds);
-        m_sink.metric("cma/candidate_seconds", step, gen.candidateSeconds);
-        if (c.rho > 0) m_sink.metric("cma/cge_seconds", step, gen.cgeSeconds);
+        m_sink.metric(search::metrics::kStage, step, 1);
+        m_sink.metric(frugal::metrics::kTrainLoss, step, meanLoss);
+        m_sink.metric(search::metrics::kBestFitness, step, best);
+        m_sink.metric(search::metrics::kMeanFitness, step, mean);
+        m_sink.metric(search::metrics::kSigma, step, es.sigma());
+        m_sink.metric(search::metrics::kShiftNorm, step, gen.shift.norm().item<double>());
+        m_sink.metric(search::metrics::kAskTellSeconds, step, gen.cmaSeconds);
+        m_sink.metric(search::metrics::kCandidateSeconds, step, gen.candidateSeconds);
+        if (c.rho > 0) m_sink.metric(search::metrics::kCgeSeconds, step, gen.cgeSeconds);
         m_cmaSeconds += gen.cmaSeconds;
         m_candidateSeconds += gen.candidateSeconds;
-        m_sink.metric("train/forwards", step, static_cast<double>(m_forwards));
-        m_sink.metric("zo/forward_passes", step, static_cast<double>(m_forwards));  // the passes axis
+        m_sink.metric(frugal::metrics::kTrainForwards, step, static_cast<double>(m_forwards));
+        m_sink.metric(frugal::metrics::kForwardPasses, step, static_cast<double>(m_forwards));  // the passes axis
         if (es.nanFitnessCount() > 0)
-            m_sink.metric("cma/nan_fitness", step, static_cast<double>(es.nanFitnessCount()));
+            m_sink.metric(search::metrics::kNanFitness, step, static_cast<double>(es.nanFitnessCount()));
         m_sink.progress(step, c.generations + m_spec.steps, "stage 1, loss " + shortNumber(meanLoss));
         if (!std::isfinite(meanLoss))
             fail("SharpZO stage 1: the loss at the CMA mean is ", meanLoss, " at generation ", g,
@@ -414,14 +417,14 @@ private:
         m_r.stage1Generations = step;
         m_r.stage1Forwards = m_forwards;
         m_r.stage1DevAccuracy = m_r.finalDevAccuracy;
-        m_sink.metric("sharpzo/stage1_dev_accuracy", step, m_r.stage1DevAccuracy);
-        m_sink.metric("sharpzo/stage1_forwards", step, static_cast<double>(m_forwards));
+        m_sink.metric(search::metrics::kStage1DevAccuracy, step, m_r.stage1DevAccuracy);
+        m_sink.metric(search::metrics::kStage1Forwards, step, static_cast<double>(m_forwards));
         m_sink.info(cat("stage 1 ended after ", step, " generations (", m_r.switchReason, "), ", m_forwards,
                         " forwards; dev accuracy ", m_r.stage1DevAccuracy, "; CMA-ES ask + tell ",
                         shortNumber(m_cmaSeconds), " s against ", shortNumber(m_candidateSeconds), " s for the ",
                         m_c.popsize, " candidate forwards of each generation (",
                         shortNumber(m_candidateSeconds > 0 ? 100 * m_cmaSeconds / m_candidateSeconds : 0.0), "%)"));
-        if (m_candidateSeconds > 0) m_sink.metric("cma/overhead_ratio", step, m_cmaSeconds / m_candidateSeconds);
+        if (m_candidateSeconds > 0) m_sink.metric(search::metrics::kOverheadRatio, step, m_cmaSeconds / m_candidateSeconds);
     }
 
     // Sharpness where stage 2 starts, on a batch of its own (the same for every run of one seed).
@@ -446,9 +449,9 @@ private:
         m_r.startTrace = t.trace;
         m_r.startTraceError = t.standardError;
         m_r.startEpsBall = e.sharpness;
-        m_sink.metric("sharpness/hutchinson_trace", m_step, t.trace);
-        m_sink.metric("sharpness/hutchinson_stderr", m_step, t.standardError);
-        m_sink.metric("sharpness/eps_ball", m_step, e.sharpness);
+        m_sink.metric(frugal::metrics::kHutchinsonTrace, m_step, t.trace);
+        m_sink.metric(frugal::metrics::kHutchinsonStderr, m_step, t.standardError);
+        m_sink.metric(frugal::metrics::kEpsBall, m_step, e.sharpness);
         m_sink.info(cat("sharpness at stage 2's start (w-space, ", c.sharpnessProbes, " probes): Hutchinson trace ",
                         t.trace, " +- ", t.standardError, ", eps-ball (rho ", radius, ") ", e.sharpness));
     }
@@ -465,7 +468,7 @@ private:
             m_problem.nextBatch(m_rng);
             if (remask) {
                 mask = zScoreMask(m_w, coordinateGradient(vectorLoss(), m_w, m_c.maskCgeEps), m_c.pruneRatio);
-                m_sink.metric("sharpzo/mask_density", m_step + 1, mask.mean().item<double>());
+                m_sink.metric(search::metrics::kMaskDensity, m_step + 1, mask.mean().item<double>());
             }
             zoStep(s, mask);
             ++stage2Steps;
@@ -484,11 +487,11 @@ private:
         const double g = (plus - minus) / (2 * c.rgeEps);
         const int64_t step = ++m_step;
         const double loss = (plus + minus) / 2;
-        m_sink.metric("sharpzo/stage", step, 2);
-        m_sink.metric("train/loss", step, loss);
-        m_sink.metric("zo/projected_grad", step, g);
-        m_sink.metric("train/forwards", step, static_cast<double>(m_forwards));
-        m_sink.metric("zo/forward_passes", step, static_cast<double>(m_forwards));
+        m_sink.metric(search::metrics::kStage, step, 2);
+        m_sink.metric(frugal::metrics::kTrainLoss, step, loss);
+        m_sink.metric(zo::metrics::kProjectedGrad, step, g);
+        m_sink.metric(frugal::metrics::kTrainForwards, step, static_cast<double>(m_forwards));
+        m_sink.metric(frugal::metrics::kForwardPasses, step, static_cast<double>(m_forwards));
         if (!std::isfinite(g))
             fail("SharpZO stage 2: the loss is ", std::isfinite(plus) ? minus : plus, " at step ", s, " (step ", step,
                  " of the run); lower lr or sharpzo.rge_eps");
@@ -501,12 +504,12 @@ private:
         m_projection.apply(m_w);
         m_r.steps = step;
         m_r.forwardPasses = m_forwards;
-        m_sink.metric("sharpzo/w_norm", step, m_w.norm().item<double>());
-        m_sink.metric(m_prompt ? "sharpzo/prompt_shift_norm" : "sharpzo/shift_norm", step,
+        m_sink.metric(search::metrics::kWNorm, step, m_w.norm().item<double>());
+        m_sink.metric(m_prompt ? search::metrics::kPromptShiftNorm : search::metrics::kStageShiftNorm, step,
                       m_projection.shiftNorm(m_w));
         eval::finishRun(m_problem, m_sink, m_r, start);
         const torch::Tensor wf = m_w.to(torch::kFloat32).contiguous();
-        m_sink.vector("sharpzo/w", step, {m_c.dim},
+        m_sink.vector(search::metrics::kW, step, {m_c.dim},
                       std::vector<float>(wf.data_ptr<float>(), wf.data_ptr<float>() + m_c.dim));
     }
 

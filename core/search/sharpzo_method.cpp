@@ -7,6 +7,8 @@
 #include "common/error.h"
 #include "eval/fine_tune_config.h"
 #include "search/sharpzo.h"
+#include "common/metric_keys.h"
+#include "search/sharpzo_metrics.h"
 
 namespace frugal::search {
 
@@ -23,7 +25,17 @@ SharpZoConfig readSharpZo(const toml::table& root, const std::string& source, bo
     c.common.lr = 1e-3;
     c.common.steps = 2000;
     c.common.evalEvery = 100;
-    eval::readFineTuneSpec(m, root, source, c.common, save);
+    // the shared keys as SharpZO reads them: steps and lr are stage 2's
+    const KeyDocs retold = {
+        {"sharpzo.steps", {"stage 2's ZO-SGD steps, after the CMA-ES warm start"}},
+        {"sharpzo.lr", {"stage 2's learning rate η"}},
+        {"sharpzo.lr_schedule", {"stage 2's learning-rate schedule (SharpZO takes only constant)"}},
+        {"sharpzo.weight_decay", {"weight decay (SharpZO's stage 2 takes none: keep 0)"}},
+        {"sharpzo.seed", {"the seed of the batches, CMA-ES's samples and stage 2's directions"}},
+        {"sharpzo.eval_every", {"stage-2 steps between dev evaluations (stage 1 evaluates every generation)"}},
+        {"peft.target", {"what w moves through its projection: a soft prompt by default, or another small trainable set"}},
+    };
+    eval::readFineTuneSpec(m, root, source, c.common, save, retold);
     m.integer("dim", c.dim, 1, 1 << 16, {"d: the size of the vector w that moves the trainables through a fixed random projection"});
     m.integer("popsize", c.popsize, 2, 1 << 12, {"λ: CMA-ES candidates per stage-1 generation"});
     m.number("rho", c.rho, 0.0, 1e3, {"stage 1's sharpness radius: candidates scored at x + ρ·g/‖g‖; 0: plain CMA-ES"});
@@ -94,6 +106,31 @@ PreparedRun prepareSharpZoMethod(const MethodRequest& request) {
                                  r.stage1Generations, " CMA-ES generations)"));
     };
     return p;
+}
+
+// SharpZO: loss and evaluation with stage 1 (CMA-ES) shaded, the CMA-ES fitness and step size,
+// sharpness, the forwards spent.
+MethodView sharpZoView() {
+    MethodView v;
+    PanelView loss = lossPanel(), evaluation = evaluationPanel();
+    for (PanelView* p : {&loss, &evaluation}) {
+        p->band = metrics::kStage;
+        p->bandLabel = "stage 1: CMA-ES";
+    }
+    PanelView fitness{"CMA-ES fitness", "fitness (loss)", {{{metrics::kBestFitness, 0}, {metrics::kMeanFitness, 1}}}};
+    PanelView sigma{"CMA-ES step size", "sigma", {{{metrics::kSigma, 0}}}};
+    PanelView sharpness{"Sharpness", "value",
+                        {{{frugal::metrics::kHutchinsonTrace, 0}, {frugal::metrics::kHutchinsonStderr, 1},
+                          {frugal::metrics::kEpsBall, 4}, {frugal::metrics::kSam, 5}},
+                         {"sharpness/"}}};
+    PanelView forwards{"Forward passes", "training forwards", {{{frugal::metrics::kTrainForwards, 0}}}};
+    v.panels = {loss, evaluation, fitness, sigma, sharpness, forwards};
+    v.result = {{"dev ", frugal::metrics::kDevAccuracy, true},
+                {"dev ppl ", frugal::metrics::kDevPerplexity, true, true},
+                {"loss ", frugal::metrics::kDevLoss},
+                {"best f ", metrics::kBestFitness}};
+    v.presets = {{"SharpZO — soft prompt, CMA-ES then sparse ZO", "sharpzo/sharpzo-prompt-sentiment.toml", 19}};
+    return v;
 }
 
 }  // namespace frugal::search

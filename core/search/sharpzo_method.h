@@ -3,9 +3,13 @@
 // and [peft] tables and the body. Registered in run/method_registry.cpp. No torch in this header.
 
 #include "common/method.h"
+#include "common/method_view.h"
 
 namespace frugal::search {
 
 PreparedRun prepareSharpZoMethod(const MethodRequest& request);
+
+
+MethodView sharpZoView();  // the CMA-ES stage, shaded on the loss
 
 }  // namespace frugal::search

@@ -16,6 +16,8 @@
 #include "eval/resume_point.h"
 #include "zo/perturb.h"
 #include "zo/query_schedule.h"
+#include "common/metric_keys.h"
+#include "zo/zo_metrics.h"
 
 namespace frugal::zo {
 
@@ -351,7 +353,7 @@ private:
     }
 
     void begin() {
-        metric("params/trainable", 0, static_cast<double>(m_r.trainable));
+        metric(frugal::metrics::kTrainable, 0, static_cast<double>(m_r.trainable));
         eval::reportDev(*m_problem, 0, m_sink, m_r);
     }
 
@@ -421,7 +423,7 @@ private:
         rec.lr = eval::lrAt(m_spec.lrSchedule, m_spec.lr, step, m_spec.steps) * m_lrScale;
         const int64_t q = m_schedule->queriesAt(epoch);
         if (epoch != m_lastEpoch) {
-            metric("zo/epoch_queries", epoch, static_cast<double>(q));
+            metric(zo::metrics::kEpochQueries, epoch, static_cast<double>(q));
             m_lastEpoch = epoch;
         }
         for (int64_t j = 0; j < q; ++j) rec.seeds.push_back(m_rng() >> 11);
@@ -471,31 +473,31 @@ private:
         log(cat("step ", step, ": ", d.what(), "; rolled back to the state after step ",
                 m_trajectory.empty() ? 0 : m_trajectory.back().step, " (", m_trajectory.size(),
                 " steps replayed), lr halved to ", m_spec.lr * m_lrScale));
-        metric("zo/rollback", step, static_cast<double>(m_r.rollbacks));
+        metric(zo::metrics::kRollback, step, static_cast<double>(m_r.rollbacks));
     }
 
     void report(const StepRecord& rec, double logged) {
         const int64_t step = rec.step;
         const size_t q = rec.seeds.size();
-        metric("train/loss", step, logged);
-        metric("zo/projected_grad", step, rec.grads[0]);
+        metric(frugal::metrics::kTrainLoss, step, logged);
+        metric(zo::metrics::kProjectedGrad, step, rec.grads[0]);
         if (q > 1) {
             double mean = 0;
             for (double g : rec.grads) mean += std::fabs(g);
-            metric("zo/projected_grad_abs_mean", step, mean / static_cast<double>(q));
+            metric(zo::metrics::kProjectedGradAbsMean, step, mean / static_cast<double>(q));
         }
-        metric("zo/seed", step, static_cast<double>(rec.seeds[0]));
-        metric("zo/queries", step, static_cast<double>(q));
-        metric("zo/forward_passes", step, static_cast<double>(m_r.forwardPasses));
-        metric("zo/lr", step, rec.lr);
-        if (rec.choice) metric("zo/conservative_choice", step, rec.choice);
+        metric(zo::metrics::kSeed, step, static_cast<double>(rec.seeds[0]));
+        metric(zo::metrics::kQueries, step, static_cast<double>(q));
+        metric(frugal::metrics::kForwardPasses, step, static_cast<double>(m_r.forwardPasses));
+        metric(zo::metrics::kLr, step, rec.lr);
+        if (rec.choice) metric(zo::metrics::kConservativeChoice, step, rec.choice);
         if (m_world) {
             const dist::World::Traffic now = m_world->traffic();
             metric("dist/bytes_per_step", step, static_cast<double>(now.bytes - m_sent.bytes));
             metric("dist/collectives_per_step", step, static_cast<double>(now.calls - m_sent.calls));
             metric("dist/comm_seconds", step, now.seconds - m_sent.seconds);
         }
-        if (m_stepper->mask()) metric("zo/perturbed_fraction", step, m_stepper->mask()->density());
+        if (m_stepper->mask()) metric(zo::metrics::kPerturbedFraction, step, m_stepper->mask()->density());
         m_sink.progress(step, m_spec.steps, "loss " + shortNumber(logged));
     }
 

@@ -12,6 +12,8 @@
 #include "zo/directions.h"
 #include "zo/engine.h"
 #include "zo/optimizers.h"
+#include "common/metric_keys.h"
+#include "zo/zo_metrics.h"
 
 namespace frugal::zo {
 
@@ -196,6 +198,42 @@ int64_t replayZoMethod(const ReplayRequest& request) {
     }
     replayZo(c, steps, request.outDir);
     return static_cast<int64_t>(steps.size());
+}
+
+// The fine-tuning view of zo and mezo: loss and evaluation, the query schedule and the projected
+// gradient, memory and throughput (a run with [live_landscape] trades the schedule, memory and
+// throughput for the probe's panels: analysis::withLiveLandscape, added by the registry row).
+MethodView zoView() {
+    MethodView v;
+    PanelView queries{"Query schedule", "queries Q per step", {{{metrics::kQueries, 0}}}};
+    queries.unlessSet = "live_landscape.every";
+    PanelView gradient{"Projected gradient", "|g|", {{{metrics::kProjectedGrad, 0}, {metrics::kProjectedGradAbsMean, 1}}}};
+    gradient.absolute = true;
+    PanelView memory = memoryPanel(), throughput = throughputPanel();
+    memory.unlessSet = throughput.unlessSet = "live_landscape.every";
+    v.panels = {lossPanel(), evaluationPanel(), queries, gradient, memory, throughput};
+    v.result = {{"dev ", frugal::metrics::kDevAccuracy, true},
+                {"dev ppl ", frugal::metrics::kDevPerplexity, true, true},  // plain-text language modelling
+                {"loss ", frugal::metrics::kDevLoss}};
+    v.presets = {{"MeZO — full parameters", "zo/mezo-full-smollm2-movie.toml", 0},
+                 {"MeZO — LoRA", "zo/mezo-lora-smollm2-movie.toml", 1},
+                 {"MeZO — prefix tuning", "zo/mezo-prefix-smollm2-movie.toml", 2},
+                 {"MeZO — full parameters", "zo/mezo-full-sentiment.toml", 10},
+                 {"MeZO — LoRA", "zo/mezo-lora-sentiment.toml", 11},
+                 {"MeZO — prefix tuning", "zo/mezo-prefix-sentiment.toml", 12},
+                 {"MeZO — LoRETTA_adp tensor-train adapters", "loretta/loretta-adp-zo.toml", 13},
+                 {"AdaZeta — LoRETTA_adp + adaptive queries", "loretta/adazeta.toml", 14},
+                 {"ZO-Adam — LoRA", "zo/zo-adam-lora-sentiment.toml", 16},
+                 {"AdaZeta query schedule — LoRA", "zo/adazeta-lora-sentiment.toml", 17},
+                 {"Recovery after pruning — MeZO, pruned weights kept at zero", "prune/recover-zo.toml", 21}};
+    return v;
+}
+
+// mezo's view: zo's panels and result; the presets are zo configs, offered once, under zo.
+MethodView mezoView() {
+    MethodView v = zoView();
+    v.presets.clear();
+    return v;
 }
 
 }  // namespace frugal::zo

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/method.h"
+#include "common/method_view.h"
 #include "eval/training_probe.h"
 
 namespace frugal::zo {
@@ -21,5 +22,9 @@ int64_t replayZoMethod(const ReplayRequest& request);
 // What a zo or mezo config trains and its memory estimate.
 std::optional<TrainableSummary> zoTrainables(const std::string& text, const std::string& source,
                                              const std::vector<std::string>& overrides);
+
+
+MethodView zoView();    // the query schedule, the projected gradient; the presets
+MethodView mezoView();  // zo's, without the presets (zo configs)
 
 }  // namespace frugal::zo
