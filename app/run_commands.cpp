@@ -140,6 +140,11 @@ int finishRun(store::Store& db, const run::RunOutcome& outcome, int signal) {
     if (!info)  // deleted meanwhile (frugal rm --force)
         std::fprintf(stderr, "run %lld %s, and has been deleted from %s\n", static_cast<long long>(outcome.runId),
                      store::statusName(outcome.status).c_str(), db.path().string().c_str());
+    else if (!outcome.statusStored)
+        std::fprintf(stderr, "run %lld (%s) %s in %s; its status could not be stored in %s\n",
+                     static_cast<long long>(outcome.runId), info->name.c_str(),
+                     store::statusName(outcome.status).c_str(), durationText(runSeconds(*info)).c_str(),
+                     db.path().string().c_str());
     else
         std::fprintf(stderr, "run %lld (%s) %s in %s; stored in %s\n",
                      static_cast<long long>(outcome.runId), info->name.c_str(),
@@ -474,6 +479,10 @@ int replayCommand(const Args& args) {
     std::string trajectory;
     for (const auto& a : db.artifacts(r.id))
         if (a.kind == "trajectory") trajectory = a.path;
+    // a run killed before it registered its trajectory: the file grows as its steps are stored
+    if (const auto grown = run::runArtifactDir(db.path(), r.uuid) / "trajectory.csv";
+        trajectory.empty() && (r.method == "zo" || r.method == "mezo") && std::filesystem::exists(grown))
+        trajectory = grown.string();
     if (trajectory.empty())
         fail("run ", r.id, " (", r.method, ") has no trajectory artifact; only zeroth-order runs "
              "(method zo or mezo) can be replayed");

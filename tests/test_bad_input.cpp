@@ -59,7 +59,7 @@ Result runFrugal(const QStringList& args, int timeoutMs = 180000) {
 }
 
 struct Case {
-    const char* kind;  // for the tally: crash, silent, unclear, run, cli
+    const char* kind;  // for the tally: crash, silent, unclear, run, cli, exit
     const char* name;
     QStringList args;
     int exitCode;
@@ -222,6 +222,28 @@ const std::vector<Case>& cases() {
         {"unclear", "rm a run that does not exist", {"rm", "77", "--db", "DB"}, 2, "no run '77'"},
         {"unclear", "show on a database that does not exist", {"show", "1", "--db", "TMP/nothing.db"}, 2,
          "TMP/nothing.db: no experiment database here", "TMP/nothing.db"},
+        // ---- bad input found once the run started exits 2, as the README says (an InputError,
+        // whichever command found it)
+        {"exit", "ppl of a text shorter than one window",
+         {"eval", "ppl", "--text", "SHORTTEXT", "--seq-len", "64", "--db", "DB"}, 2,
+         "fewer than one window of 64"},
+        {"exit", "task file with an unknown label",
+         {"eval", "task", "--task", "BADLABEL", "--template", "{text} It was {bad|good}.", "--labels",
+          "negative,positive", "--db", "DB"},
+         2, "badlabel.jsonl:2: unknown label 'neutral' (expected one of 'negative', 'positive')"},
+        {"exit", "prune 2:3 on widths not a multiple of 3",
+         {"prune", "--method", "magnitude", "--sparsity", "2:3", "--db", "DB"}, 2,
+         "sparsity needs the input width to be a multiple of 3", "", "dense perplexity"},
+        {"exit", "prune calibration text shorter than one window",
+         {"prune", "--method", "wanda", "--sparsity", "0.5", "--calib", "SHORTTEXT", "--calib-seq-len", "64", "--db", "DB"},
+         2, "shorter than one calibration window of 64"},
+        // ---- messages that say what is wrong
+        {"unclear", "config with an unclosed string", {"run", "UNCLOSED", "--db", "DB"}, 2,
+         "unclosed.toml:3: a string is not closed: the closing quote is missing on line 3 (model = \"frugal-tiny)"},
+        {"unclear", "--db names a folder", {"list", "--db", "TMP"}, 2,
+         "is a folder, not an experiment database file; give a file with --db"},
+        {"unclear", "--db names a folder, for a run", {"run", "experiments/zo/mezo-full-sentiment.toml", "--db", "TMP"},
+         2, "is a folder, not an experiment database file"},
         // ---- the command line's own checks (kept from test_cli)
         {"cli", "no such model", {"inspect", "/nonexistent/model"}, 2, "inspect: no such model folder '/nonexistent/model'"},
         {"cli", "bad logits list", {"inspect", "GPT2", "--logits", "1,x"}, 2, "--logits expects comma-separated token ids"},
@@ -318,6 +340,9 @@ void TestBadInput::initTestCase() {
                 {"HUGEVOCAB", QString::fromStdString((dir / "hugevocab").string())},
                 {"BADTEXT", QString::fromStdString((dir / "bad.txt").string())},
                 {"BADTASK", QString::fromStdString((dir / "bad.jsonl").string())},
+                {"BADLABEL", QString::fromStdString((dir / "badlabel.jsonl").string())},
+                {"SHORTTEXT", QString::fromStdString((dir / "short.txt").string())},
+                {"UNCLOSED", QString::fromStdString((dir / "unclosed.toml").string())},
                 {"GARBAGE", QString::fromStdString((dir / "garbage.safetensors").string())}};
     for (const char* name : {"ok", "cut", "data", "q2k", "past", "arch", "text"})
         m_places[QString("GGUF") + QString(name).toUpper()] =
@@ -337,6 +362,10 @@ void TestBadInput::initTestCase() {
     frugal::test::writeBytes(dir / "bad.jsonl", "{\"text\": \"fine\", \"label\": \"positive\"}\n"
                                                 "{\"text\": \"bro\xffken\", \"label\": \"negative\"}\n");
     frugal::test::writeText(dir / "garbage.safetensors", "this is not a safetensors file\n");
+    frugal::test::writeText(dir / "badlabel.jsonl", "{\"text\": \"fine\", \"label\": \"positive\"}\n"
+                                                    "{\"text\": \"so so\", \"label\": \"neutral\"}\n");
+    frugal::test::writeText(dir / "short.txt", "A few words, far fewer than one window.\n");
+    frugal::test::writeText(dir / "unclosed.toml", "method = \"zo\"\n[zo]\nmodel = \"frugal-tiny\nsteps = 3\n");
 
     // models: random llama checkpoints, then broken on purpose
     for (const char* name : {"nonorm", "wide"}) {
@@ -416,7 +445,7 @@ void TestBadInput::tally() {
     std::string line;
     for (const auto& [kind, n] : byKind) line += cat(line.empty() ? "" : ", ", kind, " ", n);
     qInfo("%zu bad-input rows: %s", cases().size(), line.c_str());
-    QVERIFY(byKind["crash"] >= 4 && byKind["silent"] >= 15 && byKind["unclear"] >= 12);
+    QVERIFY(byKind["crash"] >= 4 && byKind["silent"] >= 15 && byKind["unclear"] >= 12 && byKind["exit"] >= 4);
 }
 
 // Every double a run can store comes back from `export --csv` and `--json` bit for bit: NaN,

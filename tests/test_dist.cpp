@@ -124,6 +124,7 @@ class TestDist : public QObject {
 private slots:
     void worldFromTheEnvironment();
     void collectivesBetweenThreads();
+    void startUpFailuresNameTheRankOrVariable();
     void backendFollowsTheDevice();
     void dataParallelEqualsOneProcess_data();
     void dataParallelEqualsOneProcess();
@@ -177,6 +178,82 @@ void TestDist::worldFromTheEnvironment() {
     QVERIFY(refused({{"RANK", "x"}, {"WORLD_SIZE", "2"}}, "RANK is 'x'"));
     QVERIFY(refused({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_PORT", "70000"}}, "MASTER_PORT is 70000"));
     QVERIFY(refused({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"FRUGAL_DIST_TIMEOUT", "-1"}}, "FRUGAL_DIST_TIMEOUT"));
+}
+
+// What goes wrong at start-up is named: a rank that never joins (with progress while the others
+// wait), a rank given twice, rank 0 twice on one port, launchers' variables that disagree.
+void TestDist::startUpFailuresNameTheRankOrVariable() {
+    const auto specFor = [](int rank, int size, int port, double timeout, std::vector<std::string>* said) {
+        WorldSpec spec;
+        spec.rank = rank;
+        spec.size = size;
+        spec.masterPort = port;
+        spec.timeoutSeconds = timeout;
+        spec.source = "the test";
+        if (said) spec.say = [said](const std::string& line) { said->push_back(line); };
+        return spec;
+    };
+    const auto failure = [](const WorldSpec& spec) -> std::string {
+        try {
+            World::join(spec)->finish();
+        } catch (const std::exception& e) {
+            return e.what();
+        }
+        return "";
+    };
+    {  // ranks 0 and 2 of 3 come, rank 1 never does: both name it, and say they wait for it
+        const int port = freePort();
+        std::vector<std::string> said0, said2;
+        auto r0 = std::async(std::launch::async, [&] { return failure(specFor(0, 3, port, 2.0, &said0)); });
+        auto r2 = std::async(std::launch::async, [&] { return failure(specFor(2, 3, port, 2.0, &said2)); });
+        for (const std::string& e : {r0.get(), r2.get()})
+            QVERIFY2(QString::fromStdString(e).contains("rank 1 never joined the rendezvous at 127.0.0.1:" +
+                                                        QString::number(port)),
+                     e.c_str());
+        QVERIFY(!said0.empty());
+        QVERIFY2(QString::fromStdString(said0.front()).contains("rank 0 of 3: waiting for rank 1 of 3 at"),
+                 said0.front().c_str());
+        QVERIFY2(QString::fromStdString(said0.back()).contains(" s of 2 s"), said0.back().c_str());
+    }
+    {  // rank 1 without rank 0: it says it waits for rank 0, then names it
+        std::vector<std::string> said;
+        const std::string e = failure(specFor(1, 2, freePort(), 1.5, &said));
+        QVERIFY2(QString::fromStdString(e).contains("rank 1 of 2: rank 0 never answered at 127.0.0.1:"), e.c_str());
+        QVERIFY(!said.empty() && QString::fromStdString(said.front()).contains("waiting for rank 0"));
+    }
+    {  // rank 1 given twice (and rank 2 missing): the second rank 1 is named at once
+        const int port = freePort();
+        std::vector<std::future<std::string>> ranks;
+        for (int r : {0, 1, 1}) ranks.push_back(std::async(std::launch::async, [&, r] { return failure(specFor(r, 3, port, 3.0, nullptr)); }));
+        int duplicates = 0;
+        for (auto& f : ranks)
+            duplicates += QString::fromStdString(f.get()).contains(
+                              "another process already joined the rendezvous at 127.0.0.1:" + QString::number(port) +
+                              " as rank 1: two processes were given the same rank")
+                              ? 1
+                              : 0;
+        QCOMPARE(duplicates, 1);
+    }
+    {  // rank 0 twice: the second cannot take the port and says why
+        const int port = freePort();
+        auto first = std::async(std::launch::async, [&] { return failure(specFor(0, 2, port, 2.0, nullptr)); });
+        QTest::qWait(300);
+        const std::string e = failure(specFor(0, 2, port, 2.0, nullptr));
+        QVERIFY2(QString::fromStdString(e).contains("another process holds the port: a second rank 0"), e.c_str());
+        first.get();
+    }
+    // launchers that disagree, and an unset MASTER_PORT named where the default is used
+    try {
+        frugal::dist::specFromEnvironment(
+            envOf({{"RANK", "1"}, {"WORLD_SIZE", "2"}, {"OMPI_COMM_WORLD_RANK", "0"}, {"OMPI_COMM_WORLD_SIZE", "4"}}));
+        QFAIL("disagreeing launchers were accepted");
+    } catch (const std::exception& e) {
+        QVERIFY2(QString(e.what()).contains("the environment's launchers disagree: RANK=1 and WORLD_SIZE=2, but "
+                                            "OMPI_COMM_WORLD_RANK=0 and OMPI_COMM_WORLD_SIZE=4"),
+                 e.what());
+    }
+    const auto spec = frugal::dist::specFromEnvironment(envOf({{"RANK", "1"}, {"WORLD_SIZE", "2"}}));
+    QVERIFY(spec && !spec->portFromEnvironment);
 }
 
 void TestDist::collectivesBetweenThreads() {

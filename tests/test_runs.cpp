@@ -3,16 +3,19 @@
 // cancelled (exit 143 / 130) with its metrics kept; SIGKILL leaves a run that the next open marks
 // interrupted; a terminal gets a live progress bar; bad input exits 2.
 
+#include <QElapsedTimer>
 #include <QtTest/QtTest>
 
 #include <signal.h>
 
+#include <fstream>
 #include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "common/method_view.h"
+#include "run/workspace.h"
 #include "store/store.h"
 #include "test_util.h"
 
@@ -118,6 +121,10 @@ private slots:
     void signalsCancel_data();
     void signalsCancel();
     void sigkillMarksInterrupted();
+    void killedZoRunReplaysFromItsGrowingTrajectory();
+    void fullDiskKeepsTheCauseAndTheReads();
+    void stopDuringAnyPhaseCancelsWithinASecond_data();
+    void stopDuringAnyPhaseCancelsWithinASecond();
     void sweepRunsTheGrid();
     void evaluationRun();
     void resumeEqualsUninterrupted();
@@ -244,6 +251,200 @@ void TestRuns::signalsCancel() {
     QCOMPARE(r->status, RunStatus::Cancelled);
     QVERIFY(r->error.find("stopped before step") != std::string::npos);
     QVERIFY(!store.metric(r->id, "train/loss").empty());
+}
+
+void TestRuns::stopDuringAnyPhaseCancelsWithinASecond_data() {
+    QTest::addColumn<QStringList>("args");     // after `frugal --quiet --threads 1`; SRC: the source tree
+    QTest::addColumn<QString>("trigger");      // a metric whose first point means the phase has begun
+    QTest::addColumn<int>("delayMs");          // else: this long after the run is stored
+    QTest::addColumn<QString>("notStored");    // the interrupted phase's result, never stored
+    const QString zo = "SRC/experiments/zo/mezo-full-sentiment.toml";
+    QTest::newRow("zo, the first dev evaluation")
+        << QStringList{"run", zo, "zo.steps=4", "zo.eval_limit=0"} << "params/trainable" << 0 << "dev/accuracy";
+    QTest::newRow("zo, the final dev and test evaluations")
+        << QStringList{"run", zo, "zo.steps=3", "zo.eval_limit=0", "zo.eval_every=100"} << "train/loss" << 0
+        << "test/accuracy";
+    QTest::newRow("fo, the first dev evaluation")
+        << QStringList{"run", "SRC/experiments/zo/fo-adamw-sentiment.toml", "fo.steps=4", "fo.eval_limit=0"}
+        << "params/trainable" << 0 << "dev/accuracy";
+    QTest::newRow("eval task, between examples")
+        << QStringList{"eval", "task", "--task", "sentiment"} << "" << 900 << "eval/sentiment/accuracy";
+    QTest::newRow("eval ppl, between windows")
+        << QStringList{"eval", "ppl", "--text", "SRC/resources/data/text/moby-dick.txt", "--seq-len", "128"} << "" << 900
+        << "eval/perplexity";
+    QTest::newRow("prune, perplexity and blocks")
+        << QStringList{"prune", "--method", "wanda", "--sparsity", "0.5"} << "" << 1500 << "prune/perplexity";
+    QTest::newRow("sharpzo, stage 1 generations and evaluations")
+        << QStringList{"run", "SRC/experiments/sharpzo/sharpzo-prompt-sentiment.toml", "sharpzo.eval_limit=0"} << ""
+        << 1500 << "test/accuracy";
+    QTest::newRow("landscape, between points")
+        << QStringList{"run", "SRC/experiments/landscape/builtin-2d-sentiment.toml"} << "" << 1500
+        << "landscape/centre_loss";
+    QTest::newRow("pretrain, between steps")  // recipe.toml: writeRecipe's
+        << QStringList{"pretrain", "recipe.toml", "--steps", "1000000", "--out", "lm"} << "train/loss" << 0
+        << "eval/perplexity";
+    // probe.toml (written by the test) scores a stored ZO run's checkpoints on the whole dev split
+    QTest::newRow("probe, checkpoints and their evaluations")
+        << QStringList{"run", "probe.toml"} << "" << 1500 << "probe/accuracy";
+}
+
+// A stop (SIGTERM) is honoured at the next example, window, block, point, generation or step of
+// whatever phase a method is in, evaluation included: the process ends within a second, the run
+// is cancelled, and the interrupted phase stores no result.
+void TestRuns::stopDuringAnyPhaseCancelsWithinASecond() {
+    QFETCH(QStringList, args);
+    QFETCH(QString, trigger);
+    QFETCH(int, delayMs);
+    QFETCH(QString, notStored);
+    TempDir dir("stop");
+    const QString source = QString::fromStdString(frugal::test::envPath("FRUGAL_SOURCE_DIR").string());
+    for (QString& a : args) a.replace("SRC", source);
+    if (args.contains("recipe.toml")) writeRecipe(dir);
+    if (args.contains("probe.toml")) {  // a stored ZO run to probe, each checkpoint on all of dev
+        frugal::test::writeText(dir / "zo.toml", "method = \"zo\"\n[zo]\nsteps = 20\neval_every = 20\neval_limit = 4\n"
+                                                 "batch_size = 2\nlr = 1e-5\n");
+        const auto r = cli(dir, {"run", "zo.toml", "--db", "base.db", "--name", "base"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        Store store(dir / "base.db");
+        const auto base = store.findRun("base");
+        const auto trajectory = frugal::run::runArtifactDir(dir / "base.db", base->uuid) / "trajectory.csv";
+        frugal::test::writeText(dir / "probe.toml", "method = \"probe\"\n[probe]\nconfig = \"zo.toml\"\ntrajectory = \"" +
+                                                        trajectory.string() + "\"\ntask = \"sentiment\"\nevery = 5\nlimit = 0\n");
+    }
+    QProcess p;
+    p.setWorkingDirectory(QString::fromStdString(dir.path().string()));
+    p.start(bin(), QStringList{"--quiet", "--threads", "1"} + args + QStringList{"--db", "runs.db", "--name", "stopped"});
+    QVERIFY(p.waitForStarted());
+    QElapsedTimer since;
+    bool stored = false, began = false;
+    for (int i = 0; i < 6000 && !began; ++i) {
+        QTest::qWait(10);
+        if (p.state() != QProcess::Running) break;
+        if (!std::filesystem::exists(dir / "runs.db")) continue;
+        Store store(dir / "runs.db", Store::Access::Read);
+        const auto run = store.findRun("stopped");
+        if (!run) continue;
+        if (!stored) stored = true, since.start();
+        began = trigger.isEmpty() ? since.elapsed() >= delayMs : !store.metric(run->id, trigger.toStdString()).empty();
+    }
+    QVERIFY2(began, qPrintable(QString::fromUtf8(p.readAllStandardError())));
+    QElapsedTimer stop;
+    stop.start();
+    ::kill(static_cast<pid_t>(p.processId()), SIGTERM);
+    QVERIFY(p.waitForFinished(60000));
+    const qint64 ms = stop.elapsed();
+    qInfo("%s: ended %lld ms after the stop", QTest::currentDataTag(), static_cast<long long>(ms));
+    QCOMPARE(p.exitCode(), 143);
+    Store store(dir / "runs.db");
+    const auto run = store.findRun("stopped");
+    QCOMPARE(run->status, RunStatus::Cancelled);
+    QVERIFY2(store.metric(run->id, notStored.toStdString()).empty(), qPrintable(notStored));
+    QVERIFY2(ms < 1000, qPrintable(QString("%1 ms").arg(ms)));
+}
+
+// A ZO run killed before its first resume point (and before it registered its trajectory) is
+// replayable: its trajectory grows as its steps are stored.
+void TestRuns::killedZoRunReplaysFromItsGrowingTrajectory() {
+    TempDir dir("replay-killed");
+    frugal::test::writeText(dir / "zo.toml", R"(method = "zo"
+[zo]
+steps = 100000
+eval_every = 100000
+eval_limit = 4
+batch_size = 2
+lr = 1e-5
+)");
+    QProcess p;
+    p.setWorkingDirectory(QString::fromStdString(dir.path().string()));
+    p.start(bin(), {"--quiet", "--threads", "1", "run", "zo.toml", "--db", "runs.db", "--name", "killed"});
+    QVERIFY(p.waitForStarted());
+    size_t stored = 0;
+    for (int i = 0; i < 6000 && stored < 6; ++i) {
+        QTest::qWait(10);
+        if (!std::filesystem::exists(dir / "runs.db")) continue;
+        Store store(dir / "runs.db", Store::Access::Read);
+        if (const auto run = store.findRun("killed")) stored = store.metric(run->id, "train/loss").size();
+    }
+    QVERIFY(stored >= 6);
+    p.kill();
+    QVERIFY(p.waitForFinished(60000));
+    {
+        Store store(dir / "runs.db");
+        const auto run = store.findRun("killed");
+        QCOMPARE(run->status, RunStatus::Interrupted);
+        stored = store.metric(run->id, "train/loss").size();
+        for (const auto& a : store.artifacts(run->id)) QVERIFY(a.kind != "trajectory");  // never registered
+    }
+    auto r = cli(dir, {"replay", "killed", "--db", "runs.db", "--out", "rebuilt"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QRegularExpression after("after (\\d+) steps");
+    const auto m = after.match(r.out);
+    QVERIFY2(m.hasMatch() && m.captured(1).toULongLong() >= stored, qPrintable(r.out));
+    QVERIFY(std::filesystem::exists(dir / "rebuilt" / "model.safetensors"));
+    r = cli(dir, {"replay", "killed", "--db", "runs.db", "--out", "at3", "--step", "3"});
+    QVERIFY2(r.exitCode == 0 && r.out.contains("after 3 steps"), qPrintable(r.out + r.err));
+}
+
+// A disk that fills during a run: the WAL stays small, the run ends `failed` with the cause
+// stored (the database's reserve of free space given back for it), one true line is printed,
+// and the read commands work while the disk is still full. A small tmpfs is the full disk.
+void TestRuns::fullDiskKeepsTheCauseAndTheReads() {
+    TempDir dir("full-disk");
+    const auto disk = dir / "disk";
+    std::filesystem::create_directories(disk);
+    if (QProcess::execute("mount", {"-t", "tmpfs", "-o", "size=4m", "tmpfs", QString::fromStdString(disk.string())}) != 0)
+        QSKIP("needs a small tmpfs (mount as root) to play the full disk");
+    struct Unmount {
+        std::filesystem::path at;
+        ~Unmount() { QProcess::execute("umount", {QString::fromStdString(at.string())}); }
+    } unmount{disk};
+    const QString db = QString::fromStdString((disk / "runs.db").string());
+    QProcess p;
+    p.setWorkingDirectory(QString::fromStdString(dir.path().string()));
+    const QString source = QString::fromStdString(frugal::test::envPath("FRUGAL_SOURCE_DIR").string());
+    p.start(bin(), {"--quiet", "--threads", "1", "run", source + "/experiments/zo/mezo-full-sentiment.toml",
+                    "zo.steps=100000", "zo.eval_every=100000", "zo.eval_limit=4", "--db", db, "--name", "filled"});
+    QVERIFY(p.waitForStarted());
+    // ten seconds of steps (about 1 MB of WAL with SQLite's defaults): the WAL stays small
+    size_t stored = 0;
+    uintmax_t widestWal = 0;
+    QElapsedTimer running;
+    running.start();
+    while (running.elapsed() < 10000 && p.state() == QProcess::Running) {
+        QTest::qWait(50);
+        std::error_code ec;
+        const auto wal = std::filesystem::file_size(disk / "runs.db-wal", ec);
+        if (!ec) widestWal = std::max(widestWal, wal);
+        if (!std::filesystem::exists(disk / "runs.db")) continue;
+        Store store(disk / "runs.db", Store::Access::Read);
+        if (const auto run = store.findRun("filled")) stored = store.metric(run->id, "train/loss").size();
+    }
+    QVERIFY2(stored >= 20, qPrintable(QString::fromUtf8(p.readAllStandardError())));
+    qInfo("%llu steps stored; the WAL reached %llu bytes", static_cast<unsigned long long>(stored),
+          static_cast<unsigned long long>(widestWal));
+    // the 512 KiB limit and one batch; SQLite's default let it pass 700 KB here in the same 10 s
+    QVERIFY2(widestWal > 0 && widestWal < 640 * 1024, qPrintable(QString::number(widestWal)));
+    {  // the disk fills up
+        std::ofstream filler(disk / "filler", std::ios::binary);
+        const std::string block(64 * 1024, 'x');
+        while (filler.write(block.data(), static_cast<std::streamsize>(block.size())) && filler.flush()) {
+        }
+    }
+    QVERIFY(p.waitForFinished(120000));
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    QCOMPARE(p.exitCode(), 1);
+    QVERIFY2(err.contains("failed") && err.contains("disk full") && !err.contains("could not be stored"), qPrintable(err));
+    // reads while the disk is still full
+    auto r = cli(dir, {"list", "--db", db});
+    QVERIFY2(r.exitCode == 0 && r.out.contains("failed"), qPrintable(r.out + r.err));
+    r = cli(dir, {"show", "filled", "--db", db});
+    QVERIFY2(r.exitCode == 0 && r.out.contains("disk full"), qPrintable(r.out + r.err));
+    // space freed: the stored error still says why
+    std::filesystem::remove(disk / "filler");
+    Store store(disk / "runs.db");
+    const auto run = store.findRun("filled");
+    QCOMPARE(run->status, RunStatus::Failed);
+    QVERIFY2(run->error.find("disk full") != std::string::npos, run->error.c_str());
 }
 
 void TestRuns::sigkillMarksInterrupted() {
@@ -446,6 +647,70 @@ save = true
         << fo + "optimizer = \"sgd\"\n[peft]\ntarget = \"prefix\"\n" << int(SIGTERM) << foKeys;
 }
 
+// The resume point of run "cut" in DIR proves itself before it is used: each field of its
+// state.json edited, the file it stands on changed, or its folder gone, `--resume` refuses with
+// exit 2 naming what disagrees, and stores nothing (the run keeps its status and its steps).
+void checkResumePointProvesItself(const TempDir& dir) {
+    std::filesystem::path artifacts;
+    RunStatus status{};
+    size_t stored = 0;
+    {
+        Store store(dir / "runs.db");
+        const auto run = store.findRun("cut");
+        artifacts = frugal::run::runArtifactDir(dir / "runs.db", run->uuid);
+        status = run->status;
+        stored = store.metric(run->id, "train/loss").size();
+    }
+    const auto state = artifacts / "resume" / "state.json";
+    const std::string original = frugal::test::readText(state);
+    const nlohmann::json intact = nlohmann::json::parse(original);
+    const auto refused = [&](const QString& what, const QString& says) {
+        const auto r = cli(dir, {"run", "--resume", "cut", "--db", "runs.db"});
+        QVERIFY2(r.exitCode == 2 && r.err.contains(says), qPrintable(what + ": " + r.err));
+        Store store(dir / "runs.db");
+        const auto run = store.findRun("cut");
+        QCOMPARE(run->status, status);
+        QCOMPARE(store.metric(run->id, "train/loss").size(), stored);
+    };
+    // every field, one at a time (a number moved by one, a string by one character)
+    std::vector<nlohmann::json::json_pointer> fields;
+    for (const auto& [key, value] : intact.items()) {
+        if (value.is_object() || value.is_array()) continue;
+        fields.emplace_back("/" + key);
+    }
+    for (const auto& [key, value] : intact["counters"].items()) fields.emplace_back("/counters/" + key);
+    for (size_t i = 0; i < intact["refers"].size(); ++i)
+        for (const char* key : {"path", "lines", "sha256"})
+            fields.emplace_back("/refers/" + std::to_string(i) + "/" + key);
+    QVERIFY(fields.size() >= 12);
+    for (const auto& field : fields) {
+        nlohmann::json edited = intact;
+        nlohmann::json& v = edited[field];
+        if (v.is_number_integer()) v = v.get<int64_t>() + 1;
+        else if (v.is_number()) v = v.get<double>() + 0.125;
+        else if (v.is_string()) {
+            std::string text = v.get<std::string>();
+            text.back() = text.back() == '1' ? '2' : '1';
+            v = text;
+        }
+        frugal::test::writeText(state, edited.dump(1) + "\n");
+        refused(QString::fromStdString(field.to_string()), "state.json");
+    }
+    frugal::test::writeText(state, original);
+    // what it stands on: a byte of the referred file changed
+    const auto referred = artifacts / intact["refers"][0]["path"].get<std::string>();
+    const std::string bytes = frugal::test::readText(referred);
+    std::string changed = bytes;
+    changed[changed.size() / 2] ^= 1;
+    frugal::test::writeText(referred, changed);
+    refused("the referred file", "which changed since the point was written");
+    frugal::test::writeText(referred, bytes);
+    // its folder deleted
+    std::filesystem::rename(artifacts / "resume", artifacts / "resume.away");
+    refused("the folder", "is missing");
+    std::filesystem::rename(artifacts / "resume.away", artifacts / "resume");
+}
+
 // A ZO or FO run stopped (SIGTERM) or killed (SIGKILL) part-way and resumed with `frugal run
 // --resume` gives the same metrics, bit for bit, and the same saved model as the run that was
 // never interrupted: the ZO state replayed from the trajectory, the FO state from its checkpoint,
@@ -479,6 +744,7 @@ void TestRuns::fineTuningResumeEqualsUninterrupted() {
         QCOMPARE(run->status, signal == SIGKILL ? RunStatus::Interrupted : RunStatus::Cancelled);
         QVERIFY(store.metric(run->id, "train/loss").size() < 150);
     }
+    if (signal == SIGTERM) checkResumePointProvesItself(dir);
     r = cli(dir, {"run", "--resume", "cut", "--db", "runs.db"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QVERIFY2(r.out.contains("resumed at step"), qPrintable(r.out));

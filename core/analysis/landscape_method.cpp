@@ -141,7 +141,16 @@ void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& st
     const std::vector<Trainable>& params = problem.params().trainables();
     int64_t elements = 0;
     for (const auto& p : params) elements += p.tensor.numel();
-    const std::function<double()> loss = [&] { return problem.lossValue(); };
+    const auto stopIfAsked = [&](const char* before) {
+        if (stop.stopRequested()) throw Cancelled(cat("landscape stopped before ", before));
+    };
+    // one process stops between any two forwards (the sharpness probes' too); processes that
+    // share a grid stop together, between its rounds (analysis/landscape.cpp)
+    const std::function<double()> loss = [&] {
+        if (!world) stopIfAsked("its next forward");
+        return problem.lossValue();
+    };
+    stopIfAsked("its directions");
 
     Direction d1, d2;
     if (c.directions == "between") {
@@ -164,8 +173,10 @@ void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& st
         if (c.dims == 1) d2 = Direction();
     } else {
         d1 = filterNormalised(params, c.common.seed * 2 + 1);
+        stopIfAsked("its second direction");
         if (c.dims == 2) d2 = filterNormalised(params, c.common.seed * 2 + 2);
     }
+    stopIfAsked("its timing forwards");
     sink.info(cat("landscape of ", c.common.model, " on ", c.common.task, " (", c.common.batchSize,
                   " examples, seed ", c.common.seed, "): ", c.dims == 1 ? cat(c.points, " points") : cat(c.points, "x", c.points),
                   " on [", c.lo, ", ", c.hi, "] along ", c.directions == "between" ? "model -> " + c.modelB
@@ -179,6 +190,7 @@ void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& st
     const double centre = problem.lossValue();
     std::vector<double> forwardTimes;
     for (int64_t k = 0; k < c.timingForwards; ++k) {
+        stopIfAsked("its slice");
         const auto t0 = std::chrono::steady_clock::now();
         const double l = problem.lossValue();
         forwardTimes.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

@@ -111,7 +111,8 @@ PreparedRun prepareProbeMethod(const MethodRequest& request) {
             std::filesystem::remove_all(weights);
             zo::replayZoMethod({method, runConfig, c.trajectory, weights, step});
             const eval::ModelAndTokenizer loaded = eval::loadModelAndTokenizer(weights, {});
-            const eval::TaskResult r = eval::evaluateTask(loaded.model, loaded.tokenizer, examples, prompt, c.limit);
+            const eval::TaskResult r =
+                eval::evaluateTask(loaded.model, loaded.tokenizer, examples, prompt, c.limit, {}, &context.stop);
             sink.metric(analysis::metrics::kProbeAccuracy, step, r.accuracy);
             sink.metric(analysis::metrics::kProbeAccuracyNorm, step, r.accuracyMean);
             sink.metric(analysis::metrics::kProbeAccuracyCalibrated, step, r.accuracyCalibrated);

@@ -73,9 +73,10 @@ inline void refuse(const std::string& key, const std::string& message) {
     throw ConfigError(key, message);
 }
 
-// E again, its message prefixed with SOURCE (a ConfigError keeps its key).
+// E again, its message prefixed with SOURCE (a ConfigError keeps its key, bad input stays bad input).
 [[noreturn]] inline void rethrowIn(const std::string& source, const Error& e) {
     if (const auto* c = dynamic_cast<const ConfigError*>(&e)) throw ConfigError(c->key(), cat(source, ": ", e.what()));
+    if (dynamic_cast<const InputError*>(&e)) failInput(source, ": ", e.what());
     fail(source, ": ", e.what());
 }
 
@@ -377,8 +378,20 @@ inline toml::table parseConfig(const std::string& text, const std::string& sourc
     try {
         root = toml::parse(text, source);
     } catch (const toml::parse_error& e) {
-        fail(source, ":", e.source().begin.line, ":", e.source().begin.column, ": ",
-             std::string(e.description()));
+        const std::string description(e.description());
+        // a string whose closing quote is missing runs into the line's end, which toml++ reports
+        // as a control character: say what the user has to fix, and where the string began
+        if (description.find("parsing string") != std::string::npos &&
+            description.find("control character") != std::string::npos) {
+            const auto line = e.source().begin.line;
+            std::string lineText;
+            std::istringstream lines(text);
+            for (size_t i = 0; i < line && std::getline(lines, lineText); ++i) {
+            }
+            failInput(source, ":", line, ": a string is not closed: the closing quote is missing on line ", line,
+                      " (", lineText, ")");
+        }
+        failInput(source, ":", e.source().begin.line, ":", e.source().begin.column, ": ", description);
     }
     for (const auto& o : overrides) applyOverride(root, o, source);
     return root;

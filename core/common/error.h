@@ -24,10 +24,11 @@ public:
 
 // A config refused at one key: KEY is its full path ("zo.eps", "peft.lora_rank"), which the
 // message names too. The workbench's form marks that field; a config error without a key (a
-// syntax error, two keys that disagree) is a plain Error.
-class ConfigError : public Error {
+// syntax error, two keys that disagree) is a plain Error. A refused config is bad input: found
+// after a run started, it exits 2 too.
+class ConfigError : public InputError {
 public:
-    ConfigError(std::string key, const std::string& message) : Error(message), m_key(std::move(key)) {}
+    ConfigError(std::string key, const std::string& message) : InputError(message), m_key(std::move(key)) {}
     const std::string& key() const { return m_key; }
 
 private:

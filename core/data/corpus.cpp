@@ -38,7 +38,7 @@ Corpus Corpus::fromText(const std::string& text, const model::Tokenizer& tokeniz
     if (bad < text.size()) {
         std::size_t line = 1;
         for (std::size_t i = 0; i < bad; ++i) line += text[i] == '\n';
-        fail(sourceName, ":", line, ": not valid UTF-8 (byte ", bad, ")");
+        failInput(sourceName, ":", line, ": not valid UTF-8 (byte ", bad, ")");
     }
     Corpus c;
     c.m_source = sourceName;
@@ -57,12 +57,12 @@ Corpus Corpus::fromText(const std::string& text, const model::Tokenizer& tokeniz
         }
         pos = end + 2;
     }
-    if (c.m_ids.empty()) fail(sourceName, ": the corpus is empty (no text)");
+    if (c.m_ids.empty()) failInput(sourceName, ": the corpus is empty (no text)");
     return c;
 }
 
 Corpus Corpus::fromIds(std::vector<int32_t> ids, const std::string& sourceName) {
-    if (ids.empty()) fail(sourceName, ": the corpus is empty (no tokens)");
+    if (ids.empty()) failInput(sourceName, ": the corpus is empty (no tokens)");
     Corpus c;
     c.m_ids = std::move(ids);
     c.m_documents = 1;
@@ -86,7 +86,7 @@ std::vector<int32_t> Corpus::sampleWindows(int64_t count, int64_t len,
                                            std::mt19937_64& rng) const {
     if (len < 1 || count < 0) fail(m_source, ": bad window request (", count, " x ", len, ")");
     if (len > size()) {
-        fail(m_source, ": windows of ", len, " tokens do not fit in its ", size(), " tokens");
+        failInput(m_source, ": windows of ", len, " tokens do not fit in its ", size(), " tokens");
     }
     std::vector<int32_t> out;
     out.reserve(static_cast<size_t>(count * len));
@@ -107,7 +107,7 @@ std::vector<int32_t> Corpus::contiguousWindows(int64_t len, int64_t maxWindows) 
     if (len < 1) fail(m_source, ": window length must be positive, got ", len);
     int64_t n = size() / len;
     if (maxWindows > 0) n = std::min(n, maxWindows);
-    if (n == 0) fail(m_source, ": ", size(), " tokens are fewer than one window of ", len);
+    if (n == 0) failInput(m_source, ": ", size(), " tokens are fewer than one window of ", len);
     return {m_ids.begin(), m_ids.begin() + n * len};
 }
 

@@ -53,7 +53,7 @@ std::vector<std::string> csvRecord(const std::string& text, size_t& pos, char se
         }
         ++pos;
     }
-    if (quoted) fail(where, ": a quoted field is not closed before the end of the file");
+    if (quoted) failInput(where, ": a quoted field is not closed before the end of the file");
     return fields;
 }
 
@@ -63,30 +63,30 @@ PromptTemplate PromptTemplate::parse(const std::string& text,
                                      const std::vector<std::string>& labels) {
     const std::string where = cat("template \"", text, "\"");
     const size_t textAt = text.find("{text}");
-    if (textAt == std::string::npos) fail(where, ": has no {text} placeholder for the example");
+    if (textAt == std::string::npos) failInput(where, ": has no {text} placeholder for the example");
     size_t open = std::string::npos;
     for (size_t i = text.find('{'); i != std::string::npos; i = text.find('{', i + 1))
         if (text.compare(i, 6, "{text}") != 0) {
             if (open != std::string::npos)
-                fail(where, ": has more than one {a|b|...} verbaliser slot");
+                failInput(where, ": has more than one {a|b|...} verbaliser slot");
             open = i;
         }
     if (open == std::string::npos)
-        fail(where, ": has no {a|b|...} slot naming a word for each label");
+        failInput(where, ": has no {a|b|...} slot naming a word for each label");
     const size_t close = text.find('}', open);
     if (close == std::string::npos)
-        fail(where, ": the slot opened at byte ", open, " is not closed");
-    if (open < textAt) fail(where, ": the verbaliser slot must come after {text}");
+        failInput(where, ": the slot opened at byte ", open, " is not closed");
+    if (open < textAt) failInput(where, ": the verbaliser slot must come after {text}");
     PromptTemplate t;
     t.m_text = text;
     t.m_labels = labels;
     std::stringstream words(text.substr(open + 1, close - open - 1));
     for (std::string word; std::getline(words, word, '|');) {
-        if (word.empty()) fail(where, ": the slot has an empty verbaliser word");
+        if (word.empty()) failInput(where, ": the slot has an empty verbaliser word");
         t.m_words.push_back(word);
     }
     if (t.m_words.size() != labels.size())
-        fail(where, ": the slot names ", t.m_words.size(), " words but the task has ",
+        failInput(where, ": the slot names ", t.m_words.size(), " words but the task has ",
              labels.size(), " labels (", joined(labels), ")");
     t.m_before = text.substr(0, open);
     while (!t.m_before.empty() && t.m_before.back() == ' ') {
@@ -115,9 +115,9 @@ std::string PromptTemplate::demonstration(const std::string& exampleText, int la
 Task Task::load(const std::filesystem::path& file, const std::vector<std::string>& labels) {
     CallCount::hit("task file read");
     const std::string name = file.string();
-    if (labels.size() < 2) fail(name, ": a task needs at least two labels, got ", labels.size());
+    if (labels.size() < 2) failInput(name, ": a task needs at least two labels, got ", labels.size());
     std::ifstream in(file, std::ios::binary);
-    if (!in) fail(name, ": cannot open (expected a .jsonl, .tsv or .csv file of examples)");
+    if (!in) failInput(name, ": cannot open (expected a .jsonl, .tsv or .csv file of examples)");
     std::stringstream buffer;
     buffer << in.rdbuf();
     const std::string text = buffer.str();
@@ -127,9 +127,9 @@ Task Task::load(const std::filesystem::path& file, const std::vector<std::string
     auto add = [&](std::string exampleText, std::string label, int64_t line) {
         const std::string where = cat(name, ":", line);
         if (!model::isValidUtf8(exampleText) || !model::isValidUtf8(label))
-            fail(where, ": text is not valid UTF-8 (re-encode the file as UTF-8)");
+            failInput(where, ": text is not valid UTF-8 (re-encode the file as UTF-8)");
         if (task.labelIndex(label) < 0)
-            fail(where, ": unknown label '", label, "' (expected one of ", joined(labels), ")");
+            failInput(where, ": unknown label '", label, "' (expected one of ", joined(labels), ")");
         task.m_examples.push_back({std::move(exampleText), std::move(label), line});
     };
 
@@ -142,21 +142,21 @@ Task Task::load(const std::filesystem::path& file, const std::vector<std::string
             if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
             const std::string where = cat(name, ":", lineNo);
             if (!model::isValidUtf8(line))
-                fail(where, ": text is not valid UTF-8 (re-encode the file as UTF-8)");
+                failInput(where, ": text is not valid UTF-8 (re-encode the file as UTF-8)");
             json row;
             try {
                 row = json::parse(line);
             } catch (const json::exception& e) {
-                fail(where, ": not valid JSON (", e.what(), ")");
+                failInput(where, ": not valid JSON (", e.what(), ")");
             }
             if (!row.is_object())
-                fail(where, ": expected a JSON object with \"text\" and \"label\"");
+                failInput(where, ": expected a JSON object with \"text\" and \"label\"");
             for (const char* key : {"text", "label"})
-                if (!row.contains(key)) fail(where, ": missing key '", key, "'");
-            if (!row["text"].is_string()) fail(where, ": \"text\" must be a string");
+                if (!row.contains(key)) failInput(where, ": missing key '", key, "'");
+            if (!row["text"].is_string()) failInput(where, ": \"text\" must be a string");
             const json& label = row["label"];
             if (!label.is_string() && !label.is_number_integer())
-                fail(where, ": \"label\" must be a string or an integer");
+                failInput(where, ": \"label\" must be a string or an integer");
             add(row["text"].get<std::string>(),
                 label.is_string() ? label.get<std::string>() : std::to_string(label.get<int64_t>()),
                 lineNo);
@@ -173,7 +173,7 @@ Task Task::load(const std::filesystem::path& file, const std::vector<std::string
             if (header[i] == "label") labelColumn = static_cast<int>(i);
         }
         if (textColumn < 0 || labelColumn < 0)
-            fail(name, ":1: the header row must name the columns 'text' and 'label' (found ",
+            failInput(name, ":1: the header row must name the columns 'text' and 'label' (found ",
                  joined(header), ")");
         while (pos < text.size()) {
             ++record;
@@ -181,14 +181,14 @@ Task Task::load(const std::filesystem::path& file, const std::vector<std::string
             const auto fields = csvRecord(text, pos, csv ? ',' : '\t', csv, where);
             if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
             if (fields.size() != header.size())
-                fail(where, ": has ", fields.size(), " columns, the header has ", header.size());
+                failInput(where, ": has ", fields.size(), " columns, the header has ", header.size());
             add(fields[static_cast<size_t>(textColumn)], fields[static_cast<size_t>(labelColumn)],
                 record);
         }
     } else {
-        fail(name, ": unknown file type '", ext, "' (expected .jsonl, .tsv or .csv)");
+        failInput(name, ": unknown file type '", ext, "' (expected .jsonl, .tsv or .csv)");
     }
-    if (task.m_examples.empty()) fail(name, ": no examples in the file");
+    if (task.m_examples.empty()) failInput(name, ": no examples in the file");
     return task;
 }
 

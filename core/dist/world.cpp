@@ -10,6 +10,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
@@ -84,6 +85,19 @@ std::optional<WorldSpec> specFromEnvironment(const GetEnv& getenv) {
             if (*port < 1 || *port > 65535)
                 fail("the environment variable MASTER_PORT is ", *port, "; expected a TCP port, 1 to 65535");
             s.masterPort = static_cast<int>(*port);
+        } else {
+            s.portFromEnvironment = false;
+        }
+        // another launcher's variables in the same environment must say the same
+        for (const Names& other : launchers) {
+            if (&other == &n) continue;
+            const auto otherRank = number(getenv, other.rank);
+            const auto otherSize = number(getenv, other.size);
+            if (!otherRank || !otherSize) continue;
+            if (*otherRank != *rank || *otherSize != *size)
+                fail("the environment's launchers disagree: ", n.rank, "=", *rank, " and ", n.size, "=", *size, ", but ",
+                     other.rank, "=", *otherRank, " and ", other.size, "=", *otherSize,
+                     "; set one launcher's variables (", n.source, " are read first)");
         }
         if (const char* t = getenv("FRUGAL_DIST_TIMEOUT"); t && *t) {
             char* end = nullptr;
@@ -129,7 +143,100 @@ struct World::Impl {
     std::condition_variable beatWake;
     bool beatStop = false;
 
-    std::string where() const { return cat(spec.masterAddr, ":", spec.masterPort); }
+    std::string where() const {
+        return cat(spec.masterAddr, ":", spec.masterPort, spec.portFromEnvironment ? "" : " (MASTER_PORT unset: the default)");
+    }
+    std::string who() const { return cat("rank ", spec.rank, " of ", spec.size); }
+    void say(const std::string& line) const {
+        if (spec.say) spec.say(line);
+    }
+    // How often a waiting rank says so: a tenth of the timeout, between 0.5 and 10 s.
+    std::chrono::milliseconds sayEvery() const {
+        return std::clamp(timeout / 10, std::chrono::milliseconds(500), std::chrono::milliseconds(10000));
+    }
+
+    // The store (rank 0 serves it), then every rank registered under its own number: a rank that
+    // never comes, a rank given twice, a port in use are each named, and the wait says how long.
+    void rendezvous() {
+        const auto start = std::chrono::steady_clock::now();
+        const auto elapsed = [&] {
+            return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        };
+        connect(start, elapsed);
+        const int64_t holders = store->add(cat("frugal/rank/", spec.rank), 1);
+        if (holders > 1)
+            fail(who(), ": another process already joined the rendezvous at ", where(), " as rank ", spec.rank,
+                 ": two processes were given the same rank (", spec.source, "); give each its own");
+        auto next = std::chrono::steady_clock::now() + sayEvery();
+        std::vector<int> missing;
+        const auto named = [&] {
+            std::string names;
+            for (int r : missing) names += (names.empty() ? "" : ", ") + std::to_string(r);
+            return cat(missing.size() == 1 ? "rank " : "ranks ", names);
+        };
+        for (;;) {
+            try {
+                std::vector<int> now;
+                for (int r = 0; r < spec.size; ++r)
+                    if (!store->check({cat("frugal/rank/", r)})) now.push_back(r);
+                missing = now;
+            } catch (const std::exception& e) {  // rank 0 (the store) gave up or died meanwhile
+                fail(who(), ": ", named(), " never joined the rendezvous at ", where(), "; rank 0 stopped waiting (",
+                     firstLine(e), ")");
+            }
+            if (missing.empty()) return;
+            const std::string names = named();
+            if (elapsed() > spec.timeoutSeconds)
+                fail(who(), ": ", names, " never joined the rendezvous at ", where(), " within ",
+                     spec.timeoutSeconds, " s (FRUGAL_DIST_TIMEOUT); did every rank start, with the same MASTER_ADDR and "
+                     "MASTER_PORT?");
+            if (std::chrono::steady_clock::now() >= next) {
+                say(cat(who(), ": waiting for ", names, " of ", spec.size, " at ", where(), ": ",
+                        static_cast<int>(elapsed()), " s of ", spec.timeoutSeconds, " s"));
+                next += sayEvery();
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+
+    // The store's client (rank 0: its server too), retried in short tries so that a rank waiting
+    // for rank 0 says so.
+    template <class Elapsed>
+    void connect(std::chrono::steady_clock::time_point start, const Elapsed& elapsed) {
+        c10d::TCPStoreOptions o;
+        o.port = static_cast<uint16_t>(spec.masterPort);
+        o.isServer = spec.rank == 0;
+        o.numWorkers = static_cast<size_t>(spec.size);
+        o.waitWorkers = false;  // the registration below waits, and says for whom
+        const auto deadline = start + timeout;
+        for (;;) {
+            o.timeout = std::max(std::chrono::milliseconds(100),
+                                 std::min(sayEvery(), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                          deadline - std::chrono::steady_clock::now())));
+            try {
+                store = c10::make_intrusive<c10d::TCPStore>(spec.masterAddr, o);
+                store->setTimeout(timeout);
+                return;
+            } catch (const std::exception& e) {
+                const std::string first = firstLine(e);
+                if (spec.rank == 0) {
+                    const std::string all = e.what();
+                    const bool inUse = all.find("in use") != std::string::npos ||
+                                       all.find("EADDRINUSE") != std::string::npos;
+                    fail(who(), ": the rendezvous at ", where(), " could not start: ", first,
+                         inUse ? "; another process holds the port: a second rank 0 (the same rank given twice?) or "
+                                 "another job; choose another MASTER_PORT"
+                               : "");
+                }
+                if (std::chrono::steady_clock::now() >= deadline)
+                    fail(who(), ": rank 0 never answered at ", where(), " within ", spec.timeoutSeconds,
+                         " s (", spec.source, ", MASTER_ADDR, MASTER_PORT): ", first,
+                         "; is rank 0 running, with the same MASTER_ADDR and MASTER_PORT?");
+                say(cat(who(), ": waiting for rank 0 at ", where(), ": ", static_cast<int>(elapsed()), " s of ",
+                        spec.timeoutSeconds, " s"));
+            }
+        }
+    }
 
     void startHeartbeat() {
         c10d::TCPStoreOptions o;
@@ -273,21 +380,7 @@ std::unique_ptr<World> World::join(const WorldSpec& spec) {
                  index, ", and this process sees ", gpus, " (no GPU, or CUDA_VISIBLE_DEVICES hides it)");
         m.device = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
     }
-    c10d::TCPStoreOptions o;
-    o.port = static_cast<uint16_t>(spec.masterPort);
-    o.isServer = spec.rank == 0;
-    o.numWorkers = static_cast<size_t>(spec.size);
-    o.waitWorkers = true;
-    o.timeout = m.timeout;
-    try {
-        m.store = c10::make_intrusive<c10d::TCPStore>(spec.masterAddr, o);
-    } catch (const std::exception& e) {
-        const std::string first = firstLine(e);
-        fail("rank ", spec.rank, " of ", spec.size, ": the rendezvous at ", m.where(), " (", spec.source,
-             ", MASTER_ADDR, MASTER_PORT) failed within ", spec.timeoutSeconds, " s: ", first,
-             spec.rank == 0 ? "; is the port in use, or did a rank not start?"
-                            : "; is rank 0 running and MASTER_ADDR/MASTER_PORT the same on every rank?");
-    }
+    m.rendezvous();
     if (m.backend == "nccl") {
 #ifdef USE_C10D_NCCL
         c10::cuda::set_device(m.device.index());

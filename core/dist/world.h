@@ -31,6 +31,10 @@ struct WorldSpec {
     // The device whose tensors the collectives carry: "cpu" (Gloo) or "cuda" / "cuda:N" (NCCL,
     // on that GPU; "cuda" is the rank's LOCAL_RANK-th GPU).
     std::string device = "cpu";
+    // Lines on the rendezvous while it waits ("rank 0 of 4: waiting for ranks 1, 3: 12 s of
+    // 300 s"); none when empty.
+    std::function<void(const std::string&)> say;
+    bool portFromEnvironment = true;  // MASTER_PORT was set (else the default, named in messages)
 };
 
 // The process-group backend for DEVICE: "gloo" for "cpu", "nccl" for "cuda" and "cuda:N". Throws

@@ -160,7 +160,7 @@ std::vector<CandidateScore> scoreContinuations(const model::Transformer& model,
 
 TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer& tokenizer,
                         const data::Task& task, const data::PromptTemplate& prompt, int64_t limit,
-                        const FewShot& fewShot) {
+                        const FewShot& fewShot, const StopToken* stop) {
     if (prompt.labels() != task.labels())
         fail("the template's labels do not match the task's labels");
     if (fewShot.shots < 0) fail("few-shot: the number of demonstrations is negative");
@@ -178,6 +178,10 @@ TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer&
     int64_t correctSum = 0, correctMean = 0;
     for (const auto& example : task.examples()) {
         if (limit > 0 && r.examples >= limit) break;
+        if (stop && stop->stopRequested())
+            throw Cancelled(cat("stopped while scoring examples, after ", r.examples, " of ",
+                                limit > 0 ? std::min<int64_t>(limit, static_cast<int64_t>(task.examples().size()))
+                                          : static_cast<int64_t>(task.examples().size())));
         const auto rendered = prompt.render(example.text);
         std::string prefix;
         if (fewShot.shots > 0) {

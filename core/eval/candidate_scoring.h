@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/events.h"
+
 namespace frugal::model {
 class Transformer;
 class Tokenizer;
@@ -67,9 +69,10 @@ struct FewShot {
 };
 
 // Scores the first `limit` examples (all when limit <= 0), zero-shot unless `fewShot.shots` > 0.
+// STOP: polled before each example; a stop asked for throws Cancelled naming where it stopped.
 TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer& tokenizer,
                         const data::Task& task, const data::PromptTemplate& prompt,
-                        int64_t limit = 0, const FewShot& fewShot = {});
+                        int64_t limit = 0, const FewShot& fewShot = {}, const StopToken* stop = nullptr);
 
 // Loads the model in `modelDir` and its tokenizer (`tokenizerPath`, or the model folder when
 // empty), then evaluates the task.

@@ -130,7 +130,7 @@ PreparedRun prepareEvalMethod(const MethodRequest& request) {
                 pool = data::Task::load(t.pool, t.task.labels);
                 shots = {&*pool, spec.shots, static_cast<uint64_t>(spec.seed), "\n\n"};
             }
-            const auto r = evaluateTask(loaded.model, loaded.tokenizer, task, prompt, spec.limit, shots);
+            const auto r = evaluateTask(loaded.model, loaded.tokenizer, task, prompt, spec.limit, shots, &stop);
             sink.metric("eval/" + t.name + "/accuracy", 0, r.accuracy);
             sink.metric("eval/" + t.name + "/accuracy_norm", 0, r.accuracyMean);
             sink.metric("eval/" + t.name + "/accuracy_calibrated", 0, r.accuracyCalibrated);
@@ -154,7 +154,7 @@ PreparedRun prepareEvalMethod(const MethodRequest& request) {
         if (!spec.text.empty()) {
             if (stop.stopRequested()) throw Cancelled("evaluation stopped before the perplexity");
             const auto ppl = perplexityOfText(loaded.model, loaded.tokenizer, spec.text, spec.seqLen,
-                                              spec.batch, spec.limitWindows);
+                                              spec.batch, spec.limitWindows, &stop);
             sink.metric(frugal::metrics::kEvalPerplexity, 0, ppl.perplexity);
             sink.info(cat("perplexity ", ppl.perplexity, " on ", spec.text.string(), " (", ppl.protocol(), ")"));
             results["perplexity"] = {{"perplexity", ppl.perplexity},

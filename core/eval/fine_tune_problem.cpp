@@ -405,8 +405,8 @@ double FineTuneProblem::lossValueOn(const Batch& batch) const {
 }
 
 DevMetrics evaluateOn(const ModelAndTokenizer& loaded, const data::Task& task,
-                      const data::PromptTemplate& prompt, int64_t limit) {
-    const auto r = evaluateTask(loaded.model, loaded.tokenizer, task, prompt, limit);
+                      const data::PromptTemplate& prompt, int64_t limit, const StopToken* stop) {
+    const auto r = evaluateTask(loaded.model, loaded.tokenizer, task, prompt, limit, {}, stop);
     std::vector<std::vector<double>> scores;
     std::vector<int> gold;
     for (size_t e = 0; e < r.scores.size(); ++e) {
@@ -476,7 +476,7 @@ DevMetrics evaluateShardedOn(const ModelAndTokenizer& loaded, const data::Task& 
 DevMetrics FineTuneProblem::evaluateDev() const {
     if (m_spec.textMode()) {  // every process scores the whole dev text: the same bits on each
         const int64_t batch = m_spec.microBatch > 0 ? std::min(m_spec.microBatch, m_spec.batchSize) : m_spec.batchSize;
-        const PerplexityResult p = perplexity(m_loaded->model, m_devStream, m_spec.seqLen, batch, m_spec.evalLimit);
+        const PerplexityResult p = perplexity(m_loaded->model, m_devStream, m_spec.seqLen, batch, m_spec.evalLimit, m_stop);
         DevMetrics d;
         d.accuracy = d.accuracyCalibrated = NAN;
         d.loss = p.meanLoss;
@@ -485,13 +485,13 @@ DevMetrics FineTuneProblem::evaluateDev() const {
         return d;
     }
     if (m_gather) return evaluateShardedOn(*m_loaded, m_dev, m_prompt, m_spec.evalLimit, m_shardRank, m_shardCount, m_gather);
-    return evaluateOn(*m_loaded, m_dev, m_prompt, m_spec.evalLimit);
+    return evaluateOn(*m_loaded, m_dev, m_prompt, m_spec.evalLimit, m_stop);
 }
 
 std::optional<DevMetrics> FineTuneProblem::evaluateTest() const {
     if (!m_test || m_spec.textMode()) return std::nullopt;
     if (m_gather) return evaluateShardedOn(*m_loaded, *m_test, m_prompt, 0, m_shardRank, m_shardCount, m_gather);
-    return evaluateOn(*m_loaded, *m_test, m_prompt, 0);
+    return evaluateOn(*m_loaded, *m_test, m_prompt, 0, m_stop);
 }
 
 std::string FineTuneProblem::save(const std::filesystem::path& dir) {

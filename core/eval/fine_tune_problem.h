@@ -140,6 +140,10 @@ public:
     // process would compute, bit for bit.
     using Gather = std::function<std::vector<double>(const std::vector<double>&)>;
     void setShard(int rank, int count, Gather gather = {});
+    // The run's stop token: its dev and test evaluations poll it between examples (or windows)
+    // and throw Cancelled when a stop is asked for (a sharded evaluation keeps going: its peers
+    // wait for every shard; the run stops at the next step, when all processes agree).
+    void setStop(const StopToken* stop) { m_stop = stop; }
     // What the current batch's objective is a mean over, to weight it against the other shards':
     // its examples; for lm, its gold continuations' tokens.
     double lossWeight() const;
@@ -182,11 +186,13 @@ private:
     Batch m_current;
     int m_shardRank = 0, m_shardCount = 1;
     Gather m_gather;
+    const StopToken* m_stop = nullptr;
 };
 
-// Accuracy and classification loss of MODEL on TASK (first LIMIT examples; 0: all).
+// Accuracy and classification loss of MODEL on TASK (first LIMIT examples; 0: all); STOP polled
+// between examples.
 DevMetrics evaluateOn(const ModelAndTokenizer& loaded, const data::Task& task,
-                      const data::PromptTemplate& prompt, int64_t limit);
+                      const data::PromptTemplate& prompt, int64_t limit, const StopToken* stop = nullptr);
 // The same with the examples shared out over COUNT processes (this one RANK): each scores its
 // block, GATHER brings every block's candidate scores, and every process computes the figures
 // from the whole table in example order, as evaluateOn does.

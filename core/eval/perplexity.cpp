@@ -24,8 +24,8 @@ std::string PerplexityResult::protocol() const {
 }
 
 PerplexityResult perplexity(const model::Transformer& model, const std::vector<int32_t>& stream,
-                            int64_t seqLen, int64_t batch, int64_t maxWindows) {
-    if (seqLen < 2) fail("perplexity: window length must be at least 2 tokens, got ", seqLen);
+                            int64_t seqLen, int64_t batch, int64_t maxWindows, const StopToken* stop) {
+    if (seqLen < 2) failInput("perplexity: window length must be at least 2 tokens, got ", seqLen);
     if (const int64_t context = model.config().maxPositions; context > 0 && seqLen > context)
         failInput("perplexity: windows of ", seqLen, " tokens are longer than the model's context of ", context,
                   " positions (max_position_embeddings); use a window of at most ", context);
@@ -38,7 +38,7 @@ PerplexityResult perplexity(const model::Transformer& model, const std::vector<i
     r.tokensDropped = r.tokensTotal - r.windows * seqLen;
     r.tokensScored = r.windows * (seqLen - 1);
     if (r.windows == 0)
-        fail("perplexity: the text has ", r.tokensTotal, " tokens, fewer than one window of ",
+        failInput("perplexity: the text has ", r.tokensTotal, " tokens, fewer than one window of ",
              seqLen, "; use a longer text or a shorter --seq-len");
 
     c10::InferenceMode guard;
@@ -49,6 +49,8 @@ PerplexityResult perplexity(const model::Transformer& model, const std::vector<i
             .view({r.windows, seqLen});
     double lossSum = 0;  // summed in double over windows: no drift on long texts
     for (int64_t first = 0; first < r.windows; first += batch) {
+        if (stop && stop->stopRequested())
+            throw Cancelled(cat("stopped during the perplexity, after ", first, " of ", r.windows, " windows"));
         const int64_t n = std::min(batch, r.windows - first);
         const torch::Tensor ids = all.narrow(0, first, n).to(model.device());  // [n,L]
         const torch::Tensor logits = model.forward(ids);                       // [n,L,V]
@@ -99,8 +101,8 @@ std::vector<int32_t> tokenizeTextFile(const model::Tokenizer& tokenizer, const s
 PerplexityResult perplexityOfText(const model::Transformer& model,
                                   const model::Tokenizer& tokenizer,
                                   const std::filesystem::path& textFile, int64_t seqLen,
-                                  int64_t batch, int64_t maxWindows) {
-    return perplexity(model, tokenizeTextFile(tokenizer, textFile), seqLen, batch, maxWindows);
+                                  int64_t batch, int64_t maxWindows, const StopToken* stop) {
+    return perplexity(model, tokenizeTextFile(tokenizer, textFile), seqLen, batch, maxWindows, stop);
 }
 
 }  // namespace frugal::eval

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "common/events.h"
+
 namespace frugal::model {
 class Transformer;
 class Tokenizer;
@@ -33,8 +35,10 @@ struct PerplexityResult {
 // float rounding in the last digits);
 // `maxWindows` > 0 scores only the first that many windows (the protocol line says so). A NaN or
 // infinite loss is an error naming the window, never averaged away.
+// STOP: polled before each batch of windows; a stop asked for throws Cancelled.
 PerplexityResult perplexity(const model::Transformer& model, const std::vector<int32_t>& stream,
-                            int64_t seqLen, int64_t batch = 1, int64_t maxWindows = 0);
+                            int64_t seqLen, int64_t batch = 1, int64_t maxWindows = 0,
+                            const StopToken* stop = nullptr);
 
 // Reads a UTF-8 text file, tokenizes it once as one stream (with the tokenizer's special tokens,
 // e.g. LLaMA's leading <s>) and scores it with the model in `modelDir`. `tokenizerPath` empty:
@@ -52,6 +56,6 @@ std::vector<int32_t> tokenizeTextFile(const model::Tokenizer& tokenizer, const s
 PerplexityResult perplexityOfText(const model::Transformer& model,
                                   const model::Tokenizer& tokenizer,
                                   const std::filesystem::path& textFile, int64_t seqLen,
-                                  int64_t batch = 1, int64_t maxWindows = 0);
+                                  int64_t batch = 1, int64_t maxWindows = 0, const StopToken* stop = nullptr);
 
 }  // namespace frugal::eval

@@ -12,9 +12,27 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 
 namespace frugal::eval {
+
+// A file a resume point stands on, relative to the run's artifact folder, and the SHA-256 of its
+// first LINES lines (0: of the whole file): a ZO run's trajectory rows before the point, an FO
+// run's tensors.
+struct FileRef {
+    std::string path;
+    int64_t lines = 0;
+    std::string sha256;
+};
+
+// The SHA-256 of FILE's first LINES lines (0: all of it); throws naming FILE when it cannot be read
+// or has fewer lines.
+std::string fileDigest(const std::filesystem::path& file, int64_t lines);
+// The reference to FILE (under ARTIFACTDIR) as it is now: its whole content (WHOLE), or its lines
+// as they are now counted (a file the run appends to later: the point stands on this prefix).
+enum class RefersTo { Whole, LinesNow };
+FileRef fileRef(const std::filesystem::path& artifactDir, const std::filesystem::path& file, RefersTo what);
 
 struct ResumePoint {
     int64_t nextStep = 1;          // the first step the resumed run takes
@@ -23,6 +41,7 @@ struct ResumePoint {
     int64_t forwardPasses = 0;
     double startDevAccuracy = 0, bestDevAccuracy = 0, finalDevAccuracy = 0, finalDevLoss = 0;
     std::map<std::string, double> counters;  // the method's own (lr scale, rollbacks, ...); NaN kept
+    std::vector<FileRef> refers;              // what it stands on, checked before it is used
 
     void setRng(const std::mt19937_64& rng);
     void restoreRng(std::mt19937_64& rng) const;
@@ -49,10 +68,15 @@ struct ResumePoint {
 std::filesystem::path resumeDir(const std::filesystem::path& artifactDir);
 // Whether ARTIFACTDIR holds a resume point.
 bool hasResumePoint(const std::filesystem::path& artifactDir);
-// Writes DIR/state.json atomically (a kill at any moment leaves the old or the new one whole).
+// Writes DIR/state.json atomically (a kill at any moment leaves the old or the new one whole), with
+// a checksum over its content (every field and what it refers to).
 void writeResumePoint(const std::filesystem::path& dir, const ResumePoint& point);
-// Reads DIR/state.json; fails with one message naming the file when it is absent or malformed
-// (WHY says why a run may have none).
+// Reads DIR/state.json and proves it before it is used: its checksum matches its content, and
+// every file it refers to (under DIR's parent, the artifact folder) has the digest it recorded.
+// Fails with one message naming the file and what disagrees: an edited field, a damaged or
+// missing file, a folder deleted (WHY says why a run may have no point at all).
 ResumePoint readResumePoint(const std::filesystem::path& dir, const std::string& why);
+// What readResumePoint would refuse in ARTIFACTDIR's resume point, "" when it proves itself.
+std::string resumePointProblem(const std::filesystem::path& artifactDir, const std::string& why);
 
 }  // namespace frugal::eval

@@ -26,6 +26,7 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
     const auto start = std::chrono::steady_clock::now();
     const FineTuneSpec& spec = c.common;
     FineTuneProblem problem(spec);
+    problem.setStop(&stop);  // its evaluations stop between examples
     FoResult r;
     r.trainable = problem.params().trainableCount();
     r.total = problem.params().totalCount();
@@ -83,6 +84,8 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
         point.keep(r);
         point.counters = {{"backward_passes", static_cast<double>(r.backwardPasses)},
                           {"tensors", static_cast<double>(all.size())}};
+        point.refers = {fileRef(resumeDir.parent_path(), tensorsOf(next, "trainables"), RefersTo::Whole),
+                        fileRef(resumeDir.parent_path(), tensorsOf(next, "optimizer"), RefersTo::Whole)};
         writeResumePoint(resumeDir, point);
         for (const auto& entry : std::filesystem::directory_iterator(resumeDir)) {  // older points' tensors
             const std::string name = entry.path().filename().string();

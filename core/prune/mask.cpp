@@ -21,9 +21,9 @@ Sparsity Sparsity::parse(const std::string& text) {
         const bool nOk = end == text.c_str() + colon;
         const long m = std::strtol(text.c_str() + colon + 1, &end, 10);
         if (!nOk || *end != '\0' || colon == 0 || colon + 1 == text.size())
-            fail("sparsity '", text, "' is not N:M with whole numbers (e.g. 2:4)");
+            failInput("sparsity '", text, "' is not N:M with whole numbers (e.g. 2:4)");
         if (!(n > 0 && m > n))
-            fail("sparsity '", text, "': N:M needs 0 < N < M (N pruned in every group of M)");
+            failInput("sparsity '", text, "': N:M needs 0 < N < M (N pruned in every group of M)");
         s.n = n;
         s.m = m;
         s.ratio = static_cast<double>(n) / static_cast<double>(m);
@@ -38,8 +38,8 @@ Sparsity Sparsity::parse(const std::string& text) {
     char* end = nullptr;
     const double v = std::strtod(number.c_str(), &end) * scale;
     if (number.empty() || *end != '\0')
-        fail("sparsity '", text, "' is neither a ratio (0.5, 50%) nor N:M (2:4)");
-    if (!(v > 0 && v < 1)) fail("sparsity ", text, " is outside (0, 1)");
+        failInput("sparsity '", text, "' is neither a ratio (0.5, 50%) nor N:M (2:4)");
+    if (!(v > 0 && v < 1)) failInput("sparsity ", text, " is outside (0, 1)");
     s.ratio = v;
     return s;
 }
@@ -51,7 +51,7 @@ torch::Tensor selectPerRow(const torch::Tensor& scores, const Sparsity& sp,
     torch::Tensor mask = torch::zeros({rows, cols}, torch::kBool);
     if (sp.structured()) {
         if (cols % sp.m != 0)
-            fail(what, ": ", sp.n, ":", sp.m,
+            failInput(what, ": ", sp.n, ":", sp.m,
                  " sparsity needs the input width to be a multiple of ", sp.m, ", but it is ",
                  cols);
         const torch::Tensor groups = scores.reshape({rows, cols / sp.m, sp.m});

@@ -45,7 +45,7 @@ std::string roModeName(RoMode mode) {
 RoMode parseRoMode(const std::string& name) {
     for (RoMode m : {RoMode::Off, RoMode::Reselect, RoMode::Fixed})
         if (roModeName(m) == name) return m;
-    fail("prune.ro: unknown regional optimisation mode '", name,
+    failInput("prune.ro: unknown regional optimisation mode '", name,
          "' (expected off, reselect or fixed)");
 }
 
@@ -68,10 +68,10 @@ std::string corpusText(const std::filesystem::path& file) {
         try {
             row = nlohmann::json::parse(line);
         } catch (const nlohmann::json::exception& e) {
-            fail(file.string(), ":", n, ": not a JSON line (", e.what(), ")");
+            failInput(file.string(), ":", n, ": not a JSON line (", e.what(), ")");
         }
         if (!row.is_object() || !row.contains("text") || !row["text"].is_string())
-            fail(file.string(), ":", n, ": expected an object with a \"text\" string");
+            failInput(file.string(), ":", n, ": expected an object with a \"text\" string");
         text += (text.empty() ? "" : "\n\n") + row["text"].get<std::string>();
     }
     return text;
@@ -83,7 +83,7 @@ torch::Tensor calibrationIds(const model::Tokenizer& tokenizer, const std::files
     const std::vector<int32_t> stream = tokenizer.encode(corpusText(file));
     const auto size = static_cast<int64_t>(stream.size());
     if (size < seqLen)
-        fail(file.string(), ": ", size, " tokens, shorter than one calibration window of ", seqLen,
+        failInput(file.string(), ": ", size, " tokens, shorter than one calibration window of ", seqLen,
              " tokens; give a longer corpus or a smaller prune.calib_seq_len");
     std::mt19937_64 rng(static_cast<uint64_t>(seed));
     torch::Tensor ids = torch::empty({samples, seqLen}, torch::kInt64);
@@ -167,14 +167,14 @@ private:
         const int64_t context = m_model.config().maxPositions;
         const int64_t seqLen = m_spec.calibSeqLen > 0 ? m_spec.calibSeqLen : context;
         if (context > 0 && seqLen > context)
-            fail("prune.calib_seq_len is ", seqLen, " but ", m_spec.model, "'s context is ", context,
+            failInput("prune.calib_seq_len is ", seqLen, " but ", m_spec.model, "'s context is ", context,
                  " tokens");
         m_evalSeqLen = m_spec.evalSeqLen > 0 ? m_spec.evalSeqLen : context;
         if (m_sparsity.structured())  // before any work: every prunable matrix must split into groups
             for (int64_t layer = 0; layer < m_model.numLayers(); ++layer)
                 for (const model::Linear* l : m_model.block(layer).linears())
                     if (l->weight.size(1) % m_sparsity.m != 0)
-                        fail(l->name, ": ", m_sparsity.describe(),
+                        failInput(l->name, ": ", m_sparsity.describe(),
                              " sparsity needs the input width to be a multiple of ", m_sparsity.m,
                              ", but it is ", l->weight.size(1));
         m_calibFile = m_spec.calibFile;
@@ -197,7 +197,7 @@ private:
 
     double perplexity() {
         const auto r = eval::perplexityOfText(m_model, m_loaded.tokenizer, m_spec.evalText, m_evalSeqLen,
-                                              m_spec.batch, m_spec.evalWindows);
+                                              m_spec.batch, m_spec.evalWindows, &m_stop);
         m_result.protocol = r.protocol();
         return r.perplexity;
     }

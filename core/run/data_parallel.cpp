@@ -59,8 +59,9 @@ bool DataParallel::requested() { return dist::specFromEnvironment().has_value();
 
 std::unique_ptr<DataParallel> DataParallel::join(const PreparedRun& prepared, const std::string& gitCommit,
                                                  bool gitDirty) {
-    const auto spec = dist::specFromEnvironment();
+    auto spec = dist::specFromEnvironment();
     if (!spec) fail("data parallel: the environment names no world of more than one process");
+    spec->say = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
     if (prepared.method != "zo" && prepared.method != "mezo" && prepared.method != "landscape")
         fail("method '", prepared.method, "' does not run data parallel (", spec->source, " ask for ", spec->size,
              " processes); zo, mezo (the batch shared out) and landscape (the grid shared out) do; run it as one "

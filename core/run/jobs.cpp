@@ -95,9 +95,14 @@ std::string resumeRefusal(const std::filesystem::path& storePath, const store::R
                    "(train.checkpoint_every was 0, or it stopped before the first); start it again");
     }
     if (info.method == "zo" || info.method == "mezo" || info.method == "fo") {
-        if (eval::hasResumePoint(dir)) return "";
-        return cat("run ", info.id, " (", info.name, ") ended before its first evaluation step, so it "
-                   "has no resume point; start it again (the same config and seed give the same run)");
+        const std::string none = cat("run ", info.id, " (", info.name, ") ended before its first evaluation step, so it "
+                                     "has no resume point; start it again (the same config and seed give the same run)");
+        std::error_code ec;
+        if (!std::filesystem::exists(eval::resumeDir(dir), ec) && std::filesystem::exists(dir, ec))
+            return cat("run ", info.id, " (", info.name, "): its resume folder ", eval::resumeDir(dir).string(),
+                       " is missing: deleted, or the run ended before its first evaluation step wrote it; start it "
+                       "again (the same config and seed give the same run)");
+        return eval::hasResumePoint(dir) ? "" : none;
     }
     return cat(info.method, " runs are not resumed; the same config and seed give the same run");
 }
@@ -106,6 +111,11 @@ RunOutcome resumeStoredRun(store::Store& store, int64_t runId, StopToken& stop, 
     const auto info = store.run(runId);
     if (!info) fail("no run ", runId, " in ", store.path().string());
     if (const std::string why = resumeRefusal(store.path(), *info); !why.empty()) fail(why);
+    // the point proves itself (its checksum, the files it stands on) before anything is stored
+    if (info->method != "pretrain")
+        if (const std::string why = eval::resumePointProblem(runArtifactDir(store.path(), info->uuid), "");
+            !why.empty())
+            failInput(why);
     const auto config = runArtifactDir(store.path(), info->uuid) / "config.toml";
     std::filesystem::create_directories(config.parent_path());
     {

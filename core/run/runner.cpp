@@ -190,6 +190,7 @@ RunOutcome continueMethod(store::Store& store, int64_t runId, const MethodBody& 
             }
     } catch (const std::exception& e) {
         outcome.status = store::RunStatus::Failed;
+        outcome.statusStored = false;
         outcome.error = (outcome.error.empty() ? std::string() : outcome.error + "; ") +
                         "the run's status could not be stored either (" + e.what() +
                         "); the next open of the database marks it interrupted";

@@ -55,6 +55,7 @@ struct RunOutcome {
     store::RunStatus status = store::RunStatus::Failed;
     std::string error;
     bool badInput = false;  // failed on an InputError: the command exits 2
+    bool statusStored = true;  // false: the database refused the final status (a full disk)
 };
 
 // Creates the run in STORE, runs BODY on a worker thread and waits for it. Everything the body

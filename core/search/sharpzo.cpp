@@ -230,7 +230,9 @@ public:
     SharpZoRun(const SharpZoConfig& c, EventSink& sink, const StopToken& stop)
         : m_c(validated(c)), m_spec(c.common), m_sink(sink), m_stop(stop), m_problem(c.common),
           m_projection(m_problem.params().trainables(), c.dim, c.projectionSeed),
-          m_prompt(c.common.peft.target == peft::Target::Prompt), m_rng(c.common.seed) {}
+          m_prompt(c.common.peft.target == peft::Target::Prompt), m_rng(c.common.seed) {
+        m_problem.setStop(&m_stop);  // its evaluations stop between examples
+    }
 
     SharpZoResult run() {
         const auto start = std::chrono::steady_clock::now();

@@ -101,6 +101,10 @@ CREATE TABLE metric_chunks(key_id INTEGER NOT NULL REFERENCES metric_keys(id) ON
 }  // namespace
 
 void Store::Impl::open(int upToVersion) {
+    std::error_code folder;
+    if (std::filesystem::is_directory(path, folder))  // SQLite would say only "unable to open database file"
+        failInput(name, ": is a folder, not an experiment database file; give a file with --db (e.g. ",
+                  (path / "runs.db").string(), ")");
     if (readOnly) {
         openReadOnly();
         return;
@@ -142,8 +146,12 @@ void Store::Impl::open(int upToVersion) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(2 + attempt % 20));
             }
         }
+        // the WAL checkpointed every 128 pages (512 KiB) and cut back to 512 KiB after: a database
+        // needs little more free space than its data (SQLite's default lets it reach 4 MiB)
         exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-             "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536;");
+             "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536; "
+             "PRAGMA wal_autocheckpoint=128; PRAGMA journal_size_limit=524288;");
+        keepReserve();
         quickCheck();
     } catch (const Error& e) {
         const std::string what = e.what();

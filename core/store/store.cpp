@@ -118,6 +118,29 @@ std::filesystem::path Store::defaultPath() {
 
 int Store::schemaVersion() { return kSchemaVersion; }
 
+void Store::Impl::keepReserve() const {
+    std::error_code ec;
+    if (readOnly || std::filesystem::exists(reservePath(), ec)) return;
+    const auto tmp = reservePath().string() + ".tmp";
+    {
+        std::ofstream f(tmp, std::ios::binary);
+        const std::string zeros(kReserveBytes, '\0');
+        f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+        f.flush();
+        if (!f) {  // no room even for the reserve: the database works without one
+            f.close();
+            std::filesystem::remove(tmp, ec);
+            return;
+        }
+    }
+    std::filesystem::rename(tmp, reservePath(), ec);
+}
+
+bool Store::Impl::releaseReserve() const {
+    std::error_code ec;
+    return std::filesystem::remove(reservePath(), ec);
+}
+
 Store::Store(const std::filesystem::path& file) : Store(file, kSchemaVersion) {}
 
 Store::Store(const std::filesystem::path& file, Access access) : m_impl(std::make_unique<Impl>()) {
@@ -133,7 +156,10 @@ Store::Store(const std::filesystem::path& file, Access access) : m_impl(std::mak
     }
     m_impl->open(kSchemaVersion);
     if (!m_impl->readOnly) {
-        m_impl->markDeadRuns();
+        try {
+            m_impl->markDeadRuns();
+        } catch (const Error&) {  // a full disk: what is stored can still be read (marked next time)
+        }
         m_impl->writer = std::thread([impl = m_impl.get()] { impl->writerLoop(); });
     }
 }

@@ -153,6 +153,12 @@ struct Store::Impl {
     bool stopping = false;
     bool readOnly = false;  // opened for reading only (a read-only file or medium)
     std::string writerError;
+    // A file of kReserveBytes beside the database, given back when a write that must not be lost
+    // (a run's final status) finds the disk full: the status is then stored, with its cause.
+    static constexpr size_t kReserveBytes = 64 * 1024;  // a status update: a few WAL frames
+    std::filesystem::path reservePath() const { return path.string() + "-reserve"; }
+    void keepReserve() const;        // makes the reserve when it is missing and there is room
+    bool releaseReserve() const;     // true when there was one to give back
     std::set<int64_t> liveRuns;  // runs of this process still running: heartbeated
     std::unordered_map<std::string, int64_t> keyIds;  // "run\x1fkey" -> metric_keys.id
     std::thread writer;

@@ -298,14 +298,26 @@ void Store::setStatus(int64_t run, RunStatus status, const std::string& givenErr
     }
     std::lock_guard<std::mutex> lock(m_impl->dbMutex);
     const bool ended = status != RunStatus::Running && status != RunStatus::Queued;
-    Stmt s(m_impl->db.get(),
-           "UPDATE runs SET status=?, error=?, heartbeat_ms=?, "
-           "start_ms=CASE WHEN start_ms=0 AND ?='running' THEN ? ELSE start_ms END, "
-           "end_ms=CASE WHEN ? THEN ? ELSE end_ms END WHERE id=?",
-           m_impl->name);
-    const int64_t now = nowMs();
-    s.bind(1, statusName(status)).bind(2, error).bind(3, now).bind(4, statusName(status));
-    s.bind(5, now).bind(6, int64_t{ended}).bind(7, now).bind(8, run).run();
+    const auto store = [&](const std::string& text) {
+        Stmt s(m_impl->db.get(),
+               "UPDATE runs SET status=?, error=?, heartbeat_ms=?, "
+               "start_ms=CASE WHEN start_ms=0 AND ?='running' THEN ? ELSE start_ms END, "
+               "end_ms=CASE WHEN ? THEN ? ELSE end_ms END WHERE id=?",
+               m_impl->name);
+        const int64_t now = nowMs();
+        s.bind(1, statusName(status)).bind(2, text).bind(3, now).bind(4, statusName(status));
+        s.bind(5, now).bind(6, int64_t{ended}).bind(7, now).bind(8, run).run();
+    };
+    try {
+        store(error);
+    } catch (const Error& e) {
+        // a full disk: the reserve beside the database is given back, so that a run's end is
+        // stored with its cause rather than guessed at the next open
+        if (std::string(e.what()).rfind("disk full", 0) != 0 || !m_impl->releaseReserve()) throw;
+        m_impl->rollback();
+        store(error + (error.empty() ? "" : "; ") + "stored in the database's reserve of free space (" + e.what() +
+              "); free some space before the next run");
+    }
     if (sqlite3_changes(m_impl->db.get()) == 0) fail(m_impl->name, ": no run with id ", run);
     std::lock_guard<std::mutex> q(m_impl->queueMutex);
     if (ended) m_impl->liveRuns.erase(run); else m_impl->liveRuns.insert(run);

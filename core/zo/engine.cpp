@@ -1,6 +1,7 @@
 #include "zo/engine.h"
 
 #include <chrono>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -214,17 +215,24 @@ constexpr int kTrajectoryVersion = 2;
 constexpr const char* kTrajectoryHeader = "step,query,seed,projected_grad,lr,choice";
 }  // namespace
 
+namespace {
+// STEP's rows of the trajectory file, one a query.
+std::string trajectoryRows(const StepRecord& r) {
+    std::string rows;
+    char line[160];
+    for (size_t j = 0; j < r.seeds.size(); ++j) {
+        std::snprintf(line, sizeof line, "%lld,%zu,%llu,%.17g,%.17g,%d\n", static_cast<long long>(r.step), j,
+                      static_cast<unsigned long long>(r.seeds[j]), r.grads.at(j), r.lr, r.choice);
+        rows += line;
+    }
+    return rows;
+}
+}  // namespace
+
 void writeTrajectory(const std::filesystem::path& file, const std::vector<StepRecord>& steps) {
     std::ostringstream out;
     out << kTrajectoryVersionLine << "\n" << kTrajectoryHeader << "\n";
-    char line[160];
-    for (const auto& r : steps)
-        for (size_t j = 0; j < r.seeds.size(); ++j) {
-            std::snprintf(line, sizeof line, "%lld,%zu,%llu,%.17g,%.17g,%d\n",
-                          static_cast<long long>(r.step), j,
-                          static_cast<unsigned long long>(r.seeds[j]), r.grads.at(j), r.lr, r.choice);
-            out << line;
-        }
+    for (const auto& r : steps) out << trajectoryRows(r);
     std::filesystem::create_directories(file.parent_path());
     const auto tmp = file.string() + ".tmp";
     {
@@ -233,6 +241,18 @@ void writeTrajectory(const std::filesystem::path& file, const std::vector<StepRe
         if (!f) fail(tmp, ": cannot write the trajectory");
     }
     std::filesystem::rename(tmp, file);
+}
+
+void appendTrajectory(const std::filesystem::path& file, const StepRecord& step) {
+    std::ofstream f(file, std::ios::binary | std::ios::app);
+    errno = 0;
+    f << trajectoryRows(step);  // one write of whole lines: a kill leaves the steps before it whole
+    f.flush();
+    if (!f) {
+        if (errno == ENOSPC) fail("disk full: ", file.string(), ": cannot append step ", step.step, " to the trajectory");
+        fail(file.string(), ": cannot append step ", step.step, " to the trajectory",
+             errno != 0 ? cat(" (", std::strerror(errno), ")") : std::string());
+    }
 }
 
 std::vector<StepRecord> readTrajectory(const std::filesystem::path& file) {
@@ -324,6 +344,9 @@ private:
     // The problem (model, data, trainables) and the stepper over its trainables, from the config.
     void build() {
         m_problem = std::make_unique<eval::FineTuneProblem>(m_spec);
+        // one process's evaluations stop between examples; a sharded one's peers wait for every
+        // shard, so data-parallel runs stop at the next step, where all processes agree
+        if (!m_world) m_problem->setStop(&m_stop);
         if (m_world) {
             dist::World* world = m_world;
             m_problem->setShard(world->rank(), world->size(),
@@ -353,6 +376,7 @@ private:
     }
 
     void begin() {
+        saveTrajectory();  // the header now: each step is appended as it is stored
         metric(frugal::metrics::kTrainable, 0, static_cast<double>(m_r.trainable));
         eval::reportDev(*m_problem, 0, m_sink, m_r);
     }
@@ -364,6 +388,7 @@ private:
         m_trajectory = readTrajectory(m_o.trajectoryFile);
         while (!m_trajectory.empty() && m_trajectory.back().step >= point.nextStep) m_trajectory.pop_back();
         replayOnto(*m_stepper, m_trajectory);
+        saveTrajectory();  // the steps after the point (a killed run's) go: the resumed ones are appended
         point.restoreRng(m_rng);
         point.restore(m_r);
         m_lrScale = point.counter("lr_scale");
@@ -395,6 +420,7 @@ private:
                 if (!takeStep(rec, logged)) continue;  // rolled back
                 if (!std::isfinite(m_firstLoss)) m_firstLoss = logged;
                 m_trajectory.push_back(rec);
+                if (!m_o.trajectoryFile.empty()) appendTrajectory(m_o.trajectoryFile, rec);  // replayable if killed
                 report(rec, logged);
                 afterStep(step);
             }
@@ -465,6 +491,7 @@ private:
         ++m_r.rollbacks;
         const int64_t keepBefore = step - c.rollbackSteps;
         while (!m_trajectory.empty() && m_trajectory.back().step >= keepBefore) m_trajectory.pop_back();
+        saveTrajectory();  // the steps rolled back leave the file too
         m_lrScale *= 0.5;
         m_probe.reset();  // it refers to the problem rebuilt here
         build();
@@ -548,6 +575,9 @@ private:
                           {"first_loss", m_firstLoss},
                           {"last_epoch", static_cast<double>(m_lastEpoch)},
                           {"rollbacks", static_cast<double>(m_r.rollbacks)}};
+        // it stands on the trajectory's rows so far (a failure elsewhere may append more later)
+        if (!m_o.trajectoryFile.empty())
+            point.refers = {eval::fileRef(m_resumeAt.parent_path(), m_o.trajectoryFile, eval::RefersTo::LinesNow)};
         eval::writeResumePoint(m_resumeAt, point);
     }
 

@@ -86,6 +86,9 @@ struct StepRecord {
 // doubles printed exactly (%.17g). The reader also reads version 1 (the same without the version
 // line) and refuses other versions by name.
 void writeTrajectory(const std::filesystem::path& file, const std::vector<StepRecord>& steps);
+// STEP's rows appended to FILE (written first by writeTrajectory): a run's trajectory grows as its
+// steps are stored, so a run killed at any moment is replayable up to its last stored step.
+void appendTrajectory(const std::filesystem::path& file, const StepRecord& step);
 std::vector<StepRecord> readTrajectory(const std::filesystem::path& file);
 
 struct ZoResult : eval::FineTuneResult {
