@@ -186,15 +186,16 @@ struct World::Impl {
             }
             if (missing.empty()) return;
             const std::string names = named();
-            if (elapsed() > spec.timeoutSeconds)
-                fail(who(), ": ", names, " never joined the rendezvous at ", where(), " within ",
-                     spec.timeoutSeconds, " s (FRUGAL_DIST_TIMEOUT); did every rank start, with the same MASTER_ADDR and "
-                     "MASTER_PORT?");
-            if (std::chrono::steady_clock::now() >= next) {
+            const bool late = elapsed() > spec.timeoutSeconds;
+            if (late || std::chrono::steady_clock::now() >= next) {  // said at least once before the end
                 say(cat(who(), ": waiting for ", names, " of ", spec.size, " at ", where(), ": ",
                         static_cast<int>(elapsed()), " s of ", spec.timeoutSeconds, " s"));
                 next += sayEvery();
             }
+            if (late)
+                fail(who(), ": ", names, " never joined the rendezvous at ", where(), " within ",
+                     spec.timeoutSeconds, " s (FRUGAL_DIST_TIMEOUT); did every rank start, with the same MASTER_ADDR and "
+                     "MASTER_PORT?");
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
     }
@@ -228,12 +229,13 @@ struct World::Impl {
                                  "another job; choose another MASTER_PORT"
                                : "");
                 }
+                // said after every failed try, the last included: a slow machine's one long try still says why
+                say(cat(who(), ": waiting for rank 0 at ", where(), ": ", static_cast<int>(elapsed()), " s of ",
+                        spec.timeoutSeconds, " s"));
                 if (std::chrono::steady_clock::now() >= deadline)
                     fail(who(), ": rank 0 never answered at ", where(), " within ", spec.timeoutSeconds,
                          " s (", spec.source, ", MASTER_ADDR, MASTER_PORT): ", first,
                          "; is rank 0 running, with the same MASTER_ADDR and MASTER_PORT?");
-                say(cat(who(), ": waiting for rank 0 at ", where(), ": ", static_cast<int>(elapsed()), " s of ",
-                        spec.timeoutSeconds, " s"));
             }
         }
     }
