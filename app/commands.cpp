@@ -216,7 +216,7 @@ int benchStoreCommand(const Args& args) {
 
 int benchZoCommand(const Args& args) {
     const Parsed p = parse(args, {"model", "model-config", "dtype", "batch", "seq", "steps", "method", "direction",
-                                  "target", "seed"},
+                                  "target", "seed", "device"},
                            {"json", "force"});
     if (p.has("model") == p.has("model-config"))
         fail("bench zo needs --model DIR or --model-config CONFIG.json (a random model of that shape, in memory)");
@@ -225,7 +225,7 @@ int benchZoCommand(const Args& args) {
     if (p.has("dtype")) o["dtype"] = p.get("dtype", "");
     for (const char* key : {"batch", "seq", "steps", "seed"})
         if (p.has(key)) o[key] = p.getInt(key, 0);
-    for (const char* key : {"method", "direction", "target"})
+    for (const char* key : {"method", "direction", "target", "device"})
         if (p.has(key)) o[key] = p.get(key, "");
     const json j = run::benchZo(o);
     if (p.has("json")) {
@@ -246,6 +246,11 @@ int benchZoCommand(const Args& args) {
                         j["three_pass_passes_ms"].get<double>(), j["three_pass_step_over_forward"].get<double>());
         std::printf("  peak RSS %.1f MiB (%.1f MiB before the model)\n", j["peak_rss_mb"].get<double>(),
                     j["baseline_rss_mb"].get<double>());
+        if (j["device"] != "cpu")
+            std::printf("  device   %s (%s): GPU peak %.1f MiB, estimate on it %.1f MiB, weights %.1f MiB\n",
+                        j["device"].get<std::string>().c_str(), j["gpu"].get<std::string>().c_str(),
+                        j["gpu_peak_mb"].get<double>(), j["gpu_estimate_mb"].get<double>(),
+                        j["weights_mb"].get<double>());
     }
     return 0;
 }

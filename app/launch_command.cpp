@@ -56,6 +56,31 @@ int freePort() {
     return port;
 }
 
+// The GPUs this launch was given (CUDA_VISIBLE_DEVICES, comma-separated), empty when unset.
+std::vector<std::string> givenGpus() {
+    std::vector<std::string> out;
+    const char* v = std::getenv("CUDA_VISIBLE_DEVICES");
+    if (!v) return out;
+    std::string item;
+    for (const char* c = v;; ++c) {
+        if (*c == ',' || *c == '\0') {
+            if (!item.empty()) out.push_back(item);
+            item.clear();
+            if (*c == '\0') break;
+        } else if (*c != ' ') {
+            item += *c;
+        }
+    }
+    return out;
+}
+
+// Rank R's CUDA_VISIBLE_DEVICES: the R-th given GPU, or "R" when none were named; "" (left as
+// it is) when fewer were given than ranks, so that a CUDA run says which rank has no GPU.
+std::string gpuOfRank(const std::optional<std::vector<std::string>>& given, int r) {
+    if (!given) return std::to_string(r);
+    return r < static_cast<int>(given->size()) ? (*given)[static_cast<size_t>(r)] : "";
+}
+
 struct Worker {
     int rank = 0;
     pid_t pid = -1;
@@ -123,6 +148,8 @@ int launchCommand(const Args& args) {
         }
         fail("launch: ", why);
     };
+    std::optional<std::vector<std::string>> visibleGpus;
+    if (std::getenv("CUDA_VISIBLE_DEVICES")) visibleGpus = givenGpus();
     for (int r = 0; r < n; ++r) {
         int outPipe[2], errPipe[2];
         // close-on-exec: a later worker must not hold an earlier one's pipes open
@@ -142,6 +169,10 @@ int launchCommand(const Args& args) {
             close(outPipe[0]), close(outPipe[1]), close(errPipe[0]), close(errPipe[1]);
             setenv("RANK", std::to_string(r).c_str(), 1);
             setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
+            // each rank its own GPU (a run on device = "cuda" then finds it as its only one): the
+            // R-th of the GPUs this launch was given, or GPU R when it was given no list
+            if (const std::string gpu = gpuOfRank(visibleGpus, r); !gpu.empty())
+                setenv("CUDA_VISIBLE_DEVICES", gpu.c_str(), 1);
             setenv("WORLD_SIZE", std::to_string(n).c_str(), 1);
             setenv("MASTER_ADDR", "127.0.0.1", 1);
             setenv("MASTER_PORT", std::to_string(masterPort).c_str(), 1);

@@ -308,7 +308,7 @@ json evalResults(const store::Store& db, int64_t runId) {
 int evalCommand(const Args& args, const std::vector<std::string>& argv) {
     const bool task = !args.empty() && args[0] == "task";
     if (args.empty() || (!task && args[0] != "ppl")) fail("eval needs a target: eval ppl ... or eval task ...");
-    const std::vector<std::string> runFlags = {"db", "name", "experiment", "tag"};
+    const std::vector<std::string> runFlags = {"db", "name", "experiment", "tag", "device"};
     std::vector<std::string> flags = task ? std::vector<std::string>{"model", "task", "template", "labels",
                                                                      "tokenizer", "limit", "shots", "shots-from", "seed"}
                                           : std::vector<std::string>{"model", "text", "seq-len", "tokenizer",
@@ -319,7 +319,7 @@ int evalCommand(const Args& args, const std::vector<std::string>& argv) {
     // each flag sets the eval key its reader declares (KeyFlags); --task is eval.tasks' one item
     const KeyFlags keys("eval", "eval");
     std::vector<std::string> o;
-    for (const char* flag : {"model", "tokenizer", "template", "labels", "shots-from", "text"})
+    for (const char* flag : {"model", "tokenizer", "template", "labels", "shots-from", "text", "device"})
         if (p.has(flag)) o.push_back(keys.overrideFor(flag, p.get(flag, "")));
     if (task) {
         if (!p.has("task"))
@@ -471,9 +471,9 @@ int executeDistributed(const Parsed& p, const run::PreparedRun& prepared, const 
 }  // namespace
 
 int replayCommand(const Args& args) {
-    const Parsed p = parse(args, {"db", "out", "step"}, {});
+    const Parsed p = parse(args, {"db", "out", "step", "device"}, {});
     if (p.positional.size() != 1 || !p.has("out"))
-        fail("replay needs one RUN (id, uuid or name) and --out DIR [--step N]");
+        fail("replay needs one RUN (id, uuid or name) and --out DIR [--step N] [--device D]");
     store::Store db(dbPath(p), store::Store::Access::Read);
     const auto r = requireRun(db, p.positional[0]);
     std::string trajectory;
@@ -489,7 +489,7 @@ int replayCommand(const Args& args) {
     const std::filesystem::path out = p.get("out", "");
     const int64_t untilStep = p.has("step") ? p.getInt("step", 0) : -1;
     if (p.has("step") && untilStep < 0) fail("--step must be 0 or more, got ", untilStep);
-    const int64_t applied = run::replayRun(r.method, r.config, trajectory, out, untilStep);
+    const int64_t applied = run::replayRun(r.method, r.config, trajectory, out, untilStep, p.get("device", ""));
     std::printf("rebuilt run %lld's weights after %lld steps of %s into %s\n",
                 static_cast<long long>(r.id), static_cast<long long>(applied), trajectory.c_str(),
                 out.c_str());

@@ -164,8 +164,9 @@ std::vector<CommandUsage> buildTable() {
         {"bench", "benchmarks: forward throughput, a ZO step, tensor-train forwards, the database",
          "usage: frugal bench forward --model DIR [--batch B] [--seq T] [--iters K] [--seed S]\n"
          "                           [--device D] [--json]\n"
-         "       frugal bench zo --model DIR [--method M] [--batch B] [--seq T] [--steps N]\n"
-         "                      [--direction D] [--target T] [--seed S] [--json]\n"
+         "       frugal bench zo --model DIR|--model-config CONFIG.json [--method M] [--batch B]\n"
+         "                      [--seq T] [--steps N] [--dtype D] [--device D] [--direction D]\n"
+         "                      [--target T] [--seed S] [--force] [--json]\n"
          "       frugal bench tt [--iters K] [--json]\n"
          "       frugal bench store [--points N] [--runs R] [--db FILE] [--json]\n"
          "\n"
@@ -178,14 +179,19 @@ std::vector<CommandUsage> buildTable() {
          "  --device D           cpu (default), cuda or cuda:N\n"
          "  --json               the result as one JSON object\n"
          "bench zo: one fine-tuning step against one no-grad forward (median ms, peak RSS)\n"
-         "  --model DIR          the model (required)\n"
+         "  --model DIR          the model (or --model-config)\n"
+         "  --model-config F     a config.json: random weights of that shape, built in memory\n"
          "  --method M           mezo (default), zo-adam, adam, sgd or forward\n"
          "  --batch B            sequences per batch (default 8)\n"
          "  --seq T              tokens per sequence (default 128)\n"
          "  --steps N            timed steps (default 10)\n"
+         "  --dtype D            the weights in memory: auto (default: the checkpoint's own where\n"
+         "                       the device computes in it), fp32, bf16 or fp16 (fp16: CUDA)\n"
+         "  --device D           cpu (default), cuda or cuda:N; on CUDA also the GPU's peak\n"
          "  --direction D        gaussian (default), rademacher or sphere\n"
          "  --target T           the trained weights: full (default), norms, head or bitfit\n"
          "  --seed S             the seed (default 0)\n"
+         "  --force              run even when the memory estimate exceeds what is free\n"
          "  --json               the result as one JSON object\n"
          "bench tt: tensor-train forwards, rebuild-then-multiply against contracting, beside\n"
          "the cost model's choice\n"
@@ -234,6 +240,7 @@ std::vector<CommandUsage> buildTable() {
          "  --seed S             the demonstrations' seed (default 0)\n"
          "  --json               the result as one JSON object\n"
          "every form: a stored run (method eval); its log and id go to stderr\n"
+         "  --device D           cpu (default), cuda or cuda:N: where the model runs\n"
          "  --db FILE            the run database (default $XDG_DATA_HOME/frugal/runs.db)\n"
          "  --name N             the run's name\n"
          "  --experiment E       the run's experiment (default \"default\")\n"
@@ -407,7 +414,7 @@ std::vector<CommandUsage> buildTable() {
                  "  --json               accepted; the output is text for now\n" +
                      kDb + kHelp});
     t.push_back({"replay", "rebuilds a zeroth-order run's weights from its trajectory",
-                 "usage: frugal replay RUN --out DIR [--step N] [--db FILE]\n"
+                 "usage: frugal replay RUN --out DIR [--step N] [--device D] [--db FILE]\n"
                  "\n"
                  "Rebuilds a zeroth-order run's fine-tuned weights from the base model and the "
                  "run's\n"
@@ -415,7 +422,9 @@ std::vector<CommandUsage> buildTable() {
                  "\n"
                  "options:\n"
                  "  --out DIR            where the weights go (required)\n"
-                 "  --step N             the weights after step N (default: after the last)\n" +
+                 "  --step N             the weights after step N (default: after the last)\n"
+                 "  --device D           replay on cpu, cuda or cuda:N (default: the run's own device;\n"
+                 "                       a CUDA run replays on the CPU to the same bytes)\n" +
                      kDb + kHelp});
     t.push_back({"landscape", "a loss-landscape slice and sharpness around a stored run's weights",
                  "usage: frugal landscape RUN [--step N] [--dims 1|2] [--points P] [KEY=VALUE...]\n"

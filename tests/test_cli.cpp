@@ -6,6 +6,7 @@
 
 #include "common/runtime_info.h"
 #include "run/method_registry.h"
+#include "store/store.h"
 #include "test_util.h"
 
 namespace {
@@ -80,6 +81,7 @@ private slots:
     void unknownCommandSuggests();
     void runtimeLineOnlyWhenVerbose();
     void memoryGuardRefusesBeforeLoading();
+    void runRecordsItsDeviceAndDtype();
     void memoryEstimateWithinFifteenPercent_data();
     void memoryEstimateWithinFifteenPercent();
     void headlessBinaryRunsWithoutQt();
@@ -529,16 +531,56 @@ void TestCli::memoryGuardRefusesBeforeLoading() {
     QCOMPARE(r.exitCode, 0);
     QVERIFY2(r.out.contains("AdamW needs ≈") && r.out.contains("moments 25"), qPrintable(r.out));
     // fp32 MeZO on the same shape needs the fp32 weights: 25 GiB, more than this machine has
-    frugal::test::writeText(config, "method = \"mezo\"\n[mezo]\nmodel = \"" + model.string() + "\"\nbatch_size = 4\n");
+    frugal::test::writeText(config, "method = \"mezo\"\n[mezo]\nmodel = \"" + model.string() +
+                                        "\"\ndtype = \"fp32\"\nbatch_size = 4\n");
     r = runFrugal({"run", QString::fromStdString(config.string()), "--db", db});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains("MeZO (ZO-SGD) needs ≈ 2") && r.err.contains("GiB (weights 25, activations"),
              qPrintable(r.err));
-    // bench zo refuses AdamW on the 7 B shape before building the model
+    // without a dtype (auto), the checkpoint's fp16 is held as bf16 on the CPU: 13 GiB of weights
+    frugal::test::writeText(config, "method = \"mezo\"\n[mezo]\nmodel = \"" + model.string() + "\"\nbatch_size = 4\n");
+    r = runFrugal({"params", "--config", QString::fromStdString(config.string())});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.contains("MeZO (ZO-SGD) needs ≈ 1") && r.out.contains("(weights 13"), qPrintable(r.out));
+    // bench zo refuses AdamW on the 7 B shape before building the model, in bf16 without --dtype
     r = runFrugal({"bench", "zo", "--model-config", QString::fromStdString((model / "config.json").string()),
-                   "--dtype", "bf16", "--method", "adam", "--batch", "4", "--seq", "128"});
+                   "--method", "adam", "--batch", "4", "--seq", "128"});
     QCOMPARE(r.exitCode, 2);
-    QVERIFY2(r.err.contains("bench zo: AdamW needs ≈") && r.err.contains("MeZO (ZO-SGD) needs ≈"), qPrintable(r.err));
+    QVERIFY2(r.err.contains("bench zo: AdamW needs ≈") && r.err.contains("(weights 13") &&
+                 r.err.contains("MeZO (ZO-SGD) needs ≈"),
+             qPrintable(r.err));
+}
+
+// A run stores the device it ran on and the dtype "auto" resolved to; bench zo takes a
+// checkpoint's own dtype where the CPU computes in it (bf16) and the nearest one where it does
+// not (fp16 -> bf16), fp32 as it is.
+void TestCli::runRecordsItsDeviceAndDtype() {
+    frugal::test::TempDir dir("device");
+    const QString db = QString::fromStdString((dir / "runs.db").string());
+    const QString config = QString::fromStdString(
+        (frugal::test::envPath("FRUGAL_SOURCE_DIR") / "experiments/zo/mezo-full-sentiment.toml").string());
+    Result r = runFrugal({"run", config, "zo.steps=1", "zo.eval_limit=4", "--db", db, "--name", "cpu-run", "--quiet"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    {
+        frugal::store::Store store(dir / "runs.db", frugal::store::Store::Access::Read);
+        const auto run = store.findRun("cpu-run");
+        QVERIFY(run);
+        const auto hardware = nlohmann::json::parse(run->hardware);
+        QCOMPARE(hardware.at("device").get<std::string>(), std::string("cpu"));
+        QVERIFY(!hardware.contains("gpu"));
+        QCOMPARE(store.params(run->id).at("resolved.dtype"), std::string("fp32"));  // frugal-tiny is float32
+    }
+    for (const auto& [written, held] : {std::pair<QString, std::string>{"BF16", "bf16"}, {"F16", "bf16"}, {"F32", "fp32"}}) {
+        const QString model = QString::fromStdString((dir / written.toStdString()).string());
+        r = runFrugal({"init-model", model, "--layers", "1", "--hidden", "32", "--heads", "4", "--vocab", "64",
+                       "--dtype", written, "--seed", "1"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        r = runFrugal({"bench", "zo", "--model", model, "--steps", "1", "--batch", "1", "--seq", "8", "--json"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const auto j = nlohmann::json::parse(r.out.toStdString());
+        QCOMPARE(j.at("dtype").get<std::string>(), held);
+        QCOMPARE(j.at("device").get<std::string>(), std::string("cpu"));
+    }
 }
 
 void TestCli::memoryEstimateWithinFifteenPercent_data() {

@@ -1,8 +1,10 @@
 // The CUDA kernels' math (core/cuda/direction_math.cuh) compiled as plain C++ and held to the CPU
 // engine bit for bit: Philox, the Gaussian and Rademacher directions with their element layout
 // (seeds up to 64 bits, offsets past 2^32, ranges not multiples of 4), the bf16/fp16 conversions,
-// the blocks a kernel runs through, and the per-element pass against perturb.cpp's perturb,
-// restoreAndUpdate and restoreUpdateAndPerturb (fp32, bf16, fp16; dense, sparse and fixed masks).
+// the blocks a kernel runs through, the per-element pass against perturb.cpp's perturb,
+// restoreAndUpdate and restoreUpdateAndPerturb (fp32, bf16, fp16; dense, sparse and fixed masks),
+// and the update kernel's loop (q directions summed into ĝ, then the row's element rule) against
+// applyUpdate for every optimiser row.
 // The GPU runs this same code through zo_kernels.cu; that file's compilation is ctest's
 // cuda_kernels_compile, where nvcc is installed.
 
@@ -20,6 +22,7 @@
 #include "cuda/zo_kernels.h"
 #endif
 #include "zo/directions.h"
+#include "zo/optimizers.h"
 #include "zo/perturb.h"
 
 using namespace frugal;
@@ -54,6 +57,50 @@ float weightAt(const std::vector<uint16_t>& w16, const std::vector<float>& w32, 
     return type == cuda::WeightType::BF16 ? gpu::bf16ToFloat(w16[i]) : gpu::f16ToFloat(w16[i]);
 }
 
+// One tensor as the update kernel sees it (weights as stored, fp32 state), and the kernel's loop
+// run on the host: a thread per Philox block, ĝ of its values summed over the queries from +0 in
+// query order, then the row's element rule on each element whose mask bit is set.
+struct KernelView {
+    std::vector<float> w32, m, v;
+    std::vector<uint16_t> w16;
+    cuda::WeightType type = cuda::WeightType::F32;
+
+    static KernelView of(const torch::Tensor& t, cuda::WeightType type) {
+        KernelView d;
+        const auto n = static_cast<size_t>(t.numel());
+        d.type = type;
+        d.w32.resize(n);
+        d.w16.resize(n);
+        std::memcpy(type == cuda::WeightType::F32 ? static_cast<void*>(d.w32.data()) : static_cast<void*>(d.w16.data()),
+                    t.data_ptr(), n * t.element_size());
+        d.m.assign(n, 0.0f);
+        d.v.assign(n, 0.0f);
+        return d;
+    }
+
+    void update(const zo::Trainable& p, bool rademacher, const std::vector<zo::Query>& qs, const std::vector<float>& c,
+                cuda::Rule rule, const cuda::RuleFloats& f, const std::vector<uint64_t>* bits) {
+        const auto n = static_cast<uint64_t>(p.tensor.numel());
+        for (uint64_t b = 0; b < gpu::passBlocks(n, rademacher); ++b) {
+            float g[6] = {0, 0, 0, 0, 0, 0};
+            for (size_t j = 0; j < qs.size(); ++j) {
+                float z[6] = {};
+                const gpu::Words words = gpu::directionBlock(qs[j].seed, p.index, b);
+                if (rademacher) gpu::blockValues<true>(words, z);
+                else gpu::blockValues<false>(words, z);
+                for (int k = 0; k < gpu::valuesPerBlock(rademacher); ++k) g[k] = gpu::add(g[k], gpu::mul(c[j], z[k]));
+            }
+            for (int k = 0; k < gpu::valuesPerBlock(rademacher); ++k) {
+                const uint64_t i = gpu::elementOf(b, k, rademacher);
+                if (i >= n || (bits && !(((*bits)[i / 64] >> (i % 64)) & 1u))) continue;
+                const float out = gpu::ruleElement(rule, weightAt(w16, w32, type, i), g[k], &m[i], &v[i], f);
+                if (type == cuda::WeightType::F32) w32[i] = out;
+                else w16[i] = type == cuda::WeightType::BF16 ? gpu::bf16FromFloat(out) : gpu::f16FromFloat(out);
+            }
+        }
+    }
+};
+
 }  // namespace
 
 class TestCudaDirections : public QObject {
@@ -66,6 +113,8 @@ private slots:
     void passBlocksCoverEveryElementAndMaskWord();
     void passesMatchTheCpu_data();
     void passesMatchTheCpu();
+    void updatesMatchTheCpu_data();
+    void updatesMatchTheCpu();
     void hostWrapperIsLinked();
 };
 
@@ -272,6 +321,98 @@ void TestCudaDirections::passesMatchTheCpu() {
         QVERIFY2(!torch::equal(p.tensor, before[pi]), "the pass left the weights as they were");
         if (masking != Dense) QCOMPARE(bits, mask.bits[pi]);
     }
+}
+
+void TestCudaDirections::updatesMatchTheCpu_data() {
+    QTest::addColumn<int>("row");
+    QTest::addColumn<int>("dtype");
+    QTest::addColumn<bool>("masked");
+    QTest::addColumn<int>("law");
+    QTest::addColumn<int>("queries");
+    const char* typeNames[] = {"f32", "bf16", "f16"};
+    const auto& rows = zo::zoOptimizers();
+    for (int row = 0; row < static_cast<int>(rows.size()); ++row)
+        for (int dtype = 0; dtype < 3; ++dtype)
+            for (bool masked : {false, true})
+                for (auto law : {zo::DirectionLaw::Gaussian, zo::DirectionLaw::Rademacher, zo::DirectionLaw::Sphere})
+                    for (int q : {1, 3}) {
+                        if (masked && law == zo::DirectionLaw::Sphere) continue;  // refused by the CPU
+                        QTest::addRow("%s/%s/%s/%s/q%d", rows[static_cast<size_t>(row)].name, typeNames[dtype],
+                                      masked ? "fixed-mask" : "dense", zo::lawName(law).c_str(), q)
+                            << row << dtype << masked << static_cast<int>(law) << q;
+                    }
+}
+
+// zo::applyUpdate (the CPU's chunks) for two steps of each optimiser row against the update
+// kernel's loop run on the host: thread per block, ĝ of the block's values summed over the q
+// queries from +0 in query order, then math::ruleElement on each live element with its state.
+// Weights, m and v must be the same bits after each step (Adam's bias correction moves with t).
+void TestCudaDirections::updatesMatchTheCpu() {
+    QFETCH(int, row);
+    QFETCH(int, dtype);
+    QFETCH(bool, masked);
+    QFETCH(int, law);
+    QFETCH(int, queries);
+    const zo::ZoOptimizer& optimizer = zo::zoOptimizers()[static_cast<size_t>(row)];
+    const auto zoLaw = static_cast<zo::DirectionLaw>(law);
+    const bool rademacher = zoLaw == zo::DirectionLaw::Rademacher;
+    const auto type = static_cast<cuda::WeightType>(dtype);
+    const torch::ScalarType scalar[] = {torch::kFloat32, torch::kBFloat16, torch::kFloat16};
+
+    torch::manual_seed(23);
+    std::vector<zo::Trainable> params;
+    for (auto [name, n, index, decay] : {std::tuple{"a", 7147, 3u, true}, std::tuple{"b", 130, 8u, false}}) {
+        torch::Tensor t = torch::randn({n}) * 0.02;
+        if (masked) t.index_put_({torch::arange(0, n, 3)}, 0.0);  // pruned weights, kept at zero
+        params.push_back(zo::Trainable{name, t.to(scalar[dtype]), index, decay});
+    }
+    zo::SparseMask mask;
+    if (masked) mask = zo::SparseMask::nonZero(params);
+    zo::OptimizerState state = zo::OptimizerState::forRule(optimizer, params);
+
+    // the kernel's view: weights as stored, fp32 state, per tensor
+    std::vector<KernelView> dev;
+    for (const auto& p : params) dev.push_back(KernelView::of(p.tensor, type));
+    for (int64_t t = 1; t <= 2; ++t) {
+        std::vector<zo::Query> qs;
+        for (int j = 0; j < queries; ++j)
+            qs.push_back({static_cast<uint64_t>(1000 * t + 17 * j), (j % 2 ? -1.0 : 1.0) * (0.75 + 0.5 * j)});
+        zo::UpdateRule rule;
+        rule.optimizer = &optimizer;
+        rule.lr = 1e-2;
+        rule.weightDecay = 0.1;
+        rule.t = t;
+        zo::applyUpdate(params, qs, zoLaw, rule, state, masked ? &mask : nullptr);
+
+        std::vector<float> c;  // c_j = g_j·k_j/q in float, as applyUpdate hands them to the kernel
+        for (const auto& query : qs)
+            c.push_back(static_cast<float>(query.grad * zo::directionScale(params, query.seed, zoLaw) /
+                                           static_cast<double>(queries)));
+        for (size_t pi = 0; pi < params.size(); ++pi) {
+            const zo::Trainable& p = params[pi];
+            KernelView& d = dev[pi];
+            const auto n = static_cast<uint64_t>(p.tensor.numel());
+            d.update(p, rademacher, qs, c, optimizer.element,
+                     zo::ruleFloats(rule, static_cast<float>(1.0 - rule.lr * (p.decay ? rule.weightDecay : 0.0))),
+                     masked ? &mask.bits[pi] : nullptr);
+            const void* mine = type == cuda::WeightType::F32 ? static_cast<const void*>(d.w32.data()) : d.w16.data();
+            if (std::memcmp(mine, p.tensor.data_ptr(), n * p.tensor.element_size()) != 0) {
+                const torch::Tensor cpu = p.tensor.to(torch::kFloat32);
+                for (uint64_t i = 0; i < n; ++i)
+                    if (gpu::bitsOf(cpu.data_ptr<float>()[i]) != gpu::bitsOf(weightAt(d.w16, d.w32, type, i)))
+                        QFAIL(qPrintable(QString("step %1, tensor %2 element %3: %4, the CPU's applyUpdate gives %5")
+                                             .arg(t).arg(p.name.c_str()).arg(i)
+                                             .arg(hex(weightAt(d.w16, d.w32, type, i)), hex(cpu.data_ptr<float>()[i]))));
+            }
+            if (optimizer.stateBuffers >= 1)
+                QVERIFY2(std::memcmp(d.m.data(), state.first[pi].data_ptr<float>(), n * 4) == 0, "first moment differs");
+            if (optimizer.stateBuffers >= 2)
+                QVERIFY2(std::memcmp(d.v.data(), state.second[pi].data_ptr<float>(), n * 4) == 0, "second moment differs");
+        }
+    }
+    if (masked)  // pruned weights stay +0.0 under every rule
+        for (const auto& p : params)
+            QCOMPARE(p.tensor.eq(0).sum().item<int64_t>(), (p.tensor.numel() + 2) / 3);
 }
 
 // core/cuda is compiled into the library where LibTorch has CUDA: the host wrapper links and,

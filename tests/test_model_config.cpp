@@ -1,9 +1,11 @@
 // ModelConfig from Hugging Face config.json: real published configs of each family, and one
-// clear error per kind of bad config.
+// clear error per kind of bad config; the device names a config may give and the dtype that
+// dtype = "auto" takes from a checkpoint's torch_dtype on each device.
 
 #include <QtTest/QtTest>
 
 #include "common/error.h"
+#include "model/device.h"
 #include "model/model_config.h"
 
 using frugal::model::Family;
@@ -20,6 +22,9 @@ private slots:
     void roundTrip();
     void rejects_data();
     void rejects();
+    void deviceNames();
+    void autoDtype_data();
+    void autoDtype();
 };
 
 void TestModelConfig::llama2_7b() {
@@ -176,6 +181,44 @@ void TestModelConfig::rejects() {
         QVERIFY2(what.contains(message), qPrintable(what));
         QVERIFY2(what.startsWith("config.json"), qPrintable(what));
     }
+}
+
+void TestModelConfig::deviceNames() {
+    for (const char* ok : {"cpu", "cuda", "cuda:0", "cuda:7", "cuda:15"})
+        QVERIFY2(frugal::model::deviceNameProblem(ok).empty(), ok);
+    QCOMPARE(QString::fromStdString(frugal::model::deviceNameProblem("gpu")),
+             QString("unknown device 'gpu' (expected cpu, cuda or cuda:N)"));
+    for (const char* bad : {"cuda:", "cuda:x", "cuda:-1", "cuda:1.5", "cuda:99999"})
+        QVERIFY2(frugal::model::deviceNameProblem(bad).find("names no GPU") != std::string::npos, bad);
+    QVERIFY(frugal::model::isCudaName("cuda:3") && !frugal::model::isCudaName("cpu"));
+}
+
+void TestModelConfig::autoDtype_data() {
+    QTest::addColumn<QString>("dtype");
+    QTest::addColumn<QString>("checkpoint");
+    QTest::addColumn<QString>("device");
+    QTest::addColumn<QString>("expected");
+    // the checkpoint's own where the device computes in it
+    QTest::newRow("bf16 on the CPU") << "auto" << "bfloat16" << "cpu" << "bf16";
+    QTest::newRow("bf16 on CUDA") << "auto" << "bfloat16" << "cuda" << "bf16";
+    QTest::newRow("fp16 on CUDA") << "auto" << "float16" << "cuda:1" << "fp16";
+    QTest::newRow("fp32 anywhere") << "auto" << "float32" << "cuda" << "fp32";
+    // else the nearest it does: fp16 has no CPU matrix products, bf16 has its memory
+    QTest::newRow("fp16 on the CPU") << "auto" << "float16" << "cpu" << "bf16";
+    QTest::newRow("no torch_dtype") << "auto" << "" << "cpu" << "fp32";
+    // a dtype given is kept
+    QTest::newRow("fp32 given") << "fp32" << "bfloat16" << "cpu" << "fp32";
+    QTest::newRow("fp16 given") << "fp16" << "float32" << "cuda" << "fp16";
+}
+
+void TestModelConfig::autoDtype() {
+    QFETCH(QString, dtype);
+    QFETCH(QString, checkpoint);
+    QFETCH(QString, device);
+    QFETCH(QString, expected);
+    QCOMPARE(QString::fromStdString(frugal::model::resolveDtype(dtype.toStdString(), checkpoint.toStdString(),
+                                                                device.toStdString())),
+             expected);
 }
 
 QTEST_APPLESS_MAIN(TestModelConfig)

@@ -17,6 +17,7 @@
 #include "analysis/landscape.h"
 #include "common/config_reader.h"
 #include "common/error.h"
+#include "model/device.h"
 #include "common/files.h"
 #include "common/format.h"
 #include "eval/fine_tune_config.h"
@@ -65,6 +66,11 @@ LandscapeConfig readLandscape(const toml::table& root, const std::string& source
     LandscapeConfig c;
     bool save = false;
     eval::readFineTuneSpec(m, root, source, c.common, save, retold);
+    c.common.dtype = "fp32";  // not read: a landscape's small steps are taken in fp32
+    if (model::isCudaName(c.common.device))
+        failAt("landscape.device", source, ": landscape.device = \"", c.common.device, "\": a landscape moves the "
+               "weights along its directions with CPU loops over them (analysis/landscape.cpp), so it runs on the CPU "
+               "only; use device = \"cpu\" (a CUDA run's weights replay on the CPU to the same bytes)");
     if (c.common.textMode())
         failAt("landscape.train_text", source, ": landscape.train_text: a landscape is drawn on one batch of a labelled task; "
              "plain-text language modelling is for zo, mezo and fo");

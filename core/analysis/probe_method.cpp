@@ -109,7 +109,9 @@ PreparedRun prepareProbeMethod(const MethodRequest& request) {
         for (const int64_t step : checkpoints) {
             if (context.stop.stopRequested()) throw Cancelled(cat("probe stopped before step ", step));
             std::filesystem::remove_all(weights);
-            zo::replayZoMethod({method, runConfig, c.trajectory, weights, step});
+            // on the CPU whatever device the probed run used: z is the same function of seed and
+            // offset everywhere, so a CUDA run's checkpoints replay here to the same bytes
+            zo::replayZoMethod({method, runConfig, c.trajectory, weights, step, "cpu"});
             const eval::ModelAndTokenizer loaded = eval::loadModelAndTokenizer(weights, {});
             const eval::TaskResult r =
                 eval::evaluateTask(loaded.model, loaded.tokenizer, examples, prompt, c.limit, {}, &context.stop);

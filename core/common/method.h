@@ -115,6 +115,7 @@ struct ReplayRequest {
     std::string configText;
     std::filesystem::path trajectory, outDir;
     int64_t untilStep = -1;
+    std::string device;  // where to replay ("cpu", "cuda", "cuda:N"); empty: the run's own device
 };
 
 }  // namespace frugal

@@ -33,6 +33,9 @@ inline constexpr const char* kStepsPerSecond = "sys/steps_per_s";
 inline constexpr const char* kSeconds = "sys/seconds";
 inline constexpr const char* kEstimateMb = "mem/estimate_mb";
 inline constexpr const char* kMemPeakRssMb = "mem/peak_rss_mb";
+// on a CUDA device: the caching allocator's peak and the guard's estimate on the device
+inline constexpr const char* kMemGpuPeakMb = "mem/gpu_peak_mb";
+inline constexpr const char* kGpuEstimateMb = "mem/gpu_estimate_mb";
 inline constexpr const char* kPeakOverEstimate = "mem/peak_over_estimate";
 
 // the loss landscape's vector series (the landscape method and a fine-tuning run's live probe;

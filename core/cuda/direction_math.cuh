@@ -62,6 +62,16 @@ FRUGAL_HD inline float sub(float a, float b) {
 #endif
 }
 
+// Division, used by the optimiser rules only (Adam's m̂/(√v̂ + eps)): IEEE-rounded on both sides
+// (__fdiv_rn is what nvcc's default -prec-div=true gives the operator).
+FRUGAL_HD inline float div(float a, float b) {
+#if defined(__CUDA_ARCH__)
+    return __fdiv_rn(a, b);
+#else
+    return a / b;
+#endif
+}
+
 FRUGAL_HD inline float sqrtIeee(float a) {
 #if defined(__CUDA_ARCH__)
     return __fsqrt_rn(a);
@@ -344,6 +354,39 @@ FRUGAL_HD inline float passElement(float w, float z, float zNext, const PassFloa
         if (bit && p.refresh) *bit = floatOf(bitsOf(w) & 0x7FFFFFFFu) <= p.threshold;  // |w|
         if (bit) zNext = mul(zNext, static_cast<float>(*bit));
         w = add(w, mul(p.scale, zNext));
+    }
+    return w;
+}
+
+// ---- The optimiser rules (core/zo/optimizers.cpp's rows, one element each) -----------------
+//
+// The CPU rows loop over a chunk calling these; the update kernel calls them per element, so an
+// optimiser's arithmetic is written once. G is the element's estimate ĝ = Σ_j (g_j·k_j/q)·z_j,
+// summed from +0 in query order; M and V are its state (the rule reads what its row keeps).
+
+FRUGAL_HD inline float signOf(float g) { return static_cast<float>((g > 0) - (g < 0)); }
+
+FRUGAL_HD inline float ruleElement(Rule rule, float w, float g, float* m, float* v, const RuleFloats& f) {
+    const float kept = mul(w, f.keep);
+    switch (rule) {
+        case Rule::Sgd: return sub(kept, mul(f.lr, g));
+        case Rule::Sign: return sub(kept, mul(f.lr, signOf(g)));
+        case Rule::Momentum:
+            *m = add(mul(f.momentum, *m), g);
+            return sub(kept, mul(f.lr, *m));
+        case Rule::Nesterov:
+            *m = add(mul(f.momentum, *m), g);
+            return sub(kept, mul(f.lr, add(g, mul(f.momentum, *m))));
+        case Rule::Adam: {
+            *m = add(mul(f.beta1, *m), mul(sub(1.0f, f.beta1), g));
+            *v = add(mul(f.beta2, *v), mul(mul(sub(1.0f, f.beta2), g), g));
+            return sub(kept, div(mul(f.lr, div(*m, f.c1)), add(sqrtIeee(div(*v, f.c2)), f.adamEps)));
+        }
+        case Rule::Lion: {
+            const float u = add(mul(f.beta1, *m), mul(sub(1.0f, f.beta1), g));
+            *m = add(mul(f.beta2, *m), mul(sub(1.0f, f.beta2), g));
+            return sub(kept, mul(f.lr, signOf(u)));
+        }
     }
     return w;
 }

@@ -84,6 +84,38 @@ __global__ void passKernel(T* weights, uint64_t n, uint64_t blocks, uint32_t ten
     }
 }
 
+// applyUpdate: one thread per Philox block, as passKernel; for each query the block's values of
+// that query's direction are drawn once and added into the V elements' ĝ, in query order, then
+// each live element goes through its row's rule. No refresh: the mask is only read.
+template <typename T, bool Rademacher>
+__global__ void updateKernel(T* weights, uint64_t n, uint64_t blocks, uint32_t tensor, int64_t queries,
+                             const uint64_t* seeds, const float* coefficients, Rule rule, RuleFloats f,
+                             float* m, float* v, const uint64_t* mask) {
+    constexpr int kValues = math::valuesPerBlock(Rademacher);
+    const uint64_t stride = uint64_t{gridDim.x} * blockDim.x;
+    for (uint64_t b = uint64_t{blockIdx.x} * blockDim.x + threadIdx.x; b < blocks; b += stride) {
+        float g[kValues];
+#pragma unroll
+        for (int k = 0; k < kValues; ++k) g[k] = 0.0f;
+        for (int64_t j = 0; j < queries; ++j) {
+            float z[kValues];
+            math::blockValues<Rademacher>(math::directionBlock(seeds[j], tensor, b), z);
+            const float c = coefficients[j];
+#pragma unroll
+            for (int k = 0; k < kValues; ++k) g[k] = math::add(g[k], math::mul(c, z[k]));
+        }
+#pragma unroll
+        for (int k = 0; k < kValues; ++k) {
+            const uint64_t i = math::elementOf(b, k, Rademacher);
+            if (i >= n) continue;
+            if (mask && !((mask[i / 64] >> (i % 64)) & 1u)) continue;
+            float* mi = m ? m + i : nullptr;
+            float* vi = v ? v + i : nullptr;
+            store(weights, i, math::ruleElement(rule, load(weights, i), g[k], mi, vi, f));
+        }
+    }
+}
+
 std::string context(const TensorPass& pass) {
     return "frugal::cuda::applyPass (tensor " + std::to_string(pass.tensor) + "): ";
 }
@@ -125,6 +157,47 @@ void applyPass(const TensorPass& pass) {
     const cudaError_t error = cudaGetLastError();
     if (error != cudaSuccess)
         throw std::runtime_error(context(pass) + "kernel launch failed: " + cudaGetErrorString(error));
+}
+
+namespace {
+
+template <typename T>
+void launchUpdate(const TensorUpdate& u) {
+    constexpr unsigned kThreads = 256;
+    const bool rademacher = u.law == Law::Rademacher;
+    const auto n = static_cast<uint64_t>(u.n);
+    const uint64_t blocks = math::passBlocks(n, rademacher);
+    const auto grid = static_cast<unsigned>(std::min<uint64_t>((blocks + kThreads - 1) / kThreads, 65535));
+    auto* weights = static_cast<T*>(u.weights);
+    auto stream = static_cast<cudaStream_t>(u.stream);
+    if (rademacher)
+        updateKernel<T, true><<<grid, kThreads, 0, stream>>>(weights, n, blocks, u.tensor, u.queries, u.seeds,
+                                                             u.coefficients, u.rule, u.floats, u.m, u.v, u.maskBits);
+    else
+        updateKernel<T, false><<<grid, kThreads, 0, stream>>>(weights, n, blocks, u.tensor, u.queries, u.seeds,
+                                                              u.coefficients, u.rule, u.floats, u.m, u.v, u.maskBits);
+}
+
+bool needsFirst(Rule r) { return r == Rule::Momentum || r == Rule::Nesterov || r == Rule::Adam || r == Rule::Lion; }
+
+}  // namespace
+
+void applyUpdate(const TensorUpdate& u) {
+    const std::string where = "frugal::cuda::applyUpdate (tensor " + std::to_string(u.tensor) + "): ";
+    if (u.n < 0) throw std::runtime_error(where + "expected n >= 0, got " + std::to_string(u.n));
+    if (u.queries < 1 || !u.seeds || !u.coefficients)
+        throw std::runtime_error(where + "expected at least one query with device seeds and coefficients");
+    if (needsFirst(u.rule) && !u.m) throw std::runtime_error(where + "this rule keeps a first moment; m is null");
+    if (u.rule == Rule::Adam && !u.v) throw std::runtime_error(where + "Adam keeps a second moment; v is null");
+    if (u.n == 0) return;
+    if (!u.weights) throw std::runtime_error(where + "expected a device pointer to the weights, got null");
+    switch (u.type) {
+        case WeightType::F32: launchUpdate<float>(u); break;
+        case WeightType::BF16: launchUpdate<__nv_bfloat16>(u); break;
+        case WeightType::F16: launchUpdate<__half>(u); break;
+    }
+    const cudaError_t error = cudaGetLastError();
+    if (error != cudaSuccess) throw std::runtime_error(where + "kernel launch failed: " + cudaGetErrorString(error));
 }
 
 bool cudaDeviceAvailable() {

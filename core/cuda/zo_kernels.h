@@ -63,6 +63,39 @@ struct TensorPass {
     void* stream = nullptr;  // cudaStream_t; null: the default stream
 };
 
+// The element rules of the optimiser rows (core/zo/optimizers.cpp; math::ruleElement): each row
+// names the one it moves by (conservative moves as sgd).
+enum class Rule { Sgd, Sign, Momentum, Nesterov, Adam, Lion };
+
+// A rule's constants as float, each rounded once from the CPU's doubles as the CPU rows round
+// them: KEEP = 1 − lr·λ for the tensor (λ = 0 without decay), C1/C2 Adam's bias corrections
+// 1 − β^t computed in double.
+struct RuleFloats {
+    float lr = 0, keep = 1, momentum = 0, beta1 = 0, beta2 = 0, c1 = 1, c2 = 1, adamEps = 0;
+};
+
+// applyUpdate()'s pass over one tensor (core/zo/perturb.cpp's applyUpdate): ĝ from Q directions
+// regenerated in place, ĝ_i = Σ_j c_j·z_j(i) summed from +0 in query order with c_j = g_j·k_j/q,
+// then RULE on each element whose mask bit is set (all without a mask), its state in M and V.
+struct TensorUpdate {
+    void* weights = nullptr;  // device pointer to n elements of `type`
+    WeightType type = WeightType::F32;
+    int64_t n = 0;
+    uint32_t tensor = 0;
+    Law law = Law::Gaussian;
+    int64_t queries = 0;
+    const uint64_t* seeds = nullptr;         // device pointer to `queries` seeds
+    const float* coefficients = nullptr;     // device pointer to `queries` c_j, rounded as the CPU's
+    Rule rule = Rule::Sgd;
+    RuleFloats floats;
+    float* m = nullptr;  // device fp32 state, n elements, where the row keeps it
+    float* v = nullptr;
+    const uint64_t* maskBits = nullptr;  // as TensorPass::maskBits (read only here)
+    void* stream = nullptr;
+};
+
+void applyUpdate(const TensorUpdate& update);
+
 // Launches the pass on its stream (asynchronous, like any kernel launch). Throws
 // std::runtime_error naming the tensor and what was expected on bad arguments or a CUDA error.
 void applyPass(const TensorPass& pass);

@@ -376,7 +376,9 @@ std::unique_ptr<World> World::join(const WorldSpec& spec) {
     if (m.backend == "nccl") {
         // before the rendezvous: a rank without its GPU says so at once instead of holding up the others
         const int64_t gpus = torch::cuda::device_count();
-        const int64_t index = spec.device == "cuda" ? spec.localRank : std::atoll(spec.device.c_str() + 5);
+        // "cuda": the rank's own GPU, the only one it sees where the launcher gave each rank one
+        // (frugal launch sets CUDA_VISIBLE_DEVICES), else its LOCAL_RANK-th
+        const int64_t index = spec.device != "cuda" ? std::atoll(spec.device.c_str() + 5) : gpus == 1 ? 0 : spec.localRank;
         if (index >= gpus)
             fail("rank ", spec.rank, " of ", spec.size, ": the world's device '", spec.device, "' (NCCL) needs CUDA device ",
                  index, ", and this process sees ", gpus, " (no GPU, or CUDA_VISIBLE_DEVICES hides it)");

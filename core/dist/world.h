@@ -29,7 +29,8 @@ struct WorldSpec {
     double timeoutSeconds = 300;  // rendezvous, store reads and every collective
     std::string source;           // the variables it was read from, for messages
     // The device whose tensors the collectives carry: "cpu" (Gloo) or "cuda" / "cuda:N" (NCCL,
-    // on that GPU; "cuda" is the rank's LOCAL_RANK-th GPU).
+    // on that GPU; "cuda" is the rank's only visible GPU, else its LOCAL_RANK-th). The run's own
+    // device key (run/data_parallel.cpp).
     std::string device = "cpu";
     // Lines on the rendezvous while it waits ("rank 0 of 4: waiting for ranks 1, 3: 12 s of
     // 300 s"); none when empty.

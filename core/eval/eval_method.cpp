@@ -13,6 +13,7 @@
 #include "data/builtin.h"
 #include "data/task.h"
 #include "eval/candidate_scoring.h"
+#include "eval/fine_tune_config.h"
 #include "eval/model_loading.h"
 #include "eval/perplexity.h"
 #include "model/model_config.h"
@@ -28,6 +29,7 @@ struct EvalSpec {
     int64_t shots = 0, seed = 0, limit = 0, seqLen = 256, batch = 8, limitWindows = 0;
     std::filesystem::path text, tokenizer;
     std::string shotsFrom;  // a file or NAME:train; empty: a built-in task's train split
+    std::string device = "cpu";
 };
 
 struct TaskRun {
@@ -48,6 +50,7 @@ PreparedRun prepareEvalMethod(const MethodRequest& request) {
     const Section e(tableOr(root, "eval", source, empty), "eval", source);
     EvalSpec spec;
     e.string("model", spec.model, {"the model evaluated: a built-in name or a Hugging Face folder"});
+    readDevice(e, source, spec.device);
     e.path("tokenizer", spec.tokenizer, {"a tokenizer.json (or a folder holding one) other than the model folder's"});
     e.string("template", spec.templateText, {"task files: the prompt, {text} for the example and one {a|b} slot for the label words"});
     e.integer("shots", spec.shots, 0, 64, {"demonstrations put before each question (k-shot); 0: zero-shot"});
@@ -112,7 +115,7 @@ PreparedRun prepareEvalMethod(const MethodRequest& request) {
         const std::filesystem::path modelDir = data::resolveModel(spec.model);
         const auto loaded = [&] {
             try {
-                return loadModelAndTokenizer(modelDir, spec.tokenizer);
+                return loadModelAndTokenizer(modelDir, spec.tokenizer, torch::kFloat32, spec.device);
             } catch (const Error& err) {  // the weights, the tokenizer or their sizes: the input
                 throw InputError(err.what());
             }

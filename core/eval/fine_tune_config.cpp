@@ -9,8 +9,16 @@
 #include "model/model_config.h"
 #include "peft/peft_options.h"
 #include "common/metric_keys.h"
+#include "model/device.h"
 
 namespace frugal::eval {
+
+void readDevice(const config::Section& m, const std::string& source, std::string& device) {
+    m.choice("device", device, {"cpu", "cuda"},
+             {"where the model, its trainables and the batches live: cpu, cuda (the first GPU) or cuda:N"});
+    if (const std::string problem = model::deviceNameProblem(device); !problem.empty())
+        config::refuse(m.name("device"), cat(source, ": ", m.name("device"), ": ", problem));
+}
 
 namespace {
 void readPeft(const toml::table& root, const std::string& source, peft::PeftOptions& o,
@@ -25,7 +33,10 @@ void readFineTuneSpec(const config::Section& m, const toml::table& root, const s
     // a labelled task's keys, or plain text's (train_text set)
     const KeyCondition onTask = m.when("train_text", {""}), onText = m.unless("train_text", {""});
     m.string("model", c.model, {"the model fine-tuned: a built-in name or a Hugging Face folder"});
-    m.choice("dtype", c.dtype, {"fp32", "bf16", "fp16"}, {"the dtype the model's weights are held in while it trains"});
+    m.choice("dtype", c.dtype, {"auto", "fp32", "bf16", "fp16"},
+             {"the dtype the model's weights are held in while it trains; auto: the checkpoint's own where the device "
+              "computes in it (bf16 anywhere, fp16 on CUDA; an fp16 checkpoint becomes bf16 on the CPU)"});
+    readDevice(m, source, c.device);
     m.string("task", c.task,
              {"the task trained on and evaluated: a built-in name, or a name of one's own with its files", {onTask}});
     m.named("objective", c.objective, kObjectives,
@@ -179,6 +190,11 @@ void readLiveLandscape(const toml::table& root, const std::string& source, FineT
              " forwards a probe; at most 101 per axis");
     if (l.sharpnessProbes == 1)
         failAt("live_landscape.sharpness_probes", source, ": live_landscape.sharpness_probes must be 0 (off) or at least 2, got 1");
+    if (l.every > 0 && model::isCudaName(c.device))
+        failAt("live_landscape.every", source, ": live_landscape.every = ", l.every, " with device = \"", c.device,
+               "\": the live probes move the weights with CPU loops over them (analysis/landscape.cpp), so they "
+               "run on the CPU only; set live_landscape.every = 0 on CUDA, or probe the stored run afterwards "
+               "(frugal probe replays it on the CPU)");
 }
 
 void checkFineTuneInputs(const FineTuneSpec& c, const std::string& table, const std::string& source) {

@@ -21,6 +21,10 @@ namespace frugal::eval {
 void readFineTuneSpec(const config::Section& m, const toml::table& root, const std::string& source,
                       FineTuneSpec& c, bool& save, const config::KeyDocs& retold = {});
 
+// The `device` key of a method's table: "cpu", "cuda" or "cuda:N", refused at the key otherwise.
+// Whether that device exists is checked where the model is loaded (an absent GPU is bad input).
+void readDevice(const config::Section& m, const std::string& source, std::string& device);
+
 // Reads ROOT's [live_landscape] table (eval/training_probe.h) into C.LIVELANDSCAPE; a method
 // that reads it lists "live_landscape" among its top-level tables. GRADIENTS: the method has
 // gradients, so that SAM's value (`sam`) is read.

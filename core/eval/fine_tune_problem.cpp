@@ -14,6 +14,8 @@
 #include "eval/perplexity.h"
 #include "model/tokenizer.h"
 #include "common/runtime_info.h"
+#include "model/device.h"
+#include "model/model_config.h"
 #include "model/safetensors.h"
 #include "peft/adapter_io.h"
 #include "peft/peft_options.h"
@@ -132,9 +134,18 @@ void checkBatchFits(const FineTuneSpec& full, const data::Task& train, const dat
 
 }  // namespace
 
+std::string resolvedDtype(const FineTuneSpec& spec) {
+    if (spec.dtype != "auto") return spec.dtype;
+    const std::filesystem::path config = data::resolveModel(spec.model) / "config.json";
+    std::string torchDtype;
+    if (std::filesystem::exists(config)) torchDtype = model::ModelConfig::fromFile(config).torchDtype;
+    return model::resolveDtype(spec.dtype, torchDtype, spec.device);
+}
+
 MemoryEstimate estimateFineTuneRun(const FineTuneSpec& spec, const TrainingPlan& given) {
     const std::filesystem::path dir = data::resolveModel(spec.model);
     const model::ModelConfig config = model::ModelConfig::fromFile(dir / "config.json");
+    const std::string dtype = model::resolveDtype(spec.dtype, config.torchDtype, spec.device);
     const int64_t runtime = runtimeBytesBeforeLoading(config);
     const peft::TrainableCount count = peft::countTrainable(config, spec.peft);
     const int64_t adapters =
@@ -142,7 +153,7 @@ MemoryEstimate estimateFineTuneRun(const FineTuneSpec& spec, const TrainingPlan&
     TrainingPlan plan = given;
     plan.loraMaskBytes = count.maskBytes;
     if (spec.textMode())
-        return estimateFineTune(config, spec.dtype, count.total, count.trainable, adapters, textBatch(forwardSpec(spec)),
+        return estimateFineTune(config, dtype, count.total, count.trainable, adapters, textBatch(forwardSpec(spec)),
                                 plan, runtime);
     const data::ResolvedTask task = data::resolveTask(
         spec.task, spec.templateText, spec.labels, "task",
@@ -150,7 +161,7 @@ MemoryEstimate estimateFineTuneRun(const FineTuneSpec& spec, const TrainingPlan&
     const data::Task train = data::Task::load(spec.trainFile.empty() ? task.train : spec.trainFile, task.labels);
     const data::PromptTemplate prompt = data::PromptTemplate::parse(task.templateText, task.labels);
     const BatchShape shape = largestBatch(forwardSpec(spec), train, prompt, model::Tokenizer::load(dir), config);
-    return estimateFineTune(config, spec.dtype, count.total, count.trainable, adapters, shape, plan, runtime);
+    return estimateFineTune(config, dtype, count.total, count.trainable, adapters, shape, plan, runtime);
 }
 
 namespace {
@@ -181,7 +192,7 @@ FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
         if (spec.devText.empty()) throw InputError("train_text needs dev_text, the text whose perplexity is the dev metric");
         try {
             m_loaded = std::make_unique<ModelAndTokenizer>(
-                loadModelAndTokenizer(data::resolveModel(spec.model), {}, weightDtype(spec.dtype, "dtype")));
+                loadModelAndTokenizer(data::resolveModel(spec.model), {}, weightDtype(resolvedDtype(spec), "dtype"), spec.device));
         } catch (const Error& e) {
             throw InputError(e.what());
         }
@@ -208,7 +219,8 @@ FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
     if (task.builtin && spec.trainFile.empty() && !task.test.empty())
         m_test = data::Task::load(task.test, task.labels);
     try {
-        m_loaded = std::make_unique<ModelAndTokenizer>(loadModelAndTokenizer(data::resolveModel(spec.model), {}, weightDtype(spec.dtype, "dtype")));
+        m_loaded = std::make_unique<ModelAndTokenizer>(
+            loadModelAndTokenizer(data::resolveModel(spec.model), {}, weightDtype(resolvedDtype(spec), "dtype"), spec.device));
     } catch (const Error& e) {  // the weights, the tokenizer or their sizes: the input
         throw InputError(e.what());
     }

@@ -50,7 +50,8 @@ double lrAt(LrSchedule schedule, double base, int64_t step, int64_t total);
 
 struct FineTuneSpec {
     std::string model = "frugal-tiny";  // folder or built-in name
-    std::string dtype = "fp32";         // the weights' dtype in memory: fp32, bf16 or fp16
+    std::string dtype = "auto";         // the weights' dtype in memory: auto, fp32, bf16 or fp16
+    std::string device = "cpu";         // where the model, trainables and batches live: cpu, cuda, cuda:N
     std::string task = "sentiment";     // built-in task: trains on :train, evaluates on :dev
     // Or a task of one's own (task = any other name): labelled files as `frugal eval` reads them,
     // a template "{text} ... {word|word}" and the labels in the template's word order.
@@ -98,6 +99,9 @@ BatchShape largestBatch(const FineTuneSpec& spec, const data::Task& train, const
 // What a fine-tuning run of SPEC trained by PLAN needs in memory, from its config, task and
 // tokenizer (no weights read); the process as it is now counts as the runtime.
 MemoryEstimate estimateFineTuneRun(const FineTuneSpec& spec, const TrainingPlan& plan);
+// SPEC's dtype as the run holds its weights: "auto" resolved from the model's config.json on
+// SPEC's device (model::resolveDtype); fp32, bf16 or fp16 as given.
+std::string resolvedDtype(const FineTuneSpec& spec);
 
 struct DevMetrics {
     double accuracy = 0, accuracyCalibrated = 0, loss = 0;  // loss: classification CE

@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/format.h"
 #include "common/runtime_info.h"
+#include "model/device.h"
 #include "model/transformer.h"
 #include "peft/peft_options.h"
 #include "common/metric_keys.h"
@@ -199,7 +200,50 @@ void guardMemory(const MemoryEstimate& need, const std::vector<MemoryEstimate>& 
     failInput(message);
 }
 
-void reportPeak(EventSink& sink, int64_t step, const MemoryEstimate& need) {
+MemoryEstimate onCudaDevice(const MemoryEstimate& need) {
+    MemoryEstimate m;
+    m.method = need.method;
+    int64_t held = 0;
+    for (const auto& [name, bytes] : need.parts)
+        if (name != "runtime") {
+            m.parts.emplace_back(name, bytes);
+            held += bytes;
+        }
+    m.parts.emplace_back("CUDA context", int64_t{512} << 20);
+    m.parts.emplace_back("allocator reserve", std::max<int64_t>(int64_t{256} << 20, held / 16));
+    return m;
+}
+
+void guardRunMemory(const MemoryEstimate& need, const std::vector<MemoryEstimate>& alternatives, bool force,
+                    const std::string& source, const std::string& device, EventSink* sink) {
+    if (!model::isCudaName(device)) return guardMemory(need, alternatives, force, source, sink);
+    model::requireDevice(device);
+    const model::DeviceFacts gpu = model::deviceFacts(device);
+    if (gpu.freeBytes <= 0) return;  // unknown: nothing to compare with
+    const MemoryEstimate onDevice = onCudaDevice(need);
+    if (onDevice.total() <= gpu.freeBytes) return;
+    std::string fits;
+    for (const MemoryEstimate& a : alternatives)
+        if (const MemoryEstimate d = onCudaDevice(a); d.total() <= gpu.freeBytes) {
+            fits = cat(" ", d.line(), ".");
+            break;
+        }
+    const std::string message =
+        cat(source, ": on ", device, " (", gpu.name, ") ", onDevice.line(), "; ", gib(gpu.freeBytes), " GiB free of ",
+            gib(gpu.totalBytes), ".", fits, force ? " Going on (--force)." : " --force runs it anyway.");
+    if (force) {
+        if (sink) sink->log("warn", message);
+        return;
+    }
+    failInput(message);
+}
+
+void reportPeak(EventSink& sink, int64_t step, const MemoryEstimate& need, const std::string& device) {
+    if (model::isCudaName(device)) {
+        sink.metric(frugal::metrics::kMemGpuPeakMb, step,
+                    static_cast<double>(model::devicePeakBytes(device)) / (1 << 20));
+        sink.metric(frugal::metrics::kGpuEstimateMb, step, static_cast<double>(onCudaDevice(need).total()) / (1 << 20));
+    }
     const int64_t peak = peakRssBytes();
     sink.metric(frugal::metrics::kMemPeakRssMb, step, static_cast<double>(peak) / (1 << 20));
     // the estimate again at the last step: a flat line beside the measured RSS in the live view

@@ -79,10 +79,20 @@ int64_t runtimeBytesBeforeLoading(const model::ModelConfig& config);
 void guardMemory(const MemoryEstimate& need, const std::vector<MemoryEstimate>& alternatives, bool force,
                  const std::string& source, EventSink* sink = nullptr);
 
+// NEED as a CUDA device holds it: every part but the host process's runtime, plus the CUDA
+// context (its kernels and cuBLAS's workspaces) and the caching allocator's reserve (freed blocks
+// it keeps for reuse: 1/16 of the rest, at least 256 MiB).
+MemoryEstimate onCudaDevice(const MemoryEstimate& need);
+// guardMemory for a run on DEVICE ("cpu", "cuda", "cuda:N"): on the CPU, guardMemory; on CUDA
+// (model::requireDevice first: no GPU is bad input) onCudaDevice(NEED) against the device's free
+// memory (cudaMemGetInfo), naming the GPU.
+void guardRunMemory(const MemoryEstimate& need, const std::vector<MemoryEstimate>& alternatives, bool force,
+                    const std::string& source, const std::string& device, EventSink* sink = nullptr);
 // Stores NEED as run metrics: mem/estimate_mb and mem/estimate_<part>_mb at step 0.
 void reportEstimate(EventSink& sink, const MemoryEstimate& need);
 // At a run's end: the process's peak RSS (mem/peak_rss_mb) and its ratio to NEED
-// (mem/peak_over_estimate), at STEP.
-void reportPeak(EventSink& sink, int64_t step, const MemoryEstimate& need);
+// (mem/peak_over_estimate), at STEP; on a CUDA DEVICE also the caching allocator's peak
+// (mem/gpu_peak_mb) and the device estimate (mem/gpu_estimate_mb).
+void reportPeak(EventSink& sink, int64_t step, const MemoryEstimate& need, const std::string& device = "cpu");
 
 }  // namespace frugal::eval

@@ -15,10 +15,10 @@ torch::ScalarType weightDtype(const std::string& name, const std::string& key) {
 
 ModelAndTokenizer loadModelAndTokenizer(const std::filesystem::path& modelDir,
                                         const std::filesystem::path& tokenizerPath,
-                                        torch::ScalarType weights) {
+                                        torch::ScalarType weights, const std::string& device) {
+    model::LoadOptions options = model::LoadOptions::forDevice(device);
     model::Tokenizer tokenizer =
         model::Tokenizer::load(tokenizerPath.empty() ? modelDir : tokenizerPath);
-    model::LoadOptions options;
     options.computeType = weights;
     if (weights == torch::kHalf && options.device.is_cpu())
         failInput("dtype = \"fp16\": this LibTorch has no fp16 matrix products on the CPU; use \"bf16\" "

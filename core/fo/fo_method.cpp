@@ -79,8 +79,10 @@ PreparedRun prepareFoMethod(const MethodRequest& request, const eval::TrainingPr
     if (request.checkOnly) return preparedFrom("fo", root, static_cast<int64_t>(c.common.seed));
     eval::checkFineTuneInputs(c.common, "fo", source);
     const eval::MemoryEstimate need = eval::estimateFineTuneRun(c.common, planOf(c));
-    eval::guardMemory(need, {eval::estimateFineTuneRun(c.common, mezoPlan())}, request.force, source);
+    eval::guardRunMemory(need, {eval::estimateFineTuneRun(c.common, mezoPlan())}, request.force, source,
+                         c.common.device);
     PreparedRun p = preparedFrom("fo", root, static_cast<int64_t>(c.common.seed));
+    p.params["resolved.dtype"] = eval::resolvedDtype(c.common);
     p.body = [c, save, need, probes, outDir = request.outDir, resume = request.resume](const RunContext& context) {
         EventSink& sink = context.sink;
         eval::reportEstimate(sink, need);
@@ -90,7 +92,7 @@ PreparedRun prepareFoMethod(const MethodRequest& request, const eval::TrainingPr
             runFirstOrder(config, sink, context.stop, eval::resumeDir(sink.artifactDir()), resume, probes);
         eval::reportFineTune(sink, r, config.common,
                              cat(r.forwardPasses, " forward and ", r.backwardPasses, " backward passes"));
-        eval::reportPeak(sink, r.steps, need);
+        eval::reportPeak(sink, r.steps, need, config.common.device);
     };
     return p;
 }

@@ -1,5 +1,7 @@
 #include "model/transformer.h"
 
+#include "model/device.h"
+
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -41,23 +43,9 @@ torch::Tensor rotaryFrequencies(const ModelConfig& config, torch::Device device)
 }  // namespace
 
 LoadOptions LoadOptions::forDevice(const std::string& device) {
+    requireDevice(device);
     LoadOptions options;
-    if (device == "cpu") return options;
-    if (device.rfind("cuda", 0) != 0)
-        fail("device '", device, "' is not supported (expected cpu, cuda or cuda:N)");
-    if (!torch::cuda::is_available())
-        fail(
-            "device '", device,
-            "' requested, but this LibTorch build has no CUDA or sees no GPU "
-            "(Debian's libtorch is CPU-only; configure with CMAKE_PREFIX_PATH at a CUDA LibTorch)");
-    try {
-        options.device = torch::Device(device);
-    } catch (const c10::Error&) {
-        fail("device '", device, "' is not a valid device name (expected cuda or cuda:N)");
-    }
-    const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
-    if (options.device.has_index() && options.device.index() >= count)
-        fail("device '", device, "' does not exist: ", count, " CUDA device(s) visible");
+    if (isCudaName(device)) options.device = torch::Device(device);
     return options;
 }
 

@@ -25,6 +25,7 @@ RoMode parseRoMode(const std::string& name);
 
 struct PruneSpec {
     std::string model = "frugal-tiny";
+    std::string device = "cpu";       // cpu only: refused on CUDA at the config (prune_method.cpp)
     std::string method = "wanda";     // a row of the score table (prune/pruners.h)
     std::string sparsity = "0.5";     // "0.5", "50%", "2:4", "4:8"
     std::filesystem::path calibFile;  // text, or JSON lines with a "text" field

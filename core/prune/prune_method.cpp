@@ -11,7 +11,9 @@
 #include "common/files.h"
 #include "common/runtime_info.h"
 #include "data/builtin.h"
+#include "eval/fine_tune_config.h"
 #include "eval/memory_estimate.h"
+#include "model/device.h"
 #include "model/model_config.h"
 #include "model/safetensors.h"
 #include "prune/mask.h"
@@ -74,6 +76,12 @@ PreparedRun preparePruneMethod(const MethodRequest& request) {
     // a key that a row of the score table reads is read only under those rows
     const auto readBy = [&m](const char* key) { return m.when("method", prunersReading(key)); };
     m.string("model", c.model, {"the dense model to prune: a built-in name or a Hugging Face folder"});
+    eval::readDevice(m, source, c.device);
+    if (model::isCudaName(c.device))
+        config::refuse(m.name("device"),
+                       cat(source, ": ", m.name("device"), " = \"", c.device, "\": pruning runs on the CPU only: its "
+                           "calibration activations, per-layer statistics and SparseGPT's Hessians are host buffers "
+                           "(core/prune); use device = \"cpu\""));
     std::string rows;
     for (const auto& p : pruners()) rows += cat(rows.empty() ? "" : ", ", p.name, " (", p.selection, ")");
     m.choice("method", c.method, prunerNames(), {"how masks are chosen: " + rows});

@@ -10,6 +10,7 @@
 #include "common/format.h"
 #include "common/sha256.h"
 #include "dist/world.h"
+#include "run/provenance.h"
 
 namespace frugal::run {
 
@@ -66,6 +67,7 @@ std::unique_ptr<DataParallel> DataParallel::join(const PreparedRun& prepared, co
         fail("method '", prepared.method, "' does not run data parallel (", spec->source, " ask for ", spec->size,
              " processes); zo, mezo (the batch shared out) and landscape (the grid shared out) do; run it as one "
              "process");
+    spec->device = runDevice(prepared.params);  // NCCL for a run on CUDA, Gloo on the CPU
     std::unique_ptr<DataParallel> d(new DataParallel());
     d->m->world = dist::World::join(*spec);
     dist::World& w = *d->m->world;

@@ -87,7 +87,7 @@ std::vector<std::string> methodNames() {
 
 int64_t replayRun(const std::string& method, const std::string& configText,
                   const std::filesystem::path& trajectory, const std::filesystem::path& outDir,
-                  int64_t untilStep) {
+                  int64_t untilStep, const std::string& device) {
     const MethodRow* row = findRow(method);
     if (!row || !row->replay) {
         std::string replayable;
@@ -96,7 +96,7 @@ int64_t replayRun(const std::string& method, const std::string& configText,
         fail("replay rebuilds zeroth-order runs (method ", replayable, "); this run's method is '",
              method, "'");
     }
-    return row->replay({method, configText, trajectory, outDir, untilStep});
+    return row->replay({method, configText, trajectory, outDir, untilStep, device});
 }
 
 PreparedRun prepareRun(const std::filesystem::path& file, const std::vector<std::string>& overrides,

@@ -23,10 +23,11 @@ std::vector<std::string> methodNames();
 // Rebuilds a run's fine-tuned model from its base model, its resolved config and its trajectory
 // file with its method's replay (zeroth-order runs: bit-identical to the run's own weights), and
 // saves it to OUTDIR; with UNTILSTEP >= 0, the weights after that step instead (any step is a
-// checkpoint). Returns the number of steps applied. A method without replay is refused.
+// checkpoint). DEVICE: where to replay ("cpu", "cuda", "cuda:N"; empty: the run's own). Returns
+// the number of steps applied. A method without replay is refused.
 int64_t replayRun(const std::string& method, const std::string& configText,
                   const std::filesystem::path& trajectory, const std::filesystem::path& outDir,
-                  int64_t untilStep = -1);
+                  int64_t untilStep = -1, const std::string& device = "");
 // OUTDIR: where the method writes its outputs; empty: the run's artifact folder.
 // RESUME: the body continues from the run's last checkpoint (in its artifact folder).
 // FORCE: run even when the memory guard's estimate exceeds the memory available.

@@ -8,7 +8,9 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "common/error.h"
 #include "common/runtime_info.h"
+#include "model/device.h"
 #include "store/store.h"
 
 namespace frugal::run {
@@ -48,6 +50,28 @@ std::string firstLineWith(const char* file, const std::string& prefix) {
 }
 
 }  // namespace
+
+std::string runDevice(const std::map<std::string, std::string>& params) {
+    for (const auto& [key, value] : params) {
+        const size_t dot = key.find('.');
+        if (dot != std::string::npos && key.substr(dot + 1) == "device") return value;
+    }
+    return "cpu";
+}
+
+std::string withDevice(const std::string& hardware, const std::string& device) {
+    auto hw = nlohmann::ordered_json::parse(hardware.empty() ? "{}" : hardware);
+    hw["device"] = device;
+    if (model::isCudaName(device)) {
+        const model::DeviceFacts gpu = model::deviceFacts(device);
+        hw["gpu"] = gpu.name;
+        hw["gpu_memory_mib"] = gpu.totalBytes >> 20;
+        hw["gpu_capability"] = cat(gpu.capabilityMajor, ".", gpu.capabilityMinor);
+        hw["cuda_driver"] = gpu.driver;
+        hw["cuda_runtime"] = gpu.runtime;
+    }
+    return hw.dump();
+}
 
 Provenance collectProvenance(const std::vector<std::string>& argv, const std::string& sourceDir) {
     Provenance p;

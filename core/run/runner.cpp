@@ -130,7 +130,7 @@ store::NewRun newRunFor(const PreparedRun& prepared, const Provenance& provenanc
     spec.gitCommit = provenance.gitCommit;
     spec.gitDirty = provenance.gitDirty;
     spec.libraries = provenance.libraries;
-    spec.hardware = provenance.hardware;
+    spec.hardware = withDevice(provenance.hardware, runDevice(prepared.params));
     spec.commandLine = provenance.commandLine;
     return spec;
 }

@@ -137,6 +137,7 @@ Json benchZo(const Json& options) {
     o.direction = options.value("direction", o.direction);
     o.target = options.value("target", o.target);
     o.seed = options.value("seed", o.seed);
+    o.device = options.value("device", o.device);
     const zo::ZoBenchResult r = zo::benchZo(o);
     return {{"method", r.method},         {"direction", r.direction},
             {"target", r.target},         {"batch", r.batch},
@@ -151,6 +152,8 @@ Json benchZo(const Json& options) {
             {"peak_rss_mb", r.peakRssMb}, {"baseline_rss_mb", r.baselineRssMb},
             {"final_loss", r.finalLoss},  {"blas", r.blas},
             {"blas_threads", r.blasThreads}, {"intra_op_threads", r.intraOpThreads},
+            {"device", r.device}, {"gpu", r.gpu}, {"gpu_peak_mb", r.gpuPeakMb},
+            {"gpu_estimate_mb", r.gpuEstimateMb}, {"weights_mb", r.weightsMb},
             {"impl", "frugal"}};
 }
 

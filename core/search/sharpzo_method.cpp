@@ -5,6 +5,7 @@
 
 #include "common/config_reader.h"
 #include "common/error.h"
+#include "model/device.h"
 #include "eval/fine_tune_config.h"
 #include "search/sharpzo.h"
 #include "common/metric_keys.h"
@@ -36,6 +37,10 @@ SharpZoConfig readSharpZo(const toml::table& root, const std::string& source, bo
         {"peft.target", {"what w moves through its projection: a soft prompt by default, or another small trainable set"}},
     };
     eval::readFineTuneSpec(m, root, source, c.common, save, retold);
+    if (model::isCudaName(c.common.device))
+        failAt("sharpzo.device", source, ": sharpzo.device = \"", c.common.device, "\": SharpZO keeps its CMA-ES "
+               "search and the projection of w onto the trainables in host doubles (search/sharpzo.cpp), so it runs "
+               "on the CPU only; use device = \"cpu\"");
     m.integer("dim", c.dim, 1, 1 << 16, {"d: the size of the vector w that moves the trainables through a fixed random projection"});
     m.integer("popsize", c.popsize, 2, 1 << 12, {"λ: CMA-ES candidates per stage-1 generation"});
     m.number("rho", c.rho, 0.0, 1e3, {"stage 1's sharpness radius: candidates scored at x + ρ·g/‖g‖; 0: plain CMA-ES"});

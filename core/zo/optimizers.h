@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "cuda/zo_kernels.h"
+
 namespace frugal::zo {
 
 struct ZoOptimizer;
@@ -47,6 +49,9 @@ struct ZoOptimizer {
     // Compares the loss at θ, θ − ηĝ and θ + ηĝ on the same batch and keeps the best (the
     // engine's three-way step; the move itself is SGD's).
     bool conservative;
+    // Its element rule (cuda/direction_math.cuh, math::ruleElement), which the CUDA update kernel
+    // runs, and the CPU's loop of it over a chunk (byRule<element> in optimizers.cpp).
+    cuda::Rule element;
     void (*apply)(const UpdateRule& rule, const UpdateChunk& chunk);
     // The keys of the [zo] table this row's rule reads besides lr and weight_decay, separated by
     // spaces ("beta1 beta2 adam_eps"): the form shows them only for this row.
@@ -57,6 +62,8 @@ struct ZoOptimizer {
 };
 
 const std::vector<ZoOptimizer>& zoOptimizers();
+// RULE's constants as the element rules take them, for a tensor whose decay factor is KEEP.
+cuda::RuleFloats ruleFloats(const UpdateRule& rule, float keep);
 // MeZO's row, sgd: the default, and the move of the scalar sign rule.
 const ZoOptimizer& zoSgd();
 std::vector<std::string> zoOptimizerNames();

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/runtime_info.h"
+#include "zo/perturb_cuda.h"
 
 namespace frugal::zo {
 
@@ -122,6 +123,7 @@ SparseMask SparseMask::fromWeights(const std::vector<Trainable>& params, double 
         m.thresholds.push_back(std::get<0>(a.kthvalue(k)).item<float>());
         m.bits.emplace_back(static_cast<size_t>((p.tensor.numel() + 63) / 64), 0);
     }
+    if (trainablesOnCuda(params)) m.deviceBits = maskWordsOnDevice(params, m.bits);
     return m;
 }
 
@@ -137,11 +139,21 @@ SparseMask SparseMask::nonZero(const std::vector<Trainable>& params) {
         m.bits.push_back(std::move(bits));
         m.thresholds.push_back(0);
     }
+    if (trainablesOnCuda(params)) m.deviceBits = maskWordsOnDevice(params, m.bits);
     return m;
 }
 
 double SparseMask::density() const {
     int64_t set = 0, total = 0;
+    if (!deviceBits.empty()) {  // as refreshed on the device
+        for (const auto& d : deviceBits) {
+            const torch::Tensor host = d.to(torch::kCPU);
+            const auto* w = reinterpret_cast<const uint64_t*>(host.data_ptr<int64_t>());
+            for (int64_t i = 0; i < host.numel(); ++i) set += __builtin_popcountll(w[i]);
+            total += host.numel() * 64;
+        }
+        return total ? static_cast<double>(set) / static_cast<double>(total) : 0;
+    }
     for (const auto& b : bits) {
         for (uint64_t w : b) set += __builtin_popcountll(w);
         total += static_cast<int64_t>(b.size()) * 64;
@@ -219,6 +231,11 @@ void roundAsStored(torch::ScalarType type, float* w, int64_t n) {
 void perturb(const std::vector<Trainable>& params, uint64_t seed, double scale, DirectionLaw law,
              SparseMask* mask, bool refresh) {
     if (mask && law == DirectionLaw::Sphere) fail("zo.sparsity does not combine with sphere directions");
+    if (trainablesOnCuda(params)) {
+        cuda::Perturbation stage{seed, scale, directionScale(params, seed, law), refresh};
+        cudaPass(params, nullptr, &stage, law, mask);
+        return;
+    }
     const auto s = static_cast<float>(scale * directionScale(params, seed, law));
     forEachChunk(params, [&](size_t pi, float* w, int64_t start, int64_t n) {
         perturbChunk(params, pi, w, start, n, seed, s, law, mask, refresh);
@@ -229,6 +246,11 @@ void restoreAndUpdate(const std::vector<Trainable>& params, uint64_t seed, doubl
                       double lr, double projectedGradient, double weightDecay, DirectionLaw law,
                       const SparseMask* mask) {
     const double k = directionScale(params, seed, law);
+    if (trainablesOnCuda(params)) {
+        const cuda::RestoreUpdate stage{seed, restore, lr, projectedGradient, weightDecay, true, k};
+        cudaPass(params, &stage, nullptr, law, mask);
+        return;
+    }
     const auto e = static_cast<float>(restore * k);
     const auto step = static_cast<float>(lr * projectedGradient * k);
     forEachChunk(params, [&](size_t pi, float* w, int64_t start, int64_t n) {
@@ -240,6 +262,12 @@ void restoreUpdateAndPerturb(const std::vector<Trainable>& params, uint64_t seed
                              double lr, double projectedGradient, double weightDecay, DirectionLaw law,
                              SparseMask* mask, uint64_t nextSeed, double nextScale) {
     const double k = directionScale(params, seed, law);
+    if (trainablesOnCuda(params)) {
+        const cuda::RestoreUpdate stage{seed, restore, lr, projectedGradient, weightDecay, true, k};
+        const cuda::Perturbation next{nextSeed, nextScale, directionScale(params, nextSeed, law), true};
+        cudaPass(params, &stage, &next, law, mask);
+        return;
+    }
     const auto e = static_cast<float>(restore * k);
     const auto step = static_cast<float>(lr * projectedGradient * k);
     const auto s = static_cast<float>(nextScale * directionScale(params, nextSeed, law));
@@ -254,7 +282,7 @@ void restoreUpdateAndPerturb(const std::vector<Trainable>& params, uint64_t seed
 OptimizerState OptimizerState::forRule(const ZoOptimizer& optimizer, const std::vector<Trainable>& params) {
     OptimizerState s;
     for (const auto& p : params) {
-        const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+        const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(p.tensor.device());
         if (optimizer.stateBuffers >= 1) s.first.push_back(torch::zeros({p.tensor.numel()}, opts));
         if (optimizer.stateBuffers >= 2) s.second.push_back(torch::zeros({p.tensor.numel()}, opts));
     }
@@ -281,6 +309,12 @@ void applyUpdate(const std::vector<Trainable>& params, const std::vector<Query>&
     if ((optimizer.stateBuffers >= 1 && state.first.size() != params.size()) ||
         (optimizer.stateBuffers >= 2 && state.second.size() != params.size()))
         fail("ZO update: optimiser state does not match the trainable set");
+    if (trainablesOnCuda(params)) {
+        std::vector<uint64_t> seeds;
+        for (const auto& query : queries) seeds.push_back(query.seed);
+        cudaUpdate(params, seeds, coefficient, law, optimizer, rule, state, mask);
+        return;
+    }
     forEachChunk(params, [&](size_t pi, float* w, int64_t start, int64_t n) {
         const Trainable& p = params[pi];
         float z[kChunk], g[kChunk];

@@ -33,6 +33,9 @@ struct SparseMask {
     std::vector<float> thresholds;             // per tensor
     std::vector<std::vector<uint64_t>> bits;   // per tensor, bit i = element i is perturbed
     bool fixed = false;  // never refreshed: the bits stay as made
+    // For trainables on CUDA: the bits as one int64 tensor per trainable on their device, which
+    // the kernels read and refresh (BITS then holds the mask as made, not as refreshed).
+    std::vector<torch::Tensor> deviceBits;
     static SparseMask fromWeights(const std::vector<Trainable>& params, double sparsity);
     // A fixed mask perturbing exactly the weights that are not zero now: fine-tuning a pruned
     // model keeps every pruned weight at +0.0 (recovery, issue #7).
@@ -86,7 +89,8 @@ void applyUpdate(const std::vector<Trainable>& params, const std::vector<Query>&
                  const SparseMask* mask = nullptr);
 
 // The threads of the perturbation passes that this thread starts while the scope lives (by
-// default one per usable core). The passes run between forwards, when BLAS is idle; results are
+// default one per usable core; trainables on CUDA go through core/cuda's kernels instead, with the
+// same bits). The passes run between forwards, when BLAS is idle; results are
 // the same for any count, which is what a test of it sets the count for.
 class PassThreads {
 public:

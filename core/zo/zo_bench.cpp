@@ -1,5 +1,6 @@
 #include "zo/zo_bench.h"
 
+#include <torch/cuda.h>
 #include <torch/optim.h>
 #include <torch/nn/functional/loss.h>
 
@@ -15,6 +16,7 @@
 #include "common/runtime_info.h"
 #include "eval/memory_estimate.h"
 #include "eval/model_loading.h"
+#include "model/device.h"
 #include "model/transformer.h"
 #include "peft/peft_options.h"
 #include "peft/param_set.h"
@@ -53,6 +55,7 @@ public:
             m_o.modelConfig.empty() ? m_o.modelDir / "config.json" : m_o.modelConfig);
         if (m_o.seq > config.maxPositions)
             fail("bench zo: --seq ", m_o.seq, " exceeds the model's context of ", config.maxPositions);
+        m_r.dtype = model::resolveDtype(m_o.dtype, config.torchDtype, m_o.device);
         guardMemory(config);
         load(config);
         if (m_o.method == "forward")
@@ -87,7 +90,13 @@ private:
         m_r.blas = rt.blasKind;
         m_r.intraOpThreads = rt.intraOpThreads;
         m_r.blasThreads = rt.openblasThreads;
-        m_r.dtype = m_o.dtype;
+        m_r.device = m_o.device;
+        try {
+            model::requireDevice(m_o.device);
+        } catch (const InputError& e) {
+            failInput("bench zo: ", e.what());
+        }
+        m_r.gpu = model::deviceFacts(m_o.device).name;
         m_baseline = currentRssBytes();
         m_r.baselineRssMb = static_cast<double>(m_baseline) / (1 << 20);
     }
@@ -106,26 +115,34 @@ private:
         plan.stateBuffers = m == "adam" || m == "zo-adam" ? 2 : 0;
         const eval::BatchShape shape{m_o.batch, m_o.seq, -1};
         const eval::MemoryEstimate need =
-            eval::estimateFineTune(config, m_o.dtype, count.total, count.trainable, 0, shape, plan, m_baseline);
+            eval::estimateFineTune(config, m_r.dtype, count.total, count.trainable, 0, shape, plan, m_baseline);
         eval::TrainingPlan mezo;
         mezo.method = "MeZO (ZO-SGD)";
-        eval::guardMemory(
-            need, {eval::estimateFineTune(config, m_o.dtype, count.total, count.trainable, 0, shape, mezo, m_baseline)},
-            m_o.force, "bench zo");
+        eval::guardRunMemory(
+            need, {eval::estimateFineTune(config, m_r.dtype, count.total, count.trainable, 0, shape, mezo, m_baseline)},
+            m_o.force, "bench zo", m_o.device);
+        if (model::isCudaName(m_o.device))
+            m_r.gpuEstimateMb = static_cast<double>(eval::onCudaDevice(need).total()) / (1 << 20);
         m_r.estimateMb = static_cast<double>(need.total()) / (1 << 20);
         m_r.estimate = need.line();
     }
 
     void load(const model::ModelConfig& config) {
-        model::LoadOptions held;
-        held.computeType = eval::weightDtype(m_o.dtype, "bench zo --dtype");
+        model::LoadOptions held = model::LoadOptions::forDevice(m_o.device);
+        held.computeType = eval::weightDtype(m_r.dtype, "bench zo --dtype");
         m_net.emplace(m_o.modelConfig.empty() ? model::Transformer::load(m_o.modelDir, held)
                                               : model::Transformer::random(config, m_o.seed, 0.02, held));
         m_r.parameters = m_net->parameterCount();
         m_params.emplace(peft::ParamSet::select(*m_net, peft::parseTarget(m_o.target)));
         m_r.trainable = m_params->trainableCount();
         auto gen = at::detail::createCPUGenerator(m_o.seed);
-        m_ids = torch::randint(m_net->config().vocabSize, {m_o.batch, m_o.seq}, gen, torch::kLong);
+        m_ids = torch::randint(m_net->config().vocabSize, {m_o.batch, m_o.seq}, gen, torch::kLong).to(m_net->device());
+        for (const auto& t : trainables()) m_r.weightsMb += static_cast<double>(t.tensor.nbytes()) / (1 << 20);
+    }
+
+    // Kernel launches return before the GPU is done: a timer stops after the device has caught up.
+    void sync() const {
+        if (m_net->device().is_cuda()) torch::cuda::synchronize();
     }
 
     torch::Tensor lossOf() {
@@ -171,6 +188,7 @@ private:
         const double plus = inferenceLoss();
         const auto t = Clock::now();
         perturb(trainables(), seed, -2 * kEps, m_law);
+        sync();
         passMs += msSince(t);
         return {plus, inferenceLoss()};
     }
@@ -183,6 +201,7 @@ private:
                                     seed, kEps);
         else
             perturb(trainables(), seed, kEps, m_law);
+        sync();
         double passMs = msSince(t);
         const auto [plus, minus] = plusMinus(seed, passMs);
         m_pending = Pending{seed, (plus - minus) / (2 * kEps)};
@@ -196,10 +215,12 @@ private:
         const auto start = Clock::now();
         auto t = start;
         perturb(trainables(), seed, kEps, m_law);
+        sync();
         double passMs = msSince(t);
         const auto [plus, minus] = plusMinus(seed, passMs);
         t = Clock::now();
         restoreAndUpdate(trainables(), seed, kEps, kLr, (plus - minus) / (2 * kEps), 0.0, m_law);
+        sync();
         passMs += msSince(t);
         if (!timed) return;
         m_threeSteps.push_back(msSince(start));
@@ -224,6 +245,7 @@ private:
             rule.lr = kLr;
             rule.t = ++state.steps;
             applyUpdate(trainables(), {{seed, (plus - minus) / (2 * kEps)}}, m_law, rule, state);
+            sync();
             m_r.finalLoss = plus;
             if (i > 0) m_steps.push_back(msSince(start));
         }
@@ -263,6 +285,7 @@ private:
         m_r.threePassPassesMs = median(m_threePasses);
         m_r.threePassStepOverForward = m_r.forwardMs > 0 ? m_r.threePassStepMs / m_r.forwardMs : 0;
         m_r.peakRssMb = static_cast<double>(peakRssBytes()) / (1 << 20);
+        m_r.gpuPeakMb = static_cast<double>(model::devicePeakBytes(m_o.device)) / (1 << 20);
     }
 
     static constexpr double kEps = 1e-3, kLr = 1e-6;  // small enough to leave the loss where it is

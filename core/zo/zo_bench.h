@@ -17,7 +17,10 @@ struct ZoBenchOptions {
     // Instead of MODELDIR: a model of this config.json's shape built in memory (seeded random
     // weights drawn tensor by tensor in fp32 and held in DTYPE), e.g. LLaMA-2-7B's.
     std::filesystem::path modelConfig;
-    std::string dtype = "fp32";  // the weights in memory: fp32, bf16 or fp16
+    // the weights in memory: fp32, bf16 or fp16; auto: the checkpoint's own where the device
+    // computes in it (model::resolveDtype)
+    std::string dtype = "auto";
+    std::string device = "cpu";  // cpu, cuda or cuda:N: where the model, batch and passes live
     bool force = false;          // run a method whose memory estimate exceeds what is available
     int64_t batch = 8, seq = 128, steps = 10;
     std::string method = "mezo";  // mezo, zo-adam, adam, sgd, forward
@@ -40,6 +43,10 @@ struct ZoBenchResult {
     std::string estimate;      // its parts in words
     double peakRssMb = 0;      // process peak RSS, MiB
     double baselineRssMb = 0;  // RSS before the model was loaded
+    std::string device, gpu;   // the device, and on CUDA the GPU's name
+    double gpuPeakMb = 0;      // on CUDA: the caching allocator's peak of allocated bytes
+    double gpuEstimateMb = 0;  // on CUDA: the guard's estimate on the device
+    double weightsMb = 0;      // the weights' bytes in their dtype
     double finalLoss = 0;
 };
 

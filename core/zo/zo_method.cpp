@@ -135,8 +135,9 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
     if (request.checkOnly) return config::preparedFrom(method, root, static_cast<int64_t>(c.common.seed));
     eval::checkFineTuneInputs(c.common, method, source);
     const eval::MemoryEstimate need = eval::estimateFineTuneRun(c.common, planOf(c));
-    eval::guardMemory(need, {}, request.force, source);
+    eval::guardRunMemory(need, {}, request.force, source, c.common.device);
     PreparedRun p = config::preparedFrom(method, root, static_cast<int64_t>(c.common.seed));
+    p.params["resolved.dtype"] = eval::resolvedDtype(c.common);
     p.body = [c, save, need, probes, outDir = request.outDir, resume = request.resume](const RunContext& context) {
         EventSink& sink = context.sink;
         eval::reportEstimate(sink, need);
@@ -159,7 +160,7 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
         }
         if (writes) sink.artifact("trajectory", trajectory);
         eval::reportFineTune(sink, r, config.common, cat(r.forwardPasses, " forward passes"));
-        eval::reportPeak(sink, r.steps, need);
+        eval::reportPeak(sink, r.steps, need, config.common.device);
     };
     return p;
 }
@@ -186,8 +187,12 @@ PreparedRun prepareMezoMethod(const MethodRequest& request, const eval::Training
 
 int64_t replayZoMethod(const ReplayRequest& request) {
     bool save = false;
-    const ZoConfig c = readZo(request.method, config::parseConfig(request.configText, "the run's config"),
-                              "the run's config", save);
+    ZoConfig c = readZo(request.method, config::parseConfig(request.configText, "the run's config"),
+                        "the run's config", save);
+    // z is the same function of seed and offset on every device: a CUDA run replays on the CPU
+    // (its dtype resolved as the run resolved it, on the run's own device)
+    c.common.dtype = eval::resolvedDtype(c.common);
+    if (!request.device.empty()) c.common.device = request.device;
     auto steps = readTrajectory(request.trajectory);
     const int64_t last = steps.empty() ? 0 : steps.back().step;
     if (request.untilStep > last)
