@@ -324,6 +324,12 @@ const std::vector<Case>& cases() {
         {"device", "live landscape on cuda",
          {"run", "experiments/landscape/mezo-live-landscape-sentiment.toml", "zo.device=\"cuda\"", "--db", "DB"}, 2,
          "the live probes move the weights with CPU loops over them"},
+        {"device", "pretrain on cuda", {"run", "experiments/pretrain-tiny.toml", "train.device=\"cuda\"", "--db", "DB"}, 2,
+         "train.device = \"cuda\": pre-training builds, trains and checkpoints the built-in model as CPU tensors"},
+        {"device", "probe on cuda",
+         {"@sh", "printf 'method = \"probe\"\\n[probe]\\nconfig = \"c.toml\"\\ntrajectory = \"t.csv\"\\ndevice = \"cuda\"\\n' "
+                 "> DB-probe.toml && FRUGAL run DB-probe.toml --db DB"},
+         2, "probe.device = \"cuda\": a probe replays the run's trajectory and scores its checkpoints on the CPU"},
     };
     return table;
 }
@@ -480,7 +486,7 @@ void TestBadInput::tally() {
     for (const auto& [kind, n] : byKind) line += cat(line.empty() ? "" : ", ", kind, " ", n);
     qInfo("%zu bad-input rows: %s", cases().size(), line.c_str());
     QVERIFY(byKind["crash"] >= 4 && byKind["silent"] >= 15 && byKind["unclear"] >= 12 && byKind["exit"] >= 4 &&
-            byKind["device"] >= 11);
+            byKind["device"] >= 13);
 }
 
 // Every double a run can store comes back from `export --csv` and `--json` bit for bit: NaN,

@@ -322,6 +322,8 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
             field->combo = new QComboBox(host);
             if (!s.choices.empty()) {
                 for (const auto& c : s.choices) field->combo->addItem(q(c));
+                // a GPU by index ("cuda:1") is typed; the list offers the CPU and the first GPU
+                if (name == QStringLiteral("device")) field->combo->setEditable(true);
             } else {
                 field->combo->setEditable(true);
                 if (name == QStringLiteral("model")) {
