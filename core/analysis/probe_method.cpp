@@ -46,13 +46,10 @@ ProbeConfig readProbe(const toml::table& root, const std::string& source) {
              {"a task file: the prompt, {text} for the example and one {a|b} slot for the labels"});
     stringList(m, "labels", c.labels, "[]", {"a task file: its labels, in the order of the template's slot words"});
     m.integer("every", c.every, 1, 1 << 30, {"steps between checkpoints (also step 0 and the last step)"});
-    std::string device = "cpu";
-    m.choice("device", device, {"cpu"}, {"where the checkpoints are replayed and scored: the CPU"});
-    if (device != "cpu")
-        config::refuse(m.name("device"),
-                       cat(source, ": probe.device = \"", device, "\": a probe replays the run's trajectory and scores "
-                           "its checkpoints on the CPU, whatever device the run used (z is the same function of seed "
-                           "and offset there, so a CUDA run's checkpoints are the same bytes); use device = \"cpu\""));
+    config::cpuOnlyDevice(m, source, "where the checkpoints are replayed and scored: the CPU",
+                          "a probe replays the run's trajectory and scores its checkpoints on the CPU, whatever device "
+                          "the run used (z is the same function of seed and offset there, so a CUDA run's checkpoints "
+                          "are the same bytes)");
     m.integer("limit", c.limit, 0, 1 << 30, {"examples scored per checkpoint; 0: all"});
     m.done();
     if (c.config.empty()) failAt("probe.config", source, ": probe.config is missing (the stored run's config)");

@@ -442,6 +442,17 @@ inline PreparedRun preparedFrom(const std::string& method, const toml::table& ro
     return p;
 }
 
+// The `device` key of a method that computes on the CPU only: declared (the form shows it, with
+// "cpu" its one choice) and any other value refused at the key, saying WHY it stays on the CPU.
+inline void cpuOnlyDevice(const Section& section, const std::string& source, const std::string& what,
+                          const std::string& why) {
+    std::string device = "cpu";
+    section.choice("device", device, {"cpu"}, {what});
+    if (device != "cpu")
+        refuse(section.name("device"), cat(source, ": ", section.name("device"), " = \"", device, "\": ", why,
+                                           "; use device = \"cpu\""));
+}
+
 // An array of strings at KEY of SECTION (declared for the schema with DEFAULTTOML), into OUT;
 // absent: OUT unchanged.
 inline void stringList(const Section& section, const std::string& key, std::vector<std::string>& out,

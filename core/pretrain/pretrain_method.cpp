@@ -90,13 +90,9 @@ void readData(const toml::table& root, const std::string& source, PretrainConfig
 void readTrain(const toml::table& root, const std::string& source, PretrainConfig& c) {
     const toml::table empty;
     const Section t(tableOr(root, "train", source, empty), "train", source);
-    std::string device = "cpu";
-    t.choice("device", device, {"cpu"}, {"where the model is pre-trained: the CPU (the recipe has no GPU path)"});
-    if (device != "cpu")
-        config::refuse(t.name("device"),
-                       cat(source, ": train.device = \"", device, "\": pre-training builds, trains and checkpoints the "
-                           "built-in model as CPU tensors (core/pretrain has no device path); use device = \"cpu\", and "
-                           "fine-tune the result on a GPU"));
+    cpuOnlyDevice(t, source, "where the model is pre-trained: the CPU (the recipe has no GPU path)",
+                  "pre-training builds, trains and checkpoints the built-in model as CPU tensors (core/pretrain has "
+                  "no device path; fine-tune the result on a GPU)");
     int64_t seed = static_cast<int64_t>(c.seed);
     t.integer("seed", seed, 0, INT64_MAX, {"the seed of the initial weights and the training windows"});
     c.seed = static_cast<uint64_t>(seed);
