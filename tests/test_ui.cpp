@@ -22,6 +22,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableWidget>
@@ -510,6 +511,45 @@ private slots:
         QCOMPARE(again->options().format, ExportOptions::Format::Svg);
         QCOMPARE(again->options().widthMm, 120.0);
         again->close();
+        // the chart changes while the dialog is open (a queued run starts in the Live view and
+        // takes the chart): the export is of what was chosen when the dialog opened
+        ExportDialog* third = window.exportDialog(&chart);
+        chart.clearLines();
+        const int other = chart.addLine(QStringLiteral("run 2"), Qt::red);
+        chart.append(other, 0, 0, 7.0);
+        o = third->options();
+        o.format = ExportOptions::Format::Csv;
+        o.path = QDir(folder).filePath(QStringLiteral("train-loss.csv"));
+        third->setOptions(o);
+        third->exportNow();
+        QCOMPARE(third->lastError(), QString());
+        QFile csv(o.path);
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(csv.readAll());
+        QVERIFY2(text.contains(QStringLiteral("run 1")) && !text.contains(QStringLiteral("run 2")), qPrintable(text.left(300)));
+        QCOMPARE(text.count(QLatin1Char('\n')), 51);  // the header and the 50 points of run 1
+    }
+
+    // The preset list names what the form holds: the preset loaded, else what was opened or
+    // duplicated ("Not a preset: ..."), never the preset chosen before.
+    void presetLabelFollowsWhatIsLoaded() {
+        ExperimentForm form;
+        const QVector<Preset> presets = methodPresets();
+        QCOMPARE(form.loadFile(preset(QStringLiteral("mezo-full-sentiment.toml"))), QString());
+        int full = -1;
+        for (int i = 0; i < presets.size(); ++i)
+            if (presets[i].file.endsWith(QStringLiteral("zo/mezo-full-sentiment.toml"))) full = i;
+        QVERIFY(full >= 0);
+        QCOMPARE(form.presetText(), presets[full].label);
+        QCOMPARE(form.loadFile(preset(QStringLiteral("mezo-full-spam.toml"))), QString());  // not a preset
+        QCOMPARE(form.presetText(), QStringLiteral("Not a preset: mezo-full-spam.toml"));
+        QCOMPARE(form.loadText(QStringLiteral("method = \"zo\"\n"), QStringLiteral("run 3's config"), QStringLiteral("again")),
+                 QString());
+        QCOMPARE(form.presetText(), QStringLiteral("Not a preset: run 3's config"));
+        form.selectPreset(full);  // a preset again: the entry for what is not one is gone
+        QCOMPARE(form.presetText(), presets[full].label);
+        QCOMPARE(form.method(), QStringLiteral("zo"));
+        QCOMPARE(form.fieldText(QStringLiteral("zo.lr")), QStringLiteral("0.0001"));
     }
 
     void formIsBuiltFromTheConfigSchema() {
@@ -522,7 +562,7 @@ private slots:
              {"zo.lr", "zo.eps", "zo.optimizer", "zo.query_schedule", "zo.sparsity", "peft.target",
               "peft.lora_rank", "peft.lora_modules", "zo.divergence"})
             QVERIFY2(keys.contains(QString::fromLatin1(key)), key);
-        QCOMPARE(form.fieldText(QStringLiteral("zo.lr")), QStringLiteral("0.003"));
+        QCOMPARE(form.fieldText(QStringLiteral("zo.lr")), QStringLiteral("0.001"));
         QCOMPARE(form.fieldText(QStringLiteral("peft.target")), QStringLiteral("lora"));
         QCOMPARE(form.validate(), QString());
         // the schema itself: type, range, default and choices as the reader declares them
@@ -838,7 +878,8 @@ private slots:
                                  {{"zo.lr", "0.001"},
                                   {"zo.steps", "500"},
                                   {"peft.target", "full"},
-                                  {"peft.lora_rank", "8"}},
+                                  {"peft.lora_rank", "16"},
+                                  {"zo.eps", "0.001"}},  // the default: no difference
                                  {2.1, 1.0, 0.9, 1.3}));
         }
         ServiceThread st(dbFile);
@@ -851,8 +892,9 @@ private slots:
         QCOMPARE(view.diffKeys(),
                  (QStringList{QStringLiteral("zo.lr"), QStringLiteral("peft.target"),
                               QStringLiteral("peft.lora_rank")}));
-        QCOMPARE(view.diffTable()->item(2, 1)->text(), QStringLiteral("(unset)"));
-        QCOMPARE(view.diffTable()->item(2, 3)->text(), QStringLiteral("8"));
+        // compared resolved: a key a run left out shows its default, marked so
+        QCOMPARE(view.diffTable()->item(2, 1)->text(), QStringLiteral("8 (default)"));
+        QCOMPARE(view.diffTable()->item(2, 3)->text(), QStringLiteral("16"));
         QCOMPARE(view.chart()->lineCount(), 3);
         // metrics: final, best (min for a loss) and the first step at or below the target
         view.setTarget(QStringLiteral("1.2"));
@@ -871,6 +913,20 @@ private slots:
                                        {QStringLiteral("b"), QStringLiteral("2")}}});
         QCOMPARE(diff.size(), 1);
         QCOMPARE(diff[0].key, QStringLiteral("b"));
+        // compared resolved: a key one run set to its default and the other left out is no
+        // difference, nor is one number written two ways; a real difference still shows
+        QString epsDefault;
+        for (const auto& f : run::configSchema("zo"))
+            if (f.key == "zo.eps") epsDefault = QString::fromStdString(f.defaultValue);
+        QVERIFY(!epsDefault.isEmpty());
+        const QMap<QString, QString> cli{{QStringLiteral("zo.lr"), QStringLiteral("1e-3")}};
+        const QMap<QString, QString> fromForm{{QStringLiteral("zo.lr"), QStringLiteral("0.001")},
+                                              {QStringLiteral("zo.eps"), epsDefault},
+                                              {QStringLiteral("zo.steps"), QStringLiteral("7")}};
+        const auto resolved = configDiff({resolvedParams(QStringLiteral("zo"), cli),
+                                          resolvedParams(QStringLiteral("zo"), fromForm)});
+        QCOMPARE(resolved.size(), 1);
+        QCOMPARE(resolved[0].key, QStringLiteral("zo.steps"));
     }
 
     void compareStepsToTargetFollowsTheDrawnCurveAndMarksUnfinishedRuns() {
@@ -1014,6 +1070,24 @@ private slots:
         const qint64 first = grew.at(0).at(0).toLongLong();
         const qint64 later = grew.back().at(0).toLongLong();
         QVERIFY2(later > first, qPrintable(QStringLiteral("%1 -> %2").arg(first).arg(later)));
+        // another run viewed, then this one again: it is still the workbench's own, with its Stop
+        // and live progress (issue 35's first blocking defect)
+        auto* stopButton = window.liveView()->findChild<QPushButton*>(QStringLiteral("stop"));
+        QVERIFY(stopButton && stopButton->isEnabled());
+        qint64 other = 0;
+        {
+            store::Store db(dbFile.toStdString());
+            other = addRun(db, "another", {{"zo.lr", "1e-3"}}, {1.0, 0.9});
+        }
+        window.liveView()->showRun(other);
+        QTRY_COMPARE_WITH_TIMEOUT(window.liveView()->runId(), other, 10000);
+        QVERIFY(!stopButton->isEnabled());
+        window.liveView()->showRun(runId);
+        QTRY_COMPARE_WITH_TIMEOUT(window.liveView()->runId(), runId, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(stopButton->isEnabled(), 10000);
+        const int grownBefore = static_cast<int>(grew.size());
+        QTRY_VERIFY_WITH_TIMEOUT(static_cast<int>(grew.size()) > grownBefore, 60000);  // live samples again
+        QVERIFY(stopButton->toolTip().isEmpty());
         QSignalSpy ended(window.controller(), &RunController::runEnded);
         window.liveView()->stop();
         QVERIFY(ended.wait(60000));
@@ -1039,6 +1113,63 @@ private slots:
         QVERIFY(window.liveView()->logText().contains(QStringLiteral("resumed at step ")));
         const auto losses = db.metric(runId, "train/loss");
         for (size_t i = 1; i < losses.size(); ++i) QCOMPARE(losses[i].step, losses[i - 1].step + 1);
+    }
+
+    // A queued run that starts while the user reads another run stays out of the Live view (it
+    // says so in the status bar; Runs has it); with nothing else opened, the view follows it.
+    void queuedRunDoesNotTakeTheViewFromWhatTheUserReads() {
+        QTemporaryDir dir;
+        const QString dbFile = dir.filePath(QStringLiteral("runs.db"));
+        qint64 other = 0;
+        {
+            store::Store db(dbFile.toStdString());
+            other = addRun(db, "read by the user", {{"zo.lr", "1e-3"}}, {1.0, 0.9, 0.8});
+        }
+        MainWindow window(dbFile);
+        window.resize(1280, 800);
+        window.show();
+        ExperimentForm* form = window.form();
+        QCOMPARE(form->loadFile(preset(QStringLiteral("mezo-full-sentiment.toml"))), QString());
+        QVERIFY(form->setFieldText(QStringLiteral("zo.steps"), QStringLiteral("40")));
+        QVERIFY(form->setFieldText(QStringLiteral("zo.eval_every"), QStringLiteral("1000")));
+        QVERIFY(form->setFieldText(QStringLiteral("zo.eval_limit"), QStringLiteral("8")));
+        QCOMPARE(form->validate(), QString());
+        QSignalSpy started(window.controller(), &RunController::runStarted);
+        form->setRunName(QStringLiteral("first"));
+        form->startNow();
+        QVERIFY(started.wait(60000));
+        const qint64 first = started.at(0).at(0).toLongLong();
+        QTRY_COMPARE_WITH_TIMEOUT(window.liveView()->runId(), first, 10000);
+        QVERIFY(form->setFieldText(QStringLiteral("zo.steps"), QStringLiteral("3")));
+        form->setRunName(QStringLiteral("queued"));
+        form->queue();
+        QCOMPARE(window.controller()->queued(), 1);
+        window.liveView()->showRun(other);  // the user reads another run meanwhile
+        QTRY_COMPARE_WITH_TIMEOUT(window.liveView()->runId(), other, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(started.size(), 2, 120000);
+        const qint64 queued = started.at(1).at(0).toLongLong();
+        QVERIFY(window.controller()->startedFromQueue());
+        QTest::qWait(300);
+        QCOMPARE(window.liveView()->runId(), other);
+        QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("queued run %1").arg(queued)),
+                 qPrintable(window.statusBar()->currentMessage()));
+        // opened from Runs, the queued run is the workbench's own: live, with its Stop
+        QSignalSpy ended(window.controller(), &RunController::runEnded);
+        window.liveView()->showRun(queued);
+        QTRY_COMPARE_WITH_TIMEOUT(window.liveView()->runId(), queued, 10000);
+        QVERIFY(ended.wait(120000));
+        // a queued run that starts after the user's own run, with nothing else opened: followed
+        QVERIFY(form->setFieldText(QStringLiteral("zo.steps"), QStringLiteral("40")));
+        form->setRunName(QStringLiteral("third"));
+        form->startNow();
+        QTRY_COMPARE_WITH_TIMEOUT(started.size(), 3, 60000);
+        QVERIFY(form->setFieldText(QStringLiteral("zo.steps"), QStringLiteral("3")));
+        form->setRunName(QStringLiteral("fourth"));
+        form->queue();
+        QTRY_COMPARE_WITH_TIMEOUT(started.size(), 4, 120000);
+        const qint64 fourth = started.at(3).at(0).toLongLong();
+        QTRY_COMPARE_WITH_TIMEOUT(window.liveView()->runId(), fourth, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.controller()->busy(), 120000);
     }
 
     void throughputIsMeasuredOverStepsNotWholeSeconds() {
@@ -1264,7 +1395,18 @@ private slots:
         window.show();
         // an empty database: a hint in place of the table, its link opens the form
         QTRY_VERIFY_WITH_TIMEOUT(window.runsView()->emptyHint().contains(QStringLiteral("No runs yet")), 10000);
-        QVERIFY(window.runsView()->emptyHint().contains(QStringLiteral("frugal run experiments/")));
+        // the recommended preset is run::firstRun's (from the measured tables: TestCli::
+        // firstRunTrainsWithoutDiverging), offered by the form under that label, its time measured
+        const run::FirstRun& first = run::firstRun();
+        const QString hintText = window.runsView()->emptyHint();
+        QVERIFY2(hintText.contains(QStringLiteral("frugal run experiments/") + QString::fromUtf8(first.file)) &&
+                     hintText.contains(QString::fromUtf8(first.label)) &&
+                     hintText.contains(QString::fromStdString(run::aboutTime(first.seconds))),
+                 qPrintable(hintText));
+        bool offered = false;
+        for (const auto& p : methodPresets())
+            offered = offered || (p.file.endsWith(QString::fromUtf8(first.file)) && p.label.startsWith(QString::fromUtf8(first.label)));
+        QVERIFY2(offered, first.file);
         QVERIFY(!window.runsView()->table()->isVisible());
         auto* hint = window.runsView()->findChild<QLabel*>(QStringLiteral("emptyHint"));
         QVERIFY(hint);

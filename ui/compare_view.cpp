@@ -50,6 +50,33 @@ static int keyWeight(const QString& key) {
     return group * 100 + (rank < 0 ? 99 : rank);
 }
 
+namespace {
+bool sameValue(const QString& a, const QString& b) {
+    if (a == b) return true;
+    bool okA = false, okB = false;
+    const double x = a.toDouble(&okA), y = b.toDouble(&okB);
+    return okA && okB && x == y;
+}
+}  // namespace
+
+QMap<QString, QString> resolvedParams(const QString& method, const QMap<QString, QString>& params) {
+    QMap<QString, QString> out = params;
+    if (method.isEmpty()) return out;
+    try {
+        for (const auto& f : run::configSchema(method.toStdString())) {
+            const QString key = QString::fromStdString(f.key);
+            if (!out.contains(key) && !f.defaultValue.empty()) {
+                QString value = QString::fromStdString(f.defaultValue);
+                if (value.size() >= 2 && value.startsWith(QLatin1Char('"')) && value.endsWith(QLatin1Char('"')))
+                    value = value.mid(1, value.size() - 2);  // stored params hold strings bare
+                out.insert(key, value);
+            }
+        }
+    } catch (const std::exception&) {  // a method this build does not know: its params as stored
+    }
+    return out;
+}
+
 QVector<DiffRow> configDiff(const QVector<QMap<QString, QString>>& params) {
     QSet<QString> keys;
     for (const auto& p : params)
@@ -65,7 +92,7 @@ QVector<DiffRow> configDiff(const QVector<QMap<QString, QString>>& params) {
         bool differs = false;
         for (const auto& p : params) {
             row.values << (p.contains(key) ? p.value(key) : QString());
-            differs = differs || !p.contains(key) || row.values.back() != row.values.front() ||
+            differs = differs || !p.contains(key) || !sameValue(row.values.back(), row.values.front()) ||
                       !params.front().contains(key);
         }
         if (differs) out.push_back(row);
@@ -331,7 +358,7 @@ void CompareView::loaded(quint64 request, const QVector<RunData>& runs) {
         emit m_vectorKey->currentTextChanged(m_vectorKey->currentText());
     }
     QVector<QMap<QString, QString>> params;
-    for (const RunData& r : runs) params << r.row.params;
+    for (const RunData& r : runs) params << resolvedParams(r.row.method, r.row.params);
     const QVector<DiffRow> diff = configDiff(params);
     m_diff->clear();
     m_diff->setColumnCount(static_cast<int>(runs.size()) + 1);
@@ -343,10 +370,14 @@ void CompareView::loaded(quint64 request, const QVector<RunData>& runs) {
         m_diff->horizontalHeaderItem(c + 1)->setForeground(runColor(runs[c].row.id));
     for (int i = 0; i < diff.size(); ++i) {
         m_diff->setItem(i, 0, new QTableWidgetItem(diff[i].key));
-        for (int c = 0; c < diff[i].values.size(); ++c)
+        for (int c = 0; c < diff[i].values.size(); ++c) {
+            const QString& value = diff[i].values[c];
+            const bool byDefault = !value.isEmpty() && !runs[c].row.params.contains(diff[i].key);
             m_diff->setItem(i, c + 1,
-                            new QTableWidgetItem(diff[i].values[c].isEmpty() ? tr("(unset)")
-                                                                             : diff[i].values[c]));
+                            new QTableWidgetItem(value.isEmpty() ? tr("(unset)")
+                                                 : byDefault ? tr("%1 (default)").arg(value)
+                                                             : value));
+        }
     }
     m_diff->resizeColumnsToContents();
     m_caption->setText(

@@ -32,8 +32,13 @@ struct DiffRow {
 };
 // The keys of PARAMS (one map per run) whose values are not all the same, the keys that matter
 // most first: the method, its own table's keys (optimiser, lr, eps, ... before the rest), the
-// trained target (peft), the model, task and data, the others, the seeds last.
+// trained target (peft), the model, task and data, the others, the seeds last. Two numbers are the
+// same when their values are ("1e-3" and "0.001").
 QVector<DiffRow> configDiff(const QVector<QMap<QString, QString>>& params);
+// A run's stored PARAMS (the keys its config set) with every other key its METHOD declares at its
+// default: the resolved config, so that a key one run set to its default and another left out
+// does not count as a difference.
+QMap<QString, QString> resolvedParams(const QString& method, const QMap<QString, QString>& params);
 
 class CompareView : public QWidget {
     Q_OBJECT

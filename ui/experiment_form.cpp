@@ -194,12 +194,12 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
         }
         validate();
     });
-    connect(m_presets, &QComboBox::currentIndexChanged, this, &ExperimentForm::selectPreset);
+    connect(m_presets, &QComboBox::currentIndexChanged, this, &ExperimentForm::presetChosen);
     connect(openButton, &QPushButton::clicked, this, &ExperimentForm::openDialog);
     connect(saveButton, &QPushButton::clicked, this, &ExperimentForm::saveDialog);
     connect(m_start, &QPushButton::clicked, this, &ExperimentForm::startNow);
     connect(m_queue, &QPushButton::clicked, this, &ExperimentForm::queue);
-    if (m_presets->count() > 0) selectPreset(0);
+    if (m_presets->count() > 0) presetChosen(0);
 }
 
 ExperimentForm::~ExperimentForm() {
@@ -225,13 +225,43 @@ run::PreparedRun ExperimentForm::readKeys(const std::vector<std::string>& overri
     return run::prepareRequest(request);
 }
 
+QString ExperimentForm::presetText() const { return m_presets->currentText(); }
+
+// The preset list names where the form's config came from: its preset, else one entry (first)
+// saying what was loaded instead, so that the label never names a preset the form no longer holds.
+void ExperimentForm::showSource(const QString& source) {
+    const QSignalBlocker block(m_presets);
+    constexpr int kNotPreset = Qt::UserRole + 1;
+    if (m_presets->count() > 0 && m_presets->itemData(0, kNotPreset).toBool()) m_presets->removeItem(0);
+    const QFileInfo info(source);
+    const QString path = info.exists() ? info.canonicalFilePath() : QString();
+    for (int i = 0; i < m_presets->count() && !path.isEmpty(); ++i)
+        if (QFileInfo(m_presets->itemData(i).toString()).canonicalFilePath() == path) {
+            m_presets->setCurrentIndex(i);
+            return;
+        }
+    m_presets->insertItem(0, tr("Not a preset: %1").arg(info.exists() ? info.fileName() : source), QString());
+    m_presets->setItemData(0, true, kNotPreset);
+    m_presets->setCurrentIndex(0);
+}
+
 void ExperimentForm::selectPreset(int index) {
-    if (index < 0 || index >= m_presets->count()) return;
-    if (m_presets->currentIndex() != index) {
-        m_presets->setCurrentIndex(index);  // comes back here through the signal
+    const QVector<Preset> presets = methodPresets();
+    if (index < 0 || index >= presets.size()) return;
+    const int item = m_presets->findData(presets[index].file);
+    if (item < 0) return;
+    if (m_presets->currentIndex() != item) {
+        m_presets->setCurrentIndex(item);  // loads it through presetChosen
         return;
     }
-    const QString error = loadFile(m_presets->itemData(index).toString());
+    presetChosen(item);
+}
+
+void ExperimentForm::presetChosen(int item) {
+    if (item < 0 || item >= m_presets->count()) return;
+    const QString file = m_presets->itemData(item).toString();
+    if (file.isEmpty()) return;  // the "Not a preset" entry
+    const QString error = loadFile(file);
     if (!error.isEmpty()) m_message->setText(error);
 }
 
@@ -255,6 +285,7 @@ QString ExperimentForm::loadText(const QString& text, const QString& source, con
         for (const auto& [key, value] : prepared.params) values.insert(q(key), q(value));
         m_source = source;
         m_baseText = text;
+        showSource(source);
         rebuild(q(prepared.method), values);
         if (!name.isEmpty()) {
             m_name->setText(name);

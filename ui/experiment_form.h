@@ -53,8 +53,12 @@ public:
     // Fills the form from config TEXT (a stored run's, to run it again changed); SOURCE names it
     // in messages and NAME is the new run's name. Returns the error, or "".
     QString loadText(const QString& text, const QString& source, const QString& name);
+    // Loads preset INDEX of methodPresets().
     void selectPreset(int index);
     QString method() const { return m_method; }
+    // What the preset list shows: the preset loaded, or "Not a preset: FILE" for a config opened
+    // or duplicated into the form.
+    QString presetText() const;
     QStringList keys() const;
     QString fieldText(const QString& key) const;
     bool setFieldText(const QString& key, const QString& text);
@@ -97,6 +101,8 @@ protected:
     void showEvent(QShowEvent* event) override;
 
 private:
+    void presetChosen(int item);     // an entry of the preset list, by its index there
+    void showSource(const QString& source);
     struct Field;
     struct InputCheck;
     void showProblems(const QString& message);

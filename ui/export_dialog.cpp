@@ -18,7 +18,7 @@
 namespace frugal::ui {
 
 ExportDialog::ExportDialog(const MetricChart& chart, const QString& suggestedPath, QWidget* parent)
-    : QDialog(parent), m_chart(chart) {
+    : QDialog(parent), m_chart(chart.snapshot()) {
     setWindowTitle(tr("Export chart — %1").arg(chart.title()));
     m_format = new QComboBox(this);
     m_format->addItem(tr("PDF (vector, for LaTeX)"), static_cast<int>(ExportOptions::Format::Pdf));
@@ -100,6 +100,8 @@ ExportDialog::ExportDialog(const MetricChart& chart, const QString& suggestedPat
     formatChanged();
 }
 
+ExportDialog::~ExportDialog() = default;
+
 ExportOptions ExportDialog::options() const {
     ExportOptions o;
     o.format = static_cast<ExportOptions::Format>(m_format->currentData().toInt());
@@ -134,7 +136,7 @@ void ExportDialog::formatChanged() {
                           ? tr("%1 × %2 pixels").arg(px.width()).arg(px.height())
                       : figure
                           ? tr("vector; fonts in points, %1 × %2 mm").arg(o.widthMm).arg(o.heightMm)
-                          : tr("all %n point(s)", nullptr, static_cast<int>(m_chart.pointCount())));
+                          : tr("all %n point(s)", nullptr, static_cast<int>(m_chart->pointCount())));
     QString path = m_path->text();
     if (!path.isEmpty()) {
         const QFileInfo info(path);
@@ -162,7 +164,7 @@ void ExportDialog::browse() {
 }
 
 void ExportDialog::exportNow() {
-    m_error = exportChart(m_chart, options());
+    m_error = exportChart(*m_chart, options());
     m_message->setText(m_error);
     if (m_error.isEmpty()) accept();
 }

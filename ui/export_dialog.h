@@ -1,8 +1,11 @@
 #pragma once
 // The export dialog: format (PNG, SVG, PDF, CSV), title, physical size (a paper's single or
-// double column, or any width), resolution and file. GUI thread.
+// double column, or any width), resolution and file. It writes the chart as it was when the dialog
+// opened (a snapshot), whatever the chart shows by then (a queued run started meanwhile). GUI
+// thread.
 
 #include <QDialog>
+#include <memory>
 
 #include "chart_export.h"
 
@@ -22,6 +25,7 @@ class ExportDialog : public QDialog {
     Q_OBJECT
 public:
     ExportDialog(const MetricChart& chart, const QString& suggestedPath, QWidget* parent = nullptr);
+    ~ExportDialog() override;
     ExportOptions options() const;
     void setOptions(const ExportOptions& options);
     QString lastError() const { return m_error; }
@@ -34,7 +38,7 @@ private:
     void widthPresetChanged();
     void browse();
 
-    const MetricChart& m_chart;
+    std::unique_ptr<MetricChart> m_chart;  // the chart as it was when the dialog opened
     QComboBox *m_format, *m_widthPreset;
     QLineEdit *m_title, *m_path;
     QDoubleSpinBox *m_width, *m_height;

@@ -86,6 +86,7 @@ LiveView::LiveView(StoreService* service, RunController* controller, QWidget* pa
     m_progressText = new QLabel(this);
     showIdleProgress();
     m_stop = new QPushButton(tr("Stop"), this);
+    m_stop->setObjectName(QStringLiteral("stop"));
     m_resume = new QPushButton(tr("Resume"), this);
     m_stop->setEnabled(false);
     m_resume->setObjectName(QStringLiteral("resume"));
@@ -265,6 +266,10 @@ void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
         }
     clear();
     m_runId = d.row.id;
+    // the workbench's own run, shown again after another: live again (its Stop, progress and
+    // samples), from the stored points on
+    if (d.row.status == QStringLiteral("running") && m_controller->busy() && m_controller->currentRun() == d.row.id)
+        m_live = true;
     m_name = d.row.name;
     m_config = d.config;
     m_resumeRefusal = d.resumeRefusal;
@@ -296,6 +301,13 @@ void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
 }
 
 void LiveView::started(qint64 runId, const QString& name) {
+    // a queued run starting on its own does not take the view from a run the user opened since
+    // the workbench's last run: it says so, and Runs has it
+    if (m_controller->startedFromQueue() && m_runId > 0 && m_runId != m_followed) {
+        emit message(tr("queued run %1 (%2) started; open it from Runs").arg(runId).arg(name));
+        return;
+    }
+    m_followed = runId;
     useView(m_controller->currentMethod(), m_controller->currentParams());
     clear();
     m_live = true;

@@ -98,6 +98,7 @@ private:
     QPlainTextEdit* m_log;
     QTimer* m_poll;
     qint64 m_runId = 0;
+    qint64 m_followed = 0;  // the workbench's own run this view last followed as it started
     QString m_status, m_name, m_config;
     QElapsedTimer m_progressClock;  // since the first step this view saw of the live run
     qint64 m_progressFirstStep = 0;

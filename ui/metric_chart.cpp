@@ -111,6 +111,20 @@ int MetricChart::addLine(const QString& label, const QColor& color) {
     return static_cast<int>(m_lines.size()) - 1;
 }
 
+std::unique_ptr<MetricChart> MetricChart::snapshot() const {
+    auto copy = std::make_unique<MetricChart>(m_title, m_yLabel);
+    copy->m_stepLabel = m_stepLabel;
+    copy->m_options = m_options;
+    for (const auto& line : m_lines) copy->m_lines.push_back(std::make_unique<Line>(*line));
+    copy->m_zoomed = m_zoomed;
+    copy->m_x0 = m_x0, copy->m_x1 = m_x1, copy->m_y0 = m_y0, copy->m_y1 = m_y1;
+    copy->m_span0 = m_span0, copy->m_span1 = m_span1, copy->m_spanLabel = m_spanLabel;
+    copy->m_reference = m_reference, copy->m_hasReference = m_hasReference;
+    copy->m_referenceLabel = m_referenceLabel;
+    copy->resize(size());
+    return copy;
+}
+
 void MetricChart::clearLines() {
     m_lines.clear();
     m_reportedPoints = 0;

@@ -140,6 +140,10 @@ public:
                 const QString& title, int columns) const;
     // Every raw point: line,step,wall_seconds,value (NaN and infinities written as such).
     QString csv() const;
+    // A copy of this chart as it is now (its lines and points, options, zoom, band and reference
+    // line), owned by the caller and never shown: what an export dialog writes, whatever the
+    // live chart shows by the time the user presses Export.
+    std::unique_ptr<MetricChart> snapshot() const;
 
 signals:
     void pointsAppended(qint64 total);

@@ -147,8 +147,9 @@ void RunController::clearQueue() {
     emit queueChanged(0);
 }
 
-void RunController::launch(const RunJob& job) {
+void RunController::launch(const RunJob& job, bool fromQueue) {
     m_busy = true;
+    m_fromQueue = fromQueue;
     m_currentMethod = job.prepared ? QString::fromStdString(job.prepared->method) : QString();
     m_currentParams.clear();
     if (job.prepared)
@@ -221,7 +222,7 @@ void RunController::workerEnded(qint64 runId, const QString& status, const QStri
     if (!m_queue.isEmpty()) {
         const RunJob next = m_queue.takeFirst();
         emit queueChanged(queued());
-        launch(next);
+        launch(next, /*fromQueue=*/true);
     }
 }
 

@@ -74,6 +74,8 @@ public:
     // The job's flattened config (params), for the live view's layout ([live_landscape]).
     QMap<QString, QString> currentParams() const { return m_currentParams; }
     int queued() const { return static_cast<int>(m_queue.size()); }
+    // The running job started from the queue after the one before it ended (not by the user).
+    bool startedFromQueue() const { return m_fromQueue; }
     QString databasePath() const { return m_dbPath; }
     // The database the next jobs go to; refused (false) while a job runs.
     bool setDatabasePath(const QString& path);
@@ -100,7 +102,7 @@ private:
     void drain();
     void workerStarted(qint64 runId, const QString& name);
     void workerEnded(qint64 runId, const QString& status, const QString& error);
-    void launch(const RunJob& job);
+    void launch(const RunJob& job, bool fromQueue = false);
 
     QString m_dbPath;
     QThread m_thread;
@@ -110,6 +112,7 @@ private:
     QTimer* m_drainTimer = nullptr;
     QVector<RunJob> m_queue;
     bool m_busy = false;
+    bool m_fromQueue = false;
     qint64 m_currentRun = 0;
     QString m_currentMethod;
     QMap<QString, QString> m_currentParams;

@@ -321,14 +321,17 @@ void RunsView::listed(const QVector<RunRow>& rows, const QString& filterError) {
     m_filterError->setVisible(!filterError.isEmpty());
     m_count->setText(tr("%n run(s)", nullptr, static_cast<int>(rows.size())));
     const bool empty = rows.isEmpty() && m_filter->text().trimmed().isEmpty() && filterError.isEmpty();
-    if (empty)
+    if (empty) {
+        const run::FirstRun& first = run::firstRun();  // from the measured tables, its time measured
         m_emptyHint->setText(
             tr("<p style='font-size:large'><b>No runs yet.</b></p>"
-               "<p>Open the <a href='form'>New experiment</a> tab, pick a preset (MeZO with LoRA on the "
-               "built-in model and task takes about a minute) and press <i>Start now</i>.</p>"
-               "<p>Or from a terminal: <code>frugal run experiments/zo/mezo-lora-sentiment.toml --db %1</code><br>"
+               "<p>Open the <a href='form'>New experiment</a> tab, pick the preset <i>%1</i> on the built-in "
+               "model and task (%2 on 2 cores) and press <i>Start now</i>.</p>"
+               "<p>Or from a terminal: <code>frugal run experiments/%3 --db %4</code><br>"
                "Runs of other processes writing to this database appear here as they start.</p>")
-                .arg(m_service->path().toHtmlEscaped()));
+                .arg(QString::fromUtf8(first.label), QString::fromStdString(run::aboutTime(first.seconds)),
+                     QString::fromUtf8(first.file), m_service->path().toHtmlEscaped()));
+    }
     m_emptyHint->setVisible(empty);
     m_table->setVisible(!empty);
     selectionChanged();

@@ -120,7 +120,9 @@ MethodView foView() {
                 {"dev ppl ", metrics::kDevPerplexity, true, true},
                 {"loss ", metrics::kDevLoss}};
     v.presets = {{"First-order AdamW — LoRETTA_adp", "loretta/fo-loretta-adp.toml", 15},
-                 {"First-order AdamW — full (baseline)", "zo/fo-adamw-sentiment.toml", 18}};
+                 {"First-order AdamW — full (baseline)", "zo/fo-adamw-sentiment.toml", 18},
+                 {"AdamW with the loss landscape measured as it trains", "landscape/fo-live-landscape-sentiment.toml",
+                  26}};
     return v;
 }
 

@@ -99,6 +99,23 @@ int64_t replayRun(const std::string& method, const std::string& configText,
     return row->replay({method, configText, trajectory, outDir, untilStep, device});
 }
 
+namespace {
+// the median of scripts/bench-first-run on the 2-core machine (docs/BENCHMARKS.md, "The first run")
+constexpr int kFirstRunSeconds = 80;
+}  // namespace
+
+const FirstRun& firstRun() {
+    static const FirstRun run{"zo/mezo-full-sentiment.toml", "MeZO — full parameters", kFirstRunSeconds};
+    return run;
+}
+
+std::string aboutTime(int seconds) {
+    if (seconds < 60) return cat("about ", (seconds + 9) / 10 * 10, " seconds");
+    const int halves = (seconds + 29) / 30;  // half minutes, rounded up
+    const std::string minutes = halves % 2 ? cat(halves / 2, "½") : cat(halves / 2);
+    return cat("about ", minutes, halves == 2 ? " minute" : " minutes");
+}
+
 PreparedRun prepareRun(const std::filesystem::path& file, const std::vector<std::string>& overrides,
                        const std::filesystem::path& outDir, bool resume, bool force) {
     return prepareRunText(readFile(file, "experiment config"), file.string(), overrides, outDir, resume, force);

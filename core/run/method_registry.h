@@ -66,6 +66,21 @@ struct MethodPreset {
 };
 std::vector<MethodPreset> methodPresets();
 
+// The run the workbench recommends to a first-time user (the empty Runs view) and the README's
+// first command: a preset chosen from the measured tables, with its measured wall time. MeZO on
+// every weight of the built-in model at lr 1e-4 is the ZO row of docs/RESULTS.md's grid on the
+// sentiment task that leaves chance in 500 steps without diverging (MeZO-LoRA at 3e-3 flips the
+// label bias by step 200); SECONDS is the median of `scripts/bench-first-run` (docs/BENCHMARKS.md,
+// "The first run"), rounded up.
+struct FirstRun {
+    const char* file;   // under experiments/
+    const char* label;  // as the preset list names it
+    int seconds;
+};
+const FirstRun& firstRun();
+// "about 4 minutes": SECONDS in the words of a promise, rounded to the next half minute above one.
+std::string aboutTime(int seconds);
+
 // What a config trains or evaluates, read from its tables (a preset's label): the first `model`
 // and the first of `task`, `tasks[0]` or `train_text`'s file stem; empty when it names none or
 // does not parse.

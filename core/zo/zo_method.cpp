@@ -230,7 +230,9 @@ MethodView zoView() {
                  {"AdaZeta — LoRETTA_adp + adaptive queries", "loretta/adazeta.toml", 14},
                  {"ZO-Adam — LoRA", "zo/zo-adam-lora-sentiment.toml", 16},
                  {"AdaZeta query schedule — LoRA", "zo/adazeta-lora-sentiment.toml", 17},
-                 {"Recovery after pruning — MeZO, pruned weights kept at zero", "prune/recover-zo.toml", 21}};
+                 {"Recovery after pruning — MeZO, pruned weights kept at zero", "prune/recover-zo.toml", 21},
+                 {"MeZO with the loss landscape measured as it trains", "landscape/mezo-live-landscape-sentiment.toml",
+                  25}};
     return v;
 }
 
