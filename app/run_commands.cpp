@@ -157,10 +157,14 @@ int finishRun(store::Store& db, const run::RunOutcome& outcome, int signal) {
     return outcome.badInput ? 2 : 1;  // bad input exits 2, as when it is refused before the run
 }
 
+// The run as stored at its start: with --tag, tagged from then on (Runs and `list --filter tag=`
+// find it while it runs).
 store::NewRun newRun(const Parsed& p, const run::PreparedRun& prepared,
                      const std::vector<std::string>& argv) {
-    return run::newRunFor(prepared, run::collectProvenance(argv, run::sourceTree().string()), p.get("name", ""),
-                          p.get("experiment", "default"));
+    store::NewRun spec = run::newRunFor(prepared, run::collectProvenance(argv, run::sourceTree().string()),
+                                        p.get("name", ""), p.get("experiment", "default"));
+    if (p.has("tag")) spec.tags.push_back(p.get("tag", ""));
+    return spec;
 }
 
 // frugal run --resume RUN: the run's own resolved config, from its last checkpoint.
@@ -204,8 +208,9 @@ int sweep(const Parsed& p, const std::vector<std::string>& argv) {
     std::vector<std::string> labels;
     for (const auto& combo : grid) {
         const run::PreparedRun prepared = run::prepareRun(config, combo, p.get("out", ""));
-        std::string label = p.get("name", config.stem().string());
-        for (const auto& o : combo) label += " " + o;
+        // named by what differs ("lr=3e-4"); the config is the run's experiment, its params every key
+        std::string label = run::sweepName(combo, grid, p.get("name", ""));
+        if (label.empty()) label = config.stem().string();
         store::NewRun spec = newRun(p, prepared, argv);
         spec.name = label;
         if (!p.has("experiment")) spec.experiment = config.stem().string();
@@ -223,7 +228,6 @@ int sweep(const Parsed& p, const std::vector<std::string>& argv) {
     const auto outcomes = run::runSweep(
         db, jobs, parallel, stop, [&](size_t i) { return logs[i].get(); },
         [&](size_t i, const run::RunOutcome& outcome) {
-            if (p.has("tag")) db.addTag(outcome.runId, p.get("tag", ""));
             std::lock_guard<std::mutex> lock(outMutex);
             std::fprintf(stderr, "run %lld (%s): %s%s%s\n", static_cast<long long>(outcome.runId),
                          labels[i].c_str(), store::statusName(outcome.status).c_str(),
@@ -421,7 +425,6 @@ Executed executeRun(const Parsed& p, const run::PreparedRun& prepared, const std
     const run::RunOutcome outcome =
         run::runMethod(db, spec, prepared.body, stop, &progress, run::artifactRoot(db.path()));
     progress.finish();
-    if (p.has("tag")) db.addTag(outcome.runId, p.get("tag", ""));
     return {outcome, stop.signal()};
 }
 
@@ -450,6 +453,7 @@ int executeDistributed(const Parsed& p, const run::PreparedRun& prepared, const 
         db.emplace(dbPath(p));
         store::NewRun runSpec = run::newRunFor(prepared, provenance, p.get("name", ""), p.get("experiment", "default"));
         world->annotate(runSpec);
+        if (p.has("tag")) runSpec.tags.push_back(p.get("tag", ""));
         if (p.has("parent")) runSpec.parentId = requireRun(*db, p.get("parent", "")).id;
         Progress progress(p.has("quiet"));
         outcome = run::runMethod(*db, runSpec, world->lead(prepared.body), stop, &progress,
@@ -460,7 +464,6 @@ int executeDistributed(const Parsed& p, const run::PreparedRun& prepared, const 
         throw;
     }
     store::Store& store = *db;
-    if (p.has("tag")) store.addTag(outcome.runId, p.get("tag", ""));
     const std::string others = world->finish(outcome.status == store::RunStatus::Failed, outcome.error);
     const int code = finishRun(store, outcome, stop.signal());
     if (others.empty()) return code;

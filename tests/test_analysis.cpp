@@ -207,6 +207,13 @@ sharpness_probes = 2
     const double loss = problem.lossValue();
     QCOMPARE(sink.values("landscape/centre_loss").at(0), loss);
     QCOMPARE(sink.values("landscape/batch_loss").at(0), loss);
+    // progress from the start: the directions and the timing forwards at 0 of 25, then the rows
+    QVERIFY(sink.progressLog.size() >= 3);
+    QCOMPARE(sink.progressLog[0].step, int64_t{0});
+    QCOMPARE(sink.progressLog[0].total, int64_t{25});
+    QVERIFY2(sink.progressLog[0].status.rfind("the directions", 0) == 0, sink.progressLog[0].status.c_str());
+    QVERIFY2(sink.progressLog[1].status.find("timing forwards") != std::string::npos, sink.progressLog[1].status.c_str());
+    QCOMPARE(sink.progressLog.back().step, int64_t{25});
     bool found = false;
     for (const auto& v : sink.vectors)
         if (v.key == "landscape/slice2d") {

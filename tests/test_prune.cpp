@@ -27,6 +27,7 @@ class TestPrune : public QObject {
     Q_OBJECT
 private slots:
     void parsesSparsities();
+    void progressNamesEveryStage();
     void unstructuredPrunesExactlyPerRow();
     void nmPrunesExactlyPerGroup();
     void equalInputNormsGiveRowMagnitude();
@@ -95,6 +96,30 @@ frugal::prune::PruneSpec prunedForRecovery(const frugal::test::TempDir& dir) {
 }
 
 }  // namespace
+
+// A pruning run's minutes before the first block and after the last say what runs (issue 35: an
+// "idle" view for minutes): the calibration, the dense perplexity and the buffers at block 0 of N,
+// each block, then the pruned perplexity at N of N; steps never go back.
+void TestPrune::progressNamesEveryStage() {
+    frugal::MemorySink sink;
+    frugal::prune::runPrune(smallSpec("wanda", "0.5"), sink, frugal::test::noStop());
+    QVERIFY(sink.progressLog.size() >= 5);
+    const int64_t blocks = sink.progressLog.front().total;
+    QVERIFY(blocks > 0);
+    QStringList order;
+    int64_t last = 0;
+    for (const auto& p : sink.progressLog) {
+        QCOMPARE(p.total, blocks);
+        QVERIFY2(p.step >= last, p.status.c_str());
+        last = p.step;
+        order << QString::fromStdString(p.status).section(QLatin1Char(' '), 0, 2);
+    }
+    QCOMPARE(order.mid(0, 3), (QStringList{QStringLiteral("the calibration text,"), QStringLiteral("the dense model's"),
+                                           QStringLiteral("the activation buffers")}));
+    QCOMPARE(order.back(), QStringLiteral("the pruned model's"));
+    QCOMPARE(sink.progressLog.back().step, blocks);
+    QCOMPARE(static_cast<int64_t>(order.filter(QStringLiteral("block ")).size()), blocks);
+}
 
 void TestPrune::pipelinePrunesEveryMatrixExactly_data() {
     QTest::addColumn<QString>("method");

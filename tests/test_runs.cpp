@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/method_view.h"
+#include "run/jobs.h"
 #include "run/workspace.h"
 #include "store/store.h"
 #include "test_util.h"
@@ -481,7 +482,21 @@ void TestRuns::sweepRunsTheGrid() {
                      size_t(std::stoi(params.at("train.steps"))));
         }
         QCOMPARE(grid.size(), size_t{4});
+        // named by what differs, the config as the experiment
+        std::set<std::string> names;
+        for (const auto& run : runs) {
+            names.insert(run.name);
+            QCOMPARE(run.experiment, std::string("recipe"));
+        }
+        QCOMPARE(names, (std::set<std::string>{"lr=1e-2 steps=4", "lr=1e-2 steps=6", "lr=3e-3 steps=4", "lr=3e-3 steps=6"}));
     }
+    // a key set to one value is the same for every run: not in the names; --name leads them
+    QCOMPARE(frugal::run::sweepName({"zo.lr=1e-3", "zo.seed=1"}, {{"zo.lr=1e-3", "zo.seed=1"}, {"zo.lr=1e-4", "zo.seed=1"}},
+                                    "probe"),
+             std::string("probe lr=1e-3"));
+    QCOMPARE(frugal::run::sweepName({"zo.seed=1", "peft.seed=2"},
+                                    {{"zo.seed=1", "peft.seed=2"}, {"zo.seed=2", "peft.seed=3"}}, ""),
+             std::string("zo.seed=1 peft.seed=2"));
     // one bad value in the grid: nothing runs
     r = cli(dir, {"run", "-m", "recipe.toml", "lr=1e-2,-3", "--db", "runs.db"});
     QCOMPARE(r.exitCode, 2);

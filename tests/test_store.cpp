@@ -138,7 +138,10 @@ void TestStore::roundTripsEveryRecord() {
     const int64_t parent = store.createRun(spec);
     spec.name = "b";
     spec.parentId = parent;
+    spec.tags = {"sweep", "lr"};  // with the run from its start (frugal run --tag), not at its end
     const int64_t run = store.createRun(spec);
+    QCOMPARE(store.run(run)->status, RunStatus::Running);
+    QCOMPARE(store.run(run)->tags, (std::vector<std::string>{"lr", "sweep"}));
 
     const double inf = std::numeric_limits<double>::infinity();
     store.logMetric(run, "loss", 0, 3.5, 1000);
@@ -184,7 +187,7 @@ void TestStore::roundTripsEveryRecord() {
     QCOMPARE(info->status, RunStatus::Finished);
     QVERIFY(info->endMs >= info->startMs && info->startMs > 0);
     QCOMPARE(info->parentId.value_or(-1), parent);
-    QCOMPARE(info->tags, (std::vector<std::string>{"baseline", "lr-sweep"}));
+    QCOMPARE(info->tags, (std::vector<std::string>{"baseline", "lr", "lr-sweep", "sweep"}));
     QCOMPARE(info->note, std::string("first try"));
     QCOMPARE(info->seed.value_or(0), int64_t{42});
     QVERIFY(info->gitDirty);

@@ -532,6 +532,13 @@ private slots:
 
     // The preset list names what the form holds: the preset loaded, else what was opened or
     // duplicated ("Not a preset: ..."), never the preset chosen before.
+    void paletteHasNoBlack() {
+        for (qint64 i = 0; i < 24; ++i) {
+            const QColor c = paletteColor(i);
+            QVERIFY2(c.lightness() > 40, qPrintable(c.name()));  // a run is never drawn in the text's black
+        }
+    }
+
     void presetLabelFollowsWhatIsLoaded() {
         ExperimentForm form;
         const QVector<Preset> presets = methodPresets();

@@ -308,6 +308,7 @@ void LiveView::started(qint64 runId, const QString& name) {
         return;
     }
     m_followed = runId;
+    m_request = 0;  // a stored run's load still on its way (the last run's end) must not replace this one
     useView(m_controller->currentMethod(), m_controller->currentParams());
     clear();
     m_live = true;

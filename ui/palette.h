@@ -11,8 +11,10 @@
 namespace frugal::ui {
 
 inline QColor paletteColor(qint64 index) {
+    // Okabe-Ito without its black (which reads as an axis or the text, not a run: issue 35), then
+    // Tableau's; its red takes black's place
     static const unsigned kColors[] = {0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7, 0xE69F00, 0x56B4E9,
-                                       0x000000, 0x8C564B, 0x7F7F7F, 0xBCBD22, 0x9467BD, 0x17BECF};
+                                       0xD62728, 0x8C564B, 0x7F7F7F, 0xBCBD22, 0x9467BD, 0x17BECF};
     const auto n = static_cast<qint64>(sizeof kColors / sizeof kColors[0]);
     return QColor::fromRgb(kColors[((index % n) + n) % n]);
 }

@@ -107,7 +107,9 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::ForegroundRole && index.column() == Status) return statusColor(r.status);
     if (role == Qt::ToolTipRole) {
         if (index.column() == Status && !r.error.isEmpty()) return r.error;
-        if (index.column() == Name && !r.note.isEmpty()) return r.note;
+        if (index.column() == Name)  // the whole name: experiment (a sweep's config), name, note
+            return QStringLiteral("%1 · %2%3").arg(r.experiment, r.name,
+                                                   r.note.isEmpty() ? QString() : QStringLiteral("\n") + r.note);
         if (index.column() == Result) return m_results.at(index.row()).toolTip;
         return {};
     }

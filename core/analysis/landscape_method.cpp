@@ -157,6 +157,9 @@ void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& st
         return problem.lossValue();
     };
     stopIfAsked("its directions");
+    const int64_t gridPoints = c.dims == 1 ? c.points : c.points * c.points;
+    // the stages before the first row, so that the view says what is going on (issue 35)
+    sink.progress(0, gridPoints, "the directions (filter-normalised over every weight)");
 
     Direction d1, d2;
     if (c.directions == "between") {
@@ -183,6 +186,7 @@ void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& st
         if (c.dims == 2) d2 = filterNormalised(params, c.common.seed * 2 + 2);
     }
     stopIfAsked("its timing forwards");
+    sink.progress(0, gridPoints, cat("the centre and ", c.timingForwards, " timing forwards"));
     sink.info(cat("landscape of ", c.common.model, " on ", c.common.task, " (", c.common.batchSize,
                   " examples, seed ", c.common.seed, "): ", c.dims == 1 ? cat(c.points, " points") : cat(c.points, "x", c.points),
                   " on [", c.lo, ", ", c.hi, "] along ", c.directions == "between" ? "model -> " + c.modelB
@@ -204,7 +208,7 @@ void runLandscape(const LandscapeConfig& c, EventSink& sink, const StopToken& st
                               "); the forward is not deterministic");
     }
     Mover mover(params);
-    const int64_t total = c.dims == 1 ? c.points : c.points * c.points;
+    const int64_t total = gridPoints;
     const auto onRow = [&](int64_t row, const Slice&) {
         sink.progress((row + 1) * c.points, total, cat("row ", row + 1, " of ", c.points));
     };

@@ -88,6 +88,7 @@ public:
     }
     void progress(int64_t step, int64_t total, const std::string& status) override {
         lastStep = step, lastTotal = total, lastStatus = status;
+        progressLog.push_back({step, total, status});
     }
     std::filesystem::path artifactDir() override {
         if (m_dir.empty()) fail("this operation writes files, but its sink has no artifact folder");
@@ -107,6 +108,11 @@ public:
         return out;
     }
 
+    struct Progress {
+        int64_t step, total;
+        std::string status;
+    };
+    std::vector<Progress> progressLog;  // every progress report, in order
     std::vector<Point> points;
     std::vector<Vector> vectors;
     std::vector<std::string> logs;

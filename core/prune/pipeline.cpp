@@ -145,11 +145,16 @@ public:
           m_loaded(eval::loadModelAndTokenizer(m_modelDir, {})),
           m_model(m_loaded.model) {}
 
+    // The stages before the first block and after the last, as progress (block 0 of N, and what
+    // runs), so that a view shows what the run is doing in the minutes they can take.
     PruneResult run() {
         loadSavedMasks();  // inputs checked before the first expensive step
+        stage("the calibration text, tokenised into windows");
         prepareCalibration();
+        if (!m_spec.evalText.empty()) stage("the dense model's perplexity");
         measureDensePerplexity();
         torch::NoGradGuard noGrad;
+        stage("the activation buffers and one timed calibration forward");
         allocateBuffers();
         timeCalibrationForward();
         pruneBlocks();
@@ -159,6 +164,7 @@ public:
 
 private:
     void say(const std::string& line) { m_sink.info(line); }
+    void stage(const std::string& what) { m_sink.progress(0, m_model.config().numLayers, what); }
     void metric(const std::string& key, int64_t step, double value) { m_sink.metric(key, step, value); }
     bool wandaPlusPlus() const { return m_pruner.regional; }
 
@@ -507,6 +513,7 @@ private:
                 " s): dense passes with statistics ", m_denseSeconds, " s, scores and masks ",
                 m_selectSeconds, " s, pruned passes ", m_prunedSeconds, " s"));
         if (!m_spec.evalText.empty()) {
+            m_sink.progress(m_layers, m_layers, "the pruned model's perplexity");
             m_result.prunedPerplexity = perplexity();
             metric(prune::metrics::kPerplexity, m_layers, m_result.prunedPerplexity);
             say(cat("pruned perplexity ", m_result.prunedPerplexity, " (dense ", m_result.densePerplexity,

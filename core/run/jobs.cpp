@@ -1,6 +1,8 @@
 #include "run/jobs.h"
 
 #include <fstream>
+#include <map>
+#include <set>
 #include <mutex>
 #include <thread>
 
@@ -53,6 +55,25 @@ std::vector<std::vector<std::string>> sweepGrid(const std::vector<std::string>& 
         grid = std::move(next);
     }
     return grid;
+}
+
+std::string sweepName(const std::vector<std::string>& combo, const std::vector<std::vector<std::string>>& grid,
+                      const std::string& prefix) {
+    const auto keyOf = [](const std::string& o) { return o.substr(0, o.find('=')); };
+    std::map<std::string, std::set<std::string>> values;  // key -> the values it takes
+    for (const auto& c : grid)
+        for (const auto& o : c) values[keyOf(o)].insert(o.substr(o.find('=') + 1));
+    std::map<std::string, int> shortUses;
+    for (const auto& [key, v] : values)
+        if (v.size() > 1) ++shortUses[key.substr(key.rfind('.') + 1)];
+    std::string name = prefix;
+    for (const auto& o : combo) {
+        const std::string key = keyOf(o);
+        if (grid.size() > 1 && values[key].size() < 2) continue;
+        const std::string shortKey = key.substr(key.rfind('.') + 1);
+        name += (name.empty() ? "" : " ") + (shortUses[shortKey] > 1 ? key : shortKey) + o.substr(key.size());
+    }
+    return name;
 }
 
 std::vector<RunOutcome> runSweep(store::Store& store, const std::vector<SweepJob>& jobs, int64_t parallel,

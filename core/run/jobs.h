@@ -20,6 +20,14 @@ std::vector<std::string> sweepValues(const std::string& override);
 // override is refused naming it.
 std::vector<std::vector<std::string>> sweepGrid(const std::vector<std::string>& axes);
 
+// The name of combination COMBO of GRID (sweepGrid's): what differs between the grid's runs,
+// "lr=3e-4 steps=10" (each key by its last part, the whole key where two varying keys share it),
+// after PREFIX when given; the axes with one value are the same for every run and are left out
+// (the run's experiment is its config, and its params hold every key). A grid of one: PREFIX, or
+// the overrides themselves.
+std::string sweepName(const std::vector<std::string>& combo, const std::vector<std::vector<std::string>>& grid,
+                      const std::string& prefix);
+
 struct SweepJob {
     store::NewRun spec;
     MethodBody body;

@@ -42,6 +42,7 @@ struct NewRun {
     std::string commandLine;
     std::optional<int64_t> parentId;  // e.g. prune -> recover
     std::map<std::string, std::string> params;  // flattened config keys
+    std::vector<std::string> tags;              // stored with the run, visible from its start
     RunStatus status = RunStatus::Running;
 };
 

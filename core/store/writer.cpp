@@ -274,6 +274,8 @@ int64_t Store::createRun(const NewRun& r) {
         const int64_t id = sqlite3_last_insert_rowid(d.db.get());
         Stmt param(d.db.get(), "INSERT INTO params(run_id, key, value) VALUES(?, ?, ?)", d.name);
         for (const auto& [key, value] : r.params) param.bind(1, id).bind(2, key).bind(3, value).run();
+        Stmt tag(d.db.get(), "INSERT OR IGNORE INTO tags(run_id, tag) VALUES(?, ?)", d.name);
+        for (const auto& t : r.tags) tag.bind(1, id).bind(2, t).run();
         d.exec("COMMIT");
         if (r.status == RunStatus::Running || r.status == RunStatus::Queued) {
             std::lock_guard<std::mutex> q(d.queueMutex);
