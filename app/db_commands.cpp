@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "common/error.h"
 #include "run/method_registry.h"
+#include "run/workspace.h"
 #include "store/run_filter.h"
 #include "store/store.h"
 
@@ -271,8 +272,9 @@ int rmCommand(const Args& args) {
         }
     }
     for (const auto& r : runs) {
-        db.deleteRun(r.id);
-        std::printf("deleted run %lld (%s)\n", static_cast<long long>(r.id), r.name.c_str());
+        const auto folder = run::deleteRunAndFolder(db, r.id);
+        std::printf("deleted run %lld (%s)%s\n", static_cast<long long>(r.id), r.name.c_str(),
+                    folder.empty() ? "" : cat(" and its folder ", std::filesystem::absolute(folder).string()).c_str());
     }
     return 0;
 }

@@ -210,10 +210,19 @@ void TestRuns::runListShowCompareExportRm() {
     QCOMPARE(j["metrics"]["train/loss"].size(), size_t{20});  // every point, none sampled away
     QCOMPARE(j["params"]["train.steps"].get<std::string>(), std::string("20"));
 
+    std::filesystem::path slowFolder;
+    {
+        Store before(dir / "runs.db", Store::Access::Read);
+        slowFolder = frugal::run::runArtifactDir(before.path(), before.findRun("slow")->uuid);
+    }
+    QVERIFY(std::filesystem::exists(slowFolder));
     r = cli(dir, {"rm", "slow", "--db", "runs.db"});
     QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.contains(QString::fromStdString("and its folder " + slowFolder.string())), qPrintable(r.out));
+    QVERIFY(!std::filesystem::exists(slowFolder));  // its artifacts went with it
     Store store(dir / "runs.db");
     QCOMPARE(store.runs().size(), size_t{1});
+    QVERIFY(std::filesystem::exists(frugal::run::runArtifactDir(store.path(), store.findRun("base")->uuid)));
 }
 
 void TestRuns::mergeImportsOnce() {

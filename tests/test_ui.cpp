@@ -992,6 +992,10 @@ private slots:
         view.setFilterText(QStringLiteral("lr"));
         QTRY_VERIFY_WITH_TIMEOUT(view.filterError().contains(QStringLiteral("column 1: 'lr' has no operator")),
                                  5000);
+        QVERIFY2(!view.filterError().startsWith(QStringLiteral("--filter")), qPrintable(view.filterError()));
+        view.setFilterText(QStringLiteral("lr>1"));  // valid, and no run has it: said under the table
+        QTRY_COMPARE_WITH_TIMEOUT(view.filterError(), QStringLiteral("no run matches this filter"), 5000);
+        QCOMPARE(view.visibleRows(), 0);
         // a run written by another connection (another process would do the same) appears
         view.setFilterText(QString());
         {
@@ -1386,12 +1390,19 @@ private slots:
         // Delete: a confirmation, then the run is gone from the table and the store
         window.tabs()->setCurrentWidget(view);
         view->selectIds({2});
-        QTimer::singleShot(100, [] {
+        QString asked;
+        QTimer::singleShot(100, [&asked] {
             auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
-            if (box) box->button(QMessageBox::Yes)->click();
+            if (box) {
+                asked = box->text();
+                box->button(QMessageBox::Yes)->click();
+            }
         });
         QTest::keyClick(view->table(), Qt::Key_Delete);
         QTRY_COMPARE_WITH_TIMEOUT(view->visibleRows(), 1, 10000);
+        // the dialog named the run and said its artifact folder goes too
+        QVERIFY2(asked.contains(QStringLiteral("2 (second)")), qPrintable(asked));
+        QVERIFY2(asked.contains(QStringLiteral("artifact folder")), qPrintable(asked));
         QVERIFY(!store::Store(dbFile.toStdString()).run(2));
     }
 

@@ -319,8 +319,14 @@ void RunsView::listed(const QVector<RunRow>& rows, const QString& filterError) {
     const QVector<qint64> selected = selectedIds();
     m_model->setRows(rows);
     selectIds(selected);
-    m_filterError->setText(filterError);
-    m_filterError->setVisible(!filterError.isEmpty());
+    // the CLI's messages name its flag; here the field is the filter
+    QString error = filterError;
+    if (error.startsWith(QStringLiteral("--filter: "))) error = error.mid(10);
+    const bool noMatch = rows.isEmpty() && !m_filter->text().trimmed().isEmpty() && filterError.isEmpty();
+    if (noMatch) error = tr("no run matches this filter");
+    m_filterError->setStyleSheet(noMatch ? QStringLiteral("color: #616161;") : QStringLiteral("color: #b00020;"));
+    m_filterError->setText(error);
+    m_filterError->setVisible(!error.isEmpty());
     m_count->setText(tr("%n run(s)", nullptr, static_cast<int>(rows.size())));
     const bool empty = rows.isEmpty() && m_filter->text().trimmed().isEmpty() && filterError.isEmpty();
     if (empty) {
@@ -477,10 +483,17 @@ void RunsView::note() {
 void RunsView::remove() {
     const auto ids = selectedIds();
     if (ids.isEmpty()) return;
+    QStringList names;  // the runs by name, as the table shows them
+    for (const qint64 id : ids)
+        for (int row = 0; row < m_model->rowCount(); ++row)
+            if (m_model->row(row).id == id) names << QStringLiteral("%1 (%2)").arg(id).arg(m_model->row(row).name);
+    const QString which = names.size() <= 8 ? names.join(QStringLiteral(", "))
+                                            : names.mid(0, 8).join(QStringLiteral(", ")) + tr(" and %n more", nullptr,
+                                                                                            static_cast<int>(names.size() - 8));
     if (QMessageBox::question(this, tr("Delete runs"),
-                              tr("Delete %n run(s) with their metrics, logs and artifact records? "
-                                 "This cannot be undone.",
-                                 nullptr, static_cast<int>(ids.size()))) != QMessageBox::Yes)
+                              tr("Delete %n run(s), %1, with their metrics, logs and artifact folders (saved "
+                                 "models, trajectories)? This cannot be undone.", nullptr, static_cast<int>(ids.size()))
+                                  .arg(which)) != QMessageBox::Yes)
         return;
     QMetaObject::invokeMethod(
         m_service, [service = m_service, ids] { service->deleteRuns(ids); }, Qt::QueuedConnection);

@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "run/jobs.h"
+#include "run/workspace.h"
 #include "store/run_filter.h"
 #include "store/store.h"
 
@@ -197,7 +198,7 @@ void StoreService::deleteRuns(const QVector<qint64>& ids) {
                 throw std::runtime_error("run " + std::to_string(id) + " (" + r->name +
                                          ") is running; stop it before deleting it");
         }
-        for (qint64 id : ids) m_store->deleteRun(id);
+        for (qint64 id : ids) run::deleteRunAndFolder(*m_store, id);
         emit changed();
     } catch (const std::exception& e) {
         emit actionFailed(q(e.what()));

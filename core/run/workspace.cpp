@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "data/builtin.h"
+#include "store/store.h"
 
 namespace frugal::run {
 
@@ -11,6 +12,18 @@ std::filesystem::path artifactRoot(const std::filesystem::path& databaseFile) {
 
 std::filesystem::path runArtifactDir(const std::filesystem::path& databaseFile, const std::string& uuid) {
     return artifactRoot(databaseFile) / uuid;
+}
+
+std::filesystem::path deleteRunAndFolder(store::Store& store, int64_t run) {
+    const auto info = store.run(run);
+    if (!info) fail("no run ", run);
+    const std::filesystem::path folder = info->uuid.empty() ? std::filesystem::path() : runArtifactDir(store.path(), info->uuid);
+    store.deleteRun(run);  // the records first: a folder without its run is only disk, a run without its folder a loss
+    std::error_code ec;
+    if (folder.empty() || !std::filesystem::exists(folder, ec)) return {};
+    std::filesystem::remove_all(folder, ec);
+    if (ec) fail("run ", run, " is deleted, but its folder ", folder.string(), " could not be removed: ", ec.message());
+    return folder;
 }
 
 std::filesystem::path sourceTree() {
