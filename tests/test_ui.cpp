@@ -9,6 +9,7 @@
 #include <QComboBox>
 #include <QElapsedTimer>
 #include <QGroupBox>
+#include <QInputDialog>
 #include <QFormLayout>
 #include <QLabel>
 #include <QMenu>
@@ -528,6 +529,8 @@ private slots:
         const QString text = QString::fromUtf8(csv.readAll());
         QVERIFY2(text.contains(QStringLiteral("run 1")) && !text.contains(QStringLiteral("run 2")), qPrintable(text.left(300)));
         QCOMPARE(text.count(QLatin1Char('\n')), 51);  // the header and the 50 points of run 1
+        QVERIFY(text.startsWith(QStringLiteral("run,line,step,wall_seconds,value\n")));
+        QVERIFY2(text.contains(QStringLiteral(",run 1,7,7.000,")), qPrintable(text.left(300)));  // wall to the ms
     }
 
     // The preset list names what the form holds: the preset loaded, else what was opened or
@@ -1081,6 +1084,9 @@ private slots:
         const qint64 first = grew.at(0).at(0).toLongLong();
         const qint64 later = grew.back().at(0).toLongLong();
         QVERIFY2(later > first, qPrintable(QStringLiteral("%1 -> %2").arg(first).arg(later)));
+        // the live chart's CSV names its run in every row
+        QVERIFY2(loss->csv().contains(QStringLiteral("\nrun %1 · from the form,train/loss,").arg(runId)),
+                 qPrintable(loss->csv().left(200)));
         // another run viewed, then this one again: it is still the workbench's own, with its Stop
         // and live progress (issue 35's first blocking defect)
         auto* stopButton = window.liveView()->findChild<QPushButton*>(QStringLiteral("stop"));
@@ -1403,6 +1409,28 @@ private slots:
         // the dialog named the run and said its artifact folder goes too
         QVERIFY2(asked.contains(QStringLiteral("2 (second)")), qPrintable(asked));
         QVERIFY2(asked.contains(QStringLiteral("artifact folder")), qPrintable(asked));
+        // Tag: the dialog offers the tags already in use, so that a run gets the same one
+        const auto tagWith = [&](const QString& tag) {
+            QStringList offered;
+            QTimer::singleShot(100, [&offered, tag] {
+                if (auto* d = qobject_cast<QInputDialog*>(QApplication::activeModalWidget())) {
+                    offered = d->comboBoxItems();
+                    d->setTextValue(tag);
+                    d->accept();
+                }
+            });
+            QMenu tagMenu;
+            view->fillContextMenu(&tagMenu);
+            for (QAction* a : tagMenu.actions())
+                if (a->text() == QStringLiteral("Tag…")) a->trigger();
+            return offered;
+        };
+        view->selectIds({1});
+        QCOMPARE(tagWith(QStringLiteral("paper")), QStringList());
+        QTRY_COMPARE_WITH_TIMEOUT(view->knownTags(), QStringList{QStringLiteral("paper")}, 10000);
+        QCOMPARE(tagWith(QStringLiteral("table 2")), QStringList{QStringLiteral("paper")});
+        QTRY_COMPARE_WITH_TIMEOUT(view->knownTags(), (QStringList{QStringLiteral("paper"), QStringLiteral("table 2")}),
+                                  10000);
         QVERIFY(!store::Store(dbFile.toStdString()).run(2));
     }
 

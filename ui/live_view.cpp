@@ -274,6 +274,7 @@ void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
     m_config = d.config;
     m_resumeRefusal = d.resumeRefusal;
     m_title->setText(tr("Run %1 · %2 · %3").arg(d.row.id).arg(d.row.name, d.row.method));
+    for (auto& p : m_panels) p.chart->setRunLabel(tr("run %1 · %2").arg(d.row.id).arg(d.row.name));
     // zo/forward_passes first, so every line gets the pass counts
     const QString passes = QString::fromLatin1(metrics::kForwardPasses);
     if (const auto it = d.metrics.find(passes); it != d.metrics.end())
@@ -317,6 +318,7 @@ void LiveView::started(qint64 runId, const QString& name) {
     m_config.clear();
     m_resumeRefusal = tr("the run is in progress");
     m_title->setText(tr("Run %1 · %2").arg(runId).arg(name));
+    for (auto& p : m_panels) p.chart->setRunLabel(tr("run %1 · %2").arg(runId).arg(name));
     setStatus(QStringLiteral("running"));
     emit runShown(runId);
 }

@@ -114,6 +114,7 @@ int MetricChart::addLine(const QString& label, const QColor& color) {
 std::unique_ptr<MetricChart> MetricChart::snapshot() const {
     auto copy = std::make_unique<MetricChart>(m_title, m_yLabel);
     copy->m_stepLabel = m_stepLabel;
+    copy->m_runLabel = m_runLabel;
     copy->m_options = m_options;
     for (const auto& line : m_lines) copy->m_lines.push_back(std::make_unique<Line>(*line));
     copy->m_zoomed = m_zoomed;
@@ -823,7 +824,15 @@ void MetricChart::render(QPainter& painter, const QRectF& target, const QSizeF& 
 }
 
 QString MetricChart::csv() const {
-    QString out = QStringLiteral("line,step,wall_seconds,value\n");
+    // the run (the Live view's charts are one run's; Compare's lines are runs and leave it empty),
+    // wall time to the millisecond, the value with every digit that round-trips
+    QString out = QStringLiteral("run,line,step,wall_seconds,value\n");
+    QString run = m_runLabel;
+    if (run.contains(QLatin1Char(',')) || run.contains(QLatin1Char('"')))
+        run = QLatin1Char('"') + run.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"');
+    const auto seconds = [](double v) {
+        return std::isfinite(v) ? QString::number(v, 'f', 3) : QStringLiteral("nan");
+    };
     const auto text = [](double v) {
         if (std::isnan(v)) return QStringLiteral("nan");
         if (std::isinf(v)) return v > 0 ? QStringLiteral("inf") : QStringLiteral("-inf");
@@ -834,8 +843,8 @@ QString MetricChart::csv() const {
         if (label.contains(QLatin1Char(',')) || label.contains(QLatin1Char('"')))
             label = QLatin1Char('"') + label.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"');
         for (size_t i = 0; i < line->value.size(); ++i)
-            out += label + QLatin1Char(',') + text(line->step[i]) + QLatin1Char(',') + text(line->wall[i]) +
-                   QLatin1Char(',') + text(line->value[i]) + QLatin1Char('\n');
+            out += run + QLatin1Char(',') + label + QLatin1Char(',') + text(line->step[i]) + QLatin1Char(',') +
+                   seconds(line->wall[i]) + QLatin1Char(',') + text(line->value[i]) + QLatin1Char('\n');
     }
     return out;
 }

@@ -140,6 +140,8 @@ public:
                 const QString& title, int columns) const;
     // Every raw point: line,step,wall_seconds,value (NaN and infinities written as such).
     QString csv() const;
+    // The run a one-run chart shows ("run 3 · mezo-lora"), its CSV's run column; empty: none.
+    void setRunLabel(const QString& label) { m_runLabel = label; }
     // A copy of this chart as it is now (its lines and points, options, zoom, band and reference
     // line), owned by the caller and never shown: what an export dialog writes, whatever the
     // live chart shows by the time the user presses Export.
@@ -197,7 +199,7 @@ private:
     double fromAxisX(double a) const;
     double fromAxisY(double a) const;
 
-    QString m_title, m_yLabel, m_stepLabel;
+    QString m_title, m_yLabel, m_stepLabel, m_runLabel;
     ChartOptions m_options;
     std::vector<std::unique_ptr<Line>> m_lines;
     QLabel* m_notice = nullptr;

@@ -434,13 +434,23 @@ bool RunsView::eventFilter(QObject* watched, QEvent* event) {
     return QWidget::eventFilter(watched, event);
 }
 
+// The tags the database's runs carry (as listed), sorted, for the tag dialog to offer.
+QStringList RunsView::knownTags() const {
+    QStringList tags;
+    for (int row = 0; row < m_model->rowCount(); ++row)
+        for (const QString& t : m_model->row(row).tags)
+            if (!tags.contains(t)) tags << t;
+    tags.sort();
+    return tags;
+}
+
 void RunsView::tag() {
     const auto ids = selectedIds();
     bool ok = false;
+    // the tags already in use are offered (a new one is typed): the same tag, not a near-twin
     const QString tag =
-        QInputDialog::getText(this, tr("Tag runs"),
-                              tr("Tag for %n run(s):", nullptr, static_cast<int>(ids.size())),
-                              QLineEdit::Normal, QString(), &ok)
+        QInputDialog::getItem(this, tr("Tag runs"), tr("Tag for %n run(s):", nullptr, static_cast<int>(ids.size())),
+                              knownTags(), -1, /*editable=*/true, &ok)
             .trimmed();
     if (!ok || tag.isEmpty()) return;
     QMetaObject::invokeMethod(

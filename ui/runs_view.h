@@ -94,6 +94,8 @@ public:
     void fillContextMenu(QMenu* menu);
     // Starts editing the selected run's name in place.
     void renameSelected();
+    // The tags the listed runs carry, sorted: what the tag dialog offers.
+    QStringList knownTags() const;
 
 public slots:
     void refresh();
