@@ -1558,7 +1558,8 @@ private slots:
             if (!csv.open(QIODevice::ReadOnly)) return out;
             for (const QString& row : QString::fromUtf8(csv.readAll()).split(QLatin1Char('\n'))) {
                 const QStringList f = row.split(QLatin1Char(','));
-                if (f.size() == 4 && f[0] == line) out.emplace_back(f[1].toDouble(), f[3].toDouble());
+                // run, line, step, wall_seconds, value
+                if (f.size() == 5 && f[1] == line) out.emplace_back(f[2].toDouble(), f[4].toDouble());
             }
             return out;
         };
