@@ -23,6 +23,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSplitter>
 #include <QStatusBar>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -937,6 +938,45 @@ private slots:
                                           resolvedParams(QStringLiteral("zo"), fromForm)});
         QCOMPARE(resolved.size(), 1);
         QCOMPARE(resolved[0].key, QStringLiteral("zo.steps"));
+    }
+
+    // Compare's chart is a chart (two thirds of the view, at least 220 px), its split with the
+    // tables is remembered, and a target belongs to its metric (another metric starts without it).
+    void compareKeepsItsSplitAndATargetToItsMetric() {
+        QTemporaryDir dir;
+        const QString dbFile = dir.filePath(QStringLiteral("runs.db"));
+        std::vector<int64_t> ids;
+        {
+            store::Store db(dbFile.toStdString());
+            ids.push_back(addRun(db, "a", {{"zo.lr", "0.001"}}, {2.0, 1.5, 1.2}));
+            ids.push_back(addRun(db, "b", {{"zo.lr", "0.0001"}}, {2.0, 1.9, 1.8}));
+            for (const int64_t id : ids) db.logMetric(id, "dev/loss", 0, 1.0);
+        }
+        QSettings().remove(QStringLiteral("compare/split"));
+        ServiceThread st(dbFile);
+        {
+            CompareView view(st.service);
+            view.resize(1000, 700);
+            view.show();
+            QSignalSpy loaded(&view, &CompareView::loadedRuns);
+            view.compare({ids[0], ids[1]});
+            QVERIFY(loaded.wait(10000));
+            QVERIFY2(view.split()->sizes().at(0) >= 2 * view.split()->sizes().at(1) - 10,
+                     qPrintable(QStringLiteral("%1 : %2").arg(view.split()->sizes().at(0)).arg(view.split()->sizes().at(1))));
+            view.setMetric(QStringLiteral("train/loss"));
+            view.setTarget(QStringLiteral("1.2"));
+            QCOMPARE(view.chart()->referenceLine(), 1.2);
+            view.setMetric(QStringLiteral("dev/loss"));
+            QCOMPARE(view.target(), QString());
+            QVERIFY(std::isnan(view.chart()->referenceLine()));
+            view.split()->setSizes({300, 300});
+        }
+        CompareView again(st.service);  // a restart: the split as the user left it
+        again.resize(1000, 700);
+        again.show();
+        QTest::qWait(50);
+        const QList<int> sizes = again.split()->sizes();
+        QVERIFY2(std::abs(sizes.at(0) - sizes.at(1)) <= 10, qPrintable(QStringLiteral("%1 : %2").arg(sizes.at(0)).arg(sizes.at(1))));
     }
 
     void compareStepsToTargetFollowsTheDrawnCurveAndMarksUnfinishedRuns() {

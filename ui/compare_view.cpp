@@ -7,6 +7,8 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSet>
+#include <QSettings>
+#include <QSignalBlocker>
 #include <QSplitter>
 #include <QFileDialog>
 #include <QTabWidget>
@@ -195,17 +197,32 @@ CompareView::CompareView(StoreService* service, QWidget* parent)
     m_tabs = new QTabWidget(this);
     m_tabs->addTab(m_chart, tr("Metric overlay"));
     m_tabs->addTab(vectorPage, tr("Vector series side by side"));
-    auto* split = new QSplitter(Qt::Vertical, this);
-    split->addWidget(m_tabs);
-    split->addWidget(tables);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
+    m_split = new QSplitter(Qt::Vertical, this);
+    m_split->addWidget(m_tabs);
+    m_split->addWidget(tables);
+    m_split->setStretchFactor(0, 3);
+    m_split->setStretchFactor(1, 2);
+    m_split->setChildrenCollapsible(false);
+    m_chart->setMinimumHeight(220);  // a chart, never a 100-pixel strip
+    // the chart takes two thirds at first; the user's split is remembered across restarts
+    m_split->setSizes({600, 300});
+    if (const QByteArray state = QSettings().value(QStringLiteral("compare/split")).toByteArray(); !state.isEmpty())
+        m_split->restoreState(state);
+    connect(m_split, &QSplitter::splitterMoved, this,
+            [this] { QSettings().setValue(QStringLiteral("compare/split"), m_split->saveState()); });
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
     layout->addWidget(m_controls);
-    layout->addWidget(split, 1);
+    layout->addWidget(m_split, 1);
 
     connect(m_service, &StoreService::runsLoaded, this, &CompareView::loaded);
+    // a target is a value of one metric: another metric starts without it
+    connect(m_metric, &QComboBox::currentTextChanged, this, [this] {
+        if (!m_target->text().isEmpty()) {
+            const QSignalBlocker block(m_target);
+            m_target->clear();
+        }
+    });
     connect(m_metric, &QComboBox::currentTextChanged, this, &CompareView::redraw);
     connect(m_align, &QComboBox::currentIndexChanged, this, &CompareView::redraw);
     connect(m_target, &QLineEdit::textChanged, this, &CompareView::fillMetrics);
@@ -397,7 +414,10 @@ void CompareView::setMetric(const QString& key) { m_metric->setCurrentText(key);
 
 void CompareView::setRelativeSteps(bool relative) { m_align->setCurrentIndex(relative ? 1 : 0); }
 
+CompareView::~CompareView() { QSettings().setValue(QStringLiteral("compare/split"), m_split->saveState()); }
+
 void CompareView::setTarget(const QString& target) { m_target->setText(target); }
+QString CompareView::target() const { return m_target->text(); }
 
 void CompareView::redraw() {
     const QString key = m_metric->currentText();

@@ -12,6 +12,7 @@
 #include "store_service.h"
 
 QT_BEGIN_NAMESPACE
+class QSplitter;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -44,6 +45,7 @@ class CompareView : public QWidget {
     Q_OBJECT
 public:
     CompareView(StoreService* service, QWidget* parent = nullptr);
+    ~CompareView() override;  // remembers the split
     QVector<qint64> runIds() const { return m_ids; }
     MetricChart* chart() const { return m_chart; }
     ChartControls* controls() const { return m_controls; }
@@ -53,6 +55,9 @@ public:
     void setMetric(const QString& key);
     void setRelativeSteps(bool relative);
     void setTarget(const QString& target);
+    QString target() const;
+    // The split between the chart and the tables (remembered across restarts).
+    QSplitter* split() const { return m_split; }
     // The vector series shown side by side (one plot per run that has it), at STEP (-1: each
     // run's last); the plots, for tests.
     void setVector(const QString& key, qint64 step = -1);
@@ -85,6 +90,7 @@ private:
     MetricChart* m_chart;
     QTableWidget *m_diff, *m_metrics;
     QTabWidget* m_tabs;
+    QSplitter* m_split = nullptr;
     QComboBox *m_vectorKey, *m_vectorStep;
     QLabel* m_vectorCaption;
     QWidget* m_vectorRow;
