@@ -536,6 +536,22 @@ private slots:
 
     // The preset list names what the form holds: the preset loaded, else what was opened or
     // duplicated ("Not a preset: ..."), never the preset chosen before.
+    // log x cannot show step 0: the chart says how many points it leaves out (it hid them silently)
+    void logXSaysWhatItHides() {
+        MetricChart chart(QStringLiteral("Loss"), QStringLiteral("loss"));
+        chart.resize(600, 400);
+        const int line = chart.addLine(QStringLiteral("train/loss"), Qt::blue);
+        for (int i = 0; i < 10; ++i) chart.append(line, i, i, 2.0 - 0.1 * i);
+        chart.redrawNow();
+        QVERIFY(chart.notice().isEmpty());
+        ChartOptions o = chart.options();
+        o.logX = true;
+        chart.setOptions(o);
+        chart.redrawNow();
+        QVERIFY2(chart.notice().contains(QStringLiteral("train/loss: 1 point(s) <= 0 not shown on the log axis")),
+                 qPrintable(chart.notice()));
+    }
+
     void paletteHasNoBlack() {
         for (qint64 i = 0; i < 24; ++i) {
             const QColor c = paletteColor(i);

@@ -61,6 +61,9 @@ QList<QPointF> decimate(const double* x, const double* y, size_t n, double x0, d
     const double scale = hi > lo ? columns / (hi - lo) : 0;
     const size_t begin = static_cast<size_t>(std::lower_bound(x, x + n, x0) - x);
     const size_t end = static_cast<size_t>(std::upper_bound(x, x + n, x1) - x);
+    // on a log x axis the points at x <= 0 (step 0) lie left of any range: counted, not dropped
+    // silently (those inside the range are counted as they are met)
+    if (logX && skipped) skipped->notPositive += std::min(begin, static_cast<size_t>(std::upper_bound(x, x + n, 0.0) - x));
     out.reserve(static_cast<qsizetype>(
         std::min<size_t>(end - begin, 4 * static_cast<size_t>(columns)) + 2));
 
