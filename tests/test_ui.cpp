@@ -967,6 +967,7 @@ private slots:
             ids.push_back(addRun(db, "a", {{"zo.lr", "0.001"}}, {2.0, 1.5, 1.2}));
             ids.push_back(addRun(db, "b", {{"zo.lr", "0.0001"}}, {2.0, 1.9, 1.8}));
             for (const int64_t id : ids) db.logMetric(id, "dev/loss", 0, 1.0);
+            for (int64_t step = 0; step <= 20; step += 10) db.logMetric(ids[0], "zo/forward_passes", step, 2.0 * step + 2);
         }
         QSettings().remove(QStringLiteral("compare/split"));
         ServiceThread st(dbFile);
@@ -982,6 +983,15 @@ private slots:
             view.setMetric(QStringLiteral("train/loss"));
             view.setTarget(QStringLiteral("1.2"));
             QCOMPARE(view.chart()->referenceLine(), 1.2);
+            // "to target" in the chart's x: run a reaches 1.2 at step 20, after 42 forward passes
+            QCOMPARE(view.metricsTable()->item(0, 4)->text(), QStringLiteral("20"));
+            ChartOptions o = view.controls()->options();
+            o.xAxis = XAxisKind::ForwardPasses;
+            view.controls()->setOptions(o);
+            QCOMPARE(view.metricsTable()->horizontalHeaderItem(4)->text(), QStringLiteral("passes to target"));
+            QCOMPARE(view.metricsTable()->item(0, 4)->text(), QStringLiteral("42"));
+            o.xAxis = XAxisKind::Step;
+            view.controls()->setOptions(o);
             view.setMetric(QStringLiteral("dev/loss"));
             QCOMPARE(view.target(), QString());
             QVERIFY(std::isnan(view.chart()->referenceLine()));

@@ -444,6 +444,19 @@ void CompareView::redraw() {
     fillMetrics();
 }
 
+// Where a run reached its target, in the chart's x: the step, the run's forward passes at that
+// step (zo/forward_passes, the last count at or before it), or its wall seconds.
+QString CompareView::toTargetText(const RunData& r, XAxisKind x, double step, double wallSeconds) const {
+    if (x == XAxisKind::WallTime) return QString::number(wallSeconds, 'f', 1);
+    if (x != XAxisKind::ForwardPasses) return QString::number(step);
+    const auto passes = r.metrics.find(QString::fromLatin1(metrics::kForwardPasses));
+    if (passes == r.metrics.end()) return tr("step %1 (no pass count)").arg(step);
+    std::optional<double> count;
+    for (const SeriesPoint& p : *passes)
+        if (p.step <= step) count = p.value;
+    return count ? QString::number(*count, 'f', 0) : tr("step %1 (no pass count)").arg(step);
+}
+
 void CompareView::fillMetrics() {
     const QString key = m_metric->currentText();
     const bool lower = lowerIsBetter(key);
@@ -453,9 +466,15 @@ void CompareView::fillMetrics() {
     m_chart->setReferenceLine(haveTarget ? target : NAN, tr("target %1").arg(m_target->text().trimmed()));
     m_metrics->clear();
     m_metrics->setColumnCount(6);
+    // "to target" in the chart's x: steps, forward passes or seconds
+    const XAxisKind x = m_controls->options().xAxis;
     m_metrics->setHorizontalHeaderLabels({tr("run"), tr("final"),
                                           lower ? tr("best (min)") : tr("best (max)"),
-                                          tr("at step"), tr("steps to target"), tr("points")});
+                                          tr("at step"),
+                                          x == XAxisKind::ForwardPasses ? tr("passes to target")
+                                          : x == XAxisKind::WallTime    ? tr("seconds to target")
+                                                                        : tr("steps to target"),
+                                          tr("points")});
     m_metrics->horizontalHeaderItem(4)->setToolTip(
         tr("The first step where the drawn curve reaches the target: the smoothed curve (EMA weight %1) "
            "for a dense series, the raw points for a sparse one, so one lucky point does not count")
@@ -475,19 +494,22 @@ void CompareView::fillMetrics() {
             continue;
         }
         std::optional<SeriesPoint> best;
-        std::vector<double> steps, values;
+        std::vector<double> steps, values, walls;
         for (const SeriesPoint& p : *it) {
             if (!std::isfinite(p.value)) continue;
             if (!best || (lower ? p.value < best->value : p.value > best->value)) best = p;
             steps.push_back(p.step);
             values.push_back(p.value);
+            walls.push_back(p.wallSeconds);
         }
         // as the chart draws it: dense series smoothed, sparse ones raw
         const bool smoothed = weight > 0 && values.size() > MetricChart::kDenseLine;
         if (smoothed) values = smoothEma(values, weight);
-        std::optional<double> reached;
-        for (size_t j = 0; haveTarget && !reached && j < values.size(); ++j)
-            if (lower ? values[j] <= target : values[j] >= target) reached = steps[j];
+        std::optional<size_t> reachedAt;
+        for (size_t j = 0; haveTarget && !reachedAt && j < values.size(); ++j)
+            if (lower ? values[j] <= target : values[j] >= target) reachedAt = j;
+        QString reached;
+        if (reachedAt) reached = toTargetText(r, x, steps[*reachedAt], walls[*reachedAt]);
         m_metrics->setItem(i, 1, new QTableWidgetItem(number(it->back().value)));
         m_metrics->setItem(
             i, 2, new QTableWidgetItem(best ? number(best->value) : tr("(no finite value)")));
@@ -498,7 +520,7 @@ void CompareView::fillMetrics() {
         m_metrics->setItem(
             i, 4,
             new QTableWidgetItem(!haveTarget ? tr("(set a target)")
-                                 : reached   ? QString::number(*reached) + (smoothed ? tr(" (smoothed)") : QString())
+                                 : reachedAt ? reached + (smoothed ? tr(" (smoothed)") : QString())
                                  : ended     ? tr("not reached (%1 at step %2)").arg(r.row.status).arg(it->back().step)
                                              : tr("not reached")));
         m_metrics->setItem(i, 5, new QTableWidgetItem(QString::number(it->size())));

@@ -41,6 +41,8 @@ QVector<DiffRow> configDiff(const QVector<QMap<QString, QString>>& params);
 // does not count as a difference.
 QMap<QString, QString> resolvedParams(const QString& method, const QMap<QString, QString>& params);
 
+enum class XAxisKind;  // metric_chart.h
+
 class CompareView : public QWidget {
     Q_OBJECT
 public:
@@ -77,6 +79,7 @@ private:
     void loaded(quint64 request, const QVector<RunData>& runs);
     void redraw();
     void fillMetrics();
+    QString toTargetText(const RunData& r, XAxisKind x, double step, double wallSeconds) const;
     void redrawVectors();
 
     StoreService* m_service;
