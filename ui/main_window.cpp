@@ -18,6 +18,7 @@
 #include "chart_controls.h"
 #include "compare_view.h"
 #include "experiment_form.h"
+#include "run/method_registry.h"
 #include "export_dialog.h"
 #include "live_view.h"
 #include "metric_chart.h"
@@ -78,7 +79,13 @@ MainWindow::MainWindow(const QString& dbPath, QWidget* parent)
         if (m_tabs->currentWidget() == m_form)
             QMetaObject::invokeMethod(m_service, &StoreService::listPrunedModels, Qt::QueuedConnection);
     });
-    connect(m_runs, &RunsView::newExperimentRequested, this, [this] { m_tabs->setCurrentWidget(m_form); });
+    // the empty database's hint names the first run to try: its link opens the form on that preset
+    connect(m_runs, &RunsView::newExperimentRequested, this, [this] {
+        const QVector<Preset> presets = methodPresets();
+        for (int i = 0; i < presets.size(); ++i)
+            if (presets[i].file.endsWith(QString::fromUtf8(run::firstRun().file))) m_form->selectPreset(i);
+        m_tabs->setCurrentWidget(m_form);
+    });
     connect(m_runs, &RunsView::duplicateRequested, this, [this](qint64 id) {
         const quint64 request = StoreService::newRequestId();
         m_duplicateRequest = request;

@@ -495,8 +495,8 @@ void RunsView::remove() {
     if (ids.isEmpty()) return;
     QStringList names;  // the runs by name, as the table shows them
     for (const qint64 id : ids)
-        for (int row = 0; row < m_model->rowCount(); ++row)
-            if (m_model->row(row).id == id) names << QStringLiteral("%1 (%2)").arg(id).arg(m_model->row(row).name);
+        if (const int row = m_model->rowOfId(id); row >= 0)
+            names << QStringLiteral("%1 (%2)").arg(id).arg(m_model->row(row).name);
     const QString which = names.size() <= 8 ? names.join(QStringLiteral(", "))
                                             : names.mid(0, 8).join(QStringLiteral(", ")) + tr(" and %n more", nullptr,
                                                                                             static_cast<int>(names.size() - 8));
