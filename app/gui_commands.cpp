@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "cli_args.h"
+#include "common/group_stats.h"
 #include "commands.h"
 #include "run/workspace.h"
 #include "workbench.h"
@@ -28,7 +29,8 @@ int guiCommand(const Args& args, int argc, char** argv) {
 }
 
 int plotCommand(const Args& args, int argc, char** argv) {
-    const Parsed p = parse(args, {"db", "metric", "vector", "x", "title", "out", "width-mm", "height-mm", "dpi"},
+    const Parsed p = parse(args, {"db", "metric", "vector", "x", "title", "out", "width-mm", "height-mm", "dpi",
+                                  "group", "band", "center"},
                            {"log-x", "log-y", "each-run"});
     ui::PlotRequest r;
     r.dbPath = p.get("db", "");
@@ -54,6 +56,12 @@ int plotCommand(const Args& args, int argc, char** argv) {
     r.logX = p.has("log-x");
     r.logY = p.has("log-y");
     r.eachRun = p.has("each-run");
+    r.group = p.get("group", r.group);
+    if (r.group.empty()) fail("--group: empty (expected config, name, none or a config key)");
+    r.band = p.get("band", r.band);
+    if (!stats::spreadNamed(r.band)) fail("--band: unknown band '", r.band, "' (expected std, sem, ci95, minmax or none)");
+    r.center = p.get("center", r.center);
+    if (!stats::centerNamed(r.center)) fail("--center: unknown centre '", r.center, "' (expected mean or median)");
     r.widthMm = static_cast<double>(p.getInt("width-mm", 160));
     r.heightMm = static_cast<double>(p.getInt("height-mm", 100));
     r.dpi = static_cast<int>(p.getInt("dpi", 200));

@@ -59,10 +59,12 @@
 #include "store/store.h"
 #include "store_service.h"
 #include "streaming_probe.h"
+#include "ui_test_support.h"
 #include "vector_plot.h"
 
 using namespace frugal;
 using namespace frugal::ui;
+using namespace frugal::ui::uitest;
 
 namespace {
 
@@ -70,39 +72,6 @@ QString sourceDir() { return qEnvironmentVariable("FRUGAL_SOURCE_DIR"); }
 
 QString preset(const QString& name) {
     return sourceDir() + QStringLiteral("/experiments/zo/") + name;
-}
-
-// A store service on its own thread, as the window runs it.
-struct ServiceThread {
-    QThread thread;
-    StoreService* service = new StoreService;
-    explicit ServiceThread(const QString& db) {
-        service->moveToThread(&thread);
-        QObject::connect(&thread, &QThread::finished, service, &QObject::deleteLater);
-        thread.start();
-        QSignalSpy opened(service, &StoreService::opened);
-        QMetaObject::invokeMethod(
-            service, [s = service, db] { s->open(db); }, Qt::QueuedConnection);
-        if (!opened.wait(10000)) qFatal("the store service did not open %s", qPrintable(db));
-    }
-    ~ServiceThread() {
-        thread.quit();
-        thread.wait();
-    }
-};
-
-int64_t addRun(store::Store& db, const std::string& name,
-               const std::map<std::string, std::string>& params, const std::vector<double>& loss) {
-    store::NewRun r;
-    r.name = name;
-    r.method = "zo";
-    r.params = params;
-    r.status = store::RunStatus::Running;
-    const int64_t id = db.createRun(r);
-    for (size_t i = 0; i < loss.size(); ++i)
-        db.logMetric(id, "train/loss", static_cast<int64_t>(i) * 10, loss[i]);
-    db.setStatus(id, store::RunStatus::Finished);
-    return id;
 }
 
 }  // namespace
@@ -395,7 +364,7 @@ private slots:
         QVERIFY(chart.notice().contains(QStringLiteral("step 71")));
         QCOMPARE(chart.pointCount(), size_t{100});
         QVERIFY(chart.csv().contains(QStringLiteral("train/loss,71,7.")));
-        QVERIFY(chart.csv().contains(QStringLiteral(",nan\n")));
+        QVERIFY(chart.csv().contains(QStringLiteral(",nan,,\n")));
     }
 
     void exportsAreValidFiles() {
@@ -530,7 +499,7 @@ private slots:
         const QString text = QString::fromUtf8(csv.readAll());
         QVERIFY2(text.contains(QStringLiteral("run 1")) && !text.contains(QStringLiteral("run 2")), qPrintable(text.left(300)));
         QCOMPARE(text.count(QLatin1Char('\n')), 51);  // the header and the 50 points of run 1
-        QVERIFY(text.startsWith(QStringLiteral("run,line,step,wall_seconds,value\n")));
+        QVERIFY(text.startsWith(QStringLiteral("run,line,step,wall_seconds,value,band_lo,band_hi\n")));
         QVERIFY2(text.contains(QStringLiteral(",run 1,7,7.000,")), qPrintable(text.left(300)));  // wall to the ms
     }
 
@@ -1597,17 +1566,24 @@ private slots:
     }
 
     void plotDrawsSeedsAsTheirMean() {
-        // `frugal plot`: runs of one name are drawn as their mean at the steps they all have,
-        // against forward passes from each run's zo/forward_passes; --each-run draws them all
+        // `frugal plot`: the seeds of one configuration (everything but the seed the same) are
+        // drawn as their mean with a band at the steps they all have, against forward passes from
+        // each run's zo/forward_passes; the band's values are the stored series' mean ± std (or
+        // another spread); --group none draws each run, --each-run adds them faint
         QTemporaryDir dir;
         const QString dbFile = dir.filePath(QStringLiteral("runs.db"));
         QStringList ids;
+        std::vector<std::vector<double>> losses = {{3.0, 2.0, 1.0}, {5.0, 4.0, 3.0, 2.0}, {1.0, 1.0}, {4.0, 3.5, 1.5}};
         {
             store::Store db(dbFile.toStdString());
-            for (const auto& [name, loss] : std::vector<std::pair<std::string, std::vector<double>>>{
-                     {"seeds", {3.0, 2.0, 1.0}}, {"seeds", {5.0, 4.0, 3.0, 2.0}}, {"other", {1.0, 1.0}}}) {
-                const int64_t id = addRun(db, name, {}, loss);
-                for (size_t i = 0; i < loss.size(); ++i)  // two forward passes a step
+            const std::vector<std::pair<std::string, std::map<std::string, std::string>>> specs = {
+                {"seeds", {{"zo.lr", "0.001"}, {"zo.seed", "1"}}},
+                {"seeds", {{"zo.lr", "0.001"}, {"zo.seed", "2"}}},
+                {"other", {{"zo.lr", "0.0001"}, {"zo.seed", "1"}}},
+                {"seed=3", {{"zo.lr", "0.001"}, {"zo.seed", "3"}}}};  // a sweep's name, same config
+            for (size_t r = 0; r < specs.size(); ++r) {
+                const int64_t id = addRun(db, specs[r].first, specs[r].second, losses[r]);
+                for (size_t i = 0; i < losses[r].size(); ++i)  // two forward passes a step
                     db.logMetric(id, "zo/forward_passes", static_cast<int64_t>(i) * 10, 20.0 * static_cast<double>(i));
                 ids << QString::number(id);
             }
@@ -1622,28 +1598,77 @@ private slots:
             return cli.exitCode() == 0 ? QString() : QString::fromUtf8(cli.readAllStandardError());
         };
         const QString csvFile = dir.filePath(QStringLiteral("mean.csv"));
-        const auto rows = [&](const QString& line) {  // (step, value) of LINE in the CSV
+        struct Row {
+            double step, value, lo, hi;
+        };
+        const auto rows = [&](const QString& line) {  // the points of LINE in the CSV
             QFile csv(csvFile);
-            std::vector<std::pair<double, double>> out;
+            std::vector<Row> out;
             if (!csv.open(QIODevice::ReadOnly)) return out;
             for (const QString& row : QString::fromUtf8(csv.readAll()).split(QLatin1Char('\n'))) {
-                const QStringList f = row.split(QLatin1Char(','));
-                // run, line, step, wall_seconds, value
-                if (f.size() == 5 && f[1] == line) out.emplace_back(f[2].toDouble(), f[4].toDouble());
+                QStringList f{QString()};  // the fields, a quoted one ("a, b") kept whole
+                bool quoted = false;
+                for (const QChar c : row) {
+                    if (c == QLatin1Char('"')) quoted = !quoted;
+                    else if (c == QLatin1Char(',') && !quoted) f << QString();
+                    else f.back() += c;
+                }
+                // run, line, step, wall_seconds, value, band_lo, band_hi
+                if (f.size() == 7 && f[1] == line)
+                    out.push_back({f[2].toDouble(), f[4].toDouble(), f[5].isEmpty() ? NAN : f[5].toDouble(),
+                                   f[6].isEmpty() ? NAN : f[6].toDouble()});
             }
             return out;
         };
+        // the expected band from the stored series, computed here by hand
+        const auto expect = [&](const std::vector<size_t>& members, const QString& band) {
+            std::vector<Row> out;
+            for (size_t i = 0; i < 3; ++i) {
+                double mean = 0;
+                for (size_t m : members) mean += losses[m][i];
+                mean /= static_cast<double>(members.size());
+                double ss = 0, lo = INFINITY, hi = -INFINITY;
+                for (size_t m : members) {
+                    ss += (losses[m][i] - mean) * (losses[m][i] - mean);
+                    lo = std::min(lo, losses[m][i]);
+                    hi = std::max(hi, losses[m][i]);
+                }
+                const double sd = std::sqrt(ss / static_cast<double>(members.size() - 1));
+                if (band == QStringLiteral("std")) lo = mean - sd, hi = mean + sd;
+                out.push_back({10.0 * static_cast<double>(i), mean, lo, hi});
+            }
+            return out;
+        };
+        const auto same = [](const std::vector<Row>& got, const std::vector<Row>& want) {
+            if (got.size() != want.size()) return false;
+            for (size_t i = 0; i < got.size(); ++i)
+                for (auto [a, b] : {std::pair{got[i].step, want[i].step}, std::pair{got[i].value, want[i].value},
+                                    std::pair{got[i].lo, want[i].lo}, std::pair{got[i].hi, want[i].hi}})
+                    if (!(std::abs(a - b) <= 1e-12 * std::max(1.0, std::abs(b)))) return false;
+            return true;
+        };
         QCOMPARE(plot({}, csvFile), QString());
-        // the mean of the two "seeds" runs at steps 0, 10, 20 (step 30 is in one run only)
-        using Rows = std::vector<std::pair<double, double>>;
-        QCOMPARE(rows(QStringLiteral("seeds")), (Rows{{0, 4}, {10, 3}, {20, 2}}));
-        QCOMPARE(rows(QStringLiteral("other (run %1)").arg(ids[2])), (Rows{{0, 1}, {10, 1}}));  // alone: its id
+        // runs 1, 2 and 4 differ only in the seed (run 4's sweep name aside): one group, steps 0-20
+        // (step 30 is in one run only), mean ± std
+        const QString group = QStringLiteral("seeds (N=3, mean ± std)");
+        QVERIFY2(same(rows(group), expect({0, 1, 3}, QStringLiteral("std"))), qPrintable(csvFile));
+        const auto alone = rows(QStringLiteral("%1 other").arg(ids[2]));  // a run alone: itself, no band
+        QCOMPARE(alone.size(), size_t{2});
+        QVERIFY(std::isnan(alone[0].lo));
+        QCOMPARE(plot({QStringLiteral("--band"), QStringLiteral("minmax")}, csvFile), QString());
+        QVERIFY(same(rows(QStringLiteral("seeds (N=3, mean, min–max)")), expect({0, 1, 3}, QStringLiteral("minmax"))));
+        // by name: "seed=3" is a group of its own
+        QCOMPARE(plot({QStringLiteral("--group"), QStringLiteral("name")}, csvFile), QString());
+        QVERIFY(same(rows(QStringLiteral("seeds (N=2, mean ± std)")), expect({0, 1}, QStringLiteral("std"))));
+        QCOMPARE(plot({QStringLiteral("--group"), QStringLiteral("none")}, csvFile), QString());
+        QCOMPARE(rows(QStringLiteral("%1 seeds").arg(ids[1])).size(), size_t{4});
         QCOMPARE(plot({QStringLiteral("--each-run")}, csvFile), QString());
-        QCOMPARE(rows(QStringLiteral("seeds (run %1)").arg(ids[1])), (Rows{{0, 5}, {10, 4}, {20, 3}, {30, 2}}));
+        QCOMPARE(rows(QStringLiteral("run %1").arg(ids[1])).size(), size_t{4});  // faint, all its points
         const QString png = dir.filePath(QStringLiteral("mean.png"));
         QCOMPARE(plot({QStringLiteral("--log-x")}, png), QString());
         QVERIFY(QImage(png).width() > 500);
         QVERIFY(plot({QStringLiteral("--x"), QStringLiteral("epochs")}, png).contains(QStringLiteral("unknown axis 'epochs'")));
+        QVERIFY(plot({QStringLiteral("--band"), QStringLiteral("iqr")}, png).contains(QStringLiteral("unknown band 'iqr'")));
     }
 
     void withoutADisplayTheDefaultRunsHeadless() {

@@ -21,6 +21,7 @@
 #include "common/metric_keys.h"
 #include "run/method_registry.h"
 #include "chart_controls.h"
+#include "group_controls.h"
 #include "metric_chart.h"
 #include "palette.h"
 #include "series_math.h"
@@ -141,6 +142,7 @@ CompareView::CompareView(StoreService* service, QWidget* parent)
     m_target->setMaximumWidth(110);
     m_caption = new QLabel(tr("Select two or more runs in Runs and press Compare"), this);
     m_controls = new ChartControls(this);
+    m_groups = new GroupControls(this);
     m_chart = new MetricChart(tr("Compare"), tr("value"), this);
     m_diff = new QTableWidget(this);
     m_metrics = new QTableWidget(this);
@@ -169,6 +171,7 @@ CompareView::CompareView(StoreService* service, QWidget* parent)
     metricsLayout->setContentsMargins(0, 0, 0, 0);
     metricsLayout->addWidget(new QLabel(tr("<b>Metrics</b>"), metricsBox));
     metricsLayout->addWidget(m_metrics);
+    metricsLayout->addWidget(buildTestRow());
     tables->addWidget(diffBox);
     tables->addWidget(metricsBox);
     // vector series side by side
@@ -213,6 +216,7 @@ CompareView::CompareView(StoreService* service, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
     layout->addWidget(m_controls);
+    layout->addWidget(m_groups);
     layout->addWidget(m_split, 1);
 
     connect(m_service, &StoreService::runsLoaded, this, &CompareView::loaded);
@@ -226,6 +230,7 @@ CompareView::CompareView(StoreService* service, QWidget* parent)
     connect(m_metric, &QComboBox::currentTextChanged, this, &CompareView::redraw);
     connect(m_align, &QComboBox::currentIndexChanged, this, &CompareView::redraw);
     connect(m_target, &QLineEdit::textChanged, this, &CompareView::fillMetrics);
+    connect(m_groups, &GroupControls::changed, this, &CompareView::redraw);
     connect(m_controls, &ChartControls::optionsChanged, m_chart, &MetricChart::setOptions);
     connect(m_controls, &ChartControls::optionsChanged, this, &CompareView::fillMetrics);  // smoothing
     connect(m_controls, &ChartControls::fitRequested, m_chart, &MetricChart::resetZoom);
@@ -376,7 +381,16 @@ void CompareView::loaded(quint64 request, const QVector<RunData>& runs) {
     }
     QVector<QMap<QString, QString>> params;
     for (const RunData& r : runs) params << resolvedParams(r.row.method, r.row.params);
+    m_resolved = params;
     const QVector<DiffRow> diff = configDiff(params);
+    {
+        QStringList diffKeyList;
+        for (const DiffRow& d : diff) diffKeyList << d.key;
+        m_groups->setKeys(diffKeyList);
+        QVector<RunRow> rows;
+        for (const RunData& r : runs) rows << r.row;
+        m_groups->applyDefault(groupsByDefault(rows, params));
+    }
     m_diff->clear();
     m_diff->setColumnCount(static_cast<int>(runs.size()) + 1);
     m_diff->setRowCount(static_cast<int>(diff.size()));
@@ -419,6 +433,54 @@ CompareView::~CompareView() { QSettings().setValue(QStringLiteral("compare/split
 void CompareView::setTarget(const QString& target) { m_target->setText(target); }
 QString CompareView::target() const { return m_target->text(); }
 
+QWidget* CompareView::buildTestRow() {
+    auto* row = new QWidget(this);
+    m_testA = new QComboBox(row);
+    m_testB = new QComboBox(row);
+    m_test = new QLabel(row);
+    m_test->setWordWrap(true);
+    m_test->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_test->setToolTip(tr("The chosen metric's final value of each run: a paired t-test where both groups "
+                          "hold the same seeds (pairs by seed), Welch's t-test otherwise; p is two-sided; "
+                          "the effect is Cohen's d (d_z when paired)"));
+    auto* layout = new QVBoxLayout(row);
+    layout->setContentsMargins(0, 0, 0, 0);
+    auto* pick = new QHBoxLayout;
+    pick->addWidget(new QLabel(tr("<b>Two-group test</b>"), row));
+    pick->addWidget(m_testA, 1);
+    pick->addWidget(new QLabel(tr("vs"), row));
+    pick->addWidget(m_testB, 1);
+    layout->addLayout(pick);
+    layout->addWidget(m_test);
+    for (QComboBox* box : {m_testA, m_testB}) {
+        box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        box->setMinimumContentsLength(12);
+        connect(box, &QComboBox::currentIndexChanged, this, &CompareView::fillTest);
+    }
+    return row;
+}
+
+void CompareView::setTestGroups(int a, int b) {
+    m_testA->setCurrentIndex(a);
+    m_testB->setCurrentIndex(b);
+    fillTest();
+}
+
+QString CompareView::testText() const { return m_test->text(); }
+
+void CompareView::fillTest() {
+    const int a = m_testA->currentIndex(), b = m_testB->currentIndex();
+    if (m_groupList.size() < 2 || a < 0 || b < 0 || a >= m_groupList.size() || b >= m_groupList.size()) {
+        m_test->setText(tr("Group the runs (two groups of two runs or more) to test them"));
+        return;
+    }
+    if (a == b) {
+        m_test->setText(tr("Choose two different groups"));
+        return;
+    }
+    m_test->setText(compareTwoGroups(m_runs, m_resolved, m_groupList[a], m_groupList[b], m_metric->currentText()).text);
+}
+
 void CompareView::redraw() {
     const QString key = m_metric->currentText();
     const bool relative = m_align->currentIndex() == 1;
@@ -426,22 +488,30 @@ void CompareView::redraw() {
     m_chart->setStepAxisLabel(relative ? tr("relative step") : tr("step"));
     m_chart->setTitle(key);
     m_chart->setYLabel(key.section(QLatin1Char('/'), -1));
-    for (const RunData& r : m_runs) {
-        const auto it = r.metrics.find(key);
-        if (it == r.metrics.end() || it->isEmpty()) continue;
-        const int line = m_chart->addLine(QStringLiteral("%1 %2%3").arg(r.row.id).arg(r.row.name, statusMark(r.row)),
-                                          runColor(r.row.id));
-        for (const SeriesPoint& p : *it) m_chart->append(line, p.step, p.wallSeconds, p.value);
-        if (relative) m_chart->setStepOffset(line, it->front().step);
-        if (const auto passes = r.metrics.find(QString::fromLatin1(metrics::kForwardPasses));
-            passes != r.metrics.end()) {
-            std::vector<std::pair<double, double>> map;
-            for (const SeriesPoint& p : *passes) map.emplace_back(p.step, p.value);
-            m_chart->setPasses(line, std::move(map));
-        }
-    }
+    const GroupSpec spec = m_groups->spec();
+    QVector<RunRow> rows;
+    for (const RunData& r : m_runs) rows << r.row;
+    m_groupList = groupRuns(rows, m_resolved, spec);
+    if (spec.by == GroupBy::None)  // one run a line: say which did not finish
+        for (RunGroup& g : m_groupList) g.label += statusMark(m_runs[g.members.front()].row);
+    drawGroups(*m_chart, m_runs, m_groupList, key, spec, relative);
     m_chart->redrawNow();
+    {
+        const QSignalBlocker blockA(m_testA), blockB(m_testB);
+        const int a = m_testA->currentIndex(), b = m_testB->currentIndex();
+        m_testA->clear();
+        m_testB->clear();
+        for (const RunGroup& g : m_groupList) {
+            const QString text = QStringLiteral("%1 (N=%2)").arg(g.label).arg(g.members.size());
+            m_testA->addItem(text);
+            m_testB->addItem(text);
+        }
+        m_testA->setCurrentIndex(a >= 0 && a < m_testA->count() ? a : 0);
+        m_testB->setCurrentIndex(b >= 0 && b < m_testB->count() && b != m_testA->currentIndex() ? b
+                                                                                                : std::min(1, m_testB->count() - 1));
+    }
     fillMetrics();
+    fillTest();
 }
 
 // Where a run reached its target, in the chart's x: the step, the run's forward passes at that
@@ -524,6 +594,23 @@ void CompareView::fillMetrics() {
                                  : ended     ? tr("not reached (%1 at step %2)").arg(r.row.status).arg(it->back().step)
                                              : tr("not reached")));
         m_metrics->setItem(i, 5, new QTableWidgetItem(QString::number(it->size())));
+    }
+    // a group of two runs or more: one row more, the mean ± std of its runs' final values
+    for (const RunGroup& g : m_groupList) {
+        if (g.members.size() < 2) continue;
+        std::vector<double> finals;
+        for (int member : g.members) finals.push_back(finalValue(m_runs[member], key));
+        const stats::Summary s = stats::summarize(finals, stats::Center::Mean, stats::Spread::Std);
+        const int row = m_metrics->rowCount();
+        m_metrics->insertRow(row);
+        auto* name = new QTableWidgetItem(tr("group: %1 (N=%2)").arg(g.label).arg(g.members.size()));
+        name->setForeground(g.color);
+        QFont bold = name->font();
+        bold.setBold(true);
+        name->setFont(bold);
+        m_metrics->setItem(row, 0, name);
+        m_metrics->setItem(row, 1, new QTableWidgetItem(QStringLiteral("%1 ± %2").arg(number(s.mean), number(s.std))));
+        m_metrics->item(row, 1)->setToolTip(tr("mean ± standard deviation (n − 1) of the runs' final values"));
     }
     m_metrics->resizeColumnsToContents();
 }

@@ -9,6 +9,7 @@
 #include <QVector>
 #include <QWidget>
 
+#include "run_groups.h"
 #include "store_service.h"
 
 QT_BEGIN_NAMESPACE
@@ -24,6 +25,7 @@ QT_END_NAMESPACE
 namespace frugal::ui {
 
 class ChartControls;
+class GroupControls;
 class MetricChart;
 class VectorPlot;
 
@@ -51,6 +53,13 @@ public:
     QVector<qint64> runIds() const { return m_ids; }
     MetricChart* chart() const { return m_chart; }
     ChartControls* controls() const { return m_controls; }
+    // Grouping (by the seed, the name or a key; centre, band, faint runs) and the groups drawn.
+    GroupControls* groupControls() const { return m_groups; }
+    const QVector<RunGroup>& groups() const { return m_groupList; }
+    // The two-group test between groups A and B (indices into groups()) on the chosen metric's
+    // final values, as shown under the metrics table.
+    void setTestGroups(int a, int b);
+    QString testText() const;
     QTableWidget* diffTable() const { return m_diff; }
     QTableWidget* metricsTable() const { return m_metrics; }
     QStringList diffKeys() const;
@@ -81,6 +90,8 @@ private:
     void fillMetrics();
     QString toTargetText(const RunData& r, XAxisKind x, double step, double wallSeconds) const;
     void redrawVectors();
+    void fillTest();
+    QWidget* buildTestRow();
 
     StoreService* m_service;
     QVector<qint64> m_ids;
@@ -92,6 +103,11 @@ private:
     ChartControls* m_controls;
     MetricChart* m_chart;
     QTableWidget *m_diff, *m_metrics;
+    GroupControls* m_groups;
+    QVector<RunGroup> m_groupList;
+    QVector<QMap<QString, QString>> m_resolved;  // each run's resolved params
+    QComboBox *m_testA = nullptr, *m_testB = nullptr;
+    QLabel* m_test = nullptr;
     QTabWidget* m_tabs;
     QSplitter* m_split = nullptr;
     QComboBox *m_vectorKey, *m_vectorStep;

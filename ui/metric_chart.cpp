@@ -166,6 +166,31 @@ void MetricChart::append(int index, double step, double wallSeconds, double valu
     scheduleRedraw();
 }
 
+void MetricChart::setBand(int index, std::vector<double> lo, std::vector<double> hi) {
+    Line& line = *m_lines.at(static_cast<size_t>(index));
+    line.bandLo = std::move(lo);
+    line.bandHi = std::move(hi);
+    scheduleRedraw();
+}
+
+bool MetricChart::hasBand(int line) const { return !m_lines.at(static_cast<size_t>(line))->bandLo.empty(); }
+const std::vector<double>& MetricChart::bandLo(int line) const { return m_lines.at(static_cast<size_t>(line))->bandLo; }
+const std::vector<double>& MetricChart::bandHi(int line) const { return m_lines.at(static_cast<size_t>(line))->bandHi; }
+
+void MetricChart::setLineFaint(int index, bool faint) {
+    m_lines.at(static_cast<size_t>(index))->faint = faint;
+    scheduleRedraw();
+}
+
+bool MetricChart::lineFaint(int line) const { return m_lines.at(static_cast<size_t>(line))->faint; }
+
+double MetricChart::valueAt(int index, double step) const {
+    const Line& line = *m_lines.at(static_cast<size_t>(index));
+    const auto it = std::lower_bound(line.step.begin(), line.step.end(), step);
+    return it != line.step.end() && *it == step ? line.value[static_cast<size_t>(it - line.step.begin())]
+                                                : std::numeric_limits<double>::quiet_NaN();
+}
+
 void MetricChart::setPasses(int index, std::vector<std::pair<double, double>> stepToPasses) {
     Line& line = *m_lines.at(static_cast<size_t>(index));
     line.passes = std::move(stepToPasses);
@@ -231,9 +256,12 @@ QString MetricChart::notice() const { return m_notice->text(); }
 // The prefix every line's name shares, cut after its last separator ("dev/", "run 3 · "), when
 // there are two lines or more and each keeps a name of its own.
 QString MetricChart::sharedPrefix() const {
-    if (m_lines.size() < 2) return {};
-    QString prefix = m_lines.front()->label;
-    for (const auto& line : m_lines) {
+    std::vector<const Line*> named;
+    for (const auto& line : m_lines)
+        if (!line->faint) named.push_back(line.get());
+    if (named.size() < 2) return {};
+    QString prefix = named.front()->label;
+    for (const Line* line : named) {
         int n = 0;
         while (n < prefix.size() && n < line->label.size() && prefix[n] == line->label[n]) ++n;
         prefix.truncate(n);
@@ -242,7 +270,7 @@ QString MetricChart::sharedPrefix() const {
     for (int i = 0; i < prefix.size(); ++i)
         if (QStringLiteral("/ ·:_-").contains(prefix[i])) cut = i;
     prefix.truncate(cut + 1);
-    for (const auto& line : m_lines)
+    for (const Line* line : named)
         if (line->label.size() <= prefix.size()) return {};
     return prefix;
 }
@@ -262,7 +290,8 @@ QString MetricChart::drawnTitle() const {
 QStringList MetricChart::legendLabels() const {
     QStringList out;
     const QString prefix = sharedPrefix();
-    for (const auto& line : m_lines) out << legendText(*line, prefix);
+    for (const auto& line : m_lines)
+        if (!line->faint) out << legendText(*line, prefix);
     return out;
 }
 
@@ -298,6 +327,28 @@ void MetricChart::setOptions(const ChartOptions& options) {
 void MetricChart::resetZoom() {
     m_zoomed = false;
     redrawNow();
+    emit viewChanged(m_x0, m_x1, false);
+}
+
+void MetricChart::setXView(double x0, double x1, bool zoomed) {
+    if (!zoomed) {
+        m_zoomed = false;
+        redrawNow();
+        return;
+    }
+    if (!(x1 > x0) || (m_options.logX && x0 <= 0)) return;
+    // the x range from the other chart, this chart's own y fit over it
+    m_zoomed = false;
+    redrawNow();
+    m_x0 = x0, m_x1 = x1;
+    decimateAll(std::max(64, width() - 70));
+    refit();
+    m_zoomed = true;
+}
+
+void MetricChart::showCrosshairAt(double x) {
+    m_linkedX = x;
+    update();
 }
 
 void MetricChart::zoomTo(double x0, double x1, double y0, double y1) {
@@ -307,6 +358,7 @@ void MetricChart::zoomTo(double x0, double x1, double y0, double y1) {
     m_x0 = x0, m_x1 = x1, m_y0 = y0, m_y1 = y1;
     decimateAll(std::max(64, width() - 70));
     refit();
+    emit viewChanged(m_x0, m_x1, true);
 }
 
 void MetricChart::scheduleRedraw() {
@@ -420,6 +472,7 @@ void MetricChart::refit() {
                         lo = std::min(lo, p.y());
                         hi = std::max(hi, p.y());
                     }
+            bandRange(*line, lo, hi);
         }
         if (m_hasReference && (!m_options.logY || m_reference > 0)) {
             lo = std::min(lo, m_reference);
@@ -480,6 +533,47 @@ void MetricChart::refit() {
     emit redrawn(static_cast<qint64>(m_drawn));
 }
 
+std::pair<std::vector<double>, std::vector<double>> MetricChart::bandValues(const Line& line) const {
+    if (line.bandLo.size() != line.value.size() || line.bandHi.size() != line.value.size()) return {};
+    if (!line.smoothed(m_options.smoothing)) return {line.bandLo, line.bandHi};
+    return {smoothEma(line.bandLo, m_options.smoothing), smoothEma(line.bandHi, m_options.smoothing)};
+}
+
+void MetricChart::bandRange(const Line& line, double& lo, double& hi) const {
+    if (line.bandLo.empty()) return;
+    const auto [bandLo, bandHi] = bandValues(line);
+    std::vector<double> scratch;
+    const std::vector<double>& xs = xsOf(line, scratch);
+    for (size_t i = 0; i < bandLo.size() && i < xs.size(); ++i) {
+        if (xs[i] < m_x0 || xs[i] > m_x1) continue;
+        for (double v : {bandLo[i], bandHi[i]})
+            if (std::isfinite(v) && (!m_options.logY || v > 0)) {
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
+            }
+    }
+}
+
+QPolygonF MetricChart::bandPolygon(const Line& line, const Layout& L, int columns, bool screen) const {
+    QPolygonF poly;
+    const auto [bandLo, bandHi] = bandValues(line);
+    if (bandLo.empty()) return poly;
+    std::vector<double> scratch;
+    const std::vector<double>& xs = xsOf(line, scratch);
+    const QList<QPointF> lo =
+        decimate(xs.data(), bandLo.data(), xs.size(), m_x0, m_x1, columns, m_options.logX, m_options.logY);
+    const QList<QPointF> hi =
+        decimate(xs.data(), bandHi.data(), xs.size(), m_x0, m_x1, columns, m_options.logX, m_options.logY);
+    const auto add = [&](const QPointF& p) {
+        if (!screen && (p.x() < m_x0 || p.x() > m_x1)) return;
+        const double y = screen ? p.y() : std::clamp(p.y(), m_y0, m_y1);
+        poly << QPointF(pxOf(L, p.x()), pyOf(L, y));
+    };
+    for (const QPointF& p : lo) add(p);
+    for (auto it = hi.rbegin(); it != hi.rend(); ++it) add(*it);
+    return poly;
+}
+
 double MetricChart::pxOf(const Layout& L, double x) const {
     const double a0 = toAxisX(m_x0), a1 = toAxisX(m_x1);
     return L.plot.left() + (toAxisX(x) - a0) / (a1 - a0) * L.plot.width();
@@ -497,7 +591,7 @@ double MetricChart::layoutLegend(const QFontMetricsF& labelMetrics, const Style&
     std::vector<int> lines;
     std::vector<double> widths;
     for (size_t i = 0; i < m_lines.size(); ++i) {
-        if (!style.screen && !m_lines[i]->visible) continue;
+        if ((!style.screen && !m_lines[i]->visible) || m_lines[i]->faint) continue;
         const QString text = legendText(*m_lines[i], prefix);
         lines.push_back(static_cast<int>(i));
         L.legendText.push_back(text);
@@ -640,12 +734,27 @@ void MetricChart::paintLines(QPainter& painter, const Layout& L, const Style& st
         }
         return poly;
     };
+    // the groups' bands under every line
+    const int columns = std::max(64, static_cast<int>(plot.width()));
+    for (const auto& line : m_lines) {
+        if (!line->visible || line->bandLo.empty()) continue;
+        QColor fill = line->color;
+        fill.setAlpha(48);
+        painter.setPen(Qt::NoPen);
+        painter.setBrush(fill);
+        painter.drawPolygon(bandPolygon(*line, L, columns, style.screen));
+        painter.setBrush(Qt::NoBrush);
+    }
     for (size_t i = 0; i < m_lines.size(); ++i) {
         const Line& l = *m_lines[i];
         if (!l.visible || i >= drawn.size()) continue;
         const QPolygonF raw = polyline(drawn[i].first);
         QColor faint = l.color;
         faint.setAlpha(70);
+        if (l.faint) {  // one run of a group: its raw values, thin and pale
+            drawLine(painter, raw, faint, style.rawWidth, style.screen);
+            continue;
+        }
         if (l.smoothed(m_options.smoothing)) {
             drawLine(painter, raw, faint, style.rawWidth, style.screen);
             drawLine(painter, polyline(drawn[i].second), l.color, style.lineWidth, style.screen);
@@ -706,6 +815,12 @@ void MetricChart::paintZoomBand(QPainter& painter, const Layout& L) const {
 
 // On screen: the crosshair at the hovered x, each line's point marked, and the readout box.
 void MetricChart::paintHover(QPainter& painter, const Layout& L, const Style& style) const {
+    if (std::isfinite(m_linkedX) && insideRange(m_linkedX, m_x0, m_x1) && !m_hover.valid) {
+        // another chart's crosshair (a dashboard's panels share the x)
+        const double lx = pxOf(L, m_linkedX);
+        painter.setPen(QPen(QColor(0x75, 0x75, 0x75), 1, Qt::DotLine));
+        painter.drawLine(QPointF(lx, L.plot.top()), QPointF(lx, L.plot.bottom()));
+    }
     if (!m_hover.valid || m_hover.rows.isEmpty()) return;
     const QRectF& plot = L.plot;
     const double line = L.line;
@@ -826,7 +941,7 @@ void MetricChart::render(QPainter& painter, const QRectF& target, const QSizeF& 
 QString MetricChart::csv() const {
     // the run (the Live view's charts are one run's; Compare's lines are runs and leave it empty),
     // wall time to the millisecond, the value with every digit that round-trips
-    QString out = QStringLiteral("run,line,step,wall_seconds,value\n");
+    QString out = QStringLiteral("run,line,step,wall_seconds,value,band_lo,band_hi\n");
     QString run = m_runLabel;
     if (run.contains(QLatin1Char(',')) || run.contains(QLatin1Char('"')))
         run = QLatin1Char('"') + run.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"');
@@ -842,9 +957,12 @@ QString MetricChart::csv() const {
         QString label = line->label;
         if (label.contains(QLatin1Char(',')) || label.contains(QLatin1Char('"')))
             label = QLatin1Char('"') + label.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"');
+        const bool band = line->bandLo.size() == line->value.size() && line->bandHi.size() == line->value.size();
         for (size_t i = 0; i < line->value.size(); ++i)
             out += run + QLatin1Char(',') + label + QLatin1Char(',') + text(line->step[i]) + QLatin1Char(',') +
-                   seconds(line->wall[i]) + QLatin1Char(',') + text(line->value[i]) + QLatin1Char('\n');
+                   seconds(line->wall[i]) + QLatin1Char(',') + text(line->value[i]) + QLatin1Char(',') +
+                   (band ? text(line->bandLo[i]) + QLatin1Char(',') + text(line->bandHi[i]) : QStringLiteral(",")) +
+                   QLatin1Char('\n');
     }
     return out;
 }

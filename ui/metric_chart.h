@@ -20,6 +20,7 @@
 #include <QStringList>
 #include <QVector>
 #include <QWidget>
+#include <limits>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -31,6 +32,7 @@ QT_BEGIN_NAMESPACE
 class QFontMetricsF;
 class QLabel;
 class QPaintDevice;
+class QPolygonF;
 class QPainter;
 class QTimer;
 QT_END_NAMESPACE
@@ -83,6 +85,19 @@ public:
     bool lineSmoothed(int line) const;
     // Appends a point (steps ascending within a line); the chart redraws within 50 ms.
     void append(int line, double step, double wallSeconds, double value);
+    // A band around LINE (a group's spread): LO and HI at each of its points, in their order
+    // (appended with the points or set after them); drawn filled in the line's colour, smoothed
+    // as the line is, and kept in the y range, the CSV and an export.
+    void setBand(int line, std::vector<double> lo, std::vector<double> hi);
+    bool hasBand(int line) const;
+    const std::vector<double>& bandLo(int line) const;
+    const std::vector<double>& bandHi(int line) const;
+    // A faint line: one run under its group's line, thin and pale, left out of the legend, the
+    // hover readout and the shared prefix.
+    void setLineFaint(int line, bool faint);
+    bool lineFaint(int line) const;
+    // The step's value of LINE (NaN when the line has no point at STEP).
+    double valueAt(int line, double step) const;
     // Cumulative forward passes by step, for the forward-pass x axis (steps ascending).
     void setPasses(int line, std::vector<std::pair<double, double>> stepToPasses);
     // Subtracted from the line's steps (compare: runs aligned by relative step).
@@ -116,6 +131,12 @@ public:
     QRectF visibleRange() const;
 
     void setOptions(const ChartOptions& options);
+    // Linked charts (Compare's dashboard): the x range shown ([X0, X1], zoomed) or the fit
+    // (ZOOMED false), as another chart's viewChanged gave it; and a crosshair at data x X from
+    // another chart's hover (NaN: none). Neither emits a signal back.
+    void setXView(double x0, double x1, bool zoomed);
+    void showCrosshairAt(double x);
+    double crosshairX() const { return m_linkedX; }
     const ChartOptions& options() const { return m_options; }
     void resetZoom();
     bool zoomed() const { return m_zoomed; }
@@ -138,7 +159,8 @@ public:
     // into TARGET.
     void render(QPainter& painter, const QRectF& target, const QSizeF& logicalSize,
                 const QString& title, int columns) const;
-    // Every raw point: line,step,wall_seconds,value (NaN and infinities written as such).
+    // Every raw point: run,line,step,wall_seconds,value,band_lo,band_hi (NaN and infinities
+    // written as such; the band's columns empty for a line without one).
     QString csv() const;
     // The run a one-run chart shows ("run 3 · mezo-lora"), its CSV's run column; empty: none.
     void setRunLabel(const QString& label) { m_runLabel = label; }
@@ -151,6 +173,10 @@ signals:
     void pointsAppended(qint64 total);
     void redrawn(qint64 drawnPoints);
     void lineVisibilityChanged(int line, bool visible);
+    // The user zoomed, panned or fitted the x axis: the range now ([X0, X1]) and whether zoomed.
+    void viewChanged(double x0, double x1, bool zoomed);
+    // The mouse's data x over the plot (NaN: it left).
+    void hoverMoved(double x);
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -192,6 +218,12 @@ private:
     void paintLegend(QPainter& painter, const Layout& layout, const Style& style) const;
     void paintZoomBand(QPainter& painter, const Layout& layout) const;
     void paintHover(QPainter& painter, const Layout& layout, const Style& style) const;
+    // LINE's band as drawn (smoothed as the line is): its lo and hi at each point; and, decimated
+    // at COLUMNS over the visible range, the filled outline in pixels (lo forward, hi back).
+    std::pair<std::vector<double>, std::vector<double>> bandValues(const Line& line) const;
+    QPolygonF bandPolygon(const Line& line, const Layout& layout, int columns, bool screen) const;
+    // Widens [LO, HI] to LINE's band over the visible x range.
+    void bandRange(const Line& line, double& lo, double& hi) const;
     // The widget's area below the notice, where the chart is painted.
     QRectF chartArea() const;
     double toAxisX(double x) const;
@@ -217,6 +249,7 @@ private:
     QPointF m_hoverPos;
     enum class Drag { None, Zoom, Pan } m_drag = Drag::None;
     QPointF m_pressPos, m_dragPos;
+    double m_linkedX = std::numeric_limits<double>::quiet_NaN();
 };
 
 }  // namespace frugal::ui

@@ -24,7 +24,7 @@ HoverReadout MetricChart::readoutAt(const QPointF& pos) const {
     double best = std::numeric_limits<double>::infinity();
     std::vector<double> scratch;
     for (const auto& line : m_lines) {
-        if (!line->visible || line->value.empty()) continue;
+        if (!line->visible || line->faint || line->value.empty()) continue;
         const std::vector<double>& xs = line->cached && !line->xCache.empty() ? line->xCache : xsOf(*line, scratch);
         const auto it = std::lower_bound(xs.begin(), xs.end(), target);
         size_t i = static_cast<size_t>(it - xs.begin());
@@ -73,6 +73,7 @@ void MetricChart::wheelEvent(QWheelEvent* event) {
     m_x1 = fromAxisX(mouse + (a1 - mouse) / factor);
     decimateAll(std::max(64, width() - 70));
     refit();
+    emit viewChanged(m_x0, m_x1, true);
     event->accept();
 }
 
@@ -99,6 +100,7 @@ void MetricChart::mouseMoveEvent(QMouseEvent* event) {
         m_y0 = fromAxisY(toAxisY(m_y0) + dy), m_y1 = fromAxisY(toAxisY(m_y1) + dy);
         decimateAll(std::max(64, width() - 70));
         refit();
+        emit viewChanged(m_x0, m_x1, true);
         return;
     }
     if (m_drag == Drag::Zoom) {
@@ -109,6 +111,7 @@ void MetricChart::mouseMoveEvent(QMouseEvent* event) {
     m_hoverPos = pos;
     m_hover = readoutAt(pos);
     update();
+    emit hoverMoved(m_hover.valid ? m_hover.x : std::numeric_limits<double>::quiet_NaN());
 }
 
 void MetricChart::mouseReleaseEvent(QMouseEvent* event) {
@@ -148,6 +151,7 @@ void MetricChart::mouseDoubleClickEvent(QMouseEvent* event) {
 void MetricChart::leaveEvent(QEvent* event) {
     m_hover = {};
     update();
+    emit hoverMoved(std::numeric_limits<double>::quiet_NaN());
     QWidget::leaveEvent(event);
 }
 

@@ -30,6 +30,8 @@ struct MetricChart::Line {
     size_t nonFinite = 0, notPositive = 0;
     double firstNonFiniteStep = 0;
     QList<QPointF> drawnRaw, drawnSmooth;
+    std::vector<double> bandLo, bandHi;  // a group's band at each point (empty: none)
+    bool faint = false;                  // one run of a group, drawn under it; not in the legend
 
     bool smoothed(double weight) const { return weight > 0 && value.size() - nonFinite > kDenseLine; }
 };

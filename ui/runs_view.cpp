@@ -11,13 +11,17 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QFontDatabase>
+#include <QCheckBox>
+#include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "compare_view.h"
 #include "palette.h"
+#include "run_groups.h"
 #include "common/metric_keys.h"
 #include "run/method_registry.h"
 
@@ -72,10 +76,13 @@ int RunsModel::rowCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : static_cast<int>(m_rows.size());
 }
 
-int RunsModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : Count; }
+int RunsModel::columnCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : Count + static_cast<int>(m_configColumns.size());
+}
 
 QVariant RunsModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
+    if (section >= Count) return m_configColumns.value(section - Count);
     switch (section) {
         case Id: return tr("id");
         case Status: return tr("status");
@@ -103,10 +110,24 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
         return role == Qt::DisplayRole ? QVariant(metricText(r.latest.value(k)))
                                        : QVariant(r.latest.value(k));
     };
-    if (role == Qt::DecorationRole && index.column() == Name) return runColor(r.id);
+    const bool group = isGroupRow(index.row());
+    if (role == Qt::DecorationRole && index.column() == Name) return group ? QVariant() : QVariant(runColor(r.id));
+    if (role == Qt::FontRole && group) {
+        QFont bold;
+        bold.setBold(true);
+        return bold;
+    }
     if (role == Qt::ForegroundRole && index.column() == Status) return statusColor(r.status);
     if (role == Qt::ToolTipRole) {
         if (index.column() == Status && !r.error.isEmpty()) return r.error;
+        if (group && index.column() != Result)
+            return tr("A group of %n run(s) differing only in their seeds: %1", nullptr,
+                      static_cast<int>(m_members[index.row()].size()))
+                .arg([&] {
+                    QStringList ids;
+                    for (qint64 id : m_members[index.row()]) ids << QString::number(id);
+                    return ids.join(QStringLiteral(", "));
+                }());
         if (index.column() == Name)  // the whole name: experiment (a sweep's config), name, note
             return QStringLiteral("%1 · %2%3").arg(r.experiment, r.name,
                                                    r.note.isEmpty() ? QString() : QStringLiteral("\n") + r.note);
@@ -116,8 +137,16 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::EditRole && index.column() == Name) return r.name;
     if (role != Qt::DisplayRole && role != Qt::UserRole) return {};
     const bool sortKey = role == Qt::UserRole;
+    if (index.column() >= Count) {
+        const QString key = m_configColumns.value(index.column() - Count);
+        const QString value = m_resolved.value(index.row()).value(key);
+        bool number = false;
+        const double v = value.toDouble(&number);
+        return sortKey && number ? QVariant(v) : QVariant(value);
+    }
     switch (index.column()) {
-        case Id: return r.id;
+        case Id: return group && !sortKey ? QVariant(tr("%n runs", nullptr, static_cast<int>(m_members[index.row()].size())))
+                                          : QVariant(r.id);
         case Status: return r.status;
         case Name: return r.note.isEmpty() || sortKey ? r.name : r.name + QStringLiteral("  ✎");
         case Method: return r.method;
@@ -146,7 +175,7 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
 
 Qt::ItemFlags RunsModel::flags(const QModelIndex& index) const {
     Qt::ItemFlags f = QAbstractTableModel::flags(index);
-    if (index.isValid() && index.column() == Name) f |= Qt::ItemIsEditable;
+    if (index.isValid() && index.column() == Name && !isGroupRow(index.row())) f |= Qt::ItemIsEditable;
     return f;
 }
 
@@ -154,6 +183,7 @@ bool RunsModel::setData(const QModelIndex& index, const QVariant& value, int rol
     if (!index.isValid() || index.column() != Name || role != Qt::EditRole || index.row() >= m_rows.size())
         return false;
     const QString name = value.toString().trimmed();
+    if (isGroupRow(index.row())) return false;
     RunRow& r = m_rows[index.row()];
     if (name.isEmpty() || name == r.name) return false;
     r.name = name;  // shown at once; the store has it when the service is done
@@ -163,19 +193,122 @@ bool RunsModel::setData(const QModelIndex& index, const QVariant& value, int rol
 }
 
 void RunsModel::setRows(const QVector<RunRow>& rows) {
-    bool sameIds = rows.size() == m_rows.size();
-    for (qsizetype i = 0; sameIds && i < rows.size(); ++i) sameIds = rows[i].id == m_rows[i].id;
-    if (sameIds) {
-        m_rows = rows;
+    // the same rows (ids and groups) as shown: their values change in place, the selection and
+    // the scroll position stay
+    const QVector<QVector<qint64>> before = m_members;
+    m_all = rows;
+    RunsModel next;
+    next.m_all = rows;
+    next.m_grouped = m_grouped;
+    next.m_configColumns = m_configColumns;
+    next.rebuild();
+    const bool same = next.m_members == before;
+    if (!same) beginResetModel();
+    m_rows = std::move(next.m_rows);
+    m_members = std::move(next.m_members);
+    m_resolved = std::move(next.m_resolved);
+    m_results = std::move(next.m_results);
+    if (!same) endResetModel();
+    else if (!m_rows.isEmpty())
+        emit dataChanged(index(0, 0), index(static_cast<int>(m_rows.size()) - 1, columnCount() - 1));
+}
+
+void RunsModel::rebuild() {
+    m_rows.clear();
+    m_members.clear();
+    m_resolved.clear();
+    const bool resolve = m_grouped || !m_configColumns.isEmpty();
+    QVector<QMap<QString, QString>> resolved;
+    if (resolve)
+        for (const RunRow& r : m_all) resolved << resolvedParams(r.method, r.params);
+    if (!m_grouped) {
+        m_rows = m_all;
+        for (const RunRow& r : m_all) m_members << QVector<qint64>{r.id};
+        m_resolved = resolved;
         fillResults();
-        if (!m_rows.isEmpty())
-            emit dataChanged(index(0, 0), index(static_cast<int>(m_rows.size()) - 1, Count - 1));
         return;
     }
-    beginResetModel();
-    m_rows = rows;
+    GroupSpec spec;
+    spec.by = GroupBy::Config;
+    const QVector<RunGroup> groups = groupRuns(m_all, resolved, spec);
+    QVector<RunResult> results;
+    for (const RunGroup& g : groups) {
+        RunRow row = m_all[g.members.front()];
+        QVector<qint64> ids;
+        for (int i : g.members) ids << m_all[i].id;
+        m_members << ids;
+        m_resolved << resolved[g.members.front()];
+        if (g.members.size() > 1) {
+            row.name = g.label;
+            QStringList statuses;
+            for (int i : g.members) {
+                const RunRow& member = m_all[i];
+                if (!statuses.contains(member.status)) statuses << member.status;
+                if (member.startMs > 0 && (row.startMs <= 0 || member.startMs < row.startMs)) row.startMs = member.startMs;
+                row.endMs = std::max(row.endMs, member.endMs);
+                for (const QString& t : member.tags)
+                    if (!row.tags.contains(t)) row.tags << t;
+            }
+            row.status = statuses.size() == 1 ? statuses.front() : statuses.join(QLatin1Char('/'));
+            // each metric column: the mean of the runs that have it
+            for (auto it = row.latest.begin(); it != row.latest.end(); ++it) {
+                std::vector<double> values;
+                for (int i : g.members)
+                    if (m_all[i].latest.contains(it.key())) values.push_back(m_all[i].latest.value(it.key()));
+                it.value() = stats::summarize(values, stats::Center::Mean, stats::Spread::None).mean;
+            }
+        }
+        m_rows << row;
+    }
     fillResults();
+    // a group's result: the mean ± std of its runs' results, and N
+    for (int r = 0; r < m_rows.size(); ++r) {
+        const QVector<qint64>& ids = m_members[r];
+        if (ids.size() < 2) continue;
+        std::vector<double> values;
+        QStringList each;
+        for (qint64 id : ids)
+            for (const RunRow& member : m_all)
+                if (member.id == id) {
+                    const RunResult one = resultOf(member);
+                    values.push_back(one.value);
+                    each << QStringLiteral("run %1: %2").arg(id).arg(one.text);
+                }
+        const stats::Summary s = stats::summarize(values, stats::Center::Mean, stats::Spread::Std);
+        RunResult& result = m_results[r];
+        const QString head = result.toolTip.section(QStringLiteral(", "), 0, 0);
+        result.value = s.mean;
+        result.text = std::isnan(s.mean) ? tr("(a run has no result yet) N=%1").arg(ids.size())
+                                         : QStringLiteral("%1%2 ± %3 (N=%4)")
+                                               .arg(head.isEmpty() ? QString() : head + QStringLiteral(" "),
+                                                    metricText(s.mean), metricText(s.std))
+                                               .arg(ids.size());
+        result.toolTip = tr("mean ± standard deviation (n − 1) of the runs' results\n") + each.join(QLatin1Char('\n'));
+    }
+}
+
+void RunsModel::setGrouped(bool grouped) {
+    if (grouped == m_grouped) return;
+    beginResetModel();
+    m_grouped = grouped;
+    rebuild();
     endResetModel();
+}
+
+void RunsModel::setConfigColumns(const QStringList& keys) {
+    beginResetModel();
+    m_configColumns = keys;
+    rebuild();
+    endResetModel();
+}
+
+QStringList RunsModel::configKeys() const {
+    QStringList keys;
+    for (const RunRow& r : m_all)
+        for (auto it = r.params.begin(); it != r.params.end(); ++it)
+            if (!keys.contains(it.key())) keys << it.key();
+    keys.sort();
+    return keys;
 }
 
 void RunsModel::fillResults() {
@@ -185,8 +318,8 @@ void RunsModel::fillResults() {
 }
 
 int RunsModel::rowOfId(qint64 id) const {
-    for (qsizetype i = 0; i < m_rows.size(); ++i)
-        if (m_rows[i].id == id) return static_cast<int>(i);
+    for (qsizetype i = 0; i < m_members.size(); ++i)
+        if (m_members[i].contains(id)) return static_cast<int>(i);
     return -1;
 }
 
@@ -229,6 +362,9 @@ RunsView::RunsView(StoreService* service, QWidget* parent) : QWidget(parent), m_
     m_filterError->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));  // the caret under its column
     m_filterError->hide();
     m_count = new QLabel(this);
+    m_group = new QCheckBox(tr("Group seeds"), this);
+    m_group->setToolTip(tr("Runs that differ only in their seeds as one row: the mean ± std of their "
+                           "results and N (select the row to open or compare its runs)"));
     // a first launch: an empty database says what to do
     m_emptyHint = new QLabel(this);
     m_emptyHint->setObjectName(QStringLiteral("emptyHint"));
@@ -249,6 +385,7 @@ RunsView::RunsView(StoreService* service, QWidget* parent) : QWidget(parent), m_
     auto* top = new QHBoxLayout;
     top->addWidget(new QLabel(tr("Filter"), this));
     top->addWidget(m_filter, 1);
+    top->addWidget(m_group);
     top->addWidget(m_count);
     auto* buttons = new QHBoxLayout;
     for (QPushButton* b : {m_open, m_compare, m_tag, m_untag, m_note, m_delete})
@@ -301,6 +438,19 @@ RunsView::RunsView(StoreService* service, QWidget* parent) : QWidget(parent), m_
     });
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &RunsView::selectionChanged);
+    m_table->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_table->horizontalHeader(), &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        QMenu menu(this);
+        fillHeaderMenu(&menu, m_table->horizontalHeader()->logicalIndexAt(at));
+        menu.exec(m_table->horizontalHeader()->mapToGlobal(at));
+    });
+    {
+        const QSettings settings;
+        m_model->setConfigColumns(settings.value(QStringLiteral("runs/configColumns")).toStringList());
+        m_group->setChecked(settings.value(QStringLiteral("runs/grouped"), false).toBool());
+        m_model->setGrouped(m_group->isChecked());
+    }
+    connect(m_group, &QCheckBox::toggled, this, &RunsView::setGrouped);
     selectionChanged();
 }
 
@@ -349,8 +499,45 @@ void RunsView::listed(const QVector<RunRow>& rows, const QString& filterError) {
 QVector<qint64> RunsView::selectedIds() const {
     QVector<qint64> ids;
     for (const QModelIndex& index : m_table->selectionModel()->selectedRows())
-        ids << m_model->row(m_proxy->mapToSource(index).row()).id;
+        ids << m_model->idsOfRow(m_proxy->mapToSource(index).row());
     return ids;
+}
+
+void RunsView::setGrouped(bool grouped) {
+    if (m_group->isChecked() != grouped) {
+        m_group->setChecked(grouped);  // toggled: stored and applied below
+        return;
+    }
+    const QVector<qint64> selected = selectedIds();
+    m_model->setGrouped(grouped);
+    QSettings().setValue(QStringLiteral("runs/grouped"), grouped);
+    selectIds(selected);
+}
+
+void RunsView::fillHeaderMenu(QMenu* menu, int column) {
+    QMenu* add = menu->addMenu(tr("Add a config column"));
+    const QStringList shown = m_model->configColumns();
+    for (const QString& key : m_model->configKeys()) {
+        if (shown.contains(key)) continue;
+        QAction* a = add->addAction(key);
+        connect(a, &QAction::triggered, this, [this, key] {
+            QStringList keys = m_model->configColumns();
+            keys << key;
+            m_model->setConfigColumns(keys);
+            QSettings().setValue(QStringLiteral("runs/configColumns"), keys);
+        });
+    }
+    add->setEnabled(!add->isEmpty());
+    if (column >= RunsModel::Count) {
+        const QString key = m_model->configColumns().value(column - RunsModel::Count);
+        QAction* remove = menu->addAction(tr("Remove the column %1").arg(key));
+        connect(remove, &QAction::triggered, this, [this, key] {
+            QStringList keys = m_model->configColumns();
+            keys.removeAll(key);
+            m_model->setConfigColumns(keys);
+            QSettings().setValue(QStringLiteral("runs/configColumns"), keys);
+        });
+    }
 }
 
 void RunsView::selectIds(const QVector<qint64>& ids) {

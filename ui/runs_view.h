@@ -13,6 +13,7 @@
 #include "store_service.h"
 
 QT_BEGIN_NAMESPACE
+class QCheckBox;
 class QLabel;
 class QLineEdit;
 class QMenu;
@@ -64,15 +65,34 @@ public:
     bool setData(const QModelIndex& index, const QVariant& value, int role) override;
     void setRows(const QVector<RunRow>& rows);
     const RunRow& row(int r) const { return m_rows.at(r); }
+    // The row holding run ID (a group's row holds its runs).
     int rowOfId(qint64 id) const;
+    // The runs of row R: one, or a group's.
+    QVector<qint64> idsOfRow(int r) const { return m_members.value(r); }
+    // Grouped: the seeds of one configuration (everything but the seed the same, run_groups.h)
+    // as one row, its result the mean ± std of its runs' results and N; runs alone stay rows.
+    void setGrouped(bool grouped);
+    bool grouped() const { return m_grouped; }
+    bool isGroupRow(int r) const { return m_members.value(r).size() > 1; }
+    // Config keys shown as columns after the tags (each run's resolved value).
+    void setConfigColumns(const QStringList& keys);
+    QStringList configColumns() const { return m_configColumns; }
+    // Every config key the listed runs set, sorted: what "Add a config column" offers.
+    QStringList configKeys() const;
 
 signals:
     void renameRequested(qint64 runId, const QString& name);
 
 private:
     void fillResults();
-    QVector<RunRow> m_rows;
+    void rebuild();  // m_rows, m_members and m_results from m_all
+    QVector<RunRow> m_all;       // as listed
+    QVector<RunRow> m_rows;      // as shown (a group: one row)
+    QVector<QVector<qint64>> m_members;
+    QVector<QMap<QString, QString>> m_resolved;  // of each shown row (a group's: its first run's)
     QVector<RunResult> m_results;  // resultOf each row, once per refresh (the sort reads it often)
+    bool m_grouped = false;
+    QStringList m_configColumns;
 };
 
 class RunsView : public QWidget {
@@ -89,6 +109,10 @@ public:
     QString emptyHint() const;
     RunsModel* model() const { return m_model; }
     QTableView* table() const { return m_table; }
+    // Seeds of one configuration as one row (remembered across restarts).
+    void setGrouped(bool grouped);
+    // The header's menu: add a config key as a column, remove one (remembered across restarts).
+    void fillHeaderMenu(QMenu* menu, int column);
     // The right-click menu for the selected runs: open, compare, rename, tag, note, duplicate the
     // config into the form, delete (each enabled when it applies to the selection).
     void fillContextMenu(QMenu* menu);
@@ -123,6 +147,7 @@ private:
     QTableView* m_table;
     QLineEdit* m_filter;
     QLabel *m_filterError, *m_count, *m_emptyHint;
+    QCheckBox* m_group = nullptr;
     QPushButton *m_open, *m_compare, *m_tag, *m_untag, *m_note, *m_delete;
     QTimer* m_timer;
     bool m_inFlight = false;

@@ -49,6 +49,34 @@ RunRow makeRow(const store::Store& db, const store::RunInfo& r) {
 
 }  // namespace
 
+RunData readRunData(const store::Store& db, const store::RunInfo& r) {
+    RunData d;
+    d.row = makeRow(db, r);
+    const int64_t id = r.id;
+    d.config = q(r.config);
+    const double start = static_cast<double>(r.startMs > 0 ? r.startMs : r.createdMs);
+    for (const auto& key : db.metricKeys(id)) {
+        QVector<SeriesPoint>& series = d.metrics[q(key)];
+        const auto points = db.metric(id, key);
+        series.reserve(static_cast<qsizetype>(points.size()));
+        for (const auto& p : points)
+            series.push_back({static_cast<double>(p.step),
+                              (static_cast<double>(p.wallMs) - start) / 1000.0, p.value});
+    }
+    for (const auto& key : db.vectorKeys(id)) {
+        QVector<VectorFrame>& frames = d.vectors[q(key)];
+        for (const auto& v : db.vectorSeries(id, key)) {
+            VectorFrame f;
+            f.step = v.step;
+            f.shape = QVector<qint64>(v.shape.begin(), v.shape.end());
+            f.data = QVector<float>(v.data.begin(), v.data.end());
+            frames.push_back(std::move(f));
+        }
+    }
+    for (const auto& line : db.logs(id)) d.logs << q(line.level + ": " + line.text);
+    return d;
+}
+
 StoreService::StoreService(QObject* parent) : QObject(parent) {
     qRegisterMetaType<frugal::ui::RunRow>();
     qRegisterMetaType<frugal::ui::RunData>();
@@ -104,29 +132,7 @@ void StoreService::loadRuns(quint64 request, const QVector<qint64>& ids) {
         for (qint64 id : ids) {
             const auto r = m_store->run(id);
             if (!r) continue;
-            RunData d;
-            d.row = makeRow(*m_store, *r);
-            d.config = q(r->config);
-            const double start = static_cast<double>(r->startMs > 0 ? r->startMs : r->createdMs);
-            for (const auto& key : m_store->metricKeys(id)) {
-                QVector<SeriesPoint>& series = d.metrics[q(key)];
-                const auto points = m_store->metric(id, key);
-                series.reserve(static_cast<qsizetype>(points.size()));
-                for (const auto& p : points)
-                    series.push_back({static_cast<double>(p.step),
-                                      (static_cast<double>(p.wallMs) - start) / 1000.0, p.value});
-            }
-            for (const auto& key : m_store->vectorKeys(id)) {
-                QVector<VectorFrame>& frames = d.vectors[q(key)];
-                for (const auto& v : m_store->vectorSeries(id, key)) {
-                    VectorFrame f;
-                    f.step = v.step;
-                    f.shape = QVector<qint64>(v.shape.begin(), v.shape.end());
-                    f.data = QVector<float>(v.data.begin(), v.data.end());
-                    frames.push_back(std::move(f));
-                }
-            }
-            for (const auto& line : m_store->logs(id)) d.logs << q(line.level + ": " + line.text);
+            RunData d = readRunData(*m_store, *r);
             d.resumeRefusal = q(run::resumeRefusal(m_store->path(), *r));
             out.push_back(std::move(d));
         }

@@ -13,6 +13,7 @@
 
 namespace frugal::store {
 class Store;
+struct RunInfo;
 }
 
 namespace frugal::ui {
@@ -47,6 +48,10 @@ struct RunData {
     QStringList logs;
     QString resumeRefusal;  // why Resume does not apply, "" when it does (run/jobs.h)
 };
+
+// Everything of run R in DB (its row, config, every metric and vector series, its logs; not the
+// resume check): what loadRuns answers with, and what `frugal plot` reads.
+RunData readRunData(const store::Store& db, const store::RunInfo& r);
 
 class StoreService : public QObject {
     Q_OBJECT

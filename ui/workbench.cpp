@@ -266,69 +266,28 @@ PlotResult plotRuns(int argc, char** argv, const PlotRequest& r) {
     options.logX = r.logX;
     options.logY = r.logY;
     chart.setOptions(options);
-    // runs grouped by name (the seeds of one configuration), in the order given; each run's
-    // series read once
-    struct Run {
-        int64_t id;
-        int64_t startMs;
-        std::vector<store::MetricPoint> points, passes;
-    };
-    struct Group {
-        std::string name;
-        std::vector<Run> runs;
-    };
-    std::vector<Group> groups;
+    // the runs' series, grouped as the Compare view groups them (common/group_stats.h)
+    QVector<RunData> runs;
+    QVector<RunRow> rows;
+    QVector<QMap<QString, QString>> resolved;
     for (int64_t id : r.runs) {
         const auto info = db.run(id);
         if (!info) fail(path, ": no run ", id);
-        Run run{id, info->startMs, db.metric(id, r.metric), db.metric(id, metrics::kForwardPasses)};
-        if (run.points.empty()) fail("run ", id, " (", info->name, ") has no metric '", r.metric, "'");
-        auto at = std::find_if(groups.begin(), groups.end(),
-                               [&](const Group& g) { return g.name == info->name; });
-        if (at == groups.end()) {
-            groups.push_back({info->name, {}});
-            at = std::prev(groups.end());
-        }
-        at->runs.push_back(std::move(run));
+        if (db.metric(id, r.metric).empty()) fail("run ", id, " (", info->name, ") has no metric '", r.metric, "'");
+        runs << readRunData(db, *info);
+        rows << runs.back().row;
+        resolved << resolvedParams(rows.back().method, rows.back().params);
     }
-    for (size_t g = 0; g < groups.size(); ++g) {
-        const Group& group = groups[g];
-        const bool mean = !r.eachRun && group.runs.size() > 1;
-        const auto addLine = [&](const QString& label, const std::vector<const Run*>& runs) {
-            // the mean over RUNS at each step that every one of them has
-            std::map<int64_t, std::pair<double, double>> sum;  // step -> (value, wall)
-            std::map<int64_t, size_t> count;
-            for (const Run* run : runs)
-                for (const auto& p : run->points) {
-                    sum[p.step].first += p.value;
-                    sum[p.step].second += static_cast<double>(p.wallMs - run->startMs) / 1000.0;
-                    ++count[p.step];
-                }
-            const int line = chart.addLine(label, runColor(static_cast<qint64>(g)));
-            const double n = static_cast<double>(runs.size());
-            for (const auto& [step, v] : sum)
-                if (count[step] == runs.size())
-                    chart.append(line, static_cast<double>(step), v.second / n, v.first / n);
-            std::vector<std::pair<double, double>> passes;
-            for (const auto& p : runs.front()->passes)
-                passes.emplace_back(static_cast<double>(p.step), p.value);
-            if (passes.empty())  // first-order runs: one forward pass a step (and one backward)
-                for (const auto& [step, v] : sum)
-                    passes.emplace_back(static_cast<double>(step), static_cast<double>(step));
-            else
-                passes.insert(passes.begin(), {0.0, 0.0});
-            chart.setPasses(line, std::move(passes));
-        };
-        const QString name = QString::fromStdString(group.name);
-        if (mean) {
-            std::vector<const Run*> all;
-            for (const Run& run : group.runs) all.push_back(&run);
-            addLine(name, all);  // the figure's title says what the lines average
-        } else {
-            for (const Run& run : group.runs)
-                addLine(QStringLiteral("%1 (run %2)").arg(name).arg(run.id), {&run});
-        }
-    }
+    GroupSpec spec;
+    spec.by = r.group == "none" ? GroupBy::None
+              : r.group == "config" ? GroupBy::Config
+              : r.group == "name" ? GroupBy::Name
+                                  : GroupBy::Key;
+    if (spec.by == GroupBy::Key) spec.key = QString::fromStdString(r.group);
+    spec.center = *stats::centerNamed(r.center);
+    spec.spread = *stats::spreadNamed(r.band);
+    spec.showRuns = r.eachRun;
+    drawGroups(chart, runs, groupRuns(rows, resolved, spec), metric, spec, false);
     chart.redrawNow();
     ExportOptions o;
     o.path = QString::fromStdString(r.out);

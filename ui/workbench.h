@@ -28,9 +28,10 @@ int runHeadless(int argc, char** argv, const std::string& config, const std::str
 int takeScreenshots(int argc, char** argv, const std::string& outDir);
 
 // One figure of stored runs for a paper: METRIC of each run against steps, forward passes (the
-// run's zo/forward_passes; one per step for runs without it) or wall time; runs of the same
-// name (the seeds of one configuration) drawn as their mean at the steps they all have, or with
-// EACHRUN one line each in the name's colour; exported by the file's suffix (.png .svg .pdf .csv).
+// run's zo/forward_passes) or wall time; runs in groups (GROUP: "config", everything but the
+// seed; "name"; "none"; or a config key) drawn as the group's CENTER with a BAND at the steps all
+// its runs have, N in the legend, each run faint under it with EACHRUN (run_groups.h); exported
+// by the file's suffix (.png .svg .pdf .csv, whose band_lo and band_hi columns hold the band).
 // The request is checked by its caller (app/: runs given, X one of step, passes, wall); a run
 // that is missing or lacks the metric throws frugal::Error naming it.
 struct PlotRequest {
@@ -43,6 +44,9 @@ struct PlotRequest {
     std::string x = "passes";  // step, passes, wall
     bool logX = false, logY = false;
     bool eachRun = false;
+    std::string group = "config";  // config, name, none, or a config key
+    std::string center = "mean";   // mean, median
+    std::string band = "std";      // std, sem, ci95, minmax, none
     std::string title;
     std::string out;
     double widthMm = 160, heightMm = 100;
