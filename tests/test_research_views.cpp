@@ -16,6 +16,10 @@
 
 #include "common/group_stats.h"
 #include "compare_view.h"
+#include "dashboard_view.h"
+#include "landscape_view.h"
+#include "sweep_view.h"
+#include "vector_plot.h"
 #include "group_controls.h"
 #include "metric_chart.h"
 #include "run_groups.h"
@@ -233,6 +237,180 @@ private slots:
         const int row = view.model()->rowOfId(seeds.ids[4]);
         QCOMPARE(view.model()->data(view.model()->index(row, RunsModel::Count), Qt::DisplayRole).toString(), QStringLiteral("0.0001"));
         view.model()->setConfigColumns({});
+    }
+
+    // A sweep of 9 runs (lr × eps): parallel coordinates with an axis per varied key (lr on a log
+    // axis: it spans two decades) and per result; a brush on lr keeps its three runs, in the
+    // scatter too; hovering a line highlights its run; a drag with the mouse brushes.
+    void sweepShowsParallelCoordinatesAndAScatter() {
+        QTemporaryDir dir;
+        const QString dbFile = dir.filePath(QStringLiteral("runs.db"));
+        std::vector<int64_t> ids;
+        const std::vector<std::string> lrs = {"1e-05", "0.0001", "0.001"}, epss = {"0.001", "0.01", "0.1"};
+        {
+            store::Store db(dbFile.toStdString());
+            for (size_t i = 0; i < 3; ++i)
+                for (size_t j = 0; j < 3; ++j) {
+                    ids.push_back(addRun(db, "lr=" + lrs[i] + " eps=" + epss[j], {{"zo.lr", lrs[i]}, {"zo.eps", epss[j]}},
+                                         {2.0, 1.5 - 0.1 * static_cast<double>(i)}));
+                    db.logMetric(ids.back(), "dev/accuracy", 10, 0.5 + 0.1 * static_cast<double>(i) + 0.01 * static_cast<double>(j));
+                }
+        }
+        ServiceThread st(dbFile);
+        CompareView view(st.service);
+        view.resize(1280, 800);
+        view.show();
+        QSignalSpy loaded(&view, &CompareView::loadedRuns);
+        view.compare(QVector<qint64>(ids.begin(), ids.end()));
+        QVERIFY(loaded.wait(10000));
+        view.tabs()->setCurrentWidget(view.sweep());
+        ParallelCoordinates* pc = view.sweep()->coordinates();
+        QStringList names;
+        for (int a = 0; a < pc->axisCount(); ++a) names << pc->axis(a).name;
+        QVERIFY2(names.startsWith(QStringLiteral("zo.lr")) && names.contains(QStringLiteral("zo.eps")) &&
+                     names.contains(QStringLiteral("dev/accuracy")),
+                 qPrintable(names.join(QLatin1Char(' '))));
+        const int lr = static_cast<int>(names.indexOf(QStringLiteral("zo.lr")));
+        QVERIFY(pc->axis(lr).log);  // 1e-5 to 1e-3
+        QCOMPARE(pc->selectedIds().size(), 9);
+        pc->brush(lr, 5e-5, 2e-4);
+        QCOMPARE(pc->selectedIds(), (QVector<qint64>{ids[3], ids[4], ids[5]}));
+        QVERIFY(view.sweep()->caption().startsWith(QStringLiteral("3 of 9")));
+        // the scatter: dev accuracy against lr, the brushed runs in colour
+        view.sweep()->setScatter(QStringLiteral("zo.lr"), QStringLiteral("dev/accuracy"));
+        QCOMPARE(view.sweep()->scatter()->xAxis().name, QStringLiteral("zo.lr"));
+        QCOMPARE(view.sweep()->scatter()->yAxis().values.size(), size_t{9});
+        QCOMPARE(view.sweep()->scatter()->yAxis().values[4], 0.61);
+        // hovering run 7's line between the first two axes highlights it
+        const QPointF a = pc->pointOf(7, 0), b = pc->pointOf(7, 1);
+        QTest::mouseMove(pc, (a + (b - a) * 0.2).toPoint());
+        QTRY_COMPARE(pc->highlighted(), ids[7]);
+        // a drag along the eps axis brushes it (the top two values: 0.01 and 0.1)
+        const int eps = static_cast<int>(names.indexOf(QStringLiteral("zo.eps")));
+        pc->clearBrushes();
+        const QPointF top = pc->pointOf(2, eps) - QPointF(0, 4), middle = pc->pointOf(1, eps) + QPointF(0, 4);
+        QTest::mousePress(pc, Qt::LeftButton, {}, top.toPoint());
+        QMouseEvent move(QEvent::MouseMove, middle, pc->mapToGlobal(middle), Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(pc, &move);
+        QTest::mouseRelease(pc, Qt::LeftButton, {}, middle.toPoint());
+        QVERIFY(pc->brushed(eps));
+        QCOMPARE(pc->selectedIds().size(), 6);
+        for (qint64 id : pc->selectedIds()) QVERIFY(id != ids[0] && id != ids[3] && id != ids[6]);  // eps 0.001 out
+    }
+
+    // The dashboard: a panel per metric, grouped as the overlay; zooming one zooms all (the x
+    // range), hovering one puts the crosshair at the same x in the others.
+    void dashboardPanelsShareTheirX() {
+        SeedDb seeds;
+        {
+            store::Store db(seeds.path.toStdString());
+            for (size_t r = 0; r < seeds.ids.size(); ++r)
+                for (int step = 0; step <= 30; step += 10) db.logMetric(seeds.ids[r], "dev/loss", step, 1.0 - 0.01 * step);
+        }
+        ServiceThread st(seeds.path);
+        CompareView view(st.service);
+        view.resize(1280, 800);
+        view.show();
+        QSignalSpy loaded(&view, &CompareView::loadedRuns);
+        view.compare(QVector<qint64>(seeds.ids.begin(), seeds.ids.end()));
+        QVERIFY(loaded.wait(10000));
+        view.tabs()->setCurrentWidget(view.dashboard());
+        DashboardView* d = view.dashboard();
+        QCOMPARE(d->panelKeys(), (QStringList{QStringLiteral("dev/accuracy"), QStringLiteral("dev/loss"), QStringLiteral("train/loss")}));
+        for (MetricChart* p : d->panels()) QCOMPARE(p->legendLabels().size(), 2);  // two groups of seeds
+        bool band = false;
+        for (int line = 0; line < d->panels()[2]->lineCount(); ++line) band = band || d->panels()[2]->hasBand(line);
+        QVERIFY(band);
+        d->panels()[2]->zoomTo(5, 25, 0, 3);
+        for (MetricChart* p : d->panels()) {
+            QCOMPARE(p->visibleRange().left(), 5.0);
+            QCOMPARE(p->visibleRange().right(), 25.0);
+        }
+        d->panels()[0]->resetZoom();
+        QVERIFY(!d->panels()[1]->zoomed());
+        QTRY_VERIFY(d->panels()[2]->isVisible());
+        d->panels()[2]->redrawNow();
+        const QPointF at = d->panels()[2]->positionOf(10, 1.5);
+        QTest::mouseMove(d->panels()[2], at.toPoint());
+        QTRY_VERIFY(d->panels()[2]->hover().valid);
+        QCOMPARE(d->panels()[1]->crosshairX(), d->panels()[2]->hover().x);
+        QCOMPARE(d->panels()[0]->crosshairX(), d->panels()[2]->hover().x);
+        d->setFilter(QStringLiteral("dev/"));
+        QCOMPARE(d->panels().size(), 2);
+    }
+
+    // The landscape: two runs' 2-D slices on one scale, the cuts through the centre are the grid's
+    // centre row and column, the difference is A − B, the PNG is written; the heatmap's axes are α
+    // and β with the centre marked, and hovering a cell says its value.
+    void landscapeInThreeDWithCutsAndDifference() {
+        QTemporaryDir dir;
+        const QString dbFile = dir.filePath(QStringLiteral("runs.db"));
+        const int n = 5;
+        const std::vector<float> axis = {-1.0f, -0.5f, 0.0f, 0.5f, 1.0f};
+        std::vector<int64_t> ids;
+        std::vector<std::vector<float>> grids;
+        {
+            store::Store db(dbFile.toStdString());
+            for (int r = 0; r < 2; ++r) {
+                ids.push_back(addRun(db, r == 0 ? "flat" : "sharp", {{"zo.lr", r == 0 ? "0.001" : "0.01"}}, {1.0}));
+                std::vector<float> grid;
+                for (int b = 0; b < n; ++b)
+                    for (int a = 0; a < n; ++a)
+                        grid.push_back(1.0f + (r + 1) * axis[static_cast<size_t>(a)] * axis[static_cast<size_t>(a)] +
+                                       0.5f * axis[static_cast<size_t>(b)] * axis[static_cast<size_t>(b)]);
+                db.logVector(ids.back(), "landscape/axis", 0, {n}, axis);
+                db.logVector(ids.back(), "landscape/slice2d", 0, {n, n}, grid);
+                grids.push_back(grid);
+            }
+        }
+        ServiceThread st(dbFile);
+        CompareView view(st.service);
+        view.resize(1280, 800);
+        view.show();
+        QSignalSpy loaded(&view, &CompareView::loadedRuns);
+        view.compare({ids[0], ids[1]});
+        QVERIFY(loaded.wait(10000));
+        view.tabs()->setCurrentWidget(view.landscape());
+        LandscapeView* l = view.landscape();
+        QCOMPARE(l->landscapes().size(), 2);
+        QCOMPARE(l->scaleLo(), 1.0);
+        QCOMPARE(l->scaleHi(), static_cast<double>(1.0f + 2.0f + 0.5f));  // the sharp run's corner
+        // the cut along α at β = 0 is the grid's centre row, of each run
+        QCOMPARE(l->cutAlpha()->lineCount(), 2);
+        for (int a = 0; a < n; ++a) {
+            QCOMPARE(l->cutAlpha()->valueAt(1, axis[static_cast<size_t>(a)]), static_cast<double>(grids[1][static_cast<size_t>(2 * n + a)]));
+            QCOMPARE(l->cutBeta()->valueAt(0, axis[static_cast<size_t>(a)]), static_cast<double>(grids[0][static_cast<size_t>(a * n + 2)]));
+        }
+        l->showDifference(1, 0);
+        for (size_t i = 0; i < grids[0].size(); ++i)
+            QCOMPARE(l->shown().loss[i], static_cast<double>(grids[1][i]) - static_cast<double>(grids[0][i]));
+        QVERIFY(l->caption().contains(QStringLiteral("symmetric about 0")));
+        const QString png = dir.filePath(QStringLiteral("figs/landscape.png"));
+        QCOMPARE(l->exportPng(png, QSize(800, 600)), QString());
+        QVERIFY(QImage(png).width() > 100);
+        // the heatmap side by side: α and β with their values, the centre marked, a cell's value
+        view.setVector(QStringLiteral("landscape/slice2d"));
+        VectorPlot* plot = view.vectorPlots().front();
+        QCOMPARE(plot->heatmapAxes().columnTitle, QStringLiteral("α"));
+        QVERIFY(plot->heatmapAxes().markCentre);
+        QCOMPARE(plot->cellText(QPoint(3, 1)), QStringLiteral("α 0.5, β -0.5: %1").arg(static_cast<double>(grids[0][static_cast<size_t>(1 * n + 3)]), 0, 'g', 5));
+        qInfo("3-D surface shown: %s", l->surfaceShown() ? "yes" : "no (no OpenGL here)");
+    }
+
+    // Per-matrix heatmaps (a pruning run's sparsity): layers down, the block's matrices along,
+    // named from the run's log.
+    void perMatrixHeatmapNamesLayersAndMatrices() {
+        const QStringList names = matrixNamesFromLogs({QStringLiteral("info: pruning"),
+                                                       QStringLiteral("info: matrix order: q_proj, k_proj, v_proj")});
+        QCOMPARE(names, (QStringList{QStringLiteral("q_proj"), QStringLiteral("k_proj"), QStringLiteral("v_proj")}));
+        VectorPlot plot;
+        plot.resize(500, 300);
+        VectorFrame f;
+        f.shape = {2, 3};
+        f.data = {0.5f, 0.4f, 0.6f, 0.55f, 0.45f, 0.5f};
+        plot.setHeatmapAxes(heatmapAxesFor(QStringLiteral("prune/sparsity_per_matrix"), {}, names, 2, 3));
+        plot.setFrame(QStringLiteral("prune/sparsity_per_matrix"), f);
+        QCOMPARE(plot.cellText(QPoint(1, 1)), QStringLiteral("k_proj, layer 1: 0.45"));
     }
 };
 

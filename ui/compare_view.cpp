@@ -21,7 +21,10 @@
 #include "common/metric_keys.h"
 #include "run/method_registry.h"
 #include "chart_controls.h"
+#include "dashboard_view.h"
 #include "group_controls.h"
+#include "landscape_view.h"
+#include "sweep_view.h"
 #include "metric_chart.h"
 #include "palette.h"
 #include "series_math.h"
@@ -197,9 +200,24 @@ CompareView::CompareView(StoreService* service, QWidget* parent)
     vectorLayout->setContentsMargins(0, 0, 0, 0);
     vectorLayout->addLayout(vectorTop);
     vectorLayout->addWidget(m_vectorRow, 1);
+    m_dashboard = new DashboardView(this);
+    m_sweep = new SweepView(this);
+    m_landscape = new LandscapeView(this);
     m_tabs = new QTabWidget(this);
     m_tabs->addTab(m_chart, tr("Metric overlay"));
+    m_tabs->addTab(m_dashboard, tr("Dashboard"));
+    m_tabs->addTab(m_sweep, tr("Sweep"));
     m_tabs->addTab(vectorPage, tr("Vector series side by side"));
+    m_tabs->addTab(m_landscape, tr("Landscape 3-D"));
+    connect(m_sweep, &SweepView::compareRequested, this, [this](const QVector<qint64>& ids) {
+        if (ids.size() < 2) return;
+        m_tabs->setCurrentWidget(m_chart);
+        compare(ids);
+    });
+    // the tab shown is remembered across restarts
+    m_tabs->setCurrentIndex(QSettings().value(QStringLiteral("compare/tab"), 0).toInt());
+    connect(m_tabs, &QTabWidget::currentChanged, this,
+            [](int index) { QSettings().setValue(QStringLiteral("compare/tab"), index); });
     m_split = new QSplitter(Qt::Vertical, this);
     m_split->addWidget(m_tabs);
     m_split->addWidget(tables);
@@ -232,6 +250,7 @@ CompareView::CompareView(StoreService* service, QWidget* parent)
     connect(m_target, &QLineEdit::textChanged, this, &CompareView::fillMetrics);
     connect(m_groups, &GroupControls::changed, this, &CompareView::redraw);
     connect(m_controls, &ChartControls::optionsChanged, m_chart, &MetricChart::setOptions);
+    connect(m_controls, &ChartControls::optionsChanged, m_dashboard, &DashboardView::setOptions);
     connect(m_controls, &ChartControls::optionsChanged, this, &CompareView::fillMetrics);  // smoothing
     connect(m_controls, &ChartControls::fitRequested, m_chart, &MetricChart::resetZoom);
     connect(m_controls->exportButton(), &QPushButton::clicked, this,
@@ -298,6 +317,12 @@ void CompareView::redrawVectors() {
             plot->setLines(title, frames, index, axis.isEmpty() ? QVector<float>() : axis.last().data);
             for (const VectorFrame& f : frames) extend(f);
         } else {
+            const VectorFrame& f = frames[index];
+            if (f.shape.size() == 2) {
+                const auto axis = r.vectors.value(QString::fromLatin1(metrics::kLandscapeAxis));
+                plot->setHeatmapAxes(heatmapAxesFor(key, axis.isEmpty() ? QVector<float>() : axis.last().data,
+                                                    matrixNamesFromLogs(r.logs), f.shape[0], f.shape[1]));
+            }
             plot->setFrame(title, frames[index]);
             extend(frames[index]);
         }
@@ -345,6 +370,7 @@ void CompareView::compare(const QVector<qint64>& runIds) {
 void CompareView::loaded(quint64 request, const QVector<RunData>& runs) {
     if (request != m_request) return;
     m_runs = runs;
+    ++m_loadCount;
     QStringList keys;
     for (const RunData& r : runs)
         for (auto it = r.metrics.begin(); it != r.metrics.end(); ++it)
@@ -411,6 +437,8 @@ void CompareView::loaded(quint64 request, const QVector<RunData>& runs) {
         }
     }
     m_diff->resizeColumnsToContents();
+    m_sweep->setRuns(runs, params);
+    m_landscape->setRuns(runs);
     m_caption->setText(
         tr("%n run(s); %1 differing config key(s)", nullptr, static_cast<int>(runs.size()))
             .arg(diff.size()));
@@ -496,6 +524,14 @@ void CompareView::redraw() {
         for (RunGroup& g : m_groupList) g.label += statusMark(m_runs[g.members.front()].row);
     drawGroups(*m_chart, m_runs, m_groupList, key, spec, relative);
     m_chart->redrawNow();
+    if (m_dashboardSpec != std::make_tuple(static_cast<int>(spec.by), spec.key, static_cast<int>(spec.center),
+                                           static_cast<int>(spec.spread), spec.showRuns, relative, m_loadCount)) {
+        // the panels again only when what they draw changed (not for another metric of the overlay)
+        m_dashboardSpec = std::make_tuple(static_cast<int>(spec.by), spec.key, static_cast<int>(spec.center),
+                                          static_cast<int>(spec.spread), spec.showRuns, relative, m_loadCount);
+        m_dashboard->setRuns(m_runs, m_groupList, spec, relative);
+        m_dashboard->setOptions(m_controls->options());
+    }
     {
         const QSignalBlocker blockA(m_testA), blockB(m_testB);
         const int a = m_testA->currentIndex(), b = m_testB->currentIndex();

@@ -7,6 +7,7 @@
 // figures), exportable as PNG/SVG/PDF. GUI thread.
 
 #include <QVector>
+#include <tuple>
 #include <QWidget>
 
 #include "run_groups.h"
@@ -25,7 +26,10 @@ QT_END_NAMESPACE
 namespace frugal::ui {
 
 class ChartControls;
+class DashboardView;
 class GroupControls;
+class LandscapeView;
+class SweepView;
 class MetricChart;
 class VectorPlot;
 
@@ -74,6 +78,11 @@ public:
     void setVector(const QString& key, qint64 step = -1);
     QVector<VectorPlot*> vectorPlots() const { return m_plots; }
     QTabWidget* tabs() const { return m_tabs; }
+    // Every metric as a panel (linked x), the sweep's parallel coordinates and scatter, the 3-D
+    // landscape.
+    DashboardView* dashboard() const { return m_dashboard; }
+    SweepView* sweep() const { return m_sweep; }
+    LandscapeView* landscape() const { return m_landscape; }
     // Writes the side-by-side vector figure to PATH (.png, .svg, .pdf); "" or the error.
     QString exportVectors(const QString& path);
 
@@ -108,6 +117,12 @@ private:
     QVector<QMap<QString, QString>> m_resolved;  // each run's resolved params
     QComboBox *m_testA = nullptr, *m_testB = nullptr;
     QLabel* m_test = nullptr;
+    DashboardView* m_dashboard;
+    SweepView* m_sweep;
+    LandscapeView* m_landscape;
+    // what the dashboard's panels were drawn for (grouping, alignment, the load)
+    std::tuple<int, QString, int, int, bool, bool, int> m_dashboardSpec;
+    int m_loadCount = 0;
     QTabWidget* m_tabs;
     QSplitter* m_split = nullptr;
     QComboBox *m_vectorKey, *m_vectorStep;

@@ -8,6 +8,7 @@
 #include <QHBoxLayout>
 #include <QImage>
 #include <QLabel>
+#include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
 #include <QSlider>
@@ -74,7 +75,10 @@ QString exportFigure(QWidget& figure, const QString& path, double widthMm, doubl
     return QString();
 }
 
-VectorPlot::VectorPlot(QWidget* parent) : QWidget(parent) { setMinimumSize(240, 150); }
+VectorPlot::VectorPlot(QWidget* parent) : QWidget(parent) {
+    setMinimumSize(240, 150);
+    setMouseTracking(true);  // a heatmap's cell under the mouse says its value
+}
 
 namespace {
 
@@ -139,19 +143,13 @@ void VectorPlot::paintEvent(QPaintEvent*) {
     if (m_mode != Mode::Heatmap) lo = std::min(lo, 0.0f);
     if (m_fixedRange) lo = m_fixedLo, hi = m_fixedHi;  // one colour scale shared by several plots
     if (hi == lo) hi = lo + 1;
-    const int bar = m_mode == Mode::Heatmap ? 56 : 0;  // the colour bar's width with labels
-    const QRect area(46, fm.height() + 8, width() - 56 - bar, height() - 2 * fm.height() - 16);
+    const QRect area = m_mode == Mode::Heatmap
+                           ? heatmapArea()
+                           : QRect(46, fm.height() + 8, width() - 56, height() - 2 * fm.height() - 16);
     if (area.width() < 10 || area.height() < 10) return;
     p.setPen(palette().text().color());
-    if (m_mode == Mode::Heatmap) {  // the values are on the colour bar; here the grid's indices
-        const qint64 rows = m_frame.shape[0], cols = m_frame.shape[1];
-        p.drawText(QRect(0, area.top(), 42, fm.height()), Qt::AlignRight, QString::number(rows - 1));
-        p.drawText(QRect(0, area.bottom() - fm.height(), 42, fm.height()), Qt::AlignRight, QStringLiteral("0"));
-        p.drawText(QRect(0, area.center().y() - fm.height() / 2, 42, fm.height()), Qt::AlignRight, tr("row"));
-        p.drawText(QRect(area.left(), area.bottom() + 2, area.width(), fm.height()), Qt::AlignHCenter,
-                   m_title == QLatin1String(metrics::kSlice2d)
-                       ? tr("column 0 … %1 (α along columns, β along rows)").arg(cols - 1)
-                       : tr("column 0 … %1").arg(cols - 1));
+    if (m_mode == Mode::Heatmap) {  // the values are on the colour bar; here the grid's axes
+        paintHeatmapAxes(p, area);
     } else {
         p.drawText(QRect(0, area.top() - fm.height() / 2, 42, fm.height()), Qt::AlignRight,
                    QString::number(hi, 'g', 3));
@@ -225,6 +223,31 @@ void VectorPlot::paintEvent(QPaintEvent*) {
                     if (n == 4) p.drawLine(hits[2], hits[3]);
                 }
         }
+        // the centre (α = β = 0) marked; the hovered cell outlined
+        const HeatmapAxes& ax = m_heatmapAxes;
+        if (ax.markCentre && ax.columnValues.size() == cols && ax.rowValues.size() == rows) {
+            const auto nearest = [](const QVector<float>& v) {
+                int best = 0;
+                for (int i = 1; i < v.size(); ++i)
+                    if (std::abs(v[i]) < std::abs(v[best])) best = i;
+                return best;
+            };
+            const QPointF c(xAt(nearest(ax.columnValues)), yAt(nearest(ax.rowValues)));
+            for (const auto& [color, width] : {std::pair{QColor(Qt::black), 3.0}, std::pair{QColor(Qt::white), 1.4}}) {
+                p.setPen(QPen(color, width));
+                p.drawLine(c + QPointF(-6, 0), c + QPointF(6, 0));
+                p.drawLine(c + QPointF(0, -6), c + QPointF(0, 6));
+            }
+        }
+        if (m_hoverCell.x() >= 0 && m_hoverCell.x() < cols && m_hoverCell.y() < rows) {
+            const double w = static_cast<double>(area.width()) / cols, h = static_cast<double>(area.height()) / rows;
+            p.setPen(QPen(Qt::white, 1.5));
+            p.setBrush(Qt::NoBrush);
+            p.drawRect(QRectF(area.left() + m_hoverCell.x() * w, area.bottom() - (m_hoverCell.y() + 1) * h, w, h));
+            p.setPen(palette().text().color());
+            p.drawText(QRect(area.left(), 2 + fm.height(), area.width(), fm.height()), Qt::AlignRight,
+                       cellText(m_hoverCell));
+        }
         const QRect barRect(area.right() + 10, area.top(), 12, area.height());
         for (int y = 0; y < barRect.height(); ++y)
             p.fillRect(QRect(barRect.left(), barRect.bottom() - y, barRect.width(), 1),
@@ -246,6 +269,140 @@ void VectorPlot::paintEvent(QPaintEvent*) {
                    tr("%n NaN/infinite value(s) (red in the heatmap, gaps elsewhere)", nullptr,
                       nonFinite));
     }
+}
+
+HeatmapAxes heatmapAxesFor(const QString& key, const QVector<float>& axis, const QStringList& matrixNames,
+                           qint64 rows, qint64 columns) {
+    HeatmapAxes a;
+    if (key == QLatin1String(metrics::kSlice2d) && axis.size() == rows && axis.size() == columns) {
+        a.rowTitle = QStringLiteral("β");
+        a.columnTitle = QStringLiteral("α");
+        a.rowValues = a.columnValues = axis;
+        a.markCentre = true;
+        return a;
+    }
+    if (key.endsWith(QLatin1String("per_matrix"))) {
+        a.rowTitle = QStringLiteral("layer");
+        for (qint64 r = 0; r < rows; ++r) a.rowNames << QString::number(r);
+        a.columnTitle = matrixNames.size() == columns ? QStringLiteral("matrix") : QStringLiteral("matrix (the block's order)");
+        if (matrixNames.size() == columns) a.columnNames = matrixNames;
+        return a;
+    }
+    a.rowTitle = QStringLiteral("row");
+    a.columnTitle = QStringLiteral("column");
+    return a;
+}
+
+QStringList matrixNamesFromLogs(const QStringList& logs) {
+    for (const QString& line : logs) {
+        const qsizetype at = line.indexOf(QLatin1String("matrix order: "));
+        if (at >= 0) return line.mid(at + 14).split(QStringLiteral(", "), Qt::SkipEmptyParts);
+    }
+    return {};
+}
+
+QRect VectorPlot::heatmapArea() const {
+    const QFontMetrics fm(font());
+    int labels = fm.horizontalAdvance(QStringLiteral("-0.00"));
+    for (const QString& n : m_heatmapAxes.rowNames) labels = std::max(labels, fm.horizontalAdvance(n));
+    const int left = fm.height() + 8 + labels;  // the rotated title, then the labels
+    const int bar = 56;                          // the colour bar with its labels
+    return QRect(left, fm.height() + 8, width() - left - 10 - bar, height() - 3 * fm.height() - 18);
+}
+
+void VectorPlot::paintHeatmapAxes(QPainter& p, const QRect& area) const {
+    const QFontMetrics fm(font());
+    const HeatmapAxes& a = m_heatmapAxes;
+    const qint64 rows = m_frame.shape[0], cols = m_frame.shape[1];
+    // a cell's centre along an axis of N cells over [0, LENGTH]
+    const auto centre = [](qint64 i, qint64 n, int length) { return (static_cast<double>(i) + 0.5) / n * length; };
+    const auto valueTicks = [&](const QVector<float>& v, qint64 n, auto&& place) {
+        // ticks at round values, placed by linear interpolation between the cells' values
+        const double v0 = v.first(), v1 = v.last();
+        for (const AxisTick& t : linearTicks(std::min(v0, v1), std::max(v0, v1), 5)) {
+            if (t.label.isEmpty() || v1 == v0) continue;
+            const double f = (t.value - v0) / (v1 - v0) * static_cast<double>(n - 1);
+            if (f < -1e-9 || f > static_cast<double>(n - 1) + 1e-9) continue;
+            place((f + 0.5) / static_cast<double>(n), t.label);
+        }
+    };
+    const auto nameTicks = [&](const QStringList& names, qint64 n, int room, auto&& place) {
+        const int every = std::max<qint64>(1, static_cast<qint64>(std::ceil(static_cast<double>(n) * (fm.height() + 2) / std::max(1, room))));
+        for (qint64 i = 0; i < n; i += every)
+            place(centre(i, n, 1), names.value(static_cast<int>(i), QString::number(i)));
+    };
+    p.setPen(palette().text().color());
+    const auto placeColumn = [&](double f, const QString& label) {
+        const int x = area.left() + static_cast<int>(f * area.width());
+        p.drawLine(x, area.bottom() + 1, x, area.bottom() + 4);
+        const int w = fm.horizontalAdvance(label) + 4;
+        p.drawText(QRect(x - w / 2, area.bottom() + 4, w, fm.height()), Qt::AlignHCenter, label);
+    };
+    const auto placeRow = [&](double f, const QString& label) {
+        const int y = area.bottom() - static_cast<int>(f * area.height());
+        p.drawLine(area.left() - 4, y, area.left() - 1, y);
+        p.drawText(QRect(0, y - fm.height() / 2, area.left() - 6, fm.height()), Qt::AlignRight | Qt::AlignVCenter, label);
+    };
+    if (a.columnValues.size() == cols && cols > 1) valueTicks(a.columnValues, cols, placeColumn);
+    else if (!a.columnNames.isEmpty()) {
+        // names that do not fit their cell are cut to fit
+        for (qint64 c = 0; c < cols; ++c) {
+            const int w = std::max(8, area.width() / static_cast<int>(cols) - 2);
+            const QString label = fm.elidedText(a.columnNames.value(static_cast<int>(c)), Qt::ElideRight, w);
+            const int x = area.left() + static_cast<int>(centre(c, cols, area.width()));
+            p.drawText(QRect(x - w / 2, area.bottom() + 4, w, fm.height()), Qt::AlignHCenter, label);
+        }
+    } else
+        nameTicks({}, cols, area.width() / 3, placeColumn);
+    if (a.rowValues.size() == rows && rows > 1) valueTicks(a.rowValues, rows, placeRow);
+    else nameTicks(a.rowNames, rows, area.height(), placeRow);
+    p.drawText(QRect(area.left(), area.bottom() + 4 + fm.height(), area.width(), fm.height()), Qt::AlignHCenter,
+               a.columnTitle.isEmpty() ? tr("column") : a.columnTitle);
+    p.save();
+    p.translate(fm.height() / 2 + 2, area.center().y());
+    p.rotate(-90);
+    p.drawText(QRect(-area.height() / 2, -fm.height() / 2, area.height(), fm.height()), Qt::AlignCenter,
+               a.rowTitle.isEmpty() ? tr("row") : a.rowTitle);
+    p.restore();
+}
+
+QPoint VectorPlot::cellAt(const QPointF& pos) const {
+    if (m_mode != Mode::Heatmap || m_frame.shape.size() != 2) return {-1, -1};
+    const QRect area = heatmapArea();
+    if (!QRectF(area).contains(pos)) return {-1, -1};
+    const qint64 rows = m_frame.shape[0], cols = m_frame.shape[1];
+    const int c = std::clamp(static_cast<int>((pos.x() - area.left()) / area.width() * static_cast<double>(cols)), 0,
+                             static_cast<int>(cols) - 1);
+    const int r = std::clamp(static_cast<int>((area.bottom() - pos.y()) / area.height() * static_cast<double>(rows)), 0,
+                             static_cast<int>(rows) - 1);
+    return {c, r};
+}
+
+QString VectorPlot::cellText(const QPoint& cell) const {
+    if (cell.x() < 0 || m_frame.shape.size() != 2) return {};
+    const qint64 cols = m_frame.shape[1];
+    const float v = m_frame.data.value(static_cast<qsizetype>(cell.y()) * cols + cell.x());
+    const HeatmapAxes& a = m_heatmapAxes;
+    const auto coordinate = [](const QString& title, const QVector<float>& values, const QStringList& names, int i) {
+        if (i < values.size()) return QStringLiteral("%1 %2").arg(title).arg(values[i], 0, 'g', 3);
+        if (i < names.size()) return title == QLatin1String("layer") ? QStringLiteral("layer %1").arg(names[i]) : names[i];
+        return QStringLiteral("%1 %2").arg(title.isEmpty() ? QStringLiteral("index") : title.section(QLatin1Char(' '), 0, 0)).arg(i);
+    };
+    return QStringLiteral("%1, %2: %3")
+        .arg(coordinate(a.columnTitle, a.columnValues, a.columnNames, cell.x()),
+             coordinate(a.rowTitle, a.rowValues, a.rowNames, cell.y()), QString::number(v, 'g', 5));
+}
+
+void VectorPlot::mouseMoveEvent(QMouseEvent* event) {
+    const QPoint cell = cellAt(event->position());
+    if (cell == m_hoverCell) return;
+    m_hoverCell = cell;
+    update();
+}
+
+void VectorPlot::leaveEvent(QEvent*) {
+    m_hoverCell = {-1, -1};
+    update();
 }
 
 void VectorPlot::paintLines(QPainter& p) {
@@ -412,10 +569,12 @@ void VectorPanel::show(int stepIndex) {
     QStringList dims;
     for (qint64 n : f.shape) dims << QString::number(n);
     m_stepLabel->setText(tr("step %1 · [%2]").arg(f.step).arg(dims.join(QStringLiteral(" × "))));
-    if (isSliceKey(key) && f.shape.size() <= 1)
+    if (isSliceKey(key) && f.shape.size() <= 1) {
         m_plot->setLines(key, frames, index, m_axis);
-    else
+    } else {
+        if (f.shape.size() == 2) m_plot->setHeatmapAxes(heatmapAxesFor(key, m_axis, m_matrixNames, f.shape[0], f.shape[1]));
         m_plot->setFrame(key, f);
+    }
 }
 
 }  // namespace frugal::ui

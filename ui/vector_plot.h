@@ -18,6 +18,23 @@ QT_END_NAMESPACE
 
 namespace frugal::ui {
 
+// What a heatmap's axes say: each one's title and either its values (a landscape's α and β, one per
+// cell, the centre at 0 marked) or its names (per-layer figures: "layer 3", a block's matrices),
+// else cell indices.
+struct HeatmapAxes {
+    QString rowTitle, columnTitle;
+    QVector<float> rowValues, columnValues;
+    QStringList rowNames, columnNames;
+    bool markCentre = false;  // a cross where both values are 0
+};
+// The axes for vector series KEY: a 2-D landscape slice over AXIS (β down the rows, α along the
+// columns); per-matrix sparsity (layers down, MATRIXNAMES along: the block's linear layers in
+// order, or their indices); otherwise indices.
+HeatmapAxes heatmapAxesFor(const QString& key, const QVector<float>& axis, const QStringList& matrixNames,
+                           qint64 rows, qint64 columns);
+// The matrix order a pruning run logged ("matrix order: q_proj, k_proj, ..."), from its LOGS.
+QStringList matrixNamesFromLogs(const QStringList& logs);
+
 class VectorPlot : public QWidget {
     Q_OBJECT
 public:
@@ -41,6 +58,7 @@ public:
         m_frames = other.m_frames;
         m_axis = other.m_axis;
         m_current = other.m_current;
+        m_heatmapAxes = other.m_heatmapAxes;
         update();
     }
     // A colour (or value) range shared with other plots, so that surfaces side by side compare;
@@ -51,6 +69,16 @@ public:
         m_fixedHi = static_cast<float>(hi);
         update();
     }
+    // The heatmap's axes (titles, values or names); kept until set again.
+    void setHeatmapAxes(const HeatmapAxes& axes) {
+        m_heatmapAxes = axes;
+        update();
+    }
+    const HeatmapAxes& heatmapAxes() const { return m_heatmapAxes; }
+    // A heatmap's cell under widget position POS ({-1, -1} outside), and what hovering it says
+    // ("α 0.1, β -0.2: 2.31", "layer 3 · q_proj: 0.5").
+    QPoint cellAt(const QPointF& pos) const;
+    QString cellText(const QPoint& cell) const;
     Mode mode() const { return m_mode; }
     bool hasFixedRange() const { return m_fixedRange; }
     double fixedLo() const { return m_fixedLo; }
@@ -60,9 +88,14 @@ public:
 
 protected:
     void paintEvent(QPaintEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void leaveEvent(QEvent* event) override;
 
 private:
     void paintLines(QPainter& p);
+    // The heatmap's image area at this size.
+    QRect heatmapArea() const;
+    void paintHeatmapAxes(QPainter& p, const QRect& area) const;
     Mode m_mode = Mode::Empty;
     bool m_fixedRange = false;
     float m_fixedLo = 0, m_fixedHi = 1;
@@ -71,6 +104,8 @@ private:
     QVector<VectorFrame> m_frames;  // Lines
     QVector<float> m_axis;
     int m_current = 0;
+    HeatmapAxes m_heatmapAxes;
+    QPoint m_hoverCell{-1, -1};
 };
 
 // True when the 1-D frames of KEY are a slice to draw as lines by step (landscape/slice1d and
@@ -87,6 +122,8 @@ public:
     // sparsity of a pruning run, a landscape's surface); empty: the first key.
     void setPreferredKeys(const QStringList& keys) { m_preferred = keys; }
     bool isEmpty() const { return m_series.isEmpty(); }
+    // The names of a block's matrices, in order, for per-matrix heatmaps (matrixNamesFromLogs).
+    void setMatrixNames(const QStringList& names) { m_matrixNames = names; }
     VectorPlot* plot() const { return m_plot; }
 
 private:
@@ -94,6 +131,7 @@ private:
     QMap<QString, QVector<VectorFrame>> m_series;
     QVector<float> m_axis;  // landscape/axis, when the run has it
     QStringList m_preferred;
+    QStringList m_matrixNames;
     QComboBox* m_key;
     QSlider* m_step;
     QLabel* m_stepLabel;

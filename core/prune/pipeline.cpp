@@ -56,6 +56,19 @@ double secondsSince(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+// A block's linear layers by their short names ("q_proj, k_proj, ..."): each weight's name
+// without "model.layers.N." and ".weight", its last part.
+std::string matrixOrder(const std::vector<model::Linear*>& linears) {
+    std::string out;
+    for (const model::Linear* l : linears) {
+        std::string name = l->name;
+        if (name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0) name.resize(name.size() - 7);
+        const size_t dot = name.rfind('.');
+        out += (out.empty() ? "" : ", ") + (dot == std::string::npos ? name : name.substr(dot + 1));
+    }
+    return out;
+}
+
 // The calibration corpus: a text file, or JSON lines whose "text" fields are joined by blank lines.
 std::string corpusText(const std::filesystem::path& file) {
     const std::string raw = readFile(file, "calibration corpus");
@@ -464,6 +477,7 @@ private:
                 throw Cancelled(cat("pruning stopped before block ", layer, " of ", m_layers));
             const std::vector<model::Linear*> linears = m_model.block(layer).linears();
             m_perBlock = static_cast<int64_t>(linears.size());
+            if (layer == 0) m_matrixOrder = matrixOrder(linears);
             m_stats.clear();
             m_hessians.clear();
             for (model::Linear* l : linears) {
@@ -503,6 +517,8 @@ private:
         metric(prune::metrics::kCalibForwardSeconds, m_layers, m_result.calibForwardSeconds);
         metric(prune::metrics::kTimeOverForward, m_layers, m_result.pruneSeconds / m_result.calibForwardSeconds);
         metric(frugal::metrics::kPeakRssMb, m_layers, static_cast<double>(m_result.peakRssBytes) / (1 << 20));
+        // the columns of the per-matrix grid, named for the workbench's heatmap
+        say(cat("matrix order: ", m_matrixOrder));
         m_sink.vector(prune::metrics::kSparsityPerMatrix, m_layers, {m_layers, m_perBlock}, m_sparsityGrid);
         m_sink.vector(prune::metrics::kBlockError, m_layers, {m_layers},
                       std::vector<float>(m_result.blockErrors.begin(), m_result.blockErrors.end()));
@@ -551,6 +567,7 @@ private:
     std::filesystem::path m_calibFile;
     torch::Tensor m_ids;  // [N, L] calibration token ids
     int64_t m_samples = 0, m_layers = 0, m_evalSeqLen = 0, m_perBlock = 0;
+    std::string m_matrixOrder;  // "q_proj, k_proj, ...": a block's linear layers in order
     std::map<int64_t, model::AttentionContext> m_contexts;
     std::unique_ptr<ActivationBuffer> m_bufferA, m_bufferB, m_bufferC;
     std::shared_ptr<model::SafetensorsArchive> m_masks;
