@@ -18,6 +18,8 @@
 #include "compare_view.h"
 #include "dashboard_view.h"
 #include "landscape_view.h"
+#include "live_view.h"
+#include "main_window.h"
 #include "sweep_view.h"
 #include "vector_plot.h"
 #include "group_controls.h"
@@ -219,7 +221,7 @@ private slots:
         const QString result = view.model()->data(view.model()->index(fastRow, RunsModel::Result), Qt::DisplayRole).toString();
         const double mean = (0.80 + 0.83 + 0.79) / 3;
         const double sd = std::sqrt(((0.80 - mean) * (0.80 - mean) + (0.83 - mean) * (0.83 - mean) + (0.79 - mean) * (0.79 - mean)) / 2);
-        QVERIFY2(result == QStringLiteral("dev/accuracy %1 ± %2 (N=3)").arg(QString::number(mean, 'g', 4), QString::number(sd, 'g', 4)),
+        QVERIFY2(result == QStringLiteral("dev %1 ± %2 (N=3)").arg(QString::number(mean, 'g', 4), QString::number(sd, 'g', 4)),
                  qPrintable(result));
         QCOMPARE(view.model()->data(view.model()->index(fastRow, RunsModel::Result), Qt::UserRole).toDouble(), mean);
         view.selectIds({seeds.ids[0]});
@@ -411,6 +413,37 @@ private slots:
         plot.setHeatmapAxes(heatmapAxesFor(QStringLiteral("prune/sparsity_per_matrix"), {}, names, 2, 3));
         plot.setFrame(QStringLiteral("prune/sparsity_per_matrix"), f);
         QCOMPARE(plot.cellText(QPoint(1, 1)), QStringLiteral("k_proj, layer 1: 0.45"));
+    }
+
+    // The Live view's "other seeds": behind the run's loss, the mean ± std of the other seeds of
+    // its configuration, read from the store (the values checked against their stored series);
+    // off again, the run alone.
+    void liveViewDrawsTheOtherSeedsAsABand() {
+        SeedDb seeds;
+        MainWindow window(seeds.path);
+        window.resize(1280, 800);
+        window.show();
+        LiveView* live = window.liveView();
+        QSignalSpy shown(live, &LiveView::runShown);
+        live->showRun(seeds.ids[3]);  // lr 1e-4, seed 1: its siblings are runs 5 and 6
+        QVERIFY(shown.wait(10000));
+        MetricChart* loss = live->chartTitled(QStringLiteral("Loss"));
+        QVERIFY(loss);
+        QCOMPARE(loss->lineCount(), 1);
+        live->seedsBox()->setChecked(true);
+        QTRY_COMPARE(live->siblingCount(), 2);
+        QTRY_COMPARE(loss->lineCount(), 2);
+        QVERIFY(loss->lineLabel(1).contains(QStringLiteral("other seeds (N=2, mean ± std)")));
+        QVERIFY(loss->hasBand(1));
+        for (size_t i = 0; i < 4; ++i) {
+            const double a = seeds.losses[4][i], b = seeds.losses[5][i], mean = (a + b) / 2;
+            const double sd = std::abs(a - b) / std::sqrt(2.0);
+            QVERIFY(near(loss->valueAt(1, static_cast<double>(i) * 10), mean, 1e-12));
+            QVERIFY(near(loss->bandLo(1)[i], mean - sd, 1e-12));
+            QVERIFY(near(loss->bandHi(1)[i], mean + sd, 1e-12));
+        }
+        live->seedsBox()->setChecked(false);
+        QTRY_COMPARE(loss->lineCount(), 1);
     }
 };
 

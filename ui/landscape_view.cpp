@@ -142,10 +142,26 @@ LandscapeView::LandscapeView(QWidget* parent) : QWidget(parent) {
             a->setLabelFormat(QStringLiteral("%.3g"));
         }
         m_surface->graph->scene()->activeCamera()->setCameraPreset(Q3DCamera::CameraPresetIsometricRight);
+        m_surface->graph->scene()->activeCamera()->setZoomLevel(88);
+        {
+            // labels a reader can read at this size: the theme's text larger, on white
+            Q3DTheme* theme = m_surface->graph->activeTheme();
+            QFont f = theme->font();
+            f.setPointSize(64);
+            theme->setFont(f);
+            theme->setLabelBorderEnabled(false);
+        }
         m_surface->centre = new QCustom3DLabel;
         m_surface->centre->setText(tr("centre θ₀"));
         m_surface->centre->setFacingCamera(true);
-        m_surface->centre->setScaling(QVector3D(0.6f, 0.6f, 0.6f));
+        m_surface->centre->setScaling(QVector3D(1.0f, 1.0f, 1.0f));
+        {
+            QFont f = m_surface->centre->font();
+            f.setPointSize(64);
+            f.setBold(true);
+            m_surface->centre->setFont(f);
+        }
+        m_surface->centre->setTextColor(QColor(0xD5, 0x5E, 0x00));
         m_surface->graph->addCustomItem(m_surface->centre);
         QWidget* container = QWidget::createWindowContainer(m_surface->graph, m_surfaceBox);
         container->setMinimumSize(300, 220);
@@ -313,7 +329,8 @@ void LandscapeView::showGrid(const LandscapeGrid& g, double lo, double hi, bool 
         m_surface->graph->axisY()->setRange(static_cast<float>(lo), static_cast<float>(hi));
         m_surface->graph->axisX()->setRange(static_cast<float>(g.axis.front()), static_cast<float>(g.axis.back()));
         m_surface->graph->axisZ()->setRange(static_cast<float>(g.axis.front()), static_cast<float>(g.axis.back()));
-        m_surface->centre->setPosition(QVector3D(0, static_cast<float>(g.centre), 0));
+        // just above the surface at the centre, so that the surface does not hide it
+        m_surface->centre->setPosition(QVector3D(0, static_cast<float>(g.centre + 0.06 * (hi - lo)), 0));
         m_surface->centre->setText(difference ? tr("centre Δ %1").arg(g.centre, 0, 'g', 4)
                                               : tr("centre θ₀ %1").arg(g.centre, 0, 'g', 4));
     }

@@ -1,5 +1,6 @@
 #include "live_view.h"
 
+#include <QCheckBox>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -15,6 +16,7 @@
 
 #include "chart_controls.h"
 #include "metric_chart.h"
+#include "common/group_stats.h"
 #include "common/metric_keys.h"
 #include "palette.h"
 #include "run/method_registry.h"
@@ -91,9 +93,13 @@ LiveView::LiveView(StoreService* service, RunController* controller, QWidget* pa
     m_stop->setEnabled(false);
     m_resume->setObjectName(QStringLiteral("resume"));
     m_resume->setEnabled(false);
+    m_seeds = new QCheckBox(tr("other seeds"), this);
+    m_seeds->setToolTip(tr("Behind each line, the mean ± std of the other runs of this configuration "
+                           "(everything but the seed the same) in the database"));
     auto* header = new QHBoxLayout;
     header->addWidget(m_title);
     header->addWidget(m_statusLabel);
+    header->addWidget(m_seeds);
     header->addStretch(1);
     header->addWidget(m_progressText);
     header->addWidget(m_progress);
@@ -120,6 +126,15 @@ LiveView::LiveView(StoreService* service, RunController* controller, QWidget* pa
     layout->addWidget(m_split, 1);
     useView(QStringLiteral("zo"), {});
 
+    connect(m_seeds, &QCheckBox::toggled, this, [this](bool on) {
+        if (m_runId <= 0) return;
+        if (on) {
+            if (m_siblingsOf == m_runId) drawSiblings();
+            else requestSiblings();
+        } else {
+            showRun(m_runId);  // drawn again without them
+        }
+    });
     m_poll = new QTimer(this);
     m_poll->setInterval(2000);
     connect(m_poll, &QTimer::timeout, this, [this] {
@@ -202,6 +217,7 @@ void LiveView::addSample(const QString& key, double step, double wall, double va
             const int line = p.chart->addLine(key, seriesColor(key));  // by key, not by arrival
             if (!m_passes.empty()) p.chart->setPasses(line, m_passes);
             it = p.lines.insert(key, line);
+            if (m_seeds->isChecked() && m_siblingsOf == m_runId) addSiblingLine(p, key);
         }
         p.chart->append(it.value(), step, wall, p.view.absolute ? std::abs(value) : value);
     }
@@ -250,7 +266,60 @@ void LiveView::showRun(qint64 runId) {
         Qt::QueuedConnection);
 }
 
+void LiveView::requestSiblings() {
+    if (m_runId <= 0) return;
+    m_siblingRequest = StoreService::newRequestId();
+    m_siblingsAsked = m_runId;
+    QMetaObject::invokeMethod(
+        m_service, [service = m_service, request = m_siblingRequest, id = m_runId] { service->loadSiblings(request, id); },
+        Qt::QueuedConnection);
+}
+
+void LiveView::drawSiblings() {
+    if (!m_seeds->isChecked() || m_siblingsOf != m_runId) return;
+    m_seeds->setText(tr("other seeds (%1)").arg(m_siblings.size()));
+    for (auto& p : m_panels) {
+        for (auto it = p.lines.begin(); it != p.lines.end(); ++it) addSiblingLine(p, it.key());
+        p.chart->redrawNow();
+    }
+}
+
+void LiveView::addSiblingLine(Panel& p, const QString& key) {
+    std::vector<stats::Series> series;
+    const RunData* first = nullptr;
+    for (const RunData& s : m_siblings) {
+        const auto m = s.metrics.find(key);
+        if (m == s.metrics.end() || m->isEmpty()) continue;
+        stats::Series one;
+        for (const SeriesPoint& pt : *m) {
+            one.step.push_back(pt.step);
+            one.value.push_back(p.view.absolute ? std::abs(pt.value) : pt.value);
+            one.wall.push_back(pt.wallSeconds);
+        }
+        series.push_back(std::move(one));
+        if (!first) first = &s;
+    }
+    if (series.empty()) return;
+    const stats::Band band = stats::aggregate(series, stats::Center::Mean, stats::Spread::Std);
+    const int line = p.chart->addLine(series.size() > 1
+                                          ? tr("%1 · other seeds (N=%2, mean ± std)").arg(key).arg(series.size())
+                                          : tr("%1 · other seed (run %2)").arg(key).arg(first->row.id),
+                                      seriesColor(key).lighter(150));
+    for (size_t i = 0; i < band.step.size(); ++i) p.chart->append(line, band.step[i], band.wall[i], band.center[i]);
+    if (series.size() > 1) p.chart->setBand(line, band.lo, band.hi);
+    std::vector<std::pair<double, double>> passes;
+    for (const SeriesPoint& pt : first->metrics.value(QString::fromLatin1(metrics::kForwardPasses)))
+        passes.emplace_back(pt.step, pt.value);
+    if (!passes.empty()) p.chart->setPasses(line, std::move(passes));
+}
+
 void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
+    if (request == m_siblingRequest && m_siblingRequest != 0) {
+        m_siblings = runs;
+        m_siblingsOf = m_siblingsAsked;
+        drawSiblings();
+        return;
+    }
     if (request != m_request || runs.isEmpty()) return;
     const RunData& d = runs.first();
     const bool same = d.row.id == m_runId;
@@ -298,6 +367,11 @@ void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
             p.chart->zoomTo(r.left(), r.right(), r.top(), r.bottom());
         }
     }
+    if (m_seeds->isChecked()) {  // the other seeds, read once a run (drawn with its lines)
+        if (m_siblingsOf != m_runId && m_siblingsAsked != m_runId) requestSiblings();
+    } else {
+        m_seeds->setText(tr("other seeds"));
+    }
     if (!same) emit runShown(m_runId);
 }
 
@@ -315,6 +389,7 @@ void LiveView::started(qint64 runId, const QString& name) {
     m_live = true;
     m_runId = runId;
     m_name = name;
+    if (m_seeds->isChecked()) requestSiblings();  // the other seeds behind the lines as they come
     m_config.clear();
     m_resumeRefusal = tr("the run is in progress");
     m_title->setText(tr("Run %1 · %2").arg(runId).arg(name));

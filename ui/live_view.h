@@ -15,6 +15,7 @@
 #include "store_service.h"
 
 QT_BEGIN_NAMESPACE
+class QCheckBox;
 class QGridLayout;
 class QLabel;
 class QSplitter;
@@ -48,6 +49,10 @@ public:
     // loaded, while no run of this window is going.
     bool canResume() const;
     void showIdleProgress();
+    // "Other seeds": the band (mean ± std) of the other runs of this run's configuration
+    // (everything but the seed the same) behind each of its lines; how many there are.
+    QCheckBox* seedsBox() const { return m_seeds; }
+    int siblingCount() const { return static_cast<int>(m_siblings.size()); }
 
 public slots:
     void showRun(qint64 runId);
@@ -81,6 +86,9 @@ private:
     void ended(qint64 runId, const QString& status, const QString& error);
     void loaded(quint64 request, const QVector<RunData>& runs);
     void chooseExport();
+    void requestSiblings();
+    void drawSiblings();
+    void addSiblingLine(Panel& panel, const QString& key);
 
     StoreService* m_service;
     RunController* m_controller;
@@ -107,6 +115,10 @@ private:
     quint64 m_request = 0;
     std::vector<std::pair<double, double>> m_passes;
     bool m_passesDirty = false;
+    QCheckBox* m_seeds;
+    quint64 m_siblingRequest = 0;
+    qint64 m_siblingsOf = 0, m_siblingsAsked = 0;
+    QVector<RunData> m_siblings;
 };
 
 }  // namespace frugal::ui

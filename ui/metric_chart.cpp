@@ -266,9 +266,15 @@ QString MetricChart::sharedPrefix() const {
         while (n < prefix.size() && n < line->label.size() && prefix[n] == line->label[n]) ++n;
         prefix.truncate(n);
     }
+    // cut after a separator, never inside a number ("lr=1e-3" and "lr=1e-4" share no "lr=1e-")
     int cut = -1;
-    for (int i = 0; i < prefix.size(); ++i)
-        if (QStringLiteral("/ ·:_-").contains(prefix[i])) cut = i;
+    for (int i = 0; i < prefix.size(); ++i) {
+        if (!QStringLiteral("/ ·:_-").contains(prefix[i])) continue;
+        bool inNumber = false;
+        for (const Line* line : named)
+            inNumber = inNumber || (i + 1 < line->label.size() && line->label[i + 1].isDigit()) || prefix[i - (i > 0)].isDigit();
+        if (!inNumber || prefix[i] == QLatin1Char(' ')) cut = i;
+    }
     prefix.truncate(cut + 1);
     for (const Line* line : named)
         if (line->label.size() <= prefix.size()) return {};

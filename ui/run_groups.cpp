@@ -31,12 +31,39 @@ QString signatureOf(const RunRow& row, const QMap<QString, QString>& resolved, c
     return {};
 }
 
+// The name a group's runs share: their name when it is one; else the words all their names
+// share (a sweep's "lr=1e-4 seed=1" and "lr=1e-4 seed=2" are "lr=1e-4"); else their experiment
+// (the config they ran), else the first name.
+QString sharedName(const QVector<RunRow>& rows, const QVector<int>& members) {
+    const RunRow& first = rows[members.front()];
+    bool same = true, sameExperiment = true;
+    for (int i : members) {
+        same = same && rows[i].name == first.name;
+        sameExperiment = sameExperiment && rows[i].experiment == first.experiment;
+    }
+    if (same) return first.name;
+    QStringList words = first.name.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    for (int i : members) {
+        const QStringList theirs = rows[i].name.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        words.erase(std::remove_if(words.begin(), words.end(), [&](const QString& w) { return !theirs.contains(w); }),
+                    words.end());
+    }
+    if (!words.isEmpty()) return words.join(QLatin1Char(' '));
+    return sameExperiment && !first.experiment.isEmpty() ? first.experiment : first.name;
+}
+
 QString shortNumber(double v) {
     if (!std::isfinite(v)) return QStringLiteral("nan");
     return QString::number(v, 'g', 4);
 }
 
 }  // namespace
+
+QString configSignature(const RunRow& row, const QMap<QString, QString>& resolved) {
+    GroupSpec spec;
+    spec.by = GroupBy::Config;
+    return signatureOf(row, resolved, spec);
+}
 
 bool isSeedKey(const QString& key) {
     const QString last = key.section(QLatin1Char('.'), -1);
@@ -76,7 +103,7 @@ QVector<RunGroup> groupRuns(const QVector<RunRow>& rows, const QVector<QMap<QStr
             g.label = QStringLiteral("%1=%2").arg(spec.key.section(QLatin1Char('.'), -1),
                                                   resolved.value(g.members.front()).value(spec.key, QStringLiteral("(unset)")));
         } else {
-            g.label = first.name;
+            g.label = sharedName(rows, g.members);
         }
     }
     if (spec.by != GroupBy::Config) return groups;

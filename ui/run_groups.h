@@ -46,6 +46,9 @@ QString seedsOf(const QMap<QString, QString>& resolved);
 // would share a label are told apart by the config keys that differ between them (seeds aside).
 QVector<RunGroup> groupRuns(const QVector<RunRow>& rows, const QVector<QMap<QString, QString>>& resolved,
                             const GroupSpec& spec);
+// What the runs of one configuration share: the method and every resolved key but the seeds.
+QString configSignature(const RunRow& row, const QMap<QString, QString>& resolved);
+
 // Whether the runs should be grouped by default: two or more runs share a name, or two or more
 // differ only in their seeds.
 bool groupsByDefault(const QVector<RunRow>& rows, const QVector<QMap<QString, QString>>& resolved);

@@ -112,7 +112,7 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     };
     const bool group = isGroupRow(index.row());
     if (role == Qt::DecorationRole && index.column() == Name) return group ? QVariant() : QVariant(runColor(r.id));
-    if (role == Qt::FontRole && group) {
+    if (role == Qt::FontRole && group && index.column() == Name) {
         QFont bold;
         bold.setBold(true);
         return bold;
@@ -145,7 +145,7 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
         return sortKey && number ? QVariant(v) : QVariant(value);
     }
     switch (index.column()) {
-        case Id: return group && !sortKey ? QVariant(tr("%n runs", nullptr, static_cast<int>(m_members[index.row()].size())))
+        case Id: return group && !sortKey ? QVariant(QStringLiteral("%1×").arg(m_members[index.row()].size()))
                                           : QVariant(r.id);
         case Status: return r.status;
         case Name: return r.note.isEmpty() || sortKey ? r.name : r.name + QStringLiteral("  ✎");
@@ -267,16 +267,20 @@ void RunsModel::rebuild() {
         if (ids.size() < 2) continue;
         std::vector<double> values;
         QStringList each;
+        QString head;
         for (qint64 id : ids)
             for (const RunRow& member : m_all)
                 if (member.id == id) {
                     const RunResult one = resultOf(member);
                     values.push_back(one.value);
+                    if (head.isEmpty()) head = one.text.section(QLatin1Char(' '), 0, 0);  // the headline's label: "dev"
                     each << QStringLiteral("run %1: %2").arg(id).arg(one.text);
                 }
         const stats::Summary s = stats::summarize(values, stats::Center::Mean, stats::Spread::Std);
         RunResult& result = m_results[r];
-        const QString head = result.toolTip.section(QStringLiteral(", "), 0, 0);
+        bool numeric = false;
+        head.toDouble(&numeric);
+        if (numeric) head.clear();
         result.value = s.mean;
         result.text = std::isnan(s.mean) ? tr("(a run has no result yet) N=%1").arg(ids.size())
                                          : QStringLiteral("%1%2 ± %3 (N=%4)")

@@ -5,7 +5,9 @@
 #include <atomic>
 #include <exception>
 
+#include "compare_view.h"
 #include "run/jobs.h"
+#include "run_groups.h"
 #include "run/workspace.h"
 #include "store/run_filter.h"
 #include "store/store.h"
@@ -134,6 +136,31 @@ void StoreService::loadRuns(quint64 request, const QVector<qint64>& ids) {
             if (!r) continue;
             RunData d = readRunData(*m_store, *r);
             d.resumeRefusal = q(run::resumeRefusal(m_store->path(), *r));
+            out.push_back(std::move(d));
+        }
+    } catch (const std::exception& e) {
+        emit actionFailed(q(e.what()));
+    }
+    emit runsLoaded(request, out);
+}
+
+void StoreService::loadSiblings(quint64 request, qint64 runId) {
+    if (!m_store) return;
+    QVector<RunData> out;
+    try {
+        const auto runs = m_store->runs();
+        QString signature;
+        std::vector<std::pair<const store::RunInfo*, RunRow>> rows;
+        for (const auto& r : runs) {
+            RunRow row = makeRow(*m_store, r);
+            if (r.id == runId) signature = configSignature(row, resolvedParams(row.method, row.params));
+            rows.emplace_back(&r, std::move(row));
+        }
+        for (const auto& [info, row] : rows) {
+            if (row.id == runId || signature.isEmpty()) continue;
+            if (configSignature(row, resolvedParams(row.method, row.params)) != signature) continue;
+            RunData d = readRunData(*m_store, *info);
+            d.vectors.clear();
             out.push_back(std::move(d));
         }
     } catch (const std::exception& e) {

@@ -66,6 +66,9 @@ public slots:
     void open(const QString& path);
     void refreshRuns(const QString& filter);
     void loadRuns(quint64 request, const QVector<qint64>& ids);
+    // The other seeds of run RUNID's configuration (everything but the seed the same,
+    // run_groups.h), answered by runsLoaded(REQUEST, ...) without their vector series.
+    void loadSiblings(quint64 request, qint64 runId);
     void tagRuns(const QVector<qint64>& ids, const QString& tag);
     void untagRuns(const QVector<qint64>& ids, const QString& tag);
     void setNote(qint64 id, const QString& note);

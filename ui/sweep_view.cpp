@@ -125,8 +125,7 @@ QVector<SweepAxis> sweepAxes(const QVector<RunData>& runs, const QVector<QMap<QS
 ParallelCoordinates::ParallelCoordinates(QWidget* parent) : QWidget(parent) {
     setMouseTracking(true);
     setMinimumSize(320, 220);
-    setToolTip(tr("Drag along an axis to keep the runs in that range (click the axis to clear); "
-                  "right-click a numeric axis for a log scale; hover a line for its run"));
+
 }
 
 void ParallelCoordinates::setData(const QVector<qint64>& ids, const QVector<QColor>& colors,
@@ -279,6 +278,10 @@ void ParallelCoordinates::paintEvent(QPaintEvent*) {
             for (const QPolygonF& piece : polyline(r)) p.drawPolyline(piece);
         }
     for (int a = 0; a < m_axes.size(); ++a) paintAxis(p, a);
+    p.setPen(QColor(0x75, 0x75, 0x75));
+    p.drawText(QRectF(8, height() - fontMetrics().height() - 2, width() - 16, fontMetrics().height()), Qt::AlignLeft,
+               tr("drag along an axis to keep a range (click it to clear) · right-click a numeric axis: log "
+                  "scale · hover a line: its run"));
 }
 
 void ParallelCoordinates::mousePressEvent(QMouseEvent* event) {
