@@ -1651,7 +1651,10 @@ private slots:
         // runs 1, 2 and 4 differ only in the seed (run 4's sweep name aside): one group, steps 0-20
         // (step 30 is in one run only), mean ± std
         const QString group = QStringLiteral("seeds (N=3, mean ± std)");
-        QVERIFY2(same(rows(group), expect({0, 1, 3}, QStringLiteral("std"))), qPrintable(csvFile));
+        QVERIFY2(same(rows(group), expect({0, 1, 3}, QStringLiteral("std"))), [&] {
+            QFile csv(csvFile);
+            return csv.open(QIODevice::ReadOnly) ? csv.readAll() : QByteArray("(no CSV)");
+        }().constData());
         const auto alone = rows(QStringLiteral("%1 other").arg(ids[2]));  // a run alone: itself, no band
         QCOMPARE(alone.size(), size_t{2});
         QVERIFY(std::isnan(alone[0].lo));

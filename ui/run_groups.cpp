@@ -49,7 +49,9 @@ QString sharedName(const QVector<RunRow>& rows, const QVector<int>& members) {
                     words.end());
     }
     if (!words.isEmpty()) return words.join(QLatin1Char(' '));
-    return sameExperiment && !first.experiment.isEmpty() ? first.experiment : first.name;
+    // the store names a run without an experiment "default": that names nothing
+    const bool named = !first.experiment.isEmpty() && first.experiment != QLatin1String("default");
+    return sameExperiment && named ? first.experiment : first.name;
 }
 
 QString shortNumber(double v) {
