@@ -5,6 +5,8 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QListWidget>
+#include <QPushButton>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
@@ -20,6 +22,12 @@
 #include "landscape_view.h"
 #include "live_view.h"
 #include "main_window.h"
+#include "queue_panel.h"
+#include "run/method_registry.h"
+#include "run/provenance.h"
+#include "run/runner.h"
+#include "run/workspace.h"
+#include "run_controller.h"
 #include "sweep_view.h"
 #include "vector_plot.h"
 #include "group_controls.h"
@@ -444,6 +452,104 @@ private slots:
         }
         live->seedsBox()->setChecked(false);
         QTRY_COMPARE(loss->lineCount(), 1);
+    }
+
+    // A resumed run is one continuous run: the steps its later attempt logged again replace the
+    // first attempt's (the store's merge), the steps the killed attempt had gone past and the new
+    // one has not reached are left out (their wall times fall back: no zig-zag on a wall-time
+    // axis), and the Live view marks where the attempt took over (run/resumed_at).
+    void aResumedRunIsOneContinuousRun() {
+        QTemporaryDir dir;
+        const QString dbFile = dir.filePath(QStringLiteral("runs.db"));
+        int64_t id = 0;
+        {
+            store::Store db(dbFile.toStdString());
+            store::NewRun r;
+            r.name = "resumed";
+            r.method = "zo";
+            r.status = store::RunStatus::Running;
+            id = db.createRun(r);
+            const int64_t t0 = 1'700'000'000'000;
+            for (int step = 0; step <= 9; ++step) {  // the first attempt, killed after step 9
+                db.logMetric(id, "train/loss", step, 2.0 - 0.1 * step, t0 + step * 1000);
+                db.logMetric(id, "sys/rss_mb", step, 500.0 + step, t0 + step * 1000);
+            }
+            db.flush();
+            db.logMetric(id, "run/resumed_at", 4, 4, t0 + 60'000);
+            for (int step = 4; step <= 6; ++step) {  // resumed from the checkpoint at step 4, now at 6
+                db.logMetric(id, "train/loss", step, 2.0 - 0.1 * step, t0 + 60'000 + step * 1000);
+                db.logMetric(id, "sys/rss_mb", step, 800.0 + step, t0 + 60'000 + step * 1000);
+            }
+            db.setStatus(id, store::RunStatus::Finished);
+        }
+        ServiceThread st(dbFile);
+        QSignalSpy loaded(st.service, &StoreService::runsLoaded);
+        QMetaObject::invokeMethod(st.service, [s = st.service, id] { s->loadRuns(1, {id}); }, Qt::QueuedConnection);
+        QVERIFY(loaded.wait(10000));
+        const RunData run = loaded.takeFirst().at(1).value<QVector<RunData>>().front();
+        QCOMPARE(run.resumedAt, (QVector<double>{4}));
+        const QVector<SeriesPoint> rss = run.metrics.value(QStringLiteral("sys/rss_mb"));
+        QCOMPARE(rss.size(), 7);  // steps 7-9 of the dead attempt left out
+        for (int i = 0; i < rss.size(); ++i) {
+            QCOMPARE(rss[i].step, static_cast<double>(i));
+            QCOMPARE(rss[i].value, i < 4 ? 500.0 + i : 800.0 + i);  // each step from its latest attempt
+            if (i > 0) QVERIFY(rss[i].wallSeconds > rss[i - 1].wallSeconds);  // no zig-zag on wall time
+        }
+        MainWindow window(dbFile);
+        window.show();
+        QSignalSpy shown(window.liveView(), &LiveView::runShown);
+        window.liveView()->showRun(id);
+        QVERIFY(shown.wait(10000));
+        MetricChart* loss = window.liveView()->chartTitled(QStringLiteral("Loss"));
+        QCOMPARE(loss->pointCount(), size_t{7});
+        QCOMPARE(loss->markers().size(), 1);
+        QCOMPARE(loss->markers().front().first, 4.0);
+    }
+
+    // The queue in view: the run going and the queued ones in order (status "queued"), one moved
+    // up, one cancelled (it never starts); the panel hides when nothing waits.
+    void theQueueIsVisibleReorderableAndCancellable() {
+        QTemporaryDir dir;
+        MainWindow window(dir.filePath(QStringLiteral("runs.db")));
+        window.resize(1280, 800);
+        window.show();
+        RunController* controller = window.controller();
+        const auto job = [&](const QString& name, const std::string& steps) {
+            RunJob j;
+            j.name = name;
+            auto prepared = std::make_shared<run::PreparedRun>(run::prepareRun(
+                (qEnvironmentVariable("FRUGAL_SOURCE_DIR") + QStringLiteral("/experiments/zo/mezo-full-sentiment.toml")).toStdString(),
+                {"zo.steps=" + steps, "zo.eval_every=" + steps}, {}));
+            j.newRun = run::newRunFor(*prepared, run::collectProvenance({"frugal"}, run::sourceTree().string()), name.toStdString(),
+                                      "workbench");
+            j.prepared = std::move(prepared);
+            return j;
+        };
+        QueuePanel* queue = window.queuePanel();
+        QVERIFY(queue->isHidden());
+        QSignalSpy started(controller, &RunController::runStarted);
+        controller->enqueue(job(QStringLiteral("long"), "100000"));  // nothing going: starts now
+        QVERIFY(started.wait(60000));
+        controller->enqueue(job(QStringLiteral("a"), "2"));
+        controller->enqueue(job(QStringLiteral("b"), "2"));
+        controller->enqueue(job(QStringLiteral("c"), "2"));
+        QVERIFY(queue->isVisible());
+        QCOMPARE(queue->rows().size(), 4);
+        QVERIFY(queue->rows()[0].startsWith(QStringLiteral("running")));
+        QCOMPARE(queue->rows()[1], QStringLiteral("queued · 1 · a"));
+        queue->list()->setCurrentRow(3);  // c, up before b
+        QTest::mouseClick(queue->findChildren<QPushButton*>().at(0), Qt::LeftButton);
+        QCOMPARE(controller->queuedNames(), (QStringList{QStringLiteral("a"), QStringLiteral("c"), QStringLiteral("b")}));
+        queue->list()->setCurrentRow(1);  // a, cancelled
+        QTest::mouseClick(queue->findChildren<QPushButton*>().at(2), Qt::LeftButton);
+        QCOMPARE(controller->queuedNames(), (QStringList{QStringLiteral("c"), QStringLiteral("b")}));
+        QCOMPARE(queue->rows()[1], QStringLiteral("queued · 1 · c"));
+        controller->clearQueue();
+        QVERIFY(queue->isHidden());
+        QSignalSpy ended(controller, &RunController::runEnded);
+        controller->requestStop();
+        QVERIFY(ended.wait(60000));
+        QCOMPARE(started.count(), 1);  // nothing queued started
     }
 };
 

@@ -185,6 +185,7 @@ bool LiveView::canResume() const {
 void LiveView::clear() {
     for (auto& p : m_panels) {
         p.chart->clearLines();
+        p.chart->setMarkers({});
         p.lines.clear();
     }
     m_passes.clear();
@@ -354,6 +355,13 @@ void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
         for (const SeriesPoint& p : it.value()) addSample(it.key(), p.step, p.wallSeconds, p.value);
     }
     for (const QString& line : d.logs) m_log->appendPlainText(line);
+    {
+        // a resumed run: one continuous run, where each later attempt took over marked
+        QVector<QPair<double, QString>> markers;
+        for (double step : d.resumedAt) markers.append({step, tr("resumed at step %1").arg(step)});
+        for (auto& p : m_panels) p.chart->setMarkers(markers);
+    }
+    m_vectors->setMatrixNames(matrixNamesFromLogs(d.logs));
     m_vectorData = d.vectors;
     m_vectors->setSeries(m_vectorData);
     m_vectors->setVisible(!m_vectorData.isEmpty());
@@ -396,6 +404,11 @@ void LiveView::started(qint64 runId, const QString& name) {
     for (auto& p : m_panels) p.chart->setRunLabel(tr("run %1 · %2").arg(runId).arg(name));
     setStatus(QStringLiteral("running"));
     emit runShown(runId);
+    if (m_resumePending) {
+        // resumed here: the stored steps and the new ones, one continuous run (loaded() keeps it live)
+        m_resumePending = false;
+        showRun(runId);
+    }
 }
 
 void LiveView::arrived(qint64 runId, const QVector<MetricSample>& samples) {
@@ -477,11 +490,13 @@ void LiveView::resume() {
         RunJob job;
         job.name = m_name;
         job.resumeRunId = m_runId;
+        m_resumePending = true;  // its stored steps are shown again once it starts
         job.prepared = std::make_shared<run::PreparedRun>(run::prepareRunText(
             m_config.toStdString(), "run " + std::to_string(m_runId) + "'s config", {}, {},
             /*resume=*/true));
         m_controller->start(job);
     } catch (const std::exception& e) {
+        m_resumePending = false;
         const QString text =
             tr("cannot resume run %1: %2").arg(m_runId).arg(QString::fromStdString(e.what()));
         m_log->appendPlainText(text);

@@ -115,6 +115,7 @@ private:
     quint64 m_request = 0;
     std::vector<std::pair<double, double>> m_passes;
     bool m_passesDirty = false;
+    bool m_resumePending = false;  // Resume pressed: the run's stored steps are read as it starts
     QCheckBox* m_seeds;
     quint64 m_siblingRequest = 0;
     qint64 m_siblingsOf = 0, m_siblingsAsked = 0;

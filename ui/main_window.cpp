@@ -14,6 +14,7 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QVBoxLayout>
 
 #include "chart_controls.h"
 #include "compare_view.h"
@@ -22,6 +23,7 @@
 #include "export_dialog.h"
 #include "live_view.h"
 #include "metric_chart.h"
+#include "queue_panel.h"
 #include "run_controller.h"
 #include "runs_view.h"
 #include "store_service.h"
@@ -58,7 +60,15 @@ MainWindow::MainWindow(const QString& dbPath, QWidget* parent)
     m_form = new ExperimentForm(m_tabs);
     m_live = new LiveView(m_service, m_controller, m_tabs);
     m_compare = new CompareView(m_service, m_tabs);
-    m_tabs->addTab(m_runs, tr("Runs"));
+    {  // the Runs tab: the queue (while runs wait) above the table
+        auto* page = new QWidget(m_tabs);
+        auto* layout = new QVBoxLayout(page);
+        layout->setContentsMargins(0, 0, 0, 0);
+        m_queue = new QueuePanel(m_controller, page);
+        layout->addWidget(m_queue);
+        layout->addWidget(m_runs, 1);
+        m_tabs->addTab(page, tr("Runs"));
+    }
     m_tabs->addTab(m_form, tr("New experiment"));
     m_tabs->addTab(m_live, tr("Live run"));
     m_tabs->addTab(m_compare, tr("Compare"));
@@ -323,9 +333,12 @@ void MainWindow::saveSettings() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+    const int queued = m_controller->queued();
     if (m_controller->busy() &&
-        QMessageBox::question(this, tr("A run is going"), tr("Stop the running run and quit?")) !=
-            QMessageBox::Yes) {
+        QMessageBox::question(this, tr("A run is going"),
+                              queued > 0 ? tr("Stop the running run and quit? The %n queued run(s) will not start.",
+                                              nullptr, queued)
+                                         : tr("Stop the running run and quit?")) != QMessageBox::Yes) {
         event->ignore();
         return;
     }

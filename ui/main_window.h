@@ -21,6 +21,7 @@ class ExportDialog;
 class LiveView;
 class MetricChart;
 class RunController;
+class QueuePanel;
 class RunsView;
 class StoreService;
 
@@ -32,6 +33,7 @@ public:
 
     QTabWidget* tabs() const { return m_tabs; }
     RunsView* runsView() const { return m_runs; }
+    QueuePanel* queuePanel() const { return m_queue; }
     ExperimentForm* form() const { return m_form; }
     // The Help menu's texts: every keyboard and mouse shortcut, and the versions of what runs.
     QString shortcutsText() const;
@@ -65,6 +67,7 @@ private:
     RunController* m_controller = nullptr;
     QTabWidget* m_tabs = nullptr;
     RunsView* m_runs = nullptr;
+    QueuePanel* m_queue = nullptr;
     ExperimentForm* m_form = nullptr;
     LiveView* m_live = nullptr;
     CompareView* m_compare = nullptr;

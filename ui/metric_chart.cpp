@@ -122,6 +122,7 @@ std::unique_ptr<MetricChart> MetricChart::snapshot() const {
     copy->m_span0 = m_span0, copy->m_span1 = m_span1, copy->m_spanLabel = m_spanLabel;
     copy->m_reference = m_reference, copy->m_hasReference = m_hasReference;
     copy->m_referenceLabel = m_referenceLabel;
+    copy->m_markers = m_markers;
     copy->resize(size());
     return copy;
 }
@@ -224,6 +225,11 @@ void MetricChart::setShadedSpan(double x0, double x1, const QString& label) {
     m_span0 = x0;
     m_span1 = x1;
     m_spanLabel = label;
+    update();
+}
+
+void MetricChart::setMarkers(const QVector<QPair<double, QString>>& markers) {
+    m_markers = markers;
     update();
 }
 
@@ -719,6 +725,16 @@ void MetricChart::paintBand(QPainter& painter, const Layout& L) const {
             painter.drawText(band.adjusted(3, 2, 0, 0), Qt::AlignLeft | Qt::AlignTop, m_spanLabel);
         }
     }
+    if (m_options.xAxis == XAxisKind::Step && !m_lines.empty())
+        for (const auto& [step, label] : m_markers) {
+            if (!insideRange(step, m_x0, m_x1) || (m_options.logX && step <= 0)) continue;
+            const double x = pxOf(L, step);
+            painter.setPen(QPen(QColor(0x8E, 0x24, 0xAA), 1, Qt::DashLine));
+            painter.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()));
+            painter.setPen(QColor(0x8E, 0x24, 0xAA));
+            painter.drawText(QRectF(x + 3, plot.top() + 2, plot.right() - x - 4, L.line), Qt::AlignLeft | Qt::AlignTop,
+                             label);
+        }
     painter.setPen(QPen(QColor(0xB0, 0xB0, 0xB0), 0.8));
     painter.setBrush(Qt::NoBrush);
     painter.drawRect(plot);

@@ -18,6 +18,7 @@
 #include <QSizeF>
 #include <QString>
 #include <QStringList>
+#include <QPair>
 #include <QVector>
 #include <QWidget>
 #include <limits>
@@ -108,6 +109,10 @@ public:
     // A shaded band over steps [X0, X1] with LABEL, on the step axis only (SharpZO's CMA-ES
     // stage); X1 < X0 removes it.
     void setShadedSpan(double x0, double x1, const QString& label);
+    // Dashed vertical lines at steps, each with its label ("resumed"), on the step axis: where a
+    // resumed run's later attempts took over. Empty: none.
+    void setMarkers(const QVector<QPair<double, QString>>& markers);
+    const QVector<QPair<double, QString>>& markers() const { return m_markers; }
     // A dashed horizontal line at VALUE with LABEL (compare's target); NaN removes it.
     void setReferenceLine(double value, const QString& label);
     double referenceLine() const;  // NaN when none
@@ -244,6 +249,7 @@ private:
     double m_reference = 0;
     bool m_hasReference = false;
     QString m_referenceLabel;
+    QVector<QPair<double, QString>> m_markers;
     std::unique_ptr<Layout> m_layout;  // the geometry of the last paint
     HoverReadout m_hover;
     QPointF m_hoverPos;

@@ -142,6 +142,24 @@ void RunController::requestStop() {
     if (m_stop) m_stop->requestStop();
 }
 
+QStringList RunController::queuedNames() const {
+    QStringList names;
+    for (const RunJob& job : m_queue) names << job.name;
+    return names;
+}
+
+void RunController::cancelQueued(int index) {
+    if (index < 0 || index >= m_queue.size()) return;
+    m_queue.removeAt(index);
+    emit queueChanged(queued());
+}
+
+void RunController::moveQueued(int from, int to) {
+    if (from < 0 || from >= m_queue.size() || to < 0 || to >= m_queue.size() || from == to) return;
+    m_queue.move(from, to);
+    emit queueChanged(queued());
+}
+
 void RunController::clearQueue() {
     m_queue.clear();
     emit queueChanged(0);

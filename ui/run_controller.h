@@ -74,6 +74,8 @@ public:
     // The job's flattened config (params), for the live view's layout ([live_landscape]).
     QMap<QString, QString> currentParams() const { return m_currentParams; }
     int queued() const { return static_cast<int>(m_queue.size()); }
+    // The queued jobs' names, in the order they will start.
+    QStringList queuedNames() const;
     // The running job started from the queue after the one before it ended (not by the user).
     bool startedFromQueue() const { return m_fromQueue; }
     QString databasePath() const { return m_dbPath; }
@@ -87,6 +89,9 @@ public slots:
     void enqueue(const frugal::ui::RunJob& job);
     void requestStop();
     void clearQueue();
+    // Drops queued job INDEX; moves queued job FROM to position TO (each then queueChanged).
+    void cancelQueued(int index);
+    void moveQueued(int from, int to);
 
 signals:
     void runStarted(qint64 runId, const QString& name);

@@ -2,9 +2,12 @@
 
 #include <QFileInfo>
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
+#include <limits>
 
+#include "common/metric_keys.h"
 #include "compare_view.h"
 #include "run/jobs.h"
 #include "run_groups.h"
@@ -49,6 +52,22 @@ RunRow makeRow(const store::Store& db, const store::RunInfo& r) {
     return row;
 }
 
+// A series as one continuous run. The store keeps one point a step, the later attempt's where a
+// resumed run logged a step again; the steps the killed attempt had gone past and the resumed one
+// has not reached yet are left over from the dead process (their wall times fall back): they are
+// not this run's path, and are left out until the new attempt writes them.
+std::vector<store::MetricPoint> continuousSeries(std::vector<store::MetricPoint> points) {
+    std::vector<store::MetricPoint> out;
+    out.reserve(points.size());
+    int64_t latest = std::numeric_limits<int64_t>::min();
+    for (const store::MetricPoint& p : points) {
+        if (p.wallMs < latest) continue;
+        latest = p.wallMs;
+        out.push_back(p);
+    }
+    return out;
+}
+
 }  // namespace
 
 RunData readRunData(const store::Store& db, const store::RunInfo& r) {
@@ -59,12 +78,13 @@ RunData readRunData(const store::Store& db, const store::RunInfo& r) {
     const double start = static_cast<double>(r.startMs > 0 ? r.startMs : r.createdMs);
     for (const auto& key : db.metricKeys(id)) {
         QVector<SeriesPoint>& series = d.metrics[q(key)];
-        const auto points = db.metric(id, key);
+        const auto points = continuousSeries(db.metric(id, key));
         series.reserve(static_cast<qsizetype>(points.size()));
         for (const auto& p : points)
             series.push_back({static_cast<double>(p.step),
                               (static_cast<double>(p.wallMs) - start) / 1000.0, p.value});
     }
+    for (const SeriesPoint& p : d.metrics.value(q(metrics::kResumedAt))) d.resumedAt << p.step;
     for (const auto& key : db.vectorKeys(id)) {
         QVector<VectorFrame>& frames = d.vectors[q(key)];
         for (const auto& v : db.vectorSeries(id, key)) {

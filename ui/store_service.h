@@ -47,6 +47,9 @@ struct RunData {
     QMap<QString, QVector<VectorFrame>> vectors;
     QStringList logs;
     QString resumeRefusal;  // why Resume does not apply, "" when it does (run/jobs.h)
+    // The steps a resumed run's later attempts started from (run/resumed_at); the series above are
+    // one continuous run, each step from its latest attempt, none left over from a dead one.
+    QVector<double> resumedAt;
 };
 
 // Everything of run R in DB (its row, config, every metric and vector series, its logs; not the

@@ -347,7 +347,7 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     RunsView* runs = window.runsView();
     waitFor([&] { return runs->model()->rowCount() >= 4; }, 20000);
     runs->table()->selectRow(0);
-    window.tabs()->setCurrentWidget(runs);
+    window.tabs()->setCurrentIndex(0);  // Runs (the queue above the table)
     waitFor([] { return false; }, 400);
     ok = grab(window, out.filePath(QStringLiteral("runs.png"))) && ok;
 
@@ -384,7 +384,7 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     live->stop();
     waitFor([&] { return !window.controller()->busy(); }, 60000);
 
-    window.tabs()->setCurrentWidget(runs);
+    window.tabs()->setCurrentIndex(0);  // Runs (the queue above the table)
     runs->refresh();
     waitFor([&] { return runs->model()->rowCount() >= 5; }, 10000);
     QVector<qint64> ids;
@@ -437,7 +437,7 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     }
     window.openDatabase(QString::fromStdString(pruneDb));
     waitFor([&] { return runs->model()->rowCount() == 4; }, 20000);
-    window.tabs()->setCurrentWidget(runs);
+    window.tabs()->setCurrentIndex(0);  // Runs (the queue above the table)
     waitFor([] { return false; }, 400);
     ok = grab(window, out.filePath(QStringLiteral("runs-prune.png"))) && ok;  // the result column
     window.liveView()->showRun(4);  // Wanda++

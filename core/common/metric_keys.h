@@ -32,6 +32,9 @@ inline constexpr const char* kPeakRssMb = "sys/peak_rss_mb";
 inline constexpr const char* kStepsPerSecond = "sys/steps_per_s";
 inline constexpr const char* kSeconds = "sys/seconds";
 inline constexpr const char* kEstimateMb = "mem/estimate_mb";
+// A resumed run's attempt: logged at the step it resumed from (value: that step); the workbench
+// marks it on the run's charts
+inline constexpr const char* kResumedAt = "run/resumed_at";
 inline constexpr const char* kMemPeakRssMb = "mem/peak_rss_mb";
 // on a CUDA device: the caching allocator's peak and the guard's estimate on the device
 inline constexpr const char* kMemGpuPeakMb = "mem/gpu_peak_mb";

@@ -252,8 +252,12 @@ void reportPeak(EventSink& sink, int64_t step, const MemoryEstimate& need, const
         sink.metric(frugal::metrics::kPeakOverEstimate, step, static_cast<double>(peak) / static_cast<double>(need.total()));
 }
 
-void reportEstimate(EventSink& sink, const MemoryEstimate& need) {
+void reportEstimate(EventSink& sink, const MemoryEstimate& need, bool resumed) {
     const auto mib = [](int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
+    if (resumed) {
+        sink.info("memory: " + need.line() + " (resumed: the estimate stored at step 0 stands)");
+        return;
+    }
     sink.metric(frugal::metrics::kEstimateMb, 0, mib(need.total()));
     for (const auto& [name, bytes] : need.parts) sink.metric("mem/estimate_" + name + "_mb", 0, mib(bytes));
     sink.info("memory: " + need.line());

@@ -89,7 +89,9 @@ MemoryEstimate onCudaDevice(const MemoryEstimate& need);
 void guardRunMemory(const MemoryEstimate& need, const std::vector<MemoryEstimate>& alternatives, bool force,
                     const std::string& source, const std::string& device, EventSink* sink = nullptr);
 // Stores NEED as run metrics: mem/estimate_mb and mem/estimate_<part>_mb at step 0.
-void reportEstimate(EventSink& sink, const MemoryEstimate& need);
+// RESUMED: a run continued from its checkpoint keeps the estimate it stored at step 0 (the
+// metrics at step 0 are not written again); the log still says it.
+void reportEstimate(EventSink& sink, const MemoryEstimate& need, bool resumed = false);
 // At a run's end: the process's peak RSS (mem/peak_rss_mb) and its ratio to NEED
 // (mem/peak_over_estimate), at STEP; on a CUDA DEVICE also the caching allocator's peak
 // (mem/gpu_peak_mb) and the device estimate (mem/gpu_estimate_mb).

@@ -126,6 +126,7 @@ FoResult runFirstOrder(const FoConfig& c, EventSink& sink, const StopToken& stop
         point.restore(r);
         r.backwardPasses = static_cast<int64_t>(point.counter("backward_passes"));
         firstStep = point.nextStep;
+        sink.metric(frugal::metrics::kResumedAt, firstStep, static_cast<double>(firstStep));
         sink.info(cat("resumed at step ", firstStep, " of ", spec.steps, " from the checkpoint in ",
                       resumeDir.string()));
     } else {

@@ -85,7 +85,7 @@ PreparedRun prepareFoMethod(const MethodRequest& request, const eval::TrainingPr
     p.params["resolved.dtype"] = eval::resolvedDtype(c.common);
     p.body = [c, save, need, probes, outDir = request.outDir, resume = request.resume](const RunContext& context) {
         EventSink& sink = context.sink;
-        eval::reportEstimate(sink, need);
+        eval::reportEstimate(sink, need, resume);
         FoConfig config = c;
         if (save) config.common.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
         const auto r =

@@ -396,6 +396,7 @@ private:
         m_lastEpoch = static_cast<int64_t>(point.counter("last_epoch"));
         m_r.rollbacks = static_cast<int64_t>(point.counter("rollbacks"));
         m_firstStep = point.nextStep;
+        m_sink.metric(frugal::metrics::kResumedAt, m_firstStep, static_cast<double>(m_firstStep));
         log(cat("resumed at step ", m_firstStep, " of ", m_spec.steps, ": ", m_trajectory.size(),
                 " steps replayed from ", m_o.trajectoryFile.string()));
     }

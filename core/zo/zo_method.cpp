@@ -140,7 +140,7 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
     p.params["resolved.dtype"] = eval::resolvedDtype(c.common);
     p.body = [c, save, need, probes, outDir = request.outDir, resume = request.resume](const RunContext& context) {
         EventSink& sink = context.sink;
-        eval::reportEstimate(sink, need);
+        eval::reportEstimate(sink, need, resume);
         ZoConfig config = c;
         // in a data-parallel run, process 0 alone writes the trajectory and the model
         const bool writes = !context.world || context.world->rank() == 0;
