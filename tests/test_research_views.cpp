@@ -551,6 +551,72 @@ private slots:
         QVERIFY(ended.wait(60000));
         QCOMPARE(started.count(), 1);  // nothing queued started
     }
+
+    // Single numbers as numbers: a landscape run's sharpness (one value each, from 0.0002 to
+    // 6,358) is a card with the trace's standard error, not lone dots on one linear axis; a
+    // series (a second point) brings the chart back.
+    void singleNumbersAreShownAsNumbers() {
+        QTemporaryDir dir;
+        const QString dbFile = dir.filePath(QStringLiteral("runs.db"));
+        int64_t id = 0;
+        {
+            store::Store db(dbFile.toStdString());
+            store::NewRun r;
+            r.name = "sharpness";
+            r.method = "landscape";
+            r.status = store::RunStatus::Running;
+            id = db.createRun(r);
+            db.logMetric(id, "sharpness/hutchinson_trace", 0, 6358.0);
+            db.logMetric(id, "sharpness/hutchinson_stderr", 0, 120.0);
+            db.logMetric(id, "sharpness/eps_ball", 0, 0.0002);
+            db.setStatus(id, store::RunStatus::Finished);
+        }
+        MainWindow window(dbFile);
+        window.show();
+        QSignalSpy shown(window.liveView(), &LiveView::runShown);
+        window.liveView()->showRun(id);
+        QVERIFY(shown.wait(10000));
+        const QString card = window.liveView()->cardText(QStringLiteral("Sharpness"));
+        QVERIFY2(card.contains(QStringLiteral("<b>6358 ± 120</b>")), qPrintable(card));
+        QVERIFY(card.contains(QStringLiteral("<b>0.0002</b>")));
+        QVERIFY(!card.contains(QStringLiteral(">sharpness/hutchinson_stderr<")));  // shown as the ±
+        QVERIFY(window.liveView()->chartTitled(QStringLiteral("Sharpness"))->isHidden());
+        {
+            store::Store db(dbFile.toStdString());
+            db.logMetric(id, "sharpness/eps_ball", 10, 0.0003);
+        }
+        window.liveView()->showRun(id);
+        QTRY_VERIFY(!window.liveView()->chartTitled(QStringLiteral("Sharpness"))->isHidden());
+        QCOMPARE(window.liveView()->cardText(QStringLiteral("Sharpness")), QString());
+    }
+
+    // Saved layouts: the run last shown (its zoom) and the runs last compared (their metric)
+    // come back after a restart on the same database.
+    void layoutsSurviveARestart() {
+        SeedDb seeds;
+        {
+            MainWindow window(seeds.path);
+            window.show();
+            QSignalSpy shown(window.liveView(), &LiveView::runShown);
+            window.liveView()->showRun(seeds.ids[1]);
+            QVERIFY(shown.wait(10000));
+            window.liveView()->chartTitled(QStringLiteral("Loss"))->zoomTo(5, 25, 1.0, 2.0);
+            QSignalSpy compared(window.compareView(), &CompareView::loadedRuns);
+            window.compareView()->compare({seeds.ids[0], seeds.ids[3]});
+            QVERIFY(compared.wait(10000));
+            window.compareView()->setMetric(QStringLiteral("dev/accuracy"));
+            window.close();
+        }
+        MainWindow again(seeds.path);
+        again.show();
+        QTRY_COMPARE(again.liveView()->runId(), seeds.ids[1]);
+        MetricChart* loss = again.liveView()->chartTitled(QStringLiteral("Loss"));
+        QTRY_VERIFY(loss->zoomed());
+        QCOMPARE(loss->visibleRange().left(), 5.0);
+        QCOMPARE(loss->visibleRange().right(), 25.0);
+        QTRY_COMPARE(again.compareView()->runIds(), (QVector<qint64>{seeds.ids[0], seeds.ids[3]}));
+        QTRY_COMPARE(again.compareView()->chart()->title(), QStringLiteral("dev/accuracy"));
+    }
 };
 
 QTEST_MAIN(TestResearchViews)

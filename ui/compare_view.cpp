@@ -164,6 +164,7 @@ CompareView::CompareView(StoreService* service, QWidget* parent)
     top->addWidget(m_target);
     top->addWidget(m_caption, 1);
     auto* tables = new QSplitter(Qt::Horizontal, this);
+    m_tables = tables;
     auto* diffBox = new QWidget(tables);
     auto* diffLayout = new QVBoxLayout(diffBox);
     diffLayout->setContentsMargins(0, 0, 0, 0);
@@ -381,11 +382,14 @@ void CompareView::loaded(quint64 request, const QVector<RunData>& runs) {
         const QSignalBlocker block(m_metric);
         m_metric->clear();
         m_metric->addItems(keys);
-        const QString wanted = keys.contains(current) ? current
+        // a restart: the metric the user left; else the one shown; else the training loss
+        const QString wanted = keys.contains(m_pendingMetric) ? m_pendingMetric
+                               : keys.contains(current)        ? current
                                : keys.contains(QString::fromLatin1(metrics::kTrainLoss))
                                    ? QString::fromLatin1(metrics::kTrainLoss)
                                    : keys.value(0);
         m_metric->setCurrentText(wanted);
+        m_pendingMetric.clear();
     }
     {
         QStringList vectorKeys;
@@ -457,6 +461,32 @@ void CompareView::setMetric(const QString& key) { m_metric->setCurrentText(key);
 void CompareView::setRelativeSteps(bool relative) { m_align->setCurrentIndex(relative ? 1 : 0); }
 
 CompareView::~CompareView() { QSettings().setValue(QStringLiteral("compare/split"), m_split->saveState()); }
+
+void CompareView::saveLayout(const QString& dbPath) const {
+    QSettings s;
+    s.setValue(QStringLiteral("compare/database"), dbPath);
+    QVariantList ids;
+    for (qint64 id : m_ids) ids << id;
+    s.setValue(QStringLiteral("compare/runs"), ids);
+    s.setValue(QStringLiteral("compare/metric"), m_metric->currentText());
+    s.setValue(QStringLiteral("compare/tables"), m_tables->saveState());
+    s.setValue(QStringLiteral("compare/results"), m_sweep->results());
+    s.setValue(QStringLiteral("compare/panels"), m_dashboard->filter());
+}
+
+void CompareView::restoreLayout(const QString& dbPath) {
+    const QSettings s;
+    if (const QByteArray state = s.value(QStringLiteral("compare/tables")).toByteArray(); !state.isEmpty())
+        m_tables->restoreState(state);
+    m_dashboard->setFilter(s.value(QStringLiteral("compare/panels")).toString());
+    m_sweep->setResults(s.value(QStringLiteral("compare/results")).toStringList());
+    if (s.value(QStringLiteral("compare/database")).toString() != dbPath) return;
+    QVector<qint64> ids;
+    for (const QVariant& v : s.value(QStringLiteral("compare/runs")).toList()) ids << v.toLongLong();
+    if (ids.size() < 2) return;
+    m_pendingMetric = s.value(QStringLiteral("compare/metric")).toString();
+    compare(ids);
+}
 
 void CompareView::setTarget(const QString& target) { m_target->setText(target); }
 QString CompareView::target() const { return m_target->text(); }

@@ -86,6 +86,11 @@ public:
     // Writes the side-by-side vector figure to PATH (.png, .svg, .pdf); "" or the error.
     QString exportVectors(const QString& path);
 
+    // The layout a restart keeps: the runs compared, the metric, the tables' split, the dashboard's
+    // filter, the sweep's result axes (QSettings "compare/..."); the runs for the same database.
+    void saveLayout(const QString& dbPath) const;
+    void restoreLayout(const QString& dbPath);
+
 public slots:
     void compare(const QVector<qint64>& runIds);
 
@@ -123,6 +128,8 @@ private:
     // what the dashboard's panels were drawn for (grouping, alignment, the load)
     std::tuple<int, QString, int, int, bool, bool, int> m_dashboardSpec;
     int m_loadCount = 0;
+    QString m_pendingMetric;  // restored: chosen once the runs are loaded
+    QSplitter* m_tables = nullptr;
     QTabWidget* m_tabs;
     QSplitter* m_split = nullptr;
     QComboBox *m_vectorKey, *m_vectorStep;

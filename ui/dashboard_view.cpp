@@ -47,6 +47,8 @@ void DashboardView::setRuns(const QVector<RunData>& runs, const QVector<RunGroup
 
 void DashboardView::setFilter(const QString& text) { m_filter->setText(text); }
 
+QString DashboardView::filter() const { return m_filter->text(); }
+
 QStringList DashboardView::panelKeys() const {
     QStringList keys;
     for (const MetricChart* c : m_panels) keys << c->title();

@@ -35,6 +35,7 @@ public:
     QVector<MetricChart*> panels() const { return m_panels; }
     QStringList panelKeys() const;
     void setFilter(const QString& text);
+    QString filter() const;
 
 private:
     void rebuild();

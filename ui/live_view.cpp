@@ -8,6 +8,8 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSet>
+#include <QSettings>
 #include <QSplitter>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -47,7 +49,10 @@ void LiveView::useView(const QString& method, const QMap<QString, QString>& para
     for (const auto& p : panels) layout += QLatin1Char('|') + QString::fromStdString(p.title);
     if (layout == m_layout && !m_panels.isEmpty()) return;
     m_layout = layout;
-    for (auto& p : m_panels) delete p.chart;
+    for (auto& p : m_panels) {
+        delete p.chart;
+        delete p.card;
+    }
     m_panels.clear();
     const int count = static_cast<int>(panels.size());
     const int columns = count <= 3 ? count : 3;
@@ -57,6 +62,15 @@ void LiveView::useView(const QString& method, const QMap<QString, QString>& para
         p.chart->setOptions(m_controls->options());
         p.view = panels[i];
         m_grid->addWidget(p.chart, i / columns, i % columns);
+        // the same place, while each of the panel's series is a single number: a card of numbers
+        p.card = new QLabel(m_chartsHost);
+        p.card->setObjectName(QStringLiteral("summaryCard"));
+        p.card->setAlignment(Qt::AlignCenter);
+        p.card->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        p.card->setFrameShape(QFrame::StyledPanel);
+        p.card->setStyleSheet(QStringLiteral("QLabel#summaryCard { background: white; }"));
+        p.card->hide();
+        m_grid->addWidget(p.card, i / columns, i % columns);
         m_panels.push_back(p);
     }
     // the surface of a landscape run and the sparsity grid of a pruning run are the result: the
@@ -167,6 +181,74 @@ QVector<MetricChart*> LiveView::charts() const {
     return out;
 }
 
+void LiveView::saveLayout(const QString& dbPath) const {
+    QSettings s;
+    s.setValue(QStringLiteral("live/database"), dbPath);
+    s.setValue(QStringLiteral("live/run"), m_runId);
+    s.setValue(QStringLiteral("live/split"), m_split->saveState());
+    QVariantMap zooms;
+    for (const auto& p : m_panels)
+        if (p.chart->zoomed()) zooms.insert(p.chart->title(), p.chart->visibleRange());
+    s.setValue(QStringLiteral("live/zooms"), zooms);
+}
+
+void LiveView::restoreLayout(const QString& dbPath) {
+    const QSettings s;
+    if (const QByteArray split = s.value(QStringLiteral("live/split")).toByteArray(); !split.isEmpty())
+        m_split->restoreState(split);
+    if (s.value(QStringLiteral("live/database")).toString() != dbPath) return;
+    const qint64 run = s.value(QStringLiteral("live/run"), 0).toLongLong();
+    if (run <= 0) return;
+    m_zoomRun = run;
+    const QVariantMap zooms = s.value(QStringLiteral("live/zooms")).toMap();
+    for (auto it = zooms.begin(); it != zooms.end(); ++it) m_zooms.insert(it.key(), it.value().toRectF());
+    showRun(run);
+}
+
+QString LiveView::cardText(const QString& title) const {
+    for (const auto& p : m_panels)
+        if (p.chart->title() == title && !p.card->isHidden()) return p.card->text();
+    return {};
+}
+
+// A panel whose every series holds one number shows them as numbers (with ± the standard error
+// where the run logs one: KEY's "_stderr" partner), not as lone dots on a line chart; a second
+// point brings the chart back.
+void LiveView::refreshCards() {
+    for (auto& p : m_panels) {
+        bool single = !p.lines.isEmpty();
+        for (auto it = p.lines.begin(); it != p.lines.end() && single; ++it)
+            single = p.chart->pointCount(it.value()) <= 1;
+        if (single) {
+            QStringList rows;
+            QSet<QString> shownAsError;
+            for (auto it = p.lines.begin(); it != p.lines.end(); ++it) {
+                const QString stem = it.key().section(QLatin1Char('_'), 0, -2);
+                for (const QString& partner : {it.key() + QStringLiteral("_stderr"), stem + QStringLiteral("_stderr")})
+                    if (partner != it.key() && m_lastValue.contains(partner)) shownAsError.insert(partner);
+            }
+            for (auto it = p.lines.begin(); it != p.lines.end(); ++it) {
+                if (shownAsError.contains(it.key()) || !m_lastValue.contains(it.key())) continue;
+                const double v = m_lastValue.value(it.key());
+                QString text = QString::number(v, 'g', 5);
+                const QString stem = it.key().section(QLatin1Char('_'), 0, -2);
+                for (const QString& partner : {it.key() + QStringLiteral("_stderr"), stem + QStringLiteral("_stderr")})
+                    if (partner != it.key() && m_lastValue.contains(partner)) {
+                        text += QStringLiteral(" ± %1").arg(m_lastValue.value(partner), 0, 'g', 3);
+                        break;
+                    }
+                rows << QStringLiteral("<tr><td style='color:#616161; padding-right:12px'>%1</td>"
+                                       "<td style='font-size:large'><b>%2</b></td></tr>")
+                            .arg(it.key().toHtmlEscaped(), text);
+            }
+            p.card->setText(QStringLiteral("<p><b>%1</b></p><table>%2</table>").arg(p.chart->title().toHtmlEscaped(),
+                                                                                    rows.join(QString())));
+        }
+        p.card->setVisible(single);
+        p.chart->setVisible(!single);
+    }
+}
+
 MetricChart* LiveView::chartTitled(const QString& title) const {
     for (const auto& p : m_panels)
         if (p.chart->title() == title) return p.chart;
@@ -189,6 +271,7 @@ void LiveView::clear() {
         p.lines.clear();
     }
     m_passes.clear();
+    m_lastValue.clear();
     for (auto& p : m_panels) {
         p.bandEnd = -1;
         p.chart->setShadedSpan(0, -1, QString());
@@ -202,6 +285,7 @@ void LiveView::clear() {
 
 void LiveView::addSample(const QString& key, double step, double wall, double value) {
     const std::string k = key.toStdString();
+    m_lastValue[key] = value;
     for (auto& p : m_panels) {  // an annotation a panel carries: the steps where its band metric is 1
         if (p.view.band != k || value != 1) continue;
         p.bandEnd = std::max(p.bandEnd, step);
@@ -380,6 +464,15 @@ void LiveView::loaded(quint64 request, const QVector<RunData>& runs) {
     } else {
         m_seeds->setText(tr("other seeds"));
     }
+    refreshCards();
+    if (m_zoomRun == m_runId && !m_zooms.isEmpty()) {  // a restart: the zoom the user left
+        for (auto& p : m_panels)
+            if (m_zooms.contains(p.chart->title())) {
+                const QRectF r = m_zooms.value(p.chart->title());
+                p.chart->zoomTo(r.left(), r.right(), r.top(), r.bottom());
+            }
+        m_zooms.clear();
+    }
     if (!same) emit runShown(m_runId);
 }
 
@@ -414,6 +507,7 @@ void LiveView::started(qint64 runId, const QString& name) {
 void LiveView::arrived(qint64 runId, const QVector<MetricSample>& samples) {
     if (!m_live || runId != m_runId) return;
     for (const MetricSample& s : samples) addSample(s.key, s.step, s.wallSeconds, s.value);
+    refreshCards();
     if (m_controls->options().xAxis == XAxisKind::ForwardPasses) pushPasses();
 }
 

@@ -42,6 +42,8 @@ public:
     QString progressText() const;
     QVector<MetricChart*> charts() const;
     MetricChart* chartTitled(const QString& title) const;
+    // The summary card shown in place of panel TITLE's chart ("" while the chart is shown).
+    QString cardText(const QString& title) const;
     ChartControls* controls() const { return m_controls; }
     VectorPanel* vectors() const { return m_vectors; }
     QString logText() const;
@@ -53,6 +55,11 @@ public:
     // (everything but the seed the same) behind each of its lines; how many there are.
     QCheckBox* seedsBox() const { return m_seeds; }
     int siblingCount() const { return static_cast<int>(m_siblings.size()); }
+
+    // The layout a restart keeps: the run shown, the split between charts and log, each zoomed
+    // panel's ranges (QSettings "live/..."); restored for the same database only.
+    void saveLayout(const QString& dbPath) const;
+    void restoreLayout(const QString& dbPath);
 
 public slots:
     void showRun(qint64 runId);
@@ -70,6 +77,7 @@ private:
     void useView(const QString& method, const QMap<QString, QString>& params);
     struct Panel {
         MetricChart* chart = nullptr;
+        QLabel* card = nullptr;  // shown instead while each series is one number
         PanelView view;  // which keys it draws, its annotation
         double bandEnd = -1;  // the last step of its shaded band so far
         QMap<QString, int> lines;
@@ -86,6 +94,7 @@ private:
     void ended(qint64 runId, const QString& status, const QString& error);
     void loaded(quint64 request, const QVector<RunData>& runs);
     void chooseExport();
+    void refreshCards();
     void requestSiblings();
     void drawSiblings();
     void addSiblingLine(Panel& panel, const QString& key);
@@ -115,7 +124,10 @@ private:
     quint64 m_request = 0;
     std::vector<std::pair<double, double>> m_passes;
     bool m_passesDirty = false;
-    bool m_resumePending = false;  // Resume pressed: the run's stored steps are read as it starts
+    bool m_resumePending = false;
+    QMap<QString, double> m_lastValue;
+    qint64 m_zoomRun = 0;            // the run the restored zooms are for
+    QMap<QString, QRectF> m_zooms;   // panel title -> the ranges it was zoomed to  // each key's last value, for the summary cards  // Resume pressed: the run's stored steps are read as it starts
     QCheckBox* m_seeds;
     quint64 m_siblingRequest = 0;
     qint64 m_siblingsOf = 0, m_siblingsAsked = 0;

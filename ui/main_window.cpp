@@ -177,6 +177,9 @@ MainWindow::MainWindow(const QString& dbPath, QWidget* parent)
     m_compare->controls()->setOptions(options);
     m_tabs->setCurrentIndex(settings.value(QStringLiteral("window/tab"), 0).toInt());
     openDatabase(dbPath);
+    // the run last shown and the runs last compared, as the user left them (this database only)
+    m_live->restoreLayout(QFileInfo(dbPath).absoluteFilePath());
+    m_compare->restoreLayout(QFileInfo(dbPath).absoluteFilePath());
 }
 
 MainWindow::~MainWindow() {
@@ -330,6 +333,8 @@ void MainWindow::saveSettings() {
     settings.setValue(QStringLiteral("charts/xAxis"), static_cast<int>(o.xAxis));
     settings.setValue(QStringLiteral("charts/logX"), o.logX);
     settings.setValue(QStringLiteral("charts/logY"), o.logY);
+    m_live->saveLayout(QFileInfo(m_dbPath).absoluteFilePath());
+    m_compare->saveLayout(QFileInfo(m_dbPath).absoluteFilePath());
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
