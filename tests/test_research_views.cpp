@@ -19,6 +19,7 @@
 #include "common/group_stats.h"
 #include "compare_view.h"
 #include "dashboard_view.h"
+#include "experiment_form.h"
 #include "landscape_view.h"
 #include "live_view.h"
 #include "main_window.h"
@@ -616,6 +617,41 @@ private slots:
         QCOMPARE(loss->visibleRange().right(), 25.0);
         QTRY_COMPARE(again.compareView()->runIds(), (QVector<qint64>{seeds.ids[0], seeds.ids[3]}));
         QTRY_COMPARE(again.compareView()->chart()->title(), QStringLiteral("dev/accuracy"));
+    }
+
+    // A grid from the form: "lr = 1e-4, 3e-4, 1e-3" and "seed = 1, 2, 3" are nine runs, each value
+    // checked as the CLI checks it, queued together and named by what differs; lists show as
+    // their items ("q, v") and go back as TOML.
+    void theFormStartsAGrid() {
+        ExperimentForm form;
+        QCOMPARE(form.loadFile(qEnvironmentVariable("FRUGAL_SOURCE_DIR") + QStringLiteral("/experiments/zo/mezo-lora-sentiment.toml")),
+                 QString());
+        QVERIFY(form.waitForChecks());
+        QCOMPARE(form.fieldText(QStringLiteral("peft.lora_modules")), QStringLiteral("q, v"));
+        QVERIFY(form.setFieldText(QStringLiteral("zo.lr"), QStringLiteral("1e-4, 3e-4, 1e-3")));
+        QVERIFY(form.setFieldText(QStringLiteral("zo.seed"), QStringLiteral("1, 2, 3")));
+        QCOMPARE(form.validate(), QString());
+        QVERIFY(form.waitForChecks());
+        QCOMPARE(form.gridSize(), 9);
+        QCOMPARE(form.gridAxes(), (std::vector<std::string>{"zo.lr=1e-4,3e-4,1e-3", "zo.seed=1,2,3"}));
+        QVERIFY2(form.message().contains(QStringLiteral("a grid of 9 runs")), qPrintable(form.message()));
+        QSignalSpy requested(&form, &ExperimentForm::runRequested);
+        form.queue();
+        QCOMPARE(requested.count(), 9);
+        QStringList names;
+        for (const auto& call : requested) names << call.at(0).value<RunJob>().name;
+        QCOMPARE(names.front(), QStringLiteral("lr=1e-4 seed=1"));
+        QCOMPARE(names.back(), QStringLiteral("lr=1e-3 seed=3"));
+        const auto& params = requested.at(4).at(0).value<RunJob>().prepared->params;
+        QCOMPARE(std::stod(params.at("zo.lr")), 3e-4);
+        const QString modules = QString::fromStdString(params.at("peft.lora_modules"));  // a TOML list again
+        QVERIFY2(modules.startsWith(QLatin1Char('[')) && modules.contains(QStringLiteral("'q'")) &&
+                     modules.contains(QStringLiteral("'v'")),
+                 qPrintable(modules));
+        // one bad value of the grid is named on its field
+        QVERIFY(form.setFieldText(QStringLiteral("zo.lr"), QStringLiteral("1e-4, -1")));
+        QVERIFY(!form.validate().isEmpty());
+        QCOMPARE(form.invalidKeys(), QStringList{QStringLiteral("zo.lr")});
     }
 };
 

@@ -24,6 +24,7 @@
 
 #include "common/error.h"
 #include "run/config_help.h"
+#include "run/jobs.h"
 #include "run/provenance.h"
 #include "run/method_registry.h"
 #include "run/runner.h"
@@ -44,8 +45,15 @@ QString tomlString(const QString& text) {
     return QLatin1Char('"') + escaped + QLatin1Char('"');
 }
 
-// A TOML value as the form shows it: strings without their quotes.
-QString displayValue(const QString& value) {
+// A TOML value as the form shows it: strings without their quotes; a list of strings or numbers
+// as its items ("q, v"), not as TOML.
+QString displayValue(const QString& value, run::ConfigField::Kind kind = run::ConfigField::Kind::String) {
+    if (kind == run::ConfigField::Kind::List && value.startsWith(QLatin1Char('[')) && value.endsWith(QLatin1Char(']'))) {
+        QStringList items;
+        for (const QString& item : value.mid(1, value.size() - 2).split(QLatin1Char(','), Qt::SkipEmptyParts))
+            items << displayValue(item.trimmed());
+        return items.join(QStringLiteral(", "));
+    }
     if (value.size() >= 2 &&
         (value.startsWith(QLatin1Char('"')) || value.startsWith(QLatin1Char('\''))) &&
         value.endsWith(value.front()))
@@ -63,7 +71,7 @@ QString kindText(const run::ConfigField& f) {
         case Kind::Number: return QObject::tr("number in [%1, %2]").arg(f.lo).arg(f.hi);
         case Kind::Boolean: return QObject::tr("true or false");
         case Kind::Path: return QObject::tr("a file path");
-        case Kind::List: return QObject::tr("a list, e.g. [\"q\", \"v\"]");
+        case Kind::List: return QObject::tr("a list, items separated by commas, e.g. q, v");
         case Kind::String:
             if (!f.choices.empty()) {
                 QStringList c;
@@ -336,9 +344,12 @@ void ExperimentForm::rebuild(const QString& method, const QMap<QString, QString>
         auto* field = new Field;
         field->schema = s;
         field->key = key;
-        const QString name = key.section(QLatin1Char('.'), -1);
+        // a seed says whose: [zo] and [peft] each have one
+        const QString name = key.section(QLatin1Char('.'), -1) == QLatin1String("seed")
+                                 ? tr("%1 seed").arg(section.section(QLatin1Char('.'), -1))
+                                 : key.section(QLatin1Char('.'), -1);
         const QString current =
-            values.contains(key) ? displayValue(values.value(key)) : q(s.defaultValue);
+            displayValue(values.contains(key) ? values.value(key) : q(s.defaultValue), s.kind);
         QWidget* host = form->parentWidget() ? form->parentWidget() : m_fieldsHost;
         QWidget* editor = nullptr;
         QWidget* row = nullptr;
@@ -540,28 +551,78 @@ std::vector<std::string> ExperimentForm::overrides() const {
     using Kind = run::ConfigField::Kind;
     for (const Field* f : m_fields) {
         const QString text = f->text().trimmed();
-        if (!f->used && text == displayValue(q(f->schema.defaultValue))) continue;  // not read, not changed
+        if (!f->used && text == displayValue(q(f->schema.defaultValue), f->schema.kind)) continue;  // not read, not changed
         if (text.isEmpty()) continue;  // the reader's default
         if (f->key.contains(QLatin1Char('[')))
             continue;  // kept as the file has it (not editable here)
-        QString value = text;
+        QString value = isGridField(*f) ? text.section(QLatin1Char(','), 0, 0).trimmed() : text;  // a grid: its first
         if (f->schema.kind == Kind::String || f->schema.kind == Kind::Path)
-            value = tomlString(text);
+            value = tomlString(value);
+        if (f->schema.kind == Kind::List && !text.startsWith(QLatin1Char('['))) {  // "q, v": its items
+            QStringList items;
+            for (const QString& item : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+                bool number = false;
+                item.trimmed().toDouble(&number);
+                items << (number ? item.trimmed() : tomlString(item.trimmed()));
+            }
+            value = QLatin1Char('[') + items.join(QStringLiteral(", ")) + QLatin1Char(']');
+        }
         out.push_back((f->key + QLatin1Char('=') + value).toStdString());
     }
     return out;
+}
+
+bool ExperimentForm::isGridField(const Field& f) {
+    return f.schema.kind != run::ConfigField::Kind::List && !f.key.contains(QLatin1Char('[')) &&
+           f.text().contains(QLatin1Char(','));
+}
+
+std::vector<std::string> ExperimentForm::gridAxes() const {
+    std::vector<std::string> axes;
+    for (const Field* f : m_fields) {
+        if (!isGridField(*f)) continue;
+        QStringList values;
+        for (const QString& v : f->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            const QString value = v.trimmed();
+            values << (f->schema.kind == run::ConfigField::Kind::String || f->schema.kind == run::ConfigField::Kind::Path
+                           ? tomlString(value)
+                           : value);
+        }
+        axes.push_back((f->key + QLatin1Char('=') + values.join(QLatin1Char(','))).toStdString());
+    }
+    return axes;
+}
+
+int ExperimentForm::gridSize() const {
+    int n = 1;
+    for (const Field* f : m_fields)
+        if (isGridField(*f)) n *= static_cast<int>(f->text().split(QLatin1Char(','), Qt::SkipEmptyParts).size());
+    return n;
 }
 
 QString ExperimentForm::validate() {
     // One reading of the config, its keys only: every problem it finds, each on its field.
     for (Field* f : m_fields) f->problem.clear();
     QStringList problems;
-    for (const ConfigProblem& p : run::checkConfig(m_baseText.toStdString(), "the form", overrides())) {
-        const QString error = formMessage(q(p.message));
-        problems << error;
-        for (Field* f : m_fields)
-            if (f->key == q(p.key) && f->problem.isEmpty()) f->problem = error;
-    }
+    const std::vector<std::string> base = overrides();
+    std::vector<std::vector<std::string>> readings{base};
+    // a grid ("lr = 1e-4, 3e-4, 1e-3"): every value of each axis read as well, each with the
+    // first values of the others
+    for (const std::string& axis : gridAxes())
+        for (const std::string& value : run::sweepValues(axis)) {
+            std::vector<std::string> o = base;
+            const std::string key = value.substr(0, value.find('=') + 1);
+            for (std::string& item : o)
+                if (item.compare(0, key.size(), key) == 0) item = value;
+            readings.push_back(std::move(o));
+        }
+    for (const auto& reading : readings)
+        for (const ConfigProblem& p : run::checkConfig(m_baseText.toStdString(), "the form", reading)) {
+            const QString error = formMessage(q(p.message));
+            if (!problems.contains(error)) problems << error;
+            for (Field* f : m_fields)
+                if (f->key == q(p.key) && f->problem.isEmpty()) f->problem = error;
+        }
     // A recovery run keeps a pruned model's zeros: the built-in model has none to keep.
     for (Field* f : m_fields) {
         if (!f->key.endsWith(QStringLiteral(".keep_zeros")) || f->text() != QStringLiteral("true")) continue;
@@ -595,7 +656,10 @@ void ExperimentForm::showProblems(const QString& message) {
     }
     m_message->setStyleSheet(message.isEmpty() ? QStringLiteral("color: #2e7d32;")
                                                : QStringLiteral("color: #b00020;"));
-    m_message->setText(message.isEmpty() ? (m_checking ? tr("valid; checking its files…") : tr("valid")) : message);
+    const QString grid = gridSize() > 1 ? tr(" · a grid of %1 runs: Start queues them all, the first starting now")
+                                                .arg(gridSize())
+                                          : QString();
+    m_message->setText(message.isEmpty() ? (m_checking ? tr("valid; checking its files…") : tr("valid")) + grid : message);
     const bool ready = message.isEmpty() && !m_checking && m_prepared;
     m_start->setEnabled(ready && !m_running);
     m_queue->setEnabled(ready);
@@ -729,12 +793,53 @@ bool ExperimentForm::makeJob(RunJob& job) {
     }
 }
 
+bool ExperimentForm::makeGridJobs(QVector<RunJob>& jobs) {
+    try {
+        const auto axes = gridAxes();
+        const auto grid = run::sweepGrid(axes);
+        const run::Provenance prov = run::collectProvenance({"frugal", "workbench"}, run::sourceTree());
+        // each run named by what differs ("lr=3e-4 seed=2"), the form's name its experiment (the
+        // runs table's hover shows both)
+        const std::string experiment = m_name->text().trimmed().isEmpty() ? "workbench" : m_name->text().trimmed().toStdString();
+        for (const auto& combo : grid) {
+            std::vector<std::string> o = overrides();
+            for (const std::string& value : combo) {
+                const std::string key = value.substr(0, value.find('=') + 1);
+                for (std::string& item : o)
+                    if (item.compare(0, key.size(), key) == 0) item = value;
+            }
+            RunJob job;
+            auto prepared = std::make_shared<run::PreparedRun>(run::prepareRunText(m_baseText.toStdString(), "the form", o, {}));
+            job.name = q(run::sweepName(combo, grid, ""));
+            job.newRun = run::newRunFor(*prepared, prov, job.name.toStdString(), experiment);
+            job.prepared = std::move(prepared);
+            jobs << job;
+        }
+        return true;
+    } catch (const std::exception& e) {
+        m_message->setText(formMessage(q(e.what())));
+        return false;
+    }
+}
+
 void ExperimentForm::startNow() {
+    if (gridSize() > 1) {  // a grid: every run queued, the first starting now
+        QVector<RunJob> jobs;
+        if (!m_running && makeGridJobs(jobs))
+            for (const RunJob& job : jobs) emit runRequested(job, false);
+        return;
+    }
     RunJob job;
     if (!m_running && makeJob(job)) emit runRequested(job, true);
 }
 
 void ExperimentForm::queue() {
+    if (gridSize() > 1) {
+        QVector<RunJob> jobs;
+        if (makeGridJobs(jobs))
+            for (const RunJob& job : jobs) emit runRequested(job, false);
+        return;
+    }
     RunJob job;
     if (makeJob(job)) emit runRequested(job, false);
 }

@@ -86,6 +86,11 @@ public:
     void setPrunedModels(const QStringList& folders);
     bool saveFile(const QString& path, QString* error = nullptr);
     void setRunning(bool running);
+    // A grid: fields holding several values separated by commas ("lr = 1e-4, 3e-4, 1e-3"); Start
+    // and Queue then queue every combination, each named by what differs ("lr=3e-4"). The number of
+    // runs (1: no grid) and the axes as `frugal run -m` takes them.
+    int gridSize() const;
+    std::vector<std::string> gridAxes() const;
 
 public slots:
     void startNow();
@@ -115,6 +120,8 @@ private:
     std::vector<std::string> overrides() const;
     void updateRelevance();
     bool makeJob(RunJob& job);
+    bool makeGridJobs(QVector<RunJob>& jobs);
+    static bool isGridField(const Field& field);
     void openDialog();
     void saveDialog();
     void scheduleValidation();

@@ -301,6 +301,8 @@ void LiveView::addSample(const QString& key, double step, double wall, double va
         if (it == p.lines.end()) {
             const int line = p.chart->addLine(key, seriesColor(key));  // by key, not by arrival
             if (!m_passes.empty()) p.chart->setPasses(line, m_passes);
+            // a figure fixed for the run (the memory estimate): a level line, not a lone dot
+            if (key.contains(QLatin1String("estimate"))) p.chart->setLineHeld(line, true);
             it = p.lines.insert(key, line);
             if (m_seeds->isChecked() && m_siblingsOf == m_runId) addSiblingLine(p, key);
         }
@@ -524,10 +526,12 @@ void LiveView::logged(qint64 runId, const QStringList& lines) {
 }
 
 void LiveView::showIdleProgress() {
+    // no bar while nothing runs (an empty bar reads as a text field): the word alone
     m_progress->setRange(0, 1);
     m_progress->setValue(0);
     m_progress->setFormat(tr("idle"));
-    m_progressText->clear();
+    m_progress->hide();
+    m_progressText->setText(tr("idle"));
     m_progressClock.invalidate();
 }
 
@@ -550,6 +554,7 @@ void LiveView::progressed(qint64 runId, qint64 step, qint64 total, const QString
     const double left = done > 0 ? static_cast<double>(m_progressClock.elapsed()) / 1000.0 / done *
                                        static_cast<double>(total - step)
                                  : NAN;
+    m_progress->show();
     m_progress->setRange(0, static_cast<int>(std::min<qint64>(total, INT32_MAX)));
     m_progress->setValue(static_cast<int>(std::min<qint64>(step, INT32_MAX)));
     m_progress->setFormat(tr("step %1 / %2").arg(step).arg(total));
@@ -559,7 +564,9 @@ void LiveView::progressed(qint64 runId, qint64 step, qint64 total, const QString
     m_progressText->setText(parts.join(QStringLiteral(" · ")));
 }
 
-QString LiveView::progressText() const { return m_progress->text() + QStringLiteral(" | ") + m_progressText->text(); }
+QString LiveView::progressText() const {
+    return m_progress->isHidden() ? tr("idle | ") : m_progress->text() + QStringLiteral(" | ") + m_progressText->text();
+}
 
 void LiveView::ended(qint64 runId, const QString& status, const QString& error) {
     if (runId != m_runId) return;

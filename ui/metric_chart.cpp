@@ -183,6 +183,11 @@ void MetricChart::setLineFaint(int index, bool faint) {
     scheduleRedraw();
 }
 
+void MetricChart::setLineHeld(int index, bool held) {
+    m_lines.at(static_cast<size_t>(index))->held = held;
+    scheduleRedraw();
+}
+
 bool MetricChart::lineFaint(int line) const { return m_lines.at(static_cast<size_t>(line))->faint; }
 
 double MetricChart::valueAt(int index, double step) const {
@@ -466,8 +471,7 @@ void MetricChart::redrawNow() {
                 lo -= pad, hi += pad;
             }
         }
-        if (!m_options.logX) niceRange(lo, hi, 6);
-        m_x0 = lo, m_x1 = hi;
+        m_x0 = lo, m_x1 = hi;  // the data's own range: the ticks fall inside it, on round numbers
     }
     decimateAll(std::max(64, width() - 70));
     refit();
@@ -496,12 +500,13 @@ void MetricChart::refit() {
             lo /= 1.25;
             hi *= 1.25;
         } else {
+            // 4 % beyond the data each way, no more (rounding the ends out to ticks overshot by up
+            // to 30 %); the ticks fall inside, on round numbers
             const bool nonNegative = lo >= 0;
-            const double pad = hi > lo ? 0.05 * (hi - lo) : std::max(std::abs(hi) * 0.05, 1e-12);
+            const double pad = hi > lo ? 0.04 * (hi - lo) : std::max(std::abs(hi) * 0.05, 1e-12);
             lo -= pad;
             hi += pad;
             if (nonNegative && lo < 0) lo = 0;  // |g|, memory, accuracy: not below zero
-            niceRange(lo, hi, 6);
         }
         m_y0 = lo, m_y1 = hi;
     }
@@ -722,7 +727,10 @@ void MetricChart::paintBand(QPainter& painter, const Layout& L) const {
             const QRectF band(a, plot.top(), b - a, plot.height());
             painter.fillRect(band, QColor(0xE6, 0x9F, 0x00, 40));
             painter.setPen(QColor(0x99, 0x66, 0x00));
-            painter.drawText(band.adjusted(3, 2, 0, 0), Qt::AlignLeft | Qt::AlignTop, m_spanLabel);
+            // the label whole, past the band's right edge where the band is narrower than it
+            const double w = std::max(band.width(), painter.fontMetrics().horizontalAdvance(m_spanLabel) + 8.0);
+            painter.drawText(QRectF(band.left() + 3, band.top() + 2, std::min(w, plot.right() - band.left() - 3), L.line),
+                             Qt::AlignLeft | Qt::AlignTop, m_spanLabel);
         }
     }
     if (m_options.xAxis == XAxisKind::Step && !m_lines.empty())
@@ -783,11 +791,19 @@ void MetricChart::paintLines(QPainter& painter, const Layout& L, const Style& st
         } else {
             drawLine(painter, raw, l.color, style.lineWidth, style.screen);
         }
+        if (l.held && !raw.isEmpty() && raw.last().x() < plot.right()) {
+            painter.setPen(QPen(l.color, style.rawWidth * 1.2, Qt::DashLine));
+            painter.drawLine(raw.last(), QPointF(plot.right(), raw.last().y()));
+        }
         if (l.value.size() <= kDenseLine) {  // a few points (evaluations, one per run): marked
+            // whole, also on the plot's border (a clipped half reads as another shape)
+            painter.setClipping(false);
             painter.setPen(Qt::NoPen);
             painter.setBrush(l.color);
-            for (const QPointF& p : raw) painter.drawEllipse(p, style.marker, style.marker);
+            for (const QPointF& p : raw)
+                if (plot.adjusted(-0.5, -0.5, 0.5, 0.5).contains(p)) painter.drawEllipse(p, style.marker, style.marker);
             painter.setBrush(Qt::NoBrush);
+            if (style.screen) painter.setClipRect(plot);
         }
     }
     if (m_hasReference && (!m_options.logY || m_reference > 0) && insideRange(m_reference, m_y0, m_y1)) {

@@ -97,6 +97,9 @@ public:
     // hover readout and the shared prefix.
     void setLineFaint(int line, bool faint);
     bool lineFaint(int line) const;
+    // A held line: its last value drawn on, dashed, to the plot's right edge (a figure fixed for
+    // the run, such as the memory estimate, beside the measured series).
+    void setLineHeld(int line, bool held);
     // The step's value of LINE (NaN when the line has no point at STEP).
     double valueAt(int line, double step) const;
     // Cumulative forward passes by step, for the forward-pass x axis (steps ascending).

@@ -32,6 +32,7 @@ struct MetricChart::Line {
     QList<QPointF> drawnRaw, drawnSmooth;
     std::vector<double> bandLo, bandHi;  // a group's band at each point (empty: none)
     bool faint = false;                  // one run of a group, drawn under it; not in the legend
+    bool held = false;                   // the last value drawn on to the right edge
 
     bool smoothed(double weight) const { return weight > 0 && value.size() - nonFinite > kDenseLine; }
 };

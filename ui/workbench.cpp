@@ -1,6 +1,7 @@
 #include "workbench.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QDir>
 #include <QEventLoop>
 #include <QFileInfo>
@@ -36,6 +37,9 @@
 #include "runs_view.h"
 #include "store/store.h"
 #include "vector_plot.h"
+#include "dashboard_view.h"
+#include "landscape_view.h"
+#include "sweep_view.h"
 
 namespace frugal::ui {
 
@@ -299,6 +303,74 @@ PlotResult plotRuns(int argc, char** argv, const PlotRequest& r) {
     return {exportChart(chart, o).toStdString(), chart.pointCount()};
 }
 
+namespace {
+
+// The research views (issue 35): a 3 x 3 sweep (lr x seed) of short MeZO runs, grouped in Runs
+// and in Compare with bands, its parallel coordinates brushed, the dashboard, and one run's Live
+// view with its other seeds behind it.
+bool researchScreenshots(MainWindow& window, const QDir& out, const QString& work) {
+    const std::string sweepDb = (work + QStringLiteral("/sweep.db")).toStdString();
+    {
+        store::Store db(sweepDb);
+        LineObserver observer;
+        for (const char* lr : {"1e-5", "3e-5", "1e-4"})
+            for (const char* seed : {"1", "2", "3"}) {
+                const std::string name = std::string("lr=") + lr + " seed=" + seed;
+                std::printf("sweep: %s\n", name.c_str());
+                const auto outcome = runQuietly(db, sourceDir() + "/experiments/zo/mezo-full-sentiment.toml",
+                                                {std::string("zo.lr=") + lr, std::string("zo.seed=") + seed,
+                                                 "zo.steps=60", "zo.eval_every=20", "zo.eval_limit=100"},
+                                                name, &observer);
+                if (outcome.status != store::RunStatus::Finished) {
+                    std::fprintf(stderr, "%s: %s\n", name.c_str(), outcome.error.c_str());
+                    return false;
+                }
+            }
+    }
+    bool ok = true;
+    window.openDatabase(QString::fromStdString(sweepDb));
+    RunsView* runs = window.runsView();
+    waitFor([&] { return runs->model()->rowCount() == 9; }, 20000);
+    runs->setGrouped(true);
+    window.tabs()->setCurrentIndex(0);
+    waitFor([] { return false; }, 400);
+    ok = grab(window, out.filePath(QStringLiteral("runs-grouped.png"))) && ok;
+    runs->setGrouped(false);
+    CompareView* compare = window.compareView();
+    compare->compare({1, 2, 3, 4, 5, 6, 7, 8, 9});
+    window.tabs()->setCurrentWidget(compare);
+    compare->tabs()->setCurrentWidget(compare->chart());
+    waitFor([&] { return compare->runIds().size() == 9 && compare->groups().size() == 3; }, 20000);
+    compare->setMetric(QString::fromLatin1(metrics::kDevLoss));
+    compare->setTestGroups(1, 2);
+    waitFor([] { return false; }, 400);
+    ok = grab(window, out.filePath(QStringLiteral("compare-groups.png"))) && ok;
+    compare->tabs()->setCurrentWidget(compare->sweep());
+    ParallelCoordinates* pc = compare->sweep()->coordinates();
+    waitFor([] { return false; }, 300);
+    pc->brush(0, 2e-5, 2e-4);  // lr: the two larger rates
+    waitFor([] { return false; }, 400);
+    ok = grab(window, out.filePath(QStringLiteral("compare-sweep.png"))) && ok;
+    pc->clearBrushes();
+    compare->tabs()->setCurrentWidget(compare->dashboard());
+    compare->dashboard()->setFilter(QStringLiteral("/"));
+    waitFor([] { return false; }, 600);
+    ok = grab(window, out.filePath(QStringLiteral("compare-dashboard.png"))) && ok;
+    compare->tabs()->setCurrentWidget(compare->chart());
+    LiveView* live = window.liveView();
+    live->showRun(5);  // lr=1e-4 seed=2, the other two seeds behind it
+    window.tabs()->setCurrentWidget(live);
+    waitFor([&] { return live->runId() == 5; }, 20000);
+    live->seedsBox()->setChecked(true);
+    waitFor([&] { return live->siblingCount() == 2; }, 20000);
+    waitFor([] { return false; }, 600);
+    ok = grab(window, out.filePath(QStringLiteral("live-other-seeds.png"))) && ok;
+    live->seedsBox()->setChecked(false);
+    return ok;
+}
+
+}  // namespace
+
 int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
     int qtArgc = argc;
@@ -487,6 +559,18 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
         waitFor([] { return false; }, 600);
         ok = grab(window, out.filePath(QString::fromLatin1(file))) && ok;
     }
+    // the landscape in 3-D (its heatmap where this display has no OpenGL)
+    CompareView* view = window.compareView();
+    view->compare({2});
+    window.tabs()->setCurrentWidget(view);
+    view->tabs()->setCurrentWidget(view->landscape());
+    waitFor([&] { return !view->landscape()->landscapes().isEmpty(); }, 20000);
+    waitFor([] { return false; }, 1500);
+    ok = grab(window, out.filePath(QStringLiteral("landscape-3d.png"))) && ok;
+    if (!view->landscape()->surfaceShown())
+        std::printf("landscape-3d.png: the heatmap stands in (no OpenGL on this display; take the shots under "
+                    "Xvfb with QT_QPA_PLATFORM=xcb for the 3-D surface)\n");
+    ok = researchScreenshots(window, out, work) && ok;
     QDir(work).removeRecursively();
     return ok ? 0 : 1;
 }
