@@ -29,10 +29,16 @@ build: configure
 run: build data
 	$(BIN)
 
-# Short runs of the built-in model, then every view of the workbench rendered offscreen at
-# 1280x800 into docs/img/ (about 10 minutes on 2 cores).
+# Short runs of the built-in model, then every view of the workbench rendered at 1280x800 into
+# docs/img/ (about 12 minutes on 2 cores): under a virtual X server with OpenGL where xvfb-run is
+# installed (apt: xvfb), so that the landscape's 3-D surface is drawn; offscreen otherwise (its
+# heatmap stands in, and the command says so).
 screenshots: build data
-	QT_QPA_PLATFORM=offscreen $(BIN) screenshots --out docs/img
+	if command -v xvfb-run >/dev/null; then \
+	  xvfb-run -a -s "-screen 0 1280x800x24 +extension GLX" env QT_QPA_PLATFORM=xcb $(BIN) screenshots --out docs/img; \
+	else \
+	  QT_QPA_PLATFORM=offscreen $(BIN) screenshots --out docs/img; \
+	fi
 
 # The built-in model's recipe, from scratch (about 40 minutes on 2 cores); rewrites
 # resources/models/frugal-tiny/.

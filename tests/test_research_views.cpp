@@ -5,6 +5,7 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
 #include <QTableView>
@@ -486,7 +487,9 @@ private slots:
         ServiceThread st(dbFile);
         QSignalSpy loaded(st.service, &StoreService::runsLoaded);
         QMetaObject::invokeMethod(st.service, [s = st.service, id] { s->loadRuns(1, {id}); }, Qt::QueuedConnection);
-        QVERIFY(loaded.wait(10000));
+        // the service emits on its own thread: counted, not waited for (wait() would miss a signal
+        // that came before it started)
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 10000);
         const RunData run = loaded.takeFirst().at(1).value<QVector<RunData>>().front();
         QCOMPARE(run.resumedAt, (QVector<double>{4}));
         const QVector<SeriesPoint> rss = run.metrics.value(QStringLiteral("sys/rss_mb"));
@@ -628,6 +631,11 @@ private slots:
                  QString());
         QVERIFY(form.waitForChecks());
         QCOMPARE(form.fieldText(QStringLiteral("peft.lora_modules")), QStringLiteral("q, v"));
+        // the two seeds say whose
+        QStringList labels;
+        for (const QLabel* l : form.findChildren<QLabel*>()) labels << l->text();
+        QVERIFY(labels.contains(QStringLiteral("zo seed")) && labels.contains(QStringLiteral("peft seed")));
+        QVERIFY(!labels.contains(QStringLiteral("seed")));
         QVERIFY(form.setFieldText(QStringLiteral("zo.lr"), QStringLiteral("1e-4, 3e-4, 1e-3")));
         QVERIFY(form.setFieldText(QStringLiteral("zo.seed"), QStringLiteral("1, 2, 3")));
         QCOMPARE(form.validate(), QString());
@@ -652,6 +660,80 @@ private slots:
         QVERIFY(form.setFieldText(QStringLiteral("zo.lr"), QStringLiteral("1e-4, -1")));
         QVERIFY(!form.validate().isEmpty());
         QCOMPARE(form.invalidKeys(), QStringList{QStringLiteral("zo.lr")});
+    }
+
+    // The axes hug the data (x its own range, y 4 % beyond: rounding the ends out to ticks
+    // overshot by up to 30 %); a marker on the plot's border is drawn whole; a held line (the
+    // memory estimate) reaches the right edge.
+    void chartsHugTheirDataAndDrawBorderMarkersWhole() {
+        MetricChart chart(QStringLiteral("Memory"), QStringLiteral("MiB"));
+        chart.resize(700, 420);
+        chart.show();
+        const int rss = chart.addLine(QStringLiteral("sys/rss_mb"), QColor(0x00, 0x72, 0xB2));
+        for (int i = 0; i <= 12; ++i) chart.append(rss, i * 10, i, 0.50 + 0.22 * i / 12.0);
+        const int estimate = chart.addLine(QStringLiteral("mem/estimate_mb"), QColor(0xD5, 0x5E, 0x00));
+        chart.append(estimate, 0, 0, 0.6);
+        chart.setLineHeld(estimate, true);
+        chart.redrawNow();
+        QCOMPARE(chart.visibleRange().left(), 0.0);
+        QCOMPARE(chart.visibleRange().right(), 120.0);
+        const double lo = chart.visibleRange().top(), hi = chart.visibleRange().bottom();
+        QVERIFY2(lo >= 0.50 - 0.045 * 0.22 && hi <= 0.72 + 0.045 * 0.22 && lo < 0.50 && hi > 0.72,
+                 qPrintable(QStringLiteral("%1 %2").arg(lo).arg(hi)));
+        QTest::qWait(100);
+        const QImage image = chart.grab().toImage();
+        // the first point sits on the plot's left border: its marker's left half is painted too
+        const QPointF first = chart.positionOf(0, 0.50);
+        const QColor left = image.pixelColor(QPoint(static_cast<int>(std::floor(first.x())) - 1, static_cast<int>(std::lround(first.y()))));
+        QVERIFY2(left.blue() > left.red() + 60, qPrintable(left.name()));  // the marker's blue, not the page's white
+        // the estimate's one point drawn on to the right edge (dashed): its colour near the edge
+        const QPointF level = chart.positionOf(115, 0.6);
+        int hits = 0;
+        for (int x = static_cast<int>(level.x()) - 20; x < static_cast<int>(level.x()); ++x)
+            for (int dy = -1; dy <= 1; ++dy) {
+                const QColor c = image.pixelColor(QPoint(x, static_cast<int>(std::lround(level.y())) + dy));
+                hits += c.red() > 150 && c.green() < 140 && c.blue() < 90;
+            }
+        QVERIFY2(hits > 0, "no estimate line near the right edge");
+    }
+
+    // Two at a time: with two allowed, a queued run whose memory estimate fits the memory free
+    // starts beside the running one (no streaming: the store has it) and ends on its own.
+    void twoRunsAtATimeWhereMemoryAllows() {
+        QTemporaryDir dir;
+        MainWindow window(dir.filePath(QStringLiteral("runs.db")));
+        window.show();
+        RunController* controller = window.controller();
+        const auto job = [&](const QString& name, const std::string& steps) {
+            RunJob j;
+            j.name = name;
+            auto prepared = std::make_shared<run::PreparedRun>(run::prepareRun(
+                (qEnvironmentVariable("FRUGAL_SOURCE_DIR") + QStringLiteral("/experiments/zo/mezo-full-sentiment.toml")).toStdString(),
+                {"zo.steps=" + steps, "zo.eval_every=" + steps, "zo.eval_limit=8"}, {}));
+            j.newRun = run::newRunFor(*prepared, run::collectProvenance({"frugal"}, run::sourceTree().string()),
+                                      name.toStdString(), "workbench");
+            j.prepared = std::move(prepared);
+            return j;
+        };
+        QSignalSpy started(controller, &RunController::runStarted);
+        QSignalSpy beside(controller, &RunController::sideRunStarted);
+        QSignalSpy ended(controller, &RunController::runEnded);
+        controller->enqueue(job(QStringLiteral("long"), "100000"));
+        QVERIFY(started.wait(60000));
+        controller->enqueue(job(QStringLiteral("short"), "2"));  // one at a time: it waits
+        QCOMPARE(controller->queued(), 1);
+        QVERIFY(!controller->sideBusy());
+        controller->setParallel(2);  // the tiny model's estimate fits: it starts beside
+        QCOMPARE(controller->queued(), 0);
+        QVERIFY(controller->sideBusy());
+        QVERIFY(beside.wait(60000) || beside.count() == 1);
+        QTRY_VERIFY_WITH_TIMEOUT(!controller->sideBusy(), 120000);
+        QCOMPARE(ended.count(), 1);
+        QCOMPARE(ended.at(0).at(1).toString(), QStringLiteral("finished"));
+        QVERIFY(controller->busy());  // the long one still going
+        controller->requestStop();
+        QVERIFY(ended.wait(60000));
+        QCOMPARE(started.count(), 1);
     }
 };
 

@@ -3,6 +3,7 @@
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QDir>
 #include <QHBoxLayout>
 #include <QImage>
@@ -90,8 +91,11 @@ struct LandscapeView::Surface {};
 
 namespace {
 
-// Whether this display can draw OpenGL (the offscreen platform of the tests cannot).
+// Whether this display can draw the 3-D graph: OpenGL on a real window system. The offscreen
+// platform (the tests, headless exports) has no window to contain it, even where it finds a GLX
+// display to make a context on.
 [[maybe_unused]] bool openGlAvailable() {
+    if (QGuiApplication::platformName() == QLatin1String("offscreen")) return false;
     QOpenGLContext context;
     return context.create();
 }
@@ -178,6 +182,7 @@ LandscapeView::LandscapeView(QWidget* parent) : QWidget(parent) {
     if (!without.isEmpty()) m_caption->setToolTip(without);
     m_heatmap->setProperty("without3d", without);
     auto* cuts = new QWidget(this);
+    m_cuts = cuts;
     auto* cutsLayout = new QVBoxLayout(cuts);
     cutsLayout->setContentsMargins(0, 0, 0, 0);
     cutsLayout->addWidget(m_cutAlpha, 1);
@@ -244,7 +249,12 @@ void LandscapeView::setRuns(const QVector<RunData>& runs) {
             m_minus->addItem(g.label);
         }
     }
-    setEnabled(!m_grids.isEmpty());
+    // no landscape: the sentence alone, no empty graph and axes
+    m_surfaceBox->setVisible(!m_grids.isEmpty());
+    m_cuts->setVisible(!m_grids.isEmpty());
+    m_show->setEnabled(!m_grids.isEmpty());
+    m_minus->setEnabled(m_grids.size() > 1);
+    m_export->setEnabled(!m_grids.isEmpty());
     fillCuts();
     if (m_grids.isEmpty()) {
         m_caption->setText(tr("None of these runs has a 2-D landscape (run the landscape method with dims = 2)"));

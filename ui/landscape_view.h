@@ -79,6 +79,7 @@ private:
     QLabel* m_caption;
     QPushButton* m_export;
     QWidget* m_surfaceBox;
+    QWidget* m_cuts = nullptr;
     VectorPlot* m_heatmap;
     MetricChart *m_cutAlpha, *m_cutBeta;
 };

@@ -330,7 +330,9 @@ void LiveView::setStatus(const QString& status, const QString& error) {
                          : QStringLiteral("<b style='color:%1'>%2</b>")
                                .arg(colours.value(status, QStringLiteral("#616161")), status));
     m_statusLabel->setToolTip(error);
-    const bool mine = m_live && m_controller->currentRun() == m_runId;
+    // this window's runs: the one streaming here, and one running beside it (read from the store)
+    const bool mine = (m_live && m_controller->currentRun() == m_runId) ||
+                      (m_runId > 0 && m_controller->sideRun() == m_runId && status == QStringLiteral("running"));
     m_stop->setEnabled(mine);
     m_stop->setToolTip(
         status == QStringLiteral("running") && !mine
@@ -578,8 +580,8 @@ void LiveView::ended(qint64 runId, const QString& status, const QString& error) 
 }
 
 void LiveView::stop() {
-    if (m_live && m_controller->currentRun() == m_runId) {
-        m_controller->requestStop();
+    if ((m_live && m_controller->currentRun() == m_runId) || (m_runId > 0 && m_controller->sideRun() == m_runId)) {
+        m_controller->stopRun(m_runId);
         m_stop->setEnabled(false);
         m_log->appendPlainText(tr("stop requested: the run ends after its current step"));
     }

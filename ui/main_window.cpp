@@ -10,11 +10,14 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QScreen>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 #include "chart_controls.h"
 #include "compare_view.h"
@@ -143,6 +146,14 @@ MainWindow::MainWindow(const QString& dbPath, QWidget* parent)
                 m_runLabel->setText(tr("run %1 %2").arg(id).arg(status));
                 m_runs->refresh();
             });
+    connect(m_controller, &RunController::sideRunStarted, this, [this](qint64 id, const QString& name) {
+        statusBar()->showMessage(tr("run %1 (%2) started beside run %3; open it from Runs")
+                                     .arg(id)
+                                     .arg(name)
+                                     .arg(m_controller->currentRun()),
+                                 10000);
+        m_runs->refresh();
+    });
     connect(m_controller, &RunController::queueChanged, this, [this](int n) {
         if (n > 0) m_runLabel->setText(tr("%n run(s) queued", nullptr, n));
     });
@@ -171,6 +182,13 @@ MainWindow::MainWindow(const QString& dbPath, QWidget* parent)
     QSettings settings;
     resize(1280, 800);
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    if (const QScreen* s = screen()) {  // a geometry saved on a larger screen: this one's size at most
+        const QRect room = s->availableGeometry();
+        if (width() > room.width() || height() > room.height()) {
+            resize(std::min(width(), room.width()), std::min(height(), room.height()));
+            move(room.topLeft());
+        }
+    }
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
     const ChartOptions options = loadOptions(settings);
     m_live->controls()->setOptions(options);
@@ -339,7 +357,7 @@ void MainWindow::saveSettings() {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
     const int queued = m_controller->queued();
-    if (m_controller->busy() &&
+    if ((m_controller->busy() || m_controller->sideBusy()) &&
         QMessageBox::question(this, tr("A run is going"),
                               queued > 0 ? tr("Stop the running run and quit? The %n queued run(s) will not start.",
                                               nullptr, queued)

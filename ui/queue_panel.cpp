@@ -4,6 +4,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QVBoxLayout>
 #include <algorithm>
 
@@ -19,10 +20,20 @@ QueuePanel::QueuePanel(RunController* controller, QWidget* parent) : QWidget(par
     m_down = new QPushButton(tr("Down"), this);
     m_cancel = new QPushButton(tr("Cancel"), this);
     m_clear = new QPushButton(tr("Cancel all"), this);
+    m_parallel = new QSpinBox(this);
+    m_parallel->setRange(1, 2);
+    m_parallel->setPrefix(tr("at a time: "));
+    m_parallel->setToolTip(tr("2: the next queued run starts beside the running one when its memory estimate "
+                              "fits in 80 % of the memory free (it then runs without live streaming; open it "
+                              "from Runs)"));
+    m_wait = new QLabel(this);
+    m_wait->setWordWrap(true);
+    m_wait->setStyleSheet(QStringLiteral("color: #616161;"));
     m_up->setToolTip(tr("Start the selected queued run earlier"));
     m_down->setToolTip(tr("Start the selected queued run later"));
     m_cancel->setToolTip(tr("Take the selected run out of the queue (it never starts)"));
     auto* buttons = new QVBoxLayout;
+    buttons->addWidget(m_parallel);
     for (QPushButton* b : {m_up, m_down, m_cancel, m_clear}) buttons->addWidget(b);
     buttons->addStretch(1);
     auto* listRow = new QHBoxLayout;
@@ -33,6 +44,9 @@ QueuePanel::QueuePanel(RunController* controller, QWidget* parent) : QWidget(par
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_title);
     layout->addLayout(listRow);
+    layout->addWidget(m_wait);
+    connect(m_parallel, &QSpinBox::valueChanged, m_controller, &RunController::setParallel);
+    connect(m_controller, &RunController::sideRunStarted, this, &QueuePanel::refill);
     connect(m_controller, &RunController::queueChanged, this, &QueuePanel::refill);
     connect(m_controller, &RunController::runStarted, this, &QueuePanel::refill);
     connect(m_controller, &RunController::runEnded, this, &QueuePanel::refill);
@@ -62,12 +76,21 @@ void QueuePanel::refill() {
     const int selected = m_list->currentRow();
     m_list->clear();
     const QStringList names = m_controller->queuedNames();
-    setVisible(!names.isEmpty());
-    if (names.isEmpty()) return;
-    m_title->setText(tr("<b>Queue</b>: %n run(s) waiting; they start one after another in this order", nullptr,
-                        static_cast<int>(names.size())));
+    const bool beside = m_controller->sideBusy();
+    setVisible(!names.isEmpty() || beside);
+    m_wait->setText(m_controller->waitReason());
+    m_wait->setVisible(!m_controller->waitReason().isEmpty());
+    if (names.isEmpty() && !beside) return;
+    m_title->setText(m_controller->parallel() > 1
+                         ? tr("<b>Queue</b>: %n run(s) waiting; in this order, two at a time where memory allows",
+                              nullptr, static_cast<int>(names.size()))
+                         : tr("<b>Queue</b>: %n run(s) waiting; they start one after another in this order", nullptr,
+                              static_cast<int>(names.size())));
     auto* going = new QListWidgetItem(tr("running · run %1").arg(m_controller->currentRun()), m_list);
     going->setFlags(going->flags() & ~Qt::ItemIsSelectable);
+    if (beside) {  // kept at row 0's side: the queued rows stay at 1, 2, ...
+        going->setText(going->text() + tr("  ·  beside it: run %1").arg(m_controller->sideRun()));
+    }
     for (int i = 0; i < names.size(); ++i) new QListWidgetItem(tr("queued · %1 · %2").arg(i + 1).arg(names[i]), m_list);
     m_list->setCurrentRow(std::min(selected, static_cast<int>(names.size())));
     m_clear->setEnabled(true);

@@ -8,6 +8,7 @@ QT_BEGIN_NAMESPACE
 class QLabel;
 class QListWidget;
 class QPushButton;
+class QSpinBox;
 QT_END_NAMESPACE
 
 namespace frugal::ui {
@@ -29,6 +30,8 @@ private:
     QLabel* m_title;
     QListWidget* m_list;
     QPushButton *m_up, *m_down, *m_cancel, *m_clear;
+    QSpinBox* m_parallel;
+    QLabel* m_wait;
 };
 
 }  // namespace frugal::ui

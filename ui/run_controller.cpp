@@ -1,10 +1,15 @@
 #include "run_controller.h"
 
 #include <QTimer>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <vector>
+
+#include "common/runtime_info.h"
+#include "run/method_registry.h"
 
 #include "run/workspace.h"
 #include "store/store.h"
@@ -81,9 +86,10 @@ void RunWorker::execute(const RunJob& job, std::shared_ptr<run::StopToken> stop,
             id = db.createRun(spec);
         }
         emit started(id, job.name);
-        BufferObserver observer(*m_buffer);
+        std::optional<BufferObserver> observer;  // none beside the running run: the store has it
+        if (m_buffer) observer.emplace(*m_buffer);
         const run::RunOutcome outcome = run::continueMethod(
-            db, id, job.prepared->body, *stop, &observer, run::artifactRoot(dbFile));
+            db, id, job.prepared->body, *stop, observer ? &*observer : nullptr, run::artifactRoot(dbFile));
         emit ended(id, QString::fromStdString(store::statusName(outcome.status)),
                    QString::fromStdString(outcome.error));
     } catch (const std::exception& e) {
@@ -106,13 +112,32 @@ RunController::RunController(const QString& dbPath, QObject* parent)
     connect(m_drainTimer, &QTimer::timeout, this, &RunController::drain);
     m_thread.setObjectName(QStringLiteral("frugal-run"));
     m_thread.start();
+    m_sideWorker = new RunWorker(nullptr);
+    m_sideWorker->moveToThread(&m_sideThread);
+    connect(&m_sideThread, &QThread::finished, m_sideWorker, &QObject::deleteLater);
+    connect(m_sideWorker, &RunWorker::started, this, [this](qint64 runId, const QString& name) {
+        m_sideRun = runId;
+        emit sideRunStarted(runId, name);
+    });
+    connect(m_sideWorker, &RunWorker::ended, this, [this](qint64 runId, const QString& status, const QString& error) {
+        m_sideBusy = false;
+        m_sideRun = 0;
+        m_sideStop.reset();
+        emit runEnded(runId, status, error);
+        dispatch();
+    });
+    m_sideThread.setObjectName(QStringLiteral("frugal-run-2"));
+    m_sideThread.start();
 }
 
 RunController::~RunController() {
     m_queue.clear();
     if (m_stop) m_stop->requestStop();
+    if (m_sideStop) m_sideStop->requestStop();
     m_thread.quit();
+    m_sideThread.quit();
     m_thread.wait();
+    m_sideThread.wait();
 }
 
 bool RunController::setDatabasePath(const QString& path) {
@@ -135,7 +160,63 @@ void RunController::enqueue(const RunJob& job) {
         return;
     }
     m_queue.push_back(job);
+    dispatch();
     emit queueChanged(queued());
+}
+
+void RunController::setParallel(int parallel) {
+    m_parallel = std::clamp(parallel, 1, 2);
+    dispatch();
+    emit queueChanged(queued());
+}
+
+void RunController::stopRun(qint64 runId) {
+    if (runId == m_sideRun && m_sideStop) m_sideStop->requestStop();
+    else if (runId == m_currentRun) requestStop();
+}
+
+void RunController::dispatch() {
+    m_waitReason.clear();
+    if (m_queue.isEmpty()) return;
+    if (!m_busy) {
+        const RunJob next = m_queue.takeFirst();
+        emit queueChanged(queued());
+        launch(next, /*fromQueue=*/true);
+        return;
+    }
+    if (m_parallel < 2 || m_sideBusy) return;
+    // the guard's estimate of the next run against what is free now (the running one's share is
+    // already taken)
+    int64_t need = 0;
+    try {
+        const RunJob& next = m_queue.front();
+        if (const auto summary = run::trainableSummary(next.prepared->resolvedConfig, "the queued run", {}))
+            need = summary->memoryBytes;
+    } catch (const std::exception&) {
+    }
+    const int64_t freeBytes = frugal::availableMemoryBytes();
+    const auto gib = [](int64_t bytes) { return QString::number(static_cast<double>(bytes) / (1 << 30), 'f', 1); };
+    if (need <= 0) {
+        m_waitReason = tr("the next run waits its turn: its method gives no memory estimate to start it beside");
+        return;
+    }
+    if (static_cast<double>(need) > 0.8 * static_cast<double>(freeBytes)) {
+        m_waitReason = tr("the next run waits its turn: it needs ≈ %1 GiB, over 80 % of the %2 GiB free now")
+                           .arg(gib(need), gib(freeBytes));
+        return;
+    }
+    const RunJob next = m_queue.takeFirst();
+    emit queueChanged(queued());
+    launchSide(next);
+}
+
+void RunController::launchSide(const RunJob& job) {
+    m_sideBusy = true;
+    m_sideStop = std::make_shared<run::StopToken>();
+    QMetaObject::invokeMethod(
+        m_sideWorker,
+        [worker = m_sideWorker, job, stop = m_sideStop, db = m_dbPath] { worker->execute(job, stop, db); },
+        Qt::QueuedConnection);
 }
 
 void RunController::requestStop() {
@@ -237,11 +318,7 @@ void RunController::workerEnded(qint64 runId, const QString& status, const QStri
     m_currentRun = 0;
     emit runEnded(runId, status, error);
     emit busyChanged(false);
-    if (!m_queue.isEmpty()) {
-        const RunJob next = m_queue.takeFirst();
-        emit queueChanged(queued());
-        launch(next, /*fromQueue=*/true);
-    }
+    dispatch();
 }
 
 }  // namespace frugal::ui

@@ -76,6 +76,16 @@ public:
     int queued() const { return static_cast<int>(m_queue.size()); }
     // The queued jobs' names, in the order they will start.
     QStringList queuedNames() const;
+    // Two at a time (PARALLEL 2): the next queued run starts beside the running one when the
+    // guard's estimate of its memory fits in 80 % of the memory free now; it runs without
+    // streaming (the Live view reads it from the store while it runs, and can stop it). 1: one
+    // after another (the default).
+    void setParallel(int parallel);
+    int parallel() const { return m_parallel; }
+    qint64 sideRun() const { return m_sideRun; }
+    bool sideBusy() const { return m_sideBusy; }
+    // Why the next queued run waits instead of starting beside the running one ("" when none).
+    QString waitReason() const { return m_waitReason; }
     // The running job started from the queue after the one before it ended (not by the user).
     bool startedFromQueue() const { return m_fromQueue; }
     QString databasePath() const { return m_dbPath; }
@@ -88,6 +98,8 @@ public slots:
     // Starts JOB when the jobs before it have ended (now if none runs).
     void enqueue(const frugal::ui::RunJob& job);
     void requestStop();
+    // Stops run RUNID, the one going or the one beside it.
+    void stopRun(qint64 runId);
     void clearQueue();
     // Drops queued job INDEX; moves queued job FROM to position TO (each then queueChanged).
     void cancelQueued(int index);
@@ -102,12 +114,17 @@ signals:
     void runEnded(qint64 runId, const QString& status, const QString& error);
     void queueChanged(int queued);
     void busyChanged(bool busy);
+    void sideRunStarted(qint64 runId, const QString& name);
 
 private:
     void drain();
     void workerStarted(qint64 runId, const QString& name);
     void workerEnded(qint64 runId, const QString& status, const QString& error);
     void launch(const RunJob& job, bool fromQueue = false);
+    // Starts what the queue and the slots allow: the next run when none goes, a second beside it
+    // when two at a time are allowed and its estimate fits.
+    void dispatch();
+    void launchSide(const RunJob& job);
 
     QString m_dbPath;
     QThread m_thread;
@@ -121,6 +138,13 @@ private:
     qint64 m_currentRun = 0;
     QString m_currentMethod;
     QMap<QString, QString> m_currentParams;
+    int m_parallel = 1;
+    QThread m_sideThread;
+    RunWorker* m_sideWorker = nullptr;
+    std::shared_ptr<run::StopToken> m_sideStop;
+    bool m_sideBusy = false;
+    qint64 m_sideRun = 0;
+    QString m_waitReason;
 };
 
 }  // namespace frugal::ui

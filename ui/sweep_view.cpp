@@ -401,12 +401,16 @@ void SweepScatter::paintEvent(QPaintEvent*) {
     }
     p.setPen(QPen(QColor(0xB0, 0xB0, 0xB0), 0.8));
     p.drawRect(r);
+    double labelsEnd = -1e9;  // the right end of the last x label drawn: labels never overlap
     for (const AxisTick& t : ticksOf(m_x)) {
         const double x = px(t.value);
         if (!std::isfinite(x) || x < r.left() || x > r.right()) continue;
         p.setPen(QPen(QColor(0xEE, 0xEE, 0xEE), 0.8));
         p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()));
         if (t.label.isEmpty()) continue;
+        const double w = fontMetrics().horizontalAdvance(t.label);
+        if (x - w / 2 < labelsEnd + 4) continue;
+        labelsEnd = x + w / 2;
         p.setPen(kAxis);
         p.drawText(QRectF(x - 50, r.bottom() + 3, 100, line), Qt::AlignHCenter | Qt::AlignTop, t.label);
     }

@@ -8,6 +8,7 @@
 #include <QHBoxLayout>
 #include <QImage>
 #include <QPainter>
+#include <QScreen>
 #include <QPdfWriter>
 #include <QSvgGenerator>
 #include <QTabWidget>
@@ -566,7 +567,15 @@ int takeScreenshots(int argc, char** argv, const std::string& outDir) {
     view->tabs()->setCurrentWidget(view->landscape());
     waitFor([&] { return !view->landscape()->landscapes().isEmpty(); }, 20000);
     waitFor([] { return false; }, 1500);
-    ok = grab(window, out.filePath(QStringLiteral("landscape-3d.png"))) && ok;
+    if (view->landscape()->surfaceShown()) {
+        // the 3-D graph is a window of its own, which QWidget::grab leaves blank: the screen's pixels
+        const QString file = out.filePath(QStringLiteral("landscape-3d.png"));
+        const bool saved = window.screen()->grabWindow(window.winId()).save(file);
+        std::printf("%s %s\n", saved ? "wrote" : "could not write", file.toStdString().c_str());
+        ok = saved && ok;
+    } else {
+        ok = grab(window, out.filePath(QStringLiteral("landscape-3d.png"))) && ok;
+    }
     if (!view->landscape()->surfaceShown())
         std::printf("landscape-3d.png: the heatmap stands in (no OpenGL on this display; take the shots under "
                     "Xvfb with QT_QPA_PLATFORM=xcb for the 3-D surface)\n");

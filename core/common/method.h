@@ -105,6 +105,7 @@ struct TrainableSummary {
     std::vector<std::pair<std::string, int64_t>> parts;
     std::string detail;        // the target in words
     std::string memory;        // the run's memory estimate: "MeZO needs ≈ 14 GiB (weights 12.6, ...)"
+    int64_t memoryBytes = 0;   // the same estimate in bytes (0: none made)
     std::string line() const;  // "6,144 of 4,212,992 parameters trainable (0.146%): ..."
 };
 

@@ -103,7 +103,9 @@ std::optional<TrainableSummary> foTrainables(const std::string& text, const std:
     if (!s) return s;
     bool save = false;
     const FoConfig c = readFo(config::parseConfig(text, source, overrides), source, save);
-    s->memory = eval::estimateFineTuneRun(c.common, planOf(c)).line();
+    const eval::MemoryEstimate need = eval::estimateFineTuneRun(c.common, planOf(c));
+    s->memory = need.line();
+    s->memoryBytes = need.total();
     return s;
 }
 

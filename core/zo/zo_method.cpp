@@ -178,7 +178,9 @@ std::optional<TrainableSummary> zoTrainables(const std::string& text, const std:
     const toml::table root = config::parseConfig(text, source, overrides);
     bool save = false;
     const ZoConfig c = readZo(root["method"].value_or(std::string("zo")), root, source, save);
-    s->memory = eval::estimateFineTuneRun(c.common, planOf(c)).line();
+    const eval::MemoryEstimate need = eval::estimateFineTuneRun(c.common, planOf(c));
+    s->memory = need.line();
+    s->memoryBytes = need.total();
     return s;
 }
 PreparedRun prepareMezoMethod(const MethodRequest& request, const eval::TrainingProbeFactory& probes) {
