@@ -68,6 +68,19 @@ struct SeedDb {
     }
 };
 
+// A MeZO job on the built-in model of STEPS steps (evaluated once, on 8 examples).
+RunJob shortJob(const QString& name, const std::string& steps) {
+    RunJob j;
+    j.name = name;
+    auto prepared = std::make_shared<run::PreparedRun>(run::prepareRun(
+        (qEnvironmentVariable("FRUGAL_SOURCE_DIR") + QStringLiteral("/experiments/zo/mezo-full-sentiment.toml")).toStdString(),
+        {"zo.steps=" + steps, "zo.eval_every=" + steps, "zo.eval_limit=8"}, {}));
+    j.newRun = run::newRunFor(*prepared, run::collectProvenance({"frugal"}, run::sourceTree().string()), name.toStdString(),
+                              "workbench");
+    j.prepared = std::move(prepared);
+    return j;
+}
+
 }  // namespace
 
 class TestResearchViews : public QObject {
@@ -518,25 +531,14 @@ private slots:
         window.resize(1280, 800);
         window.show();
         RunController* controller = window.controller();
-        const auto job = [&](const QString& name, const std::string& steps) {
-            RunJob j;
-            j.name = name;
-            auto prepared = std::make_shared<run::PreparedRun>(run::prepareRun(
-                (qEnvironmentVariable("FRUGAL_SOURCE_DIR") + QStringLiteral("/experiments/zo/mezo-full-sentiment.toml")).toStdString(),
-                {"zo.steps=" + steps, "zo.eval_every=" + steps}, {}));
-            j.newRun = run::newRunFor(*prepared, run::collectProvenance({"frugal"}, run::sourceTree().string()), name.toStdString(),
-                                      "workbench");
-            j.prepared = std::move(prepared);
-            return j;
-        };
         QueuePanel* queue = window.queuePanel();
         QVERIFY(queue->isHidden());
         QSignalSpy started(controller, &RunController::runStarted);
-        controller->enqueue(job(QStringLiteral("long"), "100000"));  // nothing going: starts now
+        controller->enqueue(shortJob(QStringLiteral("long"), "100000"));  // nothing going: starts now
         QVERIFY(started.wait(60000));
-        controller->enqueue(job(QStringLiteral("a"), "2"));
-        controller->enqueue(job(QStringLiteral("b"), "2"));
-        controller->enqueue(job(QStringLiteral("c"), "2"));
+        controller->enqueue(shortJob(QStringLiteral("a"), "2"));
+        controller->enqueue(shortJob(QStringLiteral("b"), "2"));
+        controller->enqueue(shortJob(QStringLiteral("c"), "2"));
         QVERIFY(queue->isVisible());
         QCOMPARE(queue->rows().size(), 4);
         QVERIFY(queue->rows()[0].startsWith(QStringLiteral("running")));
@@ -704,23 +706,12 @@ private slots:
         MainWindow window(dir.filePath(QStringLiteral("runs.db")));
         window.show();
         RunController* controller = window.controller();
-        const auto job = [&](const QString& name, const std::string& steps) {
-            RunJob j;
-            j.name = name;
-            auto prepared = std::make_shared<run::PreparedRun>(run::prepareRun(
-                (qEnvironmentVariable("FRUGAL_SOURCE_DIR") + QStringLiteral("/experiments/zo/mezo-full-sentiment.toml")).toStdString(),
-                {"zo.steps=" + steps, "zo.eval_every=" + steps, "zo.eval_limit=8"}, {}));
-            j.newRun = run::newRunFor(*prepared, run::collectProvenance({"frugal"}, run::sourceTree().string()),
-                                      name.toStdString(), "workbench");
-            j.prepared = std::move(prepared);
-            return j;
-        };
         QSignalSpy started(controller, &RunController::runStarted);
         QSignalSpy beside(controller, &RunController::sideRunStarted);
         QSignalSpy ended(controller, &RunController::runEnded);
-        controller->enqueue(job(QStringLiteral("long"), "100000"));
+        controller->enqueue(shortJob(QStringLiteral("long"), "100000"));
         QVERIFY(started.wait(60000));
-        controller->enqueue(job(QStringLiteral("short"), "2"));  // one at a time: it waits
+        controller->enqueue(shortJob(QStringLiteral("short"), "2"));  // one at a time: it waits
         QCOMPARE(controller->queued(), 1);
         QVERIFY(!controller->sideBusy());
         controller->setParallel(2);  // the tiny model's estimate fits: it starts beside
