@@ -762,11 +762,15 @@ void TestRuns::fineTuningResumeEqualsUninterrupted() {
     QVERIFY(far);
     ::kill(static_cast<pid_t>(p.processId()), signal);
     QVERIFY(p.waitForFinished(60000));
+    int64_t estimateWall = 0;  // the memory estimate the first attempt stored at step 0
     {
         Store store(dir / "runs.db");
         const auto run = store.findRun("cut");
         QCOMPARE(run->status, signal == SIGKILL ? RunStatus::Interrupted : RunStatus::Cancelled);
         QVERIFY(store.metric(run->id, "train/loss").size() < 150);
+        const auto estimate = store.metric(run->id, "mem/estimate_mb");
+        QVERIFY(!estimate.empty() && estimate.front().step == 0);
+        estimateWall = estimate.front().wallMs;
     }
     if (signal == SIGTERM) checkResumePointProvesItself(dir);
     r = cli(dir, {"run", "--resume", "cut", "--db", "runs.db"});
@@ -778,6 +782,13 @@ void TestRuns::fineTuningResumeEqualsUninterrupted() {
     const auto cut = store.findRun("cut");
     QCOMPARE(cut->status, RunStatus::Finished);
     QCOMPARE(differingSeries(store, whole->id, cut->id, keys), QString());
+    // the resume is marked where it happened, and step 0's estimate is the first attempt's (a
+    // resumed run writes none again)
+    const auto resumedAt = store.metric(cut->id, "run/resumed_at");
+    QCOMPARE(resumedAt.size(), size_t{1});
+    QVERIFY(resumedAt.front().step > 0 && resumedAt.front().step < 150);
+    QCOMPARE(store.metric(cut->id, "mem/estimate_mb").front().wallMs, estimateWall);
+    QVERIFY(store.metric(whole->id, "run/resumed_at").empty());
     // the saved models (and a ZO run's trajectories) are the same bytes
     std::map<std::string, std::string> wholeFiles, cutFiles;
     for (const auto& a : store.artifacts(whole->id)) wholeFiles[a.kind] = a.sha256;

@@ -8,6 +8,7 @@
 #include <QVBoxLayout>
 #include <algorithm>
 
+#include "common/group_stats.h"
 #include "metric_chart.h"
 
 namespace frugal::ui {
@@ -17,6 +18,9 @@ DashboardView::DashboardView(QWidget* parent) : QWidget(parent) {
     m_filter->setPlaceholderText(tr("panels whose metric contains… (e.g. dev/ or loss)"));
     m_filter->setClearButtonEnabled(true);
     m_caption = new QLabel(this);
+    m_numbers = new QLabel(this);
+    m_numbers->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_numbers->setWordWrap(true);
     m_grid = new QWidget;
     m_gridLayout = new QGridLayout(m_grid);
     m_gridLayout->setContentsMargins(0, 0, 0, 0);
@@ -32,6 +36,7 @@ DashboardView::DashboardView(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(top);
+    layout->addWidget(m_numbers);
     layout->addWidget(scroll, 1);
     connect(m_filter, &QLineEdit::textChanged, this, &DashboardView::rebuild);
 }
@@ -48,6 +53,8 @@ void DashboardView::setRuns(const QVector<RunData>& runs, const QVector<RunGroup
 void DashboardView::setFilter(const QString& text) { m_filter->setText(text); }
 
 QString DashboardView::filter() const { return m_filter->text(); }
+
+QString DashboardView::numbersText() const { return m_numbers->isHidden() ? QString() : m_numbers->text(); }
 
 QStringList DashboardView::panelKeys() const {
     QStringList keys;
@@ -70,6 +77,29 @@ void DashboardView::rebuild() {
             if (!keys.contains(it.key()) && it.key().contains(m_filter->text().trimmed(), Qt::CaseInsensitive))
                 keys << it.key();
     keys.sort();
+    // a metric every run holds one number of is a row of numbers (each group's mean ± std)
+    QStringList rows;
+    for (auto it = keys.begin(); it != keys.end();) {
+        bool single = true;
+        for (const RunData& r : m_runs) single = single && r.metrics.value(*it).size() <= 1;
+        if (!single) {
+            ++it;
+            continue;
+        }
+        QStringList cells;
+        for (const RunGroup& g : m_groups) {
+            std::vector<double> values;
+            for (int i : g.members) values.push_back(finalValue(m_runs[i], *it));
+            const stats::Summary s = stats::summarize(values, stats::Center::Mean, stats::Spread::Std);
+            cells << (g.members.size() > 1 ? QStringLiteral("%1 <b>%2 ± %3</b>").arg(g.label.toHtmlEscaped()).arg(s.mean, 0, 'g', 4).arg(s.std, 0, 'g', 2)
+                                           : QStringLiteral("%1 <b>%2</b>").arg(g.label.toHtmlEscaped()).arg(s.mean, 0, 'g', 4));
+        }
+        rows << QStringLiteral("<tr><td style='color:#616161; padding-right:10px'>%1</td><td>%2</td></tr>")
+                    .arg(it->toHtmlEscaped(), cells.join(QStringLiteral(" · ")));
+        it = keys.erase(it);
+    }
+    m_numbers->setText(QStringLiteral("<table>%1</table>").arg(rows.join(QString())));
+    m_numbers->setVisible(!rows.isEmpty());
     // three panels a row (two when there are few), each at least 240 px tall
     const int columns = keys.size() <= 4 ? 2 : 3;
     for (int i = 0; i < keys.size(); ++i) {

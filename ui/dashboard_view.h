@@ -34,6 +34,8 @@ public:
     // The panels shown (those whose key contains the filter's text; all when it is empty).
     QVector<MetricChart*> panels() const { return m_panels; }
     QStringList panelKeys() const;
+    // The metrics each run holds one number of, as the table above the panels shows them.
+    QString numbersText() const;
     void setFilter(const QString& text);
     QString filter() const;
 
@@ -46,6 +48,7 @@ private:
     bool m_relative = false;
     QLineEdit* m_filter;
     QLabel* m_caption;
+    QLabel* m_numbers;  // the metrics that are one number a run: a table, not lone dots
     QWidget* m_grid;
     QGridLayout* m_gridLayout;
     QVector<MetricChart*> m_panels;
