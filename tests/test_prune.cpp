@@ -12,6 +12,7 @@
 #include "model/safetensors.h"
 #include "model/transformer.h"
 #include "prune/mask.h"
+#include "prune/owl.h"
 #include "prune/pipeline.h"
 #include "prune/pruners.h"
 #include "prune/sparsegpt.h"
@@ -57,6 +58,8 @@ private slots:
     void laterBlocksSeeThePrunedBlocksOutputs();
     void activationsBeyondTheBudgetGoThroughFiles();
     void stopRequestCancels();
+    void owlSparsitiesAverageToTheTargetAndOrderByOutliers();
+    void owlPrunesEachBlockAtItsOwnSparsity();
 };
 
 namespace {
@@ -96,6 +99,82 @@ frugal::prune::PruneSpec prunedForRecovery(const frugal::test::TempDir& dir) {
 }
 
 }  // namespace
+
+// OWL's allocation (prune/owl.h, luuyin/OWL's lib/prune_all.py): the ratios scaled to [0, 2λ] and
+// centred, subtracted from the target: the sparsities average to the target exactly, span 2λ, and
+// a layer with more outliers gets a lower sparsity; equal ratios give the target; λ too large for
+// the target is refused naming prune.owl_lambda.
+void TestPrune::owlSparsitiesAverageToTheTargetAndOrderByOutliers() {
+    const std::vector<double> ratios = {0.010, 0.052, 0.021, 0.034, 0.047, 0.012};
+    const std::vector<double> s = frugal::prune::owlSparsities(ratios, 0.7, 0.08);
+    QCOMPARE(s.size(), ratios.size());
+    double mean = 0;
+    for (double v : s) mean += v;
+    mean /= static_cast<double>(s.size());
+    QVERIFY2(std::abs(mean - 0.7) < 1e-12, qPrintable(QString::number(mean, 'g', 17)));
+    QVERIFY(std::abs(*std::max_element(s.begin(), s.end()) - *std::min_element(s.begin(), s.end()) - 0.16) < 1e-12);
+    for (size_t i = 0; i < s.size(); ++i)
+        for (size_t j = 0; j < s.size(); ++j)
+            if (ratios[i] > ratios[j]) QVERIFY(s[i] < s[j]);  // more outliers: more weights kept
+    // the hand-computed row of the reference: (0.052 - 0.010) / 0.042 * 0.16 = 0.16, minus the mean
+    double shiftedMean = 0;
+    for (double r : ratios) shiftedMean += (r - 0.010) / 0.042 * 0.16;
+    shiftedMean /= 6;
+    QVERIFY(std::abs(s[1] - (0.7 - (0.16 - shiftedMean))) < 1e-12);
+    QCOMPARE(frugal::prune::owlSparsities({0.02, 0.02, 0.02}, 0.5, 0.08), (std::vector<double>{0.5, 0.5, 0.5}));
+    try {
+        frugal::prune::owlSparsities(ratios, 0.95, 0.2);
+        QFAIL("a λ that moves a layer past 1 was accepted");
+    } catch (const frugal::InputError& e) {
+        QVERIFY2(std::string(e.what()).find("prune.owl_lambda") != std::string::npos, e.what());
+    }
+}
+
+// OWL on the small model (Wanda at 70 %): a pass over the dense model gives each block its
+// outlier ratio and sparsity (vector series), the blocks' sparsities average to 0.7 and order as
+// their outlier ratios, and each block's matrices are pruned at its sparsity exactly (Wanda's
+// floor(C_in * s) per row); N:M is refused.
+void TestPrune::owlPrunesEachBlockAtItsOwnSparsity() {
+    frugal::test::TempDir dir("owl");
+    auto spec = smallSpec("wanda", "0.7");
+    spec.owl = true;
+    spec.owlLambda = 0.08;
+    spec.evalText.clear();
+    spec.outDir = dir / "pruned";
+    frugal::MemorySink sink;
+    frugal::prune::runPrune(spec, sink, frugal::test::noStop());
+    std::vector<float> ratios, sparsities;
+    for (const auto& v : sink.vectors) {
+        if (v.key == "prune/owl_outlier_ratio") ratios = v.data;
+        if (v.key == "prune/layer_sparsity") sparsities = v.data;
+    }
+    QCOMPARE(ratios.size(), size_t{4});
+    QCOMPARE(sparsities.size(), size_t{4});
+    double mean = 0;
+    for (float v : sparsities) mean += v;
+    QVERIFY2(std::abs(mean / 4 - 0.7) < 1e-6, qPrintable(QString::number(mean / 4)));
+    QVERIFY(*std::max_element(sparsities.begin(), sparsities.end()) > *std::min_element(sparsities.begin(), sparsities.end()));
+    for (size_t i = 0; i < 4; ++i)
+        for (size_t j = 0; j < 4; ++j)
+            if (ratios[i] > ratios[j]) QVERIFY(sparsities[i] < sparsities[j]);
+    auto model = loadPruned(spec.outDir);
+    for (int64_t layer = 0; layer < model.numLayers(); ++layer)
+        for (auto* l : model.block(layer).linears()) {
+            const auto cols = l->weight.size(1);
+            const auto expected = static_cast<int64_t>(std::floor(static_cast<double>(cols) * sparsities[static_cast<size_t>(layer)]));
+            const torch::Tensor zeros = (l->weight == 0).sum(1);
+            // the float series rounds the ratio: the row count is that of the double within one
+            QVERIFY2(((zeros - expected).abs() <= 1).all().item<bool>(), l->name.c_str());
+        }
+    auto nm = smallSpec("wanda", "2:4");
+    nm.owl = true;
+    try {
+        nm.validate();
+        QFAIL("OWL with N:M was accepted");
+    } catch (const std::exception& e) {
+        QVERIFY2(std::string(e.what()).find("prune.owl") != std::string::npos, e.what());
+    }
+}
 
 // A pruning run's minutes before the first block and after the last say what runs (issue 35: an
 // "idle" view for minutes): the calibration, the dense perplexity and the buffers at block 0 of N,

@@ -3,6 +3,7 @@
 // C_out x C_in a linear layer's weight.
 
 #include "prune/pipeline.h"
+#include "prune/owl.h"
 
 #include <unistd.h>
 
@@ -152,7 +153,8 @@ public:
           m_sink(sink),
           m_stop(stop),
           m_pruner(findPruner(spec.method)),
-          m_sparsity(Sparsity::parse(spec.sparsity)),
+          m_target(Sparsity::parse(spec.sparsity)),
+          m_sparsity(m_target),
           m_featureNorm(parseFeatureNorm(spec.featureNorm)),
           m_modelDir(data::resolveModel(spec.model)),
           m_loaded(eval::loadModelAndTokenizer(m_modelDir, {})),
@@ -339,6 +341,48 @@ private:
         m_model.setLinearInputObserver(nullptr);
     }
 
+    // OWL's pass over the dense model (its activations, nothing pruned): each block's outlier
+    // ratio, the share of its Wanda scores |W|·‖X_j‖ above owl_m times their mean, then the
+    // layers' sparsities (prune/owl.h), stored as vector series and logged.
+    std::vector<double> owlPass(torch::Tensor& in, torch::Tensor& out) {
+        torch::Tensor* a = &in;
+        torch::Tensor* b = &out;
+        embedInto(*a);
+        std::vector<double> ratios;
+        for (int64_t layer = 0; layer < m_layers; ++layer) {
+            if (m_stop.stopRequested())
+                throw Cancelled(cat("pruning stopped in OWL's pass, at block ", layer, " of ", m_layers));
+            const std::vector<model::Linear*> linears = m_model.block(layer).linears();
+            m_stats.clear();
+            m_hessians.clear();
+            for (model::Linear* l : linears) m_stats.emplace_back(l->weight.size(1));
+            collect(layer, linears, *a, *b);
+            double sum = 0;
+            int64_t count = 0, above = 0;
+            std::vector<torch::Tensor> scores;
+            for (size_t i = 0; i < linears.size(); ++i) {
+                scores.push_back(linears[i]->weight.abs().to(torch::kFloat32) *
+                                 m_stats[i].meanSquares().to(torch::kFloat32).sqrt().unsqueeze(0));
+                sum += scores.back().sum().item<double>();
+                count += scores.back().numel();
+            }
+            const double threshold = m_spec.owlM * sum / static_cast<double>(count);
+            for (const torch::Tensor& s : scores) above += (s > threshold).sum().item<int64_t>();
+            ratios.push_back(static_cast<double>(above) / static_cast<double>(count));
+            std::swap(a, b);
+            m_sink.progress(layer + 1, m_layers, cat("OWL: block ", layer, " outlier ratio ", ratios.back()));
+        }
+        const std::vector<double> sparsities = owlSparsities(ratios, m_target.ratio, m_spec.owlLambda);
+        m_sink.vector(prune::metrics::kOwlOutlierRatio, 0, {m_layers}, std::vector<float>(ratios.begin(), ratios.end()));
+        m_sink.vector(prune::metrics::kLayerSparsity, 0, {m_layers},
+                      std::vector<float>(sparsities.begin(), sparsities.end()));
+        std::string line;
+        for (size_t i = 0; i < sparsities.size(); ++i)
+            line += cat(i ? ", " : "", i, ": ", sparsities[i], " (D ", ratios[i], ")");
+        say(cat("OWL (M ", m_spec.owlM, ", λ ", m_spec.owlLambda, "): the blocks' sparsities ", line));
+        return sparsities;
+    }
+
     // A table row's mask for every linear of the block, applied.
     void pruneMatrices(const std::vector<model::Linear*>& linears, std::vector<torch::Tensor>& selected) {
         for (size_t i = 0; i < linears.size(); ++i) {
@@ -471,10 +515,12 @@ private:
         torch::Tensor* in = &m_bufferA->tensor();    // [N, L, H]: this block's inputs
         torch::Tensor* out = &m_bufferC->tensor();   // its pruned outputs, the next block's inputs
         torch::Tensor& dense = m_bufferB->tensor();  // its dense outputs
+        if (m_spec.owl) m_layerSparsity = owlPass(*in, *out);
         embedInto(*in);
         for (int64_t layer = 0; layer < m_layers; ++layer) {
             if (m_stop.stopRequested())
                 throw Cancelled(cat("pruning stopped before block ", layer, " of ", m_layers));
+            if (!m_layerSparsity.empty()) m_sparsity.ratio = m_layerSparsity[static_cast<size_t>(layer)];
             const std::vector<model::Linear*> linears = m_model.block(layer).linears();
             m_perBlock = static_cast<int64_t>(linears.size());
             if (layer == 0) m_matrixOrder = matrixOrder(linears);
@@ -544,7 +590,7 @@ private:
                                    std::filesystem::copy_options::overwrite_existing);
         model::writeSafetensors(m_spec.outDir / "masks.safetensors", m_maskTensors, model::DType::F16,
                                 {{"format", "frugal pruning masks: 1 = pruned"},
-                                 {"sparsity", m_sparsity.describe()},
+                                 {"sparsity", m_target.describe() + (m_spec.owl ? " on average (OWL per layer)" : "")},
                                  {"method", m_spec.method}});
         model::writeSafetensors(m_spec.outDir / "calibration.safetensors",
                                 {{"ids", m_ids.to(torch::kFloat32)}}, model::DType::F32,
@@ -558,7 +604,9 @@ private:
     EventSink& m_sink;
     const StopToken& m_stop;
     const Pruner& m_pruner;
-    const Sparsity m_sparsity;
+    const Sparsity m_target;  // the run's sparsity
+    Sparsity m_sparsity;      // the block being pruned's (OWL: its own ratio; else the target)
+    std::vector<double> m_layerSparsity;  // OWL: each block's ratio
     const FeatureNorm m_featureNorm;
     const std::filesystem::path m_modelDir;
     eval::ModelAndTokenizer m_loaded;

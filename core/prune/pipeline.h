@@ -45,6 +45,10 @@ struct PruneSpec {
     double percdamp = 0.01;
     // RIA: the power a of ||X_j|| in its score
     double riaPower = 0.5;
+    // OWL (prune/owl.h): each layer's sparsity from its outlier ratio, around the target
+    bool owl = false;
+    double owlM = 5;
+    double owlLambda = 0.08;
     // Masks: a file written by an earlier prune (masks.safetensors)
     std::filesystem::path masksFile;
     // evaluation: perplexity on this text before and after (empty: none)

@@ -38,6 +38,12 @@ void PruneSpec::validate() const {
         failAt("prune.ro_samples", "prune.ro_samples must be from 1 to calib_samples (", calibSamples, "), got ",
                roSamples);
     if (roRounds < 1) failAt("prune.ro_rounds", "prune.ro_rounds must be at least 1, got ", roRounds);
+    if (owl && Sparsity::parse(sparsity).structured())
+        failAt("prune.owl", "prune.owl allocates unstructured sparsity per layer; ", sparsity,
+               " is N:M (every group the same)");
+    if (owl && method == "masks")
+        failAt("prune.owl", "prune.owl chooses the layers' sparsities; prune.method = \"masks\" applies saved masks as they are");
+    if (owl && !(owlM > 0)) failAt("prune.owl_m", "prune.owl_m must be above 0, got ", owlM);
     if (method == "masks" && masksFile.empty())
         failAt("prune.masks",
                "prune.method = \"masks\" needs prune.masks, the masks.safetensors of an earlier prune");
@@ -125,6 +131,14 @@ PreparedRun preparePruneMethod(const MethodRequest& request) {
              {"SparseGPT: the dampening added to the Hessian's diagonal, as a share of its mean", {readBy("percdamp")}});
     m.number("ria_power", c.riaPower, 0.0, 10.0,
              {"RIA: the power a of ‖X_j‖ in its score (the paper's 0.5)", {readBy("ria_power")}});
+    m.boolean("owl", c.owl,
+              {"OWL: each layer's sparsity from its outlier ratio (a layer with more outliers keeps more), "
+               "averaging to the target; unstructured sparsity"});
+    const KeyCondition owlOn = m.when("owl", {"true"});
+    m.number("owl_m", c.owlM, 0.0, 1e6,
+             {"OWL: a score is an outlier above M times its block's mean score (the paper's 5)", {owlOn}});
+    m.number("owl_lambda", c.owlLambda, 0.0, 0.5,
+             {"OWL: the layers' sparsities spread over ±λ around the target (the paper's 0.08)", {owlOn}});
     m.path("masks", c.masksFile,
            {"method = masks: the masks.safetensors of an earlier prune, applied as they are", {readBy("masks")}});
     m.path("eval_text", c.evalText, {"the text whose perplexity is measured before and after pruning"});
@@ -161,6 +175,11 @@ PreparedRun preparePruneMethod(const MethodRequest& request) {
     const eval::MemoryEstimate need = estimateOf(c);
     eval::guardMemory(need, {}, request.force, source);
     PreparedRun p = preparedFrom("prune", root, c.seed);
+    if (c.owl)  // where this OWL departs from luuyin/OWL's code (docs/METHODS.md)
+        p.params["choice.prune.owl"] =
+            "outlier ratio of a block over all its matrices together on the dense model's activations (the "
+            "reference's pass); ||X_j|| from mean squares (the ratio is scale-free); any row of the score table, "
+            "not Wanda alone; unstructured only (the reference's mixed N:M variant is not implemented)";
     p.body = [c, save, need, outDir = request.outDir](const RunContext& context) {
         EventSink& sink = context.sink;
         const StopToken& stop = context.stop;
