@@ -17,6 +17,7 @@
 #include "prune/pruners.h"
 #include "prune/sparsegpt.h"
 #include "prune/wandapp.h"
+#include "run/method_registry.h"
 #include "test_util.h"
 #include "fo/first_order.h"
 #include "zo/engine.h"
@@ -166,6 +167,11 @@ void TestPrune::owlPrunesEachBlockAtItsOwnSparsity() {
             // the float series rounds the ratio: the row count is that of the double within one
             QVERIFY2(((zeros - expected).abs() <= 1).all().item<bool>(), l->name.c_str());
         }
+    // the workbench shows the two series through the method's row, for OWL runs only
+    const auto shown = frugal::run::methodView("prune").vectorsUnder({{"prune.owl", "true"}});
+    QVERIFY(std::find(shown.begin(), shown.end(), "prune/layer_sparsity") != shown.end());
+    QVERIFY(std::find(shown.begin(), shown.end(), "prune/owl_outlier_ratio") != shown.end());
+    QCOMPARE(frugal::run::methodView("prune").vectorsUnder({{"prune.owl", "false"}}).size(), size_t{1});
     auto nm = smallSpec("wanda", "2:4");
     nm.owl = true;
     try {

@@ -209,14 +209,16 @@ PreparedRun preparePruneMethod(const MethodRequest& request) {
 }
 
 // A pruning run: each block's reconstruction error, the perplexity before and after, memory; its
-// per-matrix sparsity grid up front.
+// per-matrix sparsity grid up front (and, with OWL, each block's sparsity and outlier ratio).
 MethodView pruneView() {
     MethodView v;
     PanelView error{"Block error", "reconstruction error", {{{metrics::kBlockError, 0}}}};
     PanelView perplexity{"Perplexity", "perplexity",
                          {{{metrics::kPerplexityDense, 0}, {metrics::kPerplexity, 1}}, {"prune/perplexity"}}};
     v.panels = {error, perplexity, memoryPanel()};
-    v.vectors = {{metrics::kSparsityPerMatrix, ""}};
+    // OWL's runs: each block's sparsity and outlier ratio beside the grid
+    v.vectors = {{metrics::kSparsityPerMatrix, ""}, {metrics::kLayerSparsity, "prune.owl"},
+                 {metrics::kOwlOutlierRatio, "prune.owl"}};
     ResultPart ppl{"ppl ", metrics::kPerplexity, true};
     ppl.format = ResultPart::Format::Change;
     ppl.from = metrics::kPerplexityDense;
