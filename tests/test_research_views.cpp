@@ -482,11 +482,7 @@ private slots:
         int64_t id = 0;
         {
             store::Store db(dbFile.toStdString());
-            store::NewRun r;
-            r.name = "resumed";
-            r.method = "zo";
-            r.status = store::RunStatus::Running;
-            id = db.createRun(r);
+            id = createRunningRun(db, "resumed", "zo");
             const int64_t t0 = 1'700'000'000'000;
             for (int step = 0; step <= 9; ++step) {  // the first attempt, killed after step 9
                 db.logMetric(id, "train/loss", step, 2.0 - 0.1 * step, t0 + step * 1000);
@@ -570,11 +566,7 @@ private slots:
         int64_t id = 0;
         {
             store::Store db(dbFile.toStdString());
-            store::NewRun r;
-            r.name = "sharpness";
-            r.method = "landscape";
-            r.status = store::RunStatus::Running;
-            id = db.createRun(r);
+            id = createRunningRun(db, "sharpness", "landscape");
             db.logMetric(id, "sharpness/hutchinson_trace", 0, 6358.0);
             db.logMetric(id, "sharpness/hutchinson_stderr", 0, 120.0);
             db.logMetric(id, "sharpness/eps_ball", 0, 0.0002);

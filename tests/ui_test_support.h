@@ -34,6 +34,15 @@ struct ServiceThread {
     }
 };
 
+// A run of METHOD named NAME, created running, its metrics left to the caller.
+inline int64_t createRunningRun(store::Store& db, const std::string& name, const std::string& method) {
+    store::NewRun r;
+    r.name = name;
+    r.method = method;
+    r.status = store::RunStatus::Running;
+    return db.createRun(r);
+}
+
 inline int64_t addRun(store::Store& db, const std::string& name,
                const std::map<std::string, std::string>& params, const std::vector<double>& loss) {
     store::NewRun r;

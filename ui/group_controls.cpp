@@ -54,9 +54,7 @@ GroupControls::GroupControls(QWidget* parent) : QWidget(parent) {
         });
     connect(m_by, &QComboBox::activated, this, [this] { m_userChose = true; });
     connect(m_by, &QComboBox::currentIndexChanged, this, [this] {
-        m_center->setEnabled(m_by->currentIndex() > 0);
-        m_band->setEnabled(m_by->currentIndex() > 0);
-        m_runs->setEnabled(m_by->currentIndex() > 0);
+        enableSpread();
         emit changed();
     });
     connect(m_runs, &QCheckBox::toggled, this, [this] {
@@ -117,9 +115,13 @@ void GroupControls::applyDefault(bool defaultOn) {
     if (m_userChose) return;
     const QSignalBlocker block(m_by);
     m_by->setCurrentIndex(defaultOn ? 1 : 0);
-    m_center->setEnabled(defaultOn);
-    m_band->setEnabled(defaultOn);
-    m_runs->setEnabled(defaultOn);
+    enableSpread();
+}
+
+void GroupControls::enableSpread() {
+    const bool grouped = m_by->currentIndex() > 0;  // "no grouping" has no centre or band
+    for (QWidget* w : {static_cast<QWidget*>(m_center), static_cast<QWidget*>(m_band), static_cast<QWidget*>(m_runs)})
+        w->setEnabled(grouped);
 }
 
 }  // namespace frugal::ui

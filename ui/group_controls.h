@@ -36,6 +36,7 @@ signals:
 
 private:
     void remember();
+    void enableSpread();
     QComboBox *m_by, *m_center, *m_band;
     QCheckBox* m_runs;
     bool m_userChose = false;

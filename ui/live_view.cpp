@@ -220,23 +220,22 @@ void LiveView::refreshCards() {
         for (auto it = p.lines.begin(); it != p.lines.end() && single; ++it)
             single = p.chart->pointCount(it.value()) <= 1;
         if (single) {
+            // KEY's standard error, where the run logs one: KEY_stderr, or its stem's (trace -> stderr)
+            const auto errorOf = [&](const QString& key) {
+                const QString stem = key.section(QLatin1Char('_'), 0, -2);
+                for (const QString& partner : {key + QStringLiteral("_stderr"), stem + QStringLiteral("_stderr")})
+                    if (partner != key && m_lastValue.contains(partner)) return partner;
+                return QString();
+            };
             QStringList rows;
             QSet<QString> shownAsError;
-            for (auto it = p.lines.begin(); it != p.lines.end(); ++it) {
-                const QString stem = it.key().section(QLatin1Char('_'), 0, -2);
-                for (const QString& partner : {it.key() + QStringLiteral("_stderr"), stem + QStringLiteral("_stderr")})
-                    if (partner != it.key() && m_lastValue.contains(partner)) shownAsError.insert(partner);
-            }
+            for (auto it = p.lines.begin(); it != p.lines.end(); ++it)
+                if (const QString e = errorOf(it.key()); !e.isEmpty()) shownAsError.insert(e);
             for (auto it = p.lines.begin(); it != p.lines.end(); ++it) {
                 if (shownAsError.contains(it.key()) || !m_lastValue.contains(it.key())) continue;
-                const double v = m_lastValue.value(it.key());
-                QString text = QString::number(v, 'g', 5);
-                const QString stem = it.key().section(QLatin1Char('_'), 0, -2);
-                for (const QString& partner : {it.key() + QStringLiteral("_stderr"), stem + QStringLiteral("_stderr")})
-                    if (partner != it.key() && m_lastValue.contains(partner)) {
-                        text += QStringLiteral(" ± %1").arg(m_lastValue.value(partner), 0, 'g', 3);
-                        break;
-                    }
+                QString text = QString::number(m_lastValue.value(it.key()), 'g', 5);
+                if (const QString e = errorOf(it.key()); !e.isEmpty())
+                    text += QStringLiteral(" ± %1").arg(m_lastValue.value(e), 0, 'g', 3);
                 rows << QStringLiteral("<tr><td style='color:#616161; padding-right:12px'>%1</td>"
                                        "<td style='font-size:large'><b>%2</b></td></tr>")
                             .arg(it.key().toHtmlEscaped(), text);

@@ -2,6 +2,7 @@
 
 #include <QDateTime>
 #include <QHBoxLayout>
+#include <QHash>
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QLabel>
@@ -261,21 +262,21 @@ void RunsModel::rebuild() {
         m_rows << row;
     }
     fillResults();
-    // a group's result: the mean ± std of its runs' results, and N
+    // a group's result: the mean ± std of its runs' results, and N (each run found by its id once)
+    QHash<qint64, int> indexOf;
+    for (int i = 0; i < m_all.size(); ++i) indexOf.insert(m_all[i].id, i);
     for (int r = 0; r < m_rows.size(); ++r) {
         const QVector<qint64>& ids = m_members[r];
         if (ids.size() < 2) continue;
         std::vector<double> values;
         QStringList each;
         QString head;
-        for (qint64 id : ids)
-            for (const RunRow& member : m_all)
-                if (member.id == id) {
-                    const RunResult one = resultOf(member);
-                    values.push_back(one.value);
-                    if (head.isEmpty()) head = one.text.section(QLatin1Char(' '), 0, 0);  // the headline's label: "dev"
-                    each << QStringLiteral("run %1: %2").arg(id).arg(one.text);
-                }
+        for (qint64 id : ids) {
+            const RunResult one = resultOf(m_all[indexOf.value(id)]);
+            values.push_back(one.value);
+            if (head.isEmpty()) head = one.text.section(QLatin1Char(' '), 0, 0);  // the headline's label: "dev"
+            each << QStringLiteral("run %1: %2").arg(id).arg(one.text);
+        }
         const stats::Summary s = stats::summarize(values, stats::Center::Mean, stats::Spread::Std);
         RunResult& result = m_results[r];
         bool numeric = false;

@@ -559,11 +559,11 @@ void SweepView::setResults(const QStringList& keys) {
 
 void SweepView::rebuild() {
     m_axes = sweepAxes(m_runs, m_resolved, m_results);
-    QVector<qint64> ids;
-    QVector<QColor> colors;
+    m_ids.clear();
+    m_colors.clear();
     for (const RunData& r : m_runs) {
-        ids << r.row.id;
-        colors << runColor(r.row.id);
+        m_ids << r.row.id;
+        m_colors << runColor(r.row.id);
     }
     const QString key = m_scatterKey->currentText(), result = m_scatterResult->currentText();
     {
@@ -577,7 +577,7 @@ void SweepView::rebuild() {
         for (const SweepAxis& a : m_axes)
             if (a.name == m_scatterKey->currentText()) m_scatterLog->setChecked(a.log);
     }
-    m_coords->setData(ids, colors, m_axes);
+    m_coords->setData(m_ids, m_colors, m_axes);
     fillScatter();
 }
 
@@ -588,14 +588,8 @@ void SweepView::fillScatter() {
         if (a.result && a.name == m_scatterResult->currentText()) y = a;
     }
     x.log = m_scatterLog->isChecked() && x.numeric && x.lo > 0;
-    QVector<qint64> ids;
-    QVector<QColor> colors;
-    for (const RunData& r : m_runs) {
-        ids << r.row.id;
-        colors << runColor(r.row.id);
-    }
-    if (x.values.empty() || y.values.empty()) ids.clear();
-    m_scatter->setData(ids, colors, x, y);
+    const bool drawn = !x.values.empty() && !y.values.empty();
+    m_scatter->setData(drawn ? m_ids : QVector<qint64>(), m_colors, x, y);
     m_scatter->setSelected(m_coords->selectedIds());
 }
 

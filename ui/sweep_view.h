@@ -149,6 +149,8 @@ private:
     QVector<RunData> m_runs;
     QVector<QMap<QString, QString>> m_resolved;
     QVector<SweepAxis> m_axes;
+    QVector<qint64> m_ids;    // the runs' ids and colours, in their order
+    QVector<QColor> m_colors;
     QStringList m_results;
     QToolButton* m_resultsButton;
     QComboBox *m_scatterKey, *m_scatterResult;

@@ -278,8 +278,9 @@ PlotResult plotRuns(int argc, char** argv, const PlotRequest& r) {
     for (int64_t id : r.runs) {
         const auto info = db.run(id);
         if (!info) fail(path, ": no run ", id);
-        if (db.metric(id, r.metric).empty()) fail("run ", id, " (", info->name, ") has no metric '", r.metric, "'");
-        runs << readRunData(db, *info);
+        runs << readRunData(db, *info);  // each series read once
+        if (runs.back().metrics.value(metric).isEmpty())
+            fail("run ", id, " (", info->name, ") has no metric '", r.metric, "'");
         rows << runs.back().row;
         resolved << resolvedParams(rows.back().method, rows.back().params);
     }
