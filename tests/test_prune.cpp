@@ -5,6 +5,7 @@
 
 #include <QtTest/QtTest>
 #include <algorithm>
+#include <numeric>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -12,6 +13,8 @@
 #include "model/safetensors.h"
 #include "model/transformer.h"
 #include "prune/mask.h"
+#include "prune/channel_permutation.h"
+#include "prune/dsnot.h"
 #include "prune/owl.h"
 #include "prune/pipeline.h"
 #include "prune/pruners.h"
@@ -61,6 +64,9 @@ private slots:
     void stopRequestCancels();
     void owlSparsitiesAverageToTheTargetAndOrderByOutliers();
     void owlPrunesEachBlockAtItsOwnSparsity();
+    void dsnotKeepsSparsityAndLowersTheErrorEveryCycle();
+    void inputStatisticsGiveTheTokensMeanAndVariance();
+    void riaPermutationNeverLowersTheKeptScore();
 };
 
 namespace {
@@ -185,6 +191,106 @@ void TestPrune::owlPrunesEachBlockAtItsOwnSparsity() {
 // A pruning run's minutes before the first block and after the last say what runs (issue 35: an
 // "idle" view for minutes): the calibration, the dense perplexity and the buffers at block 0 of N,
 // each block, then the pruned perplexity at N of N; steps never go back.
+// DSnoT (prune/dsnot.h): at fixed sparsity (every row's count, every 2:4 group's), the rows'
+// expected reconstruction error Σ_i |Σ_{j pruned} W_ij·μ_j| never rises from one cycle to the
+// next and ends below where it began; the reported error is the final mask's, recomputed here.
+void TestPrune::dsnotKeepsSparsityAndLowersTheErrorEveryCycle() {
+    torch::manual_seed(11);
+    const torch::Tensor w = torch::randn({24, 64});
+    const torch::Tensor sums = torch::randn({64}) + 0.3;
+    const torch::Tensor var = torch::rand({64}) + 0.5;
+    const torch::Tensor score = w.abs() * (var + sums.square()).sqrt().unsqueeze(0);
+    for (const char* text : {"0.5", "0.7", "2:4"}) {
+        const Sparsity sp = Sparsity::parse(text);
+        const torch::Tensor initial = frugal::prune::selectPerRow(score, sp, "w");
+        frugal::prune::DsnotOptions o;
+        o.threshold = 0;
+        const auto r = frugal::prune::dsnot(w, initial, score, sums, var, sp, o);
+        QVERIFY2(r.swaps > 0, text);
+        QVERIFY2(torch::equal(r.mask.sum(1), initial.sum(1)), text);
+        if (sp.structured())
+            QVERIFY2((r.mask.reshape({24, 16, 4}).sum(-1) == 2).all().item<bool>(), text);
+        QVERIFY(r.totalError.size() >= 2);
+        for (size_t c = 1; c < r.totalError.size(); ++c)
+            QVERIFY2(r.totalError[c] <= r.totalError[c - 1],
+                     qPrintable(QString("%1: cycle %2: %3 after %4").arg(text).arg(c).arg(r.totalError[c]).arg(r.totalError[c - 1])));
+        QVERIFY2(r.totalError.back() < 0.9 * r.totalError.front(),
+                 qPrintable(QString("%1: %2 -> %3").arg(text).arg(r.totalError.front()).arg(r.totalError.back())));
+        const auto errorOf = [&](const torch::Tensor& mask) {
+            const torch::Tensor e = w.to(torch::kFloat64) * sums.to(torch::kFloat64).unsqueeze(0);
+            return e.masked_fill(~mask, 0).sum(1).abs().sum().item<double>();
+        };
+        QVERIFY(std::abs(errorOf(initial) - r.totalError.front()) < 1e-9 * r.totalError.front());
+        QVERIFY(std::abs(errorOf(r.mask) - r.totalError.back()) < 1e-9 * r.totalError.front());
+    }
+}
+
+// RIA's channel permutation (prune/channel_permutation.h): a permutation, its kept score at least
+// the identity's on any score, above it where the identity groups the strong channels together;
+// the ria row with prune.ria_permute keeps N:M in the permuted order and at least as much score.
+void TestPrune::riaPermutationNeverLowersTheKeptScore() {
+    using frugal::prune::keptScore;
+    using frugal::prune::permuteForNM;
+    // 2:4 with the four strong channels in one group: the identity keeps 9 + 9 and 1 + 1 a row,
+    // two groups of (9, 9, 1, 1) keep 9 + 9 twice
+    const torch::Tensor crafted = torch::tensor({9.f, 9.f, 9.f, 9.f, 1.f, 1.f, 1.f, 1.f}).repeat({3, 1});
+    const auto c = permuteForNM(crafted, 2, 4);
+    QCOMPARE(c.identityKept, 60.0);
+    QCOMPARE(c.kept, 108.0);
+    for (int seed = 0; seed < 8; ++seed) {
+        torch::manual_seed(seed);
+        const torch::Tensor score = torch::rand({16, 32}) * torch::rand({1, 32}).pow(3);
+        const auto r = permuteForNM(score, 2, 4, 2, 16, static_cast<uint64_t>(seed));
+        std::vector<int64_t> sorted = r.perm;
+        std::sort(sorted.begin(), sorted.end());
+        for (int64_t k = 0; k < 32; ++k) QCOMPARE(sorted[static_cast<size_t>(k)], k);
+        QVERIFY2(r.kept >= r.identityKept, qPrintable(QString("%1 < %2").arg(r.kept).arg(r.identityKept)));
+        QVERIFY(std::abs(r.kept - keptScore(score, r.perm, 2, 4)) < 1e-9 * r.kept);
+        std::vector<int64_t> identity(32);
+        std::iota(identity.begin(), identity.end(), 0);
+        QVERIFY(std::abs(r.identityKept - keptScore(score, identity, 2, 4)) < 1e-9 * r.kept);
+    }
+    // through the row
+    frugal::model::Linear linear;
+    linear.name = "w";
+    torch::manual_seed(5);
+    linear.weight = torch::randn({8, 16}) * torch::rand({1, 16}).pow(2);
+    InputStatistics stats(16);
+    stats.add(torch::rand({1, 4, 16}) + 0.1);
+    frugal::prune::PruneSpec spec;
+    spec.riaPermute = true;
+    const Sparsity nm = Sparsity::parse("2:4");
+    const frugal::prune::MatrixInput input{linear, stats, nullptr, nm, spec, nullptr};
+    const torch::Tensor permuted = frugal::prune::findPruner("ria").select(input);
+    spec.riaPermute = false;
+    const torch::Tensor plain = frugal::prune::findPruner("ria").select(input);
+    QCOMPARE(permuted.sum().item<int64_t>(), int64_t{64});
+    const torch::Tensor w = linear.weight.abs();
+    const torch::Tensor relative = w / w.sum(0, true) + w / w.sum(1, true);
+    const torch::Tensor score = relative * stats.meanSquares().sqrt().sqrt().unsqueeze(0);
+    const auto r = permuteForNM(score, 2, 4, 2, 16, 0);
+    const torch::Tensor inOrder = permuted.index_select(1, torch::tensor(r.perm, torch::kInt64));
+    QVERIFY((inOrder.reshape({8, 4, 4}).sum(-1) == 2).all().item<bool>());
+    const double keptPermuted = score.masked_fill(permuted, 0).sum().item<double>();
+    const double keptPlain = score.masked_fill(plain, 0).sum().item<double>();
+    QVERIFY2(keptPermuted >= keptPlain, qPrintable(QString("%1 < %2").arg(keptPermuted).arg(keptPlain)));
+    QVERIFY(std::abs(keptPermuted - r.kept) < 1e-5 * r.kept);
+}
+
+// E[x_j] and Var[x_j] over every token, from batches of any split.
+void TestPrune::inputStatisticsGiveTheTokensMeanAndVariance() {
+    torch::manual_seed(3);
+    const torch::Tensor x = torch::randn({6, 10, 5}) * 2 + 1;
+    const torch::Tensor flat = x.reshape({-1, 5}).to(torch::kFloat64);
+    for (int split : {1, 2, 6}) {
+        InputStatistics s(5);
+        for (int i = 0; i < 6; i += split) s.add(x.narrow(0, i, split));
+        QVERIFY(torch::allclose(s.tokenMean().to(torch::kFloat64), flat.mean(0), 1e-5, 1e-6));
+        QVERIFY(torch::allclose(s.tokenVariance().to(torch::kFloat64), flat.var(0, /*unbiased=*/false), 1e-4, 1e-5));
+        QVERIFY(torch::allclose(s.meanSums().to(torch::kFloat64), flat.sum(0) / 6.0, 1e-5, 1e-5));
+    }
+}
+
 void TestPrune::progressNamesEveryStage() {
     frugal::MemorySink sink;
     frugal::prune::runPrune(smallSpec("wanda", "0.5"), sink, frugal::test::noStop());
@@ -209,7 +315,7 @@ void TestPrune::progressNamesEveryStage() {
 void TestPrune::pipelinePrunesEveryMatrixExactly_data() {
     QTest::addColumn<QString>("method");
     QTest::addColumn<QString>("sparsity");
-    for (const char* method : {"magnitude", "wanda", "sparsegpt", "wandapp", "ria"})
+    for (const char* method : {"magnitude", "wanda", "sparsegpt", "wandapp", "ria", "dsnot"})
         for (const char* sparsity : {"0.5", "2:4"})
             QTest::newRow((std::string(method) + " " + sparsity).c_str())
                 << QString::fromLatin1(method) << QString::fromLatin1(sparsity);

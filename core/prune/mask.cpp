@@ -87,7 +87,35 @@ torch::Tensor wandaScore(const torch::Tensor& weight, const torch::Tensor& meanS
 }
 
 InputStatistics::InputStatistics(int64_t features)
-    : m_meanSquares(torch::zeros({features}, torch::kFloat32)) {}
+    : m_meanSquares(torch::zeros({features}, torch::kFloat32)), m_meanSums(torch::zeros({features}, torch::kFloat32)) {}
+
+torch::Tensor InputStatistics::sums(const torch::Tensor& input) {
+    const torch::Tensor x = input.dim() == 2 ? input.unsqueeze(0) : input;
+    if (x.dim() != 3) fail("input statistics: expected [B, L, C_in], got ", input.sizes());
+    return x.to(torch::kFloat32).reshape({-1, x.size(2)}).sum(0);
+}
+
+void InputStatistics::addSums(const torch::Tensor& sums, int64_t b, int64_t tokens) {
+    if (sums.dim() != 1 || sums.size(0) != m_meanSums.size(0))
+        fail("input statistics: expected ", m_meanSums.size(0), " sums, got ", sums.sizes());
+    m_meanSums.mul_(static_cast<double>(m_sumSequences) / static_cast<double>(m_sumSequences + b));
+    m_sumSequences += b;
+    m_tokens += tokens;
+    m_meanSums.add_(sums / static_cast<double>(m_sumSequences));
+}
+
+torch::Tensor InputStatistics::tokenMean() const {
+    if (m_tokens == 0 || m_sumSequences != m_sequences)
+        fail("input statistics: E[x] needs the sums of every input (", m_sumSequences, " of ", m_sequences,
+             " sequences summed)");
+    return m_meanSums * (static_cast<double>(m_sumSequences) / static_cast<double>(m_tokens));
+}
+
+torch::Tensor InputStatistics::tokenVariance() const {
+    const torch::Tensor mean = tokenMean();
+    const double perToken = static_cast<double>(m_sequences) / static_cast<double>(m_tokens);
+    return (m_meanSquares * perToken - mean.square()).clamp_min(0);
+}
 
 torch::Tensor InputStatistics::squares(const torch::Tensor& input) {
     const torch::Tensor x = input.dim() == 2 ? input.unsqueeze(0) : input;
@@ -101,6 +129,7 @@ void InputStatistics::add(const torch::Tensor& input) {
     if (x.dim() != 3 || x.size(2) != m_meanSquares.size(0))
         fail("input statistics: expected [B, L, ", m_meanSquares.size(0), "], got ", input.sizes());
     addSquares(squares(x), x.size(0));
+    addSums(sums(x), x.size(0), x.size(0) * x.size(1));
 }
 
 void InputStatistics::addSquares(const torch::Tensor& sums, int64_t b) {

@@ -53,10 +53,21 @@ public:
     void addSquares(const torch::Tensor& sums, int64_t sequences);
     const torch::Tensor& meanSquares() const { return m_meanSquares; }
     int64_t sequences() const { return m_sequences; }
+    // The sums of x per feature the same way (a sequence's sum over its tokens, averaged over
+    // sequences), for the rows that need E[x] (DSnoT): sums(input) once, then addSums(that, B, T)
+    // with T the input's tokens.
+    static torch::Tensor sums(const torch::Tensor& input);
+    void addSums(const torch::Tensor& sums, int64_t sequences, int64_t tokens);
+    const torch::Tensor& meanSums() const { return m_meanSums; }
+    // E[x_j] and Var[x_j] over every calibration token (the pooled variance E[x²] − E[x]²); both
+    // need addSums to have been fed with every input addSquares was.
+    torch::Tensor tokenMean() const;
+    torch::Tensor tokenVariance() const;
 
 private:
     torch::Tensor m_meanSquares;  // [C_in] fp32
-    int64_t m_sequences = 0;
+    torch::Tensor m_meanSums;     // [C_in] fp32
+    int64_t m_sequences = 0, m_sumSequences = 0, m_tokens = 0;
 };
 
 // Sets the masked weights to +0.0 in place; returns the number of pruned entries.

@@ -321,15 +321,18 @@ private:
         for (auto& s : m_stats) s = InputStatistics(s.meanSquares().size(0));
         // q, k and v (gate and up) see one tensor: reduce it once (the tensor is held, so its
         // memory cannot be reused by another input meanwhile)
-        torch::Tensor lastInput, lastSquares;
+        torch::Tensor lastInput, lastSquares, lastSums;
         m_model.setLinearInputObserver([&](const model::Linear& l, const torch::Tensor& x) {
             const int64_t i = indexOf(l);
             if (i < 0) return;
             if (!lastInput.defined() || !x.is_same(lastInput)) {
                 lastSquares = InputStatistics::squares(x);
+                lastSums = InputStatistics::sums(x);
                 lastInput = x;
             }
-            m_stats[static_cast<size_t>(i)].addSquares(lastSquares, x.dim() == 2 ? 1 : x.size(0));
+            const int64_t sequences = x.dim() == 2 ? 1 : x.size(0);
+            m_stats[static_cast<size_t>(i)].addSquares(lastSquares, sequences);
+            m_stats[static_cast<size_t>(i)].addSums(lastSums, sequences, x.numel() / x.size(-1));
             if (!m_hessians.empty()) m_hessians[static_cast<size_t>(i)].add(x);
         });
         try {
@@ -528,7 +531,7 @@ private:
             m_hessians.clear();
             for (model::Linear* l : linears) {
                 m_stats.emplace_back(l->weight.size(1));
-                if (m_pruner.needsHessian) m_hessians.emplace_back(l->weight.size(1));
+                if (m_pruner.needsHessian(m_spec)) m_hessians.emplace_back(l->weight.size(1));
             }
             const torch::Tensor& inputs = *in;
             auto phase = Clock::now();

@@ -45,6 +45,12 @@ struct PruneSpec {
     double percdamp = 0.01;
     // RIA: the power a of ||X_j|| in its score
     double riaPower = 0.5;
+    bool riaPermute = false;  // N:M over input channels permuted for a higher kept score
+    // DSnoT (prune/dsnot.h): the base mask's score and the prune-and-grow cycles
+    std::string dsnotBase = "wanda";  // wanda, magnitude or sparsegpt
+    int64_t dsnotCycles = 50;
+    double dsnotThreshold = 0.1;
+    double dsnotVarPower = 1;
     // OWL (prune/owl.h): each layer's sparsity from its outlier ratio, around the target
     bool owl = false;
     double owlM = 5;

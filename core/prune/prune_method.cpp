@@ -44,6 +44,12 @@ void PruneSpec::validate() const {
     if (owl && method == "masks")
         failAt("prune.owl", "prune.owl chooses the layers' sparsities; prune.method = \"masks\" applies saved masks as they are");
     if (owl && !(owlM > 0)) failAt("prune.owl_m", "prune.owl_m must be above 0, got ", owlM);
+    if (dsnotBase != "wanda" && dsnotBase != "magnitude" && dsnotBase != "sparsegpt")
+        failAt("prune.dsnot_base", "prune.dsnot_base: unknown base '", dsnotBase,
+               "' (expected one of wanda, magnitude, sparsegpt)");
+    if (riaPermute && !Sparsity::parse(sparsity).structured())
+        failAt("prune.ria_permute", "prune.ria_permute groups input channels for N:M sparsity; ", sparsity,
+               " is unstructured (each row's choice does not depend on the channels' order)");
     if (method == "masks" && masksFile.empty())
         failAt("prune.masks",
                "prune.method = \"masks\" needs prune.masks, the masks.safetensors of an earlier prune");
@@ -131,6 +137,18 @@ PreparedRun preparePruneMethod(const MethodRequest& request) {
              {"SparseGPT: the dampening added to the Hessian's diagonal, as a share of its mean", {readBy("percdamp")}});
     m.number("ria_power", c.riaPower, 0.0, 10.0,
              {"RIA: the power a of ‖X_j‖ in its score (the paper's 0.5)", {readBy("ria_power")}});
+    m.boolean("ria_permute", c.riaPermute,
+              {"RIA: choose N:M over input channels permuted to keep more of the score (RIA's channel permutation)",
+               {readBy("ria_permute")}});
+    m.choice("dsnot_base", c.dsnotBase, {"wanda", "magnitude", "sparsegpt"},
+             {"DSnoT: the score of the mask it starts from (SparseGPT's saliency, without its weight update)",
+              {readBy("dsnot_base")}});
+    m.integer("dsnot_cycles", c.dsnotCycles, 0, 1 << 20,
+              {"DSnoT: prune-and-grow cycles at most (one swap per row a cycle)", {readBy("dsnot_cycles")}});
+    m.number("dsnot_threshold", c.dsnotThreshold, 0.0, 1e12,
+             {"DSnoT: a row stops once |Σ pruned W_ij·E[x_j]| (per-sequence sums) is at most this", {readBy("dsnot_threshold")}});
+    m.number("dsnot_var_power", c.dsnotVarPower, 0.0, 10.0,
+             {"DSnoT: the power p of Var[x_j] dividing W_ij·E[x_j] in the order weights are revived", {readBy("dsnot_var_power")}});
     m.boolean("owl", c.owl,
               {"OWL: each layer's sparsity from its outlier ratio (a layer with more outliers keeps more), "
                "averaging to the target; unstructured sparsity"});
@@ -180,6 +198,17 @@ PreparedRun preparePruneMethod(const MethodRequest& request) {
             "outlier ratio of a block over all its matrices together on the dense model's activations (the "
             "reference's pass); ||X_j|| from mean squares (the ratio is scale-free); any row of the score table, "
             "not Wanda alone; unstructured only (the reference's mixed N:M variant is not implemented)";
+    if (c.method == "ria" && c.riaPermute)  // RIA's channel permutation, as Frugal does it (docs/METHODS.md)
+        p.params["choice.prune.ria_permute"] =
+            "the better of the identity and the columns dealt by total score in a serpentine, then greedy "
+            "pairwise swaps that raise the kept score (16 random partners a channel, 2 rounds, seeded by "
+            "prune.seed) where RIA solves linear assignments; the weights stay in their order and the "
+            "mask is N:M in the permuted order";
+    if (c.method == "dsnot")  // where this DSnoT departs from zyxxmu/DSnoT's code (docs/METHODS.md)
+        p.params["choice.prune.dsnot"] =
+            "a swap only where it lowers |r_i| (the reference's default accepts any swap above the threshold); "
+            "every linear (the reference's script skips the MLP's by default); Var[x_j] pooled over all "
+            "calibration tokens (the reference averages per-batch variances)";
     p.body = [c, save, need, outDir = request.outDir](const RunContext& context) {
         EventSink& sink = context.sink;
         const StopToken& stop = context.stop;

@@ -3,6 +3,8 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "prune/channel_permutation.h"
+#include "prune/dsnot.h"
 #include "prune/pipeline.h"
 
 namespace frugal::prune {
@@ -42,8 +44,47 @@ torch::Tensor ria(const MatrixInput& in) {
     const torch::Tensor w = in.linear.weight.to(torch::kFloat32).abs();
     const torch::Tensor relative = w / w.sum(0, /*keepdim=*/true) + w / w.sum(1, /*keepdim=*/true);
     const torch::Tensor activation = in.stats.meanSquares().to(torch::kFloat32).sqrt().pow(in.spec.riaPower);
-    return selectPerRow(relative * activation.unsqueeze(0), in.sparsity, in.linear.name);
+    const torch::Tensor score = relative * activation.unsqueeze(0);
+    if (!in.spec.riaPermute || !in.sparsity.structured()) return selectPerRow(score, in.sparsity, in.linear.name);
+    // N:M over permuted input channels (prune/channel_permutation.h): the mask chosen in the
+    // permuted order, put back in the weight's order
+    const auto perm = permuteForNM(score, in.sparsity.n, in.sparsity.m, 2, 16, static_cast<uint64_t>(in.spec.seed)).perm;
+    const torch::Tensor order = torch::tensor(perm, torch::kInt64);
+    const torch::Tensor permuted = selectPerRow(score.index_select(1, order), in.sparsity, in.linear.name);
+    return torch::zeros_like(permuted).index_copy_(1, order, permuted);
 }
+
+// dsnot (Zhang et al. 2024, "Dynamic Sparse No Training"; prune/dsnot.h): the mask of the base
+// score prune.dsnot_base chooses per row (Wanda's |W|·‖X_j‖, |W|, or SparseGPT's saliency
+// W²/[chol(H⁻¹)]²_jj without its weight update, as the reference), then DSnoT's prune-and-grow
+// cycles at fixed sparsity.
+torch::Tensor dsnotBaseScore(const MatrixInput& in) {
+    const torch::Tensor w = in.linear.weight.to(torch::kFloat32);
+    if (in.spec.dsnotBase == "wanda") return wandaScore(w, in.stats.meanSquares());
+    if (in.spec.dsnotBase == "magnitude") return w.abs();
+    torch::Tensor h = in.hessian->hessian().clone();
+    const torch::Tensor dead = h.diagonal() == 0;
+    h.diagonal().masked_fill_(dead, 1.0);
+    h.diagonal().add_(in.spec.percdamp * h.diagonal().mean());
+    const torch::Tensor inverse = at::cholesky_inverse(at::linalg_cholesky(h));
+    const torch::Tensor d = at::linalg_cholesky(inverse, /*upper=*/true).diagonal();
+    return w.masked_fill(dead.unsqueeze(0), 0.0).square() / d.square().unsqueeze(0);
+}
+
+torch::Tensor dsnotMask(const MatrixInput& in) {
+    const torch::Tensor score = dsnotBaseScore(in);
+    DsnotOptions o;
+    o.maxCycles = in.spec.dsnotCycles;
+    o.threshold = in.spec.dsnotThreshold;
+    o.varPower = in.spec.dsnotVarPower;
+    return dsnot(in.linear.weight, selectPerRow(score, in.sparsity, in.linear.name), score, in.stats.meanSums(),
+                 in.stats.tokenVariance(), in.sparsity, o)
+        .mask;
+}
+
+bool never(const PruneSpec&) { return false; }
+bool always(const PruneSpec&) { return true; }
+bool dsnotOverSparseGpt(const PruneSpec& spec) { return spec.dsnotBase == "sparsegpt"; }
 
 // masks: the masks of an earlier prune, as they are.
 torch::Tensor savedMask(const MatrixInput& in) {
@@ -59,16 +100,19 @@ torch::Tensor savedMask(const MatrixInput& in) {
 const std::vector<Pruner>& pruners() {
     // name, selection, needs the Hessian, regional, mask of one matrix, the keys it reads
     static const std::vector<Pruner> table = {
-        {"magnitude", "|W| within the whole matrix", false, false, magnitude, ""},
-        {"magnitude_row", "|W| within each output row", false, false, magnitudeRow, FRUGAL_CALIBRATION_KEYS},
-        {"wanda", "|W| * ||X_j|| within each output row", false, false, wanda, FRUGAL_CALIBRATION_KEYS " feature_norm"},
-        {"sparsegpt", "OBS with the damped Hessian, adaptive mask per column block", true, false, sparsegpt,
+        {"magnitude", "|W| within the whole matrix", never, false, magnitude, ""},
+        {"magnitude_row", "|W| within each output row", never, false, magnitudeRow, FRUGAL_CALIBRATION_KEYS},
+        {"wanda", "|W| * ||X_j|| within each output row", never, false, wanda, FRUGAL_CALIBRATION_KEYS " feature_norm"},
+        {"sparsegpt", "OBS with the damped Hessian, adaptive mask per column block", always, false, sparsegpt,
          FRUGAL_CALIBRATION_KEYS " block_size percdamp"},
-        {"wandapp", "(alpha * G + ||X_j||) * |W| within each output row, regional optimisation", false, true,
+        {"wandapp", "(alpha * G + ||X_j||) * |W| within each output row, regional optimisation", never, true,
          nullptr, FRUGAL_CALIBRATION_KEYS " feature_norm alpha ro ro_rounds ro_samples ro_lr ro_regradient"},
-        {"masks", "the saved masks of an earlier prune", false, false, savedMask, "masks"},
-        {"ria", "(|W|/column sum + |W|/row sum) * ||X_j||^a within each output row", false, false, ria,
-         FRUGAL_CALIBRATION_KEYS " ria_power"},
+        {"masks", "the saved masks of an earlier prune", never, false, savedMask, "masks"},
+        {"ria", "(|W|/column sum + |W|/row sum) * ||X_j||^a within each output row", never, false, ria,
+         FRUGAL_CALIBRATION_KEYS " ria_power ria_permute"},
+        {"dsnot", "the base row's mask per output row, then DSnoT's swaps lowering |sum of pruned W_ij * E[x_j]|",
+         dsnotOverSparseGpt, false, dsnotMask,
+         FRUGAL_CALIBRATION_KEYS " dsnot_base dsnot_cycles dsnot_threshold dsnot_var_power percdamp"},
     };
     return table;
 }

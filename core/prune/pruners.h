@@ -36,7 +36,8 @@ struct MatrixInput {
 struct Pruner {
     const char* name;
     const char* selection;  // how the mask is chosen, in words (logged with each run)
-    bool needsHessian;      // the driver accumulates X^T X for each linear
+    // The driver accumulates X^T X for each linear when this says so for the run's spec.
+    bool (*needsHessian)(const PruneSpec& spec);
     bool regional;          // Wanda++: the block-level procedure (select is unused)
     // The mask of one matrix, [C_out, C_in] bool, true = pruned.
     torch::Tensor (*select)(const MatrixInput& input);
