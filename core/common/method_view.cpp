@@ -25,7 +25,16 @@ bool isEvaluation(const std::string& k) {
 }
 
 // Whether the flattened config sets KEY to something other than 0 or false.
+// KEY set to something other than 0 or false; "KEY=VALUE": KEY set to VALUE (quotes aside).
 bool isSet(const std::map<std::string, std::string>& params, const std::string& key) {
+    const size_t eq = key.find('=');
+    if (eq != std::string::npos) {
+        const auto it = params.find(key.substr(0, eq));
+        if (it == params.end()) return false;
+        std::string v = it->second;
+        if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+        return v == key.substr(eq + 1);
+    }
     const auto it = params.find(key);
     return it != params.end() && !it->second.empty() && it->second != "0" && it->second != "false";
 }

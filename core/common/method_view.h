@@ -41,7 +41,8 @@ struct PanelView {
     KeyMatch match{};
     bool absolute = false;  // the magnitude |value| is drawn (the projected gradient, log axis)
     // Shown only when the run's config sets this key to something other than 0 or false
-    // (a fine-tuning run's [live_landscape] panels); "" always.
+    // (a fine-tuning run's [live_landscape] panels), or with "KEY=VALUE" to VALUE (a ZO
+    // scheme's panel); "" always.
     std::string whenSet{};
     // Hidden when the run's config sets this key (the panels the above replace).
     std::string unlessSet{};

@@ -17,6 +17,7 @@
 #include "eval/resume_point.h"
 #include "zo/perturb.h"
 #include "zo/query_schedule.h"
+#include "zo/scheme.h"
 #include "common/metric_keys.h"
 #include "zo/zo_metrics.h"
 
@@ -24,16 +25,10 @@ namespace frugal::zo {
 
 namespace {
 
-// A non-finite or exploding loss, thrown at the step where it happened.
-class Diverged : public Error {
-public:
-    using Error::Error;
-};
-
 // Applies steps to a trainable set: with a loss function (training) or from recorded projected
 // gradients and choices (replay, rollback). Both paths perform the same weight arithmetic in the
 // same order, which is what makes replay bit-identical.
-class Stepper {
+class Stepper : public ZoStepper {
 public:
     Stepper(const ZoConfig& c, const peft::ParamSet& params)
         : m_c(c),
@@ -49,14 +44,14 @@ public:
         if (c.keepZeros) m_mask = std::make_unique<SparseMask>(SparseMask::nonZero(m_params));
     }
 
-    const OptimizerState& state() const { return m_state; }
-    const SparseMask* mask() const { return m_mask.get(); }
+    int64_t stateBytes() const override { return m_state.bytes(); }
+    const SparseMask* mask() const override { return m_mask.get(); }
 
     // A one-query SGD step leaves its last pass (restore and update) pending, to be made together
     // with the next step's first pass: two passes over the weights a step instead of three.
     // settle() makes it alone, before anything that reads the weights (an evaluation, a probe, a
     // save, the end); fused or alone, the bits are the same (restoreUpdateAndPerturb).
-    void settle() {
+    void settle() override {
         if (!m_pending) return;
         restoreAndUpdate(m_params, m_pending->seed, m_pending->restore, m_pending->lr, m_pending->grad,
                          m_c.common.weightDecay, m_law, m_mask.get());
@@ -65,16 +60,11 @@ public:
 
     // Returns the step's logged loss (L(θ+εz) of the first query for central, L(θ) for forward),
     // NaN in replay. LOSS == nullptr: replay REC.
-    double step(StepRecord& rec, const std::function<double()>* loss, int64_t& forwards) {
+    double step(StepRecord& rec, const std::function<double()>* loss, int64_t& forwards) override {
         const bool replay = loss == nullptr;
         const size_t q = rec.seeds.size();
         const double eps = m_c.eps;
-        const auto evaluate = [&](const char* what) {
-            const double l = (*loss)();
-            ++forwards;
-            if (!std::isfinite(l)) throw Diverged(cat("the loss ", what, " is ", l));
-            return l;
-        };
+        const auto evaluate = [&](const char* what) { return evaluateLoss(*loss, forwards, what); };
         const bool fused = m_applied.fusable && !m_optimizer.conservative && q == 1;
         const auto effective = [&](double g) { return m_scalarSign ? double((g > 0) - (g < 0)) : g; };
         double logged = NAN, base = NAN;
@@ -114,14 +104,7 @@ public:
         }
         std::vector<Query> queries;
         for (size_t j = 0; j < q; ++j) queries.push_back({rec.seeds[j], effective(rec.grads[j])});
-        UpdateRule rule;
-        rule.optimizer = &m_applied;
-        rule.lr = rec.lr;
-        rule.weightDecay = m_c.common.weightDecay;
-        rule.momentum = m_c.momentum;
-        rule.beta1 = m_c.beta1;
-        rule.beta2 = m_c.beta2;
-        rule.adamEps = m_c.adamEps;
+        UpdateRule rule = ruleOf(m_c, m_applied, rec.lr);
         if (m_applied.countsSteps) rule.t = ++m_state.steps;
         if (m_optimizer.conservative) {
             rule.weightDecay = 0;
@@ -155,6 +138,12 @@ private:
     };
     std::optional<Pending> m_pending;
 };
+
+// The stepper of CONFIG's scheme (zo/scheme.h): the engine's own for mezo.
+std::unique_ptr<ZoStepper> makeStepper(const ZoConfig& c, const peft::ParamSet& params) {
+    if (c.scheme && c.scheme->make) return c.scheme->make(c, params.trainables());
+    return std::make_unique<Stepper>(c, params);
+}
 
 // A 64-bit digest of TENSORS (names, shapes, dtypes and every byte), to check that processes hold
 // the same weights: four interleaved multiply-xor lanes over 8-byte words, a few GB/s, so that a
@@ -197,6 +186,7 @@ model::NamedTensors trainablesOf(const eval::FineTuneProblem& problem) {
 }
 
 QuerySchedule scheduleOf(const ZoConfig& c, int64_t trainExamples) {
+    if (c.scheme && c.scheme->directions) return QuerySchedule::constant(c.scheme->directions(c));
     if (c.querySchedule == QueryPolicy::Constant) return QuerySchedule::constant(c.queries);
     return QuerySchedule::adazeta(
         c.adazetaAlpha, c.adazetaNum, c.queriesMax,
@@ -297,7 +287,7 @@ namespace {
 
 // Applies TRAJECTORY's recorded steps to STEPPER and settles the weights: how a resume, a rollback
 // and a replay rebuild the state after a step, bit for bit.
-void replayOnto(Stepper& stepper, const std::vector<StepRecord>& trajectory) {
+void replayOnto(ZoStepper& stepper, const std::vector<StepRecord>& trajectory) {
     int64_t unused = 0;
     for (StepRecord applied : trajectory) stepper.step(applied, nullptr, unused);
     stepper.settle();
@@ -338,7 +328,7 @@ private:
         m_schedule = std::make_unique<QuerySchedule>(scheduleOf(m_c, m_trainExamples));
         m_r.trainable = m_problem->params().trainableCount();
         m_r.total = m_problem->params().totalCount();
-        m_r.optimizerStateBytes = m_stepper->state().bytes();
+        m_r.optimizerStateBytes = m_stepper->stateBytes();
     }
 
     // The problem (model, data, trainables) and the stepper over its trainables, from the config.
@@ -352,7 +342,12 @@ private:
             m_problem->setShard(world->rank(), world->size(),
                                 [world](const std::vector<double>& mine) { return world->allgather(mine); });
         }
-        m_stepper = std::make_unique<Stepper>(m_c, m_problem->params());
+        m_stepper = makeStepper(m_c, m_problem->params());
+        m_stepper->setLargeBatch([this](int64_t size) -> std::function<double()> {
+            if (m_world) fail("zo.scheme = \"", m_c.scheme->name, "\" draws a large batch on one process; it does not run data parallel");
+            auto batch = std::make_shared<eval::FineTuneProblem::Batch>(m_problem->drawBatch(m_rng, size));
+            return [this, batch] { return m_problem->lossValueOn(*batch); };
+        });
     }
 
     void describe() {
@@ -368,6 +363,7 @@ private:
                 spec.microBatch > 0 && spec.microBatch < spec.batchSize ? cat(" in pieces of ", spec.microBatch)
                                                                          : std::string(),
                 ", lr ", spec.lr, " (", eval::lrScheduleName(spec.lrSchedule), "), eps ", c.eps));
+        if (c.scheme && c.scheme->make) log(cat("scheme ", c.scheme->name, ": ", c.scheme->description));
         if (!m_world) return;
         log(cat("data parallel over ", m_world->size(), " processes (", m_world->backend(), "): process ",
                 m_world->rank(), " scores examples [", spec.batchSize * m_world->rank() / m_world->size(), ", ",
@@ -525,6 +521,7 @@ private:
             metric("dist/collectives_per_step", step, static_cast<double>(now.calls - m_sent.calls));
             metric("dist/comm_seconds", step, now.seconds - m_sent.seconds);
         }
+        for (const auto& [key, value] : m_stepper->series()) metric(key, step, value);
         if (m_stepper->mask()) metric(zo::metrics::kPerturbedFraction, step, m_stepper->mask()->density());
         m_sink.progress(step, m_spec.steps, "loss " + shortNumber(logged));
     }
@@ -593,7 +590,7 @@ private:
     dist::World* m_world;
     std::filesystem::path m_resumeAt;  // empty: no resume points
     std::unique_ptr<eval::FineTuneProblem> m_problem;
-    std::unique_ptr<Stepper> m_stepper;
+    std::unique_ptr<ZoStepper> m_stepper;
     std::unique_ptr<eval::TrainingProbe> m_probe;
     std::unique_ptr<QuerySchedule> m_schedule;
     int64_t m_trainExamples = 0;
@@ -615,8 +612,8 @@ void replayZo(const ZoConfig& c, const std::vector<StepRecord>& trajectory,
               const std::filesystem::path& outDir) {
     c.validate();
     eval::FineTuneProblem problem(c.common);
-    Stepper stepper(c, problem.params());
-    replayOnto(stepper, trajectory);
+    const std::unique_ptr<ZoStepper> stepper = makeStepper(c, problem.params());
+    replayOnto(*stepper, trajectory);
     problem.save(outDir);
 }
 

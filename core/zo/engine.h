@@ -47,8 +47,11 @@ enum class Divergence { Stop, Rollback, Off };
 inline constexpr std::array<Named<Divergence>, 3> kDivergences = {
     {{Divergence::Stop, "stop"}, {Divergence::Rollback, "rollback"}, {Divergence::Off, "off"}}};
 
+struct ZoScheme;  // zo/scheme.h
+
 struct ZoConfig {
     eval::FineTuneSpec common;
+    const ZoScheme* scheme = nullptr;  // a row of the scheme table (zo/scheme.h); nullptr: mezo
     Estimator estimator = Estimator::Central;
     DirectionLaw direction = DirectionLaw::Gaussian;
     double eps = 1e-3;
@@ -64,6 +67,14 @@ struct ZoConfig {
     Divergence divergence = Divergence::Stop;  // NaN/Inf stops whatever it says
     double divergenceFactor = 10;
     int64_t rollbackSteps = 10, maxRollbacks = 3;
+    // the schemes' constants (zo/scheme.h; each read only under its row)
+    int64_t fzooBatch = 8;        // FZOO: one-sided Rademacher estimates a step
+    double lezoFraction = 0.25;   // LeZO: the share of decoder blocks perturbed a step
+    int64_t lozoRank = 2, lozoNu = 50;  // LOZO: rank r of U Vᵀ, steps ν a V is kept
+    double lozoMomentum = 0;      // LOZO-M's β (0: LOZO)
+    double hizooAlpha = 1e-6;     // HiZOO: the smoothing of the diagonal Hessian estimate
+    int64_t svrgQ = 2, svrgBatch = 64;  // MeZO-SVRG: steps between large-batch estimates, its examples
+    double svrgLrFull = 0;        // MeZO-SVRG: η1 of the large-batch step (0: the run's lr)
     std::string table = "zo";  // the config's table ("zo", or "mezo"): where validate()'s keys are
 
     // Every name and combination, before anything is loaded (zo/zo_method.cpp, beside the reader).

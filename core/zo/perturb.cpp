@@ -96,6 +96,15 @@ void directionChunk(const Trainable& p, uint64_t seed, DirectionLaw law, int64_t
 
 }  // namespace
 
+void forEachWeightChunk(const std::vector<Trainable>& params,
+                        const std::function<void(size_t, float*, int64_t, int64_t)>& body) {
+    forEachChunk(params, body);
+}
+
+void directionValues(const Trainable& p, uint64_t seed, DirectionLaw law, int64_t start, int64_t len, float* z) {
+    directionChunk(p, seed, law, start, len, z);
+}
+
 double directionScale(const std::vector<Trainable>& params, uint64_t seed, DirectionLaw law) {
     if (law != DirectionLaw::Sphere) return 1.0;
     double sumSquares = 0;

@@ -9,6 +9,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,15 @@ struct OptimizerState {
 void applyUpdate(const std::vector<Trainable>& params, const std::vector<Query>& queries,
                  DirectionLaw law, const UpdateRule& rule, OptimizerState& state,
                  const SparseMask* mask = nullptr);
+
+// For the schemes' own element arithmetic (zo/scheme.h): BODY(tensor index, weights as fp32,
+// first element, count) for every chunk of every tensor, spread over the pass threads, each chunk
+// written back in its tensor's dtype (fp32 in place; bf16 and fp16 rounded to nearest even). The
+// result does not depend on the thread count when BODY's arithmetic for an element does not.
+void forEachWeightChunk(const std::vector<Trainable>& params,
+                        const std::function<void(size_t, float*, int64_t, int64_t)>& body);
+// Elements [start, start + len) of P's direction under SEED (the sphere's before its rescaling).
+void directionValues(const Trainable& p, uint64_t seed, DirectionLaw law, int64_t start, int64_t len, float* z);
 
 // The threads of the perturbation passes that this thread starts while the scope lives (by
 // default one per usable core; trainables on CUDA go through core/cuda's kernels instead, with the

@@ -12,6 +12,7 @@
 #include "zo/directions.h"
 #include "zo/engine.h"
 #include "zo/optimizers.h"
+#include "zo/scheme.h"
 #include "common/metric_keys.h"
 #include "zo/zo_metrics.h"
 
@@ -40,9 +41,41 @@ void ZoConfig::validate() const {
     if (sparsity > 0 && direction == DirectionLaw::Sphere)
         failAt(k("sparsity"), "zo.sparsity does not combine with sphere directions (their norm is over all weights)");
     if (queriesMax < 1) failAt(k("q_max"), "zo.q_max must be at least 1, got ", queriesMax);
+    if (scheme) scheme->validate(*this);
 }
 
 namespace {
+
+// The scheme table's choice (zo/scheme.h) and the constants each row reads.
+void readScheme(const config::Section& m, ZoConfig& c) {
+    using namespace frugal::config;
+    std::string scheme = mezoScheme().name;
+    std::string schemes;
+    for (const auto& name : zoSchemeNames()) schemes += (schemes.empty() ? "" : ", ") + name;
+    m.choice("scheme", scheme, zoSchemeNames(),
+             {"how a step is made: " + schemes + " (mezo: the estimator, optimiser and mask keys; the others: "
+              "zo/scheme.h, docs/METHODS.md)"});
+    c.scheme = &atKey(m.name("scheme"), [&]() -> const ZoScheme& { return findZoScheme(scheme); });
+    const auto schemeReads = [&m](const char* key) { return m.when("scheme", zoSchemesReading(key)); };
+    m.integer("fzoo_batch", c.fzooBatch, 2, 4096,
+              {"FZOO: one-sided Rademacher estimates a step (their losses' spread normalises the step)",
+               {schemeReads("fzoo_batch")}});
+    m.number("lezo_fraction", c.lezoFraction, 1e-6, 1.0,
+             {"LeZO: the share of decoder blocks perturbed and updated each step", {schemeReads("lezo_fraction")}});
+    m.integer("lozo_rank", c.lozoRank, 1, 4096, {"LOZO: the rank r of each matrix's perturbation U Vᵀ", {schemeReads("lozo_rank")}});
+    m.integer("lozo_nu", c.lozoNu, 1, 1 << 30, {"LOZO: the steps each V is kept before it is drawn again", {schemeReads("lozo_nu")}});
+    m.number("lozo_momentum", c.lozoMomentum, 0.0, 0.999999,
+             {"LOZO-M: the momentum β of the low-rank factor (0: LOZO)", {schemeReads("lozo_momentum")}});
+    m.number("hizoo_alpha", c.hizooAlpha, 0.0, 1.0,
+             {"HiZOO: the weight α of each step's Hessian estimate in Σ⁻¹'s moving average", {schemeReads("hizoo_alpha")}});
+    m.integer("svrg_q", c.svrgQ, 1, 1 << 30,
+              {"MeZO-SVRG: steps from one large-batch estimate (and snapshot) to the next", {schemeReads("svrg_q")}});
+    m.integer("svrg_batch", c.svrgBatch, 1, 1 << 20,
+              {"MeZO-SVRG: the examples of the large batch (each of its forwards counts as svrg_batch / batch_size)",
+               {schemeReads("svrg_batch")}});
+    m.number("svrg_lr_full", c.svrgLrFull, 0.0, 1e6,
+             {"MeZO-SVRG: η1, the large-batch step's learning rate (0: lr)", {schemeReads("svrg_lr_full")}});
+}
 
 ZoConfig readZo(const std::string& method, const toml::table& root, const std::string& source,
                 bool& save) {
@@ -77,6 +110,7 @@ ZoConfig readZo(const std::string& method, const toml::table& root, const std::s
     m.number("beta2", c.beta2, 0.0, 1.0,
              {"β2, the rule's second decay rate (Adam's: of the second moment of ĝ)", {readBy("beta2")}});
     m.number("adam_eps", c.adamEps, 0.0, 1.0, {"the ε added to √v̂ in the denominator", {readBy("adam_eps")}});
+    readScheme(m, c);
     m.named("query_schedule", c.querySchedule, kQueryPolicies,
              {"directions per step: a constant q, or AdaZeta's, growing with the data epoch"});
     const KeyCondition adazeta = m.when("query_schedule", {"adazeta"});
@@ -123,6 +157,11 @@ eval::TrainingPlan planOf(const ZoConfig& c) {
     plan.stateBuffers = c.signMode == SignMode::Scalar && o.signRule ? 0 : o.stateBuffers;
     plan.stateElementBytes = 4;
     plan.sparseMask = c.sparsity > 0 || c.keepZeros;
+    if (c.scheme && c.scheme != &mezoScheme()) {
+        plan.method = cat(c.scheme->name, " (", plan.method, ")");
+        if (std::string(c.scheme->name) == "hizoo") plan.stateBuffers = 1;  // Σ⁻¹, one fp32 a trainable
+        if (std::string(c.scheme->name) == "svrg") plan.stateBuffers = 1;   // θ̃ (counted as fp32: an upper bound)
+    }
     return plan;
 }
 
@@ -138,6 +177,7 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
     eval::guardRunMemory(need, {}, request.force, source, c.common.device);
     PreparedRun p = config::preparedFrom(method, root, static_cast<int64_t>(c.common.seed));
     p.params["resolved.dtype"] = eval::resolvedDtype(c.common);
+    if (c.scheme && *c.scheme->departures) p.params["choice.zo.scheme"] = c.scheme->departures;
     p.body = [c, save, need, probes, outDir = request.outDir, resume = request.resume](const RunContext& context) {
         EventSink& sink = context.sink;
         eval::reportEstimate(sink, need, resume);
@@ -219,6 +259,22 @@ MethodView zoView() {
     PanelView memory = memoryPanel(), throughput = throughputPanel();
     memory.unlessSet = throughput.unlessSet = "live_landscape.every";
     v.panels = {lossPanel(), evaluationPanel(), queries, gradient, memory, throughput};
+    // each scheme's own series (zo/scheme.h), shown for its runs
+    PanelView fzoo{"FZOO: the spread of the batch's losses", "σ", {{{"fzoo/loss_std", 0}}}};
+    fzoo.whenSet = "zo.scheme=fzoo";
+    PanelView lezo{"LeZO: the share perturbed, and the passes' time", "share / s",
+                   {{{"lezo/perturbed_fraction", 0}, {"lezo/pass_seconds", 1}, {"lezo/step_seconds", 2}}}};
+    lezo.whenSet = "zo.scheme=lezo";
+    PanelView lozo{"LOZO: the rank of U Vᵀ, and V's draws", "rank", {{{"lozo/rank", 0}, {"lozo/v_drawn", 1}}}};
+    lozo.whenSet = "zo.scheme=lozo";
+    PanelView hizoo{"HiZOO: the diagonal Hessian estimate Σ⁻¹", "Σ⁻¹",
+                    {{{"hizoo/hessian_mean", 0}, {"hizoo/hessian_min", 1}, {"hizoo/hessian_max", 2},
+                      {"hizoo/curvature", 3}}}};
+    hizoo.whenSet = "zo.scheme=hizoo";
+    PanelView svrg{"MeZO-SVRG: the large batch's estimate and the correction", "c̃ / (g − g̃)²",
+                   {{{"svrg/full_grad", 0}, {"svrg/correction_sq", 1}}}};
+    svrg.whenSet = "zo.scheme=svrg";
+    for (const PanelView& p : {fzoo, lezo, lozo, hizoo, svrg}) v.panels.push_back(p);
     v.result = {{"dev ", frugal::metrics::kDevAccuracy, true},
                 {"dev ppl ", frugal::metrics::kDevPerplexity, true, true},  // plain-text language modelling
                 {"loss ", frugal::metrics::kDevLoss}};
@@ -242,6 +298,8 @@ MethodView zoView() {
 MethodView mezoView() {
     MethodView v = zoView();
     v.presets.clear();
+    for (PanelView& p : v.panels)  // a mezo config's scheme is mezo.scheme
+        if (p.whenSet.rfind("zo.scheme=", 0) == 0) p.whenSet = "me" + p.whenSet;
     return v;
 }
 
