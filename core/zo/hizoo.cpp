@@ -52,7 +52,7 @@ public:
         if (rec.grads.size() != 2 || rec.seeds.size() != 2)
             fail("trajectory step ", rec.step, ": HiZOO keeps two rows a step (the projected gradient and the curvature)");
         updateHessian(seed, rec.grads[1]);
-        step(seed, rec.grads[0], rec.lr);
+        move(seed, rec.grads[0], rec.lr);
         if (!replay) {
             m_curvature = rec.grads[1];
             double sum = 0, lo = INFINITY, hi = -INFINITY;
@@ -109,7 +109,7 @@ private:
         }
     }
 
-    void step(uint64_t seed, double g, double lr) {
+    void move(uint64_t seed, double g, double lr) {
         const auto lrg = static_cast<float>(lr * g);
         forEachWeightChunk(m_params, [&](size_t pi, float* w, int64_t start, int64_t len) {
             const float keep = m_params[pi].decay ? static_cast<float>(1.0 - lr * m_c.common.weightDecay) : 1.0f;
