@@ -607,6 +607,12 @@ private slots:
         QVERIFY(shown("peft.prefix_tokens") && !shown("peft.lora_rank"));
         QVERIFY(form.setFieldText(QStringLiteral("zo.query_schedule"), QStringLiteral("adazeta")));
         QVERIFY(shown("zo.adazeta_alpha") && shown("zo.q_max") && !shown("zo.queries"));
+        // a ZO scheme's constants under its row only (zo/scheme.h)
+        QVERIFY(shown("zo.scheme") && !shown("zo.hizoo_alpha") && !shown("zo.lozo_rank"));
+        QVERIFY(form.setFieldText(QStringLiteral("zo.scheme"), QStringLiteral("lozo")));
+        QVERIFY(shown("zo.lozo_rank") && shown("zo.lozo_nu") && shown("zo.lozo_momentum") && !shown("zo.hizoo_alpha"));
+        QVERIFY(form.setFieldText(QStringLiteral("zo.scheme"), QStringLiteral("mezo")));
+        QVERIFY(!shown("zo.lozo_rank"));
         // each box's shown rows split evenly between its two columns, as keys fold and unfold
         const auto balanced = [&] {
             for (QGroupBox* box : form.findChildren<QGroupBox*>()) {
