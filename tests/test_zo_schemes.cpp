@@ -30,6 +30,7 @@ class TestZoSchemes : public QObject {
 private slots:
     void theTableNamesItsRows();
     void fzooStepIsNormalisedSgdAlongTheEstimate();
+    void fzooBatchesTheSoftPromptsAsPerturbMakesThem();
     void lezoPerturbsOnlyTheDrawnBlocks();
     void lozoPerturbationHasRankRAndProjectsTheGradient();
     void hizooEstimatesTheDiagonalHessianAndBeatsZoSgd();
@@ -150,6 +151,26 @@ void TestZoSchemes::fzooStepIsNormalisedSgdAlongTheEstimate() {
     const double scaleErr = (scaled - theta).abs().max().item<double>();
     QVERIFY2(scaleErr < 1e-3 * moved, qPrintable(QString("the step moved by %1 with the loss ×1000").arg(scaleErr)));
     QCOMPARE(stepper->series().front().first, std::string("fzoo/loss_std"));
+}
+
+// FZOO's batched forward on a soft prompt: prompt i of the batch is, bit for bit, the prompt that
+// perturb() makes in place for seed i (fp32 and bf16); the losses of the batched forward are those
+// of one forward a prompt (TestSearch::populationAsOneBatchedForward).
+void TestZoSchemes::fzooBatchesTheSoftPromptsAsPerturbMakesThem() {
+    for (const auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+        torch::manual_seed(4);
+        const torch::Tensor p0 = torch::randn({5, 24}).to(dtype);
+        const Trainable prompt{"prompt_embeddings", p0.clone(), 0, true};
+        const std::vector<uint64_t> seeds = {11, 12, 13, 14};
+        const torch::Tensor batch = fzooPrompts(prompt, seeds, 1e-2);
+        QVERIFY(torch::equal(prompt.tensor, p0));
+        for (size_t i = 0; i < seeds.size(); ++i) {
+            torch::Tensor alone = p0.clone();
+            perturb({Trainable{"prompt_embeddings", alone, 0, true}}, seeds[i], 1e-2, DirectionLaw::Rademacher);
+            QVERIFY(torch::equal(batch[static_cast<int64_t>(i)], alone));
+            QVERIFY(!torch::equal(alone, p0));
+        }
+    }
 }
 
 // 8 blocks, a quarter drawn: the first forward sees exactly 2 blocks and the embedding perturbed,
@@ -458,6 +479,7 @@ void TestZoSchemes::schemesRunThroughTheEngine_data() {
     QTest::addColumn<QString>("target");
     QTest::addColumn<QString>("series");
     QTest::newRow("fzoo, LoRA") << "fzoo" << "lora" << "fzoo/loss_std";
+    QTest::newRow("fzoo, soft prompt in one batched forward") << "fzoo" << "prompt" << "fzoo/loss_std";
     QTest::newRow("lezo, full") << "lezo" << "full" << "lezo/perturbed_fraction";
     QTest::newRow("lozo, full") << "lozo" << "full" << "lozo/rank";
     QTest::newRow("hizoo, norms") << "hizoo" << "norms" << "hizoo/hessian_mean";
@@ -485,6 +507,7 @@ void TestZoSchemes::schemesRunThroughTheEngine() {
     c.common.seed = 5;
     c.common.saveTo = dir / "run";
     c.fzooBatch = 3;
+    c.fzooBatched = true;  // read on a soft prompt only
     c.svrgBatch = 4;
     c.divergence = Divergence::Rollback;
     c.divergenceFactor = 1.0;
@@ -501,7 +524,7 @@ void TestZoSchemes::schemesRunThroughTheEngine() {
     const auto trajectory = readTrajectory(options.trajectoryFile);
     QVERIFY2(!trajectory.empty(), "every step rolled back");
     replayZo(c, trajectory, dir / "replayed");
-    const char* file = "model.safetensors";  // LoRA: merged into the saved weights
+    const char* file = target == "prompt" ? "adapter.safetensors" : "model.safetensors";  // LoRA: merged
     QVERIFY(frugal::test::readText(dir / "run" / file) == frugal::test::readText(dir / "replayed" / file));
     auto shorter = trajectory;
     shorter.pop_back();

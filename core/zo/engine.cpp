@@ -348,6 +348,10 @@ private:
             auto batch = std::make_shared<eval::FineTuneProblem::Batch>(m_problem->drawBatch(m_rng, size));
             return [this, batch] { return m_problem->lossValueOn(*batch); };
         });
+        m_stepper->setPromptBatch([this](const torch::Tensor& prompts) {
+            if (m_world) fail("zo.scheme = \"fzoo\" scores its batch of prompts in one forward on one process; set zo.fzoo_batched = false to run data parallel");
+            return m_problem->lossValuesForPrompts(prompts);
+        });
     }
 
     void describe() {

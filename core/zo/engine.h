@@ -69,6 +69,7 @@ struct ZoConfig {
     int64_t rollbackSteps = 10, maxRollbacks = 3;
     // the schemes' constants (zo/scheme.h; each read only under its row)
     int64_t fzooBatch = 8;        // FZOO: one-sided Rademacher estimates a step
+    bool fzooBatched = false;     // FZOO on a soft prompt: the batch's forwards as one batched forward
     double lezoFraction = 0.25;   // LeZO: the share of decoder blocks perturbed a step
     int64_t lozoRank = 2, lozoNu = 50;  // LOZO: rank r of U Vᵀ, steps ν a V is kept
     double lozoMomentum = 0;      // LOZO-M's β (0: LOZO)

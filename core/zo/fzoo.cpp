@@ -5,7 +5,10 @@
 // Since l_i − l_0 ≈ ε zᵢᵀ∇L and σ ≈ ε ‖∇L‖ on a smooth loss, the step is normalised SGD along the
 // estimate, free of ε and of the loss's scale. n + 1 forwards a step. The projected gradients
 // (l_i − l_0)/σ are the trajectory's, so replay needs no σ. A batch whose losses are all equal
-// (σ = 0) moves nothing.
+// (σ = 0) moves nothing. On a soft prompt (peft.target = "prompt", fzoo_batched) the n perturbed
+// prompts go through the model as n replicas of the batch in one forward, as the reference's
+// batched path means to (the prompt itself is never perturbed in place, so replay makes no
+// passes there either); it counts as n forwards.
 
 #include <cmath>
 
@@ -17,7 +20,13 @@ namespace {
 
 class FzooStepper : public ZoStepper {
 public:
-    FzooStepper(const ZoConfig& c, const std::vector<Trainable>& params) : m_c(c), m_params(params) {}
+    FzooStepper(const ZoConfig& c, const std::vector<Trainable>& params) : m_c(c), m_params(params) {
+        m_batched = c.fzooBatched && c.common.peft.target == peft::Target::Prompt && m_params.size() == 1;
+    }
+
+    void setPromptBatch(std::function<std::vector<double>(const torch::Tensor&)> losses) override {
+        m_promptLosses = std::move(losses);
+    }
 
     double step(StepRecord& rec, const std::function<double()>* loss, int64_t& forwards) override {
         const bool replay = loss == nullptr;
@@ -26,10 +35,20 @@ public:
         double base = NAN;
         if (!replay) base = evaluateLoss(*loss, forwards, "at θ");
         std::vector<double> losses(n, 0.0);
-        for (size_t i = 0; i < n; ++i) {
-            perturb(m_params, rec.seeds[i], +eps, DirectionLaw::Rademacher);
-            if (!replay) losses[i] = evaluateLoss(*loss, forwards, "at θ+εz");
-            perturb(m_params, rec.seeds[i], -eps, DirectionLaw::Rademacher);
+        if (m_batched) {
+            if (!replay) {
+                if (!m_promptLosses) fail("FZOO: no batched forward for the soft prompt");
+                losses = m_promptLosses(fzooPrompts(m_params[0], rec.seeds, eps));
+                forwards += static_cast<int64_t>(n);
+                for (double l : losses)
+                    if (!std::isfinite(l)) throw Diverged(cat("the loss at θ+εz is ", l));
+            }
+        } else {
+            for (size_t i = 0; i < n; ++i) {
+                perturb(m_params, rec.seeds[i], +eps, DirectionLaw::Rademacher);
+                if (!replay) losses[i] = evaluateLoss(*loss, forwards, "at θ+εz");
+                perturb(m_params, rec.seeds[i], -eps, DirectionLaw::Rademacher);
+            }
         }
         if (!replay) {
             double mean = 0, var = 0;
@@ -56,9 +75,22 @@ private:
     std::vector<Trainable> m_params;
     OptimizerState m_state;  // SGD keeps none
     double m_sigma = 0;
+    bool m_batched = false;
+    std::function<std::vector<double>(const torch::Tensor&)> m_promptLosses;
 };
 
 }  // namespace
+
+torch::Tensor fzooPrompts(const Trainable& prompt, const std::vector<uint64_t>& seeds, double eps) {
+    const torch::Tensor base = prompt.tensor.detach();
+    torch::Tensor out = torch::empty({static_cast<int64_t>(seeds.size()), base.size(0), base.size(1)}, base.options());
+    for (size_t i = 0; i < seeds.size(); ++i) {
+        torch::Tensor p = out[static_cast<int64_t>(i)];
+        p.copy_(base);
+        perturb({Trainable{prompt.name, p, prompt.index, prompt.decay}}, seeds[i], +eps, DirectionLaw::Rademacher);
+    }
+    return out;
+}
 
 std::unique_ptr<ZoStepper> makeFzoo(const ZoConfig& c, const std::vector<Trainable>& params) {
     return std::make_unique<FzooStepper>(c, params);

@@ -35,10 +35,10 @@ const std::vector<ZoScheme>& zoSchemes() {
         {"fzoo",
          "FZOO: fzoo_batch one-sided Rademacher estimates around one L(θ), the SGD step divided by the standard "
          "deviation of the batch's losses",
-         "fzoo_batch", makeFzoo,
-         "the batch's forwards one after another, each on the whole batch, where the reference perturbs copies "
-         "of the batch in one forward (an unfinished path, off by default, in the reference); the same losses; "
-         "L(θ) before the perturbed forwards, where the reference takes it after them",
+         "fzoo_batch fzoo_batched", makeFzoo,
+         "one batched forward for the batch's perturbed soft prompts (peft.target = prompt); for other targets the "
+         "forwards one after another, where the reference's batched path for all weights is unfinished and off by "
+         "default; L(θ) before the perturbed forwards, where the reference takes it after them",
          validateFzoo, fzooDirections},
         {"lezo",
          "LeZO: a random lezo_fraction of the decoder blocks perturbed and updated each step (the blocks drawn "

@@ -56,6 +56,9 @@ public:
     // For the schemes that estimate on a larger batch than the step's (MeZO-SVRG): DRAW(size)
     // draws SIZE training examples and returns the loss on them (the engine sets it).
     virtual void setLargeBatch(std::function<std::function<double()>(int64_t)> /*draw*/) {}
+    // For the schemes that score several soft prompts at once (FZOO on peft.target = "prompt"):
+    // the losses of the step's batch under K prompts [K, P, E] in one batched forward.
+    virtual void setPromptBatch(std::function<std::vector<double>(const torch::Tensor&)> /*losses*/) {}
     // The scheme's own series after the last step made with LOSS: (metric key, value).
     virtual std::vector<std::pair<std::string, double>> series() const { return {}; }
 };
@@ -95,6 +98,9 @@ void validateSvrg(const ZoConfig& config);
 torch::Tensor lozoFactor(uint64_t seed, uint32_t stream, int64_t rows, int64_t rank);
 uint64_t lozoVSeed(uint64_t periodSeed);
 torch::Tensor hizooHessian(const ZoStepper& stepper, size_t tensor);
+// FZOO's prompts θ + ε·z_i [n, P, E] for the soft prompt P, each element as perturb() makes it
+// (fp32 arithmetic, rounded once to the prompt's dtype): the batched forward's inputs.
+torch::Tensor fzooPrompts(const Trainable& prompt, const std::vector<uint64_t>& seeds, double eps);
 // The decoder block of a trainable named NAME ("model.layers.3.…", "transformer.h.3.…"), -1
 // outside the blocks (LeZO's draw).
 int64_t decoderBlockOf(const std::string& name);

@@ -60,6 +60,10 @@ void readScheme(const config::Section& m, ZoConfig& c) {
     m.integer("fzoo_batch", c.fzooBatch, 2, 4096,
               {"FZOO: one-sided Rademacher estimates a step (their losses' spread normalises the step)",
                {schemeReads("fzoo_batch")}});
+    m.boolean("fzoo_batched", c.fzooBatched,
+              {"FZOO on a soft prompt (peft.target = prompt): the batch's perturbed prompts in one batched forward "
+               "(n replicas of the batch: n times the activations; on the CPU no faster than one forward a prompt)",
+               {schemeReads("fzoo_batched")}});
     m.number("lezo_fraction", c.lezoFraction, 1e-6, 1.0,
              {"LeZO: the share of decoder blocks perturbed and updated each step", {schemeReads("lezo_fraction")}});
     m.integer("lozo_rank", c.lozoRank, 1, 4096, {"LOZO: the rank r of each matrix's perturbation U Vᵀ", {schemeReads("lozo_rank")}});
