@@ -519,7 +519,10 @@ void TestZoSchemes::schemesRunThroughTheEngine() {
     sink.points.clear();
     const auto result = runZo(c, sink, frugal::test::noStop(), options);
     int points = 0;
-    for (const auto& p : sink.points) points += p.key == series.toStdString();
+    for (const auto& p : sink.points) {
+        points += p.key == series.toStdString();
+        if (p.key == "zo/queries") QCOMPARE(p.value, scheme == "fzoo" ? 3.0 : 1.0);  // directions, not rows
+    }
     QVERIFY2(points >= 1 && points + result.rollbacks >= 4, qPrintable(QString("%1: %2 points, %3 rollbacks").arg(series).arg(points).arg(result.rollbacks)));
     const auto trajectory = readTrajectory(options.trajectoryFile);
     QVERIFY2(!trajectory.empty(), "every step rolled back");

@@ -506,12 +506,12 @@ private:
 
     void report(const StepRecord& rec, double logged) {
         const int64_t step = rec.step;
-        const size_t q = rec.seeds.size();
+        const size_t q = m_stepper->directions(rec);
         metric(frugal::metrics::kTrainLoss, step, logged);
         metric(zo::metrics::kProjectedGrad, step, rec.grads[0]);
         if (q > 1) {
             double mean = 0;
-            for (double g : rec.grads) mean += std::fabs(g);
+            for (size_t j = 0; j < q; ++j) mean += std::fabs(rec.grads[j]);
             metric(zo::metrics::kProjectedGradAbsMean, step, mean / static_cast<double>(q));
         }
         metric(zo::metrics::kSeed, step, static_cast<double>(rec.seeds[0]));

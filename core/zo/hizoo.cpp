@@ -70,6 +70,8 @@ public:
         return replay ? NAN : base;
     }
 
+    size_t directions(const StepRecord&) const override { return 1; }
+
     std::vector<std::pair<std::string, double>> series() const override {
         return {{"hizoo/hessian_mean", m_mean}, {"hizoo/hessian_min", m_min}, {"hizoo/hessian_max", m_max},
                 {"hizoo/curvature", m_curvature}};

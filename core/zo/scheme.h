@@ -59,6 +59,9 @@ public:
     // For the schemes that score several soft prompts at once (FZOO on peft.target = "prompt"):
     // the losses of the step's batch under K prompts [K, P, E] in one batched forward.
     virtual void setPromptBatch(std::function<std::vector<double>(const torch::Tensor&)> /*losses*/) {}
+    // The directions REC's step drew (its trajectory rows may hold more: HiZOO's curvature,
+    // MeZO-SVRG's estimate at the snapshot), for zo/queries and the projected gradients' mean.
+    virtual size_t directions(const StepRecord& rec) const { return rec.seeds.size(); }
     // The scheme's own series after the last step made with LOSS: (metric key, value).
     virtual std::vector<std::pair<std::string, double>> series() const { return {}; }
 };

@@ -94,7 +94,10 @@ public:
         return logged;
     }
 
+    size_t directions(const StepRecord&) const override { return 1; }
+
     std::vector<std::pair<std::string, double>> series() const override {
+        if (std::isnan(m_variance)) return {{"svrg/full_grad", m_fullGrad}};  // a full step: no correction
         return {{"svrg/full_grad", m_fullGrad}, {"svrg/correction_sq", m_variance}};
     }
 

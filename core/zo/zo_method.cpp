@@ -162,11 +162,19 @@ eval::TrainingPlan planOf(const ZoConfig& c) {
     plan.stateElementBytes = 4;
     plan.sparseMask = c.sparsity > 0 || c.keepZeros;
     if (c.scheme && c.scheme != &mezoScheme()) {
-        plan.method = cat(c.scheme->name, " (", plan.method, ")");
+        plan.method = c.scheme->name;
         if (std::string(c.scheme->name) == "hizoo") plan.stateBuffers = 1;  // Σ⁻¹, one fp32 a trainable
         if (std::string(c.scheme->name) == "svrg") plan.stateBuffers = 1;   // θ̃ (counted as fp32: an upper bound)
     }
     return plan;
+}
+
+// The run's memory estimate; MeZO-SVRG's large batch is its largest forward (in pieces of
+// micro_batch where set).
+eval::MemoryEstimate estimateOf(const ZoConfig& c) {
+    eval::FineTuneSpec sized = c.common;
+    if (c.scheme && std::string(c.scheme->name) == "svrg") sized.batchSize = std::max(sized.batchSize, c.svrgBatch);
+    return eval::estimateFineTuneRun(sized, planOf(c));
 }
 
 PreparedRun prepareNamed(const std::string& method, const MethodRequest& request,
@@ -177,7 +185,7 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
     const ZoConfig c = readZo(method, root, source, save);
     if (request.checkOnly) return config::preparedFrom(method, root, static_cast<int64_t>(c.common.seed));
     eval::checkFineTuneInputs(c.common, method, source);
-    const eval::MemoryEstimate need = eval::estimateFineTuneRun(c.common, planOf(c));
+    const eval::MemoryEstimate need = estimateOf(c);
     eval::guardRunMemory(need, {}, request.force, source, c.common.device);
     PreparedRun p = config::preparedFrom(method, root, static_cast<int64_t>(c.common.seed));
     p.params["resolved.dtype"] = eval::resolvedDtype(c.common);
@@ -222,7 +230,7 @@ std::optional<TrainableSummary> zoTrainables(const std::string& text, const std:
     const toml::table root = config::parseConfig(text, source, overrides);
     bool save = false;
     const ZoConfig c = readZo(root["method"].value_or(std::string("zo")), root, source, save);
-    const eval::MemoryEstimate need = eval::estimateFineTuneRun(c.common, planOf(c));
+    const eval::MemoryEstimate need = estimateOf(c);
     s->memory = need.line();
     s->memoryBytes = need.total();
     return s;
@@ -264,18 +272,18 @@ MethodView zoView() {
     memory.unlessSet = throughput.unlessSet = "live_landscape.every";
     v.panels = {lossPanel(), evaluationPanel(), queries, gradient, memory, throughput};
     // each scheme's own series (zo/scheme.h), shown for its runs
-    PanelView fzoo{"FZOO: the spread of the batch's losses", "σ", {{{"fzoo/loss_std", 0}}}};
+    PanelView fzoo{"FZOO: loss spread σ", "σ", {{{"fzoo/loss_std", 0}}}};
     fzoo.whenSet = "zo.scheme=fzoo";
-    PanelView lezo{"LeZO: the share perturbed, and the passes' time", "share / s",
+    PanelView lezo{"LeZO: share perturbed, pass time", "share / s",
                    {{{"lezo/perturbed_fraction", 0}, {"lezo/pass_seconds", 1}, {"lezo/step_seconds", 2}}}};
     lezo.whenSet = "zo.scheme=lezo";
-    PanelView lozo{"LOZO: the rank of U Vᵀ, and V's draws", "rank", {{{"lozo/rank", 0}, {"lozo/v_drawn", 1}}}};
+    PanelView lozo{"LOZO: rank of U Vᵀ, V drawn", "rank", {{{"lozo/rank", 0}, {"lozo/v_drawn", 1}}}};
     lozo.whenSet = "zo.scheme=lozo";
-    PanelView hizoo{"HiZOO: the diagonal Hessian estimate Σ⁻¹", "Σ⁻¹",
+    PanelView hizoo{"HiZOO: Hessian estimate Σ⁻¹", "Σ⁻¹",
                     {{{"hizoo/hessian_mean", 0}, {"hizoo/hessian_min", 1}, {"hizoo/hessian_max", 2},
                       {"hizoo/curvature", 3}}}};
     hizoo.whenSet = "zo.scheme=hizoo";
-    PanelView svrg{"MeZO-SVRG: the large batch's estimate and the correction", "c̃ / (g − g̃)²",
+    PanelView svrg{"MeZO-SVRG: c̃ and (g − g̃)²", "c̃ / (g − g̃)²",
                    {{{"svrg/full_grad", 0}, {"svrg/correction_sq", 1}}}};
     svrg.whenSet = "zo.scheme=svrg";
     for (const PanelView& p : {fzoo, lezo, lozo, hizoo, svrg}) v.panels.push_back(p);
