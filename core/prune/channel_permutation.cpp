@@ -5,6 +5,7 @@
 #include <random>
 
 #include "common/error.h"
+#include "data/corpus.h"
 
 namespace frugal::prune {
 
@@ -95,11 +96,10 @@ PermutationResult permuteForNM(const torch::Tensor& score, int64_t n, int64_t m,
     out.identityKept = Groups(score, identity, n, m).total();
     Groups best(score, Groups(score, dealt, n, m).total() > out.identityKept ? dealt : identity, n, m);
     std::mt19937_64 rng(seed);
-    std::uniform_int_distribution<int64_t> other(0, cols - 1);
     for (int64_t round = 0; round < rounds && groups > 1; ++round)
         for (int64_t a = 0; a < cols; ++a)
             for (int64_t c = 0; c < candidates; ++c) {
-                const int64_t b = other(rng);
+                const auto b = static_cast<int64_t>(data::uniformBelow(rng, static_cast<uint64_t>(cols)));
                 if (b / m != a / m) best.trySwap(a, b);
             }
     out.perm = best.perm();

@@ -2,7 +2,7 @@
 // Channel permutation for N:M sparsity (RIA, Zhang et al., "Plug-and-Play", ICLR 2024, §3.3): N:M
 // prunes N of every M consecutive input channels of a row, so which channels share a group
 // decides what can be kept. A permutation of the input channels (realised on hardware by
-// permuting the previous layer's output rows, or the input) groups them so that more of the
+// gathering the layer's input in that order before its product) groups them so that more of the
 // score survives. Frugal keeps the weights in their order and applies the mask chosen in the
 // permuted order; the mask is N:M in that order. Core-private (torch).
 //

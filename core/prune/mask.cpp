@@ -112,9 +112,9 @@ torch::Tensor InputStatistics::tokenMean() const {
 }
 
 torch::Tensor InputStatistics::tokenVariance() const {
-    const torch::Tensor mean = tokenMean();
+    const torch::Tensor mean = tokenMean().to(torch::kFloat64);  // E[x²] − E[x]² in double
     const double perToken = static_cast<double>(m_sequences) / static_cast<double>(m_tokens);
-    return (m_meanSquares * perToken - mean.square()).clamp_min(0);
+    return (m_meanSquares.to(torch::kFloat64) * perToken - mean.square()).clamp_min(0).to(torch::kFloat32);
 }
 
 torch::Tensor InputStatistics::squares(const torch::Tensor& input) {

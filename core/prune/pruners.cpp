@@ -66,8 +66,13 @@ torch::Tensor dsnotBaseScore(const MatrixInput& in) {
     const torch::Tensor dead = h.diagonal() == 0;
     h.diagonal().masked_fill_(dead, 1.0);
     h.diagonal().add_(in.spec.percdamp * h.diagonal().mean());
-    const torch::Tensor inverse = at::cholesky_inverse(at::linalg_cholesky(h));
-    const torch::Tensor d = at::linalg_cholesky(inverse, /*upper=*/true).diagonal();
+    torch::Tensor d;
+    try {
+        d = at::linalg_cholesky(at::cholesky_inverse(at::linalg_cholesky(h)), /*upper=*/true).diagonal();
+    } catch (const c10::Error&) {
+        fail(in.linear.name, ": the Hessian is not positive definite even after damping (percdamp ", in.spec.percdamp,
+             "); raise percdamp or use more calibration tokens");
+    }
     return w.masked_fill(dead.unsqueeze(0), 0.0).square() / d.square().unsqueeze(0);
 }
 

@@ -305,6 +305,12 @@ public:
 
     ZoResult run() {
         m_c.validate();
+        if (m_world && m_c.scheme) {  // the schemes whose extra forwards are one process's, before loading
+            const std::string name = m_c.scheme->name;
+            if (name == "svrg" || (name == "fzoo" && m_c.fzooBatched && m_spec.peft.target == peft::Target::Prompt))
+                failInput(m_c.table, ".scheme = \"", name, "\" does not run data parallel",
+                          name == "fzoo" ? " with fzoo_batched = true; set it to false" : " (its large batch is one process's)");
+        }
         const auto start = std::chrono::steady_clock::now();
         setUp();
         describe();

@@ -39,6 +39,7 @@ public:
             if (!replay) {
                 if (!m_promptLosses) fail("FZOO: no batched forward for the soft prompt");
                 losses = m_promptLosses(fzooPrompts(m_params[0], rec.seeds, eps));
+                if (losses.size() != n) fail("FZOO: the batched forward gave ", losses.size(), " losses for ", n, " prompts");
                 forwards += static_cast<int64_t>(n);
                 for (double l : losses)
                     if (!std::isfinite(l)) throw Diverged(cat("the loss at θ+εz is ", l));
@@ -62,6 +63,10 @@ public:
             m_sigma = sigma;
         }
         if (rec.grads.size() != n) fail("trajectory step ", rec.step, ": seeds and gradients differ in number");
+        // a batch of equal losses (σ = 0, every projected gradient 0) moves nothing, decay included
+        bool moves = false;
+        for (double g : rec.grads) moves = moves || g != 0;
+        if (!moves) return base;
         std::vector<Query> queries;
         for (size_t i = 0; i < n; ++i) queries.push_back({rec.seeds[i], rec.grads[i]});
         applyUpdate(m_params, queries, DirectionLaw::Rademacher, ruleOf(m_c, zoSgd(), rec.lr), m_state);

@@ -5,11 +5,12 @@
 //   l_0 = L(θ), l_± = L(θ ± s)                                    (three forwards)
 //   δ = (l_+ + l_− − 2·l_0) / (2ε²)  (= ½ zᵀ(h^{-½} ∇²L h^{-½})z on a quadratic)
 //   ĥ_i = h_i · δ · (z_i² − 1)        (E[ĥ_i] = (∇²L)_ii for a fixed h: Gaussian z)
-//   h ← (1 − α)·h + α·ĥ, held at least 1e-8 where it is used
+//   h ← (1 − α)·h + α·ĥ, held at least 1e-2 where it is used
 //   θ ← θ(1 − lr·λ) − lr · (l_+ − l_−)/(2ε) · z/√h     (h after this step's update)
 // α = hizoo_alpha; α = 0 keeps h = 1, which is MeZO's step (with one more forward).
 
 #include <cmath>
+#include <mutex>
 
 #include "zo/scheme.h"
 
@@ -17,7 +18,9 @@ namespace frugal::zo {
 
 namespace {
 
-constexpr float kFloor = 1e-8f;
+// The least h used: a step is at most 10 × MeZO's along any coordinate (h starts at 1); an
+// estimate driven to 0 or below by noise (ĥ is negative where z_i² < 1) cannot blow it up.
+constexpr float kFloor = 1e-2f;
 
 class HizooStepper : public ZoStepper {
 public:
@@ -51,21 +54,10 @@ public:
         }
         if (rec.grads.size() != 2 || rec.seeds.size() != 2)
             fail("trajectory step ", rec.step, ": HiZOO keeps two rows a step (the projected gradient and the curvature)");
-        updateHessian(seed, rec.grads[1]);
-        move(seed, rec.grads[0], rec.lr);
+        move(seed, rec.grads[0], rec.grads[1], rec.lr);
         if (!replay) {
             m_curvature = rec.grads[1];
-            double sum = 0, lo = INFINITY, hi = -INFINITY;
-            int64_t n = 0;
-            for (const auto& h : m_h) {
-                sum += h.sum().item<double>();
-                lo = std::min(lo, h.min().item<double>());
-                hi = std::max(hi, h.max().item<double>());
-                n += h.numel();
-            }
-            m_mean = sum / static_cast<double>(n);
-            m_min = lo;
-            m_max = hi;
+            m_mean = m_sum / static_cast<double>(m_count);
         }
         return replay ? NAN : base;
     }
@@ -92,41 +84,45 @@ private:
         });
     }
 
-    void updateHessian(uint64_t seed, double curvature) {
-        const auto a = static_cast<float>(m_c.hizooAlpha), d = static_cast<float>(curvature);
-        if (a == 0) return;
-        for (size_t pi = 0; pi < m_params.size(); ++pi) {
-            const int64_t n = m_h[pi].numel();
-            float* h = m_h[pi].data_ptr<float>();
-            std::vector<float> z(static_cast<size_t>(std::min(n, kChunk)));
-            for (int64_t start = 0; start < n; start += kChunk) {
-                const int64_t len = std::min(kChunk, n - start);
-                directionValues(m_params[pi], seed, DirectionLaw::Gaussian, start, len, z.data());
-                for (int64_t e = 0; e < len; ++e) {
-                    const float zi = z[static_cast<size_t>(e)];
-                    float& hi = h[start + e];
-                    hi = (1 - a) * hi + a * (std::max(hi, kFloor) * d * (zi * zi - 1));
-                }
-            }
-        }
-    }
-
-    void move(uint64_t seed, double g, double lr) {
-        const auto lrg = static_cast<float>(lr * g);
+    // h ← (1 − α)·h + α·h·δ·(z² − 1), then θ ← θ(1 − lr·λ) − lr·g·z/√h with the new h, element by
+    // element in one threaded pass (each element's arithmetic alone: any thread count, the same
+    // bits); the series' sum, min and max gathered per chunk.
+    void move(uint64_t seed, double g, double curvature, double lr) {
+        const auto lrg = static_cast<float>(lr * g), a = static_cast<float>(m_c.hizooAlpha),
+                   d = static_cast<float>(curvature);
+        m_sum = 0;
+        m_count = 0;
+        m_min = INFINITY;
+        m_max = -INFINITY;
+        std::mutex gather;
         forEachWeightChunk(m_params, [&](size_t pi, float* w, int64_t start, int64_t len) {
             const float keep = m_params[pi].decay ? static_cast<float>(1.0 - lr * m_c.common.weightDecay) : 1.0f;
             std::vector<float> z(static_cast<size_t>(len));
             directionValues(m_params[pi], seed, DirectionLaw::Gaussian, start, len, z.data());
-            const float* h = m_h[pi].data_ptr<float>() + start;
-            for (int64_t e = 0; e < len; ++e)
-                w[e] = w[e] * keep - lrg * (z[static_cast<size_t>(e)] / std::sqrt(std::max(h[e], kFloor)));
+            float* h = m_h[pi].data_ptr<float>() + start;
+            double sum = 0;
+            float lo = INFINITY, hi = -INFINITY;
+            for (int64_t e = 0; e < len; ++e) {
+                const float zi = z[static_cast<size_t>(e)];
+                if (a != 0) h[e] = (1 - a) * h[e] + a * (std::max(h[e], kFloor) * d * (zi * zi - 1));
+                w[e] = w[e] * keep - lrg * (zi / std::sqrt(std::max(h[e], kFloor)));
+                sum += h[e];
+                lo = std::min(lo, h[e]);
+                hi = std::max(hi, h[e]);
+            }
+            const std::lock_guard<std::mutex> lock(gather);
+            m_sum += sum;
+            m_count += len;
+            m_min = std::min(m_min, double(lo));
+            m_max = std::max(m_max, double(hi));
         });
     }
 
     const ZoConfig& m_c;
     std::vector<Trainable> m_params;
     std::vector<torch::Tensor> m_h;  // per trainable, flat fp32
-    double m_mean = 1, m_min = 1, m_max = 1, m_curvature = 0;
+    double m_mean = 1, m_min = 1, m_max = 1, m_curvature = 0, m_sum = 0;
+    int64_t m_count = 0;
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <numeric>
 #include <random>
 
+#include "data/corpus.h"
 #include "zo/scheme.h"
 
 namespace frugal::zo {
@@ -63,10 +64,13 @@ public:
             passSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         };
         // this step's blocks, drawn from its first seed
+        // (a partial Fisher–Yates with data::uniformBelow: the same blocks on every standard library)
         std::vector<int64_t> blocks = m_blocks;
         std::mt19937_64 draw(rec.seeds.at(0) ^ 0x4C655A4F00000000ull);
-        std::shuffle(blocks.begin(), blocks.end(), draw);
-        blocks.resize(std::min<size_t>(blocks.size(), static_cast<size_t>(m_drawn)));
+        const size_t drawn = std::min<size_t>(blocks.size(), static_cast<size_t>(m_drawn));
+        for (size_t i = 0; i < drawn; ++i)
+            std::swap(blocks[i], blocks[i + data::uniformBelow(draw, blocks.size() - i)]);
+        blocks.resize(drawn);
         std::vector<Trainable> active;
         OptimizerState state;
         state.steps = m_state.steps;

@@ -95,6 +95,31 @@ private:
         });
     }
 
+    // M·(V_oldᵀ·V_new)/n, the r × r product first, each sum in a fixed order (not BLAS, whose
+    // split of a long sum may depend on the thread count): replay gives the same bits anywhere.
+    static torch::Tensor rotated(const torch::Tensor& m, const torch::Tensor& oldV, const torch::Tensor& newV) {
+        const int64_t n = oldV.size(0), r = oldV.size(1), rows = m.size(0);
+        std::vector<double> g(static_cast<size_t>(r * r), 0.0);
+        const float* a = oldV.data_ptr<float>();
+        const float* b = newV.data_ptr<float>();
+        for (int64_t k = 0; k < r; ++k)
+            for (int64_t l = 0; l < r; ++l) {
+                double sum = 0;
+                for (int64_t j = 0; j < n; ++j) sum += double(a[j * r + k]) * double(b[j * r + l]);
+                g[static_cast<size_t>(k * r + l)] = sum / static_cast<double>(n);
+            }
+        torch::Tensor out = torch::empty({rows, r}, torch::kFloat32);
+        const float* mm = m.data_ptr<float>();
+        float* o = out.data_ptr<float>();
+        for (int64_t i = 0; i < rows; ++i)
+            for (int64_t l = 0; l < r; ++l) {
+                double sum = 0;
+                for (int64_t k = 0; k < r; ++k) sum += double(mm[i * r + k]) * g[static_cast<size_t>(k * r + l)];
+                o[i * r + l] = static_cast<float>(sum);
+            }
+        return out;
+    }
+
     // Σ_k A[i, k] B[j, k] for element E = i·n + j of tensor PI.
     float lowRank(const float* a, const float* b, size_t pi, int64_t e) const {
         const int64_t n = m_cols[pi], i = e / n, j = e % n;
@@ -115,8 +140,7 @@ private:
                 if (!m_m[i].defined()) {
                     m_m[i] = gz.clone();
                 } else if (oldV && (*oldV)[i].defined()) {
-                    const auto n = static_cast<double>(m_cols[i]);
-                    m_m[i] = beta * (m_m[i].matmul((*oldV)[i].t()).matmul(m_v[i]) / n) + (1 - beta) * gz;
+                    m_m[i] = beta * rotated(m_m[i], (*oldV)[i], m_v[i]) + (1 - beta) * gz;
                 } else {
                     m_m[i] = beta * m_m[i] + (1 - beta) * gz;
                 }
