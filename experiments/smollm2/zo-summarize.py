@@ -6,8 +6,8 @@ usage: /usr/bin/python3 experiments/smollm2/zo-summarize.py EXPORT_DIR
 
 For each row, mean ± std over its finished seeds of: dev accuracy (first 200 dev examples) and dev
 loss at the budget, test accuracy at the budget (the whole split, scored once at the end), the
-forward passes to reach MeZO's final dev loss (the mean over MeZO's seeds; the first evaluation at
-or below it, and how many seeds reached it), training forward passes, wall time and peak RSS.
+forward passes to reach MeZO's final dev loss (the mean over MeZO's seeds; the first evaluation
+after step 0 at or below it, and how many seeds reached it), training forward passes, wall time and peak RSS.
 Every number is read from the runs' stored series.
 """
 import os
@@ -61,7 +61,7 @@ def main():
             lossf.append(loss[-1][2])
             t = series(m, "test/accuracy")
             test.append(t[-1][2] if t else float("nan"))
-            hit = next((s for s, _, v in loss if v <= target), None)
+            hit = next((s for s, _, v in loss if s > 0 and v <= target), None)  # after training began
             if hit is not None:
                 reach.append(passes_at(r, hit))
             passes.append(passes_at(r, loss[-1][0]))
