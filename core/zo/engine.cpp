@@ -305,12 +305,9 @@ public:
 
     ZoResult run() {
         m_c.validate();
-        if (m_world && m_c.scheme) {  // the schemes whose extra forwards are one process's, before loading
-            const std::string name = m_c.scheme->name;
-            if (name == "svrg" || (name == "fzoo" && m_c.fzooBatched && m_spec.peft.target == peft::Target::Prompt))
-                failInput(m_c.table, ".scheme = \"", name, "\" does not run data parallel",
-                          name == "fzoo" ? " with fzoo_batched = true; set it to false" : " (its large batch is one process's)");
-        }
+        if (m_world && m_c.scheme && m_c.scheme->singleProcess)  // the schemes whose extra forwards are one process's
+            if (const char* why = m_c.scheme->singleProcess(m_c))
+                failInput(m_c.table, ".scheme = \"", m_c.scheme->name, "\" does not run data parallel", why);
         const auto start = std::chrono::steady_clock::now();
         setUp();
         describe();

@@ -103,14 +103,18 @@ std::unique_ptr<ZoStepper> makeFzoo(const ZoConfig& c, const std::vector<Trainab
 
 int64_t fzooDirections(const ZoConfig& c) { return c.fzooBatch; }
 
+const char* fzooSingleProcess(const ZoConfig& c) {
+    return c.fzooBatched && c.common.peft.target == peft::Target::Prompt ? " with fzoo_batched = true; set it to false"
+                                                                         : nullptr;
+}
+
 void validateFzoo(const ZoConfig& c) {
     const auto k = [&c](const char* key) { return c.table + "." + key; };
     if (c.fzooBatch < 2)
         failAt(k("fzoo_batch"), c.table, ".fzoo_batch must be at least 2 (σ of one loss is 0), got ", c.fzooBatch);
     if (c.optimizer != &zoSgd())
         failAt(k("optimizer"), c.table, ".scheme = \"fzoo\" makes its own normalised SGD step; set optimizer = \"sgd\"");
-    if (c.sparsity > 0 || c.keepZeros)
-        failAt(k(c.sparsity > 0 ? "sparsity" : "keep_zeros"), c.table, ".scheme = \"fzoo\" perturbs every trainable; no mask");
+    refuseMask(c, "fzoo", "perturbs every trainable; no mask");
     if (c.direction == DirectionLaw::Sphere)
         failAt(k("direction"), c.table, ".scheme = \"fzoo\" draws Rademacher directions (zo.direction is not read)");
     if (c.querySchedule != QueryPolicy::Constant || c.queries != 1)

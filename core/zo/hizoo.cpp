@@ -141,14 +141,11 @@ void validateHizoo(const ZoConfig& c) {
     const auto k = [&c](const char* key) { return c.table + "." + key; };
     if (c.optimizer != &zoSgd())
         failAt(k("optimizer"), c.table, ".scheme = \"hizoo\" makes its own preconditioned step; set optimizer = \"sgd\"");
-    if (c.querySchedule != QueryPolicy::Constant || c.queries != 1)
-        failAt(k("queries"), c.table, ".scheme = \"hizoo\" takes one direction a step; set queries = 1");
+    requireOneDirection(c, "hizoo");
     if (c.direction != DirectionLaw::Gaussian)
         failAt(k("direction"), c.table, ".scheme = \"hizoo\" draws Gaussian directions (its Hessian estimate needs E[z²] = 1)");
-    if (c.sparsity > 0 || c.keepZeros)
-        failAt(k(c.sparsity > 0 ? "sparsity" : "keep_zeros"), c.table, ".scheme = \"hizoo\" perturbs every trainable; no mask");
-    if (c.common.device != "cpu")
-        failAt(k("device"), c.table, ".scheme = \"hizoo\" runs on the CPU (its passes have no CUDA kernels yet)");
+    refuseMask(c, "hizoo", "perturbs every trainable; no mask");
+    requireCpu(c, "hizoo");
 }
 
 }  // namespace frugal::zo

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <numeric>
 #include <random>
 
 #include "data/corpus.h"
@@ -142,9 +141,7 @@ void validateLezo(const ZoConfig& c) {
     if (c.optimizer->conservative || c.signMode == SignMode::Scalar)
         failAt(k("optimizer"), c.table, ".scheme = \"lezo\" takes the optimiser rows that move along ĝ (not \"",
                c.optimizer->name, "\"", c.signMode == SignMode::Scalar ? " with sign = \"scalar\"" : "", ")");
-    if (c.sparsity > 0 || c.keepZeros)
-        failAt(k(c.sparsity > 0 ? "sparsity" : "keep_zeros"), c.table,
-               ".scheme = \"lezo\" chooses what is perturbed by blocks; a Sparse-MeZO or keep-zeros mask is not combined with it");
+    refuseMask(c, "lezo", "chooses what is perturbed by blocks; a Sparse-MeZO or keep-zeros mask is not combined with it");
 }
 
 }  // namespace frugal::zo

@@ -198,12 +198,9 @@ void validateLozo(const ZoConfig& c) {
         failAt(k("estimator"), c.table, ".scheme = \"lozo\" makes the central two-point estimate; set estimator = \"central\"");
     if (c.optimizer != &zoSgd())
         failAt(k("optimizer"), c.table, ".scheme = \"lozo\" moves by its own rule (LOZO-M: lozo_momentum); set optimizer = \"sgd\"");
-    if (c.querySchedule != QueryPolicy::Constant || c.queries != 1)
-        failAt(k("queries"), c.table, ".scheme = \"lozo\" takes one direction a step; set queries = 1");
-    if (c.sparsity > 0 || c.keepZeros)
-        failAt(k(c.sparsity > 0 ? "sparsity" : "keep_zeros"), c.table, ".scheme = \"lozo\" perturbs whole matrices; no mask");
-    if (c.common.device != "cpu")
-        failAt(k("device"), c.table, ".scheme = \"lozo\" runs on the CPU (its passes have no CUDA kernels yet)");
+    requireOneDirection(c, "lozo");
+    refuseMask(c, "lozo", "perturbs whole matrices; no mask");
+    requireCpu(c, "lozo");
 }
 
 }  // namespace frugal::zo

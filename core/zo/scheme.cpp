@@ -26,7 +26,23 @@ UpdateRule ruleOf(const ZoConfig& c, const ZoOptimizer& o, double lr) {
 
 namespace {
 void none(const ZoConfig&) {}
+std::string keyOf(const ZoConfig& c, const char* key) { return c.table + "." + key; }
 }  // namespace
+
+void requireOneDirection(const ZoConfig& c, const char* scheme) {
+    if (c.querySchedule != QueryPolicy::Constant || c.queries != 1)
+        failAt(keyOf(c, "queries"), c.table, ".scheme = \"", scheme, "\" takes one direction a step; set queries = 1");
+}
+
+void refuseMask(const ZoConfig& c, const char* scheme, const char* why) {
+    if (c.sparsity > 0 || c.keepZeros)
+        failAt(keyOf(c, c.sparsity > 0 ? "sparsity" : "keep_zeros"), c.table, ".scheme = \"", scheme, "\" ", why);
+}
+
+void requireCpu(const ZoConfig& c, const char* scheme) {
+    if (c.common.device != "cpu")
+        failAt(keyOf(c, "device"), c.table, ".scheme = \"", scheme, "\" runs on the CPU (its passes have no CUDA kernels yet)");
+}
 
 const std::vector<ZoScheme>& zoSchemes() {
     // name, description, keys it reads, stepper, departures, validation
@@ -39,7 +55,7 @@ const std::vector<ZoScheme>& zoSchemes() {
          "one batched forward for the batch's perturbed soft prompts (peft.target = prompt); for other targets the "
          "forwards one after another, where the reference's batched path for all weights is unfinished and off by "
          "default; L(θ) before the perturbed forwards, where the reference takes it after them",
-         validateFzoo, fzooDirections},
+         validateFzoo, fzooDirections, 0, nullptr, fzooSingleProcess},
         {"lezo",
          "LeZO: a random lezo_fraction of the decoder blocks perturbed and updated each step (the blocks drawn "
          "from the step's seed), the tensors outside the blocks every step",
@@ -60,7 +76,7 @@ const std::vector<ZoScheme>& zoSchemes() {
          "ĥ_i = h_i·δ·(z_i² − 1), the unbiased form, where the reference's h_i·|δ|·z_i² tracks tr + 2·diag; no "
          "absolute value per step (h floored at 1e-8 where used); three forwards a step (the reference's fourth, "
          "L at the new θ, only logs)",
-         validateHizoo},
+         validateHizoo, nullptr, /*Σ⁻¹*/ 1},
         {"svrg",
          "MeZO-SVRG: every svrg_q steps a two-point estimate on svrg_batch examples at a snapshot θ̃ = θ; the other "
          "steps' minibatch estimates at θ corrected by the same minibatch's at θ̃ along the same z",
@@ -69,7 +85,7 @@ const std::vector<ZoScheme>& zoSchemes() {
          "copy never keeps θ̃, so its correction is taken at the current θ); one z for both minibatch estimates "
          "(the reference draws two); a large batch of svrg_batch examples drawn at each full step, where the "
          "reference uses its whole training subset; no lr annealing",
-         validateSvrg},
+         validateSvrg, nullptr, /*θ̃, counted as fp32: an upper bound*/ 1, svrgLargestBatch, svrgSingleProcess},
     };
     return table;
 }

@@ -80,7 +80,19 @@ struct ZoScheme {
     void (*validate)(const ZoConfig& config);
     // The directions each step draws; nullptr: the query schedule's (queries, or AdaZeta's).
     int64_t (*directions)(const ZoConfig& config) = nullptr;
+    // fp32 buffers the size of the trainables its state holds (the memory estimate's count).
+    int stateBuffers = 0;
+    // The examples of its largest forward; nullptr: batch_size (the memory estimate's batch).
+    int64_t (*largestBatch)(const ZoConfig& config) = nullptr;
+    // Why CONFIG cannot run data parallel under this row (nullptr: it can), checked before loading.
+    const char* (*singleProcess)(const ZoConfig& config) = nullptr;
 };
+
+// The refusals several rows share, each naming its key: one direction a step (queries), no
+// Sparse-MeZO or keep-zeros mask (WHY: what the row perturbs instead), the CPU only.
+void requireOneDirection(const ZoConfig& config, const char* scheme);
+void refuseMask(const ZoConfig& config, const char* scheme, const char* why);
+void requireCpu(const ZoConfig& config, const char* scheme);
 
 const std::vector<ZoScheme>& zoSchemes();
 const ZoScheme& mezoScheme();
@@ -96,6 +108,9 @@ std::unique_ptr<ZoStepper> makeLozo(const ZoConfig& config, const std::vector<Tr
 std::unique_ptr<ZoStepper> makeHizoo(const ZoConfig& config, const std::vector<Trainable>& params);
 std::unique_ptr<ZoStepper> makeSvrg(const ZoConfig& config, const std::vector<Trainable>& params);
 void validateSvrg(const ZoConfig& config);
+int64_t svrgLargestBatch(const ZoConfig& config);
+const char* svrgSingleProcess(const ZoConfig& config);
+const char* fzooSingleProcess(const ZoConfig& config);
 // LOZO's factor [ROWS, RANK] (standard Gaussian) for SEED and STREAM, and the seed of V from the
 // seed of the step that begins V's period; HiZOO's Hessian estimate of tensor I (for tests).
 torch::Tensor lozoFactor(uint64_t seed, uint32_t stream, int64_t rows, int64_t rank);

@@ -127,6 +127,10 @@ std::unique_ptr<ZoStepper> makeSvrg(const ZoConfig& c, const std::vector<Trainab
     return std::make_unique<SvrgStepper>(c, params);
 }
 
+int64_t svrgLargestBatch(const ZoConfig& c) { return std::max(c.common.batchSize, c.svrgBatch); }
+
+const char* svrgSingleProcess(const ZoConfig&) { return " (its large batch is one process's)"; }
+
 void validateSvrg(const ZoConfig& c) {
     const auto k = [&c](const char* key) { return c.table + "." + key; };
     if (c.svrgQ < 1) failAt(k("svrg_q"), c.table, ".svrg_q must be at least 1, got ", c.svrgQ);
@@ -137,12 +141,10 @@ void validateSvrg(const ZoConfig& c) {
         failAt(k("estimator"), c.table, ".scheme = \"svrg\" makes central two-point estimates; set estimator = \"central\"");
     if (c.optimizer != &zoSgd())
         failAt(k("optimizer"), c.table, ".scheme = \"svrg\" makes its own variance-reduced SGD step; set optimizer = \"sgd\"");
-    if (c.querySchedule != QueryPolicy::Constant || c.queries != 1)
-        failAt(k("queries"), c.table, ".scheme = \"svrg\" takes one direction a step; set queries = 1");
+    requireOneDirection(c, "svrg");
     if (c.direction != DirectionLaw::Gaussian)
         failAt(k("direction"), c.table, ".scheme = \"svrg\" draws Gaussian directions");
-    if (c.sparsity > 0 || c.keepZeros)
-        failAt(k(c.sparsity > 0 ? "sparsity" : "keep_zeros"), c.table, ".scheme = \"svrg\" perturbs every trainable; no mask");
+    refuseMask(c, "svrg", "perturbs every trainable; no mask");
 }
 
 }  // namespace frugal::zo

@@ -163,17 +163,16 @@ eval::TrainingPlan planOf(const ZoConfig& c) {
     plan.sparseMask = c.sparsity > 0 || c.keepZeros;
     if (c.scheme && c.scheme != &mezoScheme()) {
         plan.method = c.scheme->name;
-        if (std::string(c.scheme->name) == "hizoo") plan.stateBuffers = 1;  // Σ⁻¹, one fp32 a trainable
-        if (std::string(c.scheme->name) == "svrg") plan.stateBuffers = 1;   // θ̃ (counted as fp32: an upper bound)
+        plan.stateBuffers += c.scheme->stateBuffers;
     }
     return plan;
 }
 
-// The run's memory estimate; MeZO-SVRG's large batch is its largest forward (in pieces of
-// micro_batch where set).
+// The run's memory estimate; a scheme's largest forward where it has one (MeZO-SVRG's large
+// batch, in pieces of micro_batch where set).
 eval::MemoryEstimate estimateOf(const ZoConfig& c) {
     eval::FineTuneSpec sized = c.common;
-    if (c.scheme && std::string(c.scheme->name) == "svrg") sized.batchSize = std::max(sized.batchSize, c.svrgBatch);
+    if (c.scheme && c.scheme->largestBatch) sized.batchSize = c.scheme->largestBatch(c);
     return eval::estimateFineTuneRun(sized, planOf(c));
 }
 
