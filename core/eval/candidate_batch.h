@@ -52,5 +52,8 @@ CandidateBatch encodeCandidates(const model::Transformer& model, const model::To
 
 // [N] summed log-probabilities (fp64 sums of fp32 log-probabilities, on the model's device) of each sequence's continuation.
 torch::Tensor candidateLogProbs(const model::Transformer& model, const CandidateBatch& batch);
+// The same from HIDDEN, the last block's output for BATCH's ids (a forward made block by block).
+torch::Tensor candidateLogProbsFromHidden(const model::Transformer& model, const CandidateBatch& batch,
+                                          const torch::Tensor& hidden);
 
 }  // namespace frugal::eval

@@ -117,14 +117,26 @@ CandidateBatch encodeCandidates(const model::Transformer& model, const model::To
     return batch;
 }
 
-torch::Tensor candidateLogProbs(const model::Transformer& model, const CandidateBatch& batch) {
-    // only the positions that predict a continuation token go through the head and log_softmax
-    const torch::Tensor picked =
-        model.forwardAt(batch.ids, batch.mask, batch.row, batch.position).to(torch::kFloat32);  // [K,V]
+namespace {
+
+// PICKED [K,V]: the logits at the positions that predict a continuation token.
+torch::Tensor sumsOfPicked(const torch::Tensor& picked, const CandidateBatch& batch) {
     const torch::Tensor logp =
         torch::log_softmax(picked, -1).gather(1, batch.token.unsqueeze(1)).squeeze(1).to(torch::kDouble);
     return torch::zeros({static_cast<int64_t>(batch.tokens.size())}, logp.options())
         .index_add(0, batch.sequence, logp);
+}
+
+}  // namespace
+
+torch::Tensor candidateLogProbs(const model::Transformer& model, const CandidateBatch& batch) {
+    // only the positions that predict a continuation token go through the head and log_softmax
+    return sumsOfPicked(model.forwardAt(batch.ids, batch.mask, batch.row, batch.position).to(torch::kFloat32), batch);
+}
+
+torch::Tensor candidateLogProbsFromHidden(const model::Transformer& model, const CandidateBatch& batch,
+                                          const torch::Tensor& hidden) {
+    return sumsOfPicked(model.headAt(hidden, batch.row, batch.position).to(torch::kFloat32), batch);
 }
 
 std::vector<std::vector<CandidateScore>> scoreBatch(

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "common/error.h"
 #include "common/files.h"
@@ -190,12 +191,7 @@ FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
         if (m_objective != Objective::Lm)
             throw InputError(cat("train_text trains a language model: objective must be lm, got ", objectiveName(spec.objective)));
         if (spec.devText.empty()) throw InputError("train_text needs dev_text, the text whose perplexity is the dev metric");
-        try {
-            m_loaded = std::make_unique<ModelAndTokenizer>(
-                loadModelAndTokenizer(data::resolveModel(spec.model), {}, weightDtype(resolvedDtype(spec), "dtype"), spec.device));
-        } catch (const Error& e) {
-            throw InputError(e.what());
-        }
+        load();
         if (const int64_t context = m_loaded->model.config().maxPositions; context > 0 && spec.seqLen > context)
             throw InputError(cat("seq_len = ", spec.seqLen, " is longer than the model's context of ", context,
                                  " positions (max_position_embeddings); at most ", context));
@@ -203,8 +199,6 @@ FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
         m_trainStream = textStream(m_loaded->tokenizer, spec.trainText, "train_text", spec.seqLen);
         m_devStream = textStream(m_loaded->tokenizer, spec.devText, "dev_text", spec.seqLen);
         m_trainWindows = static_cast<int64_t>(m_trainStream.size()) / spec.seqLen;
-        checkBatchFits(spec, m_train, m_prompt, *m_loaded);
-        m_params = peft::ParamSet::attach(m_loaded->model, spec.peft);
         return;
     }
     const data::ResolvedTask task = data::resolveTask(
@@ -218,14 +212,39 @@ FineTuneProblem::FineTuneProblem(const FineTuneSpec& spec)
     m_prompt = data::PromptTemplate::parse(task.templateText, task.labels);
     if (task.builtin && spec.trainFile.empty() && !task.test.empty())
         m_test = data::Task::load(task.test, task.labels);
+    load();
+}
+
+void FineTuneProblem::load() {
+    const FineTuneSpec& spec = m_spec;
     try {
-        m_loaded = std::make_unique<ModelAndTokenizer>(
-            loadModelAndTokenizer(data::resolveModel(spec.model), {}, weightDtype(resolvedDtype(spec), "dtype"), spec.device));
+        m_loaded = std::make_unique<ModelAndTokenizer>(loadModelAndTokenizer(
+            data::resolveModel(spec.model), {}, weightDtype(resolvedDtype(spec), "dtype"), spec.device, spec.streamBlocks));
     } catch (const Error& e) {  // the weights, the tokenizer or their sizes: the input
         throw InputError(e.what());
     }
     checkBatchFits(spec, m_train, m_prompt, *m_loaded);
     m_params = peft::ParamSet::attach(m_loaded->model, spec.peft);
+    if (!spec.streamBlocks) return;
+    model::Transformer& m = m_loaded->model;
+    std::set<std::string> blockWeights;
+    for (int64_t b = 0; b < m.numLayers(); ++b)
+        m.forEachBlockWeight(b, [&](const std::string& name, torch::Tensor&) { blockWeights.insert(name); });
+    bool trainsBlocks = false;
+    for (const auto& t : m_params.trainables()) trainsBlocks = trainsBlocks || blockWeights.count(t.name);
+    const std::filesystem::path dir = data::resolveModel(spec.model);
+    if (!trainsBlocks) {
+        m_store = model::BlockStore::checkpoint(m, dir);
+        return;
+    }
+    if (spec.workingCopy.empty())
+        throw InputError(cat("peft.target = \"", peft::targetName(spec.peft.target),
+                             "\" trains the blocks' weights of a streamed model: it needs a working copy of them (a file; the model's own files are never written)"));
+    m_store = model::BlockStore::workingCopy(m, dir, spec.workingCopy);
+}
+
+void FineTuneProblem::inMemory(const char* what) const {
+    if (m_store) fail("fine-tuning: ", what, " of a streamed model is not made block by block yet");
 }
 
 int64_t FineTuneProblem::trainSize() const {
@@ -404,6 +423,44 @@ int64_t FineTuneProblem::promptsForwardBytes(int64_t k) const {
     return forwardPeakBytes(m_loaded->model.config(), k * b.ids.size(0), tokens);
 }
 
+std::vector<FineTuneProblem::Piece> FineTuneProblem::blockwisePieces() const {
+    if (m_current.candidates.examples() == 0) fail("fine-tuning: loss() before nextBatch()");
+    std::vector<Piece> out;
+    const auto add = [&](const Batch& b) {
+        out.push_back({&b, m_loaded->model.context(b.candidates.ids, b.candidates.mask)});
+    };
+    if (m_current.pieces.empty())
+        add(m_current);
+    else
+        for (const Batch& piece : m_current.pieces) add(piece);
+    return out;
+}
+
+torch::Tensor FineTuneProblem::embedPiece(const Piece& piece) const {
+    c10::InferenceMode guard;
+    return m_loaded->model.embed(piece.batch->candidates.ids, piece.ctx);
+}
+
+double FineTuneProblem::lossFromHidden(const std::vector<Piece>& pieces, const std::vector<torch::Tensor>& hidden) const {
+    c10::InferenceMode guard;
+    if (hidden.size() != pieces.size()) fail("fine-tuning: ", hidden.size(), " hidden states for ", pieces.size(), " pieces");
+    const auto lossOf = [&](size_t i) {
+        const Batch& b = *pieces[i].batch;
+        const torch::Tensor sums = candidateLogProbsFromHidden(m_loaded->model, b.candidates, hidden[i]);
+        return objectiveLoss(m_objective, sums.view({static_cast<int64_t>(b.candidates.examples()), -1}), b.gold,
+                             b.candidates.tokens)
+            .item<double>();
+    };
+    if (m_current.pieces.empty()) return lossOf(0);
+    std::vector<double> pairs;  // as lossValueOn combines them
+    for (size_t i = 0; i < pieces.size(); ++i) {
+        const double weight = lossWeightOf(*pieces[i].batch);
+        pairs.push_back(lossOf(i) * weight);
+        pairs.push_back(weight);
+    }
+    return weightedMean(pairs);
+}
+
 double FineTuneProblem::lossValueOn(const Batch& batch) const {
     c10::InferenceMode guard;
     if (batch.pieces.empty()) return lossOn(batch).item<double>();
@@ -486,6 +543,7 @@ DevMetrics evaluateShardedOn(const ModelAndTokenizer& loaded, const data::Task& 
 }
 
 DevMetrics FineTuneProblem::evaluateDev() const {
+    inMemory("the dev evaluation");
     if (m_spec.textMode()) {  // every process scores the whole dev text: the same bits on each
         const int64_t batch = m_spec.microBatch > 0 ? std::min(m_spec.microBatch, m_spec.batchSize) : m_spec.batchSize;
         const PerplexityResult p = perplexity(m_loaded->model, m_devStream, m_spec.seqLen, batch, m_spec.evalLimit, m_stop);
@@ -501,12 +559,14 @@ DevMetrics FineTuneProblem::evaluateDev() const {
 }
 
 std::optional<DevMetrics> FineTuneProblem::evaluateTest() const {
+    inMemory("the test evaluation");
     if (!m_test || m_spec.textMode()) return std::nullopt;
     if (m_gather) return evaluateShardedOn(*m_loaded, *m_test, m_prompt, 0, m_shardRank, m_shardCount, m_gather);
     return evaluateOn(*m_loaded, *m_test, m_prompt, 0, m_stop);
 }
 
 std::string FineTuneProblem::save(const std::filesystem::path& dir) {
+    inMemory("saving");
     model::Transformer& m = m_loaded->model;
     std::string note;
     if (m_params.target() == peft::Target::Lora) {

@@ -30,6 +30,7 @@
 #include "eval/memory_estimate.h"
 #include "eval/model_loading.h"
 #include "eval/training_probe.h"
+#include "model/block_store.h"
 #include "peft/param_set.h"
 
 namespace frugal::eval {
@@ -67,6 +68,11 @@ struct FineTuneSpec {
     int64_t seqLen = 256;
     bool textMode() const { return !trainText.empty(); }
     peft::PeftOptions peft;
+    // The decoder blocks left in the model's files and brought in one at a time by a block store
+    // (model/block_store.h; zo/streamed.h steps such a model). When the trainables include block
+    // weights (full fine-tuning), the blocks go to a working copy, the file WORKING_COPY, first.
+    bool streamBlocks = false;
+    std::filesystem::path workingCopy;
     int64_t steps = 1000;
     int64_t batchSize = 16;
     // Examples a forward pass (zo, mezo): the batch's objective computed in consecutive pieces of
@@ -115,6 +121,8 @@ public:
     explicit FineTuneProblem(const FineTuneSpec& spec);
 
     model::Transformer& model() { return m_loaded->model; }
+    // The block store of a streamed model (spec.streamBlocks); nullptr when the model is in memory.
+    model::BlockStore* blockStore() { return m_store.get(); }
     const FineTuneSpec& spec() const { return m_spec; }
     const peft::ParamSet& params() const { return m_params; }
     const data::Task& train() const { return m_train; }
@@ -164,6 +172,16 @@ public:
     // The same on another batch (lossOn: one forward over the whole batch, pieces ignored).
     torch::Tensor lossOn(const Batch& batch) const;
     double lossValueOn(const Batch& batch) const;
+    // The current batch's forwards made block by block (zo/streamed.h), each piece one forward as
+    // lossValue() makes them (the whole batch when it has no pieces): its attention context, the
+    // input of block 0, and lossValue() from the pieces' last-block outputs, bit for bit.
+    struct Piece {
+        const Batch* batch = nullptr;
+        model::AttentionContext ctx;
+    };
+    std::vector<Piece> blockwisePieces() const;
+    torch::Tensor embedPiece(const Piece& piece) const;
+    double lossFromHidden(const std::vector<Piece>& pieces, const std::vector<torch::Tensor>& hidden) const;
     // The objective on the current batch under K soft prompts at once (PROMPTS [K, P, E], the
     // model's prompt shape): the batch repeated K times in one forward, replica k under prompt k;
     // the model's own prompt is left as it was. The K losses (InferenceMode).
@@ -182,6 +200,9 @@ private:
     Objective m_objective;
     std::unique_ptr<ModelAndTokenizer> m_loaded;
     peft::ParamSet m_params;
+    std::unique_ptr<model::BlockStore> m_store;  // after m_loaded: it refers to the model
+    void load();      // the model and its trainables (and the block store of a streamed one)
+    void inMemory(const char* what) const;  // refuses WHAT on a streamed model
     data::Task m_train, m_dev;
     std::optional<data::Task> m_test;
     data::PromptTemplate m_prompt;

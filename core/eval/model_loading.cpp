@@ -15,8 +15,9 @@ torch::ScalarType weightDtype(const std::string& name, const std::string& key) {
 
 ModelAndTokenizer loadModelAndTokenizer(const std::filesystem::path& modelDir,
                                         const std::filesystem::path& tokenizerPath,
-                                        torch::ScalarType weights, const std::string& device) {
+                                        torch::ScalarType weights, const std::string& device, bool streamBlocks) {
     model::LoadOptions options = model::LoadOptions::forDevice(device);
+    options.streamBlocks = streamBlocks;
     model::Tokenizer tokenizer =
         model::Tokenizer::load(tokenizerPath.empty() ? modelDir : tokenizerPath);
     options.computeType = weights;

@@ -216,8 +216,13 @@ Transformer Transformer::fromArchive(const ModelConfig& config, const Safetensor
     Transformer t(config, options.device);
     const FamilySpec& spec = *t.m_spec;
     size_t at = 0;
-    t.forEachSlot([&](Role role, int64_t, torch::Tensor& slot) {
+    t.m_streamed = options.streamBlocks;
+    t.forEachSlot([&](Role role, int64_t layer, torch::Tensor& slot) {
         const std::string& name = match.fileNames.at(at++);
+        if (options.streamBlocks && layer >= 0) {  // a placeholder: the block store reads it
+            slot = torch::empty(t.expectedShape(role), torch::TensorOptions().device(torch::kMeta).dtype(options.computeType));
+            return;
+        }
         torch::Tensor value = archive.read(name, options.computeType);
         if (spec.conv1dLayout && isConv1dWeight(role)) value = value.t().contiguous();
         if (options.device != torch::kCPU) value = value.to(options.device);
@@ -248,6 +253,14 @@ NamedTensors Transformer::parameters() const {
         out.emplace_back(expandName(*m_spec, rowNameOf(*m_spec, role), layer), slot);
     });
     return out;
+}
+
+void Transformer::forEachBlockWeight(int64_t layer,
+                                     const std::function<void(const std::string& name, torch::Tensor& slot)>& visit) {
+    if (layer < 0 || layer >= numLayers()) fail("block ", layer, " of a model of ", numLayers(), " blocks");
+    forEachSlot([&](Role role, int64_t at, torch::Tensor& slot) {
+        if (at == layer) visit(expandName(*m_spec, rowNameOf(*m_spec, role), layer), slot);
+    });
 }
 
 int64_t Transformer::parameterCount() const {
@@ -466,8 +479,13 @@ torch::Tensor Transformer::forward(const torch::Tensor& ids, const torch::Tensor
 
 torch::Tensor Transformer::forwardAt(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& rows,
                                      const torch::Tensor& positions) const {
+    return headAt(hidden(ids, mask), rows, positions);
+}
+
+torch::Tensor Transformer::headAt(const torch::Tensor& hidden, const torch::Tensor& rows,
+                                  const torch::Tensor& positions) const {
     const torch::Tensor at = m_softPrompt.defined() ? positions + m_softPrompt.size(-2) : positions;
-    return head(hidden(ids, mask).index({rows, at}));
+    return head(hidden.index({rows, at}));
 }
 
 void Transformer::setSoftPrompt(torch::Tensor prompt) {

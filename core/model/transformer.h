@@ -81,6 +81,10 @@ CheckpointMatch matchCheckpoint(const ModelConfig& config, const SafetensorsArch
 struct LoadOptions {
     torch::Device device = torch::kCPU;
     torch::ScalarType computeType = torch::kFloat32;
+    // The decoder blocks' weights left out: each a tensor of its shape and dtype on the meta
+    // device (no memory), for a model::BlockStore to bring in one block at a time. The
+    // embeddings, final norm and head are read as usual.
+    bool streamBlocks = false;
 
     // "cpu", "cuda" or "cuda:N"; refuses CUDA when this LibTorch build has none.
     static LoadOptions forDevice(const std::string& device);
@@ -126,6 +130,9 @@ public:
     // The last block's output, soft-prompt positions included: [B,P+T,H].
     torch::Tensor hidden(const torch::Tensor& ids, const torch::Tensor& mask) const;
     torch::Tensor head(const torch::Tensor& hidden) const;  // [B,T,H] -> [B,T,V]
+    // The head at K (sequence, position) pairs of the real tokens of HIDDEN, the last block's
+    // output: forwardAt() is headAt(hidden(ids, mask), rows, positions).
+    torch::Tensor headAt(const torch::Tensor& hidden, const torch::Tensor& rows, const torch::Tensor& positions) const;
     // The logits at K (sequence, position) pairs of the real tokens only ([K] each): [K, V]. The
     // same as forward().index({rows, positions}) without the logits of the other positions (the
     // head is the largest matrix product of a small model, and its [B,T,V] output the largest
@@ -134,6 +141,12 @@ public:
                             const torch::Tensor& positions) const;
 
     int64_t numLayers() const { return static_cast<int64_t>(m_blocks.size()); }
+    // Block LAYER's weights (norms, projections, biases; not the adapters peft adds) under their
+    // canonical names, as parameters() names them, each slot writable: a block store puts a
+    // block's weights in (and meta placeholders back) through it.
+    void forEachBlockWeight(int64_t layer, const std::function<void(const std::string& name, torch::Tensor& slot)>& visit);
+    // Whether the blocks were left out at load (LoadOptions::streamBlocks).
+    bool streamed() const { return m_streamed; }
     Block& block(int64_t layer) { return m_blocks.at(static_cast<size_t>(layer)); }
     const Block& block(int64_t layer) const { return m_blocks.at(static_cast<size_t>(layer)); }
 
@@ -189,6 +202,7 @@ private:
     torch::Tensor m_invFreq;  // [d/2] rotary frequencies
     LinearInputObserver m_observer;
     torch::Tensor m_softPrompt;
+    bool m_streamed = false;
     std::shared_ptr<const LinearAdapter> m_headAdapter;
     mutable std::vector<std::pair<torch::Tensor, torch::Tensor>>* m_capture = nullptr;
 };

@@ -164,10 +164,11 @@ ParamSet ParamSet::attach(model::Transformer& model, const PeftOptions& o) {
                 if (l->loraA.defined()) fail("peft.lora_modules names '", m, "' twice");
                 const int64_t in = l->weight.size(1), out = l->weight.size(0);
                 const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+                // on the model's device: a streamed model's block weights are placeholders
                 l->loraA = (torch::rand({o.loraRank, in}, gen) * (2 * bound) - bound)
-                               .to(l->weight.device(), dtype)
+                               .to(model.device(), dtype)
                                .contiguous();
-                l->loraB = torch::zeros({out, o.loraRank}, l->weight.options().dtype(dtype));
+                l->loraB = torch::zeros({out, o.loraRank}, torch::TensorOptions().dtype(dtype).device(model.device()));
                 l->loraScale = o.loraAlpha / static_cast<double>(o.loraRank);
                 if (o.loraKeepZeros) l->loraMask = l->weight != 0;
                 const std::string base = withoutWeightSuffix(l->name);

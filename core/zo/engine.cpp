@@ -139,11 +139,6 @@ private:
     std::optional<Pending> m_pending;
 };
 
-// The stepper of CONFIG's scheme (zo/scheme.h): the engine's own for mezo.
-std::unique_ptr<ZoStepper> makeStepper(const ZoConfig& c, const peft::ParamSet& params) {
-    if (c.scheme && c.scheme->make) return c.scheme->make(c, params.trainables());
-    return std::make_unique<Stepper>(c, params);
-}
 
 // A 64-bit digest of TENSORS (names, shapes, dtypes and every byte), to check that processes hold
 // the same weights: four interleaved multiply-xor lanes over 8-byte words, a few GB/s, so that a
@@ -196,6 +191,11 @@ QuerySchedule scheduleOf(const ZoConfig& c, int64_t trainExamples) {
 }  // namespace
 
 std::string weightsDigest(const model::NamedTensors& tensors) { return digestOf(tensors); }
+
+std::unique_ptr<ZoStepper> makeStepper(const ZoConfig& c, const peft::ParamSet& params) {
+    if (c.scheme && c.scheme->make) return c.scheme->make(c, params.trainables());
+    return std::make_unique<Stepper>(c, params);
+}
 
 namespace {
 // The trajectory file's first line from version 2 on; a file without it is version 1 (the same

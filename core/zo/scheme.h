@@ -101,6 +101,9 @@ std::vector<std::string> zoSchemeNames();
 const ZoScheme& findZoScheme(const std::string& name);
 std::vector<std::string> zoSchemesReading(const std::string& key);
 
+// The stepper of CONFIG's scheme over PARAMS, in memory: the engine's own for mezo (engine.cpp).
+std::unique_ptr<ZoStepper> makeStepper(const ZoConfig& config, const peft::ParamSet& params);
+
 // The rows' steppers (their files).
 std::unique_ptr<ZoStepper> makeFzoo(const ZoConfig& config, const std::vector<Trainable>& params);
 std::unique_ptr<ZoStepper> makeLezo(const ZoConfig& config, const std::vector<Trainable>& params);

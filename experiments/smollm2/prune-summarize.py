@@ -23,8 +23,10 @@ def fmt(v, spec=".2f"):
 
 def row(name):
     """(perplexity, accuracy text, seconds, peak RSS) of run NAME, or None."""
-    run = next((r for r in runs if r["name"] == "smollm2 " + name and r["method"] == "prune"), None)
-    if run is None or run.get("status") not in (None, "finished"):
+    # the finished run of that name (a row cancelled in one sitting is run again in the next)
+    run = next((r for r in runs if r["name"] == "smollm2 " + name and r["method"] == "prune"
+                and r.get("status") in (None, "finished")), None)
+    if run is None:
         return None
     ev = os.path.join(out, name + ".eval.json")
     acc = "-"
