@@ -532,13 +532,24 @@ void TestCli::memoryGuardRefusesBeforeLoading() {
     r = runFrugal({"params", "--config", QString::fromStdString(config.string())});
     QCOMPARE(r.exitCode, 0);
     QVERIFY2(r.out.contains("AdamW needs ≈") && r.out.contains("moments 25"), qPrintable(r.out));
-    // fp32 MeZO on the same shape needs the fp32 weights: 25 GiB, more than this machine has
+    // fp32 MeZO on the same shape needs the fp32 weights: 25 GiB, more than this machine has;
+    // held in memory (memory.stream = "never") it is refused
     frugal::test::writeText(config, "method = \"mezo\"\n[mezo]\nmodel = \"" + model.string() +
-                                        "\"\ndtype = \"fp32\"\nbatch_size = 4\n");
+                                        "\"\ndtype = \"fp32\"\nbatch_size = 4\n[memory]\nstream = \"never\"\n");
     r = runFrugal({"run", QString::fromStdString(config.string()), "--db", db});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains("MeZO (ZO-SGD) needs ≈ 2") && r.err.contains("GiB (weights 25, activations"),
              qPrintable(r.err));
+    // by default it streams its blocks instead (estimated as streamed), and stops at the missing
+    // weights
+    frugal::test::writeText(config, "method = \"mezo\"\n[mezo]\nmodel = \"" + model.string() +
+                                        "\"\ndtype = \"fp32\"\nbatch_size = 4\n");
+    r = runFrugal({"run", QString::fromStdString(config.string()), "--db", db});
+    QCOMPARE(r.exitCode, 2);
+    const QString said = r.out + r.err;
+    QVERIFY2(said.contains("MeZO (ZO-SGD) streamed needs ≈") && said.contains("streaming: 32 decoder blocks") &&
+                 r.err.contains("no model.safetensors"),
+             qPrintable(said));
     // without a dtype (auto), the checkpoint's fp16 is held as bf16 on the CPU: 13 GiB of weights
     frugal::test::writeText(config, "method = \"mezo\"\n[mezo]\nmodel = \"" + model.string() + "\"\nbatch_size = 4\n");
     r = runFrugal({"params", "--config", QString::fromStdString(config.string())});

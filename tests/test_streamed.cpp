@@ -11,7 +11,11 @@
 #include <map>
 #include <random>
 
+#include "data/builtin.h"
+#include "eval/candidate_scoring.h"
 #include "eval/fine_tune_problem.h"
+#include "eval/model_loading.h"
+#include "eval/streamed_scoring.h"
 #include "model/block_store.h"
 #include "peft/peft_options.h"
 #include "test_util.h"
@@ -32,6 +36,10 @@ private slots:
     void streamedStepEqualsInMemoryBitForBit();
     void theUpdateWaitsForTheNextVisit();
     void streamedReplayGivesTheSameBytes();
+    void evaluationIsTheSameStreamed();
+    void theEngineRunsStreamedAsInMemory_data();
+    void theEngineRunsStreamedAsInMemory();
+    void aStoppedStreamedRunResumes();
     void blockStoreCopiesReadsAndKeepsItsRing();
     void whatStreamingDoesNotDoIsRefused();
 };
@@ -257,6 +265,158 @@ void TestStreamed::streamedReplayGivesTheSameBytes() {
     for (StepRecord r : shorter) inMemory->step(r, nullptr, unused);
     inMemory->settle();
     QVERIFY(!firstDifference(trained, weightsOf(memory)).empty());
+}
+
+// Dev and test figures of a streamed model are the in-memory ones exactly; scored in rounds of a
+// few requests (each round a sweep) too; each block read once a round.
+void TestStreamed::evaluationIsTheSameStreamed() {
+    eval::FineTuneSpec spec;
+    spec.model = "frugal-tiny";
+    spec.task = "sentiment";
+    spec.dtype = "bf16";
+    spec.peft.target = peft::Target::Lora;
+    spec.evalLimit = 12;
+    eval::FineTuneProblem memory(spec);
+    spec.streamBlocks = true;
+    eval::FineTuneProblem streamed(spec);
+    const auto same = [](const eval::DevMetrics& a, const eval::DevMetrics& b) {
+        return sameBits(a.accuracy, b.accuracy) && sameBits(a.accuracyCalibrated, b.accuracyCalibrated) &&
+               sameBits(a.loss, b.loss) && a.examples == b.examples;
+    };
+    model::BlockStore& store = *streamed.blockStore();
+    const auto reads = store.traffic().read;
+    QVERIFY(same(memory.evaluateDev(), streamed.evaluateDev()));
+    QCOMPARE(store.traffic().read - reads, store.blockBytes(0) * store.blocks());
+    const auto test = streamed.evaluateTest();
+    QVERIFY(test && same(*memory.evaluateTest(), *test));
+    // rounds of one request (the least a round holds): the same scores, one sweep a round
+    const data::ResolvedTask task = data::resolveTask("sentiment", "", {}, "task", "");
+    const data::Task dev = data::Task::load(task.dev, task.labels);
+    const data::PromptTemplate prompt = data::PromptTemplate::parse(task.templateText, task.labels);
+    const eval::ModelAndTokenizer loaded = eval::loadModelAndTokenizer(data::resolveModel("frugal-tiny"), {}, torch::kBFloat16);
+    const auto want = eval::evaluateTask(loaded.model, loaded.tokenizer, dev, prompt, 7);
+    eval::FineTuneSpec base = spec;
+    base.peft.target = peft::Target::Head;  // no adapter: the model as loaded
+    base.peft.trainNorms = false;
+    eval::FineTuneProblem plain(base);
+    plain.blockStore()->setRing(2);
+    const auto before = plain.blockStore()->traffic().read;
+    const auto got = eval::evaluateTaskWith(
+        eval::streamedScorer(plain.model(), *plain.blockStore(), loaded.tokenizer, nullptr, /*roundBytes=*/1), dev, prompt, 7);
+    QCOMPARE(got.examples, want.examples);
+    for (size_t e = 0; e < want.scores.size(); ++e)
+        for (size_t c = 0; c < want.scores[e].size(); ++c) QVERIFY(sameBits(got.scores[e][c].sumLogProb, want.scores[e][c].sumLogProb));
+    const int64_t sweeps = (plain.blockStore()->traffic().read - before) / (plain.blockStore()->blockBytes(0) * plain.blockStore()->blocks());
+    QCOMPARE(sweeps, int64_t{8});  // 7 examples and the content-free baseline
+}
+
+void TestStreamed::theEngineRunsStreamedAsInMemory_data() {
+    QTest::addColumn<QString>("optimizer");
+    QTest::addColumn<QString>("target");
+    QTest::addColumn<int>("queries");
+    QTest::newRow("sgd full bf16 (fused)") << "sgd" << "full" << 1;
+    QTest::newRow("adam lora bf16 q2") << "adam" << "lora" << 2;
+}
+
+// runZo on the streamed model: every metric the in-memory run reports (losses, projected
+// gradients, dev and test figures at each evaluation) with the same bits, and the same trajectory
+// file.
+void TestStreamed::theEngineRunsStreamedAsInMemory() {
+    QFETCH(QString, optimizer);
+    QFETCH(QString, target);
+    QFETCH(int, queries);
+    frugal::test::TempDir dir("streamed-engine");
+    ZoConfig c = baseConfig(optimizer.toStdString(), "bf16", target.toStdString());
+    c.queries = queries;
+    c.common.lr = 1e-4;
+    c.common.steps = 4;
+    c.common.evalEvery = 2;
+    c.common.evalLimit = 8;
+    c.common.seed = 3;
+    const auto run = [&](bool streamed, const std::string& name) {
+        ZoConfig rc = c;
+        rc.common.streamBlocks = streamed;
+        rc.common.workingCopy = dir / (name + ".bin");
+        ZoRunOptions options;
+        options.trajectoryFile = dir / (name + ".csv");
+        MemorySink& sink = frugal::test::sink();
+        runZo(rc, sink, frugal::test::noStop(), options);
+        std::map<std::string, std::vector<std::pair<int64_t, double>>> series;
+        for (const auto& p : sink.points)
+            if (p.key.rfind("sys/", 0) != 0 && p.key.rfind("mem/", 0) != 0 && p.key.rfind("stream/", 0) != 0 &&
+                p.key.find("seconds") == std::string::npos)
+                series[p.key].emplace_back(p.step, p.value);
+        return series;
+    };
+    const auto inMemory = run(false, "memory");
+    const auto streamed = run(true, "streamed");
+    QVERIFY(inMemory.count("train/loss") && inMemory.count("dev/loss") && inMemory.count("test/accuracy"));
+    QCOMPARE(streamed.size(), inMemory.size());
+    for (const auto& [key, points] : inMemory) {
+        QVERIFY2(streamed.count(key), key.c_str());
+        const auto& other = streamed.at(key);
+        QCOMPARE(other.size(), points.size());
+        for (size_t i = 0; i < points.size(); ++i)
+            QVERIFY2(other[i].first == points[i].first && sameBits(other[i].second, points[i].second),
+                     qPrintable(QString("%1 at step %2: %3 streamed, %4 in memory").arg(key.c_str()).arg(points[i].first)
+                                    .arg(other[i].second, 0, 'g', 17).arg(points[i].second, 0, 'g', 17)));
+    }
+    QVERIFY(frugal::test::readText(dir / "memory.csv") == frugal::test::readText(dir / "streamed.csv"));
+}
+
+namespace {
+
+// A sink that asks its run to stop once step STOPAT has been reported.
+class StopAfter : public MemorySink {
+public:
+    StopAfter(std::filesystem::path dir, StopToken& stop, int64_t stopAt) : MemorySink(std::move(dir)), m_stop(stop), m_at(stopAt) {}
+    void progress(int64_t step, int64_t total, const std::string& status) override {
+        MemorySink::progress(step, total, status);
+        if (step == m_at) m_stop.requestStop();
+    }
+
+private:
+    StopToken& m_stop;
+    int64_t m_at;
+};
+
+}  // namespace
+
+// A streamed run stopped after step 4 of 6 and resumed (the trajectory replayed in one sweep onto
+// a fresh working copy) ends with the uninterrupted run's trajectory, dev and test figures.
+void TestStreamed::aStoppedStreamedRunResumes() {
+    frugal::test::TempDir dir("streamed-resume");
+    ZoConfig c = baseConfig("momentum", "bf16", "full");
+    c.common.lr = 1e-4;
+    c.common.steps = 6;
+    c.common.evalEvery = 3;
+    c.common.evalLimit = 6;
+    c.common.seed = 9;
+    c.common.streamBlocks = true;
+    const auto options = [&](const std::string& name, bool resume) {
+        ZoRunOptions o;
+        o.trajectoryFile = dir / name / "trajectory.csv";
+        o.resume = resume;
+        return o;
+    };
+    ZoConfig whole = c;
+    whole.common.workingCopy = dir / "whole.bin";
+    MemorySink wholeSink(dir / "whole");
+    runZo(whole, wholeSink, frugal::test::noStop(), options("whole", false));
+
+    ZoConfig parts = c;
+    parts.common.workingCopy = dir / "parts.bin";
+    StopToken stop;
+    StopAfter first(dir / "parts", stop, 4);
+    const std::string stopped = frugal::test::errorOf([&] { runZo(parts, first, stop, options("parts", false)); });
+    QVERIFY2(stopped.find("stopped before step 5") != std::string::npos, stopped.c_str());
+    MemorySink second(dir / "parts");
+    runZo(parts, second, frugal::test::noStop(), options("parts", true));
+    QVERIFY(frugal::test::readText(dir / "whole" / "trajectory.csv") == frugal::test::readText(dir / "parts" / "trajectory.csv"));
+    for (const char* key : {"dev/loss", "dev/accuracy", "test/loss", "test/accuracy"}) {
+        const auto want = wholeSink.values(key), got = second.values(key);
+        QVERIFY2(!want.empty() && !got.empty() && sameBits(want.back(), got.back()), key);
+    }
 }
 
 void TestStreamed::blockStoreCopiesReadsAndKeepsItsRing() {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "eval/candidate_scoring.h"
+
 namespace frugal::model {
 class Transformer;
 class Tokenizer;
@@ -52,6 +54,11 @@ CandidateBatch encodeCandidates(const model::Transformer& model, const model::To
 
 // [N] summed log-probabilities (fp64 sums of fp32 log-probabilities, on the model's device) of each sequence's continuation.
 torch::Tensor candidateLogProbs(const model::Transformer& model, const CandidateBatch& batch);
+// The scores of BATCH's candidates (encodeCandidates for CONTINUATIONS) from their summed
+// log-probabilities LOGPROBS (candidateLogProbs); a sum that is not finite is an error naming the
+// continuation.
+std::vector<std::vector<CandidateScore>> scoresOf(const CandidateBatch& batch, const torch::Tensor& logProbs,
+                                                  const std::vector<std::vector<std::string>>& continuations);
 // The same from HIDDEN, the last block's output for BATCH's ids (a forward made block by block).
 torch::Tensor candidateLogProbsFromHidden(const model::Transformer& model, const CandidateBatch& batch,
                                           const torch::Tensor& hidden);

@@ -145,10 +145,15 @@ std::vector<std::vector<CandidateScore>> scoreBatch(
     const std::vector<std::vector<std::string>>& continuations) {
     const CandidateBatch batch = encodeCandidates(model, tokenizer, contexts, continuations);
     c10::InferenceMode guard;
-    const torch::Tensor sums = candidateLogProbs(model, batch).to(torch::kCPU, torch::kDouble);
+    return scoresOf(batch, candidateLogProbs(model, batch), continuations);
+}
+
+std::vector<std::vector<CandidateScore>> scoresOf(const CandidateBatch& batch, const torch::Tensor& logProbs,
+                                                  const std::vector<std::vector<std::string>>& continuations) {
+    const torch::Tensor sums = logProbs.to(torch::kCPU, torch::kDouble);
     const auto acc = sums.accessor<double, 1>();
-    std::vector<std::vector<CandidateScore>> out(contexts.size());
-    for (size_t e = 0; e < contexts.size(); ++e) {
+    std::vector<std::vector<CandidateScore>> out(continuations.size());
+    for (size_t e = 0; e < continuations.size(); ++e) {
         for (size_t i = batch.firstOf[e]; i < batch.firstOf[e + 1]; ++i) {
             CandidateScore score;
             score.sumLogProb = acc[static_cast<int64_t>(i)];
@@ -170,9 +175,67 @@ std::vector<CandidateScore> scoreContinuations(const model::Transformer& model,
     return scoreBatch(model, tokenizer, {context}, {continuations}).front();
 }
 
+namespace {
+
+// The predictions and accuracies of TASK's first AT.size() examples from their scores (AT: each
+// example's request and its content-free baseline's, in SCORED).
+TaskResult decide(const data::Task& task, const std::vector<std::vector<CandidateScore>>& scored,
+                  const std::vector<std::pair<size_t, size_t>>& at) {
+    TaskResult r;
+    int64_t correctSum = 0, correctMean = 0, correctCalibrated = 0;
+    for (size_t e = 0; e < at.size(); ++e) {
+        const auto& scores = scored[at[e].first];
+        r.contentFree.clear();
+        for (const auto& b : scored[at[e].second]) r.contentFree.push_back(b.sumLogProb);
+        int bestCalibrated = 0;
+        for (size_t i = 1; i < scores.size(); ++i)
+            if (scores[i].sumLogProb - r.contentFree[i] >
+                scores[static_cast<size_t>(bestCalibrated)].sumLogProb -
+                    r.contentFree[static_cast<size_t>(bestCalibrated)])
+                bestCalibrated = static_cast<int>(i);
+        int bestSum = 0, bestMean = 0;
+        for (size_t i = 1; i < scores.size(); ++i) {
+            if (scores[i].sumLogProb > scores[static_cast<size_t>(bestSum)].sumLogProb)
+                bestSum = static_cast<int>(i);
+            if (scores[i].meanLogProb > scores[static_cast<size_t>(bestMean)].meanLogProb)
+                bestMean = static_cast<int>(i);
+        }
+        const int gold = task.labelIndex(task.examples()[e].label);
+        correctSum += bestSum == gold;
+        correctMean += bestMean == gold;
+        correctCalibrated += bestCalibrated == gold;
+        r.predictionsCalibrated.push_back(bestCalibrated);
+        r.predictions.push_back(bestSum);
+        r.scores.push_back(scores);
+        r.examples += 1;
+    }
+    r.accuracy = static_cast<double>(correctSum) / static_cast<double>(r.examples);
+    r.accuracyMean = static_cast<double>(correctMean) / static_cast<double>(r.examples);
+    r.accuracyCalibrated = static_cast<double>(correctCalibrated) / static_cast<double>(r.examples);
+    return r;
+}
+
+}  // namespace
+
 TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer& tokenizer,
                         const data::Task& task, const data::PromptTemplate& prompt, int64_t limit,
                         const FewShot& fewShot, const StopToken* stop) {
+    const int64_t total = limit > 0 ? std::min<int64_t>(limit, static_cast<int64_t>(task.examples().size()))
+                                    : static_cast<int64_t>(task.examples().size());
+    const ContinuationScorer oneByOne = [&](const std::vector<ScoringRequest>& requests, const std::vector<int64_t>& exampleOf) {
+        std::vector<std::vector<CandidateScore>> out;
+        for (size_t i = 0; i < requests.size(); ++i) {
+            if (stop && stop->stopRequested())
+                throw Cancelled(cat("stopped while scoring examples, after ", exampleOf[i], " of ", total));
+            out.push_back(scoreContinuations(model, tokenizer, requests[i].context, requests[i].continuations));
+        }
+        return out;
+    };
+    return evaluateTaskWith(oneByOne, task, prompt, limit, fewShot);
+}
+
+TaskResult evaluateTaskWith(const ContinuationScorer& score, const data::Task& task, const data::PromptTemplate& prompt,
+                            int64_t limit, const FewShot& fewShot) {
     if (prompt.labels() != task.labels())
         fail("the template's labels do not match the task's labels");
     if (fewShot.shots < 0) fail("few-shot: the number of demonstrations is negative");
@@ -184,16 +247,17 @@ TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer&
             fail("few-shot: ", fewShot.shots, " demonstrations need a pool of more examples than ",
                  fewShot.pool->examples().size());
     }
+    // every continuation to score, in the order a one-by-one scorer takes them: each example, and
+    // before its scores are used the content-free baseline with the same demonstrations (once
+    // when zero-shot)
     std::mt19937_64 rng(fewShot.seed);
-    int64_t correctCalibrated = 0;
-    TaskResult r;
-    int64_t correctSum = 0, correctMean = 0;
+    std::vector<ScoringRequest> requests;
+    std::vector<int64_t> exampleOf;
+    std::vector<std::pair<size_t, size_t>> at;  // per example: its request, its baseline's
+    size_t baseline = 0;
     for (const auto& example : task.examples()) {
-        if (limit > 0 && r.examples >= limit) break;
-        if (stop && stop->stopRequested())
-            throw Cancelled(cat("stopped while scoring examples, after ", r.examples, " of ",
-                                limit > 0 ? std::min<int64_t>(limit, static_cast<int64_t>(task.examples().size()))
-                                          : static_cast<int64_t>(task.examples().size())));
+        const auto n = static_cast<int64_t>(at.size());
+        if (limit > 0 && n >= limit) break;
         const auto rendered = prompt.render(example.text);
         std::string prefix;
         if (fewShot.shots > 0) {
@@ -209,42 +273,20 @@ TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer&
                           fewShot.separator;
             }
         }
-        const auto scores = scoreContinuations(model, tokenizer, prefix + rendered.context,
-                                               rendered.continuations);
-        // the content-free baseline, with the same demonstrations (computed once when zero-shot)
-        if (fewShot.shots > 0 || r.contentFree.empty()) {
+        const size_t mine = requests.size();
+        requests.push_back({prefix + rendered.context, rendered.continuations});
+        exampleOf.push_back(n);
+        if (fewShot.shots > 0 || at.empty()) {
             const auto blank = prompt.render("N/A");
-            const auto base =
-                scoreContinuations(model, tokenizer, prefix + blank.context, blank.continuations);
-            r.contentFree.clear();
-            for (const auto& b : base) r.contentFree.push_back(b.sumLogProb);
+            baseline = requests.size();
+            requests.push_back({prefix + blank.context, blank.continuations});
+            exampleOf.push_back(n);
         }
-        int bestCalibrated = 0;
-        for (size_t i = 1; i < scores.size(); ++i)
-            if (scores[i].sumLogProb - r.contentFree[i] >
-                scores[static_cast<size_t>(bestCalibrated)].sumLogProb -
-                    r.contentFree[static_cast<size_t>(bestCalibrated)])
-                bestCalibrated = static_cast<int>(i);
-        int bestSum = 0, bestMean = 0;
-        for (size_t i = 1; i < scores.size(); ++i) {
-            if (scores[i].sumLogProb > scores[static_cast<size_t>(bestSum)].sumLogProb)
-                bestSum = static_cast<int>(i);
-            if (scores[i].meanLogProb > scores[static_cast<size_t>(bestMean)].meanLogProb)
-                bestMean = static_cast<int>(i);
-        }
-        const int gold = task.labelIndex(example.label);
-        correctSum += bestSum == gold;
-        correctMean += bestMean == gold;
-        correctCalibrated += bestCalibrated == gold;
-        r.predictionsCalibrated.push_back(bestCalibrated);
-        r.predictions.push_back(bestSum);
-        r.scores.push_back(scores);
-        r.examples += 1;
+        at.emplace_back(mine, baseline);
     }
-    r.accuracy = static_cast<double>(correctSum) / static_cast<double>(r.examples);
-    r.accuracyMean = static_cast<double>(correctMean) / static_cast<double>(r.examples);
-    r.accuracyCalibrated = static_cast<double>(correctCalibrated) / static_cast<double>(r.examples);
-    return r;
+    const std::vector<std::vector<CandidateScore>> scored = score(requests, exampleOf);
+    if (scored.size() != requests.size()) fail("scoring gave ", scored.size(), " results for ", requests.size(), " requests");
+    return decide(task, scored, at);
 }
 
 TaskResult evaluateTaskInFolder(const std::string& modelDir, const std::string& tokenizerPath,

@@ -4,6 +4,7 @@
 // given the context; the prediction is the argmax. Runs on the calling thread; no torch here.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,20 @@ struct FewShot {
 TaskResult evaluateTask(const model::Transformer& model, const model::Tokenizer& tokenizer,
                         const data::Task& task, const data::PromptTemplate& prompt,
                         int64_t limit = 0, const FewShot& fewShot = {}, const StopToken* stop = nullptr);
+
+// One example's scoring: its context and the continuations (one per label).
+struct ScoringRequest {
+    std::string context;
+    std::vector<std::string> continuations;
+};
+// Scores REQUESTS, each as scoreContinuations() scores it alone (EXAMPLEOF: the example each
+// belongs to, for a stop's message).
+using ContinuationScorer = std::function<std::vector<std::vector<CandidateScore>>(
+    const std::vector<ScoringRequest>& requests, const std::vector<int64_t>& exampleOf)>;
+// evaluateTask with the scoring left to SCORE: all requests at once (a streamed model scores them
+// block by block, each block read once).
+TaskResult evaluateTaskWith(const ContinuationScorer& score, const data::Task& task, const data::PromptTemplate& prompt,
+                            int64_t limit = 0, const FewShot& fewShot = {});
 
 // Loads the model in `modelDir` and its tokenizer (`tokenizerPath`, or the model folder when
 // empty), then evaluates the task.

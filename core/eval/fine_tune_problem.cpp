@@ -13,6 +13,7 @@
 #include "common/weighted_mean.h"
 #include "eval/candidate_scoring.h"
 #include "eval/perplexity.h"
+#include "eval/streamed_scoring.h"
 #include "model/tokenizer.h"
 #include "common/runtime_info.h"
 #include "model/device.h"
@@ -165,6 +166,38 @@ MemoryEstimate estimateFineTuneRun(const FineTuneSpec& spec, const TrainingPlan&
     return estimateFineTune(config, dtype, count.total, count.trainable, adapters, shape, plan, runtime);
 }
 
+BlockSizes blockSizes(const FineTuneSpec& spec) {
+    const model::ModelConfig config = model::ModelConfig::fromFile(data::resolveModel(spec.model) / "config.json");
+    const int64_t bytes = dtypeBytes(model::resolveDtype(spec.dtype, config.torchDtype, spec.device));
+    BlockSizes b;
+    b.blocks = config.numLayers;
+    for (const model::WeightSlot& slot : model::weightLayout(config)) {
+        if (slot.layer != 0) continue;
+        int64_t n = 1;
+        for (int64_t d : slot.shape) n *= d;
+        b.blockBytes += n * bytes;
+    }
+    return b;
+}
+
+MemoryEstimate estimateStreamedRun(const FineTuneSpec& spec, const TrainingPlan& plan, int64_t streams) {
+    MemoryEstimate m = estimateFineTuneRun(spec, plan);
+    const BlockSizes b = blockSizes(spec);
+    const model::ModelConfig config = model::ModelConfig::fromFile(data::resolveModel(spec.model) / "config.json");
+    const int64_t bytes = dtypeBytes(model::resolveDtype(spec.dtype, config.torchDtype, spec.device));
+    const int64_t outside = peft::countTrainable(config, peft::PeftOptions{}).total * bytes - b.blocks * b.blockBytes;
+    int64_t hidden = 0;
+    for (auto& [name, value] : m.parts) {
+        if (name == "weights") value += (std::min(spec.streamRing, b.blocks) - b.blocks) * b.blockBytes;
+        if (name == "activations") hidden = value;
+    }
+    m.method += " streamed";
+    // the streams' hidden states: at most one forward's activations each, a bound
+    m.parts.emplace_back("hidden states", std::max<int64_t>(0, streams - 1) * hidden / 4);
+    if (spec.peft.target == peft::Target::Full) m.parts.emplace_back("head copy", outside);
+    return m;
+}
+
 namespace {
 
 // The tokens of text file FILE (config key KEY), as `frugal eval ppl` reads it: one stream with
@@ -226,6 +259,11 @@ void FineTuneProblem::load() {
     checkBatchFits(spec, m_train, m_prompt, *m_loaded);
     m_params = peft::ParamSet::attach(m_loaded->model, spec.peft);
     if (!spec.streamBlocks) return;
+    openStore();
+}
+
+void FineTuneProblem::openStore() {
+    const FineTuneSpec& spec = m_spec;
     model::Transformer& m = m_loaded->model;
     std::set<std::string> blockWeights;
     for (int64_t b = 0; b < m.numLayers(); ++b)
@@ -235,12 +273,13 @@ void FineTuneProblem::load() {
     const std::filesystem::path dir = data::resolveModel(spec.model);
     if (!trainsBlocks) {
         m_store = model::BlockStore::checkpoint(m, dir);
-        return;
+    } else {
+        if (spec.workingCopy.empty())
+            throw InputError(cat("peft.target = \"", peft::targetName(spec.peft.target),
+                                 "\" trains the blocks' weights of a streamed model: it needs a working copy of them (a file; the model's own files are never written)"));
+        m_store = model::BlockStore::workingCopy(m, dir, spec.workingCopy);
     }
-    if (spec.workingCopy.empty())
-        throw InputError(cat("peft.target = \"", peft::targetName(spec.peft.target),
-                             "\" trains the blocks' weights of a streamed model: it needs a working copy of them (a file; the model's own files are never written)"));
-    m_store = model::BlockStore::workingCopy(m, dir, spec.workingCopy);
+    m_store->setRing(spec.streamRing);
 }
 
 void FineTuneProblem::inMemory(const char* what) const {
@@ -474,8 +513,10 @@ double FineTuneProblem::lossValueOn(const Batch& batch) const {
 }
 
 DevMetrics evaluateOn(const ModelAndTokenizer& loaded, const data::Task& task,
-                      const data::PromptTemplate& prompt, int64_t limit, const StopToken* stop) {
-    const auto r = evaluateTask(loaded.model, loaded.tokenizer, task, prompt, limit, {}, stop);
+                      const data::PromptTemplate& prompt, int64_t limit, const StopToken* stop,
+                      model::BlockStore* store) {
+    const auto r = store ? evaluateTaskWith(streamedScorer(loaded.model, *store, loaded.tokenizer, stop), task, prompt, limit)
+                         : evaluateTask(loaded.model, loaded.tokenizer, task, prompt, limit, {}, stop);
     std::vector<std::vector<double>> scores;
     std::vector<int> gold;
     for (size_t e = 0; e < r.scores.size(); ++e) {
@@ -543,8 +584,8 @@ DevMetrics evaluateShardedOn(const ModelAndTokenizer& loaded, const data::Task& 
 }
 
 DevMetrics FineTuneProblem::evaluateDev() const {
-    inMemory("the dev evaluation");
-    if (m_spec.textMode()) {  // every process scores the whole dev text: the same bits on each
+    if (m_spec.textMode()) {
+        inMemory("the dev text's perplexity");  // every process scores the whole dev text: the same bits on each
         const int64_t batch = m_spec.microBatch > 0 ? std::min(m_spec.microBatch, m_spec.batchSize) : m_spec.batchSize;
         const PerplexityResult p = perplexity(m_loaded->model, m_devStream, m_spec.seqLen, batch, m_spec.evalLimit, m_stop);
         DevMetrics d;
@@ -555,14 +596,13 @@ DevMetrics FineTuneProblem::evaluateDev() const {
         return d;
     }
     if (m_gather) return evaluateShardedOn(*m_loaded, m_dev, m_prompt, m_spec.evalLimit, m_shardRank, m_shardCount, m_gather);
-    return evaluateOn(*m_loaded, m_dev, m_prompt, m_spec.evalLimit, m_stop);
+    return evaluateOn(*m_loaded, m_dev, m_prompt, m_spec.evalLimit, m_stop, m_store.get());
 }
 
 std::optional<DevMetrics> FineTuneProblem::evaluateTest() const {
-    inMemory("the test evaluation");
     if (!m_test || m_spec.textMode()) return std::nullopt;
     if (m_gather) return evaluateShardedOn(*m_loaded, *m_test, m_prompt, 0, m_shardRank, m_shardCount, m_gather);
-    return evaluateOn(*m_loaded, *m_test, m_prompt, 0, m_stop);
+    return evaluateOn(*m_loaded, *m_test, m_prompt, 0, m_stop, m_store.get());
 }
 
 std::string FineTuneProblem::save(const std::filesystem::path& dir) {

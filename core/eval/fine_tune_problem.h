@@ -73,6 +73,7 @@ struct FineTuneSpec {
     // weights (full fine-tuning), the blocks go to a working copy, the file WORKING_COPY, first.
     bool streamBlocks = false;
     std::filesystem::path workingCopy;
+    int64_t streamRing = 3;  // blocks held at once (resident, read ahead, being written)
     int64_t steps = 1000;
     int64_t batchSize = 16;
     // Examples a forward pass (zo, mezo): the batch's objective computed in consecutive pieces of
@@ -105,6 +106,17 @@ BatchShape largestBatch(const FineTuneSpec& spec, const data::Task& train, const
 // What a fine-tuning run of SPEC trained by PLAN needs in memory, from its config, task and
 // tokenizer (no weights read); the process as it is now counts as the runtime.
 MemoryEstimate estimateFineTuneRun(const FineTuneSpec& spec, const TrainingPlan& plan);
+// The decoder blocks of SPEC's model as a streamed run holds them: how many, and the bytes of the
+// largest in the run's dtype.
+struct BlockSizes {
+    int64_t blocks = 0, blockBytes = 0;
+};
+BlockSizes blockSizes(const FineTuneSpec& spec);
+// What the same run needs with its blocks streamed (spec.streamRing of them held at once) and
+// STREAMS hidden states of the largest batch advancing together (2q for a central step): the
+// weights outside the blocks, the ring, the hidden states, a copy of the trainables outside the
+// blocks (made again at the head), the rest as in memory.
+MemoryEstimate estimateStreamedRun(const FineTuneSpec& spec, const TrainingPlan& plan, int64_t streams);
 // SPEC's dtype as the run holds its weights: "auto" resolved from the model's config.json on
 // SPEC's device (model::resolveDtype); fp32, bf16 or fp16 as given.
 std::string resolvedDtype(const FineTuneSpec& spec);
@@ -201,7 +213,8 @@ private:
     std::unique_ptr<ModelAndTokenizer> m_loaded;
     peft::ParamSet m_params;
     std::unique_ptr<model::BlockStore> m_store;  // after m_loaded: it refers to the model
-    void load();      // the model and its trainables (and the block store of a streamed one)
+    void load();       // the model and its trainables (and the block store of a streamed one)
+    void openStore();  // the block store: the checkpoint, or a working copy when blocks train
     void inMemory(const char* what) const;  // refuses WHAT on a streamed model
     data::Task m_train, m_dev;
     std::optional<data::Task> m_test;
@@ -215,9 +228,10 @@ private:
 };
 
 // Accuracy and classification loss of MODEL on TASK (first LIMIT examples; 0: all); STOP polled
-// between examples.
+// between examples. STORE: the model's blocks are streamed (the same figures, block by block).
 DevMetrics evaluateOn(const ModelAndTokenizer& loaded, const data::Task& task,
-                      const data::PromptTemplate& prompt, int64_t limit, const StopToken* stop = nullptr);
+                      const data::PromptTemplate& prompt, int64_t limit, const StopToken* stop = nullptr,
+                      model::BlockStore* store = nullptr);
 // The same with the examples shared out over COUNT processes (this one RANK): each scores its
 // block, GATHER brings every block's candidate scores, and every process computes the figures
 // from the whole table in example order, as evaluateOn does.

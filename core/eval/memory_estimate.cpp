@@ -84,6 +84,24 @@ std::string MemoryEstimate::text() const {
     return out + ")";
 }
 
+int64_t parseByteSize(const std::string& text, const std::string& key) {
+    size_t used = 0;
+    double value = 0;
+    try {
+        value = std::stod(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    std::string unit = text.substr(used);
+    unit.erase(0, unit.find_first_not_of(' '));
+    static const std::pair<const char*, double> units[] = {
+        {"", 1},        {"B", 1},          {"KiB", 1024.0},    {"MiB", 1048576.0}, {"GiB", 1073741824.0},
+        {"TiB", 1099511627776.0}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}};
+    for (const auto& [name, scale] : units)
+        if (used > 0 && unit == name && value > 0 && value * scale < 9.2e18) return static_cast<int64_t>(value * scale);
+    failInput(key, " = \"", text, "\": expected a size such as \"12GiB\", \"800MiB\" or \"16GB\"");
+}
+
 int64_t dtypeBytes(const std::string& dtype) {
     if (dtype == "fp32") return 4;
     if (dtype == "bf16" || dtype == "fp16") return 2;

@@ -27,6 +27,9 @@ struct MemoryEstimate {
     std::string line() const { return method + " needs " + text(); }
 };
 
+// "12GiB", "800 MiB", "16GB", "1.5TiB", "4096" (bytes) as bytes; KEY names it in the message.
+int64_t parseByteSize(const std::string& text, const std::string& key);
+
 // Bytes per element of "fp32", "bf16" or "fp16".
 int64_t dtypeBytes(const std::string& dtype);
 

@@ -18,6 +18,7 @@
 #include "zo/perturb.h"
 #include "zo/query_schedule.h"
 #include "zo/scheme.h"
+#include "zo/streamed.h"
 #include "common/metric_keys.h"
 #include "zo/zo_metrics.h"
 
@@ -336,6 +337,8 @@ private:
 
     // The problem (model, data, trainables) and the stepper over its trainables, from the config.
     void build() {
+        m_stepper.reset();  // a rebuilt problem (a rollback) opens its block store again: the old one goes first
+        m_problem.reset();
         m_problem = std::make_unique<eval::FineTuneProblem>(m_spec);
         // one process's evaluations stop between examples; a sharded one's peers wait for every
         // shard, so data-parallel runs stop at the next step, where all processes agree
@@ -345,7 +348,13 @@ private:
             m_problem->setShard(world->rank(), world->size(),
                                 [world](const std::vector<double>& mine) { return world->allgather(mine); });
         }
-        m_stepper = makeStepper(m_c, m_problem->params());
+        if (model::BlockStore* store = m_problem->blockStore()) {
+            if (m_spec.liveLandscape.every > 0)
+                failInput("live_landscape.every: the probes' forwards are the whole model's; they do not run on a streamed model (memory.stream)");
+            m_stepper = makeStreamedStepper(m_c, *m_problem, *store);
+        } else {
+            m_stepper = makeStepper(m_c, m_problem->params());
+        }
         m_stepper->setLargeBatch([this](int64_t size) -> std::function<double()> {
             if (m_world) fail("zo.scheme = \"", m_c.scheme->name, "\" draws a large batch on one process; it does not run data parallel");
             auto batch = std::make_shared<eval::FineTuneProblem::Batch>(m_problem->drawBatch(m_rng, size));
@@ -560,6 +569,15 @@ private:
         }
         saveTrajectory();
         eval::finishRun(*m_problem, m_sink, m_r, start);
+        if (const model::BlockStore* store = m_problem->blockStore()) {  // what streaming cost
+            const auto t = store->traffic();
+            const auto gb = [](int64_t bytes) { return static_cast<double>(bytes) / 1e9; };
+            metric("stream/read_gb", m_spec.steps, gb(t.read));
+            metric("stream/written_gb", m_spec.steps, gb(t.written));
+            metric("stream/io_seconds", m_spec.steps, t.readSeconds + t.writeSeconds);
+            log(cat("streamed: ", shortNumber(gb(t.read)), " GB read (", shortNumber(t.readSeconds), " s), ",
+                    shortNumber(gb(t.written)), " GB written (", shortNumber(t.writeSeconds), " s) on the I/O thread"));
+        }
     }
 
     void saveTrajectory() {

@@ -47,6 +47,12 @@ enum class Divergence { Stop, Rollback, Off };
 inline constexpr std::array<Named<Divergence>, 3> kDivergences = {
     {{Divergence::Stop, "stop"}, {Divergence::Rollback, "rollback"}, {Divergence::Off, "off"}}};
 
+// [memory] stream: whether the decoder blocks are streamed from disk (zo/streamed.h): when the
+// run does not fit its memory budget, always, or never.
+enum class Streaming { Auto, Always, Never };
+inline constexpr std::array<Named<Streaming>, 3> kStreamings = {
+    {{Streaming::Auto, "auto"}, {Streaming::Always, "always"}, {Streaming::Never, "never"}}};
+
 struct ZoScheme;  // zo/scheme.h
 
 struct ZoConfig {
@@ -76,6 +82,12 @@ struct ZoConfig {
     double hizooAlpha = 1e-6;     // HiZOO: the smoothing of the diagonal Hessian estimate
     int64_t svrgQ = 2, svrgBatch = 64;  // MeZO-SVRG: steps between large-batch estimates, its examples
     double svrgLrFull = 0;        // MeZO-SVRG: η1 of the large-batch step (0: the run's lr)
+    // [memory]: the budget the run must stay within (0: the memory free when it starts), the
+    // streaming policy, and the folder of a streamed full fine-tuning's working copy (empty: the
+    // run's artifact folder).
+    int64_t memoryBudget = 0;
+    Streaming streaming = Streaming::Auto;
+    std::filesystem::path workingCopyDir;
     std::string table = "zo";  // the config's table ("zo", or "mezo"): where validate()'s keys are
 
     // Every name and combination, before anything is loaded (zo/zo_method.cpp, beside the reader).

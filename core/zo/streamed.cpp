@@ -23,6 +23,10 @@ void checkStreamable(const ZoConfig& c) {
     if (c.direction == DirectionLaw::Sphere) refuse("direction", "the sphere's scale is a norm over every block at once");
     if (c.common.peft.target == peft::Target::Prefix)
         failInput("peft.target = \"prefix\": prefixes start from a forward of the whole model; a streamed model trains lora, prompt, loretta or its full weights");
+    if (c.common.liveLandscape.every > 0)
+        failInput("live_landscape.every: the probes' forwards are the whole model's; they do not run on a streamed model (memory.stream)");
+    if (c.common.textMode())
+        failInput("train_text: the dev text's perplexity is not made block by block yet; a streamed model trains on a task");
     if (c.common.peft.loraKeepZeros) failInput("peft.lora_keep_zeros reads every base weight at the start; it does not run on a streamed model");
 }
 

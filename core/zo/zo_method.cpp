@@ -6,6 +6,12 @@
 
 #include "dist/world.h"
 
+#include <algorithm>
+
+#include "common/format.h"
+#include "common/runtime_info.h"
+#include "model/device.h"
+
 #include "common/config_reader.h"
 #include "common/error.h"
 #include "eval/fine_tune_config.h"
@@ -13,6 +19,7 @@
 #include "zo/engine.h"
 #include "zo/optimizers.h"
 #include "zo/scheme.h"
+#include "zo/streamed.h"
 #include "common/metric_keys.h"
 #include "zo/zo_metrics.h"
 
@@ -81,11 +88,30 @@ void readScheme(const config::Section& m, ZoConfig& c) {
              {"MeZO-SVRG: η1, the large-batch step's learning rate (0: lr)", {schemeReads("svrg_lr_full")}});
 }
 
+// [memory]: the budget, whether the blocks are streamed, the working copy's folder.
+void readMemory(const toml::table& root, const std::string& source, ZoConfig& c) {
+    using namespace frugal::config;
+    const toml::table empty;
+    const Section s(tableOr(root, "memory", source, empty), "memory", source);
+    std::string budget;
+    s.string("budget", budget,
+             {"the memory the run may hold, e.g. \"12GiB\"; empty: what is free when it starts. A run that does not "
+              "fit streams its decoder blocks from disk (stream = \"auto\")"});
+    s.named("stream", c.streaming, kStreamings,
+            {"stream the decoder blocks from disk, one sweep a step: when the run does not fit the budget (auto), "
+             "always, or never"});
+    s.path("working_copy", c.workingCopyDir,
+           {"the folder of the working copy a streamed full fine-tuning writes its blocks to (as large as the "
+            "blocks); empty: the run's artifact folder", {s.unless("stream", {"never"})}});
+    s.done();
+    if (!budget.empty()) c.memoryBudget = atKey(s.name("budget"), [&] { return eval::parseByteSize(budget, "memory.budget"); });
+}
+
 ZoConfig readZo(const std::string& method, const toml::table& root, const std::string& source,
                 bool& save) {
     using namespace frugal::config;
     const toml::table empty;
-    const Section top(root, "", source, {"method", method, "peft", "live_landscape"});
+    const Section top(root, "", source, {"method", method, "peft", "live_landscape", "memory"});
     const Section m(tableOr(root, method, source, empty), method, source);
     ZoConfig c;
     eval::readFineTuneSpec(m, root, source, c.common, save);
@@ -144,6 +170,7 @@ ZoConfig readZo(const std::string& method, const toml::table& root, const std::s
               {"examples a forward pass: the batch's loss in pieces of this many, weighted (activation memory of a "
                "piece); 0: the whole batch"});
     m.done();
+    readMemory(root, source, c);
     c.table = method;
     try {
         c.validate();
@@ -176,15 +203,54 @@ eval::MemoryEstimate estimateOf(const ZoConfig& c) {
     return eval::estimateFineTuneRun(sized, planOf(c));
 }
 
+// The hidden-state streams a step advances together: 2q (central), q + 1 (forward), one more
+// for conservative's base.
+int64_t streamsOf(const ZoConfig& c) {
+    const int64_t q = c.querySchedule == QueryPolicy::Constant ? c.queries : c.queriesMax;
+    const bool base = c.estimator == Estimator::Forward || c.optimizer->conservative;
+    return (c.estimator == Estimator::Central ? 2 * q : q) + (base ? 1 : 0);
+}
+
+// Where the run holds its model: in memory, or (stream = "always", or "auto" and INMEMORY above
+// the budget) its blocks streamed from disk, as many held at once as the budget leaves room for
+// (2 to 4). C says which; the estimate the run is guarded by.
+eval::MemoryEstimate place(ZoConfig& c, const eval::MemoryEstimate& inMemory, bool save) {
+    if (c.streaming == Streaming::Never) return inMemory;
+    const int64_t budget = c.memoryBudget > 0 ? c.memoryBudget : availableMemoryBytes() + currentRssBytes();
+    if (c.streaming == Streaming::Auto && (budget <= 0 || inMemory.total() <= budget)) return inMemory;
+    if (c.streaming == Streaming::Auto) {  // only where streaming the blocks is what makes it fit
+        ZoConfig streamed = c;
+        streamed.common.streamBlocks = true;
+        streamed.common.streamRing = 2;
+        if (eval::estimateStreamedRun(streamed.common, planOf(streamed), streamsOf(streamed)).total() > budget) return inMemory;
+    }
+    const std::string why = c.streaming == Streaming::Always
+                                ? std::string("memory.stream = \"always\"")
+                                : cat(inMemory.line(), ", more than the budget of ", shortNumber(static_cast<double>(budget) / (1 << 30)), " GiB");
+    checkStreamable(c);
+    if (model::isCudaName(c.common.device))
+        failInput(why, ": its blocks would be streamed, which runs on the CPU only; set memory.stream = \"never\" or device = \"cpu\"");
+    if (save)
+        failInput(why, ": its blocks would be streamed, and saving a streamed model is not made yet (the run's trajectory "
+                       "replays it: frugal replay); set save = false or memory.stream = \"never\"");
+    c.common.streamBlocks = true;
+    c.common.streamRing = 2;
+    const eval::BlockSizes b = eval::blockSizes(c.common);
+    const int64_t room = budget - eval::estimateStreamedRun(c.common, planOf(c), streamsOf(c)).total();
+    c.common.streamRing = std::clamp<int64_t>(2 + (room > 0 && b.blockBytes > 0 ? room / b.blockBytes : 0), 2,
+                                              std::max<int64_t>(2, std::min<int64_t>(4, b.blocks)));
+    return eval::estimateStreamedRun(c.common, planOf(c), streamsOf(c));
+}
+
 PreparedRun prepareNamed(const std::string& method, const MethodRequest& request,
                          const eval::TrainingProbeFactory& probes) {
     const std::string source = request.file.string();
     const toml::table root = config::parseConfig(request.text, source, request.overrides);
     bool save = false;
-    const ZoConfig c = readZo(method, root, source, save);
+    ZoConfig c = readZo(method, root, source, save);
     if (request.checkOnly) return config::preparedFrom(method, root, static_cast<int64_t>(c.common.seed));
     eval::checkFineTuneInputs(c.common, method, source);
-    const eval::MemoryEstimate need = estimateOf(c);
+    const eval::MemoryEstimate need = place(c, estimateOf(c), save);
     eval::guardRunMemory(need, {}, request.force, source, c.common.device);
     PreparedRun p = config::preparedFrom(method, root, static_cast<int64_t>(c.common.seed));
     p.params["resolved.dtype"] = eval::resolvedDtype(c.common);
@@ -195,6 +261,15 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
         ZoConfig config = c;
         // in a data-parallel run, process 0 alone writes the trajectory and the model
         const bool writes = !context.world || context.world->rank() == 0;
+        if (config.common.streamBlocks) {
+            if (context.world) failInput("a streamed model (memory.stream) does not run data parallel yet");
+            config.common.workingCopy = (c.workingCopyDir.empty() ? sink.artifactDir() : c.workingCopyDir) / "blocks.bin";
+            const eval::BlockSizes b = eval::blockSizes(config.common);
+            sink.info(cat("streaming: ", b.blocks, " decoder blocks of ", shortNumber(static_cast<double>(b.blockBytes) / (1 << 20)),
+                          " MiB read from disk one sweep a step, ", config.common.streamRing,
+                          " held at once; a working copy in ", config.common.workingCopy.string(),
+                          " if the blocks' weights train (removed at the end)"));
+        }
         if (save && writes) config.common.saveTo = outDir.empty() ? sink.artifactDir() / "model" : outDir;
         ZoRunOptions options;
         options.trajectoryFile = writes ? sink.artifactDir() / "trajectory.csv" : std::filesystem::path();
@@ -203,12 +278,15 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
         options.probes = probes;
         const auto& trajectory = options.trajectoryFile;
         ZoResult r;
+        std::error_code ignored;
         try {
             r = runZo(config, sink, context.stop, options);
         } catch (...) {
             if (writes && std::filesystem::exists(trajectory)) sink.artifact("trajectory", trajectory);
+            if (config.common.streamBlocks) std::filesystem::remove(config.common.workingCopy, ignored);
             throw;
         }
+        if (config.common.streamBlocks) std::filesystem::remove(config.common.workingCopy, ignored);
         if (writes) sink.artifact("trajectory", trajectory);
         eval::reportFineTune(sink, r, config.common, cat(r.forwardPasses, " forward passes"));
         eval::reportPeak(sink, r.steps, need, config.common.device);
