@@ -319,8 +319,8 @@ void TestStreamed::theEngineRunsStreamedAsInMemory_data() {
 }
 
 // runZo on the streamed model: every metric the in-memory run reports (losses, projected
-// gradients, dev and test figures at each evaluation) with the same bits, and the same trajectory
-// file.
+// gradients, dev and test figures at each evaluation) with the same bits, the same trajectory
+// file and the same saved model.
 void TestStreamed::theEngineRunsStreamedAsInMemory() {
     QFETCH(QString, optimizer);
     QFETCH(QString, target);
@@ -337,6 +337,7 @@ void TestStreamed::theEngineRunsStreamedAsInMemory() {
         ZoConfig rc = c;
         rc.common.streamBlocks = streamed;
         rc.common.workingCopy = dir / (name + ".bin");
+        rc.common.saveTo = dir / name;
         ZoRunOptions options;
         options.trajectoryFile = dir / (name + ".csv");
         MemorySink& sink = frugal::test::sink();
@@ -362,6 +363,8 @@ void TestStreamed::theEngineRunsStreamedAsInMemory() {
                                     .arg(other[i].second, 0, 'g', 17).arg(points[i].second, 0, 'g', 17)));
     }
     QVERIFY(frugal::test::readText(dir / "memory.csv") == frugal::test::readText(dir / "streamed.csv"));
+    // the saved model (LoRA merged into the weights) byte for byte
+    QVERIFY(frugal::test::readText(dir / "memory" / "model.safetensors") == frugal::test::readText(dir / "streamed" / "model.safetensors"));
 }
 
 namespace {

@@ -606,14 +606,22 @@ std::optional<DevMetrics> FineTuneProblem::evaluateTest() const {
 }
 
 std::string FineTuneProblem::save(const std::filesystem::path& dir) {
-    inMemory("saving");
     model::Transformer& m = m_loaded->model;
     std::string note;
-    if (m_params.target() == peft::Target::Lora) {
-        m.mergeLora();
-        note = "LoRA merged into the weights";
+    const bool lora = m_params.target() == peft::Target::Lora;
+    if (lora) note = "LoRA merged into the weights";
+    if (m_store) {  // block by block; a block's LoRA merged into the copy read for it, never written back
+        int64_t in = -1;
+        m.saveStreamed(dir, model::DType::F32, [&](int64_t layer) {
+            if (in >= 0) m_store->evict(in, false);
+            m_store->fetch(in = layer);
+            if (lora) m.mergeLoraOf(layer, /*keepAdapters=*/true);
+        });
+        if (in >= 0) m_store->evict(in, false);
+    } else {
+        if (lora) m.mergeLora();
+        m.save(dir, model::DType::F32);
     }
-    m.save(dir, model::DType::F32);
     if (const std::string adapters = peft::saveAdapters(m, m_params, m_spec.peft, dir); !adapters.empty())
         note = adapters;
     const auto tokenizerJson = data::resolveModel(m_spec.model) / "tokenizer.json";

@@ -417,25 +417,47 @@ void writeSafetensors(const std::filesystem::path& path, const NamedTensors& ten
 
 void writeSafetensorsSharded(const std::filesystem::path& dir, const NamedTensors& tensors,
                              DType dtype, uint64_t maxShardBytes) {
-    std::vector<NamedTensors> shards(1);
+    std::vector<std::pair<std::string, std::vector<int64_t>>> planned;
+    for (const auto& [name, t] : tensors) planned.emplace_back(name, t.sizes().vec());
+    writeSafetensorsSharded(dir, planned, dtype, maxShardBytes, [&](size_t i) { return tensors[i].second; });
+}
+
+void writeSafetensorsSharded(const std::filesystem::path& dir,
+                             const std::vector<std::pair<std::string, std::vector<int64_t>>>& planned, DType dtype,
+                             uint64_t maxShardBytes, const std::function<torch::Tensor(size_t)>& produce) {
+    std::vector<std::vector<size_t>> shards(1);  // tensor indices
     uint64_t current = 0, total = 0;
-    for (const auto& entry : tensors) {
-        const uint64_t bytes = static_cast<uint64_t>(entry.second.numel()) * dtypeSize(dtype);
+    for (size_t i = 0; i < planned.size(); ++i) {
+        uint64_t n = 1;
+        for (int64_t d : planned[i].second) n *= static_cast<uint64_t>(d);
+        const uint64_t bytes = n * dtypeSize(dtype);
         if (current > 0 && current + bytes > maxShardBytes) {
             shards.emplace_back();
             current = 0;
         }
-        shards.back().push_back(entry);
+        shards.back().push_back(i);
         current += bytes;
         total += bytes;
     }
+    // one shard's tensors at a time, asked for in order
+    const auto shardTensors = [&](const std::vector<size_t>& shard) {
+        NamedTensors out;
+        for (size_t i : shard) {
+            torch::Tensor t = produce(i);
+            if (t.sizes().vec() != planned[i].second)
+                fail("checkpoint writer: tensor '", planned[i].first, "' has shape ", shapeText(t.sizes().vec()),
+                     ", planned ", shapeText(planned[i].second));
+            out.emplace_back(planned[i].first, std::move(t));
+        }
+        return out;
+    };
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) fail(dir.string(), ": cannot create folder (", ec.message(), ")");
 
     std::set<std::string> written;
     if (shards.size() == 1) {
-        writeSafetensors(dir / "model.safetensors", tensors, dtype, {{"format", "pt"}});
+        writeSafetensors(dir / "model.safetensors", shardTensors(shards[0]), dtype, {{"format", "pt"}});
         written.insert("model.safetensors");
     } else {
         json weightMap = json::object();
@@ -443,8 +465,8 @@ void writeSafetensorsSharded(const std::filesystem::path& dir, const NamedTensor
             char name[64];
             std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", i + 1,
                           shards.size());
-            writeSafetensors(dir / name, shards[i], dtype, {{"format", "pt"}});
-            for (const auto& entry : shards[i]) weightMap[entry.first] = name;
+            writeSafetensors(dir / name, shardTensors(shards[i]), dtype, {{"format", "pt"}});
+            for (size_t t : shards[i]) weightMap[planned[t].first] = name;
             written.insert(name);
         }
         json index = {{"metadata", {{"total_size", total}}}, {"weight_map", weightMap}};

@@ -98,5 +98,11 @@ void writeTextAtomically(const std::filesystem::path& path, const std::string& t
 // once the new ones are complete.
 void writeSafetensorsSharded(const std::filesystem::path& dir, const NamedTensors& tensors,
                              DType dtype, uint64_t maxShardBytes);
+// The same for tensors made one shard at a time: PLANNED names and shapes (in order) plan the
+// shards, PRODUCE(i) gives tensor i when its shard is written (a model larger than memory saved
+// block by block holds one shard's tensors at once).
+void writeSafetensorsSharded(const std::filesystem::path& dir,
+                             const std::vector<std::pair<std::string, std::vector<int64_t>>>& planned, DType dtype,
+                             uint64_t maxShardBytes, const std::function<torch::Tensor(size_t)>& produce);
 
 }  // namespace frugal::model

@@ -246,6 +246,36 @@ Transformer Transformer::random(const ModelConfig& config, uint64_t seed, double
     return t;
 }
 
+void Transformer::saveStreamed(const std::filesystem::path& dir, DType dtype, const std::function<void(int64_t)>& bringIn,
+                               uint64_t maxShardBytes) {
+    struct Entry {
+        int64_t layer;
+        bool transposed;
+        torch::Tensor* slot;
+    };
+    std::vector<Entry> entries;
+    std::vector<std::pair<std::string, std::vector<int64_t>>> planned;
+    forEachSlot([&](Role role, int64_t layer, torch::Tensor& slot) {
+        const bool transposed = m_spec->conv1dLayout && isConv1dWeight(role);
+        entries.push_back({layer, transposed, &slot});
+        std::vector<int64_t> shape = slot.sizes().vec();
+        if (transposed) std::swap(shape[0], shape[1]);
+        planned.emplace_back(expandName(*m_spec, rowNameOf(*m_spec, role), layer), shape);
+    });
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) fail(dir.string(), ": cannot create folder (", ec.message(), ")");
+    ModelConfig c = m_config;
+    c.torchDtype = dtype == DType::F32 ? "float32" : dtype == DType::F16 ? "float16" : "bfloat16";
+    writeTextAtomically(dir / "config.json", c.toJson());
+    int64_t in = -1;
+    writeSafetensorsSharded(dir, planned, dtype, maxShardBytes, [&](size_t i) {
+        const Entry& e = entries[i];
+        if (e.layer >= 0 && e.layer != in) bringIn(in = e.layer);
+        return e.transposed ? e.slot->t() : *e.slot;
+    });
+}
+
 NamedTensors Transformer::parameters() const {
     NamedTensors out;
     auto* self = const_cast<Transformer*>(this);
@@ -510,15 +540,18 @@ std::vector<std::pair<torch::Tensor, torch::Tensor>> Transformer::keyValues(
 }
 
 void Transformer::mergeLora() {
+    for (int64_t layer = 0; layer < numLayers(); ++layer) mergeLoraOf(layer, /*keepAdapters=*/false);
+}
+
+void Transformer::mergeLoraOf(int64_t layer, bool keepAdapters) {
     torch::NoGradGuard noGrad;
-    for (Block& b : m_blocks)
-        for (Linear* l : b.linears())
-            if (l->loraA.defined()) {
-                const torch::Tensor delta = l->loraMask.defined() ? maskedLoraDelta(*l)
-                                                                  : torch::matmul(l->loraB, l->loraA) * l->loraScale;
-                l->weight.add_(delta.to(l->weight.scalar_type()));
-                l->loraA = l->loraB = l->loraMask = torch::Tensor();
-            }
+    for (Linear* l : block(layer).linears())
+        if (l->loraA.defined()) {
+            const torch::Tensor delta = l->loraMask.defined() ? maskedLoraDelta(*l)
+                                                              : torch::matmul(l->loraB, l->loraA) * l->loraScale;
+            l->weight.add_(delta.to(l->weight.scalar_type()));
+            if (!keepAdapters) l->loraA = l->loraB = l->loraMask = torch::Tensor();
+        }
 }
 
 }  // namespace frugal::model

@@ -168,6 +168,9 @@ public:
     std::vector<std::pair<torch::Tensor, torch::Tensor>> keyValues(const torch::Tensor& ids) const;
     // Folds every LoRA update into its weight (W += scale * B A) and removes the adapters.
     void mergeLora();
+    // The same for block LAYER alone; KEEPADAPTERS: the adapters stay (a streamed model merges into
+    // the copy of a block read for saving, which is never written back).
+    void mergeLoraOf(int64_t layer, bool keepAdapters);
 
     // Every weight under its canonical HF name, in a fixed order; tensors are shared, not copied
     // (a tied head appears once, as the embedding). GPT-2 weights are given in [out, in] form.
@@ -176,6 +179,11 @@ public:
     // Writes config.json and safetensors (sharded above maxShardBytes) in HF layout.
     void save(const std::filesystem::path& dir, DType dtype,
               uint64_t maxShardBytes = 4ull << 30) const;
+    // The same for a streamed model: BRINGIN(layer) is called before the first weight of each
+    // block is taken (it fetches the block: model/block_store.h), one shard's tensors held at a
+    // time; the same files as save() of the same weights.
+    void saveStreamed(const std::filesystem::path& dir, DType dtype, const std::function<void(int64_t)>& bringIn,
+                      uint64_t maxShardBytes = 4ull << 30);
 
 private:
     // An empty model of `config`'s shape on `device`; the factories fill its weights, then call

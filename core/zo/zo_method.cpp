@@ -214,7 +214,7 @@ int64_t streamsOf(const ZoConfig& c) {
 // Where the run holds its model: in memory, or (stream = "always", or "auto" and INMEMORY above
 // the budget) its blocks streamed from disk, as many held at once as the budget leaves room for
 // (2 to 4). C says which; the estimate the run is guarded by.
-eval::MemoryEstimate place(ZoConfig& c, const eval::MemoryEstimate& inMemory, bool save) {
+eval::MemoryEstimate place(ZoConfig& c, const eval::MemoryEstimate& inMemory) {
     if (c.streaming == Streaming::Never) return inMemory;
     const int64_t budget = c.memoryBudget > 0 ? c.memoryBudget : availableMemoryBytes() + currentRssBytes();
     if (c.streaming == Streaming::Auto && (budget <= 0 || inMemory.total() <= budget)) return inMemory;
@@ -230,9 +230,6 @@ eval::MemoryEstimate place(ZoConfig& c, const eval::MemoryEstimate& inMemory, bo
     checkStreamable(c);
     if (model::isCudaName(c.common.device))
         failInput(why, ": its blocks would be streamed, which runs on the CPU only; set memory.stream = \"never\" or device = \"cpu\"");
-    if (save)
-        failInput(why, ": its blocks would be streamed, and saving a streamed model is not made yet (the run's trajectory "
-                       "replays it: frugal replay); set save = false or memory.stream = \"never\"");
     c.common.streamBlocks = true;
     c.common.streamRing = 2;
     const eval::BlockSizes b = eval::blockSizes(c.common);
@@ -250,7 +247,7 @@ PreparedRun prepareNamed(const std::string& method, const MethodRequest& request
     ZoConfig c = readZo(method, root, source, save);
     if (request.checkOnly) return config::preparedFrom(method, root, static_cast<int64_t>(c.common.seed));
     eval::checkFineTuneInputs(c.common, method, source);
-    const eval::MemoryEstimate need = place(c, estimateOf(c), save);
+    const eval::MemoryEstimate need = place(c, estimateOf(c));
     eval::guardRunMemory(need, {}, request.force, source, c.common.device);
     PreparedRun p = config::preparedFrom(method, root, static_cast<int64_t>(c.common.seed));
     p.params["resolved.dtype"] = eval::resolvedDtype(c.common);
