@@ -40,6 +40,16 @@ torch::Tensor rotaryFrequencies(const ModelConfig& config, torch::Device device)
     return (1.0 / torch::pow(config.ropeTheta, exponents)).to(torch::kFloat32).to(device);  // [d/2]
 }
 
+// DIR (made) with config.json of CONFIG saying DTYPE.
+void writeConfigAs(const ModelConfig& config, const std::filesystem::path& dir, DType dtype) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) fail(dir.string(), ": cannot create folder (", ec.message(), ")");
+    ModelConfig c = config;
+    c.torchDtype = dtype == DType::F32 ? "float32" : dtype == DType::F16 ? "float16" : "bfloat16";
+    writeTextAtomically(dir / "config.json", c.toJson());
+}
+
 }  // namespace
 
 LoadOptions LoadOptions::forDevice(const std::string& device) {
@@ -262,12 +272,7 @@ void Transformer::saveStreamed(const std::filesystem::path& dir, DType dtype, co
         if (transposed) std::swap(shape[0], shape[1]);
         planned.emplace_back(expandName(*m_spec, rowNameOf(*m_spec, role), layer), shape);
     });
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) fail(dir.string(), ": cannot create folder (", ec.message(), ")");
-    ModelConfig c = m_config;
-    c.torchDtype = dtype == DType::F32 ? "float32" : dtype == DType::F16 ? "float16" : "bfloat16";
-    writeTextAtomically(dir / "config.json", c.toJson());
+    writeConfigAs(m_config, dir, dtype);
     int64_t in = -1;
     writeSafetensorsSharded(dir, planned, dtype, maxShardBytes, [&](size_t i) {
         const Entry& e = entries[i];
@@ -308,12 +313,7 @@ void Transformer::save(const std::filesystem::path& dir, DType dtype,
         tensors.emplace_back(expandName(*m_spec, rowNameOf(*m_spec, role), layer),
                              transposed ? slot.t() : slot);
     });
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) fail(dir.string(), ": cannot create folder (", ec.message(), ")");
-    ModelConfig c = m_config;
-    c.torchDtype = dtype == DType::F32 ? "float32" : dtype == DType::F16 ? "float16" : "bfloat16";
-    writeTextAtomically(dir / "config.json", c.toJson());
+    writeConfigAs(m_config, dir, dtype);
     writeSafetensorsSharded(dir, tensors, dtype, maxShardBytes);
 }
 
