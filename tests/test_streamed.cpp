@@ -363,8 +363,13 @@ void TestStreamed::theEngineRunsStreamedAsInMemory() {
                                     .arg(other[i].second, 0, 'g', 17).arg(points[i].second, 0, 'g', 17)));
     }
     QVERIFY(frugal::test::readText(dir / "memory.csv") == frugal::test::readText(dir / "streamed.csv"));
-    // the saved model (LoRA merged into the weights) byte for byte
+    // the saved model (LoRA merged into the weights) byte for byte, and replayed streamed
     QVERIFY(frugal::test::readText(dir / "memory" / "model.safetensors") == frugal::test::readText(dir / "streamed" / "model.safetensors"));
+    ZoConfig replay = c;
+    replay.common.streamBlocks = true;
+    replay.common.workingCopy = dir / "replay.bin";
+    replayZo(replay, readTrajectory(dir / "streamed.csv"), dir / "replayed");
+    QVERIFY(frugal::test::readText(dir / "memory" / "model.safetensors") == frugal::test::readText(dir / "replayed" / "model.safetensors"));
 }
 
 namespace {

@@ -637,7 +637,9 @@ void replayZo(const ZoConfig& c, const std::vector<StepRecord>& trajectory,
               const std::filesystem::path& outDir) {
     c.validate();
     eval::FineTuneProblem problem(c.common);
-    const std::unique_ptr<ZoStepper> stepper = makeStepper(c, problem.params());
+    model::BlockStore* store = problem.blockStore();
+    const std::unique_ptr<ZoStepper> stepper =
+        store ? makeStreamedStepper(c, problem, *store) : makeStepper(c, problem.params());
     replayOnto(*stepper, trajectory);
     problem.save(outDir);
 }

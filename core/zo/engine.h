@@ -135,7 +135,8 @@ struct ZoRunOptions {
 ZoResult runZo(const ZoConfig& config, EventSink& sink, const StopToken& stop, const ZoRunOptions& options = {});
 
 // Rebuilds the fine-tuned model from CONFIG's base model and adapters and the trajectory, and
-// saves it to OUTDIR as runZo would.
+// saves it to OUTDIR as runZo would (block by block, every step in one sweep, when
+// config.common.streamBlocks).
 void replayZo(const ZoConfig& config, const std::vector<StepRecord>& trajectory,
               const std::filesystem::path& outDir);
 

@@ -329,7 +329,17 @@ int64_t replayZoMethod(const ReplayRequest& request) {
     if (request.untilStep >= 0) {
         while (!steps.empty() && steps.back().step > request.untilStep) steps.pop_back();
     }
-    replayZo(c, steps, request.outDir);
+    // a model too large for memory is replayed with its blocks streamed, as it was trained
+    place(c, estimateOf(c));
+    if (c.common.streamBlocks) c.common.workingCopy = request.outDir / "blocks.bin";
+    std::error_code ignored;
+    try {
+        replayZo(c, steps, request.outDir);
+    } catch (...) {
+        if (c.common.streamBlocks) std::filesystem::remove(c.common.workingCopy, ignored);
+        throw;
+    }
+    if (c.common.streamBlocks) std::filesystem::remove(c.common.workingCopy, ignored);
     return static_cast<int64_t>(steps.size());
 }
 
